@@ -1,0 +1,1 @@
+"""Gongkai's services; each is independent and shares only `shared/`."""

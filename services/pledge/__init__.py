@@ -1,0 +1,1 @@
+"""The pledge service: the directory (D1–D3) and public pledges (P1–P11)."""

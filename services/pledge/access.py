@@ -1,0 +1,52 @@
+"""Who may do what, by role and place (X1). Pure functions of the caller and the records."""
+
+from __future__ import annotations
+
+from services.pledge.aggregate import Pledger
+from services.pledge.events import PledgerKind
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+
+
+def require(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise Forbidden(why)
+
+
+def county_admin(principal: Principal, county_id: str) -> bool:
+    return principal.is_(Role.COUNTY_ADMIN, county_id)
+
+
+def township_office(principal: Principal, township_id: str) -> bool:
+    return principal.is_(Role.TOWNSHIP_OFFICE, township_id)
+
+
+def township_committee(principal: Principal, township_id: str) -> bool:
+    return principal.is_(Role.TOWNSHIP_COMMITTEE, township_id)
+
+
+def keeps_directory(principal: Principal, township_id: str, county_id: str) -> bool:
+    """The township office keeps its township's directory; the county admin any township's."""
+    return township_office(principal, township_id) or county_admin(principal, county_id)
+
+
+def speaks_for(principal: Principal, pledger: Pledger) -> bool:
+    """A branch pledge is the secretary's to write; a personal pledge only the member's."""
+    if pledger.kind is PledgerKind.BRANCH:
+        return principal.is_(Role.BRANCH_SECRETARY, pledger.branch_id)
+    return principal.role is Role.MEMBER and principal.subject == pledger.member_id
+
+
+def branch_secretary(principal: Principal, branch_id: str) -> bool:
+    return principal.is_(Role.BRANCH_SECRETARY, branch_id)
+
+
+def sees_unpublished(principal: Principal, pledger: Pledger) -> bool:
+    return (
+        speaks_for(principal, pledger)
+        or branch_secretary(principal, pledger.branch_id)
+        or township_committee(principal, pledger.township_id)
+        or township_office(principal, pledger.township_id)
+        or county_admin(principal, pledger.county_id)
+        or principal.role is Role.AUDITOR
+    )

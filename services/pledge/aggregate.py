@@ -1,0 +1,445 @@
+"""The pledge (P1–P11): drafted, proposed, reviewed item by item, published, fulfilled.
+
+Pure; no I/O. The "three no-pass" closing rule (P10) lives in `_close_if_passed`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from services.pledge.commands import ItemDraft
+from services.pledge.events import (
+    Evidence,
+    FollowUpRecorded,
+    ImplementationVerified,
+    ItemClosed,
+    ItemProposal,
+    ItemReportedDone,
+    ItemReviewed,
+    OpinionChannel,
+    OpinionRecorded,
+    PledgeApproved,
+    PledgeDrafted,
+    PledgeProposed,
+    PledgePublished,
+    PledgeResubmitted,
+    PledgeReturned,
+    PledgerKind,
+    ProblemSolvedConfirmed,
+    ProgressReported,
+    QuarterlyPushRecorded,
+    ReviewDecision,
+    SatisfactionVerdictRecorded,
+    Standard,
+    Verdict,
+)
+from shared.aggregate import Aggregate
+from shared.errors import InvalidInput, InvalidState
+from shared.events import DomainEvent
+
+QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+class PledgeStatus(StrEnum):
+    DRAFTING = "drafting"
+    UNDER_REVIEW = "under_review"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+
+@dataclass
+class Item:
+    proposal: ItemProposal
+    decision: ReviewDecision | None = None
+    done_reported: bool = False
+    problem_solved: bool = False
+    implementation_verified: bool = False
+    verdict: Verdict | None = None
+    closed: bool = False
+
+    def open_reasons(self) -> list[str]:
+        """Why the item is still open (P10), empty when it may close."""
+        reasons = []
+        if not self.problem_solved:
+            reasons.append("problem_not_solved")
+        if not self.implementation_verified:
+            reasons.append("implementation_not_verified")
+        if self.verdict is None:
+            reasons.append("satisfaction_pending")
+        elif self.verdict is Verdict.DISSATISFIED:
+            reasons.append("public_not_satisfied")
+        return reasons
+
+
+@dataclass(frozen=True)
+class Pledger:
+    """Who pledges: a branch (organisation pledge) or a member (personal pledge)."""
+
+    kind: PledgerKind
+    branch_id: str
+    branch_kind: str
+    member_id: str | None
+    name: str
+    township_id: str
+    county_id: str
+
+
+class Pledge(Aggregate):
+    def blank(self) -> None:
+        self.pledge_id = ""
+        self.year = 0
+        self.status = PledgeStatus.DRAFTING
+        self.pledger: Pledger | None = None
+        self.round = 0
+        self.opinions: set[str] = set()
+        self.items: dict[str, Item] = {}
+        self.quarters: set[str] = set()
+        self.counter = 0  # numbering of child records (items, reports, opinions)
+
+    # --- drafting (定諾) -------------------------------------------------------------------
+
+    @staticmethod
+    def id_for(year: int, pledger: Pledger) -> str:
+        """One pledge per pledger per year: the id is derived, so a second draft conflicts."""
+        return f"p{year}-{pledger.member_id or pledger.branch_id}"
+
+    @classmethod
+    def draft(cls, year: int, pledger: Pledger) -> Pledge:
+        pledge_id = cls.id_for(year, pledger)
+        pledge = cls(f"pledge-{pledge_id}", pledger.township_id)
+        standard = (
+            Standard.FIVE_GOOD
+            if pledger.kind is PledgerKind.BRANCH
+            else Standard.FIVE_TAKE_THE_LEAD
+        )
+        pledge._record(
+            PledgeDrafted(
+                pledge_id=pledge_id,
+                year=year,
+                pledger_kind=pledger.kind,
+                branch_id=pledger.branch_id,
+                branch_kind=pledger.branch_kind,
+                member_id=pledger.member_id,
+                pledger_name=pledger.name,
+                township_id=pledger.township_id,
+                county_id=pledger.county_id,
+                standard=standard,
+            )
+        )
+        return pledge
+
+    def _next_id(self, prefix: str) -> str:
+        return f"{self.pledge_id}-{prefix}{self.counter + 1}"
+
+    def _require(self, *allowed: PledgeStatus) -> None:
+        if self.status not in allowed:
+            raise InvalidState(
+                f"pledge {self.pledge_id} is {self.status.value}; this needs "
+                + " or ".join(s.value for s in allowed),
+                status_now=self.status.value,
+            )
+
+    def record_opinion(self, channel: OpinionChannel, gathered_on: date, summary: str) -> str:
+        self._require(PledgeStatus.DRAFTING, PledgeStatus.RETURNED)
+        opinion_id = self._next_id("o")
+        self._record(
+            OpinionRecorded(
+                pledge_id=self.pledge_id,
+                opinion_id=opinion_id,
+                channel=channel,
+                gathered_on=gathered_on,
+                summary=summary,
+            )
+        )
+        return opinion_id
+
+    def propose(
+        self, basis: str, items: list[ItemDraft], categories: tuple[str, ...], today: date
+    ) -> list[str]:
+        self._require(PledgeStatus.DRAFTING)
+        if not items:
+            raise InvalidInput("a proposal needs at least one item", field="items")
+        proposals = []
+        for index, item in enumerate(items):
+            item_id = f"{self.pledge_id}-i{index + 1}"
+            proposals.append(self._check_item(item_id, item, categories, today, f"items.{index}"))
+        self._record(
+            PledgeProposed(pledge_id=self.pledge_id, round=1, basis=basis, items=tuple(proposals))
+        )
+        return [p.item_id for p in proposals]
+
+    def _check_item(
+        self, item_id: str, item: ItemDraft, categories: tuple[str, ...], today: date, where: str
+    ) -> ItemProposal:
+        proposal = ItemProposal(item_id=item_id, **item.model_dump())
+        if proposal.category not in categories:
+            raise InvalidInput(
+                f"category {proposal.category!r} is not one of this branch kind's categories",
+                field=f"{where}.category",
+                allowed=list(categories),
+            )
+        if proposal.due_date < today or proposal.due_date.year > self.year + 1:
+            raise InvalidInput(
+                "the due date must be ahead and within the pledge year or the next",
+                field=f"{where}.due_date",
+            )
+        unknown = set(proposal.shaped_by) - self.opinions
+        if unknown:
+            raise InvalidInput(f"unknown opinions {sorted(unknown)}", field=f"{where}.shaped_by")
+        return proposal
+
+    # --- organisational review (P5) -------------------------------------------------------
+
+    def review_item(
+        self,
+        item_id: str,
+        *,
+        shows_advanced_standard: bool,
+        matches_wishes: bool,
+        feasible: bool,
+        approve: bool,
+        guidance: str | None,
+    ) -> None:
+        self._require(PledgeStatus.UNDER_REVIEW)
+        item = self._item(item_id)
+        if item.decision is not None:
+            raise InvalidState(f"item {item_id} was already reviewed in round {self.round}")
+        if approve and not (shows_advanced_standard and matches_wishes and feasible):
+            raise InvalidInput(
+                "an item is approved only when it meets all three criteria", field="decision"
+            )
+        if not approve and not guidance:
+            raise InvalidInput("a returned item needs guidance", field="guidance")
+        self._record(
+            ItemReviewed(
+                pledge_id=self.pledge_id,
+                round=self.round,
+                item_id=item_id,
+                shows_advanced_standard=shows_advanced_standard,
+                matches_wishes=matches_wishes,
+                feasible=feasible,
+                decision=ReviewDecision.APPROVED if approve else ReviewDecision.RETURNED,
+                guidance=guidance,
+            )
+        )
+        if all(i.decision is not None for i in self.items.values()):
+            returned = tuple(
+                k for k, i in self.items.items() if i.decision is ReviewDecision.RETURNED
+            )
+            if returned:
+                self._record(
+                    PledgeReturned(
+                        pledge_id=self.pledge_id, round=self.round, returned_item_ids=returned
+                    )
+                )
+            else:
+                self._record(PledgeApproved(pledge_id=self.pledge_id, round=self.round))
+
+    def resubmit(
+        self, items: dict[str, ItemDraft], note: str, categories: tuple[str, ...], today: date
+    ) -> None:
+        self._require(PledgeStatus.RETURNED)
+        returned = {k for k, i in self.items.items() if i.decision is ReviewDecision.RETURNED}
+        if set(items) != returned:
+            raise InvalidInput(
+                f"revise exactly the returned items {sorted(returned)}", field="items"
+            )
+        revised = tuple(
+            self._check_item(k, v, categories, today, f"items.{k}") for k, v in items.items()
+        )
+        self._record(
+            PledgeResubmitted(
+                pledge_id=self.pledge_id, round=self.round + 1, items=revised, note=note
+            )
+        )
+
+    # --- publishing (亮諾) -----------------------------------------------------------------
+
+    def publish(self) -> None:
+        self._require(PledgeStatus.APPROVED)
+        self._record(
+            PledgePublished(
+                pledge_id=self.pledge_id,
+                letter_no=f"{self.year}-{self.pledge_id}",
+                item_ids=tuple(self.items),
+            )
+        )
+
+    # --- fulfilment (踐諾) -----------------------------------------------------------------
+
+    def _open_item(self, item_id: str) -> Item:
+        self._require(PledgeStatus.PUBLISHED)
+        item = self._item(item_id)
+        if item.closed:
+            raise InvalidState(f"item {item_id} is closed")
+        return item
+
+    def report_progress(
+        self, item_id: str, summary: str, percent: int, evidence: tuple[Evidence, ...]
+    ) -> str:
+        self._open_item(item_id)
+        report_id = self._next_id("r")
+        self._record(
+            ProgressReported(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                report_id=report_id,
+                summary=summary,
+                percent=percent,
+                evidence=evidence,
+            )
+        )
+        return report_id
+
+    def follow_up(self, item_id: str, note: str) -> str:
+        self._open_item(item_id)
+        follow_up_id = self._next_id("f")
+        self._record(
+            FollowUpRecorded(
+                pledge_id=self.pledge_id, item_id=item_id, follow_up_id=follow_up_id, note=note
+            )
+        )
+        return follow_up_id
+
+    def report_done(self, item_id: str, summary: str) -> None:
+        item = self._open_item(item_id)
+        if item.done_reported and item.verdict is None:
+            raise InvalidState(f"item {item_id} awaits its satisfaction verdict")
+        assert self.pledger is not None
+        self._record(
+            ItemReportedDone(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                township_id=self.pledger.township_id,
+                title=item.proposal.title,
+                summary=summary,
+            )
+        )
+
+    def confirm_problem_solved(self, item_id: str, note: str) -> None:
+        item = self._done_item(item_id)
+        if item.problem_solved:
+            raise InvalidState(f"item {item_id}: problem already confirmed solved")
+        self._record(ProblemSolvedConfirmed(pledge_id=self.pledge_id, item_id=item_id, note=note))
+        self._close_if_passed(item_id)
+
+    def verify_implementation(self, item_id: str, note: str) -> None:
+        item = self._done_item(item_id)
+        if item.implementation_verified:
+            raise InvalidState(f"item {item_id}: implementation already verified")
+        self._record(ImplementationVerified(pledge_id=self.pledge_id, item_id=item_id, note=note))
+        self._close_if_passed(item_id)
+
+    def record_verdict(
+        self,
+        item_id: str,
+        verdict: Verdict,
+        satisfaction_rate: float,
+        check_id: str,
+        source_event_id: str,
+    ) -> bool:
+        """Record the evaluation service's verdict (P10c); False if it no longer applies."""
+        item = self.items.get(item_id)
+        if self.status is not PledgeStatus.PUBLISHED or item is None or item.closed:
+            return False
+        self._record(
+            SatisfactionVerdictRecorded(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                verdict=verdict,
+                satisfaction_rate=satisfaction_rate,
+                check_id=check_id,
+                source_event_id=source_event_id,
+            )
+        )
+        self._close_if_passed(item_id)
+        return True
+
+    def _done_item(self, item_id: str) -> Item:
+        item = self._open_item(item_id)
+        if not item.done_reported:
+            raise InvalidState(f"item {item_id} has not been reported done")
+        return item
+
+    def _close_if_passed(self, item_id: str) -> None:
+        """P10: problem solved, implementation verified and the public satisfied."""
+        if not self.items[item_id].open_reasons():
+            self._record(ItemClosed(pledge_id=self.pledge_id, item_id=item_id))
+
+    def push_quarter(self, quarter: str, assessment: str, next_steps: str) -> None:
+        """P11: every published pledge is assessed and pushed forward each quarter."""
+        self._require(PledgeStatus.PUBLISHED)
+        match = QUARTER.match(quarter)
+        if not match or int(match.group(1)) not in (self.year, self.year + 1):
+            raise InvalidInput("quarter must look like 2026Q2, in the pledge year", field="quarter")
+        if quarter in self.quarters:
+            raise InvalidState(f"quarter {quarter} was already pushed")
+        self._record(
+            QuarterlyPushRecorded(
+                pledge_id=self.pledge_id,
+                quarter=quarter,
+                assessment=assessment,
+                next_steps=next_steps,
+            )
+        )
+
+    def _item(self, item_id: str) -> Item:
+        try:
+            return self.items[item_id]
+        except KeyError:
+            raise InvalidInput(
+                f"pledge {self.pledge_id} has no item {item_id}", field="item_id"
+            ) from None
+
+    # --- state ----------------------------------------------------------------------------
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case PledgeDrafted():
+                self.pledge_id, self.year = event.pledge_id, event.year
+                self.pledger = Pledger(
+                    event.pledger_kind,
+                    event.branch_id,
+                    event.branch_kind,
+                    event.member_id,
+                    event.pledger_name,
+                    event.township_id,
+                    event.county_id,
+                )
+            case OpinionRecorded():
+                self.opinions.add(event.opinion_id)
+                self.counter += 1
+            case PledgeProposed():
+                self.round, self.status = event.round, PledgeStatus.UNDER_REVIEW
+                self.items = {p.item_id: Item(p) for p in event.items}
+            case ItemReviewed():
+                self.items[event.item_id].decision = event.decision
+            case PledgeReturned():
+                self.status = PledgeStatus.RETURNED
+            case PledgeResubmitted():
+                self.round, self.status = event.round, PledgeStatus.UNDER_REVIEW
+                for proposal in event.items:
+                    self.items[proposal.item_id] = Item(proposal)
+            case PledgeApproved():
+                self.status = PledgeStatus.APPROVED
+            case PledgePublished():
+                self.status = PledgeStatus.PUBLISHED
+            case ProgressReported() | FollowUpRecorded():
+                self.counter += 1
+            case ItemReportedDone():
+                item = self.items[event.item_id]
+                item.done_reported, item.verdict = True, None
+            case ProblemSolvedConfirmed():
+                self.items[event.item_id].problem_solved = True
+            case ImplementationVerified():
+                self.items[event.item_id].implementation_verified = True
+            case SatisfactionVerdictRecorded():
+                self.items[event.item_id].verdict = event.verdict
+            case ItemClosed():
+                self.items[event.item_id].closed = True
+            case QuarterlyPushRecorded():
+                self.quarters.add(event.quarter)

@@ -1,0 +1,158 @@
+"""Directory routes (D1–D3): counties, townships, branches, members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from services.pledge import commands as c
+from services.pledge import handlers as h
+from services.pledge import queries as q
+from services.pledge.api.deps import Reader, run
+from services.pledge.views import Accepted, BranchView, CountyView, MemberView, TownshipView
+from shared.http import IdempotencyDep, SignedIn
+
+router = APIRouter(prefix="/v1", tags=["directory"])
+
+
+@router.post("/counties", status_code=201, response_model=Accepted, operation_id="establishCounty")
+async def establish_county(
+    cmd: c.EstablishCounty, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.establish_county(uow, cmd, who))
+
+
+@router.get("/counties/{county_id}", response_model=CountyView, operation_id="getCounty")
+async def get_county(county_id: str, conn: Reader) -> Any:
+    return await q.county(conn, county_id=county_id)
+
+
+@router.post(
+    "/counties/{county_id}/calendars", response_model=Accepted, operation_id="setPledgeCalendar"
+)
+async def set_calendar(
+    county_id: str, cmd: c.SetPledgeCalendar, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.set_calendar(uow, county_id, cmd, who))
+
+
+@router.post(
+    "/counties/{county_id}/categories", response_model=Accepted, operation_id="configureCategories"
+)
+async def configure_categories(
+    county_id: str,
+    cmd: c.ConfigureCategories,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.configure_categories(uow, county_id, cmd, who)
+    )
+
+
+@router.post(
+    "/counties/{county_id}/townships",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="establishTownship",
+)
+async def establish_township(
+    county_id: str, cmd: c.EstablishTownship, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.establish_township(uow, county_id, cmd, who))
+
+
+@router.get("/townships/{township_id}", response_model=TownshipView, operation_id="getTownship")
+async def get_township(township_id: str, conn: Reader) -> Any:
+    return await q.township(conn, township_id=township_id)
+
+
+@router.post(
+    "/townships/{township_id}/head", response_model=Accepted, operation_id="appointTownshipHead"
+)
+async def appoint_head(
+    township_id: str,
+    cmd: c.AppointTownshipHead,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.appoint_township_head(uow, township_id, cmd, who)
+    )
+
+
+@router.post("/branches", status_code=201, response_model=Accepted, operation_id="establishBranch")
+async def establish_branch(
+    cmd: c.EstablishBranch, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.establish_branch(uow, cmd, who))
+
+
+@router.get("/branches/{branch_id}", response_model=BranchView, operation_id="getBranch")
+async def get_branch(branch_id: str, conn: Reader) -> Any:
+    return await q.branch(conn, branch_id=branch_id)
+
+
+@router.post(
+    "/branches/{branch_id}/secretary", response_model=Accepted, operation_id="appointSecretary"
+)
+async def appoint_secretary(
+    branch_id: str, cmd: c.AppointSecretary, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.appoint_secretary(uow, branch_id, cmd, who))
+
+
+@router.post("/branches/{branch_id}/move", response_model=Accepted, operation_id="moveBranch")
+async def move_branch(
+    branch_id: str, cmd: c.MoveBranch, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.move_branch(uow, branch_id, cmd, who))
+
+
+@router.post(
+    "/branches/{branch_id}/retirement", response_model=Accepted, operation_id="retireBranch"
+)
+async def retire_branch(
+    branch_id: str, cmd: c.Retire, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.retire_branch(uow, branch_id, cmd, who))
+
+
+@router.post("/members", status_code=201, response_model=Accepted, operation_id="enrolMember")
+async def enrol_member(
+    cmd: c.EnrolMember, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.enrol_member(uow, cmd, who))
+
+
+@router.get("/members/{member_id}", response_model=MemberView, operation_id="getMember")
+async def get_member(member_id: str, conn: Reader) -> Any:
+    return await q.member(conn, member_id=member_id)
+
+
+@router.post("/members/{member_id}/post", response_model=Accepted, operation_id="assignPost")
+async def assign_post(
+    member_id: str, cmd: c.AssignPost, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.assign_post(uow, member_id, cmd, who))
+
+
+@router.post(
+    "/members/{member_id}/transfer", response_model=Accepted, operation_id="transferMember"
+)
+async def transfer_member(
+    member_id: str, cmd: c.TransferMember, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.transfer_member(uow, member_id, cmd, who))
+
+
+@router.post(
+    "/members/{member_id}/retirement", response_model=Accepted, operation_id="retireMember"
+)
+async def retire_member(
+    member_id: str, cmd: c.Retire, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.retire_member(uow, member_id, cmd, who))

@@ -1,0 +1,110 @@
+"""The ledger (P8) as JSON and as an Excel workbook, and the township reports (P6, P11)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from services.pledge import queries as q
+from services.pledge.access import county_admin, require, township_committee, township_office
+from services.pledge.api.deps import Reader
+from services.pledge.handlers import CHINA
+from services.pledge.ledger_xlsx import ledger_workbook
+from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
+from shared.auth import Principal, Role
+from shared.http import SignedIn
+
+router = APIRouter(prefix="/v1", tags=["ledger"])
+
+Status = Literal["open", "closed"]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/ledger", response_model=LedgerPage, operation_id="getLedger")
+async def get_ledger(
+    conn: Reader,
+    township_id: str | None = None,
+    branch_id: str | None = None,
+    status: Status | None = None,
+    year: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """Published items only, so the ledger is public (N1)."""
+    return await q.ledger(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        status=status,
+        year=year,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/ledger.xlsx", operation_id="downloadLedger", responses={200: {"content": {XLSX: {}}}})
+async def download_ledger(
+    conn: Reader,
+    township_id: str | None = None,
+    branch_id: str | None = None,
+    status: Status | None = None,
+    year: int | None = None,
+) -> Response:
+    page = await q.ledger(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        status=status,
+        year=year,
+        limit=None,
+        offset=0,
+    )
+    title = "公開承諾臺賬 Pledge ledger" + (f" {year}" if year else "")
+    return Response(
+        ledger_workbook(page["rows"], title),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="ledger.xlsx"'},
+    )
+
+
+async def _overseer(conn: Any, who: Principal, township_id: str) -> None:
+    town = await q.township(conn, township_id=township_id)
+    require(
+        township_office(who, township_id)
+        or township_committee(who, township_id)
+        or county_admin(who, town["county_id"])
+        or who.role is Role.AUDITOR,
+        "township reports are for the township's committee and office",
+    )
+
+
+@router.get(
+    "/townships/{township_id}/drafting-report",
+    response_model=DraftingReport,
+    operation_id="getDraftingReport",
+)
+async def drafting_report(
+    township_id: str, year: int, request: Request, conn: Reader, who: SignedIn
+) -> Any:
+    """P6: who has not finished drafting, against the county's deadline for the year."""
+    await _overseer(conn, who, township_id)
+    today: date = request.app.state.runtime.clock.now().astimezone(CHINA).date()
+    return await q.drafting_report(conn, township_id=township_id, year=year, today=today)
+
+
+@router.get(
+    "/townships/{township_id}/quarterly-pushes",
+    response_model=QuarterlyPushReport,
+    operation_id="getQuarterlyPushReport",
+)
+async def quarterly_pushes(
+    township_id: str,
+    quarter: Annotated[str, Query(pattern=r"^\d{4}Q[1-4]$")],
+    conn: Reader,
+    who: SignedIn,
+) -> Any:
+    await _overseer(conn, who, township_id)
+    return await q.quarterly_push_report(conn, township_id=township_id, quarter=quarter)

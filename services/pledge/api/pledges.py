@@ -1,0 +1,234 @@
+"""Pledge routes (P1–P11): draft, opinions, proposal, review, publication, fulfilment."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from services.pledge import commands as c
+from services.pledge import handlers as h
+from services.pledge import queries as q
+from services.pledge.access import require, sees_unpublished
+from services.pledge.aggregate import Pledger
+from services.pledge.api.deps import Reader, run
+from services.pledge.events import PledgerKind
+from services.pledge.letter import pledge_letter_html
+from services.pledge.views import Accepted, PledgePage, PledgeView
+from shared.auth import Principal, Role
+from shared.errors import NotFound
+from shared.http import CurrentPrincipal, IdempotencyDep, SignedIn
+
+router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
+
+
+def pledger_of(row: Any) -> Pledger:
+    return Pledger(
+        PledgerKind(row["pledger_kind"]),
+        row["branch_id"],
+        "",
+        row["member_id"],
+        row["pledger_name"],
+        row["township_id"],
+        row["county_id"],
+    )
+
+
+def visible(row: Any, who: Principal) -> bool:
+    """The public sees published pledges only (X1)."""
+    return row["status"] == "published" or sees_unpublished(who, pledger_of(row))
+
+
+@router.post("", status_code=201, response_model=Accepted, operation_id="draftPledge")
+async def draft(cmd: c.DraftPledge, request: Request, who: SignedIn, idem: IdempotencyDep) -> Any:
+    return await run(request, who, idem, lambda uow: h.draft_pledge(uow, cmd, who))
+
+
+@router.get("", response_model=PledgePage, operation_id="listPledges")
+async def list_pledges(
+    conn: Reader,
+    who: CurrentPrincipal,
+    township_id: str | None = None,
+    branch_id: str | None = None,
+    year: int | None = None,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    # Unpublished pledges are listed only to people who oversee the whole township or county.
+    overseer = who.role is Role.AUDITOR or (
+        who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id
+    )
+    return await q.pledges(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        year=year,
+        status=status,
+        published_only=not overseer,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{pledge_id}", response_model=PledgeView, operation_id="getPledge")
+async def get_pledge(pledge_id: str, conn: Reader, who: CurrentPrincipal) -> Any:
+    row = await q.pledge_row(conn, pledge_id=pledge_id)
+    if not visible(row, who):
+        raise NotFound(f"pledge {pledge_id} not found")  # unpublished: not even its existence
+    return await q.pledge(conn, row=row)
+
+
+@router.get("/{pledge_id}/letter", response_class=HTMLResponse, operation_id="getPledgeLetter")
+async def get_letter(pledge_id: str, conn: Reader, who: CurrentPrincipal) -> HTMLResponse:
+    """P7: the pledge letter and pledge card, printable (A4 letter, A5 card)."""
+    row = await q.pledge_row(conn, pledge_id=pledge_id)
+    require(row["status"] == "published" or visible(row, who), "not published yet")
+    pledge = await q.pledge(conn, row=row)
+    branch = await q.branch(conn, branch_id=row["branch_id"])
+    return HTMLResponse(pledge_letter_html(pledge, branch))
+
+
+@router.post(
+    "/{pledge_id}/opinions", status_code=201, response_model=Accepted, operation_id="recordOpinion"
+)
+async def record_opinion(
+    pledge_id: str, cmd: c.RecordOpinion, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.record_opinion(uow, pledge_id, cmd, who))
+
+
+@router.post("/{pledge_id}/proposal", response_model=Accepted, operation_id="proposePledge")
+async def propose(
+    pledge_id: str, cmd: c.ProposePledge, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.propose(uow, pledge_id, cmd, who))
+
+
+@router.post(
+    "/{pledge_id}/items/{item_id}/review", response_model=Accepted, operation_id="reviewItem"
+)
+async def review_item(
+    pledge_id: str,
+    item_id: str,
+    cmd: c.ReviewItem,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.review_item(uow, pledge_id, item_id, cmd, who)
+    )
+
+
+@router.post("/{pledge_id}/resubmission", response_model=Accepted, operation_id="resubmitPledge")
+async def resubmit(
+    pledge_id: str, cmd: c.ResubmitPledge, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.resubmit(uow, pledge_id, cmd, who))
+
+
+@router.post("/{pledge_id}/publication", response_model=Accepted, operation_id="publishPledge")
+async def publish(pledge_id: str, request: Request, who: SignedIn, idem: IdempotencyDep) -> Any:
+    return await run(request, who, idem, lambda uow: h.publish(uow, pledge_id, who))
+
+
+@router.post(
+    "/{pledge_id}/items/{item_id}/progress",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="reportProgress",
+)
+async def report_progress(
+    pledge_id: str,
+    item_id: str,
+    cmd: c.ReportProgress,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.report_progress(uow, pledge_id, item_id, cmd, who)
+    )
+
+
+@router.post(
+    "/{pledge_id}/items/{item_id}/follow-ups",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="recordFollowUp",
+)
+async def follow_up(
+    pledge_id: str,
+    item_id: str,
+    cmd: c.RecordNote,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.follow_up(uow, pledge_id, item_id, cmd, who))
+
+
+@router.post(
+    "/{pledge_id}/items/{item_id}/done", response_model=Accepted, operation_id="reportItemDone"
+)
+async def report_done(
+    pledge_id: str,
+    item_id: str,
+    cmd: c.ReportDone,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.report_done(uow, pledge_id, item_id, cmd, who)
+    )
+
+
+@router.post(
+    "/{pledge_id}/items/{item_id}/problem-solved",
+    response_model=Accepted,
+    operation_id="confirmProblemSolved",
+)
+async def confirm_solved(
+    pledge_id: str,
+    item_id: str,
+    cmd: c.RecordNote,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.confirm_solved(uow, pledge_id, item_id, cmd, who)
+    )
+
+
+@router.post(
+    "/{pledge_id}/items/{item_id}/implementation-verified",
+    response_model=Accepted,
+    operation_id="verifyImplementation",
+)
+async def verify_implementation(
+    pledge_id: str,
+    item_id: str,
+    cmd: c.RecordNote,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.verify_implementation(uow, pledge_id, item_id, cmd, who)
+    )
+
+
+@router.post(
+    "/{pledge_id}/quarterly-pushes",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="pushQuarter",
+)
+async def push_quarter(
+    pledge_id: str, cmd: c.PushQuarter, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.push_quarter(uow, pledge_id, cmd, who))

@@ -1,0 +1,136 @@
+"""Commands, as the API receives them: imperative, validated, no unknown fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
+
+from services.pledge.events import BranchKind, Evidence, OpinionChannel
+from shared.events import Command
+
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Note = Annotated[str, Field(min_length=1, max_length=2000)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+class EstablishCounty(Command):
+    county_id: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]{1,40}$")]
+    name: Name
+
+
+class SetPledgeCalendar(Command):
+    year: Year
+    drafting_deadline: date
+
+
+class ConfigureCategories(Command):
+    kind: BranchKind
+    categories: Annotated[tuple[Name, ...], Field(min_length=1, max_length=30)]
+
+
+class EstablishTownship(Command):
+    name: Name
+
+
+class AppointTownshipHead(Command):
+    person_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Name
+
+
+class EstablishBranch(Command):
+    township_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Name
+    kind: BranchKind
+    village: Name | None = None
+
+
+class AppointSecretary(Command):
+    member_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class MoveBranch(Command):
+    township_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Retire(Command):
+    reason: Note
+
+
+class EnrolMember(Command):
+    branch_id: Annotated[str, Field(min_length=1, max_length=64)]
+    name: Name
+    post: Name
+    duties: Text
+    leadership_team: bool = False
+
+
+class AssignPost(Command):
+    post: Name
+    duties: Text
+    leadership_team: bool = False
+
+
+class TransferMember(Command):
+    branch_id: Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class DraftPledge(Command):
+    year: Year
+    branch_id: Annotated[str, Field(min_length=1, max_length=64)]
+    member_id: Annotated[str | None, Field(max_length=64)] = None  # None: the branch pledges
+
+
+class RecordOpinion(Command):
+    channel: OpinionChannel
+    gathered_on: date
+    summary: Text
+
+
+class ItemDraft(Command):
+    title: Annotated[str, Field(min_length=2, max_length=200)]
+    description: Text
+    category: Name
+    target: Annotated[str, Field(min_length=2, max_length=500)]
+    due_date: date
+    shaped_by: Annotated[tuple[str, ...], Field(max_length=50)] = ()
+
+
+class ProposePledge(Command):
+    basis: Annotated[str, Field(min_length=2, max_length=1000)]
+    items: Annotated[list[ItemDraft], Field(min_length=1, max_length=30)]
+
+
+class ReviewItem(Command):
+    shows_advanced_standard: bool
+    matches_wishes: bool
+    feasible: bool
+    decision: Annotated[str, Field(pattern="^(approve|return)$")]
+    guidance: Annotated[str | None, Field(max_length=2000)] = None
+
+
+class ResubmitPledge(Command):
+    note: Note
+    items: Annotated[dict[str, ItemDraft], Field(min_length=1, max_length=30)]
+
+
+class ReportProgress(Command):
+    summary: Text
+    percent: Annotated[int, Field(ge=0, le=100)]
+    evidence: Annotated[tuple[Evidence, ...], Field(max_length=20)] = ()
+
+
+class RecordNote(Command):
+    note: Note
+
+
+class ReportDone(Command):
+    summary: Text
+
+
+class PushQuarter(Command):
+    quarter: Annotated[str, Field(pattern=r"^\d{4}Q[1-4]$")]
+    assessment: Text
+    next_steps: Text

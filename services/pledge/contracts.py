@@ -1,0 +1,34 @@
+"""Events of other services that the pledge service consumes (their published contract).
+
+`SatisfactionVerdictReached` is emitted by the evaluation service (E8) when the satisfaction
+check of a pledge item closes. Contract, version 1:
+
+- stream `GONGKAI_EVALUATION`, subject
+  `gongkai.evaluation.<township_id>.satisfaction_check.SatisfactionVerdictReached`
+- CloudEvents binary mode as every Gongkai event (`ce-type: SatisfactionVerdictReached`,
+  `ce-schemaversion: 1`, `ce-streamid: satisfaction_check-<check_id>`, ...), JSON body below.
+- `verdict` is `satisfied` when `satisfaction_rate` (satisfied + mostly satisfied, over all
+  ballots) reached the check's `threshold`, else `dissatisfied`.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from services.pledge.events import Verdict
+from shared.events import DomainEvent, EventRegistry
+
+
+class SatisfactionVerdictReached(DomainEvent):
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    verdict: Verdict
+    satisfaction_rate: float = Field(ge=0, le=1)
+    ballots: int = Field(ge=0)
+    threshold: float = Field(ge=0, le=1)
+
+
+CONSUMED = EventRegistry("evaluation", [SatisfactionVerdictReached])

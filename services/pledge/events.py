@@ -1,0 +1,342 @@
+"""The pledge service's events: the directory (D1–D3) and pledges (P1–P11).
+
+Past tense, frozen, registered below; the registry also generates the AsyncAPI document.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events import DomainEvent, EventRegistry
+
+
+class BranchKind(StrEnum):
+    VILLAGE = "village"
+    AGENCY = "agency"
+    SCHOOL = "school"
+
+
+class PledgerKind(StrEnum):
+    BRANCH = "branch"
+    MEMBER = "member"
+
+
+class Standard(StrEnum):
+    FIVE_GOOD = "five_good"  # 五個好, for branches
+    FIVE_TAKE_THE_LEAD = "five_take_the_lead"  # 五帶頭, for members
+
+
+class OpinionChannel(StrEnum):
+    RESEARCH_VISIT = "research_visit"  # 調研走訪
+    TALK = "talk"  # 談話交流
+    SYMPOSIUM = "symposium"  # 座談會
+    SUGGESTION_BOX = "suggestion_box"  # 意見箱
+    OPINION_FORM = "opinion_form"  # 意見表
+
+
+class ReviewDecision(StrEnum):
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+
+class Verdict(StrEnum):
+    SATISFIED = "satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class Value(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ItemProposal(Value):
+    item_id: str
+    title: str
+    description: str
+    category: str
+    target: str  # the measurable target
+    due_date: date
+    shaped_by: tuple[str, ...] = ()  # opinion ids (P3)
+
+
+class Evidence(Value):
+    description: str
+    url: str | None = None
+
+
+# --- directory -------------------------------------------------------------------------
+
+
+class CountyEstablished(DomainEvent):
+    aggregate_type = "county"
+    county_id: str
+    name: str
+
+
+class PledgeCalendarSet(DomainEvent):
+    aggregate_type = "county"
+    county_id: str
+    year: int
+    drafting_deadline: date
+
+
+class CategoriesConfigured(DomainEvent):
+    aggregate_type = "county"
+    county_id: str
+    kind: BranchKind
+    categories: tuple[str, ...]
+
+
+class TownshipEstablished(DomainEvent):
+    aggregate_type = "township"
+    township_id: str
+    county_id: str
+    name: str
+
+
+class TownshipHeadAppointed(DomainEvent):
+    aggregate_type = "township"
+    township_id: str
+    person_id: str
+    name: str
+
+
+class BranchEstablished(DomainEvent):
+    aggregate_type = "branch"
+    branch_id: str
+    township_id: str
+    county_id: str
+    name: str
+    kind: BranchKind
+    village: str | None = None
+
+
+class BranchSecretaryAppointed(DomainEvent):
+    aggregate_type = "branch"
+    branch_id: str
+    member_id: str
+
+
+class BranchMoved(DomainEvent):
+    aggregate_type = "branch"
+    branch_id: str
+    from_township_id: str
+    to_township_id: str
+
+
+class BranchRetired(DomainEvent):
+    aggregate_type = "branch"
+    branch_id: str
+    reason: str
+
+
+class MemberEnrolled(DomainEvent):
+    aggregate_type = "member"
+    member_id: str
+    branch_id: str
+    township_id: str
+    name: str
+    post: str
+    duties: str
+    leadership_team: bool = False
+
+
+class MemberPostAssigned(DomainEvent):
+    aggregate_type = "member"
+    member_id: str
+    post: str
+    duties: str
+    leadership_team: bool
+
+
+class MemberTransferred(DomainEvent):
+    aggregate_type = "member"
+    member_id: str
+    from_branch_id: str
+    to_branch_id: str
+    to_township_id: str
+
+
+class MemberRetired(DomainEvent):
+    aggregate_type = "member"
+    member_id: str
+    reason: str
+
+
+# --- pledges ---------------------------------------------------------------------------
+
+
+class PledgeDrafted(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    year: int
+    pledger_kind: PledgerKind
+    branch_id: str
+    branch_kind: BranchKind
+    member_id: str | None
+    pledger_name: str
+    township_id: str
+    county_id: str
+    standard: Standard
+
+
+class OpinionRecorded(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    opinion_id: str
+    channel: OpinionChannel
+    gathered_on: date
+    summary: str
+
+
+class PledgeProposed(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    round: int
+    basis: str  # implementation plan / responsibility letter, or the member's post (P4)
+    items: tuple[ItemProposal, ...]
+
+
+class ItemReviewed(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    round: int
+    item_id: str
+    shows_advanced_standard: bool
+    matches_wishes: bool
+    feasible: bool
+    decision: ReviewDecision
+    guidance: str | None = None
+
+
+class PledgeReturned(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    round: int
+    returned_item_ids: tuple[str, ...]
+
+
+class PledgeResubmitted(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    round: int
+    items: tuple[ItemProposal, ...]
+    note: str
+
+
+class PledgeApproved(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    round: int
+
+
+class PledgePublished(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    letter_no: str
+    item_ids: tuple[str, ...]  # tagged open on the ledger from now on (P8)
+
+
+class ProgressReported(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    report_id: str
+    summary: str
+    percent: int
+    evidence: tuple[Evidence, ...] = ()
+
+
+class FollowUpRecorded(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    follow_up_id: str
+    note: str
+
+
+class ItemReportedDone(DomainEvent):
+    """The pledger reports the item done; the evaluation service runs its satisfaction check."""
+
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    township_id: str
+    title: str
+    summary: str
+
+
+class ProblemSolvedConfirmed(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    note: str
+
+
+class ImplementationVerified(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    note: str
+
+
+class SatisfactionVerdictRecorded(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    verdict: Verdict
+    satisfaction_rate: float
+    check_id: str
+    source_event_id: str
+
+
+class ItemClosed(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+
+
+class QuarterlyPushRecorded(DomainEvent):
+    aggregate_type = "pledge"
+    pledge_id: str
+    quarter: str  # e.g. "2026Q2"
+    assessment: str
+    next_steps: str
+
+
+REGISTRY = EventRegistry(
+    "pledge",
+    [
+        CountyEstablished,
+        PledgeCalendarSet,
+        CategoriesConfigured,
+        TownshipEstablished,
+        TownshipHeadAppointed,
+        BranchEstablished,
+        BranchSecretaryAppointed,
+        BranchMoved,
+        BranchRetired,
+        MemberEnrolled,
+        MemberPostAssigned,
+        MemberTransferred,
+        MemberRetired,
+        PledgeDrafted,
+        OpinionRecorded,
+        PledgeProposed,
+        ItemReviewed,
+        PledgeReturned,
+        PledgeResubmitted,
+        PledgeApproved,
+        PledgePublished,
+        ProgressReported,
+        FollowUpRecorded,
+        ItemReportedDone,
+        ProblemSolvedConfirmed,
+        ImplementationVerified,
+        SatisfactionVerdictRecorded,
+        ItemClosed,
+        QuarterlyPushRecorded,
+    ],
+)

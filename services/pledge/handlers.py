@@ -1,0 +1,384 @@
+"""Command handlers: load aggregates, check who may act, let the aggregate decide, save.
+
+Plain async functions; the unit of work is their only dependency. Routing tables at the end.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, timedelta, timezone
+from typing import Any
+
+from services.pledge import access
+from services.pledge import commands as c
+from services.pledge.access import require
+from services.pledge.aggregate import Pledge, Pledger
+from services.pledge.directory import Branch, County, Member, Township
+from services.pledge.events import BranchKind, PledgerKind
+from shared.auth import Principal
+from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
+from shared.unit_of_work import UnitOfWork
+
+CHINA = timezone(timedelta(hours=8), "CST")  # deadlines are local dates; no DST in China
+
+
+def today(uow: UnitOfWork) -> date:
+    return uow.store.clock.now().astimezone(CHINA).date()
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
+    return {"id": entity_id, "events": [e.type for e in uow.appended], **ids}
+
+
+# --- directory -------------------------------------------------------------------------
+
+
+async def establish_county(
+    uow: UnitOfWork, cmd: c.EstablishCounty, who: Principal
+) -> dict[str, Any]:
+    require(access.county_admin(who, cmd.county_id), "only the county's administrator")
+    county = County.establish(cmd.county_id, cmd.name)
+    try:
+        await uow.save(county)
+    except ConcurrencyConflict:
+        raise InvalidState(f"county {cmd.county_id} already exists") from None
+    return accepted(cmd.county_id, uow)
+
+
+async def _county(uow: UnitOfWork, county_id: str) -> County:
+    return await uow.get(County, f"county-{county_id}", "county")
+
+
+async def set_calendar(
+    uow: UnitOfWork, county_id: str, cmd: c.SetPledgeCalendar, who: Principal
+) -> dict[str, Any]:
+    county = await _county(uow, county_id)
+    require(access.county_admin(who, county_id), "only the county's administrator")
+    county.set_calendar(cmd.year, cmd.drafting_deadline)
+    await uow.save(county)
+    return accepted(county_id, uow)
+
+
+async def configure_categories(
+    uow: UnitOfWork, county_id: str, cmd: c.ConfigureCategories, who: Principal
+) -> dict[str, Any]:
+    county = await _county(uow, county_id)
+    require(access.county_admin(who, county_id), "only the county's administrator")
+    county.configure_categories(cmd.kind, cmd.categories)
+    await uow.save(county)
+    return accepted(county_id, uow)
+
+
+async def establish_township(
+    uow: UnitOfWork, county_id: str, cmd: c.EstablishTownship, who: Principal
+) -> dict[str, Any]:
+    await _county(uow, county_id)
+    require(access.county_admin(who, county_id), "only the county's administrator")
+    township = Township.establish(new_id("t"), county_id, cmd.name)
+    await uow.save(township)
+    return accepted(township.township_id, uow)
+
+
+async def _township(uow: UnitOfWork, township_id: str) -> Township:
+    return await uow.get(Township, f"township-{township_id}", "township")
+
+
+async def appoint_township_head(
+    uow: UnitOfWork, township_id: str, cmd: c.AppointTownshipHead, who: Principal
+) -> dict[str, Any]:
+    township = await _township(uow, township_id)
+    require(access.county_admin(who, township.county_id), "only the county's administrator")
+    township.appoint_head(cmd.person_id, cmd.name)
+    await uow.save(township)
+    return accepted(township_id, uow)
+
+
+async def _branch(uow: UnitOfWork, branch_id: str) -> Branch:
+    return await uow.get(Branch, f"branch-{branch_id}", "branch")
+
+
+async def _member(uow: UnitOfWork, member_id: str) -> Member:
+    return await uow.get(Member, f"member-{member_id}", "member")
+
+
+def _keeps(who: Principal, township_id: str, county_id: str) -> None:
+    require(
+        access.keeps_directory(who, township_id, county_id),
+        "only the township office (or the county administrator) keeps this directory",
+    )
+
+
+async def establish_branch(
+    uow: UnitOfWork, cmd: c.EstablishBranch, who: Principal
+) -> dict[str, Any]:
+    township = await _township(uow, cmd.township_id)
+    _keeps(who, township.township_id, township.county_id)
+    branch = Branch.establish(new_id("b"), township, cmd.name, cmd.kind, cmd.village)
+    await uow.save(branch)
+    return accepted(branch.branch_id, uow)
+
+
+async def appoint_secretary(
+    uow: UnitOfWork, branch_id: str, cmd: c.AppointSecretary, who: Principal
+) -> dict[str, Any]:
+    branch = await _branch(uow, branch_id)
+    _keeps(who, branch.township_id, branch.county_id)
+    branch.appoint_secretary(await _member(uow, cmd.member_id))
+    await uow.save(branch)
+    return accepted(branch_id, uow)
+
+
+async def move_branch(
+    uow: UnitOfWork, branch_id: str, cmd: c.MoveBranch, who: Principal
+) -> dict[str, Any]:
+    branch = await _branch(uow, branch_id)
+    require(
+        access.county_admin(who, branch.county_id),
+        "only the county administrator moves a branch between townships",
+    )
+    branch.move_to(await _township(uow, cmd.township_id))
+    await uow.save(branch)
+    return accepted(branch_id, uow)
+
+
+async def retire_branch(
+    uow: UnitOfWork, branch_id: str, cmd: c.Retire, who: Principal
+) -> dict[str, Any]:
+    branch = await _branch(uow, branch_id)
+    _keeps(who, branch.township_id, branch.county_id)
+    branch.retire(cmd.reason)
+    await uow.save(branch)
+    return accepted(branch_id, uow)
+
+
+async def enrol_member(uow: UnitOfWork, cmd: c.EnrolMember, who: Principal) -> dict[str, Any]:
+    branch = await _branch(uow, cmd.branch_id)
+    _keeps(who, branch.township_id, branch.county_id)
+    member = Member.enrol(new_id("m"), branch, cmd.name, cmd.post, cmd.duties, cmd.leadership_team)
+    await uow.save(member)
+    return accepted(member.member_id, uow)
+
+
+async def assign_post(
+    uow: UnitOfWork, member_id: str, cmd: c.AssignPost, who: Principal
+) -> dict[str, Any]:
+    member = await _member(uow, member_id)
+    branch = await _branch(uow, member.branch_id)
+    _keeps(who, branch.township_id, branch.county_id)
+    member.assign_post(cmd.post, cmd.duties, cmd.leadership_team)
+    await uow.save(member)
+    return accepted(member_id, uow)
+
+
+async def transfer_member(
+    uow: UnitOfWork, member_id: str, cmd: c.TransferMember, who: Principal
+) -> dict[str, Any]:
+    member = await _member(uow, member_id)
+    source = await _branch(uow, member.branch_id)
+    target = await _branch(uow, cmd.branch_id)
+    _keeps(who, source.township_id, source.county_id)
+    if target.county_id != source.county_id:
+        raise InvalidInput("a member transfers only within the county", field="branch_id")
+    member.transfer_to(target)
+    await uow.save(member)
+    return accepted(member_id, uow)
+
+
+async def retire_member(
+    uow: UnitOfWork, member_id: str, cmd: c.Retire, who: Principal
+) -> dict[str, Any]:
+    member = await _member(uow, member_id)
+    branch = await _branch(uow, member.branch_id)
+    _keeps(who, branch.township_id, branch.county_id)
+    member.retire(cmd.reason)
+    await uow.save(member)
+    return accepted(member_id, uow)
+
+
+# --- pledges ---------------------------------------------------------------------------
+
+
+async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> dict[str, Any]:
+    branch = await _branch(uow, cmd.branch_id)
+    if not branch.active:
+        raise InvalidState(f"branch {branch.branch_id} is retired")
+    name = branch.name
+    if cmd.member_id is not None:
+        member = await _member(uow, cmd.member_id)
+        if member.branch_id != branch.branch_id or not member.active:
+            raise InvalidInput(
+                "the member is not an active member of this branch", field="member_id"
+            )
+        name = member.name
+    pledger = Pledger(
+        PledgerKind.MEMBER if cmd.member_id else PledgerKind.BRANCH,
+        branch.branch_id,
+        branch.kind.value,
+        cmd.member_id,
+        name,
+        branch.township_id,
+        branch.county_id,
+    )
+    require(
+        access.speaks_for(who, pledger),
+        "a branch pledge is drafted by its secretary; a personal pledge by the member",
+    )
+    pledge = Pledge.draft(cmd.year, pledger)
+    try:
+        await uow.save(pledge)
+    except ConcurrencyConflict:
+        raise InvalidState(
+            f"{name} already has a pledge for {cmd.year}", pledge_id=pledge.pledge_id
+        ) from None
+    return accepted(pledge.pledge_id, uow)
+
+
+async def _pledge(uow: UnitOfWork, pledge_id: str) -> Pledge:
+    return await uow.get(Pledge, f"pledge-{pledge_id}", "pledge")
+
+
+def _pledger(pledge: Pledge) -> Pledger:
+    assert pledge.pledger is not None
+    return pledge.pledger
+
+
+async def _categories(uow: UnitOfWork, pledge: Pledge) -> tuple[str, ...]:
+    county = await _county(uow, _pledger(pledge).county_id)
+    return county.categories[BranchKind(_pledger(pledge).branch_kind)]
+
+
+async def record_opinion(
+    uow: UnitOfWork, pledge_id: str, cmd: c.RecordOpinion, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(access.speaks_for(who, _pledger(pledge)), "only the pledger records opinions")
+    opinion_id = pledge.record_opinion(cmd.channel, cmd.gathered_on, cmd.summary)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow, opinion_id=opinion_id)
+
+
+async def propose(
+    uow: UnitOfWork, pledge_id: str, cmd: c.ProposePledge, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(access.speaks_for(who, _pledger(pledge)), "only the pledger proposes")
+    item_ids = pledge.propose(cmd.basis, cmd.items, await _categories(uow, pledge), today(uow))
+    await uow.save(pledge)
+    return accepted(pledge_id, uow, item_ids=item_ids)
+
+
+async def review_item(
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReviewItem, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(
+        access.township_committee(who, _pledger(pledge).township_id),
+        "only the township committee of the pledger's township reviews items",
+    )
+    pledge.review_item(
+        item_id,
+        shows_advanced_standard=cmd.shows_advanced_standard,
+        matches_wishes=cmd.matches_wishes,
+        feasible=cmd.feasible,
+        approve=cmd.decision == "approve",
+        guidance=cmd.guidance,
+    )
+    await uow.save(pledge)
+    return accepted(pledge_id, uow, status=pledge.status.value)
+
+
+async def resubmit(
+    uow: UnitOfWork, pledge_id: str, cmd: c.ResubmitPledge, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(access.speaks_for(who, _pledger(pledge)), "only the pledger resubmits")
+    pledge.resubmit(cmd.items, cmd.note, await _categories(uow, pledge), today(uow))
+    await uow.save(pledge)
+    return accepted(pledge_id, uow, round=pledge.round)
+
+
+async def publish(uow: UnitOfWork, pledge_id: str, who: Principal) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(
+        access.branch_secretary(who, _pledger(pledge).branch_id),
+        "the branch secretary publishes the branch's and its members' pledges",
+    )
+    pledge.publish()
+    await uow.save(pledge)
+    return accepted(pledge_id, uow)
+
+
+async def report_progress(
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReportProgress, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(access.speaks_for(who, _pledger(pledge)), "only the pledger reports progress")
+    report_id = pledge.report_progress(item_id, cmd.summary, cmd.percent, cmd.evidence)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow, report_id=report_id)
+
+
+async def follow_up(
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.RecordNote, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(
+        access.township_office(who, _pledger(pledge).township_id),
+        "follow-ups are the township office's",
+    )
+    follow_up_id = pledge.follow_up(item_id, cmd.note)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow, follow_up_id=follow_up_id)
+
+
+async def report_done(
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReportDone, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(access.speaks_for(who, _pledger(pledge)), "only the pledger reports an item done")
+    pledge.report_done(item_id, cmd.summary)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow)
+
+
+async def confirm_solved(
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.RecordNote, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(
+        access.township_office(who, _pledger(pledge).township_id),
+        "the township office confirms that the problem is solved",
+    )
+    pledge.confirm_problem_solved(item_id, cmd.note)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow)
+
+
+async def verify_implementation(
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.RecordNote, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(
+        access.township_office(who, _pledger(pledge).township_id),
+        "the township office verifies implementation",
+    )
+    pledge.verify_implementation(item_id, cmd.note)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow)
+
+
+async def push_quarter(
+    uow: UnitOfWork, pledge_id: str, cmd: c.PushQuarter, who: Principal
+) -> dict[str, Any]:
+    pledge = await _pledge(uow, pledge_id)
+    require(
+        access.township_office(who, _pledger(pledge).township_id),
+        "the township office pushes pledges forward each quarter",
+    )
+    pledge.push_quarter(cmd.quarter, cmd.assessment, cmd.next_steps)
+    await uow.save(pledge)
+    return accepted(pledge_id, uow)

@@ -1,0 +1,50 @@
+"""Reactions to other services' events. Each issues this service's own command, with the
+foreign event as its causation, inside the subscription runner's transaction."""
+
+from __future__ import annotations
+
+import asyncpg
+import structlog
+
+from services.pledge.aggregate import Pledge
+from services.pledge.contracts import CONSUMED, SatisfactionVerdictReached
+from shared.envelope import EventEnvelope
+from shared.eventstore.base import CommandContext
+from shared.subscriptions import Subscription
+from shared.unit_of_work import CommandExecutor
+
+log = structlog.get_logger()
+
+
+def subscriptions(executor: CommandExecutor) -> list[Subscription]:
+    async def on_verdict(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        verdict = CONSUMED.decode(envelope.type, envelope.schemaversion, envelope.data)
+        assert isinstance(verdict, SatisfactionVerdictReached)
+        context = CommandContext(
+            actor="service:evaluation",
+            role="integration",
+            correlation_id=envelope.correlationid,
+            causation_id=envelope.id,
+        )
+        uow = executor.unit(conn, context)
+        pledge = await uow.load(Pledge, f"pledge-{verdict.pledge_id}")
+        if pledge is None or not pledge.record_verdict(
+            verdict.item_id,
+            verdict.verdict,
+            verdict.satisfaction_rate,
+            verdict.check_id,
+            envelope.id,
+        ):
+            log.warning("verdict_ignored", pledge_id=verdict.pledge_id, item_id=verdict.item_id)
+            return
+        await uow.save(pledge)
+
+    return [
+        Subscription(
+            consumer="pledge",
+            source="evaluation",
+            aggregate="satisfaction_check",
+            event_type="SatisfactionVerdictReached",
+            handler=on_verdict,
+        )
+    ]

@@ -1,0 +1,439 @@
+"""Projects the pledge service's events into its read models (`read_models.sql`).
+
+Everything written comes from the event (its data, time and actor), never from now(), so a
+rebuild gives exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from shared.envelope import EventEnvelope
+from shared.projections import ReadModels
+
+DDL = resources.files("services.pledge").joinpath("read_models.sql").read_text(encoding="utf-8")
+
+Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
+PROJECTIONS: dict[str, Step] = {}
+
+
+def on(event_type: str) -> Callable[[Step], Step]:
+    def register(step: Step) -> Step:
+        PROJECTIONS[event_type] = step
+        return step
+
+    return register
+
+
+async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    step = PROJECTIONS.get(envelope.type)
+    if step is not None:
+        await step(conn, envelope, envelope.data)
+
+
+# --- directory -------------------------------------------------------------------------
+
+
+async def _history(conn: asyncpg.Connection, e: EventEnvelope, subject_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO directory_history (event_id, subject_id, change, detail, at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        e.id,
+        subject_id,
+        e.type,
+        json.dumps(e.data),
+        e.time,
+    )
+
+
+@on("CountyEstablished")
+async def _county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute("INSERT INTO counties VALUES ($1, $2)", d["county_id"], d["name"])
+
+
+@on("PledgeCalendarSet")
+async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO calendars VALUES ($1, $2, $3::text::date) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
+        d["county_id"],
+        d["year"],
+        d["drafting_deadline"],
+    )
+
+
+@on("CategoriesConfigured")
+async def _categories(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO categories VALUES ($1, $2, $3) ON CONFLICT (county_id, kind)"
+        " DO UPDATE SET categories = EXCLUDED.categories",
+        d["county_id"],
+        d["kind"],
+        json.dumps(d["categories"], ensure_ascii=False),
+    )
+
+
+@on("TownshipEstablished")
+async def _township(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO townships (township_id, county_id, name) VALUES ($1, $2, $3)",
+        d["township_id"],
+        d["county_id"],
+        d["name"],
+    )
+
+
+@on("TownshipHeadAppointed")
+async def _head(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE townships SET head_id = $2, head_name = $3 WHERE township_id = $1",
+        d["township_id"],
+        d["person_id"],
+        d["name"],
+    )
+
+
+@on("BranchEstablished")
+async def _branch(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO branches (branch_id, township_id, county_id, name, kind, village, active)"
+        " VALUES ($1, $2, $3, $4, $5, $6, true)",
+        d["branch_id"],
+        d["township_id"],
+        d["county_id"],
+        d["name"],
+        d["kind"],
+        d["village"],
+    )
+    await _history(conn, e, d["branch_id"])
+
+
+@on("BranchSecretaryAppointed")
+async def _secretary(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE branches SET secretary_id = $2 WHERE branch_id = $1", d["branch_id"], d["member_id"]
+    )
+    await _history(conn, e, d["branch_id"])
+
+
+@on("BranchMoved")
+async def _branch_moved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE branches SET township_id = $2 WHERE branch_id = $1",
+        d["branch_id"],
+        d["to_township_id"],
+    )
+    await conn.execute(
+        "UPDATE members SET township_id = $2 WHERE branch_id = $1",
+        d["branch_id"],
+        d["to_township_id"],
+    )
+    await _history(conn, e, d["branch_id"])
+
+
+@on("BranchRetired")
+async def _branch_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE branches SET active = false, retired_reason = $2 WHERE branch_id = $1",
+        d["branch_id"],
+        d["reason"],
+    )
+    await _history(conn, e, d["branch_id"])
+
+
+@on("MemberEnrolled")
+async def _member(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO members (member_id, branch_id, township_id, name, post, duties,"
+        " leadership_team, active) VALUES ($1, $2, $3, $4, $5, $6, $7, true)",
+        d["member_id"],
+        d["branch_id"],
+        d["township_id"],
+        d["name"],
+        d["post"],
+        d["duties"],
+        d["leadership_team"],
+    )
+    await _history(conn, e, d["member_id"])
+
+
+@on("MemberPostAssigned")
+async def _post(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE members SET post = $2, duties = $3, leadership_team = $4 WHERE member_id = $1",
+        d["member_id"],
+        d["post"],
+        d["duties"],
+        d["leadership_team"],
+    )
+    await _history(conn, e, d["member_id"])
+
+
+@on("MemberTransferred")
+async def _transfer(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE members SET branch_id = $2, township_id = $3 WHERE member_id = $1",
+        d["member_id"],
+        d["to_branch_id"],
+        d["to_township_id"],
+    )
+    await conn.execute(
+        "UPDATE branches SET secretary_id = NULL WHERE branch_id = $1 AND secretary_id = $2",
+        d["from_branch_id"],
+        d["member_id"],
+    )
+    await _history(conn, e, d["member_id"])
+
+
+@on("MemberRetired")
+async def _member_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE members SET active = false, retired_reason = $2 WHERE member_id = $1",
+        d["member_id"],
+        d["reason"],
+    )
+    await conn.execute(
+        "UPDATE branches SET secretary_id = NULL WHERE secretary_id = $1", d["member_id"]
+    )
+    await _history(conn, e, d["member_id"])
+
+
+# --- pledges ---------------------------------------------------------------------------
+
+
+async def _touch(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any], status: str | None = None
+) -> None:
+    await conn.execute(
+        "UPDATE pledges SET updated_at = $2, status = coalesce($3, status) WHERE pledge_id = $1",
+        d["pledge_id"],
+        e.time,
+        status,
+    )
+
+
+@on("PledgeDrafted")
+async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO pledges (pledge_id, year, pledger_kind, pledger_name, branch_id, member_id,"
+        " township_id, county_id, standard, status, round, drafted_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting', 0, $10, $10)",
+        d["pledge_id"],
+        d["year"],
+        d["pledger_kind"],
+        d["pledger_name"],
+        d["branch_id"],
+        d["member_id"],
+        d["township_id"],
+        d["county_id"],
+        d["standard"],
+        e.time,
+    )
+
+
+@on("OpinionRecorded")
+async def _opinion(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO opinions VALUES ($1, $2, $3, $4::text::date, $5)",
+        d["opinion_id"],
+        d["pledge_id"],
+        d["channel"],
+        d["gathered_on"],
+        d["summary"],
+    )
+    await _touch(conn, e, d)
+
+
+async def _upsert_items(conn: asyncpg.Connection, d: dict[str, Any]) -> None:
+    pledge = await conn.fetchrow(
+        "SELECT township_id, branch_id, member_id FROM pledges WHERE pledge_id = $1", d["pledge_id"]
+    )
+    for item in d["items"]:
+        position = int(item["item_id"].rsplit("-i", 1)[1])
+        await conn.execute(
+            "INSERT INTO items (item_id, pledge_id, position, township_id, branch_id, member_id,"
+            " title, description, category, target, due_date, shaped_by, review_status)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::date, $12, 'pending')"
+            " ON CONFLICT (item_id) DO UPDATE SET title = EXCLUDED.title,"
+            " description = EXCLUDED.description, category = EXCLUDED.category,"
+            " target = EXCLUDED.target, due_date = EXCLUDED.due_date,"
+            " shaped_by = EXCLUDED.shaped_by, review_status = 'pending', guidance = NULL",
+            item["item_id"],
+            d["pledge_id"],
+            position,
+            pledge["township_id"],
+            pledge["branch_id"],
+            pledge["member_id"],
+            item["title"],
+            item["description"],
+            item["category"],
+            item["target"],
+            item["due_date"],
+            json.dumps(item["shaped_by"]),
+        )
+
+
+@on("PledgeProposed")
+async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _upsert_items(conn, d)
+    await conn.execute(
+        "UPDATE pledges SET round = $2, basis = $3 WHERE pledge_id = $1",
+        d["pledge_id"],
+        d["round"],
+        d["basis"],
+    )
+    await _touch(conn, e, d, "under_review")
+
+
+@on("ItemReviewed")
+async def _reviewed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO item_reviews VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        e.id,
+        d["pledge_id"],
+        d["item_id"],
+        d["round"],
+        d["shows_advanced_standard"],
+        d["matches_wishes"],
+        d["feasible"],
+        d["decision"],
+        d["guidance"],
+        e.actor,
+        e.time,
+    )
+    await conn.execute(
+        "UPDATE items SET review_status = $2, guidance = $3 WHERE item_id = $1",
+        d["item_id"],
+        d["decision"],
+        d["guidance"],
+    )
+    await _touch(conn, e, d)
+
+
+@on("PledgeReturned")
+async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _touch(conn, e, d, "returned")
+
+
+@on("PledgeResubmitted")
+async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _upsert_items(conn, d)
+    await conn.execute(
+        "UPDATE pledges SET round = $2 WHERE pledge_id = $1", d["pledge_id"], d["round"]
+    )
+    await _touch(conn, e, d, "under_review")
+
+
+@on("PledgeApproved")
+async def _approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _touch(conn, e, d, "approved")
+
+
+@on("PledgePublished")
+async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE pledges SET letter_no = $2, published_at = $3 WHERE pledge_id = $1",
+        d["pledge_id"],
+        d["letter_no"],
+        e.time,
+    )
+    await conn.execute(
+        "UPDATE items SET ledger_status = 'open' WHERE pledge_id = $1", d["pledge_id"]
+    )
+    await _touch(conn, e, d, "published")
+
+
+async def _activity(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any], kind: str, summary: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO item_activity VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        e.id,
+        d["pledge_id"],
+        d["item_id"],
+        kind,
+        summary,
+        json.dumps(d, ensure_ascii=False),
+        e.actor,
+        e.time,
+    )
+    await _touch(conn, e, d)
+
+
+@on("ProgressReported")
+async def _progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "progress", d["summary"])
+    await conn.execute(
+        "UPDATE items SET progress_percent = $2 WHERE item_id = $1", d["item_id"], d["percent"]
+    )
+
+
+@on("FollowUpRecorded")
+async def _follow_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "follow_up", d["note"])
+
+
+@on("ItemReportedDone")
+async def _done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "done_reported", d["summary"])
+    await conn.execute(
+        "UPDATE items SET done_reported = true, verdict = NULL, satisfaction_rate = NULL"
+        " WHERE item_id = $1",
+        d["item_id"],
+    )
+
+
+@on("ProblemSolvedConfirmed")
+async def _solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "problem_solved", d["note"])
+    await conn.execute("UPDATE items SET problem_solved = true WHERE item_id = $1", d["item_id"])
+
+
+@on("ImplementationVerified")
+async def _verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "implementation_verified", d["note"])
+    await conn.execute(
+        "UPDATE items SET implementation_verified = true WHERE item_id = $1", d["item_id"]
+    )
+
+
+@on("SatisfactionVerdictRecorded")
+async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "satisfaction_verdict", d["verdict"])
+    await conn.execute(
+        "UPDATE items SET verdict = $2, satisfaction_rate = $3 WHERE item_id = $1",
+        d["item_id"],
+        d["verdict"],
+        d["satisfaction_rate"],
+    )
+
+
+@on("ItemClosed")
+async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _activity(conn, e, d, "closed", "closed: problem solved, verified, public satisfied")
+    await conn.execute(
+        "UPDATE items SET ledger_status = 'closed', closed_at = $2 WHERE item_id = $1",
+        d["item_id"],
+        e.time,
+    )
+
+
+@on("QuarterlyPushRecorded")
+async def _quarter(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO quarterly_pushes VALUES ($1, $2, $3, $4, $5)",
+        d["pledge_id"],
+        d["quarter"],
+        d["assessment"],
+        d["next_steps"],
+        e.time,
+    )
+    await _touch(conn, e, d)
+
+
+READ_MODELS = ReadModels(ddl=DDL, project=project)

@@ -1,0 +1,277 @@
+"""Reads from the read models. Keyword-only arguments; plain dicts out."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+import asyncpg
+
+from services.pledge.directory import DEFAULT_CATEGORIES, default_drafting_deadline
+from shared.errors import NotFound
+
+
+def open_reasons(row: Any) -> list[str]:
+    """P10: why a published item is still open."""
+    if row["ledger_status"] != "open":
+        return []
+    reasons = []
+    if not row["done_reported"]:
+        reasons.append("not_reported_done")
+    if not row["problem_solved"]:
+        reasons.append("problem_not_solved")
+    if not row["implementation_verified"]:
+        reasons.append("implementation_not_verified")
+    if row["verdict"] is None:
+        reasons.append("satisfaction_pending")
+    elif row["verdict"] == "dissatisfied":
+        reasons.append("public_not_satisfied")
+    return reasons
+
+
+async def county(conn: asyncpg.Connection, *, county_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM counties WHERE county_id = $1", county_id)
+    if row is None:
+        raise NotFound(f"county {county_id} not found")
+    townships = await conn.fetch(
+        "SELECT township_id, name, head_name FROM townships WHERE county_id = $1 ORDER BY name",
+        county_id,
+    )
+    calendars = await conn.fetch(
+        "SELECT year, drafting_deadline FROM calendars WHERE county_id = $1", county_id
+    )
+    categories = await conn.fetch(
+        "SELECT kind, categories FROM categories WHERE county_id = $1", county_id
+    )
+    configured = {k.value: list(v) for k, v in DEFAULT_CATEGORIES.items()}
+    configured.update({r["kind"]: json.loads(r["categories"]) for r in categories})
+    return {
+        **dict(row),
+        "townships": [dict(t) for t in townships],
+        "calendars": {r["year"]: r["drafting_deadline"] for r in calendars},
+        "categories": configured,
+    }
+
+
+async def township(conn: asyncpg.Connection, *, township_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM townships WHERE township_id = $1", township_id)
+    if row is None:
+        raise NotFound(f"township {township_id} not found")
+    branches = await conn.fetch(
+        "SELECT branch_id, name, kind, village, active FROM branches WHERE township_id = $1"
+        " ORDER BY name",
+        township_id,
+    )
+    return {**dict(row), "branches": [dict(b) for b in branches]}
+
+
+async def branch(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM branches WHERE branch_id = $1", branch_id)
+    if row is None:
+        raise NotFound(f"branch {branch_id} not found")
+    members = await conn.fetch(
+        "SELECT * FROM members WHERE branch_id = $1 ORDER BY leadership_team DESC, name", branch_id
+    )
+    return {**dict(row), "members": [dict(m) for m in members]}
+
+
+async def member(conn: asyncpg.Connection, *, member_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM members WHERE member_id = $1", member_id)
+    if row is None:
+        raise NotFound(f"member {member_id} not found")
+    return dict(row)
+
+
+async def pledge_row(conn: asyncpg.Connection, *, pledge_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM pledges WHERE pledge_id = $1", pledge_id)
+    if row is None:
+        raise NotFound(f"pledge {pledge_id} not found")
+    return row
+
+
+def _item(row: Any) -> dict[str, Any]:
+    return {
+        **dict(row),
+        "shaped_by": json.loads(row["shaped_by"]),
+        "open_reasons": open_reasons(row),
+    }
+
+
+async def pledge(conn: asyncpg.Connection, *, row: asyncpg.Record) -> dict[str, Any]:
+    pledge_id = row["pledge_id"]
+    items = await conn.fetch(
+        "SELECT * FROM items WHERE pledge_id = $1 ORDER BY position", pledge_id
+    )
+    opinions = await conn.fetch(
+        "SELECT opinion_id, channel, gathered_on, summary FROM opinions WHERE pledge_id = $1"
+        " ORDER BY opinion_id",
+        pledge_id,
+    )
+    reviews = await conn.fetch(
+        "SELECT item_id, round, shows_advanced_standard, matches_wishes, feasible, decision,"
+        " guidance, at FROM item_reviews WHERE pledge_id = $1 ORDER BY at, item_id",
+        pledge_id,
+    )
+    activity = await conn.fetch(
+        "SELECT item_id, kind, summary, detail, at FROM item_activity WHERE pledge_id = $1"
+        " ORDER BY at",
+        pledge_id,
+    )
+    pushes = await conn.fetch(
+        "SELECT quarter, assessment, next_steps, at FROM quarterly_pushes WHERE pledge_id = $1"
+        " ORDER BY quarter",
+        pledge_id,
+    )
+    return {
+        **dict(row),
+        "items": [_item(i) for i in items],
+        "opinions": [dict(o) for o in opinions],
+        "reviews": [dict(r) for r in reviews],
+        "activity": [{**dict(a), "detail": json.loads(a["detail"])} for a in activity],
+        "quarterly_pushes": [dict(p) for p in pushes],
+    }
+
+
+async def pledges(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    branch_id: str | None,
+    year: int | None,
+    status: str | None,
+    published_only: bool,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    where = (
+        "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR branch_id = $2)"
+        " AND ($3::int IS NULL OR year = $3) AND ($4::text IS NULL OR status = $4)"
+        " AND (NOT $5 OR status = 'published')"
+    )
+    args = (township_id, branch_id, year, status, published_only)
+    total = await conn.fetchval(f"SELECT count(*) FROM pledges WHERE {where}", *args)
+    rows = await conn.fetch(
+        f"SELECT * FROM pledges WHERE {where} ORDER BY township_id, branch_id,"
+        " member_id NULLS FIRST LIMIT $6 OFFSET $7",
+        *args,
+        limit,
+        offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
+
+
+LEDGER_FROM = """
+FROM items i JOIN pledges p USING (pledge_id)
+JOIN townships t ON t.township_id = i.township_id
+JOIN branches b ON b.branch_id = i.branch_id
+WHERE i.ledger_status IS NOT NULL
+  AND ($1::text IS NULL OR i.township_id = $1) AND ($2::text IS NULL OR i.branch_id = $2)
+  AND ($3::text IS NULL OR i.ledger_status = $3) AND ($4::int IS NULL OR p.year = $4)
+"""
+
+
+async def ledger(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    branch_id: str | None,
+    status: str | None,
+    year: int | None,
+    limit: int | None,
+    offset: int,
+) -> dict[str, Any]:
+    """P8: the ledger, one row per published item, tagged open until closed."""
+    args = (township_id, branch_id, status, year)
+    total = await conn.fetchval(f"SELECT count(*) {LEDGER_FROM}", *args)
+    rows = await conn.fetch(
+        "SELECT i.*, p.year, p.pledger_kind, p.pledger_name, t.name AS township,"
+        f" b.name AS branch {LEDGER_FROM}"
+        " ORDER BY t.name, b.name, p.member_id NULLS FIRST, i.position"
+        " LIMIT $5 OFFSET $6",
+        *args,
+        limit,
+        offset,
+    )
+    return {
+        "total": total,
+        "limit": limit or total,
+        "offset": offset,
+        "rows": [
+            {**dict(r), "status": r["ledger_status"], "open_reasons": open_reasons(r)} for r in rows
+        ],
+    }
+
+
+async def drafting_report(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str,
+    year: int,
+    today: date,
+) -> dict[str, Any]:
+    """P6: every active branch and member of the township, and how far their pledge got."""
+    town = await township(conn, township_id=township_id)
+    deadline = await conn.fetchval(
+        "SELECT drafting_deadline FROM calendars WHERE county_id = $1 AND year = $2",
+        town["county_id"],
+        year,
+    ) or default_drafting_deadline(year)
+    rows = await conn.fetch(
+        """
+        SELECT 'branch' AS pledger_kind, b.branch_id, NULL::text AS member_id, b.name,
+               p.pledge_id, p.status
+        FROM branches b LEFT JOIN pledges p
+          ON p.branch_id = b.branch_id AND p.member_id IS NULL AND p.year = $2
+        WHERE b.township_id = $1 AND b.active
+        UNION ALL
+        SELECT 'member', m.branch_id, m.member_id, m.name, p.pledge_id, p.status
+        FROM members m JOIN branches b ON b.branch_id = m.branch_id AND b.active
+        LEFT JOIN pledges p ON p.member_id = m.member_id AND p.year = $2
+        WHERE m.township_id = $1 AND m.active
+        ORDER BY 2, 3 NULLS FIRST
+        """,
+        township_id,
+        year,
+    )
+    statuses = [
+        {
+            **dict(r),
+            "status": r["status"] or "none",
+            "finished": r["status"] in ("approved", "published"),
+        }
+        for r in rows
+    ]
+    return {
+        "township_id": township_id,
+        "year": year,
+        "deadline": deadline,
+        "today": today,
+        "overdue": today > deadline,
+        "not_finished": [s for s in statuses if not s["finished"]],
+        "finished": sum(1 for s in statuses if s["finished"]),
+    }
+
+
+async def quarterly_push_report(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str,
+    quarter: str,
+) -> dict[str, Any]:
+    """P11: which published pledges were pushed forward in the quarter, and which not."""
+    rows = await conn.fetch(
+        "SELECT p.pledge_id, q.quarter IS NOT NULL AS pushed FROM pledges p"
+        " LEFT JOIN quarterly_pushes q ON q.pledge_id = p.pledge_id AND q.quarter = $2"
+        " WHERE p.township_id = $1 AND p.status = 'published' AND p.year = $3"
+        " ORDER BY p.pledge_id",
+        township_id,
+        quarter,
+        int(quarter[:4]),
+    )
+    return {
+        "township_id": township_id,
+        "quarter": quarter,
+        "pushed": [r["pledge_id"] for r in rows if r["pushed"]],
+        "not_pushed": [r["pledge_id"] for r in rows if not r["pushed"]],
+    }

@@ -1,0 +1,4 @@
+"""Mechanism shared by every Gongkai service: event log, relay, subscriptions, auth, HTTP.
+
+No domain rules live here.
+"""

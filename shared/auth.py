@@ -1,0 +1,146 @@
+"""Bearer JWTs: verified signature, issuer, audience and expiry; roles scoped to a place.
+
+The embedded default signs with a local Ed25519 key kept in the data directory; production
+verifies against the identity provider's JWKS URL. Whether a role at a place may act on a
+given subject is the service's decision (it knows the hierarchy); here we only establish
+who is calling, in which role, at which place.
+"""
+
+from __future__ import annotations
+
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel, ConfigDict
+
+from shared.errors import Unauthenticated
+
+ALGORITHMS = ["EdDSA", "RS256", "ES256"]  # never "none", never HMAC with a public key
+
+
+class Role(StrEnum):
+    COUNTY_ADMIN = "county_admin"
+    TOWNSHIP_COMMITTEE = "township_committee"
+    TOWNSHIP_OFFICE = "township_office"
+    BRANCH_SECRETARY = "branch_secretary"
+    MEMBER = "member"
+    RATER = "rater"
+    AUDITOR = "auditor"
+    INTEGRATION = "integration"
+    PUBLIC = "public"
+
+
+class Principal(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    subject: str
+    role: Role
+    org: str | None = None  # the place: county, township, branch or member id
+    name: str | None = None
+
+    def is_(self, role: Role, org: str | None = None) -> bool:
+        return self.role == role and (org is None or self.org == org)
+
+
+PUBLIC = Principal(subject="public", role=Role.PUBLIC)
+
+
+class TokenVerifier:
+    def __init__(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        public_key_pem: bytes | None = None,
+        jwks_url: str | None = None,
+    ) -> None:
+        if (public_key_pem is None) == (jwks_url is None):
+            raise ValueError("give exactly one of public_key_pem and jwks_url")
+        self.issuer = issuer
+        self.audience = audience
+        self._key = serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
+        self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key: Any = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
+            claims = jwt.decode(
+                token,
+                key=key,
+                algorithms=ALGORITHMS,
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+            return Principal(
+                subject=claims["sub"],
+                role=Role(claims["role"]),
+                org=claims.get("org"),
+                name=claims.get("name"),
+            )
+        except (jwt.PyJWTError, KeyError, ValueError) as error:
+            raise Unauthenticated(f"invalid bearer token: {error}") from error
+
+
+class LocalSigningKey:
+    """The embedded default's key pair, created once in the data directory."""
+
+    def __init__(self, private_pem: bytes) -> None:
+        loaded = serialization.load_pem_private_key(private_pem, password=None)
+        assert isinstance(loaded, Ed25519PrivateKey)
+        self._private = loaded
+        self.private_pem = private_pem
+
+    @classmethod
+    def generate(cls) -> LocalSigningKey:
+        pem = Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        return cls(pem)
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> LocalSigningKey:
+        if path.exists():
+            return cls(path.read_bytes())
+        key = cls.generate()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(key.private_pem)
+        path.chmod(0o600)
+        return key
+
+    @property
+    def public_pem(self) -> bytes:
+        return self._private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    def issue(
+        self,
+        *,
+        issuer: str,
+        audience: str,
+        subject: str,
+        role: Role | str,
+        org: str | None = None,
+        name: str | None = None,
+        ttl_seconds: int = 8 * 3600,
+    ) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "aud": audience,
+            "sub": subject,
+            "role": str(role),
+            "org": org,
+            "name": name,
+            "iat": now,
+            "exp": now + ttl_seconds,
+        }
+        return jwt.encode(claims, self._private, algorithm="EdDSA")

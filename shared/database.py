@@ -1,0 +1,121 @@
+"""Databases, roles and migrations.
+
+Migrations run at start-up with the owner's connection. The service then works through a
+runtime role that may only INSERT and SELECT on the event log (A1): the trigger in the
+schema is the first guard, the missing privilege the second.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from importlib import resources
+
+import asyncpg
+import structlog
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+log = structlog.get_logger()
+
+READ_SCHEMA = "rm"  # read models live here; rebuilds build a sibling schema and switch
+
+
+def runtime_role(database: str) -> str:
+    return f"{database}_runtime"
+
+
+async def connect_with_retry(dsn: str, seconds: float = 30) -> asyncpg.Connection:
+    async for attempt in AsyncRetrying(
+        stop=stop_after_delay(seconds),
+        wait=wait_fixed(0.2),
+        retry=retry_if_exception_type((OSError, asyncpg.CannotConnectNowError)),
+        reraise=True,
+    ):
+        with attempt:
+            return await asyncpg.connect(dsn)
+    raise AssertionError("unreachable")
+
+
+async def ensure_database(admin_dsn: str, database: str) -> None:
+    """Create `database` on the server behind `admin_dsn` if it does not exist yet."""
+    conn = await connect_with_retry(admin_dsn)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
+        if not exists:
+            await conn.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await conn.close()
+
+
+def sql_files(package: str) -> list[tuple[str, str]]:
+    folder = resources.files(package)
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [(f"{package}:{f.name}", f.read_text(encoding="utf-8")) for f in files]
+
+
+async def migrate(conn: asyncpg.Connection, packages: Sequence[str]) -> list[str]:
+    """Apply the not-yet-applied SQL files of `packages`, in order, each once."""
+    applied: list[str] = []
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(4242)")
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations"
+            " (name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+        )
+        done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+        for package in packages:
+            for name, sql in sql_files(package):
+                if name in done:
+                    continue
+                await conn.execute(sql)
+                await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", name)
+                applied.append(name)
+    if applied:
+        log.info("migrations_applied", names=applied)
+    return applied
+
+
+async def grant_runtime_role(conn: asyncpg.Connection, database: str) -> str:
+    """Create the runtime role and give it exactly what the service needs."""
+    role = runtime_role(database)
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(4243)")
+        if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
+            await conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+        await conn.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
+        await conn.execute(f'GRANT SELECT, INSERT ON events TO "{role}"')
+        for table in (
+            "partition_heads",
+            "relay_positions",
+            "consumer_positions",
+            "parked_messages",
+            "idempotency_keys",
+            "read_model_state",
+        ):
+            await conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO "{role}"')
+        await conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
+        await conn.execute(f'GRANT CREATE ON DATABASE "{database}" TO "{role}"')
+        await conn.execute(f'GRANT "{role}" TO CURRENT_USER')
+    return role
+
+
+async def open_pool(
+    dsn: str, *, role: str | None, min_size: int = 2, max_size: int = 10
+) -> asyncpg.Pool:
+    """A pool whose connections act as the runtime `role` and see the read-model schema."""
+
+    async def setup(conn: asyncpg.Connection) -> None:
+        if role:
+            await conn.execute(f'SET ROLE "{role}"')
+        await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
+
+    await connect_with_retry(dsn)  # wait for a server that is still starting
+    pool = await asyncpg.create_pool(
+        dsn, min_size=min_size, max_size=max_size, init=setup, command_timeout=60
+    )
+    assert pool is not None
+    return pool
+
+
+def checksum(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

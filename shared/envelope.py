@@ -1,0 +1,87 @@
+"""The event envelope: CloudEvents attribute names plus the log's own attributes.
+
+CloudEvents extension names must be lower-case letters and digits, so the log's attributes
+are spelt `streamid`, `streamversion`, `partition`, `sequence`, `schemaversion`, `actor`,
+`actorrole`, `causationid`, `correlationid`, `prevhash`, `hash`. In NATS they travel as
+`ce-<name>` headers (binary mode) with `data` as the JSON body.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+GENESIS_HASH = "0" * 64
+
+
+def canonical_json(value: Any) -> bytes:
+    """Deterministic JSON bytes: sorted keys, no spaces, UTF-8."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def chain_hash(prev_hash: str, sequence: int, body: bytes) -> str:
+    """hash = sha256(prev_hash bytes || sequence as 8-byte big-endian || canonical body).
+
+    The same formula is computed inside PostgreSQL when the event is appended
+    (`sha256(prev || int8send(seq) || body)`) and by the offline verifier.
+    """
+    digest = hashlib.sha256(bytes.fromhex(prev_hash) + sequence.to_bytes(8, "big") + body)
+    return digest.hexdigest()
+
+
+class EventEnvelope(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # CloudEvents core attributes
+    specversion: str = "1.0"
+    id: str
+    source: str
+    type: str
+    subject: str
+    time: datetime
+    datacontenttype: str = "application/json"
+    # Gongkai extension attributes
+    streamid: str
+    streamversion: int
+    partition: str
+    sequence: int
+    schemaversion: int
+    actor: str
+    actorrole: str
+    causationid: str | None = None
+    correlationid: str
+    prevhash: str
+    hash: str
+    data: dict[str, Any]
+
+    def body(self) -> bytes:
+        """The canonical bytes covered by the hash (everything but sequence and hashes)."""
+        return canonical_json(
+            self.model_dump(mode="json", exclude={"sequence", "prevhash", "hash"})
+        )
+
+    def verifies_after(self, prev_hash: str) -> bool:
+        return (
+            self.prevhash == prev_hash
+            and chain_hash(prev_hash, self.sequence, self.body()) == self.hash
+        )
+
+    def data_bytes(self) -> bytes:
+        return canonical_json(self.data)
+
+    def headers(self) -> dict[str, str]:
+        """CloudEvents binary-mode headers (`ce-` + attribute) for NATS."""
+        attrs = self.model_dump(mode="json", exclude={"data", "datacontenttype"})
+        headers = {f"ce-{k}": str(v) for k, v in attrs.items() if v is not None}
+        headers["content-type"] = self.datacontenttype
+        return headers
+
+    @classmethod
+    def from_message(cls, headers: dict[str, str], payload: bytes) -> EventEnvelope:
+        attrs: dict[str, Any] = {k[3:]: v for k, v in headers.items() if k.startswith("ce-")}
+        attrs["data"] = json.loads(payload)
+        return cls.model_validate(attrs)

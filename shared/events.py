@@ -1,0 +1,57 @@
+"""Domain events: frozen pydantic models, past tense, registered per service.
+
+A registry maps the stored `type` to the model and upcasts old schema versions on read;
+the stored bytes never change. The same registry generates the published JSON schemas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class DomainEvent(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    aggregate_type: ClassVar[str]
+    schema_version: ClassVar[int] = 1
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__
+
+
+class Command(BaseModel):
+    """Base for commands and request bodies: imperative, frozen, no unknown fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+class EventRegistry:
+    def __init__(self, service: str, events: Iterable[type[DomainEvent]]) -> None:
+        self.service = service
+        self.types: dict[str, type[DomainEvent]] = {e.event_type(): e for e in events}
+        # (type, from_version) -> function giving the data at from_version + 1
+        self.upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        def register(fn: Upcaster) -> Upcaster:
+            self.upcasters[(event_type, from_version)] = fn
+            return fn
+
+        return register
+
+    def decode(self, event_type: str, schema_version: int, data: dict[str, Any]) -> DomainEvent:
+        model = self.types[event_type]
+        while schema_version < model.schema_version:
+            data = self.upcasters[(event_type, schema_version)](data)
+            schema_version += 1
+        return model.model_validate(data)
+
+    def __contains__(self, event_type: str) -> bool:
+        return event_type in self.types

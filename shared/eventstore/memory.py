@@ -1,0 +1,63 @@
+"""An in-memory event store with the same contract, for fast domain and handler tests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+from shared.clock import Clock, SystemClock
+from shared.envelope import GENESIS_HASH, EventEnvelope, chain_hash
+from shared.errors import ConcurrencyConflict
+from shared.eventstore.base import AppendRequest, new_envelope
+
+
+class InMemoryEventStore:
+    def __init__(self, source: str, clock: Clock | None = None) -> None:
+        self.source = source
+        self.clock = clock or SystemClock()
+        self.log: list[EventEnvelope] = []
+        self._heads: dict[str, tuple[int, str]] = {}
+
+    async def append(self, request: AppendRequest, *, conn: Any = None) -> list[EventEnvelope]:
+        current = sum(1 for e in self.log if e.streamid == request.stream_id)
+        if current != request.expected_version:
+            raise ConcurrencyConflict(
+                f"stream {request.stream_id} is at version {current}, "
+                f"not {request.expected_version}",
+                stream_id=request.stream_id,
+            )
+        stored = []
+        now = self.clock.now()
+        for index, event in enumerate(request.events):
+            draft = new_envelope(
+                source=self.source, request=request, index=index, event=event, now=now
+            )
+            seq, prev = self._heads.get(request.partition, (0, GENESIS_HASH))
+            seq += 1
+            digest = chain_hash(prev, seq, draft.body())
+            envelope = draft.model_copy(update={"sequence": seq, "prevhash": prev, "hash": digest})
+            self._heads[request.partition] = (seq, digest)
+            self.log.append(envelope)
+            stored.append(envelope)
+        return stored
+
+    async def read_stream(self, stream_id: str, *, conn: Any = None) -> list[EventEnvelope]:
+        return [e for e in self.log if e.streamid == stream_id]
+
+    async def read_all(
+        self,
+        *,
+        after_position: int = 0,
+        until_position: int | None = None,
+        until_time: datetime | None = None,
+        batch: int = 1000,
+    ) -> AsyncIterator[tuple[int, EventEnvelope]]:
+        for position, envelope in enumerate(self.log, start=1):
+            if position <= after_position:
+                continue
+            if until_position is not None and position > until_position:
+                return
+            if until_time is not None and envelope.time > until_time:
+                return
+            yield position, envelope

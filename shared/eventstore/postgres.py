@@ -1,0 +1,151 @@
+"""The PostgreSQL event store (asyncpg).
+
+One statement appends an event: it checks the stream version, locks and advances the
+partition's head row (gap-free sequence, hash chain computed by PostgreSQL) and inserts the
+row. Townships are partitions with their own head rows, so they append in parallel.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from shared.clock import Clock, SystemClock
+from shared.envelope import GENESIS_HASH, EventEnvelope
+from shared.errors import ConcurrencyConflict
+from shared.eventstore.base import AppendRequest, new_envelope
+
+APPEND = """
+WITH guard AS (
+    SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $2
+), head AS (
+    UPDATE partition_heads h
+       SET sequence = h.sequence + 1,
+           prev_hash = h.hash,
+           hash = sha256(h.hash || int8send(h.sequence + 1) || $7::bytea)
+     WHERE h.partition = $1 AND (SELECT version FROM guard) = $3 - 1
+    RETURNING h.sequence, h.prev_hash, h.hash
+)
+INSERT INTO events (id, stream_id, stream_version, partition, sequence, type, time, body,
+                    prev_hash, hash)
+SELECT $4, $2, $3, $1, head.sequence, $5, $6, $7, head.prev_hash, head.hash FROM head
+RETURNING position, sequence, prev_hash, hash
+"""
+
+ENSURE_HEAD = """
+INSERT INTO partition_heads (partition, sequence, hash, prev_hash) VALUES ($1, 0, $2, $2)
+ON CONFLICT (partition) DO NOTHING
+"""
+
+COLUMNS = "position, body, sequence, prev_hash, hash"
+
+
+def decode_row(row: asyncpg.Record) -> EventEnvelope:
+    attrs = json.loads(row["body"])
+    attrs["sequence"] = row["sequence"]
+    attrs["prevhash"] = row["prev_hash"].hex()
+    attrs["hash"] = row["hash"].hex()
+    return EventEnvelope.model_validate(attrs)
+
+
+class PostgresEventStore:
+    def __init__(self, pool: asyncpg.Pool, *, source: str, clock: Clock | None = None) -> None:
+        self.pool = pool
+        self.source = source
+        self.clock = clock or SystemClock()
+        self._known_partitions: set[str] = set()
+
+    async def _ensure_head(self, partition: str) -> None:
+        if partition not in self._known_partitions:
+            await self.pool.execute(ENSURE_HEAD, partition, bytes.fromhex(GENESIS_HASH))
+            self._known_partitions.add(partition)
+
+    async def append(self, request: AppendRequest, *, conn: Any = None) -> list[EventEnvelope]:
+        await self._ensure_head(request.partition)
+        if conn is not None:
+            stored = await self._append_on(conn, request)
+        elif len(request.events) == 1:  # one statement is its own transaction
+            async with self.pool.acquire() as own:
+                stored = await self._append_on(own, request)
+        else:
+            async with self.pool.acquire() as own, own.transaction():
+                stored = await self._append_on(own, request)
+        return stored
+
+    async def _append_on(
+        self, conn: asyncpg.Connection, request: AppendRequest
+    ) -> list[EventEnvelope]:
+        now = self.clock.now()
+        stored = []
+        for index, event in enumerate(request.events):
+            draft = new_envelope(
+                source=self.source, request=request, index=index, event=event, now=now
+            )
+            try:
+                row = await conn.fetchrow(
+                    APPEND,
+                    request.partition,
+                    request.stream_id,
+                    draft.streamversion,
+                    draft.id,
+                    draft.type,
+                    draft.time,
+                    draft.body(),
+                )
+            except asyncpg.UniqueViolationError as error:
+                raise self._conflict(request) from error
+            if row is None:
+                raise self._conflict(request)
+            stored.append(
+                draft.model_copy(
+                    update={
+                        "sequence": row["sequence"],
+                        "prevhash": row["prev_hash"].hex(),
+                        "hash": row["hash"].hex(),
+                    }
+                )
+            )
+        return stored
+
+    @staticmethod
+    def _conflict(request: AppendRequest) -> ConcurrencyConflict:
+        return ConcurrencyConflict(
+            f"stream {request.stream_id} is no longer at version {request.expected_version}",
+            stream_id=request.stream_id,
+            expected_version=request.expected_version,
+        )
+
+    async def read_stream(self, stream_id: str, *, conn: Any = None) -> list[EventEnvelope]:
+        query = f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
+        rows = await (conn or self.pool).fetch(query, stream_id)
+        return [decode_row(r) for r in rows]
+
+    async def read_all(
+        self,
+        *,
+        after_position: int = 0,
+        until_position: int | None = None,
+        until_time: datetime | None = None,
+        batch: int = 1000,
+    ) -> AsyncIterator[tuple[int, EventEnvelope]]:
+        query = (
+            f"SELECT {COLUMNS} FROM events WHERE position > $1"
+            " AND ($2::bigint IS NULL OR position <= $2)"
+            " AND ($3::timestamptz IS NULL OR time <= $3)"
+            " ORDER BY position LIMIT $4"
+        )
+        position = after_position
+        while True:
+            rows = await self.pool.fetch(query, position, until_position, until_time, batch)
+            for row in rows:
+                position = row["position"]
+                yield position, decode_row(row)
+            if len(rows) < batch:
+                return
+
+    async def head_position(self) -> int:
+        return int(await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))

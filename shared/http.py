@@ -1,0 +1,207 @@
+"""HTTP mechanism: RFC 9457 problems, request context, auth dependencies, health and metrics."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.auth import PUBLIC, Principal, Role
+from shared.errors import Forbidden, GongkaiError, Unauthenticated
+from shared.eventstore.base import CommandContext
+from shared.metrics import HTTP_LATENCY
+from shared.unit_of_work import Idempotency
+
+log = structlog.get_logger()
+
+PROBLEM_TYPE = "urn:gongkai:problem:"
+
+
+def problem(
+    status: int, kind: str, title: str, detail: str, instance: str, **extra: Any
+) -> JSONResponse:
+    body = {
+        "type": PROBLEM_TYPE + kind,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(
+        body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GongkaiError)
+    async def domain_error(request: Request, error: GongkaiError) -> JSONResponse:
+        return problem(
+            error.status, error.kind, error.title, error.detail, request.url.path, **error.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
+                "reason": e["msg"],
+            }
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        return problem(
+            422,
+            "invalid-input",
+            "The request is not valid",
+            detail,
+            request.url.path,
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        kind = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        return problem(
+            error.status_code, kind, str(error.detail), str(error.detail), request.url.path
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem(
+            500,
+            "internal-error",
+            "Internal error",
+            "the server failed; the error was logged",
+            request.url.path,
+        )
+
+
+class RequestContextMiddleware:
+    """Correlation id per request, body-size limit, latency metric (pure ASGI: no buffering)."""
+
+    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+        self.app = app
+        self.service = service
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        correlation_id = headers.get("x-correlation-id") or str(uuid.uuid4())
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            response = problem(
+                413,
+                "body-too-large",
+                "Request body too large",
+                f"the limit is {self.max_body_bytes} bytes",
+                scope["path"],
+            )
+            await response(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_context(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"x-correlation-id", correlation_id.encode()),
+                ]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_context)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
+                time.perf_counter() - started
+            )
+            structlog.contextvars.unbind_contextvars("correlation_id")
+
+
+async def current_principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    if not authorization:
+        return PUBLIC
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthenticated("use 'Authorization: Bearer <token>'")
+    principal: Principal = request.app.state.runtime.verifier.verify(token.strip())
+    return principal
+
+
+async def signed_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    if principal.role == Role.PUBLIC:
+        raise Unauthenticated("this request needs a bearer token")
+    return principal
+
+
+async def idempotency(
+    request: Request,
+    principal: Annotated[Principal, Depends(signed_in)],
+    key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> Idempotency | None:
+    if key is None:
+        return None
+    body = await request.body()
+    return Idempotency(
+        principal.subject, key, Idempotency.hash_request(request.method, request.url.path, body)
+    )
+
+
+def command_context(request: Request, principal: Principal) -> CommandContext:
+    return CommandContext(
+        actor=principal.subject,
+        role=str(principal.role),
+        correlation_id=request.scope["state"]["correlation_id"],
+    )
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+SignedIn = Annotated[Principal, Depends(signed_in)]
+IdempotencyDep = Annotated[Idempotency | None, Depends(idempotency)]
+
+
+def forbid_unless(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise Forbidden(why)
+
+
+def ops_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", operation_id="healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", operation_id="readyz")
+    async def readyz(request: Request) -> JSONResponse:
+        checks = await request.app.state.runtime.readiness()
+        ready = all(checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", operation_id="metrics", response_class=PlainTextResponse)
+    async def metrics() -> PlainTextResponse:
+        return PlainTextResponse(generate_latest().decode(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

@@ -1,0 +1,138 @@
+"""Read models: projected in the appending transaction, rebuilt from the log on demand.
+
+A service declares its read-model tables (DDL with unqualified names) and one projector
+function. Live projection runs inside the command's transaction (read-your-writes). A
+rebuild builds a fresh schema from the log while the old one keeps serving reads, catches
+up under a short lock that holds appends back, and swaps the schemas (A2). The same code
+builds a read model as of a past time or position into a schema of its own (A3).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import asyncpg
+import structlog
+
+from shared.database import READ_SCHEMA, checksum
+from shared.envelope import EventEnvelope
+from shared.eventstore.postgres import COLUMNS, decode_row
+
+log = structlog.get_logger()
+
+Projector = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class ReadModels:
+    ddl: str
+    project: Projector
+    version: str = "1"  # bump when the projector changes meaning without a DDL change
+
+    @property
+    def checksum(self) -> str:
+        return checksum(self.ddl + self.version)
+
+    async def tables(self, conn: asyncpg.Connection, schema: str = READ_SCHEMA) -> list[str]:
+        rows = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", schema
+        )
+        return [r["tablename"] for r in rows]
+
+    async def ensure(self, pool: asyncpg.Pool) -> None:
+        """Build the live read models if they are missing or were built by other code."""
+        built = await pool.fetchval(
+            "SELECT checksum FROM read_model_state WHERE schema_name = $1", READ_SCHEMA
+        )
+        if built != self.checksum:
+            log.info("read_models_rebuilding", reason="missing" if built is None else "changed")
+            await self.rebuild(pool)
+
+    async def rebuild(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        into: str | None = None,
+        until_time: datetime | None = None,
+        until_position: int | None = None,
+    ) -> int:
+        """Rebuild into `into` (a separate schema, kept) or, by default, swap with the live one.
+
+        Returns the number of events replayed.
+        """
+        target = into or f"{READ_SCHEMA}_next"
+        async with pool.acquire() as conn:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{target}" CASCADE')
+            await conn.execute(f'CREATE SCHEMA "{target}"')
+            await conn.execute(f'SET search_path = "{target}", public')
+            try:
+                await conn.execute(self.ddl)
+                seen = await self._replay(conn, until_time, until_position)
+                if into is None:
+                    await self._catch_up_and_swap(conn, target, seen)
+            finally:
+                await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
+        return sum(seen.values())  # sequences are gap-free: the last one is the count
+
+    async def _replay(
+        self, conn: asyncpg.Connection, until_time: datetime | None, until_position: int | None
+    ) -> dict[str, int]:
+        """Apply every event of one snapshot, in log order; the last sequence per partition."""
+        seen: dict[str, int] = {}
+        async with conn.transaction(isolation="repeatable_read"):
+            query = (
+                f"SELECT {COLUMNS} FROM events"
+                " WHERE ($1::timestamptz IS NULL OR time <= $1)"
+                " AND ($2::bigint IS NULL OR position <= $2) ORDER BY position"
+            )
+            async for row in conn.cursor(query, until_time, until_position, prefetch=2000):
+                envelope = decode_row(row)
+                await self.project(conn, envelope)
+                seen[envelope.partition] = envelope.sequence
+        return seen
+
+    async def _catch_up_and_swap(
+        self, conn: asyncpg.Connection, target: str, seen: dict[str, int]
+    ) -> None:
+        async with conn.transaction():
+            # SHARE blocks the head-row UPDATE of every append until the swap commits.
+            await conn.execute("LOCK TABLE partition_heads IN SHARE MODE")
+            rows = await conn.fetch(
+                f"SELECT {COLUMNS}, partition FROM events e"
+                " WHERE e.sequence > coalesce(($1::jsonb ->> e.partition)::bigint, 0)"
+                " ORDER BY position",
+                json.dumps(seen),
+            )
+            for row in rows:
+                await self.project(conn, decode_row(row))
+            position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
+            await conn.execute(f"DROP SCHEMA IF EXISTS {READ_SCHEMA} CASCADE")
+            await conn.execute(f'ALTER SCHEMA "{target}" RENAME TO {READ_SCHEMA}')
+            await conn.execute(
+                "INSERT INTO read_model_state (schema_name, checksum, position)"
+                " VALUES ($1, $2, $3) ON CONFLICT (schema_name) DO UPDATE"
+                " SET checksum = EXCLUDED.checksum, position = EXCLUDED.position,"
+                " rebuilt_at = now()",
+                READ_SCHEMA,
+                self.checksum,
+                position,
+            )
+        log.info("read_models_rebuilt", caught_up=len(rows), position=position)
+
+
+async def table_fingerprints(conn: asyncpg.Connection, schema: str) -> dict[str, str]:
+    """An order-independent digest of every table's rows, to compare two schemas."""
+    names = await conn.fetch(
+        "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", schema
+    )
+    result = {}
+    for record in names:
+        table = record["tablename"]
+        result[table] = await conn.fetchval(
+            f"SELECT count(*)::text || ':' || coalesce(md5(string_agg(t::text, '|'"
+            f' ORDER BY t::text)), \'\') FROM "{schema}"."{table}" t'
+        )
+    return result

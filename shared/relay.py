@@ -1,0 +1,133 @@
+"""The outbox relay: every committed event, in order per partition, to JetStream.
+
+The log is the outbox. The relay remembers, per partition, the last sequence the broker
+acknowledged (`relay_positions`) and publishes what follows. A crash between commit and
+publish, or between publish and remembering, only repeats messages; `Nats-Msg-Id` = event
+id lets the broker drop the repeats, and consumers skip what they have already applied.
+`republish_from` rewinds the positions to refill a lost stream (PostgreSQL is the truth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import asyncpg
+import structlog
+from nats.js import JetStreamContext
+from nats.js.api import Header
+
+from shared.eventstore.postgres import COLUMNS, decode_row
+from shared.messaging import Subjects
+from shared.metrics import RELAY_LAG, RELAY_PUBLISHED
+
+log = structlog.get_logger()
+
+PENDING = """
+SELECT h.partition, h.sequence AS head, coalesce(r.sequence, 0) AS published
+FROM partition_heads h LEFT JOIN relay_positions r USING (partition)
+WHERE h.sequence > coalesce(r.sequence, 0)
+"""
+
+REMEMBER = """
+INSERT INTO relay_positions (partition, sequence) VALUES ($1, $2)
+ON CONFLICT (partition) DO UPDATE SET sequence = EXCLUDED.sequence
+"""
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        *,
+        service: str,
+        subjects: Subjects,
+        batch: int = 500,
+        poll_interval: float = 0.25,
+    ) -> None:
+        self.pool = pool
+        self.js = js
+        self.service = service
+        self.subjects = subjects
+        self.stream = subjects.stream(service)
+        self.batch = batch
+        self.poll_interval = poll_interval
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.pause_before_publish: asyncio.Event | None = None  # test hook: crash window
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        log.info("relay_started", service=self.service)
+        while not self._stopping.is_set():
+            try:
+                published = await self.publish_pending()
+            except Exception as error:  # broker or database away: log, wait, try again
+                log.warning("relay_retrying", service=self.service, error=repr(error))
+                published = 0
+                await asyncio.sleep(1.0)
+            if published == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
+        log.info("relay_stopped", service=self.service)
+
+    async def publish_pending(self) -> int:
+        """Publish one batch per partition that is behind; the number published."""
+        pending = await self.pool.fetch(PENDING)
+        RELAY_LAG.labels(self.service).set(sum(r["head"] - r["published"] for r in pending))
+        total = 0
+        for row in pending:
+            total += await self._publish_partition(row["partition"], row["published"])
+        return total
+
+    async def _publish_partition(self, partition: str, published: int) -> int:
+        rows = await self.pool.fetch(
+            f"SELECT {COLUMNS} FROM events WHERE partition = $1 AND sequence > $2"
+            " ORDER BY sequence LIMIT $3",
+            partition,
+            published,
+            self.batch,
+        )
+        if self.pause_before_publish is not None:
+            await self.pause_before_publish.wait()
+        envelopes = [decode_row(r) for r in rows]
+        futures = []
+        for envelope in envelopes:  # pipelined on one connection: order is kept
+            headers = envelope.headers() | {Header.MSG_ID: envelope.id}
+            futures.append(
+                await self.js.publish_async(
+                    self.subjects.of(self.service, envelope),
+                    envelope.data_bytes(),
+                    headers=headers,
+                    stream=self.stream,
+                )
+            )
+        acknowledged = published
+        for envelope, future in zip(envelopes, futures, strict=True):
+            try:
+                await asyncio.wait_for(future, timeout=10)
+            except Exception:
+                break  # remember what was acknowledged; the rest goes next round
+            acknowledged = envelope.sequence
+        if acknowledged > published:
+            await self.pool.execute(REMEMBER, partition, acknowledged)
+            RELAY_PUBLISHED.labels(self.service).inc(acknowledged - published)
+        if acknowledged < (envelopes[-1].sequence if envelopes else published):
+            raise ConnectionError(f"broker did not acknowledge partition {partition}")
+        return acknowledged - published
+
+
+async def republish_from(pool: asyncpg.Pool, *, partition: str | None, sequence: int) -> None:
+    """Rewind the relay so it publishes again after `sequence` (all partitions if None)."""
+    if partition is None:
+        await pool.execute("UPDATE relay_positions SET sequence = least(sequence, $1)", sequence)
+    else:
+        await pool.execute(REMEMBER, partition, sequence)

@@ -1,0 +1,149 @@
+"""The composition root every service uses: database, log, read models, NATS, relay,
+subscriptions and the FastAPI app around them."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import asyncpg
+import structlog
+from fastapi import APIRouter, FastAPI
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from shared.auth import TokenVerifier
+from shared.clock import Clock, SystemClock
+from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
+from shared.events import EventRegistry
+from shared.eventstore.postgres import PostgresEventStore
+from shared.http import RequestContextMiddleware, install_error_handlers, ops_router
+from shared.logging import configure_logging
+from shared.messaging import Subjects, connect, ensure_stream
+from shared.projections import ReadModels
+from shared.relay import OutboxRelay
+from shared.settings import ServiceSettings
+from shared.subscriptions import Subscription, SubscriptionRunner
+from shared.unit_of_work import CommandExecutor
+
+log = structlog.get_logger()
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    registry: EventRegistry
+    read_models: ReadModels
+    routers: Sequence[APIRouter]
+    subscriptions: Callable[[Runtime], Sequence[Subscription]] = lambda runtime: ()
+    description: str = ""
+
+
+@dataclass
+class Runtime:
+    definition: ServiceDefinition
+    settings: ServiceSettings
+    clock: Clock = field(default_factory=SystemClock)
+    pool: asyncpg.Pool = field(init=False)
+    store: PostgresEventStore = field(init=False)
+    executor: CommandExecutor = field(init=False)
+    verifier: TokenVerifier = field(init=False)
+    nc: NATS | None = None
+    js: JetStreamContext | None = None
+    subjects: Subjects = field(default_factory=Subjects)
+    relay: OutboxRelay | None = None
+    runners: list[SubscriptionRunner] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        s = self.settings
+        self.verifier = TokenVerifier(
+            issuer=s.jwt_issuer,
+            audience=s.jwt_audience,
+            jwks_url=s.jwks_url,
+            public_key_pem=s.jwt_public_key_file.read_bytes() if s.jwt_public_key_file else None,
+        )
+        await ensure_database(s.database_url, s.database)
+        owner = await asyncpg.connect(s.service_dsn)
+        try:
+            await migrate(owner, ["shared.migrations"])
+            role = await grant_runtime_role(owner, s.database)
+        finally:
+            await owner.close()
+        self.pool = await open_pool(s.service_dsn, role=role)
+        name = self.definition.name
+        self.store = PostgresEventStore(self.pool, source=f"/gongkai/{name}", clock=self.clock)
+        self.executor = CommandExecutor(
+            self.pool, self.store, self.definition.registry, self.definition.read_models.project
+        )
+        await self.definition.read_models.ensure(self.pool)
+        self.nc = await connect(s.nats_url, name=f"gongkai-{name}")
+        self.js = self.nc.jetstream()
+        self.subjects = Subjects(s.nats_subject_root)
+        await ensure_stream(self.js, name, self.subjects, replicas=s.stream_replicas)
+        if s.relay_enabled:
+            self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
+            self.executor.on_commit.append(self.relay.wake)
+            self._spawn(self.relay.run())
+        for subscription in self.definition.subscriptions(self):
+            runner = SubscriptionRunner(self.pool, self.js, subscription, self.subjects)
+            self.runners.append(runner)
+            self._spawn(runner.run())
+        log.info("service_started", service=name, port=s.port)
+
+    def _spawn(self, coroutine: object) -> None:
+        self.tasks.append(asyncio.create_task(coroutine))  # type: ignore[arg-type]
+
+    async def stop(self) -> None:
+        if self.relay:
+            self.relay.stop()
+        for runner in self.runners:
+            runner.stop()
+        if self.tasks:
+            await asyncio.wait(self.tasks, timeout=5)
+        for task in self.tasks:
+            task.cancel()
+        if self.nc and not self.nc.is_closed:
+            await self.nc.drain()
+        await self.pool.close()
+
+    async def readiness(self) -> dict[str, bool]:
+        try:
+            database = await self.pool.fetchval("SELECT 1") == 1
+        except Exception:
+            database = False
+        return {"database": database, "nats": bool(self.nc and self.nc.is_connected)}
+
+
+def create_app(
+    definition: ServiceDefinition, settings: ServiceSettings, *, clock: Clock | None = None
+) -> FastAPI:
+    configure_logging(json=settings.log_json)
+    runtime = Runtime(definition, settings, clock or SystemClock())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(
+        title=definition.title,
+        description=definition.description,
+        version="1.0.0",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+    app.add_middleware(
+        RequestContextMiddleware, service=definition.name, max_body_bytes=settings.max_body_bytes
+    )
+    app.include_router(ops_router())
+    for router in definition.routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,55 @@
+"""Configuration of one service process (pydantic-settings, `GONGKAI_` environment)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GONGKAI_", extra="ignore")
+
+    service: str = "pledge"
+    environment: Literal["development", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = 8101
+    # The PostgreSQL server; the service uses its own database on it (gongkai_<service>).
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    database_name: str | None = None
+    nats_url: str = "nats://127.0.0.1:4222"
+    stream_replicas: int = 1
+    nats_subject_root: str = "gongkai"  # several installations may share one NATS
+    jwt_issuer: str = "gongkai-local"
+    jwt_audience: str = "gongkai"
+    jwt_public_key_file: Path | None = None
+    jwks_url: str | None = None
+    log_json: bool = False
+    relay_enabled: bool = True
+    max_body_bytes: int = 1_000_000
+
+    @model_validator(mode="after")
+    def _production_needs_real_identity(self) -> ServiceSettings:
+        if self.environment == "production" and not self.jwks_url:
+            raise ValueError(
+                "production needs GONGKAI_JWKS_URL (the local signing key is for development)"
+            )
+        if not self.jwks_url and not self.jwt_public_key_file:
+            raise ValueError("set GONGKAI_JWT_PUBLIC_KEY_FILE or GONGKAI_JWKS_URL")
+        return self
+
+    @property
+    def database(self) -> str:
+        return self.database_name or f"gongkai_{self.service}"
+
+    @property
+    def service_dsn(self) -> str:
+        return with_database(self.database_url, self.database)
+
+
+def with_database(dsn: str, database: str) -> str:
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{database}"))

@@ -1,0 +1,215 @@
+"""The subscription runner: durable JetStream pull consumers that apply effects exactly once.
+
+For each message the handler's writes and the consumed position (per source partition) are
+committed in one PostgreSQL transaction; a redelivered or duplicated message finds its
+sequence already consumed and has no second effect. A message the handler keeps failing on
+is parked in `parked_messages` with a log line and skipped, not retried forever. Database or
+broker outages are transient: the batch is left unacknowledged and fetched again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import asyncpg
+import structlog
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+
+from shared.envelope import EventEnvelope
+from shared.messaging import Subjects
+from shared.metrics import CONSUMER_HANDLED, CONSUMER_LAG
+
+log = structlog.get_logger()
+
+Handler = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
+
+TRANSIENT = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.SerializationError,
+)
+
+
+@dataclass(frozen=True)
+class Subscription:
+    consumer: str  # durable consumer name, e.g. "pledge"
+    source: str  # the publishing service, e.g. "evaluation"
+    handler: Handler
+    event_type: str = "*"  # e.g. "SatisfactionVerdictReached"
+    aggregate: str = "*"
+
+
+class SubscriptionRunner:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        js: JetStreamContext,
+        subscription: Subscription,
+        subjects: Subjects,
+        *,
+        batch: int = 100,
+        attempts: int = 3,
+    ) -> None:
+        self.pool = pool
+        self.js = js
+        self.sub = subscription
+        self.subjects = subjects
+        self.filter = subjects.matching(
+            subscription.source,
+            aggregate=subscription.aggregate,
+            event_type=subscription.event_type,
+        )
+        self.batch = batch
+        self.attempts = attempts
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                await self._consume()
+            except NotFoundError:
+                log.info("subscription_waiting_for_stream", source=self.sub.source)
+            except Exception as error:
+                log.warning("subscription_retrying", consumer=self.sub.consumer, error=repr(error))
+            await self._pause(1.0)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def _consume(self) -> None:
+        durable = f"{self.sub.consumer}-{self.sub.aggregate}-{self.sub.event_type}"
+        durable = durable.replace("*", "any")
+        psub = await self.js.pull_subscribe(
+            self.filter,
+            durable=durable,
+            stream=self.subjects.stream(self.sub.source),
+            config=ConsumerConfig(
+                durable_name=durable,
+                ack_policy=AckPolicy.EXPLICIT,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_wait=30,
+                filter_subject=self.filter,
+            ),
+        )
+        log.info("subscription_started", consumer=durable)
+        while not self._stopping.is_set():
+            try:
+                messages = await psub.fetch(self.batch, timeout=1)
+            except (NatsTimeout, TimeoutError):
+                continue
+            for index, msg in enumerate(messages):
+                try:
+                    await self.handle(msg)
+                except TRANSIENT:
+                    for rest in messages[index:]:
+                        await rest.nak()
+                    raise
+            if messages:
+                CONSUMER_LAG.labels(durable).set(messages[-1].metadata.num_pending or 0)
+
+    async def handle(self, msg: Msg) -> None:
+        try:
+            envelope = EventEnvelope.from_message(dict(msg.headers or {}), msg.data)
+        except Exception as malformed:  # not even an envelope: park it as it came
+            await self._park(msg, None, malformed)
+            await msg.ack()
+            return
+        error: Exception | None = None
+        for attempt in range(self.attempts):
+            try:
+                applied = await self._apply(envelope)
+            except TRANSIENT:
+                raise
+            except Exception as failure:
+                error = failure
+                await asyncio.sleep(0.1 * 2**attempt)
+                continue
+            CONSUMER_HANDLED.labels(self.sub.consumer, "applied" if applied else "duplicate").inc()
+            await msg.ack()
+            return
+        await self._park(msg, envelope, error)
+        await msg.ack()
+
+    async def _apply(self, envelope: EventEnvelope) -> bool:
+        async with self.pool.acquire() as conn, conn.transaction():
+            consumed = await self._consumed(conn, envelope)
+            if consumed >= envelope.sequence:
+                return False
+            if envelope.sequence > consumed + 1:
+                log.warning(
+                    "subscription_gap",
+                    source=self.sub.source,
+                    partition=envelope.partition,
+                    consumed=consumed,
+                    received=envelope.sequence,
+                )
+            structlog.contextvars.bind_contextvars(
+                correlation_id=envelope.correlationid, causation_id=envelope.id
+            )
+            try:
+                await self.sub.handler(conn, envelope)
+            finally:
+                structlog.contextvars.unbind_contextvars("correlation_id", "causation_id")
+            await self._remember(conn, envelope)
+            return True
+
+    async def _consumed(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> int:
+        value = await conn.fetchval(
+            "SELECT sequence FROM consumer_positions"
+            " WHERE consumer = $1 AND source = $2 AND partition = $3 FOR UPDATE",
+            self.sub.consumer,
+            self.sub.source,
+            envelope.partition,
+        )
+        return int(value or 0)
+
+    async def _remember(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await conn.execute(
+            "INSERT INTO consumer_positions (consumer, source, partition, sequence)"
+            " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer, source, partition)"
+            " DO UPDATE SET sequence = greatest(consumer_positions.sequence, EXCLUDED.sequence)",
+            self.sub.consumer,
+            self.sub.source,
+            envelope.partition,
+            envelope.sequence,
+        )
+
+    async def _park(
+        self, msg: Msg, envelope: EventEnvelope | None, error: Exception | None
+    ) -> None:
+        event_id = envelope.id if envelope else None
+        log.error(
+            "message_parked",
+            consumer=self.sub.consumer,
+            event_id=event_id,
+            subject=msg.subject,
+            error=repr(error),
+        )
+        CONSUMER_HANDLED.labels(self.sub.consumer, "parked").inc()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "INSERT INTO parked_messages (consumer, event_id, subject, headers, payload, error)"
+                " VALUES ($1, $2, $3, $4, $5, $6)",
+                self.sub.consumer,
+                event_id,
+                msg.subject,
+                json.dumps(dict(msg.headers or {})),
+                msg.data,
+                repr(error),
+            )
+            if envelope is not None:
+                await self._remember(conn, envelope)

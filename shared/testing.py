@@ -1,0 +1,100 @@
+"""Test fixtures shared by every service's tests: the embedded servers (started once per
+session), a signing key, and a service running on a real loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from shared.auth import LocalSigningKey, Role
+from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from shared.settings import ServiceSettings
+
+
+@dataclass
+class Servers:
+    postgres: EmbeddedPostgres
+    nats: EmbeddedNats
+    key: LocalSigningKey
+    key_file: Path
+
+    def settings(self, service: str, **overrides: Any) -> ServiceSettings:
+        """Settings for one service instance with its own database and NATS subject root."""
+        run = uuid.uuid4().hex[:8]
+        values: dict[str, Any] = {
+            "service": service,
+            "port": free_port(),
+            "database_url": self.postgres.dsn,
+            "database_name": f"gongkai_{service}_{run}",
+            "nats_url": self.nats.url,
+            "nats_subject_root": f"t{run}",
+            "jwt_public_key_file": self.key_file,
+            **overrides,
+        }
+        return ServiceSettings(**values)
+
+    def token(self, role: Role | str, org: str | None = None, subject: str | None = None,
+              **claims: Any) -> str:
+        return self.key.issue(issuer="gongkai-local", audience="gongkai",
+                              subject=subject or f"{role}-{org}", role=role, org=org, **claims)
+
+    def auth(self, role: Role | str, org: str | None = None,
+             subject: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, org, subject)}"}
+
+
+def start_servers(root: Path) -> Servers:
+    postgres = EmbeddedPostgres(root / "postgres")
+    nats = EmbeddedNats(root / "nats")
+    postgres.start()
+    nats.start()
+    key = LocalSigningKey.generate()
+    key_file = root / "signing.pub.pem"
+    key_file.write_bytes(key.public_pem)
+    return Servers(postgres, nats, key, key_file)
+
+
+@asynccontextmanager
+async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
+    """Run `app` under uvicorn on 127.0.0.1:`port`; yield a client for it."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # start-up failed: raise its error
+        await asyncio.sleep(0.02)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+            yield client
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def fresh_log_database(servers: Servers, service: str = "test") -> tuple[Any, str]:
+    """A new database with the event log migrated; a runtime-role pool and the owner's DSN."""
+    from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
+    from shared.settings import with_database
+
+    import asyncpg
+
+    name = f"gongkai_{service}_{uuid.uuid4().hex[:8]}"
+    await ensure_database(servers.postgres.dsn, name)
+    dsn = with_database(servers.postgres.dsn, name)
+    owner = await asyncpg.connect(dsn)
+    try:
+        await migrate(owner, ["shared.migrations"])
+        role = await grant_runtime_role(owner, name)
+    finally:
+        await owner.close()
+    return await open_pool(dsn, role=role, max_size=20), dsn

@@ -1,0 +1,159 @@
+"""Running a command: one transaction that loads aggregates, appends their new events,
+projects them into the read models and remembers the idempotency key's response."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import asyncpg
+from pydantic import BaseModel
+
+from shared.aggregate import Aggregate
+from shared.envelope import EventEnvelope
+from shared.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
+from shared.events import EventRegistry
+from shared.eventstore.base import AppendRequest, CommandContext
+from shared.eventstore.postgres import PostgresEventStore
+from shared.metrics import EVENTS_APPENDED
+from shared.projections import Projector
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    principal: str
+    key: str
+    request_hash: str
+
+    @staticmethod
+    def hash_request(method: str, path: str, body: bytes) -> str:
+        return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+@dataclass
+class UnitOfWork:
+    conn: asyncpg.Connection
+    store: PostgresEventStore
+    registry: EventRegistry
+    project: Projector
+    context: CommandContext
+    appended: list[EventEnvelope] = field(default_factory=list)
+
+    async def load(self, kind: type[A], stream_id: str) -> A | None:
+        envelopes = await self.store.read_stream(stream_id, conn=self.conn)
+        if not envelopes:
+            return None
+        events = [self.registry.decode(e.type, e.schemaversion, e.data) for e in envelopes]
+        return kind.replay(stream_id, envelopes[-1].partition, events)
+
+    async def get(self, kind: type[A], stream_id: str, what: str) -> A:
+        aggregate = await self.load(kind, stream_id)
+        if aggregate is None:
+            raise NotFound(f"{what} not found", stream_id=stream_id)
+        return aggregate
+
+    async def save(self, aggregate: Aggregate) -> list[EventEnvelope]:
+        if not aggregate.pending:
+            return []
+        stored = await self.store.append(
+            AppendRequest(
+                aggregate.stream_id,
+                aggregate.partition,
+                aggregate.version,
+                tuple(aggregate.pending),
+                self.context,
+            ),
+            conn=self.conn,
+        )
+        aggregate.version += len(aggregate.pending)
+        aggregate.pending = []
+        for envelope in stored:
+            await self.project(self.conn, envelope)
+            EVENTS_APPENDED.labels(self.store.source, envelope.type).inc()
+        self.appended.extend(stored)
+        return stored
+
+
+Work = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+class CommandExecutor:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        store: PostgresEventStore,
+        registry: EventRegistry,
+        project: Projector,
+    ) -> None:
+        self.pool = pool
+        self.store = store
+        self.registry = registry
+        self.project = project
+        self.on_commit: list[Callable[[], None]] = []
+
+    async def execute(
+        self,
+        work: Work,
+        *,
+        context: CommandContext,
+        idempotency: Idempotency | None = None,
+        attempts: int = 3,
+    ) -> Any:
+        """Run `work` in a transaction; retried on a concurrency conflict (it re-decides
+        on the new state); a repeated idempotency key returns the first result."""
+        for attempt in range(attempts):
+            try:
+                async with self.pool.acquire() as conn, conn.transaction():
+                    if idempotency and (earlier := await _remembered(conn, idempotency)):
+                        return earlier
+                    result = _jsonable(await work(self.unit(conn, context)))
+                    if idempotency:
+                        await _remember(conn, idempotency, result)
+            except (ConcurrencyConflict, asyncpg.UniqueViolationError):
+                if attempt == attempts - 1:
+                    raise
+                continue
+            for callback in self.on_commit:
+                callback()
+            return result
+        raise AssertionError("unreachable")
+
+    def unit(self, conn: asyncpg.Connection, context: CommandContext) -> UnitOfWork:
+        return UnitOfWork(conn, self.store, self.registry, self.project, context)
+
+
+async def _remembered(conn: asyncpg.Connection, idem: Idempotency) -> Any:
+    row = await conn.fetchrow(
+        "SELECT request_hash, response FROM idempotency_keys WHERE principal = $1 AND key = $2",
+        idem.principal,
+        idem.key,
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != idem.request_hash:
+        raise IdempotencyKeyReused(
+            "this Idempotency-Key was used for a different request", key=idem.key
+        )
+    return json.loads(row["response"])
+
+
+async def _remember(conn: asyncpg.Connection, idem: Idempotency, result: Any) -> None:
+    await conn.execute(
+        "INSERT INTO idempotency_keys (principal, key, request_hash, status, response)"
+        " VALUES ($1, $2, $3, 200, $4)",
+        idem.principal,
+        idem.key,
+        idem.request_hash,
+        json.dumps(result, ensure_ascii=False),
+    )
+
+
+def _jsonable(result: Any) -> Any:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return result

@@ -1,0 +1,129 @@
+"""One contract, every event store: PostgreSQL (real, embedded) and in-memory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import pytest
+
+from shared.envelope import GENESIS_HASH
+from shared.errors import ConcurrencyConflict
+from shared.events import DomainEvent
+from shared.eventstore import (
+    AppendRequest,
+    CommandContext,
+    InMemoryEventStore,
+    PostgresEventStore,
+)
+from shared.testing import Servers, fresh_log_database
+
+
+class Happened(DomainEvent):
+    aggregate_type = "thing"
+    n: int
+
+
+CTX = CommandContext(actor="tester", role="county_admin", causation_id="cause-1")
+
+
+def request(stream: str, partition: str, expected: int, *ns: int) -> AppendRequest:
+    return AppendRequest(stream, partition, expected, [Happened(n=n) for n in ns], CTX)
+
+
+@pytest.fixture(params=["postgres", "memory"])
+async def store(request: pytest.FixtureRequest, servers: Servers) -> AsyncIterator[Any]:
+    if request.param == "memory":
+        yield InMemoryEventStore(source="/gongkai/test")
+        return
+    pool, _ = await fresh_log_database(servers)
+    try:
+        yield PostgresEventStore(pool, source="/gongkai/test")
+    finally:
+        await pool.close()
+
+
+async def test_appended_events_come_back_with_full_envelope(store: Any) -> None:
+    stored = await store.append(request("thing-1", "t-a", 0, 1, 2))
+    read = await store.read_stream("thing-1")
+    assert read == stored
+    first, second = read
+    assert (first.streamversion, second.streamversion) == (1, 2)
+    assert (first.sequence, second.sequence) == (1, 2)
+    assert first.type == "Happened" and first.data == {"n": 1}
+    assert first.actor == "tester" and first.actorrole == "county_admin"
+    assert first.causationid == "cause-1" and first.correlationid == CTX.correlation_id
+    assert first.partition == "t-a" and first.subject == "thing-1"
+
+
+async def test_wrong_expected_version_conflicts_and_appends_nothing(store: Any) -> None:
+    await store.append(request("thing-1", "t-a", 0, 1))
+    for expected in (0, 2, 5):
+        with pytest.raises(ConcurrencyConflict):
+            await store.append(request("thing-1", "t-a", expected, 9))
+    assert [e.data["n"] for e in await store.read_stream("thing-1")] == [1]
+
+
+async def test_concurrent_writers_of_one_stream_only_one_wins(store: Any) -> None:
+    await store.append(request("thing-1", "t-a", 0, 0))
+    results = await asyncio.gather(
+        *(store.append(request("thing-1", "t-a", 1, n)) for n in range(10)),
+        return_exceptions=True,
+    )
+    assert sum(not isinstance(r, Exception) for r in results) == 1
+    assert all(isinstance(r, ConcurrencyConflict) for r in results if isinstance(r, Exception))
+    assert len(await store.read_stream("thing-1")) == 2
+
+
+async def test_sequences_are_gap_free_per_township_under_concurrency(store: Any) -> None:
+    townships = [f"t-{i}" for i in range(8)]
+
+    async def writer(township: str, w: int) -> None:
+        for k in range(15):
+            await store.append(request(f"thing-{township}-{w}-{k}", township, 0, k))
+
+    await asyncio.gather(*(writer(t, w) for t in townships for w in range(3)))
+    per_partition: dict[str, list[int]] = {}
+    async for _, envelope in store.read_all():
+        per_partition.setdefault(envelope.partition, []).append(envelope.sequence)
+    assert set(per_partition) == set(townships)
+    for sequences in per_partition.values():
+        assert sorted(sequences) == list(range(1, 46))
+
+
+async def test_each_partition_is_a_hash_chain(store: Any) -> None:
+    for i in range(5):
+        await store.append(request(f"thing-{i}", "t-a", 0, i))
+        await store.append(request(f"thing-b{i}", "t-b", 0, i))
+    previous = {"t-a": GENESIS_HASH, "t-b": GENESIS_HASH}
+    async for _, envelope in store.read_all():
+        assert envelope.verifies_after(previous[envelope.partition])
+        previous[envelope.partition] = envelope.hash
+    changed = envelope.model_copy(update={"data": {"n": 99}})
+    assert not changed.verifies_after(envelope.prevhash)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    ["UPDATE events SET type = 'Forged'", "DELETE FROM events", "TRUNCATE events"],
+)
+async def test_the_log_rejects_update_delete_truncate(servers: Servers, statement: str) -> None:
+    pool, owner_dsn = await fresh_log_database(servers)
+    store = PostgresEventStore(pool, source="/gongkai/test")
+    await store.append(request("thing-1", "t-a", 0, 1))
+    try:
+        # the runtime role lacks the privilege ...
+        with pytest.raises(asyncpg.InsufficientPrivilegeError):
+            await pool.execute(statement)
+        # ... and even the owner is stopped by the trigger
+        owner = await asyncpg.connect(owner_dsn)
+        try:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="append-only"):
+                await owner.execute(statement)
+        finally:
+            await owner.close()
+        assert len(await store.read_stream("thing-1")) == 1
+    finally:
+        await pool.close()
