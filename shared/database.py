@@ -102,16 +102,18 @@ async def grant_runtime_role(conn: asyncpg.Connection, database: str) -> str:
 async def open_pool(
     dsn: str, *, role: str | None, min_size: int = 2, max_size: int = 10
 ) -> asyncpg.Pool:
-    """A pool whose connections act as the runtime `role` and see the read-model schema."""
+    """A pool whose connections act as the runtime `role` and see the read-model schema.
 
-    async def setup(conn: asyncpg.Connection) -> None:
-        if role:
-            await conn.execute(f'SET ROLE "{role}"')
-        await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
-
-    await connect_with_retry(dsn)  # wait for a server that is still starting
+    Both are connection defaults (startup parameters), so the pool's RESET ALL on release
+    keeps them.
+    """
+    settings = {"search_path": f"{READ_SCHEMA}, public"}
+    if role:
+        settings["role"] = role
+    probe = await connect_with_retry(dsn)  # wait for a server that is still starting
+    await probe.close()
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, init=setup, command_timeout=60
+        dsn, min_size=min_size, max_size=max_size, server_settings=settings, command_timeout=60
     )
     assert pool is not None
     return pool

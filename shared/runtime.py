@@ -107,7 +107,8 @@ class Runtime:
         for task in self.tasks:
             task.cancel()
         if self.nc and not self.nc.is_closed:
-            await self.nc.drain()
+            # the relay waits for its acks and the runners have stopped fetching: close now
+            await self.nc.close()
         await self.pool.close()
 
     async def readiness(self) -> dict[str, bool]:

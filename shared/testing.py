@@ -42,13 +42,21 @@ class Servers:
         }
         return ServiceSettings(**values)
 
-    def token(self, role: Role | str, org: str | None = None, subject: str | None = None,
-              **claims: Any) -> str:
-        return self.key.issue(issuer="gongkai-local", audience="gongkai",
-                              subject=subject or f"{role}-{org}", role=role, org=org, **claims)
+    def token(
+        self, role: Role | str, org: str | None = None, subject: str | None = None, **claims: Any
+    ) -> str:
+        return self.key.issue(
+            issuer="gongkai-local",
+            audience="gongkai",
+            subject=subject or f"{role}-{org}",
+            role=role,
+            org=org,
+            **claims,
+        )
 
-    def auth(self, role: Role | str, org: str | None = None,
-             subject: str | None = None) -> dict[str, str]:
+    def auth(
+        self, role: Role | str, org: str | None = None, subject: str | None = None
+    ) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, org, subject)}"}
 
 
@@ -66,8 +74,9 @@ def start_servers(root: Path) -> Servers:
 @asynccontextmanager
 async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
     """Run `app` under uvicorn on 127.0.0.1:`port`; yield a client for it."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

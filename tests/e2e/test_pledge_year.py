@@ -1,0 +1,228 @@
+"""A whole pledge year over HTTP against the running pledge service, with the evaluation
+service's verdicts arriving over NATS (P1–P11)."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+from openpyxl import load_workbook
+
+from shared.testing import Servers
+from tests.e2e.conftest import RunningService
+from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
+
+
+async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+
+    # 定諾 step 1: opinions gathered before proposing (P3)
+    pledge = ok(
+        await c.post(
+            "/v1/pledges", json={"year": 2027, "branch_id": d.branch}, headers=d.branch_secretary
+        ),
+        201,
+    )["id"]
+    opinion = ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/opinions",
+            json={
+                "channel": "symposium",
+                "gathered_on": "2027-01-03",
+                "summary": "群眾希望改造支渠, 推廣滴灌",
+            },
+            headers=d.branch_secretary,
+        ),
+        201,
+    )["opinion_id"]
+
+    # step 2: proposal with reference to the implementation plan (P4)
+    items = ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/proposal",
+            json={
+                "basis": "《開展創先爭優活動實施方案》及年度目標責任書",
+                "items": [item("改造支渠3公里", shaped_by=(opinion,)), item("推廣滴灌500畝")],
+            },
+            headers=d.branch_secretary,
+        )
+    )["item_ids"]
+    canal, drip = items
+
+    # step 3: the township committee reviews item by item; one returned, resubmitted (P5)
+    criteria = {"shows_advanced_standard": True, "matches_wishes": True, "feasible": True}
+    ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/items/{canal}/review",
+            json={**criteria, "decision": "approve"},
+            headers=d.committee,
+        )
+    )
+    returned = ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/items/{drip}/review",
+            json={
+                **criteria,
+                "feasible": False,
+                "decision": "return",
+                "guidance": "目標過大, 請結合水權指標修改",
+            },
+            headers=d.committee,
+        )
+    )
+    assert returned["status"] == "returned"
+    ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/resubmission",
+            json={"note": "按指導修改為300畝", "items": {drip: item("推廣滴灌300畝")}},
+            headers=d.branch_secretary,
+        )
+    )
+    approved = ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/items/{drip}/review",
+            json={**criteria, "decision": "approve"},
+            headers=d.committee,
+        )
+    )
+    assert approved["status"] == "approved"
+
+    # the member's own pledge, published by the branch secretary (P1, P7)
+    personal = ok(
+        await c.post(
+            "/v1/pledges",
+            json={"year": 2027, "branch_id": d.branch, "member_id": d.member},
+            headers=d.the_member,
+        ),
+        201,
+    )["id"]
+    [lead] = ok(
+        await c.post(
+            f"/v1/pledges/{personal}/proposal",
+            json={"basis": "節水灌溉示範崗", "items": [item("帶動10戶發展節水農業")]},
+            headers=d.the_member,
+        )
+    )["item_ids"]
+    ok(
+        await c.post(
+            f"/v1/pledges/{personal}/items/{lead}/review",
+            json={**criteria, "decision": "approve"},
+            headers=d.committee,
+        )
+    )
+
+    # before publication the public sees nothing of either pledge
+    assert (await c.get(f"/v1/pledges/{pledge}")).status_code == 404
+    for p in (pledge, personal):
+        ok(await c.post(f"/v1/pledges/{p}/publication", headers=d.branch_secretary))
+    public = ok(await c.get(f"/v1/pledges/{pledge}"))
+    assert public["status"] == "published" and public["letter_no"]
+    assert [r["decision"] for r in public["reviews"]] == ["approved", "returned", "approved"]
+    letter = await c.get(f"/v1/pledges/{pledge}/letter")
+    assert letter.status_code == 200 and "承諾卡" in letter.text and "改造支渠3公里" in letter.text
+
+    # before March 15 (P6): the secretary has not drafted a personal pledge yet
+    report = ok(
+        await c.get(f"/v1/townships/{d.township}/drafting-report?year=2027", headers=d.office)
+    )
+    assert [(p["member_id"], p["status"]) for p in report["not_finished"]] == [
+        (d.secretary, "none")
+    ]
+    assert report["finished"] == 2 and not report["overdue"]
+    pledge_service.clock.set(datetime(2027, 3, 16, 1, 0, tzinfo=UTC))
+    report = ok(
+        await c.get(f"/v1/townships/{d.township}/drafting-report?year=2027", headers=d.office)
+    )
+    assert report["overdue"] and len(report["not_finished"]) == 1
+
+    # 踐諾: progress, follow-up, quarterly push (P8, P9, P11)
+    ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/items/{canal}/progress",
+            json={
+                "summary": "已完成1.5公里",
+                "percent": 50,
+                "evidence": [{"description": "施工照片", "url": "https://example.org/p/1.jpg"}],
+            },
+            headers=d.branch_secretary,
+        ),
+        201,
+    )
+    ok(
+        await c.post(
+            f"/v1/pledges/{pledge}/items/{canal}/follow-ups",
+            json={"note": "督查: 進度正常"},
+            headers=d.office,
+        ),
+        201,
+    )
+    push = {"quarter": "2027Q1", "assessment": "進展良好", "next_steps": "加快施工"}
+    ok(await c.post(f"/v1/pledges/{pledge}/quarterly-pushes", json=push, headers=d.office), 201)
+    pushes = ok(
+        await c.get(f"/v1/townships/{d.township}/quarterly-pushes?quarter=2027Q1", headers=d.office)
+    )
+    assert pushes["pushed"] == [pledge] and pushes["not_pushed"] == [personal]
+
+    # P10: both items done, solved and verified; the public decides
+    for item_id in (canal, drip):
+        ok(
+            await c.post(
+                f"/v1/pledges/{pledge}/items/{item_id}/done",
+                json={"summary": "已完成"},
+                headers=d.branch_secretary,
+            )
+        )
+        ok(
+            await c.post(
+                f"/v1/pledges/{pledge}/items/{item_id}/problem-solved",
+                json={"note": "問題已解決"},
+                headers=d.office,
+            )
+        )
+        ok(
+            await c.post(
+                f"/v1/pledges/{pledge}/items/{item_id}/implementation-verified",
+                json={"note": "實地核查到位"},
+                headers=d.office,
+            )
+        )
+    evaluation = EvaluationStandIn(servers.nats.url, pledge_service.subjects)
+    await evaluation.verdict(
+        pledge_id=pledge, item_id=canal, township_id=d.township, satisfied=18, ballots=20
+    )
+    await evaluation.verdict(
+        pledge_id=pledge, item_id=drip, township_id=d.township, satisfied=9, ballots=20
+    )
+
+    async def both_verdicts_in() -> bool:
+        items = ok(await c.get(f"/v1/pledges/{pledge}"))["items"]
+        return all(i["verdict"] for i in items)
+
+    await eventually(both_verdicts_in)
+    ledger = ok(await c.get(f"/v1/ledger?township_id={d.township}&year=2027"))
+    by_id = {row["item_id"]: row for row in ledger["rows"]}
+    assert by_id[canal]["status"] == "closed" and by_id[canal]["open_reasons"] == []
+    assert by_id[drip]["status"] == "open"
+    assert by_id[drip]["open_reasons"] == ["public_not_satisfied"]
+    assert by_id[lead]["status"] == "open" and "not_reported_done" in by_id[lead]["open_reasons"]
+    assert ok(await c.get("/v1/ledger?status=closed"))["total"] == 1
+
+    # the ledger downloads as a workbook, one row per item, filtered like the JSON
+    workbook = await c.get(f"/v1/ledger.xlsx?township_id={d.township}&status=open")
+    assert workbook.status_code == 200
+    sheet = load_workbook(io.BytesIO(workbook.content)).active
+    titles = [row[4] for row in sheet.iter_rows(min_row=3, values_only=True)]
+    assert sorted(titles) == ["帶動10戶發展節水農業", "推廣滴灌300畝"]
+
+    # every event of the year reached the service's JetStream stream, once
+    runtime = pledge_service.runtime
+    count = await runtime.pool.fetchval("SELECT count(*) FROM events")
+    stream = pledge_service.subjects.stream("pledge")
+
+    async def all_published() -> bool:
+        assert runtime.js is not None
+        info = await runtime.js.stream_info(stream)
+        return info.state.messages == count
+
+    await eventually(all_published)
