@@ -92,10 +92,10 @@ async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
 
 async def fresh_log_database(servers: Servers, service: str = "test") -> tuple[Any, str]:
     """A new database with the event log migrated; a runtime-role pool and the owner's DSN."""
+    import asyncpg
+
     from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
     from shared.settings import with_database
-
-    import asyncpg
 
     name = f"gongkai_{service}_{uuid.uuid4().hex[:8]}"
     await ensure_database(servers.postgres.dsn, name)

@@ -117,10 +117,13 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     for p in (pledge, personal):
         ok(await c.post(f"/v1/pledges/{p}/publication", headers=d.branch_secretary))
     public = ok(await c.get(f"/v1/pledges/{pledge}"))
-    assert public["status"] == "published" and public["letter_no"]
+    assert public["status"] == "published"
+    assert public["letter_no"]
     assert [r["decision"] for r in public["reviews"]] == ["approved", "returned", "approved"]
     letter = await c.get(f"/v1/pledges/{pledge}/letter")
-    assert letter.status_code == 200 and "承諾卡" in letter.text and "改造支渠3公里" in letter.text
+    assert letter.status_code == 200
+    assert "承諾卡" in letter.text
+    assert "改造支渠3公里" in letter.text
 
     # before March 15 (P6): the secretary has not drafted a personal pledge yet
     report = ok(
@@ -129,12 +132,14 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     assert [(p["member_id"], p["status"]) for p in report["not_finished"]] == [
         (d.secretary, "none")
     ]
-    assert report["finished"] == 2 and not report["overdue"]
+    assert report["finished"] == 2
+    assert not report["overdue"]
     pledge_service.clock.set(datetime(2027, 3, 16, 1, 0, tzinfo=UTC))
     report = ok(
         await c.get(f"/v1/townships/{d.township}/drafting-report?year=2027", headers=d.office)
     )
-    assert report["overdue"] and len(report["not_finished"]) == 1
+    assert report["overdue"]
+    assert len(report["not_finished"]) == 1
 
     # 踐諾: progress, follow-up, quarterly push (P8, P9, P11)
     ok(
@@ -162,7 +167,8 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     pushes = ok(
         await c.get(f"/v1/townships/{d.township}/quarterly-pushes?quarter=2027Q1", headers=d.office)
     )
-    assert pushes["pushed"] == [pledge] and pushes["not_pushed"] == [personal]
+    assert pushes["pushed"] == [pledge]
+    assert pushes["not_pushed"] == [personal]
 
     # P10: both items done, solved and verified; the public decides
     for item_id in (canal, drip):
@@ -202,10 +208,12 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     await eventually(both_verdicts_in)
     ledger = ok(await c.get(f"/v1/ledger?township_id={d.township}&year=2027"))
     by_id = {row["item_id"]: row for row in ledger["rows"]}
-    assert by_id[canal]["status"] == "closed" and by_id[canal]["open_reasons"] == []
+    assert by_id[canal]["status"] == "closed"
+    assert by_id[canal]["open_reasons"] == []
     assert by_id[drip]["status"] == "open"
     assert by_id[drip]["open_reasons"] == ["public_not_satisfied"]
-    assert by_id[lead]["status"] == "open" and "not_reported_done" in by_id[lead]["open_reasons"]
+    assert by_id[lead]["status"] == "open"
+    assert "not_reported_done" in by_id[lead]["open_reasons"]
     assert ok(await c.get("/v1/ledger?status=closed"))["total"] == 1
 
     # the ledger downloads as a workbook, one row per item, filtered like the JSON

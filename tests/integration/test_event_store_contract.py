@@ -52,10 +52,14 @@ async def test_appended_events_come_back_with_full_envelope(store: Any) -> None:
     first, second = read
     assert (first.streamversion, second.streamversion) == (1, 2)
     assert (first.sequence, second.sequence) == (1, 2)
-    assert first.type == "Happened" and first.data == {"n": 1}
-    assert first.actor == "tester" and first.actorrole == "county_admin"
-    assert first.causationid == "cause-1" and first.correlationid == CTX.correlation_id
-    assert first.partition == "t-a" and first.subject == "thing-1"
+    assert first.type == "Happened"
+    assert first.data == {"n": 1}
+    assert first.actor == "tester"
+    assert first.actorrole == "county_admin"
+    assert first.causationid == "cause-1"
+    assert first.correlationid == CTX.correlation_id
+    assert first.partition == "t-a"
+    assert first.subject == "thing-1"
 
 
 async def test_wrong_expected_version_conflicts_and_appends_nothing(store: Any) -> None:
