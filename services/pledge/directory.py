@@ -30,21 +30,21 @@ from shared.events import DomainEvent
 # P2: the seed's categories per branch kind, used until a county configures its own.
 DEFAULT_CATEGORIES: dict[BranchKind, tuple[str, ...]] = {
     BranchKind.VILLAGE: (
-        "流域重點治理",
-        "縣委政府大力實施計劃",
+        "流域重点治理",
+        "县委政府大力实施计划",
         "治沙造林",
-        "水權管理",
-        "現代畜牧業養殖",
-        "四筆帳",
-        "節水增收先鋒",
+        "水权管理",
+        "现代畜牧业养殖",
+        "四笔账",
+        "节水增收先锋",
     ),
-    BranchKind.AGENCY: ("提高服務質量", "提升機關效能", "改進服務作風", "推動工作落實"),
-    BranchKind.SCHOOL: ("崗位先鋒", "窗口形象"),
+    BranchKind.AGENCY: ("提高服务质量", "提升机关效能", "改进服务作风", "推动工作落实"),
+    BranchKind.SCHOOL: ("岗位先锋", "窗口形象"),
 }
 
 
 def default_drafting_deadline(year: int) -> date:
-    return date(year, 3, 15)  # P6: 定諾工作於3月15日前完成
+    return date(year, 3, 15)  # P6: 定诺工作于3月15日前完成
 
 
 class County(Aggregate):

@@ -10,19 +10,19 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 COLUMNS = [  # (header, key, width)
-    ("鎮 Township", "township", 14),
+    ("镇 Township", "township", 14),
     ("支部 Branch", "branch", 18),
-    ("承諾人 Pledger", "pledger_name", 12),
-    ("類型 Kind", "pledger_kind", 8),
-    ("事項 Item", "title", 30),
-    ("類別 Category", "category", 16),
-    ("目標 Target", "target", 30),
-    ("時限 Due", "due_date", 12),
-    ("進度 Progress %", "progress_percent", 10),
-    ("狀態 Status", "status", 10),
-    ("未銷號原因 Open because", "open_reasons", 32),
-    ("銷號 Closed", "closed_at", 18),
-    ("編號 Item id", "item_id", 24),
+    ("承诺人 Pledger", "pledger_name", 12),
+    ("类型 Kind", "pledger_kind", 8),
+    ("事项 Item", "title", 30),
+    ("类别 Category", "category", 16),
+    ("目标 Target", "target", 30),
+    ("时限 Due", "due_date", 12),
+    ("进度 Progress %", "progress_percent", 10),
+    ("状态 Status", "status", 10),
+    ("未销号原因 Open because", "open_reasons", 32),
+    ("销号 Closed", "closed_at", 18),
+    ("编号 Item id", "item_id", 24),
 ]
 
 
@@ -30,7 +30,7 @@ def ledger_workbook(rows: list[dict[str, Any]], title: str) -> bytes:
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = "臺賬 Ledger"
+    sheet.title = "台账 Ledger"
     sheet.append([title])
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append([header for header, _, _ in COLUMNS])

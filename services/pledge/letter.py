@@ -1,4 +1,4 @@
-"""P7: the pledge letter (承諾書, A4) and pledge card (承諾卡, A5), one printable HTML page."""
+"""P7: the pledge letter (承诺书, A4) and pledge card (承诺卡, A5), one printable HTML page."""
 
 from __future__ import annotations
 
@@ -17,25 +17,25 @@ table { border-collapse: collapse; width: 100%; }
 
 def pledge_letter_html(pledge: dict[str, Any], branch: dict[str, Any]) -> str:
     who = escape(pledge["pledger_name"])
-    kind = "黨組織承諾書" if pledge["pledger_kind"] == "branch" else "黨員承諾書"
-    standard = "五個好" if pledge["standard"] == "five_good" else "五帶頭"
+    kind = "党组织承诺书" if pledge["pledger_kind"] == "branch" else "党员承诺书"
+    standard = "五个好" if pledge["standard"] == "five_good" else "五帶头"
     rows = "".join(
         f"<tr><td>{i + 1}</td><td>{escape(item['title'])}</td><td>{escape(item['category'])}</td>"
         f"<td>{escape(item['target'])}</td><td>{item['due_date']}</td></tr>"
         for i, item in enumerate(pledge["items"])
     )
     items = (
-        "<table><tr><th>#</th><th>承諾事項</th><th>類別</th><th>目標</th><th>時限</th></tr>"
+        "<table><tr><th>#</th><th>承诺事项</th><th>类别</th><th>目标</th><th>时限</th></tr>"
         f"{rows}</table>"
     )
-    letter_no = escape(pledge["letter_no"] or "(未公開)")
+    letter_no = escape(pledge["letter_no"] or "(未公开)")
     return (
         f"<!doctype html><html lang='zh-Hans'><head><meta charset='utf-8'>"
         f"<title>{kind} {who}</title><style>{STYLE}</style></head><body>"
-        f"<section class='letter'><h1>{kind}</h1><p>編號 {letter_no}</p>"
+        f"<section class='letter'><h1>{kind}</h1><p>编号 {letter_no}</p>"
         f"<p>{escape(branch['name'])} · {who} · {pledge['year']}年 · 圍繞「{standard}」</p>"
-        f"<p>依據: {escape(pledge['basis'] or '')}</p>{items}"
-        f"<p>承諾人: {who}　　日期: {pledge['published_at'] or ''}</p></section>"
-        f"<section class='card'><h1>承諾卡</h1><p>{who}（{escape(branch['name'])}）</p>"
-        f"{items}<p>接受群眾監督</p></section></body></html>"
+        f"<p>依据: {escape(pledge['basis'] or '')}</p>{items}"
+        f"<p>承诺人: {who}　　日期: {pledge['published_at'] or ''}</p></section>"
+        f"<section class='card'><h1>承诺卡</h1><p>{who}（{escape(branch['name'])}）</p>"
+        f"{items}<p>接受群众监督</p></section></body></html>"
     )

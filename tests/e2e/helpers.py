@@ -99,19 +99,19 @@ class Directory:
         c, admin = self.client, self.as_("county_admin", self.county)
         ok(
             await c.post(
-                "/v1/counties", json={"county_id": self.county, "name": "民勤縣"}, headers=admin
+                "/v1/counties", json={"county_id": self.county, "name": "民勤县"}, headers=admin
             ),
             201,
         )
         self.township = ok(
             await c.post(
-                f"/v1/counties/{self.county}/townships", json={"name": "紅沙梁鎮"}, headers=admin
+                f"/v1/counties/{self.county}/townships", json={"name": "红沙梁镇"}, headers=admin
             ),
             201,
         )["id"]
         self.other_township = ok(
             await c.post(
-                f"/v1/counties/{self.county}/townships", json={"name": "蘇武鎮"}, headers=admin
+                f"/v1/counties/{self.county}/townships", json={"name": "苏武镇"}, headers=admin
             ),
             201,
         )["id"]
@@ -121,9 +121,9 @@ class Directory:
                 "/v1/branches",
                 json={
                     "township_id": self.township,
-                    "name": "紅沙梁村黨支部",
+                    "name": "红沙梁村党支部",
                     "kind": "village",
-                    "village": "紅沙梁村",
+                    "village": "红沙梁村",
                 },
                 headers=office,
             ),
@@ -134,8 +134,8 @@ class Directory:
                 "/v1/members",
                 json={
                     "branch_id": self.branch,
-                    "name": "張建國",
-                    "post": "支部書記",
+                    "name": "张建国",
+                    "post": "支部书记",
                     "duties": "主持支部全面工作",
                     "leadership_team": True,
                 },
@@ -149,8 +149,8 @@ class Directory:
                 json={
                     "branch_id": self.branch,
                     "name": "李秀英",
-                    "post": "節水灌溉示範崗",
-                    "duties": "推廣滴灌技術, 帶動十戶節水增收",
+                    "post": "节水灌溉示范岗",
+                    "duties": "推广滴灌技術, 帶动十户节水增收",
                 },
                 headers=office,
             ),
@@ -184,13 +184,13 @@ class Directory:
 
 def item(
     title: str,
-    category: str = "節水增收先鋒",
+    category: str = "节水增收先锋",
     due: str = "2027-10-31",
     shaped_by: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     return {
         "title": title,
-        "description": f"{title}: 具體措施與步驟",
+        "description": f"{title}: 具体措施与步骤",
         "category": category,
         "target": "完成率100%",
         "due_date": due,

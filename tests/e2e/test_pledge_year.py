@@ -17,7 +17,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     c = pledge_service.client
     d = await Directory(c, servers).build()
 
-    # 定諾 step 1: opinions gathered before proposing (P3)
+    # 定诺 step 1: opinions gathered before proposing (P3)
     pledge = ok(
         await c.post(
             "/v1/pledges", json={"year": 2027, "branch_id": d.branch}, headers=d.branch_secretary
@@ -30,7 +30,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
             json={
                 "channel": "symposium",
                 "gathered_on": "2027-01-03",
-                "summary": "群眾希望改造支渠, 推廣滴灌",
+                "summary": "群众希望改造支渠, 推广滴灌",
             },
             headers=d.branch_secretary,
         ),
@@ -42,8 +42,8 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
         await c.post(
             f"/v1/pledges/{pledge}/proposal",
             json={
-                "basis": "《開展創先爭優活動實施方案》及年度目標責任書",
-                "items": [item("改造支渠3公里", shaped_by=(opinion,)), item("推廣滴灌500畝")],
+                "basis": "《开展创先爭优活动实施方案》及年度目标责任书",
+                "items": [item("改造支渠3公里", shaped_by=(opinion,)), item("推广滴灌500畝")],
             },
             headers=d.branch_secretary,
         )
@@ -66,7 +66,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
                 **criteria,
                 "feasible": False,
                 "decision": "return",
-                "guidance": "目標過大, 請結合水權指標修改",
+                "guidance": "目标过大, 请结合水权指标修改",
             },
             headers=d.committee,
         )
@@ -75,7 +75,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     ok(
         await c.post(
             f"/v1/pledges/{pledge}/resubmission",
-            json={"note": "按指導修改為300畝", "items": {drip: item("推廣滴灌300畝")}},
+            json={"note": "按指导修改为300畝", "items": {drip: item("推广滴灌300畝")}},
             headers=d.branch_secretary,
         )
     )
@@ -100,7 +100,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     [lead] = ok(
         await c.post(
             f"/v1/pledges/{personal}/proposal",
-            json={"basis": "節水灌溉示範崗", "items": [item("帶動10戶發展節水農業")]},
+            json={"basis": "节水灌溉示范岗", "items": [item("帶动10户发展节水农业")]},
             headers=d.the_member,
         )
     )["item_ids"]
@@ -122,7 +122,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     assert [r["decision"] for r in public["reviews"]] == ["approved", "returned", "approved"]
     letter = await c.get(f"/v1/pledges/{pledge}/letter")
     assert letter.status_code == 200
-    assert "承諾卡" in letter.text
+    assert "承诺卡" in letter.text
     assert "改造支渠3公里" in letter.text
 
     # before March 15 (P6): the secretary has not drafted a personal pledge yet
@@ -141,7 +141,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     assert report["overdue"]
     assert len(report["not_finished"]) == 1
 
-    # 踐諾: progress, follow-up, quarterly push (P8, P9, P11)
+    # 踐诺: progress, follow-up, quarterly push (P8, P9, P11)
     ok(
         await c.post(
             f"/v1/pledges/{pledge}/items/{canal}/progress",
@@ -157,12 +157,12 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     ok(
         await c.post(
             f"/v1/pledges/{pledge}/items/{canal}/follow-ups",
-            json={"note": "督查: 進度正常"},
+            json={"note": "督查: 进度正常"},
             headers=d.office,
         ),
         201,
     )
-    push = {"quarter": "2027Q1", "assessment": "進展良好", "next_steps": "加快施工"}
+    push = {"quarter": "2027Q1", "assessment": "进展良好", "next_steps": "加快施工"}
     ok(await c.post(f"/v1/pledges/{pledge}/quarterly-pushes", json=push, headers=d.office), 201)
     pushes = ok(
         await c.get(f"/v1/townships/{d.township}/quarterly-pushes?quarter=2027Q1", headers=d.office)
@@ -182,14 +182,14 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
         ok(
             await c.post(
                 f"/v1/pledges/{pledge}/items/{item_id}/problem-solved",
-                json={"note": "問題已解決"},
+                json={"note": "问题已解决"},
                 headers=d.office,
             )
         )
         ok(
             await c.post(
                 f"/v1/pledges/{pledge}/items/{item_id}/implementation-verified",
-                json={"note": "實地核查到位"},
+                json={"note": "实地核查到位"},
                 headers=d.office,
             )
         )
@@ -221,7 +221,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     assert workbook.status_code == 200
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     titles = [row[4] for row in sheet.iter_rows(min_row=3, values_only=True)]
-    assert sorted(titles) == ["帶動10戶發展節水農業", "推廣滴灌300畝"]
+    assert sorted(titles) == ["帶动10户发展节水农业", "推广滴灌300畝"]
 
     # every event of the year reached the service's JetStream stream, once
     runtime = pledge_service.runtime

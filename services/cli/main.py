@@ -1,0 +1,192 @@
+"""`gongkai`: run the stack, issue local tokens, load demo data, benchmark, rebuild."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.cli.demo import COUNTY, DemoLoader
+from services.cli.stack import SERVICES, Stack, signing_key
+from shared.auth import Role
+
+app = typer.Typer(help="Gongkai (公开): public pledges, reviews, evaluation and publication.",
+                  no_args_is_help=True, add_completion=False)
+console = Console()
+
+DataDir = Annotated[Path, typer.Option(help="Where embedded data, keys and logs live.",
+                                       envvar="GONGKAI_DATA_DIR")]
+DatabaseUrl = Annotated[str | None, typer.Option(
+    help="An external PostgreSQL server (owner role) instead of the embedded one.",
+    envvar="GONGKAI_DATABASE_URL")]
+NatsUrl = Annotated[str | None, typer.Option(
+    help="An external NATS server with JetStream instead of the embedded one.",
+    envvar="GONGKAI_NATS_URL")]
+CHINA = timezone(timedelta(hours=8))
+
+
+@app.command()
+def up(
+    data_dir: DataDir = Path(".gongkai"),
+    database_url: DatabaseUrl = None,
+    nats_url: NatsUrl = None,
+    demo: Annotated[bool, typer.Option(help="Load the demo county on first start.")] = True,
+) -> None:
+    """Start PostgreSQL, NATS and every service; load the demo county; Ctrl-C stops all."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    stack = Stack(data_dir.resolve(), database_url, nats_url)
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        with console.status("starting PostgreSQL and NATS ..."):
+            stack.start_servers()
+        urls = {}
+        for service in SERVICES:
+            with console.status(f"starting the {service} service ..."):
+                urls[service] = stack.start_service(service)
+        key, _ = signing_key(data_dir)
+        if demo:
+            loader = DemoLoader(urls["pledge"], key, datetime.now(CHINA).date())
+            if loader.loaded():
+                console.print("demo county already loaded (kept in the data directory)")
+            else:
+                with console.status("loading the demo county ..."):
+                    counts = loader.load()
+                console.print(f"demo county loaded: {counts}")
+        _print_where_to_look(stack, urls, key.issue(
+            issuer="gongkai-local", audience="gongkai", subject="demo-admin",
+            role=Role.COUNTY_ADMIN, org=COUNTY[0], name="县创先争优办公室"))
+        console.print("[bold]Ctrl-C stops everything.[/bold]")
+        while not stopping.wait(0.5):
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    console.print(f"[red]{name} exited ({process.returncode}); stopping[/red]")
+                    stopping.set()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        with console.status("stopping ..."):
+            stack.stop()
+        console.print("stopped")
+
+
+def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None:
+    table = Table(title="Gongkai is running", show_header=True)
+    table.add_column("what")
+    table.add_column("where")
+    for service, url in urls.items():
+        table.add_row(f"{service} API", f"{url}/docs  (OpenAPI: {url}/openapi.json)")
+        table.add_row(f"{service} ledger", f"{url}/v1/ledger   {url}/v1/ledger.xlsx")
+        table.add_row(f"{service} county", f"{url}/v1/counties/{COUNTY[0]}")
+        table.add_row(f"{service} metrics", f"{url}/metrics")
+    table.add_row("PostgreSQL", str(stack.database_url))
+    table.add_row("NATS", str(stack.nats_url))
+    table.add_row("logs", str(stack.data_dir / "logs"))
+    console.print(table)
+    console.print("A county administrator's token (8 hours):")
+    console.print(token, soft_wrap=True)
+    console.print(f'  curl -H "Authorization: Bearer $TOKEN" {urls["pledge"]}/v1/pledges')
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="The role the token carries.")],
+    org: Annotated[str | None, typer.Option(help="The place: county, township or branch id.")]
+    = None,
+    subject: Annotated[str | None, typer.Option(help="Who (e.g. a member id).")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
+    data_dir: DataDir = Path(".gongkai"),
+) -> None:
+    """Print a token signed with the local key (embedded default only)."""
+    key, _ = signing_key(data_dir)
+    print(key.issue(issuer="gongkai-local", audience="gongkai", subject=subject or f"{role}:{org}",
+                    role=role, org=org, name=name, ttl_seconds=hours * 3600))
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="The pledge service.")] = "http://127.0.0.1:8101",
+    data_dir: DataDir = Path(".gongkai"),
+) -> None:
+    """Load the demo county into a running stack."""
+    key, _ = signing_key(data_dir)
+    loader = DemoLoader(url, key, datetime.now(CHINA).date())
+    if loader.loaded():
+        console.print("the demo county is already loaded")
+        raise typer.Exit(0)
+    console.print(loader.load())
+
+
+@app.command()
+def serve(service: Annotated[str, typer.Argument(help="pledge")]) -> None:
+    """Run one service in the foreground, configured by GONGKAI_* (containers use this)."""
+    if service not in SERVICES:
+        raise typer.BadParameter(f"unknown service {service}; one of {sorted(SERVICES)}")
+    module = __import__(SERVICES[service][0], fromlist=["main"])
+    module.main()
+
+
+@app.command()
+def rebuild(
+    service: Annotated[str, typer.Argument(help="pledge")],
+    database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
+) -> None:
+    """Rebuild a service's read models from its log, without downtime (new schema, swap)."""
+    from services.cli.operations import rebuild_read_models
+
+    count = asyncio.run(rebuild_read_models(service, database_url))
+    console.print(f"{service}: read models rebuilt from {count} events")
+
+
+@app.command()
+def republish(
+    service: Annotated[str, typer.Argument(help="pledge")],
+    database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
+    after: Annotated[int, typer.Option(help="Publish again every event after this sequence.")]
+    = 0,
+    partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
+) -> None:
+    """Refill a lost JetStream stream from the log (PostgreSQL is the source of truth)."""
+    from services.cli.operations import rewind_relay
+
+    asyncio.run(rewind_relay(service, database_url, partition, after))
+    console.print("relay rewound; the running service republishes (the broker drops repeats)")
+
+
+@app.command()
+def asyncapi(
+    output: Annotated[Path, typer.Option()] = Path("docs/asyncapi.json"),
+) -> None:
+    """Write the AsyncAPI document (subjects, envelope, JSON schema of every event)."""
+    from services.cli.contract import published_registries
+    from shared.asyncapi import write_document
+
+    write_document(output, published_registries())
+    console.print(f"wrote {output}")
+
+
+@app.command()
+def bench(
+    events: Annotated[int, typer.Option(help="Events per side.")] = 20000,
+    writers: Annotated[int, typer.Option()] = 8,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Event-store append and rebuild rates against raw asyncpg, side by side."""
+    from services.cli.bench import run_bench
+
+    asyncio.run(run_bench(events=events, writers=writers, database_url=database_url,
+                          console=console))
+
+
+
+
+if __name__ == "__main__":
+    app()

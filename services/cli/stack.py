@@ -1,0 +1,100 @@
+"""Starting the stack: embedded (or external) PostgreSQL and NATS, then each service as its
+own process, each with its own database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from shared.auth import LocalSigningKey
+from shared.embedded import EmbeddedNats, EmbeddedPostgres
+
+# service name -> (module with main(), default port)
+SERVICES: dict[str, tuple[str, int]] = {
+    "pledge": ("services.pledge.app", 8101),
+}
+
+
+def signing_key(data_dir: Path) -> tuple[LocalSigningKey, Path]:
+    """The local key pair for the embedded default (created on first use)."""
+    key = LocalSigningKey.load_or_create(data_dir / "keys" / "signing.pem")
+    public = data_dir / "keys" / "signing.pub.pem"
+    public.write_bytes(key.public_pem)
+    return key, public
+
+
+@dataclass
+class Stack:
+    data_dir: Path
+    database_url: str | None = None
+    nats_url: str | None = None
+    postgres: EmbeddedPostgres | None = None
+    nats: EmbeddedNats | None = None
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    def start_servers(self) -> None:
+        if self.database_url is None:
+            self.postgres = EmbeddedPostgres(self.data_dir / "postgres")
+            self.database_url = self.postgres.start()
+        if self.nats_url is None:
+            self.nats = EmbeddedNats(self.data_dir / "nats")
+            self.nats_url = self.nats.start()
+
+    def start_service(self, service: str, port: int | None = None) -> str:
+        module, default_port = SERVICES[service]
+        port = port or default_port
+        _, public_key = signing_key(self.data_dir)
+        env = os.environ | {
+            "GONGKAI_SERVICE": service,
+            "GONGKAI_PORT": str(port),
+            "GONGKAI_DATABASE_URL": str(self.database_url),
+            "GONGKAI_NATS_URL": str(self.nats_url),
+            "GONGKAI_JWT_PUBLIC_KEY_FILE": str(public_key),
+        }
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = open(logs / f"{service}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.processes[service] = subprocess.Popen(
+            [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.ports[service] = port
+        url = f"http://127.0.0.1:{port}"
+        self._wait_ready(service, url)
+        return url
+
+    def _wait_ready(self, service: str, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            process = self.processes[service]
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"{service} exited with {process.returncode}; "
+                    f"see {self.data_dir / 'logs' / (service + '.log')}"
+                )
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{service} not ready at {url} after {timeout}s")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.nats:
+            self.nats.stop()
+        if self.postgres:
+            self.postgres.stop()
