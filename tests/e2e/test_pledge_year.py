@@ -8,6 +8,9 @@ from datetime import UTC, datetime
 
 from openpyxl import load_workbook
 
+from services.pledge.app import DEFINITION
+from shared.database import READ_SCHEMA
+from shared.projections import table_fingerprints
 from shared.testing import Servers
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
@@ -234,3 +237,10 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
         return info.state.messages == count
 
     await eventually(all_published)
+
+    # A2: the read models rebuilt from the log equal the live ones, row for row
+    async with runtime.pool.acquire() as conn:
+        live = await table_fingerprints(conn, READ_SCHEMA)
+    await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
+    async with runtime.pool.acquire() as conn:
+        assert await table_fingerprints(conn, "rm_check") == live

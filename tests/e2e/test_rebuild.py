@@ -1,0 +1,56 @@
+"""A2: read models rebuild to the same state, also while commands keep arriving."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+from services.cli.demo import DemoLoader
+from services.pledge.app import DEFINITION
+from shared.database import READ_SCHEMA
+from shared.projections import table_fingerprints
+from shared.testing import Servers
+from tests.e2e.conftest import RunningService
+from tests.e2e.helpers import ok
+
+
+async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(
+    servers: Servers, pledge_service: RunningService,
+) -> None:
+    c, runtime = pledge_service.client, pledge_service.runtime
+    loader = DemoLoader(str(c.base_url), servers.key, date(2027, 1, 4))
+    await asyncio.to_thread(loader.load)
+
+    async with runtime.pool.acquire() as conn:
+        live = await table_fingerprints(conn, READ_SCHEMA)
+    assert int(live["items"].split(":")[0]) > 20  # the demo county has content
+    await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
+    async with runtime.pool.acquire() as conn:
+        assert await table_fingerprints(conn, "rm_check") == live
+
+    # the swap rebuild while members keep reporting progress
+    rows = ok(await c.get("/v1/ledger?limit=10"))["rows"]
+
+    async def keep_writing() -> int:
+        written = 0
+        for row in rows:
+            pledger = await runtime.pool.fetchrow(
+                "SELECT branch_id, member_id FROM pledges WHERE pledge_id = $1", row["pledge_id"])
+            headers = (servers.auth("member", pledger["branch_id"], pledger["member_id"])
+                       if pledger["member_id"]
+                       else servers.auth("branch_secretary", pledger["branch_id"]))
+            ok(await c.post(f"/v1/pledges/{row['pledge_id']}/items/{row['item_id']}/progress",
+                            json={"summary": "继续推进", "percent": 60}, headers=headers), 201)
+            written += 1
+        return written
+
+    written, _ = await asyncio.gather(keep_writing(), DEFINITION.read_models.rebuild(runtime.pool))
+    assert written == len(rows)
+    async with runtime.pool.acquire() as conn:
+        after_swap = await table_fingerprints(conn, READ_SCHEMA)
+    await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
+    async with runtime.pool.acquire() as conn:
+        assert await table_fingerprints(conn, "rm_check") == after_swap
+    activity = await runtime.pool.fetchval(
+        "SELECT count(*) FROM item_activity WHERE kind = 'progress' AND summary = '继续推进'")
+    assert activity == len(rows)

@@ -1,0 +1,141 @@
+"""The outbox relay against a real nats-server: kills, restarts, repeats, a lost stream."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nats.js import JetStreamContext
+
+from shared.embedded import EmbeddedNats
+from shared.envelope import EventEnvelope
+from shared.events import DomainEvent
+from shared.eventstore import AppendRequest, CommandContext, PostgresEventStore
+from shared.messaging import Subjects, connect, ensure_stream
+from shared.relay import OutboxRelay, republish_from
+from shared.testing import Servers, fresh_log_database
+from tests.e2e.helpers import eventually
+
+
+class Counted(DomainEvent):
+    aggregate_type = "thing"
+    n: int
+
+
+CTX = CommandContext(actor="tester", role="integration")
+
+
+@pytest.fixture
+async def log(servers: Servers) -> AsyncIterator[tuple[Any, PostgresEventStore]]:
+    pool, _ = await fresh_log_database(servers)
+    try:
+        yield pool, PostgresEventStore(pool, source="/gongkai/test")
+    finally:
+        await pool.close()
+
+
+async def append_many(store: PostgresEventStore, partitions: list[str], per: int) -> None:
+    async def writer(partition: str) -> None:
+        for n in range(per):
+            await store.append(AppendRequest(f"thing-{uuid.uuid4().hex}", partition, 0,
+                                             [Counted(n=n)], CTX))
+            await asyncio.sleep(0.002)
+
+    await asyncio.gather(*(writer(p) for p in partitions))
+
+
+async def stream_contents(js: JetStreamContext, stream: str) -> list[EventEnvelope]:
+    info = await js.stream_info(stream)
+    envelopes = []
+    for seq in range(info.state.first_seq, info.state.last_seq + 1):
+        message = await js.get_msg(stream, seq)
+        envelopes.append(EventEnvelope.from_message(dict(message.headers or {}), message.data))
+    return envelopes
+
+
+def assert_exactly_once_in_order(envelopes: list[EventEnvelope], expected: int) -> None:
+    ids = [e.id for e in envelopes]
+    assert len(ids) == len(set(ids)) == expected, "every event exactly once"
+    per_partition: dict[str, list[int]] = {}
+    for envelope in envelopes:
+        per_partition.setdefault(envelope.partition, []).append(envelope.sequence)
+    for sequences in per_partition.values():
+        assert sequences == list(range(1, len(sequences) + 1)), "in order, no gaps"
+
+
+async def published_all(pool: Any) -> bool:
+    behind = await pool.fetchval(
+        "SELECT count(*) FROM partition_heads h LEFT JOIN relay_positions r USING (partition)"
+        " WHERE h.sequence > coalesce(r.sequence, 0)")
+    return bool(behind == 0)
+
+
+async def test_nats_killed_mid_stream_loses_and_repeats_nothing(
+    log: tuple[Any, PostgresEventStore], tmp_path: Path,
+) -> None:
+    pool, store = log
+    nats_server = EmbeddedNats(tmp_path / "nats")
+    nats_server.start()
+    subjects = Subjects("relaytest")
+    nc = await connect(nats_server.url, name="relay")
+    js = nc.jetstream()
+    await ensure_stream(js, "test", subjects)
+    relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=50,
+                        poll_interval=0.05)
+    task = asyncio.create_task(relay.run())
+    try:
+        writing = asyncio.create_task(append_many(store, ["t-a", "t-b", "t-c"], 150))
+        await eventually(lambda: _published_some(pool), timeout=10)
+        nats_server.kill()  # kill -9 while the relay is publishing and writers are writing
+        await asyncio.sleep(1.0)
+        nats_server.start()  # same port, same data directory
+        await writing
+        await eventually(lambda: published_all(pool), timeout=60)
+        assert_exactly_once_in_order(await stream_contents(js, subjects.stream("test")), 450)
+    finally:
+        relay.stop()
+        await task
+        await nc.close()
+        nats_server.stop()
+
+
+async def _published_some(pool: Any) -> bool:
+    return bool(await pool.fetchval("SELECT coalesce(sum(sequence), 0) FROM relay_positions") > 40)
+
+
+async def test_a_relay_that_dies_before_remembering_repeats_nothing_and_a_lost_stream_refills(
+    log: tuple[Any, PostgresEventStore], servers: Servers,
+) -> None:
+    pool, store = log
+    subjects = Subjects(f"r{uuid.uuid4().hex[:8]}")
+    nc = await connect(servers.nats.url, name="relay")
+    js = nc.jetstream()
+    try:
+        await ensure_stream(js, "test", subjects)
+        await append_many(store, ["t-a", "t-b"], 60)
+        relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
+        while await relay.publish_pending():
+            pass
+        stream = subjects.stream("test")
+        assert_exactly_once_in_order(await stream_contents(js, stream), 120)
+
+        # the relay published but "died" before remembering: it starts over from zero
+        await republish_from(pool, partition=None, sequence=0)
+        fresh = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
+        while await fresh.publish_pending():
+            pass
+        assert_exactly_once_in_order(await stream_contents(js, stream), 120)  # broker dropped
+
+        # the stream is lost: PostgreSQL refills it
+        await js.delete_stream(stream)
+        await ensure_stream(js, "test", subjects)
+        await republish_from(pool, partition=None, sequence=0)
+        while await fresh.publish_pending():
+            pass
+        assert_exactly_once_in_order(await stream_contents(js, stream), 120)
+    finally:
+        await nc.close()

@@ -1,0 +1,114 @@
+"""The subscription runner against real NATS and PostgreSQL: exactly-once effect, poison."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import asyncpg
+from nats.js.api import Header
+
+from shared.envelope import EventEnvelope
+from shared.events import DomainEvent
+from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
+from shared.messaging import Subjects, connect, ensure_stream
+from shared.subscriptions import Subscription, SubscriptionRunner
+from shared.testing import Servers, fresh_log_database
+from tests.e2e.helpers import eventually
+
+
+class Noted(DomainEvent):
+    aggregate_type = "note"
+    text: str
+
+
+async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Servers) -> None:
+    pool, _ = await fresh_log_database(servers)
+    await pool.execute("CREATE TABLE effects (event_id text PRIMARY KEY, text text)")
+    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
+    source = InMemoryEventStore(source="/gongkai/source")
+    texts = ["一", "二", "poison", "三", "四"]
+    envelopes: list[EventEnvelope] = []
+    for text in texts:
+        envelopes += await source.append(AppendRequest(
+            f"note-{text}", "t-a", 0, [Noted(text=text)], CommandContext("a", "r")))
+
+    async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        if envelope.data["text"] == "poison":
+            raise ValueError("cannot handle this one")
+        await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.id,
+                           envelope.data["text"])
+
+    nc = await connect(servers.nats.url, name="source")
+    js = nc.jetstream()
+    await ensure_stream(js, "source", subjects)
+    for envelope in envelopes:
+        await js.publish(subjects.of("source", envelope), envelope.data_bytes(),
+                         headers=envelope.headers() | {Header.MSG_ID: envelope.id})
+    # a redelivery the broker cannot recognise (another message id), and garbage
+    await js.publish(subjects.of("source", envelopes[0]), envelopes[0].data_bytes(),
+                     headers=envelopes[0].headers() | {Header.MSG_ID: "again"})
+    await js.publish(subjects.matching("source", partition="t-a", aggregate="note",
+                                       event_type="Noted"), b"not json", headers={"x": "y"})
+
+    runner = SubscriptionRunner(pool, js, Subscription("tester", "source", handler), subjects)
+    task = asyncio.create_task(runner.run())
+    try:
+        async def all_seen() -> bool:
+            parked = await pool.fetchval("SELECT count(*) FROM parked_messages")
+            return bool(parked == 2)
+
+        await eventually(all_seen, timeout=20)
+        rows = await pool.fetch("SELECT text FROM effects ORDER BY text")
+        assert sorted(r["text"] for r in rows) == sorted(["一", "二", "三", "四"])
+        parked = await pool.fetch("SELECT event_id, error FROM parked_messages ORDER BY id")
+        assert parked[0]["event_id"] == envelopes[2].id
+        assert "cannot handle" in parked[0]["error"]
+        assert parked[1]["event_id"] is None  # the garbage, kept as it came
+        position = await pool.fetchval(
+            "SELECT sequence FROM consumer_positions WHERE consumer = 'tester'")
+        assert position == 5
+    finally:
+        runner.stop()
+        await task
+        await nc.close()
+        await pool.close()
+
+
+async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Servers) -> None:
+    pool, _ = await fresh_log_database(servers)
+    await pool.execute("CREATE TABLE effects (event_id text PRIMARY KEY)")
+    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
+    source = InMemoryEventStore(source="/gongkai/source")
+    nc = await connect(servers.nats.url, name="source")
+    js = nc.jetstream()
+    await ensure_stream(js, "source", subjects)
+
+    async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await conn.execute("INSERT INTO effects VALUES ($1)", envelope.id)
+
+    async def publish(count: int) -> None:
+        for _ in range(count):
+            [envelope] = await source.append(AppendRequest(
+                f"note-{uuid.uuid4().hex}", "t-a", 0, [Noted(text="x")], CommandContext("a", "r")))
+            await js.publish(subjects.of("source", envelope), envelope.data_bytes(),
+                             headers=envelope.headers() | {Header.MSG_ID: envelope.id})
+
+    async def effects(expected: int) -> bool:
+        return bool(await pool.fetchval("SELECT count(*) FROM effects") == expected)
+
+    subscription = Subscription("tester", "source", handler)
+    try:
+        for total in (30, 60):
+            await publish(30)
+            runner = SubscriptionRunner(pool, js, subscription, subjects)
+            task = asyncio.create_task(runner.run())
+            await eventually(lambda total=total: effects(total), timeout=20)  # type: ignore[misc]
+            runner.stop()
+            await task
+        # the second runner started after the first 30: nothing was applied or parked twice
+        assert await pool.fetchval("SELECT count(*) FROM parked_messages") == 0
+        assert await pool.fetchval("SELECT sequence FROM consumer_positions") == 60
+    finally:
+        await nc.close()
+        await pool.close()
