@@ -14,14 +14,34 @@ from shared.events import EventRegistry
 
 HEADERS = {  # CloudEvents binary mode: every attribute but `data` travels as a ce- header
     "type": "object",
-    "required": [f"ce-{name}" for name in (
-        "specversion", "id", "source", "type", "subject", "time", "streamid", "streamversion",
-        "partition", "sequence", "schemaversion", "actor", "actorrole", "correlationid",
-        "prevhash", "hash")] + ["Nats-Msg-Id"],
+    "required": [
+        f"ce-{name}"
+        for name in (
+            "specversion",
+            "id",
+            "source",
+            "type",
+            "subject",
+            "time",
+            "streamid",
+            "streamversion",
+            "partition",
+            "sequence",
+            "schemaversion",
+            "actor",
+            "actorrole",
+            "correlationid",
+            "prevhash",
+            "hash",
+        )
+    ]
+    + ["Nats-Msg-Id"],
     "properties": {
-        **{f"ce-{name}": {"type": "string", "description": field.description or name}
-           for name, field in EventEnvelope.model_fields.items()
-           if name not in ("data", "datacontenttype")},
+        **{
+            f"ce-{name}": {"type": "string", "description": field.description or name}
+            for name, field in EventEnvelope.model_fields.items()
+            if name not in ("data", "datacontenttype")
+        },
         "Nats-Msg-Id": {"type": "string", "description": "= ce-id; broker de-duplication"},
         "content-type": {"const": "application/json"},
     },
@@ -48,12 +68,17 @@ def build_document(services: dict[str, EventRegistry], root: str = "gongkai") ->
             }
             channels[key] = {
                 "address": f"{root}.{service}.{{township}}.{aggregate}.{event_type}",
-                "parameters": {"township": {"description": "the partition: a township id "
-                                            "(or the county id for county-wide events)"}},
+                "parameters": {
+                    "township": {
+                        "description": "the partition: a township id "
+                        "(or the county id for county-wide events)"
+                    }
+                },
                 "messages": {event_type: {"$ref": f"#/components/messages/{key}"}},
             }
             operations[f"{key}.publish"] = {
-                "action": "send", "channel": {"$ref": f"#/channels/{key}"},
+                "action": "send",
+                "channel": {"$ref": f"#/channels/{key}"},
                 "messages": [{"$ref": f"#/channels/{key}/messages/{event_type}"}],
             }
     return {
@@ -68,7 +93,8 @@ def build_document(services: dict[str, EventRegistry], root: str = "gongkai") ->
                 "CloudEvents in binary mode: attributes in ce- headers, `data` as the JSON "
                 "body. Per township, ce-sequence is gap-free and ce-hash chains the events: "
                 "hash = sha256(prevhash || sequence (8 bytes, big-endian) || canonical JSON "
-                "of the envelope without sequence, prevhash and hash)."),
+                "of the envelope without sequence, prevhash and hash)."
+            ),
         },
         "defaultContentType": "application/json",
         "servers": {"local": {"host": "127.0.0.1:4222", "protocol": "nats"}},

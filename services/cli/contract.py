@@ -9,8 +9,9 @@ from shared.events import EventRegistry
 
 
 def published_registries() -> dict[str, EventRegistry]:
-    registries = {name: import_module(module).DEFINITION.registry
-                  for name, (module, _) in SERVICES.items()}
+    registries = {
+        name: import_module(module).DEFINITION.registry for name, (module, _) in SERVICES.items()
+    }
     # Until the evaluation service exists, its verdict contract is the one the pledge
     # service consumes (services/pledge/contracts.py).
     if "evaluation" not in registries:

@@ -14,38 +14,68 @@ COUNTY = ("minqin", "民勤县")
 # township -> branches: (name, kind, village, [(member, post, duties), ...]); first is secretary
 DEMO: dict[str, list[tuple[str, str, str | None, list[tuple[str, str, str]]]]] = {
     "红沙梁镇": [
-        ("红沙梁村党支部", "village", "红沙梁村", [
-            ("张建国", "支部书记", "主持支部全面工作, 抓节水灌溉和产业发展"),
-            ("李秀英", "节水灌溉示范岗", "推广滴灌技术, 带动十户节水增收"),
-            ("王德明", "治沙造林责任岗", "组织群众压沙造林, 管护林地"),
-            ("赵丽华", "党员服务岗", "为留守老人代办事项"),
-        ]),
-        ("孙指挥村党支部", "village", "孙指挥村", [
-            ("孙永福", "支部书记", "主持支部全面工作"),
-            ("刘桂芳", "养殖技术岗", "指导圈舍改造与科学养殖"),
-            ("陈志强", "水权管理岗", "配水到户, 公开水账"),
-        ]),
-        ("红沙梁镇机关党支部", "agency", None, [
-            ("周海燕", "支部书记", "主持机关党建, 推动便民服务"),
-            ("吴国平", "便民服务窗口", "一站式代办, 限时办结"),
-        ]),
+        (
+            "红沙梁村党支部",
+            "village",
+            "红沙梁村",
+            [
+                ("张建国", "支部书记", "主持支部全面工作, 抓节水灌溉和产业发展"),
+                ("李秀英", "节水灌溉示范岗", "推广滴灌技术, 带动十户节水增收"),
+                ("王德明", "治沙造林责任岗", "组织群众压沙造林, 管护林地"),
+                ("赵丽华", "党员服务岗", "为留守老人代办事项"),
+            ],
+        ),
+        (
+            "孙指挥村党支部",
+            "village",
+            "孙指挥村",
+            [
+                ("孙永福", "支部书记", "主持支部全面工作"),
+                ("刘桂芳", "养殖技术岗", "指导圈舍改造与科学养殖"),
+                ("陈志强", "水权管理岗", "配水到户, 公开水账"),
+            ],
+        ),
+        (
+            "红沙梁镇机关党支部",
+            "agency",
+            None,
+            [
+                ("周海燕", "支部书记", "主持机关党建, 推动便民服务"),
+                ("吴国平", "便民服务窗口", "一站式代办, 限时办结"),
+            ],
+        ),
     ],
     "苏武镇": [
-        ("羊路村党支部", "village", "羊路村", [
-            ("马文军", "支部书记", "主持支部全面工作, 抓流域治理"),
-            ("杨春梅", "四笔账宣讲岗", "给群众算清节水、增收、生态、民生四笔账"),
-            ("郭建华", "设施农业示范岗", "带头发展日光温室"),
-        ]),
-        ("苏武镇中心小学党支部", "school", None, [
-            ("何淑贞", "支部书记", "主持学校党建与教学管理"),
-            ("徐立新", "班主任岗", "家访全覆盖, 关爱留守儿童"),
-        ]),
+        (
+            "羊路村党支部",
+            "village",
+            "羊路村",
+            [
+                ("马文军", "支部书记", "主持支部全面工作, 抓流域治理"),
+                ("杨春梅", "四笔账宣讲岗", "给群众算清节水、增收、生态、民生四笔账"),
+                ("郭建华", "设施农业示范岗", "带头发展日光温室"),
+            ],
+        ),
+        (
+            "苏武镇中心小学党支部",
+            "school",
+            None,
+            [
+                ("何淑贞", "支部书记", "主持学校党建与教学管理"),
+                ("徐立新", "班主任岗", "家访全覆盖, 关爱留守儿童"),
+            ],
+        ),
     ],
     "大滩镇": [
-        ("北沙村党支部", "village", "北沙村", [
-            ("韩振山", "支部书记", "主持支部全面工作"),
-            ("冯玉兰", "治沙造林责任岗", "组织压沙造林200亩"),
-        ]),
+        (
+            "北沙村党支部",
+            "village",
+            "北沙村",
+            [
+                ("韩振山", "支部书记", "主持支部全面工作"),
+                ("冯玉兰", "治沙造林责任岗", "组织压沙造林200亩"),
+            ],
+        ),
     ],
 }
 
@@ -79,8 +109,13 @@ class DemoLoader:
         self.due = str(min(today + timedelta(days=60), date(self.year + 1, 12, 31)))
 
     def auth(self, role: str, org: str | None, subject: str | None = None) -> dict[str, str]:
-        token = self.key.issue(issuer="gongkai-local", audience="gongkai",
-                               subject=subject or f"{role}:{org}", role=role, org=org)
+        token = self.key.issue(
+            issuer="gongkai-local",
+            audience="gongkai",
+            subject=subject or f"{role}:{org}",
+            role=role,
+            org=org,
+        )
         return {"Authorization": f"Bearer {token}"}
 
     def post(self, path: str, body: dict[str, Any] | None, headers: dict[str, str]) -> Any:
@@ -98,10 +133,14 @@ class DemoLoader:
         self.post("/v1/counties", {"county_id": county_id, "name": county_name}, admin)
         counts = {"townships": 0, "branches": 0, "members": 0, "pledges": 0}
         for township_name, branches in DEMO.items():
-            township = self.post(f"/v1/counties/{county_id}/townships",
-                                 {"name": township_name}, admin)["id"]
-            self.post(f"/v1/townships/{township}/head",
-                      {"person_id": f"head-{township}", "name": f"{township_name}党委书记"}, admin)
+            township = self.post(
+                f"/v1/counties/{county_id}/townships", {"name": township_name}, admin
+            )["id"]
+            self.post(
+                f"/v1/townships/{township}/head",
+                {"person_id": f"head-{township}", "name": f"{township_name}党委书记"},
+                admin,
+            )
             counts["townships"] += 1
             for index, branch in enumerate(branches):
                 counts["members"] += self._branch(township, branch, publish=index < 2)
@@ -109,15 +148,28 @@ class DemoLoader:
         counts["pledges"] = counts["branches"] + counts["members"]
         return counts
 
-    def _branch(self, township: str, spec: tuple[str, str, str | None, list[Any]],
-                publish: bool) -> int:
+    def _branch(
+        self, township: str, spec: tuple[str, str, str | None, list[Any]], publish: bool
+    ) -> int:
         name, kind, village, members = spec
         office = self.auth("township_office", township)
-        branch = self.post("/v1/branches", {"township_id": township, "name": name, "kind": kind,
-                                            "village": village}, office)["id"]
+        branch = self.post(
+            "/v1/branches",
+            {"township_id": township, "name": name, "kind": kind, "village": village},
+            office,
+        )["id"]
         member_ids = [
-            self.post("/v1/members", {"branch_id": branch, "name": m, "post": post,
-                                      "duties": duties, "leadership_team": i < 2}, office)["id"]
+            self.post(
+                "/v1/members",
+                {
+                    "branch_id": branch,
+                    "name": m,
+                    "post": post,
+                    "duties": duties,
+                    "leadership_team": i < 2,
+                },
+                office,
+            )["id"]
             for i, (m, post, duties) in enumerate(members)
         ]
         self.post(f"/v1/branches/{branch}/secretary", {"member_id": member_ids[0]}, office)
@@ -125,29 +177,63 @@ class DemoLoader:
         self._pledge(township, branch, None, secretary, ITEMS[kind][:2], publish)
         for i, member in enumerate(member_ids):
             item = ITEMS[kind][(i + 2) % len(ITEMS[kind])]
-            self._pledge(township, branch, member, self.auth("member", branch, member), [item],
-                         publish)
+            self._pledge(
+                township, branch, member, self.auth("member", branch, member), [item], publish
+            )
         return len(member_ids)
 
-    def _pledge(self, township: str, branch: str, member: str | None, pledger: dict[str, str],
-                items: list[tuple[str, str, str]], publish: bool) -> None:
-        pledge = self.post("/v1/pledges", {"year": self.year, "branch_id": branch,
-                                           "member_id": member}, pledger)["id"]
-        opinion = self.post(f"/v1/pledges/{pledge}/opinions", {
-            "channel": "symposium", "gathered_on": str(self.today),
-            "summary": "座谈会上群众提出节水、治沙和增收方面的意见"}, pledger)["opinion_id"]
-        item_ids = self.post(f"/v1/pledges/{pledge}/proposal", {
-            "basis": "《开展创先争优活动实施方案》及年度工作目标责任书",
-            "items": [{"title": t, "description": f"{t}: 明确措施, 责任到人", "category": c,
-                       "target": target, "due_date": self.due, "shaped_by": [opinion]}
-                      for t, c, target in items]}, pledger)["item_ids"]
+    def _pledge(
+        self,
+        township: str,
+        branch: str,
+        member: str | None,
+        pledger: dict[str, str],
+        items: list[tuple[str, str, str]],
+        publish: bool,
+    ) -> None:
+        pledge = self.post(
+            "/v1/pledges", {"year": self.year, "branch_id": branch, "member_id": member}, pledger
+        )["id"]
+        opinion = self.post(
+            f"/v1/pledges/{pledge}/opinions",
+            {
+                "channel": "symposium",
+                "gathered_on": str(self.today),
+                "summary": "座谈会上群众提出节水、治沙和增收方面的意见",
+            },
+            pledger,
+        )["opinion_id"]
+        item_ids = self.post(
+            f"/v1/pledges/{pledge}/proposal",
+            {
+                "basis": "《开展创先争优活动实施方案》及年度工作目标责任书",
+                "items": [
+                    {
+                        "title": t,
+                        "description": f"{t}: 明确措施, 责任到人",
+                        "category": c,
+                        "target": target,
+                        "due_date": self.due,
+                        "shaped_by": [opinion],
+                    }
+                    for t, c, target in items
+                ],
+            },
+            pledger,
+        )["item_ids"]
         if not publish:
             return  # left under review by the township committee
         committee = self.auth("township_committee", township)
         for item_id in item_ids:
-            self.post(f"/v1/pledges/{pledge}/items/{item_id}/review",
-                      {**CRITERIA, "decision": "approve"}, committee)
+            self.post(
+                f"/v1/pledges/{pledge}/items/{item_id}/review",
+                {**CRITERIA, "decision": "approve"},
+                committee,
+            )
         secretary = self.auth("branch_secretary", branch)
         self.post(f"/v1/pledges/{pledge}/publication", None, secretary)
-        self.post(f"/v1/pledges/{pledge}/items/{item_ids[0]}/progress", {
-            "summary": "已按计划推进, 完成约三成", "percent": 30}, pledger)
+        self.post(
+            f"/v1/pledges/{pledge}/items/{item_ids[0]}/progress",
+            {"summary": "已按计划推进, 完成约三成", "percent": 30},
+            pledger,
+        )

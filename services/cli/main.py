@@ -17,18 +17,30 @@ from services.cli.demo import COUNTY, DemoLoader
 from services.cli.stack import SERVICES, Stack, signing_key
 from shared.auth import Role
 
-app = typer.Typer(help="Gongkai (公开): public pledges, reviews, evaluation and publication.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Gongkai (公开): public pledges, reviews, evaluation and publication.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 
-DataDir = Annotated[Path, typer.Option(help="Where embedded data, keys and logs live.",
-                                       envvar="GONGKAI_DATA_DIR")]
-DatabaseUrl = Annotated[str | None, typer.Option(
-    help="An external PostgreSQL server (owner role) instead of the embedded one.",
-    envvar="GONGKAI_DATABASE_URL")]
-NatsUrl = Annotated[str | None, typer.Option(
-    help="An external NATS server with JetStream instead of the embedded one.",
-    envvar="GONGKAI_NATS_URL")]
+DataDir = Annotated[
+    Path, typer.Option(help="Where embedded data, keys and logs live.", envvar="GONGKAI_DATA_DIR")
+]
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="An external PostgreSQL server (owner role) instead of the embedded one.",
+        envvar="GONGKAI_DATABASE_URL",
+    ),
+]
+NatsUrl = Annotated[
+    str | None,
+    typer.Option(
+        help="An external NATS server with JetStream instead of the embedded one.",
+        envvar="GONGKAI_NATS_URL",
+    ),
+]
 CHINA = timezone(timedelta(hours=8))
 
 
@@ -60,9 +72,18 @@ def up(
                 with console.status("loading the demo county ..."):
                     counts = loader.load()
                 console.print(f"demo county loaded: {counts}")
-        _print_where_to_look(stack, urls, key.issue(
-            issuer="gongkai-local", audience="gongkai", subject="demo-admin",
-            role=Role.COUNTY_ADMIN, org=COUNTY[0], name="县创先争优办公室"))
+        _print_where_to_look(
+            stack,
+            urls,
+            key.issue(
+                issuer="gongkai-local",
+                audience="gongkai",
+                subject="demo-admin",
+                role=Role.COUNTY_ADMIN,
+                org=COUNTY[0],
+                name="县创先争优办公室",
+            ),
+        )
         console.print("[bold]Ctrl-C stops everything.[/bold]")
         while not stopping.wait(0.5):
             for name, process in stack.processes.items():
@@ -98,8 +119,9 @@ def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None
 @app.command()
 def token(
     role: Annotated[Role, typer.Option(help="The role the token carries.")],
-    org: Annotated[str | None, typer.Option(help="The place: county, township or branch id.")]
-    = None,
+    org: Annotated[
+        str | None, typer.Option(help="The place: county, township or branch id.")
+    ] = None,
     subject: Annotated[str | None, typer.Option(help="Who (e.g. a member id).")] = None,
     name: Annotated[str | None, typer.Option(help="Display name.")] = None,
     hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
@@ -107,8 +129,17 @@ def token(
 ) -> None:
     """Print a token signed with the local key (embedded default only)."""
     key, _ = signing_key(data_dir)
-    print(key.issue(issuer="gongkai-local", audience="gongkai", subject=subject or f"{role}:{org}",
-                    role=role, org=org, name=name, ttl_seconds=hours * 3600))
+    print(
+        key.issue(
+            issuer="gongkai-local",
+            audience="gongkai",
+            subject=subject or f"{role}:{org}",
+            role=role,
+            org=org,
+            name=name,
+            ttl_seconds=hours * 3600,
+        )
+    )
 
 
 @app.command()
@@ -150,8 +181,7 @@ def rebuild(
 def republish(
     service: Annotated[str, typer.Argument(help="pledge")],
     database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
-    after: Annotated[int, typer.Option(help="Publish again every event after this sequence.")]
-    = 0,
+    after: Annotated[int, typer.Option(help="Publish again every event after this sequence.")] = 0,
     partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
 ) -> None:
     """Refill a lost JetStream stream from the log (PostgreSQL is the source of truth)."""
@@ -182,10 +212,9 @@ def bench(
     """Event-store append and rebuild rates against raw asyncpg, side by side."""
     from services.cli.bench import run_bench
 
-    asyncio.run(run_bench(events=events, writers=writers, database_url=database_url,
-                          console=console))
-
-
+    asyncio.run(
+        run_bench(events=events, writers=writers, database_url=database_url, console=console)
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ from tests.e2e.helpers import ok
 
 
 async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(
-    servers: Servers, pledge_service: RunningService,
+    servers: Servers,
+    pledge_service: RunningService,
 ) -> None:
     c, runtime = pledge_service.client, pledge_service.runtime
     loader = DemoLoader(str(c.base_url), servers.key, date(2027, 1, 4))
@@ -35,12 +36,21 @@ async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(
         written = 0
         for row in rows:
             pledger = await runtime.pool.fetchrow(
-                "SELECT branch_id, member_id FROM pledges WHERE pledge_id = $1", row["pledge_id"])
-            headers = (servers.auth("member", pledger["branch_id"], pledger["member_id"])
-                       if pledger["member_id"]
-                       else servers.auth("branch_secretary", pledger["branch_id"]))
-            ok(await c.post(f"/v1/pledges/{row['pledge_id']}/items/{row['item_id']}/progress",
-                            json={"summary": "继续推进", "percent": 60}, headers=headers), 201)
+                "SELECT branch_id, member_id FROM pledges WHERE pledge_id = $1", row["pledge_id"]
+            )
+            headers = (
+                servers.auth("member", pledger["branch_id"], pledger["member_id"])
+                if pledger["member_id"]
+                else servers.auth("branch_secretary", pledger["branch_id"])
+            )
+            ok(
+                await c.post(
+                    f"/v1/pledges/{row['pledge_id']}/items/{row['item_id']}/progress",
+                    json={"summary": "继续推进", "percent": 60},
+                    headers=headers,
+                ),
+                201,
+            )
             written += 1
         return written
 
@@ -52,5 +62,6 @@ async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(
     async with runtime.pool.acquire() as conn:
         assert await table_fingerprints(conn, "rm_check") == after_swap
     activity = await runtime.pool.fetchval(
-        "SELECT count(*) FROM item_activity WHERE kind = 'progress' AND summary = '继续推进'")
+        "SELECT count(*) FROM item_activity WHERE kind = 'progress' AND summary = '继续推进'"
+    )
     assert activity == len(rows)

@@ -20,7 +20,8 @@ def test_the_calendar_is_data_with_the_seed_default() -> None:
     assert county.drafting_deadline(2027) == date(2027, 3, 15)
     county.set_calendar(2027, date(2027, 3, 31))
     assert County.replay(county.stream_id, "minqin", county.pending).drafting_deadline(2027) == (
-        date(2027, 3, 31))
+        date(2027, 3, 31)
+    )
     with pytest.raises(InvalidInput):
         county.set_calendar(2027, date(2028, 1, 1))
 

@@ -25,8 +25,14 @@ BRANCH = Pledger(PledgerKind.BRANCH, "b-1", "village", None, "红沙梁村党支
 
 
 def draft(title: str = "压沙造林500亩", category: str = "治沙造林", **extra: object) -> ItemDraft:
-    return ItemDraft(title=title, description="措施", category=category, target="成活率85%",
-                     due_date=date(2027, 10, 1), **extra)  # type: ignore[arg-type]
+    return ItemDraft(
+        title=title,
+        description="措施",
+        category=category,
+        target="成活率85%",
+        due_date=date(2027, 10, 1),
+        **extra,
+    )  # type: ignore[arg-type]
 
 
 def replayed(pledge: Pledge) -> Pledge:
@@ -43,8 +49,14 @@ def proposed(*titles: str) -> tuple[Pledge, list[str]]:
 
 def approve_all(pledge: Pledge, item_ids: list[str]) -> None:
     for item_id in item_ids:
-        pledge.review_item(item_id, shows_advanced_standard=True, matches_wishes=True,
-                           feasible=True, approve=True, guidance=None)
+        pledge.review_item(
+            item_id,
+            shows_advanced_standard=True,
+            matches_wishes=True,
+            feasible=True,
+            approve=True,
+            guidance=None,
+        )
 
 
 def published(*titles: str) -> tuple[Pledge, list[str]]:
@@ -82,18 +94,36 @@ def test_past_due_dates_are_refused() -> None:
 def test_approval_needs_all_three_criteria_and_a_return_needs_guidance() -> None:
     pledge, [item] = proposed("压沙造林")
     with pytest.raises(InvalidInput):
-        pledge.review_item(item, shows_advanced_standard=True, matches_wishes=False,
-                           feasible=True, approve=True, guidance=None)
+        pledge.review_item(
+            item,
+            shows_advanced_standard=True,
+            matches_wishes=False,
+            feasible=True,
+            approve=True,
+            guidance=None,
+        )
     with pytest.raises(InvalidInput):
-        pledge.review_item(item, shows_advanced_standard=True, matches_wishes=True,
-                           feasible=False, approve=False, guidance=None)
+        pledge.review_item(
+            item,
+            shows_advanced_standard=True,
+            matches_wishes=True,
+            feasible=False,
+            approve=False,
+            guidance=None,
+        )
 
 
 def test_a_returned_item_is_revised_and_reviewed_again_every_round_kept() -> None:
     pledge, (first, second) = proposed("压沙造林", "节水滴灌")
     approve_all(pledge, [first])
-    pledge.review_item(second, shows_advanced_standard=True, matches_wishes=True,
-                       feasible=False, approve=False, guidance="目标过大")
+    pledge.review_item(
+        second,
+        shows_advanced_standard=True,
+        matches_wishes=True,
+        feasible=False,
+        approve=False,
+        guidance="目标过大",
+    )
     assert pledge.status is PledgeStatus.RETURNED
     assert isinstance(pledge.pending[-1], PledgeReturned)
     with pytest.raises(InvalidInput):  # must revise exactly the returned items
