@@ -41,8 +41,9 @@ async def log(servers: Servers) -> AsyncIterator[tuple[Any, PostgresEventStore]]
 async def append_many(store: PostgresEventStore, partitions: list[str], per: int) -> None:
     async def writer(partition: str) -> None:
         for n in range(per):
-            await store.append(AppendRequest(f"thing-{uuid.uuid4().hex}", partition, 0,
-                                             [Counted(n=n)], CTX))
+            await store.append(
+                AppendRequest(f"thing-{uuid.uuid4().hex}", partition, 0, [Counted(n=n)], CTX)
+            )
             await asyncio.sleep(0.002)
 
     await asyncio.gather(*(writer(p) for p in partitions))
@@ -70,12 +71,14 @@ def assert_exactly_once_in_order(envelopes: list[EventEnvelope], expected: int) 
 async def published_all(pool: Any) -> bool:
     behind = await pool.fetchval(
         "SELECT count(*) FROM partition_heads h LEFT JOIN relay_positions r USING (partition)"
-        " WHERE h.sequence > coalesce(r.sequence, 0)")
+        " WHERE h.sequence > coalesce(r.sequence, 0)"
+    )
     return bool(behind == 0)
 
 
 async def test_nats_killed_mid_stream_loses_and_repeats_nothing(
-    log: tuple[Any, PostgresEventStore], tmp_path: Path,
+    log: tuple[Any, PostgresEventStore],
+    tmp_path: Path,
 ) -> None:
     pool, store = log
     nats_server = EmbeddedNats(tmp_path / "nats")
@@ -84,8 +87,7 @@ async def test_nats_killed_mid_stream_loses_and_repeats_nothing(
     nc = await connect(nats_server.url, name="relay")
     js = nc.jetstream()
     await ensure_stream(js, "test", subjects)
-    relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=50,
-                        poll_interval=0.05)
+    relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=50, poll_interval=0.05)
     task = asyncio.create_task(relay.run())
     try:
         writing = asyncio.create_task(append_many(store, ["t-a", "t-b", "t-c"], 150))
@@ -108,7 +110,8 @@ async def _published_some(pool: Any) -> bool:
 
 
 async def test_a_relay_that_dies_before_remembering_repeats_nothing_and_a_lost_stream_refills(
-    log: tuple[Any, PostgresEventStore], servers: Servers,
+    log: tuple[Any, PostgresEventStore],
+    servers: Servers,
 ) -> None:
     pool, store = log
     subjects = Subjects(f"r{uuid.uuid4().hex[:8]}")

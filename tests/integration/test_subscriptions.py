@@ -30,30 +30,42 @@ async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Se
     texts = ["一", "二", "poison", "三", "四"]
     envelopes: list[EventEnvelope] = []
     for text in texts:
-        envelopes += await source.append(AppendRequest(
-            f"note-{text}", "t-a", 0, [Noted(text=text)], CommandContext("a", "r")))
+        envelopes += await source.append(
+            AppendRequest(f"note-{text}", "t-a", 0, [Noted(text=text)], CommandContext("a", "r"))
+        )
 
     async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         if envelope.data["text"] == "poison":
             raise ValueError("cannot handle this one")
-        await conn.execute("INSERT INTO effects VALUES ($1, $2)", envelope.id,
-                           envelope.data["text"])
+        await conn.execute(
+            "INSERT INTO effects VALUES ($1, $2)", envelope.id, envelope.data["text"]
+        )
 
     nc = await connect(servers.nats.url, name="source")
     js = nc.jetstream()
     await ensure_stream(js, "source", subjects)
     for envelope in envelopes:
-        await js.publish(subjects.of("source", envelope), envelope.data_bytes(),
-                         headers=envelope.headers() | {Header.MSG_ID: envelope.id})
+        await js.publish(
+            subjects.of("source", envelope),
+            envelope.data_bytes(),
+            headers=envelope.headers() | {Header.MSG_ID: envelope.id},
+        )
     # a redelivery the broker cannot recognise (another message id), and garbage
-    await js.publish(subjects.of("source", envelopes[0]), envelopes[0].data_bytes(),
-                     headers=envelopes[0].headers() | {Header.MSG_ID: "again"})
-    await js.publish(subjects.matching("source", partition="t-a", aggregate="note",
-                                       event_type="Noted"), b"not json", headers={"x": "y"})
+    await js.publish(
+        subjects.of("source", envelopes[0]),
+        envelopes[0].data_bytes(),
+        headers=envelopes[0].headers() | {Header.MSG_ID: "again"},
+    )
+    await js.publish(
+        subjects.matching("source", partition="t-a", aggregate="note", event_type="Noted"),
+        b"not json",
+        headers={"x": "y"},
+    )
 
     runner = SubscriptionRunner(pool, js, Subscription("tester", "source", handler), subjects)
     task = asyncio.create_task(runner.run())
     try:
+
         async def all_seen() -> bool:
             parked = await pool.fetchval("SELECT count(*) FROM parked_messages")
             return bool(parked == 2)
@@ -66,7 +78,8 @@ async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Se
         assert "cannot handle" in parked[0]["error"]
         assert parked[1]["event_id"] is None  # the garbage, kept as it came
         position = await pool.fetchval(
-            "SELECT sequence FROM consumer_positions WHERE consumer = 'tester'")
+            "SELECT sequence FROM consumer_positions WHERE consumer = 'tester'"
+        )
         assert position == 5
     finally:
         runner.stop()
@@ -89,10 +102,20 @@ async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Ser
 
     async def publish(count: int) -> None:
         for _ in range(count):
-            [envelope] = await source.append(AppendRequest(
-                f"note-{uuid.uuid4().hex}", "t-a", 0, [Noted(text="x")], CommandContext("a", "r")))
-            await js.publish(subjects.of("source", envelope), envelope.data_bytes(),
-                             headers=envelope.headers() | {Header.MSG_ID: envelope.id})
+            [envelope] = await source.append(
+                AppendRequest(
+                    f"note-{uuid.uuid4().hex}",
+                    "t-a",
+                    0,
+                    [Noted(text="x")],
+                    CommandContext("a", "r"),
+                )
+            )
+            await js.publish(
+                subjects.of("source", envelope),
+                envelope.data_bytes(),
+                headers=envelope.headers() | {Header.MSG_ID: envelope.id},
+            )
 
     async def effects(expected: int) -> bool:
         return bool(await pool.fetchval("SELECT count(*) FROM effects") == expected)
