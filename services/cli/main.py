@@ -50,6 +50,8 @@ def up(
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
     demo: Annotated[bool, typer.Option(help="Load the demo county on first start.")] = True,
+    port_offset: Annotated[int, typer.Option(
+        help="Added to every service's default port (8101 for pledge, ...).")] = 0,
 ) -> None:
     """Start PostgreSQL, NATS and every service; load the demo county; Ctrl-C stops all."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -62,7 +64,7 @@ def up(
         urls = {}
         for service in SERVICES:
             with console.status(f"starting the {service} service ..."):
-                urls[service] = stack.start_service(service)
+                urls[service] = stack.start_service(service, SERVICES[service][1] + port_offset)
         key, _ = signing_key(data_dir)
         if demo:
             loader = DemoLoader(urls["pledge"], key, datetime.now(CHINA).date())

@@ -1,0 +1,61 @@
+"""The command line: `gongkai up` against separately started servers, and `gongkai token`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from shared.embedded import free_port
+from shared.testing import Servers
+
+GONGKAI = [sys.executable, "-m", "services.cli.main"]
+
+
+def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
+    servers: Servers, tmp_path: Path,
+) -> None:
+    port = free_port()
+    env = os.environ | {"GONGKAI_DATABASE_URL": servers.postgres.dsn,
+                        "GONGKAI_NATS_URL": servers.nats.url}
+    up = subprocess.Popen(
+        [*GONGKAI, "up", "--data-dir", str(tmp_path), "--no-demo",
+         "--port-offset", str(port - 8101)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        token = subprocess.run(
+            [*GONGKAI, "token", "--role", "county_admin", "--org", "minqin",
+             "--data-dir", str(tmp_path)], capture_output=True, text=True, check=True,
+        ).stdout.strip()
+        created = httpx.post(f"http://127.0.0.1:{port}/v1/counties",
+                             json={"county_id": "minqin", "name": "民勤县"},
+                             headers={"Authorization": f"Bearer {token}"})
+        assert created.status_code == 201, created.text
+    finally:
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=60)
+    assert up.returncode == 0, output
+    assert "Gongkai is running" in output
+    assert servers.postgres.dsn.split("@")[1].split("/")[0] in output  # the external server
+    assert "stopped" in output
+    assert (tmp_path / "logs" / "pledge.log").exists()
+    # the pledge service process is gone, and the external servers still run
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+        raise AssertionError("the service still answers after Ctrl-C")
+    except httpx.HTTPError:
+        pass
+    assert servers.postgres.process is not None
+    assert servers.postgres.process.poll() is None
