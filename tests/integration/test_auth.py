@@ -6,8 +6,8 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 
 import jwt
 import pytest
@@ -75,7 +75,7 @@ def jwks_url() -> Iterator[str]:
     body = json.dumps({"keys": [{**public, "kid": "k1", "alg": "EdDSA", "use": "sig"}]})
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
