@@ -114,7 +114,11 @@ class CommandExecutor:
                     result = _jsonable(await work(self.unit(conn, context)))
                     if idempotency:
                         await _remember(conn, idempotency, result)
-            except (ConcurrencyConflict, asyncpg.UniqueViolationError):
+            except (
+                ConcurrencyConflict,
+                asyncpg.UniqueViolationError,  # a concurrent first use of the same key
+                asyncpg.InvalidCachedStatementError,  # read models swapped by a rebuild
+            ):
                 if attempt == attempts - 1:
                     raise
                 continue
