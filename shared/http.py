@@ -6,8 +6,9 @@ import time
 import uuid
 from typing import Annotated, Any
 
+import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import PUBLIC, Principal, Role
-from shared.errors import Forbidden, GongkaiError, Unauthenticated
+from shared.errors import GongkaiError, Unauthenticated
+from shared.events import ID_PATTERN
 from shared.eventstore.base import CommandContext
 from shared.metrics import HTTP_LATENCY
 from shared.unit_of_work import Idempotency
@@ -51,13 +53,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e["loc"] if p != "body") or "body",
-                "reason": e["msg"],
-            }
-            for e in error.errors()
-        ]
+        errors = [{"field": _field(e), "reason": e["msg"]} for e in error.errors()]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return problem(
             422,
@@ -70,9 +66,32 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # e.g. a body that is not UTF-8: the body is invalid
+            reason = str(error.detail)
+            return problem(
+                422,
+                "invalid-input",
+                "The request is not valid",
+                reason,
+                request.url.path,
+                errors=[{"field": "body", "reason": reason}],
+            )
         kind = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
         return problem(
             error.status_code, kind, str(error.detail), str(error.detail), request.url.path
+        )
+
+    @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
+    async def unstorable_text(request: Request, error: Exception) -> JSONResponse:
+        # a safety net: NUL characters are refused earlier, with the field named
+        reason = "text must not contain NUL characters"
+        return problem(
+            422,
+            "invalid-input",
+            "The request is not valid",
+            reason,
+            request.url.path,
+            errors=[{"field": "body", "reason": reason}],
         )
 
     @app.exception_handler(Exception)
@@ -85,6 +104,14 @@ def install_error_handlers(app: FastAPI) -> None:
             "the server failed; the error was logged",
             request.url.path,
         )
+
+
+def _field(error: Any) -> str:
+    """The field a validation error is about; the whole body when the JSON does not parse."""
+    if error["type"] == "json_invalid":
+        return "body"
+    location, *path = error["loc"]  # ("body" | "path" | "query" | "header", field, ...)
+    return ".".join(str(p) for p in path) or str(location)
 
 
 class RequestContextMiddleware:
@@ -177,14 +204,10 @@ def command_context(request: Request, principal: Principal) -> CommandContext:
     )
 
 
+PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 SignedIn = Annotated[Principal, Depends(signed_in)]
 IdempotencyDep = Annotated[Idempotency | None, Depends(idempotency)]
-
-
-def forbid_unless(allowed: bool, why: str) -> None:
-    if not allowed:
-        raise Forbidden(why)
 
 
 def ops_router() -> APIRouter:

@@ -50,8 +50,9 @@ def up(
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
     demo: Annotated[bool, typer.Option(help="Load the demo county on first start.")] = True,
-    port_offset: Annotated[int, typer.Option(
-        help="Added to every service's default port (8101 for pledge, ...).")] = 0,
+    port_offset: Annotated[
+        int, typer.Option(help="Added to every service's default port (8101 for pledge, ...).")
+    ] = 0,
 ) -> None:
     """Start PostgreSQL, NATS and every service; load the demo county; Ctrl-C stops all."""
     data_dir.mkdir(parents=True, exist_ok=True)

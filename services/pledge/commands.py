@@ -8,8 +8,9 @@ from typing import Annotated
 from pydantic import Field
 
 from services.pledge.events import BranchKind, Evidence, OpinionChannel
-from shared.events import Command
+from shared.events import ID_PATTERN, Command
 
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Note = Annotated[str, Field(min_length=1, max_length=2000)]
@@ -36,23 +37,23 @@ class EstablishTownship(Command):
 
 
 class AppointTownshipHead(Command):
-    person_id: Annotated[str, Field(min_length=1, max_length=64)]
+    person_id: Id
     name: Name
 
 
 class EstablishBranch(Command):
-    township_id: Annotated[str, Field(min_length=1, max_length=64)]
+    township_id: Id
     name: Name
     kind: BranchKind
     village: Name | None = None
 
 
 class AppointSecretary(Command):
-    member_id: Annotated[str, Field(min_length=1, max_length=64)]
+    member_id: Id
 
 
 class MoveBranch(Command):
-    township_id: Annotated[str, Field(min_length=1, max_length=64)]
+    township_id: Id
 
 
 class Retire(Command):
@@ -60,7 +61,7 @@ class Retire(Command):
 
 
 class EnrolMember(Command):
-    branch_id: Annotated[str, Field(min_length=1, max_length=64)]
+    branch_id: Id
     name: Name
     post: Name
     duties: Text
@@ -74,13 +75,13 @@ class AssignPost(Command):
 
 
 class TransferMember(Command):
-    branch_id: Annotated[str, Field(min_length=1, max_length=64)]
+    branch_id: Id
 
 
 class DraftPledge(Command):
     year: Year
-    branch_id: Annotated[str, Field(min_length=1, max_length=64)]
-    member_id: Annotated[str | None, Field(max_length=64)] = None  # None: the branch pledges
+    branch_id: Id
+    member_id: Id | None = None  # None: the branch pledges
 
 
 class RecordOpinion(Command):

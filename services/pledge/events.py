@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
-from shared.events import DomainEvent, EventRegistry
+from shared.events import DomainEvent, EventRegistry, PlainText
 
 
 class BranchKind(StrEnum):
@@ -47,7 +47,7 @@ class Verdict(StrEnum):
     DISSATISFIED = "dissatisfied"
 
 
-class Value(BaseModel):
+class Value(PlainText):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -11,7 +11,7 @@ from services.pledge import handlers as h
 from services.pledge import queries as q
 from services.pledge.api.deps import Reader, run
 from services.pledge.views import Accepted, BranchView, CountyView, MemberView, TownshipView
-from shared.http import IdempotencyDep, SignedIn
+from shared.http import IdempotencyDep, PathId, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -24,7 +24,7 @@ async def establish_county(
 
 
 @router.get("/counties/{county_id}", response_model=CountyView, operation_id="getCounty")
-async def get_county(county_id: str, conn: Reader) -> Any:
+async def get_county(county_id: PathId, conn: Reader) -> Any:
     return await q.county(conn, county_id=county_id)
 
 
@@ -32,7 +32,11 @@ async def get_county(county_id: str, conn: Reader) -> Any:
     "/counties/{county_id}/calendars", response_model=Accepted, operation_id="setPledgeCalendar"
 )
 async def set_calendar(
-    county_id: str, cmd: c.SetPledgeCalendar, request: Request, who: SignedIn, idem: IdempotencyDep
+    county_id: PathId,
+    cmd: c.SetPledgeCalendar,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.set_calendar(uow, county_id, cmd, who))
 
@@ -41,7 +45,7 @@ async def set_calendar(
     "/counties/{county_id}/categories", response_model=Accepted, operation_id="configureCategories"
 )
 async def configure_categories(
-    county_id: str,
+    county_id: PathId,
     cmd: c.ConfigureCategories,
     request: Request,
     who: SignedIn,
@@ -59,13 +63,17 @@ async def configure_categories(
     operation_id="establishTownship",
 )
 async def establish_township(
-    county_id: str, cmd: c.EstablishTownship, request: Request, who: SignedIn, idem: IdempotencyDep
+    county_id: PathId,
+    cmd: c.EstablishTownship,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.establish_township(uow, county_id, cmd, who))
 
 
 @router.get("/townships/{township_id}", response_model=TownshipView, operation_id="getTownship")
-async def get_township(township_id: str, conn: Reader) -> Any:
+async def get_township(township_id: PathId, conn: Reader) -> Any:
     return await q.township(conn, township_id=township_id)
 
 
@@ -73,7 +81,7 @@ async def get_township(township_id: str, conn: Reader) -> Any:
     "/townships/{township_id}/head", response_model=Accepted, operation_id="appointTownshipHead"
 )
 async def appoint_head(
-    township_id: str,
+    township_id: PathId,
     cmd: c.AppointTownshipHead,
     request: Request,
     who: SignedIn,
@@ -92,7 +100,7 @@ async def establish_branch(
 
 
 @router.get("/branches/{branch_id}", response_model=BranchView, operation_id="getBranch")
-async def get_branch(branch_id: str, conn: Reader) -> Any:
+async def get_branch(branch_id: PathId, conn: Reader) -> Any:
     return await q.branch(conn, branch_id=branch_id)
 
 
@@ -100,14 +108,18 @@ async def get_branch(branch_id: str, conn: Reader) -> Any:
     "/branches/{branch_id}/secretary", response_model=Accepted, operation_id="appointSecretary"
 )
 async def appoint_secretary(
-    branch_id: str, cmd: c.AppointSecretary, request: Request, who: SignedIn, idem: IdempotencyDep
+    branch_id: PathId,
+    cmd: c.AppointSecretary,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.appoint_secretary(uow, branch_id, cmd, who))
 
 
 @router.post("/branches/{branch_id}/move", response_model=Accepted, operation_id="moveBranch")
 async def move_branch(
-    branch_id: str, cmd: c.MoveBranch, request: Request, who: SignedIn, idem: IdempotencyDep
+    branch_id: PathId, cmd: c.MoveBranch, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.move_branch(uow, branch_id, cmd, who))
 
@@ -116,7 +128,7 @@ async def move_branch(
     "/branches/{branch_id}/retirement", response_model=Accepted, operation_id="retireBranch"
 )
 async def retire_branch(
-    branch_id: str, cmd: c.Retire, request: Request, who: SignedIn, idem: IdempotencyDep
+    branch_id: PathId, cmd: c.Retire, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.retire_branch(uow, branch_id, cmd, who))
 
@@ -129,13 +141,13 @@ async def enrol_member(
 
 
 @router.get("/members/{member_id}", response_model=MemberView, operation_id="getMember")
-async def get_member(member_id: str, conn: Reader) -> Any:
+async def get_member(member_id: PathId, conn: Reader) -> Any:
     return await q.member(conn, member_id=member_id)
 
 
 @router.post("/members/{member_id}/post", response_model=Accepted, operation_id="assignPost")
 async def assign_post(
-    member_id: str, cmd: c.AssignPost, request: Request, who: SignedIn, idem: IdempotencyDep
+    member_id: PathId, cmd: c.AssignPost, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.assign_post(uow, member_id, cmd, who))
 
@@ -144,7 +156,7 @@ async def assign_post(
     "/members/{member_id}/transfer", response_model=Accepted, operation_id="transferMember"
 )
 async def transfer_member(
-    member_id: str, cmd: c.TransferMember, request: Request, who: SignedIn, idem: IdempotencyDep
+    member_id: PathId, cmd: c.TransferMember, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.transfer_member(uow, member_id, cmd, who))
 
@@ -153,6 +165,6 @@ async def transfer_member(
     "/members/{member_id}/retirement", response_model=Accepted, operation_id="retireMember"
 )
 async def retire_member(
-    member_id: str, cmd: c.Retire, request: Request, who: SignedIn, idem: IdempotencyDep
+    member_id: PathId, cmd: c.Retire, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.retire_member(uow, member_id, cmd, who))

@@ -15,7 +15,7 @@ from services.pledge.handlers import CHINA
 from services.pledge.ledger_xlsx import ledger_workbook
 from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role
-from shared.http import SignedIn
+from shared.http import PathId, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -87,7 +87,7 @@ async def _overseer(conn: Any, who: Principal, township_id: str) -> None:
     operation_id="getDraftingReport",
 )
 async def drafting_report(
-    township_id: str, year: int, request: Request, conn: Reader, who: SignedIn
+    township_id: PathId, year: int, request: Request, conn: Reader, who: SignedIn
 ) -> Any:
     """P6: who has not finished drafting, against the county's deadline for the year."""
     await _overseer(conn, who, township_id)
@@ -101,7 +101,7 @@ async def drafting_report(
     operation_id="getQuarterlyPushReport",
 )
 async def quarterly_pushes(
-    township_id: str,
+    township_id: PathId,
     quarter: Annotated[str, Query(pattern=r"^\d{4}Q[1-4]$")],
     conn: Reader,
     who: SignedIn,

@@ -18,7 +18,7 @@ from services.pledge.letter import pledge_letter_html
 from services.pledge.views import Accepted, PledgePage, PledgeView
 from shared.auth import Principal, Role
 from shared.errors import NotFound
-from shared.http import CurrentPrincipal, IdempotencyDep, SignedIn
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, SignedIn
 
 router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
 
@@ -73,7 +73,7 @@ async def list_pledges(
 
 
 @router.get("/{pledge_id}", response_model=PledgeView, operation_id="getPledge")
-async def get_pledge(pledge_id: str, conn: Reader, who: CurrentPrincipal) -> Any:
+async def get_pledge(pledge_id: PathId, conn: Reader, who: CurrentPrincipal) -> Any:
     row = await q.pledge_row(conn, pledge_id=pledge_id)
     if not visible(row, who):
         raise NotFound(f"pledge {pledge_id} not found")  # unpublished: not even its existence
@@ -81,7 +81,7 @@ async def get_pledge(pledge_id: str, conn: Reader, who: CurrentPrincipal) -> Any
 
 
 @router.get("/{pledge_id}/letter", response_class=HTMLResponse, operation_id="getPledgeLetter")
-async def get_letter(pledge_id: str, conn: Reader, who: CurrentPrincipal) -> HTMLResponse:
+async def get_letter(pledge_id: PathId, conn: Reader, who: CurrentPrincipal) -> HTMLResponse:
     """P7: the pledge letter and pledge card, printable (A4 letter, A5 card)."""
     row = await q.pledge_row(conn, pledge_id=pledge_id)
     require(row["status"] == "published" or visible(row, who), "not published yet")
@@ -94,14 +94,14 @@ async def get_letter(pledge_id: str, conn: Reader, who: CurrentPrincipal) -> HTM
     "/{pledge_id}/opinions", status_code=201, response_model=Accepted, operation_id="recordOpinion"
 )
 async def record_opinion(
-    pledge_id: str, cmd: c.RecordOpinion, request: Request, who: SignedIn, idem: IdempotencyDep
+    pledge_id: PathId, cmd: c.RecordOpinion, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.record_opinion(uow, pledge_id, cmd, who))
 
 
 @router.post("/{pledge_id}/proposal", response_model=Accepted, operation_id="proposePledge")
 async def propose(
-    pledge_id: str, cmd: c.ProposePledge, request: Request, who: SignedIn, idem: IdempotencyDep
+    pledge_id: PathId, cmd: c.ProposePledge, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.propose(uow, pledge_id, cmd, who))
 
@@ -110,8 +110,8 @@ async def propose(
     "/{pledge_id}/items/{item_id}/review", response_model=Accepted, operation_id="reviewItem"
 )
 async def review_item(
-    pledge_id: str,
-    item_id: str,
+    pledge_id: PathId,
+    item_id: PathId,
     cmd: c.ReviewItem,
     request: Request,
     who: SignedIn,
@@ -124,13 +124,13 @@ async def review_item(
 
 @router.post("/{pledge_id}/resubmission", response_model=Accepted, operation_id="resubmitPledge")
 async def resubmit(
-    pledge_id: str, cmd: c.ResubmitPledge, request: Request, who: SignedIn, idem: IdempotencyDep
+    pledge_id: PathId, cmd: c.ResubmitPledge, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.resubmit(uow, pledge_id, cmd, who))
 
 
 @router.post("/{pledge_id}/publication", response_model=Accepted, operation_id="publishPledge")
-async def publish(pledge_id: str, request: Request, who: SignedIn, idem: IdempotencyDep) -> Any:
+async def publish(pledge_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep) -> Any:
     return await run(request, who, idem, lambda uow: h.publish(uow, pledge_id, who))
 
 
@@ -141,8 +141,8 @@ async def publish(pledge_id: str, request: Request, who: SignedIn, idem: Idempot
     operation_id="reportProgress",
 )
 async def report_progress(
-    pledge_id: str,
-    item_id: str,
+    pledge_id: PathId,
+    item_id: PathId,
     cmd: c.ReportProgress,
     request: Request,
     who: SignedIn,
@@ -160,8 +160,8 @@ async def report_progress(
     operation_id="recordFollowUp",
 )
 async def follow_up(
-    pledge_id: str,
-    item_id: str,
+    pledge_id: PathId,
+    item_id: PathId,
     cmd: c.RecordNote,
     request: Request,
     who: SignedIn,
@@ -174,8 +174,8 @@ async def follow_up(
     "/{pledge_id}/items/{item_id}/done", response_model=Accepted, operation_id="reportItemDone"
 )
 async def report_done(
-    pledge_id: str,
-    item_id: str,
+    pledge_id: PathId,
+    item_id: PathId,
     cmd: c.ReportDone,
     request: Request,
     who: SignedIn,
@@ -192,8 +192,8 @@ async def report_done(
     operation_id="confirmProblemSolved",
 )
 async def confirm_solved(
-    pledge_id: str,
-    item_id: str,
+    pledge_id: PathId,
+    item_id: PathId,
     cmd: c.RecordNote,
     request: Request,
     who: SignedIn,
@@ -210,8 +210,8 @@ async def confirm_solved(
     operation_id="verifyImplementation",
 )
 async def verify_implementation(
-    pledge_id: str,
-    item_id: str,
+    pledge_id: PathId,
+    item_id: PathId,
     cmd: c.RecordNote,
     request: Request,
     who: SignedIn,
@@ -229,6 +229,6 @@ async def verify_implementation(
     operation_id="pushQuarter",
 )
 async def push_quarter(
-    pledge_id: str, cmd: c.PushQuarter, request: Request, who: SignedIn, idem: IdempotencyDep
+    pledge_id: PathId, cmd: c.PushQuarter, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.push_quarter(uow, pledge_id, cmd, who))
