@@ -18,15 +18,29 @@ GONGKAI = [sys.executable, "-m", "services.cli.main"]
 
 
 def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
-    servers: Servers, tmp_path: Path,
+    servers: Servers,
+    tmp_path: Path,
 ) -> None:
     port = free_port()
-    env = os.environ | {"GONGKAI_DATABASE_URL": servers.postgres.dsn,
-                        "GONGKAI_NATS_URL": servers.nats.url}
+    env = os.environ | {
+        "GONGKAI_DATABASE_URL": servers.postgres.dsn,
+        "GONGKAI_NATS_URL": servers.nats.url,
+    }
     up = subprocess.Popen(
-        [*GONGKAI, "up", "--data-dir", str(tmp_path), "--no-demo",
-         "--port-offset", str(port - 8101)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            *GONGKAI,
+            "up",
+            "--data-dir",
+            str(tmp_path),
+            "--no-demo",
+            "--port-offset",
+            str(port - 8101),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -36,12 +50,25 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
             except httpx.HTTPError:
                 time.sleep(0.3)
         token = subprocess.run(
-            [*GONGKAI, "token", "--role", "county_admin", "--org", "minqin",
-             "--data-dir", str(tmp_path)], capture_output=True, text=True, check=True,
+            [
+                *GONGKAI,
+                "token",
+                "--role",
+                "county_admin",
+                "--org",
+                "minqin",
+                "--data-dir",
+                str(tmp_path),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
-        created = httpx.post(f"http://127.0.0.1:{port}/v1/counties",
-                             json={"county_id": "minqin", "name": "民勤县"},
-                             headers={"Authorization": f"Bearer {token}"})
+        created = httpx.post(
+            f"http://127.0.0.1:{port}/v1/counties",
+            json={"county_id": "minqin", "name": "民勤县"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert created.status_code == 201, created.text
     finally:
         up.send_signal(signal.SIGINT)
