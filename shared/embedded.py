@@ -65,7 +65,10 @@ class EmbeddedPostgres:
                 )
             entry = ensure_user_exists(self.user)
             assert entry is not None
+            # as the wheel itself does when run as root: let that user reach the binaries
+            # and the data directory (adds o+rx on their parent directories)
             ensure_prefix_permissions(self.data_dir)
+            ensure_prefix_permissions(self.bin)
             ensure_folder_permissions(self.bin.parent, 0o555)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         if not (self.data_dir / "PG_VERSION").exists():
