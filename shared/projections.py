@@ -25,6 +25,16 @@ log = structlog.get_logger()
 
 Projector = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
 
+OWN = ""
+# The service's own log and the events it consumed (inbox), as one relation to replay.
+REPLAY = f"""
+SELECT * FROM (
+    SELECT {COLUMNS}, time, '' AS origin, partition AS key FROM events
+    UNION ALL
+    SELECT position, body, sequence, NULL, NULL, time, source, source || '/' || partition
+    FROM inbox
+) AS log"""
+
 
 @dataclass(frozen=True)
 class ReadModels:
@@ -80,34 +90,44 @@ class ReadModels:
     async def _replay(
         self, conn: asyncpg.Connection, until_time: datetime | None, until_position: int | None
     ) -> dict[str, int]:
-        """Apply every event of one snapshot, in log order; the last sequence per partition."""
+        """Apply every event of one snapshot, own and consumed, in position order; the last
+        sequence applied per partition (own) and per source and partition (consumed)."""
         seen: dict[str, int] = {}
         async with conn.transaction(isolation="repeatable_read"):
             query = (
-                f"SELECT {COLUMNS} FROM events"
-                " WHERE ($1::timestamptz IS NULL OR time <= $1)"
+                f"{REPLAY} WHERE ($1::timestamptz IS NULL OR time <= $1)"
                 " AND ($2::bigint IS NULL OR position <= $2) ORDER BY position"
             )
             async for row in conn.cursor(query, until_time, until_position, prefetch=2000):
-                envelope = decode_row(row)
-                await self.project(conn, envelope)
-                seen[envelope.partition] = envelope.sequence
+                await self._apply(conn, row, seen)
         return seen
+
+    async def _apply(
+        self, conn: asyncpg.Connection, row: asyncpg.Record, seen: dict[str, int]
+    ) -> None:
+        if row["origin"] == OWN:
+            envelope = decode_row(row)
+            seen[envelope.partition] = envelope.sequence
+        else:
+            envelope = EventEnvelope.model_validate_json(row["body"])
+            seen[f"{row['origin']}/{envelope.partition}"] = envelope.sequence
+        await self.project(conn, envelope)
 
     async def _catch_up_and_swap(
         self, conn: asyncpg.Connection, target: str, seen: dict[str, int]
     ) -> None:
         async with conn.transaction():
-            # SHARE blocks the head-row UPDATE of every append until the swap commits.
-            await conn.execute("LOCK TABLE partition_heads IN SHARE MODE")
+            # SHARE holds back every append (its head-row UPDATE comes before it projects)
+            # and every consumed event (its position upsert comes before it projects) until
+            # the swap commits; what committed since the snapshot is applied first.
+            await conn.execute("LOCK TABLE partition_heads, consumer_positions IN SHARE MODE")
             rows = await conn.fetch(
-                f"SELECT {COLUMNS}, partition FROM events e"
-                " WHERE e.sequence > coalesce(($1::jsonb ->> e.partition)::bigint, 0)"
+                f"{REPLAY} WHERE sequence > coalesce(($1::jsonb ->> key)::bigint, 0)"
                 " ORDER BY position",
                 json.dumps(seen),
             )
             for row in rows:
-                await self.project(conn, decode_row(row))
+                await self._apply(conn, row, seen)
             position = await conn.fetchval("SELECT coalesce(max(position), 0) FROM events")
             await conn.execute(f"DROP SCHEMA IF EXISTS {READ_SCHEMA} CASCADE")
             await conn.execute(f'ALTER SCHEMA "{target}" RENAME TO {READ_SCHEMA}')

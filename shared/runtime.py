@@ -89,7 +89,13 @@ class Runtime:
             self.executor.on_commit.append(self.relay.wake)
             self._spawn(self.relay.run())
         for subscription in self.definition.subscriptions(self):
-            runner = SubscriptionRunner(self.pool, self.js, subscription, self.subjects)
+            runner = SubscriptionRunner(
+                self.pool,
+                self.js,
+                subscription,
+                self.subjects,
+                project=self.definition.read_models.project,
+            )
             self.runners.append(runner)
             self._spawn(runner.run())
         log.info("service_started", service=name, port=s.port)

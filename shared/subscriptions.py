@@ -1,7 +1,8 @@
 """The subscription runner: durable JetStream pull consumers that apply effects exactly once.
 
-For each message the handler's writes and the consumed position (per source partition) are
-committed in one PostgreSQL transaction; a redelivered or duplicated message finds its
+For each message the consumed position (per source partition), the event kept in the inbox,
+its projection into the read models and the policy handler's writes are committed in one
+PostgreSQL transaction; a redelivered or duplicated message finds its
 sequence already consumed and has no second effect. A message the handler keeps failing on
 is parked in `parked_messages` with a log line and skipped, not retried forever. Database or
 broker outages are transient: the batch is left unacknowledged and fetched again.
@@ -23,13 +24,14 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from shared.envelope import EventEnvelope
+from shared.envelope import EventEnvelope, canonical_json
 from shared.messaging import Subjects
 from shared.metrics import CONSUMER_HANDLED, CONSUMER_LAG
 
 log = structlog.get_logger()
 
 Handler = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
+Projector = Handler
 
 TRANSIENT = (
     OSError,
@@ -42,9 +44,12 @@ TRANSIENT = (
 
 @dataclass(frozen=True)
 class Subscription:
+    """Consume `source`'s events: each is kept in the inbox, projected into the read models
+    (so they rebuild), then handed to the policy `handler`, all in one transaction."""
+
     consumer: str  # durable consumer name, e.g. "pledge"
     source: str  # the publishing service, e.g. "evaluation"
-    handler: Handler
+    handler: Handler | None = None  # a policy: issues this service's own commands
     event_type: str = "*"  # e.g. "SatisfactionVerdictReached"
     aggregate: str = "*"
 
@@ -57,6 +62,7 @@ class SubscriptionRunner:
         subscription: Subscription,
         subjects: Subjects,
         *,
+        project: Projector | None = None,
         batch: int = 100,
         attempts: int = 3,
     ) -> None:
@@ -64,6 +70,7 @@ class SubscriptionRunner:
         self.js = js
         self.sub = subscription
         self.subjects = subjects
+        self.project = project
         self.filter = subjects.matching(
             subscription.source,
             aggregate=subscription.aggregate,
@@ -157,14 +164,19 @@ class SubscriptionRunner:
                     consumed=consumed,
                     received=envelope.sequence,
                 )
+            # the position first: a read-model rebuild holds this upsert back while it swaps
+            await self._remember(conn, envelope)
             structlog.contextvars.bind_contextvars(
                 correlation_id=envelope.correlationid, causation_id=envelope.id
             )
             try:
-                await self.sub.handler(conn, envelope)
+                await keep_in_inbox(conn, self.sub.source, envelope)
+                if self.project is not None:
+                    await self.project(conn, envelope)
+                if self.sub.handler is not None:
+                    await self.sub.handler(conn, envelope)
             finally:
                 structlog.contextvars.unbind_contextvars("correlation_id", "causation_id")
-            await self._remember(conn, envelope)
             return True
 
     async def _consumed(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> int:
@@ -213,3 +225,17 @@ class SubscriptionRunner:
             )
             if envelope is not None:
                 await self._remember(conn, envelope)
+
+
+async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEnvelope) -> None:
+    await conn.execute(
+        "INSERT INTO inbox (source, id, partition, sequence, type, time, body)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        source,
+        envelope.id,
+        envelope.partition,
+        envelope.sequence,
+        envelope.type,
+        envelope.time,
+        canonical_json(envelope.model_dump(mode="json")),
+    )

@@ -6,12 +6,15 @@ import asyncio
 import uuid
 
 import asyncpg
+import pytest
 from nats.js.api import Header
 
+from shared.database import READ_SCHEMA
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
+from shared.projections import ReadModels, table_fingerprints
 from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.testing import Servers, fresh_log_database
 from tests.e2e.helpers import eventually
@@ -135,3 +138,65 @@ async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Ser
     finally:
         await nc.close()
         await pool.close()
+
+
+async def test_read_models_built_from_consumed_events_rebuild_the_same(servers: Servers) -> None:
+    """Consumed events are kept in the inbox, so their read models rebuild like our own."""
+    pool, _ = await fresh_log_database(servers)
+    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
+    source = InMemoryEventStore(source="/gongkai/source")
+
+    async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        if envelope.type == "Noted":
+            await conn.execute(
+                "INSERT INTO notes VALUES ($1, $2, $3) ON CONFLICT (partition) DO UPDATE"
+                " SET n = notes.n + 1, last = EXCLUDED.last",
+                envelope.partition,
+                1,
+                envelope.data["text"],
+            )
+
+    read_models = ReadModels(
+        ddl="CREATE TABLE notes (partition text PRIMARY KEY, n int NOT NULL, last text)",
+        project=project,
+    )
+    await read_models.ensure(pool)
+    nc = await connect(servers.nats.url, name="source")
+    js = nc.jetstream()
+    await ensure_stream(js, "source", subjects)
+    for i in range(20):
+        [envelope] = await source.append(
+            AppendRequest(
+                f"note-{i}", f"t-{i % 3}", 0, [Noted(text=f"第{i}条")], CommandContext("a", "r")
+            )
+        )
+        await js.publish(
+            subjects.of("source", envelope),
+            envelope.data_bytes(),
+            headers=envelope.headers() | {Header.MSG_ID: envelope.id},
+        )
+    runner = SubscriptionRunner(
+        pool, js, Subscription("tester", "source"), subjects, project=read_models.project
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+
+        async def all_in() -> bool:
+            return bool(await pool.fetchval("SELECT coalesce(sum(n), 0) FROM notes") == 20)
+
+        await eventually(all_in, timeout=20)
+    finally:
+        runner.stop()
+        await task
+        await nc.close()
+    async with pool.acquire() as conn:
+        live = await table_fingerprints(conn, READ_SCHEMA)
+        assert await conn.fetchval("SELECT count(*) FROM inbox") == 20
+    await read_models.rebuild(pool, into="rm_check")
+    await read_models.rebuild(pool)  # and the swap
+    async with pool.acquire() as conn:
+        assert await table_fingerprints(conn, "rm_check") == live
+        assert await table_fingerprints(conn, READ_SCHEMA) == live
+    with pytest.raises(asyncpg.InsufficientPrivilegeError):
+        await pool.execute("DELETE FROM inbox")
+    await pool.close()
