@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,10 @@ import uvicorn
 from fastapi import FastAPI
 
 from shared.auth import LocalSigningKey, Role
+from shared.clock import FixedClock
 from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
+from shared.messaging import Subjects
+from shared.runtime import Runtime, ServiceDefinition, create_app
 from shared.settings import ServiceSettings
 
 
@@ -69,6 +72,40 @@ def start_servers(root: Path) -> Servers:
     key_file = root / "signing.pub.pem"
     key_file.write_bytes(key.public_pem)
     return Servers(postgres, nats, key, key_file)
+
+
+@dataclass
+class RunningService:
+    client: httpx.AsyncClient
+    app: FastAPI
+    settings: ServiceSettings
+    clock: FixedClock
+
+    @property
+    def runtime(self) -> Runtime:
+        runtime: Runtime = self.app.state.runtime
+        return runtime
+
+    @property
+    def subjects(self) -> Subjects:
+        return Subjects(self.settings.nats_subject_root)
+
+
+@asynccontextmanager
+async def running(
+    servers: Servers, definitions: list[ServiceDefinition], clock: FixedClock
+) -> AsyncIterator[dict[str, RunningService]]:
+    """Run several services on real loopback ports, on one NATS subject root (so their events
+    flow between them), each with its own database, all on the same injectable clock."""
+    root = f"t{uuid.uuid4().hex[:8]}"
+    async with AsyncExitStack() as stack:
+        started = {}
+        for definition in definitions:
+            settings = servers.settings(definition.name, nats_subject_root=root)
+            app = create_app(definition, settings, clock=clock)
+            client = await stack.enter_async_context(serving(app, settings.port))
+            started[definition.name] = RunningService(client, app, settings, clock)
+        yield started
 
 
 @asynccontextmanager
