@@ -113,10 +113,22 @@ async def open_pool(
     probe = await connect_with_retry(dsn)  # wait for a server that is still starting
     await probe.close()
     pool = await asyncpg.create_pool(
-        dsn, min_size=min_size, max_size=max_size, server_settings=settings, command_timeout=60
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        server_settings=settings,
+        command_timeout=60,
+        # No reset round trip on every release: sessions hold no state worth resetting (role
+        # and search path are startup settings, locks are transaction-scoped, no LISTEN);
+        # asyncpg still rolls back a transaction left open.
+        reset=_keep_session,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    return None
 
 
 def checksum(text: str) -> str:

@@ -13,6 +13,7 @@ import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import asyncpg
 import structlog
@@ -98,8 +99,10 @@ class ReadModels:
                 f"{REPLAY} WHERE ($1::timestamptz IS NULL OR time <= $1)"
                 " AND ($2::bigint IS NULL OR position <= $2) ORDER BY position"
             )
+            writes = BufferedWrites(conn)
             async for row in conn.cursor(query, until_time, until_position, prefetch=2000):
-                await self._apply(conn, row, seen)
+                await self._apply(cast(asyncpg.Connection, writes), row, seen)
+            await writes.flush()
         return seen
 
     async def _apply(
@@ -141,6 +144,44 @@ class ReadModels:
                 position,
             )
         log.info("read_models_rebuilt", caught_up=len(rows), position=position)
+
+
+class BufferedWrites:
+    """The connection a projector sees during a rebuild: its writes are queued and sent with
+    executemany, consecutive identical statements together (in order, so the effect is the
+    same); a read sends the queue first, so the projector always sees its own writes."""
+
+    def __init__(self, conn: asyncpg.Connection, limit: int = 1000) -> None:
+        self._conn = conn
+        self._limit = limit
+        self._query: str | None = None
+        self._rows: list[tuple[Any, ...]] = []
+
+    async def execute(self, query: str, *args: Any) -> str:
+        if query != self._query:
+            await self.flush()
+            self._query = query
+        self._rows.append(args)
+        if len(self._rows) >= self._limit:
+            await self.flush()
+        return ""
+
+    async def flush(self) -> None:
+        if self._query is not None and self._rows:
+            await self._conn.executemany(self._query, self._rows)
+        self._rows = []
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        await self.flush()
+        return await self._conn.fetch(query, *args)  # type: ignore[no-any-return]
+
+    async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
+        await self.flush()
+        return await self._conn.fetchrow(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        await self.flush()
+        return await self._conn.fetchval(query, *args)
 
 
 async def table_fingerprints(conn: asyncpg.Connection, schema: str) -> dict[str, str]:

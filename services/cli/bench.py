@@ -27,7 +27,7 @@ from shared.database import ensure_database, grant_runtime_role, migrate, open_p
 from shared.embedded import EmbeddedPostgres
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
-from shared.eventstore.base import AppendRequest, CommandContext, new_envelope
+from shared.eventstore.base import AppendRequest, CommandContext, draft_event
 from shared.eventstore.postgres import PostgresEventStore
 from shared.logging import configure_logging
 from shared.projections import ReadModels
@@ -115,13 +115,14 @@ class Workload:
 
     def _row(self, w: int, request: AppendRequest) -> tuple[Any, ...]:
         now = datetime.now(UTC)
-        draft = new_envelope(
+        draft = draft_event(
             source="bench", request=request, index=0, event=request.events[0], now=now
         )
-        body, prev = draft.body(), hashlib.sha256(draft.id.encode()).digest()
+        event_id = draft.attrs["id"]
+        body, prev = draft.body, hashlib.sha256(event_id.encode()).digest()
         self.sequences[w] += 1
-        head = (uuid.UUID(draft.id), draft.streamid, 1, draft.partition, self.sequences[w])
-        return (*head, draft.type, now, body, prev, hashlib.sha256(prev + body).digest())
+        head = (uuid.UUID(event_id), request.stream_id, 1, request.partition, self.sequences[w])
+        return (*head, draft.attrs["type"], now, body, prev, hashlib.sha256(prev + body).digest())
 
 
 async def _timed(tasks: Sequence[Awaitable[Any]]) -> float:

@@ -1,6 +1,6 @@
 """The event store: one contract, a PostgreSQL adapter and an in-memory one for fast tests."""
 
-from shared.eventstore.base import AppendRequest, CommandContext, EventStore, new_envelope
+from shared.eventstore.base import AppendRequest, CommandContext, EventStore, draft_event
 from shared.eventstore.memory import InMemoryEventStore
 from shared.eventstore.postgres import PostgresEventStore
 
@@ -10,5 +10,5 @@ __all__ = [
     "EventStore",
     "InMemoryEventStore",
     "PostgresEventStore",
-    "new_envelope",
+    "draft_event",
 ]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from shared.envelope import EventEnvelope
+from shared.envelope import EventEnvelope, canonical_json, json_time
 from shared.events import DomainEvent
 
 
@@ -31,29 +31,50 @@ class AppendRequest:
     context: CommandContext
 
 
-def new_envelope(
+@dataclass(frozen=True)
+class DraftEvent:
+    """An event before the store gives it its sequence and hashes."""
+
+    attrs: dict[str, Any]  # JSON-ready envelope attributes, without sequence and hashes
+    time: datetime
+    body: bytes  # canonical JSON of `attrs`: the bytes the hash covers
+
+    @property
+    def streamversion(self) -> int:
+        version: int = self.attrs["streamversion"]
+        return version
+
+    def seal(self, sequence: int, prevhash: str, hash_: str) -> EventEnvelope:
+        # built from values the store produced itself: no second validation
+        return EventEnvelope.model_construct(
+            **self.attrs, sequence=sequence, prevhash=prevhash, hash=hash_
+        )
+
+
+def draft_event(
     *, source: str, request: AppendRequest, index: int, event: DomainEvent, now: datetime
-) -> EventEnvelope:
-    """The envelope before the store gives it a sequence and hashes."""
-    return EventEnvelope(
-        id=str(uuid.uuid4()),
-        source=source,
-        type=event.event_type(),
-        subject=request.stream_id,
-        time=now,
-        streamid=request.stream_id,
-        streamversion=request.expected_version + index + 1,
-        partition=request.partition,
-        sequence=0,
-        schemaversion=event.schema_version,
-        actor=request.context.actor,
-        actorrole=request.context.role,
-        causationid=request.context.causation_id,
-        correlationid=request.context.correlation_id,
-        prevhash="",
-        hash="",
-        data=event.model_dump(mode="json"),
-    )
+) -> DraftEvent:
+    """Serialise the event once: the envelope's attributes and its canonical body."""
+    now = now.astimezone(UTC)
+    attrs: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": source,
+        "type": event.event_type(),
+        "subject": request.stream_id,
+        "time": json_time(now),
+        "datacontenttype": "application/json",
+        "streamid": request.stream_id,
+        "streamversion": request.expected_version + index + 1,
+        "partition": request.partition,
+        "schemaversion": event.schema_version,
+        "actor": request.context.actor,
+        "actorrole": request.context.role,
+        "causationid": request.context.causation_id,
+        "correlationid": request.context.correlation_id,
+        "data": event.model_dump(mode="json"),
+    }
+    return DraftEvent({**attrs, "time": now}, now, canonical_json(attrs))
 
 
 class EventStore(Protocol):

@@ -9,7 +9,7 @@ from typing import Any
 from shared.clock import Clock, SystemClock
 from shared.envelope import GENESIS_HASH, EventEnvelope, chain_hash
 from shared.errors import ConcurrencyConflict
-from shared.eventstore.base import AppendRequest, new_envelope
+from shared.eventstore.base import AppendRequest, draft_event
 
 
 class InMemoryEventStore:
@@ -30,13 +30,13 @@ class InMemoryEventStore:
         stored = []
         now = self.clock.now()
         for index, event in enumerate(request.events):
-            draft = new_envelope(
+            draft = draft_event(
                 source=self.source, request=request, index=index, event=event, now=now
             )
             seq, prev = self._heads.get(request.partition, (0, GENESIS_HASH))
             seq += 1
-            digest = chain_hash(prev, seq, draft.body())
-            envelope = draft.model_copy(update={"sequence": seq, "prevhash": prev, "hash": digest})
+            digest = chain_hash(prev, seq, draft.body)
+            envelope = draft.seal(seq, prev, digest)
             self._heads[request.partition] = (seq, digest)
             self.log.append(envelope)
             stored.append(envelope)

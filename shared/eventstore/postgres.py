@@ -7,7 +7,6 @@ row. Townships are partitions with their own head rows, so they append in parall
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
@@ -17,8 +16,10 @@ import asyncpg
 from shared.clock import Clock, SystemClock
 from shared.envelope import GENESIS_HASH, EventEnvelope
 from shared.errors import ConcurrencyConflict
-from shared.eventstore.base import AppendRequest, new_envelope
+from shared.eventstore.base import AppendRequest, draft_event
 
+# Appends the next event of an existing stream: the guard refuses a version that would leave
+# a gap; the unique (stream_id, stream_version) refuses one that was taken meanwhile.
 APPEND = """
 WITH guard AS (
     SELECT coalesce(max(stream_version), 0) AS version FROM events WHERE stream_id = $2
@@ -36,6 +37,22 @@ SELECT $4, $2, $3, $1, head.sequence, $5, $6, $7, head.prev_hash, head.hash FROM
 RETURNING position, sequence, prev_hash, hash
 """
 
+# Starts a stream: version 1 cannot leave a gap, and the unique index refuses a second start.
+APPEND_FIRST = """
+WITH head AS (
+    UPDATE partition_heads h
+       SET sequence = h.sequence + 1,
+           prev_hash = h.hash,
+           hash = sha256(h.hash || int8send(h.sequence + 1) || $7::bytea)
+     WHERE h.partition = $1 AND $3::int = 1
+    RETURNING h.sequence, h.prev_hash, h.hash
+)
+INSERT INTO events (id, stream_id, stream_version, partition, sequence, type, time, body,
+                    prev_hash, hash)
+SELECT $4, $2, $3, $1, head.sequence, $5, $6, $7, head.prev_hash, head.hash FROM head
+RETURNING position, sequence, prev_hash, hash
+"""
+
 ENSURE_HEAD = """
 INSERT INTO partition_heads (partition, sequence, hash, prev_hash) VALUES ($1, 0, $2, $2)
 ON CONFLICT (partition) DO NOTHING
@@ -45,11 +62,13 @@ COLUMNS = "position, body, sequence, prev_hash, hash"
 
 
 def decode_row(row: asyncpg.Record) -> EventEnvelope:
-    attrs = json.loads(row["body"])
-    attrs["sequence"] = row["sequence"]
-    attrs["prevhash"] = row["prev_hash"].hex()
-    attrs["hash"] = row["hash"].hex()
-    return EventEnvelope.model_validate(attrs)
+    """The stored body plus the columns the store assigned, parsed in one pass."""
+    tail = b',"sequence":%d,"prevhash":"%s","hash":"%s"}' % (
+        row["sequence"],
+        row["prev_hash"].hex().encode(),
+        row["hash"].hex().encode(),
+    )
+    return EventEnvelope.model_validate_json(row["body"][:-1] + tail)
 
 
 class PostgresEventStore:
@@ -82,33 +101,25 @@ class PostgresEventStore:
         now = self.clock.now()
         stored = []
         for index, event in enumerate(request.events):
-            draft = new_envelope(
+            draft = draft_event(
                 source=self.source, request=request, index=index, event=event, now=now
             )
             try:
                 row = await conn.fetchrow(
-                    APPEND,
+                    APPEND_FIRST if draft.streamversion == 1 else APPEND,
                     request.partition,
                     request.stream_id,
                     draft.streamversion,
-                    draft.id,
-                    draft.type,
+                    draft.attrs["id"],
+                    draft.attrs["type"],
                     draft.time,
-                    draft.body(),
+                    draft.body,
                 )
             except asyncpg.UniqueViolationError as error:
                 raise self._conflict(request) from error
             if row is None:
                 raise self._conflict(request)
-            stored.append(
-                draft.model_copy(
-                    update={
-                        "sequence": row["sequence"],
-                        "prevhash": row["prev_hash"].hex(),
-                        "hash": row["hash"].hex(),
-                    }
-                )
-            )
+            stored.append(draft.seal(row["sequence"], row["prev_hash"].hex(), row["hash"].hex()))
         return stored
 
     @staticmethod
