@@ -47,12 +47,6 @@ class ReadModels:
     def checksum(self) -> str:
         return checksum(self.ddl + self.version)
 
-    async def tables(self, conn: asyncpg.Connection, schema: str = READ_SCHEMA) -> list[str]:
-        rows = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", schema
-        )
-        return [r["tablename"] for r in rows]
-
     async def ensure(self, pool: asyncpg.Pool) -> None:
         """Build the live read models if they are missing or were built by other code."""
         built = await pool.fetchval(

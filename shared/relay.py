@@ -55,7 +55,6 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
-        self.pause_before_publish: asyncio.Event | None = None  # test hook: crash window
 
     def wake(self) -> None:
         self._wake.set()
@@ -96,8 +95,6 @@ class OutboxRelay:
             published,
             self.batch,
         )
-        if self.pause_before_publish is not None:
-            await self.pause_before_publish.wait()
         envelopes = [decode_row(r) for r in rows]
         futures = []
         for envelope in envelopes:  # pipelined on one connection: order is kept

@@ -157,6 +157,3 @@ class PostgresEventStore:
                 yield position, decode_row(row)
             if len(rows) < batch:
                 return
-
-    async def head_position(self) -> int:
-        return int(await self.pool.fetchval("SELECT coalesce(max(position), 0) FROM events"))
