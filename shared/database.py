@@ -83,7 +83,7 @@ async def grant_runtime_role(conn: asyncpg.Connection, database: str) -> str:
         if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
             await conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
         await conn.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
-        await conn.execute(f'GRANT SELECT, INSERT ON events, inbox TO "{role}"')
+        await conn.execute(f'GRANT SELECT, INSERT ON events, inbox, checkpoints TO "{role}"')
         for table in (
             "partition_heads",
             "relay_positions",

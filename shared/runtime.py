@@ -10,10 +10,14 @@ from dataclasses import dataclass, field
 
 import asyncpg
 import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from fastapi import APIRouter, FastAPI
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from shared.audit.api import router as audit_router
+from shared.audit.checkpoints import sign_checkpoint
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
 from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
@@ -57,6 +61,8 @@ class Runtime:
     relay: OutboxRelay | None = None
     runners: list[SubscriptionRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    checkpoint_key: Ed25519PrivateKey | None = None
+    checkpointer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -88,6 +94,13 @@ class Runtime:
             self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
             self.executor.on_commit.append(self.relay.wake)
             self._spawn(self.relay.run())
+        if s.checkpoint_key_file is not None:
+            key = load_pem_private_key(s.checkpoint_key_file.read_bytes(), password=None)
+            assert isinstance(key, Ed25519PrivateKey), "checkpoint keys are Ed25519"
+            self.checkpoint_key = key
+            self.checkpointer = asyncio.create_task(
+                self._sign_checkpoints(s.checkpoint_interval_seconds)
+            )
         for subscription in self.definition.subscriptions(self):
             runner = SubscriptionRunner(
                 self.pool,
@@ -103,7 +116,28 @@ class Runtime:
     def _spawn(self, coroutine: object) -> None:
         self.tasks.append(asyncio.create_task(coroutine))  # type: ignore[arg-type]
 
+    async def _sign_checkpoints(self, interval: float) -> None:
+        """A6: sign the head of the log on a schedule, when it moved since the last one."""
+        assert self.checkpoint_key is not None
+        signed_heads = None
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                heads = await self.pool.fetch("SELECT partition, sequence FROM partition_heads")
+                if heads and heads != signed_heads:
+                    await sign_checkpoint(
+                        self.pool,
+                        self.checkpoint_key,
+                        service=self.definition.name,
+                        now=self.clock.now(),
+                    )
+                    signed_heads = heads
+            except Exception as error:  # the next round tries again
+                log.warning("checkpoint_failed", error=repr(error))
+
     async def stop(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.cancel()
         if self.relay:
             self.relay.stop()
         for runner in self.runners:
@@ -151,6 +185,7 @@ def create_app(
         RequestContextMiddleware, service=definition.name, max_body_bytes=settings.max_body_bytes
     )
     app.include_router(ops_router())
+    app.include_router(audit_router)
     for router in definition.routers:
         app.include_router(router)
     return app

@@ -27,6 +27,8 @@ class ServiceSettings(BaseSettings):
     jwt_audience: str = "gongkai"
     jwt_public_key_file: Path | None = None
     jwks_url: str | None = None
+    checkpoint_key_file: Path | None = None  # Ed25519 private key (PEM) that signs checkpoints
+    checkpoint_interval_seconds: float = 300.0
     log_json: bool = False
     relay_enabled: bool = True
     max_body_bytes: int = 1_000_000

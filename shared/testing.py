@@ -29,6 +29,7 @@ class Servers:
     nats: EmbeddedNats
     key: LocalSigningKey
     key_file: Path
+    checkpoint_key_file: Path
 
     def settings(self, service: str, **overrides: Any) -> ServiceSettings:
         """Settings for one service instance with its own database and NATS subject root."""
@@ -41,6 +42,7 @@ class Servers:
             "nats_url": self.nats.url,
             "nats_subject_root": f"t{run}",
             "jwt_public_key_file": self.key_file,
+            "checkpoint_key_file": self.checkpoint_key_file,
             **overrides,
         }
         return ServiceSettings(**values)
@@ -71,7 +73,9 @@ def start_servers(root: Path) -> Servers:
     key = LocalSigningKey.generate()
     key_file = root / "signing.pub.pem"
     key_file.write_bytes(key.public_pem)
-    return Servers(postgres, nats, key, key_file)
+    checkpoint_key_file = root / "checkpoint.pem"
+    checkpoint_key_file.write_bytes(LocalSigningKey.generate().private_pem)
+    return Servers(postgres, nats, key, key_file, checkpoint_key_file)
 
 
 @dataclass

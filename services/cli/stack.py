@@ -51,12 +51,15 @@ class Stack:
         module, default_port = SERVICES[service]
         port = port or default_port
         _, public_key = signing_key(self.data_dir)
+        checkpoint_key = self.data_dir / "keys" / f"checkpoint-{service}.pem"
+        LocalSigningKey.load_or_create(checkpoint_key)  # Ed25519, like the token key
         env = os.environ | {
             "GONGKAI_SERVICE": service,
             "GONGKAI_PORT": str(port),
             "GONGKAI_DATABASE_URL": str(self.database_url),
             "GONGKAI_NATS_URL": str(self.nats_url),
             "GONGKAI_JWT_PUBLIC_KEY_FILE": str(public_key),
+            "GONGKAI_CHECKPOINT_KEY_FILE": str(checkpoint_key),
         }
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,147 @@
+"""The offline verifier (A4, A6): given a bundle, no server and no database, check every hash
+link, every checkpoint's Merkle roots and signature, and that each later checkpoint extends
+the earlier ones. It trusts nothing but the public key in the bundle (compare that key with
+the one the county publishes)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from shared.audit import merkle
+from shared.audit.checkpoints import summary_root
+from shared.envelope import GENESIS_HASH, EventEnvelope, canonical_json, chain_hash
+
+
+@dataclass
+class Report:
+    events: int = 0
+    partitions: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+    first_bad_event: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def bad(self, problem: str, event_id: str | None = None) -> None:
+        self.problems.append(problem)
+        if event_id and self.first_bad_event is None:
+            self.first_bad_event = event_id
+
+
+def verify_bundle(folder: Path) -> Report:
+    report = Report()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    scope: str | None = manifest.get("partition")  # a one-township bundle checks that one
+    leaves = _verify_chains(folder / "events.jsonl", report)
+    key = serialization.load_pem_public_key((folder / "public_key.pem").read_bytes())
+    assert isinstance(key, Ed25519PublicKey)
+    previous: dict[str, Any] | None = None
+    for line in (folder / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines():
+        signed = json.loads(line)
+        body = _verify_checkpoint(signed, key, leaves, report, scope)
+        if body is not None and previous is not None:
+            _verify_extension(previous, body, leaves, report, scope)
+        previous = body or previous
+        report.checkpoints += 1
+    return report
+
+
+def _verify_chains(path: Path, report: Report) -> dict[str, list[bytes]]:
+    """Every link of every partition's chain; the chain hashes (leaves) per partition."""
+    leaves: dict[str, list[bytes]] = {}
+    last: dict[str, tuple[int, str]] = {}
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                event = EventEnvelope.model_validate_json(line)
+            except ValueError as error:
+                report.bad(f"line {number}: not an event envelope ({error})")
+                continue
+            report.events += 1
+            sequence, prev = last.get(event.partition, (0, GENESIS_HASH))
+            where = f"event {event.id} ({event.partition} #{event.sequence}, line {number})"
+            if event.sequence != sequence + 1:
+                report.bad(
+                    f"{where}: sequence {event.sequence} where {sequence + 1} was due"
+                    " (an event was removed, inserted or reordered)",
+                    event.id,
+                )
+            elif event.prevhash != prev:
+                report.bad(f"{where}: does not link to the event before it", event.id)
+            if chain_hash(event.prevhash, event.sequence, event.body()) != event.hash:
+                report.bad(f"{where}: its content does not match its hash (changed)", event.id)
+            last[event.partition] = (event.sequence, event.hash)
+            leaves.setdefault(event.partition, []).append(bytes.fromhex(event.hash))
+    report.partitions = len(leaves)
+    return leaves
+
+
+def _verify_checkpoint(
+    signed: dict[str, Any],
+    key: Ed25519PublicKey,
+    leaves: dict[str, list[bytes]],
+    report: Report,
+    scope: str | None,
+) -> dict[str, Any] | None:
+    raw = signed["body"].encode()
+    name = f"checkpoint {signed['id']}"
+    try:
+        key.verify(bytes.fromhex(signed["signature"]), raw)
+    except InvalidSignature:
+        report.bad(f"{name}: the signature does not verify")
+        return None
+    body: dict[str, Any] = json.loads(raw)
+    if canonical_json(body) != raw or summary_root(body["partitions"]) != body["root"]:
+        report.bad(f"{name}: its root does not match its partitions")
+    for partition, tree in body["partitions"].items():
+        if scope is not None and partition != scope:
+            continue
+        have = leaves.get(partition, [])
+        if len(have) < tree["size"]:
+            report.bad(
+                f"{name}: partition {partition} has {tree['size']} events signed,"
+                f" the bundle holds {len(have)}"
+            )
+        elif merkle.root(have[: tree["size"]]).hex() != tree["root"]:
+            report.bad(f"{name}: the events of {partition} are not the ones signed")
+    return body
+
+
+def _verify_extension(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    leaves: dict[str, list[bytes]],
+    report: Report,
+    scope: str | None,
+) -> None:
+    for partition, tree in old["partitions"].items():
+        if scope is not None and partition != scope:
+            continue
+        grown = new["partitions"].get(partition)
+        if grown is None or grown["size"] < tree["size"]:
+            report.bad(f"checkpoint at {new['issued_at']} drops events of {partition}")
+            continue
+        have = leaves.get(partition, [])
+        if len(have) < grown["size"]:
+            continue  # already reported
+        proof = merkle.consistency_proof(have[: grown["size"]], tree["size"])
+        if not merkle.verify_consistency(
+            tree["size"],
+            grown["size"],
+            bytes.fromhex(tree["root"]),
+            bytes.fromhex(grown["root"]),
+            proof,
+        ):
+            report.bad(
+                f"checkpoint at {new['issued_at']} does not extend the one at"
+                f" {old['issued_at']} for {partition}"
+            )

@@ -1,0 +1,186 @@
+"""A4, A6: signed checkpoints, inclusion and consistency proofs from the API, and the
+offline verifier catching every kind of tampering with an exported bundle."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from shared.audit import merkle
+from shared.audit.bundle import export_bundle
+from shared.audit.checkpoints import public_pem
+from shared.audit.verify import verify_bundle
+from shared.envelope import EventEnvelope, chain_hash
+from shared.testing import RunningService, Servers
+from tests.e2e.helpers import Directory, ok
+
+
+async def sign(service: RunningService, servers: Servers) -> dict:  # type: ignore[type-arg]
+    return ok(
+        await service.client.post("/v1/audit/checkpoints", headers=servers.auth("auditor", None)),
+        201,
+    )
+
+
+async def test_checkpoints_and_proofs_verify_offline(
+    servers: Servers,
+    pledge_service: RunningService,
+) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    first = await sign(pledge_service, servers)
+    ok(
+        await c.post(
+            "/v1/members",
+            json={
+                "branch_id": d.branch,
+                "name": "王德明",
+                "post": "治沙造林责任岗",
+                "duties": "压沙",
+            },
+            headers=d.office,
+        ),
+        201,
+    )
+    second = await sign(pledge_service, servers)
+    assert (await c.post("/v1/audit/checkpoints", headers=d.office)).status_code == 403
+
+    key = load_pem_public_key((await c.get("/v1/audit/public-key")).text.encode())
+    for signed in (first, second):
+        key.verify(bytes.fromhex(signed["signature"]), signed["body"].encode())  # type: ignore[call-arg, union-attr]
+
+    event_id = await pledge_service.runtime.pool.fetchval(
+        "SELECT id::text FROM events WHERE type = 'MemberEnrolled' ORDER BY position LIMIT 1"
+    )
+    proof = ok(
+        await c.get(
+            "/v1/audit/proofs/inclusion",
+            params={"event_id": event_id, "checkpoint_id": second["id"]},
+        )
+    )
+    assert json.loads(second["body"])["partitions"][proof["partition"]]["root"] == proof["root"]
+    assert merkle.verify_inclusion(
+        bytes.fromhex(proof["leaf"]),
+        proof["index"],
+        proof["size"],
+        [bytes.fromhex(p) for p in proof["path"]],
+        bytes.fromhex(proof["root"]),
+    )
+
+    grown = ok(
+        await c.get(
+            "/v1/audit/proofs/consistency", params={"old": first["id"], "new": second["id"]}
+        )
+    )
+    old_trees = json.loads(first["body"])["partitions"]
+    new_trees = json.loads(second["body"])["partitions"]
+    for partition, path in grown["proofs"].items():
+        assert merkle.verify_consistency(
+            old_trees[partition]["size"],
+            new_trees[partition]["size"],
+            bytes.fromhex(old_trees[partition]["root"]),
+            bytes.fromhex(new_trees[partition]["root"]),
+            [bytes.fromhex(p) for p in path],
+        )
+
+
+@pytest.fixture
+async def bundle(servers: Servers, pledge_service: RunningService, tmp_path: Path) -> Path:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    await sign(pledge_service, servers)
+    for name in ("王德明", "赵丽华", "孙永福"):
+        ok(
+            await c.post(
+                "/v1/members",
+                json={
+                    "branch_id": d.branch,
+                    "name": name,
+                    "post": "党员服务岗",
+                    "duties": "服务群众",
+                },
+                headers=d.office,
+            ),
+            201,
+        )
+    await sign(pledge_service, servers)
+    runtime = pledge_service.runtime
+    assert runtime.checkpoint_key is not None
+    folder = tmp_path / "bundle"
+    await export_bundle(
+        runtime.pool, folder, service="pledge", public_key_pem=public_pem(runtime.checkpoint_key)
+    )
+    return folder
+
+
+def lines(folder: Path) -> list[str]:
+    return (folder / "events.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def rewrite(folder: Path, tmp_path: Path, name: str, new_lines: list[str]) -> Path:
+    copy = tmp_path / name
+    shutil.copytree(folder, copy)
+    (copy / "events.jsonl").write_text("\n".join(new_lines) + "\n", encoding="utf-8")
+    return copy
+
+
+def test_an_untouched_bundle_verifies(bundle: Path) -> None:
+    report = verify_bundle(bundle)
+    assert report.ok, report.problems
+    assert report.events == len(lines(bundle))
+    assert report.checkpoints == 2
+
+
+def _changed(line: str) -> str:
+    event = json.loads(line)
+    event["data"]["name"] = "冒名顶替"
+    return json.dumps(event, ensure_ascii=False)
+
+
+def _resealed(events: list[str]) -> list[str]:
+    """An attacker rewrites the whole chain after changing an event: every hash recomputed."""
+    out, prev = [], {}
+    for line in events:
+        envelope = EventEnvelope.model_validate_json(line)
+        before = prev.get(envelope.partition, "0" * 64)
+        sealed = envelope.model_copy(
+            update={
+                "prevhash": before,
+                "hash": chain_hash(before, envelope.sequence, envelope.body()),
+            }
+        )
+        prev[envelope.partition] = sealed.hash
+        out.append(sealed.model_dump_json())
+    return out
+
+
+def test_every_kind_of_tampering_is_caught_and_named(bundle: Path, tmp_path: Path) -> None:
+    original = lines(bundle)
+    member = next(i for i, line in enumerate(original) if '"MemberEnrolled"' in line)
+    victim = json.loads(original[member])["id"]
+    cases = {
+        "changed": [*original[:member], _changed(original[member]), *original[member + 1 :]],
+        "removed": [*original[:member], *original[member + 1 :]],
+        "inserted": [*original[:member], original[member], *original[member:]],
+        "reordered": [
+            *original[:member],
+            original[member + 1],
+            original[member],
+            *original[member + 2 :],
+        ],
+    }
+    for name, tampered in cases.items():
+        report = verify_bundle(rewrite(bundle, tmp_path, name, tampered))
+        assert not report.ok, name
+        assert report.first_bad_event is not None, name
+        if name in ("changed", "inserted"):
+            assert report.first_bad_event == victim, (name, report.problems)
+    # the chain re-sealed after a change still contradicts the signed checkpoints
+    resealed = _resealed(cases["changed"])
+    report = verify_bundle(rewrite(bundle, tmp_path, "resealed", resealed))
+    assert not report.ok
+    assert any("not the ones signed" in p for p in report.problems), report.problems
