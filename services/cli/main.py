@@ -220,5 +220,75 @@ def bench(
     )
 
 
+audit = typer.Typer(help="For auditors: export a log, verify it offline.", no_args_is_help=True)
+app.add_typer(audit, name="audit")
+
+
+@audit.command("export")
+def audit_export(
+    service: Annotated[str, typer.Argument(help="pledge, ...")],
+    out: Annotated[Path, typer.Option(help="The bundle folder to write.")],
+    database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
+    partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
+    public_key: Annotated[
+        Path | None,
+        typer.Option(
+            help="The service's checkpoint public key (PEM); by default from the data directory."
+        ),
+    ] = None,
+    data_dir: DataDir = Path(".gongkai"),
+) -> None:
+    """Write a service's log (or one township's) as a portable, verifiable bundle."""
+    from rich.progress import Progress
+
+    from services.cli.operations import export_log
+
+    pem = public_key.read_bytes() if public_key else checkpoint_public_key(data_dir, service)
+    with Progress(console=console) as progress:
+        task = progress.add_task(f"exporting {service}", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        manifest = asyncio.run(export_log(service, database_url, out, pem, partition, advance))
+    console.print(manifest)
+
+
+@audit.command("verify")
+def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")]) -> None:
+    """Check a bundle offline: hash links, checkpoint roots and signatures, extensions."""
+    from shared.audit.verify import verify_bundle
+
+    missing = [
+        n
+        for n in ("events.jsonl", "checkpoints.jsonl", "public_key.pem", "manifest.json")
+        if not (bundle / n).exists()
+    ]
+    if missing:
+        console.print(f"[red]{bundle} is not a bundle: missing {', '.join(missing)}[/red]")
+        raise typer.Exit(2)
+    report = verify_bundle(bundle)
+    console.print(
+        f"{report.events} events in {report.partitions} partitions, "
+        f"{report.checkpoints} checkpoints"
+    )
+    if report.ok:
+        console.print("[green]verified: every link, root and signature holds[/green]")
+        return
+    console.print(f"[red]first bad event: {report.first_bad_event}[/red]")
+    for problem in report.problems:
+        console.print(f"  {problem}")
+    raise typer.Exit(1)
+
+
+def checkpoint_public_key(data_dir: Path, service: str) -> bytes:
+    from shared.auth import LocalSigningKey
+
+    path = data_dir / "keys" / f"checkpoint-{service}.pem"
+    if not path.exists():
+        raise typer.BadParameter(f"no {path}; give --public-key")
+    return LocalSigningKey(path.read_bytes()).public_pem
+
+
 if __name__ == "__main__":
     app()

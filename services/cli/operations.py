@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
+from pathlib import Path
+from typing import Any
 
 import asyncpg
 
 from services.cli.stack import SERVICES
+from shared.audit.bundle import export_bundle
 from shared.database import open_pool, runtime_role
 from shared.relay import republish_from
 from shared.settings import with_database
@@ -31,5 +35,27 @@ async def rewind_relay(service: str, database_url: str, partition: str | None, a
     pool = await _pool(service, database_url)
     try:
         await republish_from(pool, partition=partition, sequence=after)
+    finally:
+        await pool.close()
+
+
+async def export_log(
+    service: str,
+    database_url: str,
+    out: Path,
+    public_key_pem: bytes,
+    partition: str | None,
+    progress: Callable[[int, int], None],
+) -> dict[str, Any]:
+    pool = await _pool(service, database_url)
+    try:
+        return await export_bundle(
+            pool,
+            out,
+            service=service,
+            public_key_pem=public_key_pem,
+            partition=partition,
+            progress=progress,
+        )
     finally:
         await pool.close()

@@ -184,3 +184,19 @@ def test_every_kind_of_tampering_is_caught_and_named(bundle: Path, tmp_path: Pat
     report = verify_bundle(rewrite(bundle, tmp_path, "resealed", resealed))
     assert not report.ok
     assert any("not the ones signed" in p for p in report.problems), report.problems
+
+
+def test_the_command_line_verifier_exits_non_zero_on_tampering(
+    bundle: Path, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "services.cli.main", "audit", "verify"]
+    good = subprocess.run([*command, str(bundle)], capture_output=True, text=True)
+    assert good.returncode == 0, good.stdout
+    original = lines(bundle)
+    tampered = rewrite(bundle, tmp_path, "cli", [*original[:3], *original[4:]])
+    bad = subprocess.run([*command, str(tampered)], capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "first bad event" in bad.stdout
