@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
 import structlog
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -20,7 +22,7 @@ from shared.errors import GongkaiError, Unauthenticated
 from shared.events import ID_PATTERN
 from shared.eventstore.base import CommandContext
 from shared.metrics import HTTP_LATENCY
-from shared.unit_of_work import Idempotency
+from shared.unit_of_work import Idempotency, Work
 
 log = structlog.get_logger()
 
@@ -196,6 +198,28 @@ async def idempotency(
     )
 
 
+async def run(request: Request, who: Principal, idem: Idempotency | None, work: Work) -> Any:
+    """Hand a command's work to the service's executor, as `who`, once per idempotency key."""
+    executor = request.app.state.runtime.executor
+    return await executor.execute(work, context=command_context(request, who), idempotency=idem)
+
+
+async def read_connection(
+    request: Request,
+    as_of: Annotated[
+        datetime | None,
+        Query(description="Read the state as it stood at this time (A3), e.g. 2027-03-31T16:00Z"),
+    ] = None,
+) -> AsyncIterator[asyncpg.Connection]:
+    runtime = request.app.state.runtime
+    if as_of is None:
+        async with runtime.pool.acquire() as conn:
+            yield conn
+    else:
+        async with runtime.definition.read_models.as_of(runtime.pool, as_of) as conn:
+            yield conn
+
+
 def command_context(request: Request, principal: Principal) -> CommandContext:
     return CommandContext(
         actor=principal.subject,
@@ -205,6 +229,7 @@ def command_context(request: Request, principal: Principal) -> CommandContext:
 
 
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
+Reader = Annotated[asyncpg.Connection, Depends(read_connection)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 SignedIn = Annotated[Principal, Depends(signed_in)]
 IdempotencyDep = Annotated[Idempotency | None, Depends(idempotency)]

@@ -9,9 +9,11 @@ builds a read model as of a past time or position into a schema of its own (A3).
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
@@ -37,11 +39,21 @@ SELECT * FROM (
 ) AS log"""
 
 
+AS_OF_KEPT = 4  # past states kept built for `as_of` reads
+
+
+async def _drop_old_snapshots(pool: asyncpg.Pool, keep: int) -> None:
+    rows = await pool.fetch("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'asof\\_%'")
+    for name in sorted((r["nspname"] for r in rows), key=lambda n: int(n[5:]))[:-keep]:
+        await pool.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 @dataclass(frozen=True)
 class ReadModels:
     ddl: str
     project: Projector
     version: str = "1"  # bump when the projector changes meaning without a DDL change
+    _as_of_lock: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False, repr=False)
 
     @property
     def checksum(self) -> str:
@@ -75,19 +87,42 @@ class ReadModels:
             await conn.execute(f'SET search_path = "{target}", public')
             try:
                 await conn.execute(self.ddl)
-                seen = await self._replay(conn, until_time, until_position)
+                seen, replayed = await self._replay(conn, until_time, until_position)
                 if into is None:
                     await self._catch_up_and_swap(conn, target, seen)
             finally:
                 await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
-        return sum(seen.values())  # sequences are gap-free: the last one is the count
+        return replayed
+
+    @asynccontextmanager
+    async def as_of(
+        self, pool: asyncpg.Pool, moment: datetime
+    ) -> AsyncIterator[asyncpg.Connection]:
+        """A3: a connection that reads the read models as they stood at `moment`: built once
+        per log position into a schema of their own (the newest few are kept)."""
+        position = await pool.fetchval(
+            f"SELECT coalesce(max(position), 0) FROM ({REPLAY}) l WHERE time <= $1", moment
+        )
+        schema = f"asof_{position}"
+        async with self._as_of_lock:
+            if not await pool.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+                await self.rebuild(pool, into=schema, until_position=position)
+                await _drop_old_snapshots(pool, keep=AS_OF_KEPT)
+            conn = await pool.acquire()
+        try:
+            await conn.execute(f'SET search_path = "{schema}", public')
+            yield conn
+        finally:
+            await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
+            await pool.release(conn)
 
     async def _replay(
         self, conn: asyncpg.Connection, until_time: datetime | None, until_position: int | None
-    ) -> dict[str, int]:
+    ) -> tuple[dict[str, int], int]:
         """Apply every event of one snapshot, own and consumed, in position order; the last
         sequence applied per partition (own) and per source and partition (consumed)."""
         seen: dict[str, int] = {}
+        replayed = 0
         async with conn.transaction(isolation="repeatable_read"):
             query = (
                 f"{REPLAY} WHERE ($1::timestamptz IS NULL OR time <= $1)"
@@ -96,8 +131,9 @@ class ReadModels:
             writes = BufferedWrites(conn)
             async for row in conn.cursor(query, until_time, until_position, prefetch=2000):
                 await self._apply(cast(asyncpg.Connection, writes), row, seen)
+                replayed += 1
             await writes.flush()
-        return seen
+        return seen, replayed
 
     async def _apply(
         self, conn: asyncpg.Connection, row: asyncpg.Record, seen: dict[str, int]

@@ -10,12 +10,11 @@ from fastapi.responses import Response
 
 from services.pledge import queries as q
 from services.pledge.access import county_admin, require, township_committee, township_office
-from services.pledge.api.deps import Reader
 from services.pledge.handlers import CHINA
 from services.pledge.ledger_xlsx import ledger_workbook
 from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role
-from shared.http import PathId, SignedIn
+from shared.http import PathId, Reader, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 

@@ -12,13 +12,12 @@ from services.pledge import handlers as h
 from services.pledge import queries as q
 from services.pledge.access import require, sees_unpublished
 from services.pledge.aggregate import Pledger
-from services.pledge.api.deps import Reader, run
 from services.pledge.events import PledgerKind
 from services.pledge.letter import pledge_letter_html
 from services.pledge.views import Accepted, PledgePage, PledgeView
 from shared.auth import Principal, Role
 from shared.errors import NotFound
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, SignedIn
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
 
