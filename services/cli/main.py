@@ -281,6 +281,24 @@ def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")
     raise typer.Exit(1)
 
 
+@audit.command("replay")
+def audit_replay(
+    service: Annotated[str, typer.Argument(help="pledge, ...")],
+    database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
+    out: Annotated[Path, typer.Option(help="Folder for one JSON Lines file per table.")],
+    until: Annotated[
+        str, typer.Option(help="A time (2027-03-31T16:00Z) or a log position (a number).")
+    ],
+) -> None:
+    """Rebuild a service's read models as they stood then (A3) and dump them."""
+    from services.cli.operations import replay_read_models
+
+    position = int(until) if until.isdigit() else None
+    moment = None if position is not None else datetime.fromisoformat(until)
+    counts = asyncio.run(replay_read_models(service, database_url, out, moment, position))
+    console.print(counts)
+
+
 def checkpoint_public_key(data_dir: Path, service: str) -> bytes:
     from shared.auth import LocalSigningKey
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Any
@@ -58,4 +59,39 @@ async def export_log(
             progress=progress,
         )
     finally:
+        await pool.close()
+
+
+async def replay_read_models(
+    service: str,
+    database_url: str,
+    out: Path,
+    until_time: datetime | None,
+    until_position: int | None,
+) -> dict[str, int]:
+    """Build the read models as of a time or position into a schema of their own, dump each
+    table as JSON Lines, and drop the schema again."""
+    definition = import_module(SERVICES[service][0]).DEFINITION
+    pool = await _pool(service, database_url)
+    schema = "replay_cli"
+    try:
+        await definition.read_models.rebuild(
+            pool, into=schema, until_time=until_time, until_position=until_position
+        )
+        out.mkdir(parents=True, exist_ok=True)
+        counts = {}
+        tables = await pool.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = $1 ORDER BY 1", schema
+        )
+        for table in (t["tablename"] for t in tables):
+            rows = await pool.fetch(
+                f'SELECT to_jsonb(t)::text AS row FROM "{schema}"."{table}" t ORDER BY 1'
+            )
+            (out / f"{table}.jsonl").write_text(
+                "".join(r["row"] + "\n" for r in rows), encoding="utf-8"
+            )
+            counts[table] = len(rows)
+        return counts
+    finally:
+        await pool.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         await pool.close()

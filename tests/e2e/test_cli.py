@@ -86,3 +86,52 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
         pass
     assert servers.postgres.process is not None
     assert servers.postgres.process.poll() is None
+
+    # the auditor's verbs against the same database, after the stack stopped
+    database = ["--database-url", servers.postgres.dsn]
+    bundle, snapshot = tmp_path / "bundle", tmp_path / "replay"
+    exported = subprocess.run(
+        [
+            *GONGKAI,
+            "audit",
+            "export",
+            "pledge",
+            *database,
+            "--out",
+            str(bundle),
+            "--data-dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    verified = subprocess.run(
+        [*GONGKAI, "audit", "verify", str(bundle)], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stdout
+    assert "1 events in 1 partitions" in verified.stdout
+    replayed = subprocess.run(
+        [
+            *GONGKAI,
+            "audit",
+            "replay",
+            "pledge",
+            *database,
+            "--out",
+            str(snapshot),
+            "--until",
+            "2000-01-01T00:00:00+00:00",
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert (snapshot / "counties.jsonl").read_text(encoding="utf-8") == ""  # before it existed
+    replayed = subprocess.run(
+        [*GONGKAI, "audit", "replay", "pledge", *database, "--out", str(snapshot), "--until", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    assert "民勤县" in (snapshot / "counties.jsonl").read_text(encoding="utf-8")
