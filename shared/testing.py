@@ -97,7 +97,7 @@ class RunningService:
 
 @asynccontextmanager
 async def running(
-    servers: Servers, definitions: list[ServiceDefinition], clock: FixedClock
+    servers: Servers, definitions: list[ServiceDefinition], clock: FixedClock, **overrides: Any
 ) -> AsyncIterator[dict[str, RunningService]]:
     """Run several services on real loopback ports, on one NATS subject root (so their events
     flow between them), each with its own database, all on the same injectable clock."""
@@ -105,7 +105,7 @@ async def running(
     async with AsyncExitStack() as stack:
         started = {}
         for definition in definitions:
-            settings = servers.settings(definition.name, nats_subject_root=root)
+            settings = servers.settings(definition.name, nats_subject_root=root, **overrides)
             app = create_app(definition, settings, clock=clock)
             client = await stack.enter_async_context(serving(app, settings.port))
             started[definition.name] = RunningService(client, app, settings, clock)

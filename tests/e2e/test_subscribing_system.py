@@ -61,8 +61,7 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
 ) -> None:
     server, service_url = secured
     clock = FixedClock(datetime(2027, 1, 4, 2, 0, tzinfo=UTC))
-    servers_for_test = _with_nats(servers, service_url)
-    async with running(servers_for_test, [DEFINITION], clock) as services:
+    async with running(servers, [DEFINITION], clock, nats_url=service_url) as services:
         pledge: RunningService = services["pledge"]
         d = await Directory(pledge.client, servers).build()
         stream = pledge.subjects.stream("pledge")
@@ -135,14 +134,3 @@ async def _read(js, stream: str, subject: str, since: datetime | None) -> list[E
                 await message.ack()
     finally:
         await sub.unsubscribe()
-
-
-def _with_nats(servers: Servers, url: str) -> Servers:
-    from dataclasses import replace
-
-    return replace(servers, nats=_UrlOnly(url))  # type: ignore[arg-type]
-
-
-class _UrlOnly:
-    def __init__(self, url: str) -> None:
-        self.url = url
