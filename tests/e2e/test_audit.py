@@ -200,3 +200,24 @@ def test_the_command_line_verifier_exits_non_zero_on_tampering(
     bad = subprocess.run([*command, str(tampered)], capture_output=True, text=True)
     assert bad.returncode == 1
     assert "first bad event" in bad.stdout
+
+
+async def test_signing_on_demand_refuses_the_unauthenticated_and_the_unauthorised(
+    servers: Servers,
+    pledge_service: RunningService,
+) -> None:
+    c, pool = pledge_service.client, pledge_service.runtime.pool
+    for headers, status in (
+        ({}, 401),
+        ({"Authorization": "Bearer nonsense"}, 401),
+        (servers.auth("township_office", "t-1"), 403),
+        (servers.auth("member", "b-1", "m-1"), 403),
+    ):
+        response = await c.post("/v1/audit/checkpoints", headers=headers)
+        assert response.status_code == status, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+    assert await pool.fetchval("SELECT count(*) FROM checkpoints") == 0
+    bad = await c.get(
+        "/v1/audit/proofs/inclusion", params={"event_id": "not-an-id", "checkpoint_id": 1}
+    )
+    assert bad.status_code == 422
