@@ -212,6 +212,8 @@ async def read_connection(
     ] = None,
 ) -> AsyncIterator[asyncpg.Connection]:
     runtime = request.app.state.runtime
+    if as_of is not None and as_of.tzinfo is None:  # a local time (a bare date: its start)
+        as_of = as_of.replace(tzinfo=runtime.settings.local_timezone)
     if as_of is None:
         async with runtime.pool.acquire() as conn:
             yield conn

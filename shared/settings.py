@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
@@ -29,6 +30,7 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
     checkpoint_key_file: Path | None = None  # Ed25519 private key (PEM) that signs checkpoints
     checkpoint_interval_seconds: float = 300.0
+    local_utc_offset_hours: int = 8  # China Standard Time: how local dates and times are read
     log_json: bool = False
     relay_enabled: bool = True
     max_body_bytes: int = 1_000_000
@@ -42,6 +44,10 @@ class ServiceSettings(BaseSettings):
         if not self.jwks_url and not self.jwt_public_key_file:
             raise ValueError("set GONGKAI_JWT_PUBLIC_KEY_FILE or GONGKAI_JWKS_URL")
         return self
+
+    @property
+    def local_timezone(self) -> timezone:
+        return timezone(timedelta(hours=self.local_utc_offset_hours))
 
     @property
     def database(self) -> str:

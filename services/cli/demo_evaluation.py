@@ -63,6 +63,12 @@ def _wait_for_copy(api: _Api, township: dict[str, Any], timeout: float = 60) -> 
         time.sleep(0.2)
 
 
+def evaluation_demo_loaded(evaluation_url: str) -> bool:
+    """Whether the evaluation demo is already there (it publishes ratings)."""
+    response = httpx.get(f"{evaluation_url}/v1/ratings", timeout=30)
+    return response.status_code == 200 and bool(response.json())
+
+
 def load_evaluation_demo(
     pledge_url: str, evaluation_url: str, key: LocalSigningKey, today: date
 ) -> dict[str, int]:

@@ -6,6 +6,7 @@ import asyncio
 import signal
 import threading
 from datetime import datetime, timedelta, timezone
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from services.cli.demo import COUNTY, DemoLoader
 from services.cli.stack import SERVICES, Stack, signing_key
-from shared.auth import Role
+from shared.auth import LocalSigningKey, Role
 
 app = typer.Typer(
     help="Gongkai (公开): public pledges, reviews, evaluation and publication.",
@@ -68,13 +69,7 @@ def up(
                 urls[service] = stack.start_service(service, SERVICES[service][1] + port_offset)
         key, _ = signing_key(data_dir)
         if demo:
-            loader = DemoLoader(urls["pledge"], key, datetime.now(CHINA).date())
-            if loader.loaded():
-                console.print("demo county already loaded (kept in the data directory)")
-            else:
-                with console.status("loading the demo county ..."):
-                    counts = loader.load()
-                console.print(f"demo county loaded: {counts}")
+            load_demos(urls, key)
         _print_where_to_look(
             stack,
             urls,
@@ -101,15 +96,50 @@ def up(
         console.print("stopped")
 
 
+# Each service's part of the demo county: (module, loader, "already loaded?" check).
+SERVICE_DEMOS = {
+    "review": ("services.cli.demo_review", "load_review_demo", "review_demo_loaded"),
+}
+
+
+def load_demos(urls: dict[str, str], key: LocalSigningKey) -> None:
+    """The demo county through the services' own APIs, each part once."""
+    today = datetime.now(CHINA).date()
+    loader = DemoLoader(urls["pledge"], key, today)
+    if loader.loaded():
+        console.print("demo county already loaded (kept in the data directory)")
+    else:
+        with console.status("loading the demo county ..."):
+            console.print(f"demo county loaded: {loader.load()}")
+    for service, (module_name, load, loaded) in SERVICE_DEMOS.items():
+        if service not in urls:
+            continue
+        module = import_module(module_name)
+        if getattr(module, loaded)(urls[service]):
+            continue
+        with console.status(f"loading the {service} demo ..."):
+            counts = getattr(module, load)(urls["pledge"], urls[service], key, today)
+        console.print(f"{service} demo loaded: {counts}")
+
+
+START_HERE = {  # a few pages worth opening first, per service
+    "pledge": (
+        ("the county", f"/v1/counties/{COUNTY[0]}"),
+        ("the pledge ledger", "/v1/ledger"),
+        ("the ledger as a workbook", "/v1/ledger.xlsx"),
+    ),
+    "review": (("the review ledger", "/v1/reviews"), ("as a workbook", "/v1/reviews.xlsx")),
+}
+
+
 def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None:
     table = Table(title="Gongkai is running", show_header=True)
     table.add_column("what")
     table.add_column("where")
     for service, url in urls.items():
-        table.add_row(f"{service} API", f"{url}/docs  (OpenAPI: {url}/openapi.json)")
-        table.add_row(f"{service} ledger", f"{url}/v1/ledger   {url}/v1/ledger.xlsx")
-        table.add_row(f"{service} county", f"{url}/v1/counties/{COUNTY[0]}")
-        table.add_row(f"{service} metrics", f"{url}/metrics")
+        table.add_row(f"{service} API", f"{url}/docs  (metrics: {url}/metrics)")
+        for what, path in START_HERE.get(service, ()):
+            table.add_row(f"  {what}", f"{url}{path}")
     table.add_row("PostgreSQL", str(stack.database_url))
     table.add_row("NATS", str(stack.nats_url))
     table.add_row("logs", str(stack.data_dir / "logs"))
@@ -147,20 +177,19 @@ def token(
 
 @app.command()
 def demo(
-    url: Annotated[str, typer.Option(help="The pledge service.")] = "http://127.0.0.1:8101",
+    port_offset: Annotated[int, typer.Option(help="As given to `gongkai up`.")] = 0,
     data_dir: DataDir = Path(".gongkai"),
 ) -> None:
-    """Load the demo county into a running stack."""
+    """Load the demo county into a running stack (each part once)."""
     key, _ = signing_key(data_dir)
-    loader = DemoLoader(url, key, datetime.now(CHINA).date())
-    if loader.loaded():
-        console.print("the demo county is already loaded")
-        raise typer.Exit(0)
-    console.print(loader.load())
+    load_demos(
+        {name: f"http://127.0.0.1:{port + port_offset}" for name, (_, port) in SERVICES.items()},
+        key,
+    )
 
 
 @app.command()
-def serve(service: Annotated[str, typer.Argument(help="pledge")]) -> None:
+def serve(service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))]) -> None:
     """Run one service in the foreground, configured by GONGKAI_* (containers use this)."""
     if service not in SERVICES:
         raise typer.BadParameter(f"unknown service {service}; one of {sorted(SERVICES)}")
@@ -170,7 +199,7 @@ def serve(service: Annotated[str, typer.Argument(help="pledge")]) -> None:
 
 @app.command()
 def rebuild(
-    service: Annotated[str, typer.Argument(help="pledge")],
+    service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))],
     database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
 ) -> None:
     """Rebuild a service's read models from its log, without downtime (new schema, swap)."""
@@ -182,7 +211,7 @@ def rebuild(
 
 @app.command()
 def republish(
-    service: Annotated[str, typer.Argument(help="pledge")],
+    service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))],
     database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
     after: Annotated[int, typer.Option(help="Publish again every event after this sequence.")] = 0,
     partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
@@ -226,7 +255,7 @@ app.add_typer(audit, name="audit")
 
 @audit.command("export")
 def audit_export(
-    service: Annotated[str, typer.Argument(help="pledge, ...")],
+    service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))],
     out: Annotated[Path, typer.Option(help="The bundle folder to write.")],
     database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
     partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
@@ -283,7 +312,7 @@ def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")
 
 @audit.command("replay")
 def audit_replay(
-    service: Annotated[str, typer.Argument(help="pledge, ...")],
+    service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))],
     database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
     out: Annotated[Path, typer.Option(help="Folder for one JSON Lines file per table.")],
     until: Annotated[

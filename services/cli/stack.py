@@ -18,6 +18,7 @@ from shared.embedded import EmbeddedNats, EmbeddedPostgres
 # service name -> (module with main(), default port)
 SERVICES: dict[str, tuple[str, int]] = {
     "pledge": ("services.pledge.app", 8101),
+    "review": ("services.review.app", 8102),
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from services.cli.stack import SERVICES
 from shared.embedded import free_port
 from shared.testing import Servers
 
@@ -21,7 +22,7 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     servers: Servers,
     tmp_path: Path,
 ) -> None:
-    port = free_port()
+    port = free_port_run(len(SERVICES))
     env = os.environ | {
         "GONGKAI_DATABASE_URL": servers.postgres.dsn,
         "GONGKAI_NATS_URL": servers.nats.url,
@@ -42,13 +43,15 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        deadline = time.monotonic() + 90
+        for _, default in SERVICES.values():  # every service of the stack is up
+            while time.monotonic() < deadline:
+                try:
+                    url = f"http://127.0.0.1:{default + port - 8101}/readyz"
+                    if httpx.get(url, timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
         token = subprocess.run(
             [
                 *GONGKAI,
@@ -135,3 +138,23 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     )
     assert replayed.returncode == 0, replayed.stdout + replayed.stderr
     assert "民勤县" in (snapshot / "counties.jsonl").read_text(encoding="utf-8")
+
+
+def free_port_run(count: int) -> int:
+    """A first port whose next `count - 1` neighbours are free too."""
+    import socket
+
+    while True:
+        first = free_port()
+        sockets = []
+        try:
+            for port in range(first, first + count):
+                s = socket.socket()
+                sockets.append(s)
+                s.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for s in sockets:
+                s.close()

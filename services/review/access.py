@@ -1,0 +1,86 @@
+"""Who may do what (R1, R6, R7), decided from this service's copy of the directory. Pure."""
+
+from __future__ import annotations
+
+from services.review.aggregate import Subject
+from services.review.events import SubjectKind
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+
+
+def require(allowed: bool, detail: str) -> None:
+    if not allowed:
+        raise Forbidden(detail)
+
+
+def township_head(who: Principal, subject: Subject) -> bool:
+    """The head of the upper-level organisation: the township's committee, or the township
+    head the directory names, identified by the token's subject."""
+    if who.role is not Role.TOWNSHIP_COMMITTEE:
+        return False
+    return who.org == subject.township_id or (
+        subject.head_id is not None and who.subject == subject.head_id
+    )
+
+
+def branch_secretary(who: Principal, subject: Subject) -> bool:
+    """The branch's current secretary as the copy shows it: the role at the branch, and the
+    person appointed (a former secretary's token no longer counts, D3)."""
+    return (
+        who.role is Role.BRANCH_SECRETARY
+        and who.org == subject.branch_id
+        and subject.secretary_id is not None
+        and who.subject == subject.secretary_id
+    )
+
+
+def reviews_by_township(subject: Subject) -> bool:
+    """R1: the township reviews a branch and its leadership team (the secretary always
+    belongs to it); the secretary reviews the rest."""
+    return (
+        subject.kind is SubjectKind.BRANCH
+        or subject.leadership_team
+        or subject.secretary_id == subject.subject_id
+    )
+
+
+def may_review(who: Principal, subject: Subject) -> bool:
+    """R1 tiered authority; nobody else may review the subject, and nobody reviews self."""
+    if subject.kind is SubjectKind.MEMBER and who.subject == subject.subject_id:
+        return False
+    if reviews_by_township(subject):
+        return township_head(who, subject)
+    return branch_secretary(who, subject)
+
+
+def writes_journal(who: Principal, member: Subject) -> bool:
+    """R6: a member keeps their own journal."""
+    return who.role is Role.MEMBER and who.subject == member.subject_id
+
+
+def evaluates_presentation(who: Principal, member: Subject) -> bool:
+    """R6: the branch evaluates at its organisation life meeting, chaired by the secretary;
+    the secretary's own presentation is evaluated by the township."""
+    if who.subject == member.subject_id:
+        return False
+    if member.secretary_id == member.subject_id:
+        return township_head(who, member)
+    return branch_secretary(who, member)
+
+
+def sees_journal(who: Principal, member: Subject) -> bool:
+    return (
+        who.subject == member.subject_id
+        or branch_secretary(who, member)
+        or township_head(who, member)
+        or (who.role is Role.TOWNSHIP_OFFICE and who.org == member.township_id)
+        or (who.role is Role.COUNTY_ADMIN and who.org == member.county_id)
+        or who.role is Role.AUDITOR
+    )
+
+
+def records_visit(who: Principal, branch: Subject) -> bool:
+    """R7: leading cadres of the township (or of the county) record their visits."""
+    return township_head(who, branch) or (
+        who.role is Role.COUNTY_ADMIN and who.org == branch.county_id
+    )

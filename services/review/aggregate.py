@@ -1,0 +1,189 @@
+"""Leadership reviews (R1–R4), and what every aggregate of this service shares. Pure; no I/O.
+
+Who the subject is, where it sits and who may act on it come from this service's copy of
+the directory (D2) and are handed in as a `Subject`; the aggregates check the content rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from services.review.commands import ReviewBody
+from services.review.events import (
+    DIMENSIONS,
+    Assessment,
+    Cadence,
+    Occasion,
+    PledgeLedgerStatus,
+    ReviewContent,
+    ReviewCorrected,
+    ReviewRecorded,
+    SubjectKind,
+)
+from shared.aggregate import Aggregate
+from shared.errors import InvalidInput, InvalidState
+from shared.events import DomainEvent
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A branch or member as the directory copy shows it now, with its place in the tiers."""
+
+    kind: SubjectKind
+    subject_id: str
+    name: str
+    branch_id: str
+    township_id: str
+    county_id: str
+    active: bool
+    leadership_team: bool = False  # members only
+    secretary_id: str | None = None  # the branch's current secretary
+    head_id: str | None = None  # the township's current head
+
+
+@dataclass(frozen=True)
+class Person:
+    person_id: str
+    name: str
+
+
+def quarter_of(day: date) -> str:
+    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def not_ahead(day: date, today: date, field: str) -> None:
+    if day > today:
+        raise InvalidInput(f"{field} {day} is in the future", field=field)
+    if day.year < 2000:
+        raise InvalidInput(f"{field} {day} is too far back", field=field)
+
+
+def require_active(subject: Subject) -> None:
+    if not subject.active:
+        raise InvalidState(f"{subject.kind.value} {subject.subject_id} is retired")
+
+
+# --- leadership review ------------------------------------------------------------------
+
+
+def _assessments(kind: SubjectKind, body: ReviewBody) -> tuple[Assessment, ...]:
+    """R3: exactly the dimensions of the subject's kind, each with a grade and a comment."""
+    expected = DIMENSIONS[kind]
+    given = set(body.assessments)
+    if given != set(expected):
+        raise InvalidInput(
+            f"a {kind.value} review assesses exactly {[d.value for d in expected]}",
+            field="assessments",
+            missing=sorted(d.value for d in set(expected) - given),
+            unexpected=sorted(d.value for d in given - set(expected)),
+        )
+    return tuple(
+        Assessment(
+            dimension=d, grade=body.assessments[d].grade, comment=body.assessments[d].comment
+        )
+        for d in expected
+    )
+
+
+def _cadence(body: ReviewBody) -> Cadence:
+    """R4: a review held ad hoc is an ad hoc review; otherwise quarterly unless stated."""
+    if body.occasion is Occasion.AD_HOC:
+        if body.cadence is Cadence.QUARTERLY:
+            raise InvalidInput("an ad hoc occasion makes an ad hoc review", field="cadence")
+        return Cadence.AD_HOC
+    return body.cadence or Cadence.QUARTERLY
+
+
+class Review(Aggregate):
+    def blank(self) -> None:
+        self.original_id = ""
+        self.current: ReviewContent | None = None
+        self.versions = 0
+
+    @classmethod
+    def record(
+        cls,
+        review_id: str,
+        subject: Subject,
+        reviewer: Person,
+        body: ReviewBody,
+        pledge_status: PledgeLedgerStatus,
+        today: date,
+    ) -> Review:
+        require_active(subject)
+        not_ahead(body.held_on, today, "held_on")
+        review = cls(f"review-{review_id}", subject.township_id)
+        review._record(
+            ReviewRecorded(
+                review_id=review_id,
+                township_id=subject.township_id,
+                branch_id=subject.branch_id,
+                subject_kind=subject.kind,
+                subject_id=subject.subject_id,
+                subject_name=subject.name,
+                reviewer_id=reviewer.person_id,
+                reviewer_name=reviewer.name,
+                occasion=body.occasion,
+                cadence=_cadence(body),
+                quarter=quarter_of(body.held_on),
+                held_on=body.held_on,
+                achievements=body.achievements,
+                shortcomings=body.shortcomings,
+                direction=body.direction,
+                assessments=_assessments(subject.kind, body),
+                pledge_status=pledge_status,
+            )
+        )
+        return review
+
+    @property
+    def content(self) -> ReviewContent:
+        assert self.current is not None
+        return self.current
+
+    def correct(self, reviewer: Person, body: ReviewBody, reason: str, today: date) -> str:
+        """A new version that supersedes the current one; the pledge status stays the one
+        seen when the review was first recorded (R3)."""
+        not_ahead(body.held_on, today, "held_on")
+        was = self.content
+        new_id = f"{self.original_id}-c{self.versions}"
+        self._record(
+            ReviewCorrected(
+                review_id=new_id,
+                corrects_review_id=was.review_id,
+                original_review_id=self.original_id,
+                reason=reason,
+                township_id=was.township_id,
+                branch_id=was.branch_id,
+                subject_kind=was.subject_kind,
+                subject_id=was.subject_id,
+                subject_name=was.subject_name,
+                reviewer_id=reviewer.person_id,
+                reviewer_name=reviewer.name,
+                occasion=body.occasion,
+                cadence=_cadence(body),
+                quarter=quarter_of(body.held_on),
+                held_on=body.held_on,
+                achievements=body.achievements,
+                shortcomings=body.shortcomings,
+                direction=body.direction,
+                assessments=_assessments(was.subject_kind, body),
+                pledge_status=was.pledge_status,
+            )
+        )
+        return new_id
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case ReviewRecorded():
+                self.original_id = event.review_id
+                self.current = event
+                self.versions = 1
+            case ReviewCorrected():
+                self.current = event
+                self.versions += 1

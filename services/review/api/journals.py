@@ -1,0 +1,86 @@
+"""Work journal routes (R6): entries, corrections, the monthly presentation's evaluation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from services.review import access, copies
+from services.review import commands as c
+from services.review import handlers as h
+from services.review import queries as q
+from services.review.api.deps import PathMonth
+from services.review.commands import MONTH_PATTERN
+from services.review.views import Accepted, JournalView
+from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+
+router = APIRouter(prefix="/v1/members/{member_id}/journal", tags=["journal"])
+
+
+@router.post(
+    "/{month}/entries",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="recordJournalEntry",
+)
+async def record_entry(
+    member_id: PathId,
+    month: PathMonth,
+    cmd: c.RecordJournalEntry,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.record_entry(uow, member_id, month, cmd, who)
+    )
+
+
+@router.post(
+    "/{month}/entries/{entry_id}/correction",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="correctJournalEntry",
+)
+async def correct_entry(
+    member_id: PathId,
+    month: PathMonth,
+    entry_id: PathId,
+    cmd: c.CorrectJournalEntry,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.correct_entry(uow, member_id, month, entry_id, cmd, who)
+    )
+
+
+@router.post(
+    "/{month}/presentation", response_model=Accepted, operation_id="evaluateMonthlyPresentation"
+)
+async def evaluate_presentation(
+    member_id: PathId,
+    month: PathMonth,
+    cmd: c.EvaluatePresentation,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request, who, idem, lambda uow: h.evaluate_presentation(uow, member_id, month, cmd, who)
+    )
+
+
+@router.get("", response_model=JournalView, operation_id="getJournal")
+async def get_journal(
+    member_id: PathId,
+    conn: Reader,
+    who: SignedIn,
+    month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
+) -> Any:
+    """The member, their branch secretary, the township and auditors read a journal."""
+    member = await copies.member(conn, member_id)
+    access.require(access.sees_journal(who, member), "not your journal to read")
+    return await q.journal(conn, member_id=member_id, month=month)

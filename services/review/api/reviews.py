@@ -1,0 +1,133 @@
+"""Review routes (R1–R5): record, correct, the ledger (JSON and Excel), coverage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from services.review import commands as c
+from services.review import handlers as h
+from services.review import queries as q
+from services.review.api.deps import QUARTER_PATTERN
+from services.review.events import Cadence, Occasion, SubjectKind
+from services.review.ledger_xlsx import review_workbook
+from services.review.views import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
+from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+
+router = APIRouter(prefix="/v1", tags=["reviews"])
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Quarter = Annotated[str, Query(pattern=QUARTER_PATTERN)]
+
+
+@router.post("/reviews", status_code=201, response_model=Accepted, operation_id="recordReview")
+async def record_review(
+    cmd: c.RecordReview, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.record_review(uow, cmd, who))
+
+
+@router.post(
+    "/reviews/{review_id}/correction",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="correctReview",
+)
+async def correct_review(
+    review_id: PathId, cmd: c.CorrectReview, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.correct_review(uow, review_id, cmd, who))
+
+
+async def _ledger(conn: Any, limit: int | None, offset: int, **filters: Any) -> dict[str, Any]:
+    return await q.review_ledger(conn, limit=limit, offset=offset, **filters)
+
+
+@router.get("/reviews", response_model=ReviewPage, operation_id="getReviewLedger")
+async def get_ledger(
+    conn: Reader,
+    township_id: str | None = None,
+    branch_id: str | None = None,
+    subject_kind: SubjectKind | None = None,
+    subject_id: str | None = None,
+    quarter: Quarter | None = None,
+    occasion: Occasion | None = None,
+    cadence: Cadence | None = None,
+    include_superseded: bool = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Any:
+    """R4: the review ledger per township, branch or member; review activity is public (R5,
+    N1), like the pledge ledger."""
+    return await q.review_ledger(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        quarter=quarter,
+        occasion=occasion,
+        cadence=cadence,
+        include_superseded=include_superseded,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get(
+    "/reviews.xlsx", operation_id="downloadReviewLedger", responses={200: {"content": {XLSX: {}}}}
+)
+async def download_ledger(
+    conn: Reader,
+    township_id: str | None = None,
+    branch_id: str | None = None,
+    subject_kind: SubjectKind | None = None,
+    subject_id: str | None = None,
+    quarter: Quarter | None = None,
+    include_superseded: bool = False,
+) -> Response:
+    page = await q.review_ledger(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        subject_kind=subject_kind,
+        subject_id=subject_id,
+        quarter=quarter,
+        occasion=None,
+        cadence=None,
+        include_superseded=include_superseded,
+        limit=None,
+        offset=0,
+    )
+    title = "领导点评台账 Review ledger" + (f" {quarter}" if quarter else "")
+    return Response(
+        review_workbook(page["rows"], title),
+        media_type=XLSX,
+        headers={"Content-Disposition": 'attachment; filename="reviews.xlsx"'},
+    )
+
+
+@router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
+async def get_review(review_id: PathId, conn: Reader) -> Any:
+    """The current version and every superseded one, for auditors."""
+    return await q.review(conn, review_id=review_id)
+
+
+@router.get(
+    "/townships/{township_id}/coverage",
+    response_model=CoverageReport,
+    operation_id="getReviewCoverage",
+)
+async def get_coverage(
+    township_id: PathId,
+    quarter: Quarter,
+    conn: Reader,
+    as_of: datetime | None = None,
+) -> Any:
+    """R5: every active branch and member not yet reviewed in the quarter; with `as_of`
+    (a moment; a bare date means its start, local time), as it stood then (A3: `Reader`
+    serves the read models as of that moment)."""
+    return {**await q.coverage(conn, township_id=township_id, quarter=quarter), "as_of": as_of}

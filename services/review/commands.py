@@ -1,0 +1,75 @@
+"""Commands, as the API receives them: imperative, validated, no unknown fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
+
+from services.review.events import Cadence, Dimension, Grade, Occasion, SubjectKind
+from shared.events import ID_PATTERN, Command
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Text = Annotated[str, Field(min_length=1, max_length=4000)]
+Note = Annotated[str, Field(min_length=1, max_length=2000)]
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class Rating(Command):
+    """One dimension's grade and comment (R3)."""
+
+    grade: Grade
+    comment: Note
+
+
+Assessments = Annotated[dict[Dimension, Rating], Field(min_length=1, max_length=10)]
+
+
+class ReviewBody(Command):
+    """What a review says (R2, R3); shared by recording and correcting."""
+
+    occasion: Occasion
+    cadence: Cadence | None = None  # derived from the occasion when not given (R4)
+    held_on: date
+    achievements: Text
+    shortcomings: Text
+    direction: Text
+    assessments: Assessments
+
+
+class RecordReview(ReviewBody):
+    subject_kind: SubjectKind
+    subject_id: Id
+    reviewer_name: Name | None = None  # defaults to the name in the caller's token
+
+
+class CorrectReview(ReviewBody):
+    reason: Note
+
+
+class RecordJournalEntry(Command):
+    recorded_on: date
+    work_content: Text
+    duty_performance: Text
+
+
+class CorrectJournalEntry(RecordJournalEntry):
+    reason: Note
+
+
+class EvaluatePresentation(Command):
+    presented_on: date
+    grade: Grade
+    evaluation: Text
+    evaluator_name: Name | None = None
+
+
+class RecordGuidanceVisit(Command):
+    branch_id: Id
+    cadre_name: Name
+    visited_on: date
+    summary: Text
+    problems_found: Text | None = None
+    guidance_given: Text | None = None

@@ -1,0 +1,213 @@
+"""The review service's events: leadership reviews (R1–R5), work journals (R6) and
+contact-point guidance visits (R7).
+
+Past tense, frozen, registered below; the registry also generates the AsyncAPI document.
+Nothing is edited in place: a correction is a new event that supersedes the earlier one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import ConfigDict
+
+from shared.events import DomainEvent, EventRegistry, PlainText
+
+
+class SubjectKind(StrEnum):
+    BRANCH = "branch"
+    MEMBER = "member"
+
+
+class Occasion(StrEnum):
+    """R2: where the review is held."""
+
+    ORGANISATION_LIFE_MEETING = "organisation_life_meeting"  # 組織生活會
+    SECRETARIES_MEETING = "secretaries_meeting"  # 支部書記例會
+    MEMBERS_MEETING = "members_meeting"  # 黨員大會
+    AD_HOC = "ad_hoc"  # 隨機點評
+
+
+class Cadence(StrEnum):
+    """R4: quarterly in principle, ad hoc allowed."""
+
+    QUARTERLY = "quarterly"
+    AD_HOC = "ad_hoc"
+
+
+class Grade(StrEnum):
+    """The default member-appraisal scale (E7), used for every review dimension."""
+
+    EXCELLENT = "excellent"  # 優秀
+    QUALIFIED = "qualified"  # 合格
+    BASICALLY_QUALIFIED = "basically_qualified"  # 基本合格
+    UNQUALIFIED = "unqualified"  # 不合格
+
+
+class Dimension(StrEnum):
+    """R3: the content dimensions of a review."""
+
+    KEY_WORK = "key_work"
+    LEADERSHIP_TEAM_BUILDING = "leadership_team_building"
+    GRASSROOTS_ORGANISATION_BUILDING = "grassroots_organisation_building"
+    PARTY_CONDUCT = "party_conduct"
+    SOLVING_PUBLIC_PROBLEMS = "solving_public_problems"
+    WORK_APPROACH = "work_approach"
+    EXECUTION = "execution"
+    EFFICIENCY_AND_RESULTS = "efficiency_and_results"
+    PLEDGE_FULFILMENT = "pledge_fulfilment"
+
+
+DIMENSIONS: dict[SubjectKind, tuple[Dimension, ...]] = {
+    SubjectKind.BRANCH: (
+        Dimension.KEY_WORK,
+        Dimension.LEADERSHIP_TEAM_BUILDING,
+        Dimension.GRASSROOTS_ORGANISATION_BUILDING,
+        Dimension.PARTY_CONDUCT,
+        Dimension.SOLVING_PUBLIC_PROBLEMS,
+        Dimension.PLEDGE_FULFILMENT,
+    ),
+    SubjectKind.MEMBER: (
+        Dimension.WORK_APPROACH,
+        Dimension.EXECUTION,
+        Dimension.EFFICIENCY_AND_RESULTS,
+        Dimension.PLEDGE_FULFILMENT,
+    ),
+}
+
+
+class Value(PlainText):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Assessment(Value):
+    dimension: Dimension
+    grade: Grade
+    comment: str
+
+
+class PledgeLedgerStatus(Value):
+    """The subject's pledge as this service's copy showed it when the review was recorded
+    (R3 "fulfilment of pledges"); status "none" when the subject has no pledge that year."""
+
+    year: int
+    pledge_id: str | None
+    status: str  # none / drafting / under_review / returned / approved / published
+    items_total: int
+    items_open: int
+    items_closed: int
+
+
+# --- leadership reviews (R1–R5) --------------------------------------------------------
+
+
+class ReviewContent(DomainEvent):
+    """Fields every version of a review carries (not registered itself)."""
+
+    aggregate_type = "review"
+    review_id: str
+    township_id: str
+    branch_id: str
+    subject_kind: SubjectKind
+    subject_id: str
+    subject_name: str
+    reviewer_id: str
+    reviewer_name: str
+    occasion: Occasion
+    cadence: Cadence
+    quarter: str  # e.g. "2027Q1", from held_on
+    held_on: date
+    achievements: str  # achievements affirmed
+    shortcomings: str  # shortcomings found
+    direction: str  # direction for improvement
+    assessments: tuple[Assessment, ...]
+    pledge_status: PledgeLedgerStatus
+
+
+class ReviewRecorded(ReviewContent):
+    pass
+
+
+class ReviewCorrected(ReviewContent):
+    """Supersedes `corrects_review_id` (the version current until now); `review_id` is the
+    new version's id. Both stay in the log and in the ledger's history."""
+
+    corrects_review_id: str
+    original_review_id: str
+    reason: str
+
+
+# --- work journal (R6) -----------------------------------------------------------------
+
+
+class JournalEntryRecorded(DomainEvent):
+    aggregate_type = "journal"
+    entry_id: str
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str  # e.g. "2027-01"
+    recorded_on: date
+    work_content: str
+    duty_performance: str
+
+
+class JournalEntryCorrected(DomainEvent):
+    aggregate_type = "journal"
+    entry_id: str  # the new version
+    corrects_entry_id: str
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+    recorded_on: date
+    work_content: str
+    duty_performance: str
+    reason: str
+
+
+class MonthlyPresentationEvaluated(DomainEvent):
+    """The member presented the month's journal at the organisation life meeting and got
+    this evaluation (R6)."""
+
+    aggregate_type = "journal"
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+    presented_on: date
+    entry_ids: tuple[str, ...]  # the current versions gathered for the presentation
+    grade: Grade
+    evaluation: str
+    evaluator_id: str
+    evaluator_name: str
+
+
+# --- guidance visits (R7) --------------------------------------------------------------
+
+
+class GuidanceVisitRecorded(DomainEvent):
+    aggregate_type = "visit"
+    visit_id: str
+    township_id: str
+    branch_id: str
+    cadre_id: str
+    cadre_name: str
+    visited_on: date
+    summary: str
+    problems_found: str | None = None
+    guidance_given: str | None = None
+
+
+REGISTRY = EventRegistry(
+    "review",
+    [
+        ReviewRecorded,
+        ReviewCorrected,
+        JournalEntryRecorded,
+        JournalEntryCorrected,
+        MonthlyPresentationEvaluated,
+        GuidanceVisitRecorded,
+    ],
+)

@@ -1,0 +1,131 @@
+"""The work journal (R6): a member's entries for a month, their corrections, and the
+evaluation the month's presentation got at the organisation life meeting. Pure; no I/O."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.review.aggregate import Person, Subject, month_of, not_ahead
+from services.review.events import (
+    Grade,
+    JournalEntryCorrected,
+    JournalEntryRecorded,
+    MonthlyPresentationEvaluated,
+)
+from shared.aggregate import Aggregate
+from shared.errors import InvalidInput, InvalidState
+from shared.events import DomainEvent
+
+
+class Journal(Aggregate):
+    """One member's journal for one month: entries, corrections, the month's presentation."""
+
+    def blank(self) -> None:
+        self.member_id = ""
+        self.month = ""
+        self.township_id = ""
+        self.branch_id = ""
+        self.entries: list[str] = []  # current versions, in recording order
+        self.presented = False
+
+    @staticmethod
+    def stream_for(member_id: str, month: str) -> str:
+        return f"journal-{member_id}-{month}"
+
+    @classmethod
+    def open(cls, member: Subject, month: str) -> Journal:
+        journal = cls(cls.stream_for(member.subject_id, month), member.township_id)
+        journal.member_id, journal.month = member.subject_id, month
+        journal.township_id, journal.branch_id = member.township_id, member.branch_id
+        return journal
+
+    def _in_month(self, day: date, today: date, field: str) -> None:
+        not_ahead(day, today, field)
+        if month_of(day) != self.month:
+            raise InvalidInput(f"{field} {day} is not in {self.month}", field=field)
+
+    def record_entry(
+        self, entry_id: str, recorded_on: date, work: str, duty: str, today: date
+    ) -> None:
+        self._in_month(recorded_on, today, "recorded_on")
+        if self.presented:
+            raise InvalidState(f"the journal for {self.month} was already presented")
+        self._record(
+            JournalEntryRecorded(
+                entry_id=entry_id,
+                township_id=self.township_id,
+                branch_id=self.branch_id,
+                member_id=self.member_id,
+                month=self.month,
+                recorded_on=recorded_on,
+                work_content=work,
+                duty_performance=duty,
+            )
+        )
+
+    def correct_entry(
+        self,
+        entry_id: str,
+        new_id: str,
+        recorded_on: date,
+        work: str,
+        duty: str,
+        reason: str,
+        today: date,
+    ) -> None:
+        if entry_id not in self.entries:
+            raise InvalidInput(
+                f"{entry_id} is not a current entry of {self.month}", field="entry_id"
+            )
+        self._in_month(recorded_on, today, "recorded_on")
+        self._record(
+            JournalEntryCorrected(
+                entry_id=new_id,
+                corrects_entry_id=entry_id,
+                township_id=self.township_id,
+                branch_id=self.branch_id,
+                member_id=self.member_id,
+                month=self.month,
+                recorded_on=recorded_on,
+                work_content=work,
+                duty_performance=duty,
+                reason=reason,
+            )
+        )
+
+    def evaluate(
+        self, presented_on: date, grade: Grade, evaluation: str, evaluator: Person, today: date
+    ) -> None:
+        not_ahead(presented_on, today, "presented_on")
+        if presented_on < date(int(self.month[:4]), int(self.month[5:]), 1):
+            raise InvalidInput("the presentation comes after the month began", field="presented_on")
+        if not self.entries:
+            raise InvalidState(f"no journal entries for {self.month} to present")
+        if self.presented:
+            raise InvalidState(f"the journal for {self.month} was already evaluated")
+        self._record(
+            MonthlyPresentationEvaluated(
+                township_id=self.township_id,
+                branch_id=self.branch_id,
+                member_id=self.member_id,
+                month=self.month,
+                presented_on=presented_on,
+                entry_ids=tuple(self.entries),
+                grade=grade,
+                evaluation=evaluation,
+                evaluator_id=evaluator.person_id,
+                evaluator_name=evaluator.name,
+            )
+        )
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case JournalEntryRecorded():
+                self.member_id, self.month = event.member_id, event.month
+                self.township_id, self.branch_id = event.township_id, event.branch_id
+                self.entries.append(event.entry_id)
+            case JournalEntryCorrected():
+                index = self.entries.index(event.corrects_entry_id)
+                self.entries[index] = event.entry_id
+            case MonthlyPresentationEvaluated():
+                self.presented = True

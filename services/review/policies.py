@@ -1,0 +1,14 @@
+"""What the review service consumes: every event of the pledge service (all types), kept in
+the inbox and projected into its copies of the directory and of pledge status (D2, R3).
+
+No policy handler: the review service decides nothing on another service's event; it only
+keeps its copies current, from the moment each event arrives (D3).
+"""
+
+from __future__ import annotations
+
+from shared.subscriptions import Subscription
+
+
+def subscriptions() -> list[Subscription]:
+    return [Subscription(consumer="review", source="pledge")]

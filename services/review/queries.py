@@ -1,0 +1,191 @@
+"""Reads from the read models. Keyword-only arguments; plain dicts out."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from shared.errors import NotFound
+
+
+def _review(row: Any) -> dict[str, Any]:
+    return {
+        **dict(row),
+        "assessments": json.loads(row["assessments"]),
+        "pledge_status": json.loads(row["pledge_status"]),
+    }
+
+
+LEDGER_WHERE = """
+WHERE ($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR branch_id = $2)
+  AND ($3::text IS NULL OR subject_kind = $3) AND ($4::text IS NULL OR subject_id = $4)
+  AND ($5::text IS NULL OR quarter = $5) AND ($6::text IS NULL OR occasion = $6)
+  AND ($7::text IS NULL OR cadence = $7) AND ($8 OR superseded_by IS NULL)
+"""
+
+
+async def review_ledger(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    branch_id: str | None,
+    subject_kind: str | None,
+    subject_id: str | None,
+    quarter: str | None,
+    occasion: str | None,
+    cadence: str | None,
+    include_superseded: bool,
+    limit: int | None,
+    offset: int,
+) -> dict[str, Any]:
+    """R4: the review ledger, current versions unless superseded ones are asked for."""
+    args = (
+        township_id,
+        branch_id,
+        subject_kind,
+        subject_id,
+        quarter,
+        occasion,
+        cadence,
+        include_superseded,
+    )
+    total = await conn.fetchval(f"SELECT count(*) FROM reviews {LEDGER_WHERE}", *args)
+    rows = await conn.fetch(
+        f"SELECT * FROM reviews {LEDGER_WHERE}"
+        " ORDER BY quarter, township_id, branch_id, subject_kind, subject_name, held_on,"
+        " recorded_at, sequence, review_id LIMIT $9 OFFSET $10",
+        *args,
+        limit,
+        offset,
+    )
+    return {
+        "total": total,
+        "limit": limit or total,
+        "offset": offset,
+        "rows": [_review(r) for r in rows],
+    }
+
+
+async def review(conn: asyncpg.Connection, *, review_id: str) -> dict[str, Any]:
+    """A review's current version and every version before it (corrections, A1)."""
+    original = await conn.fetchval(
+        "SELECT original_review_id FROM reviews WHERE review_id = $1", review_id
+    )
+    if original is None:
+        raise NotFound(f"review {review_id} not found")
+    versions = [
+        _review(r)
+        for r in await conn.fetch(
+            "SELECT * FROM reviews WHERE original_review_id = $1 ORDER BY sequence",
+            original,
+        )
+    ]
+    current = next(v for v in versions if v["superseded_by"] is None)
+    return {**current, "versions": versions}
+
+
+COVERAGE = """
+SELECT 'branch' AS subject_kind, b.branch_id AS subject_id, b.branch_id, b.name,
+       false AS leadership_team,
+       EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'branch'
+               AND r.subject_id = b.branch_id AND r.quarter = $2
+               AND r.superseded_by IS NULL) AS reviewed
+FROM dir_branches b WHERE b.township_id = $1 AND b.active
+UNION ALL
+SELECT 'member', m.member_id, m.branch_id, m.name, m.leadership_team,
+       EXISTS (SELECT 1 FROM reviews r WHERE r.subject_kind = 'member'
+               AND r.subject_id = m.member_id AND r.quarter = $2
+               AND r.superseded_by IS NULL)
+FROM dir_members m JOIN dir_branches b ON b.branch_id = m.branch_id AND b.active
+WHERE m.township_id = $1 AND m.active
+ORDER BY 3, 1, 2
+"""
+
+
+async def coverage(conn: asyncpg.Connection, *, township_id: str, quarter: str) -> dict[str, Any]:
+    """R5: every active branch and member of the township, and who has not been reviewed
+    in the quarter (by the current version of a review)."""
+    name = await conn.fetchval("SELECT name FROM dir_townships WHERE township_id = $1", township_id)
+    if name is None:
+        raise NotFound(f"township {township_id} not found")
+    rows = [dict(r) for r in await conn.fetch(COVERAGE, township_id, quarter)]
+
+    def count(kind: str) -> dict[str, int]:
+        of_kind = [r for r in rows if r["subject_kind"] == kind]
+        return {"total": len(of_kind), "reviewed": sum(r["reviewed"] for r in of_kind)}
+
+    return {
+        "township_id": township_id,
+        "township_name": name,
+        "quarter": quarter,
+        "branches": count("branch"),
+        "members": count("member"),
+        "complete": all(r["reviewed"] for r in rows),
+        "not_reviewed": [
+            {k: r[k] for k in ("subject_kind", "subject_id", "branch_id", "name")}
+            for r in rows
+            if not r["reviewed"]
+        ],
+    }
+
+
+async def journal(conn: asyncpg.Connection, *, member_id: str, month: str | None) -> dict[str, Any]:
+    entries = await conn.fetch(
+        "SELECT * FROM journal_entries WHERE member_id = $1 AND ($2::text IS NULL OR month = $2)"
+        " ORDER BY month, recorded_on, recorded_at, sequence",
+        member_id,
+        month,
+    )
+    presentations = await conn.fetch(
+        "SELECT * FROM presentations WHERE member_id = $1 AND ($2::text IS NULL OR month = $2)"
+        " ORDER BY month",
+        member_id,
+        month,
+    )
+    return {
+        "member_id": member_id,
+        "month": month,
+        "entries": [dict(e) for e in entries],
+        "presentations": [
+            {**dict(p), "entry_ids": json.loads(p["entry_ids"])} for p in presentations
+        ],
+    }
+
+
+async def visits(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    branch_id: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    where = "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR branch_id = $2)"
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM visits WHERE {where}", township_id, branch_id
+    )
+    rows = await conn.fetch(
+        f"SELECT * FROM visits WHERE {where} ORDER BY visited_on, visit_id LIMIT $3 OFFSET $4",
+        township_id,
+        branch_id,
+        limit,
+        offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
+
+
+async def branch_copy(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "SELECT b.*, t.head_id FROM dir_branches b LEFT JOIN dir_townships t USING (township_id)"
+        " WHERE b.branch_id = $1",
+        branch_id,
+    )
+    if row is None:
+        raise NotFound(f"branch {branch_id} not (yet) in this service's directory copy")
+    members = await conn.fetch(
+        "SELECT * FROM dir_members WHERE branch_id = $1 ORDER BY leadership_team DESC, name",
+        branch_id,
+    )
+    return {**dict(row), "members": [dict(m) for m in members]}

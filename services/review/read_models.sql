@@ -1,0 +1,94 @@
+-- The review service's read models (plus shared.directory's copy of the hierarchy):
+-- disposable, rebuilt from the log and the inbox (unqualified names; the rebuild picks the schema).
+
+-- The pledge status of every branch and member, from the pledge service's events (R3).
+CREATE TABLE pledge_copy (
+    pledge_id   text PRIMARY KEY,
+    year        integer NOT NULL,
+    branch_id   text    NOT NULL,
+    member_id   text,
+    township_id text    NOT NULL,
+    status      text    NOT NULL
+);
+CREATE INDEX pledge_copy_pledger ON pledge_copy (branch_id, member_id, year);
+CREATE TABLE pledge_copy_items (
+    item_id       text PRIMARY KEY,
+    pledge_id     text NOT NULL,
+    ledger_status text            -- null until published, then open / closed
+);
+CREATE INDEX pledge_copy_items_pledge ON pledge_copy_items (pledge_id);
+
+-- Every version of every review; the current one has superseded_by null (R4).
+CREATE TABLE reviews (
+    review_id          text PRIMARY KEY,
+    original_review_id text        NOT NULL,
+    corrects_review_id text,
+    superseded_by      text,
+    township_id        text        NOT NULL,
+    branch_id          text        NOT NULL,
+    subject_kind       text        NOT NULL,
+    subject_id         text        NOT NULL,
+    subject_name       text        NOT NULL,
+    reviewer_id        text        NOT NULL,
+    reviewer_name      text        NOT NULL,
+    occasion           text        NOT NULL,
+    cadence            text        NOT NULL,
+    quarter            text        NOT NULL,
+    held_on            date        NOT NULL,
+    achievements       text        NOT NULL,
+    shortcomings       text        NOT NULL,
+    direction          text        NOT NULL,
+    assessments        jsonb       NOT NULL,
+    pledge_status      jsonb       NOT NULL,
+    reason             text,
+    recorded_by        text        NOT NULL,
+    recorded_at        timestamptz NOT NULL,
+    sequence           bigint      NOT NULL  -- the event's place in its township's log
+);
+CREATE INDEX reviews_township ON reviews (township_id, quarter);
+CREATE INDEX reviews_subject ON reviews (subject_id, quarter);
+
+CREATE TABLE journal_entries (
+    entry_id          text PRIMARY KEY,
+    corrects_entry_id text,
+    superseded_by     text,
+    township_id       text        NOT NULL,
+    branch_id         text        NOT NULL,
+    member_id         text        NOT NULL,
+    month             text        NOT NULL,
+    recorded_on       date        NOT NULL,
+    work_content      text        NOT NULL,
+    duty_performance  text        NOT NULL,
+    reason            text,
+    recorded_at       timestamptz NOT NULL,
+    sequence          bigint      NOT NULL
+);
+CREATE INDEX journal_entries_member ON journal_entries (member_id, month);
+CREATE TABLE presentations (
+    member_id      text        NOT NULL,
+    month          text        NOT NULL,
+    township_id    text        NOT NULL,
+    branch_id      text        NOT NULL,
+    presented_on   date        NOT NULL,
+    entry_ids      jsonb       NOT NULL,
+    grade          text        NOT NULL,
+    evaluation     text        NOT NULL,
+    evaluator_id   text        NOT NULL,
+    evaluator_name text        NOT NULL,
+    at             timestamptz NOT NULL,
+    PRIMARY KEY (member_id, month)
+);
+
+CREATE TABLE visits (
+    visit_id       text PRIMARY KEY,
+    township_id    text        NOT NULL,
+    branch_id      text        NOT NULL,
+    cadre_id       text        NOT NULL,
+    cadre_name     text        NOT NULL,
+    visited_on     date        NOT NULL,
+    summary        text        NOT NULL,
+    problems_found text,
+    guidance_given text,
+    at             timestamptz NOT NULL
+);
+CREATE INDEX visits_township ON visits (township_id, visited_on);

@@ -1,0 +1,164 @@
+"""What the API returns (response models)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel
+
+
+class Accepted(BaseModel):
+    """A command was accepted: the id it concerns and the events it recorded."""
+
+    id: str
+    events: list[str]
+    quarter: str | None = None
+    version_id: str | None = None
+    corrects: str | None = None
+
+
+class AssessmentView(BaseModel):
+    dimension: str
+    grade: str
+    comment: str
+
+
+class PledgeStatusView(BaseModel):
+    year: int
+    pledge_id: str | None
+    status: str
+    items_total: int
+    items_open: int
+    items_closed: int
+
+
+class ReviewView(BaseModel):
+    review_id: str
+    original_review_id: str
+    corrects_review_id: str | None
+    superseded_by: str | None
+    township_id: str
+    branch_id: str
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    reviewer_id: str
+    reviewer_name: str
+    occasion: str
+    cadence: str
+    quarter: str
+    held_on: date
+    achievements: str
+    shortcomings: str
+    direction: str
+    assessments: list[AssessmentView]
+    pledge_status: PledgeStatusView
+    reason: str | None
+    recorded_at: datetime
+
+
+class ReviewWithHistory(ReviewView):
+    versions: list[ReviewView]
+
+
+class Page(BaseModel):
+    total: int
+    limit: int
+    offset: int
+
+
+class ReviewPage(Page):
+    rows: list[ReviewView]
+
+
+class Tally(BaseModel):
+    total: int
+    reviewed: int
+
+
+class NotReviewed(BaseModel):
+    subject_kind: str
+    subject_id: str
+    branch_id: str
+    name: str
+
+
+class CoverageReport(BaseModel):
+    """R5: who in the township has not been reviewed in the quarter."""
+
+    township_id: str
+    township_name: str
+    quarter: str
+    as_of: datetime | None = None  # null: live
+    branches: Tally
+    members: Tally
+    complete: bool
+    not_reviewed: list[NotReviewed]
+
+
+class JournalEntryView(BaseModel):
+    entry_id: str
+    corrects_entry_id: str | None
+    superseded_by: str | None
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+    recorded_on: date
+    work_content: str
+    duty_performance: str
+    reason: str | None
+    recorded_at: datetime
+
+
+class PresentationView(BaseModel):
+    member_id: str
+    month: str
+    presented_on: date
+    entry_ids: list[str]
+    grade: str
+    evaluation: str
+    evaluator_id: str
+    evaluator_name: str
+
+
+class JournalView(BaseModel):
+    member_id: str
+    month: str | None
+    entries: list[JournalEntryView]
+    presentations: list[PresentationView]
+
+
+class VisitView(BaseModel):
+    visit_id: str
+    township_id: str
+    branch_id: str
+    cadre_id: str
+    cadre_name: str
+    visited_on: date
+    summary: str
+    problems_found: str | None
+    guidance_given: str | None
+
+
+class VisitPage(Page):
+    rows: list[VisitView]
+
+
+class MemberCopy(BaseModel):
+    member_id: str
+    name: str
+    post: str
+    leadership_team: bool
+    active: bool
+
+
+class BranchCopy(BaseModel):
+    branch_id: str
+    township_id: str
+    name: str
+    kind: str
+    secretary_id: str | None
+    head_id: str | None
+    active: bool
+    members: list[MemberCopy]

@@ -1,0 +1,87 @@
+"""R1 tiered authority, R6 and R7 permissions, decided from the directory copy. No I/O."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.review import access
+from services.review.aggregate import Subject
+from services.review.events import SubjectKind
+from shared.auth import Principal, Role
+
+BRANCH = Subject(
+    SubjectKind.BRANCH, "b-1", "支部", "b-1", "t-1", "minqin", True, False, "m-sec", "head-1"
+)
+LEADER = Subject(
+    SubjectKind.MEMBER, "m-lead", "班子", "b-1", "t-1", "minqin", True, True, "m-sec", "head-1"
+)
+MEMBER = Subject(
+    SubjectKind.MEMBER, "m-1", "党员", "b-1", "t-1", "minqin", True, False, "m-sec", "head-1"
+)
+SECRETARY = Subject(
+    SubjectKind.MEMBER, "m-sec", "书记", "b-1", "t-1", "minqin", True, False, "m-sec", "head-1"
+)
+
+
+def who(role: Role, org: str | None, subject: str = "someone") -> Principal:
+    return Principal(subject=subject, role=role, org=org)
+
+
+COMMITTEE = who(Role.TOWNSHIP_COMMITTEE, "t-1")
+HEAD_BY_SUBJECT = who(Role.TOWNSHIP_COMMITTEE, None, "head-1")
+THE_SECRETARY = who(Role.BRANCH_SECRETARY, "b-1", "m-sec")
+FORMER_SECRETARY = who(Role.BRANCH_SECRETARY, "b-1", "m-old")
+OTHERS = [
+    who(Role.TOWNSHIP_COMMITTEE, "t-2"),
+    who(Role.TOWNSHIP_OFFICE, "t-1"),
+    who(Role.COUNTY_ADMIN, "minqin"),
+    who(Role.BRANCH_SECRETARY, "b-2", "m-sec"),
+    FORMER_SECRETARY,
+    who(Role.MEMBER, "b-1", "m-1"),
+    who(Role.RATER, "t-1"),
+    who(Role.AUDITOR, None),
+    who(Role.INTEGRATION, None),
+    who(Role.MEMBER, "b-1", "head-1"),  # the head's subject in another role
+]
+
+
+@pytest.mark.parametrize("subject", [BRANCH, LEADER])
+def test_the_township_reviews_a_branch_and_its_leadership_team(subject: Subject) -> None:
+    assert access.may_review(COMMITTEE, subject)
+    assert access.may_review(HEAD_BY_SUBJECT, subject)
+    assert not access.may_review(THE_SECRETARY, subject)
+    for other in OTHERS:
+        assert not access.may_review(other, subject), other
+
+
+def test_the_secretary_reviews_the_branchs_other_members() -> None:
+    assert access.may_review(THE_SECRETARY, MEMBER)
+    assert not access.may_review(COMMITTEE, MEMBER)
+    for other in OTHERS:
+        assert not access.may_review(other, MEMBER), other
+
+
+def test_nobody_reviews_themself_and_the_secretary_is_reviewed_by_the_township() -> None:
+    assert not access.may_review(THE_SECRETARY, SECRETARY)
+    assert not access.may_review(who(Role.MEMBER, "b-1", "m-1"), MEMBER)
+    assert access.may_review(COMMITTEE, SECRETARY)  # even when not marked leadership team
+
+
+def test_journals_are_kept_by_the_member_and_evaluated_one_tier_up() -> None:
+    me = who(Role.MEMBER, "b-1", "m-1")
+    assert access.writes_journal(me, MEMBER)
+    assert not access.writes_journal(THE_SECRETARY, MEMBER)
+    assert access.evaluates_presentation(THE_SECRETARY, MEMBER)
+    assert not access.evaluates_presentation(FORMER_SECRETARY, MEMBER)
+    assert not access.evaluates_presentation(THE_SECRETARY, SECRETARY)
+    assert access.evaluates_presentation(COMMITTEE, SECRETARY)
+    assert access.sees_journal(me, MEMBER)
+    assert access.sees_journal(THE_SECRETARY, MEMBER)
+    assert not access.sees_journal(who(Role.MEMBER, "b-1", "m-2"), MEMBER)
+
+
+def test_visits_are_recorded_by_township_or_county_cadres() -> None:
+    assert access.records_visit(COMMITTEE, BRANCH)
+    assert access.records_visit(who(Role.COUNTY_ADMIN, "minqin"), BRANCH)
+    assert not access.records_visit(who(Role.COUNTY_ADMIN, "gulang"), BRANCH)
+    assert not access.records_visit(THE_SECRETARY, BRANCH)
