@@ -42,5 +42,6 @@ def test_consistency(new_size: int, data: st.DataObject) -> None:
     if old_size < new_size:
         rewritten = [*LEAVES[: old_size - 1], b"x" * 32, *LEAVES[old_size:new_size]]
         assert not verify_consistency(old_size, new_size, old_root, root(rewritten), proof)
-        assert not verify_consistency(old_size, new_size, root([b"y" * 32] * old_size),
-                                      new_root, proof)
+        assert not verify_consistency(
+            old_size, new_size, root([b"y" * 32] * old_size), new_root, proof
+        )
