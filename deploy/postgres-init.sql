@@ -2,3 +2,5 @@
 -- runtime roles and run their migrations at start-up.
 CREATE DATABASE gongkai_pledge;
 CREATE DATABASE gongkai_review;
+CREATE DATABASE gongkai_evaluation;
+CREATE DATABASE gongkai_notification;

@@ -20,6 +20,9 @@ log = structlog.get_logger()
 READ_SCHEMA = "rm"  # read models live here; rebuilds build a sibling schema and switch
 
 
+APPEND_ONLY = ("events", "inbox", "checkpoints")
+
+
 def runtime_role(database: str) -> str:
     return f"{database}_runtime"
 
@@ -82,17 +85,16 @@ async def grant_runtime_role(conn: asyncpg.Connection, database: str) -> str:
         await conn.execute("SELECT pg_advisory_xact_lock(4243)")
         if not await conn.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", role):
             await conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
-        await conn.execute(f'GRANT USAGE, CREATE ON SCHEMA public TO "{role}"')
-        await conn.execute(f'GRANT SELECT, INSERT ON events, inbox, checkpoints TO "{role}"')
-        for table in (
-            "partition_heads",
-            "relay_positions",
-            "consumer_positions",
-            "parked_messages",
-            "idempotency_keys",
-            "read_model_state",
-        ):
-            await conn.execute(f'GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO "{role}"')
+        await conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        # the mechanism's tables and a service's own (from its migrations) ...
+        await conn.execute(
+            f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "{role}"'
+        )
+        # ... but what is append-only may only be read and appended to (A1)
+        await conn.execute(
+            f'REVOKE UPDATE, DELETE, TRUNCATE ON {", ".join(APPEND_ONLY)} FROM "{role}"'
+        )
+        await conn.execute(f'REVOKE ALL ON schema_migrations FROM "{role}"')
         await conn.execute(f'GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO "{role}"')
         await conn.execute(f'GRANT CREATE ON DATABASE "{database}" TO "{role}"')
         await conn.execute(f'GRANT "{role}" TO CURRENT_USER')

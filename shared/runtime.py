@@ -44,6 +44,7 @@ class ServiceDefinition:
     routers: Sequence[APIRouter]
     subscriptions: Callable[[Runtime], Sequence[Subscription]] = lambda runtime: ()
     description: str = ""
+    migrations: Sequence[str] = ()  # packages of the service's own SQL (beside the log)
 
 
 @dataclass
@@ -75,7 +76,7 @@ class Runtime:
         await ensure_database(s.database_url, s.database)
         owner = await asyncpg.connect(s.service_dsn)
         try:
-            await migrate(owner, ["shared.migrations"])
+            await migrate(owner, ["shared.migrations", *self.definition.migrations])
             role = await grant_runtime_role(owner, s.database)
         finally:
             await owner.close()

@@ -131,7 +131,9 @@ async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
         await task
 
 
-async def fresh_log_database(servers: Servers, service: str = "test") -> tuple[Any, str]:
+async def fresh_log_database(
+    servers: Servers, service: str = "test", owner_sql: str = ""
+) -> tuple[Any, str]:
     """A new database with the event log migrated; a runtime-role pool and the owner's DSN."""
     import asyncpg
 
@@ -144,6 +146,8 @@ async def fresh_log_database(servers: Servers, service: str = "test") -> tuple[A
     owner = await asyncpg.connect(dsn)
     try:
         await migrate(owner, ["shared.migrations"])
+        if owner_sql:  # tables a test needs beside the log, made by the owner like migrations
+            await owner.execute(owner_sql)
         role = await grant_runtime_role(owner, name)
     finally:
         await owner.close()

@@ -99,6 +99,11 @@ def up(
 # Each service's part of the demo county: (module, loader, "already loaded?" check).
 SERVICE_DEMOS = {
     "review": ("services.cli.demo_review", "load_review_demo", "review_demo_loaded"),
+    "evaluation": (
+        "services.cli.demo_evaluation",
+        "load_evaluation_demo",
+        "evaluation_demo_loaded",
+    ),
 }
 
 
@@ -129,6 +134,16 @@ START_HERE = {  # a few pages worth opening first, per service
         ("the ledger as a workbook", "/v1/ledger.xlsx"),
     ),
     "review": (("the review ledger", "/v1/reviews"), ("as a workbook", "/v1/reviews.xlsx")),
+    "evaluation": (
+        (
+            "the evaluation calendar",
+            f"/v1/counties/{COUNTY[0]}/evaluation-calendars/{datetime.now(CHINA).year}",
+        ),
+    ),
+    "notification": (
+        ("the public board", f"/counties/{COUNTY[0]}"),
+        ("the releases feed", "/v1/releases"),
+    ),
 }
 
 

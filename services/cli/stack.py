@@ -19,6 +19,8 @@ from shared.embedded import EmbeddedNats, EmbeddedPostgres
 SERVICES: dict[str, tuple[str, int]] = {
     "pledge": ("services.pledge.app", 8101),
     "review": ("services.review.app", 8102),
+    "evaluation": ("services.evaluation.app", 8103),
+    "notification": ("services.notification.app", 8104),
 }
 
 

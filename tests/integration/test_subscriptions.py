@@ -26,8 +26,9 @@ class Noted(DomainEvent):
 
 
 async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Servers) -> None:
-    pool, _ = await fresh_log_database(servers)
-    await pool.execute("CREATE TABLE effects (event_id text PRIMARY KEY, text text)")
+    pool, _ = await fresh_log_database(
+        servers, owner_sql="CREATE TABLE effects (event_id text PRIMARY KEY, text text)"
+    )
     subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
     source = InMemoryEventStore(source="/gongkai/source")
     texts = ["一", "二", "poison", "三", "四"]
@@ -92,8 +93,9 @@ async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Se
 
 
 async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Servers) -> None:
-    pool, _ = await fresh_log_database(servers)
-    await pool.execute("CREATE TABLE effects (event_id text PRIMARY KEY)")
+    pool, _ = await fresh_log_database(
+        servers, owner_sql="CREATE TABLE effects (event_id text PRIMARY KEY)"
+    )
     subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
     source = InMemoryEventStore(source="/gongkai/source")
     nc = await connect(servers.nats.url, name="source")

@@ -1,0 +1,48 @@
+"""Who may do what, by role and place (X1, E2). Pure functions of the caller and the records."""
+
+from __future__ import annotations
+
+from services.evaluation.aggregate import Round
+from shared.auth import Principal, Role
+from shared.errors import Forbidden
+
+
+def require(allowed: bool, why: str) -> None:
+    if not allowed:
+        raise Forbidden(why)
+
+
+def county_admin(principal: Principal, county_id: str) -> bool:
+    return principal.is_(Role.COUNTY_ADMIN, county_id)
+
+
+def township_office(principal: Principal, township_id: str) -> bool:
+    return principal.is_(Role.TOWNSHIP_OFFICE, township_id)
+
+
+def branch_secretary(principal: Principal, branch_id: str) -> bool:
+    return principal.is_(Role.BRANCH_SECRETARY, branch_id)
+
+
+def organises(principal: Principal, organiser_kind: str, organiser_id: str) -> bool:
+    """E2: the upper-level organisation organises: the township for its branches (through its
+    office), the branch (its secretary) for its members."""
+    if organiser_kind == "township":
+        return township_office(principal, organiser_id)
+    return branch_secretary(principal, organiser_id)
+
+
+def organiser_of(principal: Principal, round_: Round) -> bool:
+    return organises(principal, round_.organiser_kind, round_.organiser_id)
+
+    return organiser_of(principal, round_) or principal.role is Role.AUDITOR
+
+
+def voter_id(principal: Principal, scope_id: str) -> str:
+    """The rater a web ballot is from: a public rater's token is issued for one round or check
+    (`org` = its id); a member votes under their own member id."""
+    if principal.role is Role.RATER and principal.org == scope_id:
+        return principal.subject
+    if principal.role is Role.MEMBER:
+        return principal.subject
+    raise Forbidden("only a rater registered for this round votes here")

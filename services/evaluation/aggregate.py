@@ -1,0 +1,240 @@
+"""A mass evaluation round (E1–E5, E7) and its ballot box, kept apart (E3).
+
+Pure; no I/O. The round knows who is registered and who has voted on which subject; the
+ballot box knows only what was chosen, under one-time token hashes. Closing the round
+publishes the results computed from the ballot box.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from services.evaluation import tally
+from services.evaluation.events import (
+    BallotCast,
+    Channel,
+    RaterKind,
+    RaterParticipated,
+    RaterRegistered,
+    RoundClosed,
+    RoundOpened,
+    RoundResultsPublished,
+    Scale,
+    Subject,
+    SubjectKind,
+)
+from shared.aggregate import Aggregate
+from shared.errors import Forbidden, InvalidInput, InvalidState
+from shared.events import DomainEvent
+
+# E2: who may rate a branch, and who may rate a member
+RATERS_FOR = {
+    SubjectKind.BRANCH: frozenset(
+        {
+            RaterKind.TOWNSHIP_MEMBER,
+            RaterKind.CADRE,
+            RaterKind.PUBLIC,
+            RaterKind.LOWER_ORG_HEAD,
+            RaterKind.LINKED_VILLAGE_REP,
+            RaterKind.SERVED_PEOPLE_REP,
+        }
+    ),
+    SubjectKind.MEMBER: frozenset(
+        {RaterKind.BRANCH_MEMBER, RaterKind.VILLAGE_CADRE, RaterKind.PUBLIC}
+    ),
+}
+
+
+def token_hash(scope_id: str, token: str) -> str:
+    """What a ballot carries instead of a rater id: the hash of a one-time token."""
+    return hashlib.sha256(f"{scope_id}:{token}".encode()).hexdigest()
+
+
+def check_grades(scale: Scale, grades: dict[str, str], allowed: set[str], where: str) -> None:
+    names = {g.grade for g in scale.grades}
+    if not grades:
+        raise InvalidInput("a ballot grades at least one subject", field=where)
+    for subject_id, grade in grades.items():
+        if subject_id not in allowed:
+            raise InvalidInput(f"{subject_id} is not a subject of this round", field=where)
+        if grade not in names:
+            raise InvalidInput(
+                f"{grade!r} is not a grade of the {scale.name} scale ({sorted(names)})",
+                field=f"{where}.{subject_id}",
+            )
+
+
+class RoundStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class NewRater:
+    rater_id: str
+    kind: RaterKind
+    organisation_id: str
+    member_id: str | None = None
+
+
+@dataclass
+class Rater:
+    kind: RaterKind
+    organisation_id: str
+    voted_on: set[str] = field(default_factory=set)
+
+
+class Round(Aggregate):
+    def blank(self) -> None:
+        self.round_id = ""
+        self.township_id = ""
+        self.organiser_kind = ""
+        self.organiser_id = ""
+        self.title = ""
+        self.subject_kind = SubjectKind.BRANCH
+        self.subjects: dict[str, Subject] = {}
+        self.scale: Scale | None = None
+        self.opens_on = date.min
+        self.closes_on = date.min
+        self.status = RoundStatus.OPEN
+        self.raters: dict[str, Rater] = {}
+
+    @classmethod
+    def open(cls, opened: RoundOpened) -> Round:
+        if not opened.subjects:
+            raise InvalidInput("a round needs at least one subject", field="subject_ids")
+        if opened.closes_on < opened.opens_on:
+            raise InvalidInput("the window closes before it opens", field="closes_on")
+        round_ = cls(f"round-{opened.round_id}", opened.township_id)
+        round_._record(opened)
+        return round_
+
+    @property
+    def the_scale(self) -> Scale:
+        assert self.scale is not None
+        return self.scale
+
+    def register(self, raters: list[NewRater]) -> None:
+        self._require_open()
+        allowed = RATERS_FOR[self.subject_kind]
+        for index, rater in enumerate(raters):
+            if rater.kind not in allowed:
+                raise InvalidInput(
+                    f"a {rater.kind.value} does not rate a {self.subject_kind.value} (E2)",
+                    field=f"raters.{index}.kind",
+                )
+            if rater.rater_id in self.raters:
+                raise InvalidState(f"{rater.rater_id} is already registered for this round")
+        for rater in raters:
+            self._record(
+                RaterRegistered(
+                    round_id=self.round_id,
+                    rater_id=rater.rater_id,
+                    rater_kind=rater.kind,
+                    organisation_id=rater.organisation_id,
+                    member_id=rater.member_id,
+                )
+            )
+
+    def participate(
+        self,
+        rater_id: str,
+        subject_ids: list[str],
+        channel: Channel,
+        today: date,
+        entered_by: str | None = None,
+    ) -> None:
+        """Record that the rater voted on these subjects (once each, across channels: E3a)."""
+        self._require_open()
+        if not self.opens_on <= today <= self.closes_on:
+            raise InvalidState(
+                f"the round takes ballots from {self.opens_on} to {self.closes_on}",
+                today=str(today),
+            )
+        rater = self.raters.get(rater_id)
+        if rater is None:
+            raise Forbidden(f"{rater_id} is not registered for round {self.round_id}")
+        again = sorted(set(subject_ids) & rater.voted_on)
+        if again:
+            raise InvalidState("this rater has already voted on these subjects", subjects=again)
+        self._record(
+            RaterParticipated(
+                round_id=self.round_id,
+                rater_id=rater_id,
+                subject_ids=tuple(subject_ids),
+                channel=channel,
+                entered_by=entered_by,
+            )
+        )
+
+    def close(self, box: BallotBox, today: date) -> None:
+        self._require_open()
+        voted = sum(1 for r in self.raters.values() if r.voted_on)
+        self._record(
+            RoundClosed(
+                round_id=self.round_id,
+                closed_on=today,
+                registered=len(self.raters),
+                participated=voted,
+            )
+        )
+        results = tally.results(self.subjects.values(), self.the_scale, tally.count(box.ballots))
+        self._record(
+            RoundResultsPublished(
+                round_id=self.round_id,
+                township_id=self.township_id,
+                title=self.title,
+                published_on=today,
+                results=tuple(results),
+            )
+        )
+
+    def _require_open(self) -> None:
+        if self.status is not RoundStatus.OPEN:
+            raise InvalidState(f"round {self.round_id} is closed")
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case RoundOpened():
+                self.round_id, self.township_id = event.round_id, event.township_id
+                self.organiser_kind, self.organiser_id = event.organiser_kind, event.organiser_id
+                self.title, self.scale = event.title, event.scale
+                self.subjects = {s.subject_id: s for s in event.subjects}
+                self.subject_kind = event.subjects[0].subject_kind
+                self.opens_on, self.closes_on = event.opens_on, event.closes_on
+            case RaterRegistered():
+                self.raters[event.rater_id] = Rater(event.rater_kind, event.organisation_id)
+            case RaterParticipated():
+                self.raters[event.rater_id].voted_on.update(event.subject_ids)
+            case RoundClosed():
+                self.status = RoundStatus.CLOSED
+            case RoundResultsPublished():
+                pass
+
+
+class BallotBox(Aggregate):
+    """What was chosen; no rater ids. One stream per round: `ballot_box-<round_id>`."""
+
+    def blank(self) -> None:
+        self.ballots: list[dict[str, str]] = []
+        self.tokens: set[str] = set()
+
+    @classmethod
+    def for_round(cls, round_: Round) -> BallotBox:
+        return cls(f"ballot_box-{round_.round_id}", round_.township_id)
+
+    def cast(self, round_: Round, token: str, grades: dict[str, str]) -> str:
+        hashed = token_hash(round_.round_id, token)
+        if hashed in self.tokens:
+            raise InvalidState("this one-time token was already used")
+        self._record(BallotCast(round_id=round_.round_id, token_hash=hashed, grades=grades))
+        return hashed
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case BallotCast():
+                self.ballots.append(dict(event.grades))
+                self.tokens.add(event.token_hash)

@@ -1,0 +1,100 @@
+"""Satisfaction checks of pledge items (E8) and periodic ratings (E6)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from services.evaluation import commands as c
+from services.evaluation import handlers_checks as h
+from services.evaluation import queries as q
+from services.evaluation.views import Accepted, CheckView, RatingView, TownshipCopy
+from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+
+router = APIRouter(prefix="/v1", tags=["satisfaction checks and ratings"])
+
+QueryId = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+
+
+@router.get("/satisfaction-checks", response_model=list[CheckView], operation_id="listChecks")
+async def list_checks(conn: Reader, township_id: QueryId = None, item_id: QueryId = None) -> Any:
+    return await q.checks(conn, township_id=township_id, item_id=item_id)
+
+
+@router.get("/satisfaction-checks/{check_id}", response_model=CheckView, operation_id="getCheck")
+async def get_check(check_id: PathId, conn: Reader) -> Any:
+    return await q.check(conn, check_id=check_id)
+
+
+@router.post(
+    "/satisfaction-checks/{check_id}/raters",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="registerServed",
+)
+async def register_served(
+    check_id: PathId, cmd: c.RegisterServed, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.register_served(uow, check_id, cmd, who))
+
+
+@router.post(
+    "/satisfaction-checks/{check_id}/ballots",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="castCheckBallot",
+)
+async def cast_check_ballot(
+    check_id: PathId, cmd: c.CheckBallot, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.cast_check_ballot(uow, check_id, cmd, who))
+
+
+@router.post(
+    "/satisfaction-checks/{check_id}/closure", response_model=Accepted, operation_id="closeCheck"
+)
+async def close_check(
+    check_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.close_check(uow, check_id, who))
+
+
+@router.post(
+    "/townships/{township_id}/satisfaction-checks/closures",
+    response_model=Accepted,
+    operation_id="closeDueChecks",
+)
+async def close_due_checks(
+    township_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    """Close the checks whose window has ended (E8), e.g. from a daily job."""
+    return await run(request, who, idem, lambda uow: h.close_due_checks(uow, township_id, who))
+
+
+@router.post("/ratings", status_code=201, response_model=Accepted, operation_id="publishRating")
+async def publish_rating(
+    cmd: c.PublishRating, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.publish_rating(uow, cmd, who))
+
+
+@router.get("/ratings", response_model=list[RatingView], operation_id="listRatings")
+async def list_ratings(
+    conn: Reader,
+    township_id: QueryId = None,
+    branch_id: QueryId = None,
+    period: QueryId = None,
+) -> Any:
+    """Published ratings are public (N1, N2)."""
+    return await q.ratings(conn, township_id=township_id, branch_id=branch_id, period=period)
+
+
+@router.get(
+    "/directory/townships/{township_id}",
+    response_model=TownshipCopy,
+    operation_id="getTownshipCopy",
+)
+async def get_township_copy(township_id: PathId, conn: Reader) -> Any:
+    """This service's copy of the directory (D2): what decides organisers and subjects (E2)."""
+    return await q.township_copy(conn, township_id=township_id)

@@ -1,0 +1,160 @@
+"""Mass evaluation routes (E1–E5, E7): calendar, rounds, raters, ballots, turnout, results."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from services.evaluation import access
+from services.evaluation import commands as c
+from services.evaluation import handlers as h
+from services.evaluation import queries as q
+from services.evaluation.results_xlsx import results_workbook
+from services.evaluation.views import (
+    Accepted,
+    AuditView,
+    CalendarView,
+    ResultsView,
+    RoundView,
+    TurnoutView,
+)
+from shared.auth import Principal, Role
+from shared.errors import Forbidden, NotFound
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
+
+router = APIRouter(prefix="/v1", tags=["evaluation rounds"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post(
+    "/counties/{county_id}/evaluation-calendars",
+    response_model=Accepted,
+    operation_id="setEvaluationCalendar",
+)
+async def set_calendar(
+    county_id: PathId,
+    cmd: c.SetEvaluationCalendar,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.set_calendar(uow, county_id, cmd, who))
+
+
+@router.get(
+    "/counties/{county_id}/evaluation-calendars/{year}",
+    response_model=CalendarView,
+    operation_id="getEvaluationCalendar",
+)
+async def get_calendar(county_id: PathId, year: int, conn: Reader) -> Any:
+    return await q.calendar(conn, county_id=county_id, year=year)
+
+
+@router.post("/rounds", status_code=201, response_model=Accepted, operation_id="openRound")
+async def open_round(
+    cmd: c.OpenRound, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.open_round(uow, cmd, who))
+
+
+@router.get("/rounds/{round_id}", response_model=RoundView, operation_id="getRound")
+async def get_round(round_id: PathId, conn: Reader) -> Any:
+    return await q.round_row(conn, round_id=round_id)
+
+
+@router.post(
+    "/rounds/{round_id}/raters",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="registerRaters",
+)
+async def register_raters(
+    round_id: PathId, cmd: c.RegisterRaters, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.register_raters(uow, round_id, cmd, who))
+
+
+@router.post(
+    "/rounds/{round_id}/ballots",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="castBallot",
+)
+async def cast_ballot(
+    round_id: PathId, cmd: c.CastBallot, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.cast_ballot(uow, round_id, cmd, who))
+
+
+@router.post(
+    "/rounds/{round_id}/paper-ballots",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="enterPaperBallots",
+)
+async def enter_paper_ballots(
+    round_id: PathId,
+    cmd: c.EnterPaperBallots,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.enter_paper_ballots(uow, round_id, cmd, who))
+
+
+@router.post("/rounds/{round_id}/closure", response_model=Accepted, operation_id="closeRound")
+async def close_round(
+    round_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.close_round(uow, round_id, who))
+
+
+@router.get("/rounds/{round_id}/turnout", response_model=TurnoutView, operation_id="getTurnout")
+async def get_turnout(round_id: PathId, conn: Reader) -> Any:
+    """Turnout is public while the round is open (E3a): counts only, no names."""
+    return await q.turnout(conn, round_id=round_id)
+
+
+async def _results(conn: Any, round_id: str, who: Principal) -> dict[str, Any]:
+    found = await q.round_row(conn, round_id=round_id)
+    published = await q.published_results(conn, round_id=round_id)
+    if published is not None:
+        return {**published, "published": True}
+    organiser = access.organises(who, found["organiser_kind"], found["organiser_id"])
+    if not (organiser or who.role is Role.AUDITOR):
+        raise NotFound("the results are not published yet", round_id=round_id)
+    results = await q.live_results(conn, round_id=round_id)
+    return {"round_id": round_id, "title": found["title"], "published": False, "results": results}
+
+
+@router.get("/rounds/{round_id}/results", response_model=ResultsView, operation_id="getResults")
+async def get_results(round_id: PathId, who: CurrentPrincipal, conn: Reader) -> Any:
+    """Published results are public (N1); before that only the organiser and auditors see the
+    live count."""
+    return await _results(conn, round_id, who)
+
+
+@router.get(
+    "/rounds/{round_id}/results.xlsx",
+    operation_id="downloadResults",
+    responses={200: {"content": {XLSX: {}}}},
+)
+async def download_results(round_id: PathId, who: CurrentPrincipal, conn: Reader) -> Response:
+    found = await q.round_row(conn, round_id=round_id)
+    body = await _results(conn, round_id, who)
+    workbook = results_workbook(found["title"], found["scale"]["grades"], body["results"])
+    return Response(
+        workbook,
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="results-{round_id}.xlsx"'},
+    )
+
+
+@router.get("/rounds/{round_id}/audit", response_model=AuditView, operation_id="auditRound")
+async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    """E3: the auditor checks ballots against distinct registered raters, with no link."""
+    if who.role is not Role.AUDITOR:
+        raise Forbidden("only an auditor")
+    return await q.audit(conn, round_id=round_id)

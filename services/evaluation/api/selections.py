@@ -1,0 +1,150 @@
+"""Annual selection routes (S1–S3): formula, nominations, stages, notice, objections,
+commendation; the recomputation of any stage's scores from the records they came from."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from services.evaluation import commands as c
+from services.evaluation import handlers_selection as h
+from services.evaluation import queries as q
+from services.evaluation import scoring
+from services.evaluation.views import Accepted
+from services.evaluation.views_selection import (
+    CommendationView,
+    RecomputationView,
+    SelectionView,
+)
+from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+
+router = APIRouter(prefix="/v1", tags=["annual selection"])
+Stage = Annotated[int, Path(ge=1, le=5)]
+
+
+@router.post("/selections", status_code=201, response_model=Accepted, operation_id="openSelection")
+async def open_selection(
+    cmd: c.OpenSelection, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.open_selection(uow, cmd, who))
+
+
+@router.get("/selections/{selection_id}", response_model=SelectionView, operation_id="getSelection")
+async def get_selection(selection_id: PathId, conn: Reader) -> Any:
+    """Public (三公開): the formula, candidates, every stage's decisions and reasons."""
+    return await q.selection(conn, selection_id=selection_id)
+
+
+@router.post(
+    "/selections/{selection_id}/formula", response_model=Accepted, operation_id="declareFormula"
+)
+async def declare_formula(
+    selection_id: PathId,
+    cmd: c.DeclareFormula,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.declare_formula(uow, selection_id, cmd, who))
+
+
+@router.post(
+    "/selections/{selection_id}/nominations",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="nominate",
+)
+async def nominate(
+    selection_id: PathId, cmd: c.Nominate, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.nominate(uow, selection_id, cmd, who))
+
+
+@router.post(
+    "/selections/{selection_id}/stages",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="scoreStage",
+)
+async def score_stage(
+    selection_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.score_stage(uow, selection_id, who))
+
+
+@router.get(
+    "/selections/{selection_id}/stages/{stage}/recomputation",
+    response_model=RecomputationView,
+    operation_id="recomputeStage",
+)
+async def recompute_stage(selection_id: PathId, stage: Stage, conn: Reader) -> Any:
+    """S2: every candidate's score recomputed from the records its inputs name."""
+    return await scoring.recomputation(conn, selection_id, stage)
+
+
+@router.post(
+    "/selections/{selection_id}/notice", response_model=Accepted, operation_id="postNotice"
+)
+async def post_notice(
+    selection_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.post_notice(uow, selection_id, who))
+
+
+@router.post(
+    "/selections/{selection_id}/objections",
+    status_code=201,
+    response_model=Accepted,
+    operation_id="fileObjection",
+)
+async def file_objection(
+    selection_id: PathId,
+    cmd: c.FileObjection,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.file_objection(uow, selection_id, cmd, who))
+
+
+@router.post(
+    "/selections/{selection_id}/objections/{objection_id}/answer",
+    response_model=Accepted,
+    operation_id="answerObjection",
+)
+async def answer_objection(
+    selection_id: PathId,
+    objection_id: PathId,
+    cmd: c.AnswerObjection,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    return await run(
+        request,
+        who,
+        idem,
+        lambda uow: h.answer_objection(uow, selection_id, objection_id, cmd, who),
+    )
+
+
+@router.post(
+    "/selections/{selection_id}/commendation",
+    response_model=Accepted,
+    operation_id="issueCommendation",
+)
+async def issue_commendation(
+    selection_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.issue_commendation(uow, selection_id, who))
+
+
+@router.get(
+    "/commendations", response_model=list[CommendationView], operation_id="listCommendations"
+)
+async def list_commendations(
+    conn: Reader,
+    township_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")] = None,
+) -> Any:
+    return await q.commendations(conn, township_id=township_id)

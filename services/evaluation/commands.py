@@ -1,0 +1,168 @@
+"""Commands, as the API receives them: imperative, validated, no unknown fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from services.evaluation.events import Channel, Grade, RaterKind, RatingLevel
+from shared.events import ID_PATTERN, Command
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Title = Annotated[str, Field(min_length=2, max_length=200)]
+Year = Annotated[int, Field(ge=2000, le=2100)]
+GradeName = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
+Grades = Annotated[dict[Id, GradeName], Field(min_length=1, max_length=500)]
+
+
+class SetEvaluationCalendar(Command):
+    year: Year
+    first_round_closes: date
+    second_round_closes: date
+
+
+class CustomScale(Command):
+    name: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,39}$")]
+    grades: Annotated[tuple[Grade, ...], Field(min_length=2, max_length=10)]
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CustomScale:
+        if len({g.grade for g in self.grades}) != len(self.grades):
+            raise ValueError("grades must be distinct")
+        return self
+
+
+class OpenRound(Command):
+    """E1, E2, E4: the township office organises for its branches (`township_id`); a branch
+    secretary for the branch's members (`branch_id`)."""
+
+    title: Title
+    year: Year
+    half: Literal[1, 2]
+    township_id: Id | None = None
+    branch_id: Id | None = None
+    subject_ids: Annotated[tuple[Id, ...], Field(max_length=500)] = ()  # () = all of them
+    scale: Literal["public_satisfaction", "member_appraisal"] | None = None  # E7 defaults
+    custom_scale: CustomScale | None = None  # E7: a configured scale instead
+    opens_on: date
+    closes_on: date | None = None  # None: the county calendar's date for this half
+
+    @model_validator(mode="after")
+    def _one_organiser(self) -> OpenRound:
+        if (self.township_id is None) == (self.branch_id is None):
+            raise ValueError("give exactly one of township_id and branch_id")
+        if self.scale is not None and self.custom_scale is not None:
+            raise ValueError("give a default scale or a custom scale, not both")
+        return self
+
+
+class RaterEntry(Command):
+    kind: RaterKind
+    member_id: Id | None = None  # a member in the directory; None: someone outside it
+    organisation_id: Id | None = None  # for turnout; default: the member's branch / organiser
+
+
+class RegisterRaters(Command):
+    raters: Annotated[list[RaterEntry], Field(min_length=1, max_length=500)]
+
+
+class CastBallot(Command):
+    """A rater votes on the web (E3a): grades per subject."""
+
+    grades: Grades
+
+
+class EnterPaperBallots(Command):
+    """An officer enters a stack of paper / on-site ballots with its sign-in sheet (E3a): who
+    handed one in, and the ballots, in no particular order (they are shuffled anyway)."""
+
+    channel: Literal[Channel.PAPER, Channel.ON_SITE]
+    participants: Annotated[list[Id], Field(min_length=1, max_length=500)]
+    ballots: Annotated[list[Grades], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _one_ballot_each(self) -> EnterPaperBallots:
+        if len(self.participants) != len(self.ballots):
+            raise ValueError("one ballot per participant on the sign-in sheet")
+        if len(set(self.participants)) != len(self.participants):
+            raise ValueError("a participant appears twice on the sign-in sheet")
+        return self
+
+
+class ServedPerson(Command):
+    member_id: Id | None = None  # None: a member of the public
+
+
+class RegisterServed(Command):
+    raters: Annotated[list[ServedPerson], Field(min_length=1, max_length=200)]
+
+
+class CheckBallot(Command):
+    grade: Literal["satisfied", "mostly_satisfied", "dissatisfied"]
+    rater_id: Id | None = None  # only when an officer enters a paper / on-site ballot
+    channel: Channel = Channel.WEB
+
+
+class RatedEntry(Command):
+    subject_id: Id
+    grade: Literal["excellent", "qualified", "basically_qualified", "unqualified"]
+    score: Annotated[float, Field(ge=0, le=100)]
+
+
+class PublishRating(Command):
+    level: RatingLevel
+    township_id: Id | None = None  # the township rates its branches
+    branch_id: Id | None = None  # the branch rates its members
+    period: Annotated[str, Field(pattern=r"^\d{4}-(B[1-6]|0[1-9]|1[0-2])$")]
+    results: Annotated[list[RatedEntry], Field(min_length=1, max_length=500)]
+
+    @model_validator(mode="after")
+    def _organisation(self) -> PublishRating:
+        wanted = "township_id" if self.level is RatingLevel.TOWNSHIP_RATES_BRANCHES else "branch_id"
+        if getattr(self, wanted) is None:
+            raise ValueError(f"{wanted} is required for {self.level.value}")
+        return self
+
+
+# --- annual selection (S1–S3) ------------------------------------------------------------
+
+Weight = Annotated[float, Field(ge=0, le=1)]
+Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+
+
+class OpenSelection(Command):
+    township_id: Id
+    year: Year
+    title: Title
+    subject_kind: Literal["branch", "member"]
+    notice_days: Annotated[int, Field(ge=5, le=30)] = 7
+    commendation_on: date | None = None  # None: July 1 of the year
+
+
+class DeclareFormula(Command):
+    weights: Annotated[
+        dict[Literal["ratings", "evaluation", "pledges", "reviews"], Weight],
+        Field(min_length=1),
+    ]
+    when_missing: Literal["zero", "reweight"]
+    quotas: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=500)], ...], Field(min_length=1, max_length=5)
+    ]
+
+
+class Nominate(Command):
+    subject_id: Id
+    reason: Reason
+
+
+class FileObjection(Command):
+    subject_id: Id
+    summary: Reason
+
+
+class AnswerObjection(Command):
+    answer: Reason
+    upheld: bool

@@ -1,0 +1,261 @@
+"""The evaluation service's events: mass evaluation rounds (E1–E5, E7), satisfaction checks of
+pledge items (E8) and periodic ratings (E6).
+
+Past tense, frozen, registered below; the registry also generates the AsyncAPI document.
+Participation (who voted) and ballots (what was chosen) are separate events in separate
+streams (E3): no ballot event carries a rater id. See the README, "Anonymous ballots (E3)".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import ConfigDict, Field
+
+from shared.events import DomainEvent, EventRegistry, PlainText
+
+
+class SubjectKind(StrEnum):
+    BRANCH = "branch"
+    MEMBER = "member"
+
+
+class Channel(StrEnum):
+    """How a ballot arrived (E3a): on the web, or on paper / on site entered by an officer."""
+
+    WEB = "web"
+    PAPER = "paper"
+    ON_SITE = "on_site"
+
+
+class RaterKind(StrEnum):
+    """The raters the seed names (E2)."""
+
+    TOWNSHIP_MEMBER = "township_member"  # for a branch: the township's members,
+    CADRE = "cadre"  # cadres,
+    PUBLIC = "public"  # and public;
+    LOWER_ORG_HEAD = "lower_org_head"  # heads of lower-level organisations;
+    LINKED_VILLAGE_REP = "linked_village_rep"  # representatives of closely linked villages
+    SERVED_PEOPLE_REP = "served_people_rep"  # and of the people the branch serves
+    BRANCH_MEMBER = "branch_member"  # for a member: the branch's members,
+    VILLAGE_CADRE = "village_cadre"  # the village's cadres (and its public)
+    SERVED = "served"  # a satisfaction check: someone the pledge item served (E8)
+
+
+class Verdict(StrEnum):
+    SATISFIED = "satisfied"
+    DISSATISFIED = "dissatisfied"
+
+
+class RatingLevel(StrEnum):
+    TOWNSHIP_RATES_BRANCHES = "township_rates_branches"  # every two months (E6)
+    BRANCH_RATES_MEMBERS = "branch_rates_members"  # every month
+
+
+class Value(PlainText):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Grade(Value):
+    grade: str
+    label: str
+    score: float = Field(ge=0, le=100)
+    satisfied: bool  # counts toward the satisfaction rate
+
+
+class Scale(Value):
+    name: str
+    grades: tuple[Grade, ...]
+
+
+class Subject(Value):
+    subject_kind: SubjectKind
+    subject_id: str
+    subject_name: str
+    branch_id: str
+
+
+class SubjectResult(Value):
+    subject_kind: SubjectKind
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    counts: dict[str, int]
+    satisfaction_rate: float
+    score: float
+
+
+class RatedSubject(Value):
+    subject_kind: SubjectKind
+    subject_id: str
+    subject_name: str
+    grade: str
+    score: float
+
+
+# --- calendar (E4) ----------------------------------------------------------------------
+
+
+class EvaluationCalendarSet(DomainEvent):
+    aggregate_type = "calendar"
+    county_id: str
+    year: int
+    first_round_closes: date
+    second_round_closes: date
+
+
+# --- mass evaluation rounds (E1–E5) ----------------------------------------------------
+
+
+class RoundOpened(DomainEvent):
+    aggregate_type = "round"
+    round_id: str
+    township_id: str
+    organiser_kind: str  # "township" organises for branches, "branch" for members (E2)
+    organiser_id: str
+    title: str
+    year: int
+    half: int
+    content: tuple[str, ...]  # "five_good" / "five_take_the_lead", "pledge_fulfilment" (E1)
+    subjects: tuple[Subject, ...]
+    scale: Scale
+    opens_on: date
+    closes_on: date
+
+
+class RaterRegistered(DomainEvent):
+    aggregate_type = "round"
+    round_id: str
+    rater_id: str
+    rater_kind: RaterKind
+    organisation_id: str  # for turnout per organisation (E3a)
+    member_id: str | None = None  # None: not in the directory (e.g. the public)
+
+
+class RaterParticipated(DomainEvent):
+    """Who voted, on which subjects, by which channel; never what they chose (E3)."""
+
+    aggregate_type = "round"
+    round_id: str
+    rater_id: str
+    subject_ids: tuple[str, ...]
+    channel: Channel
+    entered_by: str | None = None  # the officer who entered a paper / on-site ballot
+
+
+class BallotCast(DomainEvent):
+    """What was chosen, under a one-time token's hash; never who chose it (E3)."""
+
+    aggregate_type = "ballot_box"
+    round_id: str
+    token_hash: str
+    grades: dict[str, str]  # subject id -> grade
+
+
+class RoundClosed(DomainEvent):
+    aggregate_type = "round"
+    round_id: str
+    closed_on: date
+    registered: int
+    participated: int
+
+
+class RoundResultsPublished(DomainEvent):
+    aggregate_type = "round"
+    round_id: str
+    township_id: str
+    title: str
+    published_on: date
+    results: tuple[SubjectResult, ...]
+
+
+# --- satisfaction check of a pledge item (E8, P10c) -------------------------------------
+
+
+class SatisfactionCheckOpened(DomainEvent):
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    title: str
+    summary: str
+    threshold: float = Field(ge=0, le=1)
+    scale: Scale
+    opens_on: date
+    closes_on: date
+    source_event_id: str  # the ItemReportedDone it answers
+
+
+class CheckRaterRegistered(DomainEvent):
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    rater_id: str
+    member_id: str | None = None
+
+
+class CheckRaterParticipated(DomainEvent):
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    rater_id: str
+    channel: Channel
+    entered_by: str | None = None
+
+
+class CheckBallotCast(DomainEvent):
+    aggregate_type = "satisfaction_ballots"
+    check_id: str
+    token_hash: str
+    grade: str
+
+
+class SatisfactionVerdictReached(DomainEvent):
+    """The contract in services/pledge/contracts.py, version 1: keep it exactly."""
+
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    verdict: Verdict
+    satisfaction_rate: float = Field(ge=0, le=1)
+    ballots: int = Field(ge=0)
+    threshold: float = Field(ge=0, le=1)
+
+
+# --- periodic ratings (E6) ---------------------------------------------------------------
+
+
+class RatingResultsPublished(DomainEvent):
+    aggregate_type = "rating"
+    rating_id: str
+    township_id: str
+    branch_id: str | None  # None when the township rates branches
+    period: str  # "2027-01" monthly or "2027-B1" bimonthly
+    level: RatingLevel
+    published_on: date
+    results: tuple[RatedSubject, ...]
+
+
+from services.evaluation.selection_events import SELECTION_EVENTS  # noqa: E402
+
+REGISTRY = EventRegistry(
+    "evaluation",
+    [
+        EvaluationCalendarSet,
+        RoundOpened,
+        RaterRegistered,
+        RaterParticipated,
+        BallotCast,
+        RoundClosed,
+        RoundResultsPublished,
+        SatisfactionCheckOpened,
+        CheckRaterRegistered,
+        CheckRaterParticipated,
+        CheckBallotCast,
+        SatisfactionVerdictReached,
+        RatingResultsPublished,
+        *SELECTION_EVENTS,
+    ],
+)

@@ -1,0 +1,150 @@
+"""Command handlers of the satisfaction check of a pledge item (E8, P10c) and of periodic
+ratings (E6). Same shape as handlers.py."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from services.evaluation import access
+from services.evaluation import commands as c
+from services.evaluation import directory as d
+from services.evaluation.access import require
+from services.evaluation.checks import CheckBallots, SatisfactionCheck
+from services.evaluation.events import Channel, RatedSubject, RatingLevel, SubjectKind
+from services.evaluation.handlers import accepted, anonymous, new_id, today
+from services.evaluation.ratings import Rating
+from shared.auth import Principal
+from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
+from shared.unit_of_work import UnitOfWork
+
+
+async def _check(uow: UnitOfWork, check_id: str) -> SatisfactionCheck:
+    return await uow.get(SatisfactionCheck, f"satisfaction_check-{check_id}", "satisfaction check")
+
+
+def _office(who: Principal, check: SatisfactionCheck, what: str) -> None:
+    require(access.township_office(who, check.township_id), f"only the township office {what}")
+
+
+async def register_served(
+    uow: UnitOfWork, check_id: str, cmd: c.RegisterServed, who: Principal
+) -> dict[str, Any]:
+    check = await _check(uow, check_id)
+    _office(who, check, "registers the people the item served")
+    raters: list[tuple[str, str | None]] = []
+    for index, person in enumerate(cmd.raters):
+        if person.member_id is not None:
+            await d.member_in(uow.conn, person.member_id, check.township_id, f"raters.{index}")
+            raters.append((person.member_id, person.member_id))
+        else:
+            raters.append((new_id("rt"), None))
+    check.register(raters)
+    await uow.save(check)
+    return accepted(check_id, uow, rater_ids=[r for r, _ in raters])
+
+
+async def cast_check_ballot(
+    uow: UnitOfWork, check_id: str, cmd: c.CheckBallot, who: Principal
+) -> dict[str, Any]:
+    check = await _check(uow, check_id)
+    if cmd.channel is Channel.WEB:
+        if cmd.rater_id is not None:
+            raise InvalidInput("a web ballot is cast by the rater in person", field="rater_id")
+        rater_id, entered_by = access.voter_id(who, check_id), None
+    else:
+        _office(who, check, "enters paper and on-site ballots")
+        if cmd.rater_id is None:
+            raise InvalidInput("whose paper ballot is this?", field="rater_id")
+        if cmd.rater_id not in check.raters:
+            raise InvalidInput(f"{cmd.rater_id} is not registered", field="rater_id")
+        rater_id, entered_by = cmd.rater_id, who.subject
+    check.participate(rater_id, cmd.grade, cmd.channel, today(uow), entered_by)
+    await uow.save(check)
+    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
+    box = box or CheckBallots.for_check(check)
+    box.cast(check_id, secrets.token_urlsafe(24), cmd.grade)  # the token is not kept
+    ballot = anonymous(uow)
+    await ballot.save(box)
+    return {"id": check_id, "events": [e.type for e in uow.appended + ballot.appended]}
+
+
+async def close_check(uow: UnitOfWork, check_id: str, who: Principal) -> dict[str, Any]:
+    check = await _check(uow, check_id)
+    _office(who, check, "closes a satisfaction check")
+    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
+    verdict = check.close(box or CheckBallots.for_check(check))
+    await uow.save(check)
+    return accepted(check_id, uow, verdict=verdict.value)
+
+
+# --- periodic ratings (E6) --------------------------------------------------------------
+
+
+async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) -> dict[str, Any]:
+    if cmd.level is RatingLevel.TOWNSHIP_RATES_BRANCHES:
+        assert cmd.township_id is not None
+        township = await d.township(uow.conn, cmd.township_id)
+        require(
+            access.township_office(who, cmd.township_id),
+            "the township (its office) rates its branches",
+        )
+        rows = await d.branches_of(uow.conn, cmd.township_id)
+        names = {r["branch_id"]: r["name"] for r in rows}
+        township_id, branch_id, kind = township["township_id"], None, SubjectKind.BRANCH
+    else:
+        assert cmd.branch_id is not None
+        branch = await d.branch(uow.conn, cmd.branch_id)
+        require(access.branch_secretary(who, cmd.branch_id), "the branch secretary rates members")
+        rows = await d.members_of(uow.conn, cmd.branch_id)
+        names = {r["member_id"]: r["name"] for r in rows}
+        township_id, branch_id, kind = branch["township_id"], cmd.branch_id, SubjectKind.MEMBER
+    results = []
+    for index, entry in enumerate(cmd.results):
+        if entry.subject_id not in names:
+            raise InvalidInput(
+                f"{entry.subject_id} is not rated by this organisation (E6)",
+                field=f"results.{index}.subject_id",
+            )
+        results.append(
+            RatedSubject(
+                subject_kind=kind,
+                subject_id=entry.subject_id,
+                subject_name=names[entry.subject_id],
+                grade=entry.grade,
+                score=entry.score,
+            )
+        )
+    rating = Rating.publish(
+        level=cmd.level,
+        township_id=township_id,
+        branch_id=branch_id,
+        period=cmd.period,
+        results=results,
+        today=today(uow),
+    )
+    try:
+        await uow.save(rating)
+    except ConcurrencyConflict:
+        raise InvalidState(f"the rating for {cmd.period} is already published") from None
+    return accepted(rating.stream_id.removeprefix("rating-"), uow)
+
+
+async def close_due_checks(uow: UnitOfWork, township_id: str, who: Principal) -> dict[str, Any]:
+    """Close every open check of the township whose window has ended by the clock's today
+    (run by the office, or a scheduler acting for it): the verdict follows the ballots in."""
+    await d.township(uow.conn, township_id)
+    require(access.township_office(who, township_id), "only the township office closes checks")
+    due = await uow.conn.fetch(
+        "SELECT check_id FROM checks WHERE township_id = $1 AND status = 'open'"
+        " AND closes_on < $2 ORDER BY check_id",
+        township_id,
+        today(uow),
+    )
+    verdicts = {}
+    for row in due:
+        check = await _check(uow, row["check_id"])
+        box = await uow.load(CheckBallots, f"satisfaction_ballots-{check.check_id}")
+        verdicts[check.check_id] = check.close(box or CheckBallots.for_check(check)).value
+        await uow.save(check)
+    return accepted(township_id, uow, verdicts=verdicts)

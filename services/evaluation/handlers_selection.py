@@ -1,0 +1,143 @@
+"""Command handlers of the annual selection (S1–S3). Same shape as handlers.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.evaluation import access, scoring
+from services.evaluation import commands as c
+from services.evaluation import directory as d
+from services.evaluation.access import require
+from services.evaluation.events import SubjectKind
+from services.evaluation.handlers import accepted, new_id, today
+from services.evaluation.selection import Candidate, Selection
+from services.evaluation.selection_events import Formula, SelectionOpened, WhenMissing
+from shared.auth import Principal, Role
+from shared.errors import InvalidInput
+from shared.unit_of_work import UnitOfWork
+
+
+async def _selection(uow: UnitOfWork, selection_id: str) -> Selection:
+    return await uow.get(Selection, f"selection-{selection_id}", "selection")
+
+
+def _organiser(who: Principal, selection: Selection, what: str) -> None:
+    require(access.township_office(who, selection.township_id), f"only the township office {what}")
+
+
+async def open_selection(uow: UnitOfWork, cmd: c.OpenSelection, who: Principal) -> dict[str, Any]:
+    await d.township(uow.conn, cmd.township_id)
+    require(access.township_office(who, cmd.township_id), "the township office runs its selection")
+    selection = Selection.open(
+        SelectionOpened(
+            selection_id=new_id("s"),
+            township_id=cmd.township_id,
+            year=cmd.year,
+            title=cmd.title,
+            subject_kind=SubjectKind(cmd.subject_kind),
+            notice_days=cmd.notice_days,
+            commendation_on=cmd.commendation_on or date(cmd.year, 7, 1),
+        )
+    )
+    await uow.save(selection)
+    return accepted(selection.selection_id, uow)
+
+
+async def declare_formula(
+    uow: UnitOfWork, selection_id: str, cmd: c.DeclareFormula, who: Principal
+) -> dict[str, Any]:
+    selection = await _selection(uow, selection_id)
+    _organiser(who, selection, "declares the formula")
+    formula = Formula.model_validate(
+        {
+            "version": 0,
+            "weights": cmd.weights,
+            "when_missing": WhenMissing(cmd.when_missing),
+            "quotas": cmd.quotas,
+        }
+    )
+    selection.declare(formula)
+    await uow.save(selection)
+    return accepted(selection_id, uow, version=selection.the_formula.version)
+
+
+async def nominate(
+    uow: UnitOfWork, selection_id: str, cmd: c.Nominate, who: Principal
+) -> dict[str, Any]:
+    """S2: nominations come up from the branches (their secretaries), or the township."""
+    selection = await _selection(uow, selection_id)
+    if selection.subject_kind is SubjectKind.BRANCH:
+        row = await d.branch(uow.conn, cmd.subject_id)
+        branch_id, name = row["branch_id"], row["name"]
+    else:
+        row = await d.member_in(uow.conn, cmd.subject_id, selection.township_id, "subject_id")
+        branch_id, name = row["branch_id"], row["name"]
+    if row["township_id"] != selection.township_id:
+        raise InvalidInput("not of this township", field="subject_id")
+    if access.branch_secretary(who, branch_id):
+        by = "branch"
+    else:
+        _organiser(who, selection, "or the subject's branch secretary nominates")
+        by = "township"
+    selection.nominate(Candidate(cmd.subject_id, name, branch_id, by, cmd.reason))
+    await uow.save(selection)
+    return accepted(selection_id, uow)
+
+
+async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
+    selection = await _selection(uow, selection_id)
+    _organiser(who, selection, "scores a stage")
+    inputs = {
+        candidate.subject_id: await scoring.inputs_for(
+            uow.conn, candidate.subject_id, selection.year
+        )
+        for candidate in selection.in_the_running()
+    }
+    selection.score_stage(inputs, today(uow))
+    await uow.save(selection)
+    return accepted(selection_id, uow, stage=len(selection.state.stages))
+
+
+async def post_notice(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
+    selection = await _selection(uow, selection_id)
+    _organiser(who, selection, "posts the public notice")
+    selection.post_notice(today(uow))
+    await uow.save(selection)
+    return accepted(selection_id, uow)
+
+
+async def file_objection(
+    uow: UnitOfWork, selection_id: str, cmd: c.FileObjection, who: Principal
+) -> dict[str, Any]:
+    selection = await _selection(uow, selection_id)
+    require(
+        who.role not in (Role.AUDITOR, Role.INTEGRATION),
+        "auditors and integrations read; they do not object",
+    )
+    objection_id = new_id("o")
+    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, today(uow))
+    await uow.save(selection)
+    return accepted(selection_id, uow, objection_id=objection_id)
+
+
+async def answer_objection(
+    uow: UnitOfWork, selection_id: str, objection_id: str, cmd: c.AnswerObjection, who: Principal
+) -> dict[str, Any]:
+    selection = await _selection(uow, selection_id)
+    require(
+        access.township_office(who, selection.township_id)
+        or who.is_(Role.TOWNSHIP_COMMITTEE, selection.township_id),
+        "the township committee or its office answers objections",
+    )
+    selection.answer(objection_id, cmd.answer, cmd.upheld)
+    await uow.save(selection)
+    return accepted(selection_id, uow)
+
+
+async def issue_commendation(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
+    selection = await _selection(uow, selection_id)
+    _organiser(who, selection, "issues the commendation")
+    selection.issue(today(uow))
+    await uow.save(selection)
+    return accepted(selection_id, uow)

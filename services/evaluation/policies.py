@@ -1,0 +1,60 @@
+"""Reactions to the pledge service's events. Every pledge event is consumed (the directory
+copy is built from them, D2); an item reported done opens its satisfaction check (E8), as
+this service's own command with the foreign event as its causation, inside the subscription
+runner's transaction."""
+
+from __future__ import annotations
+
+import asyncpg
+import structlog
+
+from services.evaluation.checks import SatisfactionCheck
+from services.evaluation.handlers import CHINA
+from shared.envelope import EventEnvelope
+from shared.eventstore.base import CommandContext
+from shared.subscriptions import Subscription
+from shared.unit_of_work import CommandExecutor
+
+log = structlog.get_logger()
+
+
+def check_id_for(envelope: EventEnvelope) -> str:
+    """One check per report: an item reported done again after a dissatisfied verdict gets a
+    new check; a redelivered report finds its check already there."""
+    return "c" + envelope.id.replace("-", "")
+
+
+def subscriptions(executor: CommandExecutor) -> list[Subscription]:
+    async def on_pledge_event(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        if envelope.type != "ItemReportedDone":
+            return
+        data = envelope.data
+        context = CommandContext(
+            actor="service:pledge",
+            role="integration",
+            correlation_id=envelope.correlationid,
+            causation_id=envelope.id,
+        )
+        uow = executor.unit(conn, context)
+        check_id = check_id_for(envelope)
+        if await uow.load(SatisfactionCheck, f"satisfaction_check-{check_id}") is not None:
+            log.info("satisfaction_check_exists", check_id=check_id)
+            return
+        check = SatisfactionCheck.open(
+            check_id=check_id,
+            pledge_id=data["pledge_id"],
+            item_id=data["item_id"],
+            township_id=data["township_id"],
+            title=data["title"],
+            summary=data["summary"],
+            opens_on=envelope.time.astimezone(CHINA).date(),
+            source_event_id=envelope.id,
+        )
+        await uow.save(check)
+
+    return [
+        Subscription(consumer="evaluation", source="pledge", handler=on_pledge_event),
+        # leadership reviews, for the selection's composite score (S2); kept in the inbox and
+        # projected; until the review service runs, the runner waits for its stream
+        Subscription(consumer="evaluation", source="review"),
+    ]

@@ -1,0 +1,235 @@
+"""Projects the evaluation service's events, and the pledge directory events it consumes,
+into its read models (`read_models.sql` + the shared directory copy).
+
+Everything written comes from the event, never from now(), so a rebuild gives the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from services.evaluation import projections_selection as selection
+from shared.directory import DIRECTORY_DDL, project_directory
+from shared.envelope import EventEnvelope
+from shared.projections import ReadModels
+
+DDL = resources.files("services.evaluation").joinpath("read_models.sql").read_text("utf-8")
+
+Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
+PROJECTIONS: dict[str, Step] = {}
+
+
+def on(event_type: str) -> Callable[[Step], Step]:
+    def register(step: Step) -> Step:
+        PROJECTIONS[event_type] = step
+        return step
+
+    return register
+
+
+async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    if await project_directory(conn, envelope):
+        return
+    source = envelope.source.rsplit("/", 1)[-1]
+    if source == "evaluation":
+        step = PROJECTIONS.get(envelope.type) or selection.OWN.get(envelope.type)
+    else:  # the pledges and reviews the selection scores from (S2)
+        step = selection.FOREIGN.get((source, envelope.type))
+    if step is not None:
+        await step(conn, envelope, envelope.data)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+@on("EvaluationCalendarSet")
+async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO calendars VALUES ($1, $2, $3::text::date, $4::text::date)"
+        " ON CONFLICT (county_id, year) DO UPDATE SET"
+        " first_round_closes = EXCLUDED.first_round_closes,"
+        " second_round_closes = EXCLUDED.second_round_closes",
+        d["county_id"],
+        d["year"],
+        d["first_round_closes"],
+        d["second_round_closes"],
+    )
+
+
+@on("RoundOpened")
+async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO rounds VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
+        " $10::text::date, $11::text::date, 'open', NULL)",
+        d["round_id"],
+        d["township_id"],
+        d["organiser_kind"],
+        d["organiser_id"],
+        d["title"],
+        d["year"],
+        d["half"],
+        _json(d["content"]),
+        _json(d["scale"]),
+        d["opens_on"],
+        d["closes_on"],
+    )
+    for index, s in enumerate(d["subjects"]):
+        await conn.execute(
+            "INSERT INTO round_subjects VALUES ($1, $2, $3, $4, $5, $6)",
+            d["round_id"],
+            s["subject_id"],
+            index,
+            s["subject_kind"],
+            s["subject_name"],
+            s["branch_id"],
+        )
+
+
+@on("RaterRegistered")
+async def _rater(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO round_raters VALUES ($1, $2, $3, $4, $5, false, '{}')",
+        d["round_id"],
+        d["rater_id"],
+        d["rater_kind"],
+        d["organisation_id"],
+        d["member_id"],
+    )
+
+
+@on("RaterParticipated")
+async def _participated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE round_raters SET voted = true, channels = array_append(channels, $3)"
+        " WHERE round_id = $1 AND rater_id = $2",
+        d["round_id"],
+        d["rater_id"],
+        d["channel"],
+    )
+    for subject_id in d["subject_ids"]:
+        await conn.execute(
+            "INSERT INTO round_participations VALUES ($1, $2, $3, 1) ON CONFLICT"
+            " (round_id, subject_id, channel) DO UPDATE SET n = round_participations.n + 1",
+            d["round_id"],
+            subject_id,
+            d["channel"],
+        )
+
+
+@on("BallotCast")
+async def _ballot(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    for subject_id, grade in d["grades"].items():
+        await conn.execute(
+            "INSERT INTO round_tally VALUES ($1, $2, $3, 1) ON CONFLICT"
+            " (round_id, subject_id, grade) DO UPDATE SET n = round_tally.n + 1",
+            d["round_id"],
+            subject_id,
+            grade,
+        )
+    await conn.execute(
+        "INSERT INTO round_ballot_tokens VALUES ($1, $2)", d["round_id"], d["token_hash"]
+    )
+
+
+@on("RoundClosed")
+async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE rounds SET status = 'closed', closed_on = $2::text::date WHERE round_id = $1",
+        d["round_id"],
+        d["closed_on"],
+    )
+
+
+@on("RoundResultsPublished")
+async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO round_publications VALUES ($1, $2, $3, $4::text::date, $5)",
+        d["round_id"],
+        d["township_id"],
+        d["title"],
+        d["published_on"],
+        _json(d["results"]),
+    )
+
+
+@on("SatisfactionCheckOpened")
+async def _check(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO checks VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::date,"
+        " $9::text::date, $10, 'open', NULL, NULL, NULL)",
+        d["check_id"],
+        d["pledge_id"],
+        d["item_id"],
+        d["township_id"],
+        d["title"],
+        d["summary"],
+        d["threshold"],
+        d["opens_on"],
+        d["closes_on"],
+        d["source_event_id"],
+    )
+
+
+@on("CheckRaterRegistered")
+async def _check_rater(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO check_raters VALUES ($1, $2, $3, false, NULL)",
+        d["check_id"],
+        d["rater_id"],
+        d["member_id"],
+    )
+
+
+@on("CheckRaterParticipated")
+async def _check_voted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE check_raters SET voted = true, channel = $3 WHERE check_id = $1 AND rater_id = $2",
+        d["check_id"],
+        d["rater_id"],
+        d["channel"],
+    )
+
+
+@on("CheckBallotCast")
+async def _check_ballot(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO check_tally VALUES ($1, $2, 1) ON CONFLICT (check_id, grade)"
+        " DO UPDATE SET n = check_tally.n + 1",
+        d["check_id"],
+        d["grade"],
+    )
+
+
+@on("SatisfactionVerdictReached")
+async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE checks SET status = 'closed', verdict = $2, satisfaction_rate = $3, ballots = $4"
+        " WHERE check_id = $1",
+        d["check_id"],
+        d["verdict"],
+        d["satisfaction_rate"],
+        d["ballots"],
+    )
+
+
+@on("RatingResultsPublished")
+async def _rating(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO ratings VALUES ($1, $2, $3, $4, $5, $6::text::date, $7)",
+        d["rating_id"],
+        d["township_id"],
+        d["branch_id"],
+        d["period"],
+        d["level"],
+        d["published_on"],
+        _json(d["results"]),
+    )
+
+
+READ_MODELS = ReadModels(ddl=DDL + DIRECTORY_DDL, project=project)

@@ -1,0 +1,190 @@
+"""Projections of the annual selection (S1–S3) and of the other services' records it scores
+from: pledges (from the pledge service's events) and leadership reviews (from the review
+service's, when it runs). Registered into projections.PROJECTIONS by source."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from shared.envelope import EventEnvelope
+
+Data = dict[str, Any]
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+# --- other services' records ------------------------------------------------------------
+
+
+async def _pledge_drafted(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO pledge_copy VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+        d["pledge_id"],
+        d["year"],
+        d["member_id"] or d["branch_id"],
+        d["township_id"],
+    )
+
+
+async def _pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "UPDATE pledge_copy SET item_ids = $2 WHERE pledge_id = $1",
+        d["pledge_id"],
+        _json(d["item_ids"]),
+    )
+
+
+async def _item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO pledge_items_closed VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        d["pledge_id"],
+        d["item_id"],
+    )
+
+
+async def _review(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    if "corrects_review_id" in d:
+        await conn.execute(
+            "UPDATE review_copy SET superseded = true WHERE review_id = $1",
+            d["corrects_review_id"],
+        )
+    await conn.execute(
+        "INSERT INTO review_copy VALUES ($1, $2, $3, $4, false) ON CONFLICT DO NOTHING",
+        d["review_id"],
+        d["township_id"],
+        d["subject_id"],
+        d["quarter"],
+    )
+
+
+FOREIGN = {
+    ("pledge", "PledgeDrafted"): _pledge_drafted,
+    ("pledge", "PledgePublished"): _pledge_published,
+    ("pledge", "ItemClosed"): _item_closed,
+    ("review", "ReviewRecorded"): _review,
+    ("review", "ReviewCorrected"): _review,
+}
+
+
+# --- the selection ----------------------------------------------------------------------
+
+
+async def _opened(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO selections VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, NULL, 0,"
+        " NULL, NULL, NULL, NULL)",
+        d["selection_id"],
+        d["township_id"],
+        d["year"],
+        d["title"],
+        d["subject_kind"],
+        d["notice_days"],
+        d["commendation_on"],
+    )
+
+
+async def _formula(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    version = d["formula"]["version"]
+    await conn.execute(
+        "INSERT INTO selection_formulas VALUES ($1, $2, $3)",
+        d["selection_id"],
+        version,
+        _json(d["formula"]),
+    )
+    await conn.execute(
+        "UPDATE selections SET formula_version = $2 WHERE selection_id = $1",
+        d["selection_id"],
+        version,
+    )
+
+
+async def _nominated(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO selection_candidates VALUES ($1, $2, $3, $4, $5, $6)",
+        d["selection_id"],
+        d["subject_id"],
+        d["subject_name"],
+        d["branch_id"],
+        d["nominated_by"],
+        d["reason"],
+    )
+
+
+async def _stage(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO selection_stages VALUES ($1, $2, $3, $4::text::date, $5)",
+        d["selection_id"],
+        d["stage"],
+        d["formula_version"],
+        d["scored_on"],
+        _json(d["candidates"]),
+    )
+    await conn.execute(
+        "UPDATE selections SET stages_scored = $2 WHERE selection_id = $1",
+        d["selection_id"],
+        d["stage"],
+    )
+
+
+async def _notice(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "UPDATE selections SET posted_on = $2::text::date, notice_until = $3::text::date,"
+        " finalists = $4 WHERE selection_id = $1",
+        d["selection_id"],
+        d["posted_on"],
+        d["notice_until"],
+        _json(d["finalists"]),
+    )
+
+
+async def _objection(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO selection_objections VALUES ($1, $2, $3, $4, NULL, NULL)",
+        d["selection_id"],
+        d["objection_id"],
+        d["subject_id"],
+        d["summary"],
+    )
+
+
+async def _answered(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "UPDATE selection_objections SET answer = $2, upheld = $3 WHERE objection_id = $1",
+        d["objection_id"],
+        d["answer"],
+        d["upheld"],
+    )
+
+
+async def _commendation(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "INSERT INTO commendations VALUES ($1, $2, $3, $4, $5::text::date, $6)",
+        d["selection_id"],
+        d["township_id"],
+        d["year"],
+        d["title"],
+        d["issued_on"],
+        _json(d["awardees"]),
+    )
+    await conn.execute(
+        "UPDATE selections SET issued_on = $2::text::date WHERE selection_id = $1",
+        d["selection_id"],
+        d["issued_on"],
+    )
+
+
+OWN = {
+    "SelectionOpened": _opened,
+    "FormulaDeclared": _formula,
+    "CandidateNominated": _nominated,
+    "StageScored": _stage,
+    "NoticePosted": _notice,
+    "ObjectionFiled": _objection,
+    "ObjectionAnswered": _answered,
+    "CommendationIssued": _commendation,
+}

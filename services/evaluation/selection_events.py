@@ -1,0 +1,142 @@
+"""Events of the annual selection (S1–S3): declared formula, nominations, scored stages,
+public notice and objections, commendation. Registered with the others in events.py."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import Field
+
+from services.evaluation.events import SubjectKind, Value
+from shared.events import DomainEvent
+
+
+class Source(StrEnum):
+    """What the composite score combines (S2)."""
+
+    RATINGS = "ratings"  # periodic ratings of the year (E6)
+    EVALUATION = "evaluation"  # mass-evaluation results of the year (E5)
+    PLEDGES = "pledges"  # pledge fulfilment: items closed / items published (P8, P10)
+    REVIEWS = "reviews"  # leadership reviews: quarters of the year reviewed (R4, R5)
+
+
+class WhenMissing(StrEnum):
+    ZERO = "zero"  # a source with no data scores 0
+    REWEIGHT = "reweight"  # its weight is spread over the sources that have data
+
+
+class Formula(Value):
+    version: int
+    weights: dict[Source, float]
+    when_missing: WhenMissing
+    quotas: tuple[int, ...]  # how many each stage shortlists; the last stage is the final list
+
+
+class Input(Value):
+    source: Source
+    value: float | None  # None: no data for this subject (see the formula's when_missing)
+    evidence: tuple[str, ...]  # the records it was computed from (rating, round, item, review ids)
+
+
+class Scored(Value):
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    inputs: tuple[Input, ...]
+    composite: float
+    rank: int
+    shortlisted: bool
+    reason: str
+
+
+class Awardee(Value):
+    subject_kind: SubjectKind
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    reason: str
+
+
+class SelectionOpened(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    township_id: str
+    year: int
+    title: str
+    subject_kind: SubjectKind
+    notice_days: int = Field(ge=5, le=30)
+    commendation_on: date  # around July 1 (S3)
+
+
+class FormulaDeclared(DomainEvent):
+    """Declared and versioned before the first stage is scored (S2)."""
+
+    aggregate_type = "selection"
+    selection_id: str
+    formula: Formula
+
+
+class CandidateNominated(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    nominated_by: str  # "branch" (from below) or "township"
+    reason: str
+
+
+class StageScored(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    stage: int
+    formula_version: int
+    scored_on: date
+    candidates: tuple[Scored, ...]
+
+
+class NoticePosted(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    posted_on: date
+    notice_until: date
+    finalists: tuple[str, ...]
+
+
+class ObjectionFiled(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    objection_id: str
+    subject_id: str
+    summary: str
+
+
+class ObjectionAnswered(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    objection_id: str
+    answer: str
+    upheld: bool  # an upheld objection takes the finalist off the list
+
+
+class CommendationIssued(DomainEvent):
+    aggregate_type = "selection"
+    selection_id: str
+    township_id: str
+    year: int
+    title: str
+    issued_on: date
+    awardees: tuple[Awardee, ...]
+
+
+SELECTION_EVENTS: list[type[DomainEvent]] = [
+    SelectionOpened,
+    FormulaDeclared,
+    CandidateNominated,
+    StageScored,
+    NoticePosted,
+    ObjectionFiled,
+    ObjectionAnswered,
+    CommendationIssued,
+]

@@ -1,0 +1,154 @@
+"""Response models: what the API answers (never a rater id next to a ballot: E3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from services.evaluation.events import SubjectResult
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Accepted(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    events: list[str]
+
+
+class CalendarView(View):
+    county_id: str
+    year: int
+    first_round_closes: date
+    second_round_closes: date
+    default: bool
+
+
+class SubjectView(View):
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    branch_id: str
+
+
+class RoundView(View):
+    round_id: str
+    township_id: str
+    organiser_kind: str
+    organiser_id: str
+    title: str
+    year: int
+    half: int
+    content: list[str]
+    scale: dict[str, Any]
+    opens_on: date
+    closes_on: date
+    status: str
+    closed_on: date | None
+    subjects: list[SubjectView]
+
+
+class OrganisationTurnout(View):
+    organisation_id: str
+    registered: int
+    voted: int
+    rate: float
+
+
+class ChannelTurnout(View):
+    channel: str
+    raters: int
+
+
+class TurnoutView(View):
+    round_id: str
+    registered: int
+    voted: int
+    rate: float
+    by_organisation: list[OrganisationTurnout]
+    by_channel: list[ChannelTurnout]
+
+
+class ResultsView(View):
+    round_id: str
+    title: str
+    published: bool
+    published_on: date | None = None
+    results: list[SubjectResult]
+
+
+class SubjectAudit(View):
+    subject_id: str
+    participations: int
+    ballots: int
+
+
+class AuditView(View):
+    round_id: str
+    registered_raters: int
+    raters_who_voted: int
+    ballots: int
+    subjects: list[SubjectAudit]
+    consistent: bool
+
+
+class CheckView(View):
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    title: str
+    summary: str
+    threshold: float
+    opens_on: date
+    closes_on: date
+    status: str
+    verdict: str | None
+    satisfaction_rate: float | None
+    ballots: int | None
+    registered: int
+    voted: int
+
+
+class RatedView(View):
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    grade: str
+    score: float
+
+
+class RatingView(View):
+    rating_id: str
+    township_id: str
+    branch_id: str | None
+    period: str
+    level: str
+    published_on: date
+    results: list[RatedView]
+
+
+class MemberCopy(View):
+    member_id: str
+    name: str
+    post: str
+
+
+class BranchCopy(View):
+    branch_id: str
+    name: str
+    kind: str
+    secretary_id: str | None
+    members: list[MemberCopy]
+
+
+class TownshipCopy(View):
+    township_id: str
+    county_id: str
+    name: str
+    branches: list[BranchCopy]

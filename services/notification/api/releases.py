@@ -1,0 +1,60 @@
+"""X2: every published item as an immutable release, paged with `since=`, for systems that
+cannot reach NATS."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from shared.http import Reader
+
+router = APIRouter(prefix="/v1", tags=["releases"])
+
+
+class Release(BaseModel):
+    id: str
+    position: int
+    time: datetime
+    type: str
+    township_id: str
+    subject: str
+    content: dict[str, Any]
+
+
+class ReleasePage(BaseModel):
+    releases: list[Release]
+    next_since: int  # pass as `since` to read on
+    more: bool
+
+
+@router.get("/releases", response_model=ReleasePage, operation_id="listReleases")
+async def list_releases(
+    conn: Reader,
+    since: Annotated[int, Query(ge=0, description="the last position already read")] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    type: Annotated[str | None, Query(max_length=40)] = None,
+    township_id: Annotated[str | None, Query(max_length=64)] = None,
+    county_id: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
+    rows = await conn.fetch(
+        "SELECT * FROM releases WHERE position > $1 AND ($3::text IS NULL OR type = $3)"
+        " AND ($4::text IS NULL OR township_id = $4) AND ($5::text IS NULL OR county_id = $5)"
+        " ORDER BY position LIMIT $2 + 1",
+        since,
+        limit,
+        type,
+        township_id,
+        county_id,
+    )
+    page = [
+        {**dict(r), "id": str(r["id"]), "content": json.loads(r["content"])} for r in rows[:limit]
+    ]
+    return {
+        "releases": page,
+        "next_since": page[-1]["position"] if page else since,
+        "more": len(rows) > limit,
+    }

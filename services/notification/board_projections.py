@@ -1,0 +1,245 @@
+"""Projects the consumed events (pledge, review, evaluation) into the board's read models and
+the releases feed (N1, N2, X2). Values come from the event only, never from now()."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+
+from shared.envelope import EventEnvelope
+
+Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
+CONSUMED_STEPS: dict[str, Step] = {}
+
+
+def on(event_type: str) -> Callable[[Step], Step]:
+    def register(step: Step) -> Step:
+        CONSUMED_STEPS[event_type] = step
+        return step
+
+    return register
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+async def release(
+    conn: asyncpg.Connection,
+    e: EventEnvelope,
+    kind: str,
+    township_id: str,
+    subject: str,
+    content: dict[str, Any],
+) -> None:
+    """X2: one immutable release per published item, ordered by its log or inbox position."""
+    position = await conn.fetchval(
+        "SELECT position FROM inbox WHERE id = $1 UNION ALL"
+        " SELECT position FROM events WHERE id = $1",
+        e.id,
+    )
+    county = await conn.fetchval(
+        "SELECT county_id FROM dir_townships WHERE township_id = $1", township_id
+    )
+    await conn.execute(
+        "INSERT INTO releases (position, id, time, type, county_id, township_id, subject, content)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
+        position,
+        e.id,
+        e.time,
+        kind,
+        county,
+        township_id,
+        subject,
+        _json(content),
+    )
+
+
+# --- pledge -------------------------------------------------------------------------------
+
+
+@on("CountyEstablished")
+async def _county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO board_counties VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        d["county_id"],
+        d["name"],
+    )
+
+
+@on("PledgeCalendarSet")
+async def _pledge_calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO pledge_calendars VALUES ($1, $2, $3::text::date) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
+        d["county_id"],
+        d["year"],
+        d["drafting_deadline"],
+    )
+
+
+@on("PledgeDrafted")
+async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO board_pledges (pledge_id, year, pledger_kind, branch_id, member_id,"
+        " pledger_name, township_id, county_id, standard, status)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting') ON CONFLICT DO NOTHING",
+        d["pledge_id"],
+        d["year"],
+        d["pledger_kind"],
+        d["branch_id"],
+        d["member_id"],
+        d["pledger_name"],
+        d["township_id"],
+        d["county_id"],
+        d["standard"],
+    )
+
+
+async def _upsert_items(conn: asyncpg.Connection, pledge_id: str, items: list[Any]) -> None:
+    start = await conn.fetchval(
+        "SELECT coalesce(max(position), 0) FROM board_items WHERE pledge_id = $1", pledge_id
+    )
+    for index, i in enumerate(items, start=start + 1):
+        await conn.execute(
+            "INSERT INTO board_items (pledge_id, item_id, position, title, description, category,"
+            " target, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::date)"
+            " ON CONFLICT (pledge_id, item_id) DO UPDATE SET title = EXCLUDED.title,"
+            " description = EXCLUDED.description, category = EXCLUDED.category,"
+            " target = EXCLUDED.target, due_date = EXCLUDED.due_date",
+            pledge_id,
+            i["item_id"],
+            index,
+            i["title"],
+            i["description"],
+            i["category"],
+            i["target"],
+            i["due_date"],
+        )
+
+
+@on("PledgeProposed")
+async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE board_pledges SET status = 'proposed' WHERE pledge_id = $1", d["pledge_id"]
+    )
+    await _upsert_items(conn, d["pledge_id"], d["items"])
+
+
+@on("PledgeResubmitted")
+async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _upsert_items(conn, d["pledge_id"], d["items"])
+
+
+async def card(conn: asyncpg.Connection, pledge_id: str) -> dict[str, Any]:
+    """The pledge card's public content (P7): pledger, letter number and items."""
+    pledge = await conn.fetchrow(
+        "SELECT p.*, b.name AS branch_name FROM board_pledges p"
+        " LEFT JOIN dir_branches b USING (branch_id) WHERE pledge_id = $1",
+        pledge_id,
+    )
+    items = await conn.fetch(
+        "SELECT item_id, title, category, target, due_date FROM board_items"
+        " WHERE pledge_id = $1 AND published ORDER BY position",
+        pledge_id,
+    )
+    return {
+        "pledge_id": pledge_id,
+        "year": pledge["year"],
+        "letter_no": pledge["letter_no"],
+        "pledger_kind": pledge["pledger_kind"],
+        "pledger_name": pledge["pledger_name"],
+        "branch_id": pledge["branch_id"],
+        "branch_name": pledge["branch_name"],
+        "items": [{**dict(i), "due_date": i["due_date"].isoformat()} for i in items],
+    }
+
+
+@on("PledgePublished")
+async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    township = await conn.fetchval(
+        "UPDATE board_pledges SET status = 'published', letter_no = $2, published_at = $3"
+        " WHERE pledge_id = $1 RETURNING township_id",
+        d["pledge_id"],
+        d["letter_no"],
+        e.time,
+    )
+    await conn.execute(
+        "UPDATE board_items SET published = true WHERE pledge_id = $1 AND item_id = ANY($2)",
+        d["pledge_id"],
+        list(d["item_ids"]),
+    )
+    content = await card(conn, d["pledge_id"])
+    await release(conn, e, "pledge_published", township, content["pledger_name"], content)
+
+
+async def _item(conn: asyncpg.Connection, d: dict[str, Any], sql: str, *values: Any) -> None:
+    await conn.execute(
+        f"UPDATE board_items SET {sql} WHERE pledge_id = $1 AND item_id = $2",
+        d["pledge_id"],
+        d["item_id"],
+        *values,
+    )
+
+
+@on("ProgressReported")
+async def _progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _item(conn, d, "percent = $3, progress = $4", d["percent"], d["summary"])
+
+
+@on("ItemReportedDone")
+async def _done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _item(conn, d, "done_summary = $3, percent = 100", d["summary"])
+
+
+@on("ProblemSolvedConfirmed")
+async def _solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _item(conn, d, "solved_note = $3", d["note"])
+
+
+@on("ImplementationVerified")
+async def _verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _item(conn, d, "verified_note = $3", d["note"])
+
+
+@on("SatisfactionVerdictRecorded")
+async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _item(
+        conn, d, "verdict = $3, satisfaction_rate = $4", d["verdict"], d["satisfaction_rate"]
+    )
+
+
+@on("ItemClosed")
+async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _item(conn, d, "closed_at = $3", e.time)
+    row = await conn.fetchrow(
+        "SELECT i.*, p.pledger_name, p.township_id, p.branch_id FROM board_items i"
+        " JOIN board_pledges p USING (pledge_id) WHERE pledge_id = $1 AND item_id = $2",
+        d["pledge_id"],
+        d["item_id"],
+    )
+    content = {
+        "pledge_id": d["pledge_id"],
+        "item_id": d["item_id"],
+        "branch_id": row["branch_id"],
+        "pledger_name": row["pledger_name"],
+        "title": row["title"],
+        "closing_reasons": closing_reasons(dict(row)),
+    }
+    await release(conn, e, "item_closed", row["township_id"], row["title"], content)
+
+
+def closing_reasons(item: dict[str, Any]) -> list[str]:
+    """P10's three passes, as the ledger states them when an item is closed."""
+    reasons = []
+    if item.get("solved_note"):
+        reasons.append(f"问题已解决: {item['solved_note']}")
+    if item.get("verified_note"):
+        reasons.append(f"落实已核实: {item['verified_note']}")
+    if item.get("verdict") == "satisfied":
+        rate = item.get("satisfaction_rate") or 0
+        reasons.append(f"群众满意 (满意率 {rate * 100:.0f}%)")
+    return reasons

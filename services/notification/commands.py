@@ -1,0 +1,51 @@
+"""Commands, as the API receives them: imperative, validated, no unknown fields."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
+
+from services.notification.events import ChannelKind, DeadlineKind
+from services.notification.outbound import DELIVERABLE
+from shared.events import ID_PATTERN, Command
+
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=100)]
+Note = Annotated[str, Field(max_length=2000)]
+Period = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,10}$")]
+
+
+class DeadlineInput(Command):
+    kind: DeadlineKind
+    period: Period
+    title: Name
+    due_on: date
+    remind_days_before: Annotated[int, Field(ge=0, le=60)] = 7
+
+
+class SetCalendar(Command):
+    """N3: the county's deadlines for a year; omitted, the default calendar is set."""
+
+    deadlines: Annotated[tuple[DeadlineInput, ...], Field(max_length=200)] | None = None
+
+
+class IssueBulletin(Command):
+    """N4: an ad hoc supervision bulletin, compiled from the events received so far."""
+
+    title: Name
+    note: Note = ""
+
+
+class RegisterChannel(Command):
+    county_id: Id
+    township_id: Id | None = None
+    kind: ChannelKind
+    name: Name
+    target: Annotated[str, Field(min_length=3, max_length=500)]
+    secret: Annotated[str, Field(min_length=8, max_length=200)] | None = None
+    release_types: Annotated[tuple[str, ...], Field(min_length=1, max_length=len(DELIVERABLE))]
+
+    def unknown_types(self) -> list[str]:
+        return [t for t in self.release_types if t not in DELIVERABLE]

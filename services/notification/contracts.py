@@ -1,0 +1,139 @@
+"""Events of other services that the notification service consumes (their published
+contracts, see the briefing's cross-service contracts).
+
+Parsed with `extra="ignore"`: only the fields named here are ever read, so a field a
+publisher adds later (or one it should never have sent, like a rater id) cannot reach the
+public board (N1).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Consumed(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+# --- review (port 8102) -----------------------------------------------------------------
+
+
+class ReviewRecorded(Consumed):
+    review_id: str
+    township_id: str
+    branch_id: str | None = None
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    reviewer_name: str
+    occasion: str
+    quarter: str
+    held_on: date
+
+
+class ReviewCorrected(Consumed):
+    review_id: str
+    corrects_review_id: str
+
+
+class JournalEntryRecorded(Consumed):
+    entry_id: str
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+
+
+class MonthlyPresentationEvaluated(Consumed):
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+    evaluation: str
+
+
+class GuidanceVisitRecorded(Consumed):
+    visit_id: str
+    township_id: str
+    branch_id: str
+    cadre_name: str
+    visited_on: date
+    summary: str
+
+
+# --- evaluation (port 8103) ---------------------------------------------------------------
+
+
+class RoundResult(Consumed):
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    branch_id: str | None = None
+    counts: dict[str, int]
+    satisfaction_rate: float
+    score: float | None = None
+
+
+class RoundResultsPublished(Consumed):
+    round_id: str
+    township_id: str
+    title: str
+    published_on: date
+    results: tuple[RoundResult, ...]
+
+
+class RatingResult(Consumed):
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    grade: str
+    score: float | None = None
+
+
+class RatingResultsPublished(Consumed):
+    rating_id: str
+    township_id: str
+    branch_id: str | None = None
+    period: str
+    level: str
+    published_on: date
+    results: tuple[RatingResult, ...]
+
+
+class Awardee(Consumed):
+    subject_kind: str
+    subject_id: str
+    subject_name: str
+    branch_id: str | None = None
+    reason: str
+
+
+class CommendationIssued(Consumed):
+    selection_id: str
+    township_id: str
+    year: int
+    title: str
+    issued_on: date
+    awardees: tuple[Awardee, ...]
+
+
+CONSUMED: dict[str, type[Consumed]] = {
+    model.__name__: model
+    for model in (
+        ReviewRecorded,
+        ReviewCorrected,
+        JournalEntryRecorded,
+        MonthlyPresentationEvaluated,
+        GuidanceVisitRecorded,
+        RoundResultsPublished,
+        RatingResultsPublished,
+        CommendationIssued,
+    )
+}
+
+
+def parse(event_type: str, data: dict[str, Any]) -> Any:
+    return CONSUMED[event_type].model_validate(data)

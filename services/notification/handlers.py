@@ -1,0 +1,172 @@
+"""Command handlers: load aggregates, check who may act, let the aggregate decide, save."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from datetime import date, timedelta, timezone
+from typing import Any
+from urllib.parse import urlsplit
+
+from services.notification import access
+from services.notification import commands as c
+from services.notification.access import require
+from services.notification.aggregate import Calendar, Channel, DeadlineNotices, Delivery
+from services.notification.calendar import default_deadlines
+from services.notification.events import ChannelKind, Deadline
+from shared.auth import Principal, Role
+from shared.errors import InvalidInput, InvalidState, NotFound
+from shared.unit_of_work import UnitOfWork
+
+CHINA = timezone(timedelta(hours=8), "CST")  # deadlines are local dates
+
+
+def today(uow: UnitOfWork) -> date:
+    return uow.store.clock.now().astimezone(CHINA).date()
+
+
+def accepted(entity_id: str, uow: UnitOfWork, **extra: Any) -> dict[str, Any]:
+    return {"id": entity_id, "events": [e.type for e in uow.appended], **extra}
+
+
+async def county_of_township(uow: UnitOfWork, township_id: str) -> str:
+    county: str | None = await uow.conn.fetchval(
+        "SELECT county_id FROM dir_townships WHERE township_id = $1", township_id
+    )
+    if county is None:
+        raise NotFound("township not found", township_id=township_id)
+    return county
+
+
+async def _require_county(uow: UnitOfWork, county_id: str) -> None:
+    if not await uow.conn.fetchval("SELECT 1 FROM board_counties WHERE county_id = $1", county_id):
+        raise NotFound("county not found", county_id=county_id)
+
+
+async def set_calendar(
+    uow: UnitOfWork, county_id: str, year: int, cmd: c.SetCalendar, who: Principal
+) -> dict[str, Any]:
+    await _require_county(uow, county_id)
+    require(access.county_admin(who, county_id), "only the county's administrator")
+    if cmd.deadlines is None:
+        drafting = await uow.conn.fetchval(
+            "SELECT drafting_deadline FROM pledge_calendars WHERE county_id = $1 AND year = $2",
+            county_id,
+            year,
+        )
+        deadlines = default_deadlines(year, drafting)
+    else:
+        deadlines = tuple(
+            Deadline(deadline_id=f"{d.kind.value}-{d.period}", **d.model_dump())
+            for d in cmd.deadlines
+        )
+    stream = f"calendar-{county_id}-{year}"
+    calendar = await uow.load(Calendar, stream) or Calendar(stream, county_id)
+    try:
+        calendar.set(county_id, year, deadlines)
+    except InvalidState as error:
+        raise InvalidInput(str(error), field="deadlines") from None
+    await uow.save(calendar)
+    return accepted(stream, uow, deadlines=len(deadlines))
+
+
+async def mark_read(uow: UnitOfWork, notice_id: str, who: Principal) -> dict[str, Any]:
+    row = await uow.conn.fetchrow(
+        "SELECT stream_id, recipient, township_id FROM notices WHERE notice_id = $1", notice_id
+    )
+    if row is None:
+        raise NotFound("notice not found", notice_id=notice_id)
+    require(row["recipient"] in access.inbox_addresses(who), "only its recipient")
+    notices = await uow.get(DeadlineNotices, row["stream_id"], "notice")
+    notices.mark_read(notice_id, who.subject)
+    await uow.save(notices)
+    return accepted(notice_id, uow)
+
+
+def shown_as(target: str) -> str:
+    """An address to show: the mailbox's domain, or the URL without path and query."""
+    if "@" in target and "://" not in target:
+        return "…@" + target.rsplit("@", 1)[1]
+    parts = urlsplit(target)
+    return f"{parts.scheme}://{parts.hostname}{f':{parts.port}' if parts.port else ''}/…"
+
+
+def _new_secret(kind: ChannelKind, given: str | None) -> str | None:
+    """Standard Webhooks keys are generated here ("whsec_" + base64); robots bring theirs."""
+    if kind is ChannelKind.WEBHOOK:
+        return given or "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+    return given
+
+
+async def register_channel(
+    uow: UnitOfWork, cmd: c.RegisterChannel, who: Principal
+) -> dict[str, Any]:
+    if unknown := cmd.unknown_types():
+        raise InvalidInput(f"unknown release types: {', '.join(unknown)}", field="release_types")
+    if cmd.kind is ChannelKind.EMAIL and "@" not in cmd.target:
+        raise InvalidInput("an e-mail channel needs an address", field="target")
+    if cmd.kind is not ChannelKind.EMAIL and not cmd.target.startswith(("http://", "https://")):
+        raise InvalidInput("a robot or webhook channel needs an http(s) URL", field="target")
+    await _require_county(uow, cmd.county_id)
+    if cmd.township_id is None:
+        require(access.county_admin(who, cmd.county_id), "only the county's administrator")
+    else:
+        county = await county_of_township(uow, cmd.township_id)
+        require(
+            county == cmd.county_id
+            and (
+                who.is_(Role.TOWNSHIP_OFFICE, cmd.township_id)
+                or access.county_admin(who, cmd.county_id)
+            ),
+            "only the township's office or the county's administrator",
+        )
+    channel_id = f"ch-{secrets.token_hex(4)}"
+    secret = _new_secret(cmd.kind, cmd.secret)
+    channel = Channel.register(
+        channel_id,
+        cmd.county_id,
+        cmd.township_id,
+        cmd.kind,
+        cmd.name,
+        shown_as(cmd.target),
+        secret is not None,
+        cmd.release_types,
+    )
+    await uow.save(channel)
+    # events are published: a robot's key in its URL and the signing secret stay here
+    await uow.conn.execute(
+        "INSERT INTO public.channel_secrets (channel_id, target, secret) VALUES ($1, $2, $3)",
+        channel_id,
+        cmd.target,
+        secret,
+    )
+    # the signing key is shown once, to the one who registered the webhook
+    return accepted(channel_id, uow, secret=secret if cmd.kind is ChannelKind.WEBHOOK else None)
+
+
+async def retire_channel(uow: UnitOfWork, channel_id: str, who: Principal) -> dict[str, Any]:
+    channel = await uow.get(Channel, f"channel-{channel_id}", "channel")
+    allowed = access.county_admin(who, channel.county_id) or (
+        channel.township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, channel.township_id)
+    )
+    require(allowed, "only the township's office or the county's administrator")
+    channel.retire()
+    await uow.save(channel)
+    return accepted(channel_id, uow)
+
+
+async def redeliver(uow: UnitOfWork, delivery_id: str, who: Principal) -> dict[str, Any]:
+    """N5: an operator sends a given-up delivery again."""
+    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
+    county = await uow.conn.fetchval(
+        "SELECT county_id FROM channels WHERE channel_id = $1", delivery.channel_id
+    )
+    require(access.county_admin(who, county), "only the county's administrator")
+    delivery.requeue(who.subject, uow.store.clock.now())
+    await uow.save(delivery)
+    return accepted(delivery_id, uow)
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value

@@ -1,0 +1,200 @@
+"""Projects the notification service's own events, and (via board_projections and
+activity_projections) the consumed ones, into `read_models.sql`.
+
+Everything written comes from the event (its data, time and log position), never from
+now(), so a rebuild from the log and the inbox gives exactly the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from typing import Any
+
+import asyncpg
+
+from services.notification import activity_projections  # noqa: F401 - registers its steps
+from services.notification.board_projections import CONSUMED_STEPS, Step, release
+from shared.directory import DIRECTORY_DDL, project_directory
+from shared.envelope import EventEnvelope
+from shared.projections import ReadModels
+
+OWN_SOURCE = "/gongkai/notification"
+DDL = DIRECTORY_DDL + resources.files("services.notification").joinpath(
+    "read_models.sql"
+).read_text(encoding="utf-8")
+
+OWN_STEPS: dict[str, Step] = {}
+
+
+def on(event_type: str) -> Callable[[Step], Step]:
+    def register(step: Step) -> Step:
+        OWN_STEPS[event_type] = step
+        return step
+
+    return register
+
+
+async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+    if envelope.source == OWN_SOURCE:
+        step = OWN_STEPS.get(envelope.type)
+    elif await project_directory(conn, envelope):
+        return
+    else:
+        step = CONSUMED_STEPS.get(envelope.type)
+    if step is not None:
+        await step(conn, envelope, envelope.data)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+@on("CalendarSet")
+async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO calendars VALUES ($1, $2, $3) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET deadlines = EXCLUDED.deadlines",
+        d["county_id"],
+        d["year"],
+        _json(d["deadlines"]),
+    )
+
+
+@on("NoticeIssued")
+async def _notice(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO notices (notice_id, stream_id, county_id, township_id, deadline_id, kind,"
+        " recipient, title, body, due_on, issued_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::text::date, $11)",
+        d["notice_id"],
+        e.streamid,
+        d["county_id"],
+        d["township_id"],
+        d["deadline_id"],
+        d["kind"],
+        d["recipient"],
+        d["title"],
+        d["body"],
+        d["due_on"],
+        e.time,
+    )
+
+
+@on("NoticeRead")
+async def _read(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE notices SET read_at = $2 WHERE notice_id = $1", d["notice_id"], e.time
+    )
+
+
+@on("ChannelRegistered")
+async def _channel(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO channels VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true)",
+        d["channel_id"],
+        d["county_id"],
+        d["township_id"],
+        d["kind"],
+        d["name"],
+        d["shown_as"],
+        d["signed"],
+        _json(d["release_types"]),
+    )
+
+
+@on("ChannelRetired")
+async def _channel_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute("UPDATE channels SET active = false WHERE channel_id = $1", d["channel_id"])
+
+
+@on("DeliveryScheduled")
+async def _scheduled(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO deliveries VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0,"
+        " $8::text::timestamptz, NULL, $9)",
+        d["delivery_id"],
+        d["channel_id"],
+        d["township_id"],
+        d["release_id"],
+        d["release_type"],
+        d["subject"],
+        _json(d["content"]),
+        d["due_at"],
+        e.time,
+    )
+
+
+async def _delivery(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any], sql: str, *values: Any
+) -> None:
+    await conn.execute(
+        f"UPDATE deliveries SET updated_at = $2, {sql} WHERE delivery_id = $1",
+        d["delivery_id"],
+        e.time,
+        *values,
+    )
+
+
+@on("DeliveryAttemptFailed")
+async def _failed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _delivery(
+        conn,
+        e,
+        d,
+        "attempts = $3, last_error = $4, next_attempt_at = $5::text::timestamptz",
+        d["attempt"],
+        d["error"],
+        d["retry_at"],
+    )
+
+
+@on("DeliverySucceeded")
+async def _succeeded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _delivery(
+        conn, e, d, "status = 'delivered', attempts = $3, next_attempt_at = NULL", d["attempt"]
+    )
+
+
+@on("DeliveryGivenUp")
+async def _given_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _delivery(
+        conn,
+        e,
+        d,
+        "status = 'dead', attempts = $3, last_error = $4, next_attempt_at = NULL",
+        d["attempts"],
+        d["error"],
+    )
+
+
+@on("DeliveryRequeued")
+async def _requeued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _delivery(
+        conn,
+        e,
+        d,
+        "status = 'pending', attempts = 0, next_attempt_at = $3::text::timestamptz",
+        d["due_at"],
+    )
+
+
+@on("BulletinIssued")
+async def _bulletin(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO bulletins VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, $8, $9)",
+        d["bulletin_id"],
+        d["township_id"],
+        d["county_id"],
+        d["period"],
+        d["regular"],
+        d["title"],
+        d["issued_on"],
+        d["note"],
+        _json(d["branches"]),
+    )
+    await release(conn, e, "bulletin", d["township_id"], d["title"], d)
+
+
+READ_MODELS = ReadModels(ddl=DDL, project=project)

@@ -1,0 +1,109 @@
+"""The service's background work, started with the app: the clock-driven scheduler (N3, N4)
+and the delivery loop (N5). Tests drive both directly through `app.state.worker`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from functools import partial
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI
+
+from services.notification.aggregate import Delivery
+from services.notification.channels import DeliverySettings, send
+from services.notification.scheduler import CONTEXT, tick
+from shared.runtime import Runtime
+from shared.unit_of_work import UnitOfWork
+
+log = structlog.get_logger()
+
+
+class Worker:
+    def __init__(self, runtime: Runtime, settings: DeliverySettings) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.http = httpx.AsyncClient(timeout=10)
+        self._lock = asyncio.Lock()  # one pass at a time: a message is not sent twice at once
+
+    async def tick(self) -> int:
+        async with self._lock:
+            return await tick(self.runtime)
+
+    async def deliver_due(self) -> int:
+        """Attempt every delivery that is due; the number attempted."""
+        async with self._lock:
+            now = self.runtime.clock.now()
+            async with self.runtime.pool.acquire() as conn:
+                rows = await conn.fetch(
+                    "SELECT d.*, c.kind, s.target, s.secret, c.active FROM deliveries d"
+                    " JOIN channels c USING (channel_id)"
+                    " LEFT JOIN public.channel_secrets s USING (channel_id)"
+                    " WHERE d.status = 'pending'"
+                    " AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.delivery_id"
+                    " LIMIT 100",
+                    now,
+                )
+            for row in rows:
+                delivery = {**dict(row), "content": json.loads(row["content"])}
+                try:
+                    if not row["active"]:
+                        raise RuntimeError("the channel was retired")
+                    outcome: int | str = await send(delivery, delivery, self.settings, self.http)
+                except Exception as error:  # any failure is retried, then given up visibly
+                    outcome = f"{type(error).__name__}: {error}"[:500]
+                    log.warning("delivery_failed", delivery_id=row["delivery_id"], error=outcome)
+                record = partial(
+                    _record, delivery_id=row["delivery_id"], seen=row["attempts"], outcome=outcome
+                )
+                await self.runtime.executor.execute(record, context=CONTEXT)
+            return len(rows)
+
+    async def _loop(self, interval: float, step: Any) -> None:
+        while True:
+            try:
+                await step()
+            except Exception as error:  # keep running; the next pass retries
+                log.warning("background_pass_failed", error=repr(error))
+            await asyncio.sleep(interval)
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        tasks = [
+            asyncio.create_task(self._loop(self.settings.scheduler_interval, self.tick)),
+            asyncio.create_task(self._loop(self.settings.delivery_interval, self.deliver_due)),
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await self.http.aclose()
+
+
+async def _record(uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str) -> None:
+    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
+    if delivery.status != "pending" or delivery.attempts != seen:
+        return  # recorded by another pass
+    if isinstance(outcome, int):
+        delivery.succeeded(outcome)
+    else:
+        delivery.failed(outcome, uow.store.clock.now())
+    await uow.save(delivery)
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runtime: Runtime = app.state.runtime
+    worker = Worker(runtime, DeliverySettings())
+    app.state.worker = worker
+    async with worker.running():
+        yield
+
+
+router = APIRouter(lifespan=lifespan)

@@ -1,0 +1,88 @@
+"""Helpers for the evaluation service's end-to-end tests: the pledge and evaluation services
+running together over NATS, a directory built over the pledge API, a published pledge."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from services.evaluation.app import DEFINITION as EVALUATION
+from services.pledge.app import DEFINITION as PLEDGE
+from shared.clock import FixedClock
+from shared.testing import RunningService, Servers, running
+from tests.e2e.helpers import Directory, eventually, item, ok
+
+START = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in China
+APPROVE = {
+    "shows_advanced_standard": True,
+    "matches_wishes": True,
+    "feasible": True,
+    "decision": "approve",
+}
+
+
+@asynccontextmanager
+async def pledge_and_evaluation(
+    servers: Servers, start: datetime = START
+) -> AsyncIterator[tuple[RunningService, RunningService, FixedClock]]:
+    clock = FixedClock(start)
+    async with running(servers, [PLEDGE, EVALUATION], clock) as services:
+        yield services["pledge"], services["evaluation"], clock
+
+
+async def directory_copied(evaluation: RunningService, d: Directory) -> None:
+    """Wait until the evaluation service's directory copy has the directory's members."""
+
+    async def has_it() -> bool:
+        found = await evaluation.runtime.pool.fetchval(
+            "SELECT count(*) FROM dir_members WHERE member_id = ANY($1::text[])",
+            [d.member, d.secretary],
+        )
+        return bool(found == 2)
+
+    await eventually(has_it, timeout=20)
+
+
+async def published_branch_pledge(pledge: RunningService, d: Directory, *titles: str) -> Any:
+    """The branch's 2027 pledge with these items, approved and published; (pledge, item ids)."""
+    c = pledge.client
+    pledge_id = ok(
+        await c.post(
+            "/v1/pledges", json={"year": 2027, "branch_id": d.branch}, headers=d.branch_secretary
+        ),
+        201,
+    )["id"]
+    body = {"basis": "年度目标责任书", "items": [item(t) for t in titles]}
+    item_ids = ok(
+        await c.post(f"/v1/pledges/{pledge_id}/proposal", json=body, headers=d.branch_secretary)
+    )["item_ids"]
+    for item_id in item_ids:
+        ok(
+            await c.post(
+                f"/v1/pledges/{pledge_id}/items/{item_id}/review", json=APPROVE, headers=d.committee
+            )
+        )
+    ok(await c.post(f"/v1/pledges/{pledge_id}/publication", headers=d.branch_secretary))
+    return pledge_id, item_ids
+
+
+def rater(servers: Servers, scope_id: str, rater_id: str) -> dict[str, str]:
+    """A public rater's token: issued for one round or check."""
+    headers: dict[str, str] = servers.auth("rater", scope_id, rater_id)
+    return headers
+
+
+async def caught_up(pledge: RunningService, evaluation: RunningService) -> None:
+    """Wait until the evaluation service has consumed every pledge event (its inbox holds
+    them all), so its read models are settled, e.g. before comparing them with a rebuild."""
+
+    async def settled() -> bool:
+        published = await pledge.runtime.pool.fetchval("SELECT count(*) FROM events")
+        consumed = await evaluation.runtime.pool.fetchval(
+            "SELECT count(*) FROM inbox WHERE source = 'pledge'"
+        )
+        return bool(published == consumed)
+
+    await eventually(settled, timeout=30)

@@ -1,0 +1,106 @@
+"""N1, P7 in a real browser: headless Chromium loads the board pages of a county built
+through the pledge API, the test checks what it rendered, and saves a phone-sized screenshot
+of the branch page and a PDF of the printed pledge cards (one card per page)."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from shared.testing import Servers
+from tests.e2e.helpers import Directory, eventually
+from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+async def chromium(tmp_path: Path, *args: str) -> str:
+    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+    process = await asyncio.create_subprocess_exec(
+        CHROMIUM,
+        *FLAGS,
+        f"--user-data-dir={profile}",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
+    return stdout.decode()
+
+
+@pytest.fixture
+def browser() -> None:
+    # .ci/run installs Debian's chromium when it is missing
+    assert Path(CHROMIUM).exists(), "install chromium: apt-get install -y chromium"
+
+
+async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser: None) -> None:
+    async with pledge_and_notification(servers) as (pledge, notification):
+        d = await Directory(pledge.client, servers).build()
+        branch_pledge, _ = await publish_pledge(pledge, d, ["改造支渠3公里", "推广滴灌300亩"])
+        await publish_pledge(pledge, d, ["带动10户发展节水农业"], member=True)
+        board = notification.client
+        base = str(board.base_url).rstrip("/")
+
+        async def published() -> bool:
+            return (await board.get(f"/branches/{d.branch}")).text.count('class="card"') == 2
+
+        await eventually(published)
+
+        county = await chromium(tmp_path, "--dump-dom", f"{base}/counties/{d.county}")
+        assert "红沙梁镇" in county
+        assert "苏武镇" in county
+        township = await chromium(tmp_path, "--dump-dom", f"{base}/townships/{d.township}")
+        assert "红沙梁村党支部" in township
+        assert "张建国" in township
+        page = await chromium(tmp_path, "--dump-dom", f"{base}/branches/{d.branch}")
+        assert "改造支渠3公里" in page
+        assert "带动10户发展节水农业" in page
+        assert page.count("<svg") >= 2  # a QR code on each card
+        assert f"{base}/pledges/{branch_pledge}" not in page  # the address is in the QR image
+
+        screenshot = tmp_path / "branch.png"
+        await chromium(
+            tmp_path,
+            f"--screenshot={screenshot}",
+            "--window-size=412,1800",
+            "--hide-scrollbars",
+            f"{base}/branches/{d.branch}",
+        )
+        assert screenshot.read_bytes().startswith(b"\x89PNG")
+        assert screenshot.stat().st_size > 5000
+
+        cards = tmp_path / "cards.pdf"
+        await chromium(
+            tmp_path,
+            f"--print-to-pdf={cards}",
+            "--no-pdf-header-footer",
+            f"{base}/branches/{d.branch}",
+        )
+        pdf = cards.read_bytes()
+        assert pdf.startswith(b"%PDF")
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        assert pages == 2  # the print stylesheet: one card per page, nothing else
+
+        card = tmp_path / "card.pdf"
+        await chromium(
+            tmp_path,
+            f"--print-to-pdf={card}",
+            "--no-pdf-header-footer",
+            f"{base}/pledges/{branch_pledge}",
+        )
+        assert len(re.findall(rb"/Type\s*/Page(?!s)", card.read_bytes())) == 1

@@ -1,0 +1,171 @@
+"""N3, P6: deadlines as data per county and year; reminders before each deadline and overdue
+notices after it, each exactly once, driven by the injectable clock through a whole year;
+the inbox per person (N5); the monthly supervision bulletin (N4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from shared.testing import Servers
+from tests.e2e.helpers import Directory, eventually, ok
+from tests.e2e.notification_helpers import (
+    ReviewRecorded,
+    ServiceStandIn,
+    pledge_and_notification,
+    publish_pledge,
+)
+
+
+@pytest.fixture(autouse=True)
+def manual_passes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The test drives the scheduler itself (the background passes run once at start-up)."""
+    monkeypatch.setenv("GONGKAI_SCHEDULER_INTERVAL", "3600")
+    monkeypatch.setenv("GONGKAI_DELIVERY_INTERVAL", "3600")
+
+
+def morning(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in China
+
+
+async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
+    start = date(2027, 1, 1)
+    async with pledge_and_notification(servers, morning(start)) as (pledge, notification):
+        d = await Directory(pledge.client, servers).build()
+        board, worker = notification.client, notification.app.state.worker
+        admin = d.as_("county_admin", d.county)
+
+        async def directory_arrived() -> bool:
+            return (await board.get(f"/branches/{d.branch}")).status_code == 200
+
+        await eventually(directory_arrived)
+        # deadlines are data: the county moves its drafting deadline to March 20
+        calendar = ok(await board.get(f"/v1/counties/{d.county}/calendars/2027"))["deadlines"]
+        assert len(calendar) == 26
+        for deadline in calendar:
+            if deadline["kind"] == "drafting":
+                deadline["due_on"] = "2027-03-20"
+        body = {"deadlines": [{k: v for k, v in x.items() if k != "deadline_id"} for x in calendar]}
+        ok(await board.post(f"/v1/counties/{d.county}/calendars/2027", json=body, headers=admin))
+
+        review = ServiceStandIn("review", servers.nats.url, notification.subjects)
+        day = start
+        while day <= date(2027, 12, 31):
+            notification.clock.set(morning(day))
+            if day == date(2027, 3, 16):  # the branch and the member draft in time; the
+                # secretary's personal pledge is still missing on March 20
+                branch_pledge, _ = await publish_pledge(pledge, d, ["改造支渠3公里"])
+                await publish_pledge(pledge, d, ["带动10户节水"], member=True)
+
+                async def drafted(pledge_id: str = branch_pledge) -> bool:
+                    return (await board.get(f"/pledges/{pledge_id}")).status_code == 200
+
+                await eventually(drafted)
+            if day == date(2027, 6, 20):  # the second quarter's review is held in time
+                await review.publish(
+                    "review-q2",
+                    d.township,
+                    ReviewRecorded(
+                        review_id="q2",
+                        township_id=d.township,
+                        branch_id=d.branch,
+                        subject_kind="branch",
+                        subject_id=d.branch,
+                        subject_name="红沙梁村党支部",
+                        reviewer_id="c1",
+                        reviewer_name="刘书记",
+                        occasion="季度点评会",
+                        quarter="2027Q2",
+                        held_on=day,
+                    ),
+                )
+
+                async def reviewed() -> bool:
+                    return "刘书记" in (await board.get(f"/branches/{d.branch}")).text
+
+                await eventually(reviewed)
+            await worker.tick()
+            day += timedelta(days=1)
+        assert await worker.tick() == 0  # a second pass on the same day issues nothing
+
+        pool = notification.runtime.pool
+        duplicates = await pool.fetch(
+            "SELECT deadline_id, kind, recipient FROM notices GROUP BY 1, 2, 3 HAVING count(*) > 1"
+        )
+        assert duplicates == []
+
+        async def notices(recipient: str, deadline: str) -> list[tuple[str, date]]:
+            rows = await pool.fetch(
+                "SELECT kind, issued_at FROM notices WHERE recipient = $1 AND deadline_id = $2"
+                " ORDER BY issued_at",
+                recipient,
+                deadline,
+            )
+            china = timedelta(hours=8)
+            return [(r["kind"], (r["issued_at"] + china).date()) for r in rows]
+
+        office = f"township_office:{d.township}"
+        # P6: reminded a week before March 20; the secretary, still not drafted, is overdue
+        assert await notices(d.member, "drafting-2027") == [("reminder", date(2027, 3, 13))]
+        assert await notices(d.secretary, "drafting-2027") == [
+            ("reminder", date(2027, 3, 13)),
+            ("overdue", date(2027, 3, 21)),
+        ]
+        assert await notices(office, "drafting-2027") == [("overdue", date(2027, 3, 21))]
+        # quarterly reviews: Q1 was not held (overdue); Q2 was held before its reminder was due
+        assert await notices(d.secretary, "quarterly_review-2027Q1") == [
+            ("reminder", date(2027, 3, 24)),
+            ("overdue", date(2027, 4, 1)),
+        ]
+        assert await notices(d.secretary, "quarterly_review-2027Q2") == []
+        assert await notices(d.secretary, "quarterly_review-2027Q3") == [
+            ("reminder", date(2027, 9, 23)),
+            ("overdue", date(2027, 10, 1)),
+        ]
+        # evaluation rounds, selection and the branch ratings go to the township office
+        assert await notices(office, "evaluation_round-2027H1") == [
+            ("reminder", date(2027, 6, 30)),
+            ("overdue", date(2027, 7, 11)),
+        ]
+        assert await notices(office, "selection-2027") == [
+            ("reminder", date(2027, 6, 21)),
+            ("overdue", date(2027, 7, 2)),
+        ]
+        monthly = await pool.fetch(
+            "SELECT DISTINCT deadline_id FROM notices WHERE recipient = $1"
+            " AND deadline_id LIKE 'member_rating-%' AND kind = 'overdue' ORDER BY 1",
+            d.secretary,
+        )
+        # monthly member ratings are due on the 5th of the next month: December 2026's on
+        # January 5 (the previous year's calendar) to November's; December's is next year's
+        assert [r["deadline_id"] for r in monthly] == ["member_rating-2026-12"] + [
+            f"member_rating-2027-{m:02d}" for m in range(1, 12)
+        ]
+
+        # the inbox per person (N5): unread, read
+        member = d.branch_secretary
+        inbox = ok(await board.get("/v1/inbox", headers=member))
+        assert inbox["unread"] > 10
+        first = inbox["notices"][0]["notice_id"]
+        assert "请" in inbox["notices"][0]["body"]
+        ok(await board.post(f"/v1/inbox/{first}/read", headers=member))
+        ok(await board.post(f"/v1/inbox/{first}/read", headers=member))  # once is enough
+        inbox = ok(await board.get("/v1/inbox?unread=true", headers=member))
+        assert inbox["unread"] == len(inbox["notices"])
+        assert first not in [n["notice_id"] for n in inbox["notices"]]
+        office_inbox = ok(await board.get("/v1/inbox", headers=d.office))
+        assert office_inbox["unread"] > 5
+        assert ok(await board.get("/v1/inbox", headers=d.the_member))["unread"] == 1
+
+        # N4: one regular bulletin per township and month, shown on the township page
+        bulletins = ok(await board.get(f"/v1/townships/{d.township}/bulletins"))["bulletins"]
+        assert sorted(b["period"] for b in bulletins if b["regular"])[-1] == "2027-11"
+        assert len([b for b in bulletins if b["regular"]]) == 12
+        june = next(b for b in bulletins if b["period"] == "2027-06")
+        [line] = june["branches"]
+        assert line["reviews_held"] == 1
+        assert line["secretary_name"] == "张建国"
+        assert "无联系点指导" in line["gaps"]
+        township = (await board.get(f"/townships/{d.township}")).text
+        assert "2027年6月督查通报" in township

@@ -1,0 +1,153 @@
+"""The annual selection without I/O (S1–S3): the declared formula, stages that shortlist from
+the previous one, notice, objections, commendation around July 1. Also the verdict contract
+the pledge service consumes (E8)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from services.evaluation.events import REGISTRY, SubjectKind
+from services.evaluation.selection import Candidate, Selection, composite
+from services.evaluation.selection_events import (
+    CommendationIssued,
+    Formula,
+    Input,
+    SelectionOpened,
+    Source,
+    WhenMissing,
+)
+from services.pledge.contracts import CONSUMED
+from shared.asyncapi import build_document
+from shared.errors import InvalidInput, InvalidState
+
+FORMULA = Formula(
+    version=0,
+    weights={Source.RATINGS: 0.4, Source.EVALUATION: 0.4, Source.REVIEWS: 0.2},
+    when_missing=WhenMissing.REWEIGHT,
+    quotas=(2, 1),
+)
+
+
+def inputs(
+    ratings: float | None, evaluation: float | None, reviews: float | None
+) -> tuple[Input, ...]:
+    return (
+        Input(source=Source.RATINGS, value=ratings, evidence=()),
+        Input(source=Source.EVALUATION, value=evaluation, evidence=()),
+        Input(source=Source.REVIEWS, value=reviews, evidence=()),
+    )
+
+
+def test_a_missing_source_counts_as_the_formula_declares() -> None:
+    assert composite(FORMULA, inputs(80, 90, 100)) == 88.0
+    assert composite(FORMULA, inputs(80, 90, None)) == 85.0  # reweighted over 0.8
+    zero = FORMULA.model_copy(update={"when_missing": WhenMissing.ZERO})
+    assert composite(zero, inputs(80, 90, None)) == 68.0
+    assert composite(FORMULA, inputs(None, None, None)) == 0.0
+
+
+def a_selection() -> Selection:
+    selection = Selection.open(
+        SelectionOpened(
+            selection_id="s-1",
+            township_id="t-1",
+            year=2027,
+            title="优秀党员评选",
+            subject_kind=SubjectKind.MEMBER,
+            notice_days=7,
+            commendation_on=date(2027, 7, 1),
+        )
+    )
+    return Selection.replay(selection.stream_id, selection.partition, selection.pending)
+
+
+def test_commendation_is_around_july_1() -> None:
+    with pytest.raises(InvalidInput):
+        Selection.open(
+            SelectionOpened(
+                selection_id="s-2",
+                township_id="t-1",
+                year=2027,
+                title="评选",
+                subject_kind=SubjectKind.BRANCH,
+                notice_days=7,
+                commendation_on=date(2027, 9, 1),
+            )
+        )
+
+
+def test_the_formula_is_versioned_and_fixed_before_the_first_stage() -> None:
+    selection = a_selection()
+    with pytest.raises(InvalidState):  # no formula yet
+        selection.score_stage({}, date(2027, 5, 1))
+    with pytest.raises(InvalidInput):
+        selection.declare(FORMULA.model_copy(update={"quotas": (1, 2)}))
+    with pytest.raises(InvalidInput):
+        selection.declare(FORMULA.model_copy(update={"weights": {Source.RATINGS: 0.5}}))
+    selection.declare(FORMULA)
+    selection.declare(FORMULA)
+    assert selection.the_formula.version == 2
+    for subject in ("m-1", "m-2", "m-3"):
+        selection.nominate(Candidate(subject, subject, "b-1", "branch", "表现突出"))
+    with pytest.raises(InvalidState):
+        selection.nominate(Candidate("m-1", "m-1", "b-1", "branch", "again"))
+    scores = {"m-1": inputs(90, 90, None), "m-2": inputs(70, 70, 100), "m-3": inputs(95, 95, 95)}
+    selection.score_stage(scores, date(2027, 5, 1))
+    assert selection.state.stages == [("m-3", "m-1")]
+    with pytest.raises(InvalidState):
+        selection.declare(FORMULA)
+    with pytest.raises(InvalidState):
+        selection.nominate(Candidate("m-4", "m-4", "b-1", "branch", "late"))
+    selection.score_stage(scores, date(2027, 5, 20))  # only the shortlist is in the running
+    assert selection.state.stages[-1] == ("m-3",)
+    with pytest.raises(InvalidState):
+        selection.score_stage(scores, date(2027, 5, 21))
+
+
+def test_notice_objections_and_commendation() -> None:
+    selection = a_selection()
+    selection.declare(FORMULA.model_copy(update={"quotas": (2,)}))
+    for subject in ("m-1", "m-2"):
+        selection.nominate(Candidate(subject, subject, "b-1", "branch", "表现突出"))
+    with pytest.raises(InvalidState):
+        selection.post_notice(date(2027, 6, 1))
+    selection.score_stage({"m-1": inputs(90, 90, 90), "m-2": inputs(80, 80, 80)}, date(2027, 6, 1))
+    with pytest.raises(InvalidState):  # no notice yet
+        selection.file_objection("o-1", "m-1", "有意见", date(2027, 6, 2))
+    selection.post_notice(date(2027, 6, 10))
+    with pytest.raises(InvalidInput):
+        selection.file_objection("o-1", "m-9", "不在名单", date(2027, 6, 11))
+    selection.file_objection("o-1", "m-2", "群众反映问题", date(2027, 6, 11))
+    with pytest.raises(InvalidState):  # the notice runs until June 17
+        selection.issue(date(2027, 6, 17))
+    with pytest.raises(InvalidState):  # an objection is unanswered
+        selection.issue(date(2027, 6, 30))
+    with pytest.raises(InvalidState):  # after the notice period
+        selection.file_objection("o-2", "m-1", "晚了", date(2027, 6, 18))
+    selection.answer("o-1", "经核查属实", upheld=True)
+    with pytest.raises(InvalidState):
+        selection.answer("o-1", "again", upheld=False)
+    with pytest.raises(InvalidState):  # not around July 1
+        selection.issue(date(2027, 8, 1))
+    selection.issue(date(2027, 6, 30))
+    issued = selection.pending[-1]
+    assert isinstance(issued, CommendationIssued)
+    assert [a.subject_id for a in issued.awardees] == ["m-1"]  # m-2's objection upheld
+    assert issued.awardees[0].reason.startswith("shortlisted: rank 1 of 2")
+
+
+def test_the_verdict_keeps_the_pledge_services_contract_e8() -> None:
+    ours = REGISTRY.types["SatisfactionVerdictReached"]
+    theirs = CONSUMED.types["SatisfactionVerdictReached"]
+    assert ours.aggregate_type == theirs.aggregate_type == "satisfaction_check"
+    assert ours.model_json_schema()["properties"] == theirs.model_json_schema()["properties"]
+    assert set(ours.model_json_schema()["required"]) == set(theirs.model_json_schema()["required"])
+    document = build_document({"evaluation": REGISTRY})
+    channel = document["channels"]["evaluation.SatisfactionVerdictReached"]
+    assert channel["address"] == (
+        "gongkai.evaluation.{township}.satisfaction_check.SatisfactionVerdictReached"
+    )
+    for name in ("RoundResultsPublished", "RatingResultsPublished", "CommendationIssued"):
+        assert f"evaluation.{name}" in document["channels"]

@@ -1,0 +1,156 @@
+"""The notification service's pure parts: the default calendar (N3), notices issued once,
+deliveries' back-off and dead letters (N5), the signatures of webhooks and robots."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from services.notification.aggregate import BACKOFF, DeadlineNotices, Delivery
+from services.notification.calendar import default_deadlines, phase
+from services.notification.channels import dingtalk_url, sign_webhook, text_of
+from services.notification.events import (
+    DeadlineKind,
+    DeliveryAttemptFailed,
+    DeliveryGivenUp,
+    NoticeKind,
+)
+from shared.errors import InvalidState
+
+NOW = datetime(2027, 5, 1, 2, 0, tzinfo=UTC)
+DRAFTING = next(d for d in default_deadlines(2027) if d.kind is DeadlineKind.DRAFTING)
+
+
+def test_the_default_calendar_of_a_year() -> None:
+    deadlines = {d.deadline_id: d for d in default_deadlines(2027)}
+    assert len(deadlines) == 26
+    assert deadlines["drafting-2027"].due_on == date(2027, 3, 15)
+    assert deadlines["evaluation_round-2027H1"].due_on == date(2027, 7, 10)
+    assert deadlines["evaluation_round-2027H2"].due_on == date(2028, 1, 5)
+    assert deadlines["selection-2027"].due_on == date(2027, 7, 1)
+    assert deadlines["quarterly_review-2027Q1"].due_on == date(2027, 3, 31)
+    assert deadlines["quarterly_review-2027Q4"].due_on == date(2027, 12, 31)
+    assert deadlines["member_rating-2027-12"].due_on == date(2028, 1, 5)
+    assert deadlines["branch_rating-2027-B6"].due_on == date(2028, 1, 10)
+    kinds = [d.kind for d in deadlines.values()]
+    assert kinds.count(DeadlineKind.MEMBER_RATING) == 12
+    assert kinds.count(DeadlineKind.BRANCH_RATING) == 6
+    # the county's pledge calendar moves the drafting deadline
+    moved = {d.deadline_id: d for d in default_deadlines(2027, date(2027, 3, 20))}
+    assert moved["drafting-2027"].due_on == date(2027, 3, 20)
+
+
+def test_the_phase_of_a_deadline() -> None:
+    drafting = DRAFTING
+    assert phase(drafting, date(2027, 3, 7)) is None
+    assert phase(drafting, date(2027, 3, 8)) == "reminder"
+    assert phase(drafting, date(2027, 3, 15)) == "reminder"
+    assert phase(drafting, date(2027, 3, 16)) == "overdue"
+
+
+def test_a_notice_is_issued_once_per_kind_and_recipient() -> None:
+    drafting = DRAFTING
+    notices = DeadlineNotices("deadline-x", "t-1")
+
+    def issue(kind: NoticeKind, recipient: str) -> bool:
+        return notices.issue(
+            notice_id=f"n-{len(notices.pending)}",
+            county_id="c",
+            township_id="t-1",
+            deadline=drafting,
+            kind=kind,
+            recipient=recipient,
+            title="t",
+            body="b",
+        )
+
+    assert issue(NoticeKind.REMINDER, "m-1")
+    assert not issue(NoticeKind.REMINDER, "m-1")
+    assert issue(NoticeKind.OVERDUE, "m-1")
+    assert issue(NoticeKind.REMINDER, "m-2")
+    replayed = DeadlineNotices.replay("deadline-x", "t-1", notices.pending)
+    assert not replayed.issue(
+        notice_id="n-9",
+        county_id="c",
+        township_id="t-1",
+        deadline=drafting,
+        kind=NoticeKind.OVERDUE,
+        recipient="m-1",
+        title="t",
+        body="b",
+    )
+    notices.mark_read("n-0", "m-1")
+    notices.mark_read("n-0", "m-1")
+    assert len(notices.pending) == 4
+
+
+def delivery() -> Delivery:
+    return Delivery.schedule("dl-1", "ch-1", "t-1", "r-1", "bulletin", "s", {}, NOW)
+
+
+def test_a_failing_delivery_backs_off_then_is_given_up_and_can_be_redelivered() -> None:
+    d = delivery()
+    now = NOW
+    for attempt, wait in enumerate(BACKOFF, start=1):
+        d.failed("HTTP 503", now)
+        event = d.pending[-1]
+        assert isinstance(event, DeliveryAttemptFailed)
+        assert (event.attempt, event.retry_at) == (attempt, now + wait)
+        now = event.retry_at
+    d.failed("HTTP 503", now)
+    assert isinstance(d.pending[-1], DeliveryGivenUp)
+    assert d.status == "dead"
+    with pytest.raises(InvalidState):
+        d.succeeded(200)
+    d.requeue("admin", now)
+    assert (d.status, d.attempts) == ("pending", 0)
+    d.succeeded(204)
+    assert d.status == "delivered"
+    with pytest.raises(InvalidState):
+        d.requeue("admin", now)
+    with pytest.raises(InvalidState):
+        d.failed("late", now)
+
+
+def test_standard_webhooks_signature_matches_the_specification_example() -> None:
+    # the example of the Standard Webhooks specification's reference libraries
+    signature = sign_webhook(
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "msg_p5jXN8AQM9LWM0D4loKWxJek",
+        1614265330,
+        b'{"test": 2432232314}',
+    )
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_dingtalk_signed_url() -> None:
+    url = dingtalk_url(
+        "https://oapi.dingtalk.com/robot/send?access_token=t", "SECabc", 1700000000000
+    )
+    query = parse_qs(urlsplit(url).query)
+    digest = hmac.new(b"SECabc", b"1700000000000\nSECabc", hashlib.sha256).digest()
+    assert query == {
+        "access_token": ["t"],
+        "timestamp": ["1700000000000"],
+        "sign": [base64.b64encode(digest).decode()],
+    }
+    assert (
+        dingtalk_url("https://x/robot?access_token=t", None, 1) == "https://x/robot?access_token=t"
+    )
+
+
+def test_message_texts() -> None:
+    card = {
+        "letter_no": "L-1",
+        "items": [{"title": "修路", "target": "2公里", "due_date": "2027-10-01"}],
+    }
+    assert "修路（目标：2公里，时限：2027-10-01）" in text_of("pledge_published", "s", card)
+    closed = {"title": "修路", "closing_reasons": ["问题已解决: 通车"]}
+    assert text_of("item_closed", "s", closed) == "修路 已销号：问题已解决: 通车"
+    assert text_of("commendation", "先进党组织", {}) == "先进党组织"
+    assert timedelta(0) < BACKOFF[0]
