@@ -154,3 +154,14 @@ def test_message_texts() -> None:
     assert text_of("item_closed", "s", closed) == "修路 已销号：问题已解决: 通车"
     assert text_of("commendation", "先进党组织", {}) == "先进党组织"
     assert timedelta(0) < BACKOFF[0]
+
+
+def test_the_board_shows_codes_in_chinese() -> None:
+    from services.notification.board import TEMPLATES
+
+    zh = TEMPLATES.filters["zh"]
+    assert (zh("organisation_life_meeting"), zh("basically_qualified")) == (
+        "组织生活会",
+        "基本合格",
+    )
+    assert zh("something-new") == "something-new"  # an unknown code is shown as it is
