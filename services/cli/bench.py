@@ -184,13 +184,13 @@ async def _measure(admin_dsn: str, events: int, writers: int, console: Console, 
         owner = await asyncpg.connect(dsn)
         try:
             await migrate(owner, ["shared.migrations"])
+            await owner.execute(RAW_DDL)  # the raw side's table, granted like the log's
             role = await grant_runtime_role(owner, name)
             facts = {s: await owner.fetchval(f"SHOW {s}") for s in ("server_version", SYNC)}
         finally:
             await owner.close()
         pool = await open_pool(dsn, role=role, min_size=writers, max_size=writers + 2)
         try:
-            await pool.execute(RAW_DDL)
             with console.status(f"appending {events} events per side, {ROUNDS} rounds ..."):
                 appends = await _appends(pool, events, writers)
             with console.status("rebuilding ..."):
