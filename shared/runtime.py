@@ -4,9 +4,10 @@ subscriptions and the FastAPI app around them."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 import structlog
@@ -36,6 +37,17 @@ log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
+class Periodic:
+    """Work a service does on a schedule, driven by its clock: reminders, deliveries, closing
+    what is due. A failing pass is logged and the next one tries again."""
+
+    name: str
+    interval: float  # seconds between passes
+    step: Callable[[], Awaitable[Any]]
+    close: Callable[[], Awaitable[None]] | None = None  # release what the step holds
+
+
+@dataclass(frozen=True)
 class ServiceDefinition:
     name: str
     title: str
@@ -45,6 +57,7 @@ class ServiceDefinition:
     subscriptions: Callable[[Runtime], Sequence[Subscription]] = lambda runtime: ()
     description: str = ""
     migrations: Sequence[str] = ()  # packages of the service's own SQL (beside the log)
+    periodic: Callable[[Runtime], Sequence[Periodic]] = lambda runtime: ()
 
 
 @dataclass
@@ -64,6 +77,9 @@ class Runtime:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     checkpoint_key: Ed25519PrivateKey | None = None
     checkpointer: asyncio.Task[None] | None = None
+    periodic: list[Periodic] = field(default_factory=list)
+    periodic_tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    components: dict[str, Any] = field(default_factory=dict)  # what periodic work shares
 
     async def start(self) -> None:
         s = self.settings
@@ -102,6 +118,9 @@ class Runtime:
             self.checkpointer = asyncio.create_task(
                 self._sign_checkpoints(s.checkpoint_interval_seconds)
             )
+        for work in self.definition.periodic(self):
+            self.periodic.append(work)
+            self.periodic_tasks.append(asyncio.create_task(self._every(work)))
         for subscription in self.definition.subscriptions(self):
             runner = SubscriptionRunner(
                 self.pool,
@@ -136,7 +155,21 @@ class Runtime:
             except Exception as error:  # the next round tries again
                 log.warning("checkpoint_failed", error=repr(error))
 
+    async def _every(self, work: Periodic) -> None:
+        while True:
+            try:
+                await work.step()
+            except Exception as error:  # keep running; the next pass retries
+                log.warning("periodic_pass_failed", work=work.name, error=repr(error))
+            await asyncio.sleep(work.interval)
+
     async def stop(self) -> None:
+        for task in self.periodic_tasks:
+            task.cancel()
+        await asyncio.gather(*self.periodic_tasks, return_exceptions=True)
+        for work in self.periodic:
+            if work.close is not None:
+                await work.close()
         if self.checkpointer is not None:
             self.checkpointer.cancel()
         if self.relay:

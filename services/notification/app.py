@@ -9,6 +9,7 @@ from services.notification.api import ROUTERS
 from services.notification.events import REGISTRY
 from services.notification.policies import subscriptions
 from services.notification.projections import READ_MODELS
+from services.notification.worker import periodic
 from shared.runtime import ServiceDefinition, create_app
 from shared.settings import ServiceSettings
 
@@ -23,6 +24,7 @@ DEFINITION = ServiceDefinition(
     routers=ROUTERS,
     subscriptions=lambda runtime: subscriptions(runtime.executor),
     migrations=("services.notification.migrations",),
+    periodic=periodic,
 )
 
 

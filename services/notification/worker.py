@@ -1,23 +1,19 @@
-"""The service's background work, started with the app: the clock-driven scheduler (N3, N4)
-and the delivery loop (N5). Tests drive both directly through `app.state.worker`."""
+"""The service's background work, run by the runtime on a schedule: the clock-driven
+scheduler (N3, N4) and the delivery loop (N5)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator
 from functools import partial
-from typing import Any
 
 import httpx
 import structlog
-from fastapi import APIRouter, FastAPI
 
 from services.notification.aggregate import Delivery
 from services.notification.channels import DeliverySettings, send
 from services.notification.scheduler import CONTEXT, tick
-from shared.runtime import Runtime
+from shared.runtime import Periodic, Runtime
 from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger()
@@ -63,27 +59,24 @@ class Worker:
                 await self.runtime.executor.execute(record, context=CONTEXT)
             return len(rows)
 
-    async def _loop(self, interval: float, step: Any) -> None:
-        while True:
-            try:
-                await step()
-            except Exception as error:  # keep running; the next pass retries
-                log.warning("background_pass_failed", error=repr(error))
-            await asyncio.sleep(interval)
-
-    @contextlib.asynccontextmanager
-    async def running(self) -> AsyncIterator[None]:
-        tasks = [
-            asyncio.create_task(self._loop(self.settings.scheduler_interval, self.tick)),
-            asyncio.create_task(self._loop(self.settings.delivery_interval, self.deliver_due)),
+    def periodic(self) -> list[Periodic]:
+        return [
+            Periodic("notices", self.settings.scheduler_interval, self.tick),
+            Periodic(
+                "deliveries",
+                self.settings.delivery_interval,
+                self.deliver_due,
+                close=self.http.aclose,
+            ),
         ]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await self.http.aclose()
+
+
+def periodic(runtime: Runtime) -> list[Periodic]:
+    """The notification service's background work; tests drive it through
+    `runtime.components["worker"]`."""
+    worker = Worker(runtime, DeliverySettings())
+    runtime.components["worker"] = worker
+    return worker.periodic()
 
 
 async def _record(uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str) -> None:
@@ -95,15 +88,3 @@ async def _record(uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | s
     else:
         delivery.failed(outcome, uow.store.clock.now())
     await uow.save(delivery)
-
-
-@contextlib.asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    runtime: Runtime = app.state.runtime
-    worker = Worker(runtime, DeliverySettings())
-    app.state.worker = worker
-    async with worker.running():
-        yield
-
-
-router = APIRouter(lifespan=lifespan)

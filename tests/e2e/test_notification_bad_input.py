@@ -42,7 +42,7 @@ class World:
 async def build_world(pledge: RunningService, service: RunningService, servers: Servers) -> World:
     d = await Directory(pledge.client, servers).build()
     w = World(pledge, service, d)
-    board, worker = service.client, service.app.state.worker
+    board, worker = service.client, service.runtime.components["worker"]
 
     async def arrived() -> bool:
         return (await board.get(f"/townships/{d.township}")).status_code == 200

@@ -111,7 +111,11 @@ async def test_deliveries_are_retried_dead_lettered_redelivered_and_never_lost(
     stand_in, url = receiver
     async with pledge_and_notification(servers) as (pledge, notification):
         d = await Directory(pledge.client, servers).build()
-        board, worker, clock = notification.client, notification.app.state.worker, pledge.clock
+        board, worker, clock = (
+            notification.client,
+            notification.runtime.components["worker"],
+            pledge.clock,
+        )
         admin = d.as_("county_admin", d.county)
 
         async def directory_arrived() -> bool:

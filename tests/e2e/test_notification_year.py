@@ -33,7 +33,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
     start = date(2027, 1, 1)
     async with pledge_and_notification(servers, morning(start)) as (pledge, notification):
         d = await Directory(pledge.client, servers).build()
-        board, worker = notification.client, notification.app.state.worker
+        board, worker = notification.client, notification.runtime.components["worker"]
         admin = d.as_("county_admin", d.county)
 
         async def directory_arrived() -> bool:
