@@ -58,6 +58,7 @@ class ServiceDefinition:
     description: str = ""
     migrations: Sequence[str] = ()  # packages of the service's own SQL (beside the log)
     periodic: Callable[[Runtime], Sequence[Periodic]] = lambda runtime: ()
+    default_port: int = 8101
 
 
 @dataclass
@@ -223,3 +224,25 @@ def create_app(
     for router in definition.routers:
         app.include_router(router)
     return app
+
+
+def settings_for(definition: ServiceDefinition) -> ServiceSettings:
+    """The `GONGKAI_*` settings of one service process, on its own default port unless
+    `GONGKAI_PORT` says otherwise."""
+    settings = ServiceSettings(service=definition.name)
+    if "port" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"port": definition.default_port})
+    return settings
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """Run one service in the foreground (`python -m services.<name>.app`)."""
+    import uvicorn
+
+    settings = settings_for(definition)
+    uvicorn.run(
+        create_app(definition, settings),
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+    )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 
 import httpx
@@ -15,12 +16,15 @@ import httpx
 from shared.auth import LocalSigningKey
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
 
-# service name -> (module with main(), default port)
+# service name -> (module with DEFINITION and main(), the service's default port)
 SERVICES: dict[str, tuple[str, int]] = {
-    "pledge": ("services.pledge.app", 8101),
-    "review": ("services.review.app", 8102),
-    "evaluation": ("services.evaluation.app", 8103),
-    "notification": ("services.notification.app", 8104),
+    name: (module, import_module(module).DEFINITION.default_port)
+    for name, module in (
+        ("pledge", "services.pledge.app"),
+        ("review", "services.review.app"),
+        ("evaluation", "services.evaluation.app"),
+        ("notification", "services.notification.app"),
+    )
 }
 
 

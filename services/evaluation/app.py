@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.evaluation.api import ROUTERS
 from services.evaluation.events import REGISTRY
 from services.evaluation.policies import subscriptions
 from services.evaluation.projections import READ_MODELS
-from shared.runtime import ServiceDefinition, create_app
-from shared.settings import ServiceSettings
+from services.evaluation.schedule import periodic
+from shared.runtime import ServiceDefinition, serve
 
 DEFINITION = ServiceDefinition(
     name="evaluation",
@@ -20,18 +18,13 @@ DEFINITION = ServiceDefinition(
     read_models=READ_MODELS,
     routers=ROUTERS,
     subscriptions=lambda runtime: subscriptions(runtime.executor),
+    periodic=periodic,
+    default_port=8103,
 )
 
 
-def build(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_app(DEFINITION, settings or ServiceSettings(service="evaluation", port=8103))
-
-
 def main() -> None:
-    import uvicorn
-
-    settings = ServiceSettings(service="evaluation")
-    uvicorn.run(build(settings), host=settings.host, port=settings.port, log_level="warning")
+    serve(DEFINITION)
 
 
 if __name__ == "__main__":

@@ -3,15 +3,12 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.notification.api import ROUTERS
 from services.notification.events import REGISTRY
 from services.notification.policies import subscriptions
 from services.notification.projections import READ_MODELS
 from services.notification.worker import periodic
-from shared.runtime import ServiceDefinition, create_app
-from shared.settings import ServiceSettings
+from shared.runtime import ServiceDefinition, serve
 
 DEFINITION = ServiceDefinition(
     name="notification",
@@ -25,22 +22,12 @@ DEFINITION = ServiceDefinition(
     subscriptions=lambda runtime: subscriptions(runtime.executor),
     migrations=("services.notification.migrations",),
     periodic=periodic,
+    default_port=8104,
 )
 
 
-def build(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_app(DEFINITION, settings or ServiceSettings(service="notification", port=8104))
-
-
 def main() -> None:
-    import os
-
-    import uvicorn
-
-    settings = ServiceSettings(service="notification")
-    if "GONGKAI_PORT" not in os.environ:  # the shared default is the pledge service's
-        settings = settings.model_copy(update={"port": 8104})
-    uvicorn.run(build(settings), host=settings.host, port=settings.port, log_level="warning")
+    serve(DEFINITION)
 
 
 if __name__ == "__main__":

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.pledge.api import ROUTERS
 from services.pledge.events import REGISTRY
 from services.pledge.policies import subscriptions
 from services.pledge.projections import READ_MODELS
-from shared.runtime import ServiceDefinition, create_app
-from shared.settings import ServiceSettings
+from shared.runtime import ServiceDefinition, serve
 
 DEFINITION = ServiceDefinition(
     name="pledge",
@@ -20,18 +17,12 @@ DEFINITION = ServiceDefinition(
     read_models=READ_MODELS,
     routers=ROUTERS,
     subscriptions=lambda runtime: subscriptions(runtime.executor),
+    default_port=8101,
 )
 
 
-def build(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_app(DEFINITION, settings or ServiceSettings(service="pledge", port=8101))
-
-
 def main() -> None:
-    import uvicorn
-
-    settings = ServiceSettings(service="pledge")
-    uvicorn.run(build(settings), host=settings.host, port=settings.port, log_level="warning")
+    serve(DEFINITION)
 
 
 if __name__ == "__main__":

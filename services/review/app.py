@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from services.review.api import ROUTERS
 from services.review.events import REGISTRY
 from services.review.policies import subscriptions
 from services.review.projections import READ_MODELS
-from shared.runtime import ServiceDefinition, create_app
-from shared.settings import ServiceSettings
+from shared.runtime import ServiceDefinition, serve
 
 DEFINITION = ServiceDefinition(
     name="review",
@@ -20,25 +17,12 @@ DEFINITION = ServiceDefinition(
     read_models=READ_MODELS,
     routers=ROUTERS,
     subscriptions=lambda runtime: subscriptions(),
+    default_port=8102,
 )
 
 
-class ReviewSettings(ServiceSettings):
-    """The review service's defaults; the `GONGKAI_` environment still overrides them."""
-
-    service: str = "review"
-    port: int = 8102
-
-
-def build(settings: ServiceSettings | None = None) -> FastAPI:
-    return create_app(DEFINITION, settings or ReviewSettings())
-
-
 def main() -> None:
-    import uvicorn
-
-    settings = ReviewSettings()
-    uvicorn.run(build(settings), host=settings.host, port=settings.port, log_level="warning")
+    serve(DEFINITION)
 
 
 if __name__ == "__main__":

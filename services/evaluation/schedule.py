@@ -1,0 +1,27 @@
+"""Work the evaluation service does on its clock (E8): at the end of its window a
+satisfaction check closes by itself, for every township, acting for its office."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from services.evaluation.handlers_checks import close_due_checks
+from shared.auth import Principal, Role
+from shared.eventstore.base import CommandContext
+from shared.runtime import Periodic, Runtime
+
+SCHEDULER = "scheduler:evaluation"
+CHECK_INTERVAL_SECONDS = 3600.0
+
+
+def periodic(runtime: Runtime) -> list[Periodic]:
+    async def close_due() -> None:
+        for row in await runtime.pool.fetch("SELECT township_id FROM dir_townships ORDER BY 1"):
+            township = row["township_id"]
+            office = Principal(subject=SCHEDULER, role=Role.TOWNSHIP_OFFICE, org=township)
+            await runtime.executor.execute(
+                partial(close_due_checks, township_id=township, who=office),
+                context=CommandContext(actor=SCHEDULER, role=Role.TOWNSHIP_OFFICE.value),
+            )
+
+    return [Periodic("close-due-satisfaction-checks", CHECK_INTERVAL_SECONDS, close_due)]
