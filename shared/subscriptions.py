@@ -25,6 +25,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from shared.envelope import EventEnvelope, canonical_json
+from shared.errors import ConcurrencyConflict
 from shared.messaging import Subjects
 from shared.metrics import CONSUMER_HANDLED, CONSUMER_LAG
 
@@ -39,6 +40,7 @@ TRANSIENT = (
     asyncpg.InterfaceError,
     asyncpg.CannotConnectNowError,
     asyncpg.SerializationError,
+    ConcurrencyConflict,  # a policy's command raced another: redelivered later, not parked
 )
 
 
@@ -156,7 +158,7 @@ class SubscriptionRunner:
             consumed = await self._consumed(conn, envelope)
             if consumed >= envelope.sequence:
                 return False
-            if envelope.sequence > consumed + 1:
+            if envelope.sequence > consumed + 1 and self.sub.event_type == "*":
                 log.warning(
                     "subscription_gap",
                     source=self.sub.source,

@@ -114,9 +114,12 @@ class CommandExecutor:
                     result = _jsonable(await work(self.unit(conn, context)))
                     if idempotency:
                         await _remember(conn, idempotency, result)
+            except asyncpg.UniqueViolationError as error:
+                if error.constraint_name != "idempotency_keys_pkey" or attempt == attempts - 1:
+                    raise  # a bug, not a race: it must not be retried into silence
+                continue  # a concurrent first use of the same key: the retry returns its result
             except (
                 ConcurrencyConflict,
-                asyncpg.UniqueViolationError,  # a concurrent first use of the same key
                 asyncpg.InvalidCachedStatementError,  # read models swapped by a rebuild
             ):
                 if attempt == attempts - 1:

@@ -35,8 +35,6 @@ def organises(principal: Principal, organiser_kind: str, organiser_id: str) -> b
 def organiser_of(principal: Principal, round_: Round) -> bool:
     return organises(principal, round_.organiser_kind, round_.organiser_id)
 
-    return organiser_of(principal, round_) or principal.role is Role.AUDITOR
-
 
 def voter_id(principal: Principal, scope_id: str) -> str:
     """The rater a web ballot is from: a public rater's token is issued for one round or check

@@ -22,7 +22,7 @@ from services.evaluation.views import (
 )
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, NotFound
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["evaluation rounds"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -48,7 +48,7 @@ async def set_calendar(
     response_model=CalendarView,
     operation_id="getEvaluationCalendar",
 )
-async def get_calendar(county_id: PathId, year: int, conn: Reader) -> Any:
+async def get_calendar(county_id: PathId, year: PathYear, conn: Reader) -> Any:
     return await q.calendar(conn, county_id=county_id, year=year)
 
 

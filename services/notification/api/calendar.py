@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from services.notification import commands as c
@@ -13,10 +13,10 @@ from services.notification import handlers as h
 from services.notification.access import inbox_addresses, require, township_staff
 from services.notification.bulletins import issue_bulletin
 from services.notification.scheduler import deadlines
-from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["reminders"])
-Year = Annotated[int, Path(ge=2000, le=2100)]
+Year = PathYear
 
 
 class Accepted(BaseModel):

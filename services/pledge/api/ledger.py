@@ -14,7 +14,7 @@ from services.pledge.handlers import CHINA
 from services.pledge.ledger_xlsx import ledger_workbook
 from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role
-from shared.http import PathId, Reader, SignedIn
+from shared.http import PathId, QueryYear, Reader, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -28,7 +28,7 @@ async def get_ledger(
     township_id: str | None = None,
     branch_id: str | None = None,
     status: Status | None = None,
-    year: int | None = None,
+    year: QueryYear | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
@@ -50,7 +50,7 @@ async def download_ledger(
     township_id: str | None = None,
     branch_id: str | None = None,
     status: Status | None = None,
-    year: int | None = None,
+    year: QueryYear | None = None,
 ) -> Response:
     page = await q.ledger(
         conn,
@@ -86,7 +86,7 @@ async def _overseer(conn: Any, who: Principal, township_id: str) -> None:
     operation_id="getDraftingReport",
 )
 async def drafting_report(
-    township_id: PathId, year: int, request: Request, conn: Reader, who: SignedIn
+    township_id: PathId, year: QueryYear, request: Request, conn: Reader, who: SignedIn
 ) -> Any:
     """P6: who has not finished drafting, against the county's deadline for the year."""
     await _overseer(conn, who, township_id)

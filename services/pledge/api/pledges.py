@@ -10,14 +10,14 @@ from fastapi.responses import HTMLResponse
 from services.pledge import commands as c
 from services.pledge import handlers as h
 from services.pledge import queries as q
-from services.pledge.access import require, sees_unpublished
+from services.pledge.access import sees_unpublished
 from services.pledge.aggregate import Pledger
 from services.pledge.events import PledgerKind
 from services.pledge.letter import pledge_letter_html
 from services.pledge.views import Accepted, PledgePage, PledgeView
 from shared.auth import Principal, Role
 from shared.errors import NotFound
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, QueryYear, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
 
@@ -39,6 +39,13 @@ def visible(row: Any, who: Principal) -> bool:
     return row["status"] == "published" or sees_unpublished(who, pledger_of(row))
 
 
+async def visible_pledge(conn: Any, pledge_id: str, who: Principal) -> Any:
+    row = await q.pledge_row(conn, pledge_id=pledge_id)
+    if not visible(row, who):
+        raise NotFound(f"pledge {pledge_id} not found")  # unpublished: not even its existence
+    return row
+
+
 @router.post("", status_code=201, response_model=Accepted, operation_id="draftPledge")
 async def draft(cmd: c.DraftPledge, request: Request, who: SignedIn, idem: IdempotencyDep) -> Any:
     return await run(request, who, idem, lambda uow: h.draft_pledge(uow, cmd, who))
@@ -50,7 +57,7 @@ async def list_pledges(
     who: CurrentPrincipal,
     township_id: str | None = None,
     branch_id: str | None = None,
-    year: int | None = None,
+    year: QueryYear | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -73,17 +80,13 @@ async def list_pledges(
 
 @router.get("/{pledge_id}", response_model=PledgeView, operation_id="getPledge")
 async def get_pledge(pledge_id: PathId, conn: Reader, who: CurrentPrincipal) -> Any:
-    row = await q.pledge_row(conn, pledge_id=pledge_id)
-    if not visible(row, who):
-        raise NotFound(f"pledge {pledge_id} not found")  # unpublished: not even its existence
-    return await q.pledge(conn, row=row)
+    return await q.pledge(conn, row=await visible_pledge(conn, pledge_id, who))
 
 
 @router.get("/{pledge_id}/letter", response_class=HTMLResponse, operation_id="getPledgeLetter")
 async def get_letter(pledge_id: PathId, conn: Reader, who: CurrentPrincipal) -> HTMLResponse:
     """P7: the pledge letter and pledge card, printable (A4 letter, A5 card)."""
-    row = await q.pledge_row(conn, pledge_id=pledge_id)
-    require(row["status"] == "published" or visible(row, who), "not published yet")
+    row = await visible_pledge(conn, pledge_id, who)
     pledge = await q.pledge(conn, row=row)
     branch = await q.branch(conn, branch_id=row["branch_id"])
     return HTMLResponse(pledge_letter_html(pledge, branch))

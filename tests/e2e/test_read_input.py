@@ -1,0 +1,48 @@
+"""Bad input on reads: a clear 422 naming the parameter, never a 500; and an unpublished
+pledge does not exist for the public, whichever way it asks."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.testing import RunningService, Servers
+from tests.e2e.helpers import Directory, ok
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/ledger?year=99999999999", "year"),
+        ("/v1/ledger?year=1999", "year"),
+        ("/v1/ledger.xlsx?year=abc", "year"),
+        ("/v1/pledges?year=99999999999", "year"),
+        ("/v1/pledges?limit=0", "limit"),
+        ("/v1/ledger?offset=-1", "offset"),
+        ("/v1/ledger?status=half", "status"),
+        ("/v1/ledger?as_of=yesterday", "as_of"),
+        ("/v1/branches/b%20x", "branch_id"),
+    ],
+)
+async def test_bad_query_parameters_are_named(
+    pledge_service: RunningService, path: str, field: str
+) -> None:
+    response = await pledge_service.client.get(path)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_an_unpublished_pledge_does_not_exist_for_the_public(
+    servers: Servers, pledge_service: RunningService
+) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    pledge = ok(
+        await c.post(
+            "/v1/pledges", json={"year": 2027, "branch_id": d.branch}, headers=d.branch_secretary
+        ),
+        201,
+    )["id"]
+    for path in (f"/v1/pledges/{pledge}", f"/v1/pledges/{pledge}/letter"):
+        assert (await c.get(path)).status_code == 404
+        assert (await c.get(path, headers=d.branch_secretary)).status_code == 200
