@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import BaseModel, ConfigDict
 
-from shared.errors import Unauthenticated
+from shared.errors import Forbidden, Unauthenticated
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]  # never "none", never HMAC with a public key
 
@@ -48,6 +48,25 @@ class Principal(BaseModel):
 
 
 PUBLIC = Principal(subject="public", role=Role.PUBLIC)
+
+
+def require(allowed: bool, why: str) -> None:
+    """Refuse (403, nothing appended) unless the caller's role and place allow it."""
+    if not allowed:
+        raise Forbidden(why)
+
+
+# The roles held at a place, as every service checks them.
+def county_admin(principal: Principal, county_id: str) -> bool:
+    return principal.is_(Role.COUNTY_ADMIN, county_id)
+
+
+def township_committee(principal: Principal, township_id: str) -> bool:
+    return principal.is_(Role.TOWNSHIP_COMMITTEE, township_id)
+
+
+def township_office(principal: Principal, township_id: str) -> bool:
+    return principal.is_(Role.TOWNSHIP_OFFICE, township_id)
 
 
 class TokenVerifier:

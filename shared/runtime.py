@@ -101,7 +101,11 @@ class Runtime:
         name = self.definition.name
         self.store = PostgresEventStore(self.pool, source=f"/gongkai/{name}", clock=self.clock)
         self.executor = CommandExecutor(
-            self.pool, self.store, self.definition.registry, self.definition.read_models.project
+            self.pool,
+            self.store,
+            self.definition.registry,
+            self.definition.read_models.project,
+            s.local_timezone,
         )
         await self.definition.read_models.ensure(self.pool)
         self.nc = await connect(s.nats_url, name=f"gongkai-{name}")

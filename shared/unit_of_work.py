@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, date, tzinfo
 from typing import Any, TypeVar
 
 import asyncpg
@@ -42,7 +44,12 @@ class UnitOfWork:
     registry: EventRegistry
     project: Projector
     context: CommandContext
+    local_timezone: tzinfo = UTC
     appended: list[EventEnvelope] = field(default_factory=list)
+
+    def today(self) -> date:
+        """The local date now (deadlines and meeting dates are local dates)."""
+        return self.store.clock.now().astimezone(self.local_timezone).date()
 
     async def load(self, kind: type[A], stream_id: str) -> A | None:
         envelopes = await self.store.read_stream(stream_id, conn=self.conn)
@@ -89,7 +96,9 @@ class CommandExecutor:
         store: PostgresEventStore,
         registry: EventRegistry,
         project: Projector,
+        local_timezone: tzinfo = UTC,
     ) -> None:
+        self.local_timezone = local_timezone
         self.pool = pool
         self.store = store
         self.registry = registry
@@ -131,7 +140,9 @@ class CommandExecutor:
         raise AssertionError("unreachable")
 
     def unit(self, conn: asyncpg.Connection, context: CommandContext) -> UnitOfWork:
-        return UnitOfWork(conn, self.store, self.registry, self.project, context)
+        return UnitOfWork(
+            conn, self.store, self.registry, self.project, context, self.local_timezone
+        )
 
 
 async def _remembered(conn: asyncpg.Connection, idem: Idempotency) -> Any:
@@ -164,3 +175,13 @@ def _jsonable(result: Any) -> Any:
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json")
     return result
+
+
+def new_id(prefix: str) -> str:
+    """A short random id that is also a NATS subject token, e.g. `t-1a2b3c4d`."""
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
+    """What a command answers: the id it concerns, the events it recorded, ids it made."""
+    return {"id": entity_id, "events": [e.type for e in uow.appended], **ids}

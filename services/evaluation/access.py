@@ -3,21 +3,8 @@
 from __future__ import annotations
 
 from services.evaluation.aggregate import Round
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, township_office
 from shared.errors import Forbidden
-
-
-def require(allowed: bool, why: str) -> None:
-    if not allowed:
-        raise Forbidden(why)
-
-
-def county_admin(principal: Principal, county_id: str) -> bool:
-    return principal.is_(Role.COUNTY_ADMIN, county_id)
-
-
-def township_office(principal: Principal, township_id: str) -> bool:
-    return principal.is_(Role.TOWNSHIP_OFFICE, township_id)
 
 
 def branch_secretary(principal: Principal, branch_id: str) -> bool:

@@ -10,34 +10,18 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import date, timedelta, timezone
 from typing import Any
 
 from services.evaluation import access, tally
 from services.evaluation import commands as c
 from services.evaluation import directory as d
-from services.evaluation.access import require
 from services.evaluation.aggregate import BallotBox, NewRater, Round, check_grades
 from services.evaluation.events import Channel, RaterKind, RoundOpened, Scale, Subject, SubjectKind
 from services.evaluation.ratings import EvaluationCalendar
-from shared.auth import Principal
+from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.eventstore.base import CommandContext
-from shared.unit_of_work import UnitOfWork
-
-CHINA = timezone(timedelta(hours=8), "CST")  # deadlines are local dates; no DST in China
-
-
-def today(uow: UnitOfWork) -> date:
-    return uow.store.clock.now().astimezone(CHINA).date()
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
-
-
-def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
-    return {"id": entity_id, "events": [e.type for e in uow.appended], **ids}
+from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
 def anonymous(uow: UnitOfWork) -> UnitOfWork:
@@ -57,7 +41,7 @@ async def _calendar(uow: UnitOfWork, county_id: str, year: int) -> EvaluationCal
 async def set_calendar(
     uow: UnitOfWork, county_id: str, cmd: c.SetEvaluationCalendar, who: Principal
 ) -> dict[str, Any]:
-    require(access.county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "only the county's administrator")
     calendar = await _calendar(uow, county_id, cmd.year)
     calendar.set(county_id, cmd.year, cmd.first_round_closes, cmd.second_round_closes)
     await uow.save(calendar)
@@ -187,7 +171,7 @@ async def cast_ballot(
     round_ = await _round(uow, round_id)
     rater_id = access.voter_id(who, round_id)
     check_grades(round_.the_scale, cmd.grades, set(round_.subjects), "grades")
-    round_.participate(rater_id, list(cmd.grades), Channel.WEB, today(uow))
+    round_.participate(rater_id, list(cmd.grades), Channel.WEB, uow.today())
     await uow.save(round_)
     box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
     box.cast(round_, secrets.token_urlsafe(24), dict(cmd.grades))  # the token is not kept
@@ -209,7 +193,7 @@ async def enter_paper_ballots(
     for index, rater_id in enumerate(cmd.participants):
         if rater_id not in round_.raters:
             raise InvalidInput(f"{rater_id} is not registered", field=f"participants.{index}")
-        round_.participate(rater_id, subject_ids, cmd.channel, today(uow), who.subject)
+        round_.participate(rater_id, subject_ids, cmd.channel, uow.today(), who.subject)
     await uow.save(round_)
     box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
     ballots = list(cmd.ballots)
@@ -225,6 +209,6 @@ async def close_round(uow: UnitOfWork, round_id: str, who: Principal) -> dict[st
     round_ = await _round(uow, round_id)
     require(access.organiser_of(who, round_), "only the round's organiser closes it")
     box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
-    round_.close(box, today(uow))
+    round_.close(box, uow.today())
     await uow.save(round_)
     return accepted(round_id, uow)

@@ -9,14 +9,13 @@ from typing import Any
 from services.evaluation import access
 from services.evaluation import commands as c
 from services.evaluation import directory as d
-from services.evaluation.access import require
 from services.evaluation.checks import CheckBallots, SatisfactionCheck
 from services.evaluation.events import Channel, RatedSubject, RatingLevel, SubjectKind
-from services.evaluation.handlers import accepted, anonymous, new_id, today
+from services.evaluation.handlers import anonymous
 from services.evaluation.ratings import Rating
-from shared.auth import Principal
+from shared.auth import Principal, require, township_office
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
 async def _check(uow: UnitOfWork, check_id: str) -> SatisfactionCheck:
@@ -24,7 +23,7 @@ async def _check(uow: UnitOfWork, check_id: str) -> SatisfactionCheck:
 
 
 def _office(who: Principal, check: SatisfactionCheck, what: str) -> None:
-    require(access.township_office(who, check.township_id), f"only the township office {what}")
+    require(township_office(who, check.township_id), f"only the township office {what}")
 
 
 async def register_served(
@@ -59,7 +58,7 @@ async def cast_check_ballot(
         if cmd.rater_id not in check.raters:
             raise InvalidInput(f"{cmd.rater_id} is not registered", field="rater_id")
         rater_id, entered_by = cmd.rater_id, who.subject
-    check.participate(rater_id, cmd.grade, cmd.channel, today(uow), entered_by)
+    check.participate(rater_id, cmd.grade, cmd.channel, uow.today(), entered_by)
     await uow.save(check)
     box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
     box = box or CheckBallots.for_check(check)
@@ -86,7 +85,7 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
         assert cmd.township_id is not None
         township = await d.township(uow.conn, cmd.township_id)
         require(
-            access.township_office(who, cmd.township_id),
+            township_office(who, cmd.township_id),
             "the township (its office) rates its branches",
         )
         rows = await d.branches_of(uow.conn, cmd.township_id)
@@ -121,7 +120,7 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
         branch_id=branch_id,
         period=cmd.period,
         results=results,
-        today=today(uow),
+        today=uow.today(),
     )
     try:
         await uow.save(rating)
@@ -134,12 +133,12 @@ async def close_due_checks(uow: UnitOfWork, township_id: str, who: Principal) ->
     """Close every open check of the township whose window has ended by the clock's today
     (run by the office, or a scheduler acting for it): the verdict follows the ballots in."""
     await d.township(uow.conn, township_id)
-    require(access.township_office(who, township_id), "only the township office closes checks")
+    require(township_office(who, township_id), "only the township office closes checks")
     due = await uow.conn.fetch(
         "SELECT check_id FROM checks WHERE township_id = $1 AND status = 'open'"
         " AND closes_on < $2 ORDER BY check_id",
         township_id,
-        today(uow),
+        uow.today(),
     )
     verdicts = {}
     for row in due:

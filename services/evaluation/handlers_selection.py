@@ -8,14 +8,12 @@ from typing import Any
 from services.evaluation import access, scoring
 from services.evaluation import commands as c
 from services.evaluation import directory as d
-from services.evaluation.access import require
 from services.evaluation.events import SubjectKind
-from services.evaluation.handlers import accepted, new_id, today
 from services.evaluation.selection import Candidate, Selection
 from services.evaluation.selection_events import Formula, SelectionOpened, WhenMissing
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, require, township_office
 from shared.errors import InvalidInput
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
 async def _selection(uow: UnitOfWork, selection_id: str) -> Selection:
@@ -23,12 +21,12 @@ async def _selection(uow: UnitOfWork, selection_id: str) -> Selection:
 
 
 def _organiser(who: Principal, selection: Selection, what: str) -> None:
-    require(access.township_office(who, selection.township_id), f"only the township office {what}")
+    require(township_office(who, selection.township_id), f"only the township office {what}")
 
 
 async def open_selection(uow: UnitOfWork, cmd: c.OpenSelection, who: Principal) -> dict[str, Any]:
     await d.township(uow.conn, cmd.township_id)
-    require(access.township_office(who, cmd.township_id), "the township office runs its selection")
+    require(township_office(who, cmd.township_id), "the township office runs its selection")
     selection = Selection.open(
         SelectionOpened(
             selection_id=new_id("s"),
@@ -94,7 +92,7 @@ async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dic
         )
         for candidate in selection.in_the_running()
     }
-    selection.score_stage(inputs, today(uow))
+    selection.score_stage(inputs, uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow, stage=len(selection.state.stages))
 
@@ -102,7 +100,7 @@ async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dic
 async def post_notice(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "posts the public notice")
-    selection.post_notice(today(uow))
+    selection.post_notice(uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow)
 
@@ -116,7 +114,7 @@ async def file_objection(
         "auditors and integrations read; they do not object",
     )
     objection_id = new_id("o")
-    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, today(uow))
+    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow, objection_id=objection_id)
 
@@ -126,7 +124,7 @@ async def answer_objection(
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     require(
-        access.township_office(who, selection.township_id)
+        township_office(who, selection.township_id)
         or who.is_(Role.TOWNSHIP_COMMITTEE, selection.township_id),
         "the township committee or its office answers objections",
     )
@@ -138,6 +136,6 @@ async def answer_objection(
 async def issue_commendation(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "issues the commendation")
-    selection.issue(today(uow))
+    selection.issue(uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow)

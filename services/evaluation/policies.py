@@ -9,7 +9,6 @@ import asyncpg
 import structlog
 
 from services.evaluation.checks import SatisfactionCheck
-from services.evaluation.handlers import CHINA
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext
 from shared.subscriptions import Subscription
@@ -47,7 +46,7 @@ def subscriptions(executor: CommandExecutor) -> list[Subscription]:
             township_id=data["township_id"],
             title=data["title"],
             summary=data["summary"],
-            opens_on=envelope.time.astimezone(CHINA).date(),
+            opens_on=envelope.time.astimezone(uow.local_timezone).date(),
             source_event_id=envelope.id,
         )
         await uow.save(check)

@@ -2,17 +2,7 @@
 
 from __future__ import annotations
 
-from shared.auth import Principal, Role
-from shared.errors import Forbidden
-
-
-def require(allowed: bool, why: str) -> None:
-    if not allowed:
-        raise Forbidden(why)
-
-
-def county_admin(principal: Principal, county_id: str) -> bool:
-    return principal.is_(Role.COUNTY_ADMIN, county_id)
+from shared.auth import Principal, Role, county_admin
 
 
 def township_staff(principal: Principal, township_id: str, county_id: str) -> bool:

@@ -12,9 +12,9 @@ import asyncpg
 
 from services.notification.aggregate import Bulletin
 from services.notification.events import BranchRecord
-from services.notification.handlers import accepted, county_of_township, today
+from services.notification.handlers import county_of_township
 from services.notification.outbound import schedule_deliveries
-from shared.unit_of_work import UnitOfWork
+from shared.unit_of_work import UnitOfWork, accepted
 
 
 async def compile_branches(
@@ -84,7 +84,7 @@ async def issue_bulletin(
     uow: UnitOfWork, township_id: str, *, period: str | None, regular: bool, title: str, note: str
 ) -> dict[str, Any]:
     county_id = await county_of_township(uow, township_id)
-    on = today(uow)
+    on = uow.today()
     bulletin_id = f"bl-{period}" if regular else f"bl-{secrets.token_hex(4)}"
     label = period or on.isoformat()
     stream = f"bulletin-{township_id}-{bulletin_id}"

@@ -5,29 +5,17 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from datetime import date, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
 from services.notification import access
 from services.notification import commands as c
-from services.notification.access import require
 from services.notification.aggregate import Calendar, Channel, DeadlineNotices, Delivery
 from services.notification.calendar import default_deadlines
 from services.notification.events import ChannelKind, Deadline
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, county_admin, require
 from shared.errors import InvalidInput, InvalidState, NotFound
-from shared.unit_of_work import UnitOfWork
-
-CHINA = timezone(timedelta(hours=8), "CST")  # deadlines are local dates
-
-
-def today(uow: UnitOfWork) -> date:
-    return uow.store.clock.now().astimezone(CHINA).date()
-
-
-def accepted(entity_id: str, uow: UnitOfWork, **extra: Any) -> dict[str, Any]:
-    return {"id": entity_id, "events": [e.type for e in uow.appended], **extra}
+from shared.unit_of_work import UnitOfWork, accepted
 
 
 async def county_of_township(uow: UnitOfWork, township_id: str) -> str:
@@ -48,7 +36,7 @@ async def set_calendar(
     uow: UnitOfWork, county_id: str, year: int, cmd: c.SetCalendar, who: Principal
 ) -> dict[str, Any]:
     await _require_county(uow, county_id)
-    require(access.county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "only the county's administrator")
     if cmd.deadlines is None:
         drafting = await uow.conn.fetchval(
             "SELECT drafting_deadline FROM pledge_calendars WHERE county_id = $1 AND year = $2",
@@ -110,14 +98,13 @@ async def register_channel(
         raise InvalidInput("a robot or webhook channel needs an http(s) URL", field="target")
     await _require_county(uow, cmd.county_id)
     if cmd.township_id is None:
-        require(access.county_admin(who, cmd.county_id), "only the county's administrator")
+        require(county_admin(who, cmd.county_id), "only the county's administrator")
     else:
         county = await county_of_township(uow, cmd.township_id)
         require(
             county == cmd.county_id
             and (
-                who.is_(Role.TOWNSHIP_OFFICE, cmd.township_id)
-                or access.county_admin(who, cmd.county_id)
+                who.is_(Role.TOWNSHIP_OFFICE, cmd.township_id) or county_admin(who, cmd.county_id)
             ),
             "only the township's office or the county's administrator",
         )
@@ -147,7 +134,7 @@ async def register_channel(
 
 async def retire_channel(uow: UnitOfWork, channel_id: str, who: Principal) -> dict[str, Any]:
     channel = await uow.get(Channel, f"channel-{channel_id}", "channel")
-    allowed = access.county_admin(who, channel.county_id) or (
+    allowed = county_admin(who, channel.county_id) or (
         channel.township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, channel.township_id)
     )
     require(allowed, "only the township's office or the county's administrator")
@@ -162,7 +149,7 @@ async def redeliver(uow: UnitOfWork, delivery_id: str, who: Principal) -> dict[s
     county = await uow.conn.fetchval(
         "SELECT county_id FROM channels WHERE channel_id = $1", delivery.channel_id
     )
-    require(access.county_admin(who, county), "only the county's administrator")
+    require(county_admin(who, county), "only the county's administrator")
     delivery.requeue(who.subject, uow.store.clock.now())
     await uow.save(delivery)
     return accepted(delivery_id, uow)

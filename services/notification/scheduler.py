@@ -15,7 +15,6 @@ from services.notification.aggregate import DeadlineNotices
 from services.notification.bulletins import issue_bulletin
 from services.notification.calendar import default_deadlines, phase
 from services.notification.events import Deadline, NoticeKind
-from services.notification.handlers import CHINA
 from services.notification.outbound import schedule_deliveries
 from services.notification.responsible import office, unfinished
 from shared.eventstore.base import CommandContext
@@ -152,7 +151,7 @@ async def remind(runtime: Runtime, today: date) -> int:
 
 async def tick(runtime: Runtime) -> int:
     """One pass of the clock-driven work; the number of notices and bulletins issued."""
-    today = runtime.clock.now().astimezone(CHINA).date()
+    today = runtime.clock.now().astimezone(runtime.settings.local_timezone).date()
     issued = await remind(runtime, today)
     issued += await monthly_bulletins(runtime, today)
     return issued

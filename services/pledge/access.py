@@ -4,25 +4,7 @@ from __future__ import annotations
 
 from services.pledge.aggregate import Pledger
 from services.pledge.events import PledgerKind
-from shared.auth import Principal, Role
-from shared.errors import Forbidden
-
-
-def require(allowed: bool, why: str) -> None:
-    if not allowed:
-        raise Forbidden(why)
-
-
-def county_admin(principal: Principal, county_id: str) -> bool:
-    return principal.is_(Role.COUNTY_ADMIN, county_id)
-
-
-def township_office(principal: Principal, township_id: str) -> bool:
-    return principal.is_(Role.TOWNSHIP_OFFICE, township_id)
-
-
-def township_committee(principal: Principal, township_id: str) -> bool:
-    return principal.is_(Role.TOWNSHIP_COMMITTEE, township_id)
+from shared.auth import Principal, Role, county_admin, township_committee, township_office
 
 
 def keeps_directory(principal: Principal, township_id: str, county_id: str) -> bool:

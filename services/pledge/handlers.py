@@ -5,34 +5,16 @@ Plain async functions; the unit of work is their only dependency. Routing tables
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, timedelta, timezone
 from typing import Any
 
 from services.pledge import access
 from services.pledge import commands as c
-from services.pledge.access import require
 from services.pledge.aggregate import Pledge, Pledger
 from services.pledge.directory import Branch, County, Member, Township
 from services.pledge.events import BranchKind, PledgerKind
-from shared.auth import Principal
+from shared.auth import Principal, county_admin, require, township_committee, township_office
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
-from shared.unit_of_work import UnitOfWork
-
-CHINA = timezone(timedelta(hours=8), "CST")  # deadlines are local dates; no DST in China
-
-
-def today(uow: UnitOfWork) -> date:
-    return uow.store.clock.now().astimezone(CHINA).date()
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
-
-
-def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
-    return {"id": entity_id, "events": [e.type for e in uow.appended], **ids}
-
+from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 # --- directory -------------------------------------------------------------------------
 
@@ -40,7 +22,7 @@ def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
 async def establish_county(
     uow: UnitOfWork, cmd: c.EstablishCounty, who: Principal
 ) -> dict[str, Any]:
-    require(access.county_admin(who, cmd.county_id), "only the county's administrator")
+    require(county_admin(who, cmd.county_id), "only the county's administrator")
     county = County.establish(cmd.county_id, cmd.name)
     try:
         await uow.save(county)
@@ -57,7 +39,7 @@ async def set_calendar(
     uow: UnitOfWork, county_id: str, cmd: c.SetPledgeCalendar, who: Principal
 ) -> dict[str, Any]:
     county = await _county(uow, county_id)
-    require(access.county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "only the county's administrator")
     county.set_calendar(cmd.year, cmd.drafting_deadline)
     await uow.save(county)
     return accepted(county_id, uow)
@@ -67,7 +49,7 @@ async def configure_categories(
     uow: UnitOfWork, county_id: str, cmd: c.ConfigureCategories, who: Principal
 ) -> dict[str, Any]:
     county = await _county(uow, county_id)
-    require(access.county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "only the county's administrator")
     county.configure_categories(cmd.kind, cmd.categories)
     await uow.save(county)
     return accepted(county_id, uow)
@@ -77,7 +59,7 @@ async def establish_township(
     uow: UnitOfWork, county_id: str, cmd: c.EstablishTownship, who: Principal
 ) -> dict[str, Any]:
     await _county(uow, county_id)
-    require(access.county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "only the county's administrator")
     township = Township.establish(new_id("t"), county_id, cmd.name)
     await uow.save(township)
     return accepted(township.township_id, uow)
@@ -91,7 +73,7 @@ async def appoint_township_head(
     uow: UnitOfWork, township_id: str, cmd: c.AppointTownshipHead, who: Principal
 ) -> dict[str, Any]:
     township = await _township(uow, township_id)
-    require(access.county_admin(who, township.county_id), "only the county's administrator")
+    require(county_admin(who, township.county_id), "only the county's administrator")
     township.appoint_head(cmd.person_id, cmd.name)
     await uow.save(township)
     return accepted(township_id, uow)
@@ -137,7 +119,7 @@ async def move_branch(
 ) -> dict[str, Any]:
     branch = await _branch(uow, branch_id)
     require(
-        access.county_admin(who, branch.county_id),
+        county_admin(who, branch.county_id),
         "only the county administrator moves a branch between townships",
     )
     branch.move_to(await _township(uow, cmd.township_id))
@@ -266,7 +248,7 @@ async def propose(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(access.speaks_for(who, _pledger(pledge)), "only the pledger proposes")
-    item_ids = pledge.propose(cmd.basis, cmd.items, await _categories(uow, pledge), today(uow))
+    item_ids = pledge.propose(cmd.basis, cmd.items, await _categories(uow, pledge), uow.today())
     await uow.save(pledge)
     return accepted(pledge_id, uow, item_ids=item_ids)
 
@@ -276,7 +258,7 @@ async def review_item(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(
-        access.township_committee(who, _pledger(pledge).township_id),
+        township_committee(who, _pledger(pledge).township_id),
         "only the township committee of the pledger's township reviews items",
     )
     pledge.review_item(
@@ -296,7 +278,7 @@ async def resubmit(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(access.speaks_for(who, _pledger(pledge)), "only the pledger resubmits")
-    pledge.resubmit(cmd.items, cmd.note, await _categories(uow, pledge), today(uow))
+    pledge.resubmit(cmd.items, cmd.note, await _categories(uow, pledge), uow.today())
     await uow.save(pledge)
     return accepted(pledge_id, uow, round=pledge.round)
 
@@ -327,7 +309,7 @@ async def follow_up(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(
-        access.township_office(who, _pledger(pledge).township_id),
+        township_office(who, _pledger(pledge).township_id),
         "follow-ups are the township office's",
     )
     follow_up_id = pledge.follow_up(item_id, cmd.note)
@@ -350,7 +332,7 @@ async def confirm_solved(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(
-        access.township_office(who, _pledger(pledge).township_id),
+        township_office(who, _pledger(pledge).township_id),
         "the township office confirms that the problem is solved",
     )
     pledge.confirm_problem_solved(item_id, cmd.note)
@@ -363,7 +345,7 @@ async def verify_implementation(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(
-        access.township_office(who, _pledger(pledge).township_id),
+        township_office(who, _pledger(pledge).township_id),
         "the township office verifies implementation",
     )
     pledge.verify_implementation(item_id, cmd.note)
@@ -376,7 +358,7 @@ async def push_quarter(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(
-        access.township_office(who, _pledger(pledge).township_id),
+        township_office(who, _pledger(pledge).township_id),
         "the township office pushes pledges forward each quarter",
     )
     pledge.push_quarter(cmd.quarter, cmd.assessment, cmd.next_steps)

@@ -5,12 +5,6 @@ from __future__ import annotations
 from services.review.aggregate import Subject
 from services.review.events import SubjectKind
 from shared.auth import Principal, Role
-from shared.errors import Forbidden
-
-
-def require(allowed: bool, detail: str) -> None:
-    if not allowed:
-        raise Forbidden(detail)
 
 
 def township_head(who: Principal, subject: Subject) -> bool:

@@ -6,34 +6,17 @@ Plain async functions; the unit of work is their only dependency.
 
 from __future__ import annotations
 
-import secrets
-from datetime import date, timedelta, timezone
 from typing import Any
 
 from services.review import access, copies
 from services.review import commands as c
-from services.review.access import require
 from services.review.aggregate import Person, Review, Subject
 from services.review.events import SubjectKind
 from services.review.journal import Journal
 from services.review.visit import Visit
-from shared.auth import Principal
+from shared.auth import Principal, require
 from shared.errors import InvalidState
-from shared.unit_of_work import UnitOfWork
-
-CHINA = timezone(timedelta(hours=8), "CST")  # meeting dates are local dates
-
-
-def today(uow: UnitOfWork) -> date:
-    return uow.store.clock.now().astimezone(CHINA).date()
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(4)}"
-
-
-def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
-    return {"id": entity_id, "events": [e.type for e in uow.appended], **ids}
+from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
 def person(who: Principal, name: str | None) -> Person:
@@ -52,7 +35,7 @@ async def record_review(uow: UnitOfWork, cmd: c.RecordReview, who: Principal) ->
     )
     status = await copies.pledge_status(uow.conn, subject, cmd.held_on.year)
     review = Review.record(
-        new_id("r"), subject, person(who, cmd.reviewer_name), cmd, status, today(uow)
+        new_id("r"), subject, person(who, cmd.reviewer_name), cmd, status, uow.today()
     )
     await uow.save(review)
     return accepted(review.original_id, uow, quarter=review.content.quarter)
@@ -68,7 +51,7 @@ async def correct_review(
         subject is not None and access.may_review(who, subject),
         "only whoever may review the subject now corrects its review (R1)",
     )
-    new_version = review.correct(person(who, None), cmd, cmd.reason, today(uow))
+    new_version = review.correct(person(who, None), cmd, cmd.reason, uow.today())
     await uow.save(review)
     return accepted(review_id, uow, version_id=new_version, quarter=review.content.quarter)
 
@@ -91,7 +74,7 @@ async def record_entry(
         raise InvalidState(f"member {member_id} is retired")
     entry_id = new_id("e")
     journal.record_entry(
-        entry_id, cmd.recorded_on, cmd.work_content, cmd.duty_performance, today(uow)
+        entry_id, cmd.recorded_on, cmd.work_content, cmd.duty_performance, uow.today()
     )
     await uow.save(journal)
     return accepted(entry_id, uow)
@@ -115,7 +98,7 @@ async def correct_entry(
         cmd.work_content,
         cmd.duty_performance,
         cmd.reason,
-        today(uow),
+        uow.today(),
     )
     await uow.save(journal)
     return accepted(new_entry, uow, corrects=entry_id)
@@ -131,7 +114,7 @@ async def evaluate_presentation(
         " secretary's (R6)",
     )
     journal.evaluate(
-        cmd.presented_on, cmd.grade, cmd.evaluation, person(who, cmd.evaluator_name), today(uow)
+        cmd.presented_on, cmd.grade, cmd.evaluation, person(who, cmd.evaluator_name), uow.today()
     )
     await uow.save(journal)
     return accepted(f"{member_id}/{month}", uow)
@@ -156,7 +139,7 @@ async def record_visit(
         cmd.summary,
         cmd.problems_found,
         cmd.guidance_given,
-        today(uow),
+        uow.today(),
     )
     await uow.save(visit)
     return accepted(visit.visit_id, uow)

@@ -10,9 +10,10 @@ from pydantic import BaseModel
 
 from services.notification import commands as c
 from services.notification import handlers as h
-from services.notification.access import inbox_addresses, require, township_staff
+from services.notification.access import inbox_addresses, township_staff
 from services.notification.bulletins import issue_bulletin
 from services.notification.scheduler import deadlines
+from shared.auth import require
 from shared.http import IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["reminders"])

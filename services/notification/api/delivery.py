@@ -10,9 +10,8 @@ from fastapi import APIRouter, Query, Request
 
 from services.notification import commands as c
 from services.notification import handlers as h
-from services.notification.access import county_admin, require
 from services.notification.api.calendar import Accepted
-from shared.auth import Role
+from shared.auth import Role, county_admin, require
 from shared.events import ID_PATTERN
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 

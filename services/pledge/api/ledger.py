@@ -9,11 +9,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.pledge import queries as q
-from services.pledge.access import county_admin, require, township_committee, township_office
-from services.pledge.handlers import CHINA
 from services.pledge.ledger_xlsx import ledger_workbook
 from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, county_admin, require, township_committee, township_office
 from shared.http import PathId, QueryYear, Reader, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
@@ -90,7 +88,8 @@ async def drafting_report(
 ) -> Any:
     """P6: who has not finished drafting, against the county's deadline for the year."""
     await _overseer(conn, who, township_id)
-    today: date = request.app.state.runtime.clock.now().astimezone(CHINA).date()
+    runtime = request.app.state.runtime
+    today: date = runtime.clock.now().astimezone(runtime.settings.local_timezone).date()
     return await q.drafting_report(conn, township_id=township_id, year=year, today=today)
 
 

@@ -13,6 +13,7 @@ from services.review import queries as q
 from services.review.api.deps import PathMonth
 from services.review.commands import MONTH_PATTERN
 from services.review.views import Accepted, JournalView
+from shared.auth import require
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/members/{member_id}/journal", tags=["journal"])
@@ -82,5 +83,5 @@ async def get_journal(
 ) -> Any:
     """The member, their branch secretary, the township and auditors read a journal."""
     member = await copies.member(conn, member_id)
-    access.require(access.sees_journal(who, member), "not your journal to read")
+    require(access.sees_journal(who, member), "not your journal to read")
     return await q.journal(conn, member_id=member_id, month=month)
