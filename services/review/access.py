@@ -78,3 +78,14 @@ def records_visit(who: Principal, branch: Subject) -> bool:
     return township_head(who, branch) or (
         who.role is Role.COUNTY_ADMIN and who.org == branch.county_id
     )
+
+
+def sees_history(who: Principal) -> bool:
+    """Superseded versions of reviews are for auditors and the county and township staff;
+    the public sees the current version of each (N1)."""
+    return who.role in (
+        Role.AUDITOR,
+        Role.COUNTY_ADMIN,
+        Role.TOWNSHIP_COMMITTEE,
+        Role.TOWNSHIP_OFFICE,
+    )

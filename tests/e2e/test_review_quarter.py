@@ -21,6 +21,7 @@ from tests.e2e.review_helpers import (
 
 
 async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> None:
+    auditor = servers.auth("auditor", None)  # for reviews' history
     async with pledge_and_review(servers) as (pledge, review):
         d = await Directory(pledge.client, servers).build()
         c, clock = review.client, review.clock
@@ -80,7 +81,7 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         assert [s["subject_id"] for s in during["not_reviewed"]] == [third]
         assert not during["complete"]
 
-        stored = ok(await c.get(f"/v1/reviews/{branch_review['id']}"))
+        stored = ok(await c.get(f"/v1/reviews/{branch_review['id']}", headers=auditor))
         fulfilment = {a["dimension"]: a for a in stored["assessments"]}["pledge_fulfilment"]
         assert fulfilment["grade"] == "qualified"
         assert stored["pledge_status"] == {  # R3: the ledger as the copy showed it then
@@ -132,7 +133,9 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         ledger = ok(await c.get("/v1/reviews", params={"township_id": d.township}))
         assert ledger["total"] == 4
         assert corrected["version_id"] in {r["review_id"] for r in ledger["rows"]}
-        history = ok(await c.get("/v1/reviews", params={"include_superseded": "true"}))
+        history = ok(
+            await c.get("/v1/reviews", params={"include_superseded": "true"}, headers=auditor)
+        )
         assert history["total"] == 5
         members = ok(await c.get("/v1/reviews", params={"subject_kind": "member", "limit": 2}))
         assert (members["total"], len(members["rows"])) == (3, 2)
@@ -144,7 +147,11 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
             "cadence"
         ] == ("ad_hoc")
         assert ok(await c.get("/v1/reviews", params={"quarter": "2027Q2"}))["total"] == 0
-        versions = ok(await c.get(f"/v1/reviews/{member_review}"))["versions"]
+        versions = ok(await c.get(f"/v1/reviews/{member_review}", headers=auditor))["versions"]
+        # the public sees current versions only
+        assert (await c.get(f"/v1/reviews/{member_review}")).status_code == 401
+        public_history = await c.get("/v1/reviews", params={"include_superseded": "true"})
+        assert public_history.status_code == 403
         assert [v["review_id"] for v in versions] == [member_review, corrected["version_id"]]
         assert versions[0]["superseded_by"] == corrected["version_id"]
         workbook = await c.get("/v1/reviews.xlsx", params={"township_id": d.township})

@@ -11,11 +11,13 @@ from fastapi.responses import Response
 from services.review import commands as c
 from services.review import handlers as h
 from services.review import queries as q
+from services.review.access import sees_history
 from services.review.api.deps import QUARTER_PATTERN
 from services.review.events import Cadence, Occasion, SubjectKind
 from services.review.ledger_xlsx import review_workbook
 from services.review.views import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
-from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.auth import require
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
 
@@ -49,6 +51,7 @@ async def _ledger(conn: Any, limit: int | None, offset: int, **filters: Any) -> 
 @router.get("/reviews", response_model=ReviewPage, operation_id="getReviewLedger")
 async def get_ledger(
     conn: Reader,
+    who: CurrentPrincipal,
     township_id: str | None = None,
     branch_id: str | None = None,
     subject_kind: SubjectKind | None = None,
@@ -61,7 +64,11 @@ async def get_ledger(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
     """R4: the review ledger per township, branch or member; review activity is public (R5,
-    N1), like the pledge ledger."""
+    N1), like the pledge ledger; superseded versions are not."""
+    require(
+        not include_superseded or sees_history(who),
+        "superseded versions are for auditors and staff",
+    )
     return await q.review_ledger(
         conn,
         township_id=township_id,
@@ -111,8 +118,9 @@ async def download_ledger(
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
-async def get_review(review_id: PathId, conn: Reader) -> Any:
-    """The current version and every superseded one, for auditors."""
+async def get_review(review_id: PathId, conn: Reader, who: SignedIn) -> Any:
+    """The current version and every superseded one, for auditors and staff."""
+    require(sees_history(who), "a review's history is for auditors and staff")
     return await q.review(conn, review_id=review_id)
 
 
