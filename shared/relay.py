@@ -29,6 +29,18 @@ FROM partition_heads h LEFT JOIN relay_positions r USING (partition)
 WHERE h.sequence > coalesce(r.sequence, 0)
 """
 
+# The next unpublished events of every township, in log order (committed only: a township's
+# events up to its head row's sequence are all committed).
+NEXT_BATCH = f"""
+SELECT {", ".join("e." + c.strip() for c in COLUMNS.split(","))}
+FROM events e
+JOIN partition_heads h ON h.partition = e.partition
+LEFT JOIN relay_positions r ON r.partition = e.partition
+WHERE e.sequence > coalesce(r.sequence, 0) AND e.sequence <= h.sequence
+ORDER BY e.position
+LIMIT $1
+"""
+
 REMEMBER = """
 INSERT INTO relay_positions (partition, sequence) VALUES ($1, $2)
 ON CONFLICT (partition) DO UPDATE SET sequence = EXCLUDED.sequence
@@ -79,22 +91,17 @@ class OutboxRelay:
         log.info("relay_stopped", service=self.service)
 
     async def publish_pending(self) -> int:
-        """Publish one batch per partition that is behind; the number published."""
+        """Publish the next batch of unpublished events in log order; the number published.
+
+        Log order (position) across townships keeps the events of one stream in order even
+        when the stream moved to another township (a transfer, D3); within a township it is
+        the gap-free sequence order.
+        """
         pending = await self.pool.fetch(PENDING)
         RELAY_LAG.labels(self.service).set(sum(r["head"] - r["published"] for r in pending))
-        total = 0
-        for row in pending:
-            total += await self._publish_partition(row["partition"], row["published"])
-        return total
-
-    async def _publish_partition(self, partition: str, published: int) -> int:
-        rows = await self.pool.fetch(
-            f"SELECT {COLUMNS} FROM events WHERE partition = $1 AND sequence > $2"
-            " ORDER BY sequence LIMIT $3",
-            partition,
-            published,
-            self.batch,
-        )
+        if not pending:
+            return 0
+        rows = await self.pool.fetch(NEXT_BATCH, self.batch)
         envelopes = [decode_row(r) for r in rows]
         futures = []
         for envelope in envelopes:  # pipelined on one connection: order is kept
@@ -107,19 +114,23 @@ class OutboxRelay:
                     stream=self.stream,
                 )
             )
-        acknowledged = published
-        for envelope, future in zip(envelopes, futures, strict=True):
+        acknowledged = 0
+        for future in futures:
             try:
                 await asyncio.wait_for(future, timeout=10)
             except Exception:
                 break  # remember what was acknowledged; the rest goes next round
-            acknowledged = envelope.sequence
-        if acknowledged > published:
-            await self.pool.execute(REMEMBER, partition, acknowledged)
-            RELAY_PUBLISHED.labels(self.service).inc(acknowledged - published)
-        if acknowledged < (envelopes[-1].sequence if envelopes else published):
-            raise ConnectionError(f"broker did not acknowledge partition {partition}")
-        return acknowledged - published
+            acknowledged += 1
+        last: dict[str, int] = {}  # per township, the last acknowledged sequence
+        for envelope in envelopes[:acknowledged]:
+            last[envelope.partition] = envelope.sequence
+        async with self.pool.acquire() as conn, conn.transaction():
+            for partition, sequence in last.items():
+                await conn.execute(REMEMBER, partition, sequence)
+        RELAY_PUBLISHED.labels(self.service).inc(acknowledged)
+        if acknowledged < len(envelopes):
+            raise ConnectionError("the broker did not acknowledge every event")
+        return acknowledged
 
 
 async def republish_from(pool: asyncpg.Pool, *, partition: str | None, sequence: int) -> None:

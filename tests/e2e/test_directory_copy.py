@@ -41,6 +41,10 @@ async def test_a_consumer_keeps_an_exact_copy_of_the_directory(
             f"/v1/members/{d.member}/transfer", json={"branch_id": other}, headers=d.office
         )
     )
+    # the member's stream continues in the new township: its events stay in order (D3)
+    new_post = {"post": "水权管理岗", "duties": "配水到户", "leadership_team": False}
+    other_office = d.as_("township_office", d.other_township)
+    ok(await c.post(f"/v1/members/{d.member}/post", json=new_post, headers=other_office))
     ok(
         await c.post(
             f"/v1/members/{d.secretary}/retirement",
@@ -86,7 +90,7 @@ async def test_a_consumer_keeps_an_exact_copy_of_the_directory(
         r["change"]
         for r in await pool.fetch("SELECT change FROM dir_history WHERE subject_id = $1", d.member)
     )
-    assert changes == ["MemberEnrolled", "MemberTransferred"]
+    assert changes == ["MemberEnrolled", "MemberPostAssigned", "MemberTransferred"]
     async with pool.acquire() as conn:
         live = await table_fingerprints(conn, READ_SCHEMA)
     await copy.rebuild(pool, into="rm_check")
