@@ -40,16 +40,22 @@ async def list_releases(
     township_id: Annotated[str | None, Query(max_length=64)] = None,
     county_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Any:
-    rows = await conn.fetch(
-        "SELECT * FROM releases WHERE position > $1 AND ($3::text IS NULL OR type = $3)"
-        " AND ($4::text IS NULL OR township_id = $4) AND ($5::text IS NULL OR county_id = $5)"
-        " ORDER BY position LIMIT $2 + 1",
-        since,
-        limit,
-        type,
-        township_id,
-        county_id,
-    )
+    async with conn.transaction():
+        # Positions are taken before their transactions commit, so a release can commit after
+        # one with a higher position. Holding back every writer for the length of this read
+        # (each takes one of these locks before its position) means every position below the
+        # ones we return has committed: a reader paging with `since` never steps past one.
+        await conn.execute("LOCK TABLE partition_heads, consumer_positions IN SHARE MODE")
+        rows = await conn.fetch(
+            "SELECT * FROM releases WHERE position > $1 AND ($3::text IS NULL OR type = $3)"
+            " AND ($4::text IS NULL OR township_id = $4) AND ($5::text IS NULL OR county_id = $5)"
+            " ORDER BY position LIMIT $2 + 1",
+            since,
+            limit,
+            type,
+            township_id,
+            county_id,
+        )
     page = [
         {**dict(r), "id": str(r["id"]), "content": json.loads(r["content"])} for r in rows[:limit]
     ]
