@@ -343,6 +343,32 @@ def audit_replay(
     console.print(counts)
 
 
+@audit.command("prove")
+def audit_prove(
+    url: Annotated[str, typer.Option(help="The service, e.g. http://127.0.0.1:8101")],
+    public_key: Annotated[Path, typer.Option(help="The service's checkpoint public key (PEM).")],
+    event_id: Annotated[str | None, typer.Option(help="Prove this event is included ...")] = None,
+    checkpoint: Annotated[int | None, typer.Option(help="... under this checkpoint.")] = None,
+    old: Annotated[int | None, typer.Option(help="Prove checkpoint NEW extends OLD.")] = None,
+    new: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Fetch an inclusion or consistency proof and check it locally against the public key."""
+    from services.cli import proofs
+
+    key = proofs.public_key(public_key.read_bytes())
+    try:
+        if event_id is not None and checkpoint is not None:
+            console.print(proofs.check_inclusion(url, key, event_id, checkpoint))
+        elif old is not None and new is not None:
+            console.print(proofs.check_consistency(url, key, old, new))
+        else:
+            raise typer.BadParameter("give --event-id and --checkpoint, or --old and --new")
+    except ValueError as failure:
+        console.print(f"[red]not proven: {failure}[/red]")
+        raise typer.Exit(1) from None
+    console.print("[green]proven[/green]")
+
+
 def checkpoint_public_key(data_dir: Path, service: str) -> bytes:
     from shared.auth import LocalSigningKey
 

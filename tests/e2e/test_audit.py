@@ -221,3 +221,51 @@ async def test_signing_on_demand_refuses_the_unauthenticated_and_the_unauthorise
         "/v1/audit/proofs/inclusion", params={"event_id": "not-an-id", "checkpoint_id": 1}
     )
     assert bad.status_code == 422
+
+
+async def test_the_command_line_checks_proofs_against_the_public_key(
+    servers: Servers, pledge_service: RunningService, tmp_path: Path
+) -> None:
+    import asyncio
+    import sys
+
+    from shared.auth import LocalSigningKey
+
+    c = pledge_service.client
+    await Directory(c, servers).build()
+    first = await sign(pledge_service, servers)
+    event_id = await pledge_service.runtime.pool.fetchval(
+        "SELECT id::text FROM events ORDER BY position DESC LIMIT 1"
+    )
+    await sign(pledge_service, servers)  # nothing new: the same trees
+    key_file, wrong_key = tmp_path / "key.pem", tmp_path / "wrong.pem"
+    key_file.write_text((await c.get("/v1/audit/public-key")).text)
+    wrong_key.write_bytes(LocalSigningKey.generate().public_pem)
+
+    async def prove(key: Path, *args: str) -> tuple[int, str]:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "services.cli.main",
+            "audit",
+            "prove",
+            "--url",
+            str(c.base_url),
+            "--public-key",
+            str(key),
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        output, _ = await process.communicate()
+        return process.returncode or 0, output.decode()
+
+    inclusion = ("--event-id", event_id, "--checkpoint", str(first["id"]))
+    code, output = await prove(key_file, *inclusion)
+    assert code == 0, output
+    assert "proven" in output
+    code, output = await prove(key_file, "--old", str(first["id"]), "--new", str(first["id"] + 1))
+    assert code == 0, output
+    code, output = await prove(wrong_key, *inclusion)
+    assert code == 1
+    assert "signature does not verify" in output
