@@ -11,6 +11,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from shared.envelope import EventEnvelope
+
 
 class DomainEvent(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -77,6 +79,18 @@ class EventRegistry:
             data = self.upcasters[(event_type, schema_version)](data)
             schema_version += 1
         return model.model_validate(data)
+
+    def upcast(self, envelope: EventEnvelope) -> EventEnvelope:
+        """The envelope with its data at this registry's current schema version (invariant 6);
+        events of other services, or already current, come back as they are."""
+        model = self.types.get(envelope.type)
+        if model is None or envelope.schemaversion >= model.schema_version:
+            return envelope
+        data, version = envelope.data, envelope.schemaversion
+        while version < model.schema_version:
+            data = self.upcasters[(envelope.type, version)](data)
+            version += 1
+        return envelope.model_copy(update={"data": data, "schemaversion": version})
 
     def __contains__(self, event_type: str) -> bool:
         return event_type in self.types

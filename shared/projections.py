@@ -53,7 +53,13 @@ class ReadModels:
     ddl: str
     project: Projector
     version: str = "1"  # bump when the projector changes meaning without a DDL change
+    # the service's registry upcasts its old events before they are projected (invariant 6)
+    upcast: Callable[[EventEnvelope], EventEnvelope] = lambda envelope: envelope
     _as_of_lock: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False, repr=False)
+
+    async def apply(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        """Project one event, own or consumed, at its current schema version."""
+        await self.project(conn, self.upcast(envelope))
 
     @property
     def checksum(self) -> str:
@@ -144,7 +150,7 @@ class ReadModels:
         else:
             envelope = EventEnvelope.model_validate_json(row["body"])
             seen[f"{row['origin']}/{envelope.partition}"] = envelope.sequence
-        await self.project(conn, envelope)
+        await self.apply(conn, envelope)
 
     async def _catch_up_and_swap(
         self, conn: asyncpg.Connection, target: str, seen: dict[str, int]

@@ -104,7 +104,7 @@ class Runtime:
             self.pool,
             self.store,
             self.definition.registry,
-            self.definition.read_models.project,
+            self.definition.read_models.apply,
             s.local_timezone,
         )
         await self.definition.read_models.ensure(self.pool)
@@ -132,7 +132,7 @@ class Runtime:
                 self.js,
                 subscription,
                 self.subjects,
-                project=self.definition.read_models.project,
+                project=self.definition.read_models.apply,
             )
             self.runners.append(runner)
             self._spawn(runner.run())

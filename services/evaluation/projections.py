@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from services.evaluation import projections_selection as selection
+from services.evaluation.events import REGISTRY
 from shared.directory import DIRECTORY_DDL, project_directory
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels
@@ -232,4 +233,4 @@ async def _rating(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     )
 
 
-READ_MODELS = ReadModels(ddl=DDL + DIRECTORY_DDL, project=project)
+READ_MODELS = ReadModels(ddl=DDL + DIRECTORY_DDL, project=project, upcast=REGISTRY.upcast)

@@ -16,6 +16,7 @@ import asyncpg
 
 from services.notification import activity_projections  # noqa: F401 - registers its steps
 from services.notification.board_projections import CONSUMED_STEPS, Step, release
+from services.notification.events import REGISTRY
 from shared.directory import DIRECTORY_DDL, project_directory
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels
@@ -197,4 +198,4 @@ async def _bulletin(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await release(conn, e, "bulletin", d["township_id"], d["title"], d)
 
 
-READ_MODELS = ReadModels(ddl=DDL, project=project)
+READ_MODELS = ReadModels(ddl=DDL, project=project, upcast=REGISTRY.upcast)

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from services.pledge.events import REGISTRY
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels
 
@@ -436,4 +437,4 @@ async def _quarter(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
     await _touch(conn, e, d)
 
 
-READ_MODELS = ReadModels(ddl=DDL, project=project)
+READ_MODELS = ReadModels(ddl=DDL, project=project, upcast=REGISTRY.upcast)

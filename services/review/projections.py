@@ -14,6 +14,7 @@ from typing import Any
 
 import asyncpg
 
+from services.review.events import REGISTRY
 from shared.directory import DIRECTORY_DDL, project_directory
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels
@@ -245,4 +246,4 @@ async def _visit(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
     )
 
 
-READ_MODELS = ReadModels(ddl=DDL, project=project)
+READ_MODELS = ReadModels(ddl=DDL, project=project, upcast=REGISTRY.upcast)
