@@ -194,12 +194,58 @@ def token(
 def demo(
     port_offset: Annotated[int, typer.Option(help="As given to `gongkai up`.")] = 0,
     data_dir: DataDir = Path(".gongkai"),
+    townships: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=50,
+            help="Generate a county of this many townships (with years of "
+            "history) into the data directory instead; the stack must not be running.",
+        ),
+    ] = None,
+    branches_per_township: Annotated[int, typer.Option(min=1, max=100)] = 3,
+    members_per_branch: Annotated[int, typer.Option(min=2, max=100)] = 4,
+    years: Annotated[int, typer.Option(min=1, max=10)] = 1,
+    database_url: DatabaseUrl = None,
+    nats_url: NatsUrl = None,
 ) -> None:
-    """Load the demo county into a running stack (each part once)."""
-    key, _ = signing_key(data_dir)
-    load_demos(
-        {name: f"http://127.0.0.1:{port + port_offset}" for name, (_, port) in SERVICES.items()},
-        key,
+    """Load the small demo county into a running stack (each part once), or, with
+    --townships, generate a larger county with years of history."""
+    key, public_key = signing_key(data_dir)
+    if townships is None:
+        load_demos(
+            {
+                name: f"http://127.0.0.1:{port + port_offset}"
+                for name, (_, port) in SERVICES.items()
+            },
+            key,
+        )
+        return
+    from rich.progress import Progress
+
+    from services.cli.history import Scale, commands_expected, generate
+
+    scale = Scale(townships, branches_per_township, members_per_branch, years)
+    stack = Stack(data_dir.resolve(), database_url, nats_url)
+    stack.start_servers()
+    try:
+        with Progress(console=console) as progress:
+            task = progress.add_task("commands", total=commands_expected(scale))
+            events = asyncio.run(
+                generate(
+                    scale,
+                    database_url=str(stack.database_url),
+                    nats_url=str(stack.nats_url),
+                    key=key,
+                    public_key_file=public_key,
+                    progress=lambda: progress.advance(task),
+                )
+            )
+    finally:
+        stack.stop()
+    console.print(
+        f"{events} events in the pledge log; `gongkai up` serves them (the other "
+        "services catch up from the streams)"
     )
 
 

@@ -158,3 +158,34 @@ def free_port_run(count: int) -> int:
         finally:
             for s in sockets:
                 s.close()
+
+
+def test_demo_generates_a_county_with_years_of_history(servers: Servers, tmp_path: Path) -> None:
+    """Issue 6: a generated county through the services' command paths, on a walking clock."""
+    database = f"{servers.postgres.dsn.rsplit('/', 1)[0]}/postgres"
+    generated = subprocess.run(
+        [
+            *GONGKAI,
+            "demo",
+            "--data-dir",
+            str(tmp_path),
+            "--townships",
+            "2",
+            "--branches-per-township",
+            "2",
+            "--members-per-branch",
+            "2",
+            "--years",
+            "2",
+            "--database-url",
+            database,
+            "--nats-url",
+            servers.nats.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | {"GONGKAI_DATABASE_NAME": f"gongkai_pledge_{tmp_path.name[-6:]}"},
+    )
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    assert "events in the pledge log" in generated.stdout
