@@ -46,3 +46,29 @@ async def test_an_unpublished_pledge_does_not_exist_for_the_public(
     for path in (f"/v1/pledges/{pledge}", f"/v1/pledges/{pledge}/letter"):
         assert (await c.get(path)).status_code == 404
         assert (await c.get(path, headers=d.branch_secretary)).status_code == 200
+
+
+async def test_who_lists_unpublished_pledges(
+    servers: Servers, pledge_service: RunningService
+) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    ok(
+        await c.post(
+            "/v1/pledges", json={"year": 2027, "branch_id": d.branch}, headers=d.branch_secretary
+        ),
+        201,
+    )
+    branch = {"branch_id": d.branch}
+    township = {"township_id": d.township}
+    cases = [  # (who, filter, how many drafts they see)
+        (d.branch_secretary, branch, 1),
+        (d.as_("county_admin", d.county), branch, 1),
+        (d.office, township, 1),
+        (d.as_("township_office", d.other_township), township, 0),
+        (d.the_member, branch, 0),
+        ({}, branch, 0),
+    ]
+    for headers, params, seen in cases:
+        total = ok(await c.get("/v1/pledges", params=params, headers=headers))["total"]
+        assert total == seen, (headers, params)

@@ -63,8 +63,10 @@ async def list_pledges(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Any:
     # Unpublished pledges are listed only to people who oversee the whole township or county.
-    overseer = who.role is Role.AUDITOR or (
-        who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id
+    overseer = (
+        who.role in (Role.AUDITOR, Role.COUNTY_ADMIN)  # one county per installation (X1)
+        or (who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id)
+        or (who.role is Role.BRANCH_SECRETARY and who.org == branch_id)
     )
     return await q.pledges(
         conn,
