@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ConfigDict, Field
 
@@ -124,13 +125,25 @@ class RoundOpened(DomainEvent):
     closes_on: date
 
 
+class Sealed(Value):
+    """Personal data sealed with the person's key (A7, shared/personal.py): base64 of the
+    nonce and the AES-GCM ciphertext; unreadable once the person is erased."""
+
+    person: str
+    sealed: str
+
+
 class RaterRegistered(DomainEvent):
+    """Version 2 adds `personal`: a public rater's name, phone and ID number, sealed (A7)."""
+
     aggregate_type = "round"
+    schema_version = 2
     round_id: str
     rater_id: str
     rater_kind: RaterKind
     organisation_id: str  # for turnout per organisation (E3a)
     member_id: str | None = None  # None: not in the directory (e.g. the public)
+    personal: Sealed | None = None  # never plaintext in the log (A7)
 
 
 class RaterParticipated(DomainEvent):
@@ -224,6 +237,17 @@ class SatisfactionVerdictReached(DomainEvent):
     threshold: float = Field(ge=0, le=1)
 
 
+# --- erasure of personal data (A7) -------------------------------------------------------
+
+
+class PersonalDataErased(DomainEvent):
+    """The person's key is destroyed: their sealed data reads as erased everywhere. Carries
+    no personal data. Stream `person-<person_id>`."""
+
+    aggregate_type = "person"
+    person_id: str
+
+
 # --- periodic ratings (E6) ---------------------------------------------------------------
 
 
@@ -256,6 +280,12 @@ REGISTRY = EventRegistry(
         CheckBallotCast,
         SatisfactionVerdictReached,
         RatingResultsPublished,
+        PersonalDataErased,
         *SELECTION_EVENTS,
     ],
 )
+
+
+@REGISTRY.upcaster("RaterRegistered", 1)
+def _rater_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "personal": None}  # raters registered before A7 carried no personal data

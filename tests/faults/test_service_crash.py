@@ -117,7 +117,7 @@ async def test_kill_9_between_commit_and_publish_and_mid_stream(
         headers=office,
         json={"township_id": township, "name": "红沙梁村党支部", "kind": "village"},
     ).json()["id"]
-    acknowledged = [enrol(pledge, servers, branch, office, f"党员{i}") for i in range(20)]
+    acknowledged = [enrol(pledge, branch, office, f"党员{i}") for i in range(20)]
     pledge.kill()  # kill -9 with 23 committed, unpublished events
 
     pledge.start()
@@ -125,7 +125,7 @@ async def test_kill_9_between_commit_and_publish_and_mid_stream(
         if i == 40:
             pledge.kill()
             pledge.start()
-        acknowledged.append(enrol(pledge, servers, branch, office, f"党员{i}"))
+        acknowledged.append(enrol(pledge, branch, office, f"党员{i}"))
     members = {m for m in acknowledged if m}
     assert len(members) == 60
 
