@@ -83,9 +83,7 @@ def pledge(servers: Servers, tmp_path: Path) -> Iterator[PledgeProcess]:
         process.stop()
 
 
-def enrol(
-    pledge: PledgeProcess, servers: Servers, branch: str, office: dict[str, str], name: str
-) -> str | None:
+def enrol(pledge: PledgeProcess, branch: str, office: dict[str, str], name: str) -> str | None:
     """One command; the member id if it was acknowledged, None if the process was gone."""
     try:
         response = httpx.post(
