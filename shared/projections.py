@@ -48,6 +48,14 @@ async def _drop_old_snapshots(pool: asyncpg.Pool, keep: int) -> None:
         await pool.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
+async def drop_snapshots(conn: asyncpg.Connection) -> None:
+    """Forget every past state built for `as_of` reads (they are rebuilt on demand): e.g. when
+    an erasure (A7) must reach the read models of the past too."""
+    rows = await conn.fetch("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'asof\\_%'")
+    for row in rows:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{row["nspname"]}" CASCADE')
+
+
 @dataclass(frozen=True)
 class ReadModels:
     ddl: str

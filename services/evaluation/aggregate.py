@@ -16,6 +16,7 @@ from services.evaluation import tally
 from services.evaluation.events import (
     BallotCast,
     Channel,
+    PersonalDataErased,
     RaterKind,
     RaterParticipated,
     RaterRegistered,
@@ -23,6 +24,7 @@ from services.evaluation.events import (
     RoundOpened,
     RoundResultsPublished,
     Scale,
+    Sealed,
     Subject,
     SubjectKind,
 )
@@ -78,6 +80,7 @@ class NewRater:
     kind: RaterKind
     organisation_id: str
     member_id: str | None = None
+    personal: Sealed | None = None  # a public rater's personal data, sealed (A7)
 
 
 @dataclass
@@ -136,6 +139,7 @@ class Round(Aggregate):
                     rater_kind=rater.kind,
                     organisation_id=rater.organisation_id,
                     member_id=rater.member_id,
+                    personal=rater.personal,
                 )
             )
 
@@ -238,3 +242,21 @@ class BallotBox(Aggregate):
             case BallotCast():
                 self.ballots.append(dict(event.grades))
                 self.tokens.add(event.token_hash)
+
+
+class Person(Aggregate):
+    """A member of the public whose personal data the log holds sealed (A7): erased once.
+    One stream per person: `person-<person_id>`, in the township's partition."""
+
+    def blank(self) -> None:
+        self.erased = False
+
+    def erase(self, person_id: str) -> None:
+        if self.erased:
+            raise InvalidState(f"the personal data of {person_id} is already erased")
+        self._record(PersonalDataErased(person_id=person_id))
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case PersonalDataErased():
+                self.erased = True

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from services.evaluation.events import Channel, Grade, RaterKind, RatingLevel
 from shared.events import ID_PATTERN, Command
@@ -59,10 +60,41 @@ class OpenRound(Command):
         return self
 
 
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"  # GB 11643: the check character for sum(weights * digits) mod 11
+
+
+def valid_phone(value: str) -> str:
+    """7 to 20 digits, an optional leading +; spaces and hyphens are dropped."""
+    digits = value.replace(" ", "").replace("-", "")
+    if not re.fullmatch(r"\+?\d{7,20}", digits):
+        raise ValueError("a phone number is 7 to 20 digits (spaces, hyphens, a leading +)")
+    return digits
+
+
+def valid_id_number(value: str) -> str:
+    """A resident ID number (GB 11643): 17 digits and the check character (0-9 or X)."""
+    number = value.upper()
+    if not re.fullmatch(r"\d{17}[\dX]", number):
+        raise ValueError("an ID number is 17 digits and a check character (0-9 or X)")
+    total = sum(int(d) * w for d, w in zip(number, ID_WEIGHTS, strict=False))
+    if ID_CHECK[total % 11] != number[-1]:
+        raise ValueError("the ID number's check character does not match (GB 11643)")
+    return number
+
+
 class RaterEntry(Command):
     kind: RaterKind
     member_id: Id | None = None  # a member in the directory; None: someone outside it
     organisation_id: Id | None = None  # for turnout; default: the member's branch / organiser
+    # a public rater's personal data, only sealed in the log (A7); a member's is the directory's
+    name: Name | None = None
+    phone: Annotated[str, AfterValidator(valid_phone)] | None = None
+    id_number: Annotated[str, AfterValidator(valid_id_number)] | None = None
+
+    def personal(self) -> dict[str, str]:
+        fields = {"name": self.name, "phone": self.phone, "id_number": self.id_number}
+        return {k: v for k, v in fields.items() if v is not None}
 
 
 class RegisterRaters(Command):

@@ -15,12 +15,22 @@ from typing import Any
 from services.evaluation import access, tally
 from services.evaluation import commands as c
 from services.evaluation import directory as d
-from services.evaluation.aggregate import BallotBox, NewRater, Round, check_grades
-from services.evaluation.events import Channel, RaterKind, RoundOpened, Scale, Subject, SubjectKind
+from services.evaluation.aggregate import BallotBox, NewRater, Person, Round, check_grades
+from services.evaluation.events import (
+    Channel,
+    RaterKind,
+    RoundOpened,
+    Scale,
+    Sealed,
+    Subject,
+    SubjectKind,
+)
 from services.evaluation.ratings import EvaluationCalendar
-from shared.auth import Principal, county_admin, require
-from shared.errors import InvalidInput
+from shared.auth import Principal, Role, county_admin, require
+from shared.errors import InvalidInput, NotFound
 from shared.eventstore.base import CommandContext
+from shared.personal import destroy_key, seal
+from shared.projections import drop_snapshots
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
@@ -159,7 +169,16 @@ async def register_raters(
                     field=f"raters.{index}.member_id",
                 )
             rater_id, organisation = entry.member_id, entry.organisation_id or member["branch_id"]
-        raters.append(NewRater(rater_id, entry.kind, organisation, entry.member_id))
+        personal = entry.personal()
+        sealed = None
+        if personal and entry.member_id is not None:
+            raise InvalidInput(
+                "personal data is registered only for raters outside the directory (A7)",
+                field=f"raters.{index}.{next(iter(personal))}",
+            )
+        if personal:  # into the log only sealed with the person's own key (A7)
+            sealed = Sealed.model_validate(await seal(uow.conn, rater_id, personal))
+        raters.append(NewRater(rater_id, entry.kind, organisation, entry.member_id, sealed))
     round_.register(raters)
     await uow.save(round_)
     return accepted(round_id, uow, rater_ids=[r.rater_id for r in raters])
@@ -212,3 +231,34 @@ async def close_round(uow: UnitOfWork, round_id: str, who: Principal) -> dict[st
     round_.close(box, uow.today())
     await uow.save(round_)
     return accepted(round_id, uow)
+
+
+# --- erasure of personal data (A7) -------------------------------------------------------
+
+
+async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[str, Any]:
+    """Destroy a member of the public's key and record it: every read model then shows them
+    erased, and so does any rebuild or replay; the log's bytes and hashes stay as they were."""
+    require(
+        who.role in (Role.COUNTY_ADMIN, Role.AUDITOR),
+        "only the county's administrator or an auditor erases personal data",
+    )
+    found = await uow.conn.fetchrow(
+        "SELECT r.township_id FROM round_raters p JOIN rounds r USING (round_id)"
+        " WHERE p.rater_id = $1 AND p.member_id IS NULL LIMIT 1",
+        person_id,
+    )
+    if found is None:
+        raise NotFound("no member of the public registered with this id", person_id=person_id)
+    county_id = (await d.township(uow.conn, found["township_id"]))["county_id"]
+    require(
+        who.org in (None, county_id) if who.role is Role.AUDITOR else county_admin(who, county_id),
+        "only the administrator or an auditor of the person's county",
+    )
+    stream = f"person-{person_id}"
+    person = await uow.load(Person, stream) or Person(stream, found["township_id"])
+    person.erase(person_id)
+    await destroy_key(uow.conn, person_id)
+    await drop_snapshots(uow.conn)  # past states built for `as_of` reads may show the person
+    await uow.save(person)
+    return accepted(person_id, uow)

@@ -17,6 +17,7 @@ from services.evaluation import projections_selection as selection
 from services.evaluation.events import REGISTRY
 from shared.directory import DIRECTORY_DDL, project_directory
 from shared.envelope import EventEnvelope
+from shared.personal import ERASED, mask_id_number, mask_phone, unseal
 from shared.projections import ReadModels
 
 DDL = resources.files("services.evaluation").joinpath("read_models.sql").read_text("utf-8")
@@ -92,15 +93,47 @@ async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
         )
 
 
+async def _personal(conn: asyncpg.Connection, sealed: dict[str, Any] | None) -> list[Any]:
+    """name, masked phone, masked ID number, erased: from the sealed data while the person's
+    key exists, else erased (a rebuild after an erasure never sees the data: A7)."""
+    if sealed is None:
+        return [None, None, None, False]
+    fields = await unseal(conn, sealed)
+    if fields is None:
+        return ERASED_COLUMNS
+    phone, number = fields.get("phone"), fields.get("id_number")
+    return [
+        fields.get("name"),
+        mask_phone(phone) if phone else None,
+        mask_id_number(number) if number else None,
+        False,
+    ]
+
+
+ERASED_COLUMNS = [ERASED, None, None, True]
+
+
 @on("RaterRegistered")
 async def _rater(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO round_raters VALUES ($1, $2, $3, $4, $5, false, '{}')",
+        "INSERT INTO round_raters VALUES ($1, $2, $3, $4, $5, false, '{}', $6, $7, $8, $9)",
         d["round_id"],
         d["rater_id"],
         d["rater_kind"],
         d["organisation_id"],
         d["member_id"],
+        *await _personal(conn, d.get("personal")),
+    )
+
+
+@on("PersonalDataErased")
+async def _erased(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """Every read model that shows the person shows them erased (A7)."""
+    await conn.execute(
+        "UPDATE round_raters SET name = $2, phone = $3, id_number = $4, erased = $5"
+        " WHERE rater_id = $1 AND member_id IS NULL",
+        d["person_id"],
+        *ERASED_COLUMNS,
     )
 
 

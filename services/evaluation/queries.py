@@ -60,6 +60,17 @@ async def turnout(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
     }
 
 
+async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
+    """Who is registered (and has voted), with public raters' masked personal data (A7)."""
+    await round_row(conn, round_id=round_id)
+    rows = await conn.fetch(
+        "SELECT rater_id, rater_kind, organisation_id, member_id, voted, name, phone,"
+        " id_number, erased FROM round_raters WHERE round_id = $1 ORDER BY rater_id",
+        round_id,
+    )
+    return {"round_id": round_id, "raters": [dict(r) for r in rows]}
+
+
 async def live_results(conn: asyncpg.Connection, *, round_id: str) -> list[dict[str, Any]]:
     """E5 computed from the read model's counts (the same function as at close)."""
     found = await round_row(conn, round_id=round_id)

@@ -42,8 +42,15 @@ CREATE TABLE round_raters (
     member_id       text,
     voted           boolean NOT NULL,
     channels        text[]  NOT NULL,
+    -- a public rater's personal data (A7), for the organiser only: the name, the phone and ID
+    -- numbers masked; once erased the name reads 已删除 and the rest is gone
+    name            text,
+    phone           text,
+    id_number       text,
+    erased          boolean NOT NULL,
     PRIMARY KEY (round_id, rater_id)
 );
+CREATE INDEX round_raters_rater ON round_raters (rater_id);
 -- participations per subject and channel, for the audit against the ballots
 CREATE TABLE round_participations (
     round_id   text    NOT NULL,

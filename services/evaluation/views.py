@@ -74,6 +74,26 @@ class TurnoutView(View):
     by_channel: list[ChannelTurnout]
 
 
+class RaterView(View):
+    """A registered rater, for the round's organiser: a public rater's personal data masked,
+    or 已删除 once erased (A7). Never in a public page or release."""
+
+    rater_id: str
+    rater_kind: str
+    organisation_id: str
+    member_id: str | None
+    voted: bool
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    erased: bool
+
+
+class RatersView(View):
+    round_id: str
+    raters: list[RaterView]
+
+
 class ResultsView(View):
     round_id: str
     title: str

@@ -212,7 +212,12 @@ GOOD: dict[str, Callable[[World], Call]] = {
     ),
     "/v1/rounds/{round_id}/raters": lambda w: Call(
         f"/v1/rounds/{w.round_id}/raters",
-        {"raters": [{"kind": "township_member", "member_id": w.d.member}, {"kind": "cadre"}]},
+        {
+            "raters": [
+                {"kind": "township_member", "member_id": w.d.member},
+                {"kind": "public", "name": "王小明", "phone": "13812345678"},
+            ]
+        },
         w.office,
         201,
     ),
@@ -297,6 +302,9 @@ GOOD: dict[str, Callable[[World], Call]] = {
     "/v1/townships/{township_id}/satisfaction-checks/closures": lambda w: Call(
         f"/v1/townships/{w.township}/satisfaction-checks/closures", None, w.office, 200
     ),
+    "/v1/people/{rater_id}/erasure": lambda w: Call(
+        f"/v1/people/{w.paper}/erasure", None, w.as_("county_admin", w.county), 201
+    ),
     "/v1/ratings": lambda w: Call(
         "/v1/ratings",
         {
@@ -379,6 +387,24 @@ def _cases() -> Iterator[Case]:
         body=with_(raters=[{"kind": "cadre", "member_id": "m-nobody"}]),
     )
     yield malformed(r, "no raters", "raters", body=with_(raters=[]))
+    yield malformed(
+        r,
+        "phone of 5 digits",
+        "raters.0.phone",
+        body=with_(raters=[{"kind": "public", "phone": "12345"}]),
+    )
+    yield malformed(
+        r,
+        "ID number with a wrong check character",
+        "raters.0.id_number",
+        body=with_(raters=[{"kind": "public", "id_number": "110105194912310021"}]),
+    )
+    yield malformed(
+        r,
+        "personal data of a directory member",
+        "raters.0.name",
+        body=lambda w, b: {"raters": [{"kind": "cadre", "member_id": w.d.member, "name": "王"}]},
+    )
     yield from auth_cases(r)
     yield forbidden(r, "office of another township", lambda w: w.other_office)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
@@ -482,6 +508,20 @@ def _cases() -> Iterator[Case]:
     yield from auth_cases(r)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
     yield forbidden(r, "office of another township", lambda w: w.other_office)
+
+    r = "/v1/people/{rater_id}/erasure"
+    yield bad_path(r, "/v1/people/rt!x/erasure", "rater_id")
+    yield malformed(
+        r,
+        "Idempotency-Key of 201 characters",
+        "Idempotency-Key",
+        headers={"Idempotency-Key": "k" * 201},
+    )
+    yield from auth_cases(r)
+    yield forbidden(r, "township office", lambda w: w.office)
+    yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "gulang"))
+    yield forbidden(r, "auditor of another county", lambda w: w.as_("auditor", "gulang"))
+    yield forbidden(r, "the rater themself", lambda w: rater(w.servers, w.round_id, w.paper))
 
     yield from _selection_cases()
 

@@ -16,6 +16,7 @@ from services.evaluation.views import (
     Accepted,
     AuditView,
     CalendarView,
+    RatersView,
     ResultsView,
     RoundView,
     TurnoutView,
@@ -74,6 +75,16 @@ async def register_raters(
     round_id: PathId, cmd: c.RegisterRaters, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.register_raters(uow, round_id, cmd, who))
+
+
+@router.get("/rounds/{round_id}/raters", response_model=RatersView, operation_id="getRaters")
+async def get_raters(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    """The round's raters, for its organiser only: public raters' names with their phone and
+    ID numbers masked, or 已删除 (erased) once erased (A7)."""
+    found = await q.round_row(conn, round_id=round_id)
+    if not access.organises(who, found["organiser_kind"], found["organiser_id"]):
+        raise Forbidden("only the round's organiser sees its raters")
+    return await q.raters(conn, round_id=round_id)
 
 
 @router.post(

@@ -1,0 +1,86 @@
+"""Personal data inside events, erasable (A7): crypto-shredding with a key per person.
+
+A member of the public's name, phone number or ID number goes into an event only sealed:
+AES-256-GCM under that person's key, with the person id as associated data (a sealed value
+cannot be moved to another person). The keys live in the service's `person_keys` table and
+never leave the database: not in an event, an export or a message. Erasure deletes the key;
+the event's bytes, and so the hash chain, stay as they were, and every later read of the
+envelope (a projection, a rebuild, a replay as of any time) gets None: "erased".
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from typing import Any
+
+import asyncpg
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+NONCE_BYTES = 12
+ERASED = "已删除"  # what a read model shows in place of an erased person's data
+
+
+def _canonical(fields: dict[str, str]) -> bytes:
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+
+
+async def _key(conn: asyncpg.Connection, person_id: str) -> bytes | None:
+    key: bytes | None = await conn.fetchval(
+        "SELECT key FROM person_keys WHERE person_id = $1", person_id
+    )
+    return key
+
+
+async def seal(conn: asyncpg.Connection, person_id: str, fields: dict[str, str]) -> dict[str, str]:
+    """The envelope an event carries: {"person": id, "sealed": base64(nonce + ciphertext)}.
+
+    The person's key is made on first use, in the caller's transaction (so it goes if the
+    command's events do not commit)."""
+    await conn.execute(
+        "INSERT INTO person_keys (person_id, key) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        person_id,
+        AESGCM.generate_key(bit_length=256),
+    )
+    key = await _key(conn, person_id)
+    if key is None:
+        raise ValueError(f"no key for {person_id}")
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, _canonical(fields), person_id.encode())
+    return {"person": person_id, "sealed": base64.b64encode(nonce + sealed).decode()}
+
+
+async def unseal(conn: asyncpg.Connection, envelope: dict[str, Any]) -> dict[str, str] | None:
+    """The fields sealed in `envelope`, or None once the person's key is destroyed."""
+    person_id = envelope["person"]
+    key = await _key(conn, person_id)
+    if key is None:
+        return None
+    raw = base64.b64decode(envelope["sealed"])
+    try:
+        plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.encode())
+    except InvalidTag as error:
+        raise ValueError(f"personal data of {person_id} does not open with its key") from error
+    fields: dict[str, str] = json.loads(plain)
+    return fields
+
+
+async def destroy_key(conn: asyncpg.Connection, person_id: str) -> bool:
+    """Erase the person: delete their key. True if there was one."""
+    deleted = await conn.fetchval(
+        "DELETE FROM person_keys WHERE person_id = $1 RETURNING person_id", person_id
+    )
+    return deleted is not None
+
+
+def mask_phone(phone: str) -> str:
+    """138****5678: the first three and the last four digits (two and two if short)."""
+    keep = (3, 4) if len(phone) >= 10 else (2, 2)
+    return phone[: keep[0]] + "*" * (len(phone) - sum(keep)) + phone[-keep[1] :]
+
+
+def mask_id_number(number: str) -> str:
+    """110105********002X: the region code and the last four characters."""
+    return number[:6] + "*" * (len(number) - 10) + number[-4:]
