@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ import asyncpg
 import structlog
 
 from shared.database import READ_SCHEMA, checksum
+from shared.directory import project_directory
 from shared.envelope import EventEnvelope
 from shared.eventstore.postgres import COLUMNS, decode_row
 
@@ -37,6 +38,46 @@ SELECT * FROM (
     SELECT position, body, sequence, NULL, NULL, time, source, source || '/' || partition
     FROM inbox
 ) AS log"""
+
+
+Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
+ANY_SOURCE = "*"
+
+
+class Projection:
+    """Which step projects which event: the service's own events by type, consumed ones by
+    the publishing service and type (or from any other service). With `directory`, the
+    pledge service's directory events keep the service's copy of the hierarchy (D2)."""
+
+    def __init__(self, service: str, *, directory: bool = False) -> None:
+        self.service = service
+        self.directory = directory
+        self.steps: dict[tuple[str, str], Step] = {}
+
+    def on(self, event_type: str, source: str | None = None) -> Callable[[Step], Step]:
+        key = (source or self.service, event_type)
+
+        def register(step: Step) -> Step:
+            if key in self.steps:
+                raise ValueError(f"two projections of {key}")
+            self.steps[key] = step
+            return step
+
+        return register
+
+    def add(self, steps: Mapping[str, Step], source: str | None = None) -> None:
+        for event_type, step in steps.items():
+            self.on(event_type, source)(step)
+
+    async def __call__(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        source = envelope.source.rsplit("/", 1)[-1]
+        if self.directory and source == "pledge" and await project_directory(conn, envelope):
+            return
+        step = self.steps.get((source, envelope.type))
+        if step is None and source != self.service:
+            step = self.steps.get((ANY_SOURCE, envelope.type))
+        if step is not None:
+            await step(conn, envelope, envelope.data)
 
 
 AS_OF_KEPT = 4  # past states kept built for `as_of` reads

@@ -7,7 +7,6 @@ Everything written comes from the event, never from now(), so a rebuild gives th
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -15,35 +14,18 @@ import asyncpg
 
 from services.evaluation import projections_selection as selection
 from services.evaluation.events import REGISTRY
-from shared.directory import DIRECTORY_DDL, project_directory
+from shared.directory import DIRECTORY_DDL
 from shared.envelope import EventEnvelope
 from shared.personal import ERASED, mask_id_number, mask_phone, unseal
-from shared.projections import ReadModels
+from shared.projections import Projection, ReadModels
 
 DDL = resources.files("services.evaluation").joinpath("read_models.sql").read_text("utf-8")
 
-Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
-PROJECTIONS: dict[str, Step] = {}
-
-
-def on(event_type: str) -> Callable[[Step], Step]:
-    def register(step: Step) -> Step:
-        PROJECTIONS[event_type] = step
-        return step
-
-    return register
-
-
-async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    if await project_directory(conn, envelope):
-        return
-    source = envelope.source.rsplit("/", 1)[-1]
-    if source == "evaluation":
-        step = PROJECTIONS.get(envelope.type) or selection.OWN.get(envelope.type)
-    else:  # the pledges and reviews the selection scores from (S2)
-        step = selection.FOREIGN.get((source, envelope.type))
-    if step is not None:
-        await step(conn, envelope, envelope.data)
+project = Projection("evaluation", directory=True)
+on = project.on
+project.add(selection.OWN)
+for (source, event_type), step in selection.FOREIGN.items():  # what the selection scores from
+    project.on(event_type, source)(step)
 
 
 def _json(value: Any) -> str:

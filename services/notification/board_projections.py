@@ -4,23 +4,20 @@ the releases feed (N1, N2, X2). Values come from the event only, never from now(
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
 from shared.envelope import EventEnvelope
+from shared.projections import ANY_SOURCE, Projection, Step
 
-Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
-CONSUMED_STEPS: dict[str, Step] = {}
+# Consumed events (from any of the other services), projected into the board's tables.
+project = Projection("notification", directory=True)
 
 
 def on(event_type: str) -> Callable[[Step], Step]:
-    def register(step: Step) -> Step:
-        CONSUMED_STEPS[event_type] = step
-        return step
-
-    return register
+    return project.on(event_type, source=ANY_SOURCE)
 
 
 def _json(value: Any) -> str:

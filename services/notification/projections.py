@@ -8,44 +8,23 @@ now(), so a rebuild from the log and the inbox gives exactly the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
 import asyncpg
 
 from services.notification import activity_projections  # noqa: F401 - registers its steps
-from services.notification.board_projections import CONSUMED_STEPS, Step, release
+from services.notification.board_projections import project, release
 from services.notification.events import REGISTRY
-from shared.directory import DIRECTORY_DDL, project_directory
+from shared.directory import DIRECTORY_DDL
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels
 
-OWN_SOURCE = "/gongkai/notification"
 DDL = DIRECTORY_DDL + resources.files("services.notification").joinpath(
     "read_models.sql"
 ).read_text(encoding="utf-8")
 
-OWN_STEPS: dict[str, Step] = {}
-
-
-def on(event_type: str) -> Callable[[Step], Step]:
-    def register(step: Step) -> Step:
-        OWN_STEPS[event_type] = step
-        return step
-
-    return register
-
-
-async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    if envelope.source == OWN_SOURCE:
-        step = OWN_STEPS.get(envelope.type)
-    elif await project_directory(conn, envelope):
-        return
-    else:
-        step = CONSUMED_STEPS.get(envelope.type)
-    if step is not None:
-        await step(conn, envelope, envelope.data)
+on = project.on  # the service's own events; consumed ones register in board_projections
 
 
 def _json(value: Any) -> str:

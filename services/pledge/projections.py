@@ -7,7 +7,6 @@ rebuild gives exactly the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
@@ -15,26 +14,12 @@ import asyncpg
 
 from services.pledge.events import REGISTRY
 from shared.envelope import EventEnvelope
-from shared.projections import ReadModels
+from shared.projections import Projection, ReadModels
 
 DDL = resources.files("services.pledge").joinpath("read_models.sql").read_text(encoding="utf-8")
 
-Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
-PROJECTIONS: dict[str, Step] = {}
-
-
-def on(event_type: str) -> Callable[[Step], Step]:
-    def register(step: Step) -> Step:
-        PROJECTIONS[event_type] = step
-        return step
-
-    return register
-
-
-async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    step = PROJECTIONS.get(envelope.type)
-    if step is not None:
-        await step(conn, envelope, envelope.data)
+project = Projection("pledge")
+on = project.on
 
 
 # --- directory -------------------------------------------------------------------------

@@ -8,44 +8,23 @@ rebuild gives exactly the same rows.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from importlib import resources
 from typing import Any
 
 import asyncpg
 
 from services.review.events import REGISTRY
-from shared.directory import DIRECTORY_DDL, project_directory
+from shared.directory import DIRECTORY_DDL
 from shared.envelope import EventEnvelope
-from shared.projections import ReadModels
+from shared.projections import Projection, ReadModels
 
 DDL = DIRECTORY_DDL + (
     resources.files("services.review").joinpath("read_models.sql").read_text(encoding="utf-8")
 )
 
-Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[None]]
-OWN: dict[str, Step] = {}
-PLEDGE: dict[str, Step] = {}  # consumed from the pledge service
-
-
-def on(event_type: str, table: dict[str, Step] = OWN) -> Callable[[Step], Step]:
-    def register(step: Step) -> Step:
-        table[event_type] = step
-        return step
-
-    return register
-
-
-async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-    if envelope.source.endswith("/pledge"):
-        if not await project_directory(conn, envelope):
-            step = PLEDGE.get(envelope.type)
-            if step is not None:
-                await step(conn, envelope, envelope.data)
-        return
-    step = OWN.get(envelope.type)
-    if step is not None:
-        await step(conn, envelope, envelope.data)
+project = Projection("review", directory=True)
+on = project.on
+PLEDGE = "pledge"  # steps for events consumed from the pledge service
 
 
 # --- the pledge status copy (R3 "fulfilment of pledges") -------------------------------
@@ -57,7 +36,7 @@ async def _status(conn: asyncpg.Connection, d: dict[str, Any], status: str) -> N
     )
 
 
-@on("PledgeDrafted", PLEDGE)
+@on("PledgeDrafted", source=PLEDGE)
 async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO pledge_copy VALUES ($1, $2, $3, $4, $5, 'drafting') ON CONFLICT DO NOTHING",
@@ -79,27 +58,27 @@ async def _items(conn: asyncpg.Connection, d: dict[str, Any]) -> None:
     await _status(conn, d, "under_review")
 
 
-@on("PledgeProposed", PLEDGE)
+@on("PledgeProposed", source=PLEDGE)
 async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _items(conn, d)
 
 
-@on("PledgeResubmitted", PLEDGE)
+@on("PledgeResubmitted", source=PLEDGE)
 async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _items(conn, d)
 
 
-@on("PledgeReturned", PLEDGE)
+@on("PledgeReturned", source=PLEDGE)
 async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _status(conn, d, "returned")
 
 
-@on("PledgeApproved", PLEDGE)
+@on("PledgeApproved", source=PLEDGE)
 async def _approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _status(conn, d, "approved")
 
 
-@on("PledgePublished", PLEDGE)
+@on("PledgePublished", source=PLEDGE)
 async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _status(conn, d, "published")
     await conn.execute(
@@ -108,7 +87,7 @@ async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, An
     )
 
 
-@on("ItemClosed", PLEDGE)
+@on("ItemClosed", source=PLEDGE)
 async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE pledge_copy_items SET ledger_status = 'closed' WHERE item_id = $1", d["item_id"]
