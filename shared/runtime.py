@@ -77,7 +77,6 @@ class Runtime:
     runners: list[SubscriptionRunner] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     checkpoint_key: Ed25519PrivateKey | None = None
-    checkpointer: asyncio.Task[None] | None = None
     periodic: list[Periodic] = field(default_factory=list)
     periodic_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     components: dict[str, Any] = field(default_factory=dict)  # what periodic work shares
@@ -120,11 +119,13 @@ class Runtime:
             key = load_pem_private_key(s.checkpoint_key_file.read_bytes(), password=None)
             assert isinstance(key, Ed25519PrivateKey), "checkpoint keys are Ed25519"
             self.checkpoint_key = key
-            self.checkpointer = asyncio.create_task(
-                self._sign_checkpoints(s.checkpoint_interval_seconds)
+            self.periodic.append(
+                Periodic(
+                    "checkpoints", s.checkpoint_interval_seconds, self._sign_checkpoint_if_moved
+                )
             )
-        for work in self.definition.periodic(self):
-            self.periodic.append(work)
+        self.periodic.extend(self.definition.periodic(self))
+        for work in self.periodic:
             self.periodic_tasks.append(asyncio.create_task(self._every(work)))
         for subscription in self.definition.subscriptions(self):
             runner = SubscriptionRunner(
@@ -141,24 +142,20 @@ class Runtime:
     def _spawn(self, coroutine: object) -> None:
         self.tasks.append(asyncio.create_task(coroutine))  # type: ignore[arg-type]
 
-    async def _sign_checkpoints(self, interval: float) -> None:
-        """A6: sign the head of the log on a schedule, when it moved since the last one."""
+    async def _sign_checkpoint_if_moved(self) -> None:
+        """A6: sign the head of the log, when it moved since the last checkpoint."""
         assert self.checkpoint_key is not None
-        signed_heads = None
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                heads = await self.pool.fetch("SELECT partition, sequence FROM partition_heads")
-                if heads and heads != signed_heads:
-                    await sign_checkpoint(
-                        self.pool,
-                        self.checkpoint_key,
-                        service=self.definition.name,
-                        now=self.clock.now(),
-                    )
-                    signed_heads = heads
-            except Exception as error:  # the next round tries again
-                log.warning("checkpoint_failed", error=repr(error))
+        heads = [
+            tuple(r)
+            for r in await self.pool.fetch(
+                "SELECT partition, sequence FROM partition_heads ORDER BY 1"
+            )
+        ]
+        if heads and heads != self.components.get("signed_heads"):
+            await sign_checkpoint(
+                self.pool, self.checkpoint_key, service=self.definition.name, now=self.clock.now()
+            )
+            self.components["signed_heads"] = heads
 
     async def _every(self, work: Periodic) -> None:
         while True:
@@ -175,8 +172,6 @@ class Runtime:
         for work in self.periodic:
             if work.close is not None:
                 await work.close()
-        if self.checkpointer is not None:
-            self.checkpointer.cancel()
         if self.relay:
             self.relay.stop()
         for runner in self.runners:
