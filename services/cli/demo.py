@@ -100,29 +100,53 @@ ITEMS: dict[str, list[tuple[str, str, str]]] = {  # kind -> (title, category, ta
 CRITERIA = {"shows_advanced_standard": True, "matches_wishes": True, "feasible": True}
 
 
-class DemoLoader:
-    def __init__(self, base_url: str, key: LocalSigningKey, today: date) -> None:
+def bearer(
+    key: LocalSigningKey,
+    role: str,
+    org: str | None,
+    subject: str | None = None,
+    name: str | None = None,
+) -> dict[str, str]:
+    """The header of a local token, as the demo's people sign in."""
+    token = key.issue(
+        issuer="gongkai-local",
+        audience="gongkai",
+        subject=subject or f"{role}:{org}",
+        role=role,
+        org=org,
+        name=name,
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+class DemoApi:
+    """One service's HTTP API as the demo loaders drive it: a failed command stops the load."""
+
+    def __init__(self, base_url: str, key: LocalSigningKey) -> None:
         self.http = httpx.Client(base_url=base_url, timeout=30)
         self.key = key
-        self.today = today
-        self.year = today.year
-        self.due = str(min(today + timedelta(days=60), date(self.year + 1, 12, 31)))
 
-    def auth(self, role: str, org: str | None, subject: str | None = None) -> dict[str, str]:
-        token = self.key.issue(
-            issuer="gongkai-local",
-            audience="gongkai",
-            subject=subject or f"{role}:{org}",
-            role=role,
-            org=org,
-        )
-        return {"Authorization": f"Bearer {token}"}
+    def auth(
+        self, role: str, org: str | None, subject: str | None = None, name: str | None = None
+    ) -> dict[str, str]:
+        return bearer(self.key, role, org, subject, name)
+
+    def get(self, path: str) -> httpx.Response:
+        return self.http.get(path)
 
     def post(self, path: str, body: dict[str, Any] | None, headers: dict[str, str]) -> Any:
         response = self.http.post(path, json=body, headers=headers)
         if response.status_code >= 400:
             raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
         return response.json()
+
+
+class DemoLoader(DemoApi):
+    def __init__(self, base_url: str, key: LocalSigningKey, today: date) -> None:
+        super().__init__(base_url, key)
+        self.today = today
+        self.year = today.year
+        self.due = str(min(today + timedelta(days=60), date(self.year + 1, 12, 31)))
 
     def loaded(self) -> bool:
         return self.http.get(f"/v1/counties/{COUNTY[0]}").status_code == 200

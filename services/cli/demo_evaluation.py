@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.demo import COUNTY
+from services.cli.demo import COUNTY, DemoApi
 from shared.auth import LocalSigningKey
 
 WEB_GRADES = ["satisfied", "satisfied", "mostly_satisfied", "dissatisfied", "satisfied"]
@@ -20,32 +20,7 @@ APPRAISAL = ["excellent", "qualified", "qualified", "basically_qualified"]
 SCORES = {"excellent": 95.0, "qualified": 85.0, "basically_qualified": 65.0}
 
 
-class _Api:
-    def __init__(self, base_url: str, key: LocalSigningKey) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30)
-        self.key = key
-
-    def auth(self, role: str, org: str | None, subject: str | None = None) -> dict[str, str]:
-        token = self.key.issue(
-            issuer="gongkai-local",
-            audience="gongkai",
-            subject=subject or f"{role}:{org}",
-            role=role,
-            org=org,
-        )
-        return {"Authorization": f"Bearer {token}"}
-
-    def get(self, path: str) -> httpx.Response:
-        return self.http.get(path)
-
-    def post(self, path: str, body: dict[str, Any] | None, headers: dict[str, str]) -> Any:
-        response = self.http.post(path, json=body, headers=headers)
-        if response.status_code >= 400:
-            raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-        return response.json()
-
-
-def _wait_for_copy(api: _Api, township: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
+def _wait_for_copy(api: DemoApi, township: dict[str, Any], timeout: float = 60) -> dict[str, Any]:
     """The evaluation service learns the directory from pledge events (D2): wait for it."""
     wanted = {b["branch_id"] for b in township["branches"]}
     deadline = time.monotonic() + timeout
@@ -72,7 +47,7 @@ def evaluation_demo_loaded(evaluation_url: str) -> bool:
 def load_evaluation_demo(
     pledge_url: str, evaluation_url: str, key: LocalSigningKey, today: date
 ) -> dict[str, int]:
-    pledge, api = _Api(pledge_url, key), _Api(evaluation_url, key)
+    pledge, api = DemoApi(pledge_url, key), DemoApi(evaluation_url, key)
     county = pledge.get(f"/v1/counties/{COUNTY[0]}").json()
     counts = {"rounds": 0, "raters": 0, "ballots": 0, "ratings": 0}
     year = today.year
@@ -97,7 +72,7 @@ def load_evaluation_demo(
 
 
 def _branch_round(
-    api: _Api, copy: dict[str, Any], year: int, half: int, today: date, counts: dict[str, int]
+    api: DemoApi, copy: dict[str, Any], year: int, half: int, today: date, counts: dict[str, int]
 ) -> None:
     township = copy["township_id"]
     office = api.auth("township_office", township)
@@ -145,7 +120,7 @@ def _branch_round(
 
 
 def _member_round(
-    api: _Api, copy: dict[str, Any], year: int, half: int, today: date, counts: dict[str, int]
+    api: DemoApi, copy: dict[str, Any], year: int, half: int, today: date, counts: dict[str, int]
 ) -> None:
     branch = copy["branches"][0]
     secretary = api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"])
@@ -178,7 +153,7 @@ def _member_round(
     api.post(f"/v1/rounds/{round_id}/closure", None, secretary)
 
 
-def _ratings(api: _Api, copy: dict[str, Any], today: date, counts: dict[str, int]) -> None:
+def _ratings(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, int]) -> None:
     township = copy["township_id"]
     api.post(
         "/v1/ratings",

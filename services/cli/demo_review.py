@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.demo import COUNTY
+from services.cli.demo import COUNTY, DemoApi
 from shared.auth import LocalSigningKey
 
 DIMENSIONS = {
@@ -39,8 +39,7 @@ COMMENTS = {
 class ReviewDemo:
     def __init__(self, pledge_url: str, review_url: str, key: LocalSigningKey, today: date) -> None:
         self.pledge = httpx.Client(base_url=pledge_url, timeout=30)
-        self.review = httpx.Client(base_url=review_url, timeout=30)
-        self.key = key
+        self.review = DemoApi(review_url, key)
         self.today = today
         self.counts = {
             "reviews": 0,
@@ -51,21 +50,10 @@ class ReviewDemo:
         }
 
     def auth(self, role: str, org: str | None, subject: str, name: str) -> dict[str, str]:
-        token = self.key.issue(
-            issuer="gongkai-local",
-            audience="gongkai",
-            subject=subject,
-            role=role,
-            org=org,
-            name=name,
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return self.review.auth(role, org, subject, name)
 
     def post(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:
-        response = self.review.post(path, json=body, headers=headers)
-        if response.status_code >= 400:
-            raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-        return response.json()
+        return self.review.post(path, body, headers)
 
     def county(self) -> list[tuple[dict[str, Any], list[dict[str, Any]]]]:
         """Every township with its active branches (members included), from the pledge API."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.demo import COUNTY, CRITERIA, ITEMS
+from services.cli.demo import COUNTY, CRITERIA, ITEMS, bearer
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
@@ -74,14 +74,7 @@ class History:
         self.rng = random.Random(2027)  # the same county every time
 
     def auth(self, role: str, org: str | None, subject: str | None = None) -> dict[str, str]:
-        token = self.key.issue(
-            issuer="gongkai-local",
-            audience="gongkai",
-            subject=subject or f"{role}:{org}",
-            role=role,
-            org=org,
-        )
-        return {"Authorization": f"Bearer {token}"}
+        return bearer(self.key, role, org, subject)
 
     async def post(self, path: str, body: dict[str, Any] | None, who: dict[str, str]) -> Any:
         response = await self.http.post(path, json=body, headers=who)
