@@ -112,11 +112,14 @@ def _scale(cmd: c.OpenRound, kind: SubjectKind) -> Scale:
 
 
 async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[str, Any]:
-    township_id, kind, organiser_id, subjects = await _subjects(uow, cmd)
+    # who may organise is known from the command alone: refuse before reading the directory,
+    # so nobody learns from the answer which branches exist
+    asked = ("township", cmd.township_id) if cmd.township_id else ("branch", cmd.branch_id)
     require(
-        access.organises(who, kind, organiser_id),
+        access.organises(who, asked[0], str(asked[1])),
         "the township office organises for its branches, the branch secretary for its members",
     )
+    township_id, kind, organiser_id, subjects = await _subjects(uow, cmd)
     county_id = (await d.township(uow.conn, township_id))["county_id"]
     deadline = (await _calendar(uow, county_id, cmd.year)).closing_dates(cmd.year)[cmd.half - 1]
     closes_on = cmd.closes_on or deadline

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from services.review.commands import ReviewBody
 from services.review.events import (
@@ -90,6 +91,22 @@ def _assessments(kind: SubjectKind, body: ReviewBody) -> tuple[Assessment, ...]:
     )
 
 
+def _written(reviewer: Person, body: ReviewBody, kind: SubjectKind) -> dict[str, Any]:
+    """What a reviewer writes, the same in a review and in its correction (R2, R3)."""
+    return {
+        "reviewer_id": reviewer.person_id,
+        "reviewer_name": reviewer.name,
+        "occasion": body.occasion,
+        "cadence": _cadence(body),
+        "quarter": quarter_of(body.held_on),
+        "held_on": body.held_on,
+        "achievements": body.achievements,
+        "shortcomings": body.shortcomings,
+        "direction": body.direction,
+        "assessments": _assessments(kind, body),
+    }
+
+
 def _cadence(body: ReviewBody) -> Cadence:
     """R4: a review held ad hoc is an ad hoc review; otherwise quarterly unless stated."""
     if body.occasion is Occasion.AD_HOC:
@@ -126,17 +143,8 @@ class Review(Aggregate):
                 subject_kind=subject.kind,
                 subject_id=subject.subject_id,
                 subject_name=subject.name,
-                reviewer_id=reviewer.person_id,
-                reviewer_name=reviewer.name,
-                occasion=body.occasion,
-                cadence=_cadence(body),
-                quarter=quarter_of(body.held_on),
-                held_on=body.held_on,
-                achievements=body.achievements,
-                shortcomings=body.shortcomings,
-                direction=body.direction,
-                assessments=_assessments(subject.kind, body),
                 pledge_status=pledge_status,
+                **_written(reviewer, body, subject.kind),
             )
         )
         return review
@@ -163,17 +171,8 @@ class Review(Aggregate):
                 subject_kind=was.subject_kind,
                 subject_id=was.subject_id,
                 subject_name=was.subject_name,
-                reviewer_id=reviewer.person_id,
-                reviewer_name=reviewer.name,
-                occasion=body.occasion,
-                cadence=_cadence(body),
-                quarter=quarter_of(body.held_on),
-                held_on=body.held_on,
-                achievements=body.achievements,
-                shortcomings=body.shortcomings,
-                direction=body.direction,
-                assessments=_assessments(was.subject_kind, body),
                 pledge_status=was.pledge_status,
+                **_written(reviewer, body, was.subject_kind),
             )
         )
         return new_id

@@ -53,6 +53,10 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
             "opens_on": "2027-03-01",
         }
         await refused("/v1/rounds", opening, d.branch_secretary, 403)
+        # another township's office learns nothing, whether the township exists or not
+        elsewhere = d.as_("township_office", d.other_township)
+        await refused("/v1/rounds", opening, elsewhere, 403)
+        await refused("/v1/rounds", {**opening, "township_id": "t-nowhere"}, elsewhere, 403)
         await refused("/v1/rounds", {**opening, "closes_on": "2027-07-09"}, d.office, 422)
         round_id = ok(await e.post("/v1/rounds", json=opening, headers=d.office), 201)["id"]
         shown = ok(await e.get(f"/v1/rounds/{round_id}"))
