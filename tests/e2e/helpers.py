@@ -13,11 +13,18 @@ from nats.js.api import Header
 from services.pledge.contracts import SatisfactionVerdictReached
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
+from shared.testing import RunningService
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:
     assert response.status_code == status, response.text
     return response.json()
+
+
+async def event_count(service: RunningService) -> int:
+    """How many events the service's log holds (a refused request appends none)."""
+    count: int = await service.runtime.pool.fetchval("SELECT count(*) FROM events")
+    return count
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:

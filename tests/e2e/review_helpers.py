@@ -41,11 +41,6 @@ async def synced(pledge: RunningService, review: RunningService) -> None:
     await eventually(caught_up, timeout=20)
 
 
-async def event_count(service: RunningService) -> int:
-    count: int = await service.runtime.pool.fetchval("SELECT count(*) FROM events")
-    return count
-
-
 def assessments(kind: str, grade: str = "qualified") -> dict[str, Any]:
     return {
         d.value: {"grade": grade, "comment": f"{d.value}: 表现较好"}

@@ -23,7 +23,7 @@ from tests.e2e.evaluation_helpers import (
     directory_copied,
     pledge_and_evaluation,
 )
-from tests.e2e.helpers import Directory, eventually, ok
+from tests.e2e.helpers import Directory, event_count, eventually, ok
 
 NAME, PHONE, ID_NUMBER = "王小明", "13812345678", "11010519491231002X"
 PLAINTEXT = [NAME, PHONE, ID_NUMBER, "19491231", "王小"]
@@ -33,11 +33,6 @@ def assert_no_plaintext(raw: bytes, where: str) -> None:
     for value in PLAINTEXT:
         for form in (value.encode(), json.dumps(value).strip('"').encode()):
             assert form not in raw, f"{value!r} in plaintext in {where}"
-
-
-async def event_count(service: RunningService) -> int:
-    count: int = await service.runtime.pool.fetchval("SELECT count(*) FROM events")
-    return count
 
 
 async def published(servers: Servers, service: RunningService) -> list[tuple[bytes, bytes]]:

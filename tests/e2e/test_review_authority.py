@@ -10,10 +10,10 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from shared.testing import Servers
+from tests.e2e.helpers import event_count
 from tests.e2e.review_helpers import (
     Headers,
     ReviewWorld,
-    event_count,
     pledge_and_review,
     review_body,
 )

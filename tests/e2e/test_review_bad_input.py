@@ -19,18 +19,17 @@ import pytest
 from services.review.app import DEFINITION
 from shared.auth import LocalSigningKey
 from shared.testing import Servers
+from tests.e2e.bad_input import assert_refused, event_count, state_changing_routes
 from tests.e2e.review_helpers import (
     Headers,
     ReviewWorld,
     assessments,
     correction_body,
     entry_body,
-    event_count,
     pledge_and_review,
     review_body,
 )
 
-STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 MALFORMED, UNAUTHENTICATED, FORBIDDEN = "malformed", "unauthenticated", "forbidden"
 NUL = "\u0000"
 W = ReviewWorld
@@ -318,17 +317,8 @@ async def world(servers: Servers) -> AsyncIterator[ReviewWorld]:
         yield await ReviewWorld.build(pledge, review, servers)
 
 
-def state_changing_routes() -> set[str]:
-    found: set[str] = set()
-    for router in DEFINITION.routers:
-        for route in router.routes:
-            if getattr(route, "methods", None) and route.methods & STATE_CHANGING:  # type: ignore[attr-defined]
-                found.add(route.path)  # type: ignore[attr-defined]
-    return found
-
-
 def test_every_state_changing_route_has_bad_input_cases() -> None:
-    routes = state_changing_routes()
+    routes = state_changing_routes(DEFINITION.routers)
     assert len(routes) == 6, routes
     assert routes == set(GOOD), sorted(routes ^ set(GOOD))
     for kind in (MALFORMED, UNAUTHENTICATED, FORBIDDEN):
@@ -353,15 +343,7 @@ async def test_bad_input_is_refused_and_appends_nothing(world: ReviewWorld, case
     response = await world.review.client.post(path, **request)
     after = await event_count(world.review)
 
-    assert response.status_code in case.expected, f"{case.id}: {response.text}"
-    assert after == before, f"{case.id}: {after - before} event(s) appended"
-    assert response.headers["content-type"].startswith("application/problem+json")
-    problem = response.json()
-    assert problem["type"].startswith("urn:gongkai:problem:")
-    assert problem["detail"].strip()
-    if response.status_code == 422:
-        named = [e["field"] for e in problem["errors"]]
-        assert case.field in named, f"{case.id}: errors name {named}, not {case.field!r}"
+    assert_refused(case.id, response, after - before, case.expected, case.field)
 
 
 async def test_the_good_requests_are_accepted(world: ReviewWorld) -> None:
