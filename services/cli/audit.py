@@ -12,7 +12,9 @@ import typer
 from services.cli.options import DataDir, console
 from services.cli.stack import SERVICES
 
-audit = typer.Typer(help="For auditors: export a log, verify it offline.", no_args_is_help=True)
+audit = typer.Typer(
+    help="For auditors: export, verify, replay, prove; erase personal data.", no_args_is_help=True
+)
 
 
 @audit.command("export")
@@ -21,6 +23,12 @@ def audit_export(
     out: Annotated[Path, typer.Option(help="The bundle folder to write.")],
     database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
     partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
+    first: Annotated[
+        str | None, typer.Option("--from", help="Range start: a log position or a time.")
+    ] = None,
+    last: Annotated[
+        str | None, typer.Option("--to", help="Range end (inclusive): a position or a time.")
+    ] = None,
     public_key: Annotated[
         Path | None,
         typer.Option(
@@ -29,7 +37,7 @@ def audit_export(
     ] = None,
     data_dir: DataDir = Path(".gongkai"),
 ) -> None:
-    """Write a service's log (or one township's) as a portable, verifiable bundle."""
+    """Write a service's log (or one township's, or a range) as a portable, verifiable bundle."""
     from rich.progress import Progress
 
     from services.cli.operations import export_log
@@ -41,7 +49,11 @@ def audit_export(
         def advance(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        manifest = asyncio.run(export_log(service, database_url, out, pem, partition, advance))
+        manifest = asyncio.run(
+            export_log(
+                service, database_url, out, pem, partition, advance, _point(first), _point(last)
+            )
+        )
     console.print(manifest)
 
 
@@ -63,6 +75,8 @@ def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")
         f"{report.events} events in {report.partitions} partitions, "
         f"{report.checkpoints} checkpoints"
     )
+    for note in report.notes:
+        console.print(f"[yellow]{note}[/yellow]")
     if report.ok:
         console.print("[green]verified: every link, root and signature holds[/green]")
         return
@@ -84,8 +98,9 @@ def audit_replay(
     """Rebuild a service's read models as they stood then (A3) and dump them."""
     from services.cli.operations import replay_read_models
 
-    position = int(until) if until.isdigit() else None
-    moment = None if position is not None else datetime.fromisoformat(until)
+    point = _point(until)
+    position = point if isinstance(point, int) else None
+    moment = point if isinstance(point, datetime) else None
     counts = asyncio.run(replay_read_models(service, database_url, out, moment, position))
     console.print(counts)
 
@@ -114,6 +129,59 @@ def audit_prove(
         console.print(f"[red]not proven: {failure}[/red]")
         raise typer.Exit(1) from None
     console.print("[green]proven[/green]")
+
+
+@audit.command("erase")
+def audit_erase(
+    person_id: Annotated[str, typer.Argument(help="The rater id of a member of the public.")],
+    url: Annotated[
+        str, typer.Option(help="The evaluation service.", envvar="GONGKAI_EVALUATION_URL")
+    ] = "http://127.0.0.1:8103",
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GONGKAI_TOKEN",
+            help="An auditor's or the county administrator's token; by default an auditor's"
+            " signed with the local key (embedded default only).",
+        ),
+    ] = None,
+    data_dir: DataDir = Path(".gongkai"),
+) -> None:
+    """Erase a member of the public's personal data (A7): the service destroys their key;
+    every read model then shows them erased; the log is unchanged and still verifies."""
+    import uuid
+
+    import httpx
+
+    from services.cli.stack import signing_key
+
+    if token is None:
+        key, _ = signing_key(data_dir)
+        token = key.issue(
+            issuer="gongkai-local", audience="gongkai", subject="auditor:cli", role="auditor"
+        )
+    response = httpx.post(
+        f"{url}/v1/people/{person_id}/erasure",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())},
+        timeout=30,
+    )
+    if response.status_code != 201:
+        problem = response.json() if response.content else {}
+        console.print(f"[red]{response.status_code}: {problem.get('detail', response.text)}[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]erased: {person_id}[/green]")
+
+
+def _point(value: str | None) -> int | datetime | None:
+    """A place in a log: a position (a number) or a time (ISO 8601)."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is neither a log position nor a time") from None
 
 
 def checkpoint_public_key(data_dir: Path, service: str) -> bytes:

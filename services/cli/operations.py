@@ -47,15 +47,22 @@ async def export_log(
     public_key_pem: bytes,
     partition: str | None,
     progress: Callable[[int, int], None],
+    first: int | datetime | None = None,
+    last: int | datetime | None = None,
 ) -> dict[str, Any]:
+    """Export a bundle; a range is given by log positions or times (inclusive)."""
     pool = await _pool(service, database_url)
     try:
+        earliest = "SELECT coalesce(min(position), 0) FROM events WHERE time >= $1"
+        latest = "SELECT coalesce(max(position), 0) FROM events WHERE time <= $1"
         return await export_bundle(
             pool,
             out,
             service=service,
             public_key_pem=public_key_pem,
             partition=partition,
+            first=await pool.fetchval(earliest, first) if isinstance(first, datetime) else first,
+            last=await pool.fetchval(latest, last) if isinstance(last, datetime) else last,
             progress=progress,
         )
     finally:

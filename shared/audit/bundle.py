@@ -1,5 +1,12 @@
 """Export a service's log as a portable bundle: events.jsonl (every envelope, by partition
-and sequence), checkpoints.jsonl (signed), public_key.pem, manifest.json."""
+and sequence), checkpoints.jsonl (signed), public_key.pem, manifest.json.
+
+A bundle may hold the whole log, one township's partition, or a range of log positions. A
+range starts mid-chain, so its Merkle roots cannot be recomputed from what it holds; instead
+it carries proofs.jsonl: per partition, the inclusion proof of its last event that a signed
+checkpoint covers. That event's hash commits to every link before it, so the chain checked
+back from it to the range's first event is the one that was signed.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,14 @@ from typing import Any
 
 import asyncpg
 
+from shared.audit import merkle
+from shared.audit.checkpoints import partition_leaves, shape
 from shared.eventstore.postgres import COLUMNS, decode_row
+
+SCOPE = (
+    "($1::text IS NULL OR partition = $1)"
+    " AND ($2::bigint IS NULL OR position >= $2) AND ($3::bigint IS NULL OR position <= $3)"
+)
 
 
 async def export_bundle(
@@ -20,48 +34,80 @@ async def export_bundle(
     service: str,
     public_key_pem: bytes,
     partition: str | None = None,
+    first: int | None = None,
+    last: int | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
+    """Write the bundle; `first`/`last` (log positions, inclusive) make it a range bundle."""
     folder.mkdir(parents=True, exist_ok=True)
+    ranged = first is not None or last is not None
+    scope = (partition, first, last)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
-        total = await conn.fetchval(
-            "SELECT count(*) FROM events WHERE $1::text IS NULL OR partition = $1", partition
-        )
-        written = 0
+        total = await conn.fetchval(f"SELECT count(*) FROM events WHERE {SCOPE}", *scope)
+        written, spans = 0, dict[str, tuple[int, int]]()  # partition: first, last sequence
         with (folder / "events.jsonl").open("w", encoding="utf-8") as out:
-            query = (
-                f"SELECT {COLUMNS} FROM events WHERE $1::text IS NULL OR partition = $1"
-                " ORDER BY partition, sequence"
-            )
-            async for row in conn.cursor(query, partition, prefetch=2000):
-                out.write(decode_row(row).model_dump_json() + "\n")
+            query = f"SELECT {COLUMNS} FROM events WHERE {SCOPE} ORDER BY partition, sequence"
+            async for row in conn.cursor(query, *scope, prefetch=2000):
+                envelope = decode_row(row)
+                out.write(envelope.model_dump_json() + "\n")
+                start, _ = spans.get(envelope.partition, (envelope.sequence, 0))
+                spans[envelope.partition] = (start, envelope.sequence)
                 written += 1
                 if progress and written % 500 == 0:
                     progress(written, total)
         rows = await conn.fetch("SELECT * FROM checkpoints ORDER BY id")
-    with (folder / "checkpoints.jsonl").open("w", encoding="utf-8") as out:
-        for row in rows:
-            if partition is not None and partition not in json.loads(row["body"])["partitions"]:
-                continue  # a one-township bundle keeps the checkpoints that cover it
-            out.write(
-                json.dumps(
-                    {
-                        "id": row["id"],
-                        "body": row["body"].decode(),
-                        "signature": row["signature"].hex(),
-                        "key_id": row["key_id"],
-                    }
-                )
-                + "\n"
-            )
+        signed = [shape(row) for row in rows if _covers(row, partition)]
+        proofs = await _range_proofs(conn, signed, spans) if ranged else []
+    if ranged:  # only the checkpoints the proofs rest on
+        used = {p["checkpoint_id"] for p in proofs}
+        signed = [s for s in signed if s["id"] in used]
+        _write_lines(folder / "proofs.jsonl", proofs)
+    _write_lines(folder / "checkpoints.jsonl", signed)
     (folder / "public_key.pem").write_bytes(public_key_pem)
     manifest = {
         "service": service,
         "partition": partition,
+        "range": {"first": first, "last": last} if ranged else None,
         "events": written,
-        "checkpoints": len(rows),
+        "checkpoints": len(signed),
     }
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     if progress:
         progress(written, total)
     return manifest
+
+
+def _covers(row: asyncpg.Record, partition: str | None) -> bool:
+    """A one-township bundle keeps the checkpoints that cover that township."""
+    return partition is None or partition in json.loads(row["body"])["partitions"]
+
+
+async def _range_proofs(
+    conn: asyncpg.Connection, signed: list[dict[str, Any]], spans: dict[str, tuple[int, int]]
+) -> list[dict[str, Any]]:
+    """Per partition: the latest checkpoint covering part of the range, and the inclusion
+    proof of the range's last event under it (events after it are only hash-linked)."""
+    proofs = []
+    for partition, (start, end) in sorted(spans.items()):
+        for checkpoint in reversed(signed):
+            tree = json.loads(checkpoint["body"])["partitions"].get(partition)
+            if tree is None or tree["size"] < start:
+                continue
+            sequence = min(end, tree["size"])
+            leaves = await partition_leaves(conn, partition, tree["size"])
+            proofs.append(
+                {
+                    "checkpoint_id": checkpoint["id"],
+                    "partition": partition,
+                    "sequence": sequence,
+                    "path": [p.hex() for p in merkle.inclusion_proof(leaves, sequence - 1)],
+                }
+            )
+            break
+    return proofs
+
+
+def _write_lines(path: Path, items: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for item in items:
+            out.write(json.dumps(item) + "\n")

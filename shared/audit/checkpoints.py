@@ -78,7 +78,7 @@ async def sign_checkpoint(
     return await checkpoint(pool, checkpoint_id)
 
 
-def _shape(row: asyncpg.Record) -> dict[str, Any]:
+def shape(row: asyncpg.Record) -> dict[str, Any]:
     return {
         "id": row["id"],
         "body": row["body"].decode(),
@@ -91,11 +91,11 @@ async def checkpoint(pool: Any, checkpoint_id: int) -> dict[str, Any]:
     row = await pool.fetchrow("SELECT * FROM checkpoints WHERE id = $1", checkpoint_id)
     if row is None:
         raise NotFound(f"checkpoint {checkpoint_id} not found")
-    return _shape(row)
+    return shape(row)
 
 
 async def checkpoints(pool: Any) -> list[dict[str, Any]]:
-    return [_shape(r) for r in await pool.fetch("SELECT * FROM checkpoints ORDER BY id")]
+    return [shape(r) for r in await pool.fetch("SELECT * FROM checkpoints ORDER BY id")]
 
 
 async def inclusion(pool: Any, *, event_id: str, checkpoint_id: int) -> dict[str, Any]:

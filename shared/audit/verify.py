@@ -25,6 +25,7 @@ class Report:
     partitions: int = 0
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # not failures: e.g. not yet signed
     first_bad_event: str | None = None
 
     @property
@@ -41,22 +42,33 @@ def verify_bundle(folder: Path) -> Report:
     report = Report()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     scope: str | None = manifest.get("partition")  # a one-township bundle checks that one
-    leaves = _verify_chains(folder / "events.jsonl", report)
+    ranged = manifest.get("range") is not None  # starts mid-chain: proofs instead of roots
+    leaves = _verify_chains(folder / "events.jsonl", report, ranged=ranged)
     key = serialization.load_pem_public_key((folder / "public_key.pem").read_bytes())
     assert isinstance(key, Ed25519PublicKey)
+    bodies: dict[int, dict[str, Any]] = {}
     previous: dict[str, Any] | None = None
-    for line in (folder / "checkpoints.jsonl").read_text(encoding="utf-8").splitlines():
+    for line in _lines(folder / "checkpoints.jsonl"):
         signed = json.loads(line)
-        body = _verify_checkpoint(signed, key, leaves, report, scope)
-        if body is not None and previous is not None:
+        body = _verify_checkpoint(signed, key, {} if ranged else leaves, report, scope)
+        if body is not None:
+            bodies[signed["id"]] = body
+        if body is not None and previous is not None and not ranged:
             _verify_extension(previous, body, leaves, report, scope)
         previous = body or previous
         report.checkpoints += 1
+    if ranged:
+        _verify_range_proofs(_lines(folder / "proofs.jsonl"), bodies, leaves, report)
     return report
 
 
-def _verify_chains(path: Path, report: Report) -> dict[str, list[bytes]]:
-    """Every link of every partition's chain; the chain hashes (leaves) per partition."""
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def _verify_chains(path: Path, report: Report, *, ranged: bool) -> dict[str, list[bytes]]:
+    """Every link of every partition's chain; the chain hashes (leaves) per partition. A
+    range's first event per partition is taken as its anchor (its proof vouches for it)."""
     leaves: dict[str, list[bytes]] = {}
     last: dict[str, tuple[int, str]] = {}
     with path.open(encoding="utf-8") as lines:
@@ -67,6 +79,9 @@ def _verify_chains(path: Path, report: Report) -> dict[str, list[bytes]]:
                 report.bad(f"line {number}: not an event envelope ({error})")
                 continue
             report.events += 1
+            if ranged and event.partition not in last:
+                last[event.partition] = (event.sequence - 1, event.prevhash)
+                leaves[event.partition] = [b""] * (event.sequence - 1)  # outside the range
             sequence, prev = last.get(event.partition, (0, GENESIS_HASH))
             where = f"event {event.id} ({event.partition} #{event.sequence}, line {number})"
             if event.sequence != sequence + 1:
@@ -103,7 +118,7 @@ def _verify_checkpoint(
     if canonical_json(body) != raw or summary_root(body["partitions"]) != body["root"]:
         report.bad(f"{name}: its root does not match its partitions")
     for partition, tree in body["partitions"].items():
-        if scope is not None and partition != scope:
+        if (scope is not None and partition != scope) or not leaves:
             continue
         have = leaves.get(partition, [])
         if len(have) < tree["size"]:
@@ -145,3 +160,30 @@ def _verify_extension(
                 f"checkpoint at {new['issued_at']} does not extend the one at"
                 f" {old['issued_at']} for {partition}"
             )
+
+
+def _verify_range_proofs(
+    proofs: list[str],
+    bodies: dict[int, dict[str, Any]],
+    leaves: dict[str, list[bytes]],
+    report: Report,
+) -> None:
+    """Each partition of a range: its proven event is under a signed root, and the proof
+    is for the event this bundle holds at that place."""
+    proven = set()
+    for line in proofs:
+        proof = json.loads(line)
+        partition, sequence = proof["partition"], proof["sequence"]
+        body = bodies.get(proof["checkpoint_id"])
+        tree = body["partitions"].get(partition) if body else None
+        have = leaves.get(partition, [])
+        if tree is None or not 0 < sequence <= len(have) or not have[sequence - 1]:
+            report.bad(f"{partition}: the proof names an event this bundle does not hold")
+            continue
+        path = [bytes.fromhex(h) for h in proof["path"]]
+        root = bytes.fromhex(tree["root"])
+        if not merkle.verify_inclusion(have[sequence - 1], sequence - 1, tree["size"], path, root):
+            report.bad(f"{partition} #{sequence}: the events are not the ones signed")
+        proven.add(partition)
+    for partition in sorted(set(leaves) - proven):
+        report.notes.append(f"{partition}: no signed checkpoint covers this range yet")

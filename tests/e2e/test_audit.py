@@ -146,7 +146,7 @@ def _resealed(events: list[str]) -> list[str]:
     out, prev = [], {}
     for line in events:
         envelope = EventEnvelope.model_validate_json(line)
-        before = prev.get(envelope.partition, "0" * 64)
+        before = prev.get(envelope.partition, envelope.prevhash)  # genesis, or a range's anchor
         sealed = envelope.model_copy(
             update={
                 "prevhash": before,
@@ -184,6 +184,58 @@ def test_every_kind_of_tampering_is_caught_and_named(bundle: Path, tmp_path: Pat
     report = verify_bundle(rewrite(bundle, tmp_path, "resealed", resealed))
     assert not report.ok
     assert any("not the ones signed" in p for p in report.problems), report.problems
+
+
+async def test_a_range_bundle_verifies_against_the_signed_checkpoints(
+    servers: Servers, pledge_service: RunningService, tmp_path: Path
+) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    for name in ("王德明", "赵丽华", "孙永福", "李春梅"):
+        member = {"branch_id": d.branch, "name": name, "post": "党员服务岗", "duties": "服务群众"}
+        ok(await c.post("/v1/members", json=member, headers=d.office), 201)
+    await sign(pledge_service, servers)
+    member = {"branch_id": d.branch, "name": "周建国", "post": "党员服务岗", "duties": "巡河"}
+    ok(await c.post("/v1/members", json=member, headers=d.office), 201)  # not yet signed
+    runtime = pledge_service.runtime
+    assert runtime.checkpoint_key is not None
+    enrolled = await runtime.pool.fetch(
+        "SELECT position FROM events WHERE type = 'MemberEnrolled' ORDER BY position"
+    )
+    folder = tmp_path / "range"
+    manifest = await export_bundle(
+        runtime.pool,
+        folder,
+        service="pledge",
+        public_key_pem=public_pem(runtime.checkpoint_key),
+        first=enrolled[1]["position"],
+        last=enrolled[-1]["position"],
+    )
+    in_range = await runtime.pool.fetchval(
+        "SELECT count(*) FROM events WHERE position BETWEEN $1 AND $2",
+        enrolled[1]["position"],
+        enrolled[-1]["position"],
+    )
+    assert manifest["events"] == in_range
+    assert manifest["checkpoints"] == 1
+    report = verify_bundle(folder)
+    assert report.ok, report.problems
+    proof = json.loads((folder / "proofs.jsonl").read_text())
+    signed = json.loads(json.loads((folder / "checkpoints.jsonl").read_text())["body"])
+    assert proof["sequence"] == signed["partitions"][proof["partition"]]["size"]
+    assert json.loads(lines(folder)[-1])["sequence"] > proof["sequence"]  # linked, not signed
+
+    original = lines(folder)
+    changed = [original[0], _changed(original[1]), *original[2:]]
+    cases = {
+        "resealed": _resealed(changed),  # consistent links, but not what was signed
+        "removed": [original[0], *original[2:]],
+        "changed": changed,
+    }
+    for name, tampered in cases.items():
+        report = verify_bundle(rewrite(folder, tmp_path, name, tampered))
+        assert not report.ok, name
+    assert any("not the ones signed" in p for p in verify_bundle(tmp_path / "resealed").problems)
 
 
 def test_the_command_line_verifier_exits_non_zero_on_tampering(

@@ -114,6 +114,19 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     )
     assert verified.returncode == 0, verified.stdout
     assert "1 events in 1 partitions" in verified.stdout
+    since = ["--from", "2000-01-01T00:00:00+00:00", "--to", "1"]  # a range: a time, a position
+    where = ["--out", str(bundle / "r"), "--data-dir", str(tmp_path)]
+    ranged = subprocess.run(
+        [*GONGKAI, "audit", "export", "pledge", *database, *where, *since],
+        capture_output=True,
+        text=True,
+    )
+    assert ranged.returncode == 0, ranged.stdout + ranged.stderr
+    verified = subprocess.run(
+        [*GONGKAI, "audit", "verify", str(bundle / "r")], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stdout
+    assert "1 events in 1 partitions" in verified.stdout
     replayed = subprocess.run(
         [
             *GONGKAI,

@@ -5,7 +5,10 @@ rebuild from the log gives the same erased read models."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +29,7 @@ from tests.e2e.evaluation_helpers import (
 from tests.e2e.helpers import Directory, event_count, eventually, ok
 
 NAME, PHONE, ID_NUMBER = "王小明", "13812345678", "11010519491231002X"
+CAPTURE: dict[str, Any] = {"capture_output": True, "text": True}
 PLAINTEXT = [NAME, PHONE, ID_NUMBER, "19491231", "王小"]
 
 
@@ -166,7 +170,17 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         answer = ok(await e.post(erasure, headers=admin), 201)
         assert answer == {"id": alice, "events": ["PersonalDataErased"]}
         assert (await e.post(erasure, headers=admin)).status_code == 409  # once
-        ok(await e.post(f"/v1/people/{carol}/erasure", headers=d.as_("auditor")), 201)
+        erase = [sys.executable, "-m", "services.cli.main", "audit", "erase"]
+        erase += ["--url", str(e.base_url).rstrip("/"), "--token"]
+        refused = await asyncio.to_thread(
+            subprocess.run, [*erase, servers.token("auditor", "gulang"), carol], **CAPTURE
+        )
+        assert refused.returncode == 1
+        assert "403" in refused.stdout, refused.stdout
+        erased_by_cli = await asyncio.to_thread(
+            subprocess.run, [*erase, servers.token("auditor"), carol], **CAPTURE
+        )
+        assert erased_by_cli.returncode == 0, erased_by_cli.stdout + erased_by_cli.stderr
         assert not await pool.fetchval(
             "SELECT count(*) FROM person_keys WHERE person_id = $1", alice
         )
