@@ -1,6 +1,7 @@
 """X2: another government system subscribes with its own NATS user, which may only read:
 it replays every event from the beginning and from a given time, each message valid against
-the published AsyncAPI schemas, and it cannot publish into the services' subjects."""
+the published AsyncAPI schemas, it finds the same facts the public releases feed shows, and it
+cannot publish into the services' subjects."""
 
 from __future__ import annotations
 
@@ -16,12 +17,14 @@ import nats.errors
 import pytest
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from services.pledge.app import DEFINITION
+from services.notification.app import DEFINITION as NOTIFICATION
+from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
 from shared.embedded import EmbeddedNats
 from shared.envelope import EventEnvelope
 from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, ok
+from tests.e2e.notification_helpers import publish_pledge
 
 # The services' account, with a read-only user for subscribing systems: it may read streams
 # and run its own consumers, but publish nothing into gongkai.> or the stream API.
@@ -61,9 +64,10 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
 ) -> None:
     server, service_url = secured
     clock = FixedClock(datetime(2027, 1, 4, 2, 0, tzinfo=UTC))
-    async with running(servers, [DEFINITION], clock, nats_url=service_url) as services:
+    async with running(servers, [PLEDGE, NOTIFICATION], clock, nats_url=service_url) as services:
         pledge: RunningService = services["pledge"]
         d = await Directory(pledge.client, servers).build()
+        pledge_id, item_ids = await publish_pledge(pledge, d, ["村道硬化", "路灯安装"])
         stream = pledge.subjects.stream("pledge")
         assert pledge.runtime.js is not None
         js_service = pledge.runtime.js
@@ -106,6 +110,8 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
                 jsonschema.validate(envelope.data, schemas[f"pledge.{envelope.type}"])
             since = await _read(js, stream, pledge.subjects.all("pledge"), cut)
             assert [e.type for e in since] == ["MemberEnrolled"]
+            facts = await _same_facts_as_the_releases_feed(services["notification"], everything)
+            assert facts == (pledge_id, item_ids)
 
             # publishing into the services' subjects is refused, and nothing was added
             # (the server drops it as a permissions violation: no acknowledgement comes)
@@ -114,6 +120,33 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
             assert (await js_service.stream_info(stream)).state.messages == count
         finally:
             await reader.close()
+
+
+async def _same_facts_as_the_releases_feed(
+    notification: RunningService, events: list[EventEnvelope]
+) -> tuple[str, list[str]]:
+    """Every release is an event the subscriber read, saying the same things."""
+    releases: list[dict] = []  # type: ignore[type-arg]
+
+    async def released() -> bool:
+        releases[:] = ok(await notification.client.get("/v1/releases"))["releases"]
+        return bool(releases)
+
+    await eventually(released)
+    by_id = {e.id: e for e in events}
+    [published] = releases
+    event = by_id[published["id"]]
+    assert (published["type"], event.type) == ("pledge_published", "PledgePublished")
+    assert published["township_id"] == event.partition
+    assert datetime.fromisoformat(published["time"]) == event.time
+    card = published["content"]
+    assert card["pledge_id"] == event.data["pledge_id"]
+    assert card["letter_no"] == event.data["letter_no"]
+    assert [i["item_id"] for i in card["items"]] == event.data["item_ids"]
+    [proposed] = [e for e in events if e.type == "PledgeProposed"]
+    titles = {i["item_id"]: i["title"] for i in proposed.data["items"]}
+    assert {i["item_id"]: i["title"] for i in card["items"]} == titles
+    return card["pledge_id"], event.data["item_ids"]
 
 
 async def _read(js, stream: str, subject: str, since: datetime | None) -> list[EventEnvelope]:  # type: ignore[no-untyped-def]
