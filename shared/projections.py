@@ -81,10 +81,17 @@ class Projection:
 
 
 AS_OF_KEPT = 4  # past states kept built for `as_of` reads
+REPLAY_CHUNK = 1000  # events applied per committed transaction in a rebuild
+
+
+def _literal(moment: datetime) -> str:
+    """A time as an SQL literal (DECLARE takes no parameters; this is a datetime, not text
+    from a request)."""
+    return f"'{moment.isoformat()}'::timestamptz"
 
 
 async def _drop_old_snapshots(pool: asyncpg.Pool, keep: int) -> None:
-    rows = await pool.fetch("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'asof\\_%'")
+    rows = await pool.fetch("SELECT nspname FROM pg_namespace WHERE nspname ~ '^asof_[0-9]+$'")
     for name in sorted((r["nspname"] for r in rows), key=lambda n: int(n[5:]))[:-keep]:
         await pool.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
@@ -135,16 +142,22 @@ class ReadModels:
 
         Returns the number of events replayed.
         """
-        target = into or f"{READ_SCHEMA}_next"
+        # built under another name and renamed when complete: the replay commits as it goes,
+        # and a half-built schema must never be found by its name
+        building = f"{into or READ_SCHEMA}_next"
         async with pool.acquire() as conn:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{target}" CASCADE')
-            await conn.execute(f'CREATE SCHEMA "{target}"')
-            await conn.execute(f'SET search_path = "{target}", public')
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{building}" CASCADE')
+            await conn.execute(f'CREATE SCHEMA "{building}"')
+            await conn.execute(f'SET search_path = "{building}", public')
             try:
                 await conn.execute(self.ddl)
                 seen, replayed = await self._replay(conn, until_time, until_position)
                 if into is None:
-                    await self._catch_up_and_swap(conn, target, seen)
+                    await self._catch_up_and_swap(conn, building, seen)
+                else:
+                    async with conn.transaction():
+                        await conn.execute(f'DROP SCHEMA IF EXISTS "{into}" CASCADE')
+                        await conn.execute(f'ALTER SCHEMA "{building}" RENAME TO "{into}"')
             finally:
                 await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
         return replayed
@@ -175,19 +188,37 @@ class ReadModels:
         self, conn: asyncpg.Connection, until_time: datetime | None, until_position: int | None
     ) -> tuple[dict[str, int], int]:
         """Apply every event of one snapshot, own and consumed, in position order; the last
-        sequence applied per partition (own) and per source and partition (consumed)."""
+        sequence applied per partition (own) and per source and partition (consumed).
+
+        The snapshot is read through a cursor WITH HOLD, which the server keeps after its
+        transaction ends, so the writes can commit in chunks: a read model that updates the
+        same few rows for every event leaves a row version per update, and PostgreSQL prunes
+        them only once no open snapshot could still see them."""
         seen: dict[str, int] = {}
         replayed = 0
+        bounds = (
+            f" WHERE time <= {_literal(until_time)}" if until_time else " WHERE true",
+            f" AND position <= {int(until_position)}" if until_position is not None else "",
+        )
         async with conn.transaction(isolation="repeatable_read"):
-            query = (
-                f"{REPLAY} WHERE ($1::timestamptz IS NULL OR time <= $1)"
-                " AND ($2::bigint IS NULL OR position <= $2) ORDER BY position"
+            await conn.execute(
+                f"DECLARE replay_log NO SCROLL CURSOR WITH HOLD FOR {REPLAY}{''.join(bounds)}"
+                " ORDER BY position"
             )
-            writes = BufferedWrites(conn)
-            async for row in conn.cursor(query, until_time, until_position, prefetch=2000):
-                await self._apply(cast(asyncpg.Connection, writes), row, seen)
-                replayed += 1
-            await writes.flush()
+        try:
+            while rows := await conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log"):
+                async with conn.transaction():
+                    # a crash loses nothing: the schema is not read until the swap, whose
+                    # synchronous commit also flushes these
+                    await conn.execute("SET LOCAL synchronous_commit = off")
+                    writes = BufferedWrites(conn)
+                    for row in rows:
+                        await self._apply(cast(asyncpg.Connection, writes), row, seen)
+                    await writes.flush()
+                replayed += len(rows)
+        finally:
+            if not conn.is_closed():
+                await conn.execute("CLOSE replay_log")
         return seen, replayed
 
     async def _apply(

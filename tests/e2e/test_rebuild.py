@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
+import pytest
+
 from services.cli.demo import DemoLoader
 from services.pledge.app import DEFINITION
+from shared import projections
 from shared.database import READ_SCHEMA
 from shared.projections import table_fingerprints
 from shared.testing import Servers
@@ -15,10 +18,10 @@ from tests.e2e.helpers import ok
 
 
 async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(
-    servers: Servers,
-    pledge_service: RunningService,
+    servers: Servers, pledge_service: RunningService, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     c, runtime = pledge_service.client, pledge_service.runtime
+    monkeypatch.setattr(projections, "REPLAY_CHUNK", 7)  # many committed chunks per replay
     loader = DemoLoader(str(c.base_url), servers.key, date(2027, 1, 4))
     await asyncio.to_thread(loader.load)
 
