@@ -20,6 +20,7 @@ from services.evaluation.events import (
     SatisfactionCheckOpened,
     SatisfactionVerdictReached,
     Scale,
+    Sealed,
     Verdict,
 )
 from shared.aggregate import Aggregate
@@ -75,14 +76,19 @@ class SatisfactionCheck(Aggregate):
         )
         return check
 
-    def register(self, raters: list[tuple[str, str | None]]) -> None:
+    def register(self, raters: list[tuple[str, str | None, Sealed | None]]) -> None:
         self._require_open()
-        for rater_id, _ in raters:
+        for rater_id, _, _ in raters:
             if rater_id in self.raters:
                 raise InvalidState(f"{rater_id} is already registered for this check")
-        for rater_id, member_id in raters:
+        for rater_id, member_id, personal in raters:
             self._record(
-                CheckRaterRegistered(check_id=self.check_id, rater_id=rater_id, member_id=member_id)
+                CheckRaterRegistered(
+                    check_id=self.check_id,
+                    rater_id=rater_id,
+                    member_id=member_id,
+                    personal=personal,
+                )
             )
 
     def participate(

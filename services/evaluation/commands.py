@@ -83,11 +83,11 @@ def valid_id_number(value: str) -> str:
     return number
 
 
-class RaterEntry(Command):
-    kind: RaterKind
+class PersonalData(Command):
+    """A member of the public's personal data, only sealed in the log (A7); a member's is the
+    directory's."""
+
     member_id: Id | None = None  # a member in the directory; None: someone outside it
-    organisation_id: Id | None = None  # for turnout; default: the member's branch / organiser
-    # a public rater's personal data, only sealed in the log (A7); a member's is the directory's
     name: Name | None = None
     phone: Annotated[str, AfterValidator(valid_phone)] | None = None
     id_number: Annotated[str, AfterValidator(valid_id_number)] | None = None
@@ -95,6 +95,11 @@ class RaterEntry(Command):
     def personal(self) -> dict[str, str]:
         fields = {"name": self.name, "phone": self.phone, "id_number": self.id_number}
         return {k: v for k, v in fields.items() if v is not None}
+
+
+class RaterEntry(PersonalData):
+    kind: RaterKind
+    organisation_id: Id | None = None  # for turnout; default: the member's branch / organiser
 
 
 class RegisterRaters(Command):
@@ -124,8 +129,9 @@ class EnterPaperBallots(Command):
         return self
 
 
-class ServedPerson(Command):
-    member_id: Id | None = None  # None: a member of the public
+class ServedPerson(PersonalData):
+    """Someone the item served: a member, or a member of the public (optionally with a name
+    and contact details, for the office to reach them)."""
 
 
 class RegisterServed(Command):

@@ -202,10 +202,14 @@ class SatisfactionCheckOpened(DomainEvent):
 
 
 class CheckRaterRegistered(DomainEvent):
+    """Version 2 adds `personal`, as RaterRegistered: sealed, never plaintext (A7)."""
+
     aggregate_type = "satisfaction_check"
+    schema_version = 2
     check_id: str
     rater_id: str
     member_id: str | None = None
+    personal: Sealed | None = None
 
 
 class CheckRaterParticipated(DomainEvent):
@@ -287,5 +291,6 @@ REGISTRY = EventRegistry(
 
 
 @REGISTRY.upcaster("RaterRegistered", 1)
+@REGISTRY.upcaster("CheckRaterRegistered", 1)
 def _rater_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "personal": None}  # raters registered before A7 carried no personal data

@@ -172,19 +172,25 @@ async def register_raters(
                     field=f"raters.{index}.member_id",
                 )
             rater_id, organisation = entry.member_id, entry.organisation_id or member["branch_id"]
-        personal = entry.personal()
-        sealed = None
-        if personal and entry.member_id is not None:
-            raise InvalidInput(
-                "personal data is registered only for raters outside the directory (A7)",
-                field=f"raters.{index}.{next(iter(personal))}",
-            )
-        if personal:  # into the log only sealed with the person's own key (A7)
-            sealed = Sealed.model_validate(await seal(uow.conn, rater_id, personal))
+        sealed = await sealed_personal(uow, rater_id, entry, f"raters.{index}")
         raters.append(NewRater(rater_id, entry.kind, organisation, entry.member_id, sealed))
     round_.register(raters)
     await uow.save(round_)
     return accepted(round_id, uow, rater_ids=[r.rater_id for r in raters])
+
+
+async def sealed_personal(
+    uow: UnitOfWork, person_id: str, entry: c.PersonalData, where: str
+) -> Sealed | None:
+    """A member of the public's personal data, sealed with their own new key: the only form
+    in which it enters the log (A7). A member's personal data is the directory's."""
+    personal = entry.personal()
+    if personal and entry.member_id is not None:
+        raise InvalidInput(
+            "personal data is registered only for people outside the directory (A7)",
+            field=f"{where}.{next(iter(personal))}",
+        )
+    return Sealed.model_validate(await seal(uow.conn, person_id, personal)) if personal else None
 
 
 async def cast_ballot(
@@ -248,6 +254,8 @@ async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[
     )
     found = await uow.conn.fetchrow(
         "SELECT r.township_id FROM round_raters p JOIN rounds r USING (round_id)"
+        " WHERE p.rater_id = $1 AND p.member_id IS NULL UNION ALL"
+        " SELECT c.township_id FROM check_raters p JOIN checks c USING (check_id)"
         " WHERE p.rater_id = $1 AND p.member_id IS NULL LIMIT 1",
         person_id,
     )

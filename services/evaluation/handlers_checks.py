@@ -10,8 +10,8 @@ from services.evaluation import access
 from services.evaluation import commands as c
 from services.evaluation import directory as d
 from services.evaluation.checks import CheckBallots, SatisfactionCheck
-from services.evaluation.events import Channel, RatedSubject, RatingLevel, SubjectKind
-from services.evaluation.handlers import anonymous
+from services.evaluation.events import Channel, RatedSubject, RatingLevel, Sealed, SubjectKind
+from services.evaluation.handlers import anonymous, sealed_personal
 from services.evaluation.ratings import Rating
 from shared.auth import Principal, require, township_office
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
@@ -31,16 +31,16 @@ async def register_served(
 ) -> dict[str, Any]:
     check = await _check(uow, check_id)
     _office(who, check, "registers the people the item served")
-    raters: list[tuple[str, str | None]] = []
+    raters: list[tuple[str, str | None, Sealed | None]] = []
     for index, person in enumerate(cmd.raters):
+        rater_id = person.member_id or new_id("rt")
         if person.member_id is not None:
             await d.member_in(uow.conn, person.member_id, check.township_id, f"raters.{index}")
-            raters.append((person.member_id, person.member_id))
-        else:
-            raters.append((new_id("rt"), None))
+        sealed = await sealed_personal(uow, rater_id, person, f"raters.{index}")
+        raters.append((rater_id, person.member_id, sealed))
     check.register(raters)
     await uow.save(check)
-    return accepted(check_id, uow, rater_ids=[r for r, _ in raters])
+    return accepted(check_id, uow, rater_ids=[r for r, _, _ in raters])
 
 
 async def cast_check_ballot(

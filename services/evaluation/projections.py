@@ -111,12 +111,13 @@ async def _rater(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
 @on("PersonalDataErased")
 async def _erased(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     """Every read model that shows the person shows them erased (A7)."""
-    await conn.execute(
-        "UPDATE round_raters SET name = $2, phone = $3, id_number = $4, erased = $5"
-        " WHERE rater_id = $1 AND member_id IS NULL",
-        d["person_id"],
-        *ERASED_COLUMNS,
-    )
+    for table in ("round_raters", "check_raters"):
+        await conn.execute(
+            f"UPDATE {table} SET name = $2, phone = $3, id_number = $4, erased = $5"
+            " WHERE rater_id = $1 AND member_id IS NULL",
+            d["person_id"],
+            *ERASED_COLUMNS,
+        )
 
 
 @on("RaterParticipated")
@@ -195,10 +196,11 @@ async def _check(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
 @on("CheckRaterRegistered")
 async def _check_rater(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO check_raters VALUES ($1, $2, $3, false, NULL)",
+        "INSERT INTO check_raters VALUES ($1, $2, $3, false, NULL, $4, $5, $6, $7)",
         d["check_id"],
         d["rater_id"],
         d["member_id"],
+        *await _personal(conn, d.get("personal")),
     )
 
 

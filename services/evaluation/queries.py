@@ -139,6 +139,16 @@ async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
     return {**dict(row), "registered": registered, "voted": voted}
 
 
+async def check_raters(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
+    """The people an item served, registered for its check, with masked personal data (A7)."""
+    rows = await conn.fetch(
+        "SELECT rater_id, member_id, voted, channel, name, phone, id_number, erased"
+        " FROM check_raters WHERE check_id = $1 ORDER BY rater_id",
+        check_id,
+    )
+    return {"check_id": check_id, "raters": [dict(r) for r in rows]}
+
+
 async def checks(
     conn: asyncpg.Connection, *, township_id: str | None, item_id: str | None
 ) -> list[dict[str, Any]]:

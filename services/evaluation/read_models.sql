@@ -102,6 +102,10 @@ CREATE TABLE check_raters (
     member_id text,
     voted     boolean NOT NULL,
     channel   text,
+    name      text,     -- a member of the public's, from the sealed data; 已删除 once erased
+    phone     text,     -- masked
+    id_number text,     -- masked
+    erased    boolean NOT NULL,
     PRIMARY KEY (check_id, rater_id)
 );
 CREATE TABLE check_tally (

@@ -74,19 +74,24 @@ class TurnoutView(View):
     by_channel: list[ChannelTurnout]
 
 
-class RaterView(View):
-    """A registered rater, for the round's organiser: a public rater's personal data masked,
+class PersonalView(View):
+    """A member of the public's personal data for the office that registered them: masked,
     or 已删除 once erased (A7). Never in a public page or release."""
+
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    erased: bool
+
+
+class RaterView(PersonalView):
+    """A registered rater, for the round's organiser."""
 
     rater_id: str
     rater_kind: str
     organisation_id: str
     member_id: str | None
     voted: bool
-    name: str | None
-    phone: str | None
-    id_number: str | None
-    erased: bool
 
 
 class RatersView(View):
@@ -133,6 +138,18 @@ class CheckView(View):
     ballots: int | None
     registered: int
     voted: int
+
+
+class CheckRaterView(PersonalView):
+    rater_id: str
+    member_id: str | None
+    voted: bool
+    channel: str | None
+
+
+class CheckRatersView(View):
+    check_id: str
+    raters: list[CheckRaterView]
 
 
 class RatedView(View):

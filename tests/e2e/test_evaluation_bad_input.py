@@ -453,7 +453,13 @@ def _cases() -> Iterator[Case]:
         r, "member not in the township", "raters.0", body=with_(raters=[{"member_id": "m-x"}])
     )
     yield malformed(
-        r, "a name (personal data) field", "raters.0.name", body=with_(raters=[{"name": "王"}])
+        r,
+        "personal data of a directory member",
+        "raters.0.name",
+        body=lambda w, b: {"raters": [{"member_id": w.d.member, "name": "王"}]},
+    )
+    yield malformed(
+        r, "a phone that is not one", "raters.0.phone", body=with_(raters=[{"phone": "12-34"}])
     )
     yield malformed(r, "no raters", "raters", body=with_(raters=[]))
     yield from auth_cases(r)

@@ -9,8 +9,9 @@ from datetime import timedelta
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.contracts import SatisfactionVerdictReached
 from shared.database import READ_SCHEMA
+from shared.personal import ERASED
 from shared.projections import table_fingerprints
-from shared.testing import Servers
+from shared.testing import RunningService, Servers
 from tests.e2e.evaluation_helpers import (
     caught_up,
     pledge_and_evaluation,
@@ -18,6 +19,30 @@ from tests.e2e.evaluation_helpers import (
     rater,
 )
 from tests.e2e.helpers import Directory, eventually, ok
+
+RESIDENT = {"name": "张桂兰", "phone": "13912345678"}
+
+
+async def served_people_are_sealed_masked_and_erasable(
+    evaluation: RunningService, d: Directory, check_id: str
+) -> None:
+    """A7 for the people an item served: in the log only sealed, shown masked to the office,
+    erased on request."""
+    e, people = evaluation.client, f"/v1/satisfaction-checks/{check_id}/raters"
+    assert (await e.get(people, headers=d.branch_secretary)).status_code == 403
+    assert (await e.get(people, headers=d.as_("township_office", "t-other"))).status_code == 403
+    [resident] = [r for r in ok(await e.get(people, headers=d.office))["raters"] if r["name"]]
+    assert (resident["name"], resident["phone"]) == ("张桂兰", "139****5678")
+    assert not resident["erased"]
+    bodies = await evaluation.runtime.pool.fetch("SELECT body FROM events")
+    log = b"".join(r["body"] for r in bodies)
+    for plaintext in RESIDENT.values():
+        assert plaintext.encode() not in log
+    admin = d.as_("county_admin", d.county)
+    ok(await e.post(f"/v1/people/{resident['rater_id']}/erasure", headers=admin), 201)
+    [after] = [r for r in ok(await e.get(people, headers=d.office))["raters"] if r["erased"]]
+    assert after["rater_id"] == resident["rater_id"]
+    assert (after["name"], after["phone"]) == (ERASED, None)
 
 
 async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
@@ -55,11 +80,12 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         road_check = await opened(road)  # nobody will vote on this one
         clock.advance(timedelta(days=2))
 
-        async def vote(check_id: str, grades: list[str]) -> None:
+        async def vote(check_id: str, grades: list[str], first: dict[str, str]) -> None:
+            public = [first] + [{} for _ in grades[1:]]  # the public; one with contact details
             served = ok(
                 await e.post(
                     f"/v1/satisfaction-checks/{check_id}/raters",
-                    json={"raters": [{} for _ in grades] + [{"member_id": d.member}]},
+                    json={"raters": [*public, {"member_id": d.member}]},
                     headers=d.office,
                 ),
                 201,
@@ -84,8 +110,13 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
                 201,
             )
 
-        await vote(canal_check, ["satisfied"] * 4 + ["mostly_satisfied"])
-        await vote(drip_check, ["satisfied", "dissatisfied", "dissatisfied", "mostly_satisfied"])
+        await vote(canal_check, ["satisfied"] * 4 + ["mostly_satisfied"], RESIDENT)
+        await vote(
+            drip_check,
+            ["satisfied", "dissatisfied", "dissatisfied", "mostly_satisfied"],
+            {},
+        )
+        await served_people_are_sealed_masked_and_erasable(evaluation, d, canal_check)
         assert (
             ok(await e.post(f"/v1/satisfaction-checks/{canal_check}/closure", headers=d.office))[
                 "verdict"

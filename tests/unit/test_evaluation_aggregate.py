@@ -162,7 +162,7 @@ def a_check(*raters: str) -> SatisfactionCheck:
         opens_on=JUNE,
         source_event_id="e-1",
     )
-    check.register([(r, None) for r in raters])
+    check.register([(r, None, None) for r in raters])
     return SatisfactionCheck.replay(check.stream_id, check.partition, check.pending)
 
 

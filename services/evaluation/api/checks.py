@@ -9,7 +9,15 @@ from fastapi import APIRouter, Query, Request
 from services.evaluation import commands as c
 from services.evaluation import handlers_checks as h
 from services.evaluation import queries as q
-from services.evaluation.views import Accepted, CheckView, RatingView, TownshipCopy
+from services.evaluation.views import (
+    Accepted,
+    CheckRatersView,
+    CheckView,
+    RatingView,
+    TownshipCopy,
+)
+from shared.auth import township_office
+from shared.errors import Forbidden
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["satisfaction checks and ratings"])
@@ -37,6 +45,20 @@ async def register_served(
     check_id: PathId, cmd: c.RegisterServed, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.register_served(uow, check_id, cmd, who))
+
+
+@router.get(
+    "/satisfaction-checks/{check_id}/raters",
+    response_model=CheckRatersView,
+    operation_id="getCheckRaters",
+)
+async def get_check_raters(check_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    """The people the item served, for the township office only: a member of the public's
+    name with their phone and ID numbers masked, or 已删除 (erased) once erased (A7)."""
+    found = await q.check(conn, check_id=check_id)
+    if not township_office(who, found["township_id"]):
+        raise Forbidden("only the township office sees the people an item served")
+    return await q.check_raters(conn, check_id=check_id)
 
 
 @router.post(
