@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import PUBLIC, Principal, Role
-from shared.errors import GongkaiError, Unauthenticated
+from shared.errors import Forbidden, GongkaiError, Unauthenticated
 from shared.events import ID_PATTERN
 from shared.eventstore.base import CommandContext
 from shared.metrics import HTTP_LATENCY
@@ -175,8 +175,23 @@ async def current_principal(
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthenticated("use 'Authorization: Bearer <token>'")
-    principal: Principal = request.app.state.runtime.verifier.verify(token.strip())
+    runtime = request.app.state.runtime
+    principal: Principal = runtime.verifier.verify(token.strip())
+    if principal.role is Role.BRANCH_SECRETARY:
+        await _holds_the_post(runtime, principal)
     return principal
+
+
+async def _holds_the_post(runtime: Any, principal: Principal) -> None:
+    """A secretary's token names a person; it speaks for the branch only while the directory
+    says that person holds the post: one replaced, moved or retired loses it at once, not
+    when the token expires."""
+    holder = await runtime.pool.fetchval(
+        f"SELECT secretary_id FROM {runtime.definition.branches_table} WHERE branch_id = $1",
+        principal.org,
+    )
+    if holder is None or holder != principal.subject:
+        raise Forbidden(f"{principal.subject} is not the secretary of branch {principal.org}")
 
 
 async def signed_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -59,6 +59,7 @@ class ServiceDefinition:
     migrations: Sequence[str] = ()  # packages of the service's own SQL (beside the log)
     periodic: Callable[[Runtime], Sequence[Periodic]] = lambda runtime: ()
     default_port: int = 8101
+    branches_table: str = "dir_branches"  # who holds a branch's secretary post (the directory)
 
 
 @dataclass

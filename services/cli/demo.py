@@ -198,12 +198,11 @@ class DemoLoader(DemoApi):
         ]
         self.post(f"/v1/branches/{branch}/secretary", {"member_id": member_ids[0]}, office)
         secretary = self.auth("branch_secretary", branch, member_ids[0])
-        self._pledge(township, branch, None, secretary, ITEMS[kind][:2], publish)
+        self._pledge(township, branch, None, secretary, ITEMS[kind][:2], publish, secretary)
         for i, member in enumerate(member_ids):
             item = ITEMS[kind][(i + 2) % len(ITEMS[kind])]
-            self._pledge(
-                township, branch, member, self.auth("member", branch, member), [item], publish
-            )
+            pledger = self.auth("member", branch, member)
+            self._pledge(township, branch, member, pledger, [item], publish, secretary)
         return len(member_ids)
 
     def _pledge(
@@ -214,6 +213,7 @@ class DemoLoader(DemoApi):
         pledger: dict[str, str],
         items: list[tuple[str, str, str]],
         publish: bool,
+        secretary: dict[str, str],
     ) -> None:
         pledge = self.post(
             "/v1/pledges", {"year": self.year, "branch_id": branch, "member_id": member}, pledger
@@ -254,7 +254,6 @@ class DemoLoader(DemoApi):
                 {**CRITERIA, "decision": "approve"},
                 committee,
             )
-        secretary = self.auth("branch_secretary", branch)
         self.post(f"/v1/pledges/{pledge}/publication", None, secretary)
         self.post(
             f"/v1/pledges/{pledge}/items/{item_ids[0]}/progress",

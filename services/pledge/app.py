@@ -18,6 +18,7 @@ DEFINITION = ServiceDefinition(
     routers=ROUTERS,
     subscriptions=lambda runtime: subscriptions(runtime.executor),
     default_port=8101,
+    branches_table="branches",  # the directory's own table (the others keep a copy)
 )
 
 

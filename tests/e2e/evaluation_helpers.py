@@ -33,14 +33,18 @@ async def pledge_and_evaluation(
 
 
 async def directory_copied(evaluation: RunningService, d: Directory) -> None:
-    """Wait until the evaluation service's directory copy has the directory's members."""
+    """Wait until the evaluation service's directory copy has the directory's members and
+    the branch's secretary."""
 
     async def has_it() -> bool:
         found = await evaluation.runtime.pool.fetchval(
             "SELECT count(*) FROM dir_members WHERE member_id = ANY($1::text[])",
             [d.member, d.secretary],
         )
-        return bool(found == 2)
+        secretary = await evaluation.runtime.pool.fetchval(
+            "SELECT secretary_id FROM dir_branches WHERE branch_id = $1", d.branch
+        )
+        return bool(found == 2 and secretary == d.secretary)
 
     await eventually(has_it, timeout=20)
 

@@ -39,12 +39,14 @@ async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(
         written = 0
         for row in rows:
             pledger = await runtime.pool.fetchrow(
-                "SELECT branch_id, member_id FROM pledges WHERE pledge_id = $1", row["pledge_id"]
+                "SELECT branch_id, member_id, secretary_id FROM pledges JOIN branches"
+                " USING (branch_id) WHERE pledge_id = $1",
+                row["pledge_id"],
             )
             headers = (
                 servers.auth("member", pledger["branch_id"], pledger["member_id"])
                 if pledger["member_id"]
-                else servers.auth("branch_secretary", pledger["branch_id"])
+                else servers.auth("branch_secretary", pledger["branch_id"], pledger["secretary_id"])
             )
             ok(
                 await c.post(
