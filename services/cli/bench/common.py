@@ -50,9 +50,11 @@ class Figure:
 
     @property
     def met(self) -> bool | None:
-        if self.ratio is None or self.target is None:
+        """Against the target: the ratio, or without a base the value itself (a limit)."""
+        if self.target is None:
             return None
-        return self.ratio >= self.target if self.higher else self.ratio <= self.target
+        measured = self.value if self.ratio is None else self.ratio
+        return measured >= self.target if self.higher else measured <= self.target
 
 
 def best(what: str, rounds: Sequence[float], unit: str = "events/s", note: str = "") -> Figure:
