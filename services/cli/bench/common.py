@@ -32,6 +32,7 @@ class Sizes:
     requests: int = 3000  # http: requests per side per round
     concurrency: int = 8  # http: requests in flight
     scale: float = 0.05  # county: the largest size, as a fraction of the county
+    members_per_branch: int = 50  # county: the county has 50 (smaller in tests)
 
 
 @dataclass

@@ -39,7 +39,7 @@ from shared.database import open_pool
 from shared.eventstore.base import AppendRequest, CommandContext
 from shared.eventstore.postgres import PostgresEventStore
 
-TOWNSHIPS, BRANCHES, MEMBERS_PER_BRANCH = 20, 600, 50
+TOWNSHIPS, BRANCHES = 20, 600  # and 50 members per branch (Sizes)
 PROGRESS_REPORTS = 26  # per item: fortnightly
 FRACTIONS = (0.25, 0.5, 1.0)
 CONTEXT = CommandContext(actor="bench", role="county_admin")
@@ -48,8 +48,8 @@ WRITERS = 4  # townships generated at once
 
 
 class Generator:
-    def __init__(self, store: PostgresEventStore, townships: int) -> None:
-        self.store = store
+    def __init__(self, store: PostgresEventStore, townships: int, members: int) -> None:
+        self.store, self.members = store, members
         self.year = date.today().year
         self.county = County.establish(COUNTY_ID, "民勤县")
         self.townships = [
@@ -81,7 +81,7 @@ class Generator:
         branch = Branch.establish(f"b-{b:05d}", township, f"支部{b}", kind, None)
         members = [
             Member.enrol(f"m-{b:05d}-{m:03d}", branch, f"党员{m}", "党员责任岗", "联系群众", m < 2)
-            for m in range(MEMBERS_PER_BRANCH)
+            for m in range(self.members)
         ]
         pledges = [self._year(branch, None)] + [self._year(branch, m) for m in members]
         async with self.store.pool.acquire() as conn, conn.transaction():
@@ -139,7 +139,8 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
     pool = await open_pool(dsn, role=role, min_size=WRITERS, max_size=WRITERS + 2)
     branches = max(4, round(BRANCHES * sizes.scale))
     townships = max(1, min(TOWNSHIPS, round(TOWNSHIPS * sizes.scale)))
-    generator = Generator(PostgresEventStore(pool, source="/gongkai/pledge"), townships)
+    store = PostgresEventStore(pool, source="/gongkai/pledge")
+    generator = Generator(store, townships, sizes.members_per_branch)
     figures: list[Figure] = []
     done, events = 0, 0
     try:
@@ -161,7 +162,7 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
         bench.console,
         "county: the pledge service's read models rebuilt from the log",
         figures,
-        f"{townships} townships, {MEMBERS_PER_BRANCH} members per branch, a pledge per member"
+        f"{townships} townships, {sizes.members_per_branch} members per branch, a pledge per member"
         f" and per branch with 2 items and {PROGRESS_REPORTS} progress reports each;"
         " generation rate shown for comparison (events appended per second).",
     )
