@@ -283,7 +283,7 @@ def bench(
         list[str] | None,
         typer.Argument(help="store | messaging | pipeline | http | county (default: all)"),
     ] = None,
-    events: Annotated[int, typer.Option(help="store: events per side per round.")] = 20000,
+    events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
     writers: Annotated[str, typer.Option(help="store: writer counts, comma-separated.")] = "1,8",
     messages: Annotated[int, typer.Option(help="messaging: messages per side per round.")] = 10000,
     commands: Annotated[int, typer.Option(help="pipeline: commands per side.")] = 2000,

@@ -24,7 +24,7 @@ from shared.settings import with_database
 
 @dataclass(frozen=True)
 class Sizes:
-    events: int = 20000  # store: events per side per round
+    events: int = 10000  # store: events per side per round
     writers: tuple[int, ...] = (1, 8)
     messages: int = 10000  # messaging: messages per side per round
     commands: int = 2000  # pipeline: commands per side for the sustained rate
