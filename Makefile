@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 up:  ## start PostgreSQL, NATS and every service with the demo county (Ctrl-C stops)
 	$(BIN)/gongkai up
 
-bench:  ## append and rebuild rates against raw asyncpg (BENCH_ARGS="--events 50000")
+bench:  ## every part against its raw baseline (BENCH_ARGS="store --events 50000", see docs/benchmarks.md)
 	$(BIN)/gongkai bench $(BENCH_ARGS)
 
 check:  ## what CI runs after installing
