@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, cast
 
 import asyncpg
@@ -211,7 +213,7 @@ class ReadModels:
                     # a crash loses nothing: the schema is not read until the swap, whose
                     # synchronous commit also flushes these
                     await conn.execute("SET LOCAL synchronous_commit = off")
-                    writes = BufferedWrites(conn)
+                    writes = BufferedWrites(conn, table_names(self.ddl))
                     for row in rows:
                         await self._apply(cast(asyncpg.Connection, writes), row, seen)
                     await writes.flush()
@@ -263,41 +265,67 @@ class ReadModels:
 
 
 class BufferedWrites:
-    """The connection a projector sees during a rebuild: its writes are queued and sent with
-    executemany, consecutive identical statements together (in order, so the effect is the
-    same); a read sends the queue first, so the projector always sees its own writes."""
+    """The connection a projector sees during a rebuild. Writes are queued per read-model
+    table and sent with executemany, consecutive identical statements together. Writes to
+    different tables commute (read models have no foreign keys or triggers), so only each
+    table's own order is kept: a projector that inserts a row here and updates one there for
+    every event still sends both in batches. A read, or a statement naming several tables or
+    none, first sends what is queued for the tables it names (all, if none), so the
+    projector always sees its own writes."""
 
-    def __init__(self, conn: asyncpg.Connection, limit: int = 1000) -> None:
+    def __init__(self, conn: asyncpg.Connection, tables: re.Pattern[str], limit: int = 1000):
         self._conn = conn
+        self._tables = tables
         self._limit = limit
-        self._query: str | None = None
-        self._rows: list[tuple[Any, ...]] = []
+        self._queues: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
+        self._queued = 0
 
     async def execute(self, query: str, *args: Any) -> str:
-        if query != self._query:
-            await self.flush()
-            self._query = query
-        self._rows.append(args)
-        if len(self._rows) >= self._limit:
+        named = set(self._tables.findall(query))
+        if len(named) != 1:
+            await self._send(named)
+            await self._conn.execute(query, *args)
+            return ""
+        runs = self._queues.setdefault(named.pop(), [])
+        if runs and runs[-1][0] == query:
+            runs[-1][1].append(args)
+        else:
+            runs.append((query, [args]))
+        self._queued += 1
+        if self._queued >= self._limit:
             await self.flush()
         return ""
 
     async def flush(self) -> None:
-        if self._query is not None and self._rows:
-            await self._conn.executemany(self._query, self._rows)
-        self._rows = []
+        await self._send(set())
+
+    async def _send(self, tables: set[str]) -> None:
+        for table in tables or list(self._queues):
+            for query, rows in self._queues.pop(table, []):
+                await self._conn.executemany(query, rows)
+        self._queued = sum(len(rows) for runs in self._queues.values() for _, rows in runs)
+
+    async def _before_read(self, query: str) -> None:
+        await self._send(set(self._tables.findall(query)))
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
-        await self.flush()
+        await self._before_read(query)
         return await self._conn.fetch(query, *args)  # type: ignore[no-any-return]
 
     async def fetchrow(self, query: str, *args: Any) -> asyncpg.Record | None:
-        await self.flush()
+        await self._before_read(query)
         return await self._conn.fetchrow(query, *args)
 
     async def fetchval(self, query: str, *args: Any) -> Any:
-        await self.flush()
+        await self._before_read(query)
         return await self._conn.fetchval(query, *args)
+
+
+@lru_cache
+def table_names(ddl: str) -> re.Pattern[str]:
+    """Matches the names of the tables `ddl` creates, as whole words in a statement."""
+    names = re.findall(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", ddl, re.IGNORECASE)
+    return re.compile(rf"\b(?:{'|'.join(map(re.escape, names))})\b" if names else r"(?!)")
 
 
 async def table_fingerprints(conn: asyncpg.Connection, schema: str) -> dict[str, str]:

@@ -111,7 +111,7 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
         requests, _ = Workload(8).build(n)
         store = PostgresEventStore(pool, source=f"/gongkai/{SERVICE}")
         with bench.console.status(f"writing {n} events to the log ..."):
-            await asyncio.gather(*(_store_writer(store, r) for r in requests))
+            await asyncio.gather(*(_store_writer(store, pool, r) for r in requests))
             rows = await pool.fetch(f"SELECT {COLUMNS} FROM events ORDER BY position")
         envelopes = [decode_row(r) for r in rows]
         with bench.console.status("publishing and consuming ..."):

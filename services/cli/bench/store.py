@@ -13,6 +13,7 @@ import json
 import os
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -124,8 +125,18 @@ class Workload:
         return (*head, draft.attrs["type"], now, body, prev, hashlib.sha256(prev + body).digest())
 
 
-async def _store_writer(store: PostgresEventStore, requests: list[AppendRequest]) -> None:
-    for request in requests:  # one event per command, each to a new stream
+async def _store_writer(
+    store: PostgresEventStore, pool: asyncpg.Pool, requests: list[AppendRequest]
+) -> None:
+    # one connection per writer, as on the raw side; a command's unit of work hands the store
+    # its connection the same way (append(conn=...))
+    async with pool.acquire() as conn:
+        for request in requests:  # one event per command, each to a new stream
+            await store.append(request, conn=conn)
+
+
+async def _store_borrowing_writer(store: PostgresEventStore, requests: list[AppendRequest]) -> None:
+    for request in requests:  # each append borrows a connection from the pool and returns it
         await store.append(request)
 
 
@@ -156,13 +167,23 @@ async def _appends(
         return sum(map(len, rows)) / await timed([_raw_writer(pool, r) for r in rows])
 
     async def stored(warm_up: bool) -> float:
-        return sum(map(len, requests)) / await timed([_store_writer(store, r) for r in requests])
+        writing = [_store_writer(store, pool, r) for r in requests]
+        return sum(map(len, requests)) / await timed(writing)
+
+    async def borrowing(warm_up: bool) -> float:
+        renamed = [
+            [replace(r, stream_id=f"pledge-{uuid.uuid4().hex}") for r in w] for w in requests
+        ]
+        writing = [_store_borrowing_writer(store, r) for r in renamed]  # streams of their own
+        return sum(map(len, requests)) / await timed(writing)
 
     async def lib(warm_up: bool) -> float:
         aggregates = library.build(work.payloads(requests))
         return sum(map(len, requests)) / await asyncio.to_thread(library.append, app, aggregates)
 
-    return await alternate({"raw": raw, "store": stored, "library": lib}, rounds)
+    return await alternate(
+        {"raw": raw, "store": stored, "borrowing": borrowing, "library": lib}, rounds
+    )
 
 
 async def _rebuilds(
@@ -219,6 +240,11 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
                     rates["store"],
                     lib,
                     LIBRARY_TARGETS.get(n),
+                ),
+                versus(
+                    f"append: EventStore.append, {n} writers, a pool connection each",
+                    rates["borrowing"],
+                    raw,
                 ),
             ]
         with bench.console.status("rebuilding ..."):
