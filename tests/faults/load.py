@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from shared.testing import Servers
+from tests.e2e.helpers import eventually
 from tests.faults.stack import Stack
 
 # (service, path, JSON body, headers) of one command carrying `marker`
@@ -161,6 +162,14 @@ class SteadyLoad:
         """Was any command acknowledged that was sent after all of `markers`?"""
         last = max(int(m.rsplit("-", 1)[1]) for m in markers)
         return any(int(m.rsplit("-", 1)[1]) > last for m in self.acknowledged)
+
+    async def recovered(self, timeout: float = 60) -> None:
+        """Until a command sent after every failed one is acknowledged (at once if none failed)."""
+
+        async def after_failures() -> bool:
+            return not self.attempted or self.acknowledged_after(self.attempted)
+
+        await eventually(after_failures, timeout)
 
     def longest_stall(self) -> float:
         """The longest time without an acknowledged command (seconds), from the first send."""

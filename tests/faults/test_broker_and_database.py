@@ -12,29 +12,31 @@ from tests.faults.checker import check_nothing_lost
 from tests.faults.load import SteadyLoad, enrolment, establish_place
 from tests.faults.stack import Stack
 
-SIZES = [  # (commands at 20 a second, kills): bounded in CI, long on demand (-m slow)
-    pytest.param(160, 1, id="bounded"),
-    pytest.param(1200, 5, id="long", marks=pytest.mark.slow),
+SIZES = [  # (kills, seconds of load before each): bounded in CI, long on demand (-m slow)
+    pytest.param(1, 2.0, id="bounded"),
+    pytest.param(5, 10.0, id="long", marks=pytest.mark.slow),
 ]
 
 
 @pytest.mark.parametrize("server", ["nats", "postgres"])
-@pytest.mark.parametrize(("commands", "kills"), SIZES)
+@pytest.mark.parametrize(("kills", "between"), SIZES)
 async def test_kill_9_a_server_under_load(
-    fault_servers: Servers, stack: Stack, server: str, commands: int, kills: int
+    fault_servers: Servers, stack: Stack, server: str, kills: int, between: float
 ) -> None:
     victim = fault_servers.nats if server == "nats" else fault_servers.postgres
     stack.start()
-    load = SteadyLoad(stack, enrolment(establish_place(stack, fault_servers)), count=commands)
+    load = SteadyLoad(stack, enrolment(establish_place(stack, fault_servers)), count=10**6)
     load.start()
     for _ in range(kills):
-        await asyncio.sleep(commands * load.interval / (kills + 2))
+        await asyncio.sleep(between)
         await asyncio.to_thread(victim.kill)  # in a thread: the load goes on meanwhile
         await asyncio.sleep(1.0)
         await asyncio.to_thread(victim.start)
-    await load.wait()
+        await load.recovered()
+    await asyncio.sleep(1.0)
+    await load.stop()
     if server == "nats":
-        assert len(load.acknowledged) == commands  # commands need PostgreSQL, not the broker
+        assert not load.attempted  # commands need PostgreSQL, not the broker
     else:
         assert load.attempted, "the outage was not felt: the test proved nothing"
         assert load.acknowledged_after(load.attempted), "the service did not recover"
