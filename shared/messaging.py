@@ -48,8 +48,9 @@ class Subjects:
 
 
 async def connect(url: str, *, name: str) -> NATS:
+    """`url` may list several servers of a cluster, comma-separated: any one of them will do."""
     return await nats.connect(
-        url,
+        [server.strip() for server in url.split(",")],
         name=name,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,

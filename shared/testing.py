@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,17 @@ def start_servers(root: Path) -> Servers:
     checkpoint_key_file = root / "checkpoint.pem"
     checkpoint_key_file.write_bytes(LocalSigningKey.generate().private_pem)
     return Servers(postgres, nats, key, key_file, checkpoint_key_file)
+
+
+@contextmanager
+def servers_under(root: Path) -> Iterator[Servers]:
+    """Servers started under `root` for a while, then stopped."""
+    started = start_servers(root)
+    try:
+        yield started
+    finally:
+        started.nats.stop()
+        started.postgres.stop()
 
 
 @dataclass

@@ -8,16 +8,12 @@ from collections.abc import Iterator
 import pytest
 
 from shared.logging import configure_logging
-from shared.testing import Servers, start_servers
+from shared.testing import Servers, servers_under
 
 configure_logging(json=False, level="WARNING")
 
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    started = start_servers(tmp_path_factory.mktemp("servers"))
-    try:
+    with servers_under(tmp_path_factory.mktemp("servers")) as started:
         yield started
-    finally:
-        started.nats.stop()
-        started.postgres.stop()

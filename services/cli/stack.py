@@ -80,21 +80,8 @@ class Stack:
         return url
 
     def _wait_ready(self, service: str, url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            process = self.processes[service]
-            if process.poll() is not None:
-                raise RuntimeError(
-                    f"{service} exited with {process.returncode}; "
-                    f"see {self.data_dir / 'logs' / (service + '.log')}"
-                )
-            try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"{service} not ready at {url} after {timeout}s")
+        log = self.data_dir / "logs" / f"{service}.log"
+        wait_until_ready(self.processes[service], url, log, timeout)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -108,3 +95,20 @@ class Stack:
             self.nats.stop()
         if self.postgres:
             self.postgres.stop()
+
+
+def wait_until_ready(
+    process: subprocess.Popen[bytes], url: str, log: Path, timeout: float = 60
+) -> None:
+    """Until the service at `url` answers /readyz; an error naming its log if it exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited with {process.returncode}; see {log}")
+        try:
+            if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not ready after {timeout}s; see {log}")

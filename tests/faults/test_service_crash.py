@@ -1,152 +1,66 @@
-"""Faults (issue 7, first part): kill -9 a service process between commit and publish, and
-in the middle of a stream of commands; after a restart nothing acknowledged is missing,
-nothing is invented, every event reached the stream exactly once, the chain verifies."""
+"""kill -9 each service between commit and publish (its relay held back, the test hook), and
+again in the middle of a stream of commands while the pledge service keeps it busy consuming:
+after restarts nothing acknowledged is missing, nothing invented, each event reached the
+stream and every consumer exactly once, the chains verify."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
+import asyncio
 
-import httpx
-import pytest
+import asyncpg
 
-from shared.embedded import free_port
-from shared.envelope import GENESIS_HASH
-from shared.messaging import Subjects, connect
 from shared.testing import Servers
 from tests.e2e.helpers import eventually
-from tests.integration.test_relay import stream_contents
+from tests.faults.checker import HEADS, PUBLISHED, check_nothing_lost, positions
+from tests.faults.load import Place, SteadyLoad, establish_place, own_command
+from tests.faults.stack import SERVICES, Stack
 
 
-class PledgeProcess:
-    """The pledge service as a real process, killed and restarted by the test."""
+async def copied(stack: Stack, service: str, place: Place) -> None:
+    """Until `service`'s directory copy has the place's branch (it checks commands there)."""
 
-    def __init__(self, servers: Servers, tmp: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        run = uuid.uuid4().hex[:8]
-        self.database = f"gongkai_pledge_{run}"
-        self.subjects = Subjects(f"f{run}")
-        self.env = os.environ | {
-            "GONGKAI_SERVICE": "pledge",
-            "GONGKAI_PORT": str(self.port),
-            "GONGKAI_DATABASE_URL": servers.postgres.dsn,
-            "GONGKAI_DATABASE_NAME": self.database,
-            "GONGKAI_NATS_URL": servers.nats.url,
-            "GONGKAI_NATS_SUBJECT_ROOT": self.subjects.root,
-            "GONGKAI_JWT_PUBLIC_KEY_FILE": str(servers.key_file),
-        }
-        self.log = tmp / "pledge.log"
-        self.process: subprocess.Popen[bytes] | None = None
+    async def has_branch() -> bool:
+        conn = await asyncpg.connect(stack[service].dsn)
+        try:
+            query = "SELECT count(*) FROM rm.dir_branches WHERE branch_id = $1"
+            return bool(await conn.fetchval(query, place.branch))
+        finally:
+            await conn.close()
 
-    def start(self, *, relay: bool = True) -> None:
-        env = self.env | {"GONGKAI_RELAY_ENABLED": "true" if relay else "false"}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.pledge.app"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise TimeoutError(self.log.read_text())
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+    await eventually(has_branch, timeout=30)
 
 
-@pytest.fixture
-def pledge(servers: Servers, tmp_path: Path) -> Iterator[PledgeProcess]:
-    process = PledgeProcess(servers, tmp_path)
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-def enrol(pledge: PledgeProcess, branch: str, office: dict[str, str], name: str) -> str | None:
-    """One command; the member id if it was acknowledged, None if the process was gone."""
-    try:
-        response = httpx.post(
-            f"{pledge.url}/v1/members",
-            headers=office,
-            timeout=5,
-            json={"branch_id": branch, "name": name, "post": "党员责任岗", "duties": "联系群众"},
-        )
-    except httpx.HTTPError:
-        return None
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
-
-
-async def test_kill_9_between_commit_and_publish_and_mid_stream(
-    servers: Servers, pledge: PledgeProcess
+async def test_kill_9_each_service_between_commit_and_publish_and_mid_stream(
+    fault_servers: Servers, stack: Stack
 ) -> None:
-    admin = servers.auth("county_admin", "minqin")
-    pledge.start(relay=False)  # commits happen, nothing is published: the crash window
-    httpx.post(
-        f"{pledge.url}/v1/counties", headers=admin, json={"county_id": "minqin", "name": "民勤县"}
-    ).raise_for_status()
-    township = httpx.post(
-        f"{pledge.url}/v1/counties/minqin/townships", headers=admin, json={"name": "红沙梁镇"}
-    ).json()["id"]
-    office = servers.auth("township_office", township)
-    branch = httpx.post(
-        f"{pledge.url}/v1/branches",
-        headers=office,
-        json={"township_id": township, "name": "红沙梁村党支部", "kind": "village"},
-    ).json()["id"]
-    acknowledged = [enrol(pledge, branch, office, f"党员{i}") for i in range(20)]
-    pledge.kill()  # kill -9 with 23 committed, unpublished events
+    consumers = SERVICES[1:]
+    stack.start(without_relay=consumers)  # they commit, publish nothing: the crash window
+    place = establish_place(stack, fault_servers)
+    for consumer in consumers:
+        await copied(stack, consumer, place)  # they check their commands against the copy
+    await asyncio.to_thread(stack.kill_and_restart, ("pledge",), relay=False)
 
-    pledge.start()
-    for i in range(20, 60):  # a stream of commands, killed in the middle
-        if i == 40:
-            pledge.kill()
-            pledge.start()
-        acknowledged.append(enrol(pledge, branch, office, f"党员{i}"))
-    members = {m for m in acknowledged if m}
-    assert len(members) == 60
+    held_back = [SteadyLoad(stack, own_command(s, place), count=10).start() for s in SERVICES]
+    for load, name in zip(held_back, SERVICES, strict=True):
+        await load.wait()
+        assert len(load.acknowledged) == 10
+        service = stack[name]
+        assert await positions(service.dsn, PUBLISHED) != await positions(service.dsn, HEADS)
+    await asyncio.to_thread(stack.kill_and_restart, SERVICES)  # relays on: all published
 
-    nc = await connect(servers.nats.url, name="checker")
-    js = nc.jetstream()
-    try:
-        listed = httpx.get(f"{pledge.url}/v1/branches/{branch}").json()["members"]
-        assert {m["member_id"] for m in listed} == members  # nothing lost, nothing invented
-
-        stream = pledge.subjects.stream("pledge")
-
-        async def all_published() -> bool:
-            info = await js.stream_info(stream)
-            return bool(info.state.messages == 63)
-
-        await eventually(all_published, timeout=30)
-        envelopes = await stream_contents(js, stream)
-        assert len({e.id for e in envelopes}) == len(envelopes) == 63  # each exactly once
-        enrolled = {e.data["member_id"] for e in envelopes if e.type == "MemberEnrolled"}
-        assert enrolled == members
-        previous: dict[str, str] = {}
-        for envelope in sorted(envelopes, key=lambda e: (e.partition, e.sequence)):
-            assert envelope.verifies_after(previous.get(envelope.partition, GENESIS_HASH))
-            previous[envelope.partition] = envelope.hash
-    finally:
-        await nc.close()
+    # a stream of every service's own commands, and of pledge events for the consumers to
+    # copy; each service killed in turn in the middle of it, restarts overlapping
+    streams = [SteadyLoad(stack, own_command(s, place), count=10000).start() for s in SERVICES]
+    restarts = []
+    for name in SERVICES:
+        await asyncio.sleep(0.5)
+        restarts.append(asyncio.create_task(asyncio.to_thread(stack.kill_and_restart, (name,))))
+    await asyncio.gather(*restarts)
+    await asyncio.sleep(1.0)  # the load goes on a while after the last restart
+    for load in streams:
+        await load.stop()
+    for name, load in zip(SERVICES, streams, strict=True):
+        assert load.attempted, f"the kill of {name} was not felt: the test proved nothing"
+        assert load.acknowledged_after(load.attempted), f"{name} did not recover"
+    report = await check_nothing_lost(stack, [*held_back, *streams])
+    print(f"\nkill -9 each service: {report}")

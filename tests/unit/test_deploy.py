@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import yaml
@@ -50,3 +51,29 @@ def test_the_dockerfile_copies_what_exists_and_serves_through_the_cli() -> None:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
     assert 'ENTRYPOINT ["gongkai", "serve"]' in dockerfile
+
+
+def test_the_production_variant_runs_a_replicated_3_node_cluster_of_the_deployed_config() -> None:
+    production = yaml.safe_load(
+        (ROOT / "docker-compose.production.yml").read_text(encoding="utf-8")
+    )
+    services = production["services"]
+    nodes = {name: spec for name, spec in services.items() if name.startswith("nats")}
+    names = sorted(spec["environment"]["NATS_SERVER_NAME"] for spec in nodes.values())
+    assert names == ["nats-1", "nats-2", "nats-3"]
+    for spec in nodes.values():
+        assert "./deploy/nats-cluster.conf:/etc/nats/nats.conf:ro" in spec["volumes"]
+    config = (ROOT / "deploy" / "nats-cluster.conf").read_text(encoding="utf-8")
+    assert "sync_interval: always" in config
+    assert "server_name: $NATS_SERVER_NAME" in config
+    assert sorted(re.findall(r"nats-route://([\w-]+):6222", config)) == names
+    assert "listen: 0.0.0.0:6222" in config
+    fields = {f"GONGKAI_{name.upper()}" for name in ServiceSettings.model_fields}
+    for name in SERVICES:  # every service of the base file talks to every node
+        environment = services[name]["environment"]
+        assert set(environment) <= fields
+        assert environment["GONGKAI_STREAM_REPLICAS"] == str(len(names))
+        urls = environment["GONGKAI_NATS_URL"].split(",")
+        assert urls == [f"nats://{node}:4222" for node in names]
+        assert set(services[name]["depends_on"]) | {"nats"} >= {"nats-2", "nats-3"}
+    assert "nats-1" in services["nats"]["networks"]["default"]["aliases"]
