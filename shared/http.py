@@ -233,6 +233,9 @@ def command_context(request: Request, principal: Principal) -> CommandContext:
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 # a pledge year, in the path or the query (PostgreSQL's int and Python's date bound it anyway)
 PathYear = Annotated[int, Path(ge=2000, le=2100)]
+# PostgreSQL's bigint bounds every number that reaches a query: past it, invalid input (not 500)
+BIGINT_MAX = 2**63 - 1
+QueryOffset = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
 QueryYear = Annotated[int, Query(ge=2000, le=2100)]
 Reader = Annotated[asyncpg.Connection, Depends(read_connection)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -17,7 +17,7 @@ from services.review.events import Cadence, Occasion, SubjectKind
 from services.review.ledger_xlsx import review_workbook
 from services.review.views import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
 from shared.auth import require
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
 
@@ -61,7 +61,7 @@ async def get_ledger(
     cadence: Cadence | None = None,
     include_superseded: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     """R4: the review ledger per township, branch or member; review activity is public (R5,
     N1), like the pledge ledger; superseded versions are not."""
