@@ -66,8 +66,8 @@ async def get_ledger(
     """R4: the review ledger per township, branch or member; review activity is public (R5,
     N1), like the pledge ledger; superseded versions are not."""
     require(
-        not include_superseded or sees_history(who),
-        "superseded versions are for auditors and staff",
+        not include_superseded or sees_history(who, township_id),
+        "superseded versions are for auditors and staff (of the township asked for)",
     )
     return await q.review_ledger(
         conn,
@@ -120,8 +120,10 @@ async def download_ledger(
 @router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
 async def get_review(review_id: PathId, conn: Reader, who: SignedIn) -> Any:
     """The current version and every superseded one, for auditors and staff."""
-    require(sees_history(who), "a review's history is for auditors and staff")
-    return await q.review(conn, review_id=review_id)
+    require(sees_history(who, who.org), "a review's history is for auditors and staff")
+    found = await q.review(conn, review_id=review_id)
+    require(sees_history(who, found["township_id"]), "another township's review history")
+    return found
 
 
 @router.get(
