@@ -21,6 +21,14 @@ from shared.auth import PUBLIC, Principal, Role
 from shared.errors import Forbidden, GongkaiError, Unauthenticated
 from shared.events import ID_PATTERN
 from shared.eventstore.base import CommandContext
+from shared.guards import (
+    BodyTooLarge,
+    TokenBuckets,
+    json_too_deep,
+    read_body,
+    replaying,
+    retry_after,
+)
 from shared.metrics import HTTP_LATENCY
 from shared.unit_of_work import Idempotency, Work
 
@@ -43,6 +51,18 @@ def problem(
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
+    )
+
+
+def invalid_body(reason: str, instance: str) -> JSONResponse:
+    """422: the body as a whole is not valid (not JSON, not UTF-8, nested too deep, ...)."""
+    return problem(
+        422,
+        "invalid-input",
+        "The request is not valid",
+        reason,
+        instance,
+        errors=[{"field": "body", "reason": reason}],
     )
 
 
@@ -69,15 +89,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         if error.status_code == 400:  # e.g. a body that is not UTF-8: the body is invalid
-            reason = str(error.detail)
-            return problem(
-                422,
-                "invalid-input",
-                "The request is not valid",
-                reason,
-                request.url.path,
-                errors=[{"field": "body", "reason": reason}],
-            )
+            return invalid_body(str(error.detail), request.url.path)
         kind = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
         return problem(
             error.status_code, kind, str(error.detail), str(error.detail), request.url.path
@@ -86,15 +98,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
     async def unstorable_text(request: Request, error: Exception) -> JSONResponse:
         # a safety net: NUL characters are refused earlier, with the field named
-        reason = "text must not contain NUL characters"
-        return problem(
-            422,
-            "invalid-input",
-            "The request is not valid",
-            reason,
-            request.url.path,
-            errors=[{"field": "body", "reason": reason}],
-        )
+        return invalid_body("text must not contain NUL characters", request.url.path)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -117,12 +121,24 @@ def _field(error: Any) -> str:
 
 
 class RequestContextMiddleware:
-    """Correlation id per request, body-size limit, latency metric (pure ASGI: no buffering)."""
+    """Correlation id per request, latency metric, and the guards (shared.guards) that refuse a
+    request before the app parses it: body size, JSON depth, the public rate limit. The body
+    is read ahead (at most max_body_bytes) so chunked uploads are cut off too."""
 
-    def __init__(self, app: ASGIApp, *, service: str, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        service: str,
+        max_body_bytes: int,
+        max_json_depth: int = 32,
+        public_limit: TokenBuckets | None = None,
+    ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.max_json_depth = max_json_depth
+        self.public_limit = public_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -132,16 +148,14 @@ class RequestContextMiddleware:
         correlation_id = headers.get("x-correlation-id") or str(uuid.uuid4())
         scope.setdefault("state", {})["correlation_id"] = correlation_id
         structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
-        length = headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
-            response = problem(
-                413,
-                "body-too-large",
-                "Request body too large",
-                f"the limit is {self.max_body_bytes} bytes",
-                scope["path"],
-            )
-            await response(scope, receive, send)
+        try:
+            refusal, receive = await self._guard(scope, headers, receive)
+        except BodyTooLarge:
+            refusal = self._too_large(scope)
+        if refusal is not None:
+            refusal.headers["x-correlation-id"] = correlation_id
+            await refusal(scope, receive, send)
+            structlog.contextvars.unbind_contextvars("correlation_id")
             return
         started = time.perf_counter()
         status = 500
@@ -165,6 +179,58 @@ class RequestContextMiddleware:
                 time.perf_counter() - started
             )
             structlog.contextvars.unbind_contextvars("correlation_id")
+
+    async def _guard(
+        self, scope: Scope, headers: dict[str, str], receive: Receive
+    ) -> tuple[JSONResponse | None, Receive]:
+        length = headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            return self._too_large(scope), receive
+        if self.public_limit and _public(scope, headers.get("authorization")):
+            client = scope["client"][0] if scope.get("client") else "unknown"
+            wait = self.public_limit.take(client, time.monotonic())
+            if wait:
+                return _too_many(scope, wait), receive
+        if not (length and length != "0") and "transfer-encoding" not in headers:
+            return None, receive
+        body = await read_body(receive, self.max_body_bytes)
+        if json_too_deep(body, self.max_json_depth):
+            reason = f"JSON nested deeper than {self.max_json_depth} levels"
+            return invalid_body(reason, scope["path"]), receive
+        return None, replaying(body, receive)
+
+    def _too_large(self, scope: Scope) -> JSONResponse:
+        return problem(
+            413,
+            "body-too-large",
+            "Request body too large",
+            f"the limit is {self.max_body_bytes} bytes",
+            scope["path"],
+        )
+
+
+def _public(scope: Scope, authorization: str | None) -> bool:
+    """Whether the public rate limit applies: to callers without an officer's token, i.e.
+    anonymous readers and raters (public ballots). A token that does not verify is none."""
+    if not authorization:
+        return True
+    try:
+        principal = scope["app"].state.runtime.verifier.verify(authorization.partition(" ")[2])
+    except Unauthenticated:
+        return True
+    return principal.role in (Role.PUBLIC, Role.RATER)
+
+
+def _too_many(scope: Scope, wait: float) -> JSONResponse:
+    response = problem(
+        429,
+        "too-many-requests",
+        "Too many requests",
+        "the public request rate for this address is exceeded; retry later",
+        scope["path"],
+    )
+    response.headers["Retry-After"] = retry_after(wait)
+    return response
 
 
 async def current_principal(
@@ -248,6 +314,9 @@ def command_context(request: Request, principal: Principal) -> CommandContext:
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
 # a pledge year, in the path or the query (PostgreSQL's int and Python's date bound it anyway)
 PathYear = Annotated[int, Path(ge=2000, le=2100)]
+# PostgreSQL's bigint bounds every number that reaches a query: past it, invalid input (not 500)
+BIGINT_MAX = 2**63 - 1
+QueryOffset = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
 QueryYear = Annotated[int, Query(ge=2000, le=2100)]
 Reader = Annotated[asyncpg.Connection, Depends(read_connection)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -92,10 +93,13 @@ def _literal(moment: datetime) -> str:
     return f"'{moment.isoformat()}'::timestamptz"
 
 
-async def _drop_old_snapshots(pool: asyncpg.Pool, keep: int) -> None:
+async def _drop_old_snapshots(pool: asyncpg.Pool, keep: int, in_use: set[str]) -> None:
+    """Keep the `keep` latest positions and any snapshot being read (one just built for an
+    early moment is the oldest, and must outlive the read it was built for)."""
     rows = await pool.fetch("SELECT nspname FROM pg_namespace WHERE nspname ~ '^asof_[0-9]+$'")
     for name in sorted((r["nspname"] for r in rows), key=lambda n: int(n[5:]))[:-keep]:
-        await pool.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        if name not in in_use:
+            await pool.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
 
 
 async def drop_snapshots(conn: asyncpg.Connection) -> None:
@@ -114,6 +118,7 @@ class ReadModels:
     # the service's registry upcasts its old events before they are projected (invariant 6)
     upcast: Callable[[EventEnvelope], EventEnvelope] = lambda envelope: envelope
     _as_of_lock: asyncio.Lock = field(default_factory=asyncio.Lock, compare=False, repr=False)
+    _as_of_readers: Counter[str] = field(default_factory=Counter, compare=False, repr=False)
 
     async def apply(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         """Project one event, own or consumed, at its current schema version."""
@@ -175,14 +180,16 @@ class ReadModels:
         )
         schema = f"asof_{position}"
         async with self._as_of_lock:
+            self._as_of_readers[schema] += 1
             if not await pool.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
                 await self.rebuild(pool, into=schema, until_position=position)
-                await _drop_old_snapshots(pool, keep=AS_OF_KEPT)
+                await _drop_old_snapshots(pool, AS_OF_KEPT, in_use=set(+self._as_of_readers))
             conn = await pool.acquire()
         try:
             await conn.execute(f'SET search_path = "{schema}", public')
             yield conn
         finally:
+            self._as_of_readers[schema] -= 1
             await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
             await pool.release(conn)
 

@@ -24,6 +24,7 @@ from shared.clock import Clock, SystemClock
 from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
 from shared.events import EventRegistry
 from shared.eventstore.postgres import PostgresEventStore
+from shared.guards import TokenBuckets
 from shared.http import RequestContextMiddleware, install_error_handlers, ops_router
 from shared.logging import configure_logging
 from shared.messaging import Subjects, connect, ensure_stream
@@ -216,8 +217,17 @@ def create_app(
     )
     app.state.runtime = runtime
     install_error_handlers(app)
+    public_limit = (
+        TokenBuckets(settings.public_requests_per_second, settings.public_burst)
+        if settings.public_requests_per_second > 0
+        else None
+    )
     app.add_middleware(
-        RequestContextMiddleware, service=definition.name, max_body_bytes=settings.max_body_bytes
+        RequestContextMiddleware,
+        service=definition.name,
+        max_body_bytes=settings.max_body_bytes,
+        max_json_depth=settings.max_json_depth,
+        public_limit=public_limit,
     )
     app.include_router(ops_router())
     app.include_router(audit_router)

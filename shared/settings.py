@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     log_json: bool = False
     relay_enabled: bool = True
     max_body_bytes: int = 1_000_000
+    max_json_depth: int = 32  # deeper request bodies are refused before they are parsed
+    # per client address, for callers without an officer's token (readers, raters); 0: off
+    public_requests_per_second: float = 20.0
+    public_burst: int = 200
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> ServiceSettings:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.review.aggregate import Subject
 from services.review.events import SubjectKind
-from shared.auth import Principal, Role
+from shared.auth import Principal, Role, township_committee, township_office
 
 
 def township_head(who: Principal, subject: Subject) -> bool:
@@ -80,12 +80,12 @@ def records_visit(who: Principal, branch: Subject) -> bool:
     )
 
 
-def sees_history(who: Principal) -> bool:
-    """Superseded versions of reviews are for auditors and the county and township staff;
-    the public sees the current version of each (N1)."""
-    return who.role in (
-        Role.AUDITOR,
-        Role.COUNTY_ADMIN,
-        Role.TOWNSHIP_COMMITTEE,
-        Role.TOWNSHIP_OFFICE,
+def sees_history(who: Principal, township_id: str | None) -> bool:
+    """Superseded versions of reviews are for auditors, the county administrator and the
+    staff of the reviews' own township (X1: not another township's); the public sees the
+    current version of each (N1)."""
+    if who.role in (Role.AUDITOR, Role.COUNTY_ADMIN):
+        return True
+    return township_id is not None and (
+        township_committee(who, township_id) or township_office(who, township_id)
     )

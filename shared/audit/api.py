@@ -5,16 +5,20 @@ signing one on demand is for auditors and the county administrator."""
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from shared.audit import checkpoints as cp
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
-from shared.http import SignedIn
+from shared.http import BIGINT_MAX, SignedIn
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
+# checkpoint ids are bigints: a larger number is not found, never an overflow
+CheckpointId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+CheckpointQuery = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 
 
 def _key(request: Request) -> Any:
@@ -45,21 +49,23 @@ async def sign_now(request: Request, who: SignedIn) -> dict[str, Any]:
 
 
 @router.get("/checkpoints/{checkpoint_id}", operation_id="getCheckpoint")
-async def get_checkpoint(checkpoint_id: int, request: Request) -> dict[str, Any]:
+async def get_checkpoint(checkpoint_id: CheckpointId, request: Request) -> dict[str, Any]:
     return await cp.checkpoint(request.app.state.runtime.pool, checkpoint_id)
 
 
 @router.get("/proofs/inclusion", operation_id="getInclusionProof")
 async def inclusion_proof(
     request: Request,
-    event_id: Annotated[str, Query(pattern=r"^[0-9a-fA-F-]{36}$")],
-    checkpoint_id: int,
+    event_id: UUID,  # a string of 36 hex digits and dashes need not be a UUID
+    checkpoint_id: CheckpointQuery,
 ) -> dict[str, Any]:
     return await cp.inclusion(
-        request.app.state.runtime.pool, event_id=event_id, checkpoint_id=checkpoint_id
+        request.app.state.runtime.pool, event_id=str(event_id), checkpoint_id=checkpoint_id
     )
 
 
 @router.get("/proofs/consistency", operation_id="getConsistencyProof")
-async def consistency_proof(request: Request, old: int, new: int) -> dict[str, Any]:
+async def consistency_proof(
+    request: Request, old: CheckpointQuery, new: CheckpointQuery
+) -> dict[str, Any]:
     return await cp.consistency(request.app.state.runtime.pool, old_id=old, new_id=new)

@@ -14,7 +14,7 @@ from services.notification.access import inbox_addresses, township_staff
 from services.notification.bulletins import issue_bulletin
 from services.notification.scheduler import deadlines
 from shared.auth import require
-from shared.http import IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, PathYear, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["reminders"])
 Year = PathYear
@@ -54,7 +54,7 @@ async def inbox(
     who: SignedIn,
     unread: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     rows = await conn.fetch(
         "SELECT notice_id, kind, title, body, due_on, deadline_id, township_id, issued_at,"

@@ -13,7 +13,7 @@ from services.notification import handlers as h
 from services.notification.api.calendar import Accepted
 from shared.auth import Role, county_admin, require
 from shared.events import ID_PATTERN
-from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 QueryId = Annotated[str, Query(pattern=ID_PATTERN)]
@@ -55,7 +55,7 @@ async def list_deliveries(
     who: SignedIn,
     status: Literal["pending", "delivered", "dead"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     """`status=dead` is the dead-letter list: deliveries given up, kept until redelivered."""
     require(county_admin(who, county_id) or who.role is Role.AUDITOR, "county administrator")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from shared.http import Reader
+from shared.http import BIGINT_MAX, Reader
 
 router = APIRouter(prefix="/v1", tags=["releases"])
 
@@ -34,7 +34,9 @@ class ReleasePage(BaseModel):
 @router.get("/releases", response_model=ReleasePage, operation_id="listReleases")
 async def list_releases(
     conn: Reader,
-    since: Annotated[int, Query(ge=0, description="the last position already read")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=BIGINT_MAX, description="the last position already read")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     type: Annotated[str | None, Query(max_length=40)] = None,
     township_id: Annotated[str | None, Query(max_length=64)] = None,

@@ -12,7 +12,7 @@ from services.pledge import queries as q
 from services.pledge.ledger_xlsx import ledger_workbook
 from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role, county_admin, require, township_committee, township_office
-from shared.http import PathId, QueryYear, Reader, SignedIn
+from shared.http import PathId, QueryOffset, QueryYear, Reader, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -28,7 +28,7 @@ async def get_ledger(
     status: Status | None = None,
     year: QueryYear | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     """Published items only, so the ledger is public (N1)."""
     return await q.ledger(

@@ -17,7 +17,16 @@ from services.pledge.letter import pledge_letter_html
 from services.pledge.views import Accepted, PledgePage, PledgeView
 from shared.auth import Principal, Role
 from shared.errors import NotFound
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, QueryYear, Reader, SignedIn, run
+from shared.http import (
+    CurrentPrincipal,
+    IdempotencyDep,
+    PathId,
+    QueryOffset,
+    QueryYear,
+    Reader,
+    SignedIn,
+    run,
+)
 
 router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
 
@@ -60,7 +69,7 @@ async def list_pledges(
     year: QueryYear | None = None,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     # Unpublished pledges are listed only to people who oversee the whole township or county.
     overseer = (

@@ -17,7 +17,7 @@ from services.review.events import Cadence, Occasion, SubjectKind
 from services.review.ledger_xlsx import review_workbook
 from services.review.views import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
 from shared.auth import require
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import CurrentPrincipal, IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
 
@@ -61,13 +61,13 @@ async def get_ledger(
     cadence: Cadence | None = None,
     include_superseded: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     """R4: the review ledger per township, branch or member; review activity is public (R5,
     N1), like the pledge ledger; superseded versions are not."""
     require(
-        not include_superseded or sees_history(who),
-        "superseded versions are for auditors and staff",
+        not include_superseded or sees_history(who, township_id),
+        "superseded versions are for auditors and staff (of the township asked for)",
     )
     return await q.review_ledger(
         conn,
@@ -120,8 +120,10 @@ async def download_ledger(
 @router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
 async def get_review(review_id: PathId, conn: Reader, who: SignedIn) -> Any:
     """The current version and every superseded one, for auditors and staff."""
-    require(sees_history(who), "a review's history is for auditors and staff")
-    return await q.review(conn, review_id=review_id)
+    require(sees_history(who, who.org), "a review's history is for auditors and staff")
+    found = await q.review(conn, review_id=review_id)
+    require(sees_history(who, found["township_id"]), "another township's review history")
+    return found
 
 
 @router.get(

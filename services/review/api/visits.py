@@ -10,7 +10,7 @@ from services.review import commands as c
 from services.review import handlers as h
 from services.review import queries as q
 from services.review.views import Accepted, VisitPage
-from shared.http import IdempotencyDep, Reader, SignedIn, run
+from shared.http import IdempotencyDep, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/visits", tags=["visits"])
 
@@ -28,7 +28,7 @@ async def list_visits(
     township_id: str | None = None,
     branch_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: QueryOffset = 0,
 ) -> Any:
     return await q.visits(
         conn, township_id=township_id, branch_id=branch_id, limit=limit, offset=offset

@@ -1,0 +1,102 @@
+"""What one request may not exceed, checked before the app sees it: the body's size (also
+when it comes in chunks, with no Content-Length), its JSON nesting depth, and a public
+client's request rate (a token bucket per client address)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from starlette.types import Message, Receive
+
+# a backslash escape (one token, so an escaped quote does not end a string), a quote, a bracket
+_JSON_TOKENS = re.compile(rb'\\.|["\[\]{}]', re.DOTALL)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The whole body, refused as soon as it passes `limit` bytes, however it is sent."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands the app the body already read, then defers to the client."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+def json_too_deep(body: bytes, limit: int) -> bool:
+    """Whether the JSON text nests arrays and objects deeper than `limit`, by counting brackets
+    outside strings: linear, no recursion, and no scan at all when there are too few brackets
+    to reach the limit (every ordinary body)."""
+    if body.count(b"[") + body.count(b"{") <= limit:
+        return False
+    depth, in_string = 0, False
+    for match in _JSON_TOKENS.finditer(body):
+        token = match.group()
+        if token == b'"':
+            in_string = not in_string
+        elif in_string or token[:1] == b"\\":
+            continue
+        elif token in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth -= 1
+    return False
+
+
+@dataclass
+class TokenBuckets:
+    """`rate` requests a second per key, in bursts of up to `burst`."""
+
+    rate: float
+    burst: int
+    max_keys: int = 100_000  # past this many clients, forget those whose bucket is full
+    _buckets: dict[str, tuple[float, float]] = field(default_factory=dict)  # tokens, at
+
+    def take(self, key: str, now: float) -> float:
+        """Take a token: 0 when there was one, else the seconds until there will be."""
+        tokens, at = self._buckets.get(key, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self._buckets[key] = (tokens, now)
+            return (1 - tokens) / self.rate
+        if len(self._buckets) >= self.max_keys:
+            self._forget_full(now)
+        self._buckets[key] = (tokens - 1, now)
+        return 0.0
+
+    def _forget_full(self, now: float) -> None:
+        refill = self.burst / self.rate
+        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < refill}
+
+
+def retry_after(seconds: float) -> str:
+    return str(max(1, math.ceil(seconds)))

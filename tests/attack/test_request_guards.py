@@ -1,0 +1,149 @@
+"""Requests refused before the app parses them (shared/guards.py): JSON nested too deep, a
+body over the limit sent in chunks with no Content-Length, and the public rate limit."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+
+from services.evaluation.app import DEFINITION as EVALUATION
+from services.notification.app import DEFINITION as NOTIFICATION
+from services.pledge.app import DEFINITION as PLEDGE
+from shared.auth import LocalSigningKey
+from shared.clock import FixedClock
+from shared.guards import TokenBuckets, json_too_deep
+from shared.testing import RunningService, Servers, running
+from tests.e2e.bad_input import assert_refused
+from tests.e2e.helpers import event_count
+
+CLOCK = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pledge(servers: Servers) -> AsyncIterator[RunningService]:
+    async with running(servers, [PLEDGE], FixedClock(CLOCK), max_body_bytes=100_000) as s:
+        yield s["pledge"]
+
+
+# --- JSON depth ----------------------------------------------------------------------------
+
+
+def test_depth_counts_brackets_outside_strings_only() -> None:
+    assert not json_too_deep(b'{"a": [[1]]}', 3)
+    assert json_too_deep(b'{"a": [[[1]]]}', 3)
+    assert not json_too_deep(b'{"name": "[[[[{{{{ \\" [[[["}', 1)  # in a string, escaped quote
+    assert json_too_deep(b'[["\\\\"], [[[]]]]', 3)  # an escaped backslash ends no string
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 10_000 + b"]" * 10_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"[" * 10_000],
+    ids=["arrays", "objects", "unclosed"],
+)
+async def test_ten_thousand_levels_are_refused_before_parsing(
+    servers: Servers, pledge: RunningService, body: bytes
+) -> None:
+    before = await event_count(pledge)
+    started = time.monotonic()
+    response = await pledge.client.post(
+        "/v1/counties",
+        content=body,
+        headers={**servers.auth("county_admin", "gulang"), "content-type": "application/json"},
+    )
+    assert time.monotonic() - started < 1.0  # no recursion into 10,000 levels
+    assert_refused("deep", response, await event_count(pledge) - before, [422], "body")
+    assert "nested deeper than 32" in response.json()["detail"]
+
+
+async def test_a_body_within_the_depth_limit_reaches_validation(
+    servers: Servers, pledge: RunningService
+) -> None:
+    nested: object = "x"
+    for _ in range(31):  # 32 levels with the body itself
+        nested = [nested]
+    response = await pledge.client.post(
+        "/v1/counties",
+        json={"county_id": "gulang", "name": nested},
+        headers=servers.auth("county_admin", "gulang"),
+    )
+    assert_refused("within depth", response, 0, [422], "name")  # pydantic's verdict
+
+
+# --- a chunked body over the limit ---------------------------------------------------------
+
+
+async def test_a_chunked_body_is_cut_off_at_the_limit_without_its_end(
+    servers: Servers, pledge: RunningService
+) -> None:
+    """No Content-Length, and the body never ends: the 413 must come once the limit passed."""
+    port = pledge.settings.port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    token = servers.token("county_admin", "gulang")
+    writer.write(
+        b"POST /v1/counties HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\nAuthorization: Bearer " + token.encode() + b"\r\n\r\n"
+    )
+    chunk = b" " * 4096
+    for _ in range(2 * pledge.settings.max_body_bytes // len(chunk)):  # and no final 0 chunk
+        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+    assert status_line.startswith(b"HTTP/1.1 413"), status_line
+    assert await event_count(pledge) == 0
+
+
+# --- the public rate limit -----------------------------------------------------------------
+
+LIMITED = {"public_requests_per_second": 0.5, "public_burst": 3}
+STRANGER = LocalSigningKey.generate()
+
+
+@pytest.mark.parametrize(
+    ("definition", "method", "path", "as_"),
+    [
+        (PLEDGE, "GET", "/v1/counties/minqin", None),  # published data, read anonymously
+        (NOTIFICATION, "GET", "/", None),  # the public board
+        (EVALUATION, "POST", "/v1/rounds/r-1/ballots", "rater"),  # a public ballot
+    ],
+    ids=["published-read", "board", "ballot"],
+)
+async def test_public_requests_are_limited_per_address_and_officers_are_not(
+    servers: Servers, definition: object, method: str, path: str, as_: str | None
+) -> None:
+    async with running(servers, [definition], FixedClock(CLOCK), **LIMITED) as s:  # type: ignore[list-item]
+        c = next(iter(s.values())).client
+        public = servers.auth("rater", "r-1", "rt-1") if as_ else {}
+        body = {"grades": {"b-1": "satisfied"}} if method == "POST" else None
+        for _ in range(3):  # the burst
+            response = await c.request(method, path, json=body, headers=public)
+            assert response.status_code != 429, response.text
+        for headers in (public, {"Authorization": "Bearer " + forged(servers)}):
+            response = await c.request(method, path, json=body, headers=headers)
+            assert response.status_code == 429, response.text
+            assert response.headers["content-type"].startswith("application/problem+json")
+            assert response.json()["type"] == "urn:gongkai:problem:too-many-requests"
+            assert int(response.headers["retry-after"]) >= 1
+        officer = servers.auth("township_office", "t-1")
+        assert (await c.request(method, path, json=body, headers=officer)).status_code != 429
+
+
+def forged(servers: Servers) -> str:
+    """An officer's claims signed with a key the service does not trust: still the public."""
+    return STRANGER.issue(
+        issuer="gongkai-local", audience="gongkai", subject="x", role="county_admin", org="minqin"
+    )
+
+
+def test_a_bucket_refills_at_its_rate() -> None:
+    buckets = TokenBuckets(rate=2.0, burst=2)
+    assert buckets.take("a", 0.0) == buckets.take("a", 0.0) == 0.0
+    assert buckets.take("a", 0.0) == pytest.approx(0.5)  # a token every half second
+    assert buckets.take("b", 0.0) == 0.0  # per address
+    assert buckets.take("a", 0.5) == 0.0
+    assert buckets.take("a", 100.0) == buckets.take("a", 100.0) == 0.0  # full, not more
+    assert buckets.take("a", 100.0) > 0
