@@ -8,6 +8,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from starlette.requests import ClientDisconnect
 from starlette.types import Message, Receive
 
 # a backslash escape (one token, so an escaped quote does not end a string), a quote, a bracket
@@ -24,8 +25,8 @@ async def read_body(receive: Receive, limit: int) -> bytes:
     size = 0
     while True:
         message = await receive()
-        if message["type"] != "http.request":  # the client went away
-            break
+        if message["type"] != "http.request":  # the client went away: nothing to hand on
+            raise ClientDisconnect
         chunk = message.get("body", b"")
         size += len(chunk)
         if size > limit:
@@ -94,8 +95,14 @@ class TokenBuckets:
         return 0.0
 
     def _forget_full(self, now: float) -> None:
+        """Forget the buckets that are full again; if too many callers are still recent (a
+        flood of addresses), forget the least recently seen half, so memory stays bounded."""
         refill = self.burst / self.rate
-        self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < refill}
+        kept = {k: v for k, v in self._buckets.items() if now - v[1] < refill}
+        if len(kept) >= self.max_keys // 2:
+            recent = sorted(kept.items(), key=lambda item: item[1][1])[len(kept) // 2 :]
+            kept = dict(recent)
+        self._buckets = kept
 
 
 def retry_after(seconds: float) -> str:

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import PUBLIC, Principal, Role
@@ -152,6 +153,9 @@ class RequestContextMiddleware:
             refusal, receive = await self._guard(scope, headers, receive)
         except BodyTooLarge:
             refusal = self._too_large(scope)
+        except ClientDisconnect:  # gone before its body arrived: no one to answer
+            structlog.contextvars.unbind_contextvars("correlation_id")
+            return
         if refusal is not None:
             refusal.headers["x-correlation-id"] = correlation_id
             await refusal(scope, receive, send)
@@ -186,7 +190,8 @@ class RequestContextMiddleware:
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
             return self._too_large(scope), receive
-        if self.public_limit and _public(scope, headers.get("authorization")):
+        limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
+        if self.public_limit and limited and _public(scope, headers.get("authorization")):
             client = scope["client"][0] if scope.get("client") else "unknown"
             wait = self.public_limit.take(client, time.monotonic())
             if wait:
@@ -194,6 +199,8 @@ class RequestContextMiddleware:
         if not (length and length != "0") and "transfer-encoding" not in headers:
             return None, receive
         body = await read_body(receive, self.max_body_bytes)
+        if b"\x00" in body:  # UTF-16/32 JSON would hide its brackets from the depth scan
+            return invalid_body("the body must be UTF-8 text", scope["path"]), receive
         if json_too_deep(body, self.max_json_depth):
             reason = f"JSON nested deeper than {self.max_json_depth} levels"
             return invalid_body(reason, scope["path"]), receive
@@ -207,6 +214,9 @@ class RequestContextMiddleware:
             f"the limit is {self.max_body_bytes} bytes",
             scope["path"],
         )
+
+
+OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def _public(scope: Scope, authorization: str | None) -> bool:
@@ -253,7 +263,8 @@ async def _holds_the_post(runtime: Any, principal: Principal) -> None:
     says that person holds the post: one replaced, moved or retired loses it at once, not
     when the token expires."""
     holder = await runtime.pool.fetchval(
-        f"SELECT secretary_id FROM {runtime.definition.branches_table} WHERE branch_id = $1",
+        f"SELECT secretary_id FROM {runtime.definition.branches_table}"
+        " WHERE branch_id = $1 AND active",
         principal.org,
     )
     if holder is None or holder != principal.subject:

@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, cast
 
@@ -90,7 +90,8 @@ REPLAY_CHUNK = 1000  # events applied per committed transaction in a rebuild
 def _literal(moment: datetime) -> str:
     """A time as an SQL literal (DECLARE takes no parameters; this is a datetime, not text
     from a request)."""
-    return f"'{moment.isoformat()}'::timestamptz"
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # as asyncpg reads it
+    return f"'{aware.isoformat()}'::timestamptz"
 
 
 async def _drop_old_snapshots(pool: asyncpg.Pool, keep: int, in_use: set[str]) -> None:
@@ -181,10 +182,14 @@ class ReadModels:
         schema = f"asof_{position}"
         async with self._as_of_lock:
             self._as_of_readers[schema] += 1
-            if not await pool.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
-                await self.rebuild(pool, into=schema, until_position=position)
-                await _drop_old_snapshots(pool, AS_OF_KEPT, in_use=set(+self._as_of_readers))
-            conn = await pool.acquire()
+            try:
+                if not await pool.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+                    await self.rebuild(pool, into=schema, until_position=position)
+                    await _drop_old_snapshots(pool, AS_OF_KEPT, set(+self._as_of_readers))
+                conn = await pool.acquire()
+            except BaseException:
+                self._as_of_readers[schema] -= 1  # not read after all: may be pruned
+                raise
         try:
             await conn.execute(f'SET search_path = "{schema}", public')
             yield conn

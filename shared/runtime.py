@@ -255,4 +255,8 @@ def serve(definition: ServiceDefinition) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        # the client address (rate limits, logs) comes from X-Forwarded-For only when a
+        # trusted proxy sent it; otherwise a county's whole public would share one bucket
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
     )

@@ -38,6 +38,7 @@ class ServiceSettings(BaseSettings):
     # per client address, for callers without an officer's token (readers, raters); 0: off
     public_requests_per_second: float = 20.0
     public_burst: int = 200
+    trusted_proxies: str = "127.0.0.1"  # reverse proxies whose X-Forwarded-For is believed
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> ServiceSettings:

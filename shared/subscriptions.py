@@ -173,12 +173,14 @@ class SubscriptionRunner:
         async with self.pool.acquire() as conn, conn.transaction():
             consumed = await self._consumed(conn, envelope)
             if not self.sub.complete:  # gaps are normal: only the inbox knows what was applied
-                if await conn.fetchval("SELECT 1 FROM inbox WHERE id = $1", envelope.id):
+                # claimed by inserting it: a concurrent delivery of the same event waits on
+                # the unique id, then finds it taken (a SELECT would let both through)
+                if not await keep_in_inbox(conn, self.sub.source, envelope):
                     return False
             elif consumed >= envelope.sequence:
                 return False
             elif envelope.sequence > consumed + 1:
-                log.info(
+                log.warning(  # a gap that never fills stalls the partition: an operator's
                     "subscription_gap_waiting",
                     source=self.sub.source,
                     partition=envelope.partition,
@@ -249,10 +251,11 @@ class SubscriptionRunner:
                 await self._remember(conn, envelope)
 
 
-async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEnvelope) -> None:
-    await conn.execute(
+async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEnvelope) -> bool:
+    """Keep the event as it came; False if it was already kept."""
+    kept = await conn.fetchval(
         "INSERT INTO inbox (source, id, partition, sequence, type, time, body)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING true",
         source,
         envelope.id,
         envelope.partition,
@@ -261,3 +264,4 @@ async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEn
         envelope.time,
         canonical_json(envelope.model_dump(mode="json")),
     )
+    return bool(kept)

@@ -53,7 +53,11 @@ async def export_log(
     """Export a bundle; a range is given by log positions or times (inclusive)."""
     pool = await _pool(service, database_url)
     try:
-        earliest = "SELECT coalesce(min(position), 0) FROM events WHERE time >= $1"
+        # nothing at or after the time: a range past the end (empty), not the whole log
+        earliest = (
+            "SELECT coalesce(min(position), (SELECT coalesce(max(position), 0) + 1 FROM events))"
+            " FROM events WHERE time >= $1"
+        )
         latest = "SELECT coalesce(max(position), 0) FROM events WHERE time <= $1"
         return await export_bundle(
             pool,

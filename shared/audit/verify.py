@@ -168,8 +168,10 @@ def _verify_range_proofs(
     leaves: dict[str, list[bytes]],
     report: Report,
 ) -> None:
-    """Each partition of a range: its proven event is under a signed root, and the proof
-    is for the event this bundle holds at that place."""
+    """Each partition of a range: a signed root vouches for its last event that a checkpoint
+    covers (whose hash commits to every link back to the range's start), and the proof is
+    for the event this bundle holds at that place. A range nothing vouches for fails: its
+    first link is only the bundle's word."""
     proven = set()
     for line in proofs:
         proof = json.loads(line)
@@ -180,10 +182,16 @@ def _verify_range_proofs(
         if tree is None or not 0 < sequence <= len(have) or not have[sequence - 1]:
             report.bad(f"{partition}: the proof names an event this bundle does not hold")
             continue
+        if sequence != min(len(have), tree["size"]):
+            report.bad(f"{partition}: the proof is not for the last signed event of the range")
+            continue
         path = [bytes.fromhex(h) for h in proof["path"]]
         root = bytes.fromhex(tree["root"])
         if not merkle.verify_inclusion(have[sequence - 1], sequence - 1, tree["size"], path, root):
             report.bad(f"{partition} #{sequence}: the events are not the ones signed")
         proven.add(partition)
+        if len(have) > sequence:
+            unsigned = len(have) - sequence
+            report.notes.append(f"{partition}: the last {unsigned} events are not signed yet")
     for partition in sorted(set(leaves) - proven):
-        report.notes.append(f"{partition}: no signed checkpoint covers this range yet")
+        report.bad(f"{partition}: no signed checkpoint vouches for this range (sign one first)")

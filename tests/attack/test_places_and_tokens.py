@@ -24,7 +24,7 @@ from shared.clock import FixedClock
 from shared.testing import RunningService, Servers, running
 from tests.e2e.bad_input import assert_refused
 from tests.e2e.evaluation_helpers import START, caught_up
-from tests.e2e.helpers import Directory, event_count, ok
+from tests.e2e.helpers import Directory, event_count, eventually, ok
 from tests.e2e.review_helpers import review_body
 
 Services = dict[str, RunningService]
@@ -107,6 +107,26 @@ async def test_a_bad_token_is_refused_by_every_service(
 # --- roles outside their place ---------------------------------------------------------------
 
 
+async def secretary_elsewhere(services: Services, d: Directory) -> dict[str, str]:
+    """The real secretary of a branch in the other township (a made-up one is refused for
+    not holding any post, before any check of places could be tested)."""
+    c, office = services["pledge"].client, d.as_("township_office", d.other_township)
+    branch = {"township_id": d.other_township, "name": "苏武村党支部", "kind": "village"}
+    branch_id = ok(await c.post("/v1/branches", json=branch, headers=office), 201)["id"]
+    member = {"branch_id": branch_id, "name": "马志强", "post": "支部书记", "duties": "全面工作"}
+    member_id = ok(await c.post("/v1/members", json=member, headers=office), 201)["id"]
+    secretary = {"member_id": member_id}
+    ok(await c.post(f"/v1/branches/{branch_id}/secretary", json=secretary, headers=office))
+
+    async def copied() -> bool:
+        pool = services["evaluation"].runtime.pool
+        query = "SELECT secretary_id FROM dir_branches WHERE branch_id = $1"
+        return bool(await pool.fetchval(query, branch_id) == member_id)
+
+    await eventually(copied, timeout=20)
+    return d.as_("branch_secretary", branch_id, member_id)
+
+
 async def refused_read(
     service: RunningService, path: str, headers: dict[str, str], *statuses: int, **params: str
 ) -> None:
@@ -124,7 +144,7 @@ async def test_another_townships_staff_read_no_unpublished_pledge(
     path = f"/v1/pledges/{draft['id']}"
     for role in ("township_office", "township_committee"):
         await refused_read(pledge, path, d.as_(role, d.other_township), 403, 404)
-    await refused_read(pledge, path, d.as_("branch_secretary", "b-elsewhere"), 403, 404)
+    await refused_read(pledge, path, await secretary_elsewhere(services, d), 403, 404)
     ok(await pledge.client.get(path, headers=d.office))
 
 
@@ -144,7 +164,7 @@ async def test_another_townships_office_sees_no_raters_or_live_results(
     refusals = [
         (f"/v1/rounds/{round_id}/raters", other_office, 403),
         (f"/v1/rounds/{round_id}/results", other_office, 404),  # not published: not there
-        (f"/v1/rounds/{branch_round}/raters", d.as_("branch_secretary", "b-elsewhere"), 403),
+        (f"/v1/rounds/{branch_round}/raters", await secretary_elsewhere(services, d), 403),
         (f"/v1/rounds/{branch_round}/raters", other_office, 403),
     ]
     for path, headers, status in refusals:

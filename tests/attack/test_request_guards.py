@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
 
 from services.evaluation.app import DEFINITION as EVALUATION
@@ -57,6 +60,23 @@ async def test_ten_thousand_levels_are_refused_before_parsing(
     assert time.monotonic() - started < 1.0  # no recursion into 10,000 levels
     assert_refused("deep", response, await event_count(pledge) - before, [422], "body")
     assert "nested deeper than 32" in response.json()["detail"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16", "utf-32"])
+async def test_json_in_another_encoding_cannot_hide_its_depth(
+    servers: Servers, pledge: RunningService, encoding: str
+) -> None:
+    """json.loads reads UTF-16 and UTF-32 too, where every bracket comes with NUL bytes the
+    depth scan would misread: the body must be UTF-8."""
+    body = ('{"county_id": "gulang", "name": ' + "[" * 900 + "]" * 900 + "}").encode(encoding)
+    before = await event_count(pledge)
+    response = await pledge.client.post(
+        "/v1/counties",
+        content=body,
+        headers={**servers.auth("county_admin", "gulang"), "content-type": "application/json"},
+    )
+    assert_refused(encoding, response, await event_count(pledge) - before, [422], "body")
+    assert "UTF-8" in response.json()["detail"]
 
 
 async def test_a_body_within_the_depth_limit_reaches_validation(
@@ -147,3 +167,43 @@ def test_a_bucket_refills_at_its_rate() -> None:
     assert buckets.take("a", 0.5) == 0.0
     assert buckets.take("a", 100.0) == buckets.take("a", 100.0) == 0.0  # full, not more
     assert buckets.take("a", 100.0) > 0
+
+
+def test_a_flood_of_addresses_cannot_grow_the_buckets_without_bound() -> None:
+    buckets = TokenBuckets(rate=0.001, burst=5, max_keys=100)  # nobody's bucket refills
+    for n in range(10_000):
+        assert buckets.take(f"2001:db8::{n:x}", n * 0.001) == 0.0  # each a first request
+        assert len(buckets._buckets) <= 100
+    assert buckets.take("2001:db8::270f", 10.0) == 0.0  # the most recent are remembered
+    assert buckets._buckets["2001:db8::270f"][0] == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("proxy", "own_buckets"), [("127.0.0.1", True), ("192.0.2.1", False)])
+def test_behind_a_trusted_proxy_each_caller_has_a_bucket_of_their_own(
+    servers: Servers, tmp_path: Path, proxy: str, own_buckets: bool
+) -> None:
+    """The real process (`serve`): X-Forwarded-For names the client only when the trusted
+    proxy sent it, so the public does not share one bucket; from anyone else it is ignored
+    (else a caller would pick a fresh address for every request)."""
+    from tests.faults.stack import ServiceProcess
+
+    root = f"p{uuid.uuid4().hex[:8]}"
+    pledge = ServiceProcess(
+        "pledge", servers, root, tmp_path, nats_url=servers.nats.url, replicas=1
+    )
+    pledge.env |= {
+        "GONGKAI_PUBLIC_REQUESTS_PER_SECOND": "0.01",
+        "GONGKAI_PUBLIC_BURST": "2",
+        "GONGKAI_TRUSTED_PROXIES": proxy,
+    }
+    pledge.start()
+    try:
+
+        def read(caller: str) -> int:
+            headers = {"X-Forwarded-For": caller}
+            return httpx.get(f"{pledge.url}/v1/ledger", headers=headers, timeout=10).status_code
+
+        assert [read("203.0.113.7") for _ in range(3)] == [200, 200, 429]
+        assert read("203.0.113.8") == (200 if own_buckets else 429)
+    finally:
+        pledge.stop()

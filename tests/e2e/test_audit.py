@@ -236,6 +236,19 @@ async def test_a_range_bundle_verifies_against_the_signed_checkpoints(
         report = verify_bundle(rewrite(folder, tmp_path, name, tampered))
         assert not report.ok, name
     assert any("not the ones signed" in p for p in verify_bundle(tmp_path / "resealed").problems)
+    assert verify_bundle(folder).notes == [
+        f"{proof['partition']}: the last 1 events are not signed yet"
+    ]
+
+    # the proofs are what vouch for a range: without them, or with one for another event, no
+    unproven = tmp_path / "unproven"
+    shutil.copytree(folder, unproven)
+    (unproven / "proofs.jsonl").write_text("")
+    assert any("no signed checkpoint vouches" in p for p in verify_bundle(unproven).problems)
+    earlier = tmp_path / "earlier"
+    shutil.copytree(folder, earlier)
+    (earlier / "proofs.jsonl").write_text(json.dumps(proof | {"sequence": proof["sequence"] - 1}))
+    assert any("not for the last signed" in p for p in verify_bundle(earlier).problems)
 
 
 def test_the_command_line_verifier_exits_non_zero_on_tampering(

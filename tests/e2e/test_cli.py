@@ -73,6 +73,11 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
             headers={"Authorization": f"Bearer {token}"},
         )
         assert created.status_code == 201, created.text
+        signed = httpx.post(  # a range bundle needs a signed checkpoint to vouch for it
+            f"http://127.0.0.1:{port}/v1/audit/checkpoints",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert signed.status_code == 201, signed.text
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=60)

@@ -152,6 +152,8 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         assert (await c.get(f"/v1/reviews/{member_review}")).status_code == 401
         public_history = await c.get("/v1/reviews", params={"include_superseded": "true"})
         assert public_history.status_code == 403
+        history_download = {"include_superseded": "true", "township_id": d.township}
+        assert (await c.get("/v1/reviews.xlsx", params=history_download)).status_code == 403
         assert [v["review_id"] for v in versions] == [member_review, corrected["version_id"]]
         assert versions[0]["superseded_by"] == corrected["version_id"]
         workbook = await c.get("/v1/reviews.xlsx", params={"township_id": d.township})

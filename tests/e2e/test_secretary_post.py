@@ -31,3 +31,16 @@ async def test_a_replaced_secretary_is_refused_at_once(
 
     successor = d.as_("branch_secretary", d.branch, d.member)
     ok(await c.post("/v1/pledges", json=draft, headers=successor), 201)
+
+
+async def test_the_secretary_of_a_retired_branch_speaks_for_it_no_more(
+    servers: Servers, pledge_service: RunningService
+) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    retire = {"reason": "并入红沙梁村党支部"}
+    ok(await c.post(f"/v1/branches/{d.branch}/retirement", json=retire, headers=d.office))
+    draft = {"year": 2027, "branch_id": d.branch}
+    refused = await c.post("/v1/pledges", json=draft, headers=d.branch_secretary)
+    assert refused.status_code == 403, refused.text
+    assert "is not the secretary" in refused.json()["detail"]  # the post, not the pledge

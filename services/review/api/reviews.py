@@ -44,8 +44,7 @@ async def correct_review(
     return await run(request, who, idem, lambda uow: h.correct_review(uow, review_id, cmd, who))
 
 
-async def _ledger(conn: Any, limit: int | None, offset: int, **filters: Any) -> dict[str, Any]:
-    return await q.review_ledger(conn, limit=limit, offset=offset, **filters)
+HISTORY_IS_FOR_STAFF = "superseded versions are for auditors and staff (of the township asked for)"
 
 
 @router.get("/reviews", response_model=ReviewPage, operation_id="getReviewLedger")
@@ -65,10 +64,7 @@ async def get_ledger(
 ) -> Any:
     """R4: the review ledger per township, branch or member; review activity is public (R5,
     N1), like the pledge ledger; superseded versions are not."""
-    require(
-        not include_superseded or sees_history(who, township_id),
-        "superseded versions are for auditors and staff (of the township asked for)",
-    )
+    require(not include_superseded or sees_history(who, township_id), HISTORY_IS_FOR_STAFF)
     return await q.review_ledger(
         conn,
         township_id=township_id,
@@ -89,6 +85,7 @@ async def get_ledger(
 )
 async def download_ledger(
     conn: Reader,
+    who: CurrentPrincipal,
     township_id: str | None = None,
     branch_id: str | None = None,
     subject_kind: SubjectKind | None = None,
@@ -96,6 +93,10 @@ async def download_ledger(
     quarter: Quarter | None = None,
     include_superseded: bool = False,
 ) -> Response:
+    require(
+        not include_superseded or sees_history(who, township_id),
+        HISTORY_IS_FOR_STAFF,
+    )
     page = await q.review_ledger(
         conn,
         township_id=township_id,
