@@ -180,7 +180,7 @@ class SubscriptionRunner:
             elif consumed >= envelope.sequence:
                 return False
             elif envelope.sequence > consumed + 1:
-                log.warning(  # a gap that never fills stalls the partition: an operator's
+                log.warning(  # one that never fills stalls the partition: for an operator
                     "subscription_gap_waiting",
                     source=self.sub.source,
                     partition=envelope.partition,
@@ -188,7 +188,9 @@ class SubscriptionRunner:
                     received=envelope.sequence,
                 )
                 raise OutOfOrder
-            # the position first: a read-model rebuild holds this upsert back while it swaps
+            # the position before any projection: a rebuild's swap holds this upsert back (an
+            # inbox row claimed above stays uncommitted meanwhile, so the swap's catch-up
+            # does not see it, and it is projected into the new schema afterwards)
             await self._remember(conn, envelope)
             structlog.contextvars.bind_contextvars(
                 correlation_id=envelope.correlationid, causation_id=envelope.id
