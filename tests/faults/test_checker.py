@@ -9,7 +9,7 @@ from shared.envelope import EventEnvelope
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from tests.faults.checker import check_chains, check_load, check_stream
 from tests.faults.load import SteadyLoad
-from tests.integration.test_subscriptions import Noted
+from tests.integration.source import Noted
 
 
 async def log_of(*texts: str) -> list[EventEnvelope]:

@@ -4,42 +4,27 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import asyncpg
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, Header
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.envelope import EventEnvelope
-from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
-from shared.messaging import Subjects, connect, ensure_stream
 from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.testing import Servers, fresh_log_database
 from tests.e2e.helpers import eventually
-from tests.integration.test_subscriptions import Noted
+from tests.integration.source import Source
 
 
 async def test_messages_a_dead_runner_held_take_effect_in_order(servers: Servers) -> None:
     pool, _ = await fresh_log_database(
         servers, owner_sql="CREATE TABLE effects (n serial, text text UNIQUE)"
     )
-    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
-    source = InMemoryEventStore(source="/gongkai/source")
-    nc = await connect(servers.nats.url, name="source")
-    js = nc.jetstream()
-    await ensure_stream(js, "source", subjects)
+    source = await Source.on(servers)
+    js = source.js
     for text in "12345":
-        [envelope] = await source.append(
-            AppendRequest(
-                "note-a", "t-a", int(text) - 1, [Noted(text=text)], CommandContext("a", "r")
-            )
-        )
-        await js.publish(
-            subjects.of("source", envelope),
-            envelope.data_bytes(),
-            headers=envelope.headers() | {Header.MSG_ID: envelope.id},
-        )
+        await source.publish(await source.note(text, stream="note-a", version=int(text) - 1))
     subscription = Subscription("tester", "source", handler=None)
-    runner = SubscriptionRunner(pool, js, subscription, subjects, ack_wait=2)
+    runner = SubscriptionRunner(pool, js, subscription, source.subjects, ack_wait=2)
 
     # the runner's durable consumer, as a process that fetched two messages and was killed
     config = ConsumerConfig(
@@ -69,5 +54,5 @@ async def test_messages_a_dead_runner_held_take_effect_in_order(servers: Servers
     finally:
         runner.stop()
         await task
-        await nc.close()
+        await source.nc.close()
         await pool.close()

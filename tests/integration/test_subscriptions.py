@@ -3,40 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 import asyncpg
 import pytest
-from nats.js.api import Header
 
 from shared.database import READ_SCHEMA
 from shared.envelope import EventEnvelope
-from shared.events import DomainEvent
-from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
-from shared.messaging import Subjects, connect, ensure_stream
 from shared.projections import ReadModels, table_fingerprints
 from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.testing import Servers, fresh_log_database
 from tests.e2e.helpers import eventually
-
-
-class Noted(DomainEvent):
-    aggregate_type = "note"
-    text: str
+from tests.integration.source import Source
 
 
 async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Servers) -> None:
     pool, _ = await fresh_log_database(
         servers, owner_sql="CREATE TABLE effects (event_id text PRIMARY KEY, text text)"
     )
-    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
-    source = InMemoryEventStore(source="/gongkai/source")
+    source = await Source.on(servers)
+    subjects, js = source.subjects, source.js
     texts = ["一", "二", "poison", "三", "四"]
-    envelopes: list[EventEnvelope] = []
-    for text in texts:
-        envelopes += await source.append(
-            AppendRequest(f"note-{text}", "t-a", 0, [Noted(text=text)], CommandContext("a", "r"))
-        )
+    envelopes = [await source.note(text) for text in texts]
 
     async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         if envelope.data["text"] == "poison":
@@ -45,21 +32,10 @@ async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Se
             "INSERT INTO effects VALUES ($1, $2)", envelope.id, envelope.data["text"]
         )
 
-    nc = await connect(servers.nats.url, name="source")
-    js = nc.jetstream()
-    await ensure_stream(js, "source", subjects)
     for envelope in envelopes:
-        await js.publish(
-            subjects.of("source", envelope),
-            envelope.data_bytes(),
-            headers=envelope.headers() | {Header.MSG_ID: envelope.id},
-        )
+        await source.publish(envelope)
     # a redelivery the broker cannot recognise (another message id), and garbage
-    await js.publish(
-        subjects.of("source", envelopes[0]),
-        envelopes[0].data_bytes(),
-        headers=envelopes[0].headers() | {Header.MSG_ID: "again"},
-    )
+    await source.publish(envelopes[0], msg_id="again")
     await js.publish(
         subjects.matching("source", partition="t-a", aggregate="note", event_type="Noted"),
         b"not json",
@@ -88,7 +64,7 @@ async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Se
     finally:
         runner.stop()
         await task
-        await nc.close()
+        await source.nc.close()
         await pool.close()
 
 
@@ -96,31 +72,14 @@ async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Ser
     pool, _ = await fresh_log_database(
         servers, owner_sql="CREATE TABLE effects (event_id text PRIMARY KEY)"
     )
-    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
-    source = InMemoryEventStore(source="/gongkai/source")
-    nc = await connect(servers.nats.url, name="source")
-    js = nc.jetstream()
-    await ensure_stream(js, "source", subjects)
+    source = await Source.on(servers)
 
     async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         await conn.execute("INSERT INTO effects VALUES ($1)", envelope.id)
 
     async def publish(count: int) -> None:
         for _ in range(count):
-            [envelope] = await source.append(
-                AppendRequest(
-                    f"note-{uuid.uuid4().hex}",
-                    "t-a",
-                    0,
-                    [Noted(text="x")],
-                    CommandContext("a", "r"),
-                )
-            )
-            await js.publish(
-                subjects.of("source", envelope),
-                envelope.data_bytes(),
-                headers=envelope.headers() | {Header.MSG_ID: envelope.id},
-            )
+            await source.publish(await source.note("x"))
 
     async def effects(expected: int) -> bool:
         return bool(await pool.fetchval("SELECT count(*) FROM effects") == expected)
@@ -129,7 +88,7 @@ async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Ser
     try:
         for total in (30, 60):
             await publish(30)
-            runner = SubscriptionRunner(pool, js, subscription, subjects)
+            runner = SubscriptionRunner(pool, source.js, subscription, source.subjects)
             task = asyncio.create_task(runner.run())
             await eventually(lambda total=total: effects(total), timeout=20)  # type: ignore[misc]
             runner.stop()
@@ -138,15 +97,14 @@ async def test_a_restarted_runner_resumes_from_its_durable_consumer(servers: Ser
         assert await pool.fetchval("SELECT count(*) FROM parked_messages") == 0
         assert await pool.fetchval("SELECT sequence FROM consumer_positions") == 60
     finally:
-        await nc.close()
+        await source.nc.close()
         await pool.close()
 
 
 async def test_read_models_built_from_consumed_events_rebuild_the_same(servers: Servers) -> None:
     """Consumed events are kept in the inbox, so their read models rebuild like our own."""
     pool, _ = await fresh_log_database(servers)
-    subjects = Subjects(f"s{uuid.uuid4().hex[:8]}")
-    source = InMemoryEventStore(source="/gongkai/source")
+    source = await Source.on(servers)
 
     async def project(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         if envelope.type == "Noted":
@@ -163,22 +121,14 @@ async def test_read_models_built_from_consumed_events_rebuild_the_same(servers: 
         project=project,
     )
     await read_models.ensure(pool)
-    nc = await connect(servers.nats.url, name="source")
-    js = nc.jetstream()
-    await ensure_stream(js, "source", subjects)
     for i in range(20):
-        [envelope] = await source.append(
-            AppendRequest(
-                f"note-{i}", f"t-{i % 3}", 0, [Noted(text=f"第{i}条")], CommandContext("a", "r")
-            )
-        )
-        await js.publish(
-            subjects.of("source", envelope),
-            envelope.data_bytes(),
-            headers=envelope.headers() | {Header.MSG_ID: envelope.id},
-        )
+        await source.publish(await source.note(f"第{i}条", partition=f"t-{i % 3}"))
     runner = SubscriptionRunner(
-        pool, js, Subscription("tester", "source"), subjects, project=read_models.project
+        pool,
+        source.js,
+        Subscription("tester", "source"),
+        source.subjects,
+        project=read_models.project,
     )
     task = asyncio.create_task(runner.run())
     try:
@@ -190,7 +140,7 @@ async def test_read_models_built_from_consumed_events_rebuild_the_same(servers: 
     finally:
         runner.stop()
         await task
-        await nc.close()
+        await source.nc.close()
     async with pool.acquire() as conn:
         live = await table_fingerprints(conn, READ_SCHEMA)
         assert await conn.fetchval("SELECT count(*) FROM inbox") == 20
