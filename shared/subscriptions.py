@@ -2,10 +2,11 @@
 
 For each message the consumed position (per source partition), the event kept in the inbox,
 its projection into the read models and the policy handler's writes are committed in one
-PostgreSQL transaction; a redelivered or duplicated message finds its
-sequence already consumed and has no second effect. A message the handler keeps failing on
-is parked in `parked_messages` with a log line and skipped, not retried forever. Database or
-broker outages are transient: the batch is left unacknowledged and fetched again.
+PostgreSQL transaction (one per fetched batch, when the whole batch applies cleanly); a
+redelivered or duplicated message finds its sequence already consumed and has no second
+effect. A message the handler keeps failing on is parked in `parked_messages` with a log
+line and skipped, not retried forever. Database or broker outages are transient: the batch
+is left unacknowledged and fetched again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -42,6 +44,22 @@ TRANSIENT = (
     asyncpg.SerializationError,
     ConcurrencyConflict,  # a policy's command raced another: redelivered later, not parked
 )
+
+
+REMEMBER = (
+    "INSERT INTO consumer_positions (consumer, source, partition, sequence)"
+    " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer, source, partition)"
+    " DO UPDATE SET sequence = greatest(consumer_positions.sequence, EXCLUDED.sequence)"
+)
+# Rows in the batch's order (an inbox position is the order a rebuild replays them in).
+KEEP_ALL = """
+INSERT INTO inbox (source, id, partition, sequence, type, time, body)
+SELECT $1, id, partition, sequence, type, time, body
+  FROM unnest($2::uuid[], $3::text[], $4::bigint[], $5::text[], $6::timestamptz[], $7::bytea[])
+       WITH ORDINALITY AS batch (id, partition, sequence, type, time, body, n)
+ ORDER BY n
+ON CONFLICT (id) DO NOTHING RETURNING id::text
+"""
 
 
 class OutOfOrder(Exception):
@@ -130,18 +148,54 @@ class SubscriptionRunner:
         log.info("subscription_started", consumer=durable)
         while not self._stopping.is_set():
             try:
-                messages = await psub.fetch(self.batch, timeout=1)
+                messages = await self._next_batch(psub)
             except (NatsTimeout, TimeoutError):
                 continue
-            for index, msg in enumerate(messages):
-                try:
-                    await self.handle(msg)
-                except TRANSIENT:
-                    for rest in messages[index:]:
-                        await rest.nak()
-                    raise
+            await self.handle_batch(messages)
             if messages:
                 CONSUMER_LAG.labels(durable).set(messages[-1].metadata.num_pending or 0)
+
+    async def _next_batch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """The next message as soon as it comes, with those already waiting behind it (up to
+        a batch). A request for a whole batch would hold the first message back until the
+        batch filled or the request expired (up to a second when events trickle in)."""
+        messages = await psub.fetch(1, timeout=1)
+        waiting = min(messages[-1].metadata.num_pending or 0, self.batch - 1)
+        if waiting:  # already there: fetched without lingering
+            with contextlib.suppress(NatsTimeout, TimeoutError):
+                messages += await psub.fetch(waiting, timeout=1)
+        return messages
+
+    async def handle_batch(self, messages: list[Msg]) -> None:
+        """Apply a whole fetch in one transaction and acknowledge it once that commits: one
+        commit (one fsync) instead of one per message. If any message cannot be applied as
+        it stands (malformed, out of order, or its handler fails), the transaction is rolled
+        back, so nothing of the batch took effect, and each message goes through `handle`
+        alone, which parks, defers or retries it on its own."""
+        if len(messages) > 1:
+            try:
+                envelopes = [
+                    EventEnvelope.from_message(dict(msg.headers or {}), msg.data)
+                    for msg in messages
+                ]
+                outcomes = await self._apply_all(envelopes)
+            except TRANSIENT:
+                await _nak(messages)
+                raise
+            except Exception:  # one of them needs handling on its own
+                outcomes = None
+            if outcomes is not None:
+                for msg, applied in zip(messages, outcomes, strict=True):
+                    result = "applied" if applied else "duplicate"
+                    CONSUMER_HANDLED.labels(self.sub.consumer, result).inc()
+                    await msg.ack()
+                return
+        for index, msg in enumerate(messages):
+            try:
+                await self.handle(msg)
+            except TRANSIENT:
+                await _nak(messages[index:])
+                raise
 
     async def handle(self, msg: Msg) -> None:
         try:
@@ -171,15 +225,72 @@ class SubscriptionRunner:
 
     async def _apply(self, envelope: EventEnvelope) -> bool:
         async with self.pool.acquire() as conn, conn.transaction():
-            consumed = await self._consumed(conn, envelope)
-            if not self.sub.complete:  # gaps are normal: only the inbox knows what was applied
-                # claimed by inserting it: a concurrent delivery of the same event waits on
-                # the unique id, then finds it taken (a SELECT would let both through)
-                if not await keep_in_inbox(conn, self.sub.source, envelope):
-                    return False
-            elif consumed >= envelope.sequence:
+            return await self._apply_in(conn, envelope)
+
+    async def _apply_all(self, envelopes: list[EventEnvelope]) -> list[bool]:
+        """What `_apply_in` does for each, with a statement or two for the whole batch where
+        it needs several per message; whether each took effect (False: a duplicate)."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await self._claim_all(conn, envelopes)
+            latest: dict[str, int] = {}
+            for envelope, new in zip(envelopes, fresh, strict=True):
+                if new:
+                    latest[envelope.partition] = max(
+                        envelope.sequence, latest.get(envelope.partition, 0)
+                    )
+            # the positions before any projection, as in `_apply_in`
+            await conn.executemany(
+                REMEMBER,
+                [(self.sub.consumer, self.sub.source, p, n) for p, n in sorted(latest.items())],
+            )
+            for envelope, new in zip(envelopes, fresh, strict=True):
+                if new:
+                    await self._effects(conn, envelope)
+            return fresh
+
+    async def _claim_all(
+        self, conn: asyncpg.Connection, envelopes: list[EventEnvelope]
+    ) -> list[bool]:
+        """Which of the batch are new, their inbox rows inserted; OutOfOrder on a gap."""
+        if not self.sub.complete:  # the inbox alone knows: claimed by inserting them
+            claimed = await keep_all_in_inbox(conn, self.sub.source, envelopes)
+            fresh = []
+            for envelope in envelopes:  # the first of a message delivered twice in the batch
+                key = str(uuid.UUID(envelope.id))  # as PostgreSQL writes it
+                fresh.append(key in claimed)
+                claimed.discard(key)
+            return fresh
+        rows = await conn.fetch(
+            "SELECT partition, sequence FROM consumer_positions WHERE consumer = $1"
+            " AND source = $2 AND partition = ANY($3::text[]) ORDER BY partition FOR UPDATE",
+            self.sub.consumer,
+            self.sub.source,
+            sorted({e.partition for e in envelopes}),
+        )
+        consumed = {row["partition"]: row["sequence"] for row in rows}
+        fresh = []
+        for envelope in envelopes:
+            last = consumed.get(envelope.partition, 0)
+            if envelope.sequence > last + 1:
+                raise OutOfOrder  # `handle` logs and defers it
+            fresh.append(envelope.sequence == last + 1)
+            consumed[envelope.partition] = max(last, envelope.sequence)
+        new = [e for e, f in zip(envelopes, fresh, strict=True) if f]
+        if len(await keep_all_in_inbox(conn, self.sub.source, new)) != len(new):
+            raise AssertionError("an unconsumed event was already in the inbox")
+        return fresh
+
+    async def _apply_in(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> bool:
+        if not self.sub.complete:  # gaps are normal: only the inbox knows what was applied
+            # claimed by inserting it: a concurrent delivery of the same event waits on the
+            # unique id, then finds it taken (a SELECT would let both through)
+            if not await keep_in_inbox(conn, self.sub.source, envelope):
                 return False
-            elif envelope.sequence > consumed + 1:
+        else:
+            consumed = await self._consumed(conn, envelope)
+            if consumed >= envelope.sequence:
+                return False
+            if envelope.sequence > consumed + 1:
                 log.warning(  # one that never fills stalls the partition: for an operator
                     "subscription_gap_waiting",
                     source=self.sub.source,
@@ -188,22 +299,26 @@ class SubscriptionRunner:
                     received=envelope.sequence,
                 )
                 raise OutOfOrder
-            # the position before any projection: a rebuild's swap holds this upsert back (an
-            # inbox row claimed above stays uncommitted meanwhile, so the swap's catch-up
-            # does not see it, and it is projected into the new schema afterwards)
-            await self._remember(conn, envelope)
-            structlog.contextvars.bind_contextvars(
-                correlation_id=envelope.correlationid, causation_id=envelope.id
-            )
-            try:
-                await keep_in_inbox(conn, self.sub.source, envelope)
-                if self.project is not None:
-                    await self.project(conn, envelope)
-                if self.sub.handler is not None:
-                    await self.sub.handler(conn, envelope)
-            finally:
-                structlog.contextvars.unbind_contextvars("correlation_id", "causation_id")
-            return True
+            await keep_in_inbox(conn, self.sub.source, envelope)
+        # the position before any projection: a rebuild's swap holds this upsert back, and
+        # with it the rest of the transaction (an inbox row inserted above stays uncommitted
+        # meanwhile, so the swap's catch-up does not see it, and it is projected into the new
+        # schema afterwards)
+        await self._remember(conn, envelope)
+        await self._effects(conn, envelope)
+        return True
+
+    async def _effects(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        structlog.contextvars.bind_contextvars(
+            correlation_id=envelope.correlationid, causation_id=envelope.id
+        )
+        try:
+            if self.project is not None:
+                await self.project(conn, envelope)
+            if self.sub.handler is not None:
+                await self.sub.handler(conn, envelope)
+        finally:
+            structlog.contextvars.unbind_contextvars("correlation_id", "causation_id")
 
     async def _consumed(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> int:
         value = await conn.fetchval(
@@ -217,9 +332,7 @@ class SubscriptionRunner:
 
     async def _remember(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         await conn.execute(
-            "INSERT INTO consumer_positions (consumer, source, partition, sequence)"
-            " VALUES ($1, $2, $3, $4) ON CONFLICT (consumer, source, partition)"
-            " DO UPDATE SET sequence = greatest(consumer_positions.sequence, EXCLUDED.sequence)",
+            REMEMBER,
             self.sub.consumer,
             self.sub.source,
             envelope.partition,
@@ -253,6 +366,11 @@ class SubscriptionRunner:
                 await self._remember(conn, envelope)
 
 
+async def _nak(messages: list[Msg]) -> None:
+    for msg in messages:
+        await msg.nak()
+
+
 async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEnvelope) -> bool:
     """Keep the event as it came; False if it was already kept."""
     kept = await conn.fetchval(
@@ -267,3 +385,23 @@ async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEn
         canonical_json(envelope.model_dump(mode="json")),
     )
     return bool(kept)
+
+
+async def keep_all_in_inbox(
+    conn: asyncpg.Connection, source: str, envelopes: list[EventEnvelope]
+) -> set[str]:
+    """Keep the events as they came, in their order; the ids (as PostgreSQL spells a uuid)
+    of those that were not kept already."""
+    if not envelopes:
+        return set()
+    rows = await conn.fetch(
+        KEEP_ALL,
+        source,
+        [e.id for e in envelopes],
+        [e.partition for e in envelopes],
+        [e.sequence for e in envelopes],
+        [e.type for e in envelopes],
+        [e.time for e in envelopes],
+        [canonical_json(e.model_dump(mode="json")) for e in envelopes],
+    )
+    return {row["id"] for row in rows}

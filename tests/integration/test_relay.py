@@ -38,6 +38,18 @@ async def log(servers: Servers) -> AsyncIterator[tuple[Any, PostgresEventStore]]
         await pool.close()
 
 
+@pytest.fixture
+async def broker(servers: Servers) -> AsyncIterator[tuple[Subjects, JetStreamContext]]:
+    """A stream of its own (a fresh subject root) on the session's NATS server."""
+    subjects = Subjects(f"r{uuid.uuid4().hex[:8]}")
+    nc = await connect(servers.nats.url, name="relay")
+    try:
+        await ensure_stream(nc.jetstream(), "test", subjects)
+        yield subjects, nc.jetstream()
+    finally:
+        await nc.close()
+
+
 async def append_many(store: PostgresEventStore, partitions: list[str], per: int) -> None:
     async def writer(partition: str) -> None:
         for n in range(per):
@@ -111,34 +123,60 @@ async def _published_some(pool: Any) -> bool:
 
 async def test_a_relay_that_dies_before_remembering_repeats_nothing_and_a_lost_stream_refills(
     log: tuple[Any, PostgresEventStore],
-    servers: Servers,
+    broker: tuple[Subjects, JetStreamContext],
 ) -> None:
     pool, store = log
-    subjects = Subjects(f"r{uuid.uuid4().hex[:8]}")
-    nc = await connect(servers.nats.url, name="relay")
-    js = nc.jetstream()
-    try:
-        await ensure_stream(js, "test", subjects)
-        await append_many(store, ["t-a", "t-b"], 60)
-        relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
-        while await relay.publish_pending():
-            pass
-        stream = subjects.stream("test")
-        assert_exactly_once_in_order(await stream_contents(js, stream), 120)
+    subjects, js = broker
+    await append_many(store, ["t-a", "t-b"], 60)
+    relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
+    while await relay.publish_pending():
+        pass
+    stream = subjects.stream("test")
+    assert_exactly_once_in_order(await stream_contents(js, stream), 120)
 
-        # the relay published but "died" before remembering: it starts over from zero
-        await republish_from(pool, partition=None, sequence=0)
-        fresh = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
-        while await fresh.publish_pending():
-            pass
-        assert_exactly_once_in_order(await stream_contents(js, stream), 120)  # broker dropped
+    # the relay published but "died" before remembering: it starts over from zero
+    await republish_from(pool, partition=None, sequence=0)
+    fresh = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
+    while await fresh.publish_pending():
+        pass
+    assert_exactly_once_in_order(await stream_contents(js, stream), 120)  # broker dropped
 
-        # the stream is lost: PostgreSQL refills it
-        await js.delete_stream(stream)
-        await ensure_stream(js, "test", subjects)
-        await republish_from(pool, partition=None, sequence=0)
-        while await fresh.publish_pending():
-            pass
-        assert_exactly_once_in_order(await stream_contents(js, stream), 120)
-    finally:
-        await nc.close()
+    # the stream is lost: PostgreSQL refills it
+    await js.delete_stream(stream)
+    await ensure_stream(js, "test", subjects)
+    await republish_from(pool, partition=None, sequence=0)
+    while await fresh.publish_pending():
+        pass
+    assert_exactly_once_in_order(await stream_contents(js, stream), 120)
+
+
+async def test_the_relay_publishes_in_log_order_across_townships_in_small_batches(
+    log: tuple[Any, PostgresEventStore],
+    broker: tuple[Subjects, JetStreamContext],
+) -> None:
+    """Each round reads every township's next events by its own index and merges them by
+    log position: a stream that moved township (D3) keeps its order on the broker."""
+    pool, store = log
+    subjects, js = broker
+    mover = f"thing-{uuid.uuid4().hex}"
+    for n, partition in enumerate(["t-a", "t-b", "t-c"] * 5):
+        await store.append(
+            AppendRequest(f"thing-{uuid.uuid4().hex}", partition, 0, [Counted(n=n)], CTX)
+        )
+        if n % 5 == 0:  # the mover's next event, in the next township
+            version = n // 5
+            await store.append(AppendRequest(mover, partition, version, [Counted(n=version)], CTX))
+    relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=4)
+    rounds = 0
+    while await relay.publish_pending():
+        rounds += 1
+    assert rounds == 5  # 18 events, 4 at a time
+    published = [e.id for e in await stream_contents(js, subjects.stream("test"))]
+    logged = [str(r["id"]) for r in await pool.fetch("SELECT id FROM events ORDER BY position")]
+    assert published == logged
+    moves = [e for e in await stream_contents(js, subjects.stream("test")) if e.streamid == mover]
+    assert [(e.partition, e.streamversion) for e in moves] == [
+        ("t-a", 1),
+        ("t-c", 2),
+        ("t-b", 3),
+    ]

@@ -152,3 +152,118 @@ async def test_read_models_built_from_consumed_events_rebuild_the_same(servers: 
     with pytest.raises(asyncpg.InsufficientPrivilegeError):
         await pool.execute("DELETE FROM inbox")
     await pool.close()
+
+
+async def test_a_fetched_batch_commits_together_and_a_failure_in_it_costs_no_effect(
+    servers: Servers,
+) -> None:
+    """A clean batch is one transaction; one failing message rolls the batch back, and the
+    rest still take effect once each, in order, from the message-by-message path."""
+    pool, _ = await fresh_log_database(
+        servers,
+        owner_sql="CREATE TABLE effects (seq int PRIMARY KEY, text text, txid bigint)",
+    )
+    source = await Source.on(servers)
+    seen: list[str] = []
+
+    async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        seen.append(envelope.data["text"])
+        if envelope.data["text"] == "poison":
+            raise ValueError("cannot handle this one")
+        await conn.execute(
+            "INSERT INTO effects VALUES ($1, $2, txid_current())",
+            envelope.sequence,
+            envelope.data["text"],
+        )
+
+    clean = [await source.note(f"{i}") for i in range(40)]
+    for envelope in clean:
+        await source.publish(envelope)
+    runner = SubscriptionRunner(
+        pool, source.js, Subscription("tester", "source", handler), source.subjects, batch=100
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+
+        async def applied(count: int) -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM effects") == count)
+
+        await eventually(lambda: applied(40), timeout=20)
+        # published before the runner started, so they arrive in one or a few fetches
+        transactions = await pool.fetchval("SELECT count(DISTINCT txid) FROM effects")
+        assert transactions <= 4, transactions
+
+        runner.stop()
+        await task
+        seen.clear()
+        later = [await source.note(text) for text in ["甲", "乙", "poison", "丙"]]
+        poison = later[2]
+        for envelope in later:
+            await source.publish(envelope)
+        runner = SubscriptionRunner(
+            pool, source.js, Subscription("tester", "source", handler), source.subjects
+        )
+        task = asyncio.create_task(runner.run())
+        await eventually(lambda: applied(43), timeout=20)
+        await eventually(
+            lambda: _count(pool, "SELECT count(*) FROM parked_messages", 1), timeout=20
+        )
+        rows = await pool.fetch("SELECT text FROM effects WHERE seq > 40 ORDER BY seq")
+        assert [r["text"] for r in rows] == ["甲", "乙", "丙"]
+        # the batch ran up to the poison and was rolled back, then went one at a time: had
+        # the rollback kept 甲 and 乙, their second inserts would have failed and been parked
+        assert seen.count("poison") == 1 + runner.attempts
+        parked = await pool.fetchval("SELECT event_id FROM parked_messages")
+        assert parked == poison.id
+        assert await pool.fetchval("SELECT sequence FROM consumer_positions") == 44
+    finally:
+        runner.stop()
+        await task
+        await source.nc.close()
+        await pool.close()
+
+
+async def _count(pool: asyncpg.Pool, query: str, expected: int) -> bool:
+    return bool(await pool.fetchval(query) == expected)
+
+
+async def test_a_filtered_subscription_keeps_each_event_once_within_a_batch(
+    servers: Servers,
+) -> None:
+    """A filtered subscription knows what it applied only from the inbox: a message delivered
+    twice in one fetch takes effect once, and the inbox keeps the batch's order."""
+    pool, _ = await fresh_log_database(
+        servers, owner_sql="CREATE TABLE effects (event_id text PRIMARY KEY, txid bigint)"
+    )
+    source = await Source.on(servers)
+
+    async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await conn.execute("INSERT INTO effects VALUES ($1, txid_current())", envelope.id)
+
+    envelopes = [await source.note(f"{i}", partition=f"t-{i % 2}") for i in range(10)]
+    for envelope in envelopes:
+        await source.publish(envelope)
+        if envelope.sequence % 3 == 0:  # the same event again under another message id
+            await source.publish(envelope, msg_id=f"again-{envelope.id}")
+    subscription = Subscription("tester", "source", handler, event_type="Noted")
+    assert not subscription.complete
+    runner = SubscriptionRunner(pool, source.js, subscription, source.subjects)
+    task = asyncio.create_task(runner.run())
+    try:
+        await eventually(lambda: _count(pool, "SELECT count(*) FROM effects", 10), timeout=20)
+        await asyncio.sleep(0.5)  # the duplicates, had they a second effect, would show now
+        assert await pool.fetchval("SELECT count(*) FROM parked_messages") == 0
+        assert await pool.fetchval("SELECT count(*) FROM effects") == 10
+        # in one or a few batches: not one message at a time after a failed batch
+        assert await pool.fetchval("SELECT count(DISTINCT txid) FROM effects") <= 3
+        kept = await pool.fetch("SELECT id::text FROM inbox ORDER BY position")
+        assert [r["id"] for r in kept] == [e.id for e in envelopes]
+        positions = await pool.fetch(
+            "SELECT partition, sequence FROM consumer_positions ORDER BY partition"
+        )
+        assert [(r["partition"], r["sequence"]) for r in positions] == [("t-0", 5), ("t-1", 5)]
+    finally:
+        runner.stop()
+        await task
+        await source.nc.close()
+        await pool.close()

@@ -1,16 +1,18 @@
 """`gongkai bench pipeline`: end to end, from a command's commit to another service's read
 model, against a raw pipeline built here on the same servers.
 
-Ours: the pledge and review services' runtimes in this process (as `gongkai up` composes
-them, without HTTP): `enrol_member` through the pledge CommandExecutor (load, decide, append,
-project, commit), the relay woken on commit, JetStream, the review service's subscription
-writing its directory copy. Raw: asyncpg INSERT (autocommit) -> `js.publish` (awaiting the
-ack) -> pull consumer -> read-model upsert and checkpoint in one transaction -> ack.
+Ours: the pledge service's runtime in this process (without HTTP): `enrol_member` through
+its CommandExecutor (load, decide, append, project, commit), 8 writers in 8 townships as the
+raw side's 8 writers write 8 partitions, the relay woken on commit, JetStream, and the review
+service's runtime in a process of its own (as `gongkai up` runs it) writing its directory
+copy. Raw: asyncpg INSERT (autocommit) -> `js.publish` (awaiting the ack) -> a pull consumer
+in a process of its own -> read-model upsert and checkpoint in one transaction -> ack.
 
-An arrival is when the consumer's transaction has committed (the review runner's `handle`
-returns; the raw consumer's transaction exits). Sustained: `--commands` commands from 8
-concurrent writers, rate = commands / (first command's start to last arrival). Latency:
-commands started open-loop at 500/s for `--paced-seconds`, commit to arrival per command.
+An arrival is when the consumer's transaction has committed (the review runner's
+`handle_batch` returns; the raw consumer's transaction exits), reported by the consumer's
+process (`consumers.py`). Sustained: `--commands` commands from 8 concurrent writers, rate =
+commands / (first command's start to last arrival). Latency: commands started open-loop at
+500/s for `--paced-seconds`, commit to arrival per command.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
 import asyncpg
-from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
 from services.cli.bench.common import (
@@ -37,13 +37,14 @@ from services.cli.bench.common import (
     report,
     versus,
 )
-from services.cli.bench.messaging import raw_consume, wait_for
+from services.cli.bench.consumers import ConsumerProcess
+from services.cli.bench.messaging import wait_for
 from services.cli.bench.store import RAW_DDL, RAW_INSERT, Workload
 from services.pledge import commands as c
 from services.pledge import handlers
 from services.pledge.app import DEFINITION as PLEDGE
-from services.review.app import DEFINITION as REVIEW
 from shared.auth import Principal, Role
+from shared.database import open_pool
 from shared.eventstore.base import CommandContext
 from shared.messaging import Subjects, connect, ensure_stream
 from shared.runtime import Runtime
@@ -57,9 +58,8 @@ CREATE TABLE raw_copy (stream_id text PRIMARY KEY, body bytea NOT NULL);
 CREATE TABLE raw_checkpoints (partition text PRIMARY KEY, sequence bigint NOT NULL);
 """
 COUNTY = "benchcounty"
+TOWNSHIPS = ("红沙梁", "东坝", "大坝", "苏武", "薛百", "夹河", "收成", "双茨科")
 ADMIN = Principal(subject="bench", role=Role.COUNTY_ADMIN, org=COUNTY)
-
-Command = Callable[[int], Awaitable[str]]  # run command i; its key once committed
 
 
 class Pipeline:
@@ -68,7 +68,8 @@ class Pipeline:
     def __init__(self) -> None:
         self.arrived: dict[str, float] = {}
 
-    async def command(self, i: int) -> str:
+    async def command(self, i: int) -> tuple[str, float]:
+        """Run command i: its key, and when it committed."""
         raise NotImplementedError
 
     async def sustained(self, n: int) -> float:
@@ -77,7 +78,7 @@ class Pipeline:
 
         async def writer(w: int) -> None:
             for i in range(w, n, WRITERS):
-                keys.append(await self.command(i))
+                keys.append((await self.command(i))[0])
 
         await asyncio.gather(*(writer(w) for w in range(WRITERS)))
         await self._arrival(keys)
@@ -88,8 +89,8 @@ class Pipeline:
         committed: dict[str, float] = {}
 
         async def one(i: int) -> None:
-            key = await self.command(i)
-            committed[key] = time.perf_counter()
+            key, at = await self.command(i)
+            committed[key] = at
 
         tasks = []
         start = time.perf_counter()
@@ -119,9 +120,10 @@ class Raw(Pipeline):
         per_writer = self.work.build(n)[1]
         self.rows = [per_writer[i % WRITERS][i // WRITERS] for i in range(n)]
 
-    async def command(self, i: int) -> str:
+    async def command(self, i: int) -> tuple[str, float]:
         row = self.rows[i]
         await self.pool.execute(RAW_INSERT, *row)
+        committed = time.perf_counter()  # then published, as the relay does after a commit
         key = str(row[0])
         await self.js.publish(
             f"{self.subjects.root}.bench.{row[3]}.pledge.{row[5]}",
@@ -129,74 +131,50 @@ class Raw(Pipeline):
             headers={"Nats-Msg-Id": key, "ce-streamid": row[1]},
             stream=self.subjects.stream("bench"),
         )
-        return key
-
-    async def apply(self, msg: Msg) -> None:
-        headers = msg.headers or {}
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "INSERT INTO raw_copy VALUES ($1, $2) ON CONFLICT (stream_id)"
-                " DO UPDATE SET body = EXCLUDED.body",
-                headers["ce-streamid"],
-                msg.data,
-            )
-            await conn.execute(
-                "INSERT INTO raw_checkpoints VALUES ($1, $2) ON CONFLICT (partition)"
-                " DO UPDATE SET sequence = EXCLUDED.sequence",
-                msg.subject.split(".")[2],
-                msg.metadata.sequence.stream,
-            )
-        self.arrived[headers["Nats-Msg-Id"]] = time.perf_counter()
+        return key, committed
 
 
 class Ours(Pipeline):
-    def __init__(self, pledge: Runtime, branch: str) -> None:
+    def __init__(self, pledge: Runtime, branches: list[str]) -> None:
         super().__init__()
-        self.pledge, self.branch = pledge, branch
+        self.pledge, self.branches = pledge, branches
 
-    async def command(self, i: int) -> str:
+    async def command(self, i: int) -> tuple[str, float]:
         cmd = c.EnrolMember(
-            branch_id=self.branch, name=f"党员{i}", post="党员责任岗", duties="联系群众"
+            branch_id=self.branches[i % WRITERS],
+            name=f"党员{i}",
+            post="党员责任岗",
+            duties="联系群众",
         )
         result = await self.pledge.executor.execute(
             lambda uow: handlers.enrol_member(uow, cmd, ADMIN),
             context=CommandContext(actor="bench", role=Role.COUNTY_ADMIN),
         )
-        return f"member-{result['id']}"
-
-    def watch(self, review: Runtime) -> None:
-        """Note when the review service has committed each event (its runners' `handle`)."""
-        for runner in review.runners:
-            handle = runner.handle
-
-            async def noted(msg: Msg, handle: Any = handle) -> None:
-                await handle(msg)
-                self.arrived[(msg.headers or {})["ce-streamid"]] = time.perf_counter()
-
-            runner.handle = noted  # type: ignore[method-assign]
+        return f"member-{result['id']}", time.perf_counter()
 
 
 async def _services(bench: Bench, stack: AsyncExitStack) -> Ours:
     admin, nats_url = await bench.admin_dsn(), await bench.nats()
     _, public_key = bench.signing_key()
     root = f"e{uuid.uuid4().hex[:8]}"
-    runtimes = {}
-    for definition in (PLEDGE, REVIEW):
-        database = f"gongkai_bench_{definition.name}_{root}"
+    settings: dict[str, dict[str, Any]] = {}
+    for service in ("pledge", "review"):
+        database = f"gongkai_bench_{service}_{root}"
         bench.forget(database)
-        settings = ServiceSettings(
-            service=definition.name,
-            database_url=admin,
-            database_name=database,
-            nats_url=nats_url,
-            nats_subject_root=root,
-            jwt_public_key_file=public_key,
-        )
-        runtime = Runtime(definition, settings)
-        await runtime.start()
-        stack.push_async_callback(runtime.stop)
-        runtimes[definition.name] = runtime
-    pledge = runtimes["pledge"]
+        settings[service] = {
+            "service": service,
+            "database_url": admin,
+            "database_name": database,
+            "nats_url": nats_url,
+            "nats_subject_root": root,
+            "jwt_public_key_file": str(public_key),
+        }
+    pledge = Runtime(PLEDGE, ServiceSettings(**settings["pledge"]))
+    await pledge.start()
+    stack.push_async_callback(pledge.stop)
+    review = ConsumerProcess("review", settings["review"])
+    await review.start()
+    stack.push_async_callback(review.stop)
     context = CommandContext(actor="bench", role=Role.COUNTY_ADMIN)
 
     async def run(work: Any) -> Any:
@@ -207,24 +185,29 @@ async def _services(bench: Bench, stack: AsyncExitStack) -> Ours:
             uow, c.EstablishCounty(county_id=COUNTY, name="县"), ADMIN
         )
     )
-    township = (
-        await run(
-            lambda uow: handlers.establish_township(
-                uow, COUNTY, c.EstablishTownship(name="红沙梁镇"), ADMIN
+    branches = []
+    for w in range(WRITERS):  # a township per writer, as the raw side has a partition each
+        township = (
+            await run(
+                lambda uow, w=w: handlers.establish_township(
+                    uow, COUNTY, c.EstablishTownship(name=f"{TOWNSHIPS[w]}镇"), ADMIN
+                )
             )
-        )
-    )["id"]
-    branch = (
-        await run(
-            lambda uow: handlers.establish_branch(
-                uow,
-                c.EstablishBranch(township_id=township, name="红沙梁村党支部", kind="village"),
-                ADMIN,
+        )["id"]
+        branch = (
+            await run(
+                lambda uow, township=township, w=w: handlers.establish_branch(
+                    uow,
+                    c.EstablishBranch(
+                        township_id=township, name=f"{TOWNSHIPS[w]}村党支部", kind="village"
+                    ),
+                    ADMIN,
+                )
             )
-        )
-    )["id"]
-    ours = Ours(pledge, branch)
-    ours.watch(runtimes["review"])
+        )["id"]
+        branches.append(branch)
+    ours = Ours(pledge, branches)
+    ours.arrived = review.arrived
     return ours
 
 
@@ -238,13 +221,17 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
             js = nc.jetstream()
             subjects = Subjects(f"r{uuid.uuid4().hex[:8]}")
             await ensure_stream(js, "bench", subjects)
-            pool = await bench.pool("pipeline", RAW_DDL + RAW_READ_MODEL, size=WRITERS + 4)
+            dsn, role = await bench.database("pipeline", RAW_DDL + RAW_READ_MODEL)
+            pool = await open_pool(dsn, role=role, min_size=2, max_size=WRITERS + 4)
             stack.push_async_callback(pool.close)
             raw = Raw(pool, js, subjects)
-            stopping = asyncio.Event()
-            consumer = asyncio.create_task(
-                raw_consume(js, subjects, 1 << 62, raw.apply, durable="raw", stop=stopping)
+            consumer = ConsumerProcess(
+                "raw",
+                {"dsn": dsn, "role": role, "nats_url": await bench.nats(), "root": subjects.root},
             )
+            await consumer.start()
+            stack.push_async_callback(consumer.stop)
+            raw.arrived = consumer.arrived
 
         async def raw_sustained(warm_up: bool) -> float:
             raw.prepare(n)
@@ -268,8 +255,6 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
             rates = await alternate({"raw": raw_sustained, "ours": ours_sustained}, bench.rounds)
         with bench.console.status(f"{PACE:.0f} commands/s for {sizes.paced_seconds} s ..."):
             await alternate({"raw": raw_paced, "ours": ours_paced}, bench.rounds)
-        stopping.set()
-        await consumer
     base = best("sustained: raw insert -> publish -> pull -> upsert", rates["raw"])
     p = {side: _best_p99(runs[1:]) for side, runs in latencies.items()}  # [0]: warm-up
     raw_p99 = latency(f"p99 at {PACE:.0f}/s: raw pipeline", p["raw"][1], note=p["raw"][2])
