@@ -99,3 +99,41 @@ def test_production_verifies_against_a_jwks_url(jwks_url: str) -> None:
     )
     with pytest.raises(Unauthenticated):
         verifier.verify(forged)
+
+
+def test_a_token_seen_before_is_not_trusted_past_its_expiry(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Verified tokens are remembered for a minute at most, and never past their `exp`."""
+    verifier = TokenVerifier(
+        issuer="gongkai-local", audience="gongkai", public_key_pem=KEY.public_pem
+    )
+    expiry = int(time.time()) + 1
+    short = jwt.encode(claims(exp=expiry), private(KEY), algorithm="EdDSA")
+    assert verifier.verify(short).subject == "m-1"
+    assert verifier.verify(short).subject == "m-1"  # remembered
+    time.sleep(max(0.0, expiry - time.time()) + 0.05)  # past its exp
+    with pytest.raises(Unauthenticated):
+        verifier.verify(short)
+    now = time.time()
+
+    # a long-lived token is checked again after the minute (a key withdrawn from the JWKS
+    # stops vouching for it), and the memory stays bounded
+    monkeypatch.setattr(time, "time", lambda: now)
+    long = jwt.encode(claims(exp=int(now) + 3600), private(KEY), algorithm="EdDSA")
+    verifier.verify(long)
+    other = TokenVerifier(
+        issuer="gongkai-local",
+        audience="gongkai",
+        public_key_pem=LocalSigningKey.generate().public_pem,
+    )
+    other._verified = verifier._verified  # as if the key had been replaced meanwhile
+    monkeypatch.setattr(time, "time", lambda: now + 30)
+    assert other.verify(long).subject == "m-1"
+    monkeypatch.setattr(time, "time", lambda: now + 61)
+    with pytest.raises(Unauthenticated):
+        other.verify(long)
+    monkeypatch.undo()
+    for n in range(4100):
+        verifier.verify(jwt.encode(claims(sub=f"m-{n}"), private(KEY), algorithm="EdDSA"))
+    assert len(verifier._verified) == 4096

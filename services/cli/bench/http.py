@@ -4,8 +4,8 @@
 process: `--concurrency` requests in flight, `--requests` per round, alternating rounds.
 
 The command is `POST /v1/members` (enrol a member: a token checked, the branch loaded, one
-event appended and projected, committed); the bare endpoint validates the same body and
-inserts one row. Rate, p50 and p99 per side.
+event appended and projected, committed), each worker enrolling into a township of its own;
+the bare endpoint validates the same bodies and inserts one row. Rate, p50 and p99 per side.
 """
 
 from __future__ import annotations
@@ -65,9 +65,10 @@ def process(module: str, env: dict[str, str], port: int, log: Path) -> Iterator[
 
 
 async def load(
-    url: str, headers: dict[str, str], body: dict[str, Any], n: int, concurrency: int
+    url: str, headers: dict[str, str], bodies: list[dict[str, Any]], n: int, concurrency: int
 ) -> tuple[float, list[float]]:
-    """`n` POST /v1/members, `concurrency` at a time; the rate and each latency (ms)."""
+    """`n` POST /v1/members, `concurrency` at a time (worker w sending `bodies[w]`, cycling);
+    the rate and each latency (ms)."""
     latencies: list[float] = []
     remaining = iter(range(n))
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -75,7 +76,7 @@ async def load(
         base_url=url, headers=headers, limits=limits, timeout=30
     ) as client:
 
-        async def worker() -> None:
+        async def worker(body: dict[str, Any]) -> None:
             for _ in remaining:
                 start = time.perf_counter()
                 response = await client.post("/v1/members", json=body)
@@ -84,12 +85,14 @@ async def load(
                     raise RuntimeError(f"{response.status_code} {response.text}")
 
         start = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        await asyncio.gather(*(worker(bodies[w % len(bodies)]) for w in range(concurrency)))
         return n / (time.perf_counter() - start), latencies
 
 
-def _directory(url: str, auth: dict[str, str]) -> str:
-    """A county, a township and a branch in the pledge service; the branch id."""
+def _directory(url: str, auth: dict[str, str], townships: int) -> list[str]:
+    """A county and `townships` townships with a branch each in the pledge service: one per
+    worker, as the raw side's writers write partitions of their own (a township's appends
+    are serialised by its gap-free sequence); the branch ids."""
 
     def post(path: str, body: dict[str, Any]) -> str:
         response = httpx.post(f"{url}{path}", json=body, headers=auth, timeout=30)
@@ -97,10 +100,16 @@ def _directory(url: str, auth: dict[str, str]) -> str:
         return str(response.json()["id"])
 
     post("/v1/counties", {"county_id": COUNTY, "name": "民勤县"})
-    township = post(f"/v1/counties/{COUNTY}/townships", {"name": "红沙梁镇"})
-    return post(
-        "/v1/branches", {"township_id": township, "name": "红沙梁村党支部", "kind": "village"}
-    )
+    branches = []
+    for n in range(townships):
+        township = post(f"/v1/counties/{COUNTY}/townships", {"name": f"第{n + 1}镇"})
+        branches.append(
+            post(
+                "/v1/branches",
+                {"township_id": township, "name": f"第{n + 1}村党支部", "kind": "village"},
+            )
+        )
+    return branches
 
 
 async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
@@ -135,12 +144,15 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
         process("services.cli.bench.bare_app", bare_env, bare_port, bench.tmp / "bare.log") as bare,
         process("services.pledge.app", pledge_env, pledge_port, bench.tmp / "pledge.log") as ours,
     ):
-        branch = await asyncio.to_thread(_directory, ours, auth)
-        body = {"branch_id": branch, "name": "王建国", "post": "党员责任岗", "duties": "联系群众"}
+        branches = await asyncio.to_thread(_directory, ours, auth, concurrency)
+        bodies = [
+            {"branch_id": branch, "name": "王建国", "post": "党员责任岗", "duties": "联系群众"}
+            for branch in branches
+        ]
 
         def side(url: str, name: str) -> Any:
             async def one(warm_up: bool) -> float:
-                rate, measured = await load(url, auth, body, n, concurrency)
+                rate, measured = await load(url, auth, bodies, n, concurrency)
                 latencies[name].append(measured)
                 return rate
 
