@@ -75,7 +75,9 @@ class Subscription:
 
     consumer: str  # durable consumer name, e.g. "pledge"
     source: str  # the publishing service, e.g. "evaluation"
-    handler: Handler | None = None  # a policy: issues this service's own commands
+    # a policy: issues this service's own commands through `conn`, nothing outside it (a
+    # batch that fails is rolled back and run again message by message)
+    handler: Handler | None = None
     event_type: str = "*"  # e.g. "SatisfactionVerdictReached"
     aggregate: str = "*"
 

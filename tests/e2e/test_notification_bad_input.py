@@ -45,14 +45,17 @@ async def build_world(pledge: RunningService, service: RunningService, servers: 
     w = World(pledge, service, d)
     board, worker = service.client, service.runtime.components["worker"]
 
-    async def arrived() -> bool:
-        return (await board.get(f"/townships/{d.township}")).status_code == 200
-
-    await eventually(arrived)
     service.clock.set(datetime(2027, 3, 10, 1, tzinfo=UTC))  # the drafting reminders are due
-    await worker.tick()
-    inbox = ok(await board.get("/v1/inbox", headers=d.branch_secretary))
-    w.notice = inbox["notices"][0]["notice_id"]
+
+    async def reminded() -> bool:
+        # until the secretary's appointment has arrived over NATS too (each notice is issued
+        # once per recipient, so ticking again is harmless)
+        await worker.tick()
+        inbox = ok(await board.get("/v1/inbox", headers=d.branch_secretary))
+        w.notice = inbox["notices"][0]["notice_id"] if inbox["notices"] else ""
+        return bool(w.notice)
+
+    await eventually(reminded)
     body = {
         "county_id": d.county,
         "kind": "webhook",
