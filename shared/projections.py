@@ -85,6 +85,7 @@ class Projection:
 
 AS_OF_KEPT = 4  # past states kept built for `as_of` reads
 REPLAY_CHUNK = 1000  # events applied per committed transaction in a rebuild
+YIELD_EVERY = 50  # events projected between two turns of the previous chunk's writes
 
 
 def _literal(moment: datetime) -> str:
@@ -219,20 +220,36 @@ class ReadModels:
                 f"DECLARE replay_log NO SCROLL CURSOR WITH HOLD FOR {REPLAY}{''.join(bounds)}"
                 " ORDER BY position"
             )
+        # a crash loses nothing: the schema is not read until the swap, whose synchronous
+        # commit also flushes these
+        await conn.execute("SET synchronous_commit = off")
+        sending: asyncio.Task[None] | None = None
+        writes: BufferedWrites | None = None
         try:
-            while rows := await conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log"):
-                async with conn.transaction():
-                    # a crash loses nothing: the schema is not read until the swap, whose
-                    # synchronous commit also flushes these
-                    await conn.execute("SET LOCAL synchronous_commit = off")
-                    writes = BufferedWrites(conn, table_names(self.ddl))
-                    for row in rows:
-                        await self._apply(cast(asyncpg.Connection, writes), row, seen)
-                    await writes.flush()
+            rows = await conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log")
+            while rows:
+                # this chunk is decoded and projected while the previous one's writes are
+                # executed by PostgreSQL: the two take turns on one connection
+                writes = BufferedWrites(conn, table_names(self.ddl), after=sending)
+                for n, row in enumerate(rows, 1):
+                    await self._apply(cast(asyncpg.Connection, writes), row, seen)
+                    if n % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # the previous chunk's statements move on
+                await writes.after_previous()
                 replayed += len(rows)
+                rows = await conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log")
+                sending = asyncio.create_task(writes.commit())
+                await asyncio.sleep(0)
+            if sending is not None:
+                await sending
         finally:
+            if sending is not None:  # after a failure: let it end before the connection is used
+                await asyncio.gather(sending, return_exceptions=True)
+            if writes is not None:
+                await writes.abandon()
             if not conn.is_closed():
                 await conn.execute("CLOSE replay_log")
+                await conn.execute("RESET synchronous_commit")
         return seen, replayed
 
     async def _apply(
@@ -277,23 +294,61 @@ class ReadModels:
 
 
 class BufferedWrites:
-    """The connection a projector sees during a rebuild. Writes are queued per read-model
-    table and sent with executemany, consecutive identical statements together. Writes to
-    different tables commute (read models have no foreign keys or triggers), so only each
-    table's own order is kept: a projector that inserts a row here and updates one there for
-    every event still sends both in batches. A read, or a statement naming several tables or
-    none, first sends what is queued for the tables it names (all, if none), so the
-    projector always sees its own writes."""
+    """The connection a projector sees during a rebuild: one chunk of the replay, committed
+    by `commit`. Writes are queued per read-model table and sent with executemany,
+    consecutive identical statements together. Writes to different tables commute (read
+    models have no foreign keys or triggers), so only each table's own order is kept: a
+    projector that inserts a row here and updates one there for every event still sends both
+    in batches. A read, or a statement naming several tables or none, first sends what is
+    queued for the tables it names (all, if none), so the projector always sees its own
+    writes. Nothing touches the connection before the previous chunk's commit (`after`) has
+    ended; the chunk's transaction begins at its first statement."""
 
-    def __init__(self, conn: asyncpg.Connection, tables: re.Pattern[str], limit: int = 1000):
+    def __init__(
+        self,
+        conn: asyncpg.Connection,
+        tables: re.Pattern[str],
+        limit: int = 1000,
+        *,
+        after: asyncio.Task[None] | None = None,
+    ):
         self._conn = conn
         self._tables = tables
         self._limit = limit
+        self._previous = after
+        self._transaction: Any = None
         self._queues: dict[str, list[tuple[str, list[tuple[Any, ...]]]]] = {}
         self._queued = 0
 
+    async def after_previous(self) -> None:
+        """Wait for the previous chunk's commit (raising its error): the connection is free."""
+        if self._previous is not None:
+            previous, self._previous = self._previous, None
+            await previous
+
+    async def _begin(self) -> None:
+        await self.after_previous()
+        if self._transaction is None:
+            self._transaction = self._conn.transaction()
+            await self._transaction.start()
+
+    async def commit(self) -> None:
+        try:
+            await self._send(set())
+        except BaseException:
+            await self.abandon()
+            raise
+        transaction, self._transaction = self._transaction, None
+        await transaction.commit()
+
+    async def abandon(self) -> None:
+        """Roll back a chunk begun and not committed (its replay failed)."""
+        if self._transaction is not None and not self._conn.is_closed():
+            transaction, self._transaction = self._transaction, None
+            await transaction.rollback()
+
     async def execute(self, query: str, *args: Any) -> str:
-        named = set(self._tables.findall(query))
+        named = set(tables_named(self._tables, query))
         if len(named) != 1:
             await self._send(named)
             await self._conn.execute(query, *args)
@@ -305,20 +360,18 @@ class BufferedWrites:
             runs.append((query, [args]))
         self._queued += 1
         if self._queued >= self._limit:
-            await self.flush()
+            await self._send(set())
         return ""
 
-    async def flush(self) -> None:
-        await self._send(set())
-
     async def _send(self, tables: set[str]) -> None:
+        await self._begin()
         for table in tables or list(self._queues):
             for query, rows in self._queues.pop(table, []):
                 await self._conn.executemany(query, rows)
         self._queued = sum(len(rows) for runs in self._queues.values() for _, rows in runs)
 
     async def _before_read(self, query: str) -> None:
-        await self._send(set(self._tables.findall(query)))
+        await self._send(set(tables_named(self._tables, query)))
 
     async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
         await self._before_read(query)
@@ -331,6 +384,12 @@ class BufferedWrites:
     async def fetchval(self, query: str, *args: Any) -> Any:
         await self._before_read(query)
         return await self._conn.fetchval(query, *args)
+
+
+@lru_cache(maxsize=4096)
+def tables_named(tables: re.Pattern[str], query: str) -> frozenset[str]:
+    """The read-model tables a statement names (a projector's statements are few and fixed)."""
+    return frozenset(tables.findall(query))
 
 
 @lru_cache

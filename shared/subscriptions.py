@@ -213,6 +213,8 @@ class SubscriptionRunner:
             except TRANSIENT:
                 raise
             except OutOfOrder:
+                # counted, so that a gap which never fills shows on /metrics, not only in logs
+                CONSUMER_HANDLED.labels(self.sub.consumer, "deferred_for_gap").inc()
                 await msg.nak(delay=min(1.0, self.ack_wait))  # again once the gap has filled
                 return
             except Exception as failure:

@@ -6,6 +6,7 @@ import asyncio
 
 import asyncpg
 import pytest
+from prometheus_client import REGISTRY
 
 from shared.database import READ_SCHEMA
 from shared.envelope import EventEnvelope
@@ -262,6 +263,56 @@ async def test_a_filtered_subscription_keeps_each_event_once_within_a_batch(
             "SELECT partition, sequence FROM consumer_positions ORDER BY partition"
         )
         assert [(r["partition"], r["sequence"]) for r in positions] == [("t-0", 5), ("t-1", 5)]
+    finally:
+        runner.stop()
+        await task
+        await source.nc.close()
+        await pool.close()
+
+
+async def test_an_event_after_a_gap_waits_for_it_and_the_wait_is_counted(
+    servers: Servers,
+) -> None:
+    pool, _ = await fresh_log_database(
+        servers, owner_sql="CREATE TABLE effects (n serial, text text NOT NULL)"
+    )
+    source = await Source.on(servers)
+    first, second, third = [await source.note(text) for text in ("一", "二", "三")]
+
+    async def handler(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        await conn.execute("INSERT INTO effects (text) VALUES ($1)", envelope.data["text"])
+
+    def deferred() -> float:
+        value = REGISTRY.get_sample_value(
+            "gongkai_consumer_handled_total",
+            {"consumer": "gap-tester", "outcome": "deferred_for_gap"},
+        )
+        return value or 0.0
+
+    before = deferred()
+    await source.publish(first)
+    await source.publish(third)  # the second is late (its publish lost, say)
+    runner = SubscriptionRunner(
+        pool, source.js, Subscription("gap-tester", "source", handler), source.subjects
+    )
+    task = asyncio.create_task(runner.run())
+    try:
+
+        async def waited() -> bool:
+            return deferred() > before
+
+        await eventually(waited, timeout=20)
+        assert [r["text"] for r in await pool.fetch("SELECT text FROM effects ORDER BY n")] == [
+            "一"
+        ]
+        await source.publish(second)
+
+        async def all_three() -> bool:
+            return bool(await pool.fetchval("SELECT count(*) FROM effects") == 3)
+
+        await eventually(all_three, timeout=20)
+        rows = await pool.fetch("SELECT text FROM effects ORDER BY n")
+        assert [r["text"] for r in rows] == ["一", "二", "三"]
     finally:
         runner.stop()
         await task
