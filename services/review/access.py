@@ -7,14 +7,26 @@ from services.review.events import SubjectKind
 from shared.auth import Principal, Role, township_committee, township_office
 
 
-def township_head(who: Principal, subject: Subject) -> bool:
-    """The head of the upper-level organisation: the township's committee, or the township
-    head the directory names, identified by the token's subject."""
+def township_leadership(who: Principal, subject: Subject) -> bool:
+    """The township's leading cadres: its committee's accounts, or the head the directory
+    names, identified by the token's subject (journals, visits, presentations)."""
     if who.role is not Role.TOWNSHIP_COMMITTEE:
         return False
     return who.org == subject.township_id or (
         subject.head_id is not None and who.subject == subject.head_id
     )
+
+
+def township_head(who: Principal, subject: Subject) -> bool:
+    """R1: the head of the upper-level organisation files its reviews. Once the directory
+    names the township's head, only a committee token whose subject is that person (a former
+    head's no longer counts, as with secretaries, D3); until one is named, the committee's
+    own account acts for the head."""
+    if who.role is not Role.TOWNSHIP_COMMITTEE:
+        return False
+    if subject.head_id is not None:
+        return who.subject == subject.head_id and who.org in (None, subject.township_id)
+    return who.org == subject.township_id
 
 
 def branch_secretary(who: Principal, subject: Subject) -> bool:
@@ -58,7 +70,7 @@ def evaluates_presentation(who: Principal, member: Subject) -> bool:
     if who.subject == member.subject_id:
         return False
     if member.secretary_id == member.subject_id:
-        return township_head(who, member)
+        return township_leadership(who, member)
     return branch_secretary(who, member)
 
 
@@ -66,7 +78,7 @@ def sees_journal(who: Principal, member: Subject) -> bool:
     return (
         who.subject == member.subject_id
         or branch_secretary(who, member)
-        or township_head(who, member)
+        or township_leadership(who, member)
         or (who.role is Role.TOWNSHIP_OFFICE and who.org == member.township_id)
         or (who.role is Role.COUNTY_ADMIN and who.org == member.county_id)
         or who.role is Role.AUDITOR
@@ -75,7 +87,7 @@ def sees_journal(who: Principal, member: Subject) -> bool:
 
 def records_visit(who: Principal, branch: Subject) -> bool:
     """R7: leading cadres of the township (or of the county) record their visits."""
-    return township_head(who, branch) or (
+    return township_leadership(who, branch) or (
         who.role is Role.COUNTY_ADMIN and who.org == branch.county_id
     )
 

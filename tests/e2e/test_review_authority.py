@@ -26,7 +26,8 @@ async def world(servers: Servers) -> AsyncIterator[ReviewWorld]:
 
 
 ROLES: dict[str, Callable[[ReviewWorld], Headers]] = {
-    "township committee": lambda w: w.d.committee,
+    "township committee's account, a head being named": lambda w: w.d.committee,
+    "township head": lambda w: w.as_("township_committee", w.d.township, w.head),
     "township head, by subject": lambda w: w.head_by_subject,
     "committee of another township": lambda w: w.as_("township_committee", w.d.other_township),
     "township office": lambda w: w.d.office,
@@ -51,8 +52,8 @@ SUBJECTS: dict[str, Callable[[ReviewWorld], tuple[str, str]]] = {
 }
 
 ALLOWED = {
-    ("township committee", "branch"),
-    ("township committee", "leadership-team member"),
+    ("township head", "branch"),
+    ("township head", "leadership-team member"),
     ("township head, by subject", "branch"),
     ("township head, by subject", "leadership-team member"),
     ("branch secretary", "ordinary member"),

@@ -186,7 +186,7 @@ async def test_the_pledge_status_copy_is_recorded_with_the_review(
         "items_closed": 1,
     }
     nothing = await post_review(
-        service, token(servers, "township_committee", "t1", "c"), "branch", "b2"
+        service, token(servers, "township_committee", "t1", "head-1"), "branch", "b2"
     )
     assert nothing.status_code == 201
     branch = (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from services.review import access
@@ -27,7 +29,8 @@ def who(role: Role, org: str | None, subject: str = "someone") -> Principal:
     return Principal(subject=subject, role=role, org=org)
 
 
-COMMITTEE = who(Role.TOWNSHIP_COMMITTEE, "t-1")
+COMMITTEE = who(Role.TOWNSHIP_COMMITTEE, "t-1")  # the committee's account, not the head
+HEAD = who(Role.TOWNSHIP_COMMITTEE, "t-1", "head-1")
 HEAD_BY_SUBJECT = who(Role.TOWNSHIP_COMMITTEE, None, "head-1")
 THE_SECRETARY = who(Role.BRANCH_SECRETARY, "b-1", "m-sec")
 FORMER_SECRETARY = who(Role.BRANCH_SECRETARY, "b-1", "m-old")
@@ -46,12 +49,22 @@ OTHERS = [
 
 
 @pytest.mark.parametrize("subject", [BRANCH, LEADER])
-def test_the_township_reviews_a_branch_and_its_leadership_team(subject: Subject) -> None:
-    assert access.may_review(COMMITTEE, subject)
+def test_the_township_head_reviews_a_branch_and_its_leadership_team(subject: Subject) -> None:
+    assert access.may_review(HEAD, subject)
     assert access.may_review(HEAD_BY_SUBJECT, subject)
     assert not access.may_review(THE_SECRETARY, subject)
+    assert not access.may_review(COMMITTEE, subject)  # nobody else, once a head is named
+    assert not access.may_review(who(Role.TOWNSHIP_COMMITTEE, "t-2", "head-1"), subject)
     for other in OTHERS:
         assert not access.may_review(other, subject), other
+
+
+@pytest.mark.parametrize("subject", [BRANCH, LEADER])
+def test_the_committee_acts_for_the_head_only_while_none_is_named(subject: Subject) -> None:
+    headless = replace(subject, head_id=None)
+    assert access.may_review(COMMITTEE, headless)
+    assert not access.may_review(HEAD_BY_SUBJECT, headless)  # no township on the token
+    assert not access.may_review(who(Role.TOWNSHIP_COMMITTEE, "t-2"), headless)
 
 
 def test_the_secretary_reviews_the_branchs_other_members() -> None:
@@ -64,7 +77,8 @@ def test_the_secretary_reviews_the_branchs_other_members() -> None:
 def test_nobody_reviews_themself_and_the_secretary_is_reviewed_by_the_township() -> None:
     assert not access.may_review(THE_SECRETARY, SECRETARY)
     assert not access.may_review(who(Role.MEMBER, "b-1", "m-1"), MEMBER)
-    assert access.may_review(COMMITTEE, SECRETARY)  # even when not marked leadership team
+    assert access.may_review(HEAD, SECRETARY)  # even when not marked leadership team
+    assert not access.may_review(COMMITTEE, SECRETARY)
 
 
 def test_journals_are_kept_by_the_member_and_evaluated_one_tier_up() -> None:
