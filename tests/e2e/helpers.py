@@ -102,6 +102,12 @@ class Directory:
         headers: dict[str, str] = self.servers.auth(role, org, subject)
         return headers
 
+    async def draft_branch_pledge(self, year: int = 2027) -> str:
+        """The branch secretary starts the branch's pledge for `year`; its id."""
+        body = {"year": year, "branch_id": self.branch}
+        response = await self.client.post("/v1/pledges", json=body, headers=self.branch_secretary)
+        return str(ok(response, 201)["id"])
+
     async def build(self) -> Directory:
         c, admin = self.client, self.as_("county_admin", self.county)
         ok(

@@ -165,6 +165,19 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
         ),
         201,
     )
+    # what was reported and followed up is on the item's record, with who and when (P9),
+    # and the item still says which gathered opinion shaped it (P3)
+    shown = ok(await c.get(f"/v1/pledges/{pledge}", headers=d.office))
+    on_canal = [a for a in shown["activity"] if a["item_id"] == canal]
+    assert [(a["kind"], a["summary"]) for a in on_canal] == [
+        ("progress", "已完成1.5公里"),
+        ("follow_up", "督查: 进度正常"),
+    ]
+    assert on_canal[0]["detail"]["evidence"] == [
+        {"description": "施工照片", "url": "https://example.org/p/1.jpg"}
+    ]
+    assert next(i for i in shown["items"] if i["item_id"] == canal)["progress_percent"] == 50
+    assert next(i for i in shown["items"] if i["item_id"] == canal)["shaped_by"] == [opinion]
     push = {"quarter": "2027Q1", "assessment": "进展良好", "next_steps": "加快施工"}
     ok(await c.post(f"/v1/pledges/{pledge}/quarterly-pushes", json=push, headers=d.office), 201)
     pushes = ok(
