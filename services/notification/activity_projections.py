@@ -92,6 +92,23 @@ async def _visit(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
     await release(conn, e, "guidance_visit", v.township_id, v.cadre_name, v.model_dump(mode="json"))
 
 
+@on("EvaluationCalendarSet")
+async def _evaluation_calendar(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    """E4: the rounds' closing dates are the evaluation service's; the reminders follow them."""
+    c = k.EvaluationCalendarSet.model_validate(d)
+    await conn.execute(
+        "INSERT INTO evaluation_calendars VALUES ($1, $2, $3, $4) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET first_round_closes = EXCLUDED.first_round_closes,"
+        " second_round_closes = EXCLUDED.second_round_closes",
+        c.county_id,
+        c.year,
+        c.first_round_closes,
+        c.second_round_closes,
+    )
+
+
 @on("RoundResultsPublished")
 async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     r = k.RoundResultsPublished.model_validate(d)

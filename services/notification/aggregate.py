@@ -7,8 +7,10 @@ runs (N3). A Delivery stream carries one outbound message through its attempts (
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
+from services.notification.calendar import check_owned
 from services.notification.events import (
     BranchRecord,
     BulletinIssued,
@@ -44,10 +46,18 @@ class Calendar(Aggregate):
     def blank(self) -> None:
         self.deadlines: tuple[Deadline, ...] = ()
 
-    def set(self, county_id: str, year: int, deadlines: tuple[Deadline, ...]) -> None:
+    def set(
+        self,
+        county_id: str,
+        year: int,
+        deadlines: tuple[Deadline, ...],
+        owned: Mapping[str, date],
+    ) -> None:
+        """`owned`: the dates of the deadlines other services keep (calendar.owned_dates)."""
         ids = [d.deadline_id for d in deadlines]
         if len(set(ids)) != len(ids):
             raise InvalidState("deadline ids must be unique")
+        check_owned(deadlines, owned)
         self._record(CalendarSet(county_id=county_id, year=year, deadlines=deadlines))
 
     def apply(self, event: DomainEvent) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from services.notification import contracts as k
 from shared.envelope import EventEnvelope
 from shared.projections import ANY_SOURCE, Projection, Step
 
@@ -69,12 +70,14 @@ async def _county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
 
 @on("PledgeCalendarSet")
 async def _pledge_calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """P6: the drafting deadline is the pledge service's; the reminders follow it."""
+    c = k.PledgeCalendarSet.model_validate(d)
     await conn.execute(
-        "INSERT INTO pledge_calendars VALUES ($1, $2, $3::text::date) ON CONFLICT (county_id, year)"
+        "INSERT INTO pledge_calendars VALUES ($1, $2, $3) ON CONFLICT (county_id, year)"
         " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
-        d["county_id"],
-        d["year"],
-        d["drafting_deadline"],
+        c.county_id,
+        c.year,
+        c.drafting_deadline,
     )
 
 
@@ -126,9 +129,28 @@ async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await _upsert_items(conn, d["pledge_id"], d["items"])
 
 
+async def _status(conn: asyncpg.Connection, pledge_id: str, status: str) -> None:
+    await conn.execute(
+        "UPDATE board_pledges SET status = $2 WHERE pledge_id = $1", pledge_id, status
+    )
+
+
+# P5, P6: a pledge returned for revision has not finished drafting until it is approved (the
+# pledge service's drafting report counts 'approved' and 'published' as finished)
+@on("PledgeReturned")
+async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _status(conn, k.PledgeReturned.model_validate(d).pledge_id, "returned")
+
+
 @on("PledgeResubmitted")
 async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _status(conn, d["pledge_id"], "proposed")
     await _upsert_items(conn, d["pledge_id"], d["items"])
+
+
+@on("PledgeApproved")
+async def _approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await _status(conn, k.PledgeApproved.model_validate(d).pledge_id, "approved")
 
 
 async def card(conn: asyncpg.Connection, pledge_id: str) -> dict[str, Any]:

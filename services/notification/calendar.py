@@ -1,14 +1,20 @@
 """Deadlines and cadences as data (N3, P6): the default calendar of a county's year.
 
 Pure: a county administrator may replace any of it (per county and year); the scheduler only
-reads what was set, or these defaults when nothing was.
+reads what was set, or these defaults when nothing was. Two kinds of deadline belong to other
+services, and their dates are always theirs: the drafting deadline is the pledge service's
+(P6, `PledgeCalendarSet`) and the evaluation rounds' closing dates are the evaluation
+service's (E4, `EvaluationCalendarSet`). This service keeps no second copy of those dates:
+they come from the owners' events (or the owners' defaults), whatever calendar was set here.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, timedelta
 
 from services.notification.events import Deadline, DeadlineKind
+from shared.errors import InvalidInput
 
 TITLES: dict[DeadlineKind, str] = {
     DeadlineKind.DRAFTING: "公开承诺拟定",
@@ -35,18 +41,78 @@ def _month_after(year: int, month: int, day: int) -> date:
     return date(year + month // 12, month % 12 + 1, day)
 
 
-def default_deadlines(year: int, drafting_deadline: date | None = None) -> tuple[Deadline, ...]:
+# whose date each deadline that is not this service's is, and where it is set
+OWNERS: dict[DeadlineKind, str] = {
+    DeadlineKind.DRAFTING: "the pledge service's county calendar"
+    " (POST /v1/counties/{county_id}/calendars)",
+    DeadlineKind.EVALUATION_ROUND: "the evaluation service's calendar"
+    " (POST /v1/counties/{county_id}/evaluation-calendars)",
+}
+
+
+def owned_dates(
+    year: int, drafting: date | None = None, rounds: tuple[date, date] | None = None
+) -> dict[str, date]:
+    """The dates other services own, by deadline id: as the county set them there, else
+    those services' defaults (P6: March 15; E4: July 10 and January 5 of the next year)."""
+    first, second = rounds or (date(year, 7, 10), date(year + 1, 1, 5))
+    return {
+        f"{DeadlineKind.DRAFTING.value}-{year}": drafting or date(year, 3, 15),
+        f"{DeadlineKind.EVALUATION_ROUND.value}-{year}H1": first,
+        f"{DeadlineKind.EVALUATION_ROUND.value}-{year}H2": second,
+    }
+
+
+def follow_owners(
+    deadlines: tuple[Deadline, ...], owned: Mapping[str, date]
+) -> tuple[Deadline, ...]:
+    """The calendar with the other services' deadlines on their owners' dates."""
+    moved = [
+        d.model_copy(update={"due_on": owned[d.deadline_id]}) if d.deadline_id in owned else d
+        for d in deadlines
+    ]
+    return tuple(sorted(moved, key=lambda d: (d.due_on, d.deadline_id)))
+
+
+def check_owned(deadlines: tuple[Deadline, ...], owned: Mapping[str, date]) -> None:
+    """A calendar set here may tune another service's deadline (its title, how early to
+    remind) but not move it: its date is set where it is kept (InvalidInput otherwise)."""
+    for index, d in enumerate(deadlines):
+        expected = owned.get(d.deadline_id)
+        if d.kind in OWNERS and expected != d.due_on:
+            what = f"is due on {expected.isoformat()}" if expected else "is not of this year"
+            raise InvalidInput(
+                f"{d.deadline_id} {what}: its date is set in {OWNERS[d.kind]}",
+                field=f"deadlines.{index}.due_on",
+            )
+
+
+def default_deadlines(
+    year: int, drafting_deadline: date | None = None, rounds: tuple[date, date] | None = None
+) -> tuple[Deadline, ...]:
     """Drafting by March 15 (or the county's pledge calendar), quarterly reviews at each
-    quarter's end, evaluation rounds on July 10 and January 5, selection around July 1,
-    member ratings monthly and branch ratings every two months (N2)."""
+    quarter's end, evaluation rounds on July 10 and January 5 (or the evaluation service's
+    calendar), selection around July 1, member ratings monthly and branch ratings every two
+    months (N2)."""
     k = DeadlineKind
+    owned = owned_dates(year, drafting_deadline, rounds)
     found = [
-        _deadline(
-            k.DRAFTING, str(year), drafting_deadline or date(year, 3, 15), 7, "公开承诺拟定截止"
-        ),
+        _deadline(k.DRAFTING, str(year), owned[f"drafting-{year}"], 7, "公开承诺拟定截止"),
         _deadline(k.SELECTION, str(year), date(year, 7, 1), 10, f"{year}年度评选表彰"),
-        _deadline(k.EVALUATION_ROUND, f"{year}H1", date(year, 7, 10), 10, "上半年群众评议"),
-        _deadline(k.EVALUATION_ROUND, f"{year}H2", date(year + 1, 1, 5), 10, "下半年群众评议"),
+        _deadline(
+            k.EVALUATION_ROUND,
+            f"{year}H1",
+            owned[f"evaluation_round-{year}H1"],
+            10,
+            "上半年群众评议",
+        ),
+        _deadline(
+            k.EVALUATION_ROUND,
+            f"{year}H2",
+            owned[f"evaluation_round-{year}H2"],
+            10,
+            "下半年群众评议",
+        ),
     ]
     for quarter in range(1, 5):
         end = _month_after(year, quarter * 3, 1) - timedelta(days=1)

@@ -18,6 +18,23 @@ class Consumed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
+# --- pledge (port 8101): the events whose fields are parsed through a model here ----------
+
+
+class PledgeCalendarSet(Consumed):
+    county_id: str
+    year: int
+    drafting_deadline: date
+
+
+class PledgeReturned(Consumed):
+    pledge_id: str
+
+
+class PledgeApproved(Consumed):
+    pledge_id: str
+
+
 # --- review (port 8102) -----------------------------------------------------------------
 
 
@@ -65,6 +82,13 @@ class GuidanceVisitRecorded(Consumed):
 
 
 # --- evaluation (port 8103) ---------------------------------------------------------------
+
+
+class EvaluationCalendarSet(Consumed):
+    county_id: str
+    year: int
+    first_round_closes: date
+    second_round_closes: date
 
 
 class RoundResult(Consumed):
@@ -123,11 +147,15 @@ class CommendationIssued(Consumed):
 CONSUMED: dict[str, type[Consumed]] = {
     model.__name__: model
     for model in (
+        PledgeCalendarSet,
+        PledgeReturned,
+        PledgeApproved,
         ReviewRecorded,
         ReviewCorrected,
         JournalEntryRecorded,
         MonthlyPresentationEvaluated,
         GuidanceVisitRecorded,
+        EvaluationCalendarSet,
         RoundResultsPublished,
         RatingResultsPublished,
         CommendationIssued,

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 from services.notification import access
 from services.notification import commands as c
 from services.notification.aggregate import Calendar, Channel, DeadlineNotices, Delivery
-from services.notification.calendar import default_deadlines
+from services.notification.calendar import default_deadlines, owned_dates
+from services.notification.deadlines import owners_calendars
 from services.notification.events import ChannelKind, Deadline
 from shared.auth import Principal, Role, county_admin, require
 from shared.errors import InvalidInput, InvalidState, NotFound
@@ -37,13 +38,9 @@ async def set_calendar(
 ) -> dict[str, Any]:
     await _require_county(uow, county_id)
     require(county_admin(who, county_id), "only the county's administrator")
+    drafting, rounds = await owners_calendars(uow.conn, county_id, year)
     if cmd.deadlines is None:
-        drafting = await uow.conn.fetchval(
-            "SELECT drafting_deadline FROM pledge_calendars WHERE county_id = $1 AND year = $2",
-            county_id,
-            year,
-        )
-        deadlines = default_deadlines(year, drafting)
+        deadlines = default_deadlines(year, drafting, rounds)
     else:
         deadlines = tuple(
             Deadline(deadline_id=f"{d.kind.value}-{d.period}", **d.model_dump())
@@ -52,7 +49,7 @@ async def set_calendar(
     stream = f"calendar-{county_id}-{year}"
     calendar = await uow.load(Calendar, stream) or Calendar(stream, county_id)
     try:
-        calendar.set(county_id, year, deadlines)
+        calendar.set(county_id, year, deadlines, owned_dates(year, drafting, rounds))
     except InvalidState as error:
         raise InvalidInput(str(error), field="deadlines") from None
     await uow.save(calendar)

@@ -11,6 +11,14 @@ CREATE TABLE pledge_calendars (
     drafting_deadline date    NOT NULL,
     PRIMARY KEY (county_id, year)
 );
+-- E4: the evaluation service's closing dates of the year's two rounds (EvaluationCalendarSet)
+CREATE TABLE evaluation_calendars (
+    county_id           text    NOT NULL,
+    year                integer NOT NULL,
+    first_round_closes  date    NOT NULL,
+    second_round_closes date    NOT NULL,
+    PRIMARY KEY (county_id, year)
+);
 CREATE TABLE board_pledges (
     pledge_id    text PRIMARY KEY,
     year         integer NOT NULL,
@@ -21,7 +29,7 @@ CREATE TABLE board_pledges (
     township_id  text    NOT NULL,
     county_id    text    NOT NULL,
     standard     text    NOT NULL,
-    status       text    NOT NULL,  -- drafting, proposed, published
+    status       text    NOT NULL,  -- drafting, proposed, returned, approved, published
     letter_no    text,
     published_at timestamptz
 );

@@ -4,7 +4,6 @@ clock, so a test can walk a whole year in seconds; the app runs it periodically.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import date, timedelta
 from functools import partial
@@ -13,31 +12,17 @@ import asyncpg
 
 from services.notification.aggregate import DeadlineNotices
 from services.notification.bulletins import issue_bulletin
-from services.notification.calendar import default_deadlines, phase
+from services.notification.calendar import phase
+from services.notification.deadlines import deadlines
 from services.notification.events import Deadline, NoticeKind
 from services.notification.outbound import schedule_deliveries
-from services.notification.responsible import office, unfinished
+from services.notification.responsible import grouped, office, unfinished
 from shared.eventstore.base import CommandContext
 from shared.runtime import Runtime
 from shared.unit_of_work import UnitOfWork
 
 OVERDUE_WINDOW = timedelta(days=14)  # a late start still sends the overdue notices
 CONTEXT = CommandContext(actor="service:notification-scheduler", role="integration")
-
-
-async def deadlines(conn: asyncpg.Connection, county_id: str, year: int) -> tuple[Deadline, ...]:
-    """The county's calendar for the year as set (N3), or the default one."""
-    found = await conn.fetchval(
-        "SELECT deadlines FROM calendars WHERE county_id = $1 AND year = $2", county_id, year
-    )
-    if found is not None:
-        return tuple(Deadline.model_validate(d) for d in json.loads(found))
-    drafting = await conn.fetchval(
-        "SELECT drafting_deadline FROM pledge_calendars WHERE county_id = $1 AND year = $2",
-        county_id,
-        year,
-    )
-    return default_deadlines(year, drafting)
 
 
 def _text(deadline: Deadline, kind: NoticeKind, missing: str) -> tuple[str, str]:
@@ -130,7 +115,7 @@ async def remind(runtime: Runtime, today: date) -> int:
                     if kind is NoticeKind.OVERDUE and missing and the_office not in dict(missing):
                         missing.append((the_office, f"{len(missing)}个对象未完成"))
                     sent = await _already(conn, t["township_id"], deadline, kind)
-                    todo = list(dict((r, m) for r, m in missing if r not in sent).items())
+                    todo = [(r, m) for r, m in grouped(missing) if r not in sent]
                     if todo:
                         work.append((t["county_id"], t["township_id"], deadline, kind, todo))
     for county_id, township_id, deadline, kind, todo in work:

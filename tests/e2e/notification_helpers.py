@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
 from nats.js.api import Header
 
 from services.notification.app import DEFINITION as NOTIFICATION
@@ -30,6 +31,22 @@ async def pledge_and_notification(
     clock = FixedClock(start or datetime(2027, 1, 4, 2, 0, tzinfo=UTC))
     async with running(servers, [PLEDGE, NOTIFICATION], clock) as services:
         yield services["pledge"], services["notification"]
+
+
+def morning(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 1, 0, tzinfo=UTC)  # 09:00 in China
+
+
+async def notices_of(pool: asyncpg.Pool, recipient: str, deadline: str) -> list[tuple[str, date]]:
+    """The notices a recipient was sent for a deadline: kind and day issued (China time)."""
+    rows = await pool.fetch(
+        "SELECT kind, issued_at FROM notices WHERE recipient = $1 AND deadline_id = $2"
+        " ORDER BY issued_at",
+        recipient,
+        deadline,
+    )
+    china = timedelta(hours=8)
+    return [(r["kind"], (r["issued_at"] + china).date()) for r in rows]
 
 
 # --- the review and evaluation services' contract events (as they will publish them) ------

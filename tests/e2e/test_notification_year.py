@@ -40,16 +40,62 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
             return (await board.get(f"/branches/{d.branch}")).status_code == 200
 
         await eventually(directory_arrived)
-        # deadlines are data: the county moves its drafting deadline to March 20
-        calendar = ok(await board.get(f"/v1/counties/{d.county}/calendars/2027"))["deadlines"]
+        # deadlines are data: the county sets its calendar (each deadline's title and how
+        # early to remind), then moves the drafting deadline to March 20 where it is kept,
+        # in the pledge service (P6): the reminders follow it
+        calendar_url = f"/v1/counties/{d.county}/calendars/2027"
+        calendar = ok(await board.get(calendar_url))["deadlines"]
         assert len(calendar) == 26
-        for deadline in calendar:
-            if deadline["kind"] == "drafting":
-                deadline["due_on"] = "2027-03-20"
         body = {"deadlines": [{k: v for k, v in x.items() if k != "deadline_id"} for x in calendar]}
-        ok(await board.post(f"/v1/counties/{d.county}/calendars/2027", json=body, headers=admin))
+        ok(await board.post(calendar_url, json=body, headers=admin))
+        ok(
+            await pledge.client.post(
+                f"/v1/counties/{d.county}/calendars",
+                json={"year": 2027, "drafting_deadline": "2027-03-20"},
+                headers=admin,
+            )
+        )
+
+        async def drafting_moved() -> bool:
+            found = ok(await board.get(calendar_url))["deadlines"]
+            return {x["deadline_id"]: x["due_on"] for x in found}["drafting-2027"] == "2027-03-20"
+
+        await eventually(drafting_moved)
 
         review = ServiceStandIn("review", servers.nats.url, notification.subjects)
+        head = "head-hsl"
+
+        async def reviewed_in(
+            day: date, kind: str, subject_id: str, subject_name: str, reviewer: str
+        ) -> None:
+            review_id = f"{subject_id}-{day:%m%d}"
+            await review.publish(
+                f"review-{review_id}",
+                d.township,
+                ReviewRecorded(
+                    review_id=review_id,
+                    township_id=d.township,
+                    branch_id=d.branch,
+                    subject_kind=kind,
+                    subject_id=subject_id,
+                    subject_name=subject_name,
+                    reviewer_id="r",
+                    reviewer_name=reviewer,
+                    occasion="季度点评会",
+                    quarter=f"{day.year}Q{(day.month - 1) // 3 + 1}",
+                    held_on=day,
+                ),
+            )
+
+            async def arrived() -> bool:
+                return bool(
+                    await notification.runtime.pool.fetchval(
+                        "SELECT 1 FROM board_reviews WHERE review_id = $1", review_id
+                    )
+                )
+
+            await eventually(arrived)
+
         day = start
         while day <= date(2027, 12, 31):
             notification.clock.set(morning(day))
@@ -62,29 +108,32 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
                     return (await board.get(f"/pledges/{pledge_id}")).status_code == 200
 
                 await eventually(drafted)
-            if day == date(2027, 6, 20):  # the second quarter's review is held in time
-                await review.publish(
-                    "review-q2",
-                    d.township,
-                    ReviewRecorded(
-                        review_id="q2",
-                        township_id=d.township,
-                        branch_id=d.branch,
-                        subject_kind="branch",
-                        subject_id=d.branch,
-                        subject_name="红沙梁村党支部",
-                        reviewer_id="c1",
-                        reviewer_name="刘书记",
-                        occasion="季度点评会",
-                        quarter="2027Q2",
-                        held_on=day,
-                    ),
+            if day == date(2027, 6, 20):  # the second quarter's reviews are all held in
+                # time (R1): the township's of the branch and of its secretary, the
+                # secretary's of the member
+                await reviewed_in(day, "branch", d.branch, "红沙梁村党支部", "刘书记")
+                await reviewed_in(day, "member", d.secretary, "张建国", "刘书记")
+                await reviewed_in(day, "member", d.member, "李秀英", "张建国")
+            if day == date(2027, 8, 10):  # in the third quarter only the member is reviewed:
+                # that is not a review of the branch
+                await reviewed_in(day, "member", d.member, "李秀英", "张建国")
+            if day == date(2027, 9, 1):  # the directory names the township's head
+                ok(
+                    await pledge.client.post(
+                        f"/v1/townships/{d.township}/head",
+                        json={"person_id": head, "name": "刘书记"},
+                        headers=admin,
+                    )
                 )
 
-                async def reviewed() -> bool:
-                    return "刘书记" in (await board.get(f"/branches/{d.branch}")).text
+                async def head_known() -> bool:
+                    return bool(
+                        await notification.runtime.pool.fetchval(
+                            "SELECT 1 FROM dir_townships WHERE head_id = $1", head
+                        )
+                    )
 
-                await eventually(reviewed)
+                await eventually(head_known)
             await worker.tick()
             day += timedelta(days=1)
         assert await worker.tick() == 0  # a second pass on the same day issues nothing
@@ -105,6 +154,16 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
             china = timedelta(hours=8)
             return [(r["kind"], (r["issued_at"] + china).date()) for r in rows]
 
+        async def body_of(recipient: str, deadline: str) -> str:
+            """Whom or what the reminder names (before its ": ")."""
+            body: str = await pool.fetchval(
+                "SELECT body FROM notices WHERE recipient = $1 AND deadline_id = $2"
+                " AND kind = 'reminder'",
+                recipient,
+                deadline,
+            )
+            return body.split(": ", 1)[0]
+
         office = f"township_office:{d.township}"
         # P6: reminded a week before March 20; the secretary, still not drafted, is overdue
         assert await notices(d.member, "drafting-2027") == [("reminder", date(2027, 3, 13))]
@@ -113,16 +172,36 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
             ("overdue", date(2027, 3, 21)),
         ]
         assert await notices(office, "drafting-2027") == [("overdue", date(2027, 3, 21))]
-        # quarterly reviews: Q1 was not held (overdue); Q2 was held before its reminder was due
-        assert await notices(d.secretary, "quarterly_review-2027Q1") == [
-            ("reminder", date(2027, 3, 24)),
-            ("overdue", date(2027, 4, 1)),
-        ]
-        assert await notices(d.secretary, "quarterly_review-2027Q2") == []
-        assert await notices(d.secretary, "quarterly_review-2027Q3") == [
+        # quarterly reviews go to the reviewers (R1): the branch and its leadership team (the
+        # secretary) to the township's head (the committee's inbox until the directory names
+        # a head), the other members to their branch's secretary
+        committee = f"township_committee:{d.township}"
+        q1 = [("reminder", date(2027, 3, 24)), ("overdue", date(2027, 4, 1))]
+        assert await notices(committee, "quarterly_review-2027Q1") == q1  # nothing was held
+        assert await notices(d.secretary, "quarterly_review-2027Q1") == q1
+        assert await body_of(committee, "quarterly_review-2027Q1") == "红沙梁村党支部、张建国"
+        assert await body_of(d.secretary, "quarterly_review-2027Q1") == "李秀英"
+        for reviewer in (committee, d.secretary, head):  # Q2: all held before the reminder
+            assert await notices(reviewer, "quarterly_review-2027Q2") == []
+        # Q3: only the member was reviewed; the branch and its secretary are not, and the
+        # directory now names the township's head
+        assert await notices(head, "quarterly_review-2027Q3") == [
             ("reminder", date(2027, 9, 23)),
             ("overdue", date(2027, 10, 1)),
         ]
+        assert await body_of(head, "quarterly_review-2027Q3") == "红沙梁村党支部、张建国"
+        assert await notices(committee, "quarterly_review-2027Q3") == []
+        assert await notices(d.secretary, "quarterly_review-2027Q3") == []
+        assert await notices(head, "quarterly_review-2027Q4") == [("reminder", date(2027, 12, 24))]
+        assert await notices(d.secretary, "quarterly_review-2027Q4") == [
+            ("reminder", date(2027, 12, 24))
+        ]
+        head_inbox = ok(
+            await board.get("/v1/inbox", headers=d.as_("township_committee", d.township, head))
+        )
+        assert {"quarterly_review-2027Q1", "quarterly_review-2027Q3"} <= {
+            n["deadline_id"] for n in head_inbox["notices"]
+        }
         # evaluation rounds, selection and the branch ratings go to the township office
         assert await notices(office, "evaluation_round-2027H1") == [
             ("reminder", date(2027, 6, 30)),
@@ -164,7 +243,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert len([b for b in bulletins if b["regular"]]) == 12
         june = next(b for b in bulletins if b["period"] == "2027-06")
         [line] = june["branches"]
-        assert line["reviews_held"] == 1
+        assert line["reviews_held"] == 3  # of the branch, its secretary and its member
         assert line["secretary_name"] == "张建国"
         assert "无联系点指导" in line["gaps"]
         township = (await board.get(f"/townships/{d.township}")).text

@@ -1,9 +1,11 @@
 """What a service reads of another service's events is what that service really publishes.
 
-The notification service parses the review and evaluation services' events with models of
-its own (`services/notification/contracts.py`), and its end-to-end tests publish those
-events through stand-ins. This test holds both to the publishers' real event classes: every
-field a consumer needs is one the publisher sends, with values the consumer accepts.
+The notification service parses the review and evaluation services' events, and the pledge
+service's calendar and review outcome (PledgeCalendarSet, PledgeReturned, PledgeApproved),
+with models of its own (`services/notification/contracts.py`), and its end-to-end tests
+publish the review and evaluation events through stand-ins. This test holds both to the
+publishers' real event classes: every field a consumer needs is one the publisher sends,
+with values the consumer accepts.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.notification.aggregate import BACKOFF, DeadlineNotices, Delivery
-from services.notification.calendar import default_deadlines, phase
+from services.notification.aggregate import BACKOFF, Calendar, DeadlineNotices, Delivery
+from services.notification.calendar import default_deadlines, follow_owners, owned_dates, phase
 from services.notification.channels import dingtalk_url, sign_webhook, text_of
 from services.notification.events import (
     DeadlineKind,
@@ -20,7 +20,8 @@ from services.notification.events import (
     DeliveryGivenUp,
     NoticeKind,
 )
-from shared.errors import InvalidState
+from services.notification.responsible import grouped
+from shared.errors import InvalidInput, InvalidState
 
 NOW = datetime(2027, 5, 1, 2, 0, tzinfo=UTC)
 DRAFTING = next(d for d in default_deadlines(2027) if d.kind is DeadlineKind.DRAFTING)
@@ -43,6 +44,52 @@ def test_the_default_calendar_of_a_year() -> None:
     # the county's pledge calendar moves the drafting deadline
     moved = {d.deadline_id: d for d in default_deadlines(2027, date(2027, 3, 20))}
     assert moved["drafting-2027"].due_on == date(2027, 3, 20)
+    # and the evaluation service's calendar moves the rounds (E4)
+    rounds = (date(2027, 6, 25), date(2027, 12, 28))
+    moved = {d.deadline_id: d for d in default_deadlines(2027, None, rounds)}
+    assert moved["evaluation_round-2027H1"].due_on == date(2027, 6, 25)
+    assert moved["evaluation_round-2027H2"].due_on == date(2027, 12, 28)
+    assert moved["drafting-2027"].due_on == date(2027, 3, 15)
+
+
+def test_the_other_services_deadlines_stay_on_their_owners_dates() -> None:
+    """A calendar set here keeps no second copy of the drafting deadline (the pledge
+    service's) or of the rounds' closing dates (the evaluation service's)."""
+    kept = default_deadlines(2027)  # set here while the owners had their defaults
+    owned = owned_dates(2027, date(2027, 3, 20), (date(2027, 6, 25), date(2028, 1, 3)))
+    followed = {d.deadline_id: d for d in follow_owners(kept, owned)}
+    assert followed["drafting-2027"].due_on == date(2027, 3, 20)
+    assert followed["drafting-2027"].remind_days_before == 7
+    assert followed["evaluation_round-2027H1"].due_on == date(2027, 6, 25)
+    assert followed["evaluation_round-2027H2"].due_on == date(2028, 1, 3)
+    assert followed["selection-2027"].due_on == date(2027, 7, 1)
+    dates = [d.due_on for d in follow_owners(kept, owned)]
+    assert dates == sorted(dates)
+
+    calendar = Calendar("calendar-minqin-2027", "minqin")
+    calendar.set("minqin", 2027, follow_owners(kept, owned), owned)  # their dates: accepted
+    moved = tuple(
+        d.model_copy(update={"due_on": date(2027, 3, 25)}) if d.kind is DeadlineKind.DRAFTING else d
+        for d in kept
+    )
+    with pytest.raises(InvalidInput, match="pledge service") as refused:
+        calendar.set("minqin", 2027, moved, owned)
+    at = next(i for i, d in enumerate(moved) if d.kind is DeadlineKind.DRAFTING)
+    assert refused.value.extra["errors"] == [
+        {"field": f"deadlines.{at}.due_on", "reason": refused.value.detail}
+    ]
+    with pytest.raises(InvalidInput, match="evaluation service"):
+        calendar.set(
+            "minqin", 2027, kept, owned_dates(2027, None, (date(2027, 6, 25), date(2028, 1, 5)))
+        )
+    assert len(calendar.pending) == 1
+
+
+def test_one_notice_per_recipient_names_all_it_is_missing() -> None:
+    found = [("s-1", "红沙梁村党支部"), ("s-1", "张建国"), ("m-1", "李秀英")]
+    assert grouped(found) == [("s-1", "红沙梁村党支部、张建国"), ("m-1", "李秀英")]
+    many = grouped([("s-1", f"党员{n}") for n in range(12)])
+    assert many == [("s-1", "、".join(f"党员{n}" for n in range(10)) + "等12个对象")]
 
 
 def test_the_phase_of_a_deadline() -> None:

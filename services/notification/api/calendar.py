@@ -12,7 +12,7 @@ from services.notification import commands as c
 from services.notification import handlers as h
 from services.notification.access import inbox_addresses, township_staff
 from services.notification.bulletins import issue_bulletin
-from services.notification.scheduler import deadlines
+from services.notification.deadlines import deadlines
 from shared.auth import require
 from shared.http import IdempotencyDep, PathId, PathYear, QueryOffset, Reader, SignedIn, run
 
