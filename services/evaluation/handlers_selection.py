@@ -123,6 +123,12 @@ async def file_objection(
         who.role not in (Role.AUDITOR, Role.INTEGRATION),
         "auditors and integrations read; they do not object",
     )
+    township = await d.township(uow.conn, selection.township_id)
+    home = await d.home_township(uow.conn, who)
+    require(
+        access.of_township(who, selection.township_id, township["county_id"], home),
+        "objections come from the township's people, its office and the county above it",
+    )
     objection_id = new_id("o")
     selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today())
     await uow.save(selection)

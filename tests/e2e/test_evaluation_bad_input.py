@@ -598,6 +598,16 @@ def _selection_cases() -> Iterator[Case]:
     yield from auth_cases(r)
     yield forbidden(r, "auditor", lambda w: w.as_("auditor"))
     yield forbidden(r, "integration", lambda w: w.as_("integration"))
+    # S3: only the township's people, its office and the county above it object
+    yield forbidden(r, "office of another township", lambda w: w.other_office)
+    yield forbidden(
+        r,
+        "committee of another township",
+        lambda w: w.as_("township_committee", w.d.other_township),
+    )
+    yield forbidden(r, "member of no branch here", lambda w: w.as_("member", "b-x", "m-x"))
+    yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "gulang"))
+    yield forbidden(r, "a public rater's token", lambda w: w.as_("rater", w.round_id, "rt-x"))
 
     r = "/v1/selections/{selection_id}/objections/{objection_id}/answer"
     yield malformed(r, "upheld maybe", "upheld", body=with_(upheld="maybe"))
