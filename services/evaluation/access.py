@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.evaluation.aggregate import Round
-from shared.auth import Principal, Role, township_office
+from shared.auth import Principal, Role, county_admin, township_committee, township_office
 from shared.errors import Forbidden
 
 
@@ -31,3 +31,16 @@ def voter_id(principal: Principal, scope_id: str) -> str:
     if principal.role is Role.MEMBER:
         return principal.subject
     raise Forbidden("only a rater registered for this round votes here")
+
+
+def of_township(who: Principal, township_id: str, county_id: str, home: str | None) -> bool:
+    """S3: the township's people (its members and branch secretaries, `home` being the
+    township the directory copy places them in), its committee and office, and the county's
+    administrator above it. A rater's token is for one round's ballot, not for this."""
+    if who.role in (Role.MEMBER, Role.BRANCH_SECRETARY):
+        return home == township_id
+    return (
+        township_committee(who, township_id)
+        or township_office(who, township_id)
+        or county_admin(who, county_id)
+    )

@@ -180,6 +180,9 @@ class OpenSelection(Command):
     commendation_on: date | None = None  # None: July 1 of the year
 
 
+ReviewGrade = Literal["excellent", "qualified", "basically_qualified", "unqualified"]
+
+
 class DeclareFormula(Command):
     weights: Annotated[
         dict[Literal["ratings", "evaluation", "pledges", "reviews"], Weight],
@@ -189,6 +192,8 @@ class DeclareFormula(Command):
     quotas: Annotated[
         tuple[Annotated[int, Field(ge=1, le=500)], ...], Field(min_length=1, max_length=5)
     ]
+    # points per review grade (R3), every grade; None: the member-appraisal scale's scores
+    review_points: dict[ReviewGrade, Annotated[float, Field(ge=0, le=100)]] | None = None
 
 
 class Nominate(Command):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncpg
 
+from shared.auth import Principal, Role
 from shared.errors import InvalidInput, NotFound
 
 
@@ -53,3 +54,17 @@ async def member_in(
     if row is None:
         raise InvalidInput(f"{member_id} is not an active member of this township", field=where)
     return row
+
+
+async def home_township(conn: asyncpg.Connection, who: Principal) -> str | None:
+    """The township a member (by their id) or a branch secretary (by the branch) belongs to
+    now, as this copy shows it (D3); None for other roles, or if not (or no longer) there."""
+    if who.role is Role.MEMBER:
+        query = "SELECT township_id FROM dir_members WHERE member_id = $1 AND active"
+        found: str | None = await conn.fetchval(query, who.subject)
+        return found
+    if who.role is Role.BRANCH_SECRETARY and who.org is not None:
+        query = "SELECT township_id FROM dir_branches WHERE branch_id = $1 AND active"
+        found = await conn.fetchval(query, who.org)
+        return found
+    return None

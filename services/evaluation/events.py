@@ -294,3 +294,11 @@ REGISTRY = EventRegistry(
 @REGISTRY.upcaster("CheckRaterRegistered", 1)
 def _rater_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "personal": None}  # raters registered before A7 carried no personal data
+
+
+@REGISTRY.upcaster("FormulaDeclared", 1)
+def _formula_declared_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # formulas declared before the rule existed scored reviews by quarters reviewed (S2: they
+    # must still compute as they did)
+    rule = {"measure": "quarters_reviewed", "points": {}}
+    return {**data, "formula": {**data["formula"], "reviews": rule}}

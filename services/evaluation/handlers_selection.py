@@ -9,8 +9,14 @@ from services.evaluation import access, scoring
 from services.evaluation import commands as c
 from services.evaluation import directory as d
 from services.evaluation.events import SubjectKind
+from services.evaluation.formula import REVIEW_POINTS
 from services.evaluation.selection import Candidate, Selection
-from services.evaluation.selection_events import Formula, SelectionOpened, WhenMissing
+from services.evaluation.selection_events import (
+    Formula,
+    ReviewsMeasure,
+    SelectionOpened,
+    WhenMissing,
+)
 from shared.auth import Principal, Role, require, township_office
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -53,6 +59,10 @@ async def declare_formula(
             "weights": cmd.weights,
             "when_missing": WhenMissing(cmd.when_missing),
             "quotas": cmd.quotas,
+            "reviews": {
+                "measure": ReviewsMeasure.GRADES,
+                "points": cmd.review_points or REVIEW_POINTS,
+            },
         }
     )
     selection.declare(formula)
@@ -88,7 +98,7 @@ async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dic
     _organiser(who, selection, "scores a stage")
     inputs = {
         candidate.subject_id: await scoring.inputs_for(
-            uow.conn, candidate.subject_id, selection.year
+            uow.conn, candidate.subject_id, selection.year, selection.the_formula
         )
         for candidate in selection.in_the_running()
     }
@@ -112,6 +122,12 @@ async def file_objection(
     require(
         who.role not in (Role.AUDITOR, Role.INTEGRATION),
         "auditors and integrations read; they do not object",
+    )
+    township = await d.township(uow.conn, selection.township_id)
+    home = await d.home_township(uow.conn, who)
+    require(
+        access.of_township(who, selection.township_id, township["county_id"], home),
+        "objections come from the township's people, its office and the county above it",
     )
     objection_id = new_id("o")
     selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today())

@@ -53,12 +53,14 @@ async def _review(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
             "UPDATE review_copy SET superseded = true WHERE review_id = $1",
             d["corrects_review_id"],
         )
+    grades = {a["dimension"]: a["grade"] for a in d.get("assessments", ())}
     await conn.execute(
-        "INSERT INTO review_copy VALUES ($1, $2, $3, $4, false) ON CONFLICT DO NOTHING",
+        "INSERT INTO review_copy VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT DO NOTHING",
         d["review_id"],
         d["township_id"],
         d["subject_id"],
         d["quarter"],
+        _json(grades),
     )
 
 

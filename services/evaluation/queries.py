@@ -72,7 +72,8 @@ async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
 
 
 async def live_results(conn: asyncpg.Connection, *, round_id: str) -> list[dict[str, Any]]:
-    """E5 computed from the read model's counts (the same function as at close)."""
+    """E5 computed from the read model's counts (the same function as at close). Never served
+    while the round is open (E3: see api/rounds.py); the tests check the projection with it."""
     found = await round_row(conn, round_id=round_id)
     counts: dict[str, dict[str, int]] = {}
     for row in await conn.fetch(

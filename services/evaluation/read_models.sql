@@ -143,7 +143,8 @@ CREATE TABLE review_copy (
     township_id text    NOT NULL,
     subject_id  text    NOT NULL,
     quarter     text    NOT NULL,
-    superseded  boolean NOT NULL
+    superseded  boolean NOT NULL,
+    grades      jsonb   NOT NULL  -- dimension -> grade (R3)
 );
 CREATE INDEX review_copy_subject ON review_copy (subject_id, quarter);
 -- the annual selection (S1–S3)

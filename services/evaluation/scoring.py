@@ -10,8 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.selection import composite
-from services.evaluation.selection_events import Formula, Input, Source
+from services.evaluation.formula import ReviewRecord, composite, reviews_value
+from services.evaluation.selection_events import Formula, Input, ReviewsRule, Source
 from shared.errors import NotFound
 
 
@@ -72,23 +72,30 @@ async def _pledges(conn: asyncpg.Connection, pledge_id: str | None, closed: list
     return Input(source=Source.PLEDGES, value=value, evidence=(str(pledge_id), *ids))
 
 
-async def _reviews(conn: asyncpg.Connection, where: str, subject_id: str, arg: Any) -> Input:
+async def _reviews(
+    conn: asyncpg.Connection, rule: ReviewsRule, where: str, subject_id: str, arg: Any
+) -> Input:
     rows = await conn.fetch(
-        f"SELECT review_id, quarter FROM review_copy WHERE subject_id = $1 AND {where}"
+        f"SELECT review_id, quarter, grades FROM review_copy WHERE subject_id = $1 AND {where}"
         " ORDER BY review_id",
         subject_id,
         arg,
     )
-    quarters = {r["quarter"] for r in rows}
+    reviews = [
+        ReviewRecord(r["review_id"], r["quarter"], tuple(json.loads(r["grades"]).values()))
+        for r in rows
+    ]
     return Input(
         source=Source.REVIEWS,
-        value=round(100 * len(quarters) / 4, 2) if rows else None,  # quarters reviewed (R4)
-        evidence=tuple(r["review_id"] for r in rows),
+        value=reviews_value(rule, reviews),
+        evidence=tuple(r.review_id for r in reviews),
     )
 
 
-async def inputs_for(conn: asyncpg.Connection, subject_id: str, year: int) -> tuple[Input, ...]:
-    """What the records of the year say about the subject now."""
+async def inputs_for(
+    conn: asyncpg.Connection, subject_id: str, year: int, formula: Formula
+) -> tuple[Input, ...]:
+    """What the records of the year say about the subject now, as the formula reads them."""
     pledge = await conn.fetchrow(
         "SELECT pledge_id FROM pledge_copy WHERE subject_id = $1 AND year = $2", subject_id, year
     )
@@ -101,15 +108,20 @@ async def inputs_for(conn: asyncpg.Connection, subject_id: str, year: int) -> tu
         await _evaluation(conn, subject_id, "r.year = $2", year),
         await _pledges(conn, pledge_id, [r["item_id"] for r in closed]),
         await _reviews(
-            conn, "quarter LIKE $2::text || 'Q%' AND NOT superseded", subject_id, str(year)
+            conn,
+            formula.reviews,
+            "quarter LIKE $2::text || 'Q%' AND NOT superseded",
+            subject_id,
+            str(year),
         ),
     )
 
 
 async def recompute(
-    conn: asyncpg.Connection, subject_id: str, recorded: tuple[Input, ...]
+    conn: asyncpg.Connection, subject_id: str, recorded: tuple[Input, ...], formula: Formula
 ) -> tuple[Input, ...]:
-    """The inputs again, from exactly the records each recorded input names."""
+    """The inputs again, from exactly the records each recorded input names, read as the
+    formula the stage was scored with reads them."""
     out = []
     for given in recorded:
         ids = list(given.evidence)
@@ -120,7 +132,8 @@ async def recompute(
         elif given.source is Source.PLEDGES:
             out.append(await _pledges(conn, ids[0] if ids else None, ids[1:]))
         else:
-            out.append(await _reviews(conn, "review_id = ANY($2::text[])", subject_id, ids))
+            where = "review_id = ANY($2::text[])"
+            out.append(await _reviews(conn, formula.reviews, where, subject_id, ids))
     return tuple(out)
 
 
@@ -138,7 +151,7 @@ async def recomputation(conn: asyncpg.Connection, selection_id: str, stage: int)
     candidates = []
     for scored in json.loads(row["candidates"]):
         recorded = tuple(Input.model_validate(i) for i in scored["inputs"])
-        again = await recompute(conn, scored["subject_id"], recorded)
+        again = await recompute(conn, scored["subject_id"], recorded, formula)
         score = composite(formula, again)
         candidates.append(
             {

@@ -1,10 +1,11 @@
 """The annual selection (S1–S3). Pure; no I/O.
 
 Opened by the township office for its branches or its members; the formula (weights, what a
-missing source counts as, quotas per stage) is declared and versioned before the first stage;
-nominations come up from the branches; each stage ranks the previous stage's shortlist by the
-composite score and keeps every decision with its reason; the final list goes on public notice;
-every objection must be answered; then the commendation is issued around July 1.
+missing source counts as, how reviews score, quotas per stage: formula.py) is declared and
+versioned before the first stage; nominations come up from the branches; each stage ranks the
+previous stage's shortlist by the composite score and keeps every decision with its reason; the
+final list goes on public notice; every objection must be answered; then the commendation is
+issued around July 1.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from services.evaluation.events import SubjectKind
+from services.evaluation.formula import REVIEW_POINTS, composite
 from services.evaluation.selection_events import (
     Awardee,
     CandidateNominated,
@@ -23,30 +25,16 @@ from services.evaluation.selection_events import (
     NoticePosted,
     ObjectionAnswered,
     ObjectionFiled,
+    ReviewsMeasure,
     Scored,
     SelectionOpened,
     StageScored,
-    WhenMissing,
 )
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
 
 AROUND_JULY_1 = timedelta(days=15)
-
-
-def composite(formula: Formula, inputs: tuple[Input, ...]) -> float:
-    """The declared formula: a weighted sum of the inputs (0–100). A source with no data
-    counts as 0, or its weight is spread over the others, as the formula declares."""
-    values = {i.source: i.value for i in inputs}
-    present = {s: w for s, w in formula.weights.items() if values.get(s) is not None}
-    if formula.when_missing is WhenMissing.ZERO:
-        total = sum(w * (values.get(s) or 0.0) for s, w in formula.weights.items())
-        return round(total, 2)
-    weight = sum(present.values())
-    if weight == 0:
-        return 0.0
-    return round(sum(w * (values[s] or 0.0) for s, w in present.items()) / weight, 2)
 
 
 @dataclass
@@ -106,6 +94,11 @@ class Selection(Aggregate):
             raise InvalidInput("each stage shortlists from the previous one", field="quotas")
         if abs(sum(formula.weights.values()) - 1.0) > 1e-9:
             raise InvalidInput("the weights add up to 1", field="weights")
+        rule = formula.reviews
+        if rule.measure is ReviewsMeasure.GRADES and set(rule.points) != set(REVIEW_POINTS):
+            raise InvalidInput(
+                f"give points to each review grade: {sorted(REVIEW_POINTS)}", field="review_points"
+            )
         version = self.formula.version + 1 if self.formula else 1
         self._record(
             FormulaDeclared(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -18,7 +19,7 @@ class Source(StrEnum):
     RATINGS = "ratings"  # periodic ratings of the year (E6)
     EVALUATION = "evaluation"  # mass-evaluation results of the year (E5)
     PLEDGES = "pledges"  # pledge fulfilment: items closed / items published (P8, P10)
-    REVIEWS = "reviews"  # leadership reviews: quarters of the year reviewed (R4, R5)
+    REVIEWS = "reviews"  # leadership reviews of the year, as the formula's `reviews` rule says
 
 
 class WhenMissing(StrEnum):
@@ -26,11 +27,27 @@ class WhenMissing(StrEnum):
     REWEIGHT = "reweight"  # its weight is spread over the sources that have data
 
 
+class ReviewsMeasure(StrEnum):
+    """How the leadership-review component is computed: declared in the formula, so a formula
+    keeps computing as it did when it was declared (S2)."""
+
+    QUARTERS_REVIEWED = "quarters_reviewed"  # share of the year's quarters with a review
+    GRADES = "grades"  # the points the formula gives the reviews' dimension grades (R3)
+
+
+class ReviewsRule(Value):
+    measure: ReviewsMeasure
+    # grade -> points (0–100), for `grades`: each review scores the mean over its
+    # dimensions, the component the mean over the year's reviews
+    points: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=dict)
+
+
 class Formula(Value):
     version: int
     weights: dict[Source, float]
     when_missing: WhenMissing
     quotas: tuple[int, ...]  # how many each stage shortlists; the last stage is the final list
+    reviews: ReviewsRule
 
 
 class Input(Value):
@@ -70,9 +87,12 @@ class SelectionOpened(DomainEvent):
 
 
 class FormulaDeclared(DomainEvent):
-    """Declared and versioned before the first stage is scored (S2)."""
+    """Declared and versioned before the first stage is scored (S2). Version 2 adds the
+    formula's `reviews` rule; a version 1 formula counted quarters reviewed (upcaster in
+    events.py)."""
 
     aggregate_type = "selection"
+    schema_version = 2
     selection_id: str
     formula: Formula
 

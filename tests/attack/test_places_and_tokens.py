@@ -163,14 +163,14 @@ async def test_another_townships_office_sees_no_raters_or_live_results(
     other_office = d.as_("township_office", d.other_township)
     refusals = [
         (f"/v1/rounds/{round_id}/raters", other_office, 403),
-        (f"/v1/rounds/{round_id}/results", other_office, 404),  # not published: not there
+        (f"/v1/rounds/{round_id}/results", other_office, 409),  # not closed: for nobody
+        (f"/v1/rounds/{round_id}/results", d.office, 409),  # not even the organiser (E3)
         (f"/v1/rounds/{branch_round}/raters", await secretary_elsewhere(services, d), 403),
         (f"/v1/rounds/{branch_round}/raters", other_office, 403),
     ]
     for path, headers, status in refusals:
         await refused_read(services["evaluation"], path, headers, status)
     ok(await e.get(f"/v1/rounds/{round_id}/raters", headers=d.office))
-    ok(await e.get(f"/v1/rounds/{round_id}/results", headers=d.office))
 
 
 async def test_another_townships_staff_see_no_review_history(

@@ -266,6 +266,12 @@ GOOD: dict[str, Callable[[World], Call]] = {
             "weights": {"ratings": 0.3, "evaluation": 0.3, "pledges": 0.2, "reviews": 0.2},
             "when_missing": "reweight",
             "quotas": [3, 1],
+            "review_points": {
+                "excellent": 100,
+                "qualified": 80,
+                "basically_qualified": 50,
+                "unqualified": 0,
+            },
         },
         w.office,
         200,
@@ -549,6 +555,19 @@ def _selection_cases() -> Iterator[Case]:
     yield malformed(r, "quotas growing", "quotas", body=with_(quotas=[1, 2]))
     yield malformed(r, "no quotas", "quotas", body=with_(quotas=[]))
     yield malformed(r, "when missing: ignore", "when_missing", body=with_(when_missing="ignore"))
+    points = {"excellent": 100, "qualified": 85, "basically_qualified": 60, "unqualified": 0}
+    yield malformed(
+        r,
+        "review points for some grades only",
+        "review_points",
+        body=with_(review_points={"excellent": 100, "qualified": 80}),
+    )
+    yield malformed(
+        r,
+        "review points above 100",
+        "review_points.excellent",
+        body=with_(review_points=points | {"excellent": 120}),
+    )
     yield from auth_cases(r)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
     yield forbidden(r, "office of another township", lambda w: w.other_office)
@@ -579,6 +598,16 @@ def _selection_cases() -> Iterator[Case]:
     yield from auth_cases(r)
     yield forbidden(r, "auditor", lambda w: w.as_("auditor"))
     yield forbidden(r, "integration", lambda w: w.as_("integration"))
+    # S3: only the township's people, its office and the county above it object
+    yield forbidden(r, "office of another township", lambda w: w.other_office)
+    yield forbidden(
+        r,
+        "committee of another township",
+        lambda w: w.as_("township_committee", w.d.other_township),
+    )
+    yield forbidden(r, "member of no branch here", lambda w: w.as_("member", "b-x", "m-x"))
+    yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "gulang"))
+    yield forbidden(r, "a public rater's token", lambda w: w.as_("rater", w.round_id, "rt-x"))
 
     r = "/v1/selections/{selection_id}/objections/{objection_id}/answer"
     yield malformed(r, "upheld maybe", "upheld", body=with_(upheld="maybe"))

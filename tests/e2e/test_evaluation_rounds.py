@@ -124,7 +124,7 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
         await refused(paper, stack, d.branch_secretary, 403)
         ok(await e.post(paper, json=stack, headers=d.office), 201)
 
-        # turnout while open (E3a); results only for the organiser until published
+        # turnout while open (E3a); results for nobody until the round closes (E3)
         turnout = ok(await e.get(f"/v1/rounds/{round_id}/turnout"))
         assert (turnout["registered"], turnout["voted"], turnout["rate"]) == (5, 4, 0.8)
         by_org = {
@@ -132,9 +132,9 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
         }
         assert by_org == {d.branch: (1, 1), "public": (4, 3)}
         assert {c["channel"]: c["raters"] for c in turnout["by_channel"]} == {"paper": 2, "web": 2}
-        assert (await e.get(f"/v1/rounds/{round_id}/results")).status_code == 404
-        live = ok(await e.get(f"/v1/rounds/{round_id}/results", headers=d.office))
-        assert not live["published"]
+        for headers in ({}, d.office, d.as_("auditor")):
+            early = await e.get(f"/v1/rounds/{round_id}/results", headers=headers)
+            assert early.status_code == 409, early.text
         audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor")))
         assert audit["consistent"]
         assert audit["ballots"] == 4

@@ -1,17 +1,17 @@
 """The annual selection (S1–S3) over HTTP: a declared, versioned formula; nominations from the
 branch; two shortlisting stages scored from ratings, mass evaluation, pledges (pledge events)
-and leadership reviews (review events, published here as the review service would); every
-score recomputed from the records it names; public notice, an objection answered, and the
-commendation around July 1."""
+and leadership reviews graded per dimension (the review service's own event class, published
+here as that service would); every score recomputed from the records it names; public notice,
+an objection answered, and the commendation around July 1."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from nats.js.api import Header
 
-from shared.events import DomainEvent
+from services.review import events as r
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import connect, ensure_stream
 from shared.testing import RunningService, Servers
@@ -19,49 +19,54 @@ from tests.e2e.evaluation_helpers import APPROVE, directory_copied, pledge_and_e
 from tests.e2e.helpers import Directory, eventually, item, ok
 
 
-class ReviewRecorded(DomainEvent):
-    """The review service's contract fields (the briefing), as a stand-in publishes them."""
-
-    aggregate_type = "review"
-    review_id: str
-    township_id: str
-    branch_id: str
-    subject_kind: str
-    subject_id: str
-    subject_name: str
-    reviewer_id: str
-    reviewer_name: str
-    occasion: str
-    quarter: str
-    held_on: str
-
-
-async def publish_review(evaluation: RunningService, d: Directory, subject_id: str) -> None:
-    store = InMemoryEventStore(source="/gongkai/review")
-    event = ReviewRecorded(
-        review_id="rv-1",
+def review(d: Directory, review_id: str, subject_id: str, grades: list[str]) -> r.ReviewRecorded:
+    """A member's review in 2027Q1 as the review service records it (its real event class),
+    one grade per dimension (R3)."""
+    dimensions = r.DIMENSIONS[r.SubjectKind.MEMBER]
+    return r.ReviewRecorded(
+        review_id=review_id,
         township_id=d.township,
         branch_id=d.branch,
-        subject_kind="member",
+        subject_kind=r.SubjectKind.MEMBER,
         subject_id=subject_id,
-        subject_name="张建国",
-        reviewer_id=d.secretary,
-        reviewer_name="书记",
-        occasion="members_meeting",
+        subject_name="党员",
+        reviewer_id="head-1",
+        reviewer_name="镇党委书记",
+        occasion=r.Occasion.ORGANISATION_LIFE_MEETING,
+        cadence=r.Cadence.QUARTERLY,
         quarter="2027Q1",
-        held_on="2027-02-20",
+        held_on=date(2027, 2, 20),
+        achievements="完成节水任务",
+        shortcomings="宣传不足",
+        direction="加强入户宣传",
+        assessments=tuple(
+            r.Assessment(dimension=dimension, grade=r.Grade(grade), comment="见会议记录")
+            for dimension, grade in zip(dimensions, grades, strict=True)
+        ),
+        pledge_status=r.PledgeLedgerStatus(
+            year=2027, pledge_id=None, status="none", items_total=0, items_open=0, items_closed=0
+        ),
     )
+
+
+async def publish_reviews(evaluation: RunningService, *reviews: r.ReviewRecorded) -> None:
+    """Published on the review stream as that service would: one log, so the township's
+    sequence numbers follow on."""
+    store = InMemoryEventStore(source="/gongkai/review")
     context = CommandContext(actor="service:review", role="integration")
-    [envelope] = await store.append(AppendRequest("review-rv-1", d.township, 0, [event], context))
     nc = await connect(evaluation.settings.nats_url, name="review-stand-in")
     try:
         js = nc.jetstream()
         await ensure_stream(js, "review", evaluation.subjects)
-        await js.publish(
-            evaluation.subjects.of("review", envelope),
-            envelope.data_bytes(),
-            headers=envelope.headers() | {Header.MSG_ID: envelope.id},
-        )
+        for event in reviews:
+            stream = f"review-{event.review_id}"
+            request = AppendRequest(stream, event.township_id, 0, [event], context)
+            [envelope] = await store.append(request)
+            await js.publish(
+                evaluation.subjects.of("review", envelope),
+                envelope.data_bytes(),
+                headers=envelope.headers() | {Header.MSG_ID: envelope.id},
+            )
     finally:
         await nc.close()
 
@@ -94,7 +99,13 @@ async def test_a_selection_from_nomination_to_commendation(servers: Servers) -> 
         )["id"]
         await member_pledge_published(pledge, d)
         await directory_copied(evaluation, d)
-        await publish_review(evaluation, d, d.secretary)
+        # both reviewed in one quarter, the secretary graded worse (R3)
+        worse = ["basically_qualified", "basically_qualified", "unqualified", "unqualified"]
+        await publish_reviews(
+            evaluation,
+            review(d, "rv-1", d.member, ["excellent"] * 4),
+            review(d, "rv-2", d.secretary, worse),
+        )
 
         async def copied() -> bool:
             pledges = await pool.fetchval(
@@ -104,7 +115,7 @@ async def test_a_selection_from_nomination_to_commendation(servers: Servers) -> 
             members = await pool.fetchval(
                 "SELECT count(*) FROM dir_members WHERE member_id = $1", third
             )
-            return bool(pledges == 1 and reviews == 1 and members == 1)
+            return bool(pledges == 1 and reviews == 2 and members == 1)
 
         await eventually(copied, timeout=20)
         members = [d.member, d.secretary, third]
@@ -200,10 +211,27 @@ async def test_a_selection_from_nomination_to_commendation(servers: Servers) -> 
         shown = ok(await e.get(f"/v1/selections/{sid}"))
         first, second = shown["stages"]
         scores = {c["subject_id"]: c["composite"] for c in first["candidates"]}
-        # member: (0.4·85 + 0.4·100 + 0.1·0 [pledge: 0 of 2 items closed]) / 0.9, no reviews
-        # secretary: (0.4·92 + 0.4·85 + 0.1·25 [reviewed in 1 of 4 quarters]) / 0.9, no pledge
+        # member: 0.4·85 + 0.4·100 + 0.1·0 [pledge: 0 of 2 items closed] + 0.1·100 [reviews]
+        # secretary: (0.4·92 + 0.4·85 + 0.1·30 [reviews: (60+60+0+0)/4]) / 0.9, no pledge
         # third: (0.4·65 + 0.4·0) / 0.8, neither pledge nor reviews
-        assert scores == {d.member: 82.22, d.secretary: 81.44, third: 32.5}
+        assert scores == {d.member: 84.0, d.secretary: 82.0, third: 32.5}
+        reviews = {
+            c["subject_id"]: next(i for i in c["inputs"] if i["source"] == "reviews")
+            for c in first["candidates"]
+        }
+        # the same coverage (one quarter each), the worse grades score lower (S2, R3)
+        assert reviews[d.member] == {"source": "reviews", "value": 100.0, "evidence": ["rv-1"]}
+        assert reviews[d.secretary] == {"source": "reviews", "value": 30.0, "evidence": ["rv-2"]}
+        assert reviews[third]["value"] is None
+        assert shown["formula"]["reviews"] == {
+            "measure": "grades",
+            "points": {
+                "excellent": 100,
+                "qualified": 85,
+                "basically_qualified": 60,
+                "unqualified": 0,
+            },
+        }
         assert [c["subject_id"] for c in first["candidates"] if c["shortlisted"]] == [
             d.member,
             d.secretary,

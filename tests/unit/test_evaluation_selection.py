@@ -9,11 +9,14 @@ from datetime import date
 import pytest
 
 from services.evaluation.events import REGISTRY, SubjectKind
-from services.evaluation.selection import Candidate, Selection, composite
+from services.evaluation.formula import REVIEW_POINTS, composite
+from services.evaluation.selection import Candidate, Selection
 from services.evaluation.selection_events import (
     CommendationIssued,
     Formula,
     Input,
+    ReviewsMeasure,
+    ReviewsRule,
     SelectionOpened,
     Source,
     WhenMissing,
@@ -27,6 +30,7 @@ FORMULA = Formula(
     weights={Source.RATINGS: 0.4, Source.EVALUATION: 0.4, Source.REVIEWS: 0.2},
     when_missing=WhenMissing.REWEIGHT,
     quotas=(2, 1),
+    reviews=ReviewsRule(measure=ReviewsMeasure.GRADES, points=REVIEW_POINTS),
 )
 
 

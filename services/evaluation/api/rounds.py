@@ -21,9 +21,9 @@ from services.evaluation.views import (
     RoundView,
     TurnoutView,
 )
-from shared.auth import Principal, Role
-from shared.errors import Forbidden, NotFound
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
+from shared.auth import Role
+from shared.errors import Forbidden, InvalidState
+from shared.http import IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["evaluation rounds"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -128,33 +128,54 @@ async def get_turnout(round_id: PathId, conn: Reader) -> Any:
     return await q.turnout(conn, round_id=round_id)
 
 
-async def _results(conn: Any, round_id: str, who: Principal) -> dict[str, Any]:
+NOT_CLOSED = {
+    "description": "The round is not closed (at `as_of`, if given): no results yet",
+    "content": {"application/problem+json": {}},
+}
+
+
+async def _results(conn: Any, round_id: str) -> dict[str, Any]:
+    """Results exist only once the round is closed, for everyone, organiser and auditor
+    included: a live count read next to the raters' `voted` flags (or read `as_of` two
+    moments) would show how the rater who voted in between graded (E3)."""
     found = await q.round_row(conn, round_id=round_id)
     published = await q.published_results(conn, round_id=round_id)
-    if published is not None:
-        return {**published, "published": True}
-    organiser = access.organises(who, found["organiser_kind"], found["organiser_id"])
-    if not (organiser or who.role is Role.AUDITOR):
-        raise NotFound("the results are not published yet", round_id=round_id)
-    results = await q.live_results(conn, round_id=round_id)
-    return {"round_id": round_id, "title": found["title"], "published": False, "results": results}
+    if found["status"] != "closed" or published is None:
+        raise InvalidState(
+            "the results are published when the round closes",
+            round_id=round_id,
+            round_status=found["status"],
+            closes_on=found["closes_on"].isoformat(),
+        )
+    return {**published, "published": True}
 
 
-@router.get("/rounds/{round_id}/results", response_model=ResultsView, operation_id="getResults")
-async def get_results(round_id: PathId, who: CurrentPrincipal, conn: Reader) -> Any:
-    """Published results are public (N1); before that only the organiser and auditors see the
-    live count."""
-    return await _results(conn, round_id, who)
+@router.get(
+    "/rounds/{round_id}/results",
+    response_model=ResultsView,
+    operation_id="getResults",
+    responses={409: NOT_CLOSED},
+)
+async def get_results(round_id: PathId, conn: Reader) -> Any:
+    """The round's results (E5): counts per grade, satisfaction rate and score per subject.
+
+    Public once the round is closed (N1). While it is open nobody gets them, neither the
+    organiser nor an auditor: the answer is a 409 `invalid-state` problem with the round's
+    `round_status` and `closes_on`; what is reported while open is turnout (`/turnout`,
+    E3a). A read `as_of` a moment when the round was still open gets the same 409."""
+    return await _results(conn, round_id)
 
 
 @router.get(
     "/rounds/{round_id}/results.xlsx",
     operation_id="downloadResults",
-    responses={200: {"content": {XLSX: {}}}},
+    responses={200: {"content": {XLSX: {}}}, 409: NOT_CLOSED},
 )
-async def download_results(round_id: PathId, who: CurrentPrincipal, conn: Reader) -> Response:
+async def download_results(round_id: PathId, conn: Reader) -> Response:
+    """The published results as an Excel workbook; 409 while the round is open, as for
+    `getResults`."""
     found = await q.round_row(conn, round_id=round_id)
-    body = await _results(conn, round_id, who)
+    body = await _results(conn, round_id)
     workbook = results_workbook(found["title"], found["scale"]["grades"], body["results"])
     return Response(
         workbook,
