@@ -77,6 +77,7 @@ async def township(conn: asyncpg.Connection, township_id: str) -> dict[str, Any]
             ),
             "results",
         ),
+        "notices": await selection_notices(conn, township_id=township_id),
         "commendations": await commendations(conn, township_id=township_id),
         "bulletins": _rows(
             await conn.fetch(
@@ -129,6 +130,27 @@ async def commendations(
             ]
         found = [c for c in found if c["awardees"]]
     return found
+
+
+async def selection_notices(conn: asyncpg.Connection, *, township_id: str) -> list[dict[str, Any]]:
+    """S3: selections posted for public notice and not yet commended, with the finalists
+    still standing (an upheld objection takes one off) and how many objections are open."""
+    rows = await conn.fetch(
+        "SELECT s.selection_id, s.title, s.year, s.subject_kind, n.posted_on, n.notice_until,"
+        " (SELECT coalesce(jsonb_agg(c.subject_name ORDER BY c.subject_name), '[]')"
+        "   FROM board_candidates c WHERE c.selection_id = s.selection_id"
+        "   AND n.finalists ? c.subject_id AND NOT EXISTS (SELECT 1 FROM board_objections o"
+        "     WHERE o.selection_id = s.selection_id AND o.subject_id = c.subject_id AND o.upheld))"
+        "   AS finalists,"
+        " (SELECT count(*) FROM board_objections o WHERE o.selection_id = s.selection_id"
+        "   AND o.upheld IS NULL) AS objections_open"
+        " FROM board_selections s JOIN board_notices n USING (selection_id)"
+        " WHERE s.township_id = $1 AND NOT EXISTS"
+        " (SELECT 1 FROM board_commendations m WHERE m.selection_id = s.selection_id)"
+        " ORDER BY n.posted_on DESC, s.selection_id",
+        township_id,
+    )
+    return _rows(rows, "finalists")
 
 
 async def pledge_cards(

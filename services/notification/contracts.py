@@ -144,6 +144,42 @@ class CommendationIssued(Consumed):
     awardees: tuple[Awardee, ...]
 
 
+# the selection's public notice (S3): what is posted, for whom, until when; objections only
+# by which finalist they concern and whether they were upheld (not their text, nor who filed)
+class SelectionOpened(Consumed):
+    selection_id: str
+    township_id: str
+    year: int
+    title: str
+    subject_kind: str
+
+
+class CandidateNominated(Consumed):
+    selection_id: str
+    subject_id: str
+    subject_name: str
+    branch_id: str | None = None
+
+
+class NoticePosted(Consumed):
+    selection_id: str
+    posted_on: date
+    notice_until: date
+    finalists: tuple[str, ...]
+
+
+class ObjectionFiled(Consumed):
+    selection_id: str
+    objection_id: str
+    subject_id: str
+
+
+class ObjectionAnswered(Consumed):
+    selection_id: str
+    objection_id: str
+    upheld: bool
+
+
 CONSUMED: dict[str, type[Consumed]] = {
     model.__name__: model
     for model in (
@@ -158,6 +194,11 @@ CONSUMED: dict[str, type[Consumed]] = {
         EvaluationCalendarSet,
         RoundResultsPublished,
         RatingResultsPublished,
+        SelectionOpened,
+        CandidateNominated,
+        NoticePosted,
+        ObjectionFiled,
+        ObjectionAnswered,
         CommendationIssued,
     )
 }

@@ -19,6 +19,7 @@ RELEASE_TYPES = (
     "guidance_visit",
     "round_results",
     "rating_results",
+    "selection_notice",
     "commendation",
     "bulletin",
 )

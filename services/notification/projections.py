@@ -1,5 +1,5 @@
-"""Projects the notification service's own events, and (via board_projections and
-activity_projections) the consumed ones, into `read_models.sql`.
+"""Projects the notification service's own events, and (via board_projections,
+activity_projections and notice_projections) the consumed ones, into `read_models.sql`.
 
 Everything written comes from the event (its data, time and log position), never from
 now(), so a rebuild from the log and the inbox gives exactly the same rows.
@@ -13,7 +13,10 @@ from typing import Any
 
 import asyncpg
 
-from services.notification import activity_projections  # noqa: F401 - registers its steps
+from services.notification import (
+    activity_projections,  # noqa: F401 - registers its steps
+    notice_projections,  # noqa: F401 - registers its steps
+)
 from services.notification.board_projections import project, release
 from services.notification.events import REGISTRY
 from shared.directory import DIRECTORY_DDL

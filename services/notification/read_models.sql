@@ -115,6 +115,34 @@ CREATE TABLE board_commendations (
     issued_on    date    NOT NULL,
     awardees     jsonb   NOT NULL
 );
+-- S3: a selection's public notice, its finalists' names (from their nominations) and the
+-- objections by finalist; the notice leaves the board when the commendation is issued
+CREATE TABLE board_selections (
+    selection_id text PRIMARY KEY,
+    township_id  text    NOT NULL,
+    year         integer NOT NULL,
+    title        text    NOT NULL,
+    subject_kind text    NOT NULL
+);
+CREATE TABLE board_candidates (
+    selection_id text NOT NULL,
+    subject_id   text NOT NULL,
+    subject_name text NOT NULL,
+    branch_id    text,
+    PRIMARY KEY (selection_id, subject_id)
+);
+CREATE TABLE board_notices (
+    selection_id text PRIMARY KEY,
+    posted_on    date  NOT NULL,
+    notice_until date  NOT NULL,
+    finalists    jsonb NOT NULL
+);
+CREATE TABLE board_objections (
+    objection_id text PRIMARY KEY,
+    selection_id text NOT NULL,
+    subject_id   text NOT NULL,
+    upheld       boolean            -- NULL until answered
+);
 -- X2: every published item as an immutable release, in log order (inbox or log position).
 CREATE TABLE releases (
     position    bigint PRIMARY KEY,
