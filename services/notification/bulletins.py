@@ -1,6 +1,7 @@
 """Supervision bulletins (督查通報, N4), compiled from the events received so far: for each
-branch, how its secretary drives the activity (pledges published, reviews held, journals
-presented), leading cadres' guidance visits, open and overdue items, and the gaps."""
+branch, how its secretary drives the activity (pledges published, reviews held, members
+whose work journal was presented and evaluated), leading cadres' guidance visits, open and
+overdue items, and the gaps."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ async def compile_branches(
         " (SELECT count(*) FROM board_reviews r WHERE r.branch_id = b.branch_id"
         "   AND r.corrected_by IS NULL AND ($2::text IS NULL OR to_char(r.held_on, 'YYYY-MM') = $2)"
         "   AND extract(year FROM r.held_on) = $3) AS reviews,"
-        " (SELECT count(*) FROM board_journals j WHERE j.branch_id = b.branch_id"
-        "   AND ($2::text IS NULL OR j.month = $2) AND j.month LIKE $3::text || '-%') AS journals,"
+        # members whose monthly journal was presented and evaluated (R6), not entries made
+        " (SELECT count(DISTINCT p.member_id) FROM board_presentations p"
+        "   WHERE p.branch_id = b.branch_id"
+        "   AND ($2::text IS NULL OR p.month = $2) AND p.month LIKE $3::text || '-%') AS journals,"
         " (SELECT count(*) FROM board_visits v WHERE v.branch_id = b.branch_id"
         "   AND ($2::text IS NULL OR to_char(v.visited_on, 'YYYY-MM') = $2)"
         "   AND extract(year FROM v.visited_on) = $3) AS visits,"

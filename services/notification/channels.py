@@ -54,7 +54,7 @@ def text_of(release_type: str, subject: str, content: dict[str, Any]) -> str:
     if release_type == "bulletin":
         return "\n".join(
             f"- {b['branch_name']}：承诺{b['pledges_published']}份，点评{b['reviews_held']}次，"
-            f"纪实{b['journals_presented']}篇，指导{b['guidance_visits']}次"
+            f"纪实讲评{b['journals_presented']}人，指导{b['guidance_visits']}次"
             + (f"；问题：{'、'.join(b['gaps'])}" if b["gaps"] else "")
             for b in content.get("branches", [])
         )
