@@ -160,7 +160,7 @@ class ReadModels:
             await conn.execute(f'SET search_path = "{building}", public')
             try:
                 await conn.execute(self.ddl)
-                seen, replayed = await self._replay(conn, until_time, until_position)
+                seen, replayed = await self._replay(pool, conn, until_time, until_position)
                 if into is None:
                     await self._catch_up_and_swap(conn, building, seen)
                 else:
@@ -200,46 +200,43 @@ class ReadModels:
             await pool.release(conn)
 
     async def _replay(
-        self, conn: asyncpg.Connection, until_time: datetime | None, until_position: int | None
+        self,
+        pool: asyncpg.Pool,
+        conn: asyncpg.Connection,
+        until_time: datetime | None,
+        until_position: int | None,
     ) -> tuple[dict[str, int], int]:
         """Apply every event of one snapshot, own and consumed, in position order; the last
         sequence applied per partition (own) and per source and partition (consumed).
 
-        The snapshot is read through a cursor WITH HOLD, which the server keeps after its
-        transaction ends, so the writes can commit in chunks: a read model that updates the
-        same few rows for every event leaves a row version per update, and PostgreSQL prunes
-        them only once no open snapshot could still see them."""
+        Three things overlap: PostgreSQL reads the next chunk (on a connection of its own),
+        this process decodes and projects the current one, and PostgreSQL writes the one
+        before (on `conn`), committing chunk by chunk."""
         seen: dict[str, int] = {}
         replayed = 0
         bounds = (
             f" WHERE time <= {_literal(until_time)}" if until_time else " WHERE true",
             f" AND position <= {int(until_position)}" if until_position is not None else "",
         )
-        async with conn.transaction(isolation="repeatable_read"):
-            await conn.execute(
-                f"DECLARE replay_log NO SCROLL CURSOR WITH HOLD FOR {REPLAY}{''.join(bounds)}"
-                " ORDER BY position"
-            )
         # a crash loses nothing: the schema is not read until the swap, whose synchronous
         # commit also flushes these
         await conn.execute("SET synchronous_commit = off")
         sending: asyncio.Task[None] | None = None
         writes: BufferedWrites | None = None
         try:
-            rows = await conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log")
-            while rows:
-                # this chunk is decoded and projected while the previous one's writes are
-                # executed by PostgreSQL: the two take turns on one connection
-                writes = BufferedWrites(conn, table_names(self.ddl), after=sending)
-                for n, row in enumerate(rows, 1):
-                    await self._apply(cast(asyncpg.Connection, writes), row, seen)
-                    if n % YIELD_EVERY == 0:
-                        await asyncio.sleep(0)  # the previous chunk's statements move on
-                await writes.after_previous()
-                replayed += len(rows)
-                rows = await conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log")
-                sending = asyncio.create_task(writes.commit())
-                await asyncio.sleep(0)
+            async with (
+                pool.acquire() as reading,
+                ReadAhead(reading, f"{REPLAY}{''.join(bounds)} ORDER BY position") as chunks,
+            ):
+                while rows := await chunks.next():
+                    writes = BufferedWrites(conn, table_names(self.ddl), after=sending)
+                    for n, row in enumerate(rows, 1):
+                        await self._apply(cast(asyncpg.Connection, writes), row, seen)
+                        if n % YIELD_EVERY == 0:
+                            await asyncio.sleep(0)  # the other two move on
+                    replayed += len(rows)
+                    sending = asyncio.create_task(writes.commit())
+                    await asyncio.sleep(0)
             if sending is not None:
                 await sending
         finally:
@@ -248,7 +245,6 @@ class ReadModels:
             if writes is not None:
                 await writes.abandon()
             if not conn.is_closed():
-                await conn.execute("CLOSE replay_log")
                 await conn.execute("RESET synchronous_commit")
         return seen, replayed
 
@@ -291,6 +287,57 @@ class ReadModels:
                 position,
             )
         log.info("read_models_rebuilt", caught_up=len(rows), position=position)
+
+
+class ReadAhead:
+    """A snapshot of the log read one chunk ahead of its consumer.
+
+    The snapshot is a cursor WITH HOLD, which the server keeps after its transaction ends,
+    so no snapshot stays open while the replay commits its chunks: a read model that
+    updates the same few rows for every event leaves a row version per update, and
+    PostgreSQL prunes them only once no open snapshot could still see them."""
+
+    def __init__(self, conn: asyncpg.Connection, query: str) -> None:
+        self._conn = conn
+        self._query = query
+        self._chunks: asyncio.Queue[list[asyncpg.Record] | BaseException] = asyncio.Queue(1)
+        self._reading: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    async def __aenter__(self) -> ReadAhead:
+        async with self._conn.transaction(isolation="repeatable_read"):
+            await self._conn.execute(
+                f"DECLARE replay_log NO SCROLL CURSOR WITH HOLD FOR {self._query}"
+            )
+        self._reading = asyncio.create_task(self._read())
+        return self
+
+    async def _read(self) -> None:
+        try:
+            while True:
+                rows = await self._conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log")
+                await self._chunks.put(rows)
+                if not rows or self._stopping:
+                    return
+        except Exception as failure:  # handed to the consumer, which raises it
+            await self._chunks.put(failure)
+
+    async def next(self) -> list[asyncpg.Record]:
+        """The next chunk; empty at the end."""
+        chunk = await self._chunks.get()
+        if isinstance(chunk, BaseException):
+            raise chunk
+        return chunk
+
+    async def __aexit__(self, *exc: object) -> None:
+        # the reader ends after its next chunk, which finds room: the cursor is then free
+        self._stopping = True
+        while not self._chunks.empty():
+            self._chunks.get_nowait()
+        if self._reading is not None:
+            await self._reading
+        if not self._conn.is_closed():
+            await self._conn.execute("CLOSE replay_log")
 
 
 class BufferedWrites:
