@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 
 import asyncpg
 import structlog
@@ -51,6 +52,11 @@ REMEMBER = """
 INSERT INTO relay_positions (partition, sequence) VALUES ($1, $2)
 ON CONFLICT (partition) DO UPDATE SET sequence = EXCLUDED.sequence
 """
+REMEMBER_ALL = """
+INSERT INTO relay_positions (partition, sequence)
+SELECT * FROM unnest($1::text[], $2::bigint[])
+ON CONFLICT (partition) DO UPDATE SET sequence = EXCLUDED.sequence
+"""
 
 
 class OutboxRelay:
@@ -85,29 +91,47 @@ class OutboxRelay:
         log.info("relay_started", service=self.service)
         while not self._stopping.is_set():
             try:
-                published = await self.publish_pending()
+                async with self.session() as conn:
+                    while not self._stopping.is_set():
+                        # cleared before looking: a commit after this wakes the wait below
+                        self._wake.clear()
+                        if await self.publish_pending(conn) < self.batch:  # caught up
+                            with contextlib.suppress(TimeoutError):
+                                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             except Exception as error:  # broker or database away: log, wait, try again
                 log.warning("relay_retrying", service=self.service, error=repr(error))
-                published = 0
                 await asyncio.sleep(1.0)
-            if published == 0:
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_interval)
         log.info("relay_stopped", service=self.service)
 
-    async def publish_pending(self) -> int:
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection kept for the relay's rounds whose commits do not wait for the disk:
+        positions lost in a crash only make the relay publish again what the broker then
+        drops as a repeat (and consumers skip)."""
+        async with self.pool.acquire() as conn:
+            await conn.execute("SET synchronous_commit = off")
+            try:
+                yield conn
+            finally:
+                if not conn.is_closed():
+                    await conn.execute("RESET synchronous_commit")
+
+    async def publish_pending(self, conn: asyncpg.Connection | None = None) -> int:
         """Publish the next batch of unpublished events in log order; the number published.
+        On the session's connection (`session`), or on one of its own.
 
         Log order (position) across townships keeps the events of one stream in order even
         when the stream moved to another township (a transfer, D3); within a township it is
         the gap-free sequence order.
         """
-        rows = await self.pool.fetch(NEXT_BATCH, self.batch)
+        if conn is None:
+            async with self.session() as own:
+                return await self.publish_pending(own)
+        rows = await conn.fetch(NEXT_BATCH, self.batch)
         if len(rows) < self.batch:  # all that had committed: none left behind this batch
             RELAY_LAG.labels(self.service).set(len(rows))
         else:
-            pending = await self.pool.fetch(PENDING)
+            pending = await conn.fetch(PENDING)
             RELAY_LAG.labels(self.service).set(sum(r["head"] - r["published"] for r in pending))
         if not rows:
             return 0
@@ -133,11 +157,7 @@ class OutboxRelay:
         last: dict[str, int] = {}  # per township, the last acknowledged sequence
         for envelope in envelopes[:acknowledged]:
             last[envelope.partition] = envelope.sequence
-        async with self.pool.acquire() as conn, conn.transaction():
-            # not flushed before going on: lost in a crash, the positions only make the
-            # relay publish again what the broker then drops as a repeat (and consumers skip)
-            await conn.execute("SET LOCAL synchronous_commit = off")
-            await conn.executemany(REMEMBER, list(last.items()))
+        await conn.execute(REMEMBER_ALL, list(last), list(last.values()))
         RELAY_PUBLISHED.labels(self.service).inc(acknowledged)
         if acknowledged < len(envelopes):
             raise ConnectionError("the broker did not acknowledge every event")

@@ -176,8 +176,9 @@ def _sides(
         await pool.execute("DELETE FROM relay_positions")
         relay = OutboxRelay(pool, js, service=SERVICE, subjects=subjects, batch=BATCH)
         start = time.perf_counter()
-        while await relay.publish_pending():
-            pass
+        async with relay.session() as conn:  # as the relay's run loop keeps one
+            while await relay.publish_pending(conn):
+                pass
         return n / (time.perf_counter() - start)
 
     async def consumed(consume: Awaitable[None]) -> float:
