@@ -235,6 +235,9 @@ class ReadModels:
                         if n % YIELD_EVERY == 0:
                             await asyncio.sleep(0)  # the other two move on
                     replayed += len(rows)
+                    # at most one chunk's writes in flight: memory stays bounded however
+                    # long the log, and a slow writer holds the projecting back
+                    await writes.after_previous()
                     sending = asyncio.create_task(writes.commit())
                     await asyncio.sleep(0)
             if sending is not None:
