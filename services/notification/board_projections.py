@@ -61,10 +61,9 @@ async def release(
 
 @on("CountyEstablished")
 async def _county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    c = k.CountyEstablished.model_validate(d)
     await conn.execute(
-        "INSERT INTO board_counties VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        d["county_id"],
-        d["name"],
+        "INSERT INTO board_counties VALUES ($1, $2) ON CONFLICT DO NOTHING", c.county_id, c.name
     )
 
 
@@ -83,50 +82,52 @@ async def _pledge_calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[s
 
 @on("PledgeDrafted")
 async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    p = k.PledgeDrafted.model_validate(d)
     await conn.execute(
         "INSERT INTO board_pledges (pledge_id, year, pledger_kind, branch_id, member_id,"
         " pledger_name, township_id, county_id, standard, status)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting') ON CONFLICT DO NOTHING",
-        d["pledge_id"],
-        d["year"],
-        d["pledger_kind"],
-        d["branch_id"],
-        d["member_id"],
-        d["pledger_name"],
-        d["township_id"],
-        d["county_id"],
-        d["standard"],
+        p.pledge_id,
+        p.year,
+        p.pledger_kind,
+        p.branch_id,
+        p.member_id,
+        p.pledger_name,
+        p.township_id,
+        p.county_id,
+        p.standard,
     )
 
 
-async def _upsert_items(conn: asyncpg.Connection, pledge_id: str, items: list[Any]) -> None:
+async def _upsert_items(
+    conn: asyncpg.Connection, pledge_id: str, items: tuple[k.ProposedItem, ...]
+) -> None:
     start = await conn.fetchval(
         "SELECT coalesce(max(position), 0) FROM board_items WHERE pledge_id = $1", pledge_id
     )
     for index, i in enumerate(items, start=start + 1):
         await conn.execute(
             "INSERT INTO board_items (pledge_id, item_id, position, title, description, category,"
-            " target, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::date)"
+            " target, due_date) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
             " ON CONFLICT (pledge_id, item_id) DO UPDATE SET title = EXCLUDED.title,"
             " description = EXCLUDED.description, category = EXCLUDED.category,"
             " target = EXCLUDED.target, due_date = EXCLUDED.due_date",
             pledge_id,
-            i["item_id"],
+            i.item_id,
             index,
-            i["title"],
-            i["description"],
-            i["category"],
-            i["target"],
-            i["due_date"],
+            i.title,
+            i.description,
+            i.category,
+            i.target,
+            i.due_date,
         )
 
 
 @on("PledgeProposed")
 async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await conn.execute(
-        "UPDATE board_pledges SET status = 'proposed' WHERE pledge_id = $1", d["pledge_id"]
-    )
-    await _upsert_items(conn, d["pledge_id"], d["items"])
+    p = k.PledgeProposed.model_validate(d)
+    await _status(conn, p.pledge_id, "proposed")
+    await _upsert_items(conn, p.pledge_id, p.items)
 
 
 async def _status(conn: asyncpg.Connection, pledge_id: str, status: str) -> None:
@@ -144,8 +145,9 @@ async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
 
 @on("PledgeResubmitted")
 async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _status(conn, d["pledge_id"], "proposed")
-    await _upsert_items(conn, d["pledge_id"], d["items"])
+    p = k.PledgeResubmitted.model_validate(d)
+    await _status(conn, p.pledge_id, "proposed")
+    await _upsert_items(conn, p.pledge_id, p.items)
 
 
 @on("PledgeApproved")
@@ -179,70 +181,75 @@ async def card(conn: asyncpg.Connection, pledge_id: str) -> dict[str, Any]:
 
 @on("PledgePublished")
 async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    p = k.PledgePublished.model_validate(d)
     township = await conn.fetchval(
         "UPDATE board_pledges SET status = 'published', letter_no = $2, published_at = $3"
         " WHERE pledge_id = $1 RETURNING township_id",
-        d["pledge_id"],
-        d["letter_no"],
+        p.pledge_id,
+        p.letter_no,
         e.time,
     )
     await conn.execute(
         "UPDATE board_items SET published = true WHERE pledge_id = $1 AND item_id = ANY($2)",
-        d["pledge_id"],
-        list(d["item_ids"]),
+        p.pledge_id,
+        list(p.item_ids),
     )
-    content = await card(conn, d["pledge_id"])
+    content = await card(conn, p.pledge_id)
     await release(conn, e, "pledge_published", township, content["pledger_name"], content)
 
 
-async def _item(conn: asyncpg.Connection, d: dict[str, Any], sql: str, *values: Any) -> None:
+async def _item(conn: asyncpg.Connection, i: k.ItemEvent, sql: str, *values: Any) -> None:
     await conn.execute(
         f"UPDATE board_items SET {sql} WHERE pledge_id = $1 AND item_id = $2",
-        d["pledge_id"],
-        d["item_id"],
+        i.pledge_id,
+        i.item_id,
         *values,
     )
 
 
 @on("ProgressReported")
 async def _progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _item(conn, d, "percent = $3, progress = $4", d["percent"], d["summary"])
+    p = k.ProgressReported.model_validate(d)
+    await _item(conn, p, "percent = $3, progress = $4", p.percent, p.summary)
 
 
 @on("ItemReportedDone")
 async def _done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _item(conn, d, "done_summary = $3, percent = 100", d["summary"])
+    done = k.ItemReportedDone.model_validate(d)
+    await _item(conn, done, "done_summary = $3, percent = 100", done.summary)
 
 
 @on("ProblemSolvedConfirmed")
 async def _solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _item(conn, d, "solved_note = $3", d["note"])
+    solved = k.ProblemSolvedConfirmed.model_validate(d)
+    await _item(conn, solved, "solved_note = $3", solved.note)
 
 
 @on("ImplementationVerified")
 async def _verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _item(conn, d, "verified_note = $3", d["note"])
+    verified = k.ImplementationVerified.model_validate(d)
+    await _item(conn, verified, "verified_note = $3", verified.note)
 
 
 @on("SatisfactionVerdictRecorded")
 async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _item(
-        conn, d, "verdict = $3, satisfaction_rate = $4", d["verdict"], d["satisfaction_rate"]
-    )
+    v = k.SatisfactionVerdictRecorded.model_validate(d)
+    await _item(conn, v, "verdict = $3, satisfaction_rate = $4", v.verdict, v.satisfaction_rate)
 
 
 @on("ItemClosed")
 async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _item(conn, d, "closed_at = $3", e.time)
+    closed = k.ItemClosed.model_validate(d)
+    await _item(conn, closed, "closed_at = $3", e.time)
     row = await conn.fetchrow(
         "SELECT i.*, p.pledger_name, p.township_id, p.branch_id FROM board_items i"
         " JOIN board_pledges p USING (pledge_id) WHERE pledge_id = $1 AND item_id = $2",
-        d["pledge_id"],
-        d["item_id"],
+        closed.pledge_id,
+        closed.item_id,
     )
     content = {
-        "pledge_id": d["pledge_id"],
-        "item_id": d["item_id"],
+        "pledge_id": closed.pledge_id,
+        "item_id": closed.item_id,
         "branch_id": row["branch_id"],
         "pledger_name": row["pledger_name"],
         "title": row["title"],

@@ -18,7 +18,7 @@ class Consumed(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-# --- pledge (port 8101): the events whose fields are parsed through a model here ----------
+# --- pledge (port 8101) ------------------------------------------------------------------
 
 
 class PledgeCalendarSet(Consumed):
@@ -33,6 +33,78 @@ class PledgeReturned(Consumed):
 
 class PledgeApproved(Consumed):
     pledge_id: str
+
+
+class CountyEstablished(Consumed):
+    county_id: str
+    name: str
+
+
+class PledgeDrafted(Consumed):
+    pledge_id: str
+    year: int
+    pledger_kind: str
+    branch_id: str
+    member_id: str | None = None
+    pledger_name: str
+    township_id: str
+    county_id: str
+    standard: str
+
+
+class ProposedItem(Consumed):
+    item_id: str
+    title: str
+    description: str
+    category: str
+    target: str
+    due_date: date
+
+
+class PledgeProposed(Consumed):
+    pledge_id: str
+    items: tuple[ProposedItem, ...]
+
+
+class PledgeResubmitted(PledgeProposed):
+    pass
+
+
+class PledgePublished(Consumed):
+    pledge_id: str
+    letter_no: str
+    item_ids: tuple[str, ...]
+
+
+class ItemEvent(Consumed):
+    pledge_id: str
+    item_id: str
+
+
+class ProgressReported(ItemEvent):
+    percent: int
+    summary: str
+
+
+class ItemReportedDone(ItemEvent):
+    summary: str
+
+
+class ProblemSolvedConfirmed(ItemEvent):
+    note: str
+
+
+class ImplementationVerified(ItemEvent):
+    note: str
+
+
+class SatisfactionVerdictRecorded(ItemEvent):
+    verdict: str
+    satisfaction_rate: float
+
+
+class ItemClosed(ItemEvent):
+    pass
 
 
 # --- review (port 8102) -----------------------------------------------------------------
@@ -186,6 +258,17 @@ CONSUMED: dict[str, type[Consumed]] = {
         PledgeCalendarSet,
         PledgeReturned,
         PledgeApproved,
+        CountyEstablished,
+        PledgeDrafted,
+        PledgeProposed,
+        PledgeResubmitted,
+        PledgePublished,
+        ProgressReported,
+        ItemReportedDone,
+        ProblemSolvedConfirmed,
+        ImplementationVerified,
+        SatisfactionVerdictRecorded,
+        ItemClosed,
         ReviewRecorded,
         ReviewCorrected,
         JournalEntryRecorded,

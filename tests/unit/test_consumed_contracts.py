@@ -1,8 +1,8 @@
 """What a service reads of another service's events is what that service really publishes.
 
-The notification service parses the review and evaluation services' events, and the pledge
-service's calendar and review outcome (PledgeCalendarSet, PledgeReturned, PledgeApproved),
-with models of its own (`services/notification/contracts.py`), and its end-to-end tests
+The notification service parses every pledge, review and evaluation event it projects with
+models of its own (`services/notification/contracts.py`; the directory's events excepted,
+which every service's copy reads through `shared/directory.py`), and its end-to-end tests
 publish the review and evaluation events through stand-ins. This test holds both to the
 publishers' real event classes: every field a consumer needs is one the publisher sends,
 with values the consumer accepts.
