@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -85,6 +86,7 @@ class Projection:
 
 AS_OF_KEPT = 4  # past states kept built for `as_of` reads
 REPLAY_CHUNK = 1000  # events applied per committed transaction in a rebuild
+SNAPSHOT_TIMEOUT = 3600.0  # seconds for the server to store a rebuild's snapshot of the log
 YIELD_EVERY = 50  # events projected between two turns of the previous chunk's writes
 
 
@@ -209,18 +211,15 @@ class ReadModels:
         """Apply every event of one snapshot, own and consumed, in position order; the last
         sequence applied per partition (own) and per source and partition (consumed).
 
-        Three things overlap: PostgreSQL reads the next chunk (on a connection of its own),
-        this process decodes and projects the current one, and PostgreSQL writes the one
-        before (on `conn`), committing chunk by chunk."""
+        Three things overlap: PostgreSQL hands over the next chunk of the stored snapshot
+        (`ReadAhead`, on a connection of its own), this process decodes and projects the
+        current one, and PostgreSQL writes the one before (on `conn`), chunk by chunk."""
         seen: dict[str, int] = {}
         replayed = 0
         bounds = (
             f" WHERE time <= {_literal(until_time)}" if until_time else " WHERE true",
             f" AND position <= {int(until_position)}" if until_position is not None else "",
         )
-        # a crash loses nothing: the schema is not read until the swap, whose synchronous
-        # commit also flushes these
-        await conn.execute("SET synchronous_commit = off")
         sending: asyncio.Task[None] | None = None
         writes: BufferedWrites | None = None
         try:
@@ -247,8 +246,6 @@ class ReadModels:
                 await asyncio.gather(sending, return_exceptions=True)
             if writes is not None:
                 await writes.abandon()
-            if not conn.is_closed():
-                await conn.execute("RESET synchronous_commit")
         return seen, replayed
 
     async def _apply(
@@ -293,32 +290,41 @@ class ReadModels:
 
 
 class ReadAhead:
-    """A snapshot of the log read one chunk ahead of its consumer.
+    """A snapshot of the log, handed out a chunk at a time and fetched one chunk ahead.
 
-    The snapshot is a cursor WITH HOLD, which the server keeps after its transaction ends,
-    so no snapshot stays open while the replay commits its chunks: a read model that
-    updates the same few rows for every event leaves a row version per update, and
-    PostgreSQL prunes them only once no open snapshot could still see them."""
+    The snapshot is a cursor WITH HOLD: the server runs its query to the end when the
+    declaring transaction commits and keeps the rows, so no snapshot stays open while the
+    replay commits its chunks (a read model that updates the same few rows for every event
+    leaves a row version per update, and PostgreSQL prunes them only once no open snapshot
+    could still see them). That commit is one scan of the whole log, allowed longer than a
+    command's timeout. Any failure closes the connection rather than leave a held cursor
+    (and its stored rows) on a pooled one."""
 
     def __init__(self, conn: asyncpg.Connection, query: str) -> None:
         self._conn = conn
         self._query = query
+        self._cursor = f"replay_{uuid.uuid4().hex[:12]}"
         self._chunks: asyncio.Queue[list[asyncpg.Record] | BaseException] = asyncio.Queue(1)
         self._reading: asyncio.Task[None] | None = None
         self._stopping = False
 
     async def __aenter__(self) -> ReadAhead:
-        async with self._conn.transaction(isolation="repeatable_read"):
+        try:
+            await self._conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
             await self._conn.execute(
-                f"DECLARE replay_log NO SCROLL CURSOR WITH HOLD FOR {self._query}"
+                f"DECLARE {self._cursor} NO SCROLL CURSOR WITH HOLD FOR {self._query}"
             )
+            await self._conn.execute("COMMIT", timeout=SNAPSHOT_TIMEOUT)
+        except BaseException:
+            self._conn.terminate()
+            raise
         self._reading = asyncio.create_task(self._read())
         return self
 
     async def _read(self) -> None:
         try:
             while True:
-                rows = await self._conn.fetch(f"FETCH {REPLAY_CHUNK} FROM replay_log")
+                rows = await self._conn.fetch(f"FETCH {REPLAY_CHUNK} FROM {self._cursor}")
                 await self._chunks.put(rows)
                 if not rows or self._stopping:
                     return
@@ -332,15 +338,19 @@ class ReadAhead:
             raise chunk
         return chunk
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
         # the reader ends after its next chunk, which finds room: the cursor is then free
         self._stopping = True
         while not self._chunks.empty():
             self._chunks.get_nowait()
-        if self._reading is not None:
-            await self._reading
-        if not self._conn.is_closed():
-            await self._conn.execute("CLOSE replay_log")
+        try:
+            if self._reading is not None:
+                await self._reading
+            await self._conn.execute(f"CLOSE {self._cursor}")
+        except BaseException:
+            self._conn.terminate()
+            if kind is None:
+                raise  # else the replay's own failure is the one to report
 
 
 class BufferedWrites:
@@ -379,8 +389,12 @@ class BufferedWrites:
     async def _begin(self) -> None:
         await self.after_previous()
         if self._transaction is None:
-            self._transaction = self._conn.transaction()
-            await self._transaction.start()
+            transaction = self._conn.transaction()
+            await transaction.start()
+            self._transaction = transaction  # only once begun: `abandon` rolls back what began
+            # a crash loses nothing: the schema is not read until the swap, whose
+            # synchronous commit also flushes these
+            await self._conn.execute("SET LOCAL synchronous_commit = off")
 
     async def commit(self) -> None:
         try:

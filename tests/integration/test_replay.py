@@ -68,8 +68,11 @@ async def test_a_projector_that_reads_sees_every_earlier_chunk(
     ]
 
 
+# 21: the fifth chunk's first event, before it reads anything, the fourth chunk's commit in
+# flight; 23: after its reads began the fifth chunk's transaction
+@pytest.mark.parametrize("failing", [21, 23])
 async def test_a_failing_projector_leaves_the_live_read_models_and_the_connection(
-    servers: Servers, monkeypatch: pytest.MonkeyPatch
+    servers: Servers, monkeypatch: pytest.MonkeyPatch, failing: int
 ) -> None:
     monkeypatch.setattr(projections, "REPLAY_CHUNK", 5)
     pool = await log_of(servers, 30)
@@ -77,16 +80,18 @@ async def test_a_failing_projector_leaves_the_live_read_models_and_the_connectio
     live = await pool.fetch(f"SELECT * FROM {READ_SCHEMA}.totals ORDER BY partition")
 
     async def fails_late(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        if envelope.data["n"] == 23:  # in the fifth chunk, with the fourth still being written
+        if envelope.data["n"] == failing:
             raise RuntimeError("projector bug")
         await read_then_write(conn, envelope)
 
-    failing = ReadModels(DDL, fails_late, version="failing")
+    broken = ReadModels(DDL, fails_late, version="broken")
     for _ in range(2):  # the second time on a connection the first failure gave back
         with pytest.raises(RuntimeError, match="projector bug"):
-            await failing.rebuild(pool)
+            await broken.rebuild(pool)
     assert await pool.fetch(f"SELECT * FROM {READ_SCHEMA}.totals ORDER BY partition") == live
-    async with pool.acquire() as conn:
-        assert not conn.is_in_transaction()
-        assert await conn.fetchval("SHOW synchronous_commit") == "on"
-        assert await conn.fetch("SELECT name FROM pg_cursors WHERE name <> ''") == []
+    # the replay's two connections (writing, reading), as the pool hands them out again
+    async with pool.acquire() as one, pool.acquire() as other:
+        for conn in (one, other):
+            assert not conn.is_in_transaction()
+            assert await conn.fetchval("SHOW synchronous_commit") == "on"
+            assert await conn.fetch("SELECT name FROM pg_cursors WHERE name <> ''") == []
