@@ -32,9 +32,11 @@ async def compile_branches(
         " (SELECT count(*) FROM board_reviews r WHERE r.branch_id = b.branch_id"
         "   AND r.corrected_by IS NULL AND ($2::text IS NULL OR to_char(r.held_on, 'YYYY-MM') = $2)"
         "   AND extract(year FROM r.held_on) = $3) AS reviews,"
-        # members whose monthly journal was presented and evaluated (R6), not entries made
+        # the branch's members whose monthly journal was presented and evaluated (R6), not
+        # entries made, nor members who have left since (the count is set against them)
         " (SELECT count(DISTINCT p.member_id) FROM board_presentations p"
-        "   WHERE p.branch_id = b.branch_id"
+        "   JOIN dir_members m ON m.member_id = p.member_id AND m.active"
+        "   AND m.branch_id = b.branch_id WHERE p.branch_id = b.branch_id"
         "   AND ($2::text IS NULL OR p.month = $2) AND p.month LIKE $3::text || '-%') AS journals,"
         " (SELECT count(*) FROM board_visits v WHERE v.branch_id = b.branch_id"
         "   AND ($2::text IS NULL OR to_char(v.visited_on, 'YYYY-MM') = $2)"

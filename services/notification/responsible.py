@@ -57,13 +57,15 @@ async def _branches(
 # R5: who was not reviewed in the quarter by the current version of a review of that very
 # subject (a member's review names the member's branch, but it is not a review of the branch)
 UNREVIEWED = """
-SELECT b.branch_id, 0 AS subject_order, b.name, true AS by_township, b.secretary_id
+SELECT b.branch_id, 0 AS subject_order, b.name, true AS by_township, b.secretary_id,
+       b.branch_id AS subject_id
 FROM dir_branches b WHERE b.township_id = $1 AND b.active
   AND NOT EXISTS (SELECT 1 FROM board_reviews r WHERE r.subject_kind = 'branch'
                   AND r.subject_id = b.branch_id AND r.quarter = $2 AND r.corrected_by IS NULL)
 UNION ALL
 SELECT m.branch_id, 1, m.name,
-       m.leadership_team OR m.member_id IS NOT DISTINCT FROM b.secretary_id, b.secretary_id
+       m.leadership_team OR m.member_id IS NOT DISTINCT FROM b.secretary_id, b.secretary_id,
+       m.member_id
 FROM dir_members m JOIN dir_branches b ON b.branch_id = m.branch_id AND b.active
 WHERE m.township_id = $1 AND m.active
   AND NOT EXISTS (SELECT 1 FROM board_reviews r WHERE r.subject_kind = 'member'
@@ -75,15 +77,18 @@ ORDER BY 1, 2, 3
 async def unreviewed(conn: asyncpg.Connection, township_id: str, quarter: str) -> list[Recipient]:
     """R1, R4: the branch and its leadership team (the secretary among them) are reviewed by
     the township's head, the other members by their branch's secretary (the township office,
-    which appoints secretaries, when the branch has none)."""
+    which appoints secretaries, when the branch has none). The head, when a member of a
+    leadership team, is reviewed by the committee (nobody reviews themself)."""
     head = await conn.fetchval(
         "SELECT head_id FROM dir_townships WHERE township_id = $1", township_id
     )
-    by_township = township_reviewer(township_id, head)
-    return [
-        (by_township if r["by_township"] else r["secretary_id"] or office(township_id), r["name"])
-        for r in await conn.fetch(UNREVIEWED, township_id, quarter)
-    ]
+
+    def reviewer(r: asyncpg.Record) -> str:
+        if not r["by_township"]:
+            return str(r["secretary_id"] or office(township_id))
+        return township_reviewer(township_id, None if r["subject_id"] == head else head)
+
+    return [(reviewer(r), r["name"]) for r in await conn.fetch(UNREVIEWED, township_id, quarter)]
 
 
 async def unfinished(

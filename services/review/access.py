@@ -21,10 +21,11 @@ def township_head(who: Principal, subject: Subject) -> bool:
     """R1: the head of the upper-level organisation files its reviews. Once the directory
     names the township's head, only a committee token whose subject is that person (a former
     head's no longer counts, as with secretaries, D3); until one is named, the committee's
-    own account acts for the head."""
+    own account acts for the head, and also when the head is the one reviewed (a member of
+    a leadership team in the township), since nobody reviews themself."""
     if who.role is not Role.TOWNSHIP_COMMITTEE:
         return False
-    if subject.head_id is not None:
+    if subject.head_id is not None and subject.head_id != subject.subject_id:
         return who.subject == subject.head_id and who.org in (None, subject.township_id)
     return who.org == subject.township_id
 

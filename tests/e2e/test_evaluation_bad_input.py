@@ -606,6 +606,11 @@ def _selection_cases() -> Iterator[Case]:
         lambda w: w.as_("township_committee", w.d.other_township),
     )
     yield forbidden(r, "member of no branch here", lambda w: w.as_("member", "b-x", "m-x"))
+    yield forbidden(
+        r,
+        "the branch's secretary role, not its appointed secretary",
+        lambda w: w.as_("branch_secretary", w.branch, "m-former"),
+    )
     yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "gulang"))
     yield forbidden(r, "a public rater's token", lambda w: w.as_("rater", w.round_id, "rt-x"))
 

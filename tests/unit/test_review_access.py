@@ -99,3 +99,10 @@ def test_visits_are_recorded_by_township_or_county_cadres() -> None:
     assert access.records_visit(who(Role.COUNTY_ADMIN, "minqin"), BRANCH)
     assert not access.records_visit(who(Role.COUNTY_ADMIN, "gulang"), BRANCH)
     assert not access.records_visit(THE_SECRETARY, BRANCH)
+
+
+def test_the_head_as_a_leadership_team_member_is_reviewed_by_the_committee() -> None:
+    the_head_as_member = replace(LEADER, subject_id="head-1")
+    assert not access.may_review(HEAD, the_head_as_member)  # nobody reviews themself
+    assert access.may_review(COMMITTEE, the_head_as_member)
+    assert not access.may_review(who(Role.TOWNSHIP_COMMITTEE, "t-2"), the_head_as_member)
