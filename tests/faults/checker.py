@@ -7,10 +7,12 @@ import asyncio
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import asyncpg
+import nats.errors
 from nats.js import JetStreamContext
 
 from shared.envelope import GENESIS_HASH, EventEnvelope
@@ -19,6 +21,8 @@ from shared.messaging import connect
 from tests.e2e.test_directory_copy import BRANCHES, MEMBERS
 from tests.faults.load import SteadyLoad
 from tests.faults.stack import Stack
+
+T = TypeVar("T")
 
 # which services each service consumes every event of (filtered subscriptions, such as the
 # pledge service's verdicts, cannot be checked by position and are left out)
@@ -80,13 +84,26 @@ def check_chains(service: str, log: list[EventEnvelope]) -> None:
         previous[event.partition] = (event.sequence, event.hash)
 
 
+async def answered(ask: Callable[[], Awaitable[T]], within: float = 60) -> T:
+    """A JetStream API answer: a cluster whose node has just come back can leave requests
+    unanswered for some seconds while its streams elect leaders (seen: over 5 s)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        try:
+            return await ask()
+        except nats.errors.TimeoutError:
+            if asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(0.5)
+
+
 async def published(js: JetStreamContext, stream: str, injected: set[int]) -> list[EventEnvelope]:
     """The stream's events, less what a test put there itself (by stream sequence)."""
-    info = await js.stream_info(stream)
+    info = await answered(lambda: js.stream_info(stream))
     envelopes = []
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
         if seq not in injected and info.state.messages:
-            message = await js.get_msg(stream, seq)
+            message = await answered(lambda seq=seq: js.get_msg(stream, seq))
             headers = dict(message.headers or {})
             envelopes.append(EventEnvelope.from_message(headers, message.data or b""))
     return envelopes
