@@ -180,3 +180,40 @@ async def test_the_relay_publishes_in_log_order_across_townships_in_small_batche
         ("t-c", 2),
         ("t-b", 3),
     ]
+
+
+async def test_a_commit_during_an_empty_round_is_published_at_once(
+    log: tuple[Any, PostgresEventStore],
+    broker: tuple[Subjects, JetStreamContext],
+) -> None:
+    """A command's commit wakes the relay; one that lands while a round is ending empty must
+    not wait for the next poll (here 30 s)."""
+    pool, store = log
+    subjects, js = broker
+    relay = OutboxRelay(pool, js, service="test", subjects=subjects, poll_interval=30)
+    looked = relay.publish_pending
+    first_round = True
+
+    async def round_with_a_commit_at_its_end(conn: Any = None) -> int:
+        nonlocal first_round
+        published = await (looked() if conn is None else looked(conn))
+        if first_round:  # the round found nothing; a command commits before it returns
+            first_round = False
+            await store.append(
+                AppendRequest(f"thing-{uuid.uuid4().hex}", "t-a", 0, [Counted(n=1)], CTX)
+            )
+            relay.wake()
+        return published
+
+    relay.publish_pending = round_with_a_commit_at_its_end  # type: ignore[method-assign]
+    task = asyncio.create_task(relay.run())
+    try:
+
+        async def published_it() -> bool:
+            return bool(await pool.fetchval("SELECT sum(sequence) FROM relay_positions") == 1)
+
+        await eventually(published_it, timeout=5)
+        assert len(await stream_contents(js, subjects.stream("test"))) == 1
+    finally:
+        relay.stop()
+        await task
