@@ -195,12 +195,23 @@ async def _rebuild(dsn: str, role: str) -> dict[str, Any]:
 
     pool = await open_pool(dsn, role=role, min_size=1, max_size=2)
     peak = [0]
-    pids = [r["pid"] for r in await pool.fetch("SELECT pid FROM pg_stat_activity")]
-    backends = [psutil.Process(pid) for pid in pids if psutil.pid_exists(pid)]
+    database = await pool.fetchval("SELECT current_database()")
+    postmaster = psutil.Process(await pool.fetchval("SELECT pg_backend_pid()")).parent()
+
+    def backends() -> list[psutil.Process]:
+        """This database's backends now: the rebuild opens its reading one as it goes."""
+        found = []
+        for child in postmaster.children():
+            try:
+                if database in " ".join(child.cmdline()):
+                    found.append(child)
+            except psutil.Error:
+                continue
+        return found
 
     async def sample() -> None:
         while True:
-            for backend in backends:
+            for backend in backends():
                 try:
                     peak[0] = max(peak[0], backend.memory_info().rss)
                 except psutil.Error:
