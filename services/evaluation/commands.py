@@ -50,6 +50,8 @@ class OpenRound(Command):
     custom_scale: CustomScale | None = None  # E7: a configured scale instead
     opens_on: date
     closes_on: date | None = None  # None: the county calendar's date for this half
+    # E4: held together with the branch secretary's annual report (述职评议)
+    held_with: Literal["secretary_annual_report"] | None = None
 
     @model_validator(mode="after")
     def _one_organiser(self) -> OpenRound:

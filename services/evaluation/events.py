@@ -123,6 +123,7 @@ class RoundOpened(DomainEvent):
     scale: Scale
     opens_on: date
     closes_on: date
+    held_with: str | None = None  # E4: "secretary_annual_report" when combined with it
 
 
 class Sealed(Value):

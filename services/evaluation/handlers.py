@@ -143,6 +143,7 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
             scale=_scale(cmd, subject_kind),
             opens_on=cmd.opens_on,
             closes_on=closes_on,
+            held_with=cmd.held_with,
         )
     )
     await uow.save(round_)

@@ -50,7 +50,7 @@ async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
 async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO rounds VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9,"
-        " $10::text::date, $11::text::date, 'open', NULL)",
+        " $10::text::date, $11::text::date, 'open', NULL, $12)",
         d["round_id"],
         d["township_id"],
         d["organiser_kind"],
@@ -62,6 +62,7 @@ async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
         _json(d["scale"]),
         d["opens_on"],
         d["closes_on"],
+        d.get("held_with"),
     )
     for index, s in enumerate(d["subjects"]):
         await conn.execute(

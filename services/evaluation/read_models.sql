@@ -21,7 +21,8 @@ CREATE TABLE rounds (
     opens_on       date    NOT NULL,
     closes_on      date    NOT NULL,
     status         text    NOT NULL,
-    closed_on      date
+    closed_on      date,
+    held_with      text                -- E4: e.g. the secretary's annual report
 );
 CREATE INDEX rounds_township ON rounds (township_id);
 CREATE TABLE round_subjects (

@@ -50,6 +50,7 @@ class RoundView(View):
     closes_on: date
     status: str
     closed_on: date | None
+    held_with: str | None = None  # E4: "secretary_annual_report" when combined with it
     subjects: list[SubjectView]
 
 

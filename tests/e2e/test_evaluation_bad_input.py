@@ -361,6 +361,7 @@ def _cases() -> Iterator[Case]:
         r, "subject not of the branch", "subject_ids.0", body=with_(subject_ids=["m-x"])
     )
     yield malformed(r, "unknown scale", "scale", body=with_(scale="stars"))
+    yield malformed(r, "held with a meeting not known", "held_with", body=with_(held_with="x"))
     yield malformed(r, "unknown field", "weight", body=with_(weight=2))
     yield malformed(
         r,

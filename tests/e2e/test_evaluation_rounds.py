@@ -63,14 +63,17 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
         assert shown["closes_on"] == "2027-07-08"
         assert [s["subject_id"] for s in shown["subjects"]] == [d.branch]
         assert shown["scale"]["name"] == "public_satisfaction"
+        assert shown["held_with"] is None
+        # E4: the members' round held together with the secretary's annual report
         for_members = {**opening, "township_id": None, "branch_id": d.branch}
+        for_members["held_with"] = "secretary_annual_report"
         await refused("/v1/rounds", for_members, d.office, 403)
         members_round = ok(
             await e.post("/v1/rounds", json=for_members, headers=d.branch_secretary), 201
         )["id"]
-        assert ok(await e.get(f"/v1/rounds/{members_round}"))["scale"]["name"] == (
-            "member_appraisal"
-        )
+        shown = ok(await e.get(f"/v1/rounds/{members_round}"))
+        assert shown["scale"]["name"] == "member_appraisal"
+        assert shown["held_with"] == "secretary_annual_report"
 
         stars = {
             "name": "stars",
