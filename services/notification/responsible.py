@@ -134,11 +134,26 @@ async def unfinished(
             period,
         )
     elif k is DeadlineKind.EVALUATION_ROUND:
+        # E2: the township office organises the branches' round, each branch its members'
+        since = deadline.due_on - timedelta(days=90)
         done = await conn.fetchval(
-            "SELECT 1 FROM board_rounds WHERE township_id = $1 AND published_on > $2",
+            "SELECT 1 FROM board_rounds r WHERE r.township_id = $1 AND r.published_on > $2"
+            " AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.results) x"
+            "   WHERE x ->> 'subject_kind' = 'branch')",
             township_id,
-            deadline.due_on - timedelta(days=90),
+            since,
         )
+        branches = await _branches(
+            conn,
+            township_id,
+            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM dir_members m"  # no members to rate
+            "   WHERE m.branch_id = b.branch_id AND m.active)"
+            " OR EXISTS (SELECT 1 FROM board_rounds r, jsonb_array_elements(r.results) x"
+            "   WHERE r.township_id = b.township_id AND r.published_on > $2"
+            "   AND x ->> 'subject_kind' = 'member' AND x ->> 'branch_id' = b.branch_id)",
+            since,
+        )
+        return branches if done else [(office(township_id), deadline.title), *branches]
     else:  # selection
         done = await conn.fetchval(
             "SELECT 1 FROM board_commendations WHERE township_id = $1 AND year = $2",

@@ -202,11 +202,12 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert {"quarterly_review-2027Q1", "quarterly_review-2027Q3"} <= {
             n["deadline_id"] for n in head_inbox["notices"]
         }
-        # evaluation rounds, selection and the branch ratings go to the township office
-        assert await notices(office, "evaluation_round-2027H1") == [
-            ("reminder", date(2027, 6, 30)),
-            ("overdue", date(2027, 7, 11)),
-        ]
+        # evaluation rounds, selection and the branch ratings go to the township office; the
+        # members' evaluation round to their branch's secretary, who organises it (E2)
+        evaluation_h1 = [("reminder", date(2027, 6, 30)), ("overdue", date(2027, 7, 11))]
+        assert await notices(office, "evaluation_round-2027H1") == evaluation_h1
+        assert await notices(d.secretary, "evaluation_round-2027H1") == evaluation_h1
+        assert await body_of(d.secretary, "evaluation_round-2027H1") == "红沙梁村党支部"
         assert await notices(office, "selection-2027") == [
             ("reminder", date(2027, 6, 21)),
             ("overdue", date(2027, 7, 2)),

@@ -1,10 +1,17 @@
-"""N3 with R1: who is chased for a quarter's missing reviews, read from the notification
-service's own read models (its directory copy and the reviews it has seen)."""
+"""N3 with R1 and E2: who is chased for a quarter's missing reviews and a half's missing
+evaluation rounds, read from the notification service's own read models (its directory copy
+and the reviews and round results it has seen)."""
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
+import asyncpg
+
+from services.notification.events import Deadline, DeadlineKind
 from services.notification.projections import READ_MODELS
-from services.notification.responsible import unreviewed
+from services.notification.responsible import unfinished, unreviewed
 from shared.database import READ_SCHEMA
 from shared.testing import Servers, fresh_log_database
 
@@ -22,15 +29,18 @@ DIRECTORY = [
 ]
 
 
-async def test_each_missing_review_is_chased_at_its_reviewer(servers: Servers) -> None:
+async def read_models(servers: Servers, *rows: str) -> asyncpg.Pool:
     pool, _ = await fresh_log_database(servers)
+    await READ_MODELS.rebuild(pool)
+    for statement in (*DIRECTORY, *rows):
+        await pool.execute(statement.replace("INTO ", f"INTO {READ_SCHEMA}.", 1))
+    return pool
+
+
+async def test_each_missing_review_is_chased_at_its_reviewer(servers: Servers) -> None:
+    pool = await read_models(servers)
     try:
-        await READ_MODELS.rebuild(pool)
-        async with pool.acquire() as conn:
-            await conn.execute(f"SET search_path = {READ_SCHEMA}, public")
-            for statement in DIRECTORY:
-                await conn.execute(statement)
-            chased = sorted(await unreviewed(conn, "t1", "2027Q1"))
+        chased = sorted(await unreviewed(pool, "t1", "2027Q1"))
     finally:
         await pool.close()
     assert chased == sorted(
@@ -43,3 +53,50 @@ async def test_each_missing_review_is_chased_at_its_reviewer(servers: Servers) -
             ("township_office:t1", "赵党员"),  # no secretary: the office that appoints one
         ]
     )
+
+
+def round_of(round_id: str, published_on: str, *subjects: tuple[str, str, str | None]) -> str:
+    results = [
+        {"subject_kind": kind, "subject_id": subject, "branch_id": branch}
+        for kind, subject, branch in subjects
+    ]
+    return (
+        f"INSERT INTO board_rounds VALUES ('{round_id}', 't1', '评议', '{published_on}',"
+        f" '{json.dumps(results)}')"
+    )
+
+
+H1 = Deadline(
+    deadline_id="evaluation_round-2027H1",
+    kind=DeadlineKind.EVALUATION_ROUND,
+    title="上半年群众评议",
+    due_on=date(2027, 7, 10),
+    remind_days_before=10,
+    period="2027H1",
+)
+
+
+async def test_each_missing_evaluation_round_is_chased_at_its_organiser(servers: Servers) -> None:
+    nothing_yet = await read_models(servers)
+    # the branches' round and the organ branch's members' round held this half; the
+    # village branch's members' round only last year
+    some = await read_models(
+        servers,
+        round_of("r-t", "2027-06-20", ("branch", "organ", None), ("branch", "village", None)),
+        round_of("r-o", "2027-06-25", ("member", "m1", "organ"), ("member", "sec-o", "organ")),
+        round_of("r-v", "2026-12-20", ("member", "m2", "village")),
+    )
+    try:
+        before = sorted(await unfinished(nothing_yet, H1, "t1", date(2027, 7, 11)))
+        after = sorted(await unfinished(some, H1, "t1", date(2027, 7, 11)))
+    finally:
+        await nothing_yet.close()
+        await some.close()
+    assert before == sorted(
+        [
+            ("township_office:t1", "上半年群众评议"),  # the branches' round
+            ("sec-o", "镇机关支部"),  # each branch's members' round, at its secretary
+            ("township_office:t1", "红沙梁村支部"),  # no secretary: the office
+        ]
+    )
+    assert after == [("township_office:t1", "红沙梁村支部")]
