@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from services.evaluation import contracts as k
 from shared.envelope import EventEnvelope
 
 Data = dict[str, Any]
@@ -22,44 +23,48 @@ def _json(value: Any) -> str:
 
 
 async def _pledge_drafted(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    p = k.PledgeDrafted.model_validate(d)
     await conn.execute(
         "INSERT INTO pledge_copy VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
-        d["pledge_id"],
-        d["year"],
-        d["member_id"] or d["branch_id"],
-        d["township_id"],
+        p.pledge_id,
+        p.year,
+        p.member_id or p.branch_id,
+        p.township_id,
     )
 
 
 async def _pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    p = k.PledgePublished.model_validate(d)
     await conn.execute(
         "UPDATE pledge_copy SET item_ids = $2 WHERE pledge_id = $1",
-        d["pledge_id"],
-        _json(d["item_ids"]),
+        p.pledge_id,
+        _json(list(p.item_ids)),
     )
 
 
 async def _item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    i = k.ItemClosed.model_validate(d)
     await conn.execute(
         "INSERT INTO pledge_items_closed VALUES ($1, $2) ON CONFLICT DO NOTHING",
-        d["pledge_id"],
-        d["item_id"],
+        i.pledge_id,
+        i.item_id,
     )
 
 
 async def _review(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
-    if "corrects_review_id" in d:
+    r = k.ReviewRecorded.model_validate(d)
+    if e.type == "ReviewCorrected":
+        corrects = k.ReviewCorrected.model_validate(d).corrects_review_id
         await conn.execute(
-            "UPDATE review_copy SET superseded = true WHERE review_id = $1",
-            d["corrects_review_id"],
+            "UPDATE review_copy SET superseded = true WHERE review_id = $1", corrects
         )
-    grades = {a["dimension"]: a["grade"] for a in d.get("assessments", ())}
+    grades = {a.dimension: a.grade for a in r.assessments}
     await conn.execute(
         "INSERT INTO review_copy VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT DO NOTHING",
-        d["review_id"],
-        d["township_id"],
-        d["subject_id"],
-        d["quarter"],
+        r.review_id,
+        r.township_id,
+        r.subject_id,
+        r.quarter,
         _json(grades),
     )
 

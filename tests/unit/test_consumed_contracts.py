@@ -1,8 +1,8 @@
 """What a service reads of another service's events is what that service really publishes.
 
-The notification service parses every pledge, review and evaluation event it projects with
-models of its own (`services/notification/contracts.py`; the directory's events excepted,
-which every service's copy reads through `shared/directory.py`), and its end-to-end tests
+The notification and evaluation services parse every other service's event they project
+with models of their own (`services/*/contracts.py`; the directory's events excepted, which
+every service's copy reads through `shared/directory.py`), and their end-to-end tests
 publish the review and evaluation events through stand-ins. This test holds both to the
 publishers' real event classes: every field a consumer needs is one the publisher sends,
 with values the consumer accepts.
@@ -16,7 +16,8 @@ import pytest
 from pydantic import BaseModel
 
 from services.cli.contract import published_registries
-from services.notification.contracts import CONSUMED
+from services.evaluation.contracts import CONSUMED as EVALUATION_READS
+from services.notification.contracts import CONSUMED as NOTIFICATION_READS
 
 Schema = dict[str, Any]
 
@@ -72,9 +73,15 @@ def mismatches(
     return problems
 
 
-@pytest.mark.parametrize("event_type", sorted(CONSUMED))
-def test_the_notification_service_reads_only_what_is_published(event_type: str) -> None:
-    consumer = CONSUMED[event_type].model_json_schema()
+READS = {"notification": NOTIFICATION_READS, "evaluation": EVALUATION_READS}
+
+
+@pytest.mark.parametrize(
+    ("reader", "event_type"),
+    [(reader, event_type) for reader, reads in READS.items() for event_type in sorted(reads)],
+)
+def test_a_consumer_reads_only_what_is_published(reader: str, event_type: str) -> None:
+    consumer = READS[reader][event_type].model_json_schema()
     producer = producer_of(event_type).model_json_schema(mode="serialization")
     assert mismatches(consumer, consumer, producer, producer, event_type) == []
 
