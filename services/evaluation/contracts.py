@@ -6,14 +6,7 @@ the publishers' real event classes."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict
-
-
-class Consumed(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+from shared.consumed import Consumed, by_type
 
 # --- pledge (port 8101) ------------------------------------------------------------------
 
@@ -56,11 +49,4 @@ class ReviewCorrected(ReviewRecorded):
     corrects_review_id: str
 
 
-CONSUMED: dict[str, type[Consumed]] = {
-    model.__name__: model
-    for model in (PledgeDrafted, PledgePublished, ItemClosed, ReviewRecorded, ReviewCorrected)
-}
-
-
-def parse(event_type: str, data: dict[str, Any]) -> Any:
-    return CONSUMED[event_type].model_validate(data)
+CONSUMED = by_type(PledgeDrafted, PledgePublished, ItemClosed, ReviewRecorded, ReviewCorrected)

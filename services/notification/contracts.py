@@ -9,14 +9,8 @@ public board (N1).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
-
-class Consumed(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
+from shared.consumed import Consumed, by_type
 
 # --- pledge (port 8101) ------------------------------------------------------------------
 
@@ -252,40 +246,33 @@ class ObjectionAnswered(Consumed):
     upheld: bool
 
 
-CONSUMED: dict[str, type[Consumed]] = {
-    model.__name__: model
-    for model in (
-        PledgeCalendarSet,
-        PledgeReturned,
-        PledgeApproved,
-        CountyEstablished,
-        PledgeDrafted,
-        PledgeProposed,
-        PledgeResubmitted,
-        PledgePublished,
-        ProgressReported,
-        ItemReportedDone,
-        ProblemSolvedConfirmed,
-        ImplementationVerified,
-        SatisfactionVerdictRecorded,
-        ItemClosed,
-        ReviewRecorded,
-        ReviewCorrected,
-        JournalEntryRecorded,
-        MonthlyPresentationEvaluated,
-        GuidanceVisitRecorded,
-        EvaluationCalendarSet,
-        RoundResultsPublished,
-        RatingResultsPublished,
-        SelectionOpened,
-        CandidateNominated,
-        NoticePosted,
-        ObjectionFiled,
-        ObjectionAnswered,
-        CommendationIssued,
-    )
-}
-
-
-def parse(event_type: str, data: dict[str, Any]) -> Any:
-    return CONSUMED[event_type].model_validate(data)
+CONSUMED = by_type(
+    PledgeCalendarSet,
+    PledgeReturned,
+    PledgeApproved,
+    CountyEstablished,
+    PledgeDrafted,
+    PledgeProposed,
+    PledgeResubmitted,
+    PledgePublished,
+    ProgressReported,
+    ItemReportedDone,
+    ProblemSolvedConfirmed,
+    ImplementationVerified,
+    SatisfactionVerdictRecorded,
+    ItemClosed,
+    ReviewRecorded,
+    ReviewCorrected,
+    JournalEntryRecorded,
+    MonthlyPresentationEvaluated,
+    GuidanceVisitRecorded,
+    EvaluationCalendarSet,
+    RoundResultsPublished,
+    RatingResultsPublished,
+    SelectionOpened,
+    CandidateNominated,
+    NoticePosted,
+    ObjectionFiled,
+    ObjectionAnswered,
+    CommendationIssued,
+)

@@ -13,6 +13,7 @@ from typing import Any
 
 import asyncpg
 
+from services.review import contracts as k
 from services.review.events import REGISTRY
 from shared.directory import DIRECTORY_DDL
 from shared.envelope import EventEnvelope
@@ -30,67 +31,69 @@ PLEDGE = "pledge"  # steps for events consumed from the pledge service
 # --- the pledge status copy (R3 "fulfilment of pledges") -------------------------------
 
 
-async def _status(conn: asyncpg.Connection, d: dict[str, Any], status: str) -> None:
-    await conn.execute(
-        "UPDATE pledge_copy SET status = $2 WHERE pledge_id = $1", d["pledge_id"], status
-    )
+async def _status(conn: asyncpg.Connection, pledge_id: str, status: str) -> None:
+    await conn.execute("UPDATE pledge_copy SET status = $2 WHERE pledge_id = $1", pledge_id, status)
 
 
 @on("PledgeDrafted", source=PLEDGE)
 async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    p = k.PledgeDrafted.model_validate(d)
     await conn.execute(
         "INSERT INTO pledge_copy VALUES ($1, $2, $3, $4, $5, 'drafting') ON CONFLICT DO NOTHING",
-        d["pledge_id"],
-        d["year"],
-        d["branch_id"],
-        d["member_id"],
-        d["township_id"],
+        p.pledge_id,
+        p.year,
+        p.branch_id,
+        p.member_id,
+        p.township_id,
     )
 
 
-async def _items(conn: asyncpg.Connection, d: dict[str, Any]) -> None:
-    for item in d["items"]:
+async def _items(conn: asyncpg.Connection, p: k.PledgeProposed) -> None:
+    for item in p.items:
         await conn.execute(
             "INSERT INTO pledge_copy_items VALUES ($1, $2, NULL) ON CONFLICT DO NOTHING",
-            item["item_id"],
-            d["pledge_id"],
+            item.item_id,
+            p.pledge_id,
         )
-    await _status(conn, d, "under_review")
+    await _status(conn, p.pledge_id, "under_review")
 
 
 @on("PledgeProposed", source=PLEDGE)
 async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _items(conn, d)
+    await _items(conn, k.PledgeProposed.model_validate(d))
 
 
 @on("PledgeResubmitted", source=PLEDGE)
 async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _items(conn, d)
+    await _items(conn, k.PledgeResubmitted.model_validate(d))
 
 
 @on("PledgeReturned", source=PLEDGE)
 async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _status(conn, d, "returned")
+    await _status(conn, k.PledgeReturned.model_validate(d).pledge_id, "returned")
 
 
 @on("PledgeApproved", source=PLEDGE)
 async def _approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _status(conn, d, "approved")
+    await _status(conn, k.PledgeApproved.model_validate(d).pledge_id, "approved")
 
 
 @on("PledgePublished", source=PLEDGE)
 async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _status(conn, d, "published")
+    p = k.PledgePublished.model_validate(d)
+    await _status(conn, p.pledge_id, "published")
     await conn.execute(
         "UPDATE pledge_copy_items SET ledger_status = 'open' WHERE item_id = ANY($1::text[])",
-        list(d["item_ids"]),
+        list(p.item_ids),
     )
 
 
 @on("ItemClosed", source=PLEDGE)
 async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    closed = k.ItemClosed.model_validate(d)
     await conn.execute(
-        "UPDATE pledge_copy_items SET ledger_status = 'closed' WHERE item_id = $1", d["item_id"]
+        "UPDATE pledge_copy_items SET ledger_status = 'closed' WHERE item_id = $1",
+        closed.item_id,
     )
 
 

@@ -1,9 +1,10 @@
 """What a service reads of another service's events is what that service really publishes.
 
-The notification and evaluation services parse every other service's event they project
-with models of their own (`services/*/contracts.py`; the directory's events excepted, which
-every service's copy reads through `shared/directory.py`), and their end-to-end tests
-publish the review and evaluation events through stand-ins. This test holds both to the
+The review, evaluation and notification services parse every other service's event they
+project with models of their own (`services/*/contracts.py`; the directory's events
+excepted, which every service's copy reads through `shared/directory.py`; the pledge service
+decodes the evaluation's verdict with the event class its contract declares), and some
+end-to-end tests publish events through stand-ins. This test holds the readers to the
 publishers' real event classes: every field a consumer needs is one the publisher sends,
 with values the consumer accepts.
 """
@@ -18,6 +19,7 @@ from pydantic import BaseModel
 from services.cli.contract import published_registries
 from services.evaluation.contracts import CONSUMED as EVALUATION_READS
 from services.notification.contracts import CONSUMED as NOTIFICATION_READS
+from services.review.contracts import CONSUMED as REVIEW_READS
 
 Schema = dict[str, Any]
 
@@ -73,7 +75,11 @@ def mismatches(
     return problems
 
 
-READS = {"notification": NOTIFICATION_READS, "evaluation": EVALUATION_READS}
+READS = {
+    "notification": NOTIFICATION_READS,
+    "evaluation": EVALUATION_READS,
+    "review": REVIEW_READS,
+}
 
 
 @pytest.mark.parametrize(
