@@ -52,9 +52,13 @@ REMEMBER = """
 INSERT INTO relay_positions (partition, sequence) VALUES ($1, $2)
 ON CONFLICT (partition) DO UPDATE SET sequence = EXCLUDED.sequence
 """
+# One statement, its own transaction, whose commit does not wait for the disk (set_config's
+# local setting lasts until that commit): positions lost in a crash only make the relay
+# publish again what the broker then drops as a repeat (and consumers skip).
 REMEMBER_ALL = """
 INSERT INTO relay_positions (partition, sequence)
-SELECT * FROM unnest($1::text[], $2::bigint[])
+SELECT p, s FROM unnest($1::text[], $2::bigint[]) AS u(p, s)
+WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
 ON CONFLICT (partition) DO UPDATE SET sequence = EXCLUDED.sequence
 """
 
@@ -105,16 +109,9 @@ class OutboxRelay:
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection kept for the relay's rounds whose commits do not wait for the disk:
-        positions lost in a crash only make the relay publish again what the broker then
-        drops as a repeat (and consumers skip)."""
+        """A connection kept for the relay's rounds (it changes nothing in the session)."""
         async with self.pool.acquire() as conn:
-            await conn.execute("SET synchronous_commit = off")
-            try:
-                yield conn
-            finally:
-                if not conn.is_closed():
-                    await conn.execute("RESET synchronous_commit")
+            yield conn
 
     async def publish_pending(self, conn: asyncpg.Connection | None = None) -> int:
         """Publish the next batch of unpublished events in log order; the number published.
