@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 import asyncpg
 import structlog
@@ -95,7 +94,7 @@ class OutboxRelay:
         log.info("relay_started", service=self.service)
         while not self._stopping.is_set():
             try:
-                async with self.session() as conn:
+                async with self.pool.acquire() as conn:  # kept for the relay's rounds
                     while not self._stopping.is_set():
                         # cleared before looking: a commit after this wakes the wait below
                         self._wake.clear()
@@ -107,22 +106,16 @@ class OutboxRelay:
                 await asyncio.sleep(1.0)
         log.info("relay_stopped", service=self.service)
 
-    @contextlib.asynccontextmanager
-    async def session(self) -> AsyncIterator[asyncpg.Connection]:
-        """A connection kept for the relay's rounds (it changes nothing in the session)."""
-        async with self.pool.acquire() as conn:
-            yield conn
-
     async def publish_pending(self, conn: asyncpg.Connection | None = None) -> int:
         """Publish the next batch of unpublished events in log order; the number published.
-        On the session's connection (`session`), or on one of its own.
+        On the given connection (the run loop keeps one), or on one borrowed for the round.
 
         Log order (position) across townships keeps the events of one stream in order even
         when the stream moved to another township (a transfer, D3); within a township it is
         the gap-free sequence order.
         """
         if conn is None:
-            async with self.session() as own:
+            async with self.pool.acquire() as own:
                 return await self.publish_pending(own)
         rows = await conn.fetch(NEXT_BATCH, self.batch)
         if len(rows) < self.batch:  # all that had committed: none left behind this batch

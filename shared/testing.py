@@ -17,8 +17,10 @@ from fastapi import FastAPI
 
 from shared.auth import LocalSigningKey, Role
 from shared.clock import FixedClock
+from shared.database import READ_SCHEMA
 from shared.embedded import EmbeddedNats, EmbeddedPostgres, free_port
 from shared.messaging import Subjects
+from shared.projections import ReadModels, table_fingerprints
 from shared.runtime import Runtime, ServiceDefinition, create_app
 from shared.settings import ServiceSettings
 
@@ -163,3 +165,14 @@ async def fresh_log_database(
     finally:
         await owner.close()
     return await open_pool(dsn, role=role, max_size=20), dsn
+
+
+async def rebuilt_as_live(pool: Any, models: ReadModels, into: str = "rm_check") -> dict[str, str]:
+    """A2: the read models rebuilt from the log into a schema of their own (`into`, kept for
+    further reads) equal the live ones, row for row; the live tables' fingerprints."""
+    async with pool.acquire() as conn:
+        live = await table_fingerprints(conn, READ_SCHEMA)
+    await models.rebuild(pool, into=into)
+    async with pool.acquire() as conn:
+        assert await table_fingerprints(conn, into) == live
+    return live

@@ -7,8 +7,6 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation import tally
-from services.evaluation.events import Scale, Subject
 from services.evaluation.ratings import default_closing_dates
 from shared.errors import NotFound
 
@@ -69,20 +67,6 @@ async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
         round_id,
     )
     return {"round_id": round_id, "raters": [dict(r) for r in rows]}
-
-
-async def live_results(conn: asyncpg.Connection, *, round_id: str) -> list[dict[str, Any]]:
-    """E5 computed from the read model's counts (the same function as at close). Never served
-    while the round is open (E3: see api/rounds.py); the tests check the projection with it."""
-    found = await round_row(conn, round_id=round_id)
-    counts: dict[str, dict[str, int]] = {}
-    for row in await conn.fetch(
-        "SELECT subject_id, grade, n FROM round_tally WHERE round_id = $1", round_id
-    ):
-        counts.setdefault(row["subject_id"], {})[row["grade"]] = row["n"]
-    subjects = [Subject(**s) for s in found["subjects"]]
-    scale = Scale.model_validate(found["scale"])
-    return [r.model_dump(mode="json") for r in tally.results(subjects, scale, counts)]
 
 
 async def published_results(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any] | None:

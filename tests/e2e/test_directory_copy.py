@@ -7,12 +7,11 @@ import asyncio
 
 import asyncpg
 
-from shared.database import READ_SCHEMA
 from shared.directory import DIRECTORY_DDL, project_directory
 from shared.envelope import EventEnvelope
-from shared.projections import ReadModels, table_fingerprints
+from shared.projections import ReadModels
 from shared.subscriptions import Subscription, SubscriptionRunner
-from shared.testing import RunningService, Servers, fresh_log_database
+from shared.testing import RunningService, Servers, fresh_log_database, rebuilt_as_live
 from tests.e2e.helpers import Directory, eventually, ok
 
 MEMBERS = (
@@ -91,9 +90,5 @@ async def test_a_consumer_keeps_an_exact_copy_of_the_directory(
         for r in await pool.fetch("SELECT change FROM dir_history WHERE subject_id = $1", d.member)
     )
     assert changes == ["MemberEnrolled", "MemberPostAssigned", "MemberTransferred"]
-    async with pool.acquire() as conn:
-        live = await table_fingerprints(conn, READ_SCHEMA)
-    await copy.rebuild(pool, into="rm_check")
-    async with pool.acquire() as conn:
-        assert await table_fingerprints(conn, "rm_check") == live
+    await rebuilt_as_live(pool, copy)
     await pool.close()

@@ -8,10 +8,8 @@ from datetime import timedelta
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.contracts import SatisfactionVerdictReached
-from shared.database import READ_SCHEMA
 from shared.personal import ERASED
-from shared.projections import table_fingerprints
-from shared.testing import RunningService, Servers
+from shared.testing import RunningService, Servers, rebuilt_as_live
 from tests.e2e.evaluation_helpers import (
     caught_up,
     pledge_and_evaluation,
@@ -190,9 +188,5 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
 
         await eventually(closed_item_consumed, timeout=20)
         await caught_up(pledge, evaluation)
-        async with runtime.pool.acquire() as conn:
-            live = await table_fingerprints(conn, READ_SCHEMA)
+        live = await rebuilt_as_live(runtime.pool, EVALUATION.read_models)
         assert live["check_tally"].startswith("5:")  # grades per check
-        await EVALUATION.read_models.rebuild(runtime.pool, into="rm_check")
-        async with runtime.pool.acquire() as conn:
-            assert await table_fingerprints(conn, "rm_check") == live

@@ -10,9 +10,7 @@ import httpx
 
 from services.notification.app import DEFINITION
 from services.notification.board import qr_svg
-from shared.database import READ_SCHEMA
-from shared.projections import table_fingerprints
-from shared.testing import Servers
+from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
 from tests.e2e.notification_helpers import (
     CommendationIssued,
@@ -308,9 +306,5 @@ async def test_the_board_shows_published_data_only_and_rebuilds(servers: Servers
 
         # A2: the board's read models, built from consumed events, rebuild row for row
         runtime = notification.runtime
-        async with runtime.pool.acquire() as conn:
-            live = await table_fingerprints(conn, READ_SCHEMA)
+        live = await rebuilt_as_live(runtime.pool, DEFINITION.read_models)
         assert int(live["releases"].split(":")[0]) == len(releases)
-        await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
-        async with runtime.pool.acquire() as conn:
-            assert await table_fingerprints(conn, "rm_check") == live

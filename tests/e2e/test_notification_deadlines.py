@@ -24,12 +24,8 @@ from tests.e2e.notification_helpers import (
     pledge_and_notification,
 )
 
-
-@pytest.fixture(autouse=True)
-def manual_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test drives the scheduler itself (the background passes run once at start-up)."""
-    monkeypatch.setenv("GONGKAI_SCHEDULER_INTERVAL", "3600")
-    monkeypatch.setenv("GONGKAI_DELIVERY_INTERVAL", "3600")
+# the test drives the scheduler itself (the background passes run once at start-up)
+pytestmark = pytest.mark.usefixtures("manual_passes")
 
 
 async def propose(

@@ -21,10 +21,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.notification.app import DEFINITION
-from shared.database import READ_SCHEMA
 from shared.embedded import free_port
-from shared.projections import table_fingerprints
-from shared.testing import Servers, serving
+from shared.testing import Servers, rebuilt_as_live, serving
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
 
@@ -296,8 +294,4 @@ async def test_deliveries_are_retried_dead_lettered_redelivered_and_never_lost(
         assert "尚未完成" in overdue.get_payload(decode=True).decode()
 
         runtime = notification.runtime
-        async with runtime.pool.acquire() as conn:
-            live = await table_fingerprints(conn, READ_SCHEMA)
-        await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
-        async with runtime.pool.acquire() as conn:
-            assert await table_fingerprints(conn, "rm_check") == live
+        await rebuilt_as_live(runtime.pool, DEFINITION.read_models)

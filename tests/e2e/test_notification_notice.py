@@ -18,9 +18,7 @@ from services.evaluation.selection_events import (
     SelectionOpened,
 )
 from services.notification.app import DEFINITION
-from shared.database import READ_SCHEMA
-from shared.projections import table_fingerprints
-from shared.testing import Servers
+from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import ServiceStandIn, pledge_and_notification
 
@@ -138,9 +136,5 @@ async def test_the_notice_names_the_standing_finalists_until_the_commendation(
         assert "张桂兰" in await township_page()  # now under the commendations
 
         runtime = notification.runtime
-        async with runtime.pool.acquire() as conn:
-            live = await table_fingerprints(conn, READ_SCHEMA)
-        await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
-        async with runtime.pool.acquire() as conn:
-            assert await table_fingerprints(conn, "rm_check") == live
+        live = await rebuilt_as_live(runtime.pool, DEFINITION.read_models)
         assert live["board_notices"].startswith("1:")

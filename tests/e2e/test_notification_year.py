@@ -13,16 +13,13 @@ from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import (
     ReviewRecorded,
     ServiceStandIn,
+    notices_of,
     pledge_and_notification,
     publish_pledge,
 )
 
-
-@pytest.fixture(autouse=True)
-def manual_passes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The test drives the scheduler itself (the background passes run once at start-up)."""
-    monkeypatch.setenv("GONGKAI_SCHEDULER_INTERVAL", "3600")
-    monkeypatch.setenv("GONGKAI_DELIVERY_INTERVAL", "3600")
+# the test drives the scheduler itself (the background passes run once at start-up)
+pytestmark = pytest.mark.usefixtures("manual_passes")
 
 
 def morning(day: date) -> datetime:
@@ -145,14 +142,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert duplicates == []
 
         async def notices(recipient: str, deadline: str) -> list[tuple[str, date]]:
-            rows = await pool.fetch(
-                "SELECT kind, issued_at FROM notices WHERE recipient = $1 AND deadline_id = $2"
-                " ORDER BY issued_at",
-                recipient,
-                deadline,
-            )
-            china = timedelta(hours=8)
-            return [(r["kind"], (r["issued_at"] + china).date()) for r in rows]
+            return await notices_of(pool, recipient, deadline)
 
         async def body_of(recipient: str, deadline: str) -> str:
             """Whom or what the reminder names (before its ": ")."""

@@ -9,9 +9,7 @@ from datetime import UTC, datetime
 from openpyxl import load_workbook
 
 from services.pledge.app import DEFINITION
-from shared.database import READ_SCHEMA
-from shared.projections import table_fingerprints
-from shared.testing import Servers
+from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
 
@@ -252,8 +250,4 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     await eventually(all_published)
 
     # A2: the read models rebuilt from the log equal the live ones, row for row
-    async with runtime.pool.acquire() as conn:
-        live = await table_fingerprints(conn, READ_SCHEMA)
-    await DEFINITION.read_models.rebuild(runtime.pool, into="rm_check")
-    async with runtime.pool.acquire() as conn:
-        assert await table_fingerprints(conn, "rm_check") == live
+    await rebuilt_as_live(runtime.pool, DEFINITION.read_models)

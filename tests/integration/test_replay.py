@@ -94,4 +94,7 @@ async def test_a_failing_projector_leaves_the_live_read_models_and_the_connectio
         for conn in (one, other):
             assert not conn.is_in_transaction()
             assert await conn.fetchval("SHOW synchronous_commit") == "on"
+            # a chunk left open would take the rebuild's reset of the search path with it
+            # when the pool rolls it back
+            assert await conn.fetchval("SHOW search_path") == f"{READ_SCHEMA}, public"
             assert await conn.fetch("SELECT name FROM pg_cursors WHERE name <> ''") == []

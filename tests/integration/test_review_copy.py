@@ -15,12 +15,10 @@ from nats.js.api import Header
 from services.pledge import events as p
 from services.review.app import DEFINITION
 from shared.clock import FixedClock
-from shared.database import READ_SCHEMA
 from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import connect, ensure_stream
-from shared.projections import table_fingerprints
-from shared.testing import RunningService, Servers, running
+from shared.testing import RunningService, Servers, rebuilt_as_live, running
 from tests.e2e.helpers import eventually
 from tests.e2e.review_helpers import review_body
 
@@ -194,11 +192,7 @@ async def test_the_pledge_status_copy_is_recorded_with_the_review(
     ).json()
     assert branch["pledge_status"]["status"] == "none"
 
-    async with service.runtime.pool.acquire() as conn:
-        live = await table_fingerprints(conn, READ_SCHEMA)
-    await DEFINITION.read_models.rebuild(service.runtime.pool, into="rm_check")
-    async with service.runtime.pool.acquire() as conn:
-        assert await table_fingerprints(conn, "rm_check") == live
+    live = await rebuilt_as_live(service.runtime.pool, DEFINITION.read_models)
     assert live["dir_members"].startswith("3:")
     assert live["pledge_copy_items"].startswith("2:")
 

@@ -3,10 +3,10 @@
 The review, evaluation and notification services parse every other service's event they
 project with models of their own (`services/*/contracts.py`; the directory's events
 excepted, which every service's copy reads through `shared/directory.py`; the pledge service
-decodes the evaluation's verdict with the event class its contract declares), and some
-end-to-end tests publish events through stand-ins. This test holds the readers to the
-publishers' real event classes: every field a consumer needs is one the publisher sends,
-with values the consumer accepts.
+reads the evaluation's verdict with the event class its contract declares, since its policy
+decodes it as a command's cause), and some end-to-end tests publish events through
+stand-ins. This test holds the readers to the publishers' real event classes: every field
+a consumer needs is one the publisher sends, with values the consumer accepts.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from services.cli.contract import published_registries
 from services.evaluation.contracts import CONSUMED as EVALUATION_READS
 from services.notification.contracts import CONSUMED as NOTIFICATION_READS
+from services.pledge.contracts import CONSUMED as PLEDGE_READS
 from services.review.contracts import CONSUMED as REVIEW_READS
 
 Schema = dict[str, Any]
@@ -75,7 +76,8 @@ def mismatches(
     return problems
 
 
-READS = {
+READS: dict[str, dict[str, type[BaseModel]]] = {
+    "pledge": dict(PLEDGE_READS.types),
     "notification": NOTIFICATION_READS,
     "evaluation": EVALUATION_READS,
     "review": REVIEW_READS,

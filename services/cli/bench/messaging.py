@@ -176,7 +176,7 @@ def _sides(
         await pool.execute("DELETE FROM relay_positions")
         relay = OutboxRelay(pool, js, service=SERVICE, subjects=subjects, batch=BATCH)
         start = time.perf_counter()
-        async with relay.session() as conn:  # as the relay's run loop keeps one
+        async with pool.acquire() as conn:  # as the relay's run loop keeps one
             while await relay.publish_pending(conn):
                 pass
         return n / (time.perf_counter() - start)
