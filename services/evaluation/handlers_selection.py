@@ -33,16 +33,19 @@ def _organiser(who: Principal, selection: Selection, what: str) -> None:
 async def open_selection(uow: UnitOfWork, cmd: c.OpenSelection, who: Principal) -> dict[str, Any]:
     await d.township(uow.conn, cmd.township_id)
     require(township_office(who, cmd.township_id), "the township office runs its selection")
+    kind = SubjectKind(cmd.subject_kind)
+    selection_id = Selection.id_for(cmd.township_id, cmd.year, kind)
     selection = Selection.open(
         SelectionOpened(
-            selection_id=new_id("s"),
+            selection_id=selection_id,
             township_id=cmd.township_id,
             year=cmd.year,
             title=cmd.title,
-            subject_kind=SubjectKind(cmd.subject_kind),
+            subject_kind=kind,
             notice_days=cmd.notice_days,
             commendation_on=cmd.commendation_on or date(cmd.year, 7, 1),
-        )
+        ),
+        held=await uow.load(Selection, f"selection-{selection_id}"),
     )
     await uow.save(selection)
     return accepted(selection.selection_id, uow)

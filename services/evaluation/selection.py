@@ -76,11 +76,22 @@ class Selection(Aggregate):
         self.finalists: tuple[str, ...] = ()
         self.issued = False
 
+    @staticmethod
+    def id_for(township_id: str, year: int, kind: SubjectKind) -> str:
+        """S1: once a year for each level and kind. The id names all three, so the log itself
+        refuses a second opening even when two arrive at once (the stream already exists)."""
+        return f"s-{year}-{kind.value}-{township_id}"
+
     @classmethod
-    def open(cls, opened: SelectionOpened) -> Selection:
+    def open(cls, opened: SelectionOpened, held: Selection | None = None) -> Selection:
         anniversary = date(opened.year, 7, 1)
         if abs(opened.commendation_on - anniversary) > AROUND_JULY_1:
             raise InvalidInput("commendation is issued around July 1 (S3)", field="commendation_on")
+        if held is not None:
+            raise InvalidState(
+                f"the township selects its {opened.subject_kind.value}s once a year (S1):"
+                f" {opened.year}'s selection is {held.selection_id}"
+            )
         selection = cls(f"selection-{opened.selection_id}", opened.township_id)
         selection._record(opened)
         return selection

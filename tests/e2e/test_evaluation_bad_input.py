@@ -103,9 +103,10 @@ AFTER_NOTICE = datetime(2027, 6, 26, 2, 0, tzinfo=UTC)
 FORMULA = {"weights": {"ratings": 0.5, "evaluation": 0.5}, "when_missing": "zero", "quotas": [1]}
 
 
-async def selection_in_state(w: World, stage: str, notice_days: int = 30) -> str:
+async def selection_in_state(w: World, stage: str, year: int, notice_days: int = 30) -> str:
+    """A member selection of `year` (one a year, S1) brought up to `stage`."""
     e, office = w.service.client, w.office
-    body = {"township_id": w.township, "year": 2027, "title": "优秀党员评选"}
+    body = {"township_id": w.township, "year": year, "title": "优秀党员评选"}
     body |= {"subject_kind": "member", "notice_days": notice_days}
     sid: str = ok(await e.post("/v1/selections", json=body, headers=office), 201)["id"]
     steps = ["formula", "nominations", "stages", "notice"]
@@ -173,10 +174,10 @@ async def build_world(
         ),
         201,
     )["rater_ids"]
-    w.nominating = await selection_in_state(w, "formula")
-    w.scoring = await selection_in_state(w, "nominations")
-    w.scored = await selection_in_state(w, "stages")
-    w.noticed = await selection_in_state(w, "notice")
+    w.nominating = await selection_in_state(w, "formula", 2023)
+    w.scoring = await selection_in_state(w, "nominations", 2024)
+    w.scored = await selection_in_state(w, "stages", 2025)
+    w.noticed = await selection_in_state(w, "notice", 2026)
     objection = {"subject_id": d.member, "summary": "群众反映作风问题"}
     w.objection = ok(
         await e.post(
@@ -184,7 +185,7 @@ async def build_world(
         ),
         201,
     )["objection_id"]
-    w.commending = await selection_in_state(w, "notice", notice_days=5)
+    w.commending = await selection_in_state(w, "notice", 2027, notice_days=5)
     clock.set(AFTER_NOTICE)
     return w
 

@@ -16,7 +16,7 @@ from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import connect, ensure_stream
 from shared.testing import RunningService, Servers
 from tests.e2e.evaluation_helpers import APPROVE, directory_copied, pledge_and_evaluation
-from tests.e2e.helpers import Directory, eventually, item, ok
+from tests.e2e.helpers import Directory, event_count, eventually, item, ok
 
 
 def review(d: Directory, review_id: str, subject_id: str, grades: list[str]) -> r.ReviewRecorded:
@@ -160,6 +160,14 @@ async def test_a_selection_from_nomination_to_commendation(servers: Servers) -> 
             await e.post("/v1/selections", json=selection, headers=d.branch_secretary)
         ).status_code == 403
         sid = ok(await e.post("/v1/selections", json=selection, headers=d.office), 201)["id"]
+        # S1: once a year: a second 2027 member selection is refused and appends nothing
+        before = await event_count(evaluation)
+        again = await e.post("/v1/selections", json=selection, headers=d.office)
+        assert again.status_code == 409, again.text
+        detail = again.json()["detail"]
+        assert "once a year" in detail
+        assert sid in detail
+        assert await event_count(evaluation) == before
         formula = {
             "weights": {"ratings": 0.5, "evaluation": 0.5},
             "when_missing": "zero",

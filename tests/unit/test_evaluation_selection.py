@@ -82,6 +82,25 @@ def test_commendation_is_around_july_1() -> None:
         )
 
 
+def test_a_township_selects_each_kind_once_a_year() -> None:
+    held = a_selection()
+    again = SelectionOpened(
+        selection_id=Selection.id_for("t-1", 2027, SubjectKind.MEMBER),
+        township_id="t-1",
+        year=2027,
+        title="优秀党员评选",
+        subject_kind=SubjectKind.MEMBER,
+        notice_days=7,
+        commendation_on=date(2027, 7, 1),
+    )
+    with pytest.raises(InvalidState, match="once a year"):
+        Selection.open(again, held=held)
+    ids = {
+        Selection.id_for(t, y, k) for t in ("t-1", "t-2") for y in (2027, 2028) for k in SubjectKind
+    }
+    assert len(ids) == 8  # another township, year or kind is another selection
+
+
 def test_the_formula_is_versioned_and_fixed_before_the_first_stage() -> None:
     selection = a_selection()
     with pytest.raises(InvalidState):  # no formula yet
