@@ -52,47 +52,33 @@ def test_a_missing_source_counts_as_the_formula_declares() -> None:
     assert composite(FORMULA, inputs(None, None, None)) == 0.0
 
 
-def a_selection() -> Selection:
-    selection = Selection.open(
-        SelectionOpened(
-            selection_id="s-1",
-            township_id="t-1",
-            year=2027,
-            title="优秀党员评选",
-            subject_kind=SubjectKind.MEMBER,
-            notice_days=7,
-            commendation_on=date(2027, 7, 1),
-        )
+def opening(
+    kind: SubjectKind = SubjectKind.MEMBER, commendation_on: date = date(2027, 7, 1)
+) -> SelectionOpened:
+    return SelectionOpened(
+        selection_id=Selection.id_for("t-1", 2027, kind),
+        township_id="t-1",
+        year=2027,
+        title="优秀党员评选",
+        subject_kind=kind,
+        notice_days=7,
+        commendation_on=commendation_on,
     )
+
+
+def a_selection() -> Selection:
+    selection = Selection.open(opening())
     return Selection.replay(selection.stream_id, selection.partition, selection.pending)
 
 
 def test_commendation_is_around_july_1() -> None:
     with pytest.raises(InvalidInput):
-        Selection.open(
-            SelectionOpened(
-                selection_id="s-2",
-                township_id="t-1",
-                year=2027,
-                title="评选",
-                subject_kind=SubjectKind.BRANCH,
-                notice_days=7,
-                commendation_on=date(2027, 9, 1),
-            )
-        )
+        Selection.open(opening(SubjectKind.BRANCH, commendation_on=date(2027, 9, 1)))
 
 
 def test_a_township_selects_each_kind_once_a_year() -> None:
     held = a_selection()
-    again = SelectionOpened(
-        selection_id=Selection.id_for("t-1", 2027, SubjectKind.MEMBER),
-        township_id="t-1",
-        year=2027,
-        title="优秀党员评选",
-        subject_kind=SubjectKind.MEMBER,
-        notice_days=7,
-        commendation_on=date(2027, 7, 1),
-    )
+    again = opening()
     with pytest.raises(InvalidState, match="once a year"):
         Selection.open(again, held=held)
     ids = {
