@@ -8,7 +8,8 @@ schema is the first guard, the missing privilege the second.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib import resources
 
 import asyncpg
@@ -135,3 +136,15 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
 
 def checksum(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@asynccontextmanager
+async def alone(pool: asyncpg.Pool, name: str) -> AsyncIterator[bool]:
+    """Whether this process, among every replica on the database, may do the pass called
+    `name` now: for work whose effect lies outside the database (a message sent twice cannot be
+    rolled back). A transaction-scoped advisory lock held for the pass, like every lock here
+    (the pool does not reset sessions): the end of the pass, its failure or the holder's death
+    releases it. The transaction writes nothing, so it holds back no vacuum."""
+    key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+    async with pool.acquire() as conn, conn.transaction():
+        yield bool(await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", key))

@@ -13,6 +13,7 @@ import structlog
 from services.notification.aggregate import Delivery
 from services.notification.channels import DeliverySettings, send
 from services.notification.scheduler import CONTEXT, tick
+from shared.database import alone
 from shared.runtime import Periodic, Runtime
 from shared.unit_of_work import UnitOfWork
 
@@ -31,8 +32,11 @@ class Worker:
             return await tick(self.runtime)
 
     async def deliver_due(self) -> int:
-        """Attempt every delivery that is due; the number attempted."""
-        async with self._lock:
+        """Attempt every delivery that is due; the number attempted. One replica at a time: a
+        second one passing at the same moment would send the same messages again."""
+        async with self._lock, alone(self.runtime.pool, "notification.deliveries") as mine:
+            if not mine:
+                return 0
             now = self.runtime.clock.now()
             async with self.runtime.pool.acquire() as conn:
                 rows = await conn.fetch(

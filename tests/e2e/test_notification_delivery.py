@@ -4,6 +4,7 @@ back-off, the dead-letter list and an operator's redelivery; nothing is lost."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -21,6 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.notification.app import DEFINITION
+from services.notification.channels import DeliverySettings
+from services.notification.worker import Worker
 from shared.embedded import free_port
 from shared.testing import Servers, rebuilt_as_live, serving
 from tests.e2e.helpers import Directory, eventually, ok
@@ -82,6 +85,8 @@ class Receiver:
             return Response(status_code=500)
         if path == "down" and not self.healed:
             return Response(status_code=503)
+        if path == "slow":
+            await asyncio.sleep(0.3)  # long enough for another replica's pass to start
         return Response(status_code=204)
 
     def at(self, path: str) -> list[dict[str, Any]]:
@@ -295,3 +300,39 @@ async def test_deliveries_are_retried_dead_lettered_redelivered_and_never_lost(
 
         runtime = notification.runtime
         await rebuilt_as_live(runtime.pool, DEFINITION.read_models)
+
+
+async def test_two_replicas_passing_at_once_send_each_message_once(
+    servers: Servers, receiver: tuple[Receiver, str]
+) -> None:
+    """Two notification processes on one database: the deliveries one is sending are not
+    sent again by the other's pass (the pass is one replica's at a time)."""
+    stand_in, url = receiver
+    async with pledge_and_notification(servers) as (pledge, notification):
+        d = await Directory(pledge.client, servers).build()
+        board, worker = notification.client, notification.runtime.components["worker"]
+        admin = d.as_("county_admin", d.county)
+
+        async def directory_arrived() -> bool:
+            return (await board.get(f"/townships/{d.township}")).status_code == 200
+
+        await eventually(directory_arrived)
+        for name in ("slow-a", "slow-b"):
+            body = {"county_id": d.county, "kind": "webhook", "name": name}
+            body |= {"target": f"{url}/slow", "release_types": ["pledge_published"]}
+            ok(await board.post("/v1/channels", json=body, headers=admin), 201)
+        await publish_pledge(pledge, d, ["改造支渠3公里"])
+
+        async def scheduled() -> bool:
+            query = f"/v1/deliveries?county_id={d.county}&status=pending"
+            return len(ok(await board.get(query, headers=admin))["deliveries"]) == 2
+
+        await eventually(scheduled)
+        replica = Worker(notification.runtime, DeliverySettings())
+        try:
+            passes = await asyncio.gather(worker.deliver_due(), replica.deliver_due())
+        finally:
+            await replica.http.aclose()
+        assert sorted(passes) == [0, 2]
+        assert len(stand_in.at("slow")) == 2
+        assert await worker.deliver_due() == 0  # and nothing is left to send
