@@ -19,7 +19,7 @@ from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
 from shared.testing import RunningService, Servers, running
-from tests.e2e.helpers import Directory, item, ok
+from tests.e2e.helpers import Directory, eventually, item, ok
 
 CRITERIA = {"shows_advanced_standard": True, "matches_wishes": True, "feasible": True}
 
@@ -31,6 +31,15 @@ async def pledge_and_notification(
     clock = FixedClock(start or datetime(2027, 1, 4, 2, 0, tzinfo=UTC))
     async with running(servers, [PLEDGE, NOTIFICATION], clock) as services:
         yield services["pledge"], services["notification"]
+
+
+async def directory_on_board(notification: RunningService, d: Directory) -> None:
+    """Wait until the directory's events have reached the board (the branch has its page)."""
+
+    async def arrived() -> bool:
+        return (await notification.client.get(f"/branches/{d.branch}")).status_code == 200
+
+    await eventually(arrived)
 
 
 def morning(day: date) -> datetime:

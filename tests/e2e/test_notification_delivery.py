@@ -27,7 +27,11 @@ from services.notification.worker import Worker
 from shared.embedded import free_port
 from shared.testing import Servers, rebuilt_as_live, serving
 from tests.e2e.helpers import Directory, eventually, ok
-from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
+from tests.e2e.notification_helpers import (
+    directory_on_board,
+    pledge_and_notification,
+    publish_pledge,
+)
 
 DINGTALK_SECRET = "SEC0123456789abcdef"
 
@@ -121,10 +125,7 @@ async def test_deliveries_are_retried_dead_lettered_redelivered_and_never_lost(
         )
         admin = d.as_("county_admin", d.county)
 
-        async def directory_arrived() -> bool:
-            return (await board.get(f"/townships/{d.township}")).status_code == 200
-
-        await eventually(directory_arrived)
+        await directory_on_board(notification, d)
         channels: dict[str, Any] = {}
         for name, kind, target, extra in (
             ("mail", "email", "leaders@minqin.example", {}),
@@ -313,10 +314,7 @@ async def test_two_replicas_passing_at_once_send_each_message_once(
         board, worker = notification.client, notification.runtime.components["worker"]
         admin = d.as_("county_admin", d.county)
 
-        async def directory_arrived() -> bool:
-            return (await board.get(f"/townships/{d.township}")).status_code == 200
-
-        await eventually(directory_arrived)
+        await directory_on_board(notification, d)
         for name in ("slow-a", "slow-b"):
             body = {"county_id": d.county, "kind": "webhook", "name": name}
             body |= {"target": f"{url}/slow", "release_types": ["pledge_published"]}

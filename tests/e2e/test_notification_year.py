@@ -13,6 +13,7 @@ from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import (
     ReviewRecorded,
     ServiceStandIn,
+    directory_on_board,
     notices_of,
     pledge_and_notification,
     publish_pledge,
@@ -33,10 +34,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         board, worker = notification.client, notification.runtime.components["worker"]
         admin = d.as_("county_admin", d.county)
 
-        async def directory_arrived() -> bool:
-            return (await board.get(f"/branches/{d.branch}")).status_code == 200
-
-        await eventually(directory_arrived)
+        await directory_on_board(notification, d)
         # deadlines are data: the county sets its calendar (each deadline's title and how
         # early to remind), then moves the drafting deadline to March 20 where it is kept,
         # in the pledge service (P6): the reminders follow it
