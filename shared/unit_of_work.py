@@ -79,9 +79,10 @@ class UnitOfWork:
         )
         aggregate.version += len(aggregate.pending)
         aggregate.pending = []
+        service = self.store.source.rpartition("/")[2]  # `/gongkai/pledge`: as the relay labels
         for envelope in stored:
             await self.project(self.conn, envelope)
-            EVENTS_APPENDED.labels(self.store.source, envelope.type).inc()
+            EVENTS_APPENDED.labels(service, envelope.type).inc()
         self.appended.extend(stored)
         return stored
 

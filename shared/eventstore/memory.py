@@ -26,6 +26,7 @@ class InMemoryEventStore:
                 f"stream {request.stream_id} is at version {current}, "
                 f"not {request.expected_version}",
                 stream_id=request.stream_id,
+                expected_version=request.expected_version,
             )
         stored = []
         now = self.clock.now()

@@ -11,10 +11,11 @@ from typing import Any
 
 from nats.js.api import Header
 
+from services.evaluation.app import DEFINITION as EVALUATION
 from services.review import events as r
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import connect, ensure_stream
-from shared.testing import RunningService, Servers
+from shared.testing import RunningService, Servers, rebuilt_as_live
 from tests.e2e.evaluation_helpers import APPROVE, directory_copied, pledge_and_evaluation
 from tests.e2e.helpers import Directory, event_count, eventually, item, ok
 
@@ -295,3 +296,7 @@ async def test_a_selection_from_nomination_to_commendation(servers: Servers) -> 
         )
         assert '"awardees"' in event
         assert "rank 1 of 2" in event
+        # the selection's tables and the copies it scored from rebuild to what they are now
+        await rebuilt_as_live(pool, EVALUATION.read_models)
+        for table in ("selections", "selection_candidates", "review_copy", "pledge_copy"):
+            assert await pool.fetchval(f"SELECT count(*) FROM {table}"), f"{table} is empty"

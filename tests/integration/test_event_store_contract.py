@@ -7,7 +7,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
+from fastapi import FastAPI
 
 from shared.envelope import GENESIS_HASH
 from shared.errors import ConcurrencyConflict
@@ -18,6 +20,7 @@ from shared.eventstore import (
     InMemoryEventStore,
     PostgresEventStore,
 )
+from shared.http import install_error_handlers
 from shared.testing import Servers, fresh_log_database
 
 
@@ -68,6 +71,29 @@ async def test_wrong_expected_version_conflicts_and_appends_nothing(store: Any) 
         with pytest.raises(ConcurrencyConflict):
             await store.append(request("thing-1", "t-a", expected, 9))
     assert [e.data["n"] for e in await store.read_stream("thing-1")] == [1]
+
+
+async def test_a_conflict_is_a_clear_409_problem(store: Any) -> None:
+    """What a client sees when its write lost the race every time it was retried."""
+    await store.append(request("thing-1", "t-a", 0, 1))
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/things/thing-1")
+    async def stale_write() -> None:
+        await store.append(request("thing-1", "t-a", 0, 2))
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        response = await client.post("/things/thing-1")
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == "urn:gongkai:problem:concurrency-conflict"
+    assert body["title"] == "The record was changed by someone else; reload and retry"
+    assert "thing-1" in body["detail"]
+    assert (body["stream_id"], body["expected_version"]) == ("thing-1", 0)
+    assert len(await store.read_stream("thing-1")) == 1
 
 
 async def test_concurrent_writers_of_one_stream_only_one_wins(store: Any) -> None:

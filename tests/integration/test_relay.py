@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from nats.js import JetStreamContext
+from prometheus_client import REGISTRY
 
 from shared.embedded import EmbeddedNats
 from shared.envelope import EventEnvelope
@@ -59,6 +60,10 @@ async def append_many(store: PostgresEventStore, partitions: list[str], per: int
             await asyncio.sleep(0.002)
 
     await asyncio.gather(*(writer(p) for p in partitions))
+
+
+def lag() -> float | None:
+    return REGISTRY.get_sample_value("gongkai_relay_lag_events", {"service": "test"})
 
 
 async def stream_contents(js: JetStreamContext, stream: str) -> list[EventEnvelope]:
@@ -129,8 +134,11 @@ async def test_a_relay_that_dies_before_remembering_repeats_nothing_and_a_lost_s
     subjects, js = broker
     await append_many(store, ["t-a", "t-b"], 60)
     relay = OutboxRelay(pool, js, service="test", subjects=subjects, batch=25)
+    assert await relay.publish_pending() == 25
+    assert lag() == 120  # behind when the batch was read
     while await relay.publish_pending():
         pass
+    assert lag() == 0
     stream = subjects.stream("test")
     assert_exactly_once_in_order(await stream_contents(js, stream), 120)
 
