@@ -142,10 +142,17 @@ def nats_server_binary() -> str:
 class EmbeddedNats:
     """nats-server with JetStream, fsync on every write (`sync_interval: always`)."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, extra_config: str = "") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        extra_config: str = "",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.extra_config = extra_config
+        self.env = env or {}  # for `$VARIABLE`s in the configuration, e.g. passwords
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -171,6 +178,7 @@ class EmbeddedNats:
         log = open(self.data_dir / "server.log", "ab")  # noqa: SIM115 - owned by the child
         self.process = subprocess.Popen(
             [nats_server_binary(), "-c", str(config)],
+            env={**os.environ, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

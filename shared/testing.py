@@ -113,8 +113,9 @@ async def running(
     servers: Servers, definitions: list[ServiceDefinition], clock: FixedClock, **overrides: Any
 ) -> AsyncIterator[dict[str, RunningService]]:
     """Run several services on real loopback ports, on one NATS subject root (so their events
-    flow between them), each with its own database, all on the same injectable clock."""
-    root = f"t{uuid.uuid4().hex[:8]}"
+    flow between them), each with its own database, all on the same injectable clock. The
+    root is the test's own unless given (a test with a broker of its own may use the real one)."""
+    root = overrides.pop("nats_subject_root", f"t{uuid.uuid4().hex[:8]}")
     async with AsyncExitStack() as stack:
         started = {}
         for definition in definitions:

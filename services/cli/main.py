@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import threading
 from datetime import datetime
@@ -128,6 +129,11 @@ START_HERE = {  # a few pages worth opening first, per service
 }
 
 
+def _without_passwords(urls: str) -> str:
+    """A terminal's scrollback is no place for a server's password."""
+    return re.sub(r"://([^:/@,]+):[^@,]*@", r"://\1:***@", urls)
+
+
 def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None:
     table = Table(title="Gongkai is running", show_header=True)
     table.add_column("what")
@@ -136,8 +142,8 @@ def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None
         table.add_row(f"{service} API", f"{url}/docs  (metrics: {url}/metrics)")
         for what, path in START_HERE.get(service, ()):
             table.add_row(f"  {what}", f"{url}{path}")
-    table.add_row("PostgreSQL", str(stack.database_url))
-    table.add_row("NATS", str(stack.nats_url))
+    table.add_row("PostgreSQL", _without_passwords(str(stack.database_url)))
+    table.add_row("NATS", _without_passwords(str(stack.nats_url)))
     table.add_row("logs", str(stack.data_dir / "logs"))
     console.print(table)
     console.print("A county administrator's token (8 hours):")

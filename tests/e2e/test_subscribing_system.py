@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import jsonschema
 import nats
 import nats.errors
 import pytest
+from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from services.notification.app import DEFINITION as NOTIFICATION
@@ -22,38 +24,30 @@ from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
 from shared.embedded import EmbeddedNats
 from shared.envelope import EventEnvelope
+from shared.messaging import Subjects, ensure_stream
 from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import publish_pledge
 
-# The services' account, with a read-only user for subscribing systems: it may read streams
-# and run its own consumers, but publish nothing into gongkai.> or the stream API.
-ACCOUNTS = """
-accounts {
-  GONGKAI {
-    jetstream: enabled
-    users: [
-      {user: service, password: service-secret}
-      {user: subscriber, password: subscriber-secret, permissions: {
-        publish: {allow: ["$JS.API.INFO", "$JS.API.STREAM.INFO.>", "$JS.API.STREAM.NAMES",
-                          "$JS.API.STREAM.MSG.GET.>", "$JS.API.CONSUMER.CREATE.>",
-                          "$JS.API.CONSUMER.INFO.>", "$JS.API.CONSUMER.MSG.NEXT.>",
-                          "$JS.API.CONSUMER.DELETE.>", "$JS.ACK.>"]}
-        subscribe: {allow: ["_INBOX.>"]}
-      }}
-    ]
-  }
+# The deployed broker's users (deploy/nats-accounts.conf, as production runs it): the
+# services' user, and `archive`, the example of a subscribing system's read-only user.
+ACCOUNTS = Path(__file__).parents[2] / "deploy" / "nats-accounts.conf"
+PASSWORDS = {
+    "GONGKAI_NATS_PASSWORD": "service-secret",
+    "GONGKAI_NATS_ARCHIVE_PASSWORD": "ro-secret",
 }
-"""
 DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.json"
 
 
 @pytest.fixture
 async def secured(servers: Servers, tmp_path: Path) -> AsyncIterator[tuple[EmbeddedNats, str]]:
-    server = EmbeddedNats(tmp_path / "nats", extra_config=ACCOUNTS)
+    data = tmp_path / "nats"
+    data.mkdir()
+    shutil.copy(ACCOUNTS, data / ACCOUNTS.name)
+    server = EmbeddedNats(data, extra_config=f"include ./{ACCOUNTS.name}\n", env=PASSWORDS)
     server.start()
     try:
-        yield server, f"nats://service:service-secret@127.0.0.1:{server.port}"
+        yield server, f"nats://gongkai:service-secret@127.0.0.1:{server.port}"
     finally:
         server.stop()
 
@@ -64,7 +58,10 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
 ) -> None:
     server, service_url = secured
     clock = FixedClock(datetime(2027, 1, 4, 2, 0, tzinfo=UTC))
-    async with running(servers, [PLEDGE, NOTIFICATION], clock, nats_url=service_url) as services:
+    on_the_deployed_subjects = {"nats_url": service_url, "nats_subject_root": "gongkai"}
+    async with running(
+        servers, [PLEDGE, NOTIFICATION], clock, **on_the_deployed_subjects
+    ) as services:
         pledge: RunningService = services["pledge"]
         d = await Directory(pledge.client, servers).build()
         pledge_id, item_ids = await publish_pledge(pledge, d, ["村道硬化", "路灯安装"])
@@ -101,7 +98,7 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
                 "messages"
             ].items()
         }
-        reader = await nats.connect(f"nats://subscriber:subscriber-secret@127.0.0.1:{server.port}")
+        reader = await nats.connect(f"nats://archive:ro-secret@127.0.0.1:{server.port}")
         try:
             js = reader.jetstream()
             everything = await _read(js, stream, pledge.subjects.all("pledge"), None)
@@ -118,8 +115,59 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
             with pytest.raises(nats.errors.TimeoutError):
                 await js.publish(pledge.subjects.of("pledge", everything[0]), b"{}", timeout=2)
             assert (await js_service.stream_info(stream)).state.messages == count
+            await _cannot_touch_what_is_not_its_own(reader, js_service, stream)
+            await _reads_no_ballot(reader, js_service)
         finally:
             await reader.close()
+
+
+def _consumer(name: str, subject: str | None = None) -> ConsumerConfig:
+    return ConsumerConfig(name=name, durable_name=name, filter_subject=subject)
+
+
+async def _refused(attempt: Awaitable[object]) -> None:
+    """The server drops a request its permissions forbid: no answer ever comes."""
+    with pytest.raises(nats.errors.TimeoutError):
+        await attempt
+
+
+async def _cannot_touch_what_is_not_its_own(
+    reader: nats.NATS, js_service: JetStreamContext, stream: str
+) -> None:
+    """No message by number, no unfiltered consumer, no consumer under another name, and
+    the services' own consumers are out of its reach."""
+    js = reader.jetstream(timeout=1)
+    theirs = [c.name for c in await js_service.consumers_info(stream)]
+    assert theirs, "the notification service reads the pledge stream"
+    await _refused(js.get_msg(stream, 1))
+    await _refused(js.add_consumer(stream, config=_consumer("archive")))
+    await _refused(js.add_consumer(stream, config=_consumer(theirs[0], "gongkai.pledge.>")))
+    await _refused(js.delete_consumer(stream, theirs[0]))
+    assert [c.name for c in await js_service.consumers_info(stream)] == theirs
+
+
+async def _reads_no_ballot(reader: nats.NATS, js_service: JetStreamContext) -> None:
+    """E3: ballots (what was chosen) are never in a subscribing system's reach, whatever
+    filter it tries; the round's events (who took part, the results) are."""
+    subjects = Subjects()
+    await ensure_stream(js_service, "evaluation", subjects)
+    stream = subjects.stream("evaluation")
+    for aggregate in ("ballot_box", "satisfaction_ballots", "round"):
+        await js_service.publish(f"gongkai.evaluation.t-x.{aggregate}.Cast", b"{}")
+    js = reader.jetstream(timeout=1)
+    for subject in (
+        "gongkai.evaluation.>",
+        "gongkai.evaluation.*.ballot_box.>",
+        "gongkai.evaluation.t-x.ballot_box.Cast",
+        "gongkai.evaluation.*.satisfaction_ballots.>",
+        "gongkai.>",
+    ):
+        await _refused(js.add_consumer(stream, config=_consumer("archive", subject)))
+    await js.add_consumer(stream, config=_consumer("archive", "gongkai.evaluation.*.round.>"))
+    sub = await js.pull_subscribe_bind(durable="archive", stream=stream)
+    [message] = await sub.fetch(1, timeout=2)
+    assert message.subject == "gongkai.evaluation.t-x.round.Cast"
+    await sub.unsubscribe()
 
 
 async def _same_facts_as_the_releases_feed(
@@ -150,11 +198,16 @@ async def _same_facts_as_the_releases_feed(
 
 
 async def _read(js, stream: str, subject: str, since: datetime | None) -> list[EventEnvelope]:  # type: ignore[no-untyped-def]
+    """Through a consumer of the system's own name, filtered by subject (its permissions)."""
     config = ConsumerConfig(
+        name="archive",
+        durable_name="archive",
+        filter_subject=subject,
         deliver_policy=DeliverPolicy.BY_START_TIME if since else DeliverPolicy.ALL,
         opt_start_time=since.isoformat().replace("+00:00", "Z") if since else None,
     )
-    sub = await js.pull_subscribe(subject, stream=stream, config=config)
+    await js.add_consumer(stream, config=config)
+    sub = await js.pull_subscribe_bind(durable="archive", stream=stream)
     envelopes: list[EventEnvelope] = []
     try:
         while True:
@@ -167,3 +220,4 @@ async def _read(js, stream: str, subject: str, since: datetime | None) -> list[E
                 await message.ack()
     finally:
         await sub.unsubscribe()
+        await js.delete_consumer(stream, "archive")

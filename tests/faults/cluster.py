@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
 import time
 from pathlib import Path
 
@@ -13,12 +14,14 @@ from shared.embedded import EmbeddedNats, free_port
 from shared.messaging import connect
 
 DEPLOYED = Path(__file__).parents[2] / "deploy" / "nats-cluster.conf"
+ACCOUNTS = DEPLOYED.with_name("nats-accounts.conf")  # included by it, beside it
+PASSWORDS = {"GONGKAI_NATS_PASSWORD": "cluster-secret", "GONGKAI_NATS_ARCHIVE_PASSWORD": "ro"}
 NODES = 3
 
 
 class ClusterNode(EmbeddedNats):
     def __init__(self, data_dir: Path, name: str, route_ports: dict[str, int]) -> None:
-        super().__init__(data_dir)
+        super().__init__(data_dir, env=PASSWORDS)
         self.name = name
         self.route_ports = route_ports  # node name -> its cluster (route) port
 
@@ -34,6 +37,7 @@ class ClusterNode(EmbeddedNats):
             text = text.replace(f"nats-route://{node}:6222", f"nats-route://127.0.0.1:{port}")
         config = self.data_dir / "nats.conf"
         config.write_text(text, encoding="utf-8")
+        shutil.copy(ACCOUNTS, self.data_dir / ACCOUNTS.name)
         return config
 
 
@@ -45,8 +49,9 @@ class EmbeddedCluster:
 
     @property
     def url(self) -> str:
-        """Every node, comma-separated, as GONGKAI_NATS_URL takes it."""
-        return ",".join(node.url for node in self.nodes)
+        """Every node, comma-separated, as GONGKAI_NATS_URL takes it, as the services' user."""
+        login = f"gongkai:{PASSWORDS['GONGKAI_NATS_PASSWORD']}@"
+        return ",".join(node.url.replace("nats://", f"nats://{login}") for node in self.nodes)
 
     def start(self) -> None:
         for node in self.nodes:

@@ -74,6 +74,31 @@ def test_the_production_variant_runs_a_replicated_3_node_cluster_of_the_deployed
         assert set(environment) <= fields
         assert environment["GONGKAI_STREAM_REPLICAS"] == str(len(names))
         urls = environment["GONGKAI_NATS_URL"].split(",")
-        assert urls == [f"nats://{node}:4222" for node in names]
+        login = "gongkai:${GONGKAI_NATS_PASSWORD}"
+        assert urls == [f"nats://{login}@{node}:4222" for node in names]
         assert set(services[name]["depends_on"]) | {"nats"} >= {"nats-2", "nats-3"}
     assert "nats-1" in services["nats"]["networks"]["default"]["aliases"]
+
+
+def test_the_broker_admits_only_its_users_and_every_node_reads_the_same_accounts() -> None:
+    """deploy/nats-accounts.conf (exercised against a real server by
+    tests/e2e/test_subscribing_system.py) is what both broker files include and what every
+    node mounts beside them, with the passwords it reads; the services log in as its user."""
+    accounts = (ROOT / "deploy" / "nats-accounts.conf").read_text(encoding="utf-8")
+    wanted = set(re.findall(r"password: \$(\w+)", accounts))
+    assert wanted == {"GONGKAI_NATS_PASSWORD", "GONGKAI_NATS_ARCHIVE_PASSWORD"}
+    for name in ("nats.conf", "nats-cluster.conf"):
+        text = (ROOT / "deploy" / name).read_text(encoding="utf-8")
+        assert "include ./nats-accounts.conf" in text, name
+    production = yaml.safe_load(
+        (ROOT / "docker-compose.production.yml").read_text(encoding="utf-8")
+    )
+    nodes = [compose()["services"]["nats"]]
+    nodes += [s for n, s in production["services"].items() if n in ("nats-2", "nats-3")]
+    for node in nodes:
+        assert "./deploy/nats-accounts.conf:/etc/nats/nats-accounts.conf:ro" in node["volumes"]
+        assert wanted <= set(node["environment"])
+    services = compose()["services"]
+    urls = [services[name]["environment"]["GONGKAI_NATS_URL"] for name in SERVICES]
+    for url in urls:
+        assert url.startswith("nats://gongkai:${GONGKAI_NATS_PASSWORD}@"), url
