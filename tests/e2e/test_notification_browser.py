@@ -15,7 +15,14 @@ from shared.testing import Servers
 from tests.e2e.helpers import Directory, eventually
 from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM = next(
+    (
+        found
+        for name in ("chromium", "chromium-browser", "google-chrome")
+        if (found := shutil.which(name))
+    ),
+    "/usr/bin/chromium",
+)
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -45,7 +52,9 @@ async def chromium(tmp_path: Path, *args: str) -> str:
 @pytest.fixture
 def browser() -> None:
     # .ci/run installs Debian's chromium when it is missing
-    assert Path(CHROMIUM).exists(), "install chromium: apt-get install -y chromium"
+    assert Path(CHROMIUM).exists(), (
+        "install chromium: apt-get install -y chromium fonts-wqy-microhei"
+    )
 
 
 async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser: None) -> None:
