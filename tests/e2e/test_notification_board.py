@@ -4,6 +4,7 @@ exactly as those services will; the read models rebuild to the same rows."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import httpx
@@ -235,6 +236,10 @@ async def test_the_board_shows_published_data_only_and_rebuilds(servers: Servers
         assert "红沙梁村党支部" in township
         assert "张建国" in township
         assert "95.0%" in township  # the round's satisfaction chart and table
+        [chart] = re.findall(r'<svg class="chart".*?</svg>', township, re.S)
+        assert 'width="190.0"' in chart  # the branch's bar: 95 % of 200
+        assert 'width="150.0"' in chart  # the member's: 75 %
+        assert "75.0%" in chart
         branch = await page(board, f"/branches/{d.branch}")
         for shown in (
             "改造支渠3公里",

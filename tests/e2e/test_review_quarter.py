@@ -120,7 +120,7 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         # time travel (A3): the coverage as it stood at past moments
         then = ok(await c.get(coverage, params={**q1, "as_of": mid_quarter.isoformat()}))
         assert [s["subject_id"] for s in then["not_reviewed"]] == [third]
-        assert then["as_of"] is not None
+        assert datetime.fromisoformat(then["as_of"]) == mid_quarter  # says which moment
         start = (datetime(2027, 1, 5, 0, 0, tzinfo=UTC)).isoformat()
         assert len(ok(await c.get(coverage, params={**q1, "as_of": start}))["not_reviewed"]) == 4
         gone = await c.get(
