@@ -196,6 +196,14 @@ class Round(Aggregate):
             )
         )
 
+    def close_at_window_end(self, box: BallotBox, today: date) -> None:
+        """E4: once its window has ended the round closes by itself (the service's schedule),
+        so results are published even if the organiser never closes it."""
+        self._require_open()
+        if today <= self.closes_on:
+            raise InvalidState(f"round {self.round_id} takes ballots until {self.closes_on}")
+        self.close(box, today)
+
     def _require_open(self) -> None:
         if self.status is not RoundStatus.OPEN:
             raise InvalidState(f"round {self.round_id} is closed")
@@ -211,7 +219,9 @@ class Round(Aggregate):
                 self.opens_on, self.closes_on = event.opens_on, event.closes_on
             case RaterRegistered():
                 self.raters[event.rater_id] = Rater(event.rater_kind, event.organisation_id)
-            case RaterParticipated():
+            # one for nobody registered (forged into the log) is the audit's to report (E3);
+            # the round still loads and closes
+            case RaterParticipated() if event.rater_id in self.raters:
                 self.raters[event.rater_id].voted_on.update(event.subject_ids)
             case RoundClosed():
                 self.status = RoundStatus.CLOSED

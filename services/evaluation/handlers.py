@@ -26,7 +26,7 @@ from services.evaluation.events import (
     SubjectKind,
 )
 from services.evaluation.ratings import EvaluationCalendar
-from shared.auth import Principal, Role, county_admin, require
+from shared.auth import Principal, Role, county_admin, require, township_office
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore.base import CommandContext
 from shared.personal import destroy_key, seal
@@ -241,6 +241,33 @@ async def close_round(uow: UnitOfWork, round_id: str, who: Principal) -> dict[st
     round_.close(box, uow.today())
     await uow.save(round_)
     return accepted(round_id, uow)
+
+
+async def due(uow: UnitOfWork, township_id: str, who: Principal, table: str) -> list[str]:
+    """The township's open rounds or checks whose window ended before the clock's today, for
+    its office or the service's scheduled pass acting for it (E4, E8)."""
+    await d.township(uow.conn, township_id)
+    require(township_office(who, township_id), f"only the township office closes due {table}")
+    key = {"rounds": "round_id", "checks": "check_id"}[table]
+    rows = await uow.conn.fetch(
+        f"SELECT {key} FROM {table} WHERE township_id = $1 AND status = 'open'"
+        " AND closes_on < $2 ORDER BY 1",
+        township_id,
+        uow.today(),
+    )
+    return [row[key] for row in rows]
+
+
+async def close_due_rounds(uow: UnitOfWork, township_id: str, who: Principal) -> dict[str, Any]:
+    """Close the township's rounds whose window has ended (E4): results are published as when
+    the organiser closes, and the scheduled pass's envelope names it, not a person."""
+    closed = await due(uow, township_id, who, "rounds")
+    for round_id in closed:
+        round_ = await _round(uow, round_id)
+        box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+        round_.close_at_window_end(box, uow.today())
+        await uow.save(round_)
+    return accepted(township_id, uow, closed=closed)
 
 
 # --- erasure of personal data (A7) -------------------------------------------------------

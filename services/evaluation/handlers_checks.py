@@ -11,7 +11,7 @@ from services.evaluation import commands as c
 from services.evaluation import directory as d
 from services.evaluation.checks import CheckBallots, SatisfactionCheck
 from services.evaluation.events import Channel, RatedSubject, RatingLevel, Sealed, SubjectKind
-from services.evaluation.handlers import anonymous, sealed_personal
+from services.evaluation.handlers import anonymous, due, sealed_personal
 from services.evaluation.ratings import Rating
 from shared.auth import Principal, require, township_office
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
@@ -132,17 +132,9 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
 async def close_due_checks(uow: UnitOfWork, township_id: str, who: Principal) -> dict[str, Any]:
     """Close every open check of the township whose window has ended by the clock's today
     (run by the office, or a scheduler acting for it): the verdict follows the ballots in."""
-    await d.township(uow.conn, township_id)
-    require(township_office(who, township_id), "only the township office closes checks")
-    due = await uow.conn.fetch(
-        "SELECT check_id FROM checks WHERE township_id = $1 AND status = 'open'"
-        " AND closes_on < $2 ORDER BY check_id",
-        township_id,
-        uow.today(),
-    )
     verdicts = {}
-    for row in due:
-        check = await _check(uow, row["check_id"])
+    for check_id in await due(uow, township_id, who, "checks"):
+        check = await _check(uow, check_id)
         box = await uow.load(CheckBallots, f"satisfaction_ballots-{check.check_id}")
         verdicts[check.check_id] = check.close(box or CheckBallots.for_check(check)).value
         await uow.save(check)

@@ -130,14 +130,16 @@ async def _participated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str,
         d["rater_id"],
         d["channel"],
     )
-    for subject_id in d["subject_ids"]:
-        await conn.execute(
-            "INSERT INTO round_participations VALUES ($1, $2, $3, 1) ON CONFLICT"
-            " (round_id, subject_id, channel) DO UPDATE SET n = round_participations.n + 1",
-            d["round_id"],
-            subject_id,
-            d["channel"],
-        )
+    # whether the rater was registered is decided here, in log order: a participation the log
+    # holds before (or without) the registration is reported by the audit (E3)
+    await conn.execute(
+        "INSERT INTO round_participations SELECT $1, $2, s, $3, EXISTS (SELECT FROM round_raters"
+        " WHERE round_id = $1 AND rater_id = $2) FROM unnest($4::text[]) AS s",
+        d["round_id"],
+        d["rater_id"],
+        d["channel"],
+        d["subject_ids"],
+    )
 
 
 @on("BallotCast")
@@ -209,6 +211,13 @@ async def _check_rater(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, 
 async def _check_voted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE check_raters SET voted = true, channel = $3 WHERE check_id = $1 AND rater_id = $2",
+        d["check_id"],
+        d["rater_id"],
+        d["channel"],
+    )
+    await conn.execute(
+        "INSERT INTO check_participations SELECT $1, $2, $3, EXISTS (SELECT FROM check_raters"
+        " WHERE check_id = $1 AND rater_id = $2)",
         d["check_id"],
         d["rater_id"],
         d["channel"],

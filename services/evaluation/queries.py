@@ -76,41 +76,6 @@ async def published_results(conn: asyncpg.Connection, *, round_id: str) -> dict[
     return {**dict(row), "results": json.loads(row["results"])}
 
 
-async def audit(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
-    """E3: that every counted ballot came from a distinct registered rater, checked without
-    linking any ballot to anyone: per subject, participations (each a distinct registered
-    rater, at most once) equal ballots; ballot tokens are distinct."""
-    await round_row(conn, round_id=round_id)
-    rows = await conn.fetch(
-        "SELECT s.subject_id,"
-        " coalesce((SELECT sum(n) FROM round_participations p WHERE p.round_id = s.round_id"
-        "   AND p.subject_id = s.subject_id), 0)::int AS participations,"
-        " coalesce((SELECT sum(n) FROM round_tally t WHERE t.round_id = s.round_id"
-        "   AND t.subject_id = s.subject_id), 0)::int AS ballots"
-        " FROM round_subjects s WHERE s.round_id = $1 ORDER BY s.position",
-        round_id,
-    )
-    registered = await conn.fetchval(
-        "SELECT count(*) FROM round_raters WHERE round_id = $1", round_id
-    )
-    voters = await conn.fetchval(
-        "SELECT count(*) FROM round_raters WHERE round_id = $1 AND voted", round_id
-    )
-    tokens = await conn.fetchval(
-        "SELECT count(*) FROM round_ballot_tokens WHERE round_id = $1", round_id
-    )
-    subjects = [dict(r) for r in rows]
-    return {
-        "round_id": round_id,
-        "registered_raters": registered,
-        "raters_who_voted": voters,
-        "ballots": tokens,
-        "subjects": subjects,
-        "consistent": all(s["participations"] == s["ballots"] for s in subjects)
-        and all(s["participations"] <= voters for s in subjects),
-    }
-
-
 async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM checks WHERE check_id = $1", check_id)
     if row is None:

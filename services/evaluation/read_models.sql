@@ -52,14 +52,16 @@ CREATE TABLE round_raters (
     PRIMARY KEY (round_id, rater_id)
 );
 CREATE INDEX round_raters_rater ON round_raters (rater_id);
--- participations per subject and channel, for the audit against the ballots
+-- each participation the log holds, one row per subject, for the audit against the ballots
+-- (E3): who and on what, never the grade; no key, so a forged repeat is kept and reported
 CREATE TABLE round_participations (
     round_id   text    NOT NULL,
+    rater_id   text    NOT NULL,
     subject_id text    NOT NULL,
     channel    text    NOT NULL,
-    n          integer NOT NULL,
-    PRIMARY KEY (round_id, subject_id, channel)
+    registered boolean NOT NULL  -- the rater was registered for the round before this
 );
+CREATE INDEX round_participations_round ON round_participations (round_id, subject_id);
 -- ballots: counts per grade (what was chosen, never by whom)
 CREATE TABLE round_tally (
     round_id   text    NOT NULL,
@@ -109,6 +111,14 @@ CREATE TABLE check_raters (
     erased    boolean NOT NULL,
     PRIMARY KEY (check_id, rater_id)
 );
+-- each participation in a check, as round_participations (E3 audit)
+CREATE TABLE check_participations (
+    check_id   text    NOT NULL,
+    rater_id   text    NOT NULL,
+    channel    text    NOT NULL,
+    registered boolean NOT NULL
+);
+CREATE INDEX check_participations_check ON check_participations (check_id);
 CREATE TABLE check_tally (
     check_id text    NOT NULL,
     grade    text    NOT NULL,

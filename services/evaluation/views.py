@@ -114,12 +114,31 @@ class SubjectAudit(View):
     ballots: int
 
 
+class AuditProblem(View):
+    # unregistered_rater, repeated_participation, not_a_subject or ballots_differ
+    problem: str
+    rater_id: str | None  # who took part (never what they chose)
+    subject_id: str
+    detail: str
+
+
 class AuditView(View):
     round_id: str
     registered_raters: int
     raters_who_voted: int
     ballots: int
     subjects: list[SubjectAudit]
+    problems: list[AuditProblem]
+    consistent: bool
+
+
+class CheckAuditView(View):
+    check_id: str
+    registered_raters: int
+    raters_who_voted: int
+    participations: int  # by distinct registered raters
+    ballots: int
+    problems: list[AuditProblem]
     consistent: bool
 
 

@@ -5,12 +5,25 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 
 from openpyxl import load_workbook
 
+from services.evaluation.schedule import SCHEDULER
 from shared.testing import Servers
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation, rater
 from tests.e2e.helpers import Directory, ok
+
+
+def first_half(township_id: str) -> dict[str, object]:
+    """The township's round for its branches, the first half of 2027, open from March 1."""
+    return {
+        "title": "2027年上半年群众评议",
+        "year": 2027,
+        "half": 1,
+        "township_id": township_id,
+        "opens_on": "2027-03-01",
+    }
 
 
 async def test_a_round_from_opening_to_published_results(servers: Servers) -> None:
@@ -45,13 +58,7 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
         assert ok(await e.get(f"/v1/counties/{d.county}/evaluation-calendars/2028"))["default"]
 
         # E2: the township organises for branches, the branch for its members
-        opening = {
-            "title": "2027年上半年群众评议",
-            "year": 2027,
-            "half": 1,
-            "township_id": d.township,
-            "opens_on": "2027-03-01",
-        }
+        opening = first_half(d.township)
         await refused("/v1/rounds", opening, d.branch_secretary, 403)
         # another township's office learns nothing, whether the township exists or not
         elsewhere = d.as_("township_office", d.other_township)
@@ -139,7 +146,7 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
             early = await e.get(f"/v1/rounds/{round_id}/results", headers=headers)
             assert early.status_code == 409, early.text
         audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor")))
-        assert audit["consistent"]
+        assert (audit["consistent"], audit["problems"]) == (True, [])
         assert audit["ballots"] == 4
         assert audit["registered_raters"] == 5
         assert (await e.get(f"/v1/rounds/{round_id}/audit", headers=d.office)).status_code == 403
@@ -169,6 +176,50 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
             assert not any(rater_id in row["body"] for rater_id in rater_ids), row["type"]
             if row["type"] == "BallotCast":
                 assert json.loads(row["body"])["actor"] == "anonymous"
+
+
+async def test_a_round_closes_by_itself_when_its_window_ends_e4(servers: Servers) -> None:
+    """Nobody closes it: the service's scheduled pass does, on its clock, and publishes the
+    results as the organiser's closing would; closing it by hand afterwards is a 409."""
+    async with pledge_and_evaluation(servers) as (pledge, evaluation, clock):
+        d = await Directory(pledge.client, servers).build()
+        await directory_copied(evaluation, d)
+        e, runtime = evaluation.client, evaluation.runtime
+        opening = {**first_half(d.township), "closes_on": "2027-03-10"}
+        round_id = ok(await e.post("/v1/rounds", json=opening, headers=d.office), 201)["id"]
+        public = {"kind": "public", "organisation_id": "public"}
+        voter, late = ok(
+            await e.post(
+                f"/v1/rounds/{round_id}/raters", json={"raters": [public] * 2}, headers=d.office
+            ),
+            201,
+        )["rater_ids"]
+        ballots, vote = f"/v1/rounds/{round_id}/ballots", {"grades": {d.branch: "satisfied"}}
+        ok(await e.post(ballots, json=vote, headers=rater(servers, round_id, voter)), 201)
+
+        [closer] = [w for w in runtime.periodic if w.name.startswith("close-due")]
+        clock.advance(timedelta(days=9))  # 2027-03-10 in China: the window's last day
+        await closer.step()
+        assert ok(await e.get(f"/v1/rounds/{round_id}"))["status"] == "open"
+        clock.advance(timedelta(days=1))  # the window has ended: no more ballots
+        before = await runtime.pool.fetchval("SELECT count(*) FROM events")
+        refused = await e.post(ballots, json=vote, headers=rater(servers, round_id, late))
+        assert refused.status_code == 409, refused.text
+        assert await runtime.pool.fetchval("SELECT count(*) FROM events") == before
+
+        await closer.step()
+        shown = ok(await e.get(f"/v1/rounds/{round_id}"))
+        assert (shown["status"], shown["closed_on"]) == ("closed", "2027-03-11")
+        [branch] = ok(await e.get(f"/v1/rounds/{round_id}/results"))["results"]
+        assert branch["counts"] == {"satisfied": 1, "mostly_satisfied": 0, "dissatisfied": 0}
+        # the log says the schedule closed it, not a person
+        *_, closed, published = await runtime.store.read_stream(f"round-{round_id}")
+        assert (closed.type, published.type) == ("RoundClosed", "RoundResultsPublished")
+        assert {closed.actor, published.actor} == {SCHEDULER}
+        again = await e.post(f"/v1/rounds/{round_id}/closure", headers=d.office)
+        assert again.status_code == 409, again.text
+        assert again.json()["type"] == "urn:gongkai:problem:invalid-state"
+        assert "closed" in again.json()["detail"]
 
 
 async def test_periodic_ratings_on_their_cadence(servers: Servers) -> None:

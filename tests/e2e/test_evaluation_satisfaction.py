@@ -114,6 +114,14 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
             ["satisfied", "dissatisfied", "dissatisfied", "mostly_satisfied"],
             {},
         )
+        # E3: the auditor checks ballots against distinct registered raters, as for rounds
+        audit = ok(
+            await e.get(f"/v1/satisfaction-checks/{drip_check}/audit", headers=d.as_("auditor"))
+        )
+        assert (audit["participations"], audit["ballots"], audit["problems"]) == (4, 4, [])
+        assert audit["consistent"]
+        denied = await e.get(f"/v1/satisfaction-checks/{drip_check}/audit", headers=d.office)
+        assert denied.status_code == 403
         await served_people_are_sealed_masked_and_erasable(evaluation, d, canal_check)
         assert (
             ok(await e.post(f"/v1/satisfaction-checks/{canal_check}/closure", headers=d.office))[

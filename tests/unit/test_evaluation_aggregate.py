@@ -84,6 +84,28 @@ def test_nobody_unregistered_nothing_outside_the_window_nothing_after_close() ->
         round_.register([NewRater("rt-9", RaterKind.PUBLIC, "public")])
 
 
+def test_a_round_closes_by_itself_only_once_its_window_has_ended_e4() -> None:
+    round_ = a_round("rt-1")
+    box = BallotBox.for_round(round_)
+    with pytest.raises(InvalidState):
+        round_.close_at_window_end(box, date(2027, 7, 10))  # its last day takes ballots
+    round_.close_at_window_end(box, date(2027, 7, 11))
+    assert [e.event_type() for e in round_.pending] == ["RoundClosed", "RoundResultsPublished"]
+    with pytest.raises(InvalidState):
+        round_.close(box, date(2027, 7, 11))
+
+
+def test_a_participation_of_nobody_registered_in_the_log_does_not_break_the_round() -> None:
+    """A forged one is the audit's to report; the round still loads and closes."""
+    round_ = a_round("rt-1")
+    forged = RaterParticipated(
+        round_id="r-1", rater_id="rt-forged", subject_ids=("b-1",), channel=Channel.WEB
+    )
+    round_.apply(forged)  # as loading the round's stream does
+    assert set(round_.raters) == {"rt-1"}
+    round_.close(BallotBox.for_round(round_), JUNE)
+
+
 def test_raters_follow_the_subject_kind_e2() -> None:
     round_ = a_round()
     with pytest.raises(InvalidInput):

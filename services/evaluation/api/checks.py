@@ -6,17 +6,19 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from services.evaluation import audit as a
 from services.evaluation import commands as c
 from services.evaluation import handlers_checks as h
 from services.evaluation import queries as q
 from services.evaluation.views import (
     Accepted,
+    CheckAuditView,
     CheckRatersView,
     CheckView,
     RatingView,
     TownshipCopy,
 )
-from shared.auth import township_office
+from shared.auth import Role, township_office
 from shared.errors import Forbidden
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
@@ -71,6 +73,18 @@ async def cast_check_ballot(
     check_id: PathId, cmd: c.CheckBallot, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.cast_check_ballot(uow, check_id, cmd, who))
+
+
+@router.get(
+    "/satisfaction-checks/{check_id}/audit",
+    response_model=CheckAuditView,
+    operation_id="auditCheck",
+)
+async def audit_check(check_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    """E3 for a check, as for a round: ballots against distinct registered raters."""
+    if who.role is not Role.AUDITOR:
+        raise Forbidden("only an auditor")
+    return await a.check_audit(conn, check_id=check_id)
 
 
 @router.post(

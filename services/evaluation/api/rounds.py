@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from services.evaluation import access
+from services.evaluation import audit as a
 from services.evaluation import commands as c
 from services.evaluation import handlers as h
 from services.evaluation import queries as q
@@ -189,4 +190,4 @@ async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3: the auditor checks ballots against distinct registered raters, with no link."""
     if who.role is not Role.AUDITOR:
         raise Forbidden("only an auditor")
-    return await q.audit(conn, round_id=round_id)
+    return await a.round_audit(conn, round_id=round_id)
