@@ -139,6 +139,8 @@ class ReadModels:
         )
         if built != self.checksum:
             log.info("read_models_rebuilding", reason="missing" if built is None else "changed")
+            async with pool.acquire() as conn:
+                await drop_snapshots(conn)  # past states built by the other code: stale too
             await self.rebuild(pool)
 
     async def rebuild(
