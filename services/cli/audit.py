@@ -80,7 +80,10 @@ def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")
     if report.ok:
         console.print("[green]verified: every link, root and signature holds[/green]")
         return
-    console.print(f"[red]first bad event: {report.first_bad_event}[/red]")
+    if report.first_bad_event is not None:
+        console.print(f"[red]first bad event: {report.first_bad_event}[/red]")
+    if report.first_bad_checkpoint is not None:
+        console.print(f"[red]first bad checkpoint: {report.first_bad_checkpoint}[/red]")
     for problem in report.problems:
         console.print(f"  {problem}")
     raise typer.Exit(1)
@@ -111,18 +114,32 @@ def audit_prove(
     public_key: Annotated[Path, typer.Option(help="The service's checkpoint public key (PEM).")],
     event_id: Annotated[str | None, typer.Option(help="Prove this event is included ...")] = None,
     checkpoint: Annotated[int | None, typer.Option(help="... under this checkpoint.")] = None,
+    bundle: Annotated[
+        Path | None,
+        typer.Option(
+            help="A bundle you exported: the event's hash is recomputed from its content there,"
+            " and the server's checkpoints must match the ones it holds."
+        ),
+    ] = None,
+    event_hash: Annotated[
+        str | None, typer.Option(help="Or the event's hash as you received it (e.g. over NATS).")
+    ] = None,
     old: Annotated[int | None, typer.Option(help="Prove checkpoint NEW extends OLD.")] = None,
     new: Annotated[int | None, typer.Option()] = None,
 ) -> None:
-    """Fetch an inclusion or consistency proof and check it locally against the public key."""
+    """Fetch an inclusion or consistency proof and check it locally against the public key
+    and what you hold (an inclusion proof needs the event's hash from --bundle or
+    --event-hash: the server's own word for it proves nothing)."""
     from services.cli import proofs
 
     key = proofs.public_key(public_key.read_bytes())
+    fetch = proofs.over_http(url)
     try:
+        held = proofs.held_in_bundle(bundle, event_id) if bundle else proofs.Held(event_hash)
         if event_id is not None and checkpoint is not None:
-            console.print(proofs.check_inclusion(url, key, event_id, checkpoint))
+            console.print(proofs.check_inclusion(fetch, key, event_id, checkpoint, held))
         elif old is not None and new is not None:
-            console.print(proofs.check_consistency(url, key, old, new))
+            console.print(proofs.check_consistency(fetch, key, old, new, held))
         else:
             raise typer.BadParameter("give --event-id and --checkpoint, or --old and --new")
     except ValueError as failure:

@@ -2,7 +2,8 @@
 
 A checkpoint lists, for every partition (township), how many events it had and the Merkle
 root over their chain hashes; its own `root` is the Merkle root over those entries. The
-service signs the canonical JSON of it with Ed25519. Proofs follow RFC 9162 per partition.
+service signs the canonical JSON of it, its id included, with Ed25519. Proofs follow
+RFC 9162 per partition.
 """
 
 from __future__ import annotations
@@ -59,7 +60,12 @@ async def sign_checkpoint(
                 "size": len(leaves),
                 "root": merkle.root(leaves).hex(),
             }
+        # the id is signed too: a server cannot pass one checkpoint off as another
+        checkpoint_id = await conn.fetchval(
+            "SELECT nextval(pg_get_serial_sequence('checkpoints', 'id'))"
+        )
         body = {
+            "id": checkpoint_id,
             "service": service,
             "issued_at": json_time(now),
             "partitions": partitions,
@@ -67,9 +73,10 @@ async def sign_checkpoint(
         }
         raw = canonical_json(body)
         pem = public_pem(key)
-        checkpoint_id = await conn.fetchval(
-            "INSERT INTO checkpoints (issued_at, body, signature, key_id)"
-            " VALUES ($1, $2, $3, $4) RETURNING id",
+        await conn.execute(
+            "INSERT INTO checkpoints (id, issued_at, body, signature, key_id)"
+            " VALUES ($1, $2, $3, $4, $5)",
+            checkpoint_id,
             now,
             raw,
             key.sign(raw),

@@ -26,16 +26,19 @@ class Report:
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # not failures: e.g. not yet signed
-    first_bad_event: str | None = None
+    first_bad_event: str | None = None  # its id, or where it is missing when it was removed
+    first_bad_checkpoint: int | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
-    def bad(self, problem: str, event_id: str | None = None) -> None:
+    def bad(self, problem: str, event: str | None = None, checkpoint: int | None = None) -> None:
         self.problems.append(problem)
-        if event_id and self.first_bad_event is None:
-            self.first_bad_event = event_id
+        if event and self.first_bad_event is None:
+            self.first_bad_event = event
+        if checkpoint is not None and self.first_bad_checkpoint is None:
+            self.first_bad_checkpoint = checkpoint
 
 
 def verify_bundle(folder: Path) -> Report:
@@ -43,19 +46,21 @@ def verify_bundle(folder: Path) -> Report:
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     scope: str | None = manifest.get("partition")  # a one-township bundle checks that one
     ranged = manifest.get("range") is not None  # starts mid-chain: proofs instead of roots
-    leaves = _verify_chains(folder / "events.jsonl", report, ranged=ranged)
+    leaves = _verify_chains(folder / "events.jsonl", report, ranged=ranged, scope=scope)
     key = serialization.load_pem_public_key((folder / "public_key.pem").read_bytes())
     assert isinstance(key, Ed25519PublicKey)
     bodies: dict[int, dict[str, Any]] = {}
-    previous: dict[str, Any] | None = None
+    matched: dict[str, int] = {}  # per partition, the largest size a signed root agrees with
+    previous: tuple[int, dict[str, Any]] | None = None
     for line in _lines(folder / "checkpoints.jsonl"):
         signed = json.loads(line)
-        body = _verify_checkpoint(signed, key, {} if ranged else leaves, report, scope)
+        held = None if ranged else (leaves, matched)  # a range's roots rest on its proofs
+        body = _verify_checkpoint(signed, key, held, report, scope)
         if body is not None:
             bodies[signed["id"]] = body
         if body is not None and previous is not None and not ranged:
-            _verify_extension(previous, body, leaves, report, scope)
-        previous = body or previous
+            _verify_extension(previous, (signed["id"], body), leaves, report, scope)
+        previous = (signed["id"], body) if body is not None else previous
         report.checkpoints += 1
     if ranged:
         _verify_range_proofs(_lines(folder / "proofs.jsonl"), bodies, leaves, report)
@@ -66,7 +71,9 @@ def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
 
 
-def _verify_chains(path: Path, report: Report, *, ranged: bool) -> dict[str, list[bytes]]:
+def _verify_chains(
+    path: Path, report: Report, *, ranged: bool, scope: str | None
+) -> dict[str, list[bytes]]:
     """Every link of every partition's chain; the chain hashes (leaves) per partition. A
     range's first event per partition is taken as its anchor (its proof vouches for it)."""
     leaves: dict[str, list[bytes]] = {}
@@ -76,9 +83,11 @@ def _verify_chains(path: Path, report: Report, *, ranged: bool) -> dict[str, lis
             try:
                 event = EventEnvelope.model_validate_json(line)
             except ValueError as error:
-                report.bad(f"line {number}: not an event envelope ({error})")
+                report.bad(f"line {number}: not an event envelope ({error})", f"line {number}")
                 continue
             report.events += 1
+            if scope is not None and event.partition != scope:  # no checkpoint check covers it
+                report.bad(f"event {event.id}: not of the bundle's township {scope}", event.id)
             if ranged and event.partition not in last:
                 last[event.partition] = (event.sequence - 1, event.prevhash)
                 leaves[event.partition] = [b""] * (event.sequence - 1)  # outside the range
@@ -103,47 +112,80 @@ def _verify_chains(path: Path, report: Report, *, ranged: bool) -> dict[str, lis
 def _verify_checkpoint(
     signed: dict[str, Any],
     key: Ed25519PublicKey,
-    leaves: dict[str, list[bytes]],
+    held: tuple[dict[str, list[bytes]], dict[str, int]] | None,
     report: Report,
     scope: str | None,
 ) -> dict[str, Any] | None:
-    raw = signed["body"].encode()
-    name = f"checkpoint {signed['id']}"
+    """Its signature and summary root; and, given the bundle's leaves (and the sizes earlier
+    checkpoints agreed with), that it signed exactly these events."""
+    raw, number = signed["body"].encode(), signed["id"]
+    name = f"checkpoint {number}"
     try:
         key.verify(bytes.fromhex(signed["signature"]), raw)
     except InvalidSignature:
-        report.bad(f"{name}: the signature does not verify")
+        report.bad(f"{name}: the signature does not verify", checkpoint=number)
         return None
     body: dict[str, Any] = json.loads(raw)
+    if body.get("id") != number:  # else one checkpoint could stand in for another
+        report.bad(f"{name}: it signs the id {body.get('id')}", checkpoint=number)
     if canonical_json(body) != raw or summary_root(body["partitions"]) != body["root"]:
-        report.bad(f"{name}: its root does not match its partitions")
+        report.bad(f"{name}: its root does not match its partitions", checkpoint=number)
+    if held is None:
+        return body
+    leaves, matched = held
     for partition, tree in body["partitions"].items():
-        if (scope is not None and partition != scope) or not leaves:
-            continue
-        have = leaves.get(partition, [])
-        if len(have) < tree["size"]:
-            report.bad(
-                f"{name}: partition {partition} has {tree['size']} events signed,"
-                f" the bundle holds {len(have)}"
-            )
-        elif merkle.root(have[: tree["size"]]).hex() != tree["root"]:
-            report.bad(f"{name}: the events of {partition} are not the ones signed")
+        if scope is None or partition == scope:
+            _verify_signed_tree(name, partition, tree, leaves.get(partition, []), matched, report)
     return body
 
 
+def _verify_signed_tree(
+    name: str,
+    partition: str,
+    tree: dict[str, Any],
+    have: list[bytes],
+    matched: dict[str, int],
+    report: Report,
+) -> None:
+    """The bundle holds the events a checkpoint signed for a partition; when not, name the
+    first missing one, or the span a changed one hides in (between the last size a signed
+    root agreed with and this one: a root cannot tell which leaf differs)."""
+    size = tree["size"]
+    if len(have) < size:
+        report.bad(
+            f"{name}: partition {partition} has {size} events signed, the bundle holds"
+            f" {len(have)} (removed from #{len(have) + 1})",
+            f"{partition} #{len(have) + 1} (missing)",
+        )
+    elif merkle.root(have[:size]).hex() != tree["root"]:
+        since = matched.get(partition, 0) + 1
+        report.bad(
+            f"{name}: the events of {partition} are not the ones signed"
+            f" (changed between #{since} and #{size})",
+            f"{partition} #{since}..#{size} (changed)",
+        )
+    elif size > matched.get(partition, 0):
+        matched[partition] = size
+
+
 def _verify_extension(
-    old: dict[str, Any],
-    new: dict[str, Any],
+    older: tuple[int, dict[str, Any]],
+    newer: tuple[int, dict[str, Any]],
     leaves: dict[str, list[bytes]],
     report: Report,
     scope: str | None,
 ) -> None:
+    (old_id, old), (new_id, new) = older, newer
     for partition, tree in old["partitions"].items():
         if scope is not None and partition != scope:
             continue
         grown = new["partitions"].get(partition)
         if grown is None or grown["size"] < tree["size"]:
-            report.bad(f"checkpoint at {new['issued_at']} drops events of {partition}")
+            report.bad(
+                f"checkpoint {new_id} drops events of {partition} that checkpoint {old_id}"
+                " signed: it does not extend it",
+                checkpoint=new_id,
+            )
             continue
         have = leaves.get(partition, [])
         if len(have) < grown["size"]:
@@ -157,8 +199,8 @@ def _verify_extension(
             proof,
         ):
             report.bad(
-                f"checkpoint at {new['issued_at']} does not extend the one at"
-                f" {old['issued_at']} for {partition}"
+                f"checkpoint {new_id} does not extend checkpoint {old_id} for {partition}",
+                checkpoint=new_id,
             )
 
 

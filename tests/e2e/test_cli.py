@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -119,6 +120,20 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     )
     assert verified.returncode == 0, verified.stdout
     assert "1 events in 1 partitions" in verified.stdout
+    county = json.loads((bundle / "events.jsonl").read_text(encoding="utf-8"))["partition"]
+    where = ["--out", str(bundle / "p"), "--data-dir", str(tmp_path), "--partition", county]
+    one = subprocess.run(
+        [*GONGKAI, "audit", "export", "pledge", *database, *where],
+        capture_output=True,
+        text=True,
+    )
+    assert one.returncode == 0, one.stdout + one.stderr
+    assert json.loads((bundle / "p" / "manifest.json").read_text())["partition"] == county
+    verified = subprocess.run(
+        [*GONGKAI, "audit", "verify", str(bundle / "p")], capture_output=True, text=True
+    )
+    assert verified.returncode == 0, verified.stdout
+    assert "1 events in 1 partitions, 1 checkpoints" in verified.stdout
     since = ["--from", "2000-01-01T00:00:00+00:00", "--to", "1"]  # a range: a time, a position
     where = ["--out", str(bundle / "r"), "--data-dir", str(tmp_path)]
     ranged = subprocess.run(
