@@ -161,6 +161,12 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         sheet = load_workbook(io.BytesIO(workbook.content)).active
         assert sheet is not None
         assert sheet.max_row == 2 + 4
+        ad_hoc = {"township_id": d.township, "occasion": "ad_hoc"}  # the JSON ledger's filters
+        ad_hoc_sheet = load_workbook(
+            io.BytesIO((await c.get("/v1/reviews.xlsx", params=ad_hoc)).content)
+        ).active
+        assert ad_hoc_sheet is not None
+        assert ad_hoc_sheet.max_row == 2 + 1
 
         # the work journal (R6) and a guidance visit (R7)
         journal = f"/v1/members/{d.member}/journal/2027-03"

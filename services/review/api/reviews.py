@@ -91,8 +91,11 @@ async def download_ledger(
     subject_kind: SubjectKind | None = None,
     subject_id: str | None = None,
     quarter: Quarter | None = None,
+    occasion: Occasion | None = None,
+    cadence: Cadence | None = None,
     include_superseded: bool = False,
 ) -> Response:
+    """R4: the ledger as a workbook, with the same filters as the JSON ledger."""
     require(
         not include_superseded or sees_history(who, township_id),
         HISTORY_IS_FOR_STAFF,
@@ -104,8 +107,8 @@ async def download_ledger(
         subject_kind=subject_kind,
         subject_id=subject_id,
         quarter=quarter,
-        occasion=None,
-        cadence=None,
+        occasion=occasion,
+        cadence=cadence,
         include_superseded=include_superseded,
         limit=None,
         offset=0,
