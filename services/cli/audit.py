@@ -135,7 +135,7 @@ def audit_prove(
     key = proofs.public_key(public_key.read_bytes())
     fetch = proofs.over_http(url)
     try:
-        held = proofs.held_in_bundle(bundle, event_id) if bundle else proofs.Held(event_hash)
+        held = proofs.held(bundle, event_id, event_hash)
         if event_id is not None and checkpoint is not None:
             console.print(proofs.check_inclusion(fetch, key, event_id, checkpoint, held))
         elif old is not None and new is not None:

@@ -47,6 +47,16 @@ def over_http(url: str) -> Fetch:
     return fetch
 
 
+def held(bundle: Path | None, event_id: str | None, event_hash: str | None) -> Held:
+    """What the auditor holds: from their bundle, or the hash they were given; both must agree."""
+    if bundle is None:
+        return Held(event_hash)
+    known = held_in_bundle(bundle, event_id)
+    if event_hash is not None and event_hash != known.event_hash:
+        raise ValueError(f"the hash given is not the hash of event {event_id} in your bundle")
+    return known
+
+
 def held_in_bundle(folder: Path, event_id: str | None) -> Held:
     """The bundle's checkpoints, and the event with its hash recomputed from its content."""
     checkpoints = {}

@@ -554,6 +554,10 @@ async def test_the_command_line_checks_proofs_against_the_public_key(
     code, output = await prove(key_file, *inclusion, "--event-hash", other_hash.hex())
     assert code == 1
     assert "not proven" in output
+    both = ("--bundle", str(bundle), "--event-hash", other_hash.hex())  # they disagree
+    code, output = await prove(key_file, *inclusion, *both)
+    assert code == 1
+    assert "not the hash of event" in output
     code, output = await prove(key_file, *inclusion)  # the server's word for the leaf: no
     assert code == 1
     assert "hash is needed" in output
