@@ -1,51 +1,38 @@
 """A generated county with years of history (`gongkai demo --townships N ...`), made through
-the services' own HTTP command paths while their clock walks through the years: the pledge
-service runs in this process on an injectable clock, against the stack's own database, so
-`gongkai up` serves the result afterwards."""
+the services' own HTTP command paths while their clock walks through the years. The pledge,
+review and evaluation services run in this process on one injectable clock, against the
+stack's own databases and broker (their events travel between them over NATS as ever), so
+`gongkai up` serves the result afterwards. Nothing is dated after the present: the current
+year stops where today is."""
 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from services.cli.demo import COUNTY, CRITERIA, ITEMS, bearer
+from services.cli.demo import COUNTY
+from services.cli.history_calls import Township
+from services.cli.history_evaluation import PUBLIC_RATERS, EvaluationHistory
+from services.cli.history_pledge import PledgeHistory, Published
+from services.cli.history_review import ReviewHistory
+from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.app import DEFINITION as PLEDGE
+from services.review.app import DEFINITION as REVIEW
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
 from shared.embedded import free_port
+from shared.logging import configure_logging
 from shared.runtime import create_app
 from shared.settings import ServiceSettings
 from shared.testing import serving
 
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
-GIVEN = "建国秀英德明丽华永福桂芳志强海燕国平文军春梅振山玉兰淑贞立新红霞明亮玉珍学军"
-PLACES = (
-    "红沙梁",
-    "苏武",
-    "大滩",
-    "双茨科",
-    "东坝",
-    "泉山",
-    "西渠",
-    "收成",
-    "夹河",
-    "重兴",
-    "薛百",
-    "南湖",
-    "昌宁",
-    "蔡旗",
-    "大坝",
-    "三雷",
-    "东湖",
-    "红沙岗",
-)
-KINDS = ("village", "village", "village", "agency", "school")
+QUARTER_MEETINGS = ((3, 25), (6, 10), (9, 24), (12, 18))  # June's before the selection
 
 
 @dataclass(frozen=True)
@@ -56,147 +43,98 @@ class Scale:
     years: int
 
 
-def _name(rng: random.Random) -> str:
-    return rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+@dataclass
+class Services:
+    pledge: PledgeHistory
+    review: ReviewHistory
+    evaluation: EvaluationHistory
+    pools: dict[str, Any]
 
 
-class History:
-    """Drives the pledge API as the county's people would, year after year."""
+@asynccontextmanager
+async def in_process(
+    clock: FixedClock,
+    key: LocalSigningKey,
+    keys_dir: Path,
+    tick: Callable[[], None],
+    **settings: Any,
+) -> AsyncIterator[Services]:
+    """The three services on one clock, each on its own database (not GONGKAI_DATABASE_NAME:
+    that names one service's database, and three run here), with the stack's keys."""
+    async with AsyncExitStack() as stack:
+        clients, pools = {}, {}
+        for definition in (PLEDGE, REVIEW, EVALUATION):
+            name = definition.name
+            checkpoint_key = keys_dir / f"checkpoint-{name}.pem"
+            LocalSigningKey.load_or_create(checkpoint_key)
+            configured = ServiceSettings(
+                service=name,
+                port=free_port(),
+                database_name=None,
+                jwt_public_key_file=keys_dir / "signing.pub.pem",
+                checkpoint_key_file=checkpoint_key,
+                **settings,
+            )
+            app = create_app(definition, configured, clock=clock)
+            configure_logging(json=False, level="WARNING")  # the progress bar speaks instead
+            clients[name] = await stack.enter_async_context(serving(app, configured.port))
+            pools[name] = app.state.runtime.pool
+        yield Services(
+            PledgeHistory(clients["pledge"], key, tick),
+            ReviewHistory(clients["review"], key, tick),
+            EvaluationHistory(clients["evaluation"], key, tick),
+            pools,
+        )
+
+
+class Timeline:
+    """One year of the county's life as dated steps; steps still in the future are left."""
 
     def __init__(
-        self,
-        client: httpx.AsyncClient,
-        key: LocalSigningKey,
-        clock: FixedClock,
-        tick: Callable[[], None],
+        self, services: Services, county: list[Township], clock: FixedClock, now: datetime
     ) -> None:
-        self.http, self.key, self.clock, self.tick = client, key, clock, tick
+        self.s, self.county, self.clock, self.now = services, county, clock, now
         self.rng = random.Random(2027)  # the same county every time
 
-    def auth(self, role: str, org: str | None, subject: str | None = None) -> dict[str, str]:
-        return bearer(self.key, role, org, subject)
+    async def year(self, year: int) -> None:
+        s, county, rng = self.s, self.county, self.rng
+        published: list[Published] = []
+        selections: list[str] = []
+        rounds: dict[int, list[tuple[str, dict[str, str]]]] = {}
 
-    async def post(self, path: str, body: dict[str, Any] | None, who: dict[str, str]) -> Any:
-        response = await self.http.post(path, json=body, headers=who)
-        if response.status_code >= 400:
-            raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-        self.tick()
-        return response.json()
+        async def pledges(day: date) -> None:
+            published.extend(await s.pledge.pledges(year, county, rng))
 
-    async def directory(self, scale: Scale) -> list[dict[str, Any]]:
-        admin = self.auth("county_admin", COUNTY[0])
-        await self.post("/v1/counties", {"county_id": COUNTY[0], "name": COUNTY[1]}, admin)
-        branches = []
-        for t in range(scale.townships):
-            town_name = (
-                PLACES[t % len(PLACES)] + (str(t // len(PLACES)) if t >= len(PLACES) else "") + "镇"
-            )
-            township = (
-                await self.post(f"/v1/counties/{COUNTY[0]}/townships", {"name": town_name}, admin)
-            )["id"]
-            office = self.auth("township_office", township)
-            for b in range(scale.branches_per_township):
-                kind = KINDS[b % len(KINDS)]
-                name = f"{town_name[:-1]}{b + 1}{'村' if kind == 'village' else '单位'}党支部"
-                branch = (
-                    await self.post(
-                        "/v1/branches",
-                        {"township_id": township, "name": name, "kind": kind},
-                        office,
-                    )
-                )["id"]
-                members = [
-                    (
-                        await self.post(
-                            "/v1/members",
-                            {
-                                "branch_id": branch,
-                                "name": _name(self.rng),
-                                "post": "党员责任岗",
-                                "duties": "联系群众, 带头落实承诺",
-                                "leadership_team": m < 2,
-                            },
-                            office,
-                        )
-                    )["id"]
-                    for m in range(scale.members_per_branch)
-                ]
-                await self.post(
-                    f"/v1/branches/{branch}/secretary", {"member_id": members[0]}, office
-                )
-                branches.append(
-                    {"township": township, "branch": branch, "kind": kind, "members": members}
-                )
-        return branches
+        async def open_rounds(day: date) -> None:
+            half = 1 if day.month <= 6 else 2
+            rounds[half] = await s.evaluation.rounds(year, half, day, county, rng)
 
-    async def year(self, year: int, branches: list[dict[str, Any]]) -> None:
-        """Drafting by March, publication, progress through the year, items done by autumn."""
-        self.clock.set(datetime(year, 1, 10, 1, tzinfo=UTC))
-        published = []
-        for b in branches:
-            secretary = self.auth("branch_secretary", b["branch"], b["members"][0])
-            pledgers = [(None, secretary)] + [
-                (m, self.auth("member", b["branch"], m)) for m in b["members"]
-            ]
-            for member, who in pledgers:
-                published.append(await self._pledge(year, b, member, who, secretary))
-        self.clock.set(datetime(year, 6, 30, 1, tzinfo=UTC))
-        for pledge_id, items, who, _ in published:
-            await self.post(
-                f"/v1/pledges/{pledge_id}/items/{items[0]}/progress",
-                {"summary": "过半, 按计划推进", "percent": 60},
-                who,
-            )
-        self.clock.set(datetime(year, 10, 15, 1, tzinfo=UTC))
-        for pledge_id, items, who, office in published[::2]:
-            for item in items:
-                path = f"/v1/pledges/{pledge_id}/items/{item}"
-                await self.post(f"{path}/done", {"summary": "已完成"}, who)
-                await self.post(f"{path}/problem-solved", {"note": "问题已解决"}, office)
-                await self.post(f"{path}/implementation-verified", {"note": "核查到位"}, office)
+        async def select(day: date) -> None:
+            selections.extend(await s.evaluation.selections(year, county))
 
-    async def _pledge(
-        self,
-        year: int,
-        b: dict[str, Any],
-        member: str | None,
-        who: dict[str, str],
-        secretary: dict[str, str],
-    ) -> tuple[Any, ...]:
-        pledge = (
-            await self.post(
-                "/v1/pledges", {"year": year, "branch_id": b["branch"], "member_id": member}, who
-            )
-        )["id"]
-        chosen = self.rng.sample(ITEMS[b["kind"]], 1 if member else 2)
-        items = (
-            await self.post(
-                f"/v1/pledges/{pledge}/proposal",
-                {
-                    "basis": "年度工作目标责任书",
-                    "items": [
-                        {
-                            "title": t,
-                            "description": f"{t}: 措施到人",
-                            "category": c,
-                            "target": target,
-                            "due_date": str(date(year, 11, 30)),
-                        }
-                        for t, c, target in chosen
-                    ],
-                },
-                who,
-            )
-        )["item_ids"]
-        committee = self.auth("township_committee", b["township"])
-        for item in items:
-            await self.post(
-                f"/v1/pledges/{pledge}/items/{item}/review",
-                {**CRITERIA, "decision": "approve"},
-                committee,
-            )
-        await self.post(f"/v1/pledges/{pledge}/publication", None, secretary)
-        return pledge, items, who, self.auth("township_office", b["township"])
+        steps: list[tuple[date, Callable[[date], Awaitable[None]]]] = [
+            (date(year, 1, 8), lambda _: s.evaluation.calendar(year)),
+            (date(year, 1, 10), pledges),
+            (date(year, 6, 1), open_rounds),
+            (date(year, 6, 14), lambda _: s.evaluation.close(rounds[1])),
+            (date(year, 6, 16), select),
+            (date(year, 6, 18), lambda _: s.evaluation.notices(selections, county)),
+            (date(year, 6, 28), lambda _: s.pledge.progress(published)),
+            (date(year, 6, 30), lambda _: s.evaluation.commendations(selections, county)),
+            (date(year, 10, 15), lambda _: s.pledge.fulfilment(published)),
+            (date(year, 12, 10), open_rounds),
+            (date(year + 1, 1, 3), lambda _: s.evaluation.close(rounds[2])),
+        ]
+        ratings = partial(s.evaluation.ratings, county=county, rng=rng)
+        steps += [(date(year, month, 27), ratings) for month in range(1, 13)]
+        meeting = partial(s.review.quarter, county=county, rng=rng)
+        steps += [(date(year, month, dom), meeting) for month, dom in QUARTER_MEETINGS]
+        for day, step in sorted(steps, key=lambda s: s[0]):
+            moment = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)  # 10:00 in China
+            if moment > self.now:
+                return  # the rest of the year has not happened yet
+            self.clock.set(moment)
+            await step(day)
 
 
 async def generate(
@@ -205,35 +143,44 @@ async def generate(
     database_url: str,
     nats_url: str,
     key: LocalSigningKey,
-    public_key_file: Path,
+    keys_dir: Path,
     progress: Callable[[], None],
-) -> int:
-    """The county and `scale.years` years of history, ending with the current year."""
-    first = date.today().year - scale.years + 1
-    clock = FixedClock(datetime(first, 1, 5, 1, tzinfo=UTC))
-    settings = ServiceSettings(
-        service="pledge",
-        port=free_port(),
-        database_url=database_url,
-        nats_url=nats_url,
-        jwt_public_key_file=public_key_file,
-    )
-    app = create_app(PLEDGE, settings, clock=clock)
-    async with serving(app, settings.port) as client:
-        history = History(client, key, clock, progress)
-        if (await client.get(f"/v1/counties/{COUNTY[0]}")).status_code == 200:
+) -> dict[str, int]:
+    """The county and `scale.years` years of history, ending today; events per service."""
+    now = datetime.now(UTC)
+    first = now.year - scale.years + 1
+    clock = FixedClock(datetime(first, 1, 5, 2, tzinfo=UTC))
+    async with in_process(
+        clock, key, keys_dir, progress, database_url=database_url, nats_url=nats_url
+    ) as services:
+        if (await services.pledge.get(f"/v1/counties/{COUNTY[0]}")).status_code == 200:
             raise RuntimeError("the county already exists here: use a fresh --data-dir")
-        branches = await history.directory(scale)
+        rng = random.Random(2027)
+        county = await services.pledge.directory(
+            scale.townships, scale.branches_per_township, scale.members_per_branch, rng
+        )
+        await services.review.copied(county)
+        await services.evaluation.copied(county)
+        timeline = Timeline(services, county, clock, now)
         for year in range(first, first + scale.years):
-            await history.year(year, branches)
-        events: int = await app.state.runtime.pool.fetchval("SELECT count(*) FROM events")
-        return events
+            await timeline.year(year)
+        return {
+            name: await pool.fetchval("SELECT count(*) FROM events")
+            for name, pool in services.pools.items()
+        }
 
 
 def commands_expected(scale: Scale) -> int:
-    """About how many commands `generate` sends (for the progress bar)."""
-    branches = scale.townships * scale.branches_per_township
-    pledgers = branches * (scale.members_per_branch + 1)
-    directory = 1 + scale.townships + branches * (scale.members_per_branch + 2)
-    per_year = pledgers * 5 + branches + pledgers + (pledgers // 2) * 4
-    return directory + scale.years * per_year
+    """About how many commands `generate` sends in whole years (for the progress bar)."""
+    townships, per_township = scale.townships, scale.branches_per_township
+    branches = townships * per_township
+    members = branches * scale.members_per_branch
+    pledgers = branches + members
+    team = min(2, scale.members_per_branch) * per_township
+    directory = 1 + 2 * townships + 2 * branches + members
+    pledge = 4 * pledgers + 2 * branches + pledgers + 3 * (pledgers + branches) // 2
+    review = 4 * (townships + branches + 3 * members)
+    ratings = 12 * branches + 6 * townships
+    rounds = 2 * townships * (4 + team + PUBLIC_RATERS - 2) + 2 * branches * 3 + 2 * members
+    selection = townships * (6 + 2 * min(2, scale.members_per_branch) * per_township)
+    return directory + scale.years * (pledge + review + ratings + rounds + selection)

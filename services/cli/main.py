@@ -224,15 +224,17 @@ def demo(
                     database_url=str(stack.database_url),
                     nats_url=str(stack.nats_url),
                     key=key,
-                    public_key_file=public_key,
+                    keys_dir=public_key.parent,
                     progress=lambda: progress.advance(task),
                 )
             )
+            progress.update(task, total=progress.tasks[0].completed)  # today came first
     finally:
         stack.stop()
+    logs = ", ".join(f"{service} {count}" for service, count in events.items())
     console.print(
-        f"{events} events in the pledge log; `gongkai up` serves them (the other "
-        "services catch up from the streams)"
+        f"events in the logs: {logs}; `gongkai up` serves them (the notification "
+        "service catches up from the streams)"
     )
 
 

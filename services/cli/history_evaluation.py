@@ -1,0 +1,193 @@
+"""The evaluation service's part of a generated history (E1–E6, S1–S3): the county's calendar
+each January; monthly and bimonthly ratings; each half year a public round on every
+township's branches (web and paper ballots, not everyone turns out) and a round on every
+branch's members, closed and published; and in June each township's selection of excellent
+members, from nomination to the commendation on June 30."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from services.cli.demo import COUNTY
+from services.cli.demo_evaluation import APPRAISAL, SCORES, WEB_GRADES
+from services.cli.history_calls import Branch, Caller, Township, until
+
+PUBLIC_RATERS = 6  # per township round: five on the web (one stays away), one on paper
+FORMULA = {
+    "weights": {"ratings": 0.3, "evaluation": 0.3, "pledges": 0.2, "reviews": 0.2},
+    "when_missing": "reweight",
+}
+
+
+class EvaluationHistory(Caller):
+    async def copied(self, county: list[Township]) -> None:
+        """Rounds and ratings name the service's own copy of the directory (D2)."""
+        for township in county:
+
+            async def has(t: Township = township) -> bool:
+                response = await self.get(f"/v1/directory/townships/{t.township_id}")
+                if response.status_code != 200:
+                    return False
+                copy = {b["branch_id"]: b for b in response.json()["branches"]}
+                return all(
+                    b.branch_id in copy
+                    and copy[b.branch_id]["secretary_id"] == b.secretary.member_id
+                    and len(copy[b.branch_id]["members"]) == len(b.members)
+                    for b in t.branches
+                )
+
+            await until(has, f"the evaluation service's copy of {township.name}")
+
+    async def calendar(self, year: int) -> None:
+        await self.post(
+            f"/v1/counties/{COUNTY[0]}/evaluation-calendars",
+            {
+                "year": year,
+                "first_round_closes": f"{year}-07-10",
+                "second_round_closes": f"{year + 1}-01-05",
+            },
+            self.auth("county_admin", COUNTY[0]),
+        )
+
+    async def ratings(self, day: date, county: list[Township], rng: random.Random) -> None:
+        """Each branch rates its members every month, the township its branches every two."""
+        for township in county:
+            for b in township.branches:
+                await self._rating(
+                    {"level": "branch_rates_members", "branch_id": b.branch_id},
+                    f"{day:%Y-%m}",
+                    [m.member_id for m in b.members],
+                    self.auth("branch_secretary", b.branch_id, b.secretary.member_id),
+                    rng,
+                )
+            if day.month % 2 == 0:
+                await self._rating(
+                    {"level": "township_rates_branches", "township_id": township.township_id},
+                    f"{day.year}-B{day.month // 2}",
+                    [b.branch_id for b in township.branches],
+                    self.auth("township_office", township.township_id),
+                    rng,
+                )
+
+    async def _rating(
+        self,
+        level: dict[str, str],
+        period: str,
+        subjects: list[str],
+        who: dict[str, str],
+        rng: random.Random,
+    ) -> None:
+        results = []
+        for subject in subjects:
+            grade = rng.choice(APPRAISAL)
+            results.append({"subject_id": subject, "grade": grade, "score": SCORES[grade]})
+        await self.post("/v1/ratings", {**level, "period": period, "results": results}, who)
+
+    async def rounds(
+        self, year: int, half: int, day: date, county: list[Township], rng: random.Random
+    ) -> list[tuple[str, dict[str, str]]]:
+        """Open and vote every round of the half; the rounds and who closes each."""
+        opened = []
+        for township in county:
+            opened.append(await self._township_round(year, half, day, township, rng))
+            for b in township.branches:
+                opened.append(await self._branch_round(year, half, day, b, rng))
+        return opened
+
+    async def close(self, opened: list[tuple[str, dict[str, str]]]) -> None:
+        for round_id, organiser in opened:
+            await self.post(f"/v1/rounds/{round_id}/closure", None, organiser)
+
+    async def _township_round(
+        self, year: int, half: int, day: date, township: Township, rng: random.Random
+    ) -> tuple[str, dict[str, str]]:
+        office = self.auth("township_office", township.township_id)
+        title = f"{year}年{'上' if half == 1 else '下'}半年{township.name}群众评议基层党组织"
+        body = {
+            "title": title,
+            "year": year,
+            "half": half,
+            "township_id": township.township_id,
+            "opens_on": str(day),
+        }
+        round_id = (await self.post("/v1/rounds", body, office))["id"]
+        team = [(b, m) for b in township.branches for m in b.members if m.leadership_team]
+        entries: list[dict[str, Any]] = [
+            {"kind": "township_member", "member_id": m.member_id} for _, m in team
+        ]
+        entries += [{"kind": "public", "organisation_id": "public"}] * PUBLIC_RATERS
+        path = f"/v1/rounds/{round_id}"
+        raters = (await self.post(f"{path}/raters", {"raters": entries}, office))["rater_ids"]
+        subjects = [b.branch_id for b in township.branches]
+
+        def ballot() -> dict[str, Any]:
+            return {"grades": {s: rng.choice(WEB_GRADES) for s in subjects}}
+
+        for (b, _), rater_id in zip(team, raters, strict=False):
+            await self.post(f"{path}/ballots", ballot(), self.auth("member", b.branch_id, rater_id))
+        public = raters[len(team) :]
+        for rater_id in public[:-2]:  # on the web; the last two: one on paper, one stays away
+            await self.post(f"{path}/ballots", ballot(), self.auth("rater", round_id, rater_id))
+        paper = {"channel": "paper", "participants": public[-2:-1], "ballots": [ballot()["grades"]]}
+        await self.post(f"{path}/paper-ballots", paper, office)
+        return round_id, office
+
+    async def _branch_round(
+        self, year: int, half: int, day: date, b: Branch, rng: random.Random
+    ) -> tuple[str, dict[str, str]]:
+        secretary = self.auth("branch_secretary", b.branch_id, b.secretary.member_id)
+        body = {
+            "title": f"{year}年{'上' if half == 1 else '下'}半年{b.name}民主评议党员",
+            "year": year,
+            "half": half,
+            "branch_id": b.branch_id,
+            "opens_on": str(day),
+        }
+        round_id = (await self.post("/v1/rounds", body, secretary))["id"]
+        entries = [{"kind": "branch_member", "member_id": m.member_id} for m in b.members]
+        path = f"/v1/rounds/{round_id}"
+        raters = (await self.post(f"{path}/raters", {"raters": entries}, secretary))["rater_ids"]
+        for rater_id in raters:
+            grades = {m.member_id: rng.choice(APPRAISAL) for m in b.members}
+            voter = self.auth("member", b.branch_id, rater_id)
+            await self.post(f"{path}/ballots", {"grades": grades}, voter)
+        return round_id, secretary
+
+    async def selections(self, year: int, county: list[Township]) -> list[str]:
+        """S1, S2: every township opens its selection of excellent members with a declared
+        formula; each branch nominates its two members; two stages shortlist."""
+        opened = []
+        for township in county:
+            office = self.auth("township_office", township.township_id)
+            body = {
+                "township_id": township.township_id,
+                "year": year,
+                "title": f"{year}年度{township.name}优秀共产党员评选",
+                "subject_kind": "member",
+            }
+            selection = (await self.post("/v1/selections", body, office))["id"]
+            nominees = 2 * len(township.branches)
+            quotas = [max(1, nominees // 2), max(1, nominees // 4)]
+            path = f"/v1/selections/{selection}"
+            await self.post(f"{path}/formula", {**FORMULA, "quotas": quotas}, office)
+            for b in township.branches:
+                secretary = self.auth("branch_secretary", b.branch_id, b.secretary.member_id)
+                for m in b.members[:2]:
+                    nomination = {"subject_id": m.member_id, "reason": "践诺成效突出, 群众认可"}
+                    await self.post(f"{path}/nominations", nomination, secretary)
+            for _ in quotas:
+                await self.post(f"{path}/stages", None, office)
+            opened.append(selection)
+        return opened
+
+    async def notices(self, selections: list[str], county: list[Township]) -> None:
+        for selection, township in zip(selections, county, strict=True):
+            office = self.auth("township_office", township.township_id)
+            await self.post(f"/v1/selections/{selection}/notice", None, office)
+
+    async def commendations(self, selections: list[str], county: list[Township]) -> None:
+        for selection, township in zip(selections, county, strict=True):
+            office = self.auth("township_office", township.township_id)
+            await self.post(f"/v1/selections/{selection}/commendation", None, office)

@@ -1,0 +1,111 @@
+"""The review service's part of a generated history, once a quarter (R1–R7): the township's
+head reviews every branch, its leadership team and secretary at their meetings, the secretary
+every other member at the members' meeting; each member's journal for the quarter's last
+month is presented and graded; the head makes one guidance visit per township."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from typing import Any
+
+from services.cli.demo_review import COMMENTS, DIMENSIONS
+from services.cli.history_calls import Branch, Caller, Member, Township, until
+
+GRADES = ("excellent", "qualified", "qualified", "qualified", "basically_qualified")
+
+
+class ReviewHistory(Caller):
+    async def copied(self, county: list[Township]) -> None:
+        """R1 authority is decided from the service's own copy of the directory (D2)."""
+        for township in county:
+            for b in township.branches:
+
+                async def has(branch: Branch = b) -> bool:
+                    response = await self.get(f"/v1/directory/branches/{branch.branch_id}")
+                    if response.status_code != 200:
+                        return False
+                    copy = response.json()
+                    wanted = {m.member_id for m in branch.members}
+                    return bool(
+                        copy["secretary_id"] == branch.secretary.member_id
+                        and {m["member_id"] for m in copy["members"]} == wanted
+                    )
+
+                await until(has, f"the review service's copy of {b.name}")
+
+    async def quarter(self, day: date, county: list[Township], rng: random.Random) -> None:
+        for township in county:
+            committee = self.auth(
+                "township_committee", township.township_id, township.head_id, township.head_name
+            )
+            for b in township.branches:
+                await self._branch(day, b, committee, rng)
+            visited = township.branches[rng.randrange(len(township.branches))]
+            await self.post(
+                "/v1/visits",
+                {
+                    "branch_id": visited.branch_id,
+                    "cadre_name": township.head_name,
+                    "visited_on": str(day),
+                    "summary": f"到{visited.name}联系点指导承诺践诺工作",
+                    "problems_found": "部分承诺事项进度滞后",
+                    "guidance_given": "倒排工期, 每月公开进展",
+                },
+                committee,
+            )
+
+    async def _branch(
+        self, day: date, b: Branch, committee: dict[str, str], rng: random.Random
+    ) -> None:
+        secretary = self.auth(
+            "branch_secretary", b.branch_id, b.secretary.member_id, b.secretary.name
+        )
+        await self.post(
+            "/v1/reviews",
+            _review("branch", b.branch_id, "secretaries_meeting", day, rng),
+            committee,
+        )
+        for m in b.members:
+            by_township = m.leadership_team or m == b.secretary
+            await self._journal(day, b, m, committee if m == b.secretary else secretary)
+            occasion = "organisation_life_meeting" if by_township else "members_meeting"
+            await self.post(
+                "/v1/reviews",
+                _review("member", m.member_id, occasion, day, rng),
+                committee if by_township else secretary,
+            )
+
+    async def _journal(self, day: date, b: Branch, m: Member, evaluator: dict[str, str]) -> None:
+        path = f"/v1/members/{m.member_id}/journal/{day:%Y-%m}"
+        me = self.auth("member", b.branch_id, m.member_id, m.name)
+        entry = {
+            "recorded_on": str(day),
+            "work_content": f"{m.post}: 联系群众, 带头落实承诺",
+            "duty_performance": "按岗位职责完成本月工作, 记录在册",
+        }
+        await self.post(f"{path}/entries", entry, me)
+        presentation = {
+            "presented_on": str(day),
+            "grade": "qualified",
+            "evaluation": "在组织生活会上汇报了本月记实, 内容具体",
+        }
+        await self.post(f"{path}/presentation", presentation, evaluator)
+
+
+def _review(
+    kind: str, subject_id: str, occasion: str, day: date, rng: random.Random
+) -> dict[str, Any]:
+    affirmed, shortcoming = COMMENTS[kind]
+    return {
+        "subject_kind": kind,
+        "subject_id": subject_id,
+        "occasion": occasion,
+        "held_on": str(day),
+        "achievements": affirmed,
+        "shortcomings": shortcoming,
+        "direction": "对照承诺逐项推进, 每季度向群众公开进展",
+        "assessments": {
+            d: {"grade": rng.choice(GRADES), "comment": affirmed} for d in DIMENSIONS[kind]
+        },
+    }
