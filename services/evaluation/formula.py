@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from math import fsum
 
 from services.evaluation.selection_events import (
     Formula,
@@ -57,13 +58,15 @@ def reviews_value(rule: ReviewsRule, reviews: Sequence[ReviewRecord]) -> float |
 
 def composite(formula: Formula, inputs: tuple[Input, ...]) -> float:
     """The declared formula: a weighted sum of the inputs (0–100). A source with no data
-    counts as 0, or its weight is spread over the others, as the formula declares."""
+    counts as 0, or its weight is spread over the others, as the formula declares. Summed
+    with `fsum`, so the order the weights come in (a JSONB column reorders keys) cannot move
+    the rounded result by a cent and make a recomputation disagree with the record."""
     values = {i.source: i.value for i in inputs}
     present = {s: w for s, w in formula.weights.items() if values.get(s) is not None}
     if formula.when_missing is WhenMissing.ZERO:
-        total = sum(w * (values.get(s) or 0.0) for s, w in formula.weights.items())
+        total = fsum(w * (values.get(s) or 0.0) for s, w in formula.weights.items())
         return round(total, 2)
-    weight = sum(present.values())
+    weight = fsum(present.values())
     if weight == 0:
         return 0.0
-    return round(sum(w * (values[s] or 0.0) for s, w in present.items()) / weight, 2)
+    return round(fsum(w * (values[s] or 0.0) for s, w in present.items()) / weight, 2)

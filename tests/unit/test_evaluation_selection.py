@@ -52,6 +52,38 @@ def test_a_missing_source_counts_as_the_formula_declares() -> None:
     assert composite(FORMULA, inputs(None, None, None)) == 0.0
 
 
+def test_the_composite_does_not_depend_on_the_order_of_the_weights() -> None:
+    """A stored formula comes back from JSONB with its keys reordered; summed in the other
+    order these inputs rounded to 23.86 against 23.85, and the recomputation disagreed."""
+    weights = {
+        Source.RATINGS: 0.3,
+        Source.EVALUATION: 0.3,
+        Source.PLEDGES: 0.2,
+        Source.REVIEWS: 0.2,
+    }
+    values = {
+        Source.RATINGS: 30.73,
+        Source.EVALUATION: 24.64,
+        Source.PLEDGES: 8.14,
+        Source.REVIEWS: 28.08,
+    }
+    given = tuple(Input(source=s, value=v, evidence=()) for s, v in values.items())
+    results = {
+        composite(
+            FORMULA.model_copy(update={"weights": dict(order), "when_missing": missing}), given
+        )
+        for order in (
+            list(weights.items()),
+            [
+                (s, weights[s])
+                for s in (Source.REVIEWS, Source.PLEDGES, Source.RATINGS, Source.EVALUATION)
+            ],
+        )
+        for missing in (WhenMissing.REWEIGHT, WhenMissing.ZERO)
+    }
+    assert results == {23.85}
+
+
 def opening(
     kind: SubjectKind = SubjectKind.MEMBER, commendation_on: date = date(2027, 7, 1)
 ) -> SelectionOpened:
