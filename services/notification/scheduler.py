@@ -93,21 +93,41 @@ async def _already(
     return {r["recipient"] for r in rows}
 
 
+# each township with the day it was established (its directory copy's first event), local
+TOWNSHIPS = (
+    "SELECT t.township_id, t.county_id, (SELECT min(h.at) FROM dir_history h"
+    " WHERE h.subject_id = t.township_id AND h.change = 'TownshipEstablished') AS established"
+    " FROM dir_townships t ORDER BY t.township_id"
+)
+
+
+def _established(runtime: Runtime, row: asyncpg.Record) -> date:
+    at = row["established"]
+    return at.astimezone(runtime.settings.local_timezone).date() if at else date.min
+
+
 async def remind(runtime: Runtime, today: date) -> int:
-    """Issue the reminders and overdue notices due today; the number issued."""
+    """Issue the reminders and overdue notices due today; the number issued. A township is
+    not chased for a year's calendar before the year it was established, nor for a deadline
+    that fell due before it was."""
     issued = 0
     async with runtime.pool.acquire() as conn:
-        townships = await conn.fetch("SELECT township_id, county_id FROM dir_townships")
+        townships = await conn.fetch(TOWNSHIPS)
         calendars: dict[tuple[str, int], tuple[Deadline, ...]] = {}
         work = []
         for t in townships:
+            established = _established(runtime, t)
             for year in (today.year - 1, today.year):
+                if year < established.year:
+                    continue
                 key = (t["county_id"], year)
                 if key not in calendars:
                     calendars[key] = await deadlines(conn, t["county_id"], year)
                 for deadline in calendars[key]:
                     state = phase(deadline, today)
                     if state is None or today - deadline.due_on > OVERDUE_WINDOW:
+                        continue
+                    if deadline.due_on < established:
                         continue
                     kind = NoticeKind(state)
                     missing = await unfinished(conn, deadline, t["township_id"], today)
@@ -143,15 +163,21 @@ async def tick(runtime: Runtime) -> int:
 
 
 async def monthly_bulletins(runtime: Runtime, today: date) -> int:
-    """N4: last month's regular bulletin for every township, once."""
+    """N4: last month's regular bulletin for every township that existed then, once."""
     last = today.replace(day=1) - timedelta(days=1)
     period = f"{last:%Y-%m}"
     async with runtime.pool.acquire() as conn:
-        townships = await conn.fetch(
-            "SELECT township_id FROM dir_townships t WHERE NOT EXISTS (SELECT 1 FROM bulletins"
-            " WHERE township_id = t.township_id AND regular AND period = $1) ORDER BY 1",
-            period,
-        )
+        issued = {
+            r["township_id"]
+            for r in await conn.fetch(
+                "SELECT township_id FROM bulletins WHERE regular AND period = $1", period
+            )
+        }
+        townships = [
+            t
+            for t in await conn.fetch(TOWNSHIPS)
+            if t["township_id"] not in issued and _established(runtime, t) <= last
+        ]
     for t in townships:
         await runtime.executor.execute(
             partial(

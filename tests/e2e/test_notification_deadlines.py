@@ -19,6 +19,7 @@ from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, item, ok
 from tests.e2e.notification_helpers import (
     CRITERIA,
+    directory_on_board,
     morning,
     notices_of,
     pledge_and_notification,
@@ -222,3 +223,25 @@ async def test_reminders_follow_the_pledge_and_evaluation_services_calendars(
             ("reminder", date(2027, 12, 18)),
             ("overdue", date(2027, 12, 29)),
         ]
+
+
+async def test_a_township_is_not_chased_for_what_fell_due_before_it_was_established(
+    servers: Servers,
+) -> None:
+    """A county that starts on January 4 owes nothing of last year's calendar (December's
+    ratings, the second half's round), nor a bulletin for December; January's is its first."""
+    async with pledge_and_notification(servers) as (pledge, n):
+        d = await Directory(pledge.client, servers).build()
+        await directory_on_board(n, d)
+        worker, pool = n.runtime.components["worker"], n.runtime.pool
+        for day in (date(2027, 1, 4), date(2027, 1, 6), date(2027, 1, 11), date(2027, 2, 1)):
+            n.clock.set(morning(day))
+            await worker.tick()
+        last_year = await pool.fetch(
+            "SELECT recipient, deadline_id FROM notices WHERE deadline_id LIKE '%2026%'"
+        )
+        assert [dict(r) for r in last_year] == []
+        periods = await pool.fetch(
+            "SELECT period FROM bulletins WHERE township_id = $1 AND regular", d.township
+        )
+        assert [r["period"] for r in periods] == ["2027-01"]

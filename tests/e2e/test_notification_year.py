@@ -29,7 +29,9 @@ def morning(day: date) -> datetime:
 
 async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
     start = date(2027, 1, 1)
-    async with pledge_and_notification(servers, morning(start)) as (pledge, notification):
+    # the township is established in December, so last year's calendar is owed from then on
+    established = morning(date(2026, 12, 15))
+    async with pledge_and_notification(servers, established) as (pledge, notification):
         d = await Directory(pledge.client, servers).build()
         board, worker = notification.client, notification.runtime.components["worker"]
         admin = d.as_("county_admin", d.county)
