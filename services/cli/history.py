@@ -1,8 +1,8 @@
 """A generated county with years of history (`gongkai demo --townships N ...`), made through
-the services' own HTTP command paths while their clock walks through the years. The pledge,
-review and evaluation services run in this process on one injectable clock, against the
-stack's own databases and broker (their events travel between them over NATS as ever), so
-`gongkai up` serves the result afterwards. Nothing is dated after the present: the current
+the services' own HTTP command paths while their clock walks through the years, day by day.
+All four services run in this process on one injectable clock, against the stack's own
+databases and broker (their events travel between them over NATS as ever), so `gongkai up`
+serves the result afterwards. Nothing is dated after the present: the current
 year stops where today is."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,11 @@ from typing import Any
 from services.cli.demo import COUNTY
 from services.cli.history_calls import Township
 from services.cli.history_evaluation import PUBLIC_RATERS, EvaluationHistory
+from services.cli.history_notification import NotificationHistory
 from services.cli.history_pledge import PledgeHistory, Published
 from services.cli.history_review import ReviewHistory
 from services.evaluation.app import DEFINITION as EVALUATION
+from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.auth import LocalSigningKey
@@ -48,6 +50,7 @@ class Services:
     pledge: PledgeHistory
     review: ReviewHistory
     evaluation: EvaluationHistory
+    notification: NotificationHistory
     pools: dict[str, Any]
 
 
@@ -59,11 +62,11 @@ async def in_process(
     tick: Callable[[], None],
     **settings: Any,
 ) -> AsyncIterator[Services]:
-    """The three services on one clock, each on its own database (not GONGKAI_DATABASE_NAME:
-    that names one service's database, and three run here), with the stack's keys."""
+    """The four services on one clock, each on its own database (not GONGKAI_DATABASE_NAME:
+    that names one service's database, and four run here), with the stack's keys."""
     async with AsyncExitStack() as stack:
-        clients, pools = {}, {}
-        for definition in (PLEDGE, REVIEW, EVALUATION):
+        clients, runtimes = {}, {}
+        for definition in (PLEDGE, REVIEW, EVALUATION, NOTIFICATION):
             name = definition.name
             checkpoint_key = keys_dir / f"checkpoint-{name}.pem"
             LocalSigningKey.load_or_create(checkpoint_key)
@@ -78,25 +81,32 @@ async def in_process(
             app = create_app(definition, configured, clock=clock)
             configure_logging(json=False, level="WARNING")  # the progress bar speaks instead
             clients[name] = await stack.enter_async_context(serving(app, configured.port))
-            pools[name] = app.state.runtime.pool
+            runtimes[name] = app.state.runtime
+        notification = NotificationHistory(clients["notification"], key, tick)
+        producers = [runtimes[n].pool for n in ("pledge", "review", "evaluation")]
+        notification.attach(runtimes["notification"], producers)
         yield Services(
             PledgeHistory(clients["pledge"], key, tick),
             ReviewHistory(clients["review"], key, tick),
             EvaluationHistory(clients["evaluation"], key, tick),
-            pools,
+            notification,
+            {name: runtime.pool for name, runtime in runtimes.items()},
         )
 
 
+Step = Callable[[date], Awaitable[None]]
+
+
 class Timeline:
-    """One year of the county's life as dated steps; steps still in the future are left."""
+    """The county's years as dated steps, walked day by day up to today: each day's steps at
+    ten in the morning, China time, then the notification service's daily work."""
 
-    def __init__(
-        self, services: Services, county: list[Township], clock: FixedClock, now: datetime
-    ) -> None:
-        self.s, self.county, self.clock, self.now = services, county, clock, now
+    def __init__(self, services: Services, county: list[Township], clock: FixedClock) -> None:
+        self.s, self.county, self.clock = services, county, clock
         self.rng = random.Random(2027)  # the same county every time
+        self.agenda: dict[date, list[Step]] = {}
 
-    async def year(self, year: int) -> None:
+    def plan(self, year: int) -> None:
         s, county, rng = self.s, self.county, self.rng
         published: list[Published] = []
         selections: list[str] = []
@@ -112,8 +122,9 @@ class Timeline:
         async def select(day: date) -> None:
             selections.extend(await s.evaluation.selections(year, county))
 
-        steps: list[tuple[date, Callable[[date], Awaitable[None]]]] = [
+        steps: list[tuple[date, Step]] = [
             (date(year, 1, 8), lambda _: s.evaluation.calendar(year)),
+            (date(year, 1, 9), lambda _: s.notification.calendar(year)),
             (date(year, 1, 10), pledges),
             (date(year, 6, 1), open_rounds),
             (date(year, 6, 14), lambda _: s.evaluation.close(rounds[1])),
@@ -129,12 +140,23 @@ class Timeline:
         steps += [(date(year, month, 27), ratings) for month in range(1, 13)]
         meeting = partial(s.review.quarter, county=county, rng=rng)
         steps += [(date(year, month, dom), meeting) for month, dom in QUARTER_MEETINGS]
-        for day, step in sorted(steps, key=lambda s: s[0]):
-            moment = datetime(day.year, day.month, day.day, 2, tzinfo=UTC)  # 10:00 in China
-            if moment > self.now:
-                return  # the rest of the year has not happened yet
+        journals = partial(s.review.journals, county=county)
+        steps += [(date(year, month, 20), journals) for month in range(1, 13)]
+        for day, step in steps:
+            self.agenda.setdefault(day, []).append(step)
+
+    async def walk(self, start: date, now: datetime) -> None:
+        """From `start` to today; steps still in the future are left undone."""
+        day = start
+        while (moment := datetime(day.year, day.month, day.day, 2, tzinfo=UTC)) <= now:
             self.clock.set(moment)
-            await step(day)
+            steps = self.agenda.get(day, [])
+            for step in steps:
+                await step(day)
+            if steps:
+                await self.s.notification.settled()
+            await self.s.notification.day_ends()
+            day += timedelta(days=1)
 
 
 async def generate(
@@ -148,8 +170,8 @@ async def generate(
 ) -> dict[str, int]:
     """The county and `scale.years` years of history, ending today; events per service."""
     now = datetime.now(UTC)
-    first = now.year - scale.years + 1
-    clock = FixedClock(datetime(first, 1, 5, 2, tzinfo=UTC))
+    first = date(now.year - scale.years + 1, 1, 5)
+    clock = FixedClock(datetime(first.year, 1, 5, 2, tzinfo=UTC))
     async with in_process(
         clock, key, keys_dir, progress, database_url=database_url, nats_url=nats_url
     ) as services:
@@ -161,9 +183,10 @@ async def generate(
         )
         await services.review.copied(county)
         await services.evaluation.copied(county)
-        timeline = Timeline(services, county, clock, now)
-        for year in range(first, first + scale.years):
-            await timeline.year(year)
+        timeline = Timeline(services, county, clock)
+        for year in range(first.year, first.year + scale.years):
+            timeline.plan(year)
+        await timeline.walk(first, now)
         return {
             name: await pool.fetchval("SELECT count(*) FROM events")
             for name, pool in services.pools.items()
@@ -179,8 +202,9 @@ def commands_expected(scale: Scale) -> int:
     team = min(2, scale.members_per_branch) * per_township
     directory = 1 + 2 * townships + 2 * branches + members
     pledge = 4 * pledgers + 2 * branches + pledgers + 3 * (pledgers + branches) // 2
-    review = 4 * (townships + branches + 3 * members)
+    review = 4 * (townships + branches + members) + 12 * 2 * members
     ratings = 12 * branches + 6 * townships
+    calendars = 2
     rounds = 2 * townships * (4 + team + PUBLIC_RATERS - 2) + 2 * branches * 3 + 2 * members
     selection = townships * (6 + 2 * min(2, scale.members_per_branch) * per_township)
-    return directory + scale.years * (pledge + review + ratings + rounds + selection)
+    return directory + scale.years * (pledge + review + ratings + rounds + selection + calendars)

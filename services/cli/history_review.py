@@ -1,7 +1,7 @@
-"""The review service's part of a generated history, once a quarter (R1–R7): the township's
+"""The review service's part of a generated history (R1–R7). Once a quarter the township's
 head reviews every branch, its leadership team and secretary at their meetings, the secretary
-every other member at the members' meeting; each member's journal for the quarter's last
-month is presented and graded; the head makes one guidance visit per township."""
+every other member at the members' meeting, and the head makes one guidance visit per
+township; every month each member's journal entry is presented and graded."""
 
 from __future__ import annotations
 
@@ -68,13 +68,25 @@ class ReviewHistory(Caller):
         )
         for m in b.members:
             by_township = m.leadership_team or m == b.secretary
-            await self._journal(day, b, m, committee if m == b.secretary else secretary)
             occasion = "organisation_life_meeting" if by_township else "members_meeting"
             await self.post(
                 "/v1/reviews",
                 _review("member", m.member_id, occasion, day, rng),
                 committee if by_township else secretary,
             )
+
+    async def journals(self, day: date, county: list[Township]) -> None:
+        """R6: the secretary grades the members' presentations, the head the secretary's."""
+        for township in county:
+            committee = self.auth(
+                "township_committee", township.township_id, township.head_id, township.head_name
+            )
+            for b in township.branches:
+                secretary = self.auth(
+                    "branch_secretary", b.branch_id, b.secretary.member_id, b.secretary.name
+                )
+                for m in b.members:
+                    await self._journal(day, b, m, committee if m == b.secretary else secretary)
 
     async def _journal(self, day: date, b: Branch, m: Member, evaluator: dict[str, str]) -> None:
         path = f"/v1/members/{m.member_id}/journal/{day:%Y-%m}"

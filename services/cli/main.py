@@ -214,6 +214,7 @@ def demo(
 
     scale = Scale(townships, branches_per_township, members_per_branch, years)
     stack = Stack(data_dir.resolve(), database_url, nats_url)
+    signal.signal(signal.SIGTERM, _interrupted)  # a `kill` stops the servers too, as Ctrl-C
     stack.start_servers()
     try:
         with Progress(console=console) as progress:
@@ -236,6 +237,10 @@ def demo(
         f"events in the logs: {logs}; `gongkai up` serves them (the notification "
         "service catches up from the streams)"
     )
+
+
+def _interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 @app.command()

@@ -227,7 +227,9 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     last = date.today().year - 1
     port = free_port_run(len(SERVICES))
     with stack_up(tmp_path, port - 8101):
-        pledge, review, evaluation = (f"http://127.0.0.1:{port + i}" for i in range(3))
+        pledge, review, evaluation, notification = (
+            f"http://127.0.0.1:{port + i}" for i in range(4)
+        )
         county = httpx.get(f"{pledge}/v1/counties/minqin").raise_for_status().json()
         townships = [t["township_id"] for t in county["townships"]]
         assert len(townships) == 2
@@ -275,6 +277,13 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
             ]
             assert commended["issued_on"] == f"{last}-06-30"
             assert len(commended["awardees"]) == 1  # the second stage's quota of 4 nominees
+            path = f"{notification}/v1/townships/{township}/bulletins"
+            bulletins = httpx.get(path).json()["bulletins"]
+            monthly = sorted(b["period"] for b in bulletins if b["regular"])
+            assert {f"{last}-{m:02d}" for m in range(1, 13)} <= set(monthly)
+            assert len(monthly) == len(set(monthly))  # each month's once
+        calendar = httpx.get(f"{notification}/v1/counties/minqin/calendars/{last}").json()
+        assert {d["kind"] for d in calendar["deadlines"]} >= {"drafting", "quarterly_review"}
 
 
 @contextmanager
