@@ -126,10 +126,19 @@ async def running(
         yield started
 
 
+class _Embedded(uvicorn.Server):
+    """A server inside a larger program (a test, `gongkai demo`): the program handles Ctrl-C
+    and `kill`, not each server on its own."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
 @asynccontextmanager
 async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
     """Run `app` under uvicorn on 127.0.0.1:`port`; yield a client for it."""
-    server = uvicorn.Server(
+    server = _Embedded(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )
     task = asyncio.create_task(server.serve())

@@ -7,6 +7,7 @@ year stops where today is."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -18,10 +19,11 @@ from typing import Any
 
 from services.cli.demo import COUNTY
 from services.cli.history_calls import Township
-from services.cli.history_evaluation import PUBLIC_RATERS, EvaluationHistory
+from services.cli.history_evaluation import PUBLIC_RATERS, SERVED, EvaluationHistory
 from services.cli.history_notification import NotificationHistory
 from services.cli.history_pledge import PledgeHistory, Published
 from services.cli.history_review import ReviewHistory
+from services.cli.history_streams import settled
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
@@ -30,7 +32,8 @@ from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
 from shared.embedded import free_port
 from shared.logging import configure_logging
-from shared.runtime import create_app
+from shared.messaging import Subjects
+from shared.runtime import Runtime, create_app
 from shared.settings import ServiceSettings
 from shared.testing import serving
 
@@ -51,7 +54,15 @@ class Services:
     review: ReviewHistory
     evaluation: EvaluationHistory
     notification: NotificationHistory
-    pools: dict[str, Any]
+    runtimes: dict[str, Runtime]
+
+    async def settled(self) -> None:
+        """Until each service has heard every event the others logged (over NATS)."""
+        any_one = self.runtimes["pledge"]
+        assert any_one.nc is not None
+        subjects = Subjects(any_one.settings.nats_subject_root)
+        pools = {name: runtime.pool for name, runtime in self.runtimes.items()}
+        await settled(any_one.nc.jetstream(), subjects, pools)
 
 
 @asynccontextmanager
@@ -59,11 +70,14 @@ async def in_process(
     clock: FixedClock,
     key: LocalSigningKey,
     keys_dir: Path,
-    tick: Callable[[], None],
+    advance: Callable[[], None],
     **settings: Any,
 ) -> AsyncIterator[Services]:
     """The four services on one clock, each on its own database (not GONGKAI_DATABASE_NAME:
-    that names one service's database, and four run here), with the stack's keys."""
+    that names one service's database, and four run here), with the stack's keys. The walk
+    runs the notification service's daily work itself: its own passes wait an hour."""
+    os.environ["GONGKAI_SCHEDULER_INTERVAL"] = "3600"
+    os.environ["GONGKAI_DELIVERY_INTERVAL"] = "3600"
     async with AsyncExitStack() as stack:
         clients, runtimes = {}, {}
         for definition in (PLEDGE, REVIEW, EVALUATION, NOTIFICATION):
@@ -82,15 +96,14 @@ async def in_process(
             configure_logging(json=False, level="WARNING")  # the progress bar speaks instead
             clients[name] = await stack.enter_async_context(serving(app, configured.port))
             runtimes[name] = app.state.runtime
-        notification = NotificationHistory(clients["notification"], key, tick)
-        producers = [runtimes[n].pool for n in ("pledge", "review", "evaluation")]
-        notification.attach(runtimes["notification"], producers)
+        notification = NotificationHistory(clients["notification"], key, advance)
+        notification.attach(runtimes["notification"].components["worker"])
         yield Services(
-            PledgeHistory(clients["pledge"], key, tick),
-            ReviewHistory(clients["review"], key, tick),
-            EvaluationHistory(clients["evaluation"], key, tick),
+            PledgeHistory(clients["pledge"], key, advance),
+            ReviewHistory(clients["review"], key, advance),
+            EvaluationHistory(clients["evaluation"], key, advance),
             notification,
-            {name: runtime.pool for name, runtime in runtimes.items()},
+            runtimes,
         )
 
 
@@ -98,49 +111,58 @@ Step = Callable[[date], Awaitable[None]]
 
 
 class Timeline:
-    """The county's years as dated steps, walked day by day up to today: each day's steps at
-    ten in the morning, China time, then the notification service's daily work."""
+    """The county's years as dated steps, walked day by day up to now: each day's steps at
+    ten in the morning, China time; then, once every service has heard of them, the
+    notification service's daily work."""
 
     def __init__(self, services: Services, county: list[Township], clock: FixedClock) -> None:
-        self.s, self.county, self.clock = services, county, clock
+        self.services, self.county, self.clock = services, county, clock
         self.rng = random.Random(2027)  # the same county every time
         self.agenda: dict[date, list[Step]] = {}
 
     def plan(self, year: int) -> None:
-        s, county, rng = self.s, self.county, self.rng
+        pledge, review = self.services.pledge, self.services.review
+        evaluation, notification = self.services.evaluation, self.services.notification
+        county, rng = self.county, self.rng
         published: list[Published] = []
+        done: dict[str, list[str]] = {}
         selections: list[str] = []
         rounds: dict[int, list[tuple[str, dict[str, str]]]] = {}
 
         async def pledges(day: date) -> None:
-            published.extend(await s.pledge.pledges(year, county, rng))
+            published.extend(await pledge.pledges(year, county, rng))
+
+        async def fulfilment(day: date) -> None:
+            done.update(await pledge.fulfilment(published))
 
         async def open_rounds(day: date) -> None:
             half = 1 if day.month <= 6 else 2
-            rounds[half] = await s.evaluation.rounds(year, half, day, county, rng)
+            rounds[half] = await evaluation.rounds(year, half, day, county, rng)
 
         async def select(day: date) -> None:
-            selections.extend(await s.evaluation.selections(year, county))
+            selections.extend(await evaluation.selections(year, county))
 
         steps: list[tuple[date, Step]] = [
-            (date(year, 1, 8), lambda _: s.evaluation.calendar(year)),
-            (date(year, 1, 9), lambda _: s.notification.calendar(year)),
+            (date(year, 1, 8), lambda _: evaluation.calendar(year)),
+            (date(year, 1, 9), lambda _: notification.calendar(year)),
             (date(year, 1, 10), pledges),
             (date(year, 6, 1), open_rounds),
-            (date(year, 6, 14), lambda _: s.evaluation.close(rounds[1])),
+            (date(year, 6, 14), lambda _: evaluation.close(rounds[1])),
             (date(year, 6, 16), select),
-            (date(year, 6, 18), lambda _: s.evaluation.notices(selections, county)),
-            (date(year, 6, 28), lambda _: s.pledge.progress(published)),
-            (date(year, 6, 30), lambda _: s.evaluation.commendations(selections, county)),
-            (date(year, 10, 15), lambda _: s.pledge.fulfilment(published)),
+            (date(year, 6, 18), lambda _: evaluation.notices(selections, county)),
+            (date(year, 6, 28), lambda _: pledge.progress(published)),
+            (date(year, 6, 30), lambda _: evaluation.commendations(selections, county)),
+            (date(year, 10, 15), fulfilment),
+            (date(year, 10, 16), lambda _: evaluation.checks_answered(done, rng)),
+            (date(year, 10, 30), lambda _: evaluation.checks_closed(county)),
             (date(year, 12, 10), open_rounds),
-            (date(year + 1, 1, 3), lambda _: s.evaluation.close(rounds[2])),
+            (date(year + 1, 1, 3), lambda _: evaluation.close(rounds[2])),
         ]
-        ratings = partial(s.evaluation.ratings, county=county, rng=rng)
+        ratings = partial(evaluation.ratings, county=county, rng=rng)
         steps += [(date(year, month, 27), ratings) for month in range(1, 13)]
-        meeting = partial(s.review.quarter, county=county, rng=rng)
+        meeting = partial(review.quarter, county=county, rng=rng)
         steps += [(date(year, month, dom), meeting) for month, dom in QUARTER_MEETINGS]
-        journals = partial(s.review.journals, county=county)
+        journals = partial(review.journals, county=county)
         steps += [(date(year, month, 20), journals) for month in range(1, 13)]
         for day, step in steps:
             self.agenda.setdefault(day, []).append(step)
@@ -148,15 +170,19 @@ class Timeline:
     async def walk(self, start: date, now: datetime) -> None:
         """From `start` to today; steps still in the future are left undone."""
         day = start
-        while (moment := datetime(day.year, day.month, day.day, 2, tzinfo=UTC)) <= now:
+        while (moment := _morning(day)) <= now:
             self.clock.set(moment)
             steps = self.agenda.get(day, [])
             for step in steps:
                 await step(day)
             if steps:
-                await self.s.notification.settled()
-            await self.s.notification.day_ends()
+                await self.services.settled()
+            await self.services.notification.day_ends()
             day += timedelta(days=1)
+
+
+def _morning(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 2, tzinfo=UTC)  # 10:00 in China
 
 
 async def generate(
@@ -168,10 +194,11 @@ async def generate(
     keys_dir: Path,
     progress: Callable[[], None],
 ) -> dict[str, int]:
-    """The county and `scale.years` years of history, ending today; events per service."""
+    """The county and `scale.years` years of history up to now; the events per service.
+    The county is established on January 5 of the first year, or now if that is to come."""
     now = datetime.now(UTC)
     first = date(now.year - scale.years + 1, 1, 5)
-    clock = FixedClock(datetime(first.year, 1, 5, 2, tzinfo=UTC))
+    clock = FixedClock(min(_morning(first), now))
     async with in_process(
         clock, key, keys_dir, progress, database_url=database_url, nats_url=nats_url
     ) as services:
@@ -183,13 +210,15 @@ async def generate(
         )
         await services.review.copied(county)
         await services.evaluation.copied(county)
+        await services.settled()
         timeline = Timeline(services, county, clock)
         for year in range(first.year, first.year + scale.years):
             timeline.plan(year)
         await timeline.walk(first, now)
+        await services.settled()
         return {
-            name: await pool.fetchval("SELECT count(*) FROM events")
-            for name, pool in services.pools.items()
+            name: await runtime.pool.fetchval("SELECT count(*) FROM events")
+            for name, runtime in services.runtimes.items()
         }
 
 
@@ -199,12 +228,15 @@ def commands_expected(scale: Scale) -> int:
     branches = townships * per_township
     members = branches * scale.members_per_branch
     pledgers = branches + members
-    team = min(2, scale.members_per_branch) * per_township
+    team = 2 * per_township  # the leadership team: two members of each branch
     directory = 1 + 2 * townships + 2 * branches + members
-    pledge = 4 * pledgers + 2 * branches + pledgers + 3 * (pledgers + branches) // 2
+    items = 2 * branches + members  # a branch pledges two items, a member one
+    pledge = 4 * pledgers + branches + pledgers + 3 * items // 2
+    checks = (1 + len(SERVED)) * items // 2 + townships
     review = 4 * (townships + branches + members) + 12 * 2 * members
     ratings = 12 * branches + 6 * townships
     calendars = 2
     rounds = 2 * townships * (4 + team + PUBLIC_RATERS - 2) + 2 * branches * 3 + 2 * members
-    selection = townships * (6 + 2 * min(2, scale.members_per_branch) * per_township)
-    return directory + scale.years * (pledge + review + ratings + rounds + selection + calendars)
+    selection = townships * (6 + team)
+    per_year = pledge + checks + review + ratings + calendars + rounds + selection
+    return directory + scale.years * per_year

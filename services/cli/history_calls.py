@@ -50,9 +50,9 @@ class Caller:
     should keep), and every command sent moves the progress bar."""
 
     def __init__(
-        self, client: httpx.AsyncClient, key: LocalSigningKey, tick: Callable[[], None]
+        self, client: httpx.AsyncClient, key: LocalSigningKey, advance: Callable[[], None]
     ) -> None:
-        self.http, self.key, self.tick = client, key, tick
+        self.http, self.key, self.advance = client, key, advance
 
     def auth(
         self, role: str, org: str | None, subject: str | None = None, name: str | None = None
@@ -63,17 +63,19 @@ class Caller:
         response = await self.http.post(path, json=body, headers=who)
         if response.status_code >= 400:
             raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
-        self.tick()
+        self.advance()
         return response.json()
 
     async def get(self, path: str) -> httpx.Response:
         return await self.http.get(path)
 
 
-async def until(check: Callable[[], Awaitable[bool]], what: str, seconds: float = 120) -> None:
+async def until(
+    check: Callable[[], Awaitable[bool]], what: str, seconds: float = 120, every: float = 0.2
+) -> None:
     """Wait for a service's copy of another's events (they travel over NATS)."""
     deadline = time.monotonic() + seconds
     while not await check():
         if time.monotonic() > deadline:
             raise RuntimeError(f"gave up waiting for {what}")
-        await asyncio.sleep(0.2)
+        await asyncio.sleep(every)

@@ -2,7 +2,8 @@
 each January; monthly and bimonthly ratings; each half year a public round on every
 township's branches (web and paper ballots, not everyone turns out) and a round on every
 branch's members, closed and published; and in June each township's selection of excellent
-members, from nomination to the commendation on June 30."""
+members, from nomination to the commendation on June 30; in autumn the satisfaction checks of
+the items reported done, answered by the people each item served and closed."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from typing import Any
 from services.cli.demo import COUNTY
 from services.cli.demo_evaluation import APPRAISAL, SCORES, WEB_GRADES
 from services.cli.history_calls import Branch, Caller, Township, until
+from services.cli.history_pledge import person_name
 
 PUBLIC_RATERS = 6  # per township round: five on the web (one stays away), one on paper
+SERVED = ("satisfied", "satisfied", "mostly_satisfied")  # the people an item served, asked
 FORMULA = {
     "weights": {"ratings": 0.3, "evaluation": 0.3, "pledges": 0.2, "reviews": 0.2},
     "when_missing": "reweight",
@@ -191,3 +194,26 @@ class EvaluationHistory(Caller):
         for selection, township in zip(selections, county, strict=True):
             office = self.auth("township_office", township.township_id)
             await self.post(f"/v1/selections/{selection}/commendation", None, office)
+
+    async def checks_answered(self, done: dict[str, list[str]], rng: random.Random) -> None:
+        """E8: the service opened a check for every item reported done (from the pledge
+        service's events); the office registers the people it served, and they answer."""
+        for township_id, items in done.items():
+            office = self.auth("township_office", township_id)
+            found = await self.get(f"/v1/satisfaction-checks?township_id={township_id}")
+            check_of = {c["item_id"]: c["check_id"] for c in found.raise_for_status().json()}
+            for item in items:
+                check = f"/v1/satisfaction-checks/{check_of[item]}"
+                people = {"raters": [{"name": person_name(rng)} for _ in SERVED]}
+                raters = (await self.post(f"{check}/raters", people, office))["rater_ids"]
+                for rater_id, grade in zip(raters, SERVED, strict=True):
+                    voter = self.auth("rater", check_of[item], rater_id)
+                    await self.post(f"{check}/ballots", {"grade": grade}, voter)
+
+    async def checks_closed(self, county: list[Township]) -> None:
+        """Their window over, each township closes its checks: the verdicts go to the pledge
+        service, which closes the items the public is satisfied with."""
+        for township in county:
+            office = self.auth("township_office", township.township_id)
+            path = f"/v1/townships/{township.township_id}/satisfaction-checks/closures"
+            await self.post(path, None, office)

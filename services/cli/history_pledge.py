@@ -40,6 +40,7 @@ POSTS = ("节水灌溉示范岗", "治沙造林责任岗", "党员服务岗", "�
 
 @dataclass(frozen=True)
 class Published:
+    township_id: str
     pledge_id: str
     item_ids: list[str]
     pledger: dict[str, str]
@@ -144,7 +145,8 @@ class PledgeHistory(Caller):
             review = {**CRITERIA, "decision": "approve"}
             await self.post(f"/v1/pledges/{pledge}/items/{item}/review", review, committee)
         await self.post(f"/v1/pledges/{pledge}/publication", None, secretary)
-        return Published(pledge, items, who, self.auth("township_office", b.township_id))
+        office = self.auth("township_office", b.township_id)
+        return Published(b.township_id, pledge, items, who, office)
 
     async def progress(self, published: list[Published]) -> None:
         for p in published:
@@ -154,11 +156,15 @@ class PledgeHistory(Caller):
                 p.pledger,
             )
 
-    async def fulfilment(self, published: list[Published]) -> None:
-        """Half the pledges done by autumn: reported, the problem solved, verified (P10)."""
+    async def fulfilment(self, published: list[Published]) -> dict[str, list[str]]:
+        """Half the pledges done by autumn: reported, the problem solved, verified (P10); the
+        items done, per township."""
+        done: dict[str, list[str]] = {}
         for p in published[::2]:
             for item in p.item_ids:
                 path = f"/v1/pledges/{p.pledge_id}/items/{item}"
                 await self.post(f"{path}/done", {"summary": "已完成"}, p.pledger)
                 await self.post(f"{path}/problem-solved", {"note": "问题已解决"}, p.office)
                 await self.post(f"{path}/implementation-verified", {"note": "核查到位"}, p.office)
+                done.setdefault(p.township_id, []).append(item)
+        return done

@@ -214,9 +214,9 @@ def demo(
 
     scale = Scale(townships, branches_per_township, members_per_branch, years)
     stack = Stack(data_dir.resolve(), database_url, nats_url)
-    signal.signal(signal.SIGTERM, _interrupted)  # a `kill` stops the servers too, as Ctrl-C
-    stack.start_servers()
+    signal.signal(signal.SIGTERM, _as_ctrl_c)
     try:
+        stack.start_servers()
         with Progress(console=console) as progress:
             task = progress.add_task("commands", total=commands_expected(scale))
             events = asyncio.run(
@@ -229,18 +229,19 @@ def demo(
                     progress=lambda: progress.advance(task),
                 )
             )
-            progress.update(task, total=progress.tasks[0].completed)  # today came first
+            # the walk stops at today, short of the whole years the bar counted
+            sent = next(t.completed for t in progress.tasks if t.id == task)
+            progress.update(task, total=sent)
     finally:
         stack.stop()
     logs = ", ".join(f"{service} {count}" for service, count in events.items())
-    console.print(
-        f"events in the logs: {logs}; `gongkai up` serves them (the notification "
-        "service catches up from the streams)"
-    )
+    console.print(f"events in the logs: {logs}; `gongkai up --data-dir {data_dir}` serves them")
 
 
-def _interrupted(*_: object) -> None:
-    raise KeyboardInterrupt
+def _as_ctrl_c(*_: object) -> None:
+    """A `kill` stops the generation as Ctrl-C does: the walk is cancelled, the services in
+    this process shut down, then the embedded servers."""
+    signal.raise_signal(signal.SIGINT)
 
 
 @app.command()
