@@ -214,6 +214,9 @@ def demo(
 
     scale = Scale(townships, branches_per_township, members_per_branch, years)
     stack = Stack(data_dir.resolve(), database_url, nats_url)
+    # Ctrl-C, and a kill as Ctrl-C, even when started in the background (where a shell
+    # leaves SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _as_ctrl_c)
     try:
         stack.start_servers()

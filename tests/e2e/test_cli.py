@@ -321,13 +321,15 @@ def stack_up(data_dir: Path, offset: int) -> Iterator[subprocess.Popen[str]]:
 
 def test_a_killed_demo_generation_stops_its_servers(tmp_path: Path) -> None:
     """`kill` stops `gongkai demo --townships` as Ctrl-C does: the embedded PostgreSQL and
-    NATS it started are stopped too (PostgreSQL removes its pid file when it stops)."""
+    NATS it started are stopped too (PostgreSQL removes its pid file when it stops). Started
+    as a shell starts a command in the background: with Ctrl-C (SIGINT) ignored."""
     demo = subprocess.Popen(
         [*GONGKAI, "demo", "--data-dir", str(tmp_path), *SMALL_COUNTY],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         env=WITHOUT_GONGKAI_SETTINGS,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     pid_file = tmp_path / "postgres" / "postmaster.pid"
     deadline = time.monotonic() + 60
