@@ -90,6 +90,7 @@ async def in_process(
                 database_name=None,
                 jwt_public_key_file=keys_dir / "signing.pub.pem",
                 checkpoint_key_file=checkpoint_key,
+                public_requests_per_second=0,  # the county's whole public speaks from here
                 **settings,
             )
             app = create_app(definition, configured, clock=clock)
