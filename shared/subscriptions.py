@@ -114,6 +114,8 @@ class SubscriptionRunner:
         self.attempts = attempts
         self.ack_wait = ack_wait  # how long a dead runner's unacknowledged messages wait
         self._stopping = asyncio.Event()
+        # set once its durable consumer exists: from then on the broker counts what it owes
+        self.consuming = asyncio.Event()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -147,6 +149,7 @@ class SubscriptionRunner:
                 filter_subject=self.filter,
             ),
         )
+        self.consuming.set()
         log.info("subscription_started", consumer=durable)
         while not self._stopping.is_set():
             try:

@@ -7,6 +7,7 @@ year stops where today is."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -57,7 +58,10 @@ class Services:
     runtimes: dict[str, Runtime]
 
     async def settled(self) -> None:
-        """Until each service has heard every event the others logged (over NATS)."""
+        """Until each service has heard every event the others logged (over NATS). A
+        consumer not yet made would owe nothing the broker could count: wait for them all."""
+        runners = [r for runtime in self.runtimes.values() for r in runtime.runners]
+        await asyncio.wait_for(asyncio.gather(*(r.consuming.wait() for r in runners)), 60)
         any_one = self.runtimes["pledge"]
         assert any_one.nc is not None
         subjects = Subjects(any_one.settings.nats_subject_root)
@@ -209,9 +213,7 @@ async def generate(
         county = await services.pledge.directory(
             scale.townships, scale.branches_per_township, scale.members_per_branch, rng
         )
-        await services.review.copied(county)
-        await services.evaluation.copied(county)
-        await services.settled()
+        await services.settled()  # review and evaluation decide from their directory copies
         timeline = Timeline(services, county, clock)
         for year in range(first.year, first.year + scale.years):
             timeline.plan(year)

@@ -3,9 +3,7 @@ plain records, and one service's HTTP API as they drive it."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,14 +66,3 @@ class Caller:
 
     async def get(self, path: str) -> httpx.Response:
         return await self.http.get(path)
-
-
-async def until(
-    check: Callable[[], Awaitable[bool]], what: str, seconds: float = 120, every: float = 0.2
-) -> None:
-    """Wait for a service's copy of another's events (they travel over NATS)."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"gave up waiting for {what}")
-        await asyncio.sleep(every)

@@ -13,7 +13,7 @@ from typing import Any
 
 from services.cli.demo import COUNTY
 from services.cli.demo_evaluation import APPRAISAL, SCORES, WEB_GRADES
-from services.cli.history_calls import Branch, Caller, Township, until
+from services.cli.history_calls import Branch, Caller, Township
 from services.cli.history_pledge import person_name
 
 PUBLIC_RATERS = 6  # per township round: five on the web (one stays away), one on paper
@@ -25,24 +25,6 @@ FORMULA = {
 
 
 class EvaluationHistory(Caller):
-    async def copied(self, county: list[Township]) -> None:
-        """Rounds and ratings name the service's own copy of the directory (D2)."""
-        for township in county:
-
-            async def has(t: Township = township) -> bool:
-                response = await self.get(f"/v1/directory/townships/{t.township_id}")
-                if response.status_code != 200:
-                    return False
-                copy = {b["branch_id"]: b for b in response.json()["branches"]}
-                return all(
-                    b.branch_id in copy
-                    and copy[b.branch_id]["secretary_id"] == b.secretary.member_id
-                    and len(copy[b.branch_id]["members"]) == len(b.members)
-                    for b in t.branches
-                )
-
-            await until(has, f"the evaluation service's copy of {township.name}")
-
     async def calendar(self, year: int) -> None:
         await self.post(
             f"/v1/counties/{COUNTY[0]}/evaluation-calendars",

@@ -10,30 +10,12 @@ from datetime import date
 from typing import Any
 
 from services.cli.demo_review import COMMENTS, DIMENSIONS
-from services.cli.history_calls import Branch, Caller, Member, Township, until
+from services.cli.history_calls import Branch, Caller, Member, Township
 
 GRADES = ("excellent", "qualified", "qualified", "qualified", "basically_qualified")
 
 
 class ReviewHistory(Caller):
-    async def copied(self, county: list[Township]) -> None:
-        """R1 authority is decided from the service's own copy of the directory (D2)."""
-        for township in county:
-            for b in township.branches:
-
-                async def has(branch: Branch = b) -> bool:
-                    response = await self.get(f"/v1/directory/branches/{branch.branch_id}")
-                    if response.status_code != 200:
-                        return False
-                    copy = response.json()
-                    wanted = {m.member_id for m in branch.members}
-                    return bool(
-                        copy["secretary_id"] == branch.secretary.member_id
-                        and {m["member_id"] for m in copy["members"]} == wanted
-                    )
-
-                await until(has, f"the review service's copy of {b.name}")
-
     async def quarter(self, day: date, county: list[Township], rng: random.Random) -> None:
         for township in county:
             committee = self.auth(

@@ -5,12 +5,23 @@ running all along, would have caught up by the next morning."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+
 import asyncpg
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 
-from services.cli.history_calls import until
 from shared.messaging import Subjects
+
+
+async def _until(check: Callable[[], Awaitable[bool]], what: str) -> None:
+    deadline = time.monotonic() + 120
+    while not await check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}")
+        await asyncio.sleep(0.05)
 
 
 async def _snapshot(
@@ -48,4 +59,4 @@ async def settled(js: JetStreamContext, subjects: Subjects, pools: dict[str, asy
         seen[0] = now
         return steady
 
-    await until(quiet, "the services to hear each other's events", every=0.05)
+    await _until(quiet, "the services to hear each other's events")
