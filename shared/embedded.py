@@ -4,7 +4,9 @@ their data under one directory. Used by `gongkai up` and by the tests."""
 
 from __future__ import annotations
 
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -139,8 +141,29 @@ def nats_server_binary() -> str:
     return found
 
 
+# The broker's users, as production runs them (deploy/nats-accounts.conf links to this file).
+ACCOUNTS = Path(__file__).with_name("nats-accounts.conf")
+# user -> the environment variable the accounts file reads its password from
+NATS_USERS = {"gongkai": "GONGKAI_NATS_PASSWORD", "archive": "GONGKAI_NATS_ARCHIVE_PASSWORD"}
+
+
+def generated_passwords(path: Path, users: dict[str, str]) -> dict[str, str]:
+    """Each user's password, generated on first use and kept in `path` (mode 0600)."""
+    if path.exists():
+        kept: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        if set(kept) == set(users):
+            return kept
+    passwords = {user: secrets.token_urlsafe(24) for user in users}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(passwords, f)
+    os.chmod(path, 0o600)
+    return passwords
+
+
 class EmbeddedNats:
-    """nats-server with JetStream, fsync on every write (`sync_interval: always`)."""
+    """nats-server with JetStream, fsync on every write (`sync_interval: always`), and the
+    deployed broker's users with passwords generated into its data directory (`secured`)."""
 
     def __init__(
         self,
@@ -148,27 +171,47 @@ class EmbeddedNats:
         port: int | None = None,
         extra_config: str = "",
         env: dict[str, str] | None = None,
+        *,
+        secured: bool = True,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port or free_port()
         self.extra_config = extra_config
         self.env = env or {}  # for `$VARIABLE`s in the configuration, e.g. passwords
+        self.secured = secured
+        self.passwords: dict[str, str] = {}
         self.process: subprocess.Popen[bytes] | None = None
+        if secured:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            self.passwords = generated_passwords(self.data_dir / "passwords.json", NATS_USERS)
+            self.env |= {NATS_USERS[user]: pw for user, pw in self.passwords.items()}
+
+    @property
+    def address(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
 
     @property
     def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
+        """The services' URL: as their user where the broker has users."""
+        return self.url_as("gongkai") if self.secured else self.address
+
+    def url_as(self, user: str) -> str:
+        return f"nats://{user}:{self.passwords[user]}@127.0.0.1:{self.port}"
 
     def write_config(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir / "nats.conf"
+        users = ""
+        if self.secured:
+            shutil.copy(ACCOUNTS, self.data_dir / ACCOUNTS.name)
+            users = f"include ./{ACCOUNTS.name}\n"
         config.write_text(
             f'listen: "127.0.0.1:{self.port}"\n'
             f"max_payload: 1MB\n"
             f"jetstream {{\n"
             f'  store_dir: "{self.data_dir / "jetstream"}"\n'
             f"  sync_interval: always\n"
-            f"}}\n{self.extra_config}",
+            f"}}\n{users}{self.extra_config}",
             encoding="utf-8",
         )
         return config

@@ -47,11 +47,23 @@ class Subjects:
         return f"{self.root}.{service}.>"
 
 
+SERVICES_INBOX = "_INBOX_gongkai"  # the services' user's reply subjects (nats-accounts.conf)
+
+
+def inbox_prefix(name: str) -> str:
+    """Where a client named `name` receives what it fetches and the API's answers: under the
+    services' own prefix, which no subscribing system may listen to (the client library's
+    default, `_INBOX.`, is everyone's: a listener there heard every ballot fetched)."""
+    token = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)
+    return f"{SERVICES_INBOX}.{token}"
+
+
 async def connect(url: str, *, name: str) -> NATS:
     """`url` may list several servers of a cluster, comma-separated: any one of them will do."""
     return await nats.connect(
         [server.strip() for server in url.split(",")],
         name=name,
+        inbox_prefix=inbox_prefix(name),
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=5,

@@ -72,6 +72,19 @@ async def published_branch_pledge(pledge: RunningService, d: Directory, *titles:
     return pledge_id, item_ids
 
 
+async def round_of_members(evaluation: RunningService, d: Directory) -> str:
+    """A branch round of the township opened on START, the member and the secretary its
+    raters; the round's path."""
+    e = evaluation.client
+    opening = {"title": "2027年上半年群众评议", "year": 2027, "half": 1}
+    opening |= {"township_id": d.township, "opens_on": "2027-03-01"}
+    round_id = ok(await e.post("/v1/rounds", json=opening, headers=d.office), 201)["id"]
+    path = f"/v1/rounds/{round_id}"
+    entries = [{"kind": "township_member", "member_id": m} for m in (d.member, d.secretary)]
+    ok(await e.post(f"{path}/raters", json={"raters": entries}, headers=d.office), 201)
+    return path
+
+
 def rater(servers: Servers, scope_id: str, rater_id: str) -> dict[str, str]:
     """A public rater's token: issued for one round or check."""
     headers: dict[str, str] = servers.auth("rater", scope_id, rater_id)

@@ -10,7 +10,12 @@ from datetime import timedelta
 import httpx
 
 from shared.testing import Servers
-from tests.e2e.evaluation_helpers import START, directory_copied, pledge_and_evaluation
+from tests.e2e.evaluation_helpers import (
+    START,
+    directory_copied,
+    pledge_and_evaluation,
+    round_of_members,
+)
 from tests.e2e.helpers import Directory, ok
 
 GRADES = ("satisfied", "mostly_satisfied", "dissatisfied")
@@ -25,12 +30,7 @@ async def test_no_grade_can_be_learned_while_the_round_is_open(servers: Servers)
         d = await Directory(pledge.client, servers).build()
         await directory_copied(evaluation, d)
         e = evaluation.client
-        opening = {"title": "2027年上半年群众评议", "year": 2027, "half": 1}
-        opening |= {"township_id": d.township, "opens_on": "2027-03-01"}
-        round_id = ok(await e.post("/v1/rounds", json=opening, headers=d.office), 201)["id"]
-        path = f"/v1/rounds/{round_id}"
-        entries = [{"kind": "township_member", "member_id": m} for m in (d.member, d.secretary)]
-        ok(await e.post(f"{path}/raters", json={"raters": entries}, headers=d.office), 201)
+        path = await round_of_members(evaluation, d)
         secretary_votes = d.as_("member", d.branch, d.secretary)
         auditor = d.as_("auditor")
 

@@ -1,16 +1,17 @@
 """X2: another government system subscribes with its own NATS user, which may only read:
 it replays every event from the beginning and from a given time, each message valid against
 the published AsyncAPI schemas, it finds the same facts the public releases feed shows, and it
-cannot publish into the services' subjects."""
+cannot publish into the services' subjects. E3: listening to everything it may while the
+services fetch ballots, it hears none."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import jsonschema
 import nats
@@ -19,6 +20,7 @@ import pytest
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from services.evaluation.app import DEFINITION as EVALUATION
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
@@ -26,30 +28,29 @@ from shared.embedded import EmbeddedNats
 from shared.envelope import EventEnvelope
 from shared.messaging import Subjects, ensure_stream
 from shared.testing import RunningService, Servers, running
+from tests.e2e.evaluation_helpers import START, directory_copied, round_of_members
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import publish_pledge
 
-# The deployed broker's users (deploy/nats-accounts.conf, as production runs it): the
-# services' user, and `archive`, the example of a subscribing system's read-only user.
-ACCOUNTS = Path(__file__).parents[2] / "deploy" / "nats-accounts.conf"
-PASSWORDS = {
-    "GONGKAI_NATS_PASSWORD": "service-secret",
-    "GONGKAI_NATS_ARCHIVE_PASSWORD": "ro-secret",
-}
 DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.json"
+ARCHIVE_INBOX = "_INBOX_archive"  # the subscribing system's own reply subjects
 
 
 @pytest.fixture
 async def secured(servers: Servers, tmp_path: Path) -> AsyncIterator[tuple[EmbeddedNats, str]]:
-    data = tmp_path / "nats"
-    data.mkdir()
-    shutil.copy(ACCOUNTS, data / ACCOUNTS.name)
-    server = EmbeddedNats(data, extra_config=f"include ./{ACCOUNTS.name}\n", env=PASSWORDS)
+    """The embedded broker, with the deployed users (deploy/nats-accounts.conf) as the
+    embedded default loads them: the services' user, and `archive`, the example of a
+    subscribing system's read-only user."""
+    server = EmbeddedNats(tmp_path / "nats")
     server.start()
     try:
-        yield server, f"nats://gongkai:service-secret@127.0.0.1:{server.port}"
+        yield server, server.url
     finally:
         server.stop()
+
+
+async def as_archive(server: EmbeddedNats, **options: Any) -> nats.NATS:
+    return await nats.connect(server.url_as("archive"), inbox_prefix=ARCHIVE_INBOX, **options)
 
 
 async def test_a_subscribing_system_replays_validates_and_cannot_publish(
@@ -98,7 +99,7 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
                 "messages"
             ].items()
         }
-        reader = await nats.connect(f"nats://archive:ro-secret@127.0.0.1:{server.port}")
+        reader = await as_archive(server)
         try:
             js = reader.jetstream()
             everything = await _read(js, stream, pledge.subjects.all("pledge"), None)
@@ -121,6 +122,81 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
             await reader.close()
 
 
+async def test_listening_to_all_it_may_while_ballots_are_fetched_hears_no_ballot(
+    servers: Servers, secured: tuple[EmbeddedNats, str]
+) -> None:
+    """E3: the notification service fetches every evaluation event, ballots included, for
+    its board. The fetched messages travel to the fetching client's reply subject; with the
+    client library's default prefix a subscriber listening on `_INBOX.>` heard every ballot.
+    The subscribing system listens to everything it may try (and reads rounds through its own
+    consumer meanwhile, so it demonstrably hears what reaches its inbox): not one ballot."""
+    server, service_url = secured
+    heard: list[tuple[str, bytes, dict[str, str]]] = []
+    errors: list[str] = []
+
+    async def keep(msg: nats.aio.msg.Msg) -> None:
+        heard.append((msg.subject, msg.data, dict(msg.headers or {})))
+
+    async def refused(error: Exception) -> None:
+        errors.append(str(error))
+
+    listener = await as_archive(server, error_cb=refused)
+    for subject in (">", "_INBOX.>", "_INBOX_gongkai.>", "gongkai.>", f"{ARCHIVE_INBOX}.>"):
+        await listener.subscribe(subject, cb=keep)
+    await listener.flush()
+    reader = await as_archive(server)
+    clock = FixedClock(START)
+    try:
+        async with running(
+            servers,
+            [PLEDGE, EVALUATION, NOTIFICATION],
+            clock,
+            nats_url=service_url,
+            nats_subject_root="gongkai",
+        ) as services:
+            pledge, evaluation = services["pledge"], services["evaluation"]
+            d = await Directory(pledge.client, servers).build()
+            await directory_copied(evaluation, d)
+            e = evaluation.client
+            path = await round_of_members(evaluation, d)
+            for voter, grade in ((d.member, "dissatisfied"), (d.secretary, "satisfied")):
+                headers = d.as_("member", d.branch, voter)
+                vote = {"grades": {d.branch: grade}}
+                ok(await e.post(f"{path}/ballots", json=vote, headers=headers), 201)
+            js = evaluation.runtime.js
+            assert js is not None
+            stream = evaluation.subjects.stream("evaluation")
+            count = await evaluation.runtime.pool.fetchval("SELECT count(*) FROM events")
+
+            async def fetched_and_acknowledged() -> bool:
+                info = await js.consumer_info(stream, "notification-any-any")
+                return bool(info.ack_floor.stream_seq == count and info.num_pending == 0)
+
+            await eventually(fetched_and_acknowledged, timeout=30)
+            rounds = reader.jetstream(timeout=2)
+            await rounds.add_consumer(
+                stream, config=_consumer("archive", "gongkai.evaluation.*.round.>")
+            )
+            sub = await rounds.pull_subscribe_bind(durable="archive", stream=stream)
+            read = await sub.fetch(10, timeout=2)
+            assert "RoundOpened" in {m.headers["ce-type"] for m in read if m.headers}
+            await sub.unsubscribe()
+        await listener.flush()
+    finally:
+        await reader.close()
+        await listener.close()
+    assert any(subject.startswith(f"{ARCHIVE_INBOX}.") for subject, _, _ in heard), heard
+    ballots = [
+        (subject, data)
+        for subject, data, headers in heard
+        if b'"grades":{' in data  # a ballot's choices (a round's scale lists its grades)
+        or "ballot" in subject.lower()
+        or "Ballot" in headers.get("ce-type", "")
+    ]
+    assert ballots == []
+    assert any("permissions violation" in error.lower() for error in errors), errors
+
+
 def _consumer(name: str, subject: str | None = None) -> ConsumerConfig:
     return ConsumerConfig(name=name, durable_name=name, filter_subject=subject)
 
@@ -134,12 +210,15 @@ async def _refused(attempt: Awaitable[object]) -> None:
 async def _cannot_touch_what_is_not_its_own(
     reader: nats.NATS, js_service: JetStreamContext, stream: str
 ) -> None:
-    """No message by number, no unfiltered consumer, no consumer under another name, and
-    the services' own consumers are out of its reach."""
+    """No message by number, no counts, no unfiltered consumer, no consumer under another
+    name, and the services' own consumers are out of its reach."""
     js = reader.jetstream(timeout=1)
     theirs = [c.name for c in await js_service.consumers_info(stream)]
     assert theirs, "the notification service reads the pledge stream"
     await _refused(js.get_msg(stream, 1))
+    # nor the stream's or the account's counts (per subject: ballots per township, and when)
+    await _refused(js.stream_info(stream, subjects_filter="gongkai.>"))
+    await _refused(js.account_info())
     await _refused(js.add_consumer(stream, config=_consumer("archive")))
     await _refused(js.add_consumer(stream, config=_consumer(theirs[0], "gongkai.pledge.>")))
     await _refused(js.delete_consumer(stream, theirs[0]))

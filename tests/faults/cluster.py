@@ -21,7 +21,7 @@ NODES = 3
 
 class ClusterNode(EmbeddedNats):
     def __init__(self, data_dir: Path, name: str, route_ports: dict[str, int]) -> None:
-        super().__init__(data_dir, env=PASSWORDS)
+        super().__init__(data_dir, env=PASSWORDS, secured=False)  # the deployed file, as is
         self.name = name
         self.route_ports = route_ports  # node name -> its cluster (route) port
 
