@@ -58,8 +58,19 @@ def audit_export(
 
 
 @audit.command("verify")
-def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")]) -> None:
-    """Check a bundle offline: hash links, checkpoint roots and signatures, extensions."""
+def audit_verify(
+    bundle: Annotated[Path, typer.Argument(help="A bundle folder.")],
+    require_signed: Annotated[
+        bool,
+        typer.Option(
+            "--require-signed",
+            help="The auditor's mode: fail (exit 3) on any township with events after its"
+            " last signed checkpoint, or with no checkpoint at all.",
+        ),
+    ] = False,
+) -> None:
+    """Check a bundle offline: hash links, checkpoint roots and signatures, extensions; say
+    per township how many events only hash links vouch for (docs/auditing.md)."""
     from shared.audit.verify import verify_bundle
 
     missing = [
@@ -73,20 +84,54 @@ def audit_verify(bundle: Annotated[Path, typer.Argument(help="A bundle folder.")
     report = verify_bundle(bundle)
     console.print(
         f"{report.events} events in {report.partitions} partitions, "
-        f"{report.checkpoints} checkpoints"
+        f"{report.checkpoints} checkpoints, public key id {report.key_id}"
     )
-    for note in report.notes:
-        console.print(f"[yellow]{note}[/yellow]")
-    if report.ok:
-        console.print("[green]verified: every link, root and signature holds[/green]")
-        return
-    if report.first_bad_event is not None:
-        console.print(f"[red]first bad event: {report.first_bad_event}[/red]")
-    if report.first_bad_checkpoint is not None:
-        console.print(f"[red]first bad checkpoint: {report.first_bad_checkpoint}[/red]")
-    for problem in report.problems:
-        console.print(f"  {problem}")
-    raise typer.Exit(1)
+    if report.last_checkpoint is not None:
+        number, issued_at = report.last_checkpoint
+        console.print(f"last checkpoint: {number}, issued at {issued_at}")
+    if not report.ok:
+        if report.first_bad_event is not None:
+            console.print(f"[red]first bad event: {report.first_bad_event}[/red]")
+        if report.first_bad_checkpoint is not None:
+            console.print(f"[red]first bad checkpoint: {report.first_bad_checkpoint}[/red]")
+        for problem in report.problems:
+            console.print(f"  {problem}")
+        raise typer.Exit(1)
+    for partition, held in sorted(report.coverage.items()):
+        if not held.signed:
+            console.print(
+                f"  {partition}: {held.events} events, [yellow]UNSIGNED[/yellow]:"
+                " no checkpoint covers them (hash links only)"
+            )
+        else:
+            console.print(
+                f"  {partition}: {held.events} events, {held.events - held.after} signed,"
+                f" {held.after} after the last checkpoint"
+                + (" (hash links only)" if held.after else "")
+            )
+    if not report.verified:
+        unsigned = ", ".join(report.unsigned) or "this bundle"
+        console.print(
+            f"[yellow]UNSIGNED: no signed checkpoint covers {unsigned}. The hash links hold,"
+            " but a chain rewritten after a change would hold them too.[/yellow]"
+        )
+    elif report.after:
+        console.print(
+            "[green]verified up to the last checkpoint: every link, root and signature"
+            " holds[/green]"
+        )
+        console.print(
+            f"[yellow]{report.after} events after the last checkpoint: hash links only,"
+            " not signed[/yellow]"
+        )
+    else:
+        console.print(
+            "[green]verified: every link, root and signature holds, and every event is"
+            " signed[/green]"
+        )
+    if require_signed and not report.signed:
+        console.print("[red]--require-signed: not every event is under a signed checkpoint[/red]")
+        raise typer.Exit(3)
 
 
 @audit.command("replay")

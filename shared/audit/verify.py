@@ -1,7 +1,12 @@
 """The offline verifier (A4, A6): given a bundle, no server and no database, check every hash
 link, every checkpoint's Merkle roots and signature, and that each later checkpoint extends
 the earlier ones. It trusts nothing but the public key in the bundle (compare that key with
-the one the county publishes)."""
+the one the county publishes).
+
+It also says what the checks cannot reach: per township, the events after the last signed
+checkpoint, held together by hash links alone. Anyone can recompute links, so a chain
+rewritten after a change (re-chained) passes them; only a signed root catches it. A township
+no checkpoint covers is unsigned, and a bundle stripped of its checkpoints is all unsigned."""
 
 from __future__ import annotations
 
@@ -15,8 +20,23 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from shared.audit import merkle
-from shared.audit.checkpoints import summary_root
+from shared.audit.checkpoints import key_id, summary_root
 from shared.envelope import GENESIS_HASH, EventEnvelope, canonical_json, chain_hash
+
+
+@dataclass
+class Coverage:
+    """One township's (partition's) events in the bundle, and how far a signature reaches."""
+
+    events: int = 0  # held in the bundle
+    last: int = 0  # the sequence of its last event
+    signed: int = 0  # the last sequence a verified signed root covers; 0: none does
+
+    @property
+    def after(self) -> int:
+        """The events held after the last signed checkpoint (all of them when none covers
+        the township): hash links vouch for them, no signature does."""
+        return min(self.events, self.last - self.signed)
 
 
 @dataclass
@@ -25,13 +45,38 @@ class Report:
     partitions: int = 0
     checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # not failures: e.g. not yet signed
+    coverage: dict[str, Coverage] = field(default_factory=dict)  # per partition
+    last_checkpoint: tuple[int, str] | None = None  # id and issued_at of the last one
+    key_id: str = ""  # of the bundle's public key, as the service's checkpoints name it
     first_bad_event: str | None = None  # its id, or where it is missing when it was removed
     first_bad_checkpoint: int | None = None
 
     @property
     def ok(self) -> bool:
+        """No check failed. Alone it does not say the events are the ones signed: see
+        `verified`."""
         return not self.problems
+
+    @property
+    def unsigned(self) -> list[str]:
+        """The townships holding events that no signed checkpoint covers."""
+        return sorted(p for p, c in self.coverage.items() if c.events and not c.signed)
+
+    @property
+    def after(self) -> int:
+        """Events after the last signed checkpoint of their township, unsigned ones' too."""
+        return sum(c.after for c in self.coverage.values())
+
+    @property
+    def verified(self) -> bool:
+        """No check failed and a signed checkpoint covers every township: the events up to
+        it are the ones signed (those after it, `after`, are only linked)."""
+        return self.ok and self.checkpoints > 0 and not self.unsigned
+
+    @property
+    def signed(self) -> bool:
+        """Verified, and no event lies after the last checkpoint: what --require-signed asks."""
+        return self.verified and self.after == 0
 
     def bad(self, problem: str, event: str | None = None, checkpoint: int | None = None) -> None:
         self.problems.append(problem)
@@ -47,8 +92,10 @@ def verify_bundle(folder: Path) -> Report:
     scope: str | None = manifest.get("partition")  # a one-township bundle checks that one
     ranged = manifest.get("range") is not None  # starts mid-chain: proofs instead of roots
     leaves = _verify_chains(folder / "events.jsonl", report, ranged=ranged, scope=scope)
-    key = serialization.load_pem_public_key((folder / "public_key.pem").read_bytes())
+    pem = (folder / "public_key.pem").read_bytes()
+    key = serialization.load_pem_public_key(pem)
     assert isinstance(key, Ed25519PublicKey)
+    report.key_id = key_id(pem)
     bodies: dict[int, dict[str, Any]] = {}
     matched: dict[str, int] = {}  # per partition, the largest size a signed root agrees with
     previous: tuple[int, dict[str, Any]] | None = None
@@ -58,12 +105,17 @@ def verify_bundle(folder: Path) -> Report:
         body = _verify_checkpoint(signed, key, held, report, scope)
         if body is not None:
             bodies[signed["id"]] = body
+            report.last_checkpoint = (signed["id"], str(body.get("issued_at")))
         if body is not None and previous is not None and not ranged:
             _verify_extension(previous, (signed["id"], body), leaves, report, scope)
         previous = (signed["id"], body) if body is not None else previous
         report.checkpoints += 1
     if ranged:
         _verify_range_proofs(_lines(folder / "proofs.jsonl"), bodies, leaves, report)
+    else:
+        for partition, size in matched.items():
+            if partition in report.coverage:
+                report.coverage[partition].signed = size
     return report
 
 
@@ -105,7 +157,10 @@ def _verify_chains(
                 report.bad(f"{where}: its content does not match its hash (changed)", event.id)
             last[event.partition] = (event.sequence, event.hash)
             leaves.setdefault(event.partition, []).append(bytes.fromhex(event.hash))
+            report.coverage.setdefault(event.partition, Coverage()).events += 1
     report.partitions = len(leaves)
+    for partition, held in leaves.items():
+        report.coverage[partition].last = len(held)
     return leaves
 
 
@@ -231,9 +286,8 @@ def _verify_range_proofs(
         root = bytes.fromhex(tree["root"])
         if not merkle.verify_inclusion(have[sequence - 1], sequence - 1, tree["size"], path, root):
             report.bad(f"{partition} #{sequence}: the events are not the ones signed")
+        else:
+            report.coverage[partition].signed = sequence  # those after it: linked only
         proven.add(partition)
-        if len(have) > sequence:
-            unsigned = len(have) - sequence
-            report.notes.append(f"{partition}: the last {unsigned} events are not signed yet")
     for partition in sorted(set(leaves) - proven):
         report.bad(f"{partition}: no signed checkpoint vouches for this range (sign one first)")

@@ -4,6 +4,7 @@ offline verifier catching every kind of tampering with an exported bundle."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -356,9 +357,8 @@ async def test_a_range_bundle_verifies_against_the_signed_checkpoints(
         report = verify_bundle(rewrite(folder, tmp_path, name, tampered))
         assert not report.ok, name
     assert any("not the ones signed" in p for p in verify_bundle(tmp_path / "resealed").problems)
-    assert verify_bundle(folder).notes == [
-        f"{proof['partition']}: the last 1 events are not signed yet"
-    ]
+    coverage = verify_bundle(folder).coverage[proof["partition"]]
+    assert (coverage.signed, coverage.after) == (proof["sequence"], 1)  # the last: linked only
 
     # the proofs are what vouch for a range: without them, or with one for another event, no
     unproven = tmp_path / "unproven"
@@ -397,6 +397,69 @@ def test_the_command_line_verifier_exits_non_zero_on_tampering(
     assert bad.returncode == 1
     assert f"first bad checkpoint: {second['id']}" in bad.stdout
     assert "first bad event" not in bad.stdout
+
+
+def test_the_command_line_verifier_says_what_is_not_signed(
+    bundle: Path, tmp_path: Path, pledge_service: RunningService
+) -> None:
+    """Verified only under signed checkpoints: a bundle stripped of them is unsigned (a
+    re-chained forgery of it too), events after the last checkpoint are counted per
+    township, and --require-signed fails on either."""
+    import subprocess
+    import sys
+
+    def verify(folder: Path, *options: str) -> tuple[int, str]:
+        command = [sys.executable, "-m", "services.cli.main", "audit", "verify"]
+        done = subprocess.run(
+            [*command, str(folder), *options],
+            capture_output=True,
+            text=True,
+            env=os.environ | {"COLUMNS": "200"},
+        )
+        return done.returncode, done.stdout
+
+    original = lines(bundle)
+    townships = sorted({json.loads(e)["partition"] for e in original})
+    for options in ((), ("--require-signed",)):
+        code, output = verify(bundle, *options)
+        assert code == 0, output
+        assert "verified: every link, root and signature holds, and every event is signed" in output
+        for township in townships:
+            held = sum(json.loads(e)["partition"] == township for e in original)
+            assert (
+                f"{township}: {held} events, {held} signed, 0 after the last checkpoint" in output
+            )
+
+    stripped = with_checkpoints(bundle, tmp_path, "stripped", [])
+    member = next(i for i, e in enumerate(original) if '"MemberEnrolled"' in e)
+    forged = _resealed([*original[:member], _changed(original[member]), *original[member + 1 :]])
+    for folder in (stripped, rewrite(stripped, tmp_path, "stripped-forged", forged)):
+        code, output = verify(folder)
+        assert code == 0, output  # nothing failed, and nothing is vouched for
+        assert "UNSIGNED" in output
+        assert "verified" not in output
+        code, output = verify(folder, "--require-signed")
+        assert code == 3, output
+        assert "verified" not in output
+
+    # the last checkpoint dropped: the events only it signed lie after the one before it
+    first, second = signed_checkpoints(bundle)
+    earlier = json.loads(first["body"])["partitions"]
+    later = json.loads(second["body"])["partitions"]
+    assert set(earlier) == set(later)  # the members joined townships signed before
+    tail = with_checkpoints(bundle, tmp_path, "tail", [first])
+    code, output = verify(tail)
+    assert code == 0, output
+    assert "verified up to the last checkpoint" in output
+    for township, tree in later.items():
+        signed, after = earlier[township]["size"], tree["size"] - earlier[township]["size"]
+        line = f"{township}: {tree['size']} events, {signed} signed, {after} after the last"
+        assert line in output, output
+    grown = sum(tree["size"] - earlier[t]["size"] for t, tree in later.items())
+    assert grown > 0
+    assert f"{grown} events after the last checkpoint: hash links only" in output
+    code, output = verify(tail, "--require-signed")
+    assert code == 3, output
 
 
 async def test_signing_on_demand_refuses_the_unauthenticated_and_the_unauthorised(
