@@ -48,15 +48,26 @@ Step = Callable[[asyncpg.Connection, EventEnvelope, dict[str, Any]], Awaitable[N
 ANY_SOURCE = "*"
 
 
-class Projection:
-    """Which step projects which event: the service's own events by type, consumed ones by
-    the publishing service and type (or from any other service). With `directory`, the
-    pledge service's directory events keep the service's copy of the hierarchy (D2)."""
+# A service's table of projectors: its own events by type (`"PledgeProposed"`), consumed
+# ones by the publishing service and type (`("pledge", "MemberEnrolled")`, or
+# `(ANY_SOURCE, type)` for the same type from any other service).
+Table = Mapping[str | tuple[str, str], Step]
 
-    def __init__(self, service: str, *, directory: bool = False) -> None:
+
+class Projection:
+    """Which step projects which event, from one explicit table (`projections/__init__.py`
+    of each service). With `directory`, the pledge service's directory events keep the
+    service's copy of the hierarchy (D2)."""
+
+    def __init__(
+        self, service: str, table: Table | None = None, *, directory: bool = False
+    ) -> None:
         self.service = service
         self.directory = directory
         self.steps: dict[tuple[str, str], Step] = {}
+        for key, step in (table or {}).items():
+            source, event_type = (service, key) if isinstance(key, str) else key
+            self.on(event_type, source)(step)
 
     def on(self, event_type: str, source: str | None = None) -> Callable[[Step], Step]:
         key = (source or self.service, event_type)
