@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 
-import jsonschema
 import nats
 import nats.errors
 import pytest
@@ -28,6 +27,7 @@ from shared.messaging import Subjects, ensure_stream
 from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import publish_pledge
+from tests.unit.test_contract import message_validator
 
 # The deployed broker's users (deploy/nats-accounts.conf, as production runs it): the
 # services' user, and `archive`, the example of a subscribing system's read-only user.
@@ -92,19 +92,15 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
         await eventually(relayed_all)
         count = await pledge.runtime.pool.fetchval("SELECT count(*) FROM events")
 
-        schemas = {
-            key: message["payload"]
-            for key, message in json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"][
-                "messages"
-            ].items()
-        }
+        document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
         reader = await nats.connect(f"nats://archive:ro-secret@127.0.0.1:{server.port}")
         try:
             js = reader.jetstream()
             everything = await _read(js, stream, pledge.subjects.all("pledge"), None)
             assert len(everything) == count
             for envelope in everything:
-                jsonschema.validate(envelope.data, schemas[f"pledge.{envelope.type}"])
+                key = f"pledge.{envelope.type}.v{envelope.schemaversion}"
+                message_validator(document, key).validate(envelope.data)
             since = await _read(js, stream, pledge.subjects.all("pledge"), cut)
             assert [e.type for e in since] == ["MemberEnrolled"]
             facts = await _same_facts_as_the_releases_feed(services["notification"], everything)
