@@ -1,7 +1,10 @@
 """Domain events: frozen pydantic models, past tense, registered per service.
 
 A registry maps the stored `type` to the model and upcasts old schema versions on read;
-the stored bytes never change. The same registry generates the published JSON schemas.
+the stored bytes never change. Each upcaster names the model of the version it reads (a
+frozen copy of the event as that version wrote it), so a log holding old versions has a
+schema for each of them: the same registry generates the published JSON schemas of every
+version (shared/asyncapi.py).
 """
 
 from __future__ import annotations
@@ -19,10 +22,11 @@ class DomainEvent(BaseModel):
 
     aggregate_type: ClassVar[str]
     schema_version: ClassVar[int] = 1
+    old_version_of: ClassVar[str | None] = None  # the type a frozen old version was written as
 
     @classmethod
     def event_type(cls) -> str:
-        return cls.__name__
+        return cls.old_version_of or cls.__name__
 
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"  # ids are also NATS subject tokens
@@ -65,13 +69,37 @@ class EventRegistry:
         self.types: dict[str, type[DomainEvent]] = {e.event_type(): e for e in events}
         # (type, from_version) -> function giving the data at from_version + 1
         self.upcasters: dict[tuple[str, int], Upcaster] = {}
+        # (type, from_version) -> the model of the data that upcaster reads
+        self.old_versions: dict[tuple[str, int], type[DomainEvent]] = {}
 
-    def upcaster(self, event_type: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+    def upcaster(
+        self, event_type: str, from_version: int, *, reads: type[DomainEvent]
+    ) -> Callable[[Upcaster], Upcaster]:
+        """Registers fn(data at from_version) -> data at from_version + 1; `reads` is the model
+        of the data at from_version, kept for the published contract (never used to decide)."""
+        if (reads.event_type(), reads.schema_version) != (event_type, from_version):
+            raise ValueError(
+                f"the upcaster of {event_type} from version {from_version} reads "
+                f"{reads.__name__}, version {reads.schema_version} of {reads.event_type()}"
+            )
+
         def register(fn: Upcaster) -> Upcaster:
             self.upcasters[(event_type, from_version)] = fn
+            self.old_versions[(event_type, from_version)] = reads
             return fn
 
         return register
+
+    def versions(self, event_type: str) -> list[type[DomainEvent]]:
+        """The model of every schema version of the type that a log may hold, oldest first."""
+        current = self.types[event_type]
+        try:
+            old = [self.old_versions[(event_type, v)] for v in range(1, current.schema_version)]
+        except KeyError as missing:
+            raise LookupError(
+                f"{event_type}: no upcaster from version {missing.args[0][1]}"
+            ) from None
+        return [*old, current]
 
     def decode(self, event_type: str, schema_version: int, data: dict[str, Any]) -> DomainEvent:
         model = self.types[event_type]

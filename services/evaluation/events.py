@@ -267,7 +267,11 @@ class RatingResultsPublished(DomainEvent):
     results: tuple[RatedSubject, ...]
 
 
-from services.evaluation.selection_events import SELECTION_EVENTS  # noqa: E402
+from services.evaluation.selection_events import (  # noqa: E402
+    SELECTION_EVENTS,
+    Source,
+    WhenMissing,
+)
 
 REGISTRY = EventRegistry(
     "evaluation",
@@ -291,13 +295,59 @@ REGISTRY = EventRegistry(
 )
 
 
-@REGISTRY.upcaster("RaterRegistered", 1)
-@REGISTRY.upcaster("CheckRaterRegistered", 1)
+# --- old schema versions ------------------------------------------------------------------
+# The log keeps events as they were written (invariant 6): each upcaster below names the model
+# of the version it reads, so the published contract has a schema for every version a log may
+# hold. Frozen as they were; nothing decides with them.
+
+
+class RaterRegisteredV1(DomainEvent):
+    """RaterRegistered as written before A7: no personal data."""
+
+    aggregate_type = "round"
+    old_version_of = "RaterRegistered"
+    round_id: str
+    rater_id: str
+    rater_kind: RaterKind
+    organisation_id: str
+    member_id: str | None = None
+
+
+class CheckRaterRegisteredV1(DomainEvent):
+    """CheckRaterRegistered as written before A7: no personal data."""
+
+    aggregate_type = "satisfaction_check"
+    old_version_of = "CheckRaterRegistered"
+    check_id: str
+    rater_id: str
+    member_id: str | None = None
+
+
+class FormulaV1(Value):
+    """A formula as declared before it had a `reviews` rule."""
+
+    version: int
+    weights: dict[Source, float]
+    when_missing: WhenMissing
+    quotas: tuple[int, ...]
+
+
+class FormulaDeclaredV1(DomainEvent):
+    """FormulaDeclared as written before S2 scored the reviews' grades."""
+
+    aggregate_type = "selection"
+    old_version_of = "FormulaDeclared"
+    selection_id: str
+    formula: FormulaV1
+
+
+@REGISTRY.upcaster("RaterRegistered", 1, reads=RaterRegisteredV1)
+@REGISTRY.upcaster("CheckRaterRegistered", 1, reads=CheckRaterRegisteredV1)
 def _rater_registered_v1(data: dict[str, Any]) -> dict[str, Any]:
     return {**data, "personal": None}  # raters registered before A7 carried no personal data
 
 
-@REGISTRY.upcaster("FormulaDeclared", 1)
+@REGISTRY.upcaster("FormulaDeclared", 1, reads=FormulaDeclaredV1)
 def _formula_declared_v1(data: dict[str, Any]) -> dict[str, Any]:
     # formulas declared before the rule existed scored reviews by quarters reviewed (S2: they
     # must still compute as they did)

@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import nats
 import nats.errors
 import pytest
@@ -31,6 +30,7 @@ from shared.testing import RunningService, Servers, running
 from tests.e2e.evaluation_helpers import START, directory_copied, round_of_members
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import publish_pledge
+from tests.unit.test_contract import message_validator
 
 DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.json"
 ARCHIVE_INBOX = "_INBOX_archive"  # the subscribing system's own reply subjects
@@ -93,19 +93,15 @@ async def test_a_subscribing_system_replays_validates_and_cannot_publish(
         await eventually(relayed_all)
         count = await pledge.runtime.pool.fetchval("SELECT count(*) FROM events")
 
-        schemas = {
-            key: message["payload"]
-            for key, message in json.loads(DOCUMENT.read_text(encoding="utf-8"))["components"][
-                "messages"
-            ].items()
-        }
+        document = json.loads(DOCUMENT.read_text(encoding="utf-8"))
         reader = await as_archive(server)
         try:
             js = reader.jetstream()
             everything = await _read(js, stream, pledge.subjects.all("pledge"), None)
             assert len(everything) == count
             for envelope in everything:
-                jsonschema.validate(envelope.data, schemas[f"pledge.{envelope.type}"])
+                key = f"pledge.{envelope.type}.v{envelope.schemaversion}"
+                message_validator(document, key).validate(envelope.data)
             since = await _read(js, stream, pledge.subjects.all("pledge"), cut)
             assert [e.type for e in since] == ["MemberEnrolled"]
             facts = await _same_facts_as_the_releases_feed(services["notification"], everything)

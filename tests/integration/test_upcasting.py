@@ -43,7 +43,7 @@ async def test_old_events_are_upcast_for_deciding_and_projecting(servers: Server
     )
     registry = EventRegistry("test", [version_2()])
 
-    @registry.upcaster("TitleSet", 1)
+    @registry.upcaster("TitleSet", 1, reads=version_1())
     def split(data: dict[str, Any]) -> dict[str, Any]:
         name, _, note = data["title"].partition(": ")
         return {"name": name, "note": note}
