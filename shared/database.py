@@ -1,16 +1,20 @@
 """Databases, roles and migrations.
 
-Migrations run at start-up with the owner's connection. The service then works through a
-runtime role that may only INSERT and SELECT on the event log (A1): the trigger in the
-schema is the first guard, the missing privilege the second.
+Migrations run at start-up on the owner's connection, which is then closed. The service
+serves through a login of its own, the runtime role, that may only INSERT and SELECT on the
+event log (A1): the trigger in the schema is the first guard, the missing privilege the
+second. A login, not the owner's session with SET ROLE: RESET ROLE would give the owner back
+to anything that can issue SQL on a serving connection.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import asyncpg
 import structlog
@@ -102,10 +106,47 @@ async def grant_runtime_role(conn: asyncpg.Connection, database: str) -> str:
     return role
 
 
+ADMIN_SCHEMA = "gongkai_admin"  # the owner's alone (no USAGE for anyone else)
+
+
+async def runtime_login(conn: asyncpg.Connection, database: str) -> str:
+    """Let the runtime role log in with a password of its own (generated once, kept where
+    only the owner reads it, so every replica logs in alike); the password."""
+    role = runtime_role(database)
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(4244)")
+        await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {ADMIN_SCHEMA}")
+        await conn.execute(f"REVOKE ALL ON SCHEMA {ADMIN_SCHEMA} FROM PUBLIC")
+        await conn.execute(
+            f"CREATE TABLE IF NOT EXISTS {ADMIN_SCHEMA}.logins"
+            " (role text PRIMARY KEY, password text NOT NULL)"
+        )
+        password: str | None = await conn.fetchval(
+            f"SELECT password FROM {ADMIN_SCHEMA}.logins WHERE role = $1", role
+        )
+        if password is None:
+            password = secrets.token_urlsafe(32)  # letters, digits, - and _: a safe literal
+            await conn.execute(f"INSERT INTO {ADMIN_SCHEMA}.logins VALUES ($1, $2)", role, password)
+        await conn.execute(
+            # nothing else: the role was made with no other attribute, and only a superuser
+            # may even name SUPERUSER, REPLICATION or BYPASSRLS (the owner need not be one)
+            f"ALTER ROLE \"{role}\" LOGIN NOINHERIT PASSWORD '{password}'"
+        )
+    return password
+
+
+def as_login(dsn: str, user: str, password: str) -> str:
+    """`dsn` with another user and password (same server, database and options)."""
+    parts = urlsplit(dsn)
+    server = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{quote(user, safe='')}:{quote(password)}@{server}"))
+
+
 async def open_pool(
     dsn: str, *, role: str | None, min_size: int = 2, max_size: int = 10
 ) -> asyncpg.Pool:
-    """A pool whose connections act as the runtime `role` and see the read-model schema.
+    """A pool whose connections see the read-model schema (and act as `role`, for operator
+    commands on the owner's login).
 
     Both are connection defaults (startup parameters), so the pool's RESET ALL on release
     keeps them.

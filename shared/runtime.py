@@ -21,13 +21,20 @@ from shared.audit.api import router as audit_router
 from shared.audit.checkpoints import sign_checkpoint
 from shared.auth import TokenVerifier
 from shared.clock import Clock, SystemClock
-from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
+from shared.database import (
+    as_login,
+    ensure_database,
+    grant_runtime_role,
+    migrate,
+    open_pool,
+    runtime_login,
+)
 from shared.events import EventRegistry
 from shared.eventstore.postgres import PostgresEventStore
 from shared.guards import TokenBuckets
 from shared.http import RequestContextMiddleware, install_error_handlers, ops_router
 from shared.logging import configure_logging
-from shared.messaging import Subjects, connect, ensure_stream
+from shared.messaging import Subjects, connect, ensure_stream, tls_context
 from shared.projections import ReadModels
 from shared.relay import OutboxRelay
 from shared.settings import ServiceSettings
@@ -92,13 +99,14 @@ class Runtime:
             public_key_pem=s.jwt_public_key_file.read_bytes() if s.jwt_public_key_file else None,
         )
         await ensure_database(s.database_url, s.database)
-        owner = await asyncpg.connect(s.service_dsn)
+        owner = await asyncpg.connect(s.service_dsn)  # for migrations and grants only
         try:
             await migrate(owner, ["shared.migrations", *self.definition.migrations])
             role = await grant_runtime_role(owner, s.database)
+            password = await runtime_login(owner, s.database)
         finally:
             await owner.close()
-        self.pool = await open_pool(s.service_dsn, role=role)
+        self.pool = await open_pool(as_login(s.service_dsn, role, password), role=None)
         name = self.definition.name
         self.store = PostgresEventStore(self.pool, source=f"/gongkai/{name}", clock=self.clock)
         self.executor = CommandExecutor(
@@ -109,7 +117,8 @@ class Runtime:
             s.local_timezone,
         )
         await self.definition.read_models.ensure(self.pool)
-        self.nc = await connect(s.nats_url, name=f"gongkai-{name}")
+        tls = tls_context(s.nats_tls_ca_file, s.nats_tls_cert_file, s.nats_tls_key_file)
+        self.nc = await connect(s.nats_url, name=f"gongkai-{name}", tls=tls)
         self.js = self.nc.jetstream()
         self.subjects = Subjects(s.nats_subject_root)
         await ensure_stream(self.js, name, self.subjects, replicas=s.stream_replicas)

@@ -21,7 +21,10 @@ class ServiceSettings(BaseSettings):
     # The PostgreSQL server; the service uses its own database on it (gongkai_<service>).
     database_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     database_name: str | None = None
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = "nats://127.0.0.1:4222"  # tls://… for TLS (the system's CAs, or the next)
+    nats_tls_ca_file: Path | None = None  # the CA (PEM) that signed the brokers' certificates
+    nats_tls_cert_file: Path | None = None  # a client certificate (PEM), where brokers ask one
+    nats_tls_key_file: Path | None = None  # its private key (PEM)
     stream_replicas: int = 1
     nats_subject_root: str = "gongkai"  # several installations may share one NATS
     jwt_issuer: str = "gongkai-local"

@@ -39,9 +39,13 @@ def test_mounted_config_files_exist_and_nats_is_durable() -> None:
                 assert (ROOT / source).exists(), source
     nats_conf = (ROOT / "deploy" / "nats.conf").read_text(encoding="utf-8")
     assert "sync_interval: always" in nats_conf
-    init = (ROOT / "deploy" / "postgres-init.sql").read_text(encoding="utf-8")
+    init = (ROOT / "deploy" / "postgres-init.sh").read_text(encoding="utf-8")
     for service in SERVICES:
-        assert f"CREATE DATABASE gongkai_{service};" in init
+        assert f"CREATE DATABASE gongkai_{service} OWNER gongkai_owner;" in init
+    assert "SUPERUSER" not in init  # the owner is none
+    for name, spec in compose()["services"].items():  # no password written in the file
+        for value in (spec.get("environment") or {}).values():
+            assert not re.search(r"://[^:/@]+:(?!\$\{)[^@]+@", str(value)), (name, value)
 
 
 def test_the_dockerfile_copies_what_exists_and_serves_through_the_cli() -> None:
