@@ -9,6 +9,8 @@ import ssl
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import nats
+import nats.errors
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -75,20 +77,16 @@ async def test_a_service_reaches_the_broker_over_tls_by_the_countys_ca(
     broker.start()
     try:
         url = broker.url.replace("nats://", "tls://")
-        with pytest.raises(Exception) as refused:  # the system's CAs do not know the county's
-            nc = await connect(url, name="stranger")
-            await nc.close()
-        assert (
-            isinstance(refused.value, ssl.SSLError | OSError)
-            or "certificate" in str(refused.value).lower()
-            or "NoServers" in type(refused.value).__name__
-        )
+        # the system's CAs do not know the county's: no connection
+        with pytest.raises((ssl.SSLError, OSError, nats.errors.NoServersError)):
+            await nats.connect(url, allow_reconnect=False, max_reconnect_attempts=0)
         clock = FixedClock(datetime(2027, 1, 4, 2, 0, tzinfo=UTC))
         async with running(servers, [PLEDGE], clock, nats_url=url, nats_tls_ca_file=ca) as services:
             pledge = services["pledge"]
             await Directory(pledge.client, servers).build()
             js = pledge.runtime.js
-            assert js is not None and pledge.runtime.nc is not None
+            assert js is not None
+            assert pledge.runtime.nc is not None
             assert pledge.runtime.nc.connected_url is not None
             assert pledge.runtime.nc.connected_url.scheme == "tls"
             stream = pledge.subjects.stream("pledge")
