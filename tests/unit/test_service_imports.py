@@ -141,3 +141,17 @@ def test_with_the_bench_extra_the_bench_is_there() -> None:
     )
     assert listing.returncode == 0, listing.stderr
     assert "--events" in listing.stdout
+
+
+def test_every_folder_of_the_command_line_is_a_package_the_install_takes() -> None:
+    """A folder without __init__.py imports from the source tree but is left out of the
+    installed package (`gongkai serve` in the image would not find it)."""
+    from setuptools import find_packages
+
+    packages = set(find_packages(str(ROOT), include=["gongkai*"]))
+    folders = {
+        ".".join(p.parent.relative_to(ROOT).parts)
+        for p in (ROOT / "gongkai").rglob("*.py")
+        if "__pycache__" not in p.parts
+    }
+    assert folders <= packages, folders - packages
