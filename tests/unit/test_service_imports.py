@@ -155,3 +155,11 @@ def test_every_folder_of_the_command_line_is_a_package_the_install_takes() -> No
         if "__pycache__" not in p.parts
     }
     assert folders <= packages, folders - packages
+
+
+def test_the_image_holds_the_command_line_without_the_bench_extra() -> None:
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text(encoding="utf-8")
+    assert "COPY gongkai ./gongkai" in dockerfile
+    install = [line for line in dockerfile.splitlines() if "pip install" in line]
+    assert install
+    assert all("bench" not in line and "[" not in line for line in install)
