@@ -29,7 +29,7 @@ class Commands(TyperGroup):
     types here: typer may bring a click of its own.)"""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        names = [*super().list_commands(ctx), *LAZY]
+        names = list(dict.fromkeys([*super().list_commands(ctx), *LAZY]))  # loaded ones once
         return sorted(names, key=lambda n: ORDER.index(n) if n in ORDER else len(ORDER))
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
