@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.logging import configure_logging
-from shared.testing import Servers, servers_under
+from tests.support import Servers, servers_under
 
 configure_logging(json=False, level="WARNING")
 

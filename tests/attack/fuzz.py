@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
-from shared.testing import RunningService
 from tests.e2e.helpers import event_count
+from tests.support import RunningService
 
 Headers = dict[str, str]
 

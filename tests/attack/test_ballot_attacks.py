@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from shared.testing import RunningService, Servers
 from tests.e2e.bad_input import assert_refused
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation, rater
 from tests.e2e.helpers import Directory, event_count, ok
+from tests.support import RunningService, Servers
 
 Headers = dict[str, str]
 

@@ -10,8 +10,8 @@ import pytest
 
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, ok
+from tests.support import RunningService, Servers, running
 
 TOO_BIG = str(2**63)  # one past PostgreSQL's bigint
 

@@ -16,10 +16,10 @@ from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.clock import FixedClock
-from shared.testing import Servers, running
 from tests.attack.fuzz import Target, fuzz
 from tests.e2e.evaluation_helpers import START, caught_up
 from tests.e2e.helpers import Directory
+from tests.support import Servers, running
 
 SERVICES = {d.name: d for d in (PLEDGE, REVIEW, EVALUATION, NOTIFICATION)}
 

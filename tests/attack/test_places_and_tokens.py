@@ -21,11 +21,11 @@ from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers, running
 from tests.e2e.bad_input import assert_refused
 from tests.e2e.evaluation_helpers import START, caught_up
 from tests.e2e.helpers import Directory, event_count, eventually, ok
 from tests.e2e.review_helpers import review_body
+from tests.support import RunningService, Servers, running
 
 Services = dict[str, RunningService]
 

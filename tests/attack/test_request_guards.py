@@ -19,9 +19,9 @@ from services.pledge.app import DEFINITION as PLEDGE
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
 from shared.guards import TokenBuckets, json_too_deep
-from shared.testing import RunningService, Servers, running
 from tests.e2e.bad_input import assert_refused
 from tests.e2e.helpers import event_count
+from tests.support import RunningService, Servers, running
 
 CLOCK = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)
 

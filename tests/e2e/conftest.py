@@ -7,7 +7,7 @@ import pytest
 
 from services.pledge.app import DEFINITION
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers, running
+from tests.support import RunningService, Servers, running
 
 __all__ = ["RunningService"]
 

@@ -11,8 +11,8 @@ from typing import Any
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, item, ok
+from tests.support import RunningService, Servers, running
 
 START = datetime(2027, 3, 1, 2, 0, tzinfo=UTC)  # 10:00 in China
 APPROVE = {

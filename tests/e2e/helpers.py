@@ -13,7 +13,7 @@ from nats.js.api import Header
 from services.pledge.contracts import SatisfactionVerdictReached
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
-from shared.testing import RunningService
+from tests.support import RunningService
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

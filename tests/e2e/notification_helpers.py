@@ -18,8 +18,8 @@ from shared.clock import FixedClock
 from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
-from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, item, ok
+from tests.support import RunningService, Servers, running
 
 CRITERIA = {"shows_advanced_standard": True, "matches_wishes": True, "feasible": True}
 

@@ -12,8 +12,8 @@ from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from services.review.events import DIMENSIONS, SubjectKind
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, item, ok
+from tests.support import RunningService, Servers, running
 
 Headers = dict[str, str]
 

@@ -18,8 +18,8 @@ from shared.audit.bundle import export_bundle
 from shared.audit.checkpoints import public_pem, summary_root
 from shared.audit.verify import verify_bundle
 from shared.envelope import EventEnvelope, canonical_json, chain_hash
-from shared.testing import RunningService, Servers
 from tests.e2e.helpers import Directory, ok
+from tests.support import RunningService, Servers
 
 
 async def sign(service: RunningService, servers: Servers) -> dict:  # type: ignore[type-arg]
@@ -377,7 +377,7 @@ def test_the_command_line_verifier_exits_non_zero_on_tampering(
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "services.cli.main", "audit", "verify"]
+    command = [sys.executable, "-m", "gongkai.main", "audit", "verify"]
     good = subprocess.run([*command, str(bundle)], capture_output=True, text=True)
     assert good.returncode == 0, good.stdout
     original = lines(bundle)
@@ -409,7 +409,7 @@ def test_the_command_line_verifier_says_what_is_not_signed(
     import sys
 
     def verify(folder: Path, *options: str) -> tuple[int, str]:
-        command = [sys.executable, "-m", "services.cli.main", "audit", "verify"]
+        command = [sys.executable, "-m", "gongkai.main", "audit", "verify"]
         done = subprocess.run(
             [*command, str(folder), *options],
             capture_output=True,
@@ -497,7 +497,7 @@ async def grown_log(
 async def test_proofs_from_a_server_that_lies_are_not_proven(
     servers: Servers, pledge_service: RunningService
 ) -> None:
-    from services.cli import proofs
+    from gongkai.operator import proofs
 
     c, runtime = pledge_service.client, pledge_service.runtime
     first, second = await grown_log(pledge_service, servers)
@@ -595,7 +595,7 @@ async def test_the_command_line_checks_proofs_against_the_public_key(
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "services.cli.main",
+            "gongkai.main",
             "audit",
             "prove",
             "--url",

@@ -28,10 +28,10 @@ from services.pledge.app import DEFINITION as PLEDGE
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
 from shared.runtime import create_app
-from shared.testing import Servers, serving
 from tests.e2e.bad_input import assert_refused, event_count, state_changing_routes
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import Directory, item, ok
+from tests.support import Servers, serving
 
 MALFORMED, UNAUTHENTICATED, FORBIDDEN = "malformed", "unauthenticated", "forbidden"
 EXPECTED = {MALFORMED: 422, UNAUTHENTICATED: 401, FORBIDDEN: 403}

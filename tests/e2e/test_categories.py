@@ -3,9 +3,9 @@ proposal is held to them (the seed's categories are only the default)."""
 
 from __future__ import annotations
 
-from shared.testing import Servers
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import Directory, item, ok
+from tests.support import Servers
 
 
 async def test_proposals_follow_the_countys_configured_categories(

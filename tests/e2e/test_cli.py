@@ -16,13 +16,13 @@ from pathlib import Path
 
 import httpx
 
-from services.cli.demo import bearer
-from services.cli.stack import SERVICES
+from gongkai.develop.demo import bearer
+from gongkai.operator.services import SERVICES
 from shared.auth import LocalSigningKey
 from shared.embedded import free_port
-from shared.testing import Servers
+from tests.support import Servers
 
-GONGKAI = [sys.executable, "-m", "services.cli.main"]
+GONGKAI = [sys.executable, "-m", "gongkai.main"]
 
 
 def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(

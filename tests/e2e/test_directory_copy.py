@@ -11,8 +11,8 @@ from shared.directory import DIRECTORY_DDL, project_directory
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels
 from shared.subscriptions import Subscription, SubscriptionRunner
-from shared.testing import RunningService, Servers, fresh_log_database, rebuilt_as_live
 from tests.e2e.helpers import Directory, eventually, ok
+from tests.support import RunningService, Servers, fresh_log_database, rebuilt_as_live
 
 MEMBERS = (
     "SELECT member_id, branch_id, township_id, name, post, leadership_team, active"

@@ -16,7 +16,6 @@ import pytest
 from services.evaluation.app import DEFINITION as EVALUATION
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers
 from tests.e2e.bad_input import assert_refused, event_count, state_changing_routes
 from tests.e2e.evaluation_helpers import (
     directory_copied,
@@ -41,6 +40,7 @@ from tests.e2e.test_bad_input import (
     with_,
     without,
 )
+from tests.support import RunningService, Servers
 
 STAR = {"grade": "five", "label": "★★★★★", "score": 100, "satisfied": True}
 

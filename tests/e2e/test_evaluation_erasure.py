@@ -17,7 +17,6 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from shared.envelope import GENESIS_HASH, EventEnvelope
 from shared.personal import ERASED
-from shared.testing import RunningService, Servers, rebuilt_as_live
 from tests.e2e.evaluation_helpers import (
     START,
     caught_up,
@@ -25,6 +24,7 @@ from tests.e2e.evaluation_helpers import (
     pledge_and_evaluation,
 )
 from tests.e2e.helpers import Directory, event_count, eventually, ok
+from tests.support import RunningService, Servers, rebuilt_as_live
 
 NAME, PHONE, ID_NUMBER = "王小明", "13812345678", "11010519491231002X"
 CAPTURE: dict[str, Any] = {"capture_output": True, "text": True}
@@ -168,7 +168,7 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         answer = ok(await e.post(erasure, headers=admin), 201)
         assert answer == {"id": alice, "events": ["PersonalDataErased"]}
         assert (await e.post(erasure, headers=admin)).status_code == 409  # once
-        erase = [sys.executable, "-m", "services.cli.main", "audit", "erase"]
+        erase = [sys.executable, "-m", "gongkai.main", "audit", "erase"]
         erase += ["--url", str(e.base_url).rstrip("/"), "--token"]
         refused = await asyncio.to_thread(
             subprocess.run, [*erase, servers.token("auditor", "gulang"), carol], **CAPTURE

@@ -9,14 +9,14 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from services.cli.demo import DemoLoader
-from services.cli.demo_evaluation import evaluation_demo_loaded, load_evaluation_demo
+from gongkai.develop.demo import DemoLoader
+from gongkai.develop.demo_evaluation import evaluation_demo_loaded, load_evaluation_demo
 from services.evaluation.app import DEFINITION
 from shared.database import READ_SCHEMA
 from shared.projections import table_fingerprints
-from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.evaluation_helpers import caught_up, pledge_and_evaluation
 from tests.e2e.helpers import ok
+from tests.support import Servers, rebuilt_as_live
 
 
 @pytest.mark.parametrize("today", [date(2027, 3, 1), date(2027, 11, 26)], ids=str)

@@ -10,9 +10,9 @@ from datetime import timedelta
 from openpyxl import load_workbook
 
 from services.evaluation.schedule import SCHEDULER
-from shared.testing import Servers
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation, rater
 from tests.e2e.helpers import Directory, ok
+from tests.support import Servers
 
 
 def first_half(township_id: str) -> dict[str, object]:

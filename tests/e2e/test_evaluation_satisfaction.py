@@ -9,7 +9,6 @@ from datetime import timedelta
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.contracts import SatisfactionVerdictReached
 from shared.personal import ERASED
-from shared.testing import RunningService, Servers, rebuilt_as_live
 from tests.e2e.evaluation_helpers import (
     caught_up,
     pledge_and_evaluation,
@@ -17,6 +16,7 @@ from tests.e2e.evaluation_helpers import (
     rater,
 )
 from tests.e2e.helpers import Directory, eventually, ok
+from tests.support import RunningService, Servers, rebuilt_as_live
 
 RESIDENT = {"name": "张桂兰", "phone": "13912345678"}
 

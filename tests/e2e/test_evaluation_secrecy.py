@@ -9,7 +9,6 @@ from datetime import timedelta
 
 import httpx
 
-from shared.testing import Servers
 from tests.e2e.evaluation_helpers import (
     START,
     directory_copied,
@@ -17,6 +16,7 @@ from tests.e2e.evaluation_helpers import (
     round_of_members,
 )
 from tests.e2e.helpers import Directory, ok
+from tests.support import Servers
 
 GRADES = ("satisfied", "mostly_satisfied", "dissatisfied")
 

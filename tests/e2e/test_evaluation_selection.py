@@ -15,9 +15,9 @@ from services.evaluation.app import DEFINITION as EVALUATION
 from services.review import events as r
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import connect, ensure_stream
-from shared.testing import RunningService, Servers, rebuilt_as_live
 from tests.e2e.evaluation_helpers import APPROVE, directory_copied, pledge_and_evaluation
 from tests.e2e.helpers import Directory, event_count, eventually, item, ok
+from tests.support import RunningService, Servers, rebuilt_as_live
 
 
 def review(d: Directory, review_id: str, subject_id: str, grades: list[str]) -> r.ReviewRecorded:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from shared.testing import Servers
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import Directory, ok
+from tests.support import Servers
 
 
 async def test_a_retried_command_returns_the_first_result_and_appends_nothing(

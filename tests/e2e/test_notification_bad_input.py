@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from services.notification.app import DEFINITION
-from shared.testing import RunningService, Servers
 from tests.e2e.bad_input import assert_refused, event_count, state_changing_routes
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
+from tests.support import RunningService, Servers
 
 Headers = dict[str, str]
 NUL = "\u0000"

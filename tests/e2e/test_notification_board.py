@@ -11,7 +11,6 @@ import httpx
 
 from services.notification.app import DEFINITION
 from services.notification.board import qr_svg
-from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
 from tests.e2e.notification_helpers import (
     CommendationIssued,
@@ -25,6 +24,7 @@ from tests.e2e.notification_helpers import (
     pledge_and_notification,
     publish_pledge,
 )
+from tests.support import Servers, rebuilt_as_live
 
 SECRET_PHONE = "13912345678"
 SECRET_ID_NUMBER = "620621198001011234"

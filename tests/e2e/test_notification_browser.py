@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from shared.testing import Servers
 from tests.e2e.helpers import Directory, eventually
 from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
+from tests.support import Servers
 
 CHROMIUM = next(
     (

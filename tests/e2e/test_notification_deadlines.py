@@ -15,7 +15,6 @@ from services.evaluation.app import DEFINITION as EVALUATION
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
-from shared.testing import RunningService, Servers, running
 from tests.e2e.helpers import Directory, eventually, item, ok
 from tests.e2e.notification_helpers import (
     CRITERIA,
@@ -24,6 +23,7 @@ from tests.e2e.notification_helpers import (
     notices_of,
     pledge_and_notification,
 )
+from tests.support import RunningService, Servers, running
 
 # the test drives the scheduler itself (the background passes run once at start-up)
 pytestmark = pytest.mark.usefixtures("manual_passes")

@@ -25,13 +25,13 @@ from services.notification.app import DEFINITION
 from services.notification.channels import DeliverySettings
 from services.notification.worker import Worker
 from shared.embedded import free_port
-from shared.testing import Servers, rebuilt_as_live, serving
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import (
     directory_on_board,
     pledge_and_notification,
     publish_pledge,
 )
+from tests.support import Servers, rebuilt_as_live, serving
 
 DINGTALK_SECRET = "SEC0123456789abcdef"
 

@@ -9,9 +9,9 @@ from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.clock import FixedClock
-from shared.testing import Servers, running
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.review_helpers import START, correction_body, entry_body, review_body, synced
+from tests.support import Servers, running
 
 
 async def test_a_real_review_and_its_correction_reach_the_board(servers: Servers) -> None:

@@ -18,9 +18,9 @@ from services.evaluation.selection_events import (
     SelectionOpened,
 )
 from services.notification.app import DEFINITION
-from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import ServiceStandIn, pledge_and_notification
+from tests.support import Servers, rebuilt_as_live
 
 TITLE = "2027年度优秀共产党员评选"
 SECRET_OBJECTION = "据反映该同志有违规收受礼品问题"

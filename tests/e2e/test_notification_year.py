@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from shared.testing import Servers
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import (
     ReviewRecorded,
@@ -18,6 +17,7 @@ from tests.e2e.notification_helpers import (
     pledge_and_notification,
     publish_pledge,
 )
+from tests.support import Servers
 
 # the test drives the scheduler itself (the background passes run once at start-up)
 pytestmark = pytest.mark.usefixtures("manual_passes")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from shared.testing import RunningService, Servers
 from tests.e2e.helpers import Directory, eventually, ok
+from tests.support import RunningService, Servers
 
 
 def sample(metrics: str, name: str, **labels: str) -> float | None:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from openpyxl import load_workbook
 
 from services.pledge.app import DEFINITION
-from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
+from tests.support import Servers, rebuilt_as_live
 
 
 async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -> None:

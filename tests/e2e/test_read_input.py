@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.testing import RunningService, Servers
 from tests.e2e.helpers import Directory, ok
+from tests.support import RunningService, Servers
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ from datetime import date
 
 import pytest
 
-from services.cli.demo import DemoLoader
+from gongkai.develop.demo import DemoLoader
 from services.pledge.app import DEFINITION
 from shared import projections
-from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.conftest import RunningService
 from tests.e2e.helpers import ok
+from tests.support import Servers, rebuilt_as_live
 
 
 async def test_rebuild_equals_live_and_swaps_without_losing_concurrent_writes(

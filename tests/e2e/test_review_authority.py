@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator, Callable
 
 import pytest
 
-from shared.testing import Servers
 from tests.e2e.helpers import event_count
 from tests.e2e.review_helpers import (
     Headers,
@@ -17,6 +16,7 @@ from tests.e2e.review_helpers import (
     pledge_and_review,
     review_body,
 )
+from tests.support import Servers
 
 
 @pytest.fixture(scope="module")

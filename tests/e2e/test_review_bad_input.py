@@ -18,7 +18,6 @@ import pytest
 
 from services.review.app import DEFINITION
 from shared.auth import LocalSigningKey
-from shared.testing import Servers
 from tests.e2e.bad_input import assert_refused, event_count, state_changing_routes
 from tests.e2e.review_helpers import (
     Headers,
@@ -29,6 +28,7 @@ from tests.e2e.review_helpers import (
     pledge_and_review,
     review_body,
 )
+from tests.support import Servers
 
 MALFORMED, UNAUTHENTICATED, FORBIDDEN = "malformed", "unauthenticated", "forbidden"
 NUL = "\u0000"

@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 
 from openpyxl import load_workbook
 
-from shared.testing import Servers
 from tests.e2e.helpers import Directory, ok
 from tests.e2e.review_helpers import (
     correction_body,
@@ -18,6 +17,7 @@ from tests.e2e.review_helpers import (
     review_body,
     synced,
 )
+from tests.support import Servers
 
 
 async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> None:

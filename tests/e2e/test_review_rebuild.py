@@ -1,4 +1,4 @@
-"""The demo county gets a quarter of reviews through the review API (services/cli/
+"""The demo county gets a quarter of reviews through the review API (gongkai/develop/
 demo_review.py), and the review service's read models, directory and pledge copies
 included, rebuild to exactly the live state (A2), in a side schema and by swapping."""
 
@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 from datetime import date
 
-from services.cli.demo import DemoLoader
-from services.cli.demo_review import load_review_demo, review_demo_loaded
+from gongkai.develop.demo import DemoLoader
+from gongkai.develop.demo_review import load_review_demo, review_demo_loaded
 from services.review.app import DEFINITION
 from shared.database import READ_SCHEMA
 from shared.projections import table_fingerprints
-from shared.testing import Servers, rebuilt_as_live
 from tests.e2e.helpers import ok
 from tests.e2e.review_helpers import pledge_and_review, synced
+from tests.support import Servers, rebuilt_as_live
 
 
 async def test_the_demo_quarter_loads_and_the_read_models_rebuild_equal(servers: Servers) -> None:

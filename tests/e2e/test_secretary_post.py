@@ -4,8 +4,8 @@ checks the holder against its directory, shared/http.py)."""
 
 from __future__ import annotations
 
-from shared.testing import RunningService, Servers
 from tests.e2e.helpers import Directory, event_count, ok
+from tests.support import RunningService, Servers
 
 
 async def test_a_replaced_secretary_is_refused_at_once(

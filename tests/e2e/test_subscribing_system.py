@@ -26,10 +26,10 @@ from shared.clock import FixedClock
 from shared.embedded import EmbeddedNats
 from shared.envelope import EventEnvelope
 from shared.messaging import Subjects, ensure_stream
-from shared.testing import RunningService, Servers, running
 from tests.e2e.evaluation_helpers import START, directory_copied, round_of_members
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import publish_pledge
+from tests.support import RunningService, Servers, running
 from tests.unit.test_contract import message_validator
 
 DOCUMENT = Path(__file__).parents[2] / "docs" / "asyncapi.json"

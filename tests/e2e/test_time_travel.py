@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from shared.testing import RunningService, Servers
 from tests.e2e.helpers import Directory, item, ok
+from tests.support import RunningService, Servers
 
 
 async def test_reads_as_of_a_past_moment(servers: Servers, pledge_service: RunningService) -> None:

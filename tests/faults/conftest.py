@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.testing import Servers, servers_under
 from tests.faults.stack import Stack
+from tests.support import Servers, servers_under
 
 
 @pytest.fixture(scope="package")

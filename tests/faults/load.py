@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from shared.testing import Servers
 from tests.e2e.helpers import eventually
 from tests.faults.stack import Stack
+from tests.support import Servers
 
 # (service, path, JSON body, headers) of one command carrying `marker`
 Request = tuple[str, str, dict[str, Any], dict[str, str]]

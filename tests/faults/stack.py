@@ -10,11 +10,11 @@ import sys
 import uuid
 from pathlib import Path
 
-from services.cli.stack import wait_until_ready
+from gongkai.develop.stack import wait_until_ready
 from shared.embedded import free_port
 from shared.messaging import Subjects
 from shared.settings import with_database
-from shared.testing import Servers
+from tests.support import Servers
 
 SERVICES = ("pledge", "review", "evaluation", "notification")
 

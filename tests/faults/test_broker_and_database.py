@@ -7,10 +7,10 @@ import asyncio
 
 import pytest
 
-from shared.testing import Servers
 from tests.faults.checker import check_nothing_lost
 from tests.faults.load import SteadyLoad, enrolment, establish_place
 from tests.faults.stack import Stack
+from tests.support import Servers
 
 SIZES = [  # (kills, seconds of load before each): bounded in CI, long on demand (-m slow)
     pytest.param(1, 2.0, id="bounded"),

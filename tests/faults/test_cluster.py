@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 
 from shared.messaging import connect
-from shared.testing import Servers
 from tests.faults.checker import check_nothing_lost
 from tests.faults.cluster import EmbeddedCluster, wait_for_jetstream
 from tests.faults.load import SteadyLoad, enrolment, establish_place
 from tests.faults.progress import ProgressWatch
 from tests.faults.stack import Stack
+from tests.support import Servers
 
 SIZES = [  # (nodes killed one after another, seconds each stays down)
     pytest.param(2, 3.0, id="bounded"),

@@ -7,10 +7,10 @@ from __future__ import annotations
 from nats.js.api import Header
 
 from shared.messaging import connect
-from shared.testing import Servers
 from tests.faults.checker import CONSUMED, HEADS, check_nothing_lost, positions, published
 from tests.faults.load import SteadyLoad, enrolment, establish_place
 from tests.faults.stack import Stack
+from tests.support import Servers
 
 
 async def test_duplicates_reordering_poison_and_a_slow_consumer(

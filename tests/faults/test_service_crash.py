@@ -9,11 +9,11 @@ import asyncio
 
 import asyncpg
 
-from shared.testing import Servers
 from tests.e2e.helpers import eventually
 from tests.faults.checker import HEADS, PUBLISHED, check_nothing_lost, positions
 from tests.faults.load import Place, SteadyLoad, establish_place, own_command
 from tests.faults.stack import SERVICES, Stack
+from tests.support import Servers
 
 
 async def copied(stack: Stack, service: str, place: Place) -> None:

@@ -14,7 +14,7 @@ from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
-from shared.testing import Servers
+from tests.support import Servers
 
 
 class Noted(DomainEvent):

@@ -7,9 +7,9 @@ import math
 
 from rich.console import Console
 
-from services.cli.bench import PARTS, run_bench
-from services.cli.bench.common import Sizes
-from shared.testing import Servers
+from gongkai.bench import PARTS, run_bench
+from gongkai.bench.common import Sizes
+from tests.support import Servers
 
 TINY = Sizes(
     events=60,

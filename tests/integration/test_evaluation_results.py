@@ -32,8 +32,8 @@ from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.eventstore.base import CommandContext
 from shared.eventstore.postgres import PostgresEventStore
-from shared.testing import Servers, fresh_log_database
 from shared.unit_of_work import CommandExecutor, UnitOfWork
+from tests.support import Servers, fresh_log_database
 
 
 async def results_from_the_tally(conn: Any, round_id: str) -> list[dict[str, Any]]:

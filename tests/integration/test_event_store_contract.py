@@ -21,7 +21,7 @@ from shared.eventstore import (
     PostgresEventStore,
 )
 from shared.http import install_error_handlers
-from shared.testing import Servers, fresh_log_database
+from tests.support import Servers, fresh_log_database
 
 
 class Happened(DomainEvent):

@@ -13,7 +13,7 @@ from services.notification.events import Deadline, DeadlineKind
 from services.notification.projections import READ_MODELS
 from services.notification.responsible import unfinished, unreviewed
 from shared.database import READ_SCHEMA
-from shared.testing import Servers, fresh_log_database
+from tests.support import Servers, fresh_log_database
 
 # the read models as the directory copy leaves them: a township whose head sits on the
 # leadership team of the township's own organ branch, and a village branch

@@ -10,7 +10,7 @@ import asyncpg
 import pytest
 
 from shared.personal import destroy_key, mask_id_number, mask_phone, seal, unseal
-from shared.testing import Servers, fresh_log_database
+from tests.support import Servers, fresh_log_database
 
 ALICE = {"name": "王小明", "phone": "13812345678", "id_number": "11010519491231002X"}
 

@@ -18,8 +18,8 @@ from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, PostgresEventStore
 from shared.messaging import Subjects, connect, ensure_stream
 from shared.relay import OutboxRelay, republish_from
-from shared.testing import Servers, fresh_log_database
 from tests.e2e.helpers import eventually
+from tests.support import Servers, fresh_log_database
 
 
 class Counted(DomainEvent):

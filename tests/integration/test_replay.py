@@ -15,7 +15,7 @@ from shared.envelope import EventEnvelope
 from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, PostgresEventStore
 from shared.projections import ReadModels
-from shared.testing import Servers, fresh_log_database
+from tests.support import Servers, fresh_log_database
 
 DDL = "CREATE TABLE totals (partition text PRIMARY KEY, n int NOT NULL, seen int[] NOT NULL)"
 

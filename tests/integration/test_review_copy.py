@@ -18,9 +18,9 @@ from shared.clock import FixedClock
 from shared.events import DomainEvent
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import connect, ensure_stream
-from shared.testing import RunningService, Servers, rebuilt_as_live, running
 from tests.e2e.helpers import eventually
 from tests.e2e.review_helpers import review_body
+from tests.support import RunningService, Servers, rebuilt_as_live, running
 
 START = datetime(2027, 2, 1, 2, 0, tzinfo=UTC)
 

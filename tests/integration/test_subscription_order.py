@@ -10,9 +10,9 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 
 from shared.envelope import EventEnvelope
 from shared.subscriptions import Subscription, SubscriptionRunner
-from shared.testing import Servers, fresh_log_database
 from tests.e2e.helpers import eventually
 from tests.integration.source import Source
+from tests.support import Servers, fresh_log_database
 
 
 async def test_messages_a_dead_runner_held_take_effect_in_order(servers: Servers) -> None:

@@ -12,9 +12,9 @@ from shared.database import READ_SCHEMA
 from shared.envelope import EventEnvelope
 from shared.projections import ReadModels, table_fingerprints
 from shared.subscriptions import Subscription, SubscriptionRunner
-from shared.testing import Servers, fresh_log_database
 from tests.e2e.helpers import eventually
 from tests.integration.source import Source
+from tests.support import Servers, fresh_log_database
 
 
 async def test_duplicates_have_no_second_effect_and_poison_is_parked(servers: Servers) -> None:

@@ -12,7 +12,7 @@ from shared.envelope import EventEnvelope
 from shared.events import DomainEvent, EventRegistry
 from shared.eventstore import AppendRequest, CommandContext, PostgresEventStore
 from shared.projections import ReadModels
-from shared.testing import Servers, fresh_log_database
+from tests.support import Servers, fresh_log_database
 
 
 def version_1() -> type[DomainEvent]:

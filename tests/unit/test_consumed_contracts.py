@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from services.cli.contract import published_registries
+from gongkai.operator.contract import published_registries
 from services.evaluation.contracts import CONSUMED as EVALUATION_READS
 from services.notification.contracts import CONSUMED as NOTIFICATION_READS
 from services.pledge.contracts import CONSUMED as PLEDGE_READS

@@ -17,7 +17,7 @@ from pydantic import create_model
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from services.cli.contract import published_registries
+from gongkai.operator.contract import published_registries
 from services.evaluation.events import REGISTRY as EVALUATION
 from services.evaluation.events import (
     CheckRaterRegistered,

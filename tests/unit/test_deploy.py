@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-from services.cli.stack import SERVICES
+from gongkai.operator.services import SERVICES
 from shared.settings import ServiceSettings
 
 ROOT = Path(__file__).parents[2]

@@ -51,7 +51,7 @@ NOUN_ENDINGS = ("Draft", "Body", "Input", "Request", "Form", "Data")
 
 
 def services() -> list[str]:
-    return sorted(p.name for p in SERVICES.iterdir() if (p / "app.py").exists() and p.name != "cli")
+    return sorted(p.name for p in SERVICES.iterdir() if (p / "app.py").exists())
 
 
 def areas(service: Path) -> list[Path]:

@@ -24,8 +24,8 @@ from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
 from nats.js.api import Header
 
-from services.cli.bench.common import Bench, Figure, Sizes, alternate, best, report, versus
-from services.cli.bench.store import Workload, _store_writer
+from gongkai.bench.common import Bench, Figure, Sizes, alternate, best, report, versus
+from gongkai.bench.store import Workload, _store_writer
 from shared.envelope import EventEnvelope
 from shared.eventstore.postgres import COLUMNS, PostgresEventStore, decode_row
 from shared.messaging import Subjects, connect, ensure_stream

@@ -1,6 +1,6 @@
 """The bare endpoint `gongkai bench http` measures the pledge service against: FastAPI and
 one raw asyncpg INSERT per request, the same validated body, no log, auth or projection.
-Run as `python -m services.cli.bench.bare_app` with BENCH_DSN and BENCH_PORT set."""
+Run as `python -m gongkai.bench.bare_app` with BENCH_DSN and BENCH_PORT set."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import asyncpg
 import uvicorn
 from fastapi import FastAPI
 
-from services.cli.bench.store import RAW_INSERT
+from gongkai.bench.store import RAW_INSERT
 from services.pledge.commands import EnrolMember
 
 state: dict[str, Any] = {}

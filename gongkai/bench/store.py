@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 import asyncpg
 
-from services.cli.bench import eventsourcing_lib as library
-from services.cli.bench.common import Bench, Figure, Sizes, alternate, best, report, timed, versus
+from gongkai.bench import eventsourcing_lib as library
+from gongkai.bench.common import Bench, Figure, Sizes, alternate, best, report, timed, versus
 from shared.database import open_pool
 from shared.envelope import EventEnvelope
 from shared.events import DomainEvent

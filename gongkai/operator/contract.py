@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
-from services.cli.stack import SERVICES
+from gongkai.operator.services import SERVICES, load_service
 from shared.events import EventRegistry
 
 
 def published_registries() -> dict[str, EventRegistry]:
-    return {
-        name: import_module(module).DEFINITION.registry for name, (module, _) in SERVICES.items()
-    }
+    return {name: load_service(name).DEFINITION.registry for name in SERVICES}

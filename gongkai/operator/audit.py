@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from services.cli.options import DataDir, console
-from services.cli.stack import SERVICES
+from gongkai.operator.options import DataDir, console
+from gongkai.operator.services import SERVICES
 
 audit = typer.Typer(
     help="For auditors: export, verify, replay, prove; erase personal data.", no_args_is_help=True
@@ -40,7 +40,7 @@ def audit_export(
     """Write a service's log (or one township's, or a range) as a portable, verifiable bundle."""
     from rich.progress import Progress
 
-    from services.cli.operations import export_log
+    from gongkai.operator.operations import export_log
 
     pem = public_key.read_bytes() if public_key else checkpoint_public_key(data_dir, service)
     with Progress(console=console) as progress:
@@ -144,7 +144,7 @@ def audit_replay(
     ],
 ) -> None:
     """Rebuild a service's read models as they stood then (A3) and dump them."""
-    from services.cli.operations import replay_read_models
+    from gongkai.operator.operations import replay_read_models
 
     point = _point(until)
     position = point if isinstance(point, int) else None
@@ -175,7 +175,7 @@ def audit_prove(
     """Fetch an inclusion or consistency proof and check it locally against the public key
     and what you hold (an inclusion proof needs the event's hash from --bundle or
     --event-hash: the server's own word for it proves nothing)."""
-    from services.cli import proofs
+    from gongkai.operator import proofs
 
     key = proofs.public_key(public_key.read_bytes())
     fetch = proofs.over_http(url)
@@ -215,7 +215,7 @@ def audit_erase(
 
     import httpx
 
-    from services.cli.stack import signing_key
+    from gongkai.operator.options import signing_key
 
     if token is None:
         key, _ = signing_key(data_dir)

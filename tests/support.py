@@ -1,9 +1,8 @@
-"""Test fixtures shared by every service's tests: the embedded servers (started once per
-session), a signing key, and a service running on a real loopback port."""
+"""Test support shared by every service's tests: the embedded servers (started once per
+session), a signing key, and services running on real loopback ports."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
@@ -12,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
+from gongkai.develop.serving import serving
 from shared.auth import LocalSigningKey, Role
 from shared.clock import FixedClock
 from shared.database import READ_SCHEMA
@@ -124,34 +123,6 @@ async def running(
             client = await stack.enter_async_context(serving(app, settings.port))
             started[definition.name] = RunningService(client, app, settings, clock)
         yield started
-
-
-class _Embedded(uvicorn.Server):
-    """A server inside a larger program (a test, `gongkai demo`): the program handles Ctrl-C
-    and `kill`, not each server on its own."""
-
-    @contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-@asynccontextmanager
-async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
-    """Run `app` under uvicorn on 127.0.0.1:`port`; yield a client for it."""
-    server = _Embedded(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()  # start-up failed: raise its error
-        await asyncio.sleep(0.02)
-    try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        await task
 
 
 async def fresh_log_database(

@@ -26,7 +26,7 @@ from typing import Any
 import asyncpg
 from nats.js import JetStreamContext
 
-from services.cli.bench.common import (
+from gongkai.bench.common import (
     Bench,
     Figure,
     Sizes,
@@ -37,9 +37,9 @@ from services.cli.bench.common import (
     report,
     versus,
 )
-from services.cli.bench.consumers import ConsumerProcess
-from services.cli.bench.messaging import wait_for
-from services.cli.bench.store import RAW_DDL, RAW_INSERT, Workload
+from gongkai.bench.consumers import ConsumerProcess
+from gongkai.bench.messaging import wait_for
+from gongkai.bench.store import RAW_DDL, RAW_INSERT, Workload
 from services.pledge import commands as c
 from services.pledge import handlers
 from services.pledge.app import DEFINITION as PLEDGE

@@ -1,4 +1,4 @@
-"""What the command line's verbs share: the console and the common options."""
+"""What the command line's verbs share: the console, the common options and the local key."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from shared.auth import LocalSigningKey
 
 console = Console()
 
@@ -29,3 +31,11 @@ NatsUrl = Annotated[
     ),
 ]
 CHINA = timezone(timedelta(hours=8))
+
+
+def signing_key(data_dir: Path) -> tuple[LocalSigningKey, Path]:
+    """The local key pair for the embedded default (created on first use)."""
+    key = LocalSigningKey.load_or_create(data_dir / "keys" / "signing.pem")
+    public = data_dir / "keys" / "signing.pub.pem"
+    public.write_bytes(key.public_pem)
+    return key, public

@@ -1,5 +1,5 @@
 """The demo county's evaluation (E1–E6), loaded through the evaluation service's HTTP API
-after the pledge demo (services/cli/demo.py): per township, an open round on its branches
+after the pledge demo (gongkai/develop/demo.py): per township, an open round on its branches
 with web and paper ballots (turnout to look at), a closed round on one branch's members
 (published results), the township's bimonthly rating of branches and each branch's monthly
 rating of members."""
@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.demo import COUNTY, DemoApi
+from gongkai.develop.demo import COUNTY, DemoApi
 from shared.auth import LocalSigningKey
 
 WEB_GRADES = ["satisfied", "satisfied", "mostly_satisfied", "dissatisfied", "satisfied"]

@@ -1,4 +1,4 @@
-"""What the generated history (services/cli/history.py) is made of: the county's people as
+"""What the generated history (gongkai/develop/history.py) is made of: the county's people as
 plain records, and one service's HTTP API as they drive it."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.demo import bearer
+from gongkai.develop.demo import bearer
 from shared.auth import LocalSigningKey
 
 

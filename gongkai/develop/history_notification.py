@@ -4,8 +4,8 @@ supervision bulletin) at the end of every day of the walk."""
 
 from __future__ import annotations
 
-from services.cli.demo import COUNTY
-from services.cli.history_calls import Caller
+from gongkai.develop.demo import COUNTY
+from gongkai.develop.history_calls import Caller
 from services.notification.worker import Worker
 
 

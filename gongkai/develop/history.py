@@ -18,13 +18,14 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from services.cli.demo import COUNTY
-from services.cli.history_calls import Township
-from services.cli.history_evaluation import PUBLIC_RATERS, SERVED, EvaluationHistory
-from services.cli.history_notification import NotificationHistory
-from services.cli.history_pledge import PledgeHistory, Published
-from services.cli.history_review import ReviewHistory
-from services.cli.history_streams import settled
+from gongkai.develop.demo import COUNTY
+from gongkai.develop.history_calls import Township
+from gongkai.develop.history_evaluation import PUBLIC_RATERS, SERVED, EvaluationHistory
+from gongkai.develop.history_notification import NotificationHistory
+from gongkai.develop.history_pledge import PledgeHistory, Published
+from gongkai.develop.history_review import ReviewHistory
+from gongkai.develop.history_streams import settled
+from gongkai.develop.serving import serving
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
@@ -36,7 +37,6 @@ from shared.logging import configure_logging
 from shared.messaging import Subjects
 from shared.runtime import Runtime, create_app
 from shared.settings import ServiceSettings
-from shared.testing import serving
 
 QUARTER_MEETINGS = ((3, 25), (6, 10), (9, 24), (12, 18))  # June's before the selection
 

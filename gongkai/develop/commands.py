@@ -1,4 +1,5 @@
-"""`gongkai`: run the stack, issue local tokens, load demo data, benchmark, rebuild."""
+"""The developer's commands: `gongkai up` (the whole stack on this machine) and `gongkai demo`
+(the demo county, or a generated county with years of history). Imported only when named."""
 
 from __future__ import annotations
 
@@ -14,20 +15,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from services.cli.audit import audit
-from services.cli.demo import COUNTY, DemoLoader
-from services.cli.options import CHINA, DatabaseUrl, DataDir, NatsUrl, console
-from services.cli.stack import SERVICES, Stack, signing_key
+from gongkai.develop.demo import COUNTY, DemoLoader
+from gongkai.develop.stack import Stack
+from gongkai.operator.options import CHINA, DatabaseUrl, DataDir, NatsUrl, console, signing_key
+from gongkai.operator.services import SERVICES
 from shared.auth import LocalSigningKey, Role
 
-app = typer.Typer(
-    help="Gongkai (公开): public pledges, reviews, evaluation and publication.",
-    no_args_is_help=True,
-    add_completion=False,
-)
+cli = typer.Typer(add_completion=False)  # commands for gongkai.main, imported when named
 
 
-@app.command()
+@cli.command()
 def up(
     data_dir: DataDir = Path(".gongkai"),
     database_url: DatabaseUrl = None,
@@ -80,9 +77,9 @@ def up(
 
 # Each service's part of the demo county: (module, loader, "already loaded?" check).
 SERVICE_DEMOS = {
-    "review": ("services.cli.demo_review", "load_review_demo", "review_demo_loaded"),
+    "review": ("gongkai.develop.demo_review", "load_review_demo", "review_demo_loaded"),
     "evaluation": (
-        "services.cli.demo_evaluation",
+        "gongkai.develop.demo_evaluation",
         "load_evaluation_demo",
         "evaluation_demo_loaded",
     ),
@@ -151,33 +148,7 @@ def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None
     console.print(f'  curl -H "Authorization: Bearer $TOKEN" {urls["pledge"]}/v1/pledges')
 
 
-@app.command()
-def token(
-    role: Annotated[Role, typer.Option(help="The role the token carries.")],
-    org: Annotated[
-        str | None, typer.Option(help="The place: county, township or branch id.")
-    ] = None,
-    subject: Annotated[str | None, typer.Option(help="Who (e.g. a member id).")] = None,
-    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
-    hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
-    data_dir: DataDir = Path(".gongkai"),
-) -> None:
-    """Print a token signed with the local key (embedded default only)."""
-    key, _ = signing_key(data_dir)
-    print(
-        key.issue(
-            issuer="gongkai-local",
-            audience="gongkai",
-            subject=subject or f"{role}:{org}",
-            role=role,
-            org=org,
-            name=name,
-            ttl_seconds=hours * 3600,
-        )
-    )
-
-
-@app.command()
+@cli.command()
 def demo(
     port_offset: Annotated[int, typer.Option(help="As given to `gongkai up`.")] = 0,
     data_dir: DataDir = Path(".gongkai"),
@@ -210,7 +181,7 @@ def demo(
         return
     from rich.progress import Progress
 
-    from services.cli.history import Scale, commands_expected, generate
+    from gongkai.develop.history import Scale, commands_expected, generate
 
     scale = Scale(townships, branches_per_township, members_per_branch, years)
     stack = Stack(data_dir.resolve(), database_url, nats_url)
@@ -245,112 +216,3 @@ def _as_ctrl_c(*_: object) -> None:
     """A `kill` stops the generation as Ctrl-C does: the walk is cancelled, the services in
     this process shut down, then the embedded servers."""
     signal.raise_signal(signal.SIGINT)
-
-
-@app.command()
-def serve(service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))]) -> None:
-    """Run one service in the foreground, configured by GONGKAI_* (containers use this)."""
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service}; one of {sorted(SERVICES)}")
-    module = __import__(SERVICES[service][0], fromlist=["main"])
-    module.main()
-
-
-@app.command()
-def rebuild(
-    service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))],
-    database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
-) -> None:
-    """Rebuild a service's read models from its log, without downtime (new schema, swap)."""
-    from services.cli.operations import rebuild_read_models
-
-    count = asyncio.run(rebuild_read_models(service, database_url))
-    console.print(f"{service}: read models rebuilt from {count} events")
-
-
-@app.command()
-def republish(
-    service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))],
-    database_url: Annotated[str, typer.Option(envvar="GONGKAI_DATABASE_URL")],
-    after: Annotated[int, typer.Option(help="Publish again every event after this sequence.")] = 0,
-    partition: Annotated[str | None, typer.Option(help="Only this township.")] = None,
-) -> None:
-    """Refill a lost JetStream stream from the log (PostgreSQL is the source of truth)."""
-    from services.cli.operations import rewind_relay
-
-    asyncio.run(rewind_relay(service, database_url, partition, after))
-    console.print("relay rewound; the running service republishes (the broker drops repeats)")
-
-
-@app.command()
-def asyncapi(
-    output: Annotated[Path, typer.Option()] = Path("docs/asyncapi.json"),
-) -> None:
-    """Write the AsyncAPI document (subjects, envelope, JSON schema of every event)."""
-    from services.cli.contract import published_registries
-    from shared.asyncapi import write_document
-
-    write_document(output, published_registries())
-    console.print(f"wrote {output}")
-
-
-@app.command()
-def bench(
-    parts: Annotated[
-        list[str] | None,
-        typer.Argument(help="store | messaging | pipeline | http | county (default: all)"),
-    ] = None,
-    events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
-    writers: Annotated[str, typer.Option(help="store: writer counts, comma-separated.")] = "1,8",
-    messages: Annotated[int, typer.Option(help="messaging: messages per side per round.")] = 10000,
-    commands: Annotated[int, typer.Option(help="pipeline: commands per side.")] = 2000,
-    paced_seconds: Annotated[
-        float, typer.Option(help="pipeline: length of the 500 events/s run.")
-    ] = 6.0,
-    requests: Annotated[int, typer.Option(help="http: requests per side per round.")] = 3000,
-    concurrency: Annotated[int, typer.Option(help="http: requests in flight.")] = 8,
-    scale: Annotated[
-        float,
-        typer.Option(
-            help="county: the largest county as a fraction of 20 townships, 600 branches,"
-            " 30,000 members and a year (about 2 million events); also built at 1/4 and 1/2."
-        ),
-    ] = 0.05,
-    rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per side.")] = 3,
-    database_url: DatabaseUrl = None,
-    nats_url: NatsUrl = None,
-) -> None:
-    """The mechanism against raw baselines, side by side in one run (rates and ratios)."""
-    from services.cli.bench import PARTS, run_bench
-    from services.cli.bench.common import Sizes
-
-    chosen = parts or list(PARTS)
-    if unknown := set(chosen) - set(PARTS):
-        raise typer.BadParameter(f"unknown part(s) {sorted(unknown)}; of {', '.join(PARTS)}")
-    sizes = Sizes(
-        events=events,
-        writers=tuple(int(w) for w in writers.split(",")),
-        messages=messages,
-        commands=commands,
-        paced_seconds=paced_seconds,
-        requests=requests,
-        concurrency=concurrency,
-        scale=scale,
-    )
-    asyncio.run(
-        run_bench(
-            chosen,
-            sizes,
-            rounds=rounds,
-            database_url=database_url,
-            nats_url=nats_url,
-            console=console,
-        )
-    )
-
-
-app.add_typer(audit, name="audit")
-
-
-if __name__ == "__main__":
-    app()

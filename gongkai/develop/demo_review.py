@@ -1,5 +1,5 @@
 """A quarter of leadership reviews, work journals and guidance visits for the demo county
-(services/cli/demo.py), loaded through the review service's own HTTP API.
+(gongkai/develop/demo.py), loaded through the review service's own HTTP API.
 
 The county is read through the pledge service's API (to learn its ids); the reviews go to
 the review service only once its own copy of the directory, built from the pledge
@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.demo import COUNTY, DemoApi
+from gongkai.develop.demo import COUNTY, DemoApi
 from shared.auth import LocalSigningKey
 
 DIMENSIONS = {

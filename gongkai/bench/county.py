@@ -9,7 +9,7 @@ Generation goes through the pledge service's own domain code (the directory aggr
 a writer per township, without HTTP or live projection: 2 million commands through HTTP would
 take hours here, and the rebuild builds the read models anyway. The log grows in place
 (1/4, then the next 1/4, then the last 1/2); each rebuild runs in a fresh child process
-(`python -m services.cli.bench.county DSN ROLE`) whose peak RSS is its own; the PostgreSQL
+(`python -m gongkai.bench.county DSN ROLE`) whose peak RSS is its own; the PostgreSQL
 backend's RSS is sampled meanwhile (it counts shared buffers it touched, up to
 `shared_buffers`).
 """
@@ -27,8 +27,8 @@ from typing import Any
 
 import asyncpg
 
-from services.cli.bench.common import Bench, Figure, Sizes, report
-from services.cli.demo import CRITERIA, ITEMS
+from gongkai.bench.common import Bench, Figure, Sizes, report
+from gongkai.develop.demo import CRITERIA, ITEMS
 from services.pledge.aggregate import Pledge, Pledger
 from services.pledge.commands import ItemDraft
 from services.pledge.directory import Branch, County, Member, Township
@@ -181,7 +181,7 @@ def _figures(label: str, result: dict[str, Any], generated: float) -> list[Figur
 
 def _rebuild_in_child(dsn: str, role: str) -> dict[str, Any]:
     done = subprocess.run(  # noqa: S603 - our own module
-        [sys.executable, "-m", "services.cli.bench.county", dsn, role],
+        [sys.executable, "-m", "gongkai.bench.county", dsn, role],
         capture_output=True,
         check=True,
         text=True,

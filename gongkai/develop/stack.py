@@ -8,32 +8,14 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import import_module
 from pathlib import Path
 
 import httpx
 
+from gongkai.operator.options import signing_key
+from gongkai.operator.services import SERVICES
 from shared.auth import LocalSigningKey
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
-
-# service name -> (module with DEFINITION and main(), the service's default port)
-SERVICES: dict[str, tuple[str, int]] = {
-    name: (module, import_module(module).DEFINITION.default_port)
-    for name, module in (
-        ("pledge", "services.pledge.app"),
-        ("review", "services.review.app"),
-        ("evaluation", "services.evaluation.app"),
-        ("notification", "services.notification.app"),
-    )
-}
-
-
-def signing_key(data_dir: Path) -> tuple[LocalSigningKey, Path]:
-    """The local key pair for the embedded default (created on first use)."""
-    key = LocalSigningKey.load_or_create(data_dir / "keys" / "signing.pem")
-    public = data_dir / "keys" / "signing.pub.pem"
-    public.write_bytes(key.public_pem)
-    return key, public
 
 
 @dataclass

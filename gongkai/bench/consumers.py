@@ -101,7 +101,7 @@ async def _review(params: dict[str, Any], send: Send) -> Callable[[], Awaitable[
 async def _raw(params: dict[str, Any], send: Send) -> Callable[[], Awaitable[None]]:
     """A hand-written pull consumer: the read-model upsert and its checkpoint in one
     transaction per message, then the ack."""
-    from services.cli.bench.messaging import raw_consume
+    from gongkai.bench.messaging import raw_consume
 
     pool = await open_pool(params["dsn"], role=params["role"], min_size=1, max_size=2)
     nc = await connect(params["nats_url"], name="gongkai-bench-raw-consumer")

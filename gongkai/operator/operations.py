@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from importlib import import_module
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 
-from services.cli.stack import SERVICES
+from gongkai.operator.services import load_service
 from shared.audit.bundle import export_bundle
 from shared.database import open_pool, runtime_role
 from shared.relay import republish_from
@@ -23,7 +22,7 @@ async def _pool(service: str, database_url: str) -> asyncpg.Pool:
 
 
 async def rebuild_read_models(service: str, database_url: str) -> int:
-    definition = import_module(SERVICES[service][0]).DEFINITION
+    definition = load_service(service).DEFINITION
     pool = await _pool(service, database_url)
     try:
         count: int = await definition.read_models.rebuild(pool)
@@ -82,7 +81,7 @@ async def replay_read_models(
 ) -> dict[str, int]:
     """Build the read models as of a time or position into a schema of their own, dump each
     table as JSON Lines, and drop the schema again."""
-    definition = import_module(SERVICES[service][0]).DEFINITION
+    definition = load_service(service).DEFINITION
     pool = await _pool(service, database_url)
     schema = "replay_cli"
     try:

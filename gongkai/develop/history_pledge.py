@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from services.cli.demo import COUNTY, CRITERIA, ITEMS
-from services.cli.history_calls import Branch, Caller, Member, Township
+from gongkai.develop.demo import COUNTY, CRITERIA, ITEMS
+from gongkai.develop.history_calls import Branch, Caller, Member, Township
 
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕"
 GIVEN = "建国秀英德明丽华永福桂芳志强海燕国平文军春梅振山玉兰淑贞立新红霞明亮玉珍学军"

@@ -11,10 +11,10 @@ import random
 from datetime import date
 from typing import Any
 
-from services.cli.demo import COUNTY
-from services.cli.demo_evaluation import APPRAISAL, SCORES, WEB_GRADES
-from services.cli.history_calls import Branch, Caller, Township
-from services.cli.history_pledge import person_name
+from gongkai.develop.demo import COUNTY
+from gongkai.develop.demo_evaluation import APPRAISAL, SCORES, WEB_GRADES
+from gongkai.develop.history_calls import Branch, Caller, Township
+from gongkai.develop.history_pledge import person_name
 
 PUBLIC_RATERS = 6  # per township round: five on the web (one stays away), one on paper
 SERVED = ("satisfied", "satisfied", "mostly_satisfied")  # the people an item served, asked

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from services.cli.bench.common import (
+from gongkai.bench.common import (
     Bench,
     Figure,
     Sizes,
@@ -33,7 +33,7 @@ from services.cli.bench.common import (
     report,
     versus,
 )
-from services.cli.bench.store import RAW_DDL
+from gongkai.bench.store import RAW_DDL
 from shared.embedded import free_port
 
 RATE_TARGET, P99_LIMIT = 0.6, 50.0
@@ -141,7 +141,7 @@ async def measure(bench: Bench, sizes: Sizes) -> list[Figure]:
     latencies: dict[str, list[list[float]]] = {"bare": [], "pledge": []}
     with (
         bench.console.status("starting the pledge service and the bare endpoint ..."),
-        process("services.cli.bench.bare_app", bare_env, bare_port, bench.tmp / "bare.log") as bare,
+        process("gongkai.bench.bare_app", bare_env, bare_port, bench.tmp / "bare.log") as bare,
         process("services.pledge.app", pledge_env, pledge_port, bench.tmp / "pledge.log") as ours,
     ):
         branches = await asyncio.to_thread(_directory, ours, auth, concurrency)

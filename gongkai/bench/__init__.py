@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import tempfile
 from importlib import import_module
+from importlib.util import find_spec
 from pathlib import Path
 
 from rich.console import Console
 
-from services.cli.bench.common import Bench, Figure, Sizes
-from shared.logging import configure_logging
+# The `bench` extra (pyproject.toml): not in the image, and not needed by any other command.
+EXTRA = ("eventsourcing", "psycopg", "psutil", "pyinstrument")
+INSTALL = "pip install 'gongkai[bench]'"
+if _missing := [name for name in EXTRA if find_spec(name) is None]:
+    raise ModuleNotFoundError(
+        f"the bench needs the bench extra ({', '.join(_missing)} not installed): {INSTALL}",
+        name=_missing[0],
+    )
+
+from gongkai.bench.common import Bench, Figure, Sizes  # noqa: E402 - after the check
+from shared.logging import configure_logging  # noqa: E402
 
 PARTS = ("store", "messaging", "pipeline", "http", "county")
 
@@ -45,6 +55,6 @@ async def run_bench(
 async def _run(part: str, bench: Bench, sizes: Sizes) -> list[Figure]:
     if part not in PARTS:
         raise ValueError(f"unknown part {part}; one of {', '.join(PARTS)}")
-    module = import_module(f"services.cli.bench.{part}")
+    module = import_module(f"gongkai.bench.{part}")
     figures: list[Figure] = await module.measure(bench, sizes)
     return figures

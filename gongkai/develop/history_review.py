@@ -9,8 +9,8 @@ import random
 from datetime import date
 from typing import Any
 
-from services.cli.demo_review import COMMENTS, DIMENSIONS
-from services.cli.history_calls import Branch, Caller, Member, Township
+from gongkai.develop.demo_review import COMMENTS, DIMENSIONS
+from gongkai.develop.history_calls import Branch, Caller, Member, Township
 
 GRADES = ("excellent", "qualified", "qualified", "qualified", "basically_qualified")
 
