@@ -20,8 +20,8 @@ from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
 from shared.database import runtime_role
 from shared.embedded import EmbeddedNats
-from shared.testing import Servers, running
 from tests.e2e.helpers import Directory
+from tests.support import Servers, running
 
 
 async def test_the_embedded_servers_admit_no_one_without_the_generated_password(

@@ -21,8 +21,8 @@ from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
 from shared.embedded import EmbeddedNats
 from shared.messaging import connect, tls_context
-from shared.testing import Servers, running
 from tests.e2e.helpers import Directory, eventually
+from tests.support import Servers, running
 
 
 def _certificate(
