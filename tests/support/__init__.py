@@ -1,0 +1,1 @@
+"""What the tests need besides the code under test (servers, helpers, a browser)."""
