@@ -31,6 +31,9 @@ def chromium_binary(request: pytest.FixtureRequest) -> str:
     capture = request.config.pluginmanager.getplugin("capturemanager")
 
     def say(line: str) -> None:  # shown even while pytest captures output
+        if capture is None:
+            print(f"\n[gongkai tests] {line}", file=sys.stderr, flush=True)
+            return
         with capture.global_and_fixture_disabled():
             print(f"\n[gongkai tests] {line}", file=sys.stderr, flush=True)
 
