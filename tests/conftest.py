@@ -1,14 +1,18 @@
 """Session-wide real servers: one embedded PostgreSQL and one nats-server for the whole run.
-Each test that needs a service gets its own database and NATS subject root on them."""
+Each test that needs a service gets its own database and NATS subject root on them.
+And a Chromium for the board's browser test, installed once per run when the machine lacks
+one (tests/support/chromium.py)."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 
 import pytest
 
 from shared.logging import configure_logging
 from tests.support import Servers, servers_under
+from tests.support.chromium import chromium_or_install
 
 configure_logging(json=False, level="WARNING")
 
@@ -17,3 +21,23 @@ configure_logging(json=False, level="WARNING")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     with servers_under(tmp_path_factory.mktemp("servers")) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def chromium_binary(request: pytest.FixtureRequest) -> str:
+    """The path of a Chromium; on a machine without one, apt-get installs Debian's (with a
+    Chinese font) when the run may (root or passwordless sudo), otherwise the test fails
+    naming the command to run. Never skipped."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+
+    def say(line: str) -> None:  # shown even while pytest captures output
+        if capture is None:
+            print(f"\n[gongkai tests] {line}", file=sys.stderr, flush=True)
+            return
+        with capture.global_and_fixture_disabled():
+            print(f"\n[gongkai tests] {line}", file=sys.stderr, flush=True)
+
+    try:
+        return chromium_or_install(say)
+    except RuntimeError as e:
+        pytest.fail(str(e), pytrace=False)

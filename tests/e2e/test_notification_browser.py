@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -15,14 +15,6 @@ from tests.e2e.helpers import Directory, eventually
 from tests.e2e.notification_helpers import pledge_and_notification, publish_pledge
 from tests.support import Servers
 
-CHROMIUM = next(
-    (
-        found
-        for name in ("chromium", "chromium-browser", "google-chrome")
-        if (found := shutil.which(name))
-    ),
-    "/usr/bin/chromium",
-)
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -32,32 +24,33 @@ FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-async def chromium(tmp_path: Path, *args: str) -> str:
-    profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
-    process = await asyncio.create_subprocess_exec(
-        CHROMIUM,
-        *FLAGS,
-        f"--user-data-dir={profile}",
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
-    return stdout.decode()
+Browser = Callable[..., Awaitable[str]]
 
 
 @pytest.fixture
-def browser() -> None:
-    # .ci/run installs Debian's chromium when it is missing
-    assert Path(CHROMIUM).exists(), (
-        "install chromium: apt-get install -y chromium fonts-wqy-microhei"
-    )
+def browser(chromium_binary: str, tmp_path: Path) -> Browser:
+    """Runs headless Chromium once with the given arguments and returns what it printed.
+    The binary comes from tests/conftest.py, which installs Debian's once per run when the
+    machine has none."""
+
+    async def run(*args: str) -> str:
+        profile = tmp_path / f"profile-{len(list(tmp_path.iterdir()))}"
+        process = await asyncio.create_subprocess_exec(
+            chromium_binary,
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            *args,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 0, stderr.decode(errors="replace")[-2000:]
+        return stdout.decode()
+
+    return run
 
 
-async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser: None) -> None:
+async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser: Browser) -> None:
     async with pledge_and_notification(servers) as (pledge, notification):
         d = await Directory(pledge.client, servers).build()
         branch_pledge, _ = await publish_pledge(pledge, d, ["改造支渠3公里", "推广滴灌300亩"])
@@ -70,21 +63,20 @@ async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser:
 
         await eventually(published)
 
-        county = await chromium(tmp_path, "--dump-dom", f"{base}/counties/{d.county}")
+        county = await browser("--dump-dom", f"{base}/counties/{d.county}")
         assert "红沙梁镇" in county
         assert "苏武镇" in county
-        township = await chromium(tmp_path, "--dump-dom", f"{base}/townships/{d.township}")
+        township = await browser("--dump-dom", f"{base}/townships/{d.township}")
         assert "红沙梁村党支部" in township
         assert "张建国" in township
-        page = await chromium(tmp_path, "--dump-dom", f"{base}/branches/{d.branch}")
+        page = await browser("--dump-dom", f"{base}/branches/{d.branch}")
         assert "改造支渠3公里" in page
         assert "带动10户发展节水农业" in page
         assert page.count("<svg") >= 2  # a QR code on each card
         assert f"{base}/pledges/{branch_pledge}" not in page  # the address is in the QR image
 
         screenshot = tmp_path / "branch.png"
-        await chromium(
-            tmp_path,
+        await browser(
             f"--screenshot={screenshot}",
             "--window-size=412,1800",
             "--hide-scrollbars",
@@ -94,8 +86,7 @@ async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser:
         assert screenshot.stat().st_size > 5000
 
         cards = tmp_path / "cards.pdf"
-        await chromium(
-            tmp_path,
+        await browser(
             f"--print-to-pdf={cards}",
             "--no-pdf-header-footer",
             f"{base}/branches/{d.branch}",
@@ -106,8 +97,7 @@ async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser:
         assert pages == 2  # the print stylesheet: one card per page, nothing else
 
         card = tmp_path / "card.pdf"
-        await chromium(
-            tmp_path,
+        await browser(
             f"--print-to-pdf={card}",
             "--no-pdf-header-footer",
             f"{base}/pledges/{branch_pledge}",

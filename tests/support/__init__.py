@@ -1,5 +1,6 @@
-"""Test support shared by every service's tests: the embedded servers (started once per
-session), a signing key, and services running on real loopback ports."""
+"""What the tests need besides the code under test: the embedded servers (started once per
+session), a signing key, services running on real loopback ports, and a browser
+(`tests/support/chromium.py`)."""
 
 from __future__ import annotations
 
