@@ -1,4 +1,5 @@
-"""Projects the pledge service's events into its read models (`read_models.sql`).
+"""The steps that project the pledge service's events into its read models
+(`read_models.sql`); the table of which step projects which event is in `__init__.py`.
 
 Everything written comes from the event (its data, time and actor), never from now(), so a
 rebuild gives exactly the same rows.
@@ -7,20 +8,11 @@ rebuild gives exactly the same rows.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
-from services.pledge.events import REGISTRY
 from shared.envelope import EventEnvelope
-from shared.projections import Projection, ReadModels
-
-DDL = resources.files("services.pledge").joinpath("read_models.sql").read_text(encoding="utf-8")
-
-project = Projection("pledge")
-on = project.on
-
 
 # --- directory -------------------------------------------------------------------------
 
@@ -37,13 +29,11 @@ async def _history(conn: asyncpg.Connection, e: EventEnvelope, subject_id: str) 
     )
 
 
-@on("CountyEstablished")
-async def _county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute("INSERT INTO counties VALUES ($1, $2)", d["county_id"], d["name"])
 
 
-@on("PledgeCalendarSet")
-async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO calendars VALUES ($1, $2, $3::text::date) ON CONFLICT (county_id, year)"
         " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
@@ -53,8 +43,7 @@ async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     )
 
 
-@on("CategoriesConfigured")
-async def _categories(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def categories(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO categories VALUES ($1, $2, $3) ON CONFLICT (county_id, kind)"
         " DO UPDATE SET categories = EXCLUDED.categories",
@@ -64,8 +53,7 @@ async def _categories(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, A
     )
 
 
-@on("TownshipEstablished")
-async def _township(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def township(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO townships (township_id, county_id, name) VALUES ($1, $2, $3)",
         d["township_id"],
@@ -74,8 +62,7 @@ async def _township(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     )
 
 
-@on("TownshipHeadAppointed")
-async def _head(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def head(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE townships SET head_id = $2, head_name = $3 WHERE township_id = $1",
         d["township_id"],
@@ -84,8 +71,7 @@ async def _head(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -
     )
 
 
-@on("BranchEstablished")
-async def _branch(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def branch(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO branches (branch_id, township_id, county_id, name, kind, village, active)"
         " VALUES ($1, $2, $3, $4, $5, $6, true)",
@@ -99,16 +85,14 @@ async def _branch(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     await _history(conn, e, d["branch_id"])
 
 
-@on("BranchSecretaryAppointed")
-async def _secretary(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def secretary(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE branches SET secretary_id = $2 WHERE branch_id = $1", d["branch_id"], d["member_id"]
     )
     await _history(conn, e, d["branch_id"])
 
 
-@on("BranchMoved")
-async def _branch_moved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def branch_moved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE branches SET township_id = $2 WHERE branch_id = $1",
         d["branch_id"],
@@ -122,8 +106,7 @@ async def _branch_moved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str,
     await _history(conn, e, d["branch_id"])
 
 
-@on("BranchRetired")
-async def _branch_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def branch_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE branches SET active = false, retired_reason = $2 WHERE branch_id = $1",
         d["branch_id"],
@@ -132,8 +115,7 @@ async def _branch_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[st
     await _history(conn, e, d["branch_id"])
 
 
-@on("MemberEnrolled")
-async def _member(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def member(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO members (member_id, branch_id, township_id, name, post, duties,"
         " leadership_team, active) VALUES ($1, $2, $3, $4, $5, $6, $7, true)",
@@ -148,8 +130,7 @@ async def _member(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     await _history(conn, e, d["member_id"])
 
 
-@on("MemberPostAssigned")
-async def _post(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def post(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE members SET post = $2, duties = $3, leadership_team = $4 WHERE member_id = $1",
         d["member_id"],
@@ -160,8 +141,7 @@ async def _post(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -
     await _history(conn, e, d["member_id"])
 
 
-@on("MemberTransferred")
-async def _transfer(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def transfer(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE members SET branch_id = $2, township_id = $3 WHERE member_id = $1",
         d["member_id"],
@@ -176,8 +156,7 @@ async def _transfer(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await _history(conn, e, d["member_id"])
 
 
-@on("MemberRetired")
-async def _member_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def member_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE members SET active = false, retired_reason = $2 WHERE member_id = $1",
         d["member_id"],
@@ -203,8 +182,7 @@ async def _touch(
     )
 
 
-@on("PledgeDrafted")
-async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO pledges (pledge_id, year, pledger_kind, pledger_name, branch_id, member_id,"
         " township_id, county_id, standard, status, round, drafted_at, updated_at)"
@@ -222,8 +200,7 @@ async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
     )
 
 
-@on("OpinionRecorded")
-async def _opinion(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def opinion(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO opinions VALUES ($1, $2, $3, $4::text::date, $5)",
         d["opinion_id"],
@@ -264,8 +241,7 @@ async def _upsert_items(conn: asyncpg.Connection, d: dict[str, Any]) -> None:
         )
 
 
-@on("PledgeProposed")
-async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _upsert_items(conn, d)
     await conn.execute(
         "UPDATE pledges SET round = $2, basis = $3 WHERE pledge_id = $1",
@@ -276,8 +252,7 @@ async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await _touch(conn, e, d, "under_review")
 
 
-@on("ItemReviewed")
-async def _reviewed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def reviewed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO item_reviews VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         e.id,
@@ -301,13 +276,11 @@ async def _reviewed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await _touch(conn, e, d)
 
 
-@on("PledgeReturned")
-async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _touch(conn, e, d, "returned")
 
 
-@on("PledgeResubmitted")
-async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _upsert_items(conn, d)
     await conn.execute(
         "UPDATE pledges SET round = $2 WHERE pledge_id = $1", d["pledge_id"], d["round"]
@@ -315,13 +288,11 @@ async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, 
     await _touch(conn, e, d, "under_review")
 
 
-@on("PledgeApproved")
-async def _approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _touch(conn, e, d, "approved")
 
 
-@on("PledgePublished")
-async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE pledges SET letter_no = $2, published_at = $3 WHERE pledge_id = $1",
         d["pledge_id"],
@@ -351,21 +322,18 @@ async def _activity(
     await _touch(conn, e, d)
 
 
-@on("ProgressReported")
-async def _progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "progress", d["summary"])
     await conn.execute(
         "UPDATE items SET progress_percent = $2 WHERE item_id = $1", d["item_id"], d["percent"]
     )
 
 
-@on("FollowUpRecorded")
-async def _follow_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def follow_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "follow_up", d["note"])
 
 
-@on("ItemReportedDone")
-async def _done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "done_reported", d["summary"])
     await conn.execute(
         "UPDATE items SET done_reported = true, verdict = NULL, satisfaction_rate = NULL"
@@ -374,22 +342,19 @@ async def _done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -
     )
 
 
-@on("ProblemSolvedConfirmed")
-async def _solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "problem_solved", d["note"])
     await conn.execute("UPDATE items SET problem_solved = true WHERE item_id = $1", d["item_id"])
 
 
-@on("ImplementationVerified")
-async def _verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "implementation_verified", d["note"])
     await conn.execute(
         "UPDATE items SET implementation_verified = true WHERE item_id = $1", d["item_id"]
     )
 
 
-@on("SatisfactionVerdictRecorded")
-async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "satisfaction_verdict", d["verdict"])
     await conn.execute(
         "UPDATE items SET verdict = $2, satisfaction_rate = $3 WHERE item_id = $1",
@@ -399,8 +364,7 @@ async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
     )
 
 
-@on("ItemClosed")
-async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "closed", "closed: problem solved, verified, public satisfied")
     await conn.execute(
         "UPDATE items SET ledger_status = 'closed', closed_at = $2 WHERE item_id = $1",
@@ -409,8 +373,7 @@ async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     )
 
 
-@on("QuarterlyPushRecorded")
-async def _quarter(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def quarter(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO quarterly_pushes VALUES ($1, $2, $3, $4, $5)",
         d["pledge_id"],
@@ -420,6 +383,3 @@ async def _quarter(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
         e.time,
     )
     await _touch(conn, e, d)
-
-
-READ_MODELS = ReadModels(ddl=DDL, project=project, upcast=REGISTRY.upcast)
