@@ -1,12 +1,12 @@
 """Projects the pledge service's events into its read models (`read_models.sql`): the one
-table of which step projects which event; the steps are in `pledges`."""
+table of which step projects which event; the steps are in `directory` and `pledges`."""
 
 from __future__ import annotations
 
 from importlib import resources
 
 from services.pledge.events import REGISTRY
-from services.pledge.projections import pledges
+from services.pledge.projections import directory, pledges
 from shared.projections import Projection, ReadModels
 
 DDL = resources.files("services.pledge").joinpath("read_models.sql").read_text(encoding="utf-8")
@@ -15,19 +15,19 @@ PROJECTION = Projection(
     "pledge",
     {
         # the directory (D1–D3)
-        "CountyEstablished": pledges.county,
-        "PledgeCalendarSet": pledges.calendar,
-        "CategoriesConfigured": pledges.categories,
-        "TownshipEstablished": pledges.township,
-        "TownshipHeadAppointed": pledges.head,
-        "BranchEstablished": pledges.branch,
-        "BranchSecretaryAppointed": pledges.secretary,
-        "BranchMoved": pledges.branch_moved,
-        "BranchRetired": pledges.branch_retired,
-        "MemberEnrolled": pledges.member,
-        "MemberPostAssigned": pledges.post,
-        "MemberTransferred": pledges.transfer,
-        "MemberRetired": pledges.member_retired,
+        "CountyEstablished": directory.county,
+        "PledgeCalendarSet": directory.calendar,
+        "CategoriesConfigured": directory.categories,
+        "TownshipEstablished": directory.township,
+        "TownshipHeadAppointed": directory.head,
+        "BranchEstablished": directory.branch,
+        "BranchSecretaryAppointed": directory.secretary,
+        "BranchMoved": directory.branch_moved,
+        "BranchRetired": directory.branch_retired,
+        "MemberEnrolled": directory.member,
+        "MemberPostAssigned": directory.post,
+        "MemberTransferred": directory.transfer,
+        "MemberRetired": directory.member_retired,
         # the pledges (P1–P11)
         "PledgeDrafted": pledges.drafted,
         "OpinionRecorded": pledges.opinion,
