@@ -29,9 +29,8 @@ import asyncpg
 
 from gongkai.bench.common import Bench, Figure, Sizes, report
 from gongkai.develop.demo import CRITERIA, ITEMS
-from services.pledge.aggregate import Pledge, Pledger
-from services.pledge.commands import ItemDraft
-from services.pledge.directory import Branch, County, Member, Township
+from services.pledge.aggregates import Branch, County, Member, Pledge, Pledger, Township
+from services.pledge.commands import ProposedItem
 from services.pledge.events import BranchKind, PledgerKind
 from services.pledge.projections import READ_MODELS
 from shared.aggregate import Aggregate
@@ -100,7 +99,7 @@ class Generator:
         pledge = Pledge.draft(self.year, pledger)
         chosen = ITEMS[branch.kind.value][:2]
         drafts = [
-            ItemDraft(
+            ProposedItem(
                 title=title,
                 description=f"{title}: 措施到人",
                 category=category,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from services.pledge.aggregate import Pledger
+from typing import Any
+
+from services.pledge.aggregates import Pledger
 from services.pledge.events import PledgerKind
 from shared.auth import Principal, Role, county_admin, township_committee, township_office
 
@@ -32,3 +34,21 @@ def sees_unpublished(principal: Principal, pledger: Pledger) -> bool:
         or county_admin(principal, pledger.county_id)
         or principal.role is Role.AUDITOR
     )
+
+
+def pledger_of(row: Any) -> Pledger:
+    """The pledger of a pledge as the read models hold it (a row of `pledges`)."""
+    return Pledger(
+        PledgerKind(row["pledger_kind"]),
+        row["branch_id"],
+        "",
+        row["member_id"],
+        row["pledger_name"],
+        row["township_id"],
+        row["county_id"],
+    )
+
+
+def sees_pledge(principal: Principal, row: Any) -> bool:
+    """The public sees published pledges only (X1)."""
+    return row["status"] == "published" or sees_unpublished(principal, pledger_of(row))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.pledge.events import BranchKind, Evidence, OpinionChannel
-from shared.events import ID_PATTERN, Command
+from shared.events import ID_PATTERN, Command, PlainText
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -90,7 +90,12 @@ class RecordOpinion(Command):
     summary: Text
 
 
-class ItemDraft(Command):
+# One item of a proposal or resubmission, as the pledger writes it: a part of those commands,
+# not one itself, validated as they are (frozen, no unknown fields). A comment, not a
+# docstring: the request's JSON schema stays as it was.
+class ProposedItem(PlainText):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
     title: Annotated[str, Field(min_length=2, max_length=200)]
     description: Text
     category: Name
@@ -101,7 +106,7 @@ class ItemDraft(Command):
 
 class ProposePledge(Command):
     basis: Annotated[str, Field(min_length=2, max_length=1000)]
-    items: Annotated[list[ItemDraft], Field(min_length=1, max_length=30)]
+    items: Annotated[list[ProposedItem], Field(min_length=1, max_length=30)]
 
 
 class ReviewItem(Command):
@@ -114,7 +119,7 @@ class ReviewItem(Command):
 
 class ResubmitPledge(Command):
     note: Note
-    items: Annotated[dict[str, ItemDraft], Field(min_length=1, max_length=30)]
+    items: Annotated[dict[str, ProposedItem], Field(min_length=1, max_length=30)]
 
 
 class ReportProgress(Command):

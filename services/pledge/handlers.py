@@ -9,8 +9,7 @@ from typing import Any
 
 from services.pledge import access
 from services.pledge import commands as c
-from services.pledge.aggregate import Pledge, Pledger
-from services.pledge.directory import Branch, County, Member, Township
+from services.pledge.aggregates import Branch, County, Member, Pledge, Pledger, Township
 from services.pledge.events import BranchKind, PledgerKind
 from shared.auth import Principal, county_admin, require, township_committee, township_office
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 import structlog
 
-from services.pledge.aggregate import Pledge
+from services.pledge.aggregates import Pledge
 from services.pledge.contracts import CONSUMED, SatisfactionVerdictReached
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext

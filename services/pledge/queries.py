@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.pledge.directory import DEFAULT_CATEGORIES, default_drafting_deadline
+from services.pledge.aggregates import DEFAULT_CATEGORIES, default_drafting_deadline
 from shared.errors import NotFound
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from services.pledge.directory import Branch, County, Member, Township
+from services.pledge.aggregates import Branch, County, Member, Township
 from services.pledge.events import BranchKind, BranchMoved, MemberTransferred
 from shared.errors import InvalidInput, InvalidState
 

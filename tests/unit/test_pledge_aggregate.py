@@ -6,9 +6,8 @@ from datetime import date
 
 import pytest
 
-from services.pledge.aggregate import Pledge, Pledger, PledgeStatus
-from services.pledge.commands import ItemDraft
-from services.pledge.directory import DEFAULT_CATEGORIES
+from services.pledge.aggregates import DEFAULT_CATEGORIES, Pledge, Pledger, PledgeStatus
+from services.pledge.commands import ProposedItem
 from services.pledge.events import (
     BranchKind,
     ItemClosed,
@@ -24,8 +23,10 @@ TODAY = date(2027, 1, 10)
 BRANCH = Pledger(PledgerKind.BRANCH, "b-1", "village", None, "红沙梁村党支部", "t-1", "minqin")
 
 
-def draft(title: str = "压沙造林500亩", category: str = "治沙造林", **extra: object) -> ItemDraft:
-    return ItemDraft(
+def draft(
+    title: str = "压沙造林500亩", category: str = "治沙造林", **extra: object
+) -> ProposedItem:
+    return ProposedItem(
         title=title,
         description="措施",
         category=category,

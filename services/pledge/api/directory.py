@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from services.pledge import commands as c
 from services.pledge import handlers as h
 from services.pledge import queries as q
-from services.pledge.views import Accepted, BranchView, CountyView, MemberView, TownshipView
+from services.pledge.schemas import Accepted, BranchView, CountyView, MemberView, TownshipView
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["directory"])

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.pledge import queries as q
-from services.pledge.ledger_xlsx import ledger_workbook
-from services.pledge.views import DraftingReport, LedgerPage, QuarterlyPushReport
+from services.pledge.documents.ledger_xlsx import ledger_workbook
+from services.pledge.schemas import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role, county_admin, require, township_committee, township_office
 from shared.http import PathId, QueryOffset, QueryYear, Reader, SignedIn
 

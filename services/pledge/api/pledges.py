@@ -10,11 +10,9 @@ from fastapi.responses import HTMLResponse
 from services.pledge import commands as c
 from services.pledge import handlers as h
 from services.pledge import queries as q
-from services.pledge.access import sees_unpublished
-from services.pledge.aggregate import Pledger
-from services.pledge.events import PledgerKind
-from services.pledge.letter import pledge_letter_html
-from services.pledge.views import Accepted, PledgePage, PledgeView
+from services.pledge.access import sees_pledge
+from services.pledge.documents.letter import pledge_letter_html
+from services.pledge.schemas import Accepted, PledgePage, PledgeView
 from shared.auth import Principal, Role
 from shared.errors import NotFound
 from shared.http import (
@@ -31,26 +29,9 @@ from shared.http import (
 router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
 
 
-def pledger_of(row: Any) -> Pledger:
-    return Pledger(
-        PledgerKind(row["pledger_kind"]),
-        row["branch_id"],
-        "",
-        row["member_id"],
-        row["pledger_name"],
-        row["township_id"],
-        row["county_id"],
-    )
-
-
-def visible(row: Any, who: Principal) -> bool:
-    """The public sees published pledges only (X1)."""
-    return row["status"] == "published" or sees_unpublished(who, pledger_of(row))
-
-
 async def visible_pledge(conn: Any, pledge_id: str, who: Principal) -> Any:
     row = await q.pledge_row(conn, pledge_id=pledge_id)
-    if not visible(row, who):
+    if not sees_pledge(who, row):
         raise NotFound(f"pledge {pledge_id} not found")  # unpublished: not even its existence
     return row
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from services.pledge.commands import ItemDraft
+from services.pledge.commands import ProposedItem
 from services.pledge.events import (
     Evidence,
     FollowUpRecorded,
@@ -158,7 +158,7 @@ class Pledge(Aggregate):
         return opinion_id
 
     def propose(
-        self, basis: str, items: list[ItemDraft], categories: tuple[str, ...], today: date
+        self, basis: str, items: list[ProposedItem], categories: tuple[str, ...], today: date
     ) -> list[str]:
         self._require(PledgeStatus.DRAFTING)
         if not items:
@@ -173,7 +173,7 @@ class Pledge(Aggregate):
         return [p.item_id for p in proposals]
 
     def _check_item(
-        self, item_id: str, item: ItemDraft, categories: tuple[str, ...], today: date, where: str
+        self, item_id: str, item: ProposedItem, categories: tuple[str, ...], today: date, where: str
     ) -> ItemProposal:
         proposal = ItemProposal(item_id=item_id, **item.model_dump())
         if proposal.category not in categories:
@@ -240,7 +240,7 @@ class Pledge(Aggregate):
                 self._record(PledgeApproved(pledge_id=self.pledge_id, round=self.round))
 
     def resubmit(
-        self, items: dict[str, ItemDraft], note: str, categories: tuple[str, ...], today: date
+        self, items: dict[str, ProposedItem], note: str, categories: tuple[str, ...], today: date
     ) -> None:
         self._require(PledgeStatus.RETURNED)
         returned = {k for k, i in self.items.items() if i.decision is ReviewDecision.RETURNED}

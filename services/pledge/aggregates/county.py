@@ -1,0 +1,78 @@
+"""The county (D1): its pledge calendar (P6) and its categories per branch kind (P2)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.pledge.events import (
+    BranchKind,
+    CategoriesConfigured,
+    CountyEstablished,
+    PledgeCalendarSet,
+)
+from shared.aggregate import Aggregate
+from shared.errors import InvalidInput
+from shared.events import DomainEvent
+
+# P2: the seed's categories per branch kind, used until a county configures its own.
+DEFAULT_CATEGORIES: dict[BranchKind, tuple[str, ...]] = {
+    BranchKind.VILLAGE: (
+        "流域重点治理",
+        "县委政府大力实施计划",
+        "治沙造林",
+        "水权管理",
+        "现代畜牧业养殖",
+        "四笔账",
+        "节水增收先锋",
+    ),
+    BranchKind.AGENCY: ("提高服务质量", "提升机关效能", "改进服务作风", "推动工作落实"),
+    BranchKind.SCHOOL: ("岗位先锋", "窗口形象"),
+}
+
+
+def default_drafting_deadline(year: int) -> date:
+    return date(year, 3, 15)  # P6: 定诺工作于3月15日前完成
+
+
+class County(Aggregate):
+    def blank(self) -> None:
+        self.county_id = ""
+        self.name = ""
+        self.deadlines: dict[int, date] = {}
+        self.categories: dict[BranchKind, tuple[str, ...]] = dict(DEFAULT_CATEGORIES)
+
+    @classmethod
+    def establish(cls, county_id: str, name: str) -> County:
+        county = cls(f"county-{county_id}", county_id)
+        county._record(CountyEstablished(county_id=county_id, name=name))
+        return county
+
+    def set_calendar(self, year: int, drafting_deadline: date) -> None:
+        if drafting_deadline.year != year:
+            raise InvalidInput(
+                "the drafting deadline must fall in the pledge year", field="drafting_deadline"
+            )
+        self._record(
+            PledgeCalendarSet(
+                county_id=self.county_id, year=year, drafting_deadline=drafting_deadline
+            )
+        )
+
+    def configure_categories(self, kind: BranchKind, categories: tuple[str, ...]) -> None:
+        if not categories or len(set(categories)) != len(categories):
+            raise InvalidInput("give at least one category, each once", field="categories")
+        self._record(
+            CategoriesConfigured(county_id=self.county_id, kind=kind, categories=categories)
+        )
+
+    def drafting_deadline(self, year: int) -> date:
+        return self.deadlines.get(year, default_drafting_deadline(year))
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case CountyEstablished():
+                self.county_id, self.name = event.county_id, event.name
+            case PledgeCalendarSet():
+                self.deadlines[event.year] = event.drafting_deadline
+            case CategoriesConfigured():
+                self.categories[event.kind] = event.categories

@@ -1,0 +1,1 @@
+"""Printable pages and workbooks: the pledge letter and card (P7), the ledger workbook (P8)."""
