@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.review.aggregate import Subject
+from services.review.aggregates import Subject
 from services.review.events import SubjectKind
 from shared.auth import Principal, Role, township_committee, township_office
 

@@ -1,14 +1,17 @@
-"""Commands, as the API receives them: imperative, validated, no unknown fields."""
+"""Commands, as the API receives them: imperative, validated, no unknown fields.
+
+`Rating` and `ReviewBody` are parts of commands, not commands: plain parts validated the
+same way (frozen, no unknown fields, whitespace stripped), so the JSON is the commands'."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.review.events import Cadence, Dimension, Grade, Occasion, SubjectKind
-from shared.events import ID_PATTERN, Command
+from shared.events import ID_PATTERN, Command, PlainText
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
@@ -17,7 +20,13 @@ Note = Annotated[str, Field(min_length=1, max_length=2000)]
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class Rating(Command):
+class Part(PlainText):
+    """A part of a command, validated as strictly as the command that holds it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Rating(Part):
     """One dimension's grade and comment (R3)."""
 
     grade: Grade
@@ -27,8 +36,8 @@ class Rating(Command):
 Assessments = Annotated[dict[Dimension, Rating], Field(min_length=1, max_length=10)]
 
 
-class ReviewBody(Command):
-    """What a review says (R2, R3); shared by recording and correcting."""
+class ReviewBody(Part):
+    """What a review says (R2, R3): the part that recording and correcting share."""
 
     occasion: Occasion
     cadence: Cadence | None = None  # derived from the occasion when not given (R4)
@@ -39,13 +48,13 @@ class ReviewBody(Command):
     assessments: Assessments
 
 
-class RecordReview(ReviewBody):
+class RecordReview(ReviewBody, Command):
     subject_kind: SubjectKind
     subject_id: Id
     reviewer_name: Name | None = None  # defaults to the name in the caller's token
 
 
-class CorrectReview(ReviewBody):
+class CorrectReview(ReviewBody, Command):
     reason: Note
 
 

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.review import access, copies
+from services.review import access, queries
 from services.review import commands as c
-from services.review.aggregate import Person, Review, Subject
+from services.review.aggregates import Journal, Person, Review, Subject, Visit
 from services.review.events import SubjectKind
-from services.review.journal import Journal
-from services.review.visit import Visit
 from shared.auth import Principal, require
 from shared.errors import InvalidState
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -27,13 +25,13 @@ def person(who: Principal, name: str | None) -> Person:
 
 
 async def record_review(uow: UnitOfWork, cmd: c.RecordReview, who: Principal) -> dict[str, Any]:
-    subject = await copies.subject(uow.conn, cmd.subject_kind, cmd.subject_id)
+    subject = await queries.subject(uow.conn, cmd.subject_kind, cmd.subject_id)
     require(
         access.may_review(who, subject),
         "the township's head reviews a branch and its leadership team; the branch secretary"
         " reviews the branch's members (R1)",
     )
-    status = await copies.pledge_status(uow.conn, subject, cmd.held_on.year)
+    status = await queries.pledge_status(uow.conn, subject, cmd.held_on.year)
     review = Review.record(
         new_id("r"), subject, person(who, cmd.reviewer_name), cmd, status, uow.today()
     )
@@ -46,7 +44,7 @@ async def correct_review(
 ) -> dict[str, Any]:
     review = await uow.get(Review, f"review-{review_id}", "review")
     was = review.content
-    subject = await copies.find(uow.conn, was.subject_kind, was.subject_id)
+    subject = await queries.find_subject(uow.conn, was.subject_kind, was.subject_id)
     require(
         subject is not None and access.may_review(who, subject),
         "only whoever may review the subject now corrects its review (R1)",
@@ -60,7 +58,7 @@ async def correct_review(
 
 
 async def _journal(uow: UnitOfWork, member_id: str, month: str) -> tuple[Journal, Subject]:
-    member = await copies.member(uow.conn, member_id)
+    member = await queries.member(uow.conn, member_id)
     journal = await uow.load(Journal, Journal.stream_for(member_id, month))
     return journal or Journal.open(member, month), member
 
@@ -126,7 +124,7 @@ async def evaluate_presentation(
 async def record_visit(
     uow: UnitOfWork, cmd: c.RecordGuidanceVisit, who: Principal
 ) -> dict[str, Any]:
-    branch = await copies.subject(uow.conn, SubjectKind.BRANCH, cmd.branch_id, "branch_id")
+    branch = await queries.subject(uow.conn, SubjectKind.BRANCH, cmd.branch_id, "branch_id")
     require(
         access.records_visit(who, branch),
         "leading cadres of the branch's township or county record guidance visits (R7)",

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from services.review import access
-from services.review.aggregate import Subject
+from services.review.aggregates import Subject
 from services.review.events import SubjectKind
 from shared.auth import Principal, Role
 

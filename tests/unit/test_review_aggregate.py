@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from services.review.aggregate import Person, Review, Subject, quarter_of
+from services.review.aggregates import Journal, Person, Review, Subject, Visit, quarter_of
 from services.review.commands import CorrectReview, RecordReview
 from services.review.events import (
     DIMENSIONS,
@@ -19,8 +19,6 @@ from services.review.events import (
     ReviewRecorded,
     SubjectKind,
 )
-from services.review.journal import Journal
-from services.review.visit import Visit
 from shared.errors import InvalidInput, InvalidState
 
 TODAY = date(2027, 3, 20)

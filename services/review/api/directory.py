@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from services.review import queries as q
-from services.review.views import BranchCopy
+from services.review.schemas import BranchCopy
 from shared.http import PathId, Reader
 
 router = APIRouter(prefix="/v1/directory", tags=["directory copy"])

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.review import access, copies
+from services.review import access
 from services.review import commands as c
 from services.review import handlers as h
 from services.review import queries as q
 from services.review.api.deps import PathMonth
 from services.review.commands import MONTH_PATTERN
-from services.review.views import Accepted, JournalView
+from services.review.schemas import Accepted, JournalView
 from shared.auth import require
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
@@ -82,6 +82,6 @@ async def get_journal(
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Any:
     """The member, their branch secretary, the township and auditors read a journal."""
-    member = await copies.member(conn, member_id)
+    member = await q.member(conn, member_id)
     require(access.sees_journal(who, member), "not your journal to read")
     return await q.journal(conn, member_id=member_id, month=month)

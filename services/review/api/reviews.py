@@ -13,9 +13,9 @@ from services.review import handlers as h
 from services.review import queries as q
 from services.review.access import sees_history
 from services.review.api.deps import QUARTER_PATTERN
+from services.review.documents.ledger_xlsx import review_workbook
 from services.review.events import Cadence, Occasion, SubjectKind
-from services.review.ledger_xlsx import review_workbook
-from services.review.views import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
+from services.review.schemas import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
 from shared.auth import require
 from shared.http import CurrentPrincipal, IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
 

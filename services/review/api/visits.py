@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from services.review import commands as c
 from services.review import handlers as h
 from services.review import queries as q
-from services.review.views import Accepted, VisitPage
+from services.review.schemas import Accepted, VisitPage
 from shared.http import IdempotencyDep, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/visits", tags=["visits"])

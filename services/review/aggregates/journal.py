@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.review.aggregate import Person, Subject, month_of, not_ahead
+from services.review.aggregates.common import Person, Subject, month_of, not_ahead
 from services.review.events import (
     Grade,
     JournalEntryCorrected,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.review.aggregate import Person, Subject, not_ahead, require_active
+from services.review.aggregates.common import Person, Subject, not_ahead, require_active
 from services.review.events import GuidanceVisitRecorded
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent

@@ -1,15 +1,11 @@
-"""Leadership reviews (R1–R4), and what every aggregate of this service shares. Pure; no I/O.
-
-Who the subject is, where it sits and who may act on it come from this service's copy of
-the directory (D2) and are handed in as a `Subject`; the aggregates check the content rules.
-"""
+"""Leadership reviews (R1–R4). Pure; no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from services.review.aggregates.common import Person, Subject, not_ahead, quarter_of, require_active
 from services.review.commands import ReviewBody
 from services.review.events import (
     DIMENSIONS,
@@ -23,53 +19,8 @@ from services.review.events import (
     SubjectKind,
 )
 from shared.aggregate import Aggregate
-from shared.errors import InvalidInput, InvalidState
+from shared.errors import InvalidInput
 from shared.events import DomainEvent
-
-
-@dataclass(frozen=True)
-class Subject:
-    """A branch or member as the directory copy shows it now, with its place in the tiers."""
-
-    kind: SubjectKind
-    subject_id: str
-    name: str
-    branch_id: str
-    township_id: str
-    county_id: str
-    active: bool
-    leadership_team: bool = False  # members only
-    secretary_id: str | None = None  # the branch's current secretary
-    head_id: str | None = None  # the township's current head
-
-
-@dataclass(frozen=True)
-class Person:
-    person_id: str
-    name: str
-
-
-def quarter_of(day: date) -> str:
-    return f"{day.year}Q{(day.month - 1) // 3 + 1}"
-
-
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
-def not_ahead(day: date, today: date, field: str) -> None:
-    if day > today:
-        raise InvalidInput(f"{field} {day} is in the future", field=field)
-    if day.year < 2000:
-        raise InvalidInput(f"{field} {day} is too far back", field=field)
-
-
-def require_active(subject: Subject) -> None:
-    if not subject.active:
-        raise InvalidState(f"{subject.kind.value} {subject.subject_id} is retired")
-
-
-# --- leadership review ------------------------------------------------------------------
 
 
 def _assessments(kind: SubjectKind, body: ReviewBody) -> tuple[Assessment, ...]:
