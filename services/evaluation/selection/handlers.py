@@ -10,7 +10,7 @@ from services.evaluation.access import branch_secretary
 from services.evaluation.rounds.events import SubjectKind
 from services.evaluation.selection import access
 from services.evaluation.selection import commands as c
-from services.evaluation.selection import queries as scoring
+from services.evaluation.selection import queries as q
 from services.evaluation.selection.aggregates import REVIEW_POINTS, Candidate, Selection
 from services.evaluation.selection.events import (
     Formula,
@@ -101,7 +101,7 @@ async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dic
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "scores a stage")
     inputs = {
-        candidate.subject_id: await scoring.inputs_for(
+        candidate.subject_id: await q.inputs_for(
             uow.conn, candidate.subject_id, selection.year, selection.the_formula
         )
         for candidate in selection.in_the_running()
