@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from services.evaluation.api import ROUTERS
 from services.evaluation.events import REGISTRY
-from services.evaluation.policies import subscriptions
+from services.evaluation.policies import periodic, subscriptions
 from services.evaluation.projections import READ_MODELS
-from services.evaluation.schedule import periodic
 from shared.runtime import ServiceDefinition, serve
 
 DEFINITION = ServiceDefinition(

@@ -1,148 +1,80 @@
-"""Read-side queries over the read models (keyword-only arguments, plain dicts out)."""
+"""Reads the service's areas share: this service's copy of the directory (D2,
+shared/directory.py), the hierarchy that decides who organises and who is rated (E2); what is
+due to close (E4, E8); whom a person's erasure concerns (A7); and the auditor's findings over
+participations and ballots (E3), for rounds and checks alike."""
 
 from __future__ import annotations
 
-import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 import asyncpg
 
-from services.evaluation.ratings import default_closing_dates
-from shared.errors import NotFound
+from shared.auth import Principal, Role
+from shared.errors import InvalidInput, NotFound
 
 
-async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
-    row = await conn.fetchrow("SELECT * FROM rounds WHERE round_id = $1", round_id)
+async def township(conn: asyncpg.Connection, township_id: str) -> asyncpg.Record:
+    row = await conn.fetchrow("SELECT * FROM dir_townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound("round not found", round_id=round_id)
-    out = dict(row)
-    out["content"] = json.loads(out["content"])
-    out["scale"] = json.loads(out["scale"])
-    subjects = await conn.fetch(
-        "SELECT subject_kind, subject_id, subject_name, branch_id FROM round_subjects"
-        " WHERE round_id = $1 ORDER BY position",
-        round_id,
-    )
-    out["subjects"] = [dict(s) for s in subjects]
-    return out
+        raise NotFound("township not found (not yet in this service's directory copy)")
+    return row
 
 
-async def turnout(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
-    """E3a: turnout per round and per organisation, and ballots per channel, while it is open."""
-    await round_row(conn, round_id=round_id)
-    rows = await conn.fetch(
-        "SELECT organisation_id, count(*) AS registered, count(*) FILTER (WHERE voted) AS voted"
-        " FROM round_raters WHERE round_id = $1 GROUP BY organisation_id ORDER BY 1",
-        round_id,
-    )
-    channels = await conn.fetch(
-        "SELECT c AS channel, count(DISTINCT rater_id) AS raters"
-        " FROM round_raters, unnest(channels) AS c WHERE round_id = $1 GROUP BY c ORDER BY c",
-        round_id,
-    )
-    registered = sum(r["registered"] for r in rows)
-    voted = sum(r["voted"] for r in rows)
-    return {
-        "round_id": round_id,
-        "registered": registered,
-        "voted": voted,
-        "rate": round(voted / registered, 4) if registered else 0.0,
-        "by_organisation": [
-            {
-                **dict(r),
-                "rate": round(r["voted"] / r["registered"], 4) if r["registered"] else 0.0,
-            }
-            for r in rows
-        ],
-        "by_channel": [dict(c) for c in channels],
-    }
-
-
-async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
-    """Who is registered (and has voted), with public raters' masked personal data (A7)."""
-    await round_row(conn, round_id=round_id)
-    rows = await conn.fetch(
-        "SELECT rater_id, rater_kind, organisation_id, member_id, voted, name, phone,"
-        " id_number, erased FROM round_raters WHERE round_id = $1 ORDER BY rater_id",
-        round_id,
-    )
-    return {"round_id": round_id, "raters": [dict(r) for r in rows]}
-
-
-async def published_results(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow("SELECT * FROM round_publications WHERE round_id = $1", round_id)
-    if row is None:
-        return None
-    return {**dict(row), "results": json.loads(row["results"])}
-
-
-async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
-    row = await conn.fetchrow("SELECT * FROM checks WHERE check_id = $1", check_id)
-    if row is None:
-        raise NotFound("satisfaction check not found", check_id=check_id)
-    registered = await conn.fetchval(
-        "SELECT count(*) FROM check_raters WHERE check_id = $1", check_id
-    )
-    voted = await conn.fetchval(
-        "SELECT count(*) FROM check_raters WHERE check_id = $1 AND voted", check_id
-    )
-    return {**dict(row), "registered": registered, "voted": voted}
-
-
-async def check_raters(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
-    """The people an item served, registered for its check, with masked personal data (A7)."""
-    rows = await conn.fetch(
-        "SELECT rater_id, member_id, voted, channel, name, phone, id_number, erased"
-        " FROM check_raters WHERE check_id = $1 ORDER BY rater_id",
-        check_id,
-    )
-    return {"check_id": check_id, "raters": [dict(r) for r in rows]}
-
-
-async def checks(
-    conn: asyncpg.Connection, *, township_id: str | None, item_id: str | None
-) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT check_id FROM checks WHERE ($1::text IS NULL OR township_id = $1)"
-        " AND ($2::text IS NULL OR item_id = $2) ORDER BY opens_on, check_id",
-        township_id,
-        item_id,
-    )
-    return [await check(conn, check_id=r["check_id"]) for r in rows]
-
-
-async def ratings(
-    conn: asyncpg.Connection,
-    *,
-    township_id: str | None,
-    branch_id: str | None,
-    period: str | None,
-) -> list[dict[str, Any]]:
-    rows = await conn.fetch(
-        "SELECT * FROM ratings WHERE ($1::text IS NULL OR township_id = $1)"
-        " AND ($2::text IS NULL OR branch_id = $2) AND ($3::text IS NULL OR period = $3)"
-        " ORDER BY period, rating_id",
-        township_id,
-        branch_id,
-        period,
-    )
-    return [{**dict(r), "results": json.loads(r["results"])} for r in rows]
-
-
-async def calendar(conn: asyncpg.Connection, *, county_id: str, year: int) -> dict[str, Any]:
+async def branch(conn: asyncpg.Connection, branch_id: str) -> asyncpg.Record:
     row = await conn.fetchrow(
-        "SELECT * FROM calendars WHERE county_id = $1 AND year = $2", county_id, year
+        "SELECT * FROM dir_branches WHERE branch_id = $1 AND active", branch_id
     )
-    if row is not None:
-        return {**dict(row), "default": False}
-    first, second = default_closing_dates(year)
-    return {
-        "county_id": county_id,
-        "year": year,
-        "first_round_closes": first,
-        "second_round_closes": second,
-        "default": True,
-    }
+    if row is None:
+        raise NotFound("branch not found (not yet in this service's directory copy)")
+    return row
+
+
+async def branches_of(conn: asyncpg.Connection, township_id: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT * FROM dir_branches WHERE township_id = $1 AND active ORDER BY branch_id",
+            township_id,
+        )
+    )
+
+
+async def members_of(conn: asyncpg.Connection, branch_id: str) -> list[asyncpg.Record]:
+    return list(
+        await conn.fetch(
+            "SELECT * FROM dir_members WHERE branch_id = $1 AND active ORDER BY member_id",
+            branch_id,
+        )
+    )
+
+
+async def member_in(
+    conn: asyncpg.Connection, member_id: str, township_id: str, where: str
+) -> asyncpg.Record:
+    row = await conn.fetchrow(
+        "SELECT * FROM dir_members WHERE member_id = $1 AND active AND township_id = $2",
+        member_id,
+        township_id,
+    )
+    if row is None:
+        raise InvalidInput(f"{member_id} is not an active member of this township", field=where)
+    return row
+
+
+async def home_township(conn: asyncpg.Connection, who: Principal) -> str | None:
+    """The township a member (by their id) or a branch secretary (by the branch) belongs to
+    now, as this copy shows it (D3); None for other roles, or if not (or no longer) there."""
+    if who.role is Role.MEMBER:
+        query = "SELECT township_id FROM dir_members WHERE member_id = $1 AND active"
+        found: str | None = await conn.fetchval(query, who.subject)
+        return found
+    if who.role is Role.BRANCH_SECRETARY and who.org is not None:
+        query = "SELECT township_id FROM dir_branches WHERE branch_id = $1 AND active"
+        found = await conn.fetchval(query, who.org)
+        return found
+    return None
 
 
 async def township_copy(conn: asyncpg.Connection, *, township_id: str) -> dict[str, Any]:
@@ -170,44 +102,83 @@ async def township_copy(conn: asyncpg.Connection, *, township_id: str) -> dict[s
     }
 
 
-async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str, Any]:
-    row = await conn.fetchrow("SELECT * FROM selections WHERE selection_id = $1", selection_id)
-    if row is None:
-        raise NotFound("selection not found", selection_id=selection_id)
-    out = {**dict(row), "finalists": json.loads(row["finalists"] or "[]")}
-    formula = await conn.fetchval(
-        "SELECT formula FROM selection_formulas WHERE selection_id = $1 AND version = $2",
-        selection_id,
-        row["formula_version"],
-    )
-    out["formula"] = json.loads(formula) if formula else None
-    candidates = await conn.fetch(
-        "SELECT subject_id, subject_name, branch_id, nominated_by, reason"
-        " FROM selection_candidates WHERE selection_id = $1 ORDER BY subject_id",
-        selection_id,
-    )
-    out["candidates"] = [dict(c) for c in candidates]
-    stages = await conn.fetch(
-        "SELECT stage, formula_version, scored_on, candidates FROM selection_stages"
-        " WHERE selection_id = $1 ORDER BY stage",
-        selection_id,
-    )
-    out["stages"] = [{**dict(s), "candidates": json.loads(s["candidates"])} for s in stages]
-    objections = await conn.fetch(
-        "SELECT objection_id, subject_id, summary, answer, upheld FROM selection_objections"
-        " WHERE selection_id = $1 ORDER BY objection_id",
-        selection_id,
-    )
-    out["objections"] = [dict(o) for o in objections]
-    return out
+async def townships(pool: asyncpg.Pool) -> list[str]:
+    """Every township in the directory copy, for the service's scheduled passes."""
+    return [
+        row["township_id"]
+        for row in await pool.fetch("SELECT township_id FROM dir_townships ORDER BY 1")
+    ]
 
 
-async def commendations(
-    conn: asyncpg.Connection, *, township_id: str | None
-) -> list[dict[str, Any]]:
+async def due(conn: asyncpg.Connection, township_id: str, table: str, today: date) -> list[str]:
+    """The township's open rounds or checks whose window ended before `today` (E4, E8)."""
+    key = {"rounds": "round_id", "checks": "check_id"}[table]
     rows = await conn.fetch(
-        "SELECT * FROM commendations WHERE ($1::text IS NULL OR township_id = $1)"
-        " ORDER BY year, selection_id",
+        f"SELECT {key} FROM {table} WHERE township_id = $1 AND status = 'open'"
+        " AND closes_on < $2 ORDER BY 1",
         township_id,
+        today,
     )
-    return [{**dict(r), "awardees": json.loads(r["awardees"])} for r in rows]
+    return [row[key] for row in rows]
+
+
+async def public_person_township(conn: asyncpg.Connection, person_id: str) -> str | None:
+    """The township of a round or check a member of the public is registered for (A7)."""
+    found: str | None = await conn.fetchval(
+        "SELECT r.township_id FROM round_raters p JOIN rounds r USING (round_id)"
+        " WHERE p.rater_id = $1 AND p.member_id IS NULL UNION ALL"
+        " SELECT c.township_id FROM check_raters p JOIN checks c USING (check_id)"
+        " WHERE p.rater_id = $1 AND p.member_id IS NULL LIMIT 1",
+        person_id,
+    )
+    return found
+
+
+# --- E3, the auditor's check -------------------------------------------------------------
+# Every counted ballot came from a distinct registered rater. Read from the participation and
+# ballot records the projection derives from the events in log order (so a rebuild from the
+# log, forged records included, gives the same answer), without linking any ballot to anyone:
+# per subject, the participations of distinct raters registered before they took part are
+# compared with the ballots that grade it. Every problem is named.
+
+
+def problem(kind: str, detail: str, rater_id: str | None, subject_id: str) -> dict[str, Any]:
+    return {"problem": kind, "rater_id": rater_id, "subject_id": subject_id, "detail": detail}
+
+
+def findings(
+    participations: Iterable[Mapping[str, Any]], ballots: Mapping[str, int], subjects: list[str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(per subject, participations by distinct registered raters and ballots; the problems),
+    from participation rows (rater_id, subject_id, registered) and ballots per subject."""
+    found: list[dict[str, Any]] = []
+    times: Counter[tuple[str, str]] = Counter()
+    valid: set[tuple[str, str]] = set()
+    for p in participations:
+        key = (p["rater_id"], p["subject_id"])
+        times[key] += 1
+        if p["registered"]:
+            valid.add(key)
+        else:
+            found.append(problem("unregistered_rater", "took part unregistered", *key))
+    for (rater_id, subject_id), n in sorted(times.items()):
+        if n > 1:
+            found.append(
+                problem("repeated_participation", f"took part {n} times", rater_id, subject_id)
+            )
+    distinct = Counter(subject_id for _, subject_id in valid)
+    others = sorted(({s for _, s in times} | set(ballots)) - set(subjects))
+    counts = []
+    for subject_id in [*subjects, *others]:
+        row = {
+            "subject_id": subject_id,
+            "participations": distinct[subject_id],
+            "ballots": ballots.get(subject_id, 0),
+        }
+        counts.append(row)
+        if subject_id in others:
+            found.append(problem("not_a_subject", "is not a subject here", None, subject_id))
+        if row["participations"] != row["ballots"]:
+            detail = f"{row['ballots']} ballots, {row['participations']} distinct registered raters"
+            found.append(problem("ballots_differ", detail, None, subject_id))
+    return counts, found

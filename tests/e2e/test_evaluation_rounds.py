@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from openpyxl import load_workbook
 
-from services.evaluation.schedule import SCHEDULER
+from services.evaluation.policies import SCHEDULER
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation, rater
 from tests.e2e.helpers import Directory, ok
 from tests.support import Servers

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.evaluation.events import SubjectKind
-from services.evaluation.selection_events import (
+from services.evaluation.rounds.events import SubjectKind
+from services.evaluation.selection.events import (
     Awardee,
     CandidateNominated,
     CommendationIssued,

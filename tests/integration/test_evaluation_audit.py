@@ -9,21 +9,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.evaluation import handlers as h
-from services.evaluation import handlers_checks as hc
-from services.evaluation.aggregate import NewRater, Round, token_hash
-from services.evaluation.audit import check_audit, round_audit
-from services.evaluation.checks import SatisfactionCheck
-from services.evaluation.commands import CastBallot, CheckBallot
-from services.evaluation.events import (
-    BallotCast,
-    Channel,
-    CheckBallotCast,
-    CheckRaterParticipated,
-    RaterKind,
-    RaterParticipated,
-)
+from services.evaluation.aggregates import token_hash
+from services.evaluation.checks import handlers as hc
+from services.evaluation.checks.aggregates import SatisfactionCheck
+from services.evaluation.checks.commands import CheckBallot
+from services.evaluation.checks.events import CheckBallotCast, CheckRaterParticipated
+from services.evaluation.checks.queries import check_audit
 from services.evaluation.projections import READ_MODELS
+from services.evaluation.rounds import handlers as h
+from services.evaluation.rounds.aggregates import NewRater, Round
+from services.evaluation.rounds.commands import CastBallot
+from services.evaluation.rounds.events import BallotCast, Channel, RaterKind, RaterParticipated
+from services.evaluation.rounds.queries import round_audit
 from shared.auth import Principal, Role
 from shared.events import DomainEvent
 from shared.eventstore.base import AppendRequest, CommandContext

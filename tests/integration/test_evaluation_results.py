@@ -13,21 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.evaluation import handlers as h
-from services.evaluation import queries as q
-from services.evaluation import tally
-from services.evaluation.aggregate import NewRater, Round
-from services.evaluation.audit import round_audit
-from services.evaluation.commands import CastBallot
-from services.evaluation.events import (
-    REGISTRY,
-    RaterKind,
-    RoundOpened,
-    Scale,
-    Subject,
-    SubjectKind,
-)
+from services.evaluation.aggregates import tally
+from services.evaluation.events import REGISTRY
 from services.evaluation.projections import READ_MODELS
+from services.evaluation.rounds import handlers as h
+from services.evaluation.rounds import queries as q
+from services.evaluation.rounds.aggregates import NewRater, Round
+from services.evaluation.rounds.commands import CastBallot
+from services.evaluation.rounds.events import RaterKind, RoundOpened, Scale, Subject, SubjectKind
+from services.evaluation.rounds.queries import round_audit
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.eventstore.base import CommandContext

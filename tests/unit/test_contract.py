@@ -18,18 +18,16 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from gongkai.operator.contract import published_registries
+from services.evaluation.checks.events import CheckRaterRegistered, CheckRaterRegisteredV1
 from services.evaluation.events import REGISTRY as EVALUATION
-from services.evaluation.events import (
-    CheckRaterRegistered,
-    CheckRaterRegisteredV1,
+from services.evaluation.rounds.events import RaterKind, RaterRegistered, RaterRegisteredV1, Sealed
+from services.evaluation.selection.events import (
+    FormulaDeclared,
     FormulaDeclaredV1,
     FormulaV1,
-    RaterKind,
-    RaterRegistered,
-    RaterRegisteredV1,
-    Sealed,
+    Source,
+    WhenMissing,
 )
-from services.evaluation.selection_events import FormulaDeclared, Source, WhenMissing
 from services.pledge.events import REGISTRY
 from shared.asyncapi import build_document, render
 from shared.events import DomainEvent, EventRegistry

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.evaluation.access import of_township
+from services.evaluation.selection.access import of_township
 from shared.auth import Principal, Role
 
 

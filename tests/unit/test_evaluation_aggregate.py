@@ -7,24 +7,29 @@ from datetime import date
 
 import pytest
 
-from services.evaluation import tally
-from services.evaluation.aggregate import BallotBox, NewRater, Round, check_grades
-from services.evaluation.checks import CheckBallots, SatisfactionCheck
-from services.evaluation.events import (
+from services.evaluation.aggregates import tally
+from services.evaluation.checks.aggregates import CheckBallots, SatisfactionCheck
+from services.evaluation.checks.events import Verdict
+from services.evaluation.ratings.aggregates import Rating, period_start
+from services.evaluation.ratings.events import RatedSubject, RatingLevel
+from services.evaluation.rounds.aggregates import (
+    BallotBox,
+    EvaluationCalendar,
+    NewRater,
+    Round,
+    check_grades,
+)
+from services.evaluation.rounds.events import (
     BallotCast,
     Channel,
     Grade,
-    RatedSubject,
     RaterKind,
     RaterParticipated,
-    RatingLevel,
     RoundOpened,
     Scale,
     Subject,
     SubjectKind,
-    Verdict,
 )
-from services.evaluation.ratings import EvaluationCalendar, Rating, period_start
 from shared.errors import Forbidden, InvalidInput, InvalidState
 
 JUNE = date(2027, 6, 1)

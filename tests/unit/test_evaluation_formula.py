@@ -7,8 +7,13 @@ from __future__ import annotations
 import pytest
 
 from services.evaluation.events import REGISTRY
-from services.evaluation.formula import REVIEW_POINTS, ReviewRecord, composite, reviews_value
-from services.evaluation.selection_events import (
+from services.evaluation.selection.aggregates import (
+    REVIEW_POINTS,
+    ReviewRecord,
+    composite,
+    reviews_value,
+)
+from services.evaluation.selection.events import (
     FormulaDeclared,
     Input,
     ReviewsMeasure,

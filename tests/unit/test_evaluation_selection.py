@@ -8,10 +8,10 @@ from datetime import date
 
 import pytest
 
-from services.evaluation.events import REGISTRY, SubjectKind
-from services.evaluation.formula import REVIEW_POINTS, composite
-from services.evaluation.selection import Candidate, Selection
-from services.evaluation.selection_events import (
+from services.evaluation.events import REGISTRY
+from services.evaluation.rounds.events import SubjectKind
+from services.evaluation.selection.aggregates import REVIEW_POINTS, Candidate, Selection, composite
+from services.evaluation.selection.events import (
     CommendationIssued,
     Formula,
     Input,

@@ -6,19 +6,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.evaluation import audit as a
-from services.evaluation import commands as c
-from services.evaluation import handlers_checks as h
-from services.evaluation import queries as q
-from services.evaluation.views import (
-    Accepted,
-    CheckAuditView,
-    CheckRatersView,
-    CheckView,
-    RatingView,
-    TownshipCopy,
-)
-from shared.auth import Role, township_office
+from services.evaluation import queries as directory
+from services.evaluation.checks import access
+from services.evaluation.checks import commands as c
+from services.evaluation.checks import handlers as h
+from services.evaluation.checks import queries as q
+from services.evaluation.checks.schemas import CheckAuditView, CheckRatersView, CheckView
+from services.evaluation.ratings import commands as rc
+from services.evaluation.ratings import handlers as rh
+from services.evaluation.ratings import queries as rq
+from services.evaluation.ratings.schemas import RatingView
+from services.evaluation.schemas import Accepted, TownshipCopy
+from shared.auth import Role
 from shared.errors import Forbidden
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
@@ -58,7 +57,7 @@ async def get_check_raters(check_id: PathId, who: SignedIn, conn: Reader) -> Any
     """The people the item served, for the township office only: a member of the public's
     name with their phone and ID numbers masked, or 已删除 (erased) once erased (A7)."""
     found = await q.check(conn, check_id=check_id)
-    if not township_office(who, found["township_id"]):
+    if not access.sees_raters(who, found["township_id"]):
         raise Forbidden("only the township office sees the people an item served")
     return await q.check_raters(conn, check_id=check_id)
 
@@ -84,7 +83,7 @@ async def audit_check(check_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3 for a check, as for a round: ballots against distinct registered raters."""
     if who.role is not Role.AUDITOR:
         raise Forbidden("only an auditor")
-    return await a.check_audit(conn, check_id=check_id)
+    return await q.check_audit(conn, check_id=check_id)
 
 
 @router.post(
@@ -110,9 +109,9 @@ async def close_due_checks(
 
 @router.post("/ratings", status_code=201, response_model=Accepted, operation_id="publishRating")
 async def publish_rating(
-    cmd: c.PublishRating, request: Request, who: SignedIn, idem: IdempotencyDep
+    cmd: rc.PublishRating, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
-    return await run(request, who, idem, lambda uow: h.publish_rating(uow, cmd, who))
+    return await run(request, who, idem, lambda uow: rh.publish_rating(uow, cmd, who))
 
 
 @router.get("/ratings", response_model=list[RatingView], operation_id="listRatings")
@@ -123,7 +122,7 @@ async def list_ratings(
     period: QueryId = None,
 ) -> Any:
     """Published ratings are public (N1, N2)."""
-    return await q.ratings(conn, township_id=township_id, branch_id=branch_id, period=period)
+    return await rq.ratings(conn, township_id=township_id, branch_id=branch_id, period=period)
 
 
 @router.get(
@@ -133,4 +132,4 @@ async def list_ratings(
 )
 async def get_township_copy(township_id: PathId, conn: Reader) -> Any:
     """This service's copy of the directory (D2): what decides organisers and subjects (E2)."""
-    return await q.township_copy(conn, township_id=township_id)
+    return await directory.township_copy(conn, township_id=township_id)

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.evaluation import handlers as h
-from services.evaluation.views import Accepted
+from services.evaluation.schemas import Accepted
 from shared.http import IdempotencyDep, PathId, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["personal data"])

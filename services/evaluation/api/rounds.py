@@ -7,14 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from services.evaluation import access
-from services.evaluation import audit as a
-from services.evaluation import commands as c
-from services.evaluation import handlers as h
-from services.evaluation import queries as q
-from services.evaluation.results_xlsx import results_workbook
-from services.evaluation.views import (
-    Accepted,
+from services.evaluation.documents.results_xlsx import results_workbook
+from services.evaluation.rounds import access
+from services.evaluation.rounds import commands as c
+from services.evaluation.rounds import handlers as h
+from services.evaluation.rounds import queries as q
+from services.evaluation.rounds.schemas import (
     AuditView,
     CalendarView,
     RatersView,
@@ -22,6 +20,7 @@ from services.evaluation.views import (
     RoundView,
     TurnoutView,
 )
+from services.evaluation.schemas import Accepted
 from shared.auth import Role
 from shared.errors import Forbidden, InvalidState
 from shared.http import IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
@@ -190,4 +189,4 @@ async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3: the auditor checks ballots against distinct registered raters, with no link."""
     if who.role is not Role.AUDITOR:
         raise Forbidden("only an auditor")
-    return await a.round_audit(conn, round_id=round_id)
+    return await q.round_audit(conn, round_id=round_id)

@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from services.evaluation import commands as c
-from services.evaluation import handlers_selection as h
-from services.evaluation import queries as q
-from services.evaluation import scoring
-from services.evaluation.views import Accepted
-from services.evaluation.views_selection import (
+from services.evaluation.schemas import Accepted
+from services.evaluation.selection import commands as c
+from services.evaluation.selection import handlers as h
+from services.evaluation.selection import queries as q
+from services.evaluation.selection.schemas import (
     CommendationView,
     RecomputationView,
     SelectionView,
@@ -80,7 +79,7 @@ async def score_stage(
 )
 async def recompute_stage(selection_id: PathId, stage: Stage, conn: Reader) -> Any:
     """S2: every candidate's score recomputed from the records its inputs name."""
-    return await scoring.recomputation(conn, selection_id, stage)
+    return await q.recomputation(conn, selection_id, stage)
 
 
 @router.post(

@@ -1,0 +1,1 @@
+"""Satisfaction checks of pledge items (E8, P10c)."""

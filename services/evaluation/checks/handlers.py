@@ -1,0 +1,89 @@
+"""Command handlers of the satisfaction check of a pledge item (E8, P10c). Same shape as the
+rounds' handlers."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from services.evaluation import queries as d
+from services.evaluation.access import voter_id
+from services.evaluation.checks import access
+from services.evaluation.checks import commands as c
+from services.evaluation.checks.aggregates import CheckBallots, SatisfactionCheck
+from services.evaluation.handlers import anonymous, due, sealed_personal
+from services.evaluation.rounds.events import Channel, Sealed
+from shared.auth import Principal, require
+from shared.errors import InvalidInput
+from shared.unit_of_work import UnitOfWork, accepted, new_id
+
+
+async def _check(uow: UnitOfWork, check_id: str) -> SatisfactionCheck:
+    return await uow.get(SatisfactionCheck, f"satisfaction_check-{check_id}", "satisfaction check")
+
+
+def _office(who: Principal, check: SatisfactionCheck, what: str) -> None:
+    require(access.office_of(who, check), f"only the township office {what}")
+
+
+async def register_served(
+    uow: UnitOfWork, check_id: str, cmd: c.RegisterServed, who: Principal
+) -> dict[str, Any]:
+    check = await _check(uow, check_id)
+    _office(who, check, "registers the people the item served")
+    raters: list[tuple[str, str | None, Sealed | None]] = []
+    for index, person in enumerate(cmd.raters):
+        rater_id = person.member_id or new_id("rt")
+        if person.member_id is not None:
+            await d.member_in(uow.conn, person.member_id, check.township_id, f"raters.{index}")
+        sealed = await sealed_personal(uow, rater_id, person, f"raters.{index}")
+        raters.append((rater_id, person.member_id, sealed))
+    check.register(raters)
+    await uow.save(check)
+    return accepted(check_id, uow, rater_ids=[r for r, _, _ in raters])
+
+
+async def cast_check_ballot(
+    uow: UnitOfWork, check_id: str, cmd: c.CheckBallot, who: Principal
+) -> dict[str, Any]:
+    check = await _check(uow, check_id)
+    if cmd.channel is Channel.WEB:
+        if cmd.rater_id is not None:
+            raise InvalidInput("a web ballot is cast by the rater in person", field="rater_id")
+        rater_id, entered_by = voter_id(who, check_id), None
+    else:
+        _office(who, check, "enters paper and on-site ballots")
+        if cmd.rater_id is None:
+            raise InvalidInput("whose paper ballot is this?", field="rater_id")
+        if cmd.rater_id not in check.raters:
+            raise InvalidInput(f"{cmd.rater_id} is not registered", field="rater_id")
+        rater_id, entered_by = cmd.rater_id, who.subject
+    check.participate(rater_id, cmd.grade, cmd.channel, uow.today(), entered_by)
+    await uow.save(check)
+    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
+    box = box or CheckBallots.for_check(check)
+    box.cast(check_id, secrets.token_urlsafe(24), cmd.grade)  # the token is not kept
+    ballot = anonymous(uow)
+    await ballot.save(box)
+    return {"id": check_id, "events": [e.type for e in uow.appended + ballot.appended]}
+
+
+async def close_check(uow: UnitOfWork, check_id: str, who: Principal) -> dict[str, Any]:
+    check = await _check(uow, check_id)
+    _office(who, check, "closes a satisfaction check")
+    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
+    verdict = check.close(box or CheckBallots.for_check(check))
+    await uow.save(check)
+    return accepted(check_id, uow, verdict=verdict.value)
+
+
+async def close_due_checks(uow: UnitOfWork, township_id: str, who: Principal) -> dict[str, Any]:
+    """Close every open check of the township whose window has ended by the clock's today
+    (run by the office, or a scheduler acting for it): the verdict follows the ballots in."""
+    verdicts = {}
+    for check_id in await due(uow, township_id, who, "checks"):
+        check = await _check(uow, check_id)
+        box = await uow.load(CheckBallots, f"satisfaction_ballots-{check.check_id}")
+        verdicts[check.check_id] = check.close(box or CheckBallots.for_check(check)).value
+        await uow.save(check)
+    return accepted(township_id, uow, verdicts=verdicts)

@@ -1,0 +1,55 @@
+"""Reactions to the pledge service's events: an item reported done opens its satisfaction check
+(E8), as this service's own command with the foreign event as its causation, inside the
+subscription runner's transaction (subscribed in services/evaluation/policies.py)."""
+
+from __future__ import annotations
+
+import asyncpg
+import structlog
+
+from services.evaluation.checks.aggregates import SatisfactionCheck
+from shared.envelope import EventEnvelope
+from shared.eventstore.base import CommandContext
+from shared.subscriptions import Handler
+from shared.unit_of_work import CommandExecutor
+
+log = structlog.get_logger()
+
+
+def check_id_for(envelope: EventEnvelope) -> str:
+    """One check per report: an item reported done again after a dissatisfied verdict gets a
+    new check; a redelivered report finds its check already there."""
+    return "c" + envelope.id.replace("-", "")
+
+
+def on_pledge_events(executor: CommandExecutor) -> Handler:
+    """The reaction to every pledge event: only ItemReportedDone opens a check."""
+
+    async def on_pledge_event(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        if envelope.type != "ItemReportedDone":
+            return
+        data = envelope.data
+        context = CommandContext(
+            actor="service:pledge",
+            role="integration",
+            correlation_id=envelope.correlationid,
+            causation_id=envelope.id,
+        )
+        uow = executor.unit(conn, context)
+        check_id = check_id_for(envelope)
+        if await uow.load(SatisfactionCheck, f"satisfaction_check-{check_id}") is not None:
+            log.info("satisfaction_check_exists", check_id=check_id)
+            return
+        check = SatisfactionCheck.open(
+            check_id=check_id,
+            pledge_id=data["pledge_id"],
+            item_id=data["item_id"],
+            township_id=data["township_id"],
+            title=data["title"],
+            summary=data["summary"],
+            opens_on=envelope.time.astimezone(uow.local_timezone).date(),
+            source_event_id=envelope.id,
+        )
+        await uow.save(check)
+
+    return on_pledge_event

@@ -1,0 +1,71 @@
+"""Reads of the satisfaction checks' read models (E8): checks, the people an item served, and the
+auditor's check (E3), as for a round."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import asyncpg
+
+from services.evaluation.queries import findings
+from shared.errors import NotFound
+
+
+async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM checks WHERE check_id = $1", check_id)
+    if row is None:
+        raise NotFound("satisfaction check not found", check_id=check_id)
+    registered = await conn.fetchval(
+        "SELECT count(*) FROM check_raters WHERE check_id = $1", check_id
+    )
+    voted = await conn.fetchval(
+        "SELECT count(*) FROM check_raters WHERE check_id = $1 AND voted", check_id
+    )
+    return {**dict(row), "registered": registered, "voted": voted}
+
+
+async def check_raters(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
+    """The people an item served, registered for its check, with masked personal data (A7)."""
+    rows = await conn.fetch(
+        "SELECT rater_id, member_id, voted, channel, name, phone, id_number, erased"
+        " FROM check_raters WHERE check_id = $1 ORDER BY rater_id",
+        check_id,
+    )
+    return {"check_id": check_id, "raters": [dict(r) for r in rows]}
+
+
+async def checks(
+    conn: asyncpg.Connection, *, township_id: str | None, item_id: str | None
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT check_id FROM checks WHERE ($1::text IS NULL OR township_id = $1)"
+        " AND ($2::text IS NULL OR item_id = $2) ORDER BY opens_on, check_id",
+        township_id,
+        item_id,
+    )
+    return [await check(conn, check_id=r["check_id"]) for r in rows]
+
+
+async def check_audit(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
+    """The same for a satisfaction check (E8): its one subject is the pledge item."""
+    found = await check(conn, check_id=check_id)
+    item = found["item_id"]
+    participations = await conn.fetch(
+        "SELECT rater_id, $2::text AS subject_id, registered FROM check_participations"
+        " WHERE check_id = $1 ORDER BY rater_id",
+        check_id,
+        item,
+    )
+    ballots = await conn.fetchval(
+        "SELECT coalesce(sum(n), 0)::int FROM check_tally WHERE check_id = $1", check_id
+    )
+    [subject], problems = findings(participations, {item: ballots}, [item])
+    return {
+        "check_id": check_id,
+        "registered_raters": found["registered"],
+        "raters_who_voted": found["voted"],
+        "participations": subject["participations"],
+        "ballots": ballots,
+        "problems": problems,
+        "consistent": not problems,
+    }

@@ -1,0 +1,47 @@
+"""Response models of satisfaction checks (E8)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from services.evaluation.schemas import AuditProblem, PersonalView, View
+
+
+class CheckAuditView(View):
+    check_id: str
+    registered_raters: int
+    raters_who_voted: int
+    participations: int  # by distinct registered raters
+    ballots: int
+    problems: list[AuditProblem]
+    consistent: bool
+
+
+class CheckView(View):
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    title: str
+    summary: str
+    threshold: float
+    opens_on: date
+    closes_on: date
+    status: str
+    verdict: str | None
+    satisfaction_rate: float | None
+    ballots: int | None
+    registered: int
+    voted: int
+
+
+class CheckRaterView(PersonalView):
+    rater_id: str
+    member_id: str | None
+    voted: bool
+    channel: str | None
+
+
+class CheckRatersView(View):
+    check_id: str
+    raters: list[CheckRaterView]

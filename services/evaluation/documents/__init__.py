@@ -1,0 +1,1 @@
+"""Printable pages and workbooks of the evaluation service."""

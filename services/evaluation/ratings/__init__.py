@@ -1,0 +1,1 @@
+"""Periodic ratings (E6)."""

@@ -1,0 +1,237 @@
+"""Command handlers of mass evaluation rounds (E1–E5) and of the calendar (E4): load aggregates,
+check who may act, let the aggregate decide, save.
+
+Plain async functions; the unit of work is their only dependency. A ballot is saved through
+a second unit of work on the same transaction whose context names no one (E3,
+services/evaluation/handlers.py, `anonymous`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from services.evaluation import queries as d
+from services.evaluation.access import voter_id
+from services.evaluation.aggregates import tally
+from services.evaluation.handlers import anonymous, due, sealed_personal
+from services.evaluation.rounds import access
+from services.evaluation.rounds import commands as c
+from services.evaluation.rounds.aggregates import (
+    BallotBox,
+    EvaluationCalendar,
+    NewRater,
+    Round,
+    check_grades,
+)
+from services.evaluation.rounds.events import (
+    Channel,
+    RaterKind,
+    RoundOpened,
+    Scale,
+    Subject,
+    SubjectKind,
+)
+from shared.auth import Principal, county_admin, require
+from shared.errors import InvalidInput
+from shared.unit_of_work import UnitOfWork, accepted, new_id
+
+# --- calendar (E4) ----------------------------------------------------------------------
+
+
+async def _calendar(uow: UnitOfWork, county_id: str, year: int) -> EvaluationCalendar:
+    stream = EvaluationCalendar.stream_for(county_id, year)
+    return await uow.load(EvaluationCalendar, stream) or EvaluationCalendar(stream, county_id)
+
+
+async def set_calendar(
+    uow: UnitOfWork, county_id: str, cmd: c.SetEvaluationCalendar, who: Principal
+) -> dict[str, Any]:
+    require(county_admin(who, county_id), "only the county's administrator")
+    calendar = await _calendar(uow, county_id, cmd.year)
+    calendar.set(county_id, cmd.year, cmd.first_round_closes, cmd.second_round_closes)
+    await uow.save(calendar)
+    return accepted(county_id, uow)
+
+
+# --- rounds (E1–E5) ---------------------------------------------------------------------
+
+
+async def _subjects(uow: UnitOfWork, cmd: c.OpenRound) -> tuple[str, str, str, list[Subject]]:
+    """(township, organiser kind, organiser id, subjects) from the directory copy (E2)."""
+    if cmd.township_id is not None:
+        township = await d.township(uow.conn, cmd.township_id)
+        rows = await d.branches_of(uow.conn, cmd.township_id)
+        found = [
+            Subject(
+                subject_kind=SubjectKind.BRANCH,
+                subject_id=r["branch_id"],
+                subject_name=r["name"],
+                branch_id=r["branch_id"],
+            )
+            for r in rows
+        ]
+        place = (township["township_id"], "township", township["township_id"])
+    else:
+        assert cmd.branch_id is not None
+        branch = await d.branch(uow.conn, cmd.branch_id)
+        rows = await d.members_of(uow.conn, cmd.branch_id)
+        found = [
+            Subject(
+                subject_kind=SubjectKind.MEMBER,
+                subject_id=r["member_id"],
+                subject_name=r["name"],
+                branch_id=r["branch_id"],
+            )
+            for r in rows
+        ]
+        place = (branch["township_id"], "branch", branch["branch_id"])
+    if cmd.subject_ids:
+        by_id = {s.subject_id: s for s in found}
+        for index, subject_id in enumerate(cmd.subject_ids):
+            if subject_id not in by_id:
+                raise InvalidInput(
+                    f"{subject_id} is not rated by this organiser (E2)",
+                    field=f"subject_ids.{index}",
+                )
+        found = [by_id[s] for s in dict.fromkeys(cmd.subject_ids)]
+    return (*place, found)
+
+
+def _scale(cmd: c.OpenRound, kind: SubjectKind) -> Scale:
+    if cmd.custom_scale is not None:
+        return Scale(name=cmd.custom_scale.name, grades=cmd.custom_scale.grades)
+    name = cmd.scale or (
+        "public_satisfaction" if kind is SubjectKind.BRANCH else "member_appraisal"
+    )
+    return tally.DEFAULT_SCALES[name]
+
+
+async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[str, Any]:
+    # who may organise is known from the command alone: refuse before reading the directory,
+    # so nobody learns from the answer which branches exist
+    asked = ("township", cmd.township_id) if cmd.township_id else ("branch", cmd.branch_id)
+    require(
+        access.organises(who, asked[0], str(asked[1])),
+        "the township office organises for its branches, the branch secretary for its members",
+    )
+    township_id, kind, organiser_id, subjects = await _subjects(uow, cmd)
+    county_id = (await d.township(uow.conn, township_id))["county_id"]
+    deadline = (await _calendar(uow, county_id, cmd.year)).closing_dates(cmd.year)[cmd.half - 1]
+    closes_on = cmd.closes_on or deadline
+    if closes_on > deadline:
+        raise InvalidInput(
+            f"round {cmd.half} of {cmd.year} closes by {deadline} (E4)", field="closes_on"
+        )
+    subject_kind = SubjectKind.BRANCH if kind == "township" else SubjectKind.MEMBER
+    standard = "five_good" if subject_kind is SubjectKind.BRANCH else "five_take_the_lead"
+    round_ = Round.open(
+        RoundOpened(
+            round_id=new_id("r"),
+            township_id=township_id,
+            organiser_kind=kind,
+            organiser_id=organiser_id,
+            title=cmd.title,
+            year=cmd.year,
+            half=cmd.half,
+            content=(standard, "pledge_fulfilment"),
+            subjects=tuple(subjects),
+            scale=_scale(cmd, subject_kind),
+            opens_on=cmd.opens_on,
+            closes_on=closes_on,
+            held_with=cmd.held_with,
+        )
+    )
+    await uow.save(round_)
+    return accepted(round_.round_id, uow)
+
+
+async def _round(uow: UnitOfWork, round_id: str) -> Round:
+    return await uow.get(Round, f"round-{round_id}", "round")
+
+
+async def register_raters(
+    uow: UnitOfWork, round_id: str, cmd: c.RegisterRaters, who: Principal
+) -> dict[str, Any]:
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser registers raters")
+    raters = []
+    for index, entry in enumerate(cmd.raters):
+        organisation = entry.organisation_id or round_.organiser_id
+        rater_id = new_id("rt")
+        if entry.member_id is not None:
+            member = await d.member_in(
+                uow.conn, entry.member_id, round_.township_id, f"raters.{index}.member_id"
+            )
+            if entry.kind is RaterKind.BRANCH_MEMBER and member["branch_id"] != round_.organiser_id:
+                raise InvalidInput(
+                    "a branch member rates only in their own branch's round",
+                    field=f"raters.{index}.member_id",
+                )
+            rater_id, organisation = entry.member_id, entry.organisation_id or member["branch_id"]
+        sealed = await sealed_personal(uow, rater_id, entry, f"raters.{index}")
+        raters.append(NewRater(rater_id, entry.kind, organisation, entry.member_id, sealed))
+    round_.register(raters)
+    await uow.save(round_)
+    return accepted(round_id, uow, rater_ids=[r.rater_id for r in raters])
+
+
+async def cast_ballot(
+    uow: UnitOfWork, round_id: str, cmd: c.CastBallot, who: Principal
+) -> dict[str, Any]:
+    round_ = await _round(uow, round_id)
+    rater_id = voter_id(who, round_id)
+    check_grades(round_.the_scale, cmd.grades, set(round_.subjects), "grades")
+    round_.participate(rater_id, list(cmd.grades), Channel.WEB, uow.today())
+    await uow.save(round_)
+    box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+    box.cast(round_, secrets.token_urlsafe(24), dict(cmd.grades))  # the token is not kept
+    ballot = anonymous(uow)
+    await ballot.save(box)
+    return {"id": round_id, "events": [e.type for e in uow.appended + ballot.appended]}
+
+
+async def enter_paper_ballots(
+    uow: UnitOfWork, round_id: str, cmd: c.EnterPaperBallots, who: Principal
+) -> dict[str, Any]:
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser enters paper ballots")
+    subject_ids = list(cmd.ballots[0])
+    for index, grades in enumerate(cmd.ballots):
+        if set(grades) != set(subject_ids):
+            raise InvalidInput("every ballot of a stack grades the same subjects", field="ballots")
+        check_grades(round_.the_scale, grades, set(round_.subjects), f"ballots.{index}")
+    for index, rater_id in enumerate(cmd.participants):
+        if rater_id not in round_.raters:
+            raise InvalidInput(f"{rater_id} is not registered", field=f"participants.{index}")
+        round_.participate(rater_id, subject_ids, cmd.channel, uow.today(), who.subject)
+    await uow.save(round_)
+    box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+    ballots = list(cmd.ballots)
+    secrets.SystemRandom().shuffle(ballots)  # the stack's order says nothing about the sheet
+    for grades in ballots:
+        box.cast(round_, secrets.token_urlsafe(24), dict(grades))
+    ballot = anonymous(uow)
+    await ballot.save(box)
+    return {"id": round_id, "events": [e.type for e in uow.appended + ballot.appended]}
+
+
+async def close_round(uow: UnitOfWork, round_id: str, who: Principal) -> dict[str, Any]:
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser closes it")
+    box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+    round_.close(box, uow.today())
+    await uow.save(round_)
+    return accepted(round_id, uow)
+
+
+async def close_due_rounds(uow: UnitOfWork, township_id: str, who: Principal) -> dict[str, Any]:
+    """Close the township's rounds whose window has ended (E4): results are published as when
+    the organiser closes, and the scheduled pass's envelope names it, not a person."""
+    closed = await due(uow, township_id, who, "rounds")
+    for round_id in closed:
+        round_ = await _round(uow, round_id)
+        box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+        round_.close_at_window_end(box, uow.today())
+        await uow.save(round_)
+    return accepted(township_id, uow, closed=closed)

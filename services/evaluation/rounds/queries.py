@@ -1,0 +1,131 @@
+"""Reads of the rounds' read models (keyword-only arguments, plain dicts out): rounds, turnout,
+raters, published results, the calendar (E4), and the auditor's check (E3)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from services.evaluation.queries import findings
+from services.evaluation.rounds.aggregates import default_closing_dates
+from shared.errors import NotFound
+
+
+async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM rounds WHERE round_id = $1", round_id)
+    if row is None:
+        raise NotFound("round not found", round_id=round_id)
+    out = dict(row)
+    out["content"] = json.loads(out["content"])
+    out["scale"] = json.loads(out["scale"])
+    subjects = await conn.fetch(
+        "SELECT subject_kind, subject_id, subject_name, branch_id FROM round_subjects"
+        " WHERE round_id = $1 ORDER BY position",
+        round_id,
+    )
+    out["subjects"] = [dict(s) for s in subjects]
+    return out
+
+
+async def turnout(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
+    """E3a: turnout per round and per organisation, and ballots per channel, while it is open."""
+    await round_row(conn, round_id=round_id)
+    rows = await conn.fetch(
+        "SELECT organisation_id, count(*) AS registered, count(*) FILTER (WHERE voted) AS voted"
+        " FROM round_raters WHERE round_id = $1 GROUP BY organisation_id ORDER BY 1",
+        round_id,
+    )
+    channels = await conn.fetch(
+        "SELECT c AS channel, count(DISTINCT rater_id) AS raters"
+        " FROM round_raters, unnest(channels) AS c WHERE round_id = $1 GROUP BY c ORDER BY c",
+        round_id,
+    )
+    registered = sum(r["registered"] for r in rows)
+    voted = sum(r["voted"] for r in rows)
+    return {
+        "round_id": round_id,
+        "registered": registered,
+        "voted": voted,
+        "rate": round(voted / registered, 4) if registered else 0.0,
+        "by_organisation": [
+            {
+                **dict(r),
+                "rate": round(r["voted"] / r["registered"], 4) if r["registered"] else 0.0,
+            }
+            for r in rows
+        ],
+        "by_channel": [dict(c) for c in channels],
+    }
+
+
+async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
+    """Who is registered (and has voted), with public raters' masked personal data (A7)."""
+    await round_row(conn, round_id=round_id)
+    rows = await conn.fetch(
+        "SELECT rater_id, rater_kind, organisation_id, member_id, voted, name, phone,"
+        " id_number, erased FROM round_raters WHERE round_id = $1 ORDER BY rater_id",
+        round_id,
+    )
+    return {"round_id": round_id, "raters": [dict(r) for r in rows]}
+
+
+async def published_results(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any] | None:
+    row = await conn.fetchrow("SELECT * FROM round_publications WHERE round_id = $1", round_id)
+    if row is None:
+        return None
+    return {**dict(row), "results": json.loads(row["results"])}
+
+
+async def calendar(conn: asyncpg.Connection, *, county_id: str, year: int) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "SELECT * FROM calendars WHERE county_id = $1 AND year = $2", county_id, year
+    )
+    if row is not None:
+        return {**dict(row), "default": False}
+    first, second = default_closing_dates(year)
+    return {
+        "county_id": county_id,
+        "year": year,
+        "first_round_closes": first,
+        "second_round_closes": second,
+        "default": True,
+    }
+
+
+async def round_audit(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
+    """E3, the auditor's check: every counted ballot came from a distinct registered rater
+    (services/evaluation/queries.py, `findings`)."""
+    found = await round_row(conn, round_id=round_id)
+    participations = await conn.fetch(
+        "SELECT rater_id, subject_id, registered FROM round_participations WHERE round_id = $1"
+        " ORDER BY rater_id, subject_id",
+        round_id,
+    )
+    ballots = await conn.fetch(
+        "SELECT subject_id, sum(n)::int AS n FROM round_tally WHERE round_id = $1 GROUP BY 1",
+        round_id,
+    )
+    subjects, problems = findings(
+        participations,
+        {b["subject_id"]: b["n"] for b in ballots},
+        [s["subject_id"] for s in found["subjects"]],
+    )
+    raters = await conn.fetchrow(
+        "SELECT count(*) AS registered, count(*) FILTER (WHERE voted) AS voted"
+        " FROM round_raters WHERE round_id = $1",
+        round_id,
+    )
+    tokens = await conn.fetchval(
+        "SELECT count(*) FROM round_ballot_tokens WHERE round_id = $1", round_id
+    )
+    return {
+        "round_id": round_id,
+        "registered_raters": raters["registered"],
+        "raters_who_voted": raters["voted"],
+        "ballots": tokens,
+        "subjects": subjects,
+        "problems": problems,
+        "consistent": not problems,
+    }

@@ -1,0 +1,56 @@
+"""Response models the service's areas share: what the API answers (never a rater id next to a
+ballot: E3). Each area's own are in its `schemas.py`."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class Accepted(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    events: list[str]
+
+
+class PersonalView(View):
+    """A member of the public's personal data for the office that registered them: masked,
+    or 已删除 once erased (A7). Never in a public page or release."""
+
+    name: str | None
+    phone: str | None
+    id_number: str | None
+    erased: bool
+
+
+class AuditProblem(View):
+    # unregistered_rater, repeated_participation, not_a_subject or ballots_differ
+    problem: str
+    rater_id: str | None  # who took part (never what they chose)
+    subject_id: str
+    detail: str
+
+
+class MemberCopy(View):
+    member_id: str
+    name: str
+    post: str
+
+
+class BranchCopy(View):
+    branch_id: str
+    name: str
+    kind: str
+    secretary_id: str | None
+    members: list[MemberCopy]
+
+
+class TownshipCopy(View):
+    township_id: str
+    county_id: str
+    name: str
+    branches: list[BranchCopy]

@@ -1,0 +1,1 @@
+"""The annual selection (S1–S3)."""

@@ -1,0 +1,72 @@
+"""The selection's composite score (S2), as a declared formula computes it. Pure; no I/O.
+
+A formula is declared and versioned before the first stage; everything that turns records
+into points is in it (weights, what a missing source counts as, how leadership reviews
+score), so a candidate's score can be recomputed from the events it names."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import fsum
+
+from services.evaluation.aggregates.tally import MEMBER_APPRAISAL
+from services.evaluation.selection.events import (
+    Formula,
+    Input,
+    ReviewsMeasure,
+    ReviewsRule,
+    WhenMissing,
+)
+from shared.errors import InvalidState
+
+# R3: a review grades every dimension on the member-appraisal scale (E7); by default a grade
+# is worth that scale's score
+REVIEW_POINTS = {g.grade: g.score for g in MEMBER_APPRAISAL.grades}
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """A current leadership review of the year, as this service's copy holds it."""
+
+    review_id: str
+    quarter: str  # e.g. "2027Q1"
+    grades: tuple[str, ...]  # one per dimension assessed
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+def reviews_value(rule: ReviewsRule, reviews: Sequence[ReviewRecord]) -> float | None:
+    """The leadership-review component (0–100) by the formula's rule; None: no review."""
+    if not reviews:
+        return None
+    if rule.measure is ReviewsMeasure.QUARTERS_REVIEWED:
+        return round(100 * len({r.quarter for r in reviews}) / 4, 2)
+    per_review: list[float] = []
+    for review in reviews:
+        unknown = sorted(set(review.grades) - set(rule.points))
+        if unknown:
+            raise InvalidState(
+                f"the formula gives no points for {unknown}", review_id=review.review_id
+            )
+        if review.grades:
+            per_review.append(sum(rule.points[g] for g in review.grades) / len(review.grades))
+    return _mean(per_review)
+
+
+def composite(formula: Formula, inputs: tuple[Input, ...]) -> float:
+    """The declared formula: a weighted sum of the inputs (0–100). A source with no data
+    counts as 0, or its weight is spread over the others, as the formula declares. Summed
+    with `fsum`, so the order the weights come in (a JSONB column reorders keys) cannot move
+    the rounded result by a cent and make a recomputation disagree with the record."""
+    values = {i.source: i.value for i in inputs}
+    present = {s: w for s, w in formula.weights.items() if values.get(s) is not None}
+    if formula.when_missing is WhenMissing.ZERO:
+        total = fsum(w * (values.get(s) or 0.0) for s, w in formula.weights.items())
+        return round(total, 2)
+    weight = fsum(present.values())
+    if weight == 0:
+        return 0.0
+    return round(fsum(w * (values[s] or 0.0) for s, w in present.items()) / weight, 2)

@@ -1,0 +1,54 @@
+"""Commands of the annual selection (S1–S3), as the API receives them."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from services.evaluation.commands import Id, Title, Year
+from shared.events import Command
+
+Weight = Annotated[float, Field(ge=0, le=1)]
+Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+
+
+class OpenSelection(Command):
+    township_id: Id
+    year: Year
+    title: Title
+    subject_kind: Literal["branch", "member"]
+    notice_days: Annotated[int, Field(ge=5, le=30)] = 7
+    commendation_on: date | None = None  # None: July 1 of the year
+
+
+ReviewGrade = Literal["excellent", "qualified", "basically_qualified", "unqualified"]
+
+
+class DeclareFormula(Command):
+    weights: Annotated[
+        dict[Literal["ratings", "evaluation", "pledges", "reviews"], Weight],
+        Field(min_length=1),
+    ]
+    when_missing: Literal["zero", "reweight"]
+    quotas: Annotated[
+        tuple[Annotated[int, Field(ge=1, le=500)], ...], Field(min_length=1, max_length=5)
+    ]
+    # points per review grade (R3), every grade; None: the member-appraisal scale's scores
+    review_points: dict[ReviewGrade, Annotated[float, Field(ge=0, le=100)]] | None = None
+
+
+class Nominate(Command):
+    subject_id: Id
+    reason: Reason
+
+
+class FileObjection(Command):
+    subject_id: Id
+    summary: Reason
+
+
+class AnswerObjection(Command):
+    answer: Reason
+    upheld: bool

@@ -1,0 +1,214 @@
+"""Reads of the annual selection's read models: the selection and its commendations, and the
+composite score's inputs (S2), read from this service's read models, which are built
+from events: its own ratings (E6) and round results (E5), and its copies of the pledge
+service's and the review service's events. Each input names the records it came from, so a
+candidate's score can be recomputed from exactly those records later (`recompute`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+from services.evaluation.selection.aggregates import ReviewRecord, composite, reviews_value
+from services.evaluation.selection.events import Formula, Input, ReviewsRule, Source
+from shared.errors import NotFound
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 2) if values else None
+
+
+async def _ratings(conn: asyncpg.Connection, subject_id: str, where: str, arg: Any) -> Input:
+    rows = await conn.fetch(
+        "SELECT r.rating_id, (x->>'score')::float AS score FROM ratings r,"
+        f" jsonb_array_elements(r.results) x WHERE x->>'subject_id' = $1 AND {where}"
+        " ORDER BY r.rating_id",
+        subject_id,
+        arg,
+    )
+    return Input(
+        source=Source.RATINGS,
+        value=_mean([r["score"] for r in rows]),
+        evidence=tuple(r["rating_id"] for r in rows),
+    )
+
+
+async def _evaluation(conn: asyncpg.Connection, subject_id: str, where: str, arg: Any) -> Input:
+    rows = await conn.fetch(
+        "SELECT p.round_id, x AS result FROM round_publications p JOIN rounds r USING (round_id),"
+        f" jsonb_array_elements(p.results) x WHERE x->>'subject_id' = $1 AND {where}"
+        " ORDER BY p.round_id",
+        subject_id,
+        arg,
+    )
+    counted = [(r["round_id"], json.loads(r["result"])) for r in rows]
+    counted = [(i, x) for i, x in counted if sum(x["counts"].values()) > 0]  # rated by someone
+    return Input(
+        source=Source.EVALUATION,
+        value=_mean([x["score"] for _, x in counted]),
+        evidence=tuple(i for i, _ in counted),
+    )
+
+
+async def _pledges(conn: asyncpg.Connection, pledge_id: str | None, closed: list[str]) -> Input:
+    row = None
+    if pledge_id is not None:
+        row = await conn.fetchrow(
+            "SELECT item_ids FROM pledge_copy WHERE pledge_id = $1 AND item_ids IS NOT NULL",
+            pledge_id,
+        )
+    if row is None:
+        return Input(source=Source.PLEDGES, value=None, evidence=())
+    items = json.loads(row["item_ids"])
+    found = await conn.fetch(
+        "SELECT item_id FROM pledge_items_closed WHERE pledge_id = $1 AND item_id = ANY($2::text[])"
+        " ORDER BY item_id",
+        pledge_id,
+        closed,
+    )
+    ids = [r["item_id"] for r in found]
+    value = round(100 * len(ids) / len(items), 2) if items else None
+    return Input(source=Source.PLEDGES, value=value, evidence=(str(pledge_id), *ids))
+
+
+async def _reviews(
+    conn: asyncpg.Connection, rule: ReviewsRule, where: str, subject_id: str, arg: Any
+) -> Input:
+    rows = await conn.fetch(
+        f"SELECT review_id, quarter, grades FROM review_copy WHERE subject_id = $1 AND {where}"
+        " ORDER BY review_id",
+        subject_id,
+        arg,
+    )
+    reviews = [
+        ReviewRecord(r["review_id"], r["quarter"], tuple(json.loads(r["grades"]).values()))
+        for r in rows
+    ]
+    return Input(
+        source=Source.REVIEWS,
+        value=reviews_value(rule, reviews),
+        evidence=tuple(r.review_id for r in reviews),
+    )
+
+
+async def inputs_for(
+    conn: asyncpg.Connection, subject_id: str, year: int, formula: Formula
+) -> tuple[Input, ...]:
+    """What the records of the year say about the subject now, as the formula reads them."""
+    pledge = await conn.fetchrow(
+        "SELECT pledge_id FROM pledge_copy WHERE subject_id = $1 AND year = $2", subject_id, year
+    )
+    pledge_id = pledge["pledge_id"] if pledge else None
+    closed = await conn.fetch(
+        "SELECT item_id FROM pledge_items_closed WHERE pledge_id = $1", pledge_id
+    )
+    return (
+        await _ratings(conn, subject_id, "r.period LIKE $2::text || '-%'", str(year)),
+        await _evaluation(conn, subject_id, "r.year = $2", year),
+        await _pledges(conn, pledge_id, [r["item_id"] for r in closed]),
+        await _reviews(
+            conn,
+            formula.reviews,
+            "quarter LIKE $2::text || 'Q%' AND NOT superseded",
+            subject_id,
+            str(year),
+        ),
+    )
+
+
+async def recompute(
+    conn: asyncpg.Connection, subject_id: str, recorded: tuple[Input, ...], formula: Formula
+) -> tuple[Input, ...]:
+    """The inputs again, from exactly the records each recorded input names, read as the
+    formula the stage was scored with reads them."""
+    out = []
+    for given in recorded:
+        ids = list(given.evidence)
+        if given.source is Source.RATINGS:
+            out.append(await _ratings(conn, subject_id, "r.rating_id = ANY($2::text[])", ids))
+        elif given.source is Source.EVALUATION:
+            out.append(await _evaluation(conn, subject_id, "p.round_id = ANY($2::text[])", ids))
+        elif given.source is Source.PLEDGES:
+            out.append(await _pledges(conn, ids[0] if ids else None, ids[1:]))
+        else:
+            where = "review_id = ANY($2::text[])"
+            out.append(await _reviews(conn, formula.reviews, where, subject_id, ids))
+    return tuple(out)
+
+
+async def recomputation(conn: asyncpg.Connection, selection_id: str, stage: int) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "SELECT s.candidates, f.formula FROM selection_stages s JOIN selection_formulas f"
+        " ON f.selection_id = s.selection_id AND f.version = s.formula_version"
+        " WHERE s.selection_id = $1 AND s.stage = $2",
+        selection_id,
+        stage,
+    )
+    if row is None:
+        raise NotFound("no such stage", selection_id=selection_id, stage=stage)
+    formula = Formula.model_validate_json(row["formula"])
+    candidates = []
+    for scored in json.loads(row["candidates"]):
+        recorded = tuple(Input.model_validate(i) for i in scored["inputs"])
+        again = await recompute(conn, scored["subject_id"], recorded, formula)
+        score = composite(formula, again)
+        candidates.append(
+            {
+                "subject_id": scored["subject_id"],
+                "recorded": scored["composite"],
+                "recomputed": score,
+                "inputs_match": again == recorded,
+            }
+        )
+    return {
+        "selection_id": selection_id,
+        "stage": stage,
+        "formula_version": formula.version,
+        "candidates": candidates,
+        "matches": all(c["inputs_match"] and c["recorded"] == c["recomputed"] for c in candidates),
+    }
+
+
+async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str, Any]:
+    row = await conn.fetchrow("SELECT * FROM selections WHERE selection_id = $1", selection_id)
+    if row is None:
+        raise NotFound("selection not found", selection_id=selection_id)
+    out = {**dict(row), "finalists": json.loads(row["finalists"] or "[]")}
+    formula = await conn.fetchval(
+        "SELECT formula FROM selection_formulas WHERE selection_id = $1 AND version = $2",
+        selection_id,
+        row["formula_version"],
+    )
+    out["formula"] = json.loads(formula) if formula else None
+    candidates = await conn.fetch(
+        "SELECT subject_id, subject_name, branch_id, nominated_by, reason"
+        " FROM selection_candidates WHERE selection_id = $1 ORDER BY subject_id",
+        selection_id,
+    )
+    out["candidates"] = [dict(c) for c in candidates]
+    stages = await conn.fetch(
+        "SELECT stage, formula_version, scored_on, candidates FROM selection_stages"
+        " WHERE selection_id = $1 ORDER BY stage",
+        selection_id,
+    )
+    out["stages"] = [{**dict(s), "candidates": json.loads(s["candidates"])} for s in stages]
+    objections = await conn.fetch(
+        "SELECT objection_id, subject_id, summary, answer, upheld FROM selection_objections"
+        " WHERE selection_id = $1 ORDER BY objection_id",
+        selection_id,
+    )
+    out["objections"] = [dict(o) for o in objections]
+    return out
+
+
+async def commendations(
+    conn: asyncpg.Connection, *, township_id: str | None
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT * FROM commendations WHERE ($1::text IS NULL OR township_id = $1)"
+        " ORDER BY year, selection_id",
+        township_id,
+    )
+    return [{**dict(r), "awardees": json.loads(r["awardees"])} for r in rows]

@@ -1,0 +1,74 @@
+"""Response models of the annual selection (S1–S3)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.evaluation.schemas import View
+from services.evaluation.selection.events import Awardee, Scored
+
+
+class CandidateView(View):
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    nominated_by: str
+    reason: str
+
+
+class StageView(View):
+    stage: int
+    formula_version: int
+    scored_on: date
+    candidates: list[Scored]
+
+
+class ObjectionView(View):
+    objection_id: str
+    subject_id: str
+    summary: str
+    answer: str | None
+    upheld: bool | None
+
+
+class SelectionView(View):
+    selection_id: str
+    township_id: str
+    year: int
+    title: str
+    subject_kind: str
+    notice_days: int
+    commendation_on: date
+    formula: dict[str, Any] | None
+    candidates: list[CandidateView]
+    stages: list[StageView]
+    posted_on: date | None
+    notice_until: date | None
+    finalists: list[str]
+    objections: list[ObjectionView]
+    issued_on: date | None
+
+
+class RecomputedCandidate(View):
+    subject_id: str
+    recorded: float
+    recomputed: float
+    inputs_match: bool
+
+
+class RecomputationView(View):
+    selection_id: str
+    stage: int
+    formula_version: int
+    candidates: list[RecomputedCandidate]
+    matches: bool
+
+
+class CommendationView(View):
+    selection_id: str
+    township_id: str
+    year: int
+    title: str
+    issued_on: date
+    awardees: list[Awardee]
