@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from services.cli.demo import COUNTY
 from services.cli.history_calls import Caller
-from services.notification.worker import Worker
+from services.notification.delivery.worker import Worker
 
 
 class NotificationHistory(Caller):

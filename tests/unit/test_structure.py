@@ -43,8 +43,10 @@ SET = {
 }
 SERVICE_ONLY = {"app.py", "api", "read_models.sql"}
 ALLOWED_BESIDE = {"__init__.py", "migrations", "templates", "documents", "__pycache__"}
+# sending over SMTP, robots and webhooks, and the loops that do it: mechanism a service owns
+ALLOWED_BESIDE |= {"delivery"}
 # services still being brought into the shape (issue 15); each leaves this set as it lands
-PENDING = {"pledge", "review", "evaluation", "notification"}
+PENDING = {"pledge", "review", "evaluation"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s")
 QUERIES = {"fetch", "fetchrow", "fetchval", "execute", "executemany", "copy_records_to_table"}
 NOUN_ENDINGS = ("Draft", "Body", "Input", "Request", "Form", "Data")

@@ -1,32 +1,15 @@
-"""The notification service's aggregates. Pure; no I/O.
-
-A Deadline stream per (county, year, deadline, township) remembers which notices it issued,
-so each reminder and each overdue notice goes out exactly once, however often the scheduler
-runs (N3). A Delivery stream carries one outbound message through its attempts (N5).
-"""
+"""A Delivery stream carries one outbound message through its attempts (N5). Pure; no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from services.notification.calendar import check_owned
 from services.notification.events import (
-    BranchRecord,
-    BulletinIssued,
-    CalendarSet,
-    ChannelKind,
-    ChannelRegistered,
-    ChannelRetired,
-    Deadline,
     DeliveryAttemptFailed,
     DeliveryGivenUp,
     DeliveryRequeued,
     DeliveryScheduled,
     DeliverySucceeded,
-    NoticeIssued,
-    NoticeKind,
-    NoticeRead,
 )
 from shared.aggregate import Aggregate
 from shared.errors import InvalidState
@@ -40,125 +23,6 @@ BACKOFF = (
     timedelta(minutes=30),
     timedelta(hours=2),
 )
-
-
-class Calendar(Aggregate):
-    def blank(self) -> None:
-        self.deadlines: tuple[Deadline, ...] = ()
-
-    def set(
-        self,
-        county_id: str,
-        year: int,
-        deadlines: tuple[Deadline, ...],
-        owned: Mapping[str, date],
-    ) -> None:
-        """`owned`: the dates of the deadlines other services keep (calendar.owned_dates)."""
-        ids = [d.deadline_id for d in deadlines]
-        if len(set(ids)) != len(ids):
-            raise InvalidState("deadline ids must be unique")
-        check_owned(deadlines, owned)
-        self._record(CalendarSet(county_id=county_id, year=year, deadlines=deadlines))
-
-    def apply(self, event: DomainEvent) -> None:
-        match event:
-            case CalendarSet():
-                self.deadlines = event.deadlines
-
-
-class DeadlineNotices(Aggregate):
-    def blank(self) -> None:
-        self.issued: set[tuple[NoticeKind, str]] = set()
-        self.read: set[str] = set()
-
-    def issue(
-        self,
-        *,
-        notice_id: str,
-        county_id: str,
-        township_id: str,
-        deadline: Deadline,
-        kind: NoticeKind,
-        recipient: str,
-        title: str,
-        body: str,
-    ) -> bool:
-        """Issue once per (kind, recipient); False when it was issued before."""
-        if (kind, recipient) in self.issued:
-            return False
-        self._record(
-            NoticeIssued(
-                notice_id=notice_id,
-                county_id=county_id,
-                township_id=township_id,
-                deadline_id=deadline.deadline_id,
-                kind=kind,
-                recipient=recipient,
-                title=title,
-                body=body,
-                due_on=deadline.due_on,
-            )
-        )
-        return True
-
-    def mark_read(self, notice_id: str, reader: str) -> None:
-        if notice_id not in self.read:
-            self._record(NoticeRead(notice_id=notice_id, reader=reader))
-
-    def apply(self, event: DomainEvent) -> None:
-        match event:
-            case NoticeIssued():
-                self.issued.add((event.kind, event.recipient))
-            case NoticeRead():
-                self.read.add(event.notice_id)
-
-
-class Channel(Aggregate):
-    def blank(self) -> None:
-        self.county_id = ""
-        self.township_id: str | None = None
-        self.active = False
-
-    @classmethod
-    def register(
-        cls,
-        channel_id: str,
-        county_id: str,
-        township_id: str | None,
-        kind: ChannelKind,
-        name: str,
-        shown_as: str,
-        signed: bool,
-        release_types: tuple[str, ...],
-    ) -> Channel:
-        channel = cls(f"channel-{channel_id}", township_id or county_id)
-        channel._record(
-            ChannelRegistered(
-                channel_id=channel_id,
-                county_id=county_id,
-                township_id=township_id,
-                kind=kind,
-                name=name,
-                shown_as=shown_as,
-                signed=signed,
-                release_types=release_types,
-            )
-        )
-        return channel
-
-    def retire(self) -> None:
-        if not self.active:
-            raise InvalidState("the channel is retired")
-        self._record(ChannelRetired(channel_id=self.stream_id.removeprefix("channel-")))
-
-    def apply(self, event: DomainEvent) -> None:
-        match event:
-            case ChannelRegistered():
-                self.county_id = event.county_id
-                self.township_id = event.township_id
-                self.active = True
-            case ChannelRetired():
-                self.active = False
 
 
 class Delivery(Aggregate):
@@ -247,44 +111,3 @@ class Delivery(Aggregate):
             case DeliveryRequeued():
                 self.attempts = 0
                 self.status = "pending"
-
-
-class Bulletin(Aggregate):
-    def blank(self) -> None:
-        self.issued = False
-
-    def issue(
-        self,
-        *,
-        bulletin_id: str,
-        township_id: str,
-        county_id: str,
-        period: str,
-        regular: bool,
-        title: str,
-        issued_on: date,
-        note: str,
-        branches: tuple[BranchRecord, ...],
-    ) -> bool:
-        """A bulletin is issued once per stream (a month's regular one stays unique)."""
-        if self.issued:
-            return False
-        self._record(
-            BulletinIssued(
-                bulletin_id=bulletin_id,
-                township_id=township_id,
-                county_id=county_id,
-                period=period,
-                regular=regular,
-                title=title,
-                issued_on=issued_on,
-                note=note,
-                branches=branches,
-            )
-        )
-        return True
-
-    def apply(self, event: DomainEvent) -> None:
-        match event:
-            case BulletinIssued():
-                self.issued = True

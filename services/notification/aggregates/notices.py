@@ -1,22 +1,20 @@
-"""Who is responsible for a deadline in a township and has not done it yet (N3, P6).
+"""Reminders and overdue notices (N3, P6). A DeadlineNotices stream per (county, year,
+deadline, township) remembers which notices it issued, so each reminder and each overdue
+notice goes out exactly once, however often the scheduler runs. Pure; no I/O.
 
-Read from the read models, which hold only what the other services published: this decides
-whom to remind, never whether a pledge, review or score is right.
+Who is responsible for a deadline and has not done it yet is read from the read models
+(queries.py), which hold only what the other services published: this decides whom to remind
+and what the notice says, never whether a pledge, review or score is right.
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
-
-import asyncpg
-
-from services.notification.events import Deadline, DeadlineKind
+from services.notification.events import Deadline, NoticeIssued, NoticeKind, NoticeRead
+from shared.aggregate import Aggregate
+from shared.events import DomainEvent
 
 Recipient = tuple[str, str]  # (address, what is missing)
 
-# P6: finished drafting means what the pledge service's drafting report says: the pledge was
-# approved (published comes after); drafted, proposed or returned for revision is not finished
-FINISHED_DRAFTING = "('approved', 'published')"
 NAMED = 10  # a notice names this many of what its recipient is missing, then counts the rest
 
 
@@ -41,123 +39,61 @@ def grouped(found: list[Recipient]) -> list[Recipient]:
     ]
 
 
-async def _branches(
-    conn: asyncpg.Connection, township_id: str, missing_sql: str, *args: object
-) -> list[Recipient]:
-    rows = await conn.fetch(
-        "SELECT b.branch_id, b.name, b.secretary_id FROM dir_branches b"
-        f" WHERE b.township_id = $1 AND b.active AND NOT EXISTS ({missing_sql})"
-        " ORDER BY b.branch_id",
-        township_id,
-        *args,
-    )
-    return [(r["secretary_id"] or office(township_id), r["name"]) for r in rows]
-
-
-# R5: who was not reviewed in the quarter by the current version of a review of that very
-# subject (a member's review names the member's branch, but it is not a review of the branch)
-UNREVIEWED = """
-SELECT b.branch_id, 0 AS subject_order, b.name, true AS by_township, b.secretary_id,
-       b.branch_id AS subject_id
-FROM dir_branches b WHERE b.township_id = $1 AND b.active
-  AND NOT EXISTS (SELECT 1 FROM board_reviews r WHERE r.subject_kind = 'branch'
-                  AND r.subject_id = b.branch_id AND r.quarter = $2 AND r.corrected_by IS NULL)
-UNION ALL
-SELECT m.branch_id, 1, m.name,
-       m.leadership_team OR m.member_id IS NOT DISTINCT FROM b.secretary_id, b.secretary_id,
-       m.member_id
-FROM dir_members m JOIN dir_branches b ON b.branch_id = m.branch_id AND b.active
-WHERE m.township_id = $1 AND m.active
-  AND NOT EXISTS (SELECT 1 FROM board_reviews r WHERE r.subject_kind = 'member'
-                  AND r.subject_id = m.member_id AND r.quarter = $2 AND r.corrected_by IS NULL)
-ORDER BY 1, 2, 3
-"""
-
-
-async def unreviewed(conn: asyncpg.Connection, township_id: str, quarter: str) -> list[Recipient]:
-    """R1, R4: the branch and its leadership team (the secretary among them) are reviewed by
-    the township's head, the other members by their branch's secretary (the township office,
-    which appoints secretaries, when the branch has none). The head, when a member of a
-    leadership team, is reviewed by the committee (nobody reviews themself)."""
-    head = await conn.fetchval(
-        "SELECT head_id FROM dir_townships WHERE township_id = $1", township_id
+def notice_text(deadline: Deadline, kind: NoticeKind, missing: str) -> tuple[str, str]:
+    if kind is NoticeKind.REMINDER:
+        return (
+            f"【提醒】{deadline.title}",
+            f"{missing}: 请于{deadline.due_on:%Y年%m月%d日}前完成{deadline.title}。",
+        )
+    return (
+        f"【逾期】{deadline.title}",
+        f"{missing}: {deadline.title}已于{deadline.due_on:%Y年%m月%d日}截止, "
+        "尚未完成, 请尽快办理。",
     )
 
-    def reviewer(r: asyncpg.Record) -> str:
-        if not r["by_township"]:
-            return str(r["secretary_id"] or office(township_id))
-        return township_reviewer(township_id, None if r["subject_id"] == head else head)
 
-    return [(reviewer(r), r["name"]) for r in await conn.fetch(UNREVIEWED, township_id, quarter)]
+class DeadlineNotices(Aggregate):
+    def blank(self) -> None:
+        self.issued: set[tuple[NoticeKind, str]] = set()
+        self.read: set[str] = set()
 
+    def issue(
+        self,
+        *,
+        notice_id: str,
+        county_id: str,
+        township_id: str,
+        deadline: Deadline,
+        kind: NoticeKind,
+        recipient: str,
+        title: str,
+        body: str,
+    ) -> bool:
+        """Issue once per (kind, recipient); False when it was issued before."""
+        if (kind, recipient) in self.issued:
+            return False
+        self._record(
+            NoticeIssued(
+                notice_id=notice_id,
+                county_id=county_id,
+                township_id=township_id,
+                deadline_id=deadline.deadline_id,
+                kind=kind,
+                recipient=recipient,
+                title=title,
+                body=body,
+                due_on=deadline.due_on,
+            )
+        )
+        return True
 
-async def unfinished(
-    conn: asyncpg.Connection, deadline: Deadline, township_id: str, today: date
-) -> list[Recipient]:
-    k, period = deadline.kind, deadline.period
-    if k is DeadlineKind.DRAFTING:
-        # the pledge service's drafting report: every active branch, and every active member
-        # of an active branch, whose pledge of the year is not approved yet
-        done = f"p.status IN {FINISHED_DRAFTING}"
-        branches = await _branches(
-            conn,
-            township_id,
-            "SELECT 1 FROM board_pledges p WHERE p.branch_id = b.branch_id"
-            f" AND p.member_id IS NULL AND p.year = $2 AND {done}",
-            int(period),
-        )
-        members = await conn.fetch(
-            "SELECT m.member_id, m.name FROM dir_members m"
-            " JOIN dir_branches b ON b.branch_id = m.branch_id AND b.active"
-            " WHERE m.township_id = $1 AND m.active"
-            " AND NOT EXISTS (SELECT 1 FROM board_pledges p WHERE p.member_id = m.member_id"
-            f" AND p.year = $2 AND {done}) ORDER BY m.member_id",
-            township_id,
-            int(period),
-        )
-        return branches + [(m["member_id"], m["name"]) for m in members]
-    if k is DeadlineKind.QUARTERLY_REVIEW:
-        return await unreviewed(conn, township_id, period)
-    if k is DeadlineKind.MEMBER_RATING:
-        return await _branches(
-            conn,
-            township_id,
-            "SELECT 1 FROM board_ratings r WHERE r.branch_id = b.branch_id AND r.period = $2"
-            " AND r.level = 'branch_rates_members'",
-            period,
-        )
-    if k is DeadlineKind.BRANCH_RATING:
-        done = await conn.fetchval(
-            "SELECT 1 FROM board_ratings WHERE township_id = $1 AND period = $2"
-            " AND level = 'township_rates_branches'",
-            township_id,
-            period,
-        )
-    elif k is DeadlineKind.EVALUATION_ROUND:
-        # E2: the township office organises the branches' round, each branch its members'
-        since = deadline.due_on - timedelta(days=90)
-        done = await conn.fetchval(
-            "SELECT 1 FROM board_rounds r WHERE r.township_id = $1 AND r.published_on > $2"
-            " AND EXISTS (SELECT 1 FROM jsonb_array_elements(r.results) x"
-            "   WHERE x ->> 'subject_kind' = 'branch')",
-            township_id,
-            since,
-        )
-        branches = await _branches(
-            conn,
-            township_id,
-            "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM dir_members m"  # no members to rate
-            "   WHERE m.branch_id = b.branch_id AND m.active)"
-            " OR EXISTS (SELECT 1 FROM board_rounds r, jsonb_array_elements(r.results) x"
-            "   WHERE r.township_id = b.township_id AND r.published_on > $2"
-            "   AND x ->> 'subject_kind' = 'member' AND x ->> 'branch_id' = b.branch_id)",
-            since,
-        )
-        return branches if done else [(office(township_id), deadline.title), *branches]
-    else:  # selection
-        done = await conn.fetchval(
-            "SELECT 1 FROM board_commendations WHERE township_id = $1 AND year = $2",
-            township_id,
-            deadline.due_on.year,
-        )
-    return [] if done else [(office(township_id), deadline.title)]
+    def mark_read(self, notice_id: str, reader: str) -> None:
+        if notice_id not in self.read:
+            self._record(NoticeRead(notice_id=notice_id, reader=reader))
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case NoticeIssued():
+                self.issued.add((event.kind, event.recipient))
+            case NoticeRead():
+                self.read.add(event.notice_id)
