@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from gongkai.develop.demo import COUNTY
 from gongkai.develop.history_calls import Caller
-from services.notification.worker import Worker
+from services.notification.delivery.worker import Worker
 
 
 class NotificationHistory(Caller):

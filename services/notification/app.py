@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from services.notification.api import ROUTERS
+from services.notification.delivery.worker import periodic
 from services.notification.events import REGISTRY
 from services.notification.policies import subscriptions
 from services.notification.projections import READ_MODELS
-from services.notification.worker import periodic
 from shared.runtime import ServiceDefinition, serve
 
 DEFINITION = ServiceDefinition(

@@ -5,19 +5,37 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from services.notification.events import ChannelKind, DeadlineKind
-from services.notification.outbound import DELIVERABLE
-from shared.events import ID_PATTERN, Command
+from shared.events import ID_PATTERN, Command, PlainText
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=100)]
 Note = Annotated[str, Field(max_length=2000)]
 Period = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,10}$")]
 
+# what a channel can subscribe to: the releases (X2) and the notices (N3, N4)
+RELEASE_TYPES = (
+    "pledge_published",
+    "item_closed",
+    "review",
+    "guidance_visit",
+    "round_results",
+    "rating_results",
+    "selection_notice",
+    "commendation",
+    "bulletin",
+)
+NOTICE_TYPES = ("reminder", "overdue")
+DELIVERABLE = RELEASE_TYPES + NOTICE_TYPES
 
-class DeadlineInput(Command):
+
+class CalendarDeadline(PlainText):
+    """One deadline of a calendar being set: a part of `SetCalendar`, validated as strictly."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
     kind: DeadlineKind
     period: Period
     title: Name
@@ -28,7 +46,7 @@ class DeadlineInput(Command):
 class SetCalendar(Command):
     """N3: the county's deadlines for a year; omitted, the default calendar is set."""
 
-    deadlines: Annotated[tuple[DeadlineInput, ...], Field(max_length=200)] | None = None
+    deadlines: Annotated[tuple[CalendarDeadline, ...], Field(max_length=200)] | None = None
 
 
 class IssueBulletin(Command):

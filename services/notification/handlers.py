@@ -5,15 +5,25 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from services.notification import access
 from services.notification import commands as c
-from services.notification.aggregate import Calendar, Channel, DeadlineNotices, Delivery
-from services.notification.calendar import default_deadlines, owned_dates
-from services.notification.deadlines import owners_calendars
-from services.notification.events import ChannelKind, Deadline
+from services.notification.aggregates import (
+    Bulletin,
+    Calendar,
+    Channel,
+    DeadlineNotices,
+    Delivery,
+    default_deadlines,
+    notice_text,
+    owned_dates,
+)
+from services.notification.events import ChannelKind, Deadline, NoticeKind
+from services.notification.queries import compile_branches, owners_calendars
 from shared.auth import Principal, Role, county_admin, require
 from shared.errors import InvalidInput, InvalidState, NotFound
 from shared.unit_of_work import UnitOfWork, accepted
@@ -150,6 +160,145 @@ async def redeliver(uow: UnitOfWork, delivery_id: str, who: Principal) -> dict[s
     delivery.requeue(who.subject, uow.store.clock.now())
     await uow.save(delivery)
     return accepted(delivery_id, uow)
+
+
+async def issue_adhoc_bulletin(
+    uow: UnitOfWork, township_id: str, cmd: c.IssueBulletin, who: Principal
+) -> dict[str, Any]:
+    """N4: an ad hoc bulletin, issued by the township's staff."""
+    county = await county_of_township(uow, township_id)
+    require(access.township_staff(who, township_id, county), "only the township's staff")
+    return await issue_bulletin(
+        uow, township_id, period=None, regular=False, title=cmd.title, note=cmd.note
+    )
+
+
+async def issue_bulletin(
+    uow: UnitOfWork, township_id: str, *, period: str | None, regular: bool, title: str, note: str
+) -> dict[str, Any]:
+    county_id = await county_of_township(uow, township_id)
+    on = uow.today()
+    bulletin_id = f"bl-{period}" if regular else f"bl-{secrets.token_hex(4)}"
+    label = period or on.isoformat()
+    stream = f"bulletin-{township_id}-{bulletin_id}"
+    bulletin = await uow.load(Bulletin, stream) or Bulletin(stream, township_id)
+    branches = await compile_branches(uow.conn, township_id, label, on)
+    bulletin_id = f"{bulletin_id}-{township_id}"
+    if bulletin.issue(
+        bulletin_id=bulletin_id,
+        township_id=township_id,
+        county_id=county_id,
+        period=label,
+        regular=regular,
+        title=title,
+        issued_on=on,
+        note=note,
+        branches=branches,
+    ):
+        [event] = await uow.save(bulletin)
+        content = event.data
+        await schedule_deliveries(
+            uow,
+            release_type="bulletin",
+            township_id=township_id,
+            release_id=event.id,
+            subject=title,
+            content=content,
+            now=uow.store.clock.now(),
+        )
+    return accepted(bulletin_id, uow)
+
+
+async def schedule_deliveries(
+    uow: UnitOfWork,
+    *,
+    release_type: str,
+    township_id: str,
+    release_id: str,
+    subject: str,
+    content: dict[str, Any],
+    now: datetime,
+) -> list[str]:
+    channels = await uow.conn.fetch(
+        "SELECT channel_id FROM channels c WHERE active AND release_types ? $1"
+        " AND (township_id = $2 OR (township_id IS NULL AND county_id ="
+        "   (SELECT county_id FROM dir_townships WHERE township_id = $2)))"
+        " ORDER BY channel_id",
+        release_type,
+        township_id,
+    )
+    scheduled = []
+    for channel in channels:
+        delivery_id = f"dl-{secrets.token_hex(8)}"
+        delivery = Delivery.schedule(
+            delivery_id,
+            channel["channel_id"],
+            township_id,
+            release_id,
+            release_type,
+            subject,
+            json.loads(json.dumps(content, ensure_ascii=False, default=str)),
+            now,
+        )
+        await uow.save(delivery)
+        scheduled.append(delivery_id)
+    return scheduled
+
+
+async def issue_notices(
+    uow: UnitOfWork,
+    county_id: str,
+    township_id: str,
+    deadline: Deadline,
+    kind: NoticeKind,
+    recipients: list[tuple[str, str]],
+) -> None:
+    """N3: a deadline's notices of one kind, each recipient's once, and their deliveries."""
+    stream = f"deadline-{county_id}-{deadline.deadline_id}-{township_id}"
+    notices = await uow.load(DeadlineNotices, stream) or DeadlineNotices(stream, township_id)
+    now = uow.store.clock.now()
+    for recipient, missing in recipients:
+        title, body = notice_text(deadline, kind, missing)
+        notice_id = f"n-{uuid.uuid4().hex[:16]}"
+        if notices.issue(
+            notice_id=notice_id,
+            county_id=county_id,
+            township_id=township_id,
+            deadline=deadline,
+            kind=kind,
+            recipient=recipient,
+            title=title,
+            body=body,
+        ):
+            content = {
+                "notice_id": notice_id,
+                "recipient": recipient,
+                "title": title,
+                "body": body,
+                "due_on": deadline.due_on.isoformat(),
+            }
+            await uow.save(notices)
+            await schedule_deliveries(
+                uow,
+                release_type=kind.value,
+                township_id=township_id,
+                release_id=notice_id,
+                subject=title,
+                content=content,
+                now=now,
+            )
+
+
+async def record_attempt(uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str) -> None:
+    """N5: a delivery attempt's outcome: the status answered, or the error."""
+    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
+    if delivery.status != "pending" or delivery.attempts != seen:
+        return  # recorded by another pass
+    if isinstance(outcome, int):
+        delivery.succeeded(outcome)
+    else:
+        delivery.failed(outcome, uow.store.clock.now())
+    await uow.save(delivery)
 
 
 def as_json(value: Any) -> Any:

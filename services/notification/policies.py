@@ -8,7 +8,8 @@ import json
 
 import asyncpg
 
-from services.notification.outbound import schedule_deliveries
+from services.notification.handlers import schedule_deliveries
+from services.notification.queries import release as release_of
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext
 from shared.subscriptions import Subscription
@@ -19,9 +20,7 @@ SOURCES = ("pledge", "review", "evaluation")
 
 def subscriptions(executor: CommandExecutor) -> list[Subscription]:
     async def forward_release(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        release = await conn.fetchrow(
-            "SELECT type, township_id, subject, content FROM releases WHERE id = $1", envelope.id
-        )
+        release = await release_of(conn, envelope.id)
         if release is None:
             return
         context = CommandContext(

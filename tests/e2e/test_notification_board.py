@@ -10,7 +10,7 @@ from datetime import date
 import httpx
 
 from services.notification.app import DEFINITION
-from services.notification.board import qr_svg
+from services.notification.documents.board import qr_svg
 from tests.e2e.helpers import Directory, EvaluationStandIn, eventually, item, ok
 from tests.e2e.notification_helpers import (
     CommendationIssued,

@@ -22,8 +22,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from services.notification.app import DEFINITION
-from services.notification.channels import DeliverySettings
-from services.notification.worker import Worker
+from services.notification.delivery.channels import DeliverySettings
+from services.notification.delivery.worker import Worker
 from shared.embedded import free_port
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import (

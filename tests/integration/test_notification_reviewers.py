@@ -11,7 +11,7 @@ import asyncpg
 
 from services.notification.events import Deadline, DeadlineKind
 from services.notification.projections import READ_MODELS
-from services.notification.responsible import unfinished, unreviewed
+from services.notification.queries import unfinished, unreviewed
 from shared.database import READ_SCHEMA
 from tests.support import Servers, fresh_log_database
 

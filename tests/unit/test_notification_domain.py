@@ -11,16 +11,21 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from services.notification.aggregate import BACKOFF, Calendar, DeadlineNotices, Delivery
-from services.notification.calendar import default_deadlines, follow_owners, owned_dates, phase
-from services.notification.channels import dingtalk_url, sign_webhook, text_of
+from services.notification.aggregates import BACKOFF, Calendar, DeadlineNotices, Delivery
+from services.notification.aggregates.calendar import (
+    default_deadlines,
+    follow_owners,
+    owned_dates,
+    phase,
+)
+from services.notification.aggregates.notices import grouped
+from services.notification.delivery.channels import dingtalk_url, sign_webhook, text_of
 from services.notification.events import (
     DeadlineKind,
     DeliveryAttemptFailed,
     DeliveryGivenUp,
     NoticeKind,
 )
-from services.notification.responsible import grouped
 from shared.errors import InvalidInput, InvalidState
 
 NOW = datetime(2027, 5, 1, 2, 0, tzinfo=UTC)
@@ -204,7 +209,7 @@ def test_message_texts() -> None:
 
 
 def test_the_board_shows_codes_in_chinese() -> None:
-    from services.notification.board import TEMPLATES
+    from services.notification.documents.board import TEMPLATES
 
     zh = TEMPLATES.filters["zh"]
     assert (zh("organisation_life_meeting"), zh("basically_qualified")) == (

@@ -7,8 +7,8 @@ import os
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from services.notification import board_queries as q
-from services.notification.board import render
+from services.notification import queries as q
+from services.notification.documents.board import render
 from shared.http import PathId, Reader
 
 router = APIRouter(tags=["board"], include_in_schema=False)

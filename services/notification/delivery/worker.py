@@ -10,12 +10,12 @@ from functools import partial
 import httpx
 import structlog
 
-from services.notification.aggregate import Delivery
-from services.notification.channels import DeliverySettings, send
-from services.notification.scheduler import CONTEXT, tick
+from services.notification.delivery.channels import DeliverySettings, send
+from services.notification.delivery.scheduler import CONTEXT, tick
+from services.notification.handlers import record_attempt
+from services.notification.queries import due_deliveries
 from shared.database import alone
 from shared.runtime import Periodic, Runtime
-from shared.unit_of_work import UnitOfWork
 
 log = structlog.get_logger()
 
@@ -39,15 +39,7 @@ class Worker:
                 return 0
             now = self.runtime.clock.now()
             async with self.runtime.pool.acquire() as conn:
-                rows = await conn.fetch(
-                    "SELECT d.*, c.kind, s.target, s.secret, c.active FROM deliveries d"
-                    " JOIN channels c USING (channel_id)"
-                    " LEFT JOIN public.channel_secrets s USING (channel_id)"
-                    " WHERE d.status = 'pending'"
-                    " AND d.next_attempt_at <= $1 ORDER BY d.next_attempt_at, d.delivery_id"
-                    " LIMIT 100",
-                    now,
-                )
+                rows = await due_deliveries(conn, now)
             for row in rows:
                 delivery = {**dict(row), "content": json.loads(row["content"])}
                 try:
@@ -58,7 +50,10 @@ class Worker:
                     outcome = f"{type(error).__name__}: {error}"[:500]
                     log.warning("delivery_failed", delivery_id=row["delivery_id"], error=outcome)
                 record = partial(
-                    _record, delivery_id=row["delivery_id"], seen=row["attempts"], outcome=outcome
+                    record_attempt,
+                    delivery_id=row["delivery_id"],
+                    seen=row["attempts"],
+                    outcome=outcome,
                 )
                 await self.runtime.executor.execute(record, context=CONTEXT)
             return len(rows)
@@ -81,14 +76,3 @@ def periodic(runtime: Runtime) -> list[Periodic]:
     worker = Worker(runtime, DeliverySettings())
     runtime.components["worker"] = worker
     return worker.periodic()
-
-
-async def _record(uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str) -> None:
-    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
-    if delivery.status != "pending" or delivery.attempts != seen:
-        return  # recorded by another pass
-    if isinstance(outcome, int):
-        delivery.succeeded(outcome)
-    else:
-        delivery.failed(outcome, uow.store.clock.now())
-    await uow.save(delivery)

@@ -9,7 +9,7 @@ from typing import Any
 import asyncpg
 
 from services.notification import contracts as k
-from services.notification.board_projections import on, release
+from services.notification.projections.board import release
 from shared.envelope import EventEnvelope
 
 
@@ -17,8 +17,7 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-@on("ReviewRecorded")
-async def _review(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def review_recorded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     r = k.ReviewRecorded.model_validate(d)
     await conn.execute(
         "INSERT INTO board_reviews (review_id, township_id, branch_id, subject_kind, subject_id,"
@@ -38,8 +37,7 @@ async def _review(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     await release(conn, e, "review", r.township_id, r.subject_name, r.model_dump(mode="json"))
 
 
-@on("ReviewCorrected")
-async def _corrected(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def review_corrected(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     c = k.ReviewCorrected.model_validate(d)
     await conn.execute(
         "UPDATE board_reviews SET corrected_by = $2 WHERE review_id = $1",
@@ -47,11 +45,12 @@ async def _corrected(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, An
         c.review_id,
     )
     if "township_id" in d and "subject_kind" in d:
-        await _review(conn, e, d)
+        await review_recorded(conn, e, d)
 
 
-@on("JournalEntryRecorded")
-async def _journal(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def journal_entry_recorded(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     j = k.JournalEntryRecorded.model_validate(d)
     await conn.execute(
         "INSERT INTO board_journals VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -63,8 +62,9 @@ async def _journal(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
     )
 
 
-@on("MonthlyPresentationEvaluated")
-async def _presentation(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def monthly_presentation_evaluated(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     p = k.MonthlyPresentationEvaluated.model_validate(d)
     await conn.execute(
         "INSERT INTO board_presentations VALUES ($1, $2, $3, $4, $5)"
@@ -77,8 +77,9 @@ async def _presentation(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str,
     )
 
 
-@on("GuidanceVisitRecorded")
-async def _visit(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def guidance_visit_recorded(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     v = k.GuidanceVisitRecorded.model_validate(d)
     await conn.execute(
         "INSERT INTO board_visits VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
@@ -92,8 +93,7 @@ async def _visit(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
     await release(conn, e, "guidance_visit", v.township_id, v.cadre_name, v.model_dump(mode="json"))
 
 
-@on("EvaluationCalendarSet")
-async def _evaluation_calendar(
+async def evaluation_calendar_set(
     conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 ) -> None:
     """E4: the rounds' closing dates are the evaluation service's; the reminders follow them."""
@@ -109,8 +109,9 @@ async def _evaluation_calendar(
     )
 
 
-@on("RoundResultsPublished")
-async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def round_results_published(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     r = k.RoundResultsPublished.model_validate(d)
     results = [x.model_dump(mode="json") for x in r.results]
     await conn.execute(
@@ -124,8 +125,9 @@ async def _round(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
     await release(conn, e, "round_results", r.township_id, r.title, r.model_dump(mode="json"))
 
 
-@on("RatingResultsPublished")
-async def _rating(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def rating_results_published(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     r = k.RatingResultsPublished.model_validate(d)
     await conn.execute(
         "INSERT INTO board_ratings VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
@@ -140,8 +142,9 @@ async def _rating(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     await release(conn, e, "rating_results", r.township_id, r.period, r.model_dump(mode="json"))
 
 
-@on("CommendationIssued")
-async def _commendation(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def commendation_issued(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     c = k.CommendationIssued.model_validate(d)
     await conn.execute(
         "INSERT INTO board_commendations VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",

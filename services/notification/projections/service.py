@@ -1,41 +1,23 @@
-"""Projects the notification service's own events, and (via board_projections,
-activity_projections and notice_projections) the consumed ones, into `read_models.sql`.
-
-Everything written comes from the event (its data, time and log position), never from
-now(), so a rebuild from the log and the inbox gives exactly the same rows.
-"""
+"""Projects the notification service's own events (calendars, notices, channels, deliveries,
+bulletins) into `read_models.sql`; the table of steps is in `__init__.py`. Values come from
+the event (its data, time and log position), never from now()."""
 
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
 
 import asyncpg
 
-from services.notification import (
-    activity_projections,  # noqa: F401 - registers its steps
-    notice_projections,  # noqa: F401 - registers its steps
-)
-from services.notification.board_projections import project, release
-from services.notification.events import REGISTRY
-from shared.directory import DIRECTORY_DDL
+from services.notification.projections.board import release
 from shared.envelope import EventEnvelope
-from shared.projections import ReadModels
-
-DDL = DIRECTORY_DDL + resources.files("services.notification").joinpath(
-    "read_models.sql"
-).read_text(encoding="utf-8")
-
-on = project.on  # the service's own events; consumed ones register in board_projections
 
 
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
-@on("CalendarSet")
-async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def calendar_set(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO calendars VALUES ($1, $2, $3) ON CONFLICT (county_id, year)"
         " DO UPDATE SET deadlines = EXCLUDED.deadlines",
@@ -45,8 +27,7 @@ async def _calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     )
 
 
-@on("NoticeIssued")
-async def _notice(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def notice_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO notices (notice_id, stream_id, county_id, township_id, deadline_id, kind,"
         " recipient, title, body, due_on, issued_at)"
@@ -65,15 +46,13 @@ async def _notice(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     )
 
 
-@on("NoticeRead")
-async def _read(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def notice_read(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "UPDATE notices SET read_at = $2 WHERE notice_id = $1", d["notice_id"], e.time
     )
 
 
-@on("ChannelRegistered")
-async def _channel(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def channel_registered(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO channels VALUES ($1, $2, $3, $4, $5, $6, $7, $8, true)",
         d["channel_id"],
@@ -87,13 +66,11 @@ async def _channel(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
     )
 
 
-@on("ChannelRetired")
-async def _channel_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def channel_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute("UPDATE channels SET active = false WHERE channel_id = $1", d["channel_id"])
 
 
-@on("DeliveryScheduled")
-async def _scheduled(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def delivery_scheduled(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO deliveries VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0,"
         " $8::text::timestamptz, NULL, $9)",
@@ -120,8 +97,9 @@ async def _delivery(
     )
 
 
-@on("DeliveryAttemptFailed")
-async def _failed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def delivery_attempt_failed(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     await _delivery(
         conn,
         e,
@@ -133,15 +111,13 @@ async def _failed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     )
 
 
-@on("DeliverySucceeded")
-async def _succeeded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def delivery_succeeded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _delivery(
         conn, e, d, "status = 'delivered', attempts = $3, next_attempt_at = NULL", d["attempt"]
     )
 
 
-@on("DeliveryGivenUp")
-async def _given_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def delivery_given_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _delivery(
         conn,
         e,
@@ -152,8 +128,7 @@ async def _given_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     )
 
 
-@on("DeliveryRequeued")
-async def _requeued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def delivery_requeued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _delivery(
         conn,
         e,
@@ -163,8 +138,7 @@ async def _requeued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     )
 
 
-@on("BulletinIssued")
-async def _bulletin(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def bulletin_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO bulletins VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, $8, $9)",
         d["bulletin_id"],
@@ -178,6 +152,3 @@ async def _bulletin(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
         _json(d["branches"]),
     )
     await release(conn, e, "bulletin", d["township_id"], d["title"], d)
-
-
-READ_MODELS = ReadModels(ddl=DDL, project=project, upcast=REGISTRY.upcast)

@@ -1,24 +1,16 @@
-"""Projects the consumed events (pledge, review, evaluation) into the board's read models and
-the releases feed (N1, N2, X2). Values come from the event only, never from now()."""
+"""Projects the pledge service's events into the board's read models and the releases feed
+(N1, P7, X2), and writes the releases of every projection (`release`). Values come from the
+event only, never from now()."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 
 from services.notification import contracts as k
 from shared.envelope import EventEnvelope
-from shared.projections import ANY_SOURCE, Projection, Step
-
-# Consumed events (from any of the other services), projected into the board's tables.
-project = Projection("notification", directory=True)
-
-
-def on(event_type: str) -> Callable[[Step], Step]:
-    return project.on(event_type, source=ANY_SOURCE)
 
 
 def _json(value: Any) -> str:
@@ -59,16 +51,16 @@ async def release(
 # --- pledge -------------------------------------------------------------------------------
 
 
-@on("CountyEstablished")
-async def _county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def county_established(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     c = k.CountyEstablished.model_validate(d)
     await conn.execute(
         "INSERT INTO board_counties VALUES ($1, $2) ON CONFLICT DO NOTHING", c.county_id, c.name
     )
 
 
-@on("PledgeCalendarSet")
-async def _pledge_calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_calendar_set(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     """P6: the drafting deadline is the pledge service's; the reminders follow it."""
     c = k.PledgeCalendarSet.model_validate(d)
     await conn.execute(
@@ -80,8 +72,7 @@ async def _pledge_calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[s
     )
 
 
-@on("PledgeDrafted")
-async def _drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.PledgeDrafted.model_validate(d)
     await conn.execute(
         "INSERT INTO board_pledges (pledge_id, year, pledger_kind, branch_id, member_id,"
@@ -123,8 +114,7 @@ async def _upsert_items(
         )
 
 
-@on("PledgeProposed")
-async def _proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.PledgeProposed.model_validate(d)
     await _status(conn, p.pledge_id, "proposed")
     await _upsert_items(conn, p.pledge_id, p.items)
@@ -138,20 +128,17 @@ async def _status(conn: asyncpg.Connection, pledge_id: str, status: str) -> None
 
 # P5, P6: a pledge returned for revision has not finished drafting until it is approved (the
 # pledge service's drafting report counts 'approved' and 'published' as finished)
-@on("PledgeReturned")
-async def _returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _status(conn, k.PledgeReturned.model_validate(d).pledge_id, "returned")
 
 
-@on("PledgeResubmitted")
-async def _resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.PledgeResubmitted.model_validate(d)
     await _status(conn, p.pledge_id, "proposed")
     await _upsert_items(conn, p.pledge_id, p.items)
 
 
-@on("PledgeApproved")
-async def _approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _status(conn, k.PledgeApproved.model_validate(d).pledge_id, "approved")
 
 
@@ -179,8 +166,7 @@ async def card(conn: asyncpg.Connection, pledge_id: str) -> dict[str, Any]:
     }
 
 
-@on("PledgePublished")
-async def _published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.PledgePublished.model_validate(d)
     township = await conn.fetchval(
         "UPDATE board_pledges SET status = 'published', letter_no = $2, published_at = $3"
@@ -207,38 +193,38 @@ async def _item(conn: asyncpg.Connection, i: k.ItemEvent, sql: str, *values: Any
     )
 
 
-@on("ProgressReported")
-async def _progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def progress_reported(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.ProgressReported.model_validate(d)
     await _item(conn, p, "percent = $3, progress = $4", p.percent, p.summary)
 
 
-@on("ItemReportedDone")
-async def _done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def item_reported_done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     done = k.ItemReportedDone.model_validate(d)
     await _item(conn, done, "done_summary = $3, percent = 100", done.summary)
 
 
-@on("ProblemSolvedConfirmed")
-async def _solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def problem_solved_confirmed(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     solved = k.ProblemSolvedConfirmed.model_validate(d)
     await _item(conn, solved, "solved_note = $3", solved.note)
 
 
-@on("ImplementationVerified")
-async def _verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def implementation_verified(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     verified = k.ImplementationVerified.model_validate(d)
     await _item(conn, verified, "verified_note = $3", verified.note)
 
 
-@on("SatisfactionVerdictRecorded")
-async def _verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def satisfaction_verdict_recorded(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     v = k.SatisfactionVerdictRecorded.model_validate(d)
     await _item(conn, v, "verdict = $3, satisfaction_rate = $4", v.verdict, v.satisfaction_rate)
 
 
-@on("ItemClosed")
-async def _closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     closed = k.ItemClosed.model_validate(d)
     await _item(conn, closed, "closed_at = $3", e.time)
     row = await conn.fetchrow(

@@ -11,12 +11,11 @@ from typing import Any
 import asyncpg
 
 from services.notification import contracts as k
-from services.notification.board_projections import on, release
+from services.notification.projections.board import release
 from shared.envelope import EventEnvelope
 
 
-@on("SelectionOpened")
-async def _opened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def selection_opened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     s = k.SelectionOpened.model_validate(d)
     await conn.execute(
         "INSERT INTO board_selections VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -28,8 +27,9 @@ async def _opened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     )
 
 
-@on("CandidateNominated")
-async def _nominated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def candidate_nominated(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
     c = k.CandidateNominated.model_validate(d)
     await conn.execute(
         "INSERT INTO board_candidates VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -40,8 +40,7 @@ async def _nominated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, An
     )
 
 
-@on("NoticePosted")
-async def _posted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def notice_posted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     n = k.NoticePosted.model_validate(d)
     await conn.execute(
         "INSERT INTO board_notices VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
@@ -66,8 +65,7 @@ async def _posted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
         )
 
 
-@on("ObjectionFiled")
-async def _objection(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def objection_filed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     o = k.ObjectionFiled.model_validate(d)
     await conn.execute(
         "INSERT INTO board_objections VALUES ($1, $2, $3, NULL) ON CONFLICT DO NOTHING",
@@ -77,8 +75,7 @@ async def _objection(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, An
     )
 
 
-@on("ObjectionAnswered")
-async def _answered(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+async def objection_answered(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     a = k.ObjectionAnswered.model_validate(d)
     await conn.execute(
         "UPDATE board_objections SET upheld = $2 WHERE objection_id = $1", a.objection_id, a.upheld

@@ -1,4 +1,5 @@
-"""Deadlines and cadences as data (N3, P6): the default calendar of a county's year.
+"""Deadlines and cadences as data (N3, P6): the default calendar of a county's year, and
+the Calendar aggregate that keeps the one a county set.
 
 Pure: a county administrator may replace any of it (per county and year); the scheduler only
 reads what was set, or these defaults when nothing was. Two kinds of deadline belong to other
@@ -13,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from services.notification.events import Deadline, DeadlineKind
-from shared.errors import InvalidInput
+from services.notification.events import CalendarSet, Deadline, DeadlineKind
+from shared.aggregate import Aggregate
+from shared.errors import InvalidInput, InvalidState
+from shared.events import DomainEvent
 
 TITLES: dict[DeadlineKind, str] = {
     DeadlineKind.DRAFTING: "公开承诺拟定",
@@ -149,3 +152,27 @@ def phase(deadline: Deadline, today: date) -> str | None:
     if today >= deadline.due_on - timedelta(days=deadline.remind_days_before):
         return "reminder"
     return None
+
+
+class Calendar(Aggregate):
+    def blank(self) -> None:
+        self.deadlines: tuple[Deadline, ...] = ()
+
+    def set(
+        self,
+        county_id: str,
+        year: int,
+        deadlines: tuple[Deadline, ...],
+        owned: Mapping[str, date],
+    ) -> None:
+        """`owned`: the dates of the deadlines other services keep (owned_dates)."""
+        ids = [d.deadline_id for d in deadlines]
+        if len(set(ids)) != len(ids):
+            raise InvalidState("deadline ids must be unique")
+        check_owned(deadlines, owned)
+        self._record(CalendarSet(county_id=county_id, year=year, deadlines=deadlines))
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case CalendarSet():
+                self.deadlines = event.deadlines
