@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidatorFunctionWrapHandler, field_validator
 
 from shared.envelope import EventEnvelope
 
@@ -42,12 +42,14 @@ def _without_nul(value: Any) -> Any:
 
 
 class PlainText(BaseModel):
-    """Refuses NUL characters anywhere in the input (PostgreSQL text cannot hold them)."""
+    """Refuses NUL characters anywhere in the input (PostgreSQL text cannot hold them). Checked
+    once a field is otherwise valid, so a refusal names the innermost field: a nested model
+    checks its own fields, and a field's own type may refuse a NUL first (shared.text)."""
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="wrap")
     @classmethod
-    def _text_without_nul(cls, value: Any) -> Any:
-        return _without_nul(value)
+    def _text_without_nul(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return _without_nul(handler(value))
 
 
 class Command(PlainText):

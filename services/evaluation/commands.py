@@ -10,10 +10,11 @@ from pydantic import AfterValidator, Field, model_validator
 
 from services.evaluation.events import Channel, Grade, RaterKind, RatingLevel
 from shared.events import ID_PATTERN, Command
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Title = Annotated[str, Field(min_length=2, max_length=200)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Title = Annotated[Line, Field(min_length=2, max_length=200)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 GradeName = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 Grades = Annotated[dict[Id, GradeName], Field(min_length=1, max_length=500)]
@@ -25,9 +26,19 @@ class SetEvaluationCalendar(Command):
     second_round_closes: date
 
 
+class GradeInput(Command):
+    grade: GradeName
+    label: Name
+    score: Annotated[float, Field(ge=0, le=100)]
+    satisfied: bool  # counts toward the satisfaction rate
+
+    def value(self) -> Grade:
+        return Grade(**self.model_dump())
+
+
 class CustomScale(Command):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,39}$")]
-    grades: Annotated[tuple[Grade, ...], Field(min_length=2, max_length=10)]
+    grades: Annotated[tuple[GradeInput, ...], Field(min_length=2, max_length=10)]
 
     @model_validator(mode="after")
     def _distinct(self) -> CustomScale:
@@ -170,7 +181,7 @@ class PublishRating(Command):
 # --- annual selection (S1–S3) ------------------------------------------------------------
 
 Weight = Annotated[float, Field(ge=0, le=1)]
-Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+Reason = Annotated[Lines, Field(min_length=2, max_length=2000)]
 
 
 class OpenSelection(Command):

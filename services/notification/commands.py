@@ -10,11 +10,14 @@ from pydantic import Field
 from services.notification.events import ChannelKind, DeadlineKind
 from services.notification.outbound import DELIVERABLE
 from shared.events import ID_PATTERN, Command
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Note = Annotated[str, Field(max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Note = Annotated[Lines, Field(max_length=2000)]
 Period = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,10}$")]
+# a release or notice type (outbound.DELIVERABLE; which ones exist is the handler's check)
+ReleaseType = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 
 
 class DeadlineInput(Command):
@@ -43,9 +46,11 @@ class RegisterChannel(Command):
     township_id: Id | None = None
     kind: ChannelKind
     name: Name
-    target: Annotated[str, Field(min_length=3, max_length=500)]
-    secret: Annotated[str, Field(min_length=8, max_length=200)] | None = None
-    release_types: Annotated[tuple[str, ...], Field(min_length=1, max_length=len(DELIVERABLE))]
+    target: Annotated[Line, Field(min_length=3, max_length=500)]
+    secret: Annotated[Line, Field(min_length=8, max_length=200)] | None = None
+    release_types: Annotated[
+        tuple[ReleaseType, ...], Field(min_length=1, max_length=len(DELIVERABLE))
+    ]
 
     def unknown_types(self) -> list[str]:
         return [t for t in self.release_types if t not in DELIVERABLE]

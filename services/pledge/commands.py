@@ -9,11 +9,12 @@ from pydantic import Field
 
 from services.pledge.events import BranchKind, Evidence, OpinionChannel
 from shared.events import ID_PATTERN, Command
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Note = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Text = Annotated[Lines, Field(min_length=1, max_length=4000)]
+Note = Annotated[Lines, Field(min_length=1, max_length=2000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 
 
@@ -91,16 +92,16 @@ class RecordOpinion(Command):
 
 
 class ItemDraft(Command):
-    title: Annotated[str, Field(min_length=2, max_length=200)]
+    title: Annotated[Line, Field(min_length=2, max_length=200)]
     description: Text
     category: Name
-    target: Annotated[str, Field(min_length=2, max_length=500)]
+    target: Annotated[Lines, Field(min_length=2, max_length=500)]
     due_date: date
-    shaped_by: Annotated[tuple[str, ...], Field(max_length=50)] = ()
+    shaped_by: Annotated[tuple[Id, ...], Field(max_length=50)] = ()  # opinion ids
 
 
 class ProposePledge(Command):
-    basis: Annotated[str, Field(min_length=2, max_length=1000)]
+    basis: Annotated[Lines, Field(min_length=2, max_length=1000)]
     items: Annotated[list[ItemDraft], Field(min_length=1, max_length=30)]
 
 
@@ -109,18 +110,26 @@ class ReviewItem(Command):
     matches_wishes: bool
     feasible: bool
     decision: Annotated[str, Field(pattern="^(approve|return)$")]
-    guidance: Annotated[str | None, Field(max_length=2000)] = None
+    guidance: Annotated[Lines | None, Field(max_length=2000)] = None
 
 
 class ResubmitPledge(Command):
     note: Note
-    items: Annotated[dict[str, ItemDraft], Field(min_length=1, max_length=30)]
+    items: Annotated[dict[Id, ItemDraft], Field(min_length=1, max_length=30)]
+
+
+class EvidenceInput(Command):
+    description: Text
+    url: Annotated[Line, Field(max_length=2000)] | None = None
+
+    def value(self) -> Evidence:
+        return Evidence(description=self.description, url=self.url)
 
 
 class ReportProgress(Command):
     summary: Text
     percent: Annotated[int, Field(ge=0, le=100)]
-    evidence: Annotated[tuple[Evidence, ...], Field(max_length=20)] = ()
+    evidence: Annotated[tuple[EvidenceInput, ...], Field(max_length=20)] = ()
 
 
 class RecordNote(Command):

@@ -9,11 +9,12 @@ from pydantic import Field
 
 from services.review.events import Cadence, Dimension, Grade, Occasion, SubjectKind
 from shared.events import ID_PATTERN, Command
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Note = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Text = Annotated[Lines, Field(min_length=1, max_length=4000)]
+Note = Annotated[Lines, Field(min_length=1, max_length=2000)]
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 

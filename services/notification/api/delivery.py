@@ -12,11 +12,9 @@ from services.notification import commands as c
 from services.notification import handlers as h
 from services.notification.api.calendar import Accepted
 from shared.auth import Role, county_admin, require
-from shared.events import ID_PATTERN
-from shared.http import IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
-QueryId = Annotated[str, Query(pattern=ID_PATTERN)]
 
 
 @router.post("/channels", status_code=201, operation_id="registerChannel")

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from shared.http import BIGINT_MAX, Reader
+from services.notification.commands import ReleaseType
+from shared.http import BIGINT_MAX, QueryId, Reader
 
 router = APIRouter(prefix="/v1", tags=["releases"])
 
@@ -38,9 +39,9 @@ async def list_releases(
         int, Query(ge=0, le=BIGINT_MAX, description="the last position already read")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    type: Annotated[str | None, Query(max_length=40)] = None,
-    township_id: Annotated[str | None, Query(max_length=64)] = None,
-    county_id: Annotated[str | None, Query(max_length=64)] = None,
+    type: Annotated[ReleaseType | None, Query()] = None,
+    township_id: QueryId | None = None,
+    county_id: QueryId | None = None,
 ) -> Any:
     async with conn.transaction():
         # Positions are taken before their transactions commit, so a release can commit after

@@ -11,7 +11,7 @@ from services.pledge import commands as c
 from services.pledge import handlers as h
 from services.pledge import queries as q
 from services.pledge.access import sees_unpublished
-from services.pledge.aggregate import Pledger
+from services.pledge.aggregate import Pledger, PledgeStatus
 from services.pledge.events import PledgerKind
 from services.pledge.letter import pledge_letter_html
 from services.pledge.views import Accepted, PledgePage, PledgeView
@@ -21,6 +21,7 @@ from shared.http import (
     CurrentPrincipal,
     IdempotencyDep,
     PathId,
+    QueryId,
     QueryOffset,
     QueryYear,
     Reader,
@@ -64,10 +65,10 @@ async def draft(cmd: c.DraftPledge, request: Request, who: SignedIn, idem: Idemp
 async def list_pledges(
     conn: Reader,
     who: CurrentPrincipal,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     year: QueryYear | None = None,
-    status: str | None = None,
+    status: PledgeStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: QueryOffset = 0,
 ) -> Any:
