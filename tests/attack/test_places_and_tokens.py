@@ -117,25 +117,30 @@ async def test_a_bad_token_is_refused_by_every_service(
     assert (await target.client.post(path, json=body, headers=good)).status_code != 401
 
 
-# what each service lets the public read without a token
+# what each service lets the public read without a token, and what a bad token gets there: a
+# 401 where the answer depends on who asks, else the token is not looked at
 PUBLIC_READS = {
-    "pledge": "/v1/ledger",
-    "review": "/v1/reviews",
-    "evaluation": "/v1/ratings",
-    "notification": "/v1/releases",
+    "pledge": ("/v1/pledges", 401),
+    "review": ("/v1/reviews", 401),
+    "evaluation": ("/v1/ratings", 200),
+    "notification": ("/v1/releases", 200),
 }
 
 
 @pytest.mark.parametrize("service", list(PUBLIC_READS))
 @pytest.mark.parametrize("token", list(TOKENS))
-async def test_a_bad_token_is_refused_on_public_reads_too(
+async def test_a_bad_token_is_no_server_error_on_public_reads(
     servers: Servers, county: tuple[Services, Directory], service: str, token: str
 ) -> None:
     target = county[0][service]
+    path, status = PUBLIC_READS[service]
     headers = {"Authorization": f"Bearer {TOKENS[token](servers)}"}
-    response = await target.client.get(PUBLIC_READS[service], headers=headers)
-    assert_refused(f"{service}:{token}", response, 0, [401], None)
-    assert (await target.client.get(PUBLIC_READS[service])).status_code == 200  # no token
+    response = await target.client.get(path, headers=headers)
+    if status == 401:
+        assert_refused(f"{service}:{token}", response, 0, [401], None)
+    else:
+        assert response.status_code == status, response.text
+    assert (await target.client.get(path)).status_code == 200  # no token: the public
 
 
 # --- roles outside their place ---------------------------------------------------------------

@@ -39,7 +39,7 @@ async def list_releases(
         int, Query(ge=0, le=BIGINT_MAX, description="the last position already read")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    type: Annotated[ReleaseType | None, Query()] = None,
+    type: ReleaseType | None = None,
     township_id: QueryId | None = None,
     county_id: QueryId | None = None,
 ) -> Any:
