@@ -16,12 +16,27 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ec import EllipticCurvePublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from pydantic import BaseModel, ConfigDict
 
 from shared.errors import Forbidden, Unauthenticated
 
 ALGORITHMS = ["EdDSA", "RS256", "ES256"]  # never "none", never HMAC with a public key
+
+
+def algorithm_of(key: Any) -> str:
+    """The one algorithm a public key verifies: a token naming another is refused before its
+    signature is looked at (PyJWT would try to load the key for the named one, and fail)."""
+    for kind, algorithm in (
+        (Ed25519PublicKey, "EdDSA"),
+        (RSAPublicKey, "RS256"),
+        (EllipticCurvePublicKey, "ES256"),
+    ):
+        if isinstance(key, kind):
+            return algorithm
+    raise ValueError(f"a public key for one of {ALGORITHMS} is needed, not {type(key).__name__}")
 
 
 class Role(StrEnum):
@@ -88,6 +103,7 @@ class TokenVerifier:
         self.issuer = issuer
         self.audience = audience
         self._key = serialization.load_pem_public_key(public_key_pem) if public_key_pem else None
+        self._algorithms = [algorithm_of(self._key)] if self._key else []
         self._jwks = jwt.PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
         self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
 
@@ -110,11 +126,15 @@ class TokenVerifier:
 
     def _verify(self, token: str) -> tuple[Principal, float]:
         try:
-            key: Any = self._jwks.get_signing_key_from_jwt(token).key if self._jwks else self._key
+            key: Any = self._key
+            algorithms = self._algorithms
+            if self._jwks:  # the key the token names, with the algorithm the JWKS gives it
+                key = self._jwks.get_signing_key_from_jwt(token)
+                algorithms = [key.algorithm_name] if key.algorithm_name in ALGORITHMS else []
             claims = jwt.decode(
                 token,
                 key=key,
-                algorithms=ALGORITHMS,
+                algorithms=algorithms,
                 audience=self.audience,
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},

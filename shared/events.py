@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, ValidatorFunctionWrapHandler, field_validator
 
 from shared.envelope import EventEnvelope
 
@@ -46,18 +46,25 @@ def _without_nul(value: Any) -> Any:
 
 
 class PlainText(BaseModel):
-    """Refuses NUL characters anywhere in the input (PostgreSQL text cannot hold them)."""
+    """Refuses NUL characters anywhere in the input (PostgreSQL text cannot hold them). Checked
+    once a field is otherwise valid, so a refusal names the innermost field: a nested model
+    checks its own fields, and a field's own type may refuse a NUL first (shared.text)."""
 
-    @field_validator("*", mode="before")
+    @field_validator("*", mode="wrap")
     @classmethod
-    def _text_without_nul(cls, value: Any) -> Any:
-        return _without_nul(value)
+    def _text_without_nul(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        return _without_nul(handler(value))
 
 
-class Command(PlainText):
-    """Base for commands and request bodies: imperative, frozen, no unknown fields."""
+class Part(PlainText):
+    """A part of a command (an item of a proposal, a grade of a scale): as strict as a command
+    (frozen, no unknown fields, whitespace stripped), but no order of its own."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+class Command(Part):
+    """Base for commands and request bodies: imperative, frozen, no unknown fields."""
 
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import AfterValidator, BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,6 +27,7 @@ from shared.eventstore.base import CommandContext
 from shared.guards import (
     BodyTooLarge,
     TokenBuckets,
+    duplicated_key,
     json_too_deep,
     read_body,
     replaying,
@@ -55,15 +58,16 @@ def problem(
     )
 
 
-def invalid_body(reason: str, instance: str) -> JSONResponse:
-    """422: the body as a whole is not valid (not JSON, not UTF-8, nested too deep, ...)."""
+def invalid_body(reason: str, instance: str, field: str = "body") -> JSONResponse:
+    """422: the body as a whole is not valid (not JSON, not UTF-8, nested too deep, ...), or
+    the one `field` named."""
     return problem(
         422,
         "invalid-input",
         "The request is not valid",
-        reason,
+        reason if field == "body" else f"{field}: {reason}",
         instance,
-        errors=[{"field": "body", "reason": reason}],
+        errors=[{"field": field, "reason": reason}],
     )
 
 
@@ -99,7 +103,8 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
     async def unstorable_text(request: Request, error: Exception) -> JSONResponse:
         # a safety net: NUL characters are refused earlier, with the field named
-        return invalid_body("text must not contain NUL characters", request.url.path)
+        field = next((k for k, v in request.query_params.multi_items() if "\x00" in k + v), "body")
+        return invalid_body("text must not contain NUL characters", request.url.path, field)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -204,6 +209,10 @@ class RequestContextMiddleware:
         if json_too_deep(body, self.max_json_depth):
             reason = f"JSON nested deeper than {self.max_json_depth} levels"
             return invalid_body(reason, scope["path"]), receive
+        twice = duplicated_key(body)
+        if twice is not None:
+            reason = "the key is given twice in one object"
+            return invalid_body(reason, scope["path"], twice), receive
         return None, replaying(body, receive)
 
     def _too_large(self, scope: Scope) -> JSONResponse:
@@ -296,10 +305,34 @@ async def run(request: Request, who: Principal, idem: Idempotency | None, work: 
     return await executor.execute(work, context=command_context(request, who), idempotency=idem)
 
 
+# the years anything the services keep can be dated (a pledge year, a moment read `as_of`)
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso(value: Any) -> Any:
+    """A date or a date and time as ISO 8601 writes them; not a number (pydantic would read
+    `-1` as a Unix time, and nobody means one)."""
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        return value
+    raise ValueError("an ISO 8601 date or date and time is meant, e.g. 2027-03-31T16:00Z")
+
+
+def _within_years(moment: datetime) -> datetime:
+    """Within the years anything is dated (PostgreSQL cannot take the year 10000 that
+    9999-12-31T23:59:59-23:59 is in UTC, or the year 0 of 0001-01-01 read east of UTC)."""
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise ValueError(f"a moment in the years {FIRST_YEAR} to {LAST_YEAR} is meant")
+    return moment
+
+
+AsOf = Annotated[datetime, BeforeValidator(_iso), AfterValidator(_within_years)]
+
+
 async def read_connection(
     request: Request,
     as_of: Annotated[
-        datetime | None,
+        AsOf | None,
         Query(description="Read the state as it stood at this time (A3), e.g. 2027-03-31T16:00Z"),
     ] = None,
 ) -> AsyncIterator[asyncpg.Connection]:
@@ -323,12 +356,13 @@ def command_context(request: Request, principal: Principal) -> CommandContext:
 
 
 PathId = Annotated[str, Path(pattern=ID_PATTERN)]
+QueryId = Annotated[str, Query(pattern=ID_PATTERN)]  # an id in the query is an id, as in a path
 # a pledge year, in the path or the query (PostgreSQL's int and Python's date bound it anyway)
-PathYear = Annotated[int, Path(ge=2000, le=2100)]
+PathYear = Annotated[int, Path(ge=FIRST_YEAR, le=LAST_YEAR)]
 # PostgreSQL's bigint bounds every number that reaches a query: past it, invalid input (not 500)
 BIGINT_MAX = 2**63 - 1
 QueryOffset = Annotated[int, Query(ge=0, le=BIGINT_MAX)]
-QueryYear = Annotated[int, Query(ge=2000, le=2100)]
+QueryYear = Annotated[int, Query(ge=FIRST_YEAR, le=LAST_YEAR)]
 Reader = Annotated[asyncpg.Connection, Depends(read_connection)]
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 SignedIn = Annotated[Principal, Depends(signed_in)]

@@ -7,13 +7,14 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, Field
 
-from shared.events import ID_PATTERN, PlainText
+from shared.events import ID_PATTERN, Part
+from shared.text import Line
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Title = Annotated[str, Field(min_length=2, max_length=200)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Title = Annotated[Line, Field(min_length=2, max_length=200)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 GradeName = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -39,12 +40,10 @@ def valid_id_number(value: str) -> str:
     return number
 
 
-class PersonalData(PlainText):
+class PersonalData(Part):
     """A member of the public's personal data, only sealed in the log (A7); a member's is the
     directory's. A part of the commands that register people, not a command itself: as strict
     as one (frozen, no unknown fields, whitespace stripped)."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     member_id: Id | None = None  # a member in the directory; None: someone outside it
     name: Name | None = None

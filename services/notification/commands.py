@@ -5,15 +5,18 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from services.notification.events import ChannelKind, DeadlineKind
-from shared.events import ID_PATTERN, Command, PlainText
+from shared.events import ID_PATTERN, Command, Part
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Note = Annotated[str, Field(max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Note = Annotated[Lines, Field(max_length=2000)]
 Period = Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{4,10}$")]
+# a release or notice type (outbound.DELIVERABLE; which ones exist is the handler's check)
+ReleaseType = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 
 # what a channel can subscribe to: the releases (X2) and the notices (N3, N4)
 RELEASE_TYPES = (
@@ -31,10 +34,8 @@ NOTICE_TYPES = ("reminder", "overdue")
 DELIVERABLE = RELEASE_TYPES + NOTICE_TYPES
 
 
-class CalendarDeadline(PlainText):
+class CalendarDeadline(Part):
     """One deadline of a calendar being set: a part of `SetCalendar`, validated as strictly."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     kind: DeadlineKind
     period: Period
@@ -61,9 +62,11 @@ class RegisterChannel(Command):
     township_id: Id | None = None
     kind: ChannelKind
     name: Name
-    target: Annotated[str, Field(min_length=3, max_length=500)]
-    secret: Annotated[str, Field(min_length=8, max_length=200)] | None = None
-    release_types: Annotated[tuple[str, ...], Field(min_length=1, max_length=len(DELIVERABLE))]
+    target: Annotated[Line, Field(min_length=3, max_length=500)]
+    secret: Annotated[Line, Field(min_length=8, max_length=200)] | None = None
+    release_types: Annotated[
+        tuple[ReleaseType, ...], Field(min_length=1, max_length=len(DELIVERABLE))
+    ]
 
     def unknown_types(self) -> list[str]:
         return [t for t in self.release_types if t not in DELIVERABLE]

@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from services.pledge.events import BranchKind, Evidence, OpinionChannel
-from shared.events import ID_PATTERN, Command, PlainText
+from shared.events import ID_PATTERN, Command, Part
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Note = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Text = Annotated[Lines, Field(min_length=1, max_length=4000)]
+Note = Annotated[Lines, Field(min_length=1, max_length=2000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
 
 
@@ -93,19 +94,17 @@ class RecordOpinion(Command):
 # One item of a proposal or resubmission, as the pledger writes it: a part of those commands,
 # not one itself, validated as they are (frozen, no unknown fields). A comment, not a
 # docstring: the request's JSON schema stays as it was.
-class ProposedItem(PlainText):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
-    title: Annotated[str, Field(min_length=2, max_length=200)]
+class ProposedItem(Part):
+    title: Annotated[Line, Field(min_length=2, max_length=200)]
     description: Text
     category: Name
-    target: Annotated[str, Field(min_length=2, max_length=500)]
+    target: Annotated[Lines, Field(min_length=2, max_length=500)]
     due_date: date
-    shaped_by: Annotated[tuple[str, ...], Field(max_length=50)] = ()
+    shaped_by: Annotated[tuple[Id, ...], Field(max_length=50)] = ()  # opinion ids
 
 
 class ProposePledge(Command):
-    basis: Annotated[str, Field(min_length=2, max_length=1000)]
+    basis: Annotated[Lines, Field(min_length=2, max_length=1000)]
     items: Annotated[list[ProposedItem], Field(min_length=1, max_length=30)]
 
 
@@ -114,18 +113,28 @@ class ReviewItem(Command):
     matches_wishes: bool
     feasible: bool
     decision: Annotated[str, Field(pattern="^(approve|return)$")]
-    guidance: Annotated[str | None, Field(max_length=2000)] = None
+    guidance: Annotated[Lines | None, Field(max_length=2000)] = None
 
 
 class ResubmitPledge(Command):
     note: Note
-    items: Annotated[dict[str, ProposedItem], Field(min_length=1, max_length=30)]
+    items: Annotated[dict[Id, ProposedItem], Field(min_length=1, max_length=30)]
+
+
+class ReportedEvidence(Part):
+    """Evidence of progress, as the pledger gives it (P8)."""
+
+    description: Text
+    url: Annotated[Line, Field(max_length=2000)] | None = None
+
+    def value(self) -> Evidence:
+        return Evidence(description=self.description, url=self.url)
 
 
 class ReportProgress(Command):
     summary: Text
     percent: Annotated[int, Field(ge=0, le=100)]
-    evidence: Annotated[tuple[Evidence, ...], Field(max_length=20)] = ()
+    evidence: Annotated[tuple[ReportedEvidence, ...], Field(max_length=20)] = ()
 
 
 class RecordNote(Command):

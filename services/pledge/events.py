@@ -19,6 +19,16 @@ class BranchKind(StrEnum):
     SCHOOL = "school"
 
 
+class PledgeStatus(StrEnum):
+    """Where a pledge stands (read models and the ledger show it; the pledge decides it)."""
+
+    DRAFTING = "drafting"
+    UNDER_REVIEW = "under_review"
+    RETURNED = "returned"
+    APPROVED = "approved"
+    PUBLISHED = "published"
+
+
 class PledgerKind(StrEnum):
     BRANCH = "branch"
     MEMBER = "member"

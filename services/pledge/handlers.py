@@ -298,7 +298,8 @@ async def report_progress(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(access.speaks_for(who, _pledger(pledge)), "only the pledger reports progress")
-    report_id = pledge.report_progress(item_id, cmd.summary, cmd.percent, cmd.evidence)
+    evidence = tuple(e.value() for e in cmd.evidence)
+    report_id = pledge.report_progress(item_id, cmd.summary, cmd.percent, evidence)
     await uow.save(pledge)
     return accepted(pledge_id, uow, report_id=report_id)
 

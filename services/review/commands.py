@@ -8,22 +8,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from services.review.events import Cadence, Dimension, Grade, Occasion, SubjectKind
-from shared.events import ID_PATTERN, Command, PlainText
+from shared.events import ID_PATTERN, Command, Part
+from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-Text = Annotated[str, Field(min_length=1, max_length=4000)]
-Note = Annotated[str, Field(min_length=1, max_length=2000)]
+Name = Annotated[Line, Field(min_length=1, max_length=100)]
+Text = Annotated[Lines, Field(min_length=1, max_length=4000)]
+Note = Annotated[Lines, Field(min_length=1, max_length=2000)]
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-class Part(PlainText):
-    """A part of a command, validated as strictly as the command that holds it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
 
 class Rating(Part):

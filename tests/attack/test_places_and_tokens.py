@@ -56,16 +56,27 @@ def signed(servers: Servers, **changes: Any) -> str:
     return jwt.encode(claims(**changes), key, algorithm="EdDSA")
 
 
+def part(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+
 def hmac_with_public_key(servers: Servers) -> str:
     """The algorithm-confusion attack: HS256 keyed with the service's public key."""
-
-    def part(data: bytes) -> bytes:
-        return base64.urlsafe_b64encode(data).rstrip(b"=")
-
     head = part(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     body = part(json.dumps(claims()).encode())
     mac = hmac.new(servers.key.public_pem, head + b"." + body, hashlib.sha256).digest()
     return (head + b"." + body + b"." + part(mac)).decode()
+
+
+def junk_signed(alg: str) -> Callable[[Servers], str]:
+    """Good claims under a header naming an algorithm the service has no key for, with a
+    made-up signature: anyone can send it (PyJWT raised a TypeError on it, a 500)."""
+
+    def token(servers: Servers) -> str:
+        head = part(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+        return (head + b"." + part(json.dumps(claims()).encode()) + b"." + part(b"junk")).decode()
+
+    return token
 
 
 TOKENS: dict[str, Callable[[Servers], str]] = {
@@ -79,6 +90,8 @@ TOKENS: dict[str, Callable[[Servers], str]] = {
     "no-expiry": lambda s: signed(s, exp=None),
     "unknown-role": lambda s: signed(s, role="emperor"),
     "hmac-with-public-key": hmac_with_public_key,
+    "rs256-junk": junk_signed("RS256"),
+    "es256-junk": junk_signed("ES256"),
 }
 # a command each service takes from a county administrator (so only the token is wrong)
 COMMANDS = {
@@ -102,6 +115,32 @@ async def test_a_bad_token_is_refused_by_every_service(
     assert_refused(f"{service}:{token}", response, await event_count(target) - before, [401], None)
     good = {"Authorization": f"Bearer {signed(servers)}"}  # the same claims, signed rightly
     assert (await target.client.post(path, json=body, headers=good)).status_code != 401
+
+
+# what each service lets the public read without a token, and what a bad token gets there: a
+# 401 where the answer depends on who asks, else the token is not looked at
+PUBLIC_READS = {
+    "pledge": ("/v1/pledges", 401),
+    "review": ("/v1/reviews", 401),
+    "evaluation": ("/v1/ratings", 200),
+    "notification": ("/v1/releases", 200),
+}
+
+
+@pytest.mark.parametrize("service", list(PUBLIC_READS))
+@pytest.mark.parametrize("token", list(TOKENS))
+async def test_a_bad_token_is_no_server_error_on_public_reads(
+    servers: Servers, county: tuple[Services, Directory], service: str, token: str
+) -> None:
+    target = county[0][service]
+    path, status = PUBLIC_READS[service]
+    headers = {"Authorization": f"Bearer {TOKENS[token](servers)}"}
+    response = await target.client.get(path, headers=headers)
+    if status == 401:
+        assert_refused(f"{service}:{token}", response, 0, [401], None)
+    else:
+        assert response.status_code == status, response.text
+    assert (await target.client.get(path)).status_code == 200  # no token: the public
 
 
 # --- roles outside their place ---------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Requests refused before the app parses them (shared/guards.py): JSON nested too deep, a
-body over the limit sent in chunks with no Content-Length, and the public rate limit."""
+key given twice, a body over the limit sent in chunks with no Content-Length, and the public
+rate limit."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
-from shared.guards import TokenBuckets, json_too_deep
+from shared.guards import TokenBuckets, duplicated_key, json_too_deep
 from tests.e2e.bad_input import assert_refused
 from tests.e2e.helpers import event_count
 from tests.support import RunningService, Servers, running
@@ -91,6 +92,45 @@ async def test_a_body_within_the_depth_limit_reaches_validation(
         headers=servers.auth("county_admin", "gulang"),
     )
     assert_refused("within depth", response, 0, [422], "name")  # pydantic's verdict
+
+
+# --- a key given twice ----------------------------------------------------------------------
+
+
+def test_a_key_given_twice_is_found_where_it_is() -> None:
+    assert duplicated_key(b'{"a": 1, "b": [{"a": 1}, {"a": 2}]}') is None  # different objects
+    assert duplicated_key(b'{"a": 1, "a": 1}') == "a"
+    assert duplicated_key(b'{"items": [{"t": 1}, {"t": 1, "u": {"v": 0, "v": 0}}]}') == (
+        "items.1.u.v"
+    )
+    assert duplicated_key(b'{"a": 1, "\\u0061": 2}') == "a"  # the same key, escaped
+    assert duplicated_key(b'{"a": {"b": 1, "b": 2}, "a": 3}') == "a"  # the outer one
+    assert duplicated_key(b'{"a": gulang}') is None  # not JSON: the app says what is wrong
+    assert duplicated_key(b"[1, 2, 1]") is None
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b'{"county_id": "minqin", "name": "x", "county_id": "gulang"}', "county_id"),
+        ('{"county_id": "gulang", "name": "古浪县", "name": ""}'.encode(), "name"),
+        (b'{"county_id": "gulang", "name": "x", "name": "x"}', "name"),  # even the same value
+    ],
+    ids=["last-would-pass", "first-would-pass", "same-value"],
+)
+async def test_a_key_given_twice_is_refused_before_parsing(
+    servers: Servers, pledge: RunningService, body: bytes, field: str
+) -> None:
+    """json.loads keeps the last of a key given twice; another parser may keep the first: a
+    body that means different things to different readers is refused, naming the key."""
+    before = await event_count(pledge)
+    response = await pledge.client.post(
+        "/v1/counties",
+        content=body,
+        headers={**servers.auth("county_admin", "gulang"), "content-type": "application/json"},
+    )
+    assert_refused("twice", response, await event_count(pledge) - before, [422], field)
+    assert "twice" in response.json()["detail"]
 
 
 # --- a chunked body over the limit ---------------------------------------------------------

@@ -36,6 +36,7 @@ from tests.support import Servers, serving
 MALFORMED, UNAUTHENTICATED, FORBIDDEN = "malformed", "unauthenticated", "forbidden"
 EXPECTED = {MALFORMED: 422, UNAUTHENTICATED: 401, FORBIDDEN: 403}
 NUL = "\u0000"
+BEL, ESC_RED, RLO, ZWJ, NEL = "\u0007", "\u001b[31m", "\u202e", "\u200d", "\u0085"
 
 Headers = dict[str, str]
 
@@ -253,13 +254,18 @@ GOOD: dict[str, Callable[[World], Call]] = {
     ),
     "/v1/branches/{branch_id}/retirement": lambda w: Call(
         f"/v1/branches/{w.retiring_branch}/retirement",
-        {"reason": "并入红沙梁村党支部"},
+        {"reason": "并入红沙梁村党支部\r\n经支委会决定"},  # a line break as Windows sends it
         w.office,
         200,
     ),
     "/v1/members": lambda w: Call(
         "/v1/members",
-        {"branch_id": w.branch, "name": "王小明", "post": "护林员", "duties": "看护生态林"},
+        {
+            "branch_id": w.branch,
+            "name": "王小明",
+            "post": "护林员",
+            "duties": "看护生态林\n巡查防火\t每周两次",  # free text: line breaks, tabs
+        },
         w.office,
         201,
     ),
@@ -469,6 +475,20 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "body is not JSON", "body", **as_json(b'{"county_id": gulang}'))
     yield malformed(r, "body is not UTF-8", "body", **as_json(b'{"county_id": "\xff\xfe"}'))
     yield malformed(r, "NUL character in the name", "name", body=with_(name=f"古浪{NUL}县"))
+    yield malformed(r, "bell in the name", "name", body=with_(name=f"古浪{BEL}县"))
+    yield malformed(r, "terminal colours in the name", "name", body=with_(name=f"{ESC_RED}古浪县"))
+    yield malformed(
+        r, "right-to-left override in the name", "name", body=with_(name=f"{RLO}县浪古")
+    )
+    yield malformed(r, "only a zero-width joiner", "name", body=with_(name=ZWJ))
+    yield malformed(r, "next-line control in the name", "name", body=with_(name=f"古浪{NEL}县"))
+    yield malformed(r, "a line break in the name", "name", body=with_(name="古浪\n县"))
+    yield malformed(
+        r,
+        "a key given twice (the last would pass the check)",
+        "county_id",
+        **as_json('{"county_id": "minqin", "name": "古浪县", "county_id": "gulang"}'.encode()),
+    )
     yield unauthenticated(r)
     yield unauthenticated(r, "garbage bearer token", auth=GARBAGE)
     yield unauthenticated(r, "expired token", auth=EXPIRED)
@@ -581,6 +601,8 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "empty reason", "reason", body=with_(reason=""))
     yield malformed(r, "reason of 2001 characters", "reason", body=with_(reason="因" * 2001))
     yield malformed(r, "reason missing", "reason", body=without("reason"))
+    yield malformed(r, "a lone carriage return", "reason", body=with_(reason="并入\r东风村"))
+    yield malformed(r, "a line separator", "reason", body=with_(reason="并入\u2028东风村"))
     # a NUL can never be in a branch id: not found (or invalid), never a server error
     yield malformed(
         r,
@@ -603,6 +625,10 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "duties of 4001 characters", "duties", body=with_(duties="责" * 4001))
     yield malformed(r, "post missing", "post", body=without("post"))
     yield malformed(r, "NUL character in the name", "name", body=with_(name=f"王{NUL}小明"))
+    yield malformed(r, "isolate control in the duties", "duties", body=with_(duties="\u2066看护"))
+    yield malformed(r, "left-to-right mark in the post", "post", body=with_(post="护林员\u200e"))
+    yield malformed(r, "a bell in the duties", "duties", body=with_(duties=f"看护{BEL}生态林"))
+    yield malformed(r, "a tab in the name", "name", body=with_(name="王\t小明"))
     yield unauthenticated(r)
     yield forbidden(r, "office of another township", lambda w: w.other_office)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
@@ -709,6 +735,21 @@ def _cases() -> Iterator[Case]:
     )
     yield malformed(r, "item title of one character", "items.0.title", body=first_item(title="x"))
     yield malformed(
+        r,
+        "item title overridden right to left",
+        "items.0.title",
+        body=first_item(title=f"亩{RLO}005"),
+    )
+    yield malformed(
+        r,
+        "item description in terminal colours",
+        "items.0.description",
+        body=first_item(description=f"{ESC_RED}推广滴灌"),
+    )
+    yield malformed(
+        r, "item shaped by a bell", "items.0.shaped_by.0", body=first_item(shaped_by=[BEL])
+    )
+    yield malformed(
         r, "item due in month 13", "items.0.due_date", body=first_item(due_date="2027-13-01")
     )
     yield malformed(
@@ -801,6 +842,12 @@ def _cases() -> Iterator[Case]:
         "evidence without description",
         "evidence.0.description",
         body=with_(evidence=[{"url": "https://example.org/p/1.jpg"}]),
+    )
+    yield malformed(
+        r,
+        "evidence described with a bell",
+        "evidence.0.description",
+        body=with_(evidence=[{"description": f"施工{BEL}照片"}]),
     )
     yield malformed(
         r, "21 pieces of evidence", "evidence", body=with_(evidence=[{"description": "照片"}] * 21)

@@ -371,6 +371,19 @@ def _cases() -> Iterator[Case]:
         body=with_(custom_scale={"name": "stars", "grades": [STAR, STAR]}),
     )
     yield malformed(r, "title of one character", "title", body=with_(title="评"))
+    yield malformed(r, "a bell in the title", "title", body=with_(title="评议\u0007大会"))
+    yield malformed(
+        r,
+        "custom grade labelled right to left",
+        "custom_scale.grades.0.label",
+        body=with_(custom_scale={"name": "stars", "grades": [{**STAR, "label": "\u202e★"}, STAR]}),
+    )
+    yield malformed(
+        r,
+        "custom grade named with a bell",
+        "custom_scale.grades.0.grade",
+        body=with_(custom_scale={"name": "stars", "grades": [{**STAR, "grade": "\u0007"}, STAR]}),
+    )
     yield from auth_cases(r)
     yield forbidden(r, "the township office for members", lambda w: w.office)
     yield forbidden(r, "a member", lambda w: w.d.the_member)
@@ -393,6 +406,12 @@ def _cases() -> Iterator[Case]:
         body=with_(raters=[{"kind": "cadre", "member_id": "m-nobody"}]),
     )
     yield malformed(r, "no raters", "raters", body=with_(raters=[]))
+    yield malformed(
+        r,
+        "a name in terminal colours",
+        "raters.0.name",
+        body=with_(raters=[{"kind": "public", "name": "\u001b[31m王小明"}]),
+    )
     yield malformed(
         r,
         "phone of 5 digits",
@@ -577,6 +596,7 @@ def _selection_cases() -> Iterator[Case]:
     r = "/v1/selections/{selection_id}/nominations"
     yield malformed(r, "not a member of the township", "subject_id", body=with_(subject_id="m-x"))
     yield malformed(r, "empty reason", "reason", body=with_(reason=""))
+    yield malformed(r, "reason in an isolate", "reason", body=with_(reason="\u2067群众公认"))
     yield from auth_cases(r)
     yield forbidden(r, "the member themself", lambda w: w.d.the_member)
     yield forbidden(r, "secretary of another branch", lambda w: w.as_("branch_secretary", "b-x"))

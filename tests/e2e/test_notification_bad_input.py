@@ -203,6 +203,9 @@ def _cases() -> list[Case]:
     cases += [
         Case(r, "malformed", "empty title", body=with_(title=""), field="title"),
         Case(r, "malformed", "NUL in note", body=with_(note=f"a{NUL}b"), field="note"),
+        Case(r, "malformed", "a bell in the note", body=with_(note="a\u0007b"), field="note"),
+        Case(r, "malformed", "title on two lines", body=with_(title="通报\n二"), field="title"),
+        Case(r, "malformed", "only a joiner", body=with_(note="\u200d"), field="note"),
         Case(r, "malformed", "unknown field", body=with_(rater="x"), field="rater"),
         Case(r, "forbidden", "branch secretary", auth=lambda w: w.d.branch_secretary),
         Case(
@@ -223,6 +226,20 @@ def _cases() -> list[Case]:
             field="release_types",
         ),
         Case(r, "malformed", "robot without URL", body=with_(target="not a url"), field="target"),
+        Case(
+            r,
+            "malformed",
+            "name overridden right to left",
+            body=with_(name="\u202e群务"),
+            field="name",
+        ),
+        Case(
+            r,
+            "malformed",
+            "release type with a bell",
+            body=with_(release_types=["review\u0007"]),
+            field="release_types.0",
+        ),
         Case(
             r, "malformed", "no release types", body=with_(release_types=[]), field="release_types"
         ),

@@ -21,6 +21,22 @@ from tests.support import RunningService, Servers
         ("/v1/ledger?status=half", "status"),
         ("/v1/ledger?as_of=yesterday", "as_of"),
         ("/v1/branches/b%20x", "branch_id"),
+        # moments past the ends of time once converted to UTC (asyncpg: out of range, a 500)
+        ("/v1/ledger?as_of=9999-12-31T23:59:59-23:59", "as_of"),
+        ("/v1/ledger?as_of=0001-01-01T00:00:00%2B23:59", "as_of"),
+        ("/v1/pledges?as_of=0001-01-01", "as_of"),  # a bare date is local time: UTC+8
+        ("/v1/branches/b-1?as_of=1999-12-31", "as_of"),
+        ("/v1/ledger?as_of=-1", "as_of"),  # a Unix time: only ISO dates and times are meant
+        ("/v1/ledger?as_of=1798761600", "as_of"),
+        # ids in the query are ids, as in the path
+        ("/v1/ledger?township_id=%27%20OR%201%3D1%20--", "township_id"),
+        ("/v1/ledger.xlsx?branch_id=" + "b" * 1000, "branch_id"),
+        ("/v1/pledges?branch_id=b%20x", "branch_id"),
+        ("/v1/pledges?status=finished", "status"),
+        # a NUL is about the parameter it is in, not the body
+        ("/v1/pledges?township_id=%00", "township_id"),
+        ("/v1/pledges?status=%00", "status"),
+        ("/v1/ledger?as_of=%00", "as_of"),
     ],
 )
 async def test_bad_query_parameters_are_named(
@@ -30,6 +46,13 @@ async def test_bad_query_parameters_are_named(
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert field in [e["field"] for e in response.json()["errors"]]
+
+
+async def test_a_query_id_of_60000_characters_is_refused(pledge_service: RunningService) -> None:
+    """It answered 200 with no rows (60,000: httpx sends no query past 65,536 characters)."""
+    response = await pledge_service.client.get("/v1/ledger", params={"township_id": "t" * 60_000})
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["township_id"]
 
 
 async def test_an_unpublished_pledge_does_not_exist_for_the_public(

@@ -202,6 +202,12 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "no assessments", "assessments", body=with_(assessments={}))
     yield malformed(r, "shortcomings missing", "shortcomings", body=without("shortcomings"))
     yield malformed(r, "NUL in the direction", "direction", body=with_(direction=f"多{NUL}开会"))
+    yield malformed(
+        r, "escape codes in the direction", "direction", body=with_(direction="\u001b[2J多开会")
+    )
+    yield malformed(
+        r, "reviewer named right to left", "reviewer_name", body=with_(reviewer_name="\u202e王")
+    )
     yield malformed(r, "unknown field", "score", body=with_(score=95))
     yield malformed(r, "body is not JSON", "body", content=b'{"subject_kind": member}')
     yield malformed(r, "body is a JSON array", "body", body=lambda w, b: [b])
@@ -296,6 +302,10 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "branch not in the directory", "branch_id", body=with_(branch_id="b-x"))
     yield malformed(r, "visited in the future", "visited_on", body=with_(visited_on="2027-01-05"))
     yield malformed(r, "cadre name missing", "cadre_name", body=without("cadre_name"))
+    yield malformed(
+        r, "cadre name only invisible", "cadre_name", body=with_(cadre_name="\u200d\u200b")
+    )
+    yield malformed(r, "cadre name on two lines", "cadre_name", body=with_(cadre_name="王\n李"))
     yield malformed(r, "summary of 4001 characters", "summary", body=with_(summary="访" * 4001))
     yield from unauthenticated(r)
     yield forbidden(r, "branch secretary", lambda w: w.d.branch_secretary)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 import time
@@ -43,6 +44,42 @@ def signed(key: LocalSigningKey, **overrides: object) -> str:
     return jwt.encode(claims(**overrides), private(key), algorithm="EdDSA")
 
 
+def with_header(header: object, signature: bytes = b"junk") -> str:
+    """A token with this header (a dict as JSON, bytes as they are), good claims and a made-up
+    signature: what anyone can send without any key."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    head = header if isinstance(header, bytes) else json.dumps(header).encode()
+    return f"{part(head)}.{part(json.dumps(claims()).encode())}.{part(signature)}"
+
+
+# headers naming algorithms and keys the service does not have, or not a header at all
+FORGED_HEADERS = {
+    "rs256": {"alg": "RS256", "typ": "JWT"},
+    "es256": {"alg": "ES256", "typ": "JWT"},
+    "ps256": {"alg": "PS256"},
+    "es384": {"alg": "ES384", "kid": "k1"},
+    "rs256-kid": {"alg": "RS256", "kid": "k1"},
+    "hs256": {"alg": "HS256"},
+    "none": {"alg": "none"},
+    "no-alg": {"typ": "JWT"},
+    "empty-alg": {"alg": ""},
+    "alg-null": {"alg": None},
+    "alg-number": {"alg": 5},
+    "alg-list": {"alg": ["EdDSA"]},
+    "kid-object": {"alg": "EdDSA", "kid": {}},
+    "unknown-kid": {"alg": "EdDSA", "kid": "k9"},
+    "b64-false": {"alg": "EdDSA", "b64": False},
+    "crit": {"alg": "EdDSA", "crit": ["exp"]},
+    "header-array": [],
+    "header-not-json": b"not json",
+    "header-not-utf8": b"\xff\xfe",
+}
+MALFORMED = ["", ".", "..", "a.b", "a.b.c.d", "!!!.b.c", "not.a.token"]
+
+
 def test_a_good_token_gives_role_and_place() -> None:
     principal = VERIFIER.verify(signed(KEY))
     assert (principal.subject, principal.role, principal.org) == ("m-1", Role.MEMBER, "b-1")
@@ -65,6 +102,21 @@ def test_a_good_token_gives_role_and_place() -> None:
     ],
 )
 def test_bad_tokens_are_refused(token: str) -> None:
+    with pytest.raises(Unauthenticated):
+        VERIFIER.verify(token)
+
+
+@pytest.mark.parametrize("signature", [b"junk", b""], ids=["junk", "empty"])
+@pytest.mark.parametrize("header", list(FORGED_HEADERS))
+def test_a_forged_header_is_refused_whatever_it_names(header: str, signature: bytes) -> None:
+    """RS256 or ES256 against an Ed25519 key made PyJWT raise a TypeError (a 500 on every
+    request): an algorithm the key does not sign with is refused like any bad token."""
+    with pytest.raises(Unauthenticated):
+        VERIFIER.verify(with_header(FORGED_HEADERS[header], signature))
+
+
+@pytest.mark.parametrize("token", MALFORMED)
+def test_a_malformed_token_is_refused(token: str) -> None:
     with pytest.raises(Unauthenticated):
         VERIFIER.verify(token)
 
@@ -99,6 +151,19 @@ def test_production_verifies_against_a_jwks_url(jwks_url: str) -> None:
     )
     with pytest.raises(Unauthenticated):
         verifier.verify(forged)
+
+
+def test_a_jwks_verifier_refuses_forged_headers_too(jwks_url: str) -> None:
+    verifier = TokenVerifier(issuer="gongkai-local", audience="gongkai", jwks_url=jwks_url)
+    for header in FORGED_HEADERS.values():
+        with pytest.raises(Unauthenticated):
+            verifier.verify(with_header(header))
+        if isinstance(header, dict):  # and the same naming the key the JWKS has
+            with pytest.raises(Unauthenticated):
+                verifier.verify(with_header({**header, "kid": "k1"}))
+    for token in MALFORMED:
+        with pytest.raises(Unauthenticated):
+            verifier.verify(token)
 
 
 def test_a_token_seen_before_is_not_trusted_past_its_expiry(

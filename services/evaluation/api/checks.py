@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
 from services.evaluation import queries as directory
 from services.evaluation.checks import access
@@ -19,15 +19,15 @@ from services.evaluation.ratings.schemas import RatingView
 from services.evaluation.schemas import Accepted, TownshipCopy
 from shared.auth import Role
 from shared.errors import Forbidden
-from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, QueryId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["satisfaction checks and ratings"])
 
-QueryId = Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
-
 
 @router.get("/satisfaction-checks", response_model=list[CheckView], operation_id="listChecks")
-async def list_checks(conn: Reader, township_id: QueryId = None, item_id: QueryId = None) -> Any:
+async def list_checks(
+    conn: Reader, township_id: QueryId | None = None, item_id: QueryId | None = None
+) -> Any:
     return await q.checks(conn, township_id=township_id, item_id=item_id)
 
 
@@ -117,9 +117,9 @@ async def publish_rating(
 @router.get("/ratings", response_model=list[RatingView], operation_id="listRatings")
 async def list_ratings(
     conn: Reader,
-    township_id: QueryId = None,
-    branch_id: QueryId = None,
-    period: QueryId = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
+    period: QueryId | None = None,
 ) -> Any:
     """Published ratings are public (N1, N2)."""
     return await rq.ratings(conn, township_id=township_id, branch_id=branch_id, period=period)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
 from services.evaluation.schemas import Accepted
 from services.evaluation.selection import commands as c
@@ -16,7 +16,7 @@ from services.evaluation.selection.schemas import (
     RecomputationView,
     SelectionView,
 )
-from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, QueryId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["annual selection"])
 Stage = Annotated[int, Path(ge=1, le=5)]
@@ -144,6 +144,6 @@ async def issue_commendation(
 )
 async def list_commendations(
     conn: Reader,
-    township_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")] = None,
+    township_id: QueryId | None = None,
 ) -> Any:
     return await q.commendations(conn, township_id=township_id)

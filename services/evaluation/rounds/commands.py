@@ -8,9 +8,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from services.evaluation.commands import GradeName, Id, PersonalData, Title, Year
+from services.evaluation.commands import GradeName, Id, Name, PersonalData, Title, Year
 from services.evaluation.rounds.events import Channel, Grade, RaterKind
-from shared.events import Command
+from shared.events import Command, Part
 
 Grades = Annotated[dict[Id, GradeName], Field(min_length=1, max_length=500)]
 
@@ -21,9 +21,21 @@ class SetEvaluationCalendar(Command):
     second_round_closes: date
 
 
+class ScaleGrade(Part):
+    """A grade of a configured scale, as the organiser gives it (E7)."""
+
+    grade: GradeName
+    label: Name
+    score: Annotated[float, Field(ge=0, le=100)]
+    satisfied: bool  # counts toward the satisfaction rate
+
+    def value(self) -> Grade:
+        return Grade(**self.model_dump())
+
+
 class CustomScale(Command):
     name: Annotated[str, Field(pattern=r"^[a-z][a-z_]{1,39}$")]
-    grades: Annotated[tuple[Grade, ...], Field(min_length=2, max_length=10)]
+    grades: Annotated[tuple[ScaleGrade, ...], Field(min_length=2, max_length=10)]
 
     @model_validator(mode="after")
     def _distinct(self) -> CustomScale:

@@ -100,7 +100,8 @@ async def _subjects(uow: UnitOfWork, cmd: c.OpenRound) -> tuple[str, str, str, l
 
 def _scale(cmd: c.OpenRound, kind: SubjectKind) -> Scale:
     if cmd.custom_scale is not None:
-        return Scale(name=cmd.custom_scale.name, grades=cmd.custom_scale.grades)
+        grades = tuple(g.value() for g in cmd.custom_scale.grades)
+        return Scale(name=cmd.custom_scale.name, grades=grades)
     name = cmd.scale or (
         "public_satisfaction" if kind is SubjectKind.BRANCH else "member_appraisal"
     )

@@ -9,9 +9,10 @@ from pydantic import Field
 
 from services.evaluation.commands import Id, Title, Year
 from shared.events import Command
+from shared.text import Lines
 
 Weight = Annotated[float, Field(ge=0, le=1)]
-Reason = Annotated[str, Field(min_length=2, max_length=2000)]
+Reason = Annotated[Lines, Field(min_length=2, max_length=2000)]
 
 
 class OpenSelection(Command):

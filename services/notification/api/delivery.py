@@ -12,11 +12,9 @@ from services.notification import handlers as h
 from services.notification import queries as q
 from services.notification.schemas import Accepted, ChannelAccepted, Channels, Deliveries
 from shared.auth import Role, county_admin, require
-from shared.events import ID_PATTERN
-from shared.http import IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
-QueryId = Annotated[str, Query(pattern=ID_PATTERN)]
 
 
 @router.post(

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from services.notification import queries as q
+from services.notification.commands import ReleaseType
 from services.notification.schemas import ReleasePage
-from shared.http import BIGINT_MAX, Reader
+from shared.http import BIGINT_MAX, QueryId, Reader
 
 router = APIRouter(prefix="/v1", tags=["releases"])
 
@@ -21,9 +22,9 @@ async def list_releases(
         int, Query(ge=0, le=BIGINT_MAX, description="the last position already read")
     ] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    type: Annotated[str | None, Query(max_length=40)] = None,
-    township_id: Annotated[str | None, Query(max_length=64)] = None,
-    county_id: Annotated[str | None, Query(max_length=64)] = None,
+    type: ReleaseType | None = None,
+    township_id: QueryId | None = None,
+    county_id: QueryId | None = None,
 ) -> Any:
     return await q.releases(
         conn, since=since, limit=limit, type=type, township_id=township_id, county_id=county_id

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
 from services.pledge.commands import ProposedItem
 from services.pledge.events import (
@@ -28,6 +27,7 @@ from services.pledge.events import (
     PledgeResubmitted,
     PledgeReturned,
     PledgerKind,
+    PledgeStatus,
     ProblemSolvedConfirmed,
     ProgressReported,
     QuarterlyPushRecorded,
@@ -41,14 +41,6 @@ from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
 
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-
-
-class PledgeStatus(StrEnum):
-    DRAFTING = "drafting"
-    UNDER_REVIEW = "under_review"
-    RETURNED = "returned"
-    APPROVED = "approved"
-    PUBLISHED = "published"
 
 
 @dataclass

@@ -12,7 +12,7 @@ from services.pledge import queries as q
 from services.pledge.documents.ledger_xlsx import ledger_workbook
 from services.pledge.schemas import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role, county_admin, require, township_committee, township_office
-from shared.http import PathId, QueryOffset, QueryYear, Reader, SignedIn
+from shared.http import PathId, QueryId, QueryOffset, QueryYear, Reader, SignedIn
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -23,8 +23,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @router.get("/ledger", response_model=LedgerPage, operation_id="getLedger")
 async def get_ledger(
     conn: Reader,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     status: Status | None = None,
     year: QueryYear | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -45,8 +45,8 @@ async def get_ledger(
 @router.get("/ledger.xlsx", operation_id="downloadLedger", responses={200: {"content": {XLSX: {}}}})
 async def download_ledger(
     conn: Reader,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     status: Status | None = None,
     year: QueryYear | None = None,
 ) -> Response:

@@ -12,6 +12,7 @@ from services.pledge import handlers as h
 from services.pledge import queries as q
 from services.pledge.access import sees_pledge
 from services.pledge.documents.letter import pledge_letter_html
+from services.pledge.events import PledgeStatus
 from services.pledge.schemas import Accepted, PledgePage, PledgeView
 from shared.auth import Principal, Role
 from shared.errors import NotFound
@@ -19,6 +20,7 @@ from shared.http import (
     CurrentPrincipal,
     IdempotencyDep,
     PathId,
+    QueryId,
     QueryOffset,
     QueryYear,
     Reader,
@@ -45,10 +47,10 @@ async def draft(cmd: c.DraftPledge, request: Request, who: SignedIn, idem: Idemp
 async def list_pledges(
     conn: Reader,
     who: CurrentPrincipal,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     year: QueryYear | None = None,
-    status: str | None = None,
+    status: PledgeStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: QueryOffset = 0,
 ) -> Any:

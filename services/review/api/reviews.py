@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,7 +16,17 @@ from services.review.documents.ledger_xlsx import review_workbook
 from services.review.events import Cadence, Occasion, SubjectKind
 from services.review.schemas import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
 from shared.auth import require
-from shared.http import CurrentPrincipal, IdempotencyDep, PathId, QueryOffset, Reader, SignedIn, run
+from shared.http import (
+    AsOf,
+    CurrentPrincipal,
+    IdempotencyDep,
+    PathId,
+    QueryId,
+    QueryOffset,
+    Reader,
+    SignedIn,
+    run,
+)
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
 
@@ -51,10 +60,10 @@ HISTORY_IS_FOR_STAFF = "superseded versions are for auditors and staff (of the t
 async def get_ledger(
     conn: Reader,
     who: CurrentPrincipal,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     subject_kind: SubjectKind | None = None,
-    subject_id: str | None = None,
+    subject_id: QueryId | None = None,
     quarter: Quarter | None = None,
     occasion: Occasion | None = None,
     cadence: Cadence | None = None,
@@ -86,10 +95,10 @@ async def get_ledger(
 async def download_ledger(
     conn: Reader,
     who: CurrentPrincipal,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     subject_kind: SubjectKind | None = None,
-    subject_id: str | None = None,
+    subject_id: QueryId | None = None,
     quarter: Quarter | None = None,
     occasion: Occasion | None = None,
     cadence: Cadence | None = None,
@@ -139,7 +148,7 @@ async def get_coverage(
     township_id: PathId,
     quarter: Quarter,
     conn: Reader,
-    as_of: datetime | None = None,
+    as_of: AsOf | None = None,
 ) -> Any:
     """R5: every active branch and member not yet reviewed in the quarter; with `as_of`
     (a moment; a bare date means its start, local time), as it stood then (A3: `Reader`

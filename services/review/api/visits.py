@@ -10,7 +10,7 @@ from services.review import commands as c
 from services.review import handlers as h
 from services.review import queries as q
 from services.review.schemas import Accepted, VisitPage
-from shared.http import IdempotencyDep, QueryOffset, Reader, SignedIn, run
+from shared.http import IdempotencyDep, QueryId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/visits", tags=["visits"])
 
@@ -25,8 +25,8 @@ async def record_visit(
 @router.get("", response_model=VisitPage, operation_id="listGuidanceVisits")
 async def list_visits(
     conn: Reader,
-    township_id: str | None = None,
-    branch_id: str | None = None,
+    township_id: QueryId | None = None,
+    branch_id: QueryId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: QueryOffset = 0,
 ) -> Any:
