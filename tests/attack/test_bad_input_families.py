@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
-from shared.testing import RunningService, Servers, running
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.notification.app import DEFINITION as NOTIFICATION
@@ -30,6 +29,7 @@ from shared.clock import FixedClock
 from tests.e2e.bad_input import assert_refused
 from tests.e2e.evaluation_helpers import START, caught_up
 from tests.e2e.helpers import Directory, event_count
+from tests.support import RunningService, Servers, running
 
 SERVICES = ["pledge", "review", "evaluation", "notification"]
 
