@@ -1,4 +1,5 @@
-"""The evaluation service's composition root: `uvicorn services.evaluation.app:app`."""
+"""The evaluation service's composition root: `DEFINITION`, served by `main()`
+(`gongkai serve evaluation`, or `python -m services.evaluation.app`)."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ checks alike.
 
 The registry also generates the AsyncAPI document. Participation (who voted) and ballots
 (what was chosen) are separate events in separate streams (E3): no ballot event carries a
-rater id. See the README, "Anonymous ballots (E3)".
+rater id. See docs/ballot-secrecy.md.
 """
 
 from __future__ import annotations

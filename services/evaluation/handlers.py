@@ -4,8 +4,7 @@ E8), and the erasure of a person's personal data (A7).
 
 Plain async functions; the unit of work is their only dependency. A ballot is saved through
 a second unit of work on the same transaction whose context names no one (E3): the envelope's
-actor and correlation id would otherwise tie it to the rater. See the README, "Anonymous
-ballots (E3)".
+actor and correlation id would otherwise tie it to the rater. See docs/ballot-secrecy.md.
 """
 
 from __future__ import annotations

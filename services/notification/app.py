@@ -1,5 +1,5 @@
-"""The notification service's composition root: `uvicorn services.notification.app:app`
-(or `main()`)."""
+"""The notification service's composition root: `DEFINITION`, served by `main()`
+(`gongkai serve notification`, or `python -m services.notification.app`)."""
 
 from __future__ import annotations
 

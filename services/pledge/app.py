@@ -1,4 +1,5 @@
-"""The pledge service's composition root: `uvicorn services.pledge.app:app` (or `main()`)."""
+"""The pledge service's composition root: `DEFINITION`, served by `main()`
+(`gongkai serve pledge`, or `python -m services.pledge.app`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The review service's composition root: `uvicorn services.review.app:app` (or `main()`)."""
+"""The review service's composition root: `DEFINITION`, served by `main()`
+(`gongkai serve review`, or `python -m services.review.app`)."""
 
 from __future__ import annotations
 
