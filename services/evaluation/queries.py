@@ -145,7 +145,7 @@ async def public_person_township(conn: asyncpg.Connection, person_id: str) -> st
 async def with_personal(
     conn: asyncpg.Connection, rows: Iterable[asyncpg.Record]
 ) -> list[dict[str, Any]]:
-    """The rows, their `personal` and `erased` columns read as the organiser sees them: the
+    """The rows, their `personal` and `erased` columns read as the registering office sees: the
     name, the phone and ID numbers masked; 已删除 (and nothing else) once erased; nothing for
     a member, whose personal data is the directory's. Only for a reader the route allowed."""
     found = [dict(row) for row in rows]
