@@ -5,7 +5,8 @@ AES-256-GCM under that person's key, with the person id as associated data (a se
 cannot be moved to another person). The keys live in the service's `person_keys` table and
 never leave the database: not in an event, an export or a message. Erasure deletes the key;
 the event's bytes, and so the hash chain, stay as they were, and every later read of the
-envelope (a projection, a rebuild, a replay as of any time) gets None: "erased".
+envelope (a rebuild, a replay as of any time, a read model's query) gets None: "erased".
+Read models keep the envelope as it is, sealed; a query opens it when it is read.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -54,10 +56,28 @@ async def seal(conn: asyncpg.Connection, person_id: str, fields: dict[str, str])
 
 async def unseal(conn: asyncpg.Connection, envelope: dict[str, Any]) -> dict[str, str] | None:
     """The fields sealed in `envelope`, or None once the person's key is destroyed."""
-    person_id = envelope["person"]
-    key = await _key(conn, person_id)
+    return _open(await _key(conn, envelope["person"]), envelope)
+
+
+async def unseal_all(
+    conn: asyncpg.Connection, envelopes: Sequence[dict[str, Any]]
+) -> list[dict[str, str] | None]:
+    """`unseal` of each envelope, in order, reading the keys they need at once (a list of
+    people, as a read shows it, is one query, not one per person)."""
+    if not envelopes:
+        return []
+    rows = await conn.fetch(
+        "SELECT person_id, key FROM person_keys WHERE person_id = ANY($1::text[])",
+        sorted({envelope["person"] for envelope in envelopes}),
+    )
+    keys: dict[str, bytes] = {row["person_id"]: row["key"] for row in rows}
+    return [_open(keys.get(envelope["person"]), envelope) for envelope in envelopes]
+
+
+def _open(key: bytes | None, envelope: dict[str, Any]) -> dict[str, str] | None:
     if key is None:
         return None
+    person_id = envelope["person"]
     raw = base64.b64decode(envelope["sealed"])
     try:
         plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.encode())

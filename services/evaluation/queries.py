@@ -5,6 +5,7 @@ participations and ballots (E3), for rounds and checks alike."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
@@ -14,6 +15,7 @@ import asyncpg
 
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput, NotFound
+from shared.personal import ERASED, mask_id_number, mask_phone, unseal_all
 
 
 async def township(conn: asyncpg.Connection, township_id: str) -> asyncpg.Record:
@@ -132,6 +134,42 @@ async def public_person_township(conn: asyncpg.Connection, person_id: str) -> st
         person_id,
     )
     return found
+
+
+# --- a member of the public's personal data, opened as it is read (A7) -----------------------
+# The read models keep it only as the event carries it, sealed with the person's key
+# (`personal`); the query a permitted reader's request makes opens it there and then, so an
+# erased person (no key) reads as erased in every read model, past states included.
+
+
+async def with_personal(
+    conn: asyncpg.Connection, rows: Iterable[asyncpg.Record]
+) -> list[dict[str, Any]]:
+    """The rows, their `personal` and `erased` columns read as the registering office sees: the
+    name, the phone and ID numbers masked; 已删除 (and nothing else) once erased; nothing for
+    a member, whose personal data is the directory's. Only for a reader the route allowed."""
+    found = [dict(row) for row in rows]
+    sealed = [json.loads(row["personal"]) for row in found if row["personal"] is not None]
+    opened = iter(await unseal_all(conn, sealed))
+    out = []
+    for row in found:
+        envelope, erased = row.pop("personal"), row.pop("erased")
+        fields = next(opened) if envelope is not None else {}
+        out.append({**row, **_shown(fields, erased)})
+    return out
+
+
+def _shown(fields: dict[str, str] | None, erased: bool) -> dict[str, Any]:
+    """None for fields: the key is gone (erased, though perhaps not yet as of a past read)."""
+    if erased or fields is None:
+        return {"name": ERASED, "phone": None, "id_number": None, "erased": True}
+    phone, number = fields.get("phone"), fields.get("id_number")
+    return {
+        "name": fields.get("name"),
+        "phone": mask_phone(phone) if phone else None,
+        "id_number": mask_id_number(number) if number else None,
+        "erased": False,
+    }
 
 
 # --- E3, the auditor's check -------------------------------------------------------------

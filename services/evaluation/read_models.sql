@@ -43,11 +43,10 @@ CREATE TABLE round_raters (
     member_id       text,
     voted           boolean NOT NULL,
     channels        text[]  NOT NULL,
-    -- a public rater's personal data (A7), for the organiser only: the name, the phone and ID
-    -- numbers masked; once erased the name reads 已删除 and the rest is gone
-    name            text,
-    phone           text,
-    id_number       text,
+    -- a public rater's personal data (A7) only as the event carries it, sealed with the
+    -- person's key ({"person", "sealed"}): the organiser's read opens and masks it; gone once
+    -- erased (and unreadable anyway: the key is destroyed)
+    personal        jsonb,
     erased          boolean NOT NULL,
     PRIMARY KEY (round_id, rater_id)
 );
@@ -105,9 +104,7 @@ CREATE TABLE check_raters (
     member_id text,
     voted     boolean NOT NULL,
     channel   text,
-    name      text,     -- a member of the public's, from the sealed data; 已删除 once erased
-    phone     text,     -- masked
-    id_number text,     -- masked
+    personal  jsonb,    -- a member of the public's, sealed, as round_raters (A7)
     erased    boolean NOT NULL,
     PRIMARY KEY (check_id, rater_id)
 );

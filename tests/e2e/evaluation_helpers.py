@@ -11,6 +11,7 @@ from typing import Any
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
+from shared.database import READ_SCHEMA
 from tests.e2e.helpers import Directory, eventually, item, ok
 from tests.support import RunningService, Servers, running
 
@@ -103,3 +104,20 @@ async def caught_up(pledge: RunningService, evaluation: RunningService) -> None:
         return bool(published == consumed)
 
     await eventually(settled, timeout=30)
+
+
+async def read_model_rows(evaluation: RunningService) -> bytes:
+    """Every row of every read-model table, live and built for `as_of` reads (A3), as
+    PostgreSQL writes it out: to look for what a read model must not hold, e.g. personal
+    data in the clear (A7)."""
+    found: list[str] = []
+    async with evaluation.runtime.pool.acquire() as conn:
+        tables = await conn.fetch(
+            "SELECT schemaname, tablename FROM pg_tables"
+            " WHERE schemaname = $1 OR schemaname LIKE 'asof\\_%' ORDER BY 1, 2",
+            READ_SCHEMA,
+        )
+        for schema, table in tables:
+            rows = await conn.fetch(f'SELECT t::text AS row FROM "{schema}"."{table}" t')
+            found += [f"{schema}.{table}: {r['row']}" for r in rows]
+    return "\n".join(found).encode()

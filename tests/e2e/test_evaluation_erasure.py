@@ -22,6 +22,7 @@ from tests.e2e.evaluation_helpers import (
     caught_up,
     directory_copied,
     pledge_and_evaluation,
+    read_model_rows,
 )
 from tests.e2e.helpers import Directory, event_count, eventually, ok
 from tests.support import RunningService, Servers, rebuilt_as_live
@@ -144,6 +145,11 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         as_of = f"{raters_path}?as_of=2027-03-01T02:00:00Z"
         past = ok(await e.get(as_of, headers=d.office))["raters"]
         assert NAME in [r["name"] for r in past]
+        # the read models, live and past, keep it only sealed: opened as the organiser reads
+        rows = await read_model_rows(evaluation)
+        assert b"asof_" in rows
+        assert b"round_raters" in rows
+        assert_no_plaintext(rows, "the read models")
         clock.set(START + timedelta(hours=1))
 
         # the erasure endpoint refuses the unauthenticated, the forbidden and the unknown
@@ -221,9 +227,9 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         await rebuilt_as_live(runtime.pool, runtime.definition.read_models)
         async with runtime.pool.acquire() as conn:
             row: Any = await conn.fetchrow(
-                "SELECT name, erased FROM rm_check.round_raters WHERE rater_id = $1", alice
+                "SELECT personal, erased FROM rm_check.round_raters WHERE rater_id = $1", alice
             )
-            assert (row["name"], row["erased"]) == (ERASED, True)
+            assert (row["personal"], row["erased"]) == (None, True)
         await runtime.definition.read_models.rebuild(runtime.pool)  # the swap
         view = {r["rater_id"]: r for r in ok(await e.get(raters_path, headers=d.office))["raters"]}
         assert view[alice]["name"] == ERASED

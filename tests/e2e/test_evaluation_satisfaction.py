@@ -14,6 +14,7 @@ from tests.e2e.evaluation_helpers import (
     pledge_and_evaluation,
     published_branch_pledge,
     rater,
+    read_model_rows,
 )
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.support import RunningService, Servers, rebuilt_as_live
@@ -34,8 +35,11 @@ async def served_people_are_sealed_masked_and_erasable(
     assert not resident["erased"]
     bodies = await evaluation.runtime.pool.fetch("SELECT body FROM events")
     log = b"".join(r["body"] for r in bodies)
+    rows = await read_model_rows(evaluation)  # the read models keep it sealed too
+    assert b"check_raters" in rows
     for plaintext in RESIDENT.values():
         assert plaintext.encode() not in log
+        assert plaintext.encode() not in rows
     admin = d.as_("county_admin", d.county)
     ok(await e.post(f"/v1/people/{resident['rater_id']}/erasure", headers=admin), 201)
     [after] = [r for r in ok(await e.get(people, headers=d.office))["raters"] if r["erased"]]

@@ -9,7 +9,14 @@ import json
 import asyncpg
 import pytest
 
-from shared.personal import destroy_key, mask_id_number, mask_phone, seal, unseal
+from shared.personal import (
+    destroy_key,
+    mask_id_number,
+    mask_phone,
+    seal,
+    unseal,
+    unseal_all,
+)
 from tests.support import Servers, fresh_log_database
 
 ALICE = {"name": "王小明", "phone": "13812345678", "id_number": "11010519491231002X"}
@@ -45,6 +52,26 @@ async def test_sealed_data_opens_with_the_key_until_the_key_is_destroyed(
         assert await unseal(conn, again) is None
         assert not await destroy_key(conn, "rt-alice")  # erasing twice finds nothing
         assert await unseal(conn, bob) == {"phone": "13900000000"}  # others keep theirs
+    await pool.close()
+
+
+async def test_a_list_of_envelopes_opens_at_once_each_with_its_own_key(servers: Servers) -> None:
+    """What a read model's query does with the sealed rows it reads (A7)."""
+    pool, _ = await fresh_log_database(servers)
+    async with pool.acquire() as conn:
+        alice = await seal(conn, "rt-alice", ALICE)
+        bob = await seal(conn, "rt-bob", {"name": "李四"})
+        again = await seal(conn, "rt-alice", {"phone": "13900000000"})
+        assert await unseal_all(conn, []) == []
+        opened = await unseal_all(conn, [alice, bob, again])
+        assert opened == [ALICE, {"name": "李四"}, {"phone": "13900000000"}]
+        assert await destroy_key(conn, "rt-alice")
+        assert await unseal_all(conn, [alice, bob, again]) == [None, {"name": "李四"}, None]
+        moved = {**bob, "person": "rt-carol"}  # no key for carol: as erased
+        assert await unseal_all(conn, [moved]) == [None]
+        await seal(conn, "rt-carol", {"name": "x"})  # with one, bob's data does not open
+        with pytest.raises(ValueError, match="does not open"):
+            await unseal_all(conn, [moved])
     await pool.close()
 
 

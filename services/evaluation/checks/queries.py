@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.queries import findings
+from services.evaluation.queries import findings, with_personal
 from shared.errors import NotFound
 
 
@@ -25,13 +25,14 @@ async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
 
 
 async def check_raters(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
-    """The people an item served, registered for its check, with masked personal data (A7)."""
+    """The people an item served, registered for its check, with their personal data opened
+    and masked as it is read (A7): for the township office only, whom the route checks."""
     rows = await conn.fetch(
-        "SELECT rater_id, member_id, voted, channel, name, phone, id_number, erased"
+        "SELECT rater_id, member_id, voted, channel, personal, erased"
         " FROM check_raters WHERE check_id = $1 ORDER BY rater_id",
         check_id,
     )
-    return {"check_id": check_id, "raters": [dict(r) for r in rows]}
+    return {"check_id": check_id, "raters": await with_personal(conn, rows)}
 
 
 async def checks(

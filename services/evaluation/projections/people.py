@@ -1,5 +1,6 @@
 """Projects the erasure of a person's personal data (A7) into every read model that shows them:
-the raters of rounds and of satisfaction checks alike."""
+the raters of rounds and of satisfaction checks alike. The sealed data is dropped as well (its
+key is destroyed, so it no longer opens anyway); the reads show the person as 已删除."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.rounds.projections.rounds import ERASED_COLUMNS
 from shared.envelope import EventEnvelope
 
 
@@ -17,8 +17,7 @@ async def personal_data_erased(
     """Every read model that shows the person shows them erased (A7)."""
     for table in ("round_raters", "check_raters"):
         await conn.execute(
-            f"UPDATE {table} SET name = $2, phone = $3, id_number = $4, erased = $5"
+            f"UPDATE {table} SET personal = NULL, erased = true"
             " WHERE rater_id = $1 AND member_id IS NULL",
             d["person_id"],
-            *ERASED_COLUMNS,
         )

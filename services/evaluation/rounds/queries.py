@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.queries import findings
+from services.evaluation.queries import findings, with_personal
 from services.evaluation.rounds.aggregates import default_closing_dates
 from shared.errors import NotFound
 
@@ -61,14 +61,15 @@ async def turnout(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
 
 
 async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
-    """Who is registered (and has voted), with public raters' masked personal data (A7)."""
+    """Who is registered (and has voted), with public raters' personal data opened and
+    masked as it is read (A7): for the round's organiser only, whom the route checks."""
     await round_row(conn, round_id=round_id)
     rows = await conn.fetch(
-        "SELECT rater_id, rater_kind, organisation_id, member_id, voted, name, phone,"
-        " id_number, erased FROM round_raters WHERE round_id = $1 ORDER BY rater_id",
+        "SELECT rater_id, rater_kind, organisation_id, member_id, voted, personal, erased"
+        " FROM round_raters WHERE round_id = $1 ORDER BY rater_id",
         round_id,
     )
-    return {"round_id": round_id, "raters": [dict(r) for r in rows]}
+    return {"round_id": round_id, "raters": await with_personal(conn, rows)}
 
 
 async def published_results(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any] | None:

@@ -1,5 +1,5 @@
 """Projects the satisfaction checks' events (E8) into their read models: checks, the people an
-item served with their masked personal data (A7), participations, the tally and the verdict."""
+item served with their personal data sealed (A7), participations, the tally and the verdict."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.rounds.projections.rounds import personal
+from services.evaluation.rounds.projections.rounds import sealed
 from shared.envelope import EventEnvelope
 
 
@@ -32,11 +32,11 @@ async def check_rater_registered(
     conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 ) -> None:
     await conn.execute(
-        "INSERT INTO check_raters VALUES ($1, $2, $3, false, NULL, $4, $5, $6, $7)",
+        "INSERT INTO check_raters VALUES ($1, $2, $3, false, NULL, $4, false)",
         d["check_id"],
         d["rater_id"],
         d["member_id"],
-        *await personal(conn, d.get("personal")),
+        sealed(d),
     )
 
 

@@ -1,5 +1,5 @@
 """Projects the rounds' events (E1–E5) and the calendar's (E4) into their read models
-(`read_models.sql`): rounds, subjects, raters with their masked personal data (A7),
+(`read_models.sql`): rounds, subjects, raters with their personal data sealed (A7),
 participations, the tally and the published results.
 
 Everything written comes from the event, never from now(), so a rebuild gives the same rows.
@@ -13,7 +13,6 @@ from typing import Any
 import asyncpg
 
 from shared.envelope import EventEnvelope
-from shared.personal import ERASED, mask_id_number, mask_phone, unseal
 
 
 def _json(value: Any) -> str:
@@ -62,35 +61,22 @@ async def round_opened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, 
         )
 
 
-async def personal(conn: asyncpg.Connection, sealed: dict[str, Any] | None) -> list[Any]:
-    """name, masked phone, masked ID number, erased: from the sealed data while the person's
-    key exists, else erased (a rebuild after an erasure never sees the data: A7)."""
-    if sealed is None:
-        return [None, None, None, False]
-    fields = await unseal(conn, sealed)
-    if fields is None:
-        return ERASED_COLUMNS
-    phone, number = fields.get("phone"), fields.get("id_number")
-    return [
-        fields.get("name"),
-        mask_phone(phone) if phone else None,
-        mask_id_number(number) if number else None,
-        False,
-    ]
-
-
-ERASED_COLUMNS = [ERASED, None, None, True]
+def sealed(d: dict[str, Any]) -> str | None:
+    """A public rater's personal data as the event carries it, sealed (A7): the read model
+    keeps it so, never opened (the query opens it for a reader allowed to see it)."""
+    personal = d.get("personal")
+    return None if personal is None else _json(personal)
 
 
 async def rater_registered(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO round_raters VALUES ($1, $2, $3, $4, $5, false, '{}', $6, $7, $8, $9)",
+        "INSERT INTO round_raters VALUES ($1, $2, $3, $4, $5, false, '{}', $6, false)",
         d["round_id"],
         d["rater_id"],
         d["rater_kind"],
         d["organisation_id"],
         d["member_id"],
-        *await personal(conn, d.get("personal")),
+        sealed(d),
     )
 
 
