@@ -248,11 +248,11 @@ async def test_a_township_keeps_its_own_branches_and_members_only() -> None:
     own, other = w.office(), w.office(w.t2)
     cmd = c.EstablishBranch(township_id=w.t, name="新支部", kind="school")
     for stranger in (other, w.committee(), w.secretary, OTHER_ADMIN):
-        await refused(m, Forbidden, lambda s=stranger: h.establish_branch(m.as_(s), cmd, s))  # type: ignore[misc]
+        await refused(m, Forbidden, lambda s=stranger: h.establish_branch(m.as_(s), cmd, s))
         await refused(
             m,
             Forbidden,
-            lambda s=stranger: h.enrol_member(  # type: ignore[misc]
+            lambda s=stranger: h.enrol_member(
                 m.as_(s), c.EnrolMember(branch_id=w.b, name="李四", post="党员", duties="值班"), s
             ),
         )
@@ -260,7 +260,7 @@ async def test_a_township_keeps_its_own_branches_and_members_only() -> None:
             m,
             Forbidden,
             lambda s=stranger: h.retire_member(m.as_(s), w.m, c.Retire(reason="迁出"), s),
-        )  # type: ignore[misc]
+        )
     result = await h.establish_branch(m.as_(own), cmd, own)
     assert result["events"] == ["BranchEstablished"]
     assert last(m)["township_id"] == w.t
@@ -298,7 +298,7 @@ async def test_only_the_county_moves_a_branch_and_members_transfer_within_the_co
             m,
             Forbidden,
             lambda s=stranger: h.move_branch(m.as_(s), w.b2, c.MoveBranch(township_id=w.t), s),
-        )  # type: ignore[misc]
+        )
     error = await refused(
         m,
         InvalidInput,
@@ -360,9 +360,9 @@ async def test_who_drafts_a_branch_and_a_personal_pledge() -> None:
     branch = c.DraftPledge(year=2027, branch_id=w.b)
     personal = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
     for stranger in (w.member, w.office(), w.committee(), ADMIN, who(Role.BRANCH_SECRETARY, w.b2)):
-        await refused(m, Forbidden, lambda s=stranger: h.draft_pledge(m.as_(s), branch, s))  # type: ignore[misc]
+        await refused(m, Forbidden, lambda s=stranger: h.draft_pledge(m.as_(s), branch, s))
     for stranger in (w.secretary, who(Role.MEMBER, w.b, w.s), ADMIN):
-        await refused(m, Forbidden, lambda s=stranger: h.draft_pledge(m.as_(s), personal, s))  # type: ignore[misc]
+        await refused(m, Forbidden, lambda s=stranger: h.draft_pledge(m.as_(s), personal, s))
     pledge_id = await drafted(w)
     assert last(m)["pledger_kind"] == "branch"
     assert last(m)["standard"] == "five_good"
@@ -455,7 +455,7 @@ async def test_a_pledge_from_draft_to_closed_items_each_step_by_its_holder() -> 
             lambda s=stranger: h.review_item(
                 m.as_(s), pledge_id, first, review(first, "approve"), s
             ),
-        )  # type: ignore[misc]
+        )
     error = await refused(
         m,
         InvalidInput,
@@ -523,30 +523,30 @@ async def test_a_pledge_from_draft_to_closed_items_each_step_by_its_holder() -> 
         lambda: h.report_done(m.as_(sec), pledge_id, first, c.ReportDone(summary="完工"), sec),
     )
     for act in (h.confirm_solved, h.verify_implementation):
-        await refused(m, Forbidden, lambda a=act: a(m.as_(sec), pledge_id, first, note, sec))  # type: ignore[misc]
+        await refused(m, Forbidden, lambda a=act: a(m.as_(sec), pledge_id, first, note, sec))
         await refused(
             m,
             Forbidden,
             lambda a=act: a(m.as_(w.office(w.t2)), pledge_id, first, note, w.office(w.t2)),
-        )  # type: ignore[misc]
+        )
         await act(m.as_(office), pledge_id, first, note, office)
     assert m.types()[-2:] == ["ProblemSolvedConfirmed", "ImplementationVerified"]  # no verdict yet
 
     # the policy: the evaluation service's verdict closes the item (P10c)
-    [subscription] = subscriptions(m)  # type: ignore[arg-type]
+    [subscription] = subscriptions(m)
     assert (subscription.source, subscription.event_type) == (
         "evaluation",
         "SatisfactionVerdictReached",
     )
     assert subscription.handler is not None
     verdict = await verdict_event(pledge_id, first, w.t)
-    await subscription.handler(None, verdict)  # type: ignore[arg-type]
+    await subscription.handler(None, verdict)
     assert m.types()[-2:] == ["SatisfactionVerdictRecorded", "ItemClosed"]
     assert m.events[-1].causationid == verdict.id
     assert m.events[-1].actor == "service:evaluation"
     before = len(m.events)
-    await subscription.handler(None, verdict)  # type: ignore[arg-type]  # closed: ignored
-    await subscription.handler(None, await verdict_event("p-none", first, w.t))  # type: ignore[arg-type]
+    await subscription.handler(None, verdict)  # closed: ignored
+    await subscription.handler(None, await verdict_event("p-none", first, w.t))
     assert len(m.events) == before
     await refused(
         m, InvalidState, lambda: h.report_progress(m.as_(sec), pledge_id, first, progress, sec)

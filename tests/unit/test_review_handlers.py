@@ -242,7 +242,7 @@ async def test_a_correction_supersedes_and_only_whoever_may_review_now_corrects(
         await refused(
             memory,
             Forbidden,
-            lambda s=stranger: h.correct_review(  # type: ignore[misc]
+            lambda s=stranger: h.correct_review(
                 memory.as_(s), review_id, correction(SubjectKind.BRANCH), s
             ),
         )
@@ -318,7 +318,7 @@ async def test_members_keep_their_own_journal_and_nobody_else_writes_it() -> Non
         await refused(
             memory,
             Forbidden,
-            lambda o=other: h.record_entry(  # type: ignore[misc]
+            lambda o=other: h.record_entry(
                 memory.as_(o), "m1", "2027-06", c.RecordJournalEntry(**entry()), o
             ),
         )
@@ -371,7 +371,7 @@ async def test_the_secretary_evaluates_a_members_presentation_once() -> None:
     await refused(memory, InvalidState, lambda: evaluate(SECRETARY))  # no entries yet
     await write(memory)
     for other in (MEMBER, HEAD, ROLES["secretary of another branch"]):
-        await refused(memory, Forbidden, lambda o=other: evaluate(o))  # type: ignore[misc]
+        await refused(memory, Forbidden, lambda o=other: evaluate(o))
     error = await refused(
         memory, InvalidInput, lambda: evaluate(SECRETARY, presented_on="2027-05-30")
     )
@@ -394,7 +394,7 @@ async def test_the_township_evaluates_the_secretarys_own_presentation() -> None:
         )
 
     for other in (SECRETARY, MEMBER, who(Role.TOWNSHIP_COMMITTEE, "t2")):
-        await refused(memory, Forbidden, lambda o=other: evaluate(o))  # type: ignore[misc]
+        await refused(memory, Forbidden, lambda o=other: evaluate(o))
     assert (await evaluate(COMMITTEE))["events"] == ["MonthlyPresentationEvaluated"]
 
 
