@@ -1,5 +1,10 @@
 """Running a command: one transaction that loads aggregates, appends their new events,
-projects them into the read models and remembers the idempotency key's response."""
+projects them into the read models and remembers the idempotency key's response.
+
+A handler sees only the unit of work: the event store (any `EventStore`) and the read ports
+it asks for with `uow.port(factory)`, a factory that builds a port on the transaction's
+connection. A unit of work without a database (tests/support/memory.py) is handed the ports
+instead, keyed by the same factories, so handlers run with no server at all."""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import asyncpg
 from pydantic import BaseModel
@@ -18,12 +23,16 @@ from shared.aggregate import Aggregate
 from shared.envelope import EventEnvelope
 from shared.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
 from shared.events import EventRegistry
-from shared.eventstore.base import AppendRequest, CommandContext
+from shared.eventstore.base import AppendRequest, CommandContext, EventStore
 from shared.eventstore.postgres import PostgresEventStore
 from shared.metrics import EVENTS_APPENDED
 from shared.projections import Projector
 
 A = TypeVar("A", bound=Aggregate)
+P = TypeVar("P")
+
+# Builds a read port on the transaction's connection (e.g. `queries.copies`).
+PortFactory = Callable[[asyncpg.Connection], P]
 
 
 @dataclass(frozen=True)
@@ -39,20 +48,35 @@ class Idempotency:
 
 @dataclass
 class UnitOfWork:
-    conn: asyncpg.Connection
-    store: PostgresEventStore
+    database: asyncpg.Connection | None  # the transaction's; None for a unit in memory
+    store: EventStore
     registry: EventRegistry
-    project: Projector
+    project: Callable[[Any, EventEnvelope], Awaitable[None]]  # called with `database`
     context: CommandContext
     local_timezone: tzinfo = UTC
     appended: list[EventEnvelope] = field(default_factory=list)
+    # ports handed in, by the factory that would build each on the connection
+    ports: dict[Callable[..., Any], Any] = field(default_factory=dict)
+
+    @property
+    def conn(self) -> asyncpg.Connection:
+        """The transaction's connection, for reads not yet behind a port."""
+        if self.database is None:
+            raise RuntimeError("this unit of work has no database: read through uow.port()")
+        return self.database
+
+    def port(self, factory: PortFactory[P]) -> P:
+        """The read port `factory` builds on this transaction, or the one handed in for it."""
+        if factory in self.ports:
+            return cast(P, self.ports[factory])
+        return factory(self.conn)
 
     def today(self) -> date:
         """The local date now (deadlines and meeting dates are local dates)."""
         return self.store.clock.now().astimezone(self.local_timezone).date()
 
     async def load(self, kind: type[A], stream_id: str) -> A | None:
-        envelopes = await self.store.read_stream(stream_id, conn=self.conn)
+        envelopes = await self.store.read_stream(stream_id, conn=self.database)
         if not envelopes:
             return None
         events = [self.registry.decode(e.type, e.schemaversion, e.data) for e in envelopes]
@@ -75,13 +99,13 @@ class UnitOfWork:
                 tuple(aggregate.pending),
                 self.context,
             ),
-            conn=self.conn,
+            conn=self.database,
         )
         aggregate.version += len(aggregate.pending)
         aggregate.pending = []
         service = self.store.source.rpartition("/")[2]  # `/gongkai/pledge`: as the relay labels
         for envelope in stored:
-            await self.project(self.conn, envelope)
+            await self.project(self.database, envelope)
             EVENTS_APPENDED.labels(service, envelope.type).inc()
         self.appended.extend(stored)
         return stored

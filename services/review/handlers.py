@@ -1,7 +1,9 @@
 """Command handlers: read the directory copy, check who may act (R1), let the aggregate
 decide, save. One transaction: the authority check sees the copy the append is guarded by.
 
-Plain async functions; the unit of work is their only dependency.
+Plain async functions; the unit of work is their only dependency, and they read the copies
+through its port (`queries.copies`), never its connection: tests/unit/test_review_handlers.py
+runs every one of them in memory.
 """
 
 from __future__ import annotations
@@ -25,13 +27,14 @@ def person(who: Principal, name: str | None) -> Person:
 
 
 async def record_review(uow: UnitOfWork, cmd: c.RecordReview, who: Principal) -> dict[str, Any]:
-    subject = await queries.subject(uow.conn, cmd.subject_kind, cmd.subject_id)
+    reads = uow.port(queries.copies)
+    subject = await queries.subject(reads, cmd.subject_kind, cmd.subject_id)
     require(
         access.may_review(who, subject),
         "the township's head reviews a branch and its leadership team; the branch secretary"
         " reviews the branch's members (R1)",
     )
-    status = await queries.pledge_status(uow.conn, subject, cmd.held_on.year)
+    status = await reads.pledge_status(subject, cmd.held_on.year)
     review = Review.record(
         new_id("r"), subject, person(who, cmd.reviewer_name), cmd, status, uow.today()
     )
@@ -44,7 +47,7 @@ async def correct_review(
 ) -> dict[str, Any]:
     review = await uow.get(Review, f"review-{review_id}", "review")
     was = review.content
-    subject = await queries.find_subject(uow.conn, was.subject_kind, was.subject_id)
+    subject = await uow.port(queries.copies).find_subject(was.subject_kind, was.subject_id)
     require(
         subject is not None and access.may_review(who, subject),
         "only whoever may review the subject now corrects its review (R1)",
@@ -58,7 +61,7 @@ async def correct_review(
 
 
 async def _journal(uow: UnitOfWork, member_id: str, month: str) -> tuple[Journal, Subject]:
-    member = await queries.member(uow.conn, member_id)
+    member = await queries.member(uow.port(queries.copies), member_id)
     journal = await uow.load(Journal, Journal.stream_for(member_id, month))
     return journal or Journal.open(member, month), member
 
@@ -124,7 +127,8 @@ async def evaluate_presentation(
 async def record_visit(
     uow: UnitOfWork, cmd: c.RecordGuidanceVisit, who: Principal
 ) -> dict[str, Any]:
-    branch = await queries.subject(uow.conn, SubjectKind.BRANCH, cmd.branch_id, "branch_id")
+    reads = uow.port(queries.copies)
+    branch = await queries.subject(reads, SubjectKind.BRANCH, cmd.branch_id, "branch_id")
     require(
         access.records_visit(who, branch),
         "leading cadres of the branch's township or county record guidance visits (R7)",

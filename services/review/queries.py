@@ -2,13 +2,14 @@
 
 The last part reads this service's own copies of the directory and of pledge status (D2)
 for the command handlers, inside the command's transaction, so an authority check and the
-append it guards see one state (R1): `Subject`s and a `PledgeLedgerStatus` out. Never the
+append it guards see one state (R1): the `Copies` port, `Subject`s and a `PledgeLedgerStatus`
+out. Never the
 pledge service's API or database."""
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -214,58 +215,76 @@ FROM dir_branches b LEFT JOIN dir_townships t USING (township_id)
 WHERE b.branch_id = $1"""
 
 
-async def find_subject(
-    conn: asyncpg.Connection, kind: SubjectKind, subject_id: str
-) -> Subject | None:
-    row = await conn.fetchrow(MEMBER if kind is SubjectKind.MEMBER else BRANCH, subject_id)
-    return None if row is None else Subject(kind=kind, **dict(row))
+class Copies(Protocol):
+    """The port the command handlers read the copies through (R1, R3): in PostgreSQL on the
+    command's transaction (`copies`), in memory in the handler tests."""
+
+    async def find_subject(self, kind: SubjectKind, subject_id: str) -> Subject | None: ...
+
+    async def pledge_status(self, subject: Subject, year: int) -> PledgeLedgerStatus:
+        """The subject's pledge of `year` and its ledger (open / closed items) as copied."""
+        ...
+
+
+class PostgresCopies:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def find_subject(self, kind: SubjectKind, subject_id: str) -> Subject | None:
+        row = await self.conn.fetchrow(MEMBER if kind is SubjectKind.MEMBER else BRANCH, subject_id)
+        return None if row is None else Subject(kind=kind, **dict(row))
+
+    async def pledge_status(self, subject: Subject, year: int) -> PledgeLedgerStatus:
+        member_id = subject.subject_id if subject.kind is SubjectKind.MEMBER else None
+        row = await self.conn.fetchrow(
+            "SELECT p.pledge_id, p.status,"
+            " count(i.item_id) AS total,"
+            " count(i.item_id) FILTER (WHERE i.ledger_status = 'open') AS open,"
+            " count(i.item_id) FILTER (WHERE i.ledger_status = 'closed') AS closed"
+            " FROM pledge_copy p LEFT JOIN pledge_copy_items i USING (pledge_id)"
+            " WHERE p.year = $1 AND p.member_id IS NOT DISTINCT FROM $2"
+            " AND ($2::text IS NOT NULL OR p.branch_id = $3)"
+            " GROUP BY p.pledge_id, p.status",
+            year,
+            member_id,
+            subject.branch_id,
+        )
+        if row is None:
+            return no_pledge(year)
+        return PledgeLedgerStatus(
+            year=year,
+            pledge_id=row["pledge_id"],
+            status=row["status"],
+            items_total=row["total"],
+            items_open=row["open"],
+            items_closed=row["closed"],
+        )
+
+
+def copies(conn: asyncpg.Connection) -> Copies:
+    """The copies on the command's transaction: `uow.port(queries.copies)`."""
+    return PostgresCopies(conn)
+
+
+def no_pledge(year: int) -> PledgeLedgerStatus:
+    return PledgeLedgerStatus(
+        year=year, pledge_id=None, status="none", items_total=0, items_open=0, items_closed=0
+    )
 
 
 async def subject(
-    conn: asyncpg.Connection, kind: SubjectKind, subject_id: str, field: str = "subject_id"
+    reads: Copies, kind: SubjectKind, subject_id: str, field: str = "subject_id"
 ) -> Subject:
     """A subject named in a request body: unknown is invalid input (422)."""
-    found = await find_subject(conn, kind, subject_id)
+    found = await reads.find_subject(kind, subject_id)
     if found is None:
         raise InvalidInput(f"no {kind.value} {subject_id} in the directory", field=field)
     return found
 
 
-async def member(conn: asyncpg.Connection, member_id: str) -> Subject:
+async def member(reads: Copies, member_id: str) -> Subject:
     """A member named in the path: unknown is not found (404)."""
-    found = await find_subject(conn, SubjectKind.MEMBER, member_id)
+    found = await reads.find_subject(SubjectKind.MEMBER, member_id)
     if found is None:
         raise NotFound(f"member {member_id} not found")
     return found
-
-
-async def pledge_status(
-    conn: asyncpg.Connection, subject: Subject, year: int
-) -> PledgeLedgerStatus:
-    """The subject's pledge of `year` and its ledger (open / closed items) as copied."""
-    member_id = subject.subject_id if subject.kind is SubjectKind.MEMBER else None
-    row = await conn.fetchrow(
-        "SELECT p.pledge_id, p.status,"
-        " count(i.item_id) AS total,"
-        " count(i.item_id) FILTER (WHERE i.ledger_status = 'open') AS open,"
-        " count(i.item_id) FILTER (WHERE i.ledger_status = 'closed') AS closed"
-        " FROM pledge_copy p LEFT JOIN pledge_copy_items i USING (pledge_id)"
-        " WHERE p.year = $1 AND p.member_id IS NOT DISTINCT FROM $2"
-        " AND ($2::text IS NOT NULL OR p.branch_id = $3)"
-        " GROUP BY p.pledge_id, p.status",
-        year,
-        member_id,
-        subject.branch_id,
-    )
-    if row is None:
-        return PledgeLedgerStatus(
-            year=year, pledge_id=None, status="none", items_total=0, items_open=0, items_closed=0
-        )
-    return PledgeLedgerStatus(
-        year=year,
-        pledge_id=row["pledge_id"],
-        status=row["status"],
-        items_total=row["total"],
-        items_open=row["open"],
-        items_closed=row["closed"],
-    )

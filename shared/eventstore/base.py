@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from shared.clock import Clock
 from shared.envelope import EventEnvelope, canonical_json, json_time
 from shared.events import DomainEvent
 
@@ -86,7 +87,10 @@ def draft_event(
 
 
 class EventStore(Protocol):
+    """What a unit of work needs of a store: PostgreSQL in the services, memory in tests."""
+
     source: str
+    clock: Clock
 
     async def append(self, request: AppendRequest, *, conn: Any = None) -> list[EventEnvelope]:
         """Append atomically if the stream is at `expected_version`, else ConcurrencyConflict."""

@@ -82,6 +82,6 @@ async def get_journal(
     month: Annotated[str | None, Query(pattern=MONTH_PATTERN)] = None,
 ) -> Any:
     """The member, their branch secretary, the township and auditors read a journal."""
-    member = await q.member(conn, member_id)
+    member = await q.member(q.copies(conn), member_id)
     require(access.sees_journal(who, member), "not your journal to read")
     return await q.journal(conn, member_id=member_id, month=month)
