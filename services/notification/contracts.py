@@ -98,7 +98,9 @@ class SatisfactionVerdictRecorded(ItemEvent):
 
 
 class ItemClosed(ItemEvent):
-    pass
+    # the passes that closed it (P10); published before the field, an item closed by all
+    # three, as P10 has always needed
+    reasons: tuple[str, ...] = ("problem_solved", "implementation_verified", "public_satisfied")
 
 
 # --- review (port 8102) -----------------------------------------------------------------

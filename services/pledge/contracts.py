@@ -9,6 +9,10 @@ check of a pledge item closes. Contract, version 1:
   `ce-schemaversion: 1`, `ce-streamid: satisfaction_check-<check_id>`, ...), JSON body below.
 - `verdict` is `satisfied` when `satisfaction_rate` (satisfied + mostly satisfied, over all
   ballots) reached the check's `threshold`, else `dissatisfied`.
+
+Parsed with `extra="ignore"`: only the fields named here are read (a field the evaluation
+service adds later never stops a verdict); tests/unit/test_consumed_contracts.py holds them to
+the evaluation service's real class.
 """
 
 from __future__ import annotations
@@ -16,19 +20,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from services.pledge.events import Verdict
-from shared.events import DomainEvent, EventRegistry
+from shared.consumed import Consumed, by_type
 
 
-class SatisfactionVerdictReached(DomainEvent):
-    aggregate_type = "satisfaction_check"
+class SatisfactionVerdictReached(Consumed):
     check_id: str
     pledge_id: str
     item_id: str
-    township_id: str
     verdict: Verdict
     satisfaction_rate: float = Field(ge=0, le=1)
-    ballots: int = Field(ge=0)
-    threshold: float = Field(ge=0, le=1)
 
 
-CONSUMED = EventRegistry("evaluation", [SatisfactionVerdictReached])
+CONSUMED = by_type(SatisfactionVerdictReached)

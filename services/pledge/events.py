@@ -57,6 +57,29 @@ class Verdict(StrEnum):
     DISSATISFIED = "dissatisfied"
 
 
+class OpenReason(StrEnum):
+    """Why a published item is still open (P10); the pledge decides them (aggregates/)."""
+
+    NOT_REPORTED_DONE = "not_reported_done"
+    PROBLEM_NOT_SOLVED = "problem_not_solved"
+    IMPLEMENTATION_NOT_VERIFIED = "implementation_not_verified"
+    SATISFACTION_PENDING = "satisfaction_pending"
+    PUBLIC_NOT_SATISFIED = "public_not_satisfied"
+
+
+class ClosingReason(StrEnum):
+    """The passes that closed an item: P10's "three no-pass", all three."""
+
+    PROBLEM_SOLVED = "problem_solved"
+    IMPLEMENTATION_VERIFIED = "implementation_verified"
+    PUBLIC_SATISFIED = "public_satisfied"
+
+
+# An item's open reasons as they stand after one of its events (`None`: the event was written
+# before they were recorded, and the ledger states them by the pledge's rule).
+OpenReasons = tuple[OpenReason, ...] | None
+
+
 class Value(PlainText):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -247,6 +270,7 @@ class PledgePublished(DomainEvent):
     pledge_id: str
     letter_no: str
     item_ids: tuple[str, ...]  # tagged open on the ledger from now on (P8)
+    open_reasons: OpenReasons = None  # every item's, as published
 
 
 class ProgressReported(DomainEvent):
@@ -276,6 +300,7 @@ class ItemReportedDone(DomainEvent):
     township_id: str
     title: str
     summary: str
+    open_reasons: OpenReasons = None  # the item's, after this event
 
 
 class ProblemSolvedConfirmed(DomainEvent):
@@ -283,6 +308,7 @@ class ProblemSolvedConfirmed(DomainEvent):
     pledge_id: str
     item_id: str
     note: str
+    open_reasons: OpenReasons = None  # the item's, after this event
 
 
 class ImplementationVerified(DomainEvent):
@@ -290,6 +316,7 @@ class ImplementationVerified(DomainEvent):
     pledge_id: str
     item_id: str
     note: str
+    open_reasons: OpenReasons = None  # the item's, after this event
 
 
 class SatisfactionVerdictRecorded(DomainEvent):
@@ -300,12 +327,17 @@ class SatisfactionVerdictRecorded(DomainEvent):
     satisfaction_rate: float
     check_id: str
     source_event_id: str
+    open_reasons: OpenReasons = None  # the item's, after this event
 
 
 class ItemClosed(DomainEvent):
+    """The item has no open reasons left: closed by the passes in `reasons` (P10 needs all
+    three, and always has: a log written before the field reads so)."""
+
     aggregate_type = "pledge"
     pledge_id: str
     item_id: str
+    reasons: tuple[ClosingReason, ...] = tuple(ClosingReason)
 
 
 class QuarterlyPushRecorded(DomainEvent):

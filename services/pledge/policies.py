@@ -1,5 +1,6 @@
-"""Reactions to other services' events. Each issues this service's own command, with the
-foreign event as its causation, inside the subscription runner's transaction."""
+"""Reactions to other services' events, typed by this service's contracts. Each issues this
+service's own command, with the foreign event as its causation, inside the subscription
+runner's transaction."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import asyncpg
 import structlog
 
 from services.pledge.aggregates import Pledge
-from services.pledge.contracts import CONSUMED, SatisfactionVerdictReached
+from services.pledge.contracts import SatisfactionVerdictReached
+from shared.consumed import reaction
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext
 from shared.subscriptions import Subscription
@@ -17,9 +19,9 @@ log = structlog.get_logger()
 
 
 def subscriptions(executor: CommandExecutor) -> list[Subscription]:
-    async def on_verdict(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        verdict = CONSUMED.decode(envelope.type, envelope.schemaversion, envelope.data)
-        assert isinstance(verdict, SatisfactionVerdictReached)
+    async def on_verdict(
+        conn: asyncpg.Connection, envelope: EventEnvelope, verdict: SatisfactionVerdictReached
+    ) -> None:
         context = CommandContext(
             actor="service:evaluation",
             role="integration",
@@ -45,6 +47,6 @@ def subscriptions(executor: CommandExecutor) -> list[Subscription]:
             source="evaluation",
             aggregate="satisfaction_check",
             event_type="SatisfactionVerdictReached",
-            handler=on_verdict,
+            handler=reaction(SatisfactionVerdictReached, on_verdict),
         )
     ]

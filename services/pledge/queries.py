@@ -13,20 +13,8 @@ from shared.errors import NotFound
 
 
 def open_reasons(row: Any) -> list[str]:
-    """P10: why a published item is still open."""
-    if row["ledger_status"] != "open":
-        return []
-    reasons = []
-    if not row["done_reported"]:
-        reasons.append("not_reported_done")
-    if not row["problem_solved"]:
-        reasons.append("problem_not_solved")
-    if not row["implementation_verified"]:
-        reasons.append("implementation_not_verified")
-    if row["verdict"] is None:
-        reasons.append("satisfaction_pending")
-    elif row["verdict"] == "dissatisfied":
-        reasons.append("public_not_satisfied")
+    """P10: why a published item is still open, as its events recorded (projections/)."""
+    reasons: list[str] = json.loads(row["open_reasons"])
     return reasons
 
 

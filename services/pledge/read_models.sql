@@ -102,6 +102,7 @@ CREATE TABLE items (
     verdict        text,
     satisfaction_rate double precision,
     progress_percent integer NOT NULL DEFAULT 0,
+    open_reasons   jsonb   NOT NULL DEFAULT '[]',  -- P10, as the pledge recorded them
     closed_at      timestamptz
 );
 CREATE INDEX items_pledge ON items (pledge_id);

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from nats.js.api import Header
 
-from services.pledge.contracts import SatisfactionVerdictReached
+from services.evaluation.checks.events import SatisfactionVerdictReached
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
 from shared.messaging import Subjects, connect, ensure_stream
 from tests.support import RunningService

@@ -9,11 +9,14 @@ import pytest
 from services.pledge.aggregates import DEFAULT_CATEGORIES, Pledge, Pledger, PledgeStatus
 from services.pledge.commands import ProposedItem
 from services.pledge.events import (
+    REGISTRY,
     BranchKind,
+    ImplementationVerified,
     ItemClosed,
     OpinionChannel,
     PledgeReturned,
     PledgerKind,
+    ProblemSolvedConfirmed,
     Verdict,
 )
 from shared.errors import InvalidInput, InvalidState
@@ -165,6 +168,58 @@ def test_three_no_pass_closing_rule() -> None:
     assert replayed(pledge).items[item].closed
     with pytest.raises(InvalidState):
         pledge.report_progress(item, "已关闭", 100, ())
+
+
+def test_the_events_record_the_open_reasons_where_they_change_p10() -> None:
+    """The rule lives in the pledge: its events say why an item is still open after each
+    step (the ledger and the board take them from there), and what closed it."""
+    pledge, [item] = published("压沙造林")
+
+    def recorded() -> list[str]:
+        reasons: list[str] = pledge.pending[-1].model_dump(mode="json")["open_reasons"]
+        return reasons
+
+    assert recorded() == [
+        "not_reported_done",
+        "problem_not_solved",
+        "implementation_not_verified",
+        "satisfaction_pending",
+    ]
+    pledge.report_done(item, "完成")
+    assert recorded() == [
+        "problem_not_solved",
+        "implementation_not_verified",
+        "satisfaction_pending",
+    ]
+    pledge.record_verdict(item, Verdict.DISSATISFIED, 0.4, "c-1", "e-1")
+    assert recorded() == [
+        "problem_not_solved",
+        "implementation_not_verified",
+        "public_not_satisfied",
+    ]
+    pledge.confirm_problem_solved(item, "解决")
+    assert recorded() == ["implementation_not_verified", "public_not_satisfied"]
+    pledge.report_done(item, "整改后再次完成")  # the verdict starts over
+    assert recorded() == ["implementation_not_verified", "satisfaction_pending"]
+    pledge.record_verdict(item, Verdict.SATISFIED, 0.9, "c-2", "e-2")
+    assert recorded() == ["implementation_not_verified"]
+    pledge.verify_implementation(item, "核查到位")
+    verified, closed = pledge.pending[-2:]
+    assert isinstance(verified, ImplementationVerified)
+    assert verified.open_reasons == ()
+    assert isinstance(closed, ItemClosed)
+    assert list(closed.reasons) == ["problem_solved", "implementation_verified", "public_satisfied"]
+    assert replayed(pledge).items[item].open_reasons() == []
+
+
+def test_a_log_written_before_the_reasons_reads_as_before() -> None:
+    old = {"pledge_id": "p1", "item_id": "p1-i1"}
+    closed = REGISTRY.decode("ItemClosed", 1, old)
+    assert isinstance(closed, ItemClosed)
+    assert list(closed.reasons) == ["problem_solved", "implementation_verified", "public_satisfied"]
+    solved = REGISTRY.decode("ProblemSolvedConfirmed", 1, {**old, "note": "解决"})
+    assert isinstance(solved, ProblemSolvedConfirmed)
+    assert solved.open_reasons is None  # the ledger states them by the rule
 
 
 def test_a_verdict_first_closes_when_the_office_confirms_last() -> None:

@@ -8,6 +8,8 @@ import asyncpg
 import structlog
 
 from services.evaluation.checks.aggregates import SatisfactionCheck
+from services.evaluation.checks.contracts import ItemReportedDone
+from shared.consumed import reaction
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext
 from shared.subscriptions import Handler
@@ -25,10 +27,9 @@ def check_id_for(envelope: EventEnvelope) -> str:
 def on_pledge_events(executor: CommandExecutor) -> Handler:
     """The reaction to every pledge event: only ItemReportedDone opens a check."""
 
-    async def on_pledge_event(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        if envelope.type != "ItemReportedDone":
-            return
-        data = envelope.data
+    async def on_item_reported_done(
+        conn: asyncpg.Connection, envelope: EventEnvelope, done: ItemReportedDone
+    ) -> None:
         context = CommandContext(
             actor="service:pledge",
             role="integration",
@@ -42,14 +43,14 @@ def on_pledge_events(executor: CommandExecutor) -> Handler:
             return
         check = SatisfactionCheck.open(
             check_id=check_id,
-            pledge_id=data["pledge_id"],
-            item_id=data["item_id"],
-            township_id=data["township_id"],
-            title=data["title"],
-            summary=data["summary"],
+            pledge_id=done.pledge_id,
+            item_id=done.item_id,
+            township_id=done.township_id,
+            title=done.title,
+            summary=done.summary,
             opens_on=envelope.time.astimezone(uow.local_timezone).date(),
             source_event_id=envelope.id,
         )
         await uow.save(check)
 
-    return on_pledge_event
+    return reaction(ItemReportedDone, on_item_reported_done)

@@ -226,7 +226,7 @@ async def satisfaction_verdict_recorded(
 
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     closed = k.ItemClosed.model_validate(d)
-    await _item(conn, closed, "closed_at = $3", e.time)
+    await _item(conn, closed, "closed_at = $3, closed_because = $4", e.time, list(closed.reasons))
     row = await conn.fetchrow(
         "SELECT i.*, p.pledger_name, p.township_id, p.branch_id FROM board_items i"
         " JOIN board_pledges p USING (pledge_id) WHERE pledge_id = $1 AND item_id = $2",
@@ -244,14 +244,16 @@ async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, A
     await release(conn, e, "item_closed", row["township_id"], row["title"], content)
 
 
+SAID = {  # how the board states each pass, with what the item holds of it
+    "problem_solved": lambda item: f"问题已解决: {item['solved_note']}",
+    "implementation_verified": lambda item: f"落实已核实: {item['verified_note']}",
+    "public_satisfied": lambda item: (
+        f"群众满意 (满意率 {(item['satisfaction_rate'] or 0) * 100:.0f}%)"
+    ),
+}
+
+
 def closing_reasons(item: dict[str, Any]) -> list[str]:
-    """P10's three passes, as the ledger states them when an item is closed."""
-    reasons = []
-    if item.get("solved_note"):
-        reasons.append(f"问题已解决: {item['solved_note']}")
-    if item.get("verified_note"):
-        reasons.append(f"落实已核实: {item['verified_note']}")
-    if item.get("verdict") == "satisfied":
-        rate = item.get("satisfaction_rate") or 0
-        reasons.append(f"群众满意 (满意率 {rate * 100:.0f}%)")
-    return reasons
+    """The passes that closed the item, as the pledge service recorded them (P10), stated as
+    the ledger states them; a pass the board does not know yet is shown by its name."""
+    return [SAID[r](item) if r in SAID else r for r in item.get("closed_because") or ()]

@@ -1,16 +1,19 @@
 """The pledge (P1–P11): drafted, proposed, reviewed item by item, published, fulfilled.
 
-Pure; no I/O. The "three no-pass" closing rule (P10) lives in `_close_if_passed`.
+Pure; no I/O. The "three no-pass" closing rule (P10) lives here alone: `open_reasons` says why
+an item is still open, the events that change them record them (the ledger and the board read
+them there), and `_close_if_passed` closes an item with none left.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from services.pledge.commands import ProposedItem
 from services.pledge.events import (
+    ClosingReason,
     Evidence,
     FollowUpRecorded,
     ImplementationVerified,
@@ -18,6 +21,7 @@ from services.pledge.events import (
     ItemProposal,
     ItemReportedDone,
     ItemReviewed,
+    OpenReason,
     OpinionChannel,
     OpinionRecorded,
     PledgeApproved,
@@ -43,6 +47,28 @@ from shared.events import DomainEvent
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
 
+def open_reasons(
+    *,
+    done_reported: bool,
+    problem_solved: bool,
+    implementation_verified: bool,
+    verdict: Verdict | None,
+) -> list[OpenReason]:
+    """P10: why a published item is still open; empty when it may close."""
+    reasons = []
+    if not done_reported:
+        reasons.append(OpenReason.NOT_REPORTED_DONE)
+    if not problem_solved:
+        reasons.append(OpenReason.PROBLEM_NOT_SOLVED)
+    if not implementation_verified:
+        reasons.append(OpenReason.IMPLEMENTATION_NOT_VERIFIED)
+    if verdict is None:
+        reasons.append(OpenReason.SATISFACTION_PENDING)
+    elif verdict is Verdict.DISSATISFIED:
+        reasons.append(OpenReason.PUBLIC_NOT_SATISFIED)
+    return reasons
+
+
 @dataclass
 class Item:
     proposal: ItemProposal
@@ -53,18 +79,27 @@ class Item:
     verdict: Verdict | None = None
     closed: bool = False
 
-    def open_reasons(self) -> list[str]:
+    def open_reasons(self) -> list[OpenReason]:
         """Why the item is still open (P10), empty when it may close."""
-        reasons = []
-        if not self.problem_solved:
-            reasons.append("problem_not_solved")
-        if not self.implementation_verified:
-            reasons.append("implementation_not_verified")
-        if self.verdict is None:
-            reasons.append("satisfaction_pending")
-        elif self.verdict is Verdict.DISSATISFIED:
-            reasons.append("public_not_satisfied")
-        return reasons
+        return open_reasons(
+            done_reported=self.done_reported,
+            problem_solved=self.problem_solved,
+            implementation_verified=self.implementation_verified,
+            verdict=self.verdict,
+        )
+
+    def open_after(self, **steps: bool | Verdict | None) -> tuple[OpenReason, ...]:
+        """The open reasons once `steps` are taken (the fields they set), for their event."""
+        return tuple(replace(self, **steps).open_reasons())  # type: ignore[arg-type]
+
+    def passes(self) -> tuple[ClosingReason, ...]:
+        """The passes it has made of P10's three."""
+        made = (
+            (self.problem_solved, ClosingReason.PROBLEM_SOLVED),
+            (self.implementation_verified, ClosingReason.IMPLEMENTATION_VERIFIED),
+            (self.verdict is Verdict.SATISFIED, ClosingReason.PUBLIC_SATISFIED),
+        )
+        return tuple(reason for passed, reason in made if passed)
 
 
 @dataclass(frozen=True)
@@ -253,11 +288,13 @@ class Pledge(Aggregate):
 
     def publish(self) -> None:
         self._require(PledgeStatus.APPROVED)
+        [first, *_] = self.items.values()  # nothing of any is done yet: all alike
         self._record(
             PledgePublished(
                 pledge_id=self.pledge_id,
                 letter_no=f"{self.year}-{self.pledge_id}",
                 item_ids=tuple(self.items),
+                open_reasons=tuple(first.open_reasons()),
             )
         )
 
@@ -309,6 +346,7 @@ class Pledge(Aggregate):
                 township_id=self.pledger.township_id,
                 title=item.proposal.title,
                 summary=summary,
+                open_reasons=item.open_after(done_reported=True, verdict=None),
             )
         )
 
@@ -316,14 +354,28 @@ class Pledge(Aggregate):
         item = self._done_item(item_id)
         if item.problem_solved:
             raise InvalidState(f"item {item_id}: problem already confirmed solved")
-        self._record(ProblemSolvedConfirmed(pledge_id=self.pledge_id, item_id=item_id, note=note))
+        self._record(
+            ProblemSolvedConfirmed(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                note=note,
+                open_reasons=item.open_after(problem_solved=True),
+            )
+        )
         self._close_if_passed(item_id)
 
     def verify_implementation(self, item_id: str, note: str) -> None:
         item = self._done_item(item_id)
         if item.implementation_verified:
             raise InvalidState(f"item {item_id}: implementation already verified")
-        self._record(ImplementationVerified(pledge_id=self.pledge_id, item_id=item_id, note=note))
+        self._record(
+            ImplementationVerified(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                note=note,
+                open_reasons=item.open_after(implementation_verified=True),
+            )
+        )
         self._close_if_passed(item_id)
 
     def record_verdict(
@@ -346,6 +398,7 @@ class Pledge(Aggregate):
                 satisfaction_rate=satisfaction_rate,
                 check_id=check_id,
                 source_event_id=source_event_id,
+                open_reasons=item.open_after(verdict=verdict),
             )
         )
         self._close_if_passed(item_id)
@@ -359,8 +412,11 @@ class Pledge(Aggregate):
 
     def _close_if_passed(self, item_id: str) -> None:
         """P10: problem solved, implementation verified and the public satisfied."""
-        if not self.items[item_id].open_reasons():
-            self._record(ItemClosed(pledge_id=self.pledge_id, item_id=item_id))
+        item = self.items[item_id]
+        if not item.open_reasons():
+            self._record(
+                ItemClosed(pledge_id=self.pledge_id, item_id=item_id, reasons=item.passes())
+            )
 
     def push_quarter(self, quarter: str, assessment: str, next_steps: str) -> None:
         """P11: every published pledge is assessed and pushed forward each quarter."""

@@ -2,7 +2,8 @@
 the quarterly pushes.
 
 Everything written comes from the event (its data, time and actor), never from now(), so a
-rebuild gives exactly the same rows.
+rebuild gives exactly the same rows. An item's open reasons (P10) are the ones its events
+record; only an event written before they were recorded has them stated by the pledge's rule.
 """
 
 from __future__ import annotations
@@ -12,7 +13,27 @@ from typing import Any
 
 import asyncpg
 
+from services.pledge.aggregates.pledge import open_reasons
+from services.pledge.events import OpenReasons, Verdict
 from shared.envelope import EventEnvelope
+
+
+async def _open_reasons(conn: asyncpg.Connection, item_id: str, recorded: OpenReasons) -> None:
+    """The item's open reasons after its event: as recorded, or (an event written before they
+    were) by the rule, from the steps the ledger holds."""
+    if recorded is None:
+        row = await conn.fetchrow("SELECT * FROM items WHERE item_id = $1", item_id)
+        recorded = tuple(
+            open_reasons(
+                done_reported=row["done_reported"],
+                problem_solved=row["problem_solved"],
+                implementation_verified=row["implementation_verified"],
+                verdict=Verdict(row["verdict"]) if row["verdict"] else None,
+            )
+        )
+    await conn.execute(
+        "UPDATE items SET open_reasons = $2 WHERE item_id = $1", item_id, json.dumps(recorded)
+    )
 
 
 async def _touch(
@@ -146,6 +167,8 @@ async def published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await conn.execute(
         "UPDATE items SET ledger_status = 'open' WHERE pledge_id = $1", d["pledge_id"]
     )
+    for item_id in d["item_ids"]:
+        await _open_reasons(conn, item_id, d.get("open_reasons"))
     await _touch(conn, e, d, "published")
 
 
@@ -184,11 +207,13 @@ async def done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) ->
         " WHERE item_id = $1",
         d["item_id"],
     )
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
 async def solved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "problem_solved", d["note"])
     await conn.execute("UPDATE items SET problem_solved = true WHERE item_id = $1", d["item_id"])
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
 async def verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
@@ -196,6 +221,7 @@ async def verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
     await conn.execute(
         "UPDATE items SET implementation_verified = true WHERE item_id = $1", d["item_id"]
     )
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
 async def verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
@@ -206,12 +232,14 @@ async def verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
         d["verdict"],
         d["satisfaction_rate"],
     )
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
 async def closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "closed", "closed: problem solved, verified, public satisfied")
     await conn.execute(
-        "UPDATE items SET ledger_status = 'closed', closed_at = $2 WHERE item_id = $1",
+        "UPDATE items SET ledger_status = 'closed', closed_at = $2, open_reasons = '[]'"
+        " WHERE item_id = $1",
         d["item_id"],
         e.time,
     )
