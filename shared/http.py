@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
+import fastapi.routing
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -322,17 +323,17 @@ _TEMPLATES: weakref.WeakKeyDictionary[Any, list[tuple[re.Pattern[str], str]]] = 
 
 
 def _templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
-    """The app's route templates as patterns (from its OpenAPI document, read once): to name
-    the route of a request refused before the router saw it."""
-    if app is None:
-        return []
-    found = _TEMPLATES.get(app)
+    """The app's route templates as patterns (read once per app): to name the route of a
+    request refused before the router saw it."""
+    found = _TEMPLATES.get(app) if app is not None else []
     if found is None:
-        try:
-            paths = app.openapi().get("paths", {})
-        except Exception:  # not a FastAPI app
-            paths = {}
-        found = [(compile_path(template)[0], template) for template in paths]
+        routes = getattr(app, "routes", [])
+        # FastAPI keeps an included router as one entry; its routes are listed by this
+        contexts = getattr(fastapi.routing, "iter_route_contexts", lambda routes: routes)
+        paths = [getattr(route, "path", None) for route in contexts(routes)]
+        # in the router's order: the first that matches is the one the router would take
+        ordered = dict.fromkeys(p for p in paths if isinstance(p, str))
+        found = [(compile_path(p)[0], p) for p in ordered]
         _TEMPLATES[app] = found
     return found
 
