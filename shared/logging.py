@@ -61,14 +61,23 @@ def scrub_text(text: str) -> str:
     return text
 
 
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return scrub_text(value)
+    if isinstance(value, dict):
+        return {
+            k: REDACTED if str(k).lower() in SENSITIVE_KEYS else _scrubbed(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
 def scrub(_: Any, __: str, event_dict: structlog.typing.EventDict) -> structlog.typing.EventDict:
-    """A processor: what must never be logged is taken out of every line."""
-    for key, value in event_dict.items():
-        if key.lower() in SENSITIVE_KEYS:
-            event_dict[key] = REDACTED
-        elif isinstance(value, str):
-            event_dict[key] = scrub_text(value)
-    return event_dict
+    """A processor: what must never be logged is taken out of every line (nested too)."""
+    scrubbed: structlog.typing.EventDict = _scrubbed(event_dict)
+    return scrubbed
 
 
 def configure_logging(*, json: bool, level: str = "INFO", file: TextIO | None = None) -> None:

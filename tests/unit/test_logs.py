@@ -253,12 +253,17 @@ def test_what_errors_quote_is_cut_out_of_the_text() -> None:
 
 
 def test_a_key_that_names_personal_data_is_redacted(logs: Captured) -> None:
-    structlog.get_logger().info("careless", name=NAME, phone=PHONE, grades={"b": GRADE})
+    structlog.get_logger().info(
+        "careless", name=NAME, phone=PHONE, grades={"b": GRADE}, rater={"Phone": PHONE}
+    )
     [line] = logs.lines("careless")
     assert (line["name"], line["phone"], line["grades"]) == ("[redacted]",) * 3
+    assert line["rater"] == {"Phone": "[redacted]"}
 
 
-def test_production_logs_json_unless_told_otherwise() -> None:
+def test_production_logs_json_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GONGKAI_LOG_JSON", raising=False)
+    monkeypatch.delenv("GONGKAI_ENVIRONMENT", raising=False)
     jwks = {"jwks_url": "https://id.example/jwks.json"}
     assert ServiceSettings(environment="production", **jwks).log_json is True
     assert ServiceSettings(environment="production", log_json=False, **jwks).log_json is False
