@@ -7,7 +7,7 @@ type, partition and sequence, never their payload). `scrub` is the safety net be
 values under keys that name secrets or personal data are replaced, bearer tokens are cut out
 of any text, and the values that pydantic and asyncpg quote in their error messages (an input
 that failed validation may be a name or a phone number) are left out of errors and
-tracebacks."""
+tracebacks, and so is whatever looks like an e-mail address, a mobile or an ID number."""
 
 from __future__ import annotations
 
@@ -50,6 +50,11 @@ _SCRUBS = [
     (re.compile(r"input_value=.*?(?=, input_type=)", re.S), "input_value=" + REDACTED),
     # asyncpg quotes a query argument it could not encode: `query argument $2: '王小明' (...)`
     (re.compile(r"(query argument \$\d+: ).*?(?= \(|$)", re.M), r"\1" + REDACTED),
+    # what looks like a person's contact or number in any text (an error a mail server or a
+    # database wrote): an e-mail address, a mainland mobile number, a resident ID number
+    (re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"), REDACTED),
+    (re.compile(r"(?<![\w-])(?:\+?86[ -]?)?1[3-9]\d[ -]?\d{4}[ -]?\d{4}(?![\w-])"), REDACTED),
+    (re.compile(r"(?<![\w-])\d{17}[\dXx](?![\w-])"), REDACTED),
     # PostgreSQL's detail of a violated constraint: `Key (phone)=(13812345678)`
     (re.compile(r"(Key \(.*?\)=)\(.*?\)(?= |$)", re.M), r"\1(" + REDACTED + ")"),
 ]

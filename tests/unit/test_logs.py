@@ -248,6 +248,13 @@ def test_what_errors_quote_is_cut_out_of_the_text() -> None:
     assert "(expected str" in scrub_text(asyncpg)
     postgres = "Key (phone)=(13812345678) already exists."
     assert scrub_text(postgres) == "Key (phone)=([redacted]) already exists."
+    smtp = "550 5.1.1 <wang.xm+1@example.com.cn>: mailbox unavailable; sms to +86 138-1234-5678"
+    assert scrub_text(smtp) == "550 5.1.1 <[redacted]>: mailbox unavailable; sms to [redacted]"
+    assert scrub_text("id 11010519491231002X, phone 13812345678.") == (
+        "id [redacted], phone [redacted]."
+    )
+    kept = "event 3f2a1b4c-1381-2345-6789-013812345678 at sequence 13812345678901"
+    assert scrub_text(kept) == kept  # ids and counts are not people
     bearer = f"sent Authorization: Bearer {token()} and {token()}"
     assert "eyJ" not in scrub_text(bearer)
 
