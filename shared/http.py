@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 import time
 import uuid
+import weakref
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Annotated, Any
 
 import asyncpg
+import fastapi.routing
 import structlog
 from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -18,6 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import AfterValidator, BeforeValidator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import PUBLIC, Principal, Role
@@ -74,6 +77,7 @@ def invalid_body(reason: str, instance: str, field: str = "body") -> JSONRespons
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GongkaiError)
     async def domain_error(request: Request, error: GongkaiError) -> JSONResponse:
+        _failed(request, error.status, error)
         return problem(
             error.status, error.kind, error.title, error.detail, request.url.path, **error.extra
         )
@@ -93,6 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        _failed(request, error.status_code, error)
         if error.status_code == 400:  # e.g. a body that is not UTF-8: the body is invalid
             return invalid_body(str(error.detail), request.url.path)
         kind = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
@@ -108,14 +113,26 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
-        return problem(
-            500,
-            "internal-error",
-            "Internal error",
-            "the server failed; the error was logged",
-            request.url.path,
-        )
+        # RequestContextMiddleware answers and logs an unhandled error before this is reached;
+        # this is for an app without it
+        log.error("unhandled_error", route=route_of(request.scope), exc_info=error)
+        return internal_error(request.url.path)
+
+
+def internal_error(instance: str) -> JSONResponse:
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        "the server failed; the error was logged",
+        instance,
+    )
+
+
+def _failed(request: Request, status: int, error: Exception) -> None:
+    """A 5xx answered by an exception handler: the request's log line carries its traceback."""
+    if status >= 500:
+        request.scope.setdefault("state", {})["error"] = error
 
 
 def _field(error: Any) -> str:
@@ -127,9 +144,17 @@ def _field(error: Any) -> str:
 
 
 class RequestContextMiddleware:
-    """Correlation id per request, latency metric, and the guards (shared.guards) that refuse a
-    request before the app parses it: body size, JSON depth, the public rate limit. The body
-    is read ahead (at most max_body_bytes) so chunked uploads are cut off too."""
+    """Correlation id per request, one log line per request, latency metric, and the guards
+    (shared.guards) that refuse a request before the app parses it: body size, JSON depth,
+    the public rate limit. The body is read ahead (at most max_body_bytes) so chunked
+    uploads are cut off too.
+
+    The line (`request`) holds the method, the route's template (never the path as sent: a
+    path or query may hold a name), the status, the duration, the correlation id (also in
+    the response's `X-Correlation-Id`), the actor (the subject of a valid bearer token) and
+    the client's address; never a body, a query string, a header or a token. An error the
+    app did not handle is answered 500 and logged here once, on that line, with its
+    traceback. Probes and scrapes (`OPS_PATHS`) are logged only when they fail."""
 
     def __init__(
         self,
@@ -150,24 +175,14 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
-        correlation_id = headers.get("x-correlation-id") or str(uuid.uuid4())
-        scope.setdefault("state", {})["correlation_id"] = correlation_id
-        structlog.contextvars.bind_contextvars(correlation_id=correlation_id)
-        try:
-            refusal, receive = await self._guard(scope, headers, receive)
-        except BodyTooLarge:
-            refusal = self._too_large(scope)
-        except ClientDisconnect:  # gone before its body arrived: no one to answer
-            structlog.contextvars.unbind_contextvars("correlation_id")
-            return
-        if refusal is not None:
-            refusal.headers["x-correlation-id"] = correlation_id
-            await refusal(scope, receive, send)
-            structlog.contextvars.unbind_contextvars("correlation_id")
-            return
         started = time.perf_counter()
-        status = 500
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        correlation_id = _correlation_id(headers.get("x-correlation-id"))
+        state = scope.setdefault("state", {})
+        state["correlation_id"] = correlation_id
+        principal = _bearer(scope, headers.get("authorization"))
+        actor = principal.subject if principal is not None else None
+        status: int | None = None
 
         async def send_with_context(message: Message) -> None:
             nonlocal status
@@ -179,24 +194,74 @@ class RequestContextMiddleware:
                 ]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_context)
-        finally:
-            route = scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            HTTP_LATENCY.labels(self.service, scope["method"], path, str(status)).observe(
-                time.perf_counter() - started
-            )
-            structlog.contextvars.unbind_contextvars("correlation_id")
+        failure: Exception | None = None
+        refused = False
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id, actor=actor):
+            try:
+                try:
+                    refusal, receive = await self._guard(scope, headers, receive, principal)
+                except BodyTooLarge:
+                    refusal = self._too_large(scope)
+                if refusal is not None:
+                    refused = True
+                    await refusal(scope, receive, send_with_context)
+                else:
+                    await self.app(scope, receive, send_with_context)
+            except ClientDisconnect:  # gone before its body arrived: no one to answer
+                pass
+            except Exception as error:  # logged once, below, with its traceback
+                failure = error
+                if status is None:
+                    await internal_error(scope["path"])(scope, receive, send_with_context)
+                status = 500
+            finally:
+                elapsed = time.perf_counter() - started
+                route = route_of(scope)
+                if not refused:
+                    HTTP_LATENCY.labels(
+                        self.service, scope["method"], route, str(status or 500)
+                    ).observe(elapsed)
+                self._log(scope, route, status, elapsed, failure)
+
+    def _log(
+        self,
+        scope: Scope,
+        route: str,
+        status: int | None,
+        elapsed: float,
+        failure: Exception | None,
+    ) -> None:
+        # 499: the client went away before an answer (nginx's word for it)
+        status = status or 499
+        if scope["path"] in OPS_PATHS and status < 400:
+            return
+        error = failure or scope.get("state", {}).get("error")
+        line = {
+            "service": self.service,
+            "method": scope["method"],
+            "route": route,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 1),
+            "client": scope["client"][0] if scope.get("client") else None,
+        }
+        if status >= 500:
+            log.error("request", **line, exc_info=error or False)
+        else:
+            log.info("request", **line)
 
     async def _guard(
-        self, scope: Scope, headers: dict[str, str], receive: Receive
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        receive: Receive,
+        principal: Principal | None,
     ) -> tuple[JSONResponse | None, Receive]:
         length = headers.get("content-length")
         if length and length.isdigit() and int(length) > self.max_body_bytes:
             return self._too_large(scope), receive
         limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
-        if self.public_limit and limited and _public(scope, headers.get("authorization")):
+        public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
+        if self.public_limit and limited and public:
             client = scope["client"][0] if scope.get("client") else "unknown"
             wait = self.public_limit.take(client, time.monotonic())
             if wait:
@@ -226,18 +291,68 @@ class RequestContextMiddleware:
 
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# a correlation id a caller sends is kept only when it looks like one (a uuid, a trace id);
+# anything else (a name, a sentence) would go into every event and log line of the request
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
 
 
-def _public(scope: Scope, authorization: str | None) -> bool:
-    """Whether the public rate limit applies: to callers without an officer's token, i.e.
-    anonymous readers and raters (public ballots). A token that does not verify is none."""
-    if not authorization:
-        return True
+def _correlation_id(sent: str | None) -> str:
+    if sent and _CORRELATION_ID.fullmatch(sent):
+        return sent
+    return str(uuid.uuid4())
+
+
+def route_of(scope: Scope) -> str:
+    """The template of the route the request is for (`/v1/pledges/{pledge_id}`), also when a
+    guard refused it before routing; `unmatched` when no route takes its path."""
+    path = getattr(scope.get("route"), "path", None)
+    if isinstance(path, str):
+        return path
+    if "endpoint" in scope:  # routed, but not to a route with a template
+        return "unmatched"
+    path = scope["path"]
+    return (
+        next((t for pattern, t in _templates(scope.get("app")) if pattern.match(path)), None)
+        or "unmatched"
+    )
+
+
+_TEMPLATES: weakref.WeakKeyDictionary[Any, list[tuple[re.Pattern[str], str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _templates(app: Any) -> list[tuple[re.Pattern[str], str]]:
+    """The app's route templates as patterns (read once per app): to name the route of a
+    request refused before the router saw it."""
+    found = _TEMPLATES.get(app) if app is not None else []
+    if found is None:
+        routes = getattr(app, "routes", [])
+        # FastAPI keeps an included router as one entry; its routes are listed by this
+        contexts = getattr(fastapi.routing, "iter_route_contexts", lambda routes: routes)
+        paths = [getattr(route, "path", None) for route in contexts(routes)]
+        # in the router's order: the first that matches is the one the router would take
+        ordered = dict.fromkeys(p for p in paths if isinstance(p, str))
+        found = [(compile_path(p)[0], p) for p in ordered]
+        _TEMPLATES[app] = found
+    return found
+
+
+def _bearer(scope: Scope, authorization: str | None) -> Principal | None:
+    """The principal of a valid bearer token the request carries; None without one. The
+    routes verify the token again (current_principal), cheaply: the verifier remembers it."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    runtime = getattr(getattr(scope.get("app"), "state", None), "runtime", None)
+    verifier = getattr(runtime, "verifier", None)
+    if verifier is None:  # not started
+        return None
     try:
-        principal = scope["app"].state.runtime.verifier.verify(authorization.partition(" ")[2])
+        principal: Principal = verifier.verify(token.strip())
     except Unauthenticated:
-        return True
-    return principal.role in (Role.PUBLIC, Role.RATER)
+        return None
+    return principal
 
 
 def _too_many(scope: Scope, wait: float) -> JSONResponse:

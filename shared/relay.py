@@ -17,6 +17,7 @@ import structlog
 from nats.js import JetStreamContext
 from nats.js.api import Header
 
+from shared.envelope import EventEnvelope
 from shared.eventstore.postgres import COLUMNS, decode_row
 from shared.messaging import Subjects
 from shared.metrics import RELAY_LAG, RELAY_PUBLISHED
@@ -129,19 +130,23 @@ class OutboxRelay:
         futures = []
         for envelope in envelopes:  # pipelined on one connection: order is kept
             headers = envelope.headers() | {Header.MSG_ID: envelope.id}
-            futures.append(
-                await self.js.publish_async(
+            try:
+                future = await self.js.publish_async(
                     self.subjects.of(self.service, envelope),
                     envelope.data_bytes(),
                     headers=headers,
                     stream=self.stream,
                 )
-            )
+            except Exception as error:
+                self._failed(envelope, error)
+                raise
+            futures.append(future)
         acknowledged = 0
-        for future in futures:
+        for envelope, future in zip(envelopes, futures, strict=True):
             try:
                 await asyncio.wait_for(future, timeout=10)
-            except Exception:
+            except Exception as error:
+                self._failed(envelope, error)
                 break  # remember what was acknowledged; the rest goes next round
             acknowledged += 1
         last: dict[str, int] = {}  # per township, the last acknowledged sequence
@@ -152,6 +157,18 @@ class OutboxRelay:
         if acknowledged < len(envelopes):
             raise ConnectionError("the broker did not acknowledge every event")
         return acknowledged
+
+    def _failed(self, envelope: EventEnvelope, error: BaseException) -> None:
+        """The event the broker did not take: named, never its payload."""
+        log.warning(
+            "relay_publish_failed",
+            service=self.service,
+            event_id=envelope.id,
+            event_type=envelope.type,
+            partition=envelope.partition,
+            sequence=envelope.sequence,
+            error=repr(error),
+        )
 
 
 async def republish_from(pool: asyncpg.Pool, *, partition: str | None, sequence: int) -> None:

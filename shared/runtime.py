@@ -264,6 +264,7 @@ def serve(definition: ServiceDefinition) -> None:
         host=settings.host,
         port=settings.port,
         log_level="warning",
+        access_log=False,  # its lines hold the path and query as sent: shared/http.py logs
         # the client address (rate limits, logs) comes from X-Forwarded-For only when a
         # trusted proxy sent it; otherwise a county's whole public would share one bucket
         proxy_headers=True,

@@ -34,7 +34,7 @@ class ServiceSettings(BaseSettings):
     checkpoint_key_file: Path | None = None  # Ed25519 private key (PEM) that signs checkpoints
     checkpoint_interval_seconds: float = 300.0
     local_utc_offset_hours: int = 8  # China Standard Time: how local dates and times are read
-    log_json: bool = False
+    log_json: bool = False  # unless set: true in production, JSON lines for a collector
     relay_enabled: bool = True
     max_body_bytes: int = 1_000_000
     max_json_depth: int = 32  # deeper request bodies are refused before they are parsed
@@ -42,6 +42,12 @@ class ServiceSettings(BaseSettings):
     public_requests_per_second: float = 20.0
     public_burst: int = 200
     trusted_proxies: str = "127.0.0.1"  # reverse proxies whose X-Forwarded-For is believed
+
+    @model_validator(mode="after")
+    def _production_logs_json(self) -> ServiceSettings:
+        if "log_json" not in self.model_fields_set:
+            self.log_json = self.environment == "production"
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> ServiceSettings:

@@ -213,7 +213,10 @@ class SubscriptionRunner:
         for attempt in range(self.attempts):
             try:
                 applied = await self._apply(envelope)
-            except TRANSIENT:
+            except TRANSIENT as transient:  # fetched again later
+                log.warning(
+                    "message_handling_interrupted", **self._named(envelope), error=repr(transient)
+                )
                 raise
             except OutOfOrder:
                 # counted, so that a gap which never fills shows on /metrics, not only in logs
@@ -222,6 +225,12 @@ class SubscriptionRunner:
                 return
             except Exception as failure:
                 error = failure
+                log.warning(
+                    "message_handling_failed",
+                    **self._named(envelope),
+                    attempt=attempt + 1,
+                    error=repr(failure),
+                )
                 await asyncio.sleep(0.1 * 2**attempt)
                 continue
             CONSUMER_HANDLED.labels(self.sub.consumer, "applied" if applied else "duplicate").inc()
@@ -299,11 +308,7 @@ class SubscriptionRunner:
                 return False
             if envelope.sequence > consumed + 1:
                 log.warning(  # one that never fills stalls the partition: for an operator
-                    "subscription_gap_waiting",
-                    source=self.sub.source,
-                    partition=envelope.partition,
-                    consumed=consumed,
-                    received=envelope.sequence,
+                    "subscription_gap_waiting", **self._named(envelope), consumed=consumed
                 )
                 raise OutOfOrder
             await keep_in_inbox(conn, self.sub.source, envelope)
@@ -326,6 +331,18 @@ class SubscriptionRunner:
                 await self.sub.handler(conn, envelope)
         finally:
             structlog.contextvars.unbind_contextvars("correlation_id", "causation_id")
+
+    def _named(self, envelope: EventEnvelope) -> dict[str, object]:
+        """What a log line about a consumed event says of it: which it is, not what it holds."""
+        return {
+            "consumer": self.sub.consumer,
+            "source": self.sub.source,
+            "event_id": envelope.id,
+            "event_type": envelope.type,
+            "partition": envelope.partition,
+            "sequence": envelope.sequence,
+            "correlation_id": envelope.correlationid,
+        }
 
     async def _consumed(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> int:
         value = await conn.fetchval(
@@ -350,13 +367,17 @@ class SubscriptionRunner:
         self, msg: Msg, envelope: EventEnvelope | None, error: Exception | None
     ) -> None:
         event_id = envelope.id if envelope else None
-        log.error(
-            "message_parked",
-            consumer=self.sub.consumer,
-            event_id=event_id,
-            subject=msg.subject,
-            error=repr(error),
+        named = (
+            self._named(envelope)
+            if envelope is not None
+            else {  # not an envelope: the id the relay gave its message, if any
+                "consumer": self.sub.consumer,
+                "source": self.sub.source,
+                "event_id": (msg.headers or {}).get("Nats-Msg-Id"),
+            }
         )
+        # the traceback, never the payload (the error's text is scrubbed: shared.logging)
+        log.error("message_parked", **named, subject=msg.subject, exc_info=error or False)
         CONSUMER_HANDLED.labels(self.sub.consumer, "parked").inc()
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
