@@ -2,7 +2,8 @@
 through (E3), a member of the public's personal data sealed (A7), what is due to close (E4,
 E8), and the erasure of a person's personal data (A7).
 
-Plain async functions; the unit of work is their only dependency. A ballot is saved through
+Plain async functions; the unit of work is their only dependency, and they read through its
+ports (`queries.reads`, `queries.keys`), never its connection. A ballot is saved through
 a second unit of work on the same transaction whose context names no one (E3): the envelope's
 actor and correlation id would otherwise tie it to the rater. See docs/ballot-secrecy.md.
 """
@@ -20,15 +21,13 @@ from services.evaluation.rounds.events import Sealed
 from shared.auth import Principal, require, township_office
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore.base import CommandContext
-from shared.personal import destroy_key, seal
-from shared.projections import drop_snapshots
 from shared.unit_of_work import UnitOfWork, accepted
 
 
 def anonymous(uow: UnitOfWork) -> UnitOfWork:
     """The same transaction, under a context that names no one and correlates with nothing."""
     context = CommandContext(actor="anonymous", role="rater", correlation_id=str(uuid.uuid4()))
-    return UnitOfWork(uow.conn, uow.store, uow.registry, uow.project, context)
+    return UnitOfWork(uow.database, uow.store, uow.registry, uow.project, context, ports=uow.ports)
 
 
 async def sealed_personal(
@@ -42,15 +41,20 @@ async def sealed_personal(
             "personal data is registered only for people outside the directory (A7)",
             field=f"{where}.{next(iter(personal))}",
         )
-    return Sealed.model_validate(await seal(uow.conn, person_id, personal)) if personal else None
+    return (
+        Sealed.model_validate(await uow.port(d.keys).seal(person_id, personal))
+        if personal
+        else None
+    )
 
 
 async def due(uow: UnitOfWork, township_id: str, who: Principal, table: str) -> list[str]:
     """The township's open rounds or checks whose window ended before the clock's today, for
     its office or the service's scheduled pass acting for it (E4, E8)."""
-    await d.township(uow.conn, township_id)
+    reads = uow.port(d.reads)
+    await reads.township(township_id)
     require(township_office(who, township_id), f"only the township office closes due {table}")
-    return await d.due(uow.conn, township_id, table, uow.today())
+    return await reads.due(township_id, table, uow.today())
 
 
 # --- erasure of personal data (A7) -------------------------------------------------------
@@ -62,10 +66,11 @@ async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[
     require(
         access.erases(who), "only the county's administrator or an auditor erases personal data"
     )
-    township_id = await d.public_person_township(uow.conn, person_id)
+    reads = uow.port(d.reads)
+    township_id = await reads.public_person_township(person_id)
     if township_id is None:
         raise NotFound("no member of the public registered with this id", person_id=person_id)
-    county_id = (await d.township(uow.conn, township_id))["county_id"]
+    county_id = (await reads.township(township_id))["county_id"]
     require(
         access.erases_in(who, county_id),
         "only the administrator or an auditor of the person's county",
@@ -73,7 +78,6 @@ async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[
     stream = f"person-{person_id}"
     person = await uow.load(Person, stream) or Person(stream, township_id)
     person.erase(person_id)
-    await destroy_key(uow.conn, person_id)
-    await drop_snapshots(uow.conn)  # past states built for `as_of` reads may show the person
+    await uow.port(d.keys).erase(person_id)  # and past states built for `as_of` reads
     await uow.save(person)
     return accepted(person_id, uow)

@@ -1,7 +1,12 @@
 """Reads the service's areas share: this service's copy of the directory (D2,
 shared/directory.py), the hierarchy that decides who organises and who is rated (E2); what is
 due to close (E4, E8); whom a person's erasure concerns (A7); and the auditor's findings over
-participations and ballots (E3), for rounds and checks alike."""
+participations and ballots (E3), for rounds and checks alike.
+
+The command handlers read through the `Reads` port (`uow.port(queries.reads)`, built on the
+command's transaction by `PostgresReads`, which runs the functions below unchanged) and seal
+or erase personal data through the `Keys` port (`uow.port(queries.keys)`): never the unit of
+work's connection, so tests/unit/test_evaluation_handlers.py runs them all in memory."""
 
 from __future__ import annotations
 
@@ -9,13 +14,14 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput, NotFound
-from shared.personal import ERASED, mask_id_number, mask_phone, unseal_all
+from shared.personal import ERASED, destroy_key, mask_id_number, mask_phone, seal, unseal_all
+from shared.projections import drop_snapshots
 
 
 async def township(conn: asyncpg.Connection, township_id: str) -> asyncpg.Record:
@@ -134,6 +140,92 @@ async def public_person_township(conn: asyncpg.Connection, person_id: str) -> st
         person_id,
     )
     return found
+
+
+# --- the ports the command handlers read (and seal) through --------------------------------
+
+
+class Reads(Protocol):
+    """What the command handlers read: the directory copy (a record as a mapping of its
+    columns; NotFound or InvalidInput as the functions above raise them), what is due to
+    close and whom an erasure concerns."""
+
+    async def township(self, township_id: str) -> Mapping[str, Any]: ...
+    async def branch(self, branch_id: str) -> Mapping[str, Any]: ...
+    async def branches_of(self, township_id: str) -> list[Mapping[str, Any]]: ...
+    async def members_of(self, branch_id: str) -> list[Mapping[str, Any]]: ...
+    async def member_in(
+        self, member_id: str, township_id: str, where: str
+    ) -> Mapping[str, Any]: ...
+    async def home_township(self, who: Principal) -> str | None: ...
+    async def due(self, township_id: str, table: str, today: date) -> list[str]: ...
+    async def public_person_township(self, person_id: str) -> str | None: ...
+
+
+class PostgresReads:
+    """`Reads` on the command's transaction: the functions above, as they were."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def township(self, township_id: str) -> Mapping[str, Any]:
+        row: Mapping[str, Any] = await township(self.conn, township_id)
+        return row
+
+    async def branch(self, branch_id: str) -> Mapping[str, Any]:
+        row: Mapping[str, Any] = await branch(self.conn, branch_id)
+        return row
+
+    async def branches_of(self, township_id: str) -> list[Mapping[str, Any]]:
+        return list(await branches_of(self.conn, township_id))
+
+    async def members_of(self, branch_id: str) -> list[Mapping[str, Any]]:
+        return list(await members_of(self.conn, branch_id))
+
+    async def member_in(self, member_id: str, township_id: str, where: str) -> Mapping[str, Any]:
+        row: Mapping[str, Any] = await member_in(self.conn, member_id, township_id, where)
+        return row
+
+    async def home_township(self, who: Principal) -> str | None:
+        return await home_township(self.conn, who)
+
+    async def due(self, township_id: str, table: str, today: date) -> list[str]:
+        return await due(self.conn, township_id, table, today)
+
+    async def public_person_township(self, person_id: str) -> str | None:
+        return await public_person_township(self.conn, person_id)
+
+
+def reads(conn: asyncpg.Connection) -> Reads:
+    """The reads on the command's transaction: `uow.port(queries.reads)`."""
+    return PostgresReads(conn)
+
+
+class Keys(Protocol):
+    """A member of the public's key (A7): made on first use to seal their personal data,
+    destroyed to erase it."""
+
+    async def seal(self, person_id: str, fields: dict[str, str]) -> dict[str, str]: ...
+    async def erase(self, person_id: str) -> None: ...
+
+
+class PostgresKeys:
+    """`Keys` on the command's transaction (shared/personal.py), as before."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def seal(self, person_id: str, fields: dict[str, str]) -> dict[str, str]:
+        return await seal(self.conn, person_id, fields)
+
+    async def erase(self, person_id: str) -> None:
+        await destroy_key(self.conn, person_id)
+        await drop_snapshots(self.conn)  # past states built for `as_of` reads may show them
+
+
+def keys(conn: asyncpg.Connection) -> Keys:
+    """The keys on the command's transaction: `uow.port(queries.keys)`."""
+    return PostgresKeys(conn)
 
 
 # --- a member of the public's personal data, opened as it is read (A7) -----------------------

@@ -35,7 +35,9 @@ async def register_served(
     for index, person in enumerate(cmd.raters):
         rater_id = person.member_id or new_id("rt")
         if person.member_id is not None:
-            await d.member_in(uow.conn, person.member_id, check.township_id, f"raters.{index}")
+            await uow.port(d.reads).member_in(
+                person.member_id, check.township_id, f"raters.{index}"
+            )
         sealed = await sealed_personal(uow, rater_id, person, f"raters.{index}")
         raters.append((rater_id, person.member_id, sealed))
     check.register(raters)

@@ -18,19 +18,19 @@ from shared.unit_of_work import UnitOfWork, accepted
 async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) -> dict[str, Any]:
     if cmd.level is RatingLevel.TOWNSHIP_RATES_BRANCHES:
         assert cmd.township_id is not None
-        township = await d.township(uow.conn, cmd.township_id)
+        township = await uow.port(d.reads).township(cmd.township_id)
         require(
             access.rates_branches(who, cmd.township_id),
             "the township (its office) rates its branches",
         )
-        rows = await d.branches_of(uow.conn, cmd.township_id)
+        rows = await uow.port(d.reads).branches_of(cmd.township_id)
         names = {r["branch_id"]: r["name"] for r in rows}
         township_id, branch_id, kind = township["township_id"], None, SubjectKind.BRANCH
     else:
         assert cmd.branch_id is not None
-        branch = await d.branch(uow.conn, cmd.branch_id)
+        branch = await uow.port(d.reads).branch(cmd.branch_id)
         require(access.rates_members(who, cmd.branch_id), "the branch secretary rates members")
-        rows = await d.members_of(uow.conn, cmd.branch_id)
+        rows = await uow.port(d.reads).members_of(cmd.branch_id)
         names = {r["member_id"]: r["name"] for r in rows}
         township_id, branch_id, kind = branch["township_id"], cmd.branch_id, SubjectKind.MEMBER
     results = []

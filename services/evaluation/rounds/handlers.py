@@ -60,8 +60,8 @@ async def set_calendar(
 async def _subjects(uow: UnitOfWork, cmd: c.OpenRound) -> tuple[str, str, str, list[Subject]]:
     """(township, organiser kind, organiser id, subjects) from the directory copy (E2)."""
     if cmd.township_id is not None:
-        township = await d.township(uow.conn, cmd.township_id)
-        rows = await d.branches_of(uow.conn, cmd.township_id)
+        township = await uow.port(d.reads).township(cmd.township_id)
+        rows = await uow.port(d.reads).branches_of(cmd.township_id)
         found = [
             Subject(
                 subject_kind=SubjectKind.BRANCH,
@@ -74,8 +74,8 @@ async def _subjects(uow: UnitOfWork, cmd: c.OpenRound) -> tuple[str, str, str, l
         place = (township["township_id"], "township", township["township_id"])
     else:
         assert cmd.branch_id is not None
-        branch = await d.branch(uow.conn, cmd.branch_id)
-        rows = await d.members_of(uow.conn, cmd.branch_id)
+        branch = await uow.port(d.reads).branch(cmd.branch_id)
+        rows = await uow.port(d.reads).members_of(cmd.branch_id)
         found = [
             Subject(
                 subject_kind=SubjectKind.MEMBER,
@@ -117,7 +117,7 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
         "the township office organises for its branches, the branch secretary for its members",
     )
     township_id, kind, organiser_id, subjects = await _subjects(uow, cmd)
-    county_id = (await d.township(uow.conn, township_id))["county_id"]
+    county_id = (await uow.port(d.reads).township(township_id))["county_id"]
     deadline = (await _calendar(uow, county_id, cmd.year)).closing_dates(cmd.year)[cmd.half - 1]
     closes_on = cmd.closes_on or deadline
     if closes_on > deadline:
@@ -161,8 +161,8 @@ async def register_raters(
         organisation = entry.organisation_id or round_.organiser_id
         rater_id = new_id("rt")
         if entry.member_id is not None:
-            member = await d.member_in(
-                uow.conn, entry.member_id, round_.township_id, f"raters.{index}.member_id"
+            member = await uow.port(d.reads).member_in(
+                entry.member_id, round_.township_id, f"raters.{index}.member_id"
             )
             if entry.kind is RaterKind.BRANCH_MEMBER and member["branch_id"] != round_.organiser_id:
                 raise InvalidInput(

@@ -32,7 +32,7 @@ def _organiser(who: Principal, selection: Selection, what: str) -> None:
 
 
 async def open_selection(uow: UnitOfWork, cmd: c.OpenSelection, who: Principal) -> dict[str, Any]:
-    await d.township(uow.conn, cmd.township_id)
+    await uow.port(d.reads).township(cmd.township_id)
     require(township_office(who, cmd.township_id), "the township office runs its selection")
     kind = SubjectKind(cmd.subject_kind)
     selection_id = Selection.id_for(cmd.township_id, cmd.year, kind)
@@ -80,10 +80,10 @@ async def nominate(
     """S2: nominations come up from the branches (their secretaries), or the township."""
     selection = await _selection(uow, selection_id)
     if selection.subject_kind is SubjectKind.BRANCH:
-        row = await d.branch(uow.conn, cmd.subject_id)
+        row = await uow.port(d.reads).branch(cmd.subject_id)
         branch_id, name = row["branch_id"], row["name"]
     else:
-        row = await d.member_in(uow.conn, cmd.subject_id, selection.township_id, "subject_id")
+        row = await uow.port(d.reads).member_in(cmd.subject_id, selection.township_id, "subject_id")
         branch_id, name = row["branch_id"], row["name"]
     if row["township_id"] != selection.township_id:
         raise InvalidInput("not of this township", field="subject_id")
@@ -100,9 +100,10 @@ async def nominate(
 async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "scores a stage")
+    reads = uow.port(q.inputs)
     inputs = {
-        candidate.subject_id: await q.inputs_for(
-            uow.conn, candidate.subject_id, selection.year, selection.the_formula
+        candidate.subject_id: await reads.inputs_for(
+            candidate.subject_id, selection.year, selection.the_formula
         )
         for candidate in selection.in_the_running()
     }
@@ -124,8 +125,8 @@ async def file_objection(
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     require(access.objects(who), "auditors and integrations read; they do not object")
-    township = await d.township(uow.conn, selection.township_id)
-    home = await d.home_township(uow.conn, who)
+    township = await uow.port(d.reads).township(selection.township_id)
+    home = await uow.port(d.reads).home_township(who)
     require(
         access.of_township(who, selection.township_id, township["county_id"], home),
         "objections come from the township's people, its office and the county above it",

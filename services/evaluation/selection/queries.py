@@ -7,7 +7,7 @@ candidate's score can be recomputed from exactly those records later (`recompute
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -116,6 +116,29 @@ async def inputs_for(
             str(year),
         ),
     )
+
+
+class Inputs(Protocol):
+    """What the selection's handlers read: a candidate's inputs as `inputs_for` reads them."""
+
+    async def inputs_for(
+        self, subject_id: str, year: int, formula: Formula
+    ) -> tuple[Input, ...]: ...
+
+
+class PostgresInputs:
+    """`Inputs` on the command's transaction: `inputs_for`, as it was."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def inputs_for(self, subject_id: str, year: int, formula: Formula) -> tuple[Input, ...]:
+        return await inputs_for(self.conn, subject_id, year, formula)
+
+
+def inputs(conn: asyncpg.Connection) -> Inputs:
+    """The inputs on the command's transaction: `uow.port(queries.inputs)`."""
+    return PostgresInputs(conn)
 
 
 async def recompute(
