@@ -1,0 +1,191 @@
+"""The evaluation service's ports in memory: `queries.Reads` over the directory copy
+(tests/support/memory.py's `DirectoryCopy`) and over the rounds and checks kept from the
+service's own events as its projections keep them; `queries.Keys` as a dict of keys; and the
+selection's `queries.Inputs` as the inputs a test gives each candidate."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.evaluation import queries
+from services.evaluation.events import REGISTRY
+from services.evaluation.selection import queries as selection_queries
+from services.evaluation.selection.events import Formula, Input
+from shared.auth import Principal, Role
+from shared.envelope import EventEnvelope
+from shared.errors import InvalidInput, NotFound
+from tests.support.memory import DirectoryCopy, Memory
+
+
+@dataclass
+class Window:
+    """A round or a check as `rounds` and `checks` keep what `due` reads."""
+
+    township_id: str
+    closes_on: date
+    status: str = "open"
+
+
+@dataclass
+class MemoryReads:
+    directory: DirectoryCopy = field(default_factory=DirectoryCopy)
+    rounds: dict[str, Window] = field(default_factory=dict)
+    checks: dict[str, Window] = field(default_factory=dict)
+    # (round or check id, rater id, member id) as round_raters and check_raters keep them
+    round_raters: list[tuple[str, str, str | None]] = field(default_factory=list)
+    check_raters: list[tuple[str, str, str | None]] = field(default_factory=list)
+
+    async def township(self, township_id: str) -> Mapping[str, Any]:
+        t = self.directory.townships.get(township_id)
+        if t is None:
+            raise NotFound("township not found (not yet in this service's directory copy)")
+        return vars(t).copy()
+
+    async def branch(self, branch_id: str) -> Mapping[str, Any]:
+        b = self.directory.branches.get(branch_id)
+        if b is None or not b.active:
+            raise NotFound("branch not found (not yet in this service's directory copy)")
+        return vars(b).copy()
+
+    async def branches_of(self, township_id: str) -> list[Mapping[str, Any]]:
+        found = self.directory.branches.values()
+        return [
+            vars(b).copy()
+            for b in sorted(found, key=lambda b: b.branch_id)
+            if b.township_id == township_id and b.active
+        ]
+
+    async def members_of(self, branch_id: str) -> list[Mapping[str, Any]]:
+        found = self.directory.members.values()
+        return [
+            vars(m).copy()
+            for m in sorted(found, key=lambda m: m.member_id)
+            if m.branch_id == branch_id and m.active
+        ]
+
+    async def member_in(self, member_id: str, township_id: str, where: str) -> Mapping[str, Any]:
+        m = self.directory.members.get(member_id)
+        if m is None or not m.active or m.township_id != township_id:
+            raise InvalidInput(f"{member_id} is not an active member of this township", field=where)
+        return vars(m).copy()
+
+    async def home_township(self, who: Principal) -> str | None:
+        if who.role is Role.MEMBER:
+            m = self.directory.members.get(who.subject)
+            return m.township_id if m is not None and m.active else None
+        if who.role is Role.BRANCH_SECRETARY and who.org is not None:
+            b = self.directory.branches.get(who.org)
+            return b.township_id if b is not None and b.active else None
+        return None
+
+    async def due(self, township_id: str, table: str, today: date) -> list[str]:
+        windows = {"rounds": self.rounds, "checks": self.checks}[table]
+        return sorted(
+            key
+            for key, w in windows.items()
+            if w.township_id == township_id and w.status == "open" and w.closes_on < today
+        )
+
+    async def public_person_township(self, person_id: str) -> str | None:
+        for raters, windows in ((self.round_raters, self.rounds), (self.check_raters, self.checks)):
+            for scope_id, rater_id, member_id in raters:
+                if rater_id == person_id and member_id is None:
+                    return windows[scope_id].township_id
+        return None
+
+    async def project(self, conn: Any, envelope: EventEnvelope) -> None:
+        """An event of this service, as its projections change what the reads above read."""
+        d = envelope.data
+        match envelope.type:
+            case "RoundOpened":
+                self.rounds[d["round_id"]] = Window(d["township_id"], _day(d["closes_on"]))
+            case "RoundClosed":
+                self.rounds[d["round_id"]].status = "closed"
+            case "SatisfactionCheckOpened":
+                self.checks[d["check_id"]] = Window(d["township_id"], _day(d["closes_on"]))
+            case "SatisfactionVerdictReached":
+                self.checks[d["check_id"]].status = "closed"
+            case "RaterRegistered":
+                self.round_raters.append((d["round_id"], d["rater_id"], d.get("member_id")))
+            case "CheckRaterRegistered":
+                self.check_raters.append((d["check_id"], d["rater_id"], d.get("member_id")))
+
+
+@dataclass
+class MemoryKeys:
+    """person_keys in memory: made on first use, sealed as shared/personal.py seals."""
+
+    keys: dict[str, bytes] = field(default_factory=dict)
+    erased: list[str] = field(default_factory=list)
+
+    async def seal(self, person_id: str, fields: dict[str, str]) -> dict[str, str]:
+        key = self.keys.setdefault(person_id, AESGCM.generate_key(bit_length=256))
+        nonce = secrets.token_bytes(12)
+        plain = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
+        sealed = AESGCM(key).encrypt(nonce, plain, person_id.encode())
+        return {"person": person_id, "sealed": base64.b64encode(nonce + sealed).decode()}
+
+    async def erase(self, person_id: str) -> None:
+        self.keys.pop(person_id, None)
+        self.erased.append(person_id)
+
+    def open(self, envelope: Mapping[str, Any]) -> dict[str, str] | None:
+        key = self.keys.get(envelope["person"])
+        if key is None:
+            return None
+        raw = base64.b64decode(envelope["sealed"])
+        opened: dict[str, str] = json.loads(
+            AESGCM(key).decrypt(raw[:12], raw[12:], envelope["person"].encode())
+        )
+        return opened
+
+
+@dataclass
+class MemoryInputs:
+    """Each candidate's inputs as the test sets them (the selection's own unit tests hold the
+    formula; the e2e tests the reads)."""
+
+    given: dict[str, tuple[Input, ...]] = field(default_factory=dict)
+    asked: list[tuple[str, int]] = field(default_factory=list)
+
+    async def inputs_for(self, subject_id: str, year: int, formula: Formula) -> tuple[Input, ...]:
+        self.asked.append((subject_id, year))
+        return self.given.get(subject_id, ())
+
+
+@dataclass
+class EvaluationPorts:
+    reads: MemoryReads = field(default_factory=MemoryReads)
+    keys: MemoryKeys = field(default_factory=MemoryKeys)
+    inputs: MemoryInputs = field(default_factory=MemoryInputs)
+
+    @property
+    def directory(self) -> DirectoryCopy:
+        return self.reads.directory
+
+
+def evaluation_memory(ports: EvaluationPorts | None = None) -> tuple[Memory, EvaluationPorts]:
+    ports = ports or EvaluationPorts()
+    memory = Memory(
+        "evaluation",
+        REGISTRY,
+        {
+            queries.reads: ports.reads,
+            queries.keys: ports.keys,
+            selection_queries.inputs: ports.inputs,
+        },
+        project=ports.reads.project,
+    )
+    return memory, ports
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
