@@ -16,8 +16,13 @@ from services.evaluation import handlers as shared_handlers
 from services.evaluation.checks import commands as kc
 from services.evaluation.checks import handlers as kh
 from services.evaluation.checks.policies import check_id_for, on_pledge_events
+from services.evaluation.ratings import commands as rc
+from services.evaluation.ratings import handlers as rh
 from services.evaluation.rounds import commands as c
 from services.evaluation.rounds import handlers as h
+from services.evaluation.selection import commands as sc
+from services.evaluation.selection import handlers as sh
+from services.evaluation.selection.events import Input, Source
 from shared.auth import Principal, Role
 from shared.clock import FixedClock
 from shared.envelope import EventEnvelope
@@ -612,3 +617,195 @@ async def test_the_countys_administrator_or_an_auditor_erases_a_member_of_the_pu
     await refused(
         m, InvalidState, AUDITOR, lambda u: shared_handlers.erase_person(u, person, AUDITOR)
     )
+
+
+# --- periodic ratings (E6) ---------------------------------------------------------------
+
+
+def rating(**extra: Any) -> rc.PublishRating:
+    return rc.PublishRating.model_validate(
+        {
+            "level": "township_rates_branches",
+            "township_id": "t1",
+            "period": "2027-B3",
+            "results": [{"subject_id": "b1", "grade": "excellent", "score": 95}],
+        }
+        | extra
+    )
+
+
+async def test_the_township_rates_its_branches_and_the_secretary_the_members() -> None:
+    m, _ = world()
+    members = rating(
+        level="branch_rates_members",
+        township_id=None,
+        branch_id="b1",
+        period="2027-05",
+        results=[{"subject_id": "m1", "grade": "qualified", "score": 80}],
+    )
+    for principal in OTHERS.values():
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: rh.publish_rating(u, rating(), p)
+        )
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: rh.publish_rating(u, members, p)
+        )
+    await run(m, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+    await run(m, SECRETARY, lambda u: rh.publish_rating(u, members, SECRETARY))
+    branches, people = of(m, "RatingResultsPublished")
+    assert (branches["township_id"], branches["branch_id"]) == ("t1", None)
+    assert [(r["subject_id"], r["subject_name"]) for r in branches["results"]] == [("b1", "b1支部")]
+    assert (people["township_id"], people["branch_id"]) == ("t1", "b1")
+    assert [(r["subject_id"], r["subject_name"]) for r in people["results"]] == [("m1", "m1同志")]
+
+
+async def test_a_rating_refuses_with_nothing_appended() -> None:
+    m, _ = world()
+    other = rating(results=[{"subject_id": "b3", "grade": "excellent", "score": 95}])
+    error = await refused(m, InvalidInput, OFFICE, lambda u: rh.publish_rating(u, other, OFFICE))
+    assert field_of(error) == ["results.0.subject_id"]  # another township's branch
+    stranger = who(Role.TOWNSHIP_OFFICE, "t9")
+    await refused(
+        m, NotFound, stranger, lambda u: rh.publish_rating(u, rating(township_id="t9"), stranger)
+    )
+    await run(m, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+    await refused(m, InvalidState, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+
+
+# --- the annual selection (S1–S3) --------------------------------------------------------
+
+
+async def selection_with_candidates(m: Memory, ports: EvaluationPorts) -> str:
+    cmd = sc.OpenSelection(township_id="t1", year=2027, title="年度评选", subject_kind="branch")
+    selection_id: str = (await run(m, OFFICE, lambda u: sh.open_selection(u, cmd, OFFICE)))["id"]
+    formula = sc.DeclareFormula.model_validate(
+        {"weights": {"ratings": 1.0}, "when_missing": "zero", "quotas": [1]}
+    )
+    await run(m, OFFICE, lambda u: sh.declare_formula(u, selection_id, formula, OFFICE))
+    b1 = sc.Nominate(subject_id="b1", reason="成绩突出")
+    b2 = sc.Nominate(subject_id="b2", reason="进步明显")
+    await run(m, SECRETARY, lambda u: sh.nominate(u, selection_id, b1, SECRETARY))
+    await run(m, OFFICE, lambda u: sh.nominate(u, selection_id, b2, OFFICE))
+    ports.inputs.given = {
+        "b1": (Input(source=Source.RATINGS, value=90.0, evidence=("rt-1",)),),
+        "b2": (Input(source=Source.RATINGS, value=70.0, evidence=("rt-2",)),),
+    }
+    return selection_id
+
+
+async def test_the_township_office_runs_its_selection() -> None:
+    m, _ = world()
+    cmd = sc.OpenSelection(township_id="t1", year=2027, title="年度评选", subject_kind="branch")
+    for principal in OTHERS.values():
+        await refused(m, Forbidden, principal, lambda u, p=principal: sh.open_selection(u, cmd, p))
+    stranger = who(Role.TOWNSHIP_OFFICE, "t9")
+    elsewhere = cmd.model_copy(update={"township_id": "t9"})
+    await refused(m, NotFound, stranger, lambda u: sh.open_selection(u, elsewhere, stranger))
+    await run(m, OFFICE, lambda u: sh.open_selection(u, cmd, OFFICE))
+    assert m.types() == ["SelectionOpened"]
+    await refused(m, InvalidState, OFFICE, lambda u: sh.open_selection(u, cmd, OFFICE))
+
+
+async def test_nominations_come_from_the_subjects_secretary_or_the_township() -> None:
+    m, ports = world()
+    selection_id = await selection_with_candidates(m, ports)
+    nominated = of(m, "CandidateNominated")
+    assert [(n["subject_id"], n["nominated_by"]) for n in nominated] == [
+        ("b1", "branch"),
+        ("b2", "township"),
+    ]
+    b2 = sc.Nominate(subject_id="b2", reason="进步明显")
+    await refused(m, Forbidden, SECRETARY, lambda u: sh.nominate(u, selection_id, b2, SECRETARY))
+    await refused(m, InvalidState, OFFICE, lambda u: sh.nominate(u, selection_id, b2, OFFICE))
+    b3 = sc.Nominate(subject_id="b3", reason="进步明显")
+    error = await refused(
+        m, InvalidInput, OFFICE, lambda u: sh.nominate(u, selection_id, b3, OFFICE)
+    )
+    assert field_of(error) == ["subject_id"]
+    b9 = sc.Nominate(subject_id="b9", reason="进步明显")
+    await refused(m, NotFound, OFFICE, lambda u: sh.nominate(u, selection_id, b9, OFFICE))
+
+
+async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_its_end() -> None:
+    m, ports = world()
+    selection_id = await selection_with_candidates(m, ports)
+    for principal in OTHERS.values():
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: sh.score_stage(u, selection_id, p)
+        )
+    await run(m, OFFICE, lambda u: sh.score_stage(u, selection_id, OFFICE))
+    assert sorted(ports.inputs.asked) == [("b1", 2027), ("b2", 2027)]
+    [stage] = of(m, "StageScored")
+    assert [(s["subject_id"], s["rank"], s["shortlisted"]) for s in stage["candidates"]] == [
+        ("b1", 1, True),
+        ("b2", 2, False),
+    ]
+    assert stage["candidates"][0]["inputs"][0]["evidence"] == ["rt-1"]
+    await refused(m, InvalidState, OFFICE, lambda u: sh.score_stage(u, selection_id, OFFICE))
+    for principal in OTHERS.values():
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: sh.post_notice(u, selection_id, p)
+        )
+    await run(m, OFFICE, lambda u: sh.post_notice(u, selection_id, OFFICE))
+    objection = sc.FileObjection(subject_id="b1", summary="材料不实")
+    # the township's people, office, committee and the county object; others do not
+    for principal in (
+        AUDITOR,
+        who(Role.INTEGRATION),
+        who(Role.MEMBER, "b3", "m3"),
+        who(Role.BRANCH_SECRETARY, "b3", "s3"),
+        who(Role.TOWNSHIP_OFFICE, "t2"),
+        who(Role.COUNTY_ADMIN, "c2"),
+        who(Role.RATER, "t1"),
+    ):
+        await refused(
+            m,
+            Forbidden,
+            principal,
+            lambda u, p=principal: sh.file_objection(u, selection_id, objection, p),
+        )
+    answer = await run(m, MEMBER, lambda u: sh.file_objection(u, selection_id, objection, MEMBER))
+    objection_id = answer["objection_id"]
+    for principal in (ADMIN, who(Role.TOWNSHIP_COMMITTEE, "t1")):
+        await run(
+            m, principal, lambda u, p=principal: sh.file_objection(u, selection_id, objection, p)
+        )
+    off_notice = sc.FileObjection(subject_id="b2", summary="材料不实")
+    error = await refused(
+        m, InvalidInput, MEMBER, lambda u: sh.file_objection(u, selection_id, off_notice, MEMBER)
+    )
+    assert field_of(error) == ["subject_id"]
+    reply = sc.AnswerObjection(answer="经核实无误", upheld=False)
+    for principal in (SECRETARY, MEMBER, ADMIN, who(Role.TOWNSHIP_COMMITTEE, "t2")):
+        await refused(
+            m,
+            Forbidden,
+            principal,
+            lambda u, p=principal: sh.answer_objection(u, selection_id, objection_id, reply, p),
+        )
+    committee = who(Role.TOWNSHIP_COMMITTEE, "t1")
+    await run(
+        m, committee, lambda u: sh.answer_objection(u, selection_id, objection_id, reply, committee)
+    )
+    await refused(
+        m,
+        InvalidState,
+        OFFICE,
+        lambda u: sh.answer_objection(u, selection_id, objection_id, reply, OFFICE),
+    )
+    for other in [o["objection_id"] for o in of(m, "ObjectionFiled")][1:]:
+        await run(
+            m, OFFICE, lambda u, o=other: sh.answer_objection(u, selection_id, o, reply, OFFICE)
+        )
+    await refused(m, InvalidState, OFFICE, lambda u: sh.issue_commendation(u, selection_id, OFFICE))
+    m.clock.set(datetime(2027, 7, 1, 9, tzinfo=UTC))
+    for principal in OTHERS.values():
+        await refused(
+            m,
+            Forbidden,
+            principal,
+            lambda u, p=principal: sh.issue_commendation(u, selection_id, p),
+        )
+    await run(m, OFFICE, lambda u: sh.issue_commendation(u, selection_id, OFFICE))
+    [issued] = of(m, "CommendationIssued")
+    assert [a["subject_id"] for a in issued["awardees"]] == ["b1"]
