@@ -1,4 +1,8 @@
-"""Command handlers: load aggregates, check who may act, let the aggregate decide, save."""
+"""Command handlers: load aggregates, check who may act, let the aggregate decide, save.
+
+The unit of work is their only dependency: they read the read models (and keep a channel's
+secret) through its port (`queries.records`), never its connection, so
+tests/unit/test_notification_handlers.py runs every one of them in memory."""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from services.notification import access
+from services.notification import access, queries
 from services.notification import commands as c
 from services.notification.aggregates import (
     Bulletin,
@@ -23,23 +27,20 @@ from services.notification.aggregates import (
     owned_dates,
 )
 from services.notification.events import ChannelKind, Deadline, NoticeKind
-from services.notification.queries import compile_branches, owners_calendars
 from shared.auth import Principal, Role, county_admin, require
 from shared.errors import InvalidInput, InvalidState, NotFound
 from shared.unit_of_work import UnitOfWork, accepted
 
 
 async def county_of_township(uow: UnitOfWork, township_id: str) -> str:
-    county: str | None = await uow.conn.fetchval(
-        "SELECT county_id FROM dir_townships WHERE township_id = $1", township_id
-    )
+    county = await uow.port(queries.records).county_of_township(township_id)
     if county is None:
         raise NotFound("township not found", township_id=township_id)
     return county
 
 
 async def _require_county(uow: UnitOfWork, county_id: str) -> None:
-    if not await uow.conn.fetchval("SELECT 1 FROM board_counties WHERE county_id = $1", county_id):
+    if not await uow.port(queries.records).county_exists(county_id):
         raise NotFound("county not found", county_id=county_id)
 
 
@@ -48,7 +49,7 @@ async def set_calendar(
 ) -> dict[str, Any]:
     await _require_county(uow, county_id)
     require(county_admin(who, county_id), "only the county's administrator")
-    drafting, rounds = await owners_calendars(uow.conn, county_id, year)
+    drafting, rounds = await uow.port(queries.records).owners_calendars(county_id, year)
     if cmd.deadlines is None:
         deadlines = default_deadlines(year, drafting, rounds)
     else:
@@ -67,13 +68,11 @@ async def set_calendar(
 
 
 async def mark_read(uow: UnitOfWork, notice_id: str, who: Principal) -> dict[str, Any]:
-    row = await uow.conn.fetchrow(
-        "SELECT stream_id, recipient, township_id FROM notices WHERE notice_id = $1", notice_id
-    )
-    if row is None:
+    notice = await uow.port(queries.records).notice(notice_id)
+    if notice is None:
         raise NotFound("notice not found", notice_id=notice_id)
-    require(row["recipient"] in access.inbox_addresses(who), "only its recipient")
-    notices = await uow.get(DeadlineNotices, row["stream_id"], "notice")
+    require(notice.recipient in access.inbox_addresses(who), "only its recipient")
+    notices = await uow.get(DeadlineNotices, notice.stream_id, "notice")
     notices.mark_read(notice_id, who.subject)
     await uow.save(notices)
     return accepted(notice_id, uow)
@@ -129,12 +128,7 @@ async def register_channel(
     )
     await uow.save(channel)
     # events are published: a robot's key in its URL and the signing secret stay here
-    await uow.conn.execute(
-        "INSERT INTO public.channel_secrets (channel_id, target, secret) VALUES ($1, $2, $3)",
-        channel_id,
-        cmd.target,
-        secret,
-    )
+    await uow.port(queries.records).keep_secret(channel_id, cmd.target, secret)
     # the signing key is shown once, to the one who registered the webhook
     return accepted(channel_id, uow, secret=secret if cmd.kind is ChannelKind.WEBHOOK else None)
 
@@ -153,10 +147,9 @@ async def retire_channel(uow: UnitOfWork, channel_id: str, who: Principal) -> di
 async def redeliver(uow: UnitOfWork, delivery_id: str, who: Principal) -> dict[str, Any]:
     """N5: an operator sends a given-up delivery again."""
     delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
-    county = await uow.conn.fetchval(
-        "SELECT county_id FROM channels WHERE channel_id = $1", delivery.channel_id
-    )
-    require(county_admin(who, county), "only the county's administrator")
+    county = await uow.port(queries.records).channel_county(delivery.channel_id)
+    # a channel always has its county; none found must not let every county's admin in
+    require(county is not None and county_admin(who, county), "only the county's administrator")
     delivery.requeue(who.subject, uow.store.clock.now())
     await uow.save(delivery)
     return accepted(delivery_id, uow)
@@ -182,7 +175,7 @@ async def issue_bulletin(
     label = period or on.isoformat()
     stream = f"bulletin-{township_id}-{bulletin_id}"
     bulletin = await uow.load(Bulletin, stream) or Bulletin(stream, township_id)
-    branches = await compile_branches(uow.conn, township_id, label, on)
+    branches = await uow.port(queries.records).compile_branches(township_id, label, on)
     bulletin_id = f"{bulletin_id}-{township_id}"
     if bulletin.issue(
         bulletin_id=bulletin_id,
@@ -219,20 +212,13 @@ async def schedule_deliveries(
     content: dict[str, Any],
     now: datetime,
 ) -> list[str]:
-    channels = await uow.conn.fetch(
-        "SELECT channel_id FROM channels c WHERE active AND release_types ? $1"
-        " AND (township_id = $2 OR (township_id IS NULL AND county_id ="
-        "   (SELECT county_id FROM dir_townships WHERE township_id = $2)))"
-        " ORDER BY channel_id",
-        release_type,
-        township_id,
-    )
+    channels = await uow.port(queries.records).subscribed_channels(release_type, township_id)
     scheduled = []
-    for channel in channels:
+    for channel_id in channels:
         delivery_id = f"dl-{secrets.token_hex(8)}"
         delivery = Delivery.schedule(
             delivery_id,
-            channel["channel_id"],
+            channel_id,
             township_id,
             release_id,
             release_type,

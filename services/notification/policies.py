@@ -4,12 +4,10 @@ channels subscribed to it (N5). Nothing about pledges, reviews or scores is deci
 
 from __future__ import annotations
 
-import json
-
 import asyncpg
 
+from services.notification import queries
 from services.notification.handlers import schedule_deliveries
-from services.notification.queries import release as release_of
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext
 from shared.subscriptions import Subscription
@@ -20,22 +18,23 @@ SOURCES = ("pledge", "review", "evaluation")
 
 def subscriptions(executor: CommandExecutor) -> list[Subscription]:
     async def forward_release(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
-        release = await release_of(conn, envelope.id)
-        if release is None:
-            return
         context = CommandContext(
             actor=f"service:{envelope.source.rsplit('/', 1)[-1]}",
             role="integration",
             correlation_id=envelope.correlationid,
             causation_id=envelope.id,
         )
+        uow = executor.unit(conn, context)
+        release = await uow.port(queries.records).release(envelope.id)
+        if release is None:
+            return
         await schedule_deliveries(
-            executor.unit(conn, context),
-            release_type=release["type"],
-            township_id=release["township_id"],
+            uow,
+            release_type=release.type,
+            township_id=release.township_id,
             release_id=envelope.id,
-            subject=release["subject"],
-            content=json.loads(release["content"]),
+            subject=release.subject,
+            content=release.content,
             now=envelope.time,
         )
 

@@ -5,8 +5,9 @@ and who has not yet done what a deadline asks (N3, P6)."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -593,3 +594,126 @@ async def unfinished(
             deadline.due_on.year,
         )
     return [] if done else [(office(township_id), deadline.title)]
+
+
+# --- the port the command handlers and the policy read through (and keep a channel's secret
+# through), on the command's transaction: `uow.port(queries.records)`; in memory in the
+# handler tests (tests/support/notification.py)
+
+
+@dataclass(frozen=True)
+class NoticeRef:
+    stream_id: str
+    recipient: str
+    township_id: str
+
+
+@dataclass(frozen=True)
+class Release:
+    type: str
+    township_id: str
+    subject: str
+    content: dict[str, Any]
+
+
+class Records(Protocol):
+    async def county_of_township(self, township_id: str) -> str | None: ...
+
+    async def county_exists(self, county_id: str) -> bool: ...
+
+    async def owners_calendars(
+        self, county_id: str, year: int
+    ) -> tuple[date | None, tuple[date, date] | None]: ...
+
+    async def notice(self, notice_id: str) -> NoticeRef | None: ...
+
+    async def channel_county(self, channel_id: str) -> str | None: ...
+
+    async def subscribed_channels(self, release_type: str, township_id: str) -> list[str]:
+        """The active channels taking `release_type` of the township (its own and its
+        county's), by id."""
+        ...
+
+    async def compile_branches(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[BranchRecord, ...]: ...
+
+    async def release(self, release_id: str) -> Release | None: ...
+
+    async def keep_secret(self, channel_id: str, target: str, secret: str | None) -> None:
+        """A channel's address and signing secret, kept beside the log, never in an event."""
+        ...
+
+
+class PostgresRecords:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def county_of_township(self, township_id: str) -> str | None:
+        county: str | None = await self.conn.fetchval(
+            "SELECT county_id FROM dir_townships WHERE township_id = $1", township_id
+        )
+        return county
+
+    async def county_exists(self, county_id: str) -> bool:
+        return bool(
+            await self.conn.fetchval("SELECT 1 FROM board_counties WHERE county_id = $1", county_id)
+        )
+
+    async def owners_calendars(
+        self, county_id: str, year: int
+    ) -> tuple[date | None, tuple[date, date] | None]:
+        return await owners_calendars(self.conn, county_id, year)
+
+    async def notice(self, notice_id: str) -> NoticeRef | None:
+        row = await self.conn.fetchrow(
+            "SELECT stream_id, recipient, township_id FROM notices WHERE notice_id = $1",
+            notice_id,
+        )
+        return None if row is None else NoticeRef(**dict(row))
+
+    async def channel_county(self, channel_id: str) -> str | None:
+        county: str | None = await self.conn.fetchval(
+            "SELECT county_id FROM channels WHERE channel_id = $1", channel_id
+        )
+        return county
+
+    async def subscribed_channels(self, release_type: str, township_id: str) -> list[str]:
+        rows = await self.conn.fetch(
+            "SELECT channel_id FROM channels c WHERE active AND release_types ? $1"
+            " AND (township_id = $2 OR (township_id IS NULL AND county_id ="
+            "   (SELECT county_id FROM dir_townships WHERE township_id = $2)))"
+            " ORDER BY channel_id",
+            release_type,
+            township_id,
+        )
+        return [r["channel_id"] for r in rows]
+
+    async def compile_branches(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[BranchRecord, ...]:
+        return await compile_branches(self.conn, township_id, period, on)
+
+    async def release(self, release_id: str) -> Release | None:
+        row = await release(self.conn, release_id)
+        if row is None:
+            return None
+        return Release(
+            type=row["type"],
+            township_id=row["township_id"],
+            subject=row["subject"],
+            content=json.loads(row["content"]),
+        )
+
+    async def keep_secret(self, channel_id: str, target: str, secret: str | None) -> None:
+        await self.conn.execute(
+            "INSERT INTO public.channel_secrets (channel_id, target, secret) VALUES ($1, $2, $3)",
+            channel_id,
+            target,
+            secret,
+        )
+
+
+def records(conn: asyncpg.Connection) -> Records:
+    """The read models (and the channel secrets) on the command's transaction."""
+    return PostgresRecords(conn)
