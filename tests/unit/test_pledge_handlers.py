@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from services.evaluation.checks.events import SatisfactionVerdictReached  # as published
 from services.pledge import commands as c
 from services.pledge import handlers as h
-from services.pledge.contracts import SatisfactionVerdictReached
 from services.pledge.events import REGISTRY
 from services.pledge.policies import subscriptions
 from shared.auth import Principal, Role
