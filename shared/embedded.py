@@ -26,9 +26,14 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Until something listens on `port`; an error at once if `process` exits meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode} before listening on {port}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -156,7 +161,7 @@ class EmbeddedPostgres:
             user=self.user,
             start_new_session=True,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, process=self.process)
         self._require_passwords()
         return self.dsn
 
@@ -282,7 +287,7 @@ class EmbeddedNats:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, process=self.process)
         return self.url
 
     def stop(self) -> None:
