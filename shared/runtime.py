@@ -142,6 +142,12 @@ class Runtime:
             log.warning("serving_without_broker", service=name, waiting=["relay", "consumers"])
         log.info("service_started", service=name, port=s.port)
 
+    async def broker_joined(self) -> None:
+        """Until the service has joined the broker: its relay and consumers made (at once
+        when it has; a service started while the broker was away joins later)."""
+        if self.joining is not None:
+            await asyncio.shield(self.joining)
+
     async def _join_broker(self) -> None:
         """Connect to NATS (retrying until it answers), make sure of the stream, then start
         the relay and the consumers, which catch up from where they were."""
