@@ -47,8 +47,9 @@ def up(
     ] = 5,
     restart_window: Annotated[float, typer.Option(min=1, help="Seconds.")] = 300.0,
 ) -> None:
-    """Start PostgreSQL, NATS and every service; load the demo county; keep them up (a part
-    that dies is restarted, `gongkai status` shows them); Ctrl-C stops all."""
+    """Start PostgreSQL, NATS and every service; load the demo county; keep them up.
+
+    A part that dies is restarted (`gongkai status` shows each); Ctrl-C stops all."""
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(data_dir.resolve(), database_url, nats_url)
     policy = RestartPolicy(restart_delay, max(30.0, restart_delay), restart_limit, restart_window)
@@ -105,9 +106,10 @@ def _say(line: str) -> None:
 
 @cli.command()
 def status(data_dir: DataDir = Path(".gongkai")) -> None:
-    """Each part of the stack `gongkai up` runs on this data directory: its state (running,
-    restarting, given up), pid, uptime and restarts. Exits 1 when `gongkai up` is not running
-    there, 3 when a part is not running."""
+    """Each part of the stack `gongkai up` runs here: state, pid, uptime, restarts.
+
+    States: running, starting, restarting, given up. Exits 1 when `gongkai up` is not running
+    on this data directory, 3 when a part is not running."""
     document = read_status(data_dir.resolve() / STATUS_FILE)
     if (
         document is None
