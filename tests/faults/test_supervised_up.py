@@ -1,7 +1,8 @@
 """`gongkai up` keeps the stack serving (issue 22.1): kill -9 a service and it is restarted
 and serves again while the others never stopped answering; kill -9 the nats-server and it
-comes back on its port, passwords and data with its streams intact; a service that keeps
-dying is given up after the limit, with a line saying so, and the others still serve.
+comes back on its port, passwords and data with its streams intact; kill -9 PostgreSQL and
+it comes back, the services with it; a service that keeps dying is given up after the
+limit, with a line saying so, and the others still serve.
 One `gongkai up` on its own embedded servers for the module, with short back-off."""
 
 from __future__ import annotations
@@ -190,6 +191,18 @@ def test_a_killed_nats_server_comes_back_with_its_streams(up: Up) -> None:
     up.until("pledge ready again", lambda: answers(up.url("pledge")), timeout=60)
     assert create_county(up, "liangzhou").status_code == 201
     up.until("the new event published", lambda: messages() == before + 1, timeout=60)
+
+
+def test_a_killed_postgres_comes_back_and_the_services_with_it(up: Up) -> None:
+    old = up.parts()["postgres"]["pid"]
+    os.kill(old, signal.SIGKILL)
+    up.until("postgres restarted", lambda: up.restarted("postgres", old, 1), timeout=60)
+    assert "postgres died (killed by SIGKILL (signal 9)); restarting in 0.2s" in up.said()
+    deadline = time.monotonic() + 60
+    while (created := create_county(up, "tianzhu")).status_code != 201:  # pools reconnect
+        assert time.monotonic() < deadline, created.text
+        time.sleep(0.5)
+    assert up.process.poll() is None
 
 
 def test_a_service_that_keeps_dying_is_given_up_and_the_others_serve(up: Up) -> None:
