@@ -18,10 +18,22 @@ from gongkai.operator.commands import asyncapi, rebuild, republish, serve, token
 # command -> (module whose `cli` holds it, how to install it if its module cannot be imported)
 LAZY: dict[str, tuple[str, str | None]] = {
     "up": ("gongkai.develop.commands", None),
+    "status": ("gongkai.develop.commands", None),
     "demo": ("gongkai.develop.commands", None),
     "bench": ("gongkai.bench.command", "pip install 'gongkai[bench]'"),
 }
-ORDER = ("up", "token", "demo", "serve", "rebuild", "republish", "asyncapi", "bench", "audit")
+ORDER = (
+    "up",
+    "status",
+    "token",
+    "demo",
+    "serve",
+    "rebuild",
+    "republish",
+    "asyncapi",
+    "bench",
+    "audit",
+)
 
 
 class Commands(TyperGroup):

@@ -11,6 +11,7 @@ import secrets
 import shutil
 import signal
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,14 @@ def free_port() -> int:
         return port
 
 
-def wait_for_port(port: int, timeout: float = 30.0) -> None:
+def wait_for_port(
+    port: int, timeout: float = 30.0, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Until something listens on `port`; an error at once if `process` exits meanwhile."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode} before listening on {port}")
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -156,7 +162,7 @@ class EmbeddedPostgres:
             user=self.user,
             start_new_session=True,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, process=self.process)
         self._require_passwords()
         return self.dsn
 
@@ -203,13 +209,21 @@ ACCOUNTS = Path(__file__).with_name("nats-accounts.conf")
 NATS_USERS = {"gongkai": "GONGKAI_NATS_PASSWORD", "archive": "GONGKAI_NATS_ARCHIVE_PASSWORD"}
 
 
-def generated_passwords(path: Path, users: dict[str, str]) -> dict[str, str]:
-    """Each user's password, generated on first use and kept in `path` (mode 0600)."""
+def generated_passwords(
+    path: Path, users: dict[str, str], *, renewable: bool = False
+) -> dict[str, str]:
+    """Each user's password, generated on first use and kept in `path` (mode 0600). Each
+    begins with a letter: nats-server reads a `$VARIABLE` beginning with a digit as a number
+    and refuses the whole file. Kept ones that do not are made anew where `renewable` (the
+    broker's, which only the configuration and its clients know)."""
     if path.exists():
         kept: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
-        if set(kept) == set(users):
+        usable = not renewable or all(pw[:1].isalpha() for pw in kept.values())
+        if set(kept) == set(users) and usable:
             return kept
-    passwords = {user: secrets.token_urlsafe(24) for user in users}
+    passwords = {
+        user: secrets.choice(string.ascii_letters) + secrets.token_urlsafe(24) for user in users
+    }
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         json.dump(passwords, f)
@@ -239,7 +253,9 @@ class EmbeddedNats:
         self.process: subprocess.Popen[bytes] | None = None
         if secured:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            self.passwords = generated_passwords(self.data_dir / "passwords.json", NATS_USERS)
+            self.passwords = generated_passwords(
+                self.data_dir / "passwords.json", NATS_USERS, renewable=True
+            )
             self.env |= {NATS_USERS[user]: pw for user, pw in self.passwords.items()}
 
     @property
@@ -282,7 +298,7 @@ class EmbeddedNats:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for_port(self.port)
+        wait_for_port(self.port, process=self.process)
         return self.url
 
     def stop(self) -> None:

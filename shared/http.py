@@ -493,9 +493,8 @@ def ops_router() -> APIRouter:
 
     @router.get("/readyz", operation_id="readyz")
     async def readyz(request: Request) -> JSONResponse:
-        checks = await request.app.state.runtime.readiness()
-        ready = all(checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        ready, report = await request.app.state.runtime.readiness_report()
+        return JSONResponse(report, status_code=200 if ready else 503)
 
     @router.get("/metrics", operation_id="metrics", response_class=PlainTextResponse)
     async def metrics() -> PlainTextResponse:

@@ -42,6 +42,8 @@ from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.unit_of_work import CommandExecutor
 
 log = structlog.get_logger()
+# how long a starting service waits for the broker before it serves without it
+BROKER_WAIT_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class Runtime:
     periodic: list[Periodic] = field(default_factory=list)
     periodic_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     components: dict[str, Any] = field(default_factory=dict)  # what periodic work shares
+    joining: asyncio.Task[None] | None = None  # connecting to the broker, then its work
 
     async def start(self) -> None:
         s = self.settings
@@ -117,15 +120,7 @@ class Runtime:
             s.local_timezone,
         )
         await self.definition.read_models.ensure(self.pool)
-        tls = tls_context(s.nats_tls_ca_file, s.nats_tls_cert_file, s.nats_tls_key_file)
-        self.nc = await connect(s.nats_url, name=f"gongkai-{name}", tls=tls)
-        self.js = self.nc.jetstream()
         self.subjects = Subjects(s.nats_subject_root)
-        await ensure_stream(self.js, name, self.subjects, replicas=s.stream_replicas)
-        if s.relay_enabled:
-            self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
-            self.executor.on_commit.append(self.relay.wake)
-            self._spawn(self.relay.run())
         if s.checkpoint_key_file is not None:
             key = load_pem_private_key(s.checkpoint_key_file.read_bytes(), password=None)
             assert isinstance(key, Ed25519PrivateKey), "checkpoint keys are Ed25519"
@@ -138,6 +133,39 @@ class Runtime:
         self.periodic.extend(self.definition.periodic(self))
         for work in self.periodic:
             self.periodic_tasks.append(asyncio.create_task(self._every(work)))
+        # Commands and reads need PostgreSQL only: with the broker away the service serves
+        # anyway (degraded: its events wait in the outbox, its consumers for the broker) and
+        # joins the broker when it comes back.
+        self.joining = asyncio.create_task(self._join_broker())
+        await asyncio.wait({self.joining}, timeout=BROKER_WAIT_SECONDS)
+        if not self.joining.done():
+            log.warning("serving_without_broker", service=name, waiting=["relay", "consumers"])
+        log.info("service_started", service=name, port=s.port)
+
+    async def broker_joined(self) -> None:
+        """Until the service has joined the broker: its relay and consumers made (at once
+        when it has; a service started while the broker was away joins later)."""
+        if self.joining is not None:
+            await asyncio.shield(self.joining)
+
+    async def _join_broker(self) -> None:
+        """Connect to NATS (retrying until it answers), make sure of the stream, then start
+        the relay and the consumers, which catch up from where they were."""
+        s, name = self.settings, self.definition.name
+        tls = tls_context(s.nats_tls_ca_file, s.nats_tls_cert_file, s.nats_tls_key_file)
+        self.nc = await connect(s.nats_url, name=f"gongkai-{name}", tls=tls)
+        self.js = self.nc.jetstream()
+        while True:
+            try:
+                await ensure_stream(self.js, name, self.subjects, replicas=s.stream_replicas)
+                break
+            except Exception as error:  # the broker went away again: retry
+                log.warning("stream_retrying", service=name, error=repr(error))
+                await asyncio.sleep(1.0)
+        if s.relay_enabled:
+            self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
+            self.executor.on_commit.append(self.relay.wake)
+            self._spawn(self.relay.run())
         for subscription in self.definition.subscriptions(self):
             runner = SubscriptionRunner(
                 self.pool,
@@ -148,7 +176,7 @@ class Runtime:
             )
             self.runners.append(runner)
             self._spawn(runner.run())
-        log.info("service_started", service=name, port=s.port)
+        log.info("broker_joined", service=name)
 
     def _spawn(self, coroutine: object) -> None:
         self.tasks.append(asyncio.create_task(coroutine))  # type: ignore[arg-type]
@@ -177,6 +205,9 @@ class Runtime:
             await asyncio.sleep(work.interval)
 
     async def stop(self) -> None:
+        if self.joining is not None and not self.joining.done():
+            self.joining.cancel()  # still waiting for the broker
+            await asyncio.gather(self.joining, return_exceptions=True)
         for task in self.periodic_tasks:
             task.cancel()
         await asyncio.gather(*self.periodic_tasks, return_exceptions=True)
@@ -202,6 +233,16 @@ class Runtime:
         except Exception:
             database = False
         return {"database": database, "nats": bool(self.nc and self.nc.is_connected)}
+
+    async def readiness_report(self) -> tuple[bool, dict[str, Any]]:
+        """Ready when it can serve reads and commands (its database answers); degraded while
+        the broker is away: its relay and consumers wait for it, then catch up."""
+        checks = await self.readiness()
+        degraded = not checks["nats"]
+        report: dict[str, Any] = {"ready": checks["database"], "degraded": degraded}
+        report["checks"] = checks
+        report["waiting"] = ["relay", "consumers"] if degraded else []
+        return checks["database"], report
 
 
 def create_app(

@@ -87,6 +87,7 @@ async def _review(params: dict[str, Any], send: Send) -> Callable[[], Awaitable[
 
     runtime = Runtime(DEFINITION, ServiceSettings(**params))
     await runtime.start()
+    await runtime.broker_joined()
     for runner in runtime.runners:
         handle_batch = runner.handle_batch
 

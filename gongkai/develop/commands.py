@@ -7,16 +7,18 @@ import asyncio
 import re
 import signal
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gongkai.develop.demo import COUNTY, DemoLoader
 from gongkai.develop.stack import Stack
+from gongkai.develop.supervisor import STATUS_FILE, RestartPolicy, Supervisor, alive, read_status
 from gongkai.operator.options import CHINA, DatabaseUrl, DataDir, NatsUrl, console, signing_key
 from gongkai.operator.services import SERVICES
 from shared.auth import LocalSigningKey, Role
@@ -33,10 +35,26 @@ def up(
     port_offset: Annotated[
         int, typer.Option(help="Added to every service's default port (8101 for pledge, ...).")
     ] = 0,
+    restart_delay: Annotated[
+        float,
+        typer.Option(
+            min=0.01, help="Seconds before a part that died is restarted; doubles, up to 30."
+        ),
+    ] = 1.0,
+    restart_limit: Annotated[
+        int,
+        typer.Option(min=0, help="Restarts of one part within --restart-window, then given up."),
+    ] = 5,
+    restart_window: Annotated[float, typer.Option(min=1, help="Seconds.")] = 300.0,
 ) -> None:
-    """Start PostgreSQL, NATS and every service; load the demo county; Ctrl-C stops all."""
+    """Start PostgreSQL, NATS and every service; load the demo county; keep them up.
+
+    A part that dies is restarted (`gongkai status` shows each); Ctrl-C stops all."""
     data_dir.mkdir(parents=True, exist_ok=True)
     stack = Stack(data_dir.resolve(), database_url, nats_url)
+    policy = RestartPolicy(restart_delay, max(30.0, restart_delay), restart_limit, restart_window)
+    supervisor: Supervisor | None = None
+    failed = ""
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
@@ -61,18 +79,64 @@ def up(
                 name="县创先争优办公室",
             ),
         )
-        console.print("[bold]Ctrl-C stops everything.[/bold]")
-        while not stopping.wait(0.5):
-            for name, process in stack.processes.items():
-                if process.poll() is not None:
-                    console.print(f"[red]{name} exited ({process.returncode}); stopping[/red]")
-                    stopping.set()
+        console.print("[bold]Ctrl-C stops everything.[/bold] `gongkai status` shows each part.")
+        supervisor = Supervisor(stack.parts(), policy, stack.data_dir / STATUS_FILE, _say)
+        while not stopping.wait(0.25):
+            supervisor.tick()
+            if supervisor.fatal:
+                failed = supervisor.fatal
+                break
     except KeyboardInterrupt:
         pass
     finally:
         with console.status("stopping ..."):
             stack.stop()
+        if supervisor is not None:
+            supervisor.write_status(stopped=True)
         console.print("stopped")
+    if failed:
+        console.print(f"[red]{failed}: stopped everything[/red]", soft_wrap=True)
+        raise typer.Exit(1)
+
+
+def _say(line: str) -> None:
+    """A supervisor's line, whole on one line even in a log file."""
+    console.print(escape(line), soft_wrap=True, highlight=False)
+
+
+@cli.command()
+def status(data_dir: DataDir = Path(".gongkai")) -> None:
+    """Each part of the stack `gongkai up` runs here: state, pid, uptime, restarts.
+
+    States: running, starting, restarting, given up. Exits 1 when `gongkai up` is not running
+    on this data directory, 3 when a part is not running."""
+    document = read_status(data_dir.resolve() / STATUS_FILE)
+    if (
+        document is None
+        or not alive(document["pid"])
+        or all(p["state"] == "stopped" for p in document["parts"])
+    ):
+        console.print(f"`gongkai up` is not running on {data_dir}")
+        raise typer.Exit(1)
+    table = Table(title=f"gongkai up (pid {document['pid']}) on {data_dir}")
+    for column in ("part", "state", "pid", "uptime", "restarts", "last exit", "where"):
+        table.add_column(column)
+    now = datetime.now(UTC)
+    for part in document["parts"]:
+        running = part["state"] in ("running", "starting")
+        uptime = now - datetime.fromisoformat(part["since"]) if running else None
+        table.add_row(
+            part["name"],
+            part["state"],
+            str(part["pid"] or "-"),
+            str(uptime).split(".")[0] if uptime is not None else "-",
+            str(part["restarts"]),
+            part["last_exit"] or "-",
+            part["url"] or "",
+        )
+    console.print(table)
+    if any(p["state"] != "running" for p in document["parts"]):
+        raise typer.Exit(3)
 
 
 # Each service's part of the demo county: (module, loader, "already loaded?" check).

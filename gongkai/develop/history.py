@@ -60,6 +60,8 @@ class Services:
     async def settled(self) -> None:
         """Until each service has heard every event the others logged (over NATS). A
         consumer not yet made would owe nothing the broker could count: wait for them all."""
+        for runtime in self.runtimes.values():
+            await asyncio.wait_for(runtime.broker_joined(), 60)
         runners = [r for runtime in self.runtimes.values() for r in runtime.runners]
         await asyncio.wait_for(asyncio.gather(*(r.consuming.wait() for r in runners)), 60)
         any_one = self.runtimes["pledge"]

@@ -8,10 +8,12 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
 
+from gongkai.develop.supervisor import Part, answers
 from gongkai.operator.options import signing_key
 from gongkai.operator.services import SERVICES
 from shared.auth import LocalSigningKey
@@ -37,8 +39,15 @@ class Stack:
             self.nats_url = self.nats.start()
 
     def start_service(self, service: str, port: int | None = None) -> str:
+        """The service started on its port (its default one unless given), once ready."""
+        url = self.launch_service(service, port)
+        self._wait_ready(service, url)
+        return url
+
+    def launch_service(self, service: str, port: int | None = None) -> str:
+        """The service's process started (again, on the port it had), without waiting."""
         module, default_port = SERVICES[service]
-        port = port or default_port
+        port = port or self.ports.get(service) or default_port
         _, public_key = signing_key(self.data_dir)
         checkpoint_key = self.data_dir / "keys" / f"checkpoint-{service}.pem"
         LocalSigningKey.load_or_create(checkpoint_key)  # Ed25519, like the token key
@@ -52,14 +61,32 @@ class Stack:
         }
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
-        log = open(logs / f"{service}.log", "ab")  # noqa: SIM115 - owned by the child
-        self.processes[service] = subprocess.Popen(
-            [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
+        with open(logs / f"{service}.log", "ab") as log:  # the child keeps its own copy
+            self.processes[service] = subprocess.Popen(
+                [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
         self.ports[service] = port
-        url = f"http://127.0.0.1:{port}"
-        self._wait_ready(service, url)
-        return url
+        return f"http://127.0.0.1:{port}"
+
+    def parts(self) -> list[Part]:
+        """What a supervisor keeps up: the embedded servers (on their ports, with their
+        passwords and data), then each started service (on its port)."""
+        parts = []
+        for name, server in (("postgres", self.postgres), ("nats", self.nats)):
+            if server is not None:
+                relaunch = partial(_relaunch_server, server)
+                log = server.data_dir / "server.log"
+                parts.append(Part(name, True, relaunch, lambda: True, server.process, "", log))
+        for service, process in self.processes.items():
+            url = f"http://127.0.0.1:{self.ports[service]}"
+            relaunch = partial(self._relaunch_service, service)
+            log = self.data_dir / "logs" / f"{service}.log"
+            parts.append(Part(service, False, relaunch, partial(answers, url), process, url, log))
+        return parts
+
+    def _relaunch_service(self, service: str) -> subprocess.Popen[bytes]:
+        self.launch_service(service)
+        return self.processes[service]
 
     def _wait_ready(self, service: str, url: str, timeout: float = 60) -> None:
         log = self.data_dir / "logs" / f"{service}.log"
@@ -77,6 +104,13 @@ class Stack:
             self.nats.stop()
         if self.postgres:
             self.postgres.stop()
+
+
+def _relaunch_server(server: EmbeddedPostgres | EmbeddedNats) -> subprocess.Popen[bytes]:
+    """The same server again: its port, its data directory, its passwords."""
+    server.start()
+    assert server.process is not None
+    return server.process
 
 
 def wait_until_ready(

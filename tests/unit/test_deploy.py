@@ -106,3 +106,36 @@ def test_the_broker_admits_only_its_users_and_every_node_reads_the_same_accounts
     urls = [services[name]["environment"]["GONGKAI_NATS_URL"] for name in SERVICES]
     for url in urls:
         assert url.startswith("nats://gongkai:${GONGKAI_NATS_PASSWORD}@"), url
+
+
+def test_the_orchestrator_restarts_every_part_and_checks_that_it_serves() -> None:
+    """Issue 22.1: in both files (the production one on top of the base, as it is run) every
+    part comes back when it dies and has a healthcheck that asks whether it serves:
+    PostgreSQL by pg_isready, each NATS node on its monitoring port's /healthz, each service
+    on its own port's /readyz."""
+    base = compose()["services"]
+    production = yaml.safe_load(
+        (ROOT / "docker-compose.production.yml").read_text(encoding="utf-8")
+    )["services"]
+    monitoring = re.search(
+        r"^http: 0\.0\.0\.0:(\d+)$",
+        (ROOT / "deploy" / "nats.conf").read_text(encoding="utf-8"),
+        re.MULTILINE,
+    )
+    assert monitoring is not None
+    for name, file in (("docker-compose.yml", {}), ("docker-compose.production.yml", production)):
+        merged = {part: base.get(part, {}) | spec for part, spec in file.items()}
+        services = base | merged
+        assert set(SERVICES) | {"postgres", "nats"} <= set(services), name
+        for part, spec in services.items():
+            assert spec.get("restart") == "unless-stopped", (name, part)
+            test = " ".join(spec["healthcheck"]["test"])
+            if part == "postgres":
+                assert "pg_isready" in test, (name, part)
+            elif part.startswith("nats"):
+                assert f"http://localhost:{monitoring[1]}/healthz" in test, (name, part)
+            else:
+                port = SERVICES[part][1]
+                assert f"http://127.0.0.1:{port}/readyz" in test, (name, part)
+    cluster = (ROOT / "deploy" / "nats-cluster.conf").read_text(encoding="utf-8")
+    assert f"\nhttp: 0.0.0.0:{monitoring[1]}\n" in cluster  # the nodes' monitoring port too
