@@ -60,7 +60,9 @@ async def attack(servers: Servers, name: str, max_examples: int, derandomize: bo
 async def test_no_server_error_and_nothing_appended_by_a_refusal(
     servers: Servers, name: str
 ) -> None:
-    await attack(servers, name, max_examples=8, derandomize=True)
+    # bounded for CI (the families of bad input are sent to every route, deterministically, by
+    # test_bad_input_families.py; `-m slow` below fuzzes deeper with fresh cases)
+    await attack(servers, name, max_examples=5, derandomize=True)
 
 
 @pytest.mark.slow
