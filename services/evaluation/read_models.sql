@@ -210,3 +210,12 @@ CREATE TABLE commendations (
     issued_on    date    NOT NULL,
     awardees     jsonb   NOT NULL
 );
+-- invitations to vote (issue 17): per rater, how many they were given; never a code (only
+-- its hash is kept, beside the log: migrations/0001_invitations_urn.sql)
+CREATE TABLE invitations_issued (
+    scope_id text    NOT NULL,
+    rater_id text    NOT NULL,
+    scope    text    NOT NULL,
+    issued   integer NOT NULL,
+    PRIMARY KEY (scope_id, rater_id)
+);

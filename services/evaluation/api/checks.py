@@ -71,7 +71,10 @@ async def get_check_raters(check_id: PathId, who: SignedIn, conn: Reader) -> Any
 async def cast_check_ballot(
     check_id: PathId, cmd: c.CheckBallot, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
-    return await run(request, who, idem, lambda uow: h.cast_check_ballot(uow, check_id, cmd, who))
+    batch = request.app.state.runtime.settings.urn_batch  # web ballots go through the urn
+    return await run(
+        request, who, idem, lambda uow: h.cast_check_ballot(uow, check_id, cmd, who, batch)
+    )
 
 
 @router.get(

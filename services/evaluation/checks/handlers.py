@@ -3,7 +3,6 @@ rounds' handlers."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from services.evaluation import queries as d
@@ -11,8 +10,10 @@ from services.evaluation.access import voter_id
 from services.evaluation.checks import access
 from services.evaluation.checks import commands as c
 from services.evaluation.checks.aggregates import CheckBallots, SatisfactionCheck
-from services.evaluation.handlers import anonymous, due, sealed_personal
+from services.evaluation.handlers import due, sealed_personal
 from services.evaluation.rounds.events import Channel, Sealed
+from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
+from services.evaluation.voting.handlers import empty_urn, into_urn
 from shared.auth import Principal, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -46,8 +47,10 @@ async def register_served(
 
 
 async def cast_check_ballot(
-    uow: UnitOfWork, check_id: str, cmd: c.CheckBallot, who: Principal
+    uow: UnitOfWork, check_id: str, cmd: c.CheckBallot, who: Principal, batch: int = DEFAULT_BATCH
 ) -> dict[str, Any]:
+    """The participation now; the ballot (web or a paper one entered alone) into the urn,
+    appended with others in a shuffled batch (voting/handlers.py)."""
     check = await _check(uow, check_id)
     if cmd.channel is Channel.WEB:
         if cmd.rater_id is not None:
@@ -62,19 +65,16 @@ async def cast_check_ballot(
         rater_id, entered_by = cmd.rater_id, who.subject
     check.participate(rater_id, cmd.grade, cmd.channel, uow.today(), entered_by)
     await uow.save(check)
-    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
-    box = box or CheckBallots.for_check(check)
-    box.cast(check_id, secrets.token_urlsafe(24), cmd.grade)  # the token is not kept
-    ballot = anonymous(uow)
-    await ballot.save(box)
-    return {"id": check_id, "events": [e.type for e in uow.appended + ballot.appended]}
+    await into_urn(uow, check, {"item": cmd.grade}, batch)
+    return {"id": check_id, "events": [e.type for e in uow.appended]}
 
 
 async def close_check(uow: UnitOfWork, check_id: str, who: Principal) -> dict[str, Any]:
     check = await _check(uow, check_id)
     _office(who, check, "closes a satisfaction check")
-    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
-    verdict = check.close(box or CheckBallots.for_check(check))
+    box = await empty_urn(uow, check) or CheckBallots.for_check(check)
+    assert isinstance(box, CheckBallots)
+    verdict = check.close(box)
     await uow.save(check)
     return accepted(check_id, uow, verdict=verdict.value)
 
@@ -85,7 +85,8 @@ async def close_due_checks(uow: UnitOfWork, township_id: str, who: Principal) ->
     verdicts = {}
     for check_id in await due(uow, township_id, who, "checks"):
         check = await _check(uow, check_id)
-        box = await uow.load(CheckBallots, f"satisfaction_ballots-{check.check_id}")
-        verdicts[check.check_id] = check.close(box or CheckBallots.for_check(check)).value
+        box = await empty_urn(uow, check) or CheckBallots.for_check(check)
+        assert isinstance(box, CheckBallots)
+        verdicts[check.check_id] = check.close(box).value
         await uow.save(check)
     return accepted(township_id, uow, verdicts=verdicts)

@@ -1,0 +1,227 @@
+"""Reads and writes of voting's tables beside the log (issue 17): invitations (code hashes),
+the urn and the failed attempts, through the `Voting` port the handlers use
+(`uow.port(queries.voting)`; tests/support/evaluation.py has it in memory); and the reads the
+voting page and the slips need (what a round or check shows, the raters' names)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any, Protocol
+
+import asyncpg
+
+from shared.personal import unseal_all
+
+
+class Voting(Protocol):
+    """Invitations, the urn and attempts, on the command's transaction."""
+
+    async def invitation(self, code_hash: str) -> dict[str, Any] | None: ...
+    async def add_invitation(
+        self, code_hash: str, scope: str, scope_id: str, rater_id: str
+    ) -> None: ...
+    async def replace_invitations(self, scope_id: str, rater_id: str) -> None: ...
+    async def expire_invitations(self, scope_id: str) -> None: ...
+    async def put_in_urn(self, scope: str, scope_id: str, grades: dict[str, str]) -> None: ...
+    async def urn_size(self, scope_id: str) -> int: ...
+    async def take_from_urn(self, scope_id: str) -> list[dict[str, str]]: ...
+    async def blocked_until(self, key: str) -> datetime | None: ...
+    async def failures(self, key: str) -> int: ...
+    async def record_failure(self, key: str, now: datetime, blocked_until: datetime) -> None: ...
+    async def raters(self, scope: str, scope_id: str) -> list[dict[str, Any]]: ...
+    async def scope_view(self, scope: str, scope_id: str) -> dict[str, Any]: ...
+
+
+class PostgresVoting:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def invitation(self, code_hash: str) -> dict[str, Any] | None:
+        row = await self.conn.fetchrow(
+            "SELECT scope, scope_id, rater_id, state FROM public.invitations WHERE code_hash = $1",
+            code_hash,
+        )
+        return None if row is None else dict(row)
+
+    async def add_invitation(
+        self, code_hash: str, scope: str, scope_id: str, rater_id: str
+    ) -> None:
+        await self.conn.execute(
+            "INSERT INTO public.invitations VALUES ($1, $2, $3, $4, 'live')",
+            code_hash,
+            scope,
+            scope_id,
+            rater_id,
+        )
+
+    async def replace_invitations(self, scope_id: str, rater_id: str) -> None:
+        await self.conn.execute(
+            "UPDATE public.invitations SET state = 'replaced'"
+            " WHERE scope_id = $1 AND rater_id = $2 AND state = 'live'",
+            scope_id,
+            rater_id,
+        )
+
+    async def expire_invitations(self, scope_id: str) -> None:
+        await self.conn.execute(
+            "UPDATE public.invitations SET state = 'expired' WHERE scope_id = $1", scope_id
+        )
+
+    async def put_in_urn(self, scope: str, scope_id: str, grades: dict[str, str]) -> None:
+        await self.conn.execute(
+            "INSERT INTO public.urn VALUES ($1, $2, $3, $4)",
+            uuid.uuid4(),
+            scope,
+            scope_id,
+            json.dumps(grades, ensure_ascii=False),
+        )
+
+    async def urn_size(self, scope_id: str) -> int:
+        found: int = await self.conn.fetchval(
+            "SELECT count(*) FROM public.urn WHERE scope_id = $1", scope_id
+        )
+        return found
+
+    async def take_from_urn(self, scope_id: str) -> list[dict[str, str]]:
+        rows = await self.conn.fetch(
+            "DELETE FROM public.urn WHERE scope_id = $1 RETURNING grades", scope_id
+        )
+        return [json.loads(r["grades"]) for r in rows]
+
+    async def blocked_until(self, key: str) -> datetime | None:
+        found: datetime | None = await self.conn.fetchval(
+            "SELECT blocked_until FROM public.vote_attempts WHERE key = $1", key
+        )
+        return found
+
+    async def failures(self, key: str) -> int:
+        found: int | None = await self.conn.fetchval(
+            "SELECT failures FROM public.vote_attempts WHERE key = $1", key
+        )
+        return found or 0
+
+    async def record_failure(self, key: str, now: datetime, blocked_until: datetime) -> None:
+        await self.conn.execute(
+            "INSERT INTO public.vote_attempts VALUES ($1, 1, $3, $2) ON CONFLICT (key) DO UPDATE"
+            " SET failures = vote_attempts.failures + 1, blocked_until = $3, last_at = $2",
+            key,
+            now,
+            blocked_until,
+        )
+
+    async def raters(self, scope: str, scope_id: str) -> list[dict[str, Any]]:
+        return await raters(self.conn, scope=scope, scope_id=scope_id)
+
+    async def scope_view(self, scope: str, scope_id: str) -> dict[str, Any]:
+        return await scope_view(self.conn, scope=scope, scope_id=scope_id)
+
+
+def voting(conn: asyncpg.Connection) -> Voting:
+    """The port on the command's transaction: `uow.port(queries.voting)`."""
+    return PostgresVoting(conn)
+
+
+async def raters(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> list[dict[str, Any]]:
+    """The raters of a round or check with their name and phone opened (a member's name from
+    the directory copy), for slips and SMS only: {rater_id, member_id, name, phone}."""
+    table, key = ("round_raters", "round_id") if scope == "round" else ("check_raters", "check_id")
+    rows = await conn.fetch(
+        f"SELECT r.rater_id, r.member_id, r.personal, r.erased, m.name AS member_name"
+        f" FROM {table} r LEFT JOIN dir_members m ON m.member_id = r.member_id"
+        f" WHERE r.{key} = $1 ORDER BY r.rater_id",
+        scope_id,
+    )
+    sealed = [json.loads(r["personal"]) for r in rows if r["personal"] is not None]
+    opened = iter(await unseal_all(conn, sealed))
+    out = []
+    for r in rows:
+        fields = (next(opened) if r["personal"] is not None else None) or {}
+        if r["erased"]:
+            fields = {}
+        out.append(
+            {
+                "rater_id": r["rater_id"],
+                "member_id": r["member_id"],
+                "name": r["member_name"] or fields.get("name"),
+                "phone": fields.get("phone"),
+            }
+        )
+    return out
+
+
+async def scope_view(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> dict[str, Any]:
+    """What the voting page and the slips show of a round or check: {scope, scope_id, title,
+    township, status, closes_on, grades [{grade, label}], subjects [{subject_id, name, post,
+    detail}]}."""
+    if scope == "round":
+        row = await conn.fetchrow(
+            "SELECT r.*, t.name AS township FROM rounds r"
+            " LEFT JOIN dir_townships t USING (township_id) WHERE round_id = $1",
+            scope_id,
+        )
+        assert row is not None, scope_id
+        subjects = await conn.fetch(
+            "SELECT s.subject_id, s.subject_name, s.subject_kind, m.post FROM round_subjects s"
+            " LEFT JOIN dir_members m ON m.member_id = s.subject_id"
+            " WHERE round_id = $1 ORDER BY position",
+            scope_id,
+        )
+        shown = [
+            {
+                "subject_id": s["subject_id"],
+                "name": s["subject_name"],
+                "post": s["post"] or ("党支部" if s["subject_kind"] == "branch" else ""),
+                "detail": "",
+            }
+            for s in subjects
+        ]
+        scale = json.loads(row["scale"])
+    else:
+        row = await conn.fetchrow(
+            "SELECT c.*, t.name AS township FROM checks c"
+            " LEFT JOIN dir_townships t USING (township_id) WHERE check_id = $1",
+            scope_id,
+        )
+        assert row is not None, scope_id
+        shown = [{"subject_id": "item", "name": row["title"], "post": "", "detail": row["summary"]}]
+        scale = None
+    grades = scale["grades"] if scale else DEFAULT_CHECK_GRADES
+    simplified = str.maketrans({"滿": "满", "優": "优"})
+    return {
+        "scope": scope,
+        "scope_id": scope_id,
+        "title": row["title"] if scope == "round" else f"承诺事项满意度测评：{row['title']}",
+        "township": row["township"] or row["township_id"],
+        "status": row["status"],
+        "closes_on": row["closes_on"],
+        "grades": [
+            {"grade": g["grade"], "label": g["label"].translate(simplified)} for g in grades
+        ],
+        "subjects": shown,
+    }
+
+
+DEFAULT_CHECK_GRADES = [
+    {"grade": "satisfied", "label": "满意"},
+    {"grade": "mostly_satisfied", "label": "基本满意"},
+    {"grade": "dissatisfied", "label": "不满意"},
+]
+
+
+async def turnout(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> dict[str, Any]:
+    """Invitations and ballots of a round or check, counts only (never who chose what)."""
+    table, key = ("round_raters", "round_id") if scope == "round" else ("check_raters", "check_id")
+    raters = await conn.fetchrow(
+        f"SELECT count(*) AS registered, count(*) FILTER (WHERE voted) AS voted FROM {table}"
+        f" WHERE {key} = $1",
+        scope_id,
+    )
+    invited = await conn.fetchrow(
+        "SELECT count(*) AS invited, coalesce(sum(issued - 1), 0)::int AS reissued"
+        " FROM invitations_issued WHERE scope_id = $1",
+        scope_id,
+    )
+    in_urn = await conn.fetchval("SELECT count(*) FROM public.urn WHERE scope_id = $1", scope_id)
+    return {"scope_id": scope_id, **dict(raters), **dict(invited), "in_urn": in_urn}
