@@ -225,3 +225,29 @@ async def turnout(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> dic
     )
     in_urn = await conn.fetchval("SELECT count(*) FROM public.urn WHERE scope_id = $1", scope_id)
     return {"scope_id": scope_id, **dict(raters), **dict(invited), "in_urn": in_urn}
+
+
+async def waiting(conn: asyncpg.Connection, *, scope_id: str) -> dict[str, int]:
+    """Ballots waiting in the urn, per subject (counts only: the auditor's check, issue 17)."""
+    rows = await conn.fetch(
+        "SELECT s AS subject_id, count(*)::int AS n FROM public.urn, jsonb_object_keys(grades) s"
+        " WHERE scope_id = $1 GROUP BY 1",
+        scope_id,
+    )
+    return {r["subject_id"]: r["n"] for r in rows}
+
+
+def urn_problems(in_urn: dict[str, int], closed: bool) -> list[dict[str, Any]]:
+    """At close the urn must be empty: every ballot appended to the ballot box."""
+    if not closed:
+        return []
+    return [
+        {
+            "problem": "urn_not_empty",
+            "rater_id": None,
+            "subject_id": subject_id,
+            "detail": f"{n} ballots still in the urn after close",
+        }
+        for subject_id, n in sorted(in_urn.items())
+        if n
+    ]
