@@ -173,7 +173,7 @@ async def scope_view(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> 
                 "subject_id": s["subject_id"],
                 "name": s["subject_name"],
                 "post": s["post"] or ("党支部" if s["subject_kind"] == "branch" else ""),
-                "detail": "",
+                "detail": await _pledged(conn, s["subject_id"], row["year"]),
             }
             for s in subjects
         ]
@@ -201,6 +201,22 @@ async def scope_view(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> 
         ],
         "subjects": shown,
     }
+
+
+async def _pledged(conn: asyncpg.Connection, subject_id: str, year: int) -> str:
+    """What the subject pledged for the round's year and how far it got, as this service's
+    copy of the pledge service's published events knows it (items published, items closed)."""
+    row = await conn.fetchrow(
+        "SELECT p.item_ids, (SELECT count(*) FROM pledge_items_closed c"
+        " WHERE c.pledge_id = p.pledge_id) AS closed FROM pledge_copy p"
+        " WHERE p.subject_id = $1 AND p.year = $2 ORDER BY p.pledge_id LIMIT 1",
+        subject_id,
+        year,
+    )
+    if row is None or row["item_ids"] is None:
+        return ""
+    items = len(json.loads(row["item_ids"]))
+    return f"{year}年承诺{items}项，已完成{row['closed']}项"
 
 
 DEFAULT_CHECK_GRADES = [
