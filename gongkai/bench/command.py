@@ -19,7 +19,7 @@ cli = typer.Typer(add_completion=False)  # commands for gongkai.main, imported w
 def bench(
     parts: Annotated[
         list[str] | None,
-        typer.Argument(help="store | messaging | pipeline | http | county (default: all)"),
+        typer.Argument(help="store | messaging | pipeline | http | county | voting (default: all)"),
     ] = None,
     events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
     writers: Annotated[str, typer.Option(help="store: writer counts, comma-separated.")] = "1,8",
@@ -37,6 +37,10 @@ def bench(
             " 30,000 members and a year (about 2 million events); also built at 1/4 and 1/2."
         ),
     ] = 0.05,
+    voters: Annotated[int, typer.Option(min=1, help="voting: people voting on one round.")] = 500,
+    voting_seconds: Annotated[
+        float, typer.Option(help="voting: the seconds over which they arrive.")
+    ] = 60.0,
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per side.")] = 3,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
@@ -55,6 +59,8 @@ def bench(
         requests=requests,
         concurrency=concurrency,
         scale=scale,
+        voters=voters,
+        voting_seconds=voting_seconds,
     )
     asyncio.run(
         run_bench(

@@ -33,6 +33,8 @@ class Sizes:
     concurrency: int = 8  # http: requests in flight
     scale: float = 0.05  # county: the largest size, as a fraction of the county
     members_per_branch: int = 50  # county: the county has 50 (smaller in tests)
+    voters: int = 500  # voting: people voting on one round from phones
+    voting_seconds: float = 60.0  # voting: over how long they arrive
 
 
 @dataclass
