@@ -281,3 +281,46 @@ async def test_the_people_an_item_served_vote_with_a_code_and_the_verdict_follow
     assert verdict["verdict"] == "satisfied"
     assert m.types(mark + 2) == ["CheckBallotCast"] * 2 + ["SatisfactionVerdictReached"]
     assert ports.voting.urn == []
+
+
+# --- SMS -----------------------------------------------------------------------------------------
+
+
+class RecordingSms:
+    """The county's SMS channel (shared/sms.py's SmsGateway) as a list of what was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, dict[str, str]]] = []
+
+    async def send(self, phone: str, template: str, params: dict[str, str]) -> None:
+        self.sent.append((phone, template, params))
+
+
+async def test_the_link_goes_by_sms_to_raters_with_a_phone_where_the_county_has_sms() -> None:
+    m, ports = world()
+    round_id, [with_phone, without] = await round_with_raters(m, 2)
+    [first, _] = ports.voting.raters_of[round_id]
+    first["phone"] = "13912345678"  # as the port opens it from the sealed personal data
+    issue = vc.IssueInvitations(by_sms=True)
+    answer = await run(
+        m, OFFICE, lambda u: vh.issue_invitations(u, Scope.ROUND, round_id, issue, OFFICE, sms=True)
+    )
+    by_rater = {s["rater_id"]: s for s in answer["invitations"]}
+    assert (by_rater[with_phone]["by_sms"], by_rater[without]["by_sms"]) == (True, False)
+    [issued] = [
+        e.data for e in m.events if e.data.get("rater_id") == with_phone and "by_sms" in e.data
+    ]
+    assert issued["by_sms"] is True
+    assert "13912345678" not in str([e.data for e in m.events])  # the phone: not in an event
+    sms = RecordingSms()
+    slip = by_rater[with_phone]
+    await vh.send_invitation(sms, slip["phone"], answer["view"], "https://gk.example", slip["code"])
+    [(phone, template, params)] = sms.sent
+    assert (phone, template) == ("13912345678", "vote_invitation")
+    assert params["link"] == f"https://gk.example/vote#{slip['code']}"
+    # without an SMS channel nothing is marked for SMS
+    round_id, _ = await round_with_raters(m, 1)
+    answer = await run(
+        m, OFFICE, lambda u: vh.issue_invitations(u, Scope.ROUND, round_id, issue, OFFICE)
+    )
+    assert [s["by_sms"] for s in answer["invitations"]] == [False]
