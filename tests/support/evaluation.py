@@ -174,6 +174,9 @@ class MemoryVoting:
     views: dict[str, dict[str, Any]] = field(default_factory=dict)
     raters_of: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
+    async def lock(self, scope_id: str) -> None:
+        """One command at a time in memory: nothing to wait for."""
+
     async def invitation(self, code_hash: str) -> dict[str, Any] | None:
         found = self.invitations.get(code_hash)
         return None if found is None else dict(found)

@@ -12,6 +12,7 @@ from services.evaluation.checks import commands as c
 from services.evaluation.checks.aggregates import CheckBallots, SatisfactionCheck
 from services.evaluation.handlers import due, sealed_personal
 from services.evaluation.rounds.events import Channel, Sealed
+from services.evaluation.voting import queries as voting_queries
 from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
 from services.evaluation.voting.handlers import empty_urn, into_urn
 from shared.auth import Principal, require
@@ -51,6 +52,7 @@ async def cast_check_ballot(
 ) -> dict[str, Any]:
     """The participation now; the ballot (web or a paper one entered alone) into the urn,
     appended with others in a shuffled batch (voting/handlers.py)."""
+    await uow.port(voting_queries.voting).lock(check_id)
     check = await _check(uow, check_id)
     if cmd.channel is Channel.WEB:
         if cmd.rater_id is not None:

@@ -32,6 +32,7 @@ from services.evaluation.rounds.events import (
     Subject,
     SubjectKind,
 )
+from services.evaluation.voting import queries as voting_queries
 from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
 from services.evaluation.voting.handlers import empty_urn, into_urn
 from shared.auth import Principal, county_admin, require
@@ -184,6 +185,7 @@ async def cast_ballot(
 ) -> dict[str, Any]:
     """A web ballot: the participation now, the ballot into the urn, appended with others in
     a shuffled batch of at least `batch` (voting/handlers.py)."""
+    await uow.port(voting_queries.voting).lock(round_id)
     round_ = await _round(uow, round_id)
     rater_id = voter_id(who, round_id)
     check_grades(round_.the_scale, cmd.grades, set(round_.subjects), "grades")

@@ -237,6 +237,7 @@ async def vote(uow: UnitOfWork, cmd: c.VoteWithCode, address: str, batch: int) -
     The answer is the same for everyone: no receipt that could prove a choice."""
     found = await _invitation(uow, cmd.code, address, cmd.scope_id)
     scope, rater_id = Scope(found["scope"]), found["rater_id"]
+    await uow.port(q.voting).lock(cmd.scope_id)
     target = await _target(uow, scope, cmd.scope_id)
     if not _is_open(target):
         raise InvalidState("本次评议已经结束，不能再投票了")
@@ -280,13 +281,16 @@ async def _append_due(
     uow: UnitOfWork, target: Target, batch: int, closing: bool
 ) -> BallotBox | CheckBallots | None:
     port = uow.port(q.voting)
+    scope_id = target.round_id if isinstance(target, Round) else target.check_id
+    due = batch_due(await port.urn_size(scope_id), batch, closing)
+    if not due and not closing:
+        return None  # the ballot box is read only when a batch goes in, or to close
+    box: BallotBox | CheckBallots | None
     if isinstance(target, Round):
-        scope_id = target.round_id
-        box: BallotBox | CheckBallots | None = await uow.load(BallotBox, f"ballot_box-{scope_id}")
+        box = await uow.load(BallotBox, f"ballot_box-{scope_id}")
     else:
-        scope_id = target.check_id
         box = await uow.load(CheckBallots, f"satisfaction_ballots-{scope_id}")
-    if not batch_due(await port.urn_size(scope_id), batch, closing):
+    if not due:
         return box
     ballots = shuffled(await port.take_from_urn(scope_id))
     if isinstance(target, Round):
