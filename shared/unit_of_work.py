@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -75,12 +76,28 @@ class UnitOfWork:
         """The local date now (deadlines and meeting dates are local dates)."""
         return self.store.clock.now().astimezone(self.local_timezone).date()
 
-    async def load(self, kind: type[A], stream_id: str) -> A | None:
-        envelopes = await self.store.read_stream(stream_id, conn=self.database)
-        if not envelopes:
+    async def load(
+        self, kind: type[A], stream_id: str, cache: StateCache | None = None
+    ) -> A | None:
+        """The aggregate replayed from its stream; with a `cache`, from the state it last
+        read there (a copy) and only the events appended since: for a stream hundreds of
+        commands a minute load (a round's ballots), where each would replay it all."""
+        start = pickle.loads(cache[stream_id]) if cache and stream_id in cache else None  # noqa: S301 - our own bytes
+        after = start.version if start is not None else 0
+        envelopes = await self.store.read_stream(stream_id, conn=self.database, after_version=after)
+        if start is None and not envelopes:
             return None
         events = [self.registry.decode(e.type, e.schemaversion, e.data) for e in envelopes]
-        return kind.replay(stream_id, envelopes[-1].partition, events)
+        if start is None:
+            aggregate = kind.replay(stream_id, envelopes[-1].partition, events)
+        else:
+            aggregate = start
+            for event in events:
+                aggregate.apply(event)
+                aggregate.version += 1
+        if cache is not None:
+            cache.keep(stream_id, pickle.dumps(aggregate))
+        return aggregate
 
     async def get(self, kind: type[A], stream_id: str, what: str) -> A:
         aggregate = await self.load(kind, stream_id)
@@ -112,6 +129,23 @@ class UnitOfWork:
 
 
 Work = Callable[[UnitOfWork], Awaitable[Any]]
+
+
+class StateCache(dict[str, bytes]):
+    """Aggregates' states as last read from their streams (pickled: a load takes a copy),
+    for `UnitOfWork.load`; process-local, the oldest dropped past `size`. Only a state read
+    from the log is kept (before the command changes it), so a command that fails or rolls
+    back leaves nothing behind, and each load still reads what was appended since."""
+
+    def __init__(self, size: int = 64) -> None:
+        super().__init__()
+        self.size = size
+
+    def keep(self, stream_id: str, state: bytes) -> None:
+        self.pop(stream_id, None)
+        self[stream_id] = state
+        while len(self) > self.size:
+            del self[next(iter(self))]
 
 
 class CommandExecutor:

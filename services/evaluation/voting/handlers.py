@@ -38,8 +38,8 @@ from services.evaluation.voting.aggregates.urn import SERVICE_FREE_FAILURES, SER
 from services.evaluation.voting.contracts import SmsGateway  # shared/sms.py's Protocol
 from services.evaluation.voting.events import Scope
 from shared.auth import Principal, require
-from shared.errors import GongkaiError, InvalidInput, InvalidState
-from shared.unit_of_work import UnitOfWork
+from shared.errors import GongkaiError, InvalidInput, InvalidState, NotFound
+from shared.unit_of_work import StateCache, UnitOfWork
 
 Target = Round | SatisfactionCheck
 
@@ -54,10 +54,22 @@ class TooManyAttempts(GongkaiError):
     title = "Too many wrong codes"
 
 
-async def _target(uow: UnitOfWork, scope: Scope, scope_id: str) -> Target:
+# the rounds and checks the page last read, at their version: a ballot reads only what was
+# appended since (a round of 500 raters is 1,000 events by its end)
+STATES = StateCache(64)
+
+
+async def _target(
+    uow: UnitOfWork, scope: Scope, scope_id: str, cache: StateCache | None = None
+) -> Target:
+    found: Target | None
     if scope is Scope.ROUND:
-        return await uow.get(Round, f"round-{scope_id}", "round")
-    return await uow.get(SatisfactionCheck, f"satisfaction_check-{scope_id}", "satisfaction check")
+        found = await uow.load(Round, f"round-{scope_id}", cache)
+    else:
+        found = await uow.load(SatisfactionCheck, f"satisfaction_check-{scope_id}", cache)
+    if found is None:
+        raise NotFound(f"{scope.value} not found", scope_id=scope_id)
+    return found
 
 
 def _is_open(target: Target) -> bool:
@@ -214,7 +226,7 @@ async def open_ballot(uow: UnitOfWork, cmd: c.OpenBallot, address: str) -> dict[
     this rater has not voted on yet. Appends nothing."""
     found = await _invitation(uow, cmd.code, address)
     scope = Scope(found["scope"])
-    target = await _target(uow, scope, found["scope_id"])
+    target = await _target(uow, scope, found["scope_id"], STATES)
     if not _is_open(target):
         raise InvalidState("本次评议已经结束，不能再投票了")
     view = await uow.port(q.voting).scope_view(scope.value, found["scope_id"])
@@ -238,7 +250,7 @@ async def vote(uow: UnitOfWork, cmd: c.VoteWithCode, address: str, batch: int) -
     found = await _invitation(uow, cmd.code, address, cmd.scope_id)
     scope, rater_id = Scope(found["scope"]), found["rater_id"]
     await uow.port(q.voting).lock(cmd.scope_id)
-    target = await _target(uow, scope, cmd.scope_id)
+    target = await _target(uow, scope, cmd.scope_id, STATES)
     if not _is_open(target):
         raise InvalidState("本次评议已经结束，不能再投票了")
     try:
