@@ -17,7 +17,13 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from services.evaluation.documents.voting import HEADERS, page, slips_sheet, vote_link
+from services.evaluation.documents.voting import (
+    HEADERS,
+    SHEET_HEADERS,
+    page,
+    slips_sheet,
+    vote_link,
+)
 from services.evaluation.voting import commands as c
 from services.evaluation.voting import handlers as h
 from services.evaluation.voting import queries as q
@@ -103,7 +109,7 @@ for _path, _scope in SCOPES.items():
             (township, round, code, QR code, how to vote; a named rater's masked name)."""
             answer = await _issue(request, who, scope, scope_id, cmd)
             html = slips_sheet(answer["view"], answer["invitations"], _base_url(request))
-            return HTMLResponse(html, headers=HEADERS)
+            return HTMLResponse(html, headers=SHEET_HEADERS)
 
         @router.post(
             f"/v1/{path}/{{scope_id}}/invitations/{{rater_id}}/reissue",

@@ -73,6 +73,13 @@ HEADERS = {
 }
 
 
+# the printed sheet: its own print stylesheet, no script, nothing from elsewhere
+SHEET_HEADERS = {
+    **HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'",
+}
+
+
 def page(mode: str, **context: Any) -> str:
     """The voting page in one of its steps: enter (the code), ballot, review, done."""
     return TEMPLATES.get_template("vote.html").render(

@@ -299,9 +299,9 @@ async def _append_due(
         return None  # the ballot box is read only when a batch goes in, or to close
     box: BallotBox | CheckBallots | None
     if isinstance(target, Round):
-        box = await uow.load(BallotBox, f"ballot_box-{scope_id}")
+        box = await uow.load(BallotBox, f"ballot_box-{scope_id}", STATES)
     else:
-        box = await uow.load(CheckBallots, f"satisfaction_ballots-{scope_id}")
+        box = await uow.load(CheckBallots, f"satisfaction_ballots-{scope_id}", STATES)
     if not due:
         return box
     ballots = shuffled(await port.take_from_urn(scope_id))
