@@ -216,6 +216,19 @@ async def test_the_appended_order_carries_no_trace_of_the_order_of_voting() -> N
     assert max(where.values()) <= 15, where
 
 
+async def test_a_round_may_set_its_own_k() -> None:
+    m, _ = world()
+    round_id = await opened(m, township_round(urn_batch=2), OFFICE)
+    cmd = raters({"kind": "public"}, {"kind": "public"})
+    await run(m, OFFICE, lambda u: h.register_raters(u, round_id, cmd, OFFICE))
+    [first, second] = await invite(m, round_id)
+    mark = len(m.events)
+    await cast(m, ballot(first["code"], round_id, b1="satisfied"), batch=10)
+    assert m.types(mark) == ["RaterParticipated"]
+    await cast(m, ballot(second["code"], round_id, b1="satisfied"), batch=10)
+    assert m.types(mark) == ["RaterParticipated"] * 2 + ["BallotCast"] * 2  # k = 2, not 10
+
+
 # --- abuse -------------------------------------------------------------------------------------
 
 

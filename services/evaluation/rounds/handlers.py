@@ -144,6 +144,7 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
             opens_on=cmd.opens_on,
             closes_on=closes_on,
             held_with=cmd.held_with,
+            urn_batch=cmd.urn_batch,
         )
     )
     await uow.save(round_)

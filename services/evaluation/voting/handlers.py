@@ -294,6 +294,8 @@ async def _append_due(
 ) -> BallotBox | CheckBallots | None:
     port = uow.port(q.voting)
     scope_id = target.round_id if isinstance(target, Round) else target.check_id
+    if isinstance(target, Round) and target.urn_batch:
+        batch = target.urn_batch  # the round's own k
     due = batch_due(await port.urn_size(scope_id), batch, closing)
     if not due and not closing:
         return None  # the ballot box is read only when a batch goes in, or to close

@@ -100,6 +100,7 @@ class Round(Aggregate):
         self.closes_on = date.min
         self.status = RoundStatus.OPEN
         self.raters: dict[str, Rater] = {}
+        self.urn_batch: int | None = None  # issue 17: the round's own k, if it has one
 
     @classmethod
     def open(cls, opened: RoundOpened) -> Round:
@@ -213,6 +214,7 @@ class Round(Aggregate):
                 self.subjects = {s.subject_id: s for s in event.subjects}
                 self.subject_kind = event.subjects[0].subject_kind
                 self.opens_on, self.closes_on = event.opens_on, event.closes_on
+                self.urn_batch = event.urn_batch
             case RaterRegistered():
                 self.raters[event.rater_id] = Rater(event.rater_kind, event.organisation_id)
             # one for nobody registered (forged into the log) is the audit's to report (E3);
