@@ -337,3 +337,36 @@ async def test_the_link_goes_by_sms_to_raters_with_a_phone_where_the_county_has_
         m, OFFICE, lambda u: vh.issue_invitations(u, Scope.ROUND, round_id, issue, OFFICE)
     )
     assert [s["by_sms"] for s in answer["invitations"]] == [False]
+
+
+# --- the state cache the ballots load through --------------------------------------------------
+
+
+async def test_a_cached_round_reads_only_what_was_appended_since_and_only_from_its_own_log() -> (
+    None
+):
+    from services.evaluation.rounds.aggregates import Round
+    from shared.unit_of_work import StateCache
+
+    cache = StateCache(size=2)
+    m, _ = world()
+    round_id, [first, second] = await round_with_raters(m, 2)
+    stream = f"round-{round_id}"
+    loaded = await m.unit().load(Round, stream, cache)
+    assert loaded is not None
+    assert set(loaded.raters) == {first, second}
+    loaded.raters.clear()  # a command changing what it loaded leaves the cache as it was
+    slips = await invite(m, round_id)
+    await cast(m, ballot(slips[0]["code"], round_id, b1="satisfied"))
+    again = await m.unit().load(Round, stream, cache)
+    assert again is not None
+    assert set(again.raters) == {first, second}
+    voted = [r for r, rater in again.raters.items() if rater.voted_on]
+    assert len(voted) == 1
+    assert again.version == len(await m.store.read_stream(stream))
+    # the same stream id in another log (another database): read there, not from the cache
+    other, _ = world()
+    assert await other.unit().load(Round, stream, cache) is None
+    for n in range(3):  # at most `size` states are kept
+        cache.keep(f"s-{n}", "e", again)
+    assert len(cache) == 2
