@@ -108,7 +108,7 @@ class UnitOfWork:
                 self.registry.decode(envelope.type, envelope.schemaversion, envelope.data)
             )
             aggregate.version += 1
-        if envelopes:
+        if len(envelopes) >= cache.refresh_after:  # a few events replay faster than a pickle
             cache.keep(aggregate.stream_id, envelopes[-1].id, aggregate)
         return aggregate
 
@@ -157,9 +157,10 @@ class StateCache(dict[str, tuple[str, State]]):
     command that fails or rolls back leaves nothing behind, and each load still reads what
     was appended since."""
 
-    def __init__(self, size: int = 64) -> None:
+    def __init__(self, size: int = 64, refresh_after: int = 16) -> None:
         super().__init__()
         self.size = size
+        self.refresh_after = refresh_after  # events past the kept state before it is renewed
 
     def keep(self, stream_id: str, last_event_id: str, aggregate: Aggregate) -> None:
         self.pop(stream_id, None)
