@@ -366,7 +366,7 @@ def _fail(provider: str, phone: str, template: str, code: str, message: str) -> 
         provider=provider,
         to=mask_phone(_digits(phone)),
         template=template,
-        code=code,
+        provider_code=code,
         retryable=retryable,
     )
     raise SmsError(code, message, retryable=retryable)
