@@ -213,3 +213,11 @@ CREATE TABLE bulletins (
     note        text        NOT NULL,
     branches    jsonb       NOT NULL
 );
+-- a person's phone for SMS notices (N5), as the event carries it: sealed with the person's
+-- key (A7), opened only by the delivery pass that sends to it
+CREATE TABLE contacts (
+    person_id   text PRIMARY KEY,
+    county_id   text  NOT NULL,
+    township_id text  NOT NULL,
+    phone       jsonb NOT NULL
+);
