@@ -13,6 +13,7 @@ import math
 import threading
 import time
 import urllib.request
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from enum import StrEnum
@@ -318,6 +319,7 @@ class LocalSigningKey:
             "name": name,
             "iat": now,
             "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,
         }
         return jwt.encode(claims, self._private, algorithm="EdDSA", headers={"kid": self.kid})
 

@@ -152,6 +152,8 @@ def test_iat_is_required_and_lifetimes_are_bounded() -> None:
 def test_development_tokens_name_the_local_key() -> None:
     minted = OLD.issue(issuer="gongkai-local", audience="gongkai", subject="m-1", role="member")
     assert jwt.get_unverified_header(minted)["kid"] == "local-dev"
+    claims = jwt.decode(minted, options={"verify_signature": False})
+    assert {"iat", "exp", "jti"} <= set(claims)
     check = verifier(Provider(OLD.jwk()))
     assert check.verify(minted).subject == "m-1"
 
