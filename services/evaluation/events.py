@@ -54,3 +54,10 @@ def _formula_declared_v1(data: dict[str, Any]) -> dict[str, Any]:
     # must still compute as they did)
     rule = {"measure": "quarters_reviewed", "points": {}}
     return {**data, "formula": {**data["formula"], "reviews": rule}}
+
+
+@REGISTRY.upcaster("FormulaDeclared", 2, reads=selection.FormulaDeclaredV2)
+def _formula_declared_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # formulas declared before the data window read the selection's calendar year (S2: they
+    # must still compute as they did)
+    return {**data, "formula": {**data["formula"], "window": None}}

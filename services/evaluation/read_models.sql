@@ -144,6 +144,7 @@ CREATE INDEX pledge_copy_subject ON pledge_copy (subject_id, year);
 CREATE TABLE pledge_items_closed (
     pledge_id text NOT NULL,
     item_id   text NOT NULL,
+    closed_at timestamptz NOT NULL,  -- when it closed: the data window counts it (S2)
     PRIMARY KEY (pledge_id, item_id)
 );
 CREATE TABLE review_copy (

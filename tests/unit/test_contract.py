@@ -24,7 +24,11 @@ from services.evaluation.rounds.events import RaterKind, RaterRegistered, RaterR
 from services.evaluation.selection.events import (
     FormulaDeclared,
     FormulaDeclaredV1,
+    FormulaDeclaredV2,
     FormulaV1,
+    FormulaV2,
+    ReviewsMeasure,
+    ReviewsRule,
     Source,
     WhenMissing,
 )
@@ -86,6 +90,9 @@ def test_every_schema_version_has_its_message_on_its_types_channel() -> None:
     }
     assert "reviews" not in document["components"]["schemas"]["evaluation.FormulaV1"]["required"]
     assert messages["evaluation.FormulaDeclared.v2"]["payload"]["properties"]["formula"] == {
+        "$ref": "#/components/schemas/evaluation.FormulaV2"
+    }
+    assert messages["evaluation.FormulaDeclared.v3"]["payload"]["properties"]["formula"] == {
         "$ref": "#/components/schemas/evaluation.Formula"
     }
     # nested definitions are shared per service (review's Grade is not evaluation's)
@@ -162,7 +169,17 @@ async def test_a_log_holding_old_versions_reads_by_the_document() -> None:
                         when_missing=WhenMissing.ZERO,
                         quotas=(3, 1),
                     ),
-                )
+                ),
+                FormulaDeclaredV2(  # declared before the formula had a data window
+                    selection_id="s-1",
+                    formula=FormulaV2(
+                        version=2,
+                        weights={Source.RATINGS: 0.5, Source.REVIEWS: 0.5},
+                        when_missing=WhenMissing.ZERO,
+                        quotas=(3, 1),
+                        reviews=ReviewsRule(measure=ReviewsMeasure.QUARTERS_REVIEWED),
+                    ),
+                ),
             ],
         ),
     ]

@@ -10,16 +10,27 @@ import pytest
 
 from services.evaluation.events import REGISTRY
 from services.evaluation.rounds.events import SubjectKind
-from services.evaluation.selection.aggregates import REVIEW_POINTS, Candidate, Selection, composite
+from services.evaluation.selection.aggregates import (
+    REVIEW_POINTS,
+    Candidate,
+    Selection,
+    composite,
+    default_window,
+    period_end,
+    pledge_year,
+    within,
+)
 from services.evaluation.selection.events import (
     CommendationIssued,
     Formula,
+    FormulaDeclared,
     Input,
     ReviewsMeasure,
     ReviewsRule,
     SelectionOpened,
     Source,
     WhenMissing,
+    Window,
 )
 from services.pledge.contracts import CONSUMED
 from shared.asyncapi import build_document
@@ -31,6 +42,7 @@ FORMULA = Formula(
     when_missing=WhenMissing.REWEIGHT,
     quotas=(2, 1),
     reviews=ReviewsRule(measure=ReviewsMeasure.GRADES, points=REVIEW_POINTS),
+    window=default_window(date(2027, 7, 5)),
 )
 
 
@@ -82,6 +94,67 @@ def test_the_composite_does_not_depend_on_the_order_of_the_weights() -> None:
         for missing in (WhenMissing.REWEIGHT, WhenMissing.ZERO)
     }
     assert results == {23.85}
+
+
+def test_the_window_is_the_twelve_months_before_the_opening_s2() -> None:
+    """A selection opened in July reads last year's second half and this year's first: the
+    second round closing by January 5, this year's first round closing by July 10, the pledge
+    whose items fell due at the end of last year."""
+    window = default_window(date(2027, 7, 11))
+    assert window == Window(starts_on=date(2026, 7, 11), ends_on=date(2027, 7, 10))
+    assert within(window, date(2027, 1, 5))  # last year's second round closes
+    assert within(window, date(2027, 7, 10))  # this year's first round closes
+    assert not within(window, date(2026, 7, 10))  # last year's first round: the year before
+    assert not within(window, date(2027, 7, 11))  # the opening day itself
+    assert pledge_year(window) == 2026  # this year's items fall due in December: not yet
+    assert default_window(date(2028, 2, 29)).starts_on == date(2027, 3, 1)
+
+
+def test_a_record_counts_when_its_period_ends_in_the_window() -> None:
+    assert period_end("2027-02") == date(2027, 2, 28)
+    assert period_end("2026-B6") == date(2026, 12, 31)
+    assert period_end("2027-B3") == date(2027, 6, 30)
+    assert period_end("2026Q4") == date(2026, 12, 31)
+    window = default_window(date(2027, 7, 5))
+    counted = [
+        p
+        for p in ("2026-06", "2026-07", "2026-B6", "2027Q2", "2027-07")
+        if within(window, period_end(p))
+    ]
+    assert counted == ["2026-07", "2026-B6", "2027Q2"]
+
+
+def test_the_window_is_part_of_the_versioned_formula() -> None:
+    selection = a_selection()
+    backwards = Window(starts_on=date(2027, 6, 1), ends_on=date(2027, 1, 1))
+    with pytest.raises(InvalidInput, match="ends after it starts"):
+        selection.declare(FORMULA.model_copy(update={"window": backwards}))
+    selection.declare(FORMULA)
+    narrower = Window(starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 30))
+    selection.declare(FORMULA.model_copy(update={"window": narrower}))
+    assert selection.the_formula.version == 2
+    assert selection.the_formula.window == narrower
+
+
+def test_formulas_declared_before_the_window_read_the_calendar_year() -> None:
+    """Schema 1 and 2 logs upcast to a formula with no window: the queries read such a
+    formula's inputs from the selection's calendar year, as they did (S2)."""
+    v2 = {
+        "selection_id": "s-2026-member-t-1",
+        "formula": {
+            "version": 1,
+            "weights": {"ratings": 1.0},
+            "when_missing": "zero",
+            "quotas": [1],
+            "reviews": {"measure": "grades", "points": REVIEW_POINTS},
+        },
+    }
+    for version, data in ((2, v2), (1, {**v2, "formula": {**v2["formula"], "reviews": None}})):
+        if version == 1:
+            del data["formula"]["reviews"]
+        event = REGISTRY.decode("FormulaDeclared", version, data)
+        assert isinstance(event, FormulaDeclared)
+        assert event.formula.window is None
 
 
 def opening(

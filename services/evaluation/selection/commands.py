@@ -38,6 +38,9 @@ class DeclareFormula(Command):
     ]
     # points per review grade (R3), every grade; None: the member-appraisal scale's scores
     review_points: dict[ReviewGrade, Annotated[float, Field(ge=0, le=100)]] | None = None
+    # the data window (S2), both or neither; neither: the twelve months before the opening
+    window_starts_on: date | None = None
+    window_ends_on: date | None = None
 
 
 class Nominate(Command):

@@ -43,12 +43,24 @@ class ReviewsRule(Value):
     points: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=dict)
 
 
+class Window(Value):
+    """The data window (S2): a record counts when the period it covers ends within it (a
+    rating's month or two months, a round's closing day, a review's quarter, a pledge's year).
+    By default the twelve months before the selection opens."""
+
+    starts_on: date
+    ends_on: date  # inclusive
+
+
 class Formula(Value):
     version: int
     weights: dict[Source, float]
     when_missing: WhenMissing
     quotas: tuple[int, ...]  # how many each stage shortlists; the last stage is the final list
     reviews: ReviewsRule
+    # None: a formula declared before it had a window (schema 2) read the selection's calendar
+    # year, as it did then (the pledge of that year, its rounds, ratings and quarters)
+    window: Window | None
 
 
 class Input(Value):
@@ -85,15 +97,17 @@ class SelectionOpened(DomainEvent):
     subject_kind: SubjectKind
     notice_days: int = Field(ge=5, le=30)
     commendation_on: date  # around July 1 (S3)
+    opened_on: date | None = None  # None: opened before the data window existed
 
 
 class FormulaDeclared(DomainEvent):
     """Declared and versioned before the first stage is scored (S2). Version 2 adds the
-    formula's `reviews` rule; a version 1 formula counted quarters reviewed (upcaster in
+    formula's `reviews` rule; a version 1 formula counted quarters reviewed. Version 3 adds the
+    data window; a version 2 formula read the selection's calendar year (upcasters in
     events.py)."""
 
     aggregate_type = "selection"
-    schema_version = 2
+    schema_version = 3
     selection_id: str
     formula: Formula
 
@@ -173,6 +187,26 @@ class FormulaV1(Value):
     weights: dict[Source, float]
     when_missing: WhenMissing
     quotas: tuple[int, ...]
+
+
+class FormulaV2(Value):
+    """A formula as declared before it had a data window."""
+
+    version: int
+    weights: dict[Source, float]
+    when_missing: WhenMissing
+    quotas: tuple[int, ...]
+    reviews: ReviewsRule
+
+
+class FormulaDeclaredV2(DomainEvent):
+    """FormulaDeclared as written before the formula declared its data window."""
+
+    aggregate_type = "selection"
+    old_version_of = "FormulaDeclared"
+    schema_version = 2
+    selection_id: str
+    formula: FormulaV2
 
 
 class FormulaDeclaredV1(DomainEvent):

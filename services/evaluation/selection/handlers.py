@@ -11,12 +11,18 @@ from services.evaluation.rounds.events import SubjectKind
 from services.evaluation.selection import access
 from services.evaluation.selection import commands as c
 from services.evaluation.selection import queries as q
-from services.evaluation.selection.aggregates import REVIEW_POINTS, Candidate, Selection
+from services.evaluation.selection.aggregates import (
+    REVIEW_POINTS,
+    Candidate,
+    Selection,
+    default_window,
+)
 from services.evaluation.selection.events import (
     Formula,
     ReviewsMeasure,
     SelectionOpened,
     WhenMissing,
+    Window,
 )
 from shared.auth import Principal, require, township_office
 from shared.errors import InvalidInput
@@ -45,6 +51,7 @@ async def open_selection(uow: UnitOfWork, cmd: c.OpenSelection, who: Principal) 
             subject_kind=kind,
             notice_days=cmd.notice_days,
             commendation_on=cmd.commendation_on or date(cmd.year, 7, 1),
+            opened_on=uow.today(),
         ),
         held=await uow.load(Selection, f"selection-{selection_id}"),
     )
@@ -57,6 +64,13 @@ async def declare_formula(
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "declares the formula")
+    if (cmd.window_starts_on is None) != (cmd.window_ends_on is None):
+        field = "window_ends_on" if cmd.window_ends_on is None else "window_starts_on"
+        raise InvalidInput("give the data window's first and last day, or neither", field=field)
+    if cmd.window_starts_on is not None and cmd.window_ends_on is not None:
+        window = Window(starts_on=cmd.window_starts_on, ends_on=cmd.window_ends_on)
+    else:
+        window = default_window(selection.opened_on or uow.today())
     formula = Formula.model_validate(
         {
             "version": 0,
@@ -67,6 +81,7 @@ async def declare_formula(
                 "measure": ReviewsMeasure.GRADES,
                 "points": cmd.review_points or REVIEW_POINTS,
             },
+            "window": window,
         }
     )
     selection.declare(formula)

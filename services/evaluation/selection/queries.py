@@ -11,8 +11,15 @@ from typing import Any, Protocol
 
 import asyncpg
 
-from services.evaluation.selection.aggregates import ReviewRecord, composite, reviews_value
-from services.evaluation.selection.events import Formula, Input, ReviewsRule, Source
+from services.evaluation.selection.aggregates import (
+    ReviewRecord,
+    composite,
+    period_end,
+    pledge_year,
+    reviews_value,
+    within,
+)
+from services.evaluation.selection.events import Formula, Input, ReviewsRule, Source, Window
 from shared.errors import NotFound
 
 
@@ -20,14 +27,18 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-async def _ratings(conn: asyncpg.Connection, subject_id: str, where: str, arg: Any) -> Input:
+async def _ratings(
+    conn: asyncpg.Connection, subject_id: str, where: str, *args: Any, window: Window | None = None
+) -> Input:
     rows = await conn.fetch(
-        "SELECT r.rating_id, (x->>'score')::float AS score FROM ratings r,"
+        "SELECT r.rating_id, r.period, (x->>'score')::float AS score FROM ratings r,"
         f" jsonb_array_elements(r.results) x WHERE x->>'subject_id' = $1 AND {where}"
         " ORDER BY r.rating_id",
         subject_id,
-        arg,
+        *args,
     )
+    if window is not None:
+        rows = [r for r in rows if within(window, period_end(r["period"]))]
     return Input(
         source=Source.RATINGS,
         value=_mean([r["score"] for r in rows]),
@@ -35,13 +46,13 @@ async def _ratings(conn: asyncpg.Connection, subject_id: str, where: str, arg: A
     )
 
 
-async def _evaluation(conn: asyncpg.Connection, subject_id: str, where: str, arg: Any) -> Input:
+async def _evaluation(conn: asyncpg.Connection, subject_id: str, where: str, *args: Any) -> Input:
     rows = await conn.fetch(
         "SELECT p.round_id, x AS result FROM round_publications p JOIN rounds r USING (round_id),"
         f" jsonb_array_elements(p.results) x WHERE x->>'subject_id' = $1 AND {where}"
         " ORDER BY p.round_id",
         subject_id,
-        arg,
+        *args,
     )
     counted = [(r["round_id"], json.loads(r["result"])) for r in rows]
     counted = [(i, x) for i, x in counted if sum(x["counts"].values()) > 0]  # rated by someone
@@ -74,14 +85,21 @@ async def _pledges(conn: asyncpg.Connection, pledge_id: str | None, closed: list
 
 
 async def _reviews(
-    conn: asyncpg.Connection, rule: ReviewsRule, where: str, subject_id: str, arg: Any
+    conn: asyncpg.Connection,
+    rule: ReviewsRule,
+    where: str,
+    subject_id: str,
+    *args: Any,
+    window: Window | None = None,
 ) -> Input:
     rows = await conn.fetch(
         f"SELECT review_id, quarter, grades FROM review_copy WHERE subject_id = $1 AND {where}"
         " ORDER BY review_id",
         subject_id,
-        arg,
+        *args,
     )
+    if window is not None:
+        rows = [r for r in rows if within(window, period_end(r["quarter"]))]
     reviews = [
         ReviewRecord(r["review_id"], r["quarter"], tuple(json.loads(r["grades"]).values()))
         for r in rows
@@ -93,10 +111,11 @@ async def _reviews(
     )
 
 
-async def inputs_for(
+async def _calendar_year(
     conn: asyncpg.Connection, subject_id: str, year: int, formula: Formula
 ) -> tuple[Input, ...]:
-    """What the records of the year say about the subject now, as the formula reads them."""
+    """A formula declared before windows (schema 2) reads the selection's year, exactly as it
+    did: the ratings of its periods, its rounds, its pledge, its quarters' reviews."""
     pledge = await conn.fetchrow(
         "SELECT pledge_id FROM pledge_copy WHERE subject_id = $1 AND year = $2", subject_id, year
     )
@@ -115,6 +134,39 @@ async def inputs_for(
             subject_id,
             str(year),
         ),
+    )
+
+
+async def inputs_for(
+    conn: asyncpg.Connection, subject_id: str, year: int, formula: Formula
+) -> tuple[Input, ...]:
+    """What the records say about the subject now, as the formula reads them: those of its
+    data window (S2), each counted when the period it covers ends within the window."""
+    window = formula.window
+    if window is None:
+        return await _calendar_year(conn, subject_id, year, formula)
+    pledge_id = None
+    closed: list[str] = []
+    if (pledged := pledge_year(window)) is not None:
+        pledge_id = await conn.fetchval(
+            "SELECT pledge_id FROM pledge_copy WHERE subject_id = $1 AND year = $2",
+            subject_id,
+            pledged,
+        )
+        rows = await conn.fetch(
+            "SELECT item_id FROM pledge_items_closed"
+            " WHERE pledge_id = $1 AND closed_at < $2::date + 1",
+            pledge_id,
+            window.ends_on,
+        )
+        closed = [r["item_id"] for r in rows]
+    return (
+        await _ratings(conn, subject_id, "true", window=window),
+        await _evaluation(
+            conn, subject_id, "r.closes_on BETWEEN $2 AND $3", window.starts_on, window.ends_on
+        ),
+        await _pledges(conn, pledge_id, closed),
+        await _reviews(conn, formula.reviews, "NOT superseded", subject_id, window=window),
     )
 
 

@@ -70,6 +70,7 @@ class Selection(Aggregate):
         self.subject_kind = SubjectKind.BRANCH
         self.notice_days = 7
         self.commendation_on = date.min
+        self.opened_on: date | None = None
         self.formula: Formula | None = None
         self.state = SelectionState()
         self.notice_until: date | None = None
@@ -110,6 +111,11 @@ class Selection(Aggregate):
             raise InvalidInput(
                 f"give points to each review grade: {sorted(REVIEW_POINTS)}", field="review_points"
             )
+        window = formula.window
+        if window is not None and window.starts_on > window.ends_on:
+            raise InvalidInput("the data window ends after it starts", field="window_ends_on")
+        if window is not None and window.ends_on - window.starts_on > timedelta(days=731):
+            raise InvalidInput("the data window is at most two years", field="window_starts_on")
         version = self.formula.version + 1 if self.formula else 1
         self._record(
             FormulaDeclared(
@@ -267,7 +273,7 @@ class Selection(Aggregate):
                 self.selection_id, self.township_id = event.selection_id, event.township_id
                 self.year, self.title = event.year, event.title
                 self.subject_kind, self.notice_days = event.subject_kind, event.notice_days
-                self.commendation_on = event.commendation_on
+                self.commendation_on, self.opened_on = event.commendation_on, event.opened_on
             case FormulaDeclared():
                 self.formula = event.formula
             case CandidateNominated():

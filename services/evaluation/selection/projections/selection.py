@@ -45,9 +45,10 @@ async def pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: Data) 
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     i = k.ItemClosed.model_validate(d)
     await conn.execute(
-        "INSERT INTO pledge_items_closed VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        "INSERT INTO pledge_items_closed VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         i.pledge_id,
         i.item_id,
+        e.time,
     )
 
 
