@@ -152,6 +152,7 @@ CREATE TABLE review_copy (
     township_id text    NOT NULL,
     subject_id  text    NOT NULL,
     quarter     text    NOT NULL,
+    held_on     date    NOT NULL,  -- the data window counts it by this day (S2)
     superseded  boolean NOT NULL,
     grades      jsonb   NOT NULL  -- dimension -> grade (R3)
 );
@@ -193,6 +194,9 @@ CREATE TABLE selection_stages (
     formula_version integer NOT NULL,
     scored_on       date    NOT NULL,
     candidates      jsonb   NOT NULL,
+    decided_by      text,
+    decided_on      date,
+    decisions       jsonb   NOT NULL,
     PRIMARY KEY (selection_id, stage)
 );
 CREATE TABLE selection_objections (
@@ -201,7 +205,8 @@ CREATE TABLE selection_objections (
     subject_id   text    NOT NULL,
     summary      text    NOT NULL,
     answer       text,
-    upheld       boolean
+    upheld       boolean,
+    in_person    boolean NOT NULL  -- recorded by the office for someone who came in person
 );
 CREATE TABLE commendations (
     selection_id text PRIMARY KEY,

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from services.evaluation.selection.events import (
     FormulaV2,
     ReviewsMeasure,
     ReviewsRule,
+    ScoredV1,
     Source,
+    StageScoredV1,
     WhenMissing,
 )
 from services.pledge.events import REGISTRY
@@ -180,6 +183,24 @@ async def test_a_log_holding_old_versions_reads_by_the_document() -> None:
                         reviews=ReviewsRule(measure=ReviewsMeasure.QUARTERS_REVIEWED),
                     ),
                 ),
+                StageScoredV1(  # scored when the score's cut was the stage's decision
+                    selection_id="s-1",
+                    stage=1,
+                    formula_version=2,
+                    scored_on=date(2026, 6, 1),
+                    candidates=(
+                        ScoredV1(
+                            subject_id="m-1",
+                            subject_name="李秀英",
+                            branch_id="b-1",
+                            inputs=(),
+                            composite=80.0,
+                            rank=1,
+                            shortlisted=True,
+                            reason="shortlisted: rank 1 of 1",
+                        ),
+                    ),
+                ),
             ],
         ),
     ]
@@ -205,7 +226,7 @@ async def test_a_log_holding_old_versions_reads_by_the_document() -> None:
                 message_validator(document, latest, "headers").validate(headers)
             with pytest.raises(ValidationError):
                 message_validator(document, key).validate(current.data)
-    declared = EVALUATION.decode(log[-1].type, log[-1].schemaversion, log[-1].data)
+    declared = EVALUATION.decode(log[-2].type, log[-2].schemaversion, log[-2].data)
     assert isinstance(declared, FormulaDeclared)
 
 

@@ -56,6 +56,10 @@ OTHERS: dict[str, Principal] = {
     "integration": who(Role.INTEGRATION),
     "public": who(Role.PUBLIC),
 }
+COMMITTEE = who(Role.TOWNSHIP_COMMITTEE, "t1")
+# everyone but the township committee, its office among them (it organises; it does not decide)
+NOT_COMMITTEE = {**OTHERS, "township office": OFFICE}
+del NOT_COMMITTEE["township committee"]
 TODAY = date(2027, 6, 15)
 
 
@@ -643,14 +647,15 @@ async def test_the_township_rates_its_branches_and_the_secretary_the_members() -
         period="2027-05",
         results=[{"subject_id": "m1", "grade": "qualified", "score": 80}],
     )
-    for principal in OTHERS.values():
+    for principal in NOT_COMMITTEE.values():  # the committee rates branches, not its office
         await refused(
             m, Forbidden, principal, lambda u, p=principal: rh.publish_rating(u, rating(), p)
         )
+    for principal in OTHERS.values():
         await refused(
             m, Forbidden, principal, lambda u, p=principal: rh.publish_rating(u, members, p)
         )
-    await run(m, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+    await run(m, COMMITTEE, lambda u: rh.publish_rating(u, rating(), COMMITTEE))
     await run(m, SECRETARY, lambda u: rh.publish_rating(u, members, SECRETARY))
     branches, people = of(m, "RatingResultsPublished")
     assert (branches["township_id"], branches["branch_id"]) == ("t1", None)
@@ -662,14 +667,16 @@ async def test_the_township_rates_its_branches_and_the_secretary_the_members() -
 async def test_a_rating_refuses_with_nothing_appended() -> None:
     m, _ = world()
     other = rating(results=[{"subject_id": "b3", "grade": "excellent", "score": 95}])
-    error = await refused(m, InvalidInput, OFFICE, lambda u: rh.publish_rating(u, other, OFFICE))
+    error = await refused(
+        m, InvalidInput, COMMITTEE, lambda u: rh.publish_rating(u, other, COMMITTEE)
+    )
     assert field_of(error) == ["results.0.subject_id"]  # another township's branch
-    stranger = who(Role.TOWNSHIP_OFFICE, "t9")
+    stranger = who(Role.TOWNSHIP_COMMITTEE, "t9")
     await refused(
         m, NotFound, stranger, lambda u: rh.publish_rating(u, rating(township_id="t9"), stranger)
     )
-    await run(m, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
-    await refused(m, InvalidState, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+    await run(m, COMMITTEE, lambda u: rh.publish_rating(u, rating(), COMMITTEE))
+    await refused(m, InvalidState, COMMITTEE, lambda u: rh.publish_rating(u, rating(), COMMITTEE))
 
 
 # --- the annual selection (S1–S3) --------------------------------------------------------
@@ -736,12 +743,38 @@ async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_
     await run(m, OFFICE, lambda u: sh.score_stage(u, selection_id, OFFICE))
     assert sorted(ports.inputs.asked) == [("b1", 2027), ("b2", 2027)]
     [stage] = of(m, "StageScored")
-    assert [(s["subject_id"], s["rank"], s["shortlisted"]) for s in stage["candidates"]] == [
+    assert [(s["subject_id"], s["rank"], s["suggested"]) for s in stage["candidates"]] == [
         ("b1", 1, True),
         ("b2", 2, False),
     ]
     assert stage["candidates"][0]["inputs"][0]["evidence"] == ["rt-1"]
     await refused(m, InvalidState, OFFICE, lambda u: sh.score_stage(u, selection_id, OFFICE))
+    await refused(m, InvalidState, OFFICE, lambda u: sh.post_notice(u, selection_id, OFFICE))
+    # the township committee decides the stage, per candidate, with its reasons
+    decision = sc.DecideStage.model_validate(
+        {
+            "decisions": [
+                {"subject_id": "b1", "advanced": True, "reason": "班子团结，实绩突出"},
+                {"subject_id": "b2", "advanced": False, "reason": "进步明显，尚需积累"},
+            ]
+        }
+    )
+    for principal in NOT_COMMITTEE.values():
+        await refused(
+            m,
+            Forbidden,
+            principal,
+            lambda u, p=principal: sh.decide_stage(u, selection_id, 1, decision, p),
+        )
+    half = sc.DecideStage.model_validate({"decisions": decision.model_dump()["decisions"][:1]})
+    error = await refused(
+        m, InvalidInput, COMMITTEE, lambda u: sh.decide_stage(u, selection_id, 1, half, COMMITTEE)
+    )
+    assert field_of(error) == ["decisions"]
+    await run(m, COMMITTEE, lambda u: sh.decide_stage(u, selection_id, 1, decision, COMMITTEE))
+    [decided] = of(m, "StageDecided")
+    assert decided["body"] == "township_committee"
+    assert [d["advanced"] for d in decided["decisions"]] == [True, False]
     for principal in OTHERS.values():
         await refused(
             m, Forbidden, principal, lambda u, p=principal: sh.post_notice(u, selection_id, p)
@@ -766,7 +799,7 @@ async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_
         )
     answer = await run(m, MEMBER, lambda u: sh.file_objection(u, selection_id, objection, MEMBER))
     objection_id = answer["objection_id"]
-    for principal in (ADMIN, who(Role.TOWNSHIP_COMMITTEE, "t1")):
+    for principal in (ADMIN, who(Role.TOWNSHIP_COMMITTEE, "t1"), OFFICE):
         await run(
             m, principal, lambda u, p=principal: sh.file_objection(u, selection_id, objection, p)
         )
@@ -797,15 +830,23 @@ async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_
         await run(
             m, OFFICE, lambda u, o=other: sh.answer_objection(u, selection_id, o, reply, OFFICE)
         )
-    await refused(m, InvalidState, OFFICE, lambda u: sh.issue_commendation(u, selection_id, OFFICE))
+    await refused(
+        m, InvalidState, COMMITTEE, lambda u: sh.issue_commendation(u, selection_id, COMMITTEE)
+    )
     m.clock.set(datetime(2027, 7, 1, 9, tzinfo=UTC))
-    for principal in OTHERS.values():
+    for principal in NOT_COMMITTEE.values():  # the committee issues it, not its office
         await refused(
             m,
             Forbidden,
             principal,
             lambda u, p=principal: sh.issue_commendation(u, selection_id, p),
         )
-    await run(m, OFFICE, lambda u: sh.issue_commendation(u, selection_id, OFFICE))
+    await run(m, COMMITTEE, lambda u: sh.issue_commendation(u, selection_id, COMMITTEE))
     [issued] = of(m, "CommendationIssued")
     assert [a["subject_id"] for a in issued["awardees"]] == ["b1"]
+    assert (issued["awardees"][0]["reason"], issued["awardees"][0]["nomination_reason"]) == (
+        "班子团结，实绩突出",
+        "成绩突出",
+    )
+    # an objection the office recorded came from someone who came in person
+    assert [o["in_person"] for o in of(m, "ObjectionFiled")] == [False, False, False, True]

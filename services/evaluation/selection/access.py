@@ -12,6 +12,12 @@ def runs(principal: Principal, selection: Selection) -> bool:
     return township_office(principal, selection.township_id)
 
 
+def decides(principal: Principal, selection: Selection) -> bool:
+    """层层筛选: the township committee (镇党委) shortlists and decides its selection's stages
+    and issues the commendation; the office organises (opens, nominations, scores, notice)."""
+    return township_committee(principal, selection.township_id)
+
+
 def answers_objections(principal: Principal, selection: Selection) -> bool:
     """The township committee or its office answers objections."""
     return township_office(principal, selection.township_id) or principal.is_(

@@ -48,6 +48,18 @@ class Nominate(Command):
     reason: Reason
 
 
+class StageDecision(Command):
+    subject_id: Id
+    advanced: bool
+    reason: Reason  # in the deciding body's own words: what the board shows
+
+
+class DecideStage(Command):
+    """S2: the body the stage names decides every candidate scored in it."""
+
+    decisions: Annotated[list[StageDecision], Field(min_length=1, max_length=500)]
+
+
 class FileObjection(Command):
     subject_id: Id
     summary: Reason

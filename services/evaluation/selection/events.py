@@ -45,8 +45,8 @@ class ReviewsRule(Value):
 
 class Window(Value):
     """The data window (S2): a record counts when the period it covers ends within it (a
-    rating's month or two months, a round's closing day, a review's quarter, a pledge's year).
-    By default the twelve months before the selection opens."""
+    rating's month or two months, a pledge's year), a round when its results were published,
+    a review when it was held. By default the twelve months before the selection opens."""
 
     starts_on: date
     ends_on: date  # inclusive
@@ -70,13 +70,33 @@ class Input(Value):
 
 
 class Scored(Value):
+    """A candidate's composite score and its parts: the evidence shown beside the candidate
+    when the stage's body decides (S2). `suggested`: within the formula's quota by score, a
+    suggestion only."""
+
     subject_id: str
     subject_name: str
     branch_id: str
     inputs: tuple[Input, ...]
     composite: float
     rank: int
-    shortlisted: bool
+    suggested: bool
+
+
+class Body(StrEnum):
+    """Who decides a stage (层层筛选): the body the stage names."""
+
+    BRANCH = "branch"  # a branch's own selection of its members (its committee)
+    TOWNSHIP_COMMITTEE = "township_committee"  # 镇党委
+    COUNTY = "county"  # the county, selecting from the townships' winners
+    FORMULA = "formula"  # stages scored before they were decisions (StageScored schema 1)
+
+
+class Decision(Value):
+    """Per candidate: advanced or not, and why, in the body's own words."""
+
+    subject_id: str
+    advanced: bool
     reason: str
 
 
@@ -85,7 +105,10 @@ class Awardee(Value):
     subject_id: str
     subject_name: str
     branch_id: str
-    reason: str
+    reason: str  # the last stage's decision, in the deciding body's words
+    # the nomination's reason; None: issued before stages were decisions, when `reason` was
+    # generated from the score (never shown on the board)
+    nomination_reason: str | None = None
 
 
 class SelectionOpened(DomainEvent):
@@ -123,12 +146,30 @@ class CandidateNominated(DomainEvent):
 
 
 class StageScored(DomainEvent):
+    """The stage's candidates scored by the declared formula: evidence for the body that
+    decides the stage (StageDecided). Version 2: scoring no longer decides; a version 1 stage
+    was decided by the cut, and its decisions come with it in `decided` (upcaster in
+    events.py)."""
+
     aggregate_type = "selection"
+    schema_version = 2
     selection_id: str
     stage: int
     formula_version: int
     scored_on: date
     candidates: tuple[Scored, ...]
+    decided: tuple[Decision, ...] = ()  # only from schema 1: the cut's decisions
+
+
+class StageDecided(DomainEvent):
+    """The body the stage names decides, per candidate, advanced or not and why (S2)."""
+
+    aggregate_type = "selection"
+    selection_id: str
+    stage: int
+    body: Body
+    decided_on: date
+    decisions: tuple[Decision, ...]
 
 
 class NoticePosted(DomainEvent):
@@ -145,6 +186,7 @@ class ObjectionFiled(DomainEvent):
     objection_id: str
     subject_id: str
     summary: str
+    in_person: bool = False  # recorded by the office for someone who came in person
 
 
 class ObjectionAnswered(DomainEvent):
@@ -170,6 +212,7 @@ EVENTS: list[type[DomainEvent]] = [
     FormulaDeclared,
     CandidateNominated,
     StageScored,
+    StageDecided,
     NoticePosted,
     ObjectionFiled,
     ObjectionAnswered,
@@ -216,3 +259,28 @@ class FormulaDeclaredV1(DomainEvent):
     old_version_of = "FormulaDeclared"
     selection_id: str
     formula: FormulaV1
+
+
+class ScoredV1(Value):
+    """A scored candidate as written when scoring cut the list: the cut and its reason."""
+
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    inputs: tuple[Input, ...]
+    composite: float
+    rank: int
+    shortlisted: bool
+    reason: str
+
+
+class StageScoredV1(DomainEvent):
+    """StageScored as written before each stage was decided by its body (S2)."""
+
+    aggregate_type = "selection"
+    old_version_of = "StageScored"
+    selection_id: str
+    stage: int
+    formula_version: int
+    scored_on: date
+    candidates: tuple[ScoredV1, ...]

@@ -18,6 +18,8 @@ from services.evaluation.selection.aggregates import (
     default_window,
 )
 from services.evaluation.selection.events import (
+    Body,
+    Decision,
     Formula,
     ReviewsMeasure,
     SelectionOpened,
@@ -127,6 +129,21 @@ async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dic
     return accepted(selection_id, uow, stage=len(selection.state.stages))
 
 
+async def decide_stage(
+    uow: UnitOfWork, selection_id: str, stage: int, cmd: c.DecideStage, who: Principal
+) -> dict[str, Any]:
+    """S2: the body the stage names decides each candidate, with its reason."""
+    selection = await _selection(uow, selection_id)
+    require(access.decides(who, selection), "the township committee decides the stage")
+    decisions = [
+        Decision(subject_id=d.subject_id, advanced=d.advanced, reason=d.reason)
+        for d in cmd.decisions
+    ]
+    selection.decide(stage, Body.TOWNSHIP_COMMITTEE, decisions, uow.today())
+    await uow.save(selection)
+    return accepted(selection_id, uow, advanced=len(selection.state.stages[-1]))
+
+
 async def post_notice(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "posts the public notice")
@@ -147,7 +164,9 @@ async def file_objection(
         "objections come from the township's people, its office and the county above it",
     )
     objection_id = new_id("o")
-    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today())
+    # the office records objections from people who come in person (S3)
+    in_person = access.runs(who, selection)
+    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today(), in_person)
     await uow.save(selection)
     return accepted(selection_id, uow, objection_id=objection_id)
 
@@ -167,7 +186,7 @@ async def answer_objection(
 
 async def issue_commendation(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    _organiser(who, selection, "issues the commendation")
+    require(access.decides(who, selection), "the township committee issues the commendation")
     selection.issue(uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow)

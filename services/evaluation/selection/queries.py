@@ -93,13 +93,13 @@ async def _reviews(
     window: Window | None = None,
 ) -> Input:
     rows = await conn.fetch(
-        f"SELECT review_id, quarter, grades FROM review_copy WHERE subject_id = $1 AND {where}"
-        " ORDER BY review_id",
+        "SELECT review_id, quarter, held_on, grades FROM review_copy"
+        f" WHERE subject_id = $1 AND {where} ORDER BY review_id",
         subject_id,
         *args,
     )
-    if window is not None:
-        rows = [r for r in rows if within(window, period_end(r["quarter"]))]
+    if window is not None:  # a review counts by the day it was held
+        rows = [r for r in rows if within(window, r["held_on"])]
     reviews = [
         ReviewRecord(r["review_id"], r["quarter"], tuple(json.loads(r["grades"]).values()))
         for r in rows
@@ -163,7 +163,7 @@ async def inputs_for(
     return (
         await _ratings(conn, subject_id, "true", window=window),
         await _evaluation(
-            conn, subject_id, "r.closes_on BETWEEN $2 AND $3", window.starts_on, window.ends_on
+            conn, subject_id, "p.published_on BETWEEN $2 AND $3", window.starts_on, window.ends_on
         ),
         await _pledges(conn, pledge_id, closed),
         await _reviews(conn, formula.reviews, "NOT superseded", subject_id, window=window),
@@ -264,13 +264,21 @@ async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str,
     )
     out["candidates"] = [dict(c) for c in candidates]
     stages = await conn.fetch(
-        "SELECT stage, formula_version, scored_on, candidates FROM selection_stages"
-        " WHERE selection_id = $1 ORDER BY stage",
+        "SELECT stage, formula_version, scored_on, candidates, decided_by, decided_on, decisions"
+        " FROM selection_stages WHERE selection_id = $1 ORDER BY stage",
         selection_id,
     )
-    out["stages"] = [{**dict(s), "candidates": json.loads(s["candidates"])} for s in stages]
+    out["stages"] = [
+        {
+            **dict(s),
+            "candidates": json.loads(s["candidates"]),
+            "decisions": json.loads(s["decisions"]),
+        }
+        for s in stages
+    ]
     objections = await conn.fetch(
-        "SELECT objection_id, subject_id, summary, answer, upheld FROM selection_objections"
+        "SELECT objection_id, subject_id, summary, answer, upheld, in_person"
+        " FROM selection_objections"
         " WHERE selection_id = $1 ORDER BY objection_id",
         selection_id,
     )

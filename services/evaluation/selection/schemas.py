@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from services.evaluation.schemas import View
-from services.evaluation.selection.events import Awardee, Scored
+from services.evaluation.selection.events import Awardee, Decision, Scored
 
 
 class CandidateView(View):
@@ -21,7 +21,10 @@ class StageView(View):
     stage: int
     formula_version: int
     scored_on: date
-    candidates: list[Scored]
+    candidates: list[Scored]  # the evidence: composite, its parts, the suggestion
+    decided_by: str | None  # the body that decided the stage; None: not yet decided
+    decided_on: date | None
+    decisions: list[Decision]
 
 
 class ObjectionView(View):
@@ -30,6 +33,7 @@ class ObjectionView(View):
     summary: str
     answer: str | None
     upheld: bool | None
+    in_person: bool  # recorded by the office for someone who came in person
 
 
 class SelectionView(View):
