@@ -171,7 +171,9 @@ CREATE TABLE selections (
     posted_on       date,
     notice_until    date,
     finalists       jsonb,
-    issued_on       date
+    issued_on       date,
+    level           text    NOT NULL,  -- township, county or branch (S1)
+    organisation_id text    NOT NULL   -- the township, county or branch holding it
 );
 CREATE TABLE selection_formulas (
     selection_id text    NOT NULL,
@@ -214,5 +216,6 @@ CREATE TABLE commendations (
     year         integer NOT NULL,
     title        text    NOT NULL,
     issued_on    date    NOT NULL,
-    awardees     jsonb   NOT NULL
+    awardees     jsonb   NOT NULL,
+    level        text    NOT NULL  -- township, county or branch (S1)
 );

@@ -225,6 +225,7 @@ class CommendationIssued(Consumed):
     title: str
     issued_on: date
     awardees: tuple[Awardee, ...]
+    level: str = "township"  # a county's selection is not on a township's board (yet)
 
 
 # the selection's public notice (S3): what is posted, for whom, until when; objections only
@@ -235,6 +236,7 @@ class SelectionOpened(Consumed):
     year: int
     title: str
     subject_kind: str
+    level: str = "township"  # a county's selection is not on a township's board (yet)
 
 
 class CandidateNominated(Consumed):

@@ -584,6 +584,13 @@ def _selection_cases() -> Iterator[Case]:
     )
     yield malformed(r, "notice of 3 days", "notice_days", body=with_(notice_days=3))
     yield malformed(r, "title missing", "title", body=without("title"))
+    yield malformed(r, "no township named", "township_id", body=without("township_id"))
+    yield malformed(
+        r,
+        "a county selection naming a township",
+        "township_id",
+        body=with_(level="county", county_id="minqin"),
+    )
     yield from auth_cases(r)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
     yield forbidden(r, "office of another township", lambda w: w.other_office)

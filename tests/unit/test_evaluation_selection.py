@@ -27,6 +27,7 @@ from services.evaluation.selection.events import (
     Formula,
     FormulaDeclared,
     Input,
+    Level,
     ObjectionFiled,
     ReviewsMeasure,
     ReviewsRule,
@@ -350,6 +351,31 @@ def test_notice_objections_and_commendation() -> None:
     # the committee's words and the nomination's: nothing generated
     assert issued.awardees[0].reason == "群众公认，实绩突出"
     assert issued.awardees[0].nomination_reason == "m-1表现突出"
+
+
+def test_each_level_selects_once_a_year_and_its_own_body_decides() -> None:
+    """S1: townships, the county and branches each hold their own selection, with the same
+    events and rules; the body that decides is the level's."""
+    ids = {
+        Selection.id_for("t-1", 2027, SubjectKind.MEMBER),
+        Selection.id_for("c-1", 2027, SubjectKind.MEMBER, Level.COUNTY),
+        Selection.id_for("b-1", 2027, SubjectKind.MEMBER, Level.BRANCH),
+    }
+    assert len(ids) == 3
+    branch = opening().model_copy(
+        update={"level": Level.BRANCH, "organisation_id": "b-1", "subject_kind": "branch"}
+    )
+    with pytest.raises(InvalidInput, match="among its members"):
+        Selection.open(branch)
+    county = Selection.open(opening().model_copy(update={"level": Level.COUNTY}))
+    assert county.body is Body.COUNTY
+    county.declare(FORMULA.model_copy(update={"quotas": (1,)}))
+    county.nominate(Candidate("m-1", "m-1", "b-1", "township", "镇级优秀党员"))
+    county.score_stage({"m-1": inputs(90, 90, 90)}, date(2027, 7, 5))
+    with pytest.raises(InvalidState, match="county decides"):
+        county.decide(1, Body.TOWNSHIP_COMMITTEE, advance("m-1"), date(2027, 7, 6))
+    county.decide(1, Body.COUNTY, advance("m-1"), date(2027, 7, 6))
+    assert a_selection().body is Body.TOWNSHIP_COMMITTEE  # opened before levels: a township's
 
 
 def test_the_board_shows_only_reasons_people_wrote() -> None:

@@ -16,7 +16,14 @@ Reason = Annotated[Lines, Field(min_length=2, max_length=2000)]
 
 
 class OpenSelection(Command):
-    township_id: Id
+    """The organisation holding it, by level: the township (`township_id`), the county
+    (`county_id`, selecting from the townships' winners) or a branch (`branch_id`, among its
+    members)."""
+
+    level: Literal["township", "county", "branch"] = "township"
+    township_id: Id | None = None
+    county_id: Id | None = None
+    branch_id: Id | None = None
     year: Year
     title: Title
     subject_kind: Literal["branch", "member"]

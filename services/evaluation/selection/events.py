@@ -111,9 +111,18 @@ class Awardee(Value):
     nomination_reason: str | None = None
 
 
+class Level(StrEnum):
+    """各级党组织…每年开展一次: who holds the selection (the same events and rules)."""
+
+    TOWNSHIP = "township"  # a township selects among its branches or members
+    COUNTY = "county"  # the county selects across townships, from the townships' winners
+    BRANCH = "branch"  # a branch selects among its own members
+
+
 class SelectionOpened(DomainEvent):
     aggregate_type = "selection"
     selection_id: str
+    # the township the selection is of; for a county selection, the county (its partition)
     township_id: str
     year: int
     title: str
@@ -121,6 +130,8 @@ class SelectionOpened(DomainEvent):
     notice_days: int = Field(ge=5, le=30)
     commendation_on: date  # around July 1 (S3)
     opened_on: date | None = None  # None: opened before the data window existed
+    level: Level = Level.TOWNSHIP  # selections opened before levels were the township's
+    organisation_id: str | None = None  # the county or branch holding it; None: the township
 
 
 class FormulaDeclared(DomainEvent):
@@ -200,11 +211,12 @@ class ObjectionAnswered(DomainEvent):
 class CommendationIssued(DomainEvent):
     aggregate_type = "selection"
     selection_id: str
-    township_id: str
+    township_id: str  # as in SelectionOpened: the county's id for a county selection
     year: int
     title: str
     issued_on: date
     awardees: tuple[Awardee, ...]
+    level: Level = Level.TOWNSHIP
 
 
 EVENTS: list[type[DomainEvent]] = [

@@ -7,6 +7,7 @@ candidate's score can be recomputed from exactly those records later (`recompute
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import asyncpg
@@ -170,12 +171,37 @@ async def inputs_for(
     )
 
 
+async def township_winners(
+    conn: asyncpg.Connection, county_id: str, year: int, kind: str
+) -> dict[str, Mapping[str, Any]]:
+    """S1 at the county: the awardees of the year's township selections of the county, by
+    subject: what the county selects from (a branch's own selection does not count)."""
+    rows = await conn.fetch(
+        "SELECT c.township_id, a->>'subject_id' AS subject_id, a->>'subject_name' AS"
+        " subject_name, a->>'branch_id' AS branch_id FROM commendations c"
+        " JOIN dir_townships t USING (township_id), jsonb_array_elements(c.awardees) a"
+        " WHERE t.county_id = $1 AND c.year = $2 AND c.level = 'township'"
+        " AND a->>'subject_kind' = $3 ORDER BY c.township_id, subject_id",
+        county_id,
+        year,
+        kind,
+    )
+    return {r["subject_id"]: dict(r) for r in rows}
+
+
 class Inputs(Protocol):
-    """What the selection's handlers read: a candidate's inputs as `inputs_for` reads them."""
+    """What the selection's handlers read: a candidate's inputs as `inputs_for` reads them,
+    the county's townships, and the townships' winners a county selects from."""
 
     async def inputs_for(
         self, subject_id: str, year: int, formula: Formula
     ) -> tuple[Input, ...]: ...
+
+    async def county_townships(self, county_id: str) -> list[str]: ...
+
+    async def township_winners(
+        self, county_id: str, year: int, kind: str
+    ) -> dict[str, Mapping[str, Any]]: ...
 
 
 class PostgresInputs:
@@ -186,6 +212,18 @@ class PostgresInputs:
 
     async def inputs_for(self, subject_id: str, year: int, formula: Formula) -> tuple[Input, ...]:
         return await inputs_for(self.conn, subject_id, year, formula)
+
+    async def county_townships(self, county_id: str) -> list[str]:
+        rows = await self.conn.fetch(
+            "SELECT township_id FROM dir_townships WHERE county_id = $1 ORDER BY township_id",
+            county_id,
+        )
+        return [r["township_id"] for r in rows]
+
+    async def township_winners(
+        self, county_id: str, year: int, kind: str
+    ) -> dict[str, Mapping[str, Any]]:
+        return await township_winners(self.conn, county_id, year, kind)
 
 
 def inputs(conn: asyncpg.Connection) -> Inputs:

@@ -38,6 +38,8 @@ class ObjectionView(View):
 
 class SelectionView(View):
     selection_id: str
+    level: str  # township, county or branch (S1)
+    organisation_id: str  # the township, county or branch holding it
     township_id: str
     year: int
     title: str
@@ -71,6 +73,7 @@ class RecomputationView(View):
 
 class CommendationView(View):
     selection_id: str
+    level: str
     township_id: str
     year: int
     title: str

@@ -26,6 +26,7 @@ from services.evaluation.selection.events import (
     Formula,
     FormulaDeclared,
     Input,
+    Level,
     NoticePosted,
     ObjectionAnswered,
     ObjectionFiled,
@@ -78,6 +79,8 @@ class Selection(Aggregate):
         self.notice_days = 7
         self.commendation_on = date.min
         self.opened_on: date | None = None
+        self.level = Level.TOWNSHIP
+        self.organisation_id = ""  # the township, county or branch holding it
         self.formula: Formula | None = None
         self.state = SelectionState()
         self.notice_until: date | None = None
@@ -85,20 +88,36 @@ class Selection(Aggregate):
         self.issued = False
 
     @staticmethod
-    def id_for(township_id: str, year: int, kind: SubjectKind) -> str:
-        """S1: once a year for each level and kind. The id names all three, so the log itself
+    def id_for(
+        organisation_id: str, year: int, kind: SubjectKind, level: Level = Level.TOWNSHIP
+    ) -> str:
+        """S1: once a year for each organisation and kind. The id names them, so the log itself
         refuses a second opening even when two arrive at once (the stream already exists)."""
-        return f"s-{year}-{kind.value}-{township_id}"
+        if level is Level.TOWNSHIP:
+            return f"s-{year}-{kind.value}-{organisation_id}"
+        return f"s-{year}-{kind.value}-{level.value}-{organisation_id}"
+
+    @property
+    def body(self) -> Body:
+        """The body that decides each stage: the branch (its committee, by its secretary), the
+        township committee, or the county."""
+        return {
+            Level.BRANCH: Body.BRANCH,
+            Level.TOWNSHIP: Body.TOWNSHIP_COMMITTEE,
+            Level.COUNTY: Body.COUNTY,
+        }[self.level]
 
     @classmethod
     def open(cls, opened: SelectionOpened, held: Selection | None = None) -> Selection:
         anniversary = date(opened.year, 7, 1)
         if abs(opened.commendation_on - anniversary) > AROUND_JULY_1:
             raise InvalidInput("commendation is issued around July 1 (S3)", field="commendation_on")
+        if opened.level is Level.BRANCH and opened.subject_kind is not SubjectKind.MEMBER:
+            raise InvalidInput("a branch selects among its members", field="subject_kind")
         if held is not None:
             raise InvalidState(
-                f"the township selects its {opened.subject_kind.value}s once a year (S1):"
-                f" {opened.year}'s selection is {held.selection_id}"
+                f"the {opened.level.value} selects its {opened.subject_kind.value}s once a year"
+                f" (S1): {opened.year}'s selection is {held.selection_id}"
             )
         selection = cls(f"selection-{opened.selection_id}", opened.township_id)
         selection._record(opened)
@@ -200,6 +219,8 @@ class Selection(Aggregate):
     def decide(self, stage: int, body: Body, decisions: list[Decision], today: date) -> None:
         """S2: the body the stage names decides each candidate scored in it, advanced or not,
         with its reason; it may follow the suggestion or not, but says why either way."""
+        if body is not self.body:
+            raise InvalidState(f"the {self.body.value} decides the stages of this selection")
         if stage != len(self.state.scored) or stage == len(self.state.stages):
             raise InvalidState(
                 f"stage {stage} is not waiting for a decision (scored"
@@ -311,6 +332,7 @@ class Selection(Aggregate):
                 title=self.title,
                 issued_on=today,
                 awardees=awardees,
+                level=self.level,
             )
         )
 
@@ -321,6 +343,8 @@ class Selection(Aggregate):
                 self.year, self.title = event.year, event.title
                 self.subject_kind, self.notice_days = event.subject_kind, event.notice_days
                 self.commendation_on, self.opened_on = event.commendation_on, event.opened_on
+                self.level = event.level
+                self.organisation_id = event.organisation_id or event.township_id
             case FormulaDeclared():
                 self.formula = event.formula
             case CandidateNominated():

@@ -77,7 +77,7 @@ async def review_recorded(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -
 async def selection_opened(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
         "INSERT INTO selections VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, NULL, 0,"
-        " NULL, NULL, NULL, NULL)",
+        " NULL, NULL, NULL, NULL, $8, $9)",
         d["selection_id"],
         d["township_id"],
         d["year"],
@@ -85,6 +85,8 @@ async def selection_opened(conn: asyncpg.Connection, e: EventEnvelope, d: Data) 
         d["subject_kind"],
         d["notice_days"],
         d["commendation_on"],
+        d.get("level", "township"),
+        d.get("organisation_id") or d["township_id"],
     )
 
 
@@ -179,13 +181,14 @@ async def objection_answered(conn: asyncpg.Connection, e: EventEnvelope, d: Data
 
 async def commendation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
-        "INSERT INTO commendations VALUES ($1, $2, $3, $4, $5::text::date, $6)",
+        "INSERT INTO commendations VALUES ($1, $2, $3, $4, $5::text::date, $6, $7)",
         d["selection_id"],
         d["township_id"],
         d["year"],
         d["title"],
         d["issued_on"],
         _json(d["awardees"]),
+        d.get("level", "township"),
     )
     await conn.execute(
         "UPDATE selections SET issued_on = $2::text::date WHERE selection_id = $1",
