@@ -114,6 +114,7 @@ CREATE TABLE board_commendations (
     year         integer NOT NULL,
     title        text    NOT NULL,
     issued_on    date    NOT NULL,
+    -- each with the reasons people wrote (contracts.Awardee: never one generated from a score)
     awardees     jsonb   NOT NULL
 );
 -- S3: a selection's public notice, its finalists' names (from their nominations) and the
