@@ -227,6 +227,14 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
         for quarter in range(1, 5):
             ledger = httpx.get(f"{review}/v1/reviews", params={"quarter": f"{last}Q{quarter}"})
             assert ledger.raise_for_status().json()["total"] == 2 * (2 + 2 * 3)
+        # the county selected from the townships' winners and commended in July (S1)
+        [county_commended] = [
+            c
+            for c in httpx.get(f"{evaluation}/v1/commendations").json()
+            if c["year"] == last and c["level"] == "county"
+        ]
+        assert county_commended["issued_on"] == f"{last}-07-10"
+        assert len(county_commended["awardees"]) == 1
         for township in townships:
             branches = httpx.get(f"{pledge}/v1/townships/{township}").json()["branches"]
             assert len(branches) == 2
