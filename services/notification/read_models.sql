@@ -115,7 +115,8 @@ CREATE TABLE board_commendations (
     title        text    NOT NULL,
     issued_on    date    NOT NULL,
     -- each with the reasons people wrote (contracts.Awardee: never one generated from a score)
-    awardees     jsonb   NOT NULL
+    awardees     jsonb   NOT NULL,
+    level        text    NOT NULL  -- the township's own, or a branch's selection (S1)
 );
 -- S3: a selection's public notice, its finalists' names (from their nominations) and the
 -- objections by finalist; the notice leaves the board when the commendation is issued
