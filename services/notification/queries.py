@@ -599,7 +599,8 @@ async def unfinished(
         return branches if done else [(office(township_id), deadline.title), *branches]
     else:  # selection
         done = await conn.fetchval(
-            "SELECT 1 FROM board_commendations WHERE township_id = $1 AND year = $2",
+            "SELECT 1 FROM board_commendations WHERE township_id = $1 AND year = $2"
+            " AND level = 'township'",  # a branch's own selection is not the township's
             township_id,
             deadline.due_on.year,
         )

@@ -114,7 +114,9 @@ CREATE TABLE board_commendations (
     year         integer NOT NULL,
     title        text    NOT NULL,
     issued_on    date    NOT NULL,
-    awardees     jsonb   NOT NULL
+    -- each with the reasons people wrote (contracts.Awardee: never one generated from a score)
+    awardees     jsonb   NOT NULL,
+    level        text    NOT NULL  -- the township's own, or a branch's selection (S1)
 );
 -- S3: a selection's public notice, its finalists' names (from their nominations) and the
 -- objections by finalist; the notice leaves the board when the commendation is issued
