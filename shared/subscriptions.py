@@ -7,6 +7,13 @@ redelivered or duplicated message finds its sequence already consumed and has no
 effect. A message the handler keeps failing on is parked in `parked_messages` with a log
 line and skipped, not retried forever. Database or broker outages are transient: the batch
 is left unacknowledged and fetched again.
+
+Hand-over: a runner that dies holding fetched messages gives them back after `ack_wait`
+(`ACK_WAIT_SECONDS`, a few seconds). A live runner working on a batch for longer keeps it by
+telling the broker "in progress" every third of that, so slow work is not delivered again
+while it runs. Replicas share a durable consumer: the broker hands each message to one of
+them, and a message that arrives ahead of one another replica still holds waits for it
+(`OutOfOrder`).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
 import asyncpg
@@ -32,6 +39,10 @@ from shared.messaging import Subjects
 from shared.metrics import CONSUMER_HANDLED, CONSUMER_LAG
 
 log = structlog.get_logger()
+
+# How long a message fetched by a runner that died stays with it before the broker hands it
+# out again; a live runner's progress acks (every third of it) keep a slow batch its own.
+ACK_WAIT_SECONDS = 3.0
 
 Handler = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
 Projector = Handler
@@ -98,7 +109,7 @@ class SubscriptionRunner:
         project: Projector | None = None,
         batch: int = 100,
         attempts: int = 3,
-        ack_wait: float = 10,
+        ack_wait: float = ACK_WAIT_SECONDS,
     ) -> None:
         self.pool = pool
         self.js = js
@@ -137,18 +148,19 @@ class SubscriptionRunner:
     async def _consume(self) -> None:
         durable = f"{self.sub.consumer}-{self.sub.aggregate}-{self.sub.event_type}"
         durable = durable.replace("*", "any")
-        psub = await self.js.pull_subscribe(
-            self.filter,
-            durable=durable,
-            stream=self.subjects.stream(self.sub.source),
-            config=ConsumerConfig(
-                durable_name=durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.ack_wait,
-                filter_subject=self.filter,
-            ),
+        stream = self.subjects.stream(self.sub.source)
+        config = ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            filter_subject=self.filter,
         )
+        # created, or updated to this ack_wait (one made with an older one keeps it otherwise);
+        # every replica does the same, and all of them pull from the one durable consumer
+        await self.js.add_consumer(stream, config)
+        psub = await self.js.pull_subscribe(self.filter, durable=durable, stream=stream)
         self.consuming.set()
         log.info("subscription_started", consumer=durable)
         while not self._stopping.is_set():
@@ -156,7 +168,8 @@ class SubscriptionRunner:
                 messages = await self._next_batch(psub)
             except (NatsTimeout, TimeoutError):
                 continue
-            await self.handle_batch(messages)
+            async with _in_progress(messages, every=self.ack_wait / 3):
+                await self.handle_batch(messages)
             if messages:
                 CONSUMER_LAG.labels(durable).set(messages[-1].metadata.num_pending or 0)
 
@@ -221,7 +234,7 @@ class SubscriptionRunner:
             except OutOfOrder:
                 # counted, so that a gap which never fills shows on /metrics, not only in logs
                 CONSUMER_HANDLED.labels(self.sub.consumer, "deferred_for_gap").inc()
-                await msg.nak(delay=min(1.0, self.ack_wait))  # again once the gap has filled
+                await msg.nak(delay=gap_delay(msg))  # again once the gap has filled
                 return
             except Exception as failure:
                 error = failure
@@ -392,6 +405,39 @@ class SubscriptionRunner:
             )
             if envelope is not None:
                 await self._remember(conn, envelope)
+
+
+def gap_delay(msg: Msg) -> float:
+    """How long a message that came across a gap waits before it is delivered again: soon at
+    first (another replica is committing the one before it), then up to a second (a runner
+    died holding it: it comes back after `ack_wait`)."""
+    try:
+        delivered = int(msg.metadata.num_delivered or 1)
+    except Exception:  # not a JetStream message (a test's): the longest wait
+        delivered = 10
+    return float(min(1.0, 0.05 * 2 ** (delivered - 1)))
+
+
+@contextlib.asynccontextmanager
+async def _in_progress(messages: list[Msg], *, every: float) -> AsyncIterator[None]:
+    """While the batch is worked on, tell the broker so every `every` seconds: a live runner
+    keeps its messages however long the work takes, a dead one's come back after ack_wait."""
+
+    async def tell() -> None:
+        while True:
+            await asyncio.sleep(every)
+            for msg in messages:
+                if not msg._ackd:  # not yet acked or nak'd (a progress ack would undo a delay)
+                    with contextlib.suppress(Exception):  # the broker is away: it comes back
+                        await msg.in_progress()
+
+    task = asyncio.create_task(tell())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def _nak(messages: list[Msg]) -> None:
