@@ -50,7 +50,11 @@ async def ensure_database(admin_dsn: str, database: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{database}"')
+            try:
+                await conn.execute(f'CREATE DATABASE "{database}"')
+            except (asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                pass  # another replica, starting at the same moment, made it
+
     finally:
         await conn.close()
 
