@@ -182,7 +182,8 @@ class Runtime:
                 project=self.definition.read_models.apply,
             )
             self.runners.append(runner)
-            self._spawn(runner.run())
+            # one replica pulls at a time: they take turns only when one dies (ordering)
+            self._spawn(self._leased(f"consumer:{runner.durable}", runner.run))
         log.info("broker_joined", service=name)
 
     async def _leased(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
