@@ -13,8 +13,9 @@ Hand-over: a runner that dies holding fetched messages gives them back after `ac
 telling the broker "in progress" every third of that, so slow work is not delivered again
 while it runs. Replicas bind the same durable consumer; the runtime lets one of them pull at
 a time (a lease, shared/lease.py): a township's events apply in order, and two replicas
-pulling alternately spent their time deferring each other's messages. A message that still
-arrives ahead of one another runner holds (a dead one's) waits for it (`OutOfOrder`).
+pulling alternately spent their time deferring each other's messages. Messages that arrive
+ahead of one a dead runner held (`OutOfOrder`) are held, with progress acks, and applied in
+order right after it comes back.
 """
 
 from __future__ import annotations
