@@ -305,7 +305,9 @@ class RecordingSms:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, dict[str, str]]] = []
 
-    async def send(self, phone: str, template: str, params: dict[str, str]) -> None:
+    async def send(
+        self, phone: str, template: str, params: dict[str, str], *, sign_name: str | None = None
+    ) -> None:
         self.sent.append((phone, template, params))
 
 

@@ -32,6 +32,7 @@ from services.evaluation.voting.schemas import InvitationsIssued, InvitationTurn
 from shared.auth import PUBLIC
 from shared.errors import GongkaiError, InvalidInput, InvalidState
 from shared.http import PathId, Reader, SignedIn, run
+from shared.sms import SmsGateway, SmsSettings, gateway_from_settings
 
 router = APIRouter(tags=["voting"])
 log = structlog.get_logger()
@@ -43,9 +44,14 @@ def _base_url(request: Request) -> str:
     return str(configured or request.base_url).rstrip("/")
 
 
-def _gateway(request: Request) -> Any:
-    """The county's SMS channel (shared/sms.py, wired by the runtime), or None."""
-    return request.app.state.runtime.components.get("sms")
+def _gateway(request: Request) -> SmsGateway | None:
+    """The county's SMS channel (shared/sms.py, `GONGKAI_SMS_*`), made on first use; None
+    where the county has none. A test or the runtime may put one in `components["sms"]`."""
+    components = request.app.state.runtime.components
+    if "sms" not in components:
+        components["sms"] = gateway_from_settings(SmsSettings())
+    gateway: SmsGateway | None = components["sms"]
+    return gateway
 
 
 async def _send(request: Request, answer: dict[str, Any]) -> None:

@@ -1,12 +1,5 @@
-"""What voting needs of other parts: the county's SMS channel, as shared/sms.py exposes it
-(this Protocol, the same signature, stands in until that module is there). Voting reads no
-other service's events of its own: the page shows what the rounds' and checks' read models
-hold (the directory copy, the pledge item a check concerns)."""
+"""Voting reads no other service's events of its own: the page shows what the rounds' and
+checks' read models hold (the directory copy, the pledge items a check concerns, the pledge
+copy). The SMS channel it sends invitations through is shared/sms.py's `SmsGateway`."""
 
 from __future__ import annotations
-
-from typing import Protocol
-
-
-class SmsGateway(Protocol):
-    async def send(self, phone: str, template: str, params: dict[str, str]) -> None: ...

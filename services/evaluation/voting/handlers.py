@@ -35,10 +35,10 @@ from services.evaluation.voting.aggregates import (
     wait_after,
 )
 from services.evaluation.voting.aggregates.urn import SERVICE_FREE_FAILURES, SERVICE_MAX_WAIT
-from services.evaluation.voting.contracts import SmsGateway  # shared/sms.py's Protocol
 from services.evaluation.voting.events import Scope
 from shared.auth import Principal, require
 from shared.errors import GongkaiError, InvalidInput, InvalidState, NotFound
+from shared.sms import SmsGateway
 from shared.unit_of_work import StateCache, UnitOfWork
 
 Target = Round | SatisfactionCheck
