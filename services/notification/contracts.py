@@ -68,6 +68,7 @@ class PledgePublished(Consumed):
     pledge_id: str
     letter_no: str
     item_ids: tuple[str, ...]
+    open_reasons: tuple[str, ...] | None = None  # of every item (absent before P10's field)
 
 
 class ItemEvent(Consumed):
@@ -82,19 +83,23 @@ class ProgressReported(ItemEvent):
 
 class ItemReportedDone(ItemEvent):
     summary: str
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class ProblemSolvedConfirmed(ItemEvent):
     note: str
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class ImplementationVerified(ItemEvent):
     note: str
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class SatisfactionVerdictRecorded(ItemEvent):
     verdict: str
     satisfaction_rate: float
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class ItemClosed(ItemEvent):

@@ -53,6 +53,7 @@ CREATE TABLE board_items (
     satisfaction_rate double precision,
     closed_at      timestamptz,
     closed_because text[],          -- the passes that closed it (P10), as the pledge recorded
+    open_reasons   text[],          -- why it is still open (P10), as the pledge recorded
     PRIMARY KEY (pledge_id, item_id)
 );
 CREATE TABLE board_reviews (

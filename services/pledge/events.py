@@ -35,16 +35,16 @@ class PledgerKind(StrEnum):
 
 
 class Standard(StrEnum):
-    FIVE_GOOD = "five_good"  # 五個好, for branches
-    FIVE_TAKE_THE_LEAD = "five_take_the_lead"  # 五帶頭, for members
+    FIVE_GOOD = "five_good"  # 五个好, for branches
+    FIVE_TAKE_THE_LEAD = "five_take_the_lead"  # 五带头, for members
 
 
 class OpinionChannel(StrEnum):
-    RESEARCH_VISIT = "research_visit"  # 調研走訪
-    TALK = "talk"  # 談話交流
-    SYMPOSIUM = "symposium"  # 座談會
-    SUGGESTION_BOX = "suggestion_box"  # 意見箱
-    OPINION_FORM = "opinion_form"  # 意見表
+    RESEARCH_VISIT = "research_visit"  # 调研走访
+    TALK = "talk"  # 谈话交流
+    SYMPOSIUM = "symposium"  # 座谈会
+    SUGGESTION_BOX = "suggestion_box"  # 意见箱
+    OPINION_FORM = "opinion_form"  # 意见表
 
 
 class ReviewDecision(StrEnum):

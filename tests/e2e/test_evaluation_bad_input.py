@@ -279,7 +279,7 @@ GOOD: dict[str, Callable[[World], Call]] = {
     ),
     "/v1/selections/{selection_id}/nominations": lambda w: Call(
         f"/v1/selections/{w.nominating}/nominations",
-        {"subject_id": w.d.member, "reason": "帶头节水增收"},
+        {"subject_id": w.d.member, "reason": "带头节水增收"},
         w.secretary,
         201,
     ),

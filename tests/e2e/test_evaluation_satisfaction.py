@@ -54,7 +54,7 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         p, e = pledge.client, evaluation.client
         d = await Directory(p, servers).build()
         pledge_id, (canal, drip, road) = await published_branch_pledge(
-            pledge, d, "改造支渠3公里", "推广滴灌500畝", "硬化村道2公里"
+            pledge, d, "改造支渠3公里", "推广滴灌500亩", "硬化村道2公里"
         )
         for item_id in (canal, drip, road):
             base = f"/v1/pledges/{pledge_id}/items/{item_id}"

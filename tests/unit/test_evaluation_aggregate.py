@@ -281,3 +281,22 @@ def test_the_calendar_is_data_with_the_seeds_defaults_e4() -> None:
         calendar.set("minqin", 2027, date(2028, 7, 8), date(2028, 12, 3))
     with pytest.raises(InvalidInput):
         calendar.set("minqin", 2027, date(2027, 7, 8), date(2029, 1, 3))
+
+
+def test_a_window_that_closes_before_it_opens_is_refused_saying_what_to_do() -> None:
+    backwards = RoundOpened(
+        round_id="r-2",
+        township_id="t-1",
+        organiser_kind="township",
+        organiser_id="t-1",
+        title="下半年群众评议",
+        year=2027,
+        half=1,
+        content=("five_good",),
+        subjects=(branch("b-1"),),
+        scale=tally.PUBLIC_SATISFACTION,
+        opens_on=date(2027, 5, 1),
+        closes_on=date(2027, 4, 30),
+    )
+    with pytest.raises(InvalidInput, match="give a closing date on or after 2027-05-01"):
+        Round.open(backwards)

@@ -18,7 +18,7 @@ from services.notification.aggregates.calendar import (
     owned_dates,
     phase,
 )
-from services.notification.aggregates.notices import grouped
+from services.notification.aggregates.notices import grouped, notice_text
 from services.notification.delivery.channels import dingtalk_url, sign_webhook, text_of
 from services.notification.events import (
     DeadlineKind,
@@ -43,6 +43,15 @@ def test_the_default_calendar_of_a_year() -> None:
     assert deadlines["quarterly_review-2027Q4"].due_on == date(2027, 12, 31)
     assert deadlines["member_rating-2027-12"].due_on == date(2028, 1, 5)
     assert deadlines["branch_rating-2027-B6"].due_on == date(2028, 1, 10)
+    # titles a person reads: periods the Chinese way (shared/zh.py)
+    assert deadlines["quarterly_review-2027Q1"].title == "2027年第一季度点评"
+    assert deadlines["branch_rating-2027-B6"].title == "2027年11–12月支部评星结果公示"
+    assert deadlines["member_rating-2027-03"].title == "2027年3月党员评星结果公示"
+    title, body = notice_text(deadlines["drafting-2027"], NoticeKind.REMINDER, "李秀英")
+    assert (title, body) == (
+        "【提醒】2027年公开承诺拟定",
+        "李秀英: 请于2027年3月15日前完成2027年公开承诺拟定。",
+    )
     kinds = [d.kind for d in deadlines.values()]
     assert kinds.count(DeadlineKind.MEMBER_RATING) == 12
     assert kinds.count(DeadlineKind.BRANCH_RATING) == 6
@@ -201,7 +210,7 @@ def test_message_texts() -> None:
         "letter_no": "L-1",
         "items": [{"title": "修路", "target": "2公里", "due_date": "2027-10-01"}],
     }
-    assert "修路（目标：2公里，时限：2027-10-01）" in text_of("pledge_published", "s", card)
+    assert "修路（目标：2公里，时限：2027年10月1日）" in text_of("pledge_published", "s", card)
     closed = {"title": "修路", "closing_reasons": ["问题已解决: 通车"]}
     assert text_of("item_closed", "s", closed) == "修路 已销号：问题已解决: 通车"
     assert text_of("commendation", "先进党组织", {}) == "先进党组织"

@@ -1,4 +1,4 @@
-"""Supervision bulletins (督查通報, N4): for each branch, how its secretary drives the
+"""Supervision bulletins (督查通报, N4): for each branch, how its secretary drives the
 activity (pledges published, reviews held, members whose work journal was presented and
 evaluated), leading cadres' guidance visits, open and overdue items, and the gaps. A
 Bulletin stream issues its bulletin once. Pure; the counts are read in queries.py."""

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from services.notification.events import CalendarSet, Deadline, DeadlineKind
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
@@ -100,27 +101,33 @@ def default_deadlines(
     k = DeadlineKind
     owned = owned_dates(year, drafting_deadline, rounds)
     found = [
-        _deadline(k.DRAFTING, str(year), owned[f"drafting-{year}"], 7, "公开承诺拟定截止"),
+        _deadline(k.DRAFTING, str(year), owned[f"drafting-{year}"], 7, f"{year}年公开承诺拟定"),
         _deadline(k.SELECTION, str(year), date(year, 7, 1), 10, f"{year}年度评选表彰"),
         _deadline(
             k.EVALUATION_ROUND,
             f"{year}H1",
             owned[f"evaluation_round-{year}H1"],
             10,
-            "上半年群众评议",
+            f"{year}年上半年群众评议",
         ),
         _deadline(
             k.EVALUATION_ROUND,
             f"{year}H2",
             owned[f"evaluation_round-{year}H2"],
             10,
-            "下半年群众评议",
+            f"{year}年下半年群众评议",
         ),
     ]
     for quarter in range(1, 5):
         end = _month_after(year, quarter * 3, 1) - timedelta(days=1)
         found.append(
-            _deadline(k.QUARTERLY_REVIEW, f"{year}Q{quarter}", end, 7, f"第{quarter}季度点评")
+            _deadline(
+                k.QUARTERLY_REVIEW,
+                f"{year}Q{quarter}",
+                end,
+                7,
+                f"{zh.period(f'{year}Q{quarter}')}点评",
+            )
         )
     for month in range(1, 13):
         found.append(
@@ -129,7 +136,7 @@ def default_deadlines(
                 f"{year}-{month:02d}",
                 _month_after(year, month, 5),
                 3,
-                f"{month}月党员评星结果公示",
+                f"{zh.period(f'{year}-{month:02d}')}党员评星结果公示",
             )
         )
     for pair in range(1, 7):
@@ -139,7 +146,7 @@ def default_deadlines(
                 f"{year}-B{pair}",
                 _month_after(year, pair * 2, 10),
                 3,
-                f"第{pair}期(双月)支部评星结果公示",
+                f"{zh.period(f'{year}-B{pair}')}支部评星结果公示",
             )
         )
     return tuple(sorted(found, key=lambda d: (d.due_on, d.deadline_id)))

@@ -19,6 +19,8 @@ import aiosmtplib
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import zh
+
 
 class DeliverySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GONGKAI_", extra="ignore")
@@ -45,7 +47,7 @@ def text_of(release_type: str, subject: str, content: dict[str, Any]) -> str:
     if release_type == "pledge_published":
         lines = [f"承诺书编号：{content.get('letter_no')}"]
         lines += [
-            f"- {i['title']}（目标：{i['target']}，时限：{i['due_date']}）"
+            f"- {i['title']}（目标：{i['target']}，时限：{zh.day(i['due_date'])}）"
             for i in content.get("items", [])
         ]
         return "\n".join(lines)
@@ -60,7 +62,7 @@ def text_of(release_type: str, subject: str, content: dict[str, Any]) -> str:
         )
     if release_type == "round_results":
         return "\n".join(
-            f"- {r['subject_name']}：满意率 {r['satisfaction_rate'] * 100:.1f}%"
+            f"- {r['subject_name']}：满意率 {zh.percent(r['satisfaction_rate'])}"
             for r in content.get("results", [])
         )
     return subject

@@ -176,12 +176,18 @@ async def pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[s
         e.time,
     )
     await conn.execute(
-        "UPDATE board_items SET published = true WHERE pledge_id = $1 AND item_id = ANY($2)",
+        "UPDATE board_items SET published = true, open_reasons = $3"
+        " WHERE pledge_id = $1 AND item_id = ANY($2)",
         p.pledge_id,
         list(p.item_ids),
+        _reasons(p.open_reasons),
     )
     content = await card(conn, p.pledge_id)
     await release(conn, e, "pledge_published", township, content["pledger_name"], content)
+
+
+def _reasons(reasons: tuple[str, ...] | None) -> list[str] | None:
+    return None if reasons is None else list(reasons)
 
 
 async def _item(conn: asyncpg.Connection, i: k.ItemEvent, sql: str, *values: Any) -> None:
@@ -193,6 +199,13 @@ async def _item(conn: asyncpg.Connection, i: k.ItemEvent, sql: str, *values: Any
     )
 
 
+async def _open_reasons(conn: asyncpg.Connection, i: k.ItemEvent, reasons: Any) -> None:
+    """Why the item is still open (P10), as the pledge recorded it; an event written before
+    the field leaves what the board knew."""
+    if reasons is not None:
+        await _item(conn, i, "open_reasons = $3", list(reasons))
+
+
 async def progress_reported(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.ProgressReported.model_validate(d)
     await _item(conn, p, "percent = $3, progress = $4", p.percent, p.summary)
@@ -201,6 +214,7 @@ async def progress_reported(conn: asyncpg.Connection, e: EventEnvelope, d: dict[
 async def item_reported_done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     done = k.ItemReportedDone.model_validate(d)
     await _item(conn, done, "done_summary = $3, percent = 100", done.summary)
+    await _open_reasons(conn, done, done.open_reasons)
 
 
 async def problem_solved_confirmed(
@@ -208,6 +222,7 @@ async def problem_solved_confirmed(
 ) -> None:
     solved = k.ProblemSolvedConfirmed.model_validate(d)
     await _item(conn, solved, "solved_note = $3", solved.note)
+    await _open_reasons(conn, solved, solved.open_reasons)
 
 
 async def implementation_verified(
@@ -215,6 +230,7 @@ async def implementation_verified(
 ) -> None:
     verified = k.ImplementationVerified.model_validate(d)
     await _item(conn, verified, "verified_note = $3", verified.note)
+    await _open_reasons(conn, verified, verified.open_reasons)
 
 
 async def satisfaction_verdict_recorded(
@@ -222,11 +238,18 @@ async def satisfaction_verdict_recorded(
 ) -> None:
     v = k.SatisfactionVerdictRecorded.model_validate(d)
     await _item(conn, v, "verdict = $3, satisfaction_rate = $4", v.verdict, v.satisfaction_rate)
+    await _open_reasons(conn, v, v.open_reasons)
 
 
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     closed = k.ItemClosed.model_validate(d)
-    await _item(conn, closed, "closed_at = $3, closed_because = $4", e.time, list(closed.reasons))
+    await _item(
+        conn,
+        closed,
+        "closed_at = $3, closed_because = $4, open_reasons = '{}'",
+        e.time,
+        list(closed.reasons),
+    )
     row = await conn.fetchrow(
         "SELECT i.*, p.pledger_name, p.township_id, p.branch_id FROM board_items i"
         " JOIN board_pledges p USING (pledge_id) WHERE pledge_id = $1 AND item_id = $2",

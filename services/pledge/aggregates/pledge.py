@@ -127,7 +127,7 @@ class Pledge(Aggregate):
         self.quarters: set[str] = set()
         self.counter = 0  # numbering of child records (items, reports, opinions)
 
-    # --- drafting (定諾) -------------------------------------------------------------------
+    # --- drafting (定诺) -------------------------------------------------------------------
 
     @staticmethod
     def id_for(year: int, pledger: Pledger) -> str:
@@ -284,7 +284,7 @@ class Pledge(Aggregate):
             )
         )
 
-    # --- publishing (亮諾) -----------------------------------------------------------------
+    # --- publishing (亮诺) -----------------------------------------------------------------
 
     def publish(self) -> None:
         self._require(PledgeStatus.APPROVED)
@@ -298,7 +298,7 @@ class Pledge(Aggregate):
             )
         )
 
-    # --- fulfilment (踐諾) -----------------------------------------------------------------
+    # --- fulfilment (践诺) -----------------------------------------------------------------
 
     def _open_item(self, item_id: str) -> Item:
         self._require(PledgeStatus.PUBLISHED)

@@ -51,4 +51,5 @@ PROJECTION = Projection(
     directory=False,
 )
 
-READ_MODELS = ReadModels(ddl=DDL, project=PROJECTION, upcast=REGISTRY.upcast)
+# version 2: an item reported done is at 100% in the ledger, as on the board
+READ_MODELS = ReadModels(ddl=DDL, project=PROJECTION, upcast=REGISTRY.upcast, version="2")
