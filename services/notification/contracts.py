@@ -102,6 +102,12 @@ class SatisfactionVerdictRecorded(ItemEvent):
     open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
+class SatisfactionNotRated(ItemEvent):
+    """The item's check had no ballot: open, not rated (E8)."""
+
+    open_reasons: tuple[str, ...] | None = None
+
+
 class ItemClosed(ItemEvent):
     # the passes that closed it (P10); published before the field, an item closed by all
     # three, as P10 has always needed
@@ -267,6 +273,7 @@ CONSUMED = by_type(
     ProblemSolvedConfirmed,
     ImplementationVerified,
     SatisfactionVerdictRecorded,
+    SatisfactionNotRated,
     ItemClosed,
     ReviewRecorded,
     ReviewCorrected,

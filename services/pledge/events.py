@@ -64,6 +64,7 @@ class OpenReason(StrEnum):
     PROBLEM_NOT_SOLVED = "problem_not_solved"
     IMPLEMENTATION_NOT_VERIFIED = "implementation_not_verified"
     SATISFACTION_PENDING = "satisfaction_pending"
+    SATISFACTION_NOT_RATED = "satisfaction_not_rated"  # 未开展满意度测评: the check had no ballot
     PUBLIC_NOT_SATISFIED = "public_not_satisfied"
 
 
@@ -330,6 +331,20 @@ class SatisfactionVerdictRecorded(DomainEvent):
     open_reasons: OpenReasons = None  # the item's, after this event
 
 
+class SatisfactionNotRated(DomainEvent):
+    """The item's satisfaction check ended with no ballot (the evaluation service's
+    `SatisfactionCheckLapsed`): no verdict, so the item stays open, not rated (未开展满意度
+    测评), not dissatisfied. It may be reported done again (a new check), or the office may
+    extend or reopen the check."""
+
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    check_id: str
+    source_event_id: str
+    open_reasons: OpenReasons = None  # the item's, after this event
+
+
 class ItemClosed(DomainEvent):
     """The item has no open reasons left: closed by the passes in `reasons` (P10 needs all
     three, and always has: a log written before the field reads so)."""
@@ -378,6 +393,7 @@ REGISTRY = EventRegistry(
         ProblemSolvedConfirmed,
         ImplementationVerified,
         SatisfactionVerdictRecorded,
+        SatisfactionNotRated,
         ItemClosed,
         QuarterlyPushRecorded,
     ],

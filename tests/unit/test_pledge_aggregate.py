@@ -232,6 +232,24 @@ def test_a_verdict_first_closes_when_the_office_confirms_last() -> None:
     assert pledge.items[item].closed
 
 
+def test_a_check_with_no_ballot_leaves_the_item_open_not_rated_e8() -> None:
+    """No ballot, no verdict: the item stays open because it was not rated (未开展满意度测评),
+    not because the public was dissatisfied; reported done again, a new check follows."""
+    pledge, [item] = published("压沙造林")
+    pledge.report_done(item, "完成")
+    pledge.confirm_problem_solved(item, "解决")
+    pledge.verify_implementation(item, "核查到位")
+    assert pledge.record_not_rated(item, "c-1", "e-1")
+    assert pledge.pending[-1].model_dump(mode="json")["open_reasons"] == ["satisfaction_not_rated"]
+    assert replayed(pledge).items[item].open_reasons() == ["satisfaction_not_rated"]
+    assert not pledge.items[item].closed
+    pledge.report_done(item, "再次完成，请群众测评")  # allowed: the check had no verdict
+    assert pledge.items[item].open_reasons() == ["satisfaction_pending"]
+    pledge.record_verdict(item, Verdict.SATISFIED, 0.9, "c-2", "e-2")
+    assert pledge.items[item].closed
+    assert not pledge.record_not_rated(item, "c-2", "e-3")  # closed: no longer applies
+
+
 def test_quarterly_push_once_per_quarter_in_the_pledge_year() -> None:
     pledge, _ = published("压沙造林")
     pledge.push_quarter("2027Q1", "良好", "加快")

@@ -241,6 +241,13 @@ async def satisfaction_verdict_recorded(
     await _open_reasons(conn, v, v.open_reasons)
 
 
+async def satisfaction_not_rated(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    not_rated = k.SatisfactionNotRated.model_validate(d)
+    await _open_reasons(conn, not_rated, not_rated.open_reasons)
+
+
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     closed = k.ItemClosed.model_validate(d)
     await _item(

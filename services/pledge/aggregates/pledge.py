@@ -36,6 +36,7 @@ from services.pledge.events import (
     ProgressReported,
     QuarterlyPushRecorded,
     ReviewDecision,
+    SatisfactionNotRated,
     SatisfactionVerdictRecorded,
     Standard,
     Verdict,
@@ -53,6 +54,7 @@ def open_reasons(
     problem_solved: bool,
     implementation_verified: bool,
     verdict: Verdict | None,
+    not_rated: bool = False,
 ) -> list[OpenReason]:
     """P10: why a published item is still open; empty when it may close."""
     reasons = []
@@ -63,7 +65,10 @@ def open_reasons(
     if not implementation_verified:
         reasons.append(OpenReason.IMPLEMENTATION_NOT_VERIFIED)
     if verdict is None:
-        reasons.append(OpenReason.SATISFACTION_PENDING)
+        # a check with no ballot has no verdict: not rated, not dissatisfied (E8)
+        reasons.append(
+            OpenReason.SATISFACTION_NOT_RATED if not_rated else OpenReason.SATISFACTION_PENDING
+        )
     elif verdict is Verdict.DISSATISFIED:
         reasons.append(OpenReason.PUBLIC_NOT_SATISFIED)
     return reasons
@@ -77,6 +82,7 @@ class Item:
     problem_solved: bool = False
     implementation_verified: bool = False
     verdict: Verdict | None = None
+    not_rated: bool = False
     closed: bool = False
 
     def open_reasons(self) -> list[OpenReason]:
@@ -86,6 +92,7 @@ class Item:
             problem_solved=self.problem_solved,
             implementation_verified=self.implementation_verified,
             verdict=self.verdict,
+            not_rated=self.not_rated,
         )
 
     def open_after(self, **steps: bool | Verdict | None) -> tuple[OpenReason, ...]:
@@ -336,7 +343,7 @@ class Pledge(Aggregate):
 
     def report_done(self, item_id: str, summary: str) -> None:
         item = self._open_item(item_id)
-        if item.done_reported and item.verdict is None:
+        if item.done_reported and item.verdict is None and not item.not_rated:
             raise InvalidState(f"item {item_id} awaits its satisfaction verdict")
         assert self.pledger is not None
         self._record(
@@ -346,7 +353,7 @@ class Pledge(Aggregate):
                 township_id=self.pledger.township_id,
                 title=item.proposal.title,
                 summary=summary,
-                open_reasons=item.open_after(done_reported=True, verdict=None),
+                open_reasons=item.open_after(done_reported=True, verdict=None, not_rated=False),
             )
         )
 
@@ -402,6 +409,28 @@ class Pledge(Aggregate):
             )
         )
         self._close_if_passed(item_id)
+        return True
+
+    def record_not_rated(self, item_id: str, check_id: str, source_event_id: str) -> bool:
+        """Record that the item's check ended with no ballot (E8): no verdict; False if it no
+        longer applies (closed, or rated since)."""
+        item = self.items.get(item_id)
+        if (
+            self.status is not PledgeStatus.PUBLISHED
+            or item is None
+            or item.closed
+            or item.verdict is not None
+        ):
+            return False
+        self._record(
+            SatisfactionNotRated(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                check_id=check_id,
+                source_event_id=source_event_id,
+                open_reasons=item.open_after(not_rated=True),
+            )
+        )
         return True
 
     def _done_item(self, item_id: str) -> Item:
@@ -480,13 +509,16 @@ class Pledge(Aggregate):
                 self.counter += 1
             case ItemReportedDone():
                 item = self.items[event.item_id]
-                item.done_reported, item.verdict = True, None
+                item.done_reported, item.verdict, item.not_rated = True, None, False
             case ProblemSolvedConfirmed():
                 self.items[event.item_id].problem_solved = True
             case ImplementationVerified():
                 self.items[event.item_id].implementation_verified = True
             case SatisfactionVerdictRecorded():
                 self.items[event.item_id].verdict = event.verdict
+                self.items[event.item_id].not_rated = False
+            case SatisfactionNotRated():
+                self.items[event.item_id].not_rated = True
             case ItemClosed():
                 self.items[event.item_id].closed = True
             case QuarterlyPushRecorded():

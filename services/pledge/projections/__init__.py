@@ -43,6 +43,7 @@ PROJECTION = Projection(
         "ProblemSolvedConfirmed": pledges.solved,
         "ImplementationVerified": pledges.verified,
         "SatisfactionVerdictRecorded": pledges.verdict,
+        "SatisfactionNotRated": pledges.not_rated,
         "ItemClosed": pledges.closed,
         "QuarterlyPushRecorded": pledges.quarter,
     },

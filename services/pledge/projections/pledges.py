@@ -235,6 +235,12 @@ async def verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
+async def not_rated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """The item's check had no ballot: no verdict, open as not rated (E8)."""
+    await _activity(conn, e, d, "satisfaction_not_rated", d["check_id"])
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
+
+
 async def closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "closed", "closed: problem solved, verified, public satisfied")
     await conn.execute(
