@@ -19,6 +19,7 @@ class PledgeCalendarSet(Consumed):
     county_id: str
     year: int
     drafting_deadline: date
+    publication_deadline: date | None = None  # P7; the pledge service's default when absent
 
 
 class PledgeReturned(Consumed):
@@ -27,6 +28,7 @@ class PledgeReturned(Consumed):
 
 class PledgeApproved(Consumed):
     pledge_id: str
+    late: bool = False  # P6: approved after the drafting deadline (absent before: not marked)
 
 
 class CountyEstablished(Consumed):

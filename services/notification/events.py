@@ -17,6 +17,7 @@ from shared.events import DomainEvent, EventRegistry, PlainText
 
 class DeadlineKind(StrEnum):
     DRAFTING = "drafting"  # P6: pledges drafted by March 15
+    PUBLICATION = "publication"  # P7: every approved pledge published (by March 31)
     QUARTERLY_REVIEW = "quarterly_review"
     EVALUATION_ROUND = "evaluation_round"  # July 10 and January 5
     SELECTION = "selection"  # around July 1
@@ -62,6 +63,8 @@ class BranchRecord(Value):
     open_items: int
     overdue_items: int
     gaps: tuple[str, ...]
+    approved_unpublished: int = 0  # P7: approved, not yet published (0 in older bulletins)
+    drafted_late: int = 0  # P6: pledges approved after the drafting deadline
 
 
 class CalendarSet(DomainEvent):

@@ -194,6 +194,32 @@ async def pledge_cards(
     return cards
 
 
+async def not_public(conn: asyncpg.Connection, branch_id: str) -> dict[str, Any] | None:
+    """P7: whose pledge of the branch's latest pledge year is not public yet: the branch
+    and each current member, with how far it got (approved, or not approved yet)."""
+    year = await conn.fetchval(
+        "SELECT max(year) FROM board_pledges WHERE branch_id = $1", branch_id
+    )
+    if year is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT b.name, p.status FROM dir_branches b LEFT JOIN board_pledges p"
+        " ON p.branch_id = b.branch_id AND p.member_id IS NULL AND p.year = $2"
+        " WHERE b.branch_id = $1"
+        " UNION ALL SELECT m.name, p.status FROM dir_members m LEFT JOIN board_pledges p"
+        " ON p.member_id = m.member_id AND p.year = $2"
+        " WHERE m.branch_id = $1 AND m.active",
+        branch_id,
+        year,
+    )
+    pending = [
+        {"name": r["name"], "approved": r["status"] == "approved"}
+        for r in rows
+        if r["status"] != "published"
+    ]
+    return {"year": year, "pledgers": pending}
+
+
 async def branch(conn: asyncpg.Connection, branch_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT b.*, t.name AS township_name,"
@@ -210,6 +236,7 @@ async def branch(conn: asyncpg.Connection, branch_id: str) -> dict[str, Any] | N
     return {
         **dict(row),
         "cards": cards,
+        "not_public": await not_public(conn, branch_id),
         "open_items": [i for i in items if not i["closed_at"]],
         "closed_items": [i for i in items if i["closed_at"]],
         "reviews": _rows(
@@ -347,14 +374,17 @@ async def release(conn: asyncpg.Connection, release_id: str) -> asyncpg.Record |
 
 async def owners_calendars(
     conn: asyncpg.Connection, county_id: str, year: int
-) -> tuple[date | None, tuple[date, date] | None]:
-    """The drafting deadline and the rounds' closing dates as their owners set them, if
-    they did."""
-    drafting = await conn.fetchval(
-        "SELECT drafting_deadline FROM pledge_calendars WHERE county_id = $1 AND year = $2",
+) -> tuple[date | None, tuple[date, date] | None, date | None]:
+    """The drafting deadline, the rounds' closing dates and the publication deadline as
+    their owners set them, if they did."""
+    pledge = await conn.fetchrow(
+        "SELECT drafting_deadline, publication_deadline FROM pledge_calendars"
+        " WHERE county_id = $1 AND year = $2",
         county_id,
         year,
     )
+    drafting = pledge["drafting_deadline"] if pledge else None
+    publication = pledge["publication_deadline"] if pledge else None
     rounds = await conn.fetchrow(
         "SELECT first_round_closes, second_round_closes FROM evaluation_calendars"
         " WHERE county_id = $1 AND year = $2",
@@ -362,19 +392,19 @@ async def owners_calendars(
         year,
     )
     closing = (rounds["first_round_closes"], rounds["second_round_closes"]) if rounds else None
-    return drafting, closing
+    return drafting, closing, publication
 
 
 async def deadlines(conn: asyncpg.Connection, county_id: str, year: int) -> tuple[Deadline, ...]:
     """The county's calendar for the year as set (N3), or the default one."""
-    drafting, rounds = await owners_calendars(conn, county_id, year)
+    drafting, rounds, publication = await owners_calendars(conn, county_id, year)
     found = await conn.fetchval(
         "SELECT deadlines FROM calendars WHERE county_id = $1 AND year = $2", county_id, year
     )
     if found is None:
-        return default_deadlines(year, drafting, rounds)
+        return default_deadlines(year, drafting, rounds, publication)
     kept = tuple(Deadline.model_validate(d) for d in json.loads(found))
-    return follow_owners(kept, owned_dates(year, drafting, rounds))
+    return follow_owners(kept, owned_dates(year, drafting, rounds, publication))
 
 
 # --- the clock-driven work's reads (N3, N4, N5) ------------------------------------------
@@ -457,7 +487,12 @@ async def compile_branches(
         "   WHERE p.branch_id = b.branch_id AND i.published AND i.closed_at IS NULL"
         "   AND i.due_date < $4) AS overdue_items,"
         " (SELECT count(*) FROM dir_members m WHERE m.branch_id = b.branch_id AND m.active)"
-        "   AS members"
+        "   AS members,"
+        # P7: approved and not yet published; P6: approved after the drafting deadline
+        " (SELECT count(*) FROM board_pledges p WHERE p.branch_id = b.branch_id"
+        "   AND p.status = 'approved' AND p.year = $3) AS unpublished,"
+        " (SELECT count(*) FROM board_pledges p WHERE p.branch_id = b.branch_id"
+        "   AND p.drafted_late AND p.year = $3) AS drafted_late"
         " FROM dir_branches b WHERE b.township_id = $1 AND b.active ORDER BY b.branch_id",
         township_id,
         month,
@@ -549,6 +584,18 @@ async def unfinished(
             int(period),
         )
         return branches + [(m["member_id"], m["name"]) for m in members]
+    if k is DeadlineKind.PUBLICATION:
+        # P7: every approved pledge is published; the branch secretary publishes the
+        # branch's and its members' (the office while the branch has no secretary)
+        rows = await conn.fetch(
+            "SELECT b.secretary_id, p.pledger_name FROM board_pledges p"
+            " JOIN dir_branches b ON b.branch_id = p.branch_id AND b.active"
+            " WHERE p.township_id = $1 AND p.year = $2 AND p.status = 'approved'"
+            " ORDER BY p.branch_id, p.member_id NULLS FIRST",
+            township_id,
+            int(period),
+        )
+        return [(r["secretary_id"] or office(township_id), r["pledger_name"]) for r in rows]
     if k is DeadlineKind.QUARTERLY_REVIEW:
         return await unreviewed(conn, township_id, period)
     if k is DeadlineKind.MEMBER_RATING:
@@ -623,7 +670,7 @@ class Records(Protocol):
 
     async def owners_calendars(
         self, county_id: str, year: int
-    ) -> tuple[date | None, tuple[date, date] | None]: ...
+    ) -> tuple[date | None, tuple[date, date] | None, date | None]: ...
 
     async def notice(self, notice_id: str) -> NoticeRef | None: ...
 
@@ -662,7 +709,7 @@ class PostgresRecords:
 
     async def owners_calendars(
         self, county_id: str, year: int
-    ) -> tuple[date | None, tuple[date, date] | None]:
+    ) -> tuple[date | None, tuple[date, date] | None, date | None]:
         return await owners_calendars(self.conn, county_id, year)
 
     async def notice(self, notice_id: str) -> NoticeRef | None:

@@ -9,6 +9,7 @@ CREATE TABLE pledge_calendars (
     county_id         text    NOT NULL,
     year              integer NOT NULL,
     drafting_deadline date    NOT NULL,
+    publication_deadline date,          -- P7: NULL for the pledge service's default
     PRIMARY KEY (county_id, year)
 );
 -- E4: the evaluation service's closing dates of the year's two rounds (EvaluationCalendarSet)
@@ -31,7 +32,8 @@ CREATE TABLE board_pledges (
     standard     text    NOT NULL,
     status       text    NOT NULL,  -- drafting, proposed, returned, approved, published
     letter_no    text,
-    published_at timestamptz
+    published_at timestamptz,
+    drafted_late boolean NOT NULL DEFAULT false  -- P6: approved after the drafting deadline
 );
 CREATE INDEX board_pledges_branch ON board_pledges (branch_id, year);
 CREATE TABLE board_items (

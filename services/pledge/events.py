@@ -110,10 +110,14 @@ class CountyEstablished(DomainEvent):
 
 
 class PledgeCalendarSet(DomainEvent):
+    """`publication_deadline`: every approved pledge is published by then (P7); absent (and
+    by default) sixteen days after the drafting deadline (March 31 for March 15)."""
+
     aggregate_type = "county"
     county_id: str
     year: int
     drafting_deadline: date
+    publication_deadline: date | None = None
 
 
 class CategoriesConfigured(DomainEvent):
@@ -261,9 +265,17 @@ class PledgeResubmitted(DomainEvent):
 
 
 class PledgeApproved(DomainEvent):
+    """`late`: approved after the county's drafting deadline of the year, which
+    `drafting_deadline` names (P6, 定诺工作于3月15日前完成); a late pledge stays marked late
+    wherever drafting is reported. Absent from events written before (read as they were: not
+    marked)."""
+
     aggregate_type = "pledge"
     pledge_id: str
     round: int
+    approved_on: date | None = None  # local date
+    drafting_deadline: date | None = None
+    late: bool = False
 
 
 class PledgePublished(DomainEvent):

@@ -42,7 +42,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         # in the pledge service (P6): the reminders follow it
         calendar_url = f"/v1/counties/{d.county}/calendars/2027"
         calendar = ok(await board.get(calendar_url))["deadlines"]
-        assert len(calendar) == 26
+        assert len(calendar) == 27
         body = {"deadlines": [{k: v for k, v in x.items() if k != "deadline_id"} for x in calendar]}
         ok(await board.post(calendar_url, json=body, headers=admin))
         ok(
@@ -58,6 +58,11 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
             return {x["deadline_id"]: x["due_on"] for x in found}["drafting-2027"] == "2027-03-20"
 
         await eventually(drafting_moved)
+        # publication follows it by default: sixteen days later (P7)
+        moved = {
+            x["deadline_id"]: x["due_on"] for x in ok(await board.get(calendar_url))["deadlines"]
+        }
+        assert moved["publication-2027"] == "2027-04-05"
 
         review = ServiceStandIn("review", servers.nats.url, notification.subjects)
         head = "head-hsl"

@@ -146,6 +146,39 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     )
     assert report["overdue"]
     assert len(report["not_finished"]) == 1
+    assert report["not_finished"][0]["late"]
+    # approved after the deadline (P6): finished, and marked late for good; approved and not
+    # yet published, it is chased for publication (P7, by March 31 by default)
+    as_member = d.as_("member", d.branch, d.secretary)
+    late = ok(
+        await c.post(
+            "/v1/pledges",
+            json={"year": 2027, "branch_id": d.branch, "member_id": d.secretary},
+            headers=as_member,
+        ),
+        201,
+    )["id"]
+    [late_item] = ok(
+        await c.post(
+            f"/v1/pledges/{late}/proposal",
+            json={"basis": "书记带头", "items": [item("带头修缮村级活动场所")]},
+            headers=as_member,
+        )
+    )["item_ids"]
+    ok(
+        await c.post(
+            f"/v1/pledges/{late}/items/{late_item}/review",
+            json={**criteria, "decision": "approve"},
+            headers=d.committee,
+        )
+    )
+    report = ok(
+        await c.get(f"/v1/townships/{d.township}/drafting-report?year=2027", headers=d.office)
+    )
+    assert (report["not_finished"], report["finished"]) == ([], 3)
+    assert [(p["member_id"], p["late"]) for p in report["finished_late"]] == [(d.secretary, True)]
+    assert [p["member_id"] for p in report["not_published"]] == [d.secretary]
+    assert (report["publication_deadline"], report["publication_overdue"]) == ("2027-03-31", False)
 
     # 践诺: progress, follow-up, quarterly push (P8, P9, P11)
     ok(

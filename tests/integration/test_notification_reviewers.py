@@ -100,3 +100,40 @@ async def test_each_missing_evaluation_round_is_chased_at_its_organiser(servers:
         ]
     )
     assert after == [("township_office:t1", "红沙梁村支部")]
+
+
+def pledge_of(pledge_id: str, branch: str, member: str | None, name: str, status: str) -> str:
+    who = "NULL" if member is None else f"'{member}'"
+    return (
+        "INSERT INTO board_pledges (pledge_id, year, pledger_kind, branch_id, member_id,"
+        f" pledger_name, township_id, county_id, standard, status) VALUES ('{pledge_id}', 2027,"
+        f" '{'branch' if member is None else 'member'}', '{branch}', {who}, '{name}', 't1',"
+        f" 'c1', 'five_good', '{status}')"
+    )
+
+
+async def test_each_approved_pledge_not_yet_published_is_chased_at_its_publisher(
+    servers: Servers,
+) -> None:
+    """P7: every approved pledge is published, by the branch secretary (the office while a
+    branch has none); a pledge published, or not approved yet, is not chased for it."""
+    publication = Deadline(
+        deadline_id="publication-2027",
+        kind=DeadlineKind.PUBLICATION,
+        title="2027年已审定承诺公开（亮诺）",
+        due_on=date(2027, 3, 31),
+        remind_days_before=7,
+        period="2027",
+    )
+    pool = await read_models(
+        servers,
+        pledge_of("p-o", "organ", None, "镇机关支部", "published"),
+        pledge_of("p-m1", "organ", "m1", "张党员", "approved"),
+        pledge_of("p-so", "organ", "sec-o", "李支书", "proposed"),
+        pledge_of("p-v", "village", None, "红沙梁村支部", "approved"),
+    )
+    try:
+        chased = sorted(await unfinished(pool, publication, "t1", date(2027, 3, 25)))
+    finally:
+        await pool.close()
+    assert chased == [("sec-o", "张党员"), ("township_office:t1", "红沙梁村支部")]

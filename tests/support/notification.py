@@ -48,6 +48,7 @@ class MemoryRecords:
     directory: DirectoryCopy = field(default_factory=DirectoryCopy)
     counties: set[str] = field(default_factory=set)
     drafting: dict[tuple[str, int], date] = field(default_factory=dict)
+    publication: dict[tuple[str, int], date] = field(default_factory=dict)
     rounds: dict[tuple[str, int], tuple[date, date]] = field(default_factory=dict)
     notices: dict[str, queries.NoticeRef] = field(default_factory=dict)
     channels: dict[str, CopiedChannel] = field(default_factory=dict)
@@ -66,8 +67,9 @@ class MemoryRecords:
 
     async def owners_calendars(
         self, county_id: str, year: int
-    ) -> tuple[date | None, tuple[date, date] | None]:
-        return self.drafting.get((county_id, year)), self.rounds.get((county_id, year))
+    ) -> tuple[date | None, tuple[date, date] | None, date | None]:
+        key = (county_id, year)
+        return self.drafting.get(key), self.rounds.get(key), self.publication.get(key)
 
     async def notice(self, notice_id: str) -> queries.NoticeRef | None:
         return self.notices.get(notice_id)
@@ -146,6 +148,8 @@ class MemoryRecords:
             case "PledgeCalendarSet":
                 p = k.PledgeCalendarSet.model_validate(d)
                 self.drafting[(p.county_id, p.year)] = p.drafting_deadline
+                if p.publication_deadline is not None:
+                    self.publication[(p.county_id, p.year)] = p.publication_deadline
             case "EvaluationCalendarSet":
                 e = k.EvaluationCalendarSet.model_validate(d)
                 self.rounds[(e.county_id, e.year)] = (e.first_round_closes, e.second_round_closes)

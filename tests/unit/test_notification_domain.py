@@ -34,8 +34,15 @@ DRAFTING = next(d for d in default_deadlines(2027) if d.kind is DeadlineKind.DRA
 
 def test_the_default_calendar_of_a_year() -> None:
     deadlines = {d.deadline_id: d for d in default_deadlines(2027)}
-    assert len(deadlines) == 26
+    assert len(deadlines) == 27
     assert deadlines["drafting-2027"].due_on == date(2027, 3, 15)
+    # P7: every approved pledge published, sixteen days after drafting by default
+    assert deadlines["publication-2027"].due_on == date(2027, 3, 31)
+    assert deadlines["publication-2027"].kind is DeadlineKind.PUBLICATION
+    moved_drafting = {d.deadline_id: d for d in default_deadlines(2027, date(2027, 3, 20))}
+    assert moved_drafting["publication-2027"].due_on == date(2027, 4, 5)
+    own = {d.deadline_id: d for d in default_deadlines(2027, None, None, date(2027, 4, 20))}
+    assert own["publication-2027"].due_on == date(2027, 4, 20)
     assert deadlines["evaluation_round-2027H1"].due_on == date(2027, 7, 10)
     assert deadlines["evaluation_round-2027H2"].due_on == date(2028, 1, 5)
     assert deadlines["selection-2027"].due_on == date(2027, 7, 1)
@@ -226,3 +233,24 @@ def test_the_board_shows_codes_in_chinese() -> None:
         "基本合格",
     )
     assert zh("something-new") == "something-new"  # an unknown code is shown as it is
+
+
+def test_a_bulletin_names_pledges_approved_not_published_and_drafted_late() -> None:
+    from services.notification.aggregates.bulletin import branch_record
+
+    counts = {
+        "branch_id": "b1",
+        "name": "红沙梁村党支部",
+        "secretary": "刘书记",
+        "pledges": 3,
+        "reviews": 1,
+        "journals": 2,
+        "visits": 1,
+        "open_items": 2,
+        "overdue_items": 0,
+        "members": 2,
+    }
+    assert branch_record(counts).gaps == ()  # what older compilations had: no such counts
+    line = branch_record({**counts, "unpublished": 2, "drafted_late": 1})
+    assert line.gaps == ("已审定未公开 2 份", "定诺逾期 1 份")
+    assert (line.approved_unpublished, line.drafted_late) == (2, 1)

@@ -28,6 +28,10 @@ def branch_record(r: dict[str, Any]) -> BranchRecord:
         gaps.append("无联系点指导")
     if r["overdue_items"]:
         gaps.append(f"{r['overdue_items']}项承诺逾期")
+    if r.get("unpublished"):
+        gaps.append(f"已审定未公开 {r['unpublished']} 份")
+    if r.get("drafted_late"):
+        gaps.append(f"定诺逾期 {r['drafted_late']} 份")
     return BranchRecord(
         branch_id=r["branch_id"],
         branch_name=r["name"],
@@ -38,6 +42,8 @@ def branch_record(r: dict[str, Any]) -> BranchRecord:
         guidance_visits=r["visits"],
         open_items=r["open_items"],
         overdue_items=r["overdue_items"],
+        approved_unpublished=r.get("unpublished", 0),
+        drafted_late=r.get("drafted_late", 0),
         gaps=tuple(gaps),
     )
 

@@ -22,6 +22,7 @@ from shared.events import DomainEvent
 
 TITLES: dict[DeadlineKind, str] = {
     DeadlineKind.DRAFTING: "公开承诺拟定",
+    DeadlineKind.PUBLICATION: "公开承诺亮诺",
     DeadlineKind.QUARTERLY_REVIEW: "季度点评",
     DeadlineKind.EVALUATION_ROUND: "群众评议",
     DeadlineKind.SELECTION: "评选表彰",
@@ -49,19 +50,27 @@ def _month_after(year: int, month: int, day: int) -> date:
 OWNERS: dict[DeadlineKind, str] = {
     DeadlineKind.DRAFTING: "the pledge service's county calendar"
     " (POST /v1/counties/{county_id}/calendars)",
+    DeadlineKind.PUBLICATION: "the pledge service's county calendar"
+    " (POST /v1/counties/{county_id}/calendars, publication_deadline)",
     DeadlineKind.EVALUATION_ROUND: "the evaluation service's calendar"
     " (POST /v1/counties/{county_id}/evaluation-calendars)",
 }
 
 
 def owned_dates(
-    year: int, drafting: date | None = None, rounds: tuple[date, date] | None = None
+    year: int,
+    drafting: date | None = None,
+    rounds: tuple[date, date] | None = None,
+    publication: date | None = None,
 ) -> dict[str, date]:
     """The dates other services own, by deadline id: as the county set them there, else
-    those services' defaults (P6: March 15; E4: July 10 and January 5 of the next year)."""
+    those services' defaults (P6: March 15; P7: sixteen days after drafting, March 31; E4:
+    July 10 and January 5 of the next year)."""
     first, second = rounds or (date(year, 7, 10), date(year + 1, 1, 5))
+    drafted_by = drafting or date(year, 3, 15)
     return {
-        f"{DeadlineKind.DRAFTING.value}-{year}": drafting or date(year, 3, 15),
+        f"{DeadlineKind.DRAFTING.value}-{year}": drafted_by,
+        f"{DeadlineKind.PUBLICATION.value}-{year}": publication or drafted_by + timedelta(days=16),
         f"{DeadlineKind.EVALUATION_ROUND.value}-{year}H1": first,
         f"{DeadlineKind.EVALUATION_ROUND.value}-{year}H2": second,
     }
@@ -92,16 +101,27 @@ def check_owned(deadlines: tuple[Deadline, ...], owned: Mapping[str, date]) -> N
 
 
 def default_deadlines(
-    year: int, drafting_deadline: date | None = None, rounds: tuple[date, date] | None = None
+    year: int,
+    drafting_deadline: date | None = None,
+    rounds: tuple[date, date] | None = None,
+    publication_deadline: date | None = None,
 ) -> tuple[Deadline, ...]:
-    """Drafting by March 15 (or the county's pledge calendar), quarterly reviews at each
+    """Drafting by March 15 and publication by March 31 (or the county's pledge calendar),
+    quarterly reviews at each
     quarter's end, evaluation rounds on July 10 and January 5 (or the evaluation service's
     calendar), selection around July 1, member ratings monthly and branch ratings every two
     months (N2)."""
     k = DeadlineKind
-    owned = owned_dates(year, drafting_deadline, rounds)
+    owned = owned_dates(year, drafting_deadline, rounds, publication_deadline)
     found = [
         _deadline(k.DRAFTING, str(year), owned[f"drafting-{year}"], 7, f"{year}年公开承诺拟定"),
+        _deadline(
+            k.PUBLICATION,
+            str(year),
+            owned[f"publication-{year}"],
+            7,
+            f"{year}年已审定承诺公开（亮诺）",
+        ),
         _deadline(k.SELECTION, str(year), date(year, 7, 1), 10, f"{year}年度评选表彰"),
         _deadline(
             k.EVALUATION_ROUND,

@@ -64,11 +64,13 @@ async def pledge_calendar_set(
     """P6: the drafting deadline is the pledge service's; the reminders follow it."""
     c = k.PledgeCalendarSet.model_validate(d)
     await conn.execute(
-        "INSERT INTO pledge_calendars VALUES ($1, $2, $3) ON CONFLICT (county_id, year)"
-        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
+        "INSERT INTO pledge_calendars VALUES ($1, $2, $3, $4) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline,"
+        " publication_deadline = EXCLUDED.publication_deadline",
         c.county_id,
         c.year,
         c.drafting_deadline,
+        c.publication_deadline,
     )
 
 
@@ -139,7 +141,13 @@ async def pledge_resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict
 
 
 async def pledge_approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _status(conn, k.PledgeApproved.model_validate(d).pledge_id, "approved")
+    approved = k.PledgeApproved.model_validate(d)
+    await _status(conn, approved.pledge_id, "approved")
+    await conn.execute(
+        "UPDATE board_pledges SET drafted_late = $2 WHERE pledge_id = $1",
+        approved.pledge_id,
+        approved.late,
+    )
 
 
 async def card(conn: asyncpg.Connection, pledge_id: str) -> dict[str, Any]:

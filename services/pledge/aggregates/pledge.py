@@ -237,7 +237,11 @@ class Pledge(Aggregate):
         feasible: bool,
         approve: bool,
         guidance: str | None,
+        today: date | None = None,
+        drafting_deadline: date | None = None,
     ) -> None:
+        """`today` and the county's `drafting_deadline` for the pledge year: an approval after
+        the deadline is recorded late (P6)."""
         self._require(PledgeStatus.UNDER_REVIEW)
         item = self._item(item_id)
         if item.decision is not None:
@@ -271,7 +275,16 @@ class Pledge(Aggregate):
                     )
                 )
             else:
-                self._record(PledgeApproved(pledge_id=self.pledge_id, round=self.round))
+                late = bool(today and drafting_deadline and today > drafting_deadline)
+                self._record(
+                    PledgeApproved(
+                        pledge_id=self.pledge_id,
+                        round=self.round,
+                        approved_on=today,
+                        drafting_deadline=drafting_deadline,
+                        late=late,
+                    )
+                )
 
     def resubmit(
         self, items: dict[str, ProposedItem], note: str, categories: tuple[str, ...], today: date

@@ -21,6 +21,7 @@ COLUMNS = [  # (header, key, width)
     ("进度（%）", "progress_percent", 10),
     ("状态", "status", 10),
     ("未销号原因", "open_reasons", 32),
+    ("定诺", "drafted_late", 10),
     ("销号时间", "closed_at", 18),
     ("事项编号", "item_id", 24),
 ]
@@ -38,6 +39,8 @@ def ledger_workbook(rows: list[dict[str, Any]], title: str, tz: tzinfo | None = 
 def _cell(key: str, value: Any, tz: tzinfo | None) -> Any:
     if key == "open_reasons":
         return zh.labels(value)
+    if key == "drafted_late":
+        return "逾期完成" if value else "按时完成"
     if key in ("pledger_kind", "status"):
         return zh.label(value)
     if key in ("due_date", "closed_at"):

@@ -154,6 +154,12 @@ async def resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, A
 
 
 async def approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE pledges SET approved_on = $2::text::date, drafted_late = $3 WHERE pledge_id = $1",
+        d["pledge_id"],
+        d.get("approved_on"),
+        bool(d.get("late")),
+    )
     await _touch(conn, e, d, "approved")
 
 
