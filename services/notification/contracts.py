@@ -145,6 +145,13 @@ class JournalEntryRecorded(Consumed):
     month: str
 
 
+class QuarterlyPushRecorded(Consumed):
+    """P11: the office assessed and pushed the pledge forward in the quarter."""
+
+    pledge_id: str
+    quarter: str
+
+
 class MonthlyPresentationEvaluated(Consumed):
     township_id: str
     branch_id: str
@@ -281,6 +288,7 @@ CONSUMED = by_type(
     ReviewCorrected,
     JournalEntryRecorded,
     MonthlyPresentationEvaluated,
+    QuarterlyPushRecorded,
     GuidanceVisitRecorded,
     EvaluationCalendarSet,
     RoundResultsPublished,

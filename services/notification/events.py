@@ -23,6 +23,8 @@ class DeadlineKind(StrEnum):
     SELECTION = "selection"  # around July 1
     MEMBER_RATING = "member_rating"  # monthly, by the branch (N2)
     BRANCH_RATING = "branch_rating"  # every two months, by the township (N2)
+    QUARTERLY_PUSH = "quarterly_push"  # P11: each published pledge pushed forward, by the office
+    JOURNAL_MEETING = "journal_meeting"  # R6: each member's journal presented, every month
 
 
 class NoticeKind(StrEnum):

@@ -596,6 +596,31 @@ async def unfinished(
             int(period),
         )
         return [(r["secretary_id"] or office(township_id), r["pledger_name"]) for r in rows]
+    if k is DeadlineKind.QUARTERLY_PUSH:
+        # P11: the township office pushes every published pledge of the year each quarter
+        rows = await conn.fetch(
+            "SELECT p.pledger_name FROM board_pledges p"
+            " WHERE p.township_id = $1 AND p.year = $2 AND p.status = 'published'"
+            " AND NOT EXISTS (SELECT 1 FROM board_pushes q WHERE q.pledge_id = p.pledge_id"
+            " AND q.quarter = $3) ORDER BY p.branch_id, p.member_id NULLS FIRST",
+            township_id,
+            int(period[:4]),
+            period,
+        )
+        return [(office(township_id), r["pledger_name"]) for r in rows]
+    if k is DeadlineKind.JOURNAL_MEETING:
+        # R6: each month the branch secretary holds the meeting where every current member's
+        # work journal is presented and evaluated
+        rows = await conn.fetch(
+            "SELECT b.secretary_id, m.name FROM dir_members m"
+            " JOIN dir_branches b ON b.branch_id = m.branch_id AND b.active"
+            " WHERE m.township_id = $1 AND m.active AND NOT EXISTS (SELECT 1"
+            " FROM board_presentations p WHERE p.member_id = m.member_id AND p.month = $2)"
+            " ORDER BY m.branch_id, m.member_id",
+            township_id,
+            period,
+        )
+        return [(r["secretary_id"] or office(township_id), r["name"]) for r in rows]
     if k is DeadlineKind.QUARTERLY_REVIEW:
         return await unreviewed(conn, township_id, period)
     if k is DeadlineKind.MEMBER_RATING:

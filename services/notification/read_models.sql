@@ -79,6 +79,12 @@ CREATE TABLE board_journals (
     member_id   text NOT NULL,
     month       text NOT NULL
 );
+-- P11: the quarters each pledge was pushed forward in (QuarterlyPushRecorded)
+CREATE TABLE board_pushes (
+    pledge_id text NOT NULL,
+    quarter   text NOT NULL,
+    PRIMARY KEY (pledge_id, quarter)
+);
 CREATE TABLE board_presentations (
     member_id   text NOT NULL,
     month       text NOT NULL,

@@ -42,7 +42,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         # in the pledge service (P6): the reminders follow it
         calendar_url = f"/v1/counties/{d.county}/calendars/2027"
         calendar = ok(await board.get(calendar_url))["deadlines"]
-        assert len(calendar) == 27
+        assert len(calendar) == 43
         body = {"deadlines": [{k: v for k, v in x.items() if k != "deadline_id"} for x in calendar]}
         ok(await board.post(calendar_url, json=body, headers=admin))
         ok(
@@ -203,6 +203,13 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert await notices(office, "evaluation_round-2027H1") == evaluation_h1
         assert await notices(d.secretary, "evaluation_round-2027H1") == evaluation_h1
         assert await body_of(d.secretary, "evaluation_round-2027H1") == "红沙梁村党支部"
+        # R6: no journal was presented in March: the secretary is reminded of the month's
+        # meeting five days before its end, then told it is overdue, naming the members
+        assert await notices(d.secretary, "journal_meeting-2027-03") == [
+            ("reminder", date(2027, 3, 26)),
+            ("overdue", date(2027, 4, 1)),
+        ]
+        assert "李秀英" in await body_of(d.secretary, "journal_meeting-2027-03")
         assert await notices(office, "selection-2027") == [
             ("reminder", date(2027, 6, 21)),
             ("overdue", date(2027, 7, 2)),

@@ -137,3 +137,48 @@ async def test_each_approved_pledge_not_yet_published_is_chased_at_its_publisher
     finally:
         await pool.close()
     assert chased == [("sec-o", "张党员"), ("township_office:t1", "红沙梁村支部")]
+
+
+async def test_the_quarterly_push_and_the_monthly_journal_meeting_are_chased(
+    servers: Servers,
+) -> None:
+    """P11: the township office, for each published pledge not pushed in the quarter; R6: each
+    branch's secretary (the office while there is none), for each current member whose
+    journal was not presented that month."""
+    push = Deadline(
+        deadline_id="quarterly_push-2027Q1",
+        kind=DeadlineKind.QUARTERLY_PUSH,
+        title="2027年第一季度公开承诺推进",
+        due_on=date(2027, 3, 31),
+        remind_days_before=7,
+        period="2027Q1",
+    )
+    meeting = Deadline(
+        deadline_id="journal_meeting-2027-03",
+        kind=DeadlineKind.JOURNAL_MEETING,
+        title="2027年3月党员纪实讲评",
+        due_on=date(2027, 3, 31),
+        remind_days_before=5,
+        period="2027-03",
+    )
+    pool = await read_models(
+        servers,
+        pledge_of("p-o", "organ", None, "镇机关支部", "published"),
+        pledge_of("p-m1", "organ", "m1", "张党员", "published"),
+        pledge_of("p-v", "village", None, "红沙梁村支部", "approved"),  # not published yet
+        "INSERT INTO board_pushes VALUES ('p-o', '2027Q1')",
+        "INSERT INTO board_pushes VALUES ('p-m1', '2026Q4')",
+        "INSERT INTO board_presentations VALUES ('m1', '2027-03', 't1', 'organ', '好')",
+        "INSERT INTO board_presentations VALUES ('m2', '2027-02', 't1', 'village', '好')",
+    )
+    try:
+        pushes = sorted(await unfinished(pool, push, "t1", date(2027, 3, 28)))
+        meetings = sorted(await unfinished(pool, meeting, "t1", date(2027, 3, 28)))
+    finally:
+        await pool.close()
+    assert pushes == [("township_office:t1", "张党员")]
+    assert meetings == [
+        ("sec-o", "李支书"),
+        ("sec-o", "王书记"),
+        ("township_office:t1", "赵党员"),
+    ]

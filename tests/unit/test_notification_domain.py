@@ -34,7 +34,11 @@ DRAFTING = next(d for d in default_deadlines(2027) if d.kind is DeadlineKind.DRA
 
 def test_the_default_calendar_of_a_year() -> None:
     deadlines = {d.deadline_id: d for d in default_deadlines(2027)}
-    assert len(deadlines) == 27
+    assert len(deadlines) == 27 + 4 + 12  # and each quarter's push, each month's meeting
+    assert deadlines["quarterly_push-2027Q2"].due_on == date(2027, 6, 30)
+    assert deadlines["quarterly_push-2027Q2"].title == "2027年第二季度公开承诺推进"
+    assert deadlines["journal_meeting-2027-02"].due_on == date(2027, 2, 28)
+    assert deadlines["journal_meeting-2027-02"].title == "2027年2月党员纪实讲评"
     assert deadlines["drafting-2027"].due_on == date(2027, 3, 15)
     # P7: every approved pledge published, sixteen days after drafting by default
     assert deadlines["publication-2027"].due_on == date(2027, 3, 31)

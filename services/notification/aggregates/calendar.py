@@ -28,6 +28,8 @@ TITLES: dict[DeadlineKind, str] = {
     DeadlineKind.SELECTION: "评选表彰",
     DeadlineKind.MEMBER_RATING: "党员评星定级结果公示",
     DeadlineKind.BRANCH_RATING: "支部评星定级结果公示",
+    DeadlineKind.QUARTERLY_PUSH: "承诺季度推进",
+    DeadlineKind.JOURNAL_MEETING: "党员纪实月度讲评",
 }
 
 
@@ -107,7 +109,8 @@ def default_deadlines(
     publication_deadline: date | None = None,
 ) -> tuple[Deadline, ...]:
     """Drafting by March 15 and publication by March 31 (or the county's pledge calendar),
-    quarterly reviews at each
+    each quarter's push of every published pledge (P11) and each month's journal meeting (R6)
+    by the period's end, quarterly reviews at each
     quarter's end, evaluation rounds on July 10 and January 5 (or the evaluation service's
     calendar), selection around July 1, member ratings monthly and branch ratings every two
     months (N2)."""
@@ -147,6 +150,28 @@ def default_deadlines(
                 end,
                 7,
                 f"{zh.period(f'{year}Q{quarter}')}点评",
+            )
+        )
+    for quarter in range(1, 5):
+        end = _month_after(year, quarter * 3, 1) - timedelta(days=1)
+        found.append(
+            _deadline(
+                k.QUARTERLY_PUSH,
+                f"{year}Q{quarter}",
+                end,
+                7,
+                f"{zh.period(f'{year}Q{quarter}')}公开承诺推进",
+            )
+        )
+    for month in range(1, 13):
+        end = _month_after(year, month, 1) - timedelta(days=1)
+        found.append(
+            _deadline(
+                k.JOURNAL_MEETING,
+                f"{year}-{month:02d}",
+                end,
+                5,
+                f"{zh.period(f'{year}-{month:02d}')}党员纪实讲评",
             )
         )
     for month in range(1, 13):

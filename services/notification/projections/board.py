@@ -295,3 +295,15 @@ def closing_reasons(item: dict[str, Any]) -> list[str]:
     """The passes that closed the item, as the pledge service recorded them (P10), stated as
     the ledger states them; a pass the board does not know yet is shown by its name."""
     return [SAID[r](item) if r in SAID else r for r in item.get("closed_because") or ()]
+
+
+async def quarterly_push_recorded(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    """P11: the reminders of the quarter's push stop at the pledges pushed."""
+    push = k.QuarterlyPushRecorded.model_validate(d)
+    await conn.execute(
+        "INSERT INTO board_pushes VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        push.pledge_id,
+        push.quarter,
+    )
