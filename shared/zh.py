@@ -53,6 +53,15 @@ LABELS: dict[str, str] = {
     "problem_solved": "问题已解决",
     "implementation_verified": "落实已核实",
     "public_satisfied": "群众满意",
+    # what the board and the feed publish (N1, X2)
+    "pledge_published": "公开承诺",
+    "item_closed": "承诺事项销号",
+    "review": "领导点评",
+    "guidance_visit": "联系点指导",
+    "round_results": "群众评议结果",
+    "rating_results": "评星定级结果",
+    "commendation": "评选表彰",
+    "bulletin": "督查通报",
     # pledge standards and statuses (P1–P7)
     "five_good": "五个好",
     "five_take_the_lead": "五带头",

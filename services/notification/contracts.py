@@ -164,6 +164,7 @@ class GuidanceVisitRecorded(Consumed):
     visit_id: str
     township_id: str
     branch_id: str
+    cadre_id: str | None = None
     cadre_name: str
     visited_on: date
     summary: str

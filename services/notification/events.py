@@ -67,6 +67,21 @@ class BranchRecord(Value):
     gaps: tuple[str, ...]
     approved_unpublished: int = 0  # P7: approved, not yet published (0 in older bulletins)
     drafted_late: int = 0  # P6: pledges approved after the drafting deadline
+    # N4 as the seed lists it (empty in older bulletins): the secretary's own work, the
+    # branch's activities, and what was published about the branch in the period
+    secretary_work: tuple[str, ...] = ()
+    activities: tuple[str, ...] = ()
+    publicity: tuple[str, ...] = ()
+
+
+class CadreGuidance(Value):
+    """N4, R7: one leading cadre's contact-point guidance in the period: which branch, how
+    often."""
+
+    cadre: str
+    branch_id: str
+    branch_name: str
+    visits: int
 
 
 class CalendarSet(DomainEvent):
@@ -166,6 +181,10 @@ class BulletinIssued(DomainEvent):
     issued_on: date
     note: str
     branches: tuple[BranchRecord, ...]
+    # per leading cadre, who visited which branch how often; what the township published
+    # (both empty in bulletins issued before they were listed)
+    guidance: tuple[CadreGuidance, ...] = ()
+    publicity: tuple[str, ...] = ()
 
 
 REGISTRY = EventRegistry(

@@ -177,6 +177,7 @@ async def issue_bulletin(
     stream = f"bulletin-{township_id}-{bulletin_id}"
     bulletin = await uow.load(Bulletin, stream) or Bulletin(stream, township_id)
     branches = await uow.port(queries.records).compile_branches(township_id, label, on)
+    guidance, publicity = await uow.port(queries.records).compile_township(township_id, label, on)
     bulletin_id = f"{bulletin_id}-{township_id}"
     if bulletin.issue(
         bulletin_id=bulletin_id,
@@ -188,6 +189,8 @@ async def issue_bulletin(
         issued_on=on,
         note=note,
         branches=branches,
+        guidance=guidance,
+        publicity=publicity,
     ):
         [event] = await uow.save(bulletin)
         content = event.data

@@ -20,8 +20,9 @@ from services.notification.aggregates import (
     owned_dates,
     township_reviewer,
 )
-from services.notification.events import BranchRecord, Deadline, DeadlineKind
+from services.notification.events import BranchRecord, CadreGuidance, Deadline, DeadlineKind
 from services.notification.projections.board import closing_reasons
+from shared import zh
 
 
 def _rows(records: list[asyncpg.Record], *json_fields: str) -> list[dict[str, Any]]:
@@ -100,6 +101,8 @@ async def township(conn: asyncpg.Connection, township_id: str) -> dict[str, Any]
                 township_id,
             ),
             "branches",
+            "guidance",
+            "publicity",
         ),
     }
 
@@ -293,7 +296,7 @@ async def bulletins(conn: asyncpg.Connection, township_id: str) -> list[dict[str
         "SELECT * FROM bulletins WHERE township_id = $1 ORDER BY issued_on DESC, bulletin_id",
         township_id,
     )
-    return [{**dict(r), "branches": json.loads(r["branches"])} for r in rows]
+    return _rows(rows, "branches", "guidance", "publicity")
 
 
 async def channels(conn: asyncpg.Connection, county_id: str) -> list[dict[str, Any]]:
@@ -492,14 +495,102 @@ async def compile_branches(
         " (SELECT count(*) FROM board_pledges p WHERE p.branch_id = b.branch_id"
         "   AND p.status = 'approved' AND p.year = $3) AS unpublished,"
         " (SELECT count(*) FROM board_pledges p WHERE p.branch_id = b.branch_id"
-        "   AND p.drafted_late AND p.year = $3) AS drafted_late"
+        "   AND p.drafted_late AND p.year = $3) AS drafted_late,"
+        # the secretary's own pledge and journal (N4: each secretary's work)
+        " (SELECT p.status FROM board_pledges p WHERE p.member_id = b.secretary_id"
+        "   AND p.year = $3) AS secretary_pledge,"
+        " (SELECT count(*) FROM board_presentations p WHERE p.member_id = b.secretary_id"
+        "   AND ($2::text IS NULL OR p.month = $2) AND p.month LIKE $3::text || '-%')"
+        "   AS secretary_journal,"
+        # the branch's activities: journal entries made, ratings published
+        " (SELECT count(*) FROM board_journals j WHERE j.branch_id = b.branch_id"
+        "   AND ($2::text IS NULL OR j.month = $2) AND j.month LIKE $3::text || '-%')"
+        "   AS journal_entries,"
+        " (SELECT count(*) FROM board_ratings r WHERE r.branch_id = b.branch_id"
+        "   AND ($2::text IS NULL OR to_char(r.published_on, 'YYYY-MM') = $2)"
+        "   AND extract(year FROM r.published_on) = $3) AS ratings"
         " FROM dir_branches b WHERE b.township_id = $1 AND b.active ORDER BY b.branch_id",
         township_id,
         month,
         int(month[:4]) if month else on.year,
         on,
     )
-    return tuple(branch_record(dict(r)) for r in rows)
+    published = await _publicity(conn, township_id, month, int(month[:4]) if month else on.year)
+    return tuple(
+        branch_record(
+            {**dict(r), **branch_work(dict(r)), "publicity": published.get(r["branch_id"], [])}
+        )
+        for r in rows
+    )
+
+
+def branch_work(r: dict[str, Any]) -> dict[str, list[str]]:
+    """N4: a branch's line as the seed lists it, in words: its secretary's own work and the
+    branch's activities (counts from compile_branches)."""
+    work = []
+    if r["secretary"]:
+        work.append("本人承诺已公开" if r["secretary_pledge"] == "published" else "本人承诺未公开")
+        work.append("本人纪实已讲评" if r["secretary_journal"] else "本人纪实未讲评")
+        work.append(f"组织党员纪实讲评 {r['journals']}/{r['members']} 人")
+        work.append(f"公开本支部承诺 {r['pledges']} 份")
+    activities = [
+        f"领导点评 {r['reviews']} 次",
+        f"党员纪实 {r['journal_entries']} 篇",
+        f"评星定级 {r['ratings']} 次",
+        f"联系点指导 {r['visits']} 次",
+    ]
+    return {"secretary_work": work, "activities": activities}
+
+
+async def _publicity(
+    conn: asyncpg.Connection, township_id: str, month: str | None, year: int
+) -> dict[str | None, list[str]]:
+    """N4: what was published in the period, by branch (None: the township's own), as the
+    releases feed holds it: "公开承诺 2 份"-like phrases."""
+    rows = await conn.fetch(
+        "SELECT content->>'branch_id' AS branch_id, type, count(*) AS n FROM releases"
+        " WHERE township_id = $1 AND type <> 'bulletin'"
+        " AND ($2::text IS NULL OR to_char(time, 'YYYY-MM') = $2)"
+        " AND extract(year FROM time) = $3 GROUP BY 1, 2 ORDER BY 1, 2",
+        township_id,
+        month,
+        year,
+    )
+    found: dict[str | None, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["branch_id"], []).append(f"{zh.label(r['type'])} {r['n']} 条")
+    return found
+
+
+async def compile_township(
+    conn: asyncpg.Connection, township_id: str, period: str, on: date
+) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]:
+    """N4: each leading cadre's contact-point guidance in the period (which branch, how
+    often), and what the township itself published (results, ratings, commendations)."""
+    month = period if len(period) == 7 and period[4] == "-" else None
+    year = int(month[:4]) if month else on.year
+    rows = await conn.fetch(
+        "SELECT min(v.cadre_name) AS cadre, v.branch_id, min(b.name) AS branch_name,"
+        " count(*) AS visits FROM board_visits v LEFT JOIN dir_branches b USING (branch_id)"
+        " WHERE v.township_id = $1"
+        " AND ($2::text IS NULL OR to_char(v.visited_on, 'YYYY-MM') = $2)"
+        " AND extract(year FROM v.visited_on) = $3"
+        " GROUP BY coalesce(v.cadre_id, v.cadre_name), v.branch_id ORDER BY 1, 2",
+        township_id,
+        month,
+        year,
+    )
+    guidance = tuple(
+        CadreGuidance(
+            cadre=r["cadre"],
+            branch_id=r["branch_id"],
+            branch_name=r["branch_name"] or r["branch_id"],
+            visits=r["visits"],
+        )
+        for r in rows
+    )
+    published = await _publicity(conn, township_id, month, year)
+    return guidance, tuple(published.get(None, []))
 
 
 # --- who is responsible for a deadline in a township and has not done it yet (N3, P6)
@@ -710,6 +801,10 @@ class Records(Protocol):
         self, township_id: str, period: str, on: date
     ) -> tuple[BranchRecord, ...]: ...
 
+    async def compile_township(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]: ...
+
     async def release(self, release_id: str) -> Release | None: ...
 
     async def keep_secret(self, channel_id: str, target: str, secret: str | None) -> None:
@@ -765,6 +860,11 @@ class PostgresRecords:
         self, township_id: str, period: str, on: date
     ) -> tuple[BranchRecord, ...]:
         return await compile_branches(self.conn, township_id, period, on)
+
+    async def compile_township(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]:
+        return await compile_township(self.conn, township_id, period, on)
 
     async def release(self, release_id: str) -> Release | None:
         row = await release(self.conn, release_id)

@@ -99,7 +99,8 @@ CREATE TABLE board_visits (
     branch_id   text NOT NULL,
     cadre_name  text NOT NULL,
     visited_on  date NOT NULL,
-    summary     text NOT NULL
+    summary     text NOT NULL,
+    cadre_id    text              -- absent from visits recorded before (then by name)
 );
 CREATE TABLE board_rounds (
     round_id     text PRIMARY KEY,
@@ -220,5 +221,7 @@ CREATE TABLE bulletins (
     title       text        NOT NULL,
     issued_on   date        NOT NULL,
     note        text        NOT NULL,
-    branches    jsonb       NOT NULL
+    branches    jsonb       NOT NULL,
+    guidance    jsonb       NOT NULL,  -- per leading cadre: which branch, how often
+    publicity   jsonb       NOT NULL   -- what the township itself published in the period
 );

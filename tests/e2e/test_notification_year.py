@@ -249,5 +249,10 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert line["reviews_held"] == 3  # of the branch, its secretary and its member
         assert line["secretary_name"] == "张建国"
         assert "无联系点指导" in line["gaps"]
+        # as the seed lists it: the secretary's own work, the branch's activities, publicity
+        assert line["secretary_work"][:2] == ["本人承诺未公开", "本人纪实未讲评"]
+        assert "领导点评 3 次" in line["activities"]
+        assert june["guidance"] == []  # no cadre visited in June
         township = (await board.get(f"/townships/{d.township}")).text
         assert "2027年6月督查通报" in township
+        assert "书记张建国：本人承诺未公开" in township

@@ -11,7 +11,7 @@ import asyncpg
 
 from services.notification.events import Deadline, DeadlineKind
 from services.notification.projections import READ_MODELS
-from services.notification.queries import unfinished, unreviewed
+from services.notification.queries import compile_township, unfinished, unreviewed
 from shared.database import READ_SCHEMA
 from tests.support import Servers, fresh_log_database
 
@@ -181,4 +181,29 @@ async def test_the_quarterly_push_and_the_monthly_journal_meeting_are_chased(
         ("sec-o", "李支书"),
         ("sec-o", "王书记"),
         ("township_office:t1", "赵党员"),
+    ]
+
+
+async def test_a_bulletin_lists_each_leading_cadres_guidance_n4(servers: Servers) -> None:
+    """Per cadre: which branch they visited in the period and how often (two cadres of one
+    name are told apart by id; a visit recorded before ids, by name)."""
+    visit = "INSERT INTO board_visits VALUES ('{}', 't1', '{}', '{}', '{}', '指导', {})"
+    pool = await read_models(
+        servers,
+        visit.format("v1", "village", "王镇长", "2027-03-02", "'k-wang'"),
+        visit.format("v2", "village", "王镇长", "2027-03-20", "'k-wang'"),
+        visit.format("v3", "organ", "王镇长", "2027-03-21", "'k-wang'"),
+        visit.format("v4", "village", "王镇长", "2027-03-22", "'k-wang-2'"),  # another 王
+        visit.format("v5", "organ", "李部长", "2027-03-05", "NULL"),
+        visit.format("v6", "organ", "李部长", "2027-02-05", "NULL"),  # not in March
+    )
+    try:
+        guidance, _ = await compile_township(pool, "t1", "2027-03", date(2027, 4, 1))
+    finally:
+        await pool.close()
+    assert sorted((g.cadre, g.branch_name, g.visits) for g in guidance) == [
+        ("李部长", "镇机关支部", 1),
+        ("王镇长", "红沙梁村支部", 1),
+        ("王镇长", "红沙梁村支部", 2),
+        ("王镇长", "镇机关支部", 1),
     ]

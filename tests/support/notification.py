@@ -16,7 +16,8 @@ from typing import Any
 from services.notification import contracts as k
 from services.notification import queries
 from services.notification.aggregates import branch_record
-from services.notification.events import REGISTRY, BranchRecord
+from services.notification.events import REGISTRY, BranchRecord, CadreGuidance
+from services.notification.queries import branch_work
 from shared.directory import DIRECTORY_EVENTS
 from shared.envelope import EventEnvelope
 from tests.support.memory import DirectoryCopy, Memory
@@ -91,6 +92,34 @@ class MemoryRecords:
             )
         )
 
+    @staticmethod
+    def _line(branch: Any, secretary: Any, counts: Activity, members: int) -> dict[str, Any]:
+        """The branch's counts, and its line in words as compile_branches says it (the
+        secretary's own pledge and journal, journal entries and ratings: none in memory)."""
+        line: dict[str, Any] = {
+            "branch_id": branch.branch_id,
+            "name": branch.name,
+            "secretary": None if secretary is None else secretary.name,
+            "pledges": counts.pledges,
+            "reviews": counts.reviews,
+            "journals": counts.journals,
+            "visits": counts.visits,
+            "open_items": counts.open_items,
+            "overdue_items": counts.overdue_items,
+            "members": members,
+            "secretary_pledge": None,
+            "secretary_journal": 0,
+            "journal_entries": 0,
+            "ratings": 0,
+        }
+        return {**line, **branch_work(line), "publicity": []}
+
+    async def compile_township(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]:
+        """Guidance per cadre and the township's publicity: none kept in memory."""
+        return (), ()
+
     async def compile_branches(
         self, township_id: str, period: str, on: date
     ) -> tuple[BranchRecord, ...]:
@@ -104,22 +133,7 @@ class MemoryRecords:
             members = [
                 m for m in d.members.values() if m.branch_id == branch.branch_id and m.active
             ]
-            lines.append(
-                branch_record(
-                    {
-                        "branch_id": branch.branch_id,
-                        "name": branch.name,
-                        "secretary": None if secretary is None else secretary.name,
-                        "pledges": counts.pledges,
-                        "reviews": counts.reviews,
-                        "journals": counts.journals,
-                        "visits": counts.visits,
-                        "open_items": counts.open_items,
-                        "overdue_items": counts.overdue_items,
-                        "members": len(members),
-                    }
-                )
-            )
+            lines.append(branch_record(self._line(branch, secretary, counts, len(members))))
         return tuple(lines)
 
     async def release(self, release_id: str) -> queries.Release | None:

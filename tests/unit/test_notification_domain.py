@@ -258,3 +258,34 @@ def test_a_bulletin_names_pledges_approved_not_published_and_drafted_late() -> N
     line = branch_record({**counts, "unpublished": 2, "drafted_late": 1})
     assert line.gaps == ("已审定未公开 2 份", "定诺逾期 1 份")
     assert (line.approved_unpublished, line.drafted_late) == (2, 1)
+
+
+def test_a_bulletin_says_each_secretarys_work_and_the_branchs_activities_n4() -> None:
+    from services.notification.queries import branch_work
+
+    counts = {
+        "secretary": "刘书记",
+        "secretary_pledge": "published",
+        "secretary_journal": 0,
+        "journals": 2,
+        "members": 3,
+        "pledges": 4,
+        "reviews": 1,
+        "journal_entries": 5,
+        "ratings": 1,
+        "visits": 2,
+    }
+    said = branch_work(counts)
+    assert said["secretary_work"] == [
+        "本人承诺已公开",
+        "本人纪实未讲评",
+        "组织党员纪实讲评 2/3 人",
+        "公开本支部承诺 4 份",
+    ]
+    assert said["activities"] == [
+        "领导点评 1 次",
+        "党员纪实 5 篇",
+        "评星定级 1 次",
+        "联系点指导 2 次",
+    ]
+    assert branch_work({**counts, "secretary": None})["secretary_work"] == []  # 书记空缺

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.notification.events import BranchRecord, BulletinIssued
+from services.notification.events import BranchRecord, BulletinIssued, CadreGuidance
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
@@ -45,6 +45,9 @@ def branch_record(r: dict[str, Any]) -> BranchRecord:
         approved_unpublished=r.get("unpublished", 0),
         drafted_late=r.get("drafted_late", 0),
         gaps=tuple(gaps),
+        secretary_work=tuple(r.get("secretary_work", ())),
+        activities=tuple(r.get("activities", ())),
+        publicity=tuple(r.get("publicity", ())),
     )
 
 
@@ -64,6 +67,8 @@ class Bulletin(Aggregate):
         issued_on: date,
         note: str,
         branches: tuple[BranchRecord, ...],
+        guidance: tuple[CadreGuidance, ...] = (),
+        publicity: tuple[str, ...] = (),
     ) -> bool:
         """A bulletin is issued once per stream (a month's regular one stays unique)."""
         if self.issued:
@@ -79,6 +84,8 @@ class Bulletin(Aggregate):
                 issued_on=issued_on,
                 note=note,
                 branches=branches,
+                guidance=guidance,
+                publicity=publicity,
             )
         )
         return True
