@@ -289,3 +289,55 @@ def test_a_bulletin_says_each_secretarys_work_and_the_branchs_activities_n4() ->
         "联系点指导 2 次",
     ]
     assert branch_work({**counts, "secretary": None})["secretary_work"] == []  # 书记空缺
+
+
+def test_the_township_page_shows_a_bulletin_as_the_seed_lists_it() -> None:
+    from services.notification.documents.board import render
+
+    line = {
+        "branch_name": "红沙梁村党支部",
+        "secretary_name": "刘书记",
+        "pledges_published": 2,
+        "reviews_held": 1,
+        "journals_presented": 2,
+        "guidance_visits": 2,
+        "overdue_items": 0,
+        "gaps": ["已审定未公开 1 份"],
+        "secretary_work": ["本人承诺已公开", "本人纪实已讲评"],
+        "activities": ["领导点评 1 次"],
+        "publicity": ["公开承诺 2 条"],
+    }
+    bulletin = {
+        "title": "2027年3月督查通报",
+        "issued_on": date(2027, 4, 1),
+        "note": "",
+        "branches": [line],
+        "guidance": [
+            {"cadre": "王镇长", "branch_id": "b1", "branch_name": "红沙梁村党支部", "visits": 2}
+        ],
+        "publicity": ["群众评议结果 1 条"],
+    }
+    township = {
+        "name": "红沙梁镇",
+        "county_id": "minqin",
+        "county_name": "民勤县",
+        "branches": [],
+        "bulletins": [bulletin, {**bulletin, "branches": [], "guidance": [], "publicity": []}],
+        "rounds": [],
+        "ratings": [{"period": "2026-B6", "published_on": date(2027, 1, 10), "results": []}],
+        "notices": [],
+        "commendations": [],
+    }
+    page = render("township.html", "http://board", UTC, t=township)
+    for said in (
+        "2027年3月督查通报",
+        "（2027年4月1日）",
+        "书记刘书记：本人承诺已公开，本人纪实已讲评。",
+        "活动：领导点评 1 次。公开：公开承诺 2 条。",
+        "王镇长：红沙梁村党支部 2 次",
+        "本镇公开：群众评议结果 1 条",
+        "已审定未公开 1 份",
+        "2026年11–12月",  # the bimonthly rating's period
+    ):
+        assert said in page, said
+    assert "2026-B6" not in page
