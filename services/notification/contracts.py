@@ -110,6 +110,12 @@ class SatisfactionNotRated(ItemEvent):
     open_reasons: tuple[str, ...] | None = None
 
 
+class SatisfactionCheckReopened(ItemEvent):
+    """The item's lapsed check was reopened: its verdict is pending again (E8)."""
+
+    open_reasons: tuple[str, ...] | None = None
+
+
 class ItemClosed(ItemEvent):
     # the passes that closed it (P10); published before the field, an item closed by all
     # three, as P10 has always needed
@@ -284,6 +290,7 @@ CONSUMED = by_type(
     ImplementationVerified,
     SatisfactionVerdictRecorded,
     SatisfactionNotRated,
+    SatisfactionCheckReopened,
     ItemClosed,
     ReviewRecorded,
     ReviewCorrected,

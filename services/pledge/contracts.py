@@ -40,4 +40,13 @@ class SatisfactionCheckLapsed(Consumed):
     item_id: str
 
 
-CONSUMED = by_type(SatisfactionVerdictReached, SatisfactionCheckLapsed)
+class SatisfactionCheckExtended(Consumed):
+    """A later closing date for a check; `reopened` when it had lapsed with no ballot."""
+
+    check_id: str
+    pledge_id: str
+    item_id: str
+    reopened: bool
+
+
+CONSUMED = by_type(SatisfactionVerdictReached, SatisfactionCheckLapsed, SatisfactionCheckExtended)

@@ -357,6 +357,19 @@ class SatisfactionNotRated(DomainEvent):
     open_reasons: OpenReasons = None  # the item's, after this event
 
 
+class SatisfactionCheckReopened(DomainEvent):
+    """The office reopened the item's lapsed check (the evaluation service's
+    `SatisfactionCheckExtended`, reopened): the item is being rated again, its verdict
+    pending."""
+
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    check_id: str
+    source_event_id: str
+    open_reasons: OpenReasons = None  # the item's, after this event
+
+
 class ItemClosed(DomainEvent):
     """The item has no open reasons left: closed by the passes in `reasons` (P10 needs all
     three, and always has: a log written before the field reads so)."""
@@ -406,6 +419,7 @@ REGISTRY = EventRegistry(
         ImplementationVerified,
         SatisfactionVerdictRecorded,
         SatisfactionNotRated,
+        SatisfactionCheckReopened,
         ItemClosed,
         QuarterlyPushRecorded,
     ],

@@ -186,6 +186,11 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         ok(await e.post(reopen, json={"closes_on": later}, headers=d.office))
         assert ok(await e.get(f"/v1/satisfaction-checks/{road_check}"))["status"] == "open"
 
+        async def road_pending_again() -> bool:
+            return (await ledger())[road]["open_reasons"] == ["satisfaction_pending"]
+
+        await eventually(road_pending_again, timeout=20)
+
         # the verdict is the pledge service's contract, on the contract's stream
         stream = await evaluation.runtime.store.read_stream(f"satisfaction_check-{canal_check}")
         verdict = stream[-1]

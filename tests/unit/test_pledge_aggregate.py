@@ -251,6 +251,11 @@ def test_a_check_with_no_ballot_leaves_the_item_open_not_rated_e8() -> None:
     assert pledge.pending[-1].model_dump(mode="json")["open_reasons"] == ["satisfaction_not_rated"]
     assert replayed(pledge).items[item].open_reasons() == ["satisfaction_not_rated"]
     assert not pledge.items[item].closed
+    # the office reopens the check: the verdict is pending again; then it lapses once more
+    assert pledge.record_reopened(item, "c-1", "e-r")
+    assert pledge.items[item].open_reasons() == ["satisfaction_pending"]
+    assert not pledge.record_reopened(item, "c-1", "e-r2")  # not waiting as not rated
+    assert pledge.record_not_rated(item, "c-1", "e-l2")
     pledge.report_done(item, "再次完成，请群众测评")  # allowed: the check had no verdict
     assert pledge.items[item].open_reasons() == ["satisfaction_pending"]
     pledge.record_verdict(item, Verdict.SATISFIED, 0.9, "c-2", "e-2")

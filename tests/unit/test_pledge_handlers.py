@@ -538,7 +538,11 @@ async def test_a_pledge_from_draft_to_closed_items_each_step_by_its_holder() -> 
 
     # the policy: the evaluation service's verdict closes the item (P10c)
     by_type = {s.event_type: s for s in subscriptions(m)}
-    assert sorted(by_type) == ["SatisfactionCheckLapsed", "SatisfactionVerdictReached"]
+    assert sorted(by_type) == [
+        "SatisfactionCheckExtended",
+        "SatisfactionCheckLapsed",
+        "SatisfactionVerdictReached",
+    ]
     subscription, lapse = by_type["SatisfactionVerdictReached"], by_type["SatisfactionCheckLapsed"]
     assert subscription.source == lapse.source == "evaluation"
     # a check with no ballot: no verdict, the item stays open as not rated (E8)

@@ -93,8 +93,11 @@ class SatisfactionCheckExtended(DomainEvent):
 
     aggregate_type = "satisfaction_check"
     check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
     closes_on: date
-    reopened: bool
+    reopened: bool  # it had lapsed: the pledge service takes the item as being rated again
 
 
 class CheckTermsSet(DomainEvent):

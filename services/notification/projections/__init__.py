@@ -51,6 +51,7 @@ PROJECTION = Projection(
         (ANY_SOURCE, "ImplementationVerified"): board.implementation_verified,
         (ANY_SOURCE, "SatisfactionVerdictRecorded"): board.satisfaction_verdict_recorded,
         (ANY_SOURCE, "SatisfactionNotRated"): board.satisfaction_not_rated,
+        (ANY_SOURCE, "SatisfactionCheckReopened"): board.satisfaction_check_reopened,
         (ANY_SOURCE, "QuarterlyPushRecorded"): board.quarterly_push_recorded,
         (ANY_SOURCE, "ItemClosed"): board.item_closed,
         # the review and evaluation services' activity and results (N1, N2)

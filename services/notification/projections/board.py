@@ -256,6 +256,13 @@ async def satisfaction_not_rated(
     await _open_reasons(conn, not_rated, not_rated.open_reasons)
 
 
+async def satisfaction_check_reopened(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    reopened = k.SatisfactionCheckReopened.model_validate(d)
+    await _open_reasons(conn, reopened, reopened.open_reasons)
+
+
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     closed = k.ItemClosed.model_validate(d)
     await _item(

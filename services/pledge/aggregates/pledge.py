@@ -36,6 +36,7 @@ from services.pledge.events import (
     ProgressReported,
     QuarterlyPushRecorded,
     ReviewDecision,
+    SatisfactionCheckReopened,
     SatisfactionNotRated,
     SatisfactionVerdictRecorded,
     Standard,
@@ -446,6 +447,25 @@ class Pledge(Aggregate):
         )
         return True
 
+    def record_reopened(self, item_id: str, check_id: str, source_event_id: str) -> bool:
+        """The office reopened the lapsed check: the verdict is pending again; False if the
+        item is not waiting as not rated."""
+        item = self.items.get(item_id)
+        if self.status is not PledgeStatus.PUBLISHED or item is None or item.closed:
+            return False
+        if not item.not_rated:
+            return False
+        self._record(
+            SatisfactionCheckReopened(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                check_id=check_id,
+                source_event_id=source_event_id,
+                open_reasons=item.open_after(not_rated=False),
+            )
+        )
+        return True
+
     def _done_item(self, item_id: str) -> Item:
         item = self._open_item(item_id)
         if not item.done_reported:
@@ -532,6 +552,8 @@ class Pledge(Aggregate):
                 self.items[event.item_id].not_rated = False
             case SatisfactionNotRated():
                 self.items[event.item_id].not_rated = True
+            case SatisfactionCheckReopened():
+                self.items[event.item_id].not_rated = False
             case ItemClosed():
                 self.items[event.item_id].closed = True
             case QuarterlyPushRecorded():

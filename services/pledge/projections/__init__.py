@@ -44,6 +44,7 @@ PROJECTION = Projection(
         "ImplementationVerified": pledges.verified,
         "SatisfactionVerdictRecorded": pledges.verdict,
         "SatisfactionNotRated": pledges.not_rated,
+        "SatisfactionCheckReopened": pledges.reopened,
         "ItemClosed": pledges.closed,
         "QuarterlyPushRecorded": pledges.quarter,
     },

@@ -248,6 +248,12 @@ async def not_rated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
     await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
+async def reopened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """The item's lapsed check was reopened: its verdict is pending again (E8)."""
+    await _activity(conn, e, d, "satisfaction_check_reopened", "满意度测评重新开展")
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
+
+
 async def closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     # the passes that closed it (P10; all three for events written before the field)
     passes = d.get("reasons") or ["problem_solved", "implementation_verified", "public_satisfied"]

@@ -199,7 +199,12 @@ class SatisfactionCheck(Aggregate):
             )
         self._record(
             SatisfactionCheckExtended(
-                check_id=self.check_id, closes_on=closes_on, reopened=self.lapsed
+                check_id=self.check_id,
+                pledge_id=self.pledge_id,
+                item_id=self.item_id,
+                township_id=self.township_id,
+                closes_on=closes_on,
+                reopened=self.lapsed,
             )
         )
 
