@@ -6,12 +6,13 @@ one (tests/support/chromium.py)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from shared.logging import configure_logging
 from tests.support import Servers, servers_under
+from tests.support.browser import Browser, browser_for
 from tests.support.chromium import chromium_or_install
 
 configure_logging(json=False, level="WARNING")
@@ -41,3 +42,17 @@ def chromium_binary(request: pytest.FixtureRequest) -> str:
         return chromium_or_install(say)
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+async def chromium(chromium_binary: str) -> AsyncIterator[Browser]:
+    """One headless Chromium driven by Playwright for the whole run (tests/support/browser.py)."""
+    async with browser_for(chromium_binary) as started:
+        yield started
+
+
+@pytest.fixture
+async def browser(chromium: Browser) -> AsyncIterator[Browser]:
+    """The run's Chromium; the pages a test opened are closed after it."""
+    yield chromium
+    await chromium.close_pages()
