@@ -256,8 +256,21 @@ GOOD: dict[str, Callable[[World], Call]] = {
         rater(w.servers, w.check_id, w.served),
         201,
     ),
+    # before the closure below: a check still open gets a later closing date (E8)
+    "/v1/satisfaction-checks/{check_id}/extension": lambda w: Call(
+        f"/v1/satisfaction-checks/{w.check_id}/extension",
+        {"closes_on": "2027-07-31"},
+        w.office,
+        200,
+    ),
     "/v1/satisfaction-checks/{check_id}/closure": lambda w: Call(
         f"/v1/satisfaction-checks/{w.check_id}/closure", None, w.office, 200
+    ),
+    "/v1/counties/{county_id}/satisfaction-check-terms": lambda w: Call(
+        f"/v1/counties/{w.county}/satisfaction-check-terms",
+        {"year": 2027, "threshold": 0.9, "window_days": 21},
+        w.as_("county_admin", w.county),
+        200,
     ),
     "/v1/selections": lambda w: Call(
         "/v1/selections",
@@ -288,7 +301,7 @@ GOOD: dict[str, Callable[[World], Call]] = {
     ),
     "/v1/selections/{selection_id}/nominations": lambda w: Call(
         f"/v1/selections/{w.nominating}/nominations",
-        {"subject_id": w.d.member, "reason": "帶头节水增收"},
+        {"subject_id": w.d.member, "reason": "带头节水增收"},
         w.secretary,
         201,
     ),
@@ -519,6 +532,23 @@ def _cases() -> Iterator[Case]:
     yield from auth_cases(r)
     yield forbidden(r, "office of another township", lambda w: w.other_office)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
+
+    r = "/v1/satisfaction-checks/{check_id}/extension"
+    yield bad_path(r, "/v1/satisfaction-checks/c!x/extension", "check_id")
+    yield malformed(r, "not a date", "closes_on", body=with_(closes_on="2027-13-01"))
+    yield malformed(r, "a date already past", "closes_on", body=with_(closes_on="2027-01-05"))
+    yield malformed(r, "no date", "closes_on", body=without("closes_on"))
+    yield from auth_cases(r)
+    yield forbidden(r, "office of another township", lambda w: w.other_office)
+    yield forbidden(r, "branch secretary", lambda w: w.secretary)
+
+    r = "/v1/counties/{county_id}/satisfaction-check-terms"
+    yield malformed(r, "a threshold above 1", "threshold", body=with_(threshold=1.5))
+    yield malformed(r, "a window of no days", "window_days", body=with_(window_days=0))
+    yield malformed(r, "no year", "year", body=without("year"))
+    yield from auth_cases(r)
+    yield forbidden(r, "township office", lambda w: w.office)
+    yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "c-x"))
 
     r = "/v1/townships/{township_id}/satisfaction-checks/closures"
     yield bad_path(r, "/v1/townships/t!x/satisfaction-checks/closures", "township_id")

@@ -165,7 +165,17 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
         assert workbook.status_code == 200
         sheet = load_workbook(io.BytesIO(workbook.content)).active
         assert sheet is not None
-        assert [c.value for c in sheet[3]][:4] == ["红沙梁村党支部", "branch", d.branch, 2]
+        assert [c.value for c in sheet[3]][:4] == ["红沙梁村党支部", "党组织", d.branch, 2]
+        assert [c.value for c in sheet[2]] == [
+            "评议对象",
+            "类型",
+            "编号",
+            "满意",
+            "基本满意",
+            "不满意",
+            "满意率",
+            "得分",
+        ]
 
         # E3: no ballot and no result carries a rater id
         rows = await pool.fetch(

@@ -114,6 +114,11 @@ class MemoryReads:
                 self.checks[d["check_id"]] = Window(d["township_id"], _day(d["closes_on"]))
             case "SatisfactionVerdictReached":
                 self.checks[d["check_id"]].status = "closed"
+            case "SatisfactionCheckLapsed":
+                self.checks[d["check_id"]].status = "lapsed"
+            case "SatisfactionCheckExtended":
+                self.checks[d["check_id"]].status = "open"
+                self.checks[d["check_id"]].closes_on = _day(d["closes_on"])
             case "RaterRegistered":
                 self.round_raters.append((d["round_id"], d["rater_id"], d.get("member_id")))
             case "CheckRaterRegistered":

@@ -7,7 +7,7 @@ PostgreSQL parts."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -588,10 +588,38 @@ async def test_the_township_office_closes_its_due_checks() -> None:
         )
     await refused(m, NotFound, OFFICE, lambda u: kh.close_due_checks(u, "t9", OFFICE))
     answer = await run(m, OFFICE, lambda u: kh.close_due_checks(u, "t1", OFFICE))
-    assert answer["verdicts"] == {check_id: "dissatisfied"}  # no ballots: not satisfied
-    assert m.types() == ["SatisfactionCheckOpened", "SatisfactionVerdictReached"]
+    assert answer["verdicts"] == {check_id: "lapsed"}  # no ballot: no verdict (E8)
+    assert m.types() == ["SatisfactionCheckOpened", "SatisfactionCheckLapsed"]
     again = await run(m, OFFICE, lambda u: kh.close_due_checks(u, "t1", OFFICE))
     assert again["verdicts"] == {}
+    # the office reopens it with a later closing date; nobody else may
+    later = kc.ExtendCheck(closes_on=date(2027, 7, 10))
+    for principal in OTHERS.values():
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: kh.extend_check(u, check_id, later, p)
+        )
+    await run(m, OFFICE, lambda u: kh.extend_check(u, check_id, later, OFFICE))
+    assert m.types()[-1] == "SatisfactionCheckExtended"
+    assert (await run(m, OFFICE, lambda u: kh.close_due_checks(u, "t1", OFFICE)))[
+        "verdicts"
+    ] == {}  # open again until July 10
+
+
+async def test_a_check_opens_with_the_countys_terms_for_the_year() -> None:
+    m, _ = world()
+    terms = kc.SetCheckTerms(year=2027, threshold=0.9, window_days=21)
+    for principal in (p for p in OTHERS.values() if p is not ADMIN):
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: kh.set_check_terms(u, "c1", terms, p)
+        )
+    await run(m, ADMIN, lambda u: kh.set_check_terms(u, "c1", terms, ADMIN))
+    await opened_check(m)
+    opened = m.events[-1]
+    assert opened.type == "SatisfactionCheckOpened"
+    assert opened.data["threshold"] == 0.9
+    assert date.fromisoformat(opened.data["closes_on"]) - date.fromisoformat(
+        opened.data["opens_on"]
+    ) == timedelta(days=21)
 
 
 # --- erasure of personal data (A7) -------------------------------------------------------

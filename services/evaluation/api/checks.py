@@ -99,6 +99,32 @@ async def close_check(
 
 
 @router.post(
+    "/satisfaction-checks/{check_id}/extension",
+    response_model=Accepted,
+    operation_id="extendCheck",
+)
+async def extend_check(
+    check_id: PathId, cmd: c.ExtendCheck, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    """A later closing date (E8): for a check still open, or one that lapsed with no ballot
+    (reopened: it takes ballots again until the new date)."""
+    return await run(request, who, idem, lambda uow: h.extend_check(uow, check_id, cmd, who))
+
+
+@router.post(
+    "/counties/{county_id}/satisfaction-check-terms",
+    response_model=Accepted,
+    operation_id="setCheckTerms",
+)
+async def set_check_terms(
+    county_id: PathId, cmd: c.SetCheckTerms, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    """The county's threshold and window for the year's satisfaction checks (P10c): checks
+    opened in that year take them; the defaults (0.8, 14 days) until it is set."""
+    return await run(request, who, idem, lambda uow: h.set_check_terms(uow, county_id, cmd, who))
+
+
+@router.post(
     "/townships/{township_id}/satisfaction-checks/closures",
     response_model=Accepted,
     operation_id="closeDueChecks",

@@ -123,6 +123,13 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
     county_id = (await uow.port(d.reads).township(township_id))["county_id"]
     deadline = (await _calendar(uow, county_id, cmd.year)).closing_dates(cmd.year)[cmd.half - 1]
     closes_on = cmd.closes_on or deadline
+    if cmd.closes_on is None and deadline < cmd.opens_on:
+        raise InvalidInput(
+            f"round {cmd.half} of {cmd.year} closes by {deadline} (the county's calendar, E4),"
+            f" before opens_on {cmd.opens_on}: open it on or before {deadline}, or ask the"
+            " county to set a later closing date in its evaluation calendar",
+            field="opens_on",
+        )
     if closes_on > deadline:
         raise InvalidInput(
             f"round {cmd.half} of {cmd.year} closes by {deadline} (E4)", field="closes_on"

@@ -11,6 +11,7 @@ import asyncpg
 from services.evaluation.queries import findings, with_personal
 from services.evaluation.rounds.aggregates import default_closing_dates
 from services.evaluation.voting import queries as voting_queries
+from shared import zh
 from shared.errors import NotFound
 
 
@@ -21,6 +22,8 @@ async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any
     out = dict(row)
     out["content"] = json.loads(out["content"])
     out["scale"] = json.loads(out["scale"])
+    for grade in out["scale"]["grades"]:  # older rounds wrote some labels in traditional
+        grade["label"] = zh.simplified(grade["label"])
     subjects = await conn.fetch(
         "SELECT subject_kind, subject_id, subject_name, branch_id FROM round_subjects"
         " WHERE round_id = $1 ORDER BY position",

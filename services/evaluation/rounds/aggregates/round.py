@@ -107,7 +107,11 @@ class Round(Aggregate):
         if not opened.subjects:
             raise InvalidInput("a round needs at least one subject", field="subject_ids")
         if opened.closes_on < opened.opens_on:
-            raise InvalidInput("the window closes before it opens", field="closes_on")
+            raise InvalidInput(
+                f"closes_on {opened.closes_on} is before opens_on {opened.opens_on}:"
+                f" give a closing date on or after {opened.opens_on}",
+                field="closes_on",
+            )
         round_ = cls(f"round-{opened.round_id}", opened.township_id)
         round_._record(opened)
         return round_
