@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import asyncpg
 
+from shared import zh
 from shared.personal import unseal_all
 
 
@@ -195,7 +196,6 @@ async def scope_view(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> 
         shown = [{"subject_id": "item", "name": row["title"], "post": "", "detail": row["summary"]}]
         scale = None
     grades = scale["grades"] if scale else DEFAULT_CHECK_GRADES
-    simplified = str.maketrans({"滿": "满", "優": "优"})
     return {
         "scope": scope,
         "scope_id": scope_id,
@@ -204,7 +204,7 @@ async def scope_view(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> 
         "status": row["status"],
         "closes_on": row["closes_on"],
         "grades": [
-            {"grade": g["grade"], "label": g["label"].translate(simplified)} for g in grades
+            {"grade": g["grade"], "label": zh.simplified(g["label"])} for g in grades
         ],
         "subjects": shown,
     }
