@@ -203,9 +203,7 @@ async def scope_view(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> 
         "township": row["township"] or row["township_id"],
         "status": row["status"],
         "closes_on": row["closes_on"],
-        "grades": [
-            {"grade": g["grade"], "label": zh.simplified(g["label"])} for g in grades
-        ],
+        "grades": [{"grade": g["grade"], "label": zh.simplified(g["label"])} for g in grades],
         "subjects": shown,
     }
 
