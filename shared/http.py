@@ -170,10 +170,13 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         max_json_depth: int = 32,
         public_limit: TokenBuckets | None = None,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.app = app
         self.service = service
         self.max_body_bytes = max_body_bytes
+        # a multipart upload (a file: shared/files.py) may be larger, and binary
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
         self.max_json_depth = max_json_depth
         self.public_limit = public_limit
 
@@ -263,8 +266,10 @@ class RequestContextMiddleware:
         principal: Principal | None,
     ) -> tuple[JSONResponse | None, Receive]:
         length = headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
-            return self._too_large(scope), receive
+        upload = headers.get("content-type", "").lower().startswith("multipart/form-data")
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        if length and length.isdigit() and int(length) > limit:
+            return self._too_large(scope, limit), receive
         limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
         public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
         if self.public_limit and limited and public:
@@ -274,7 +279,12 @@ class RequestContextMiddleware:
                 return _too_many(scope, wait), receive
         if not (length and length != "0") and "transfer-encoding" not in headers:
             return None, receive
-        body = await read_body(receive, self.max_body_bytes)
+        try:
+            body = await read_body(receive, limit)
+        except BodyTooLarge:
+            return self._too_large(scope, limit), receive
+        if upload:  # binary parts: the route checks what it takes (shared/files.py)
+            return None, replaying(body, receive)
         if b"\x00" in body:  # UTF-16/32 JSON would hide its brackets from the depth scan
             return invalid_body("the body must be UTF-8 text", scope["path"]), receive
         if json_too_deep(body, self.max_json_depth):
@@ -286,12 +296,12 @@ class RequestContextMiddleware:
             return invalid_body(reason, scope["path"], twice), receive
         return None, replaying(body, receive)
 
-    def _too_large(self, scope: Scope) -> JSONResponse:
+    def _too_large(self, scope: Scope, limit: int | None = None) -> JSONResponse:
         return problem(
             413,
             "body-too-large",
             "Request body too large",
-            f"the limit is {self.max_body_bytes} bytes",
+            f"the limit is {limit or self.max_body_bytes} bytes",
             scope["path"],
         )
 

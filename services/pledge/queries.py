@@ -282,3 +282,17 @@ async def quarterly_push_report(
         "pushed": [r["pledge_id"] for r in rows if r["pushed"]],
         "not_pushed": [r["pledge_id"] for r in rows if not r["pushed"]],
     }
+
+
+async def may_see_file(conn: asyncpg.Connection, who: Any, sha256: str) -> bool:
+    """Files of published pledges are public (progress and follow-ups are only ever on
+    published items); a file not attached yet is its uploaders' alone."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM attached_files f JOIN pledges p USING (pledge_id)"
+            "  WHERE f.sha256 = $1 AND p.status = 'published')"
+            " OR EXISTS (SELECT 1 FROM file_uploads WHERE sha256 = $1 AND uploaded_by = $2)",
+            sha256,
+            who.subject,
+        )
+    )

@@ -69,7 +69,8 @@ def test_every_event_type_has_a_channel_and_a_schema() -> None:
         assert channel["address"] == (
             f"gongkai.pledge.{{township}}.{model.aggregate_type}.{event_type}"
         )
-        payload = document["components"]["messages"][f"pledge.{event_type}.v1"]["payload"]
+        message = f"pledge.{event_type}.v{model.schema_version}"  # the current version's
+        payload = document["components"]["messages"][message]["payload"]
         assert set(payload["properties"]) == set(model.model_fields)
     verdict = document["components"]["messages"]["evaluation.SatisfactionVerdictReached.v1"]
     assert {"verdict", "satisfaction_rate", "item_id"} <= set(verdict["payload"]["properties"])

@@ -161,7 +161,7 @@ async def report_progress(
 async def follow_up(
     pledge_id: PathId,
     item_id: PathId,
-    cmd: c.RecordNote,
+    cmd: c.RecordFollowUp,
     request: Request,
     who: SignedIn,
     idem: IdempotencyDep,
