@@ -23,26 +23,8 @@ from shared.files import (
     refs,
     sniff,
 )
+from tests.support.files import GPS_IFD, pdf, photo
 from tests.support.memory import Uploaded
-
-GPS_IFD = 0x8825
-
-
-def photo(kind: str = "JPEG", size: tuple[int, int] = (1200, 800), *, gps: bool = True) -> bytes:
-    """A photo as a phone takes it: EXIF with a camera, a GPS position and an orientation."""
-    image = Image.new("RGB", size, (40, 120, 200))
-    exif = Image.Exif()
-    exif[0x010F] = "PhoneMaker"  # Make
-    exif[0x0112] = 6  # Orientation: rotated 90° clockwise
-    if gps:
-        exif[GPS_IFD] = {1: "N", 2: (39.0, 54.0, 27.0), 3: "E", 4: (116.0, 23.0, 17.0)}
-    out = io.BytesIO()
-    image.save(out, kind, exif=exif.tobytes())
-    return out.getvalue()
-
-
-def pdf() -> bytes:
-    return b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def test_the_type_is_read_from_the_first_bytes_not_the_name() -> None:
@@ -129,3 +111,12 @@ async def test_a_command_attaches_only_files_its_caller_uploaded() -> None:
 def test_the_files_an_event_records_are_found_at_any_depth() -> None:
     data = {"summary": "x", "files": [{"sha256": "a" * 64}], "entry": {"files": [{"sha256": "b"}]}}
     assert [f["sha256"] for f in file_refs_in(data)] == ["a" * 64, "b"]
+
+
+def test_progress_and_follow_ups_written_before_files_read_as_before_with_none() -> None:
+    from services.pledge.events import REGISTRY
+
+    v1 = {"pledge_id": "p1", "item_id": "i1", "report_id": "r1", "summary": "x", "percent": 5}
+    assert REGISTRY.decode("ProgressReported", 1, v1).model_dump()["files"] == ()
+    v1 = {"pledge_id": "p1", "item_id": "i1", "follow_up_id": "f1", "note": "y"}
+    assert REGISTRY.decode("FollowUpRecorded", 1, v1).model_dump()["files"] == ()
