@@ -24,10 +24,14 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, Protocol
 
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from shared.auth import Principal
+    from shared.unit_of_work import UnitOfWork
 
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 Sha256 = Annotated[str, Field(pattern=SHA256_PATTERN)]
@@ -358,6 +362,14 @@ async def refs(
     if len({r.sha256 for r in out}) != len(out):
         raise InvalidInput("the same file is attached twice", field=field)
     return tuple(out)
+
+
+async def attached(
+    uow: UnitOfWork, files: tuple[AttachedFile, ...], who: Principal
+) -> tuple[FileRef, ...]:
+    """The files a command attaches, as its event records them (a handler's step): each one
+    the caller uploaded to this service; with none, no read at all."""
+    return await refs(uow.port(FileCatalog), files, who.subject) if files else ()
 
 
 def file_refs_in(data: Any) -> Iterator[dict[str, Any]]:

@@ -13,7 +13,7 @@ from services.pledge.aggregates import Branch, County, Member, Pledge, Pledger, 
 from services.pledge.events import BranchKind, PledgerKind
 from shared.auth import Principal, county_admin, require, township_committee, township_office
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
-from shared.files import AttachedFile, FileCatalog, FileRef, refs
+from shared.files import attached
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 # --- directory -------------------------------------------------------------------------
@@ -313,14 +313,6 @@ async def publish(uow: UnitOfWork, pledge_id: str, who: Principal) -> dict[str, 
     pledge.publish()
     await uow.save(pledge)
     return accepted(pledge_id, uow)
-
-
-async def attached(
-    uow: UnitOfWork, files: tuple[AttachedFile, ...], who: Principal
-) -> tuple[FileRef, ...]:
-    """The files a command attaches, as its event records them: each one the caller uploaded
-    here (shared/files.py)."""
-    return await refs(uow.port(FileCatalog), files, who.subject) if files else ()
 
 
 async def report_progress(

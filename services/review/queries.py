@@ -301,3 +301,25 @@ async def member(reads: Copies, member_id: str) -> Subject:
     if found is None:
         raise NotFound(f"member {member_id} not found")
     return found
+
+
+async def file_uses(conn: asyncpg.Connection, sha256: str) -> list[dict[str, Any]]:
+    """The records a file is attached to (a review version: whether it is still current)."""
+    rows = await conn.fetch(
+        "SELECT f.kind, f.record_id, f.township_id, f.member_id,"
+        " (f.kind <> 'review' OR r.superseded_by IS NULL) AS current"
+        " FROM attached_files f LEFT JOIN reviews r"
+        " ON f.kind = 'review' AND r.review_id = f.record_id WHERE f.sha256 = $1",
+        sha256,
+    )
+    return [dict(r) for r in rows]
+
+
+async def uploaded_by(conn: asyncpg.Connection, sha256: str, subject: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM file_uploads WHERE sha256 = $1 AND uploaded_by = $2)",
+            sha256,
+            subject,
+        )
+    )

@@ -103,3 +103,18 @@ CREATE TABLE branch_leaders (
     assigned_on date NOT NULL,
     PRIMARY KEY (branch_id, leader_id)
 );
+
+-- Evidence files (shared/files.py) by the records that attach them: who may see the record
+-- may see its files (a current review and a visit: everyone; a superseded review: its
+-- township's staff and auditors; a journal entry: whoever sees the member's journal).
+CREATE TABLE attached_files (
+    sha256      text NOT NULL,
+    event_id    uuid NOT NULL,
+    kind        text NOT NULL,  -- review, journal, visit
+    record_id   text NOT NULL,  -- review_id (the version), entry_id, visit_id
+    township_id text NOT NULL,
+    member_id   text,           -- a journal's
+    media_type  text NOT NULL,
+    name        text NOT NULL,
+    PRIMARY KEY (sha256, event_id)
+);

@@ -23,3 +23,23 @@ async def recorded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
         d.get("guidance_given"),
         e.time,
     )
+    await attach_files(conn, e, d, "visit", d["visit_id"])
+
+
+async def attach_files(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any], kind: str, record_id: str
+) -> None:
+    """The evidence files the event attaches to its record (who may see it, may see them)."""
+    for f in d.get("files", ()):
+        await conn.execute(
+            "INSERT INTO attached_files VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+            " ON CONFLICT DO NOTHING",
+            f["sha256"],
+            e.id,
+            kind,
+            record_id,
+            d["township_id"],
+            d.get("member_id"),
+            f["media_type"],
+            f["name"],
+        )
