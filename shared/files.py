@@ -29,6 +29,9 @@ from typing import TYPE_CHECKING, Annotated, Any, Protocol
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.events import Part
+from shared.text import Line
+
 if TYPE_CHECKING:
     from shared.auth import Principal
     from shared.unit_of_work import UnitOfWork
@@ -54,14 +57,12 @@ class FileRef(BaseModel):
     name: str
 
 
-class AttachedFile(BaseModel):
+class AttachedFile(Part):
     """A file as a command attaches it: the hash the upload returned, and the name to show
     (its type and size come from the stored file, never from the caller)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
-
     sha256: Sha256
-    name: Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f/\\]+$")]
+    name: Annotated[Line, Field(max_length=200)]
 
 
 Attachments = Annotated[tuple[AttachedFile, ...], Field(max_length=10)]
@@ -140,7 +141,7 @@ def _reencode(data: bytes, kind: str, limits: FileLimits) -> Prepared:
             upright = ImageOps.exif_transpose(opened)  # as the camera held it, then no EXIF
     except FileRefused:
         raise
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+    except Exception as error:  # whatever a broken image makes Pillow raise
         raise FileRefused("图片无法读取（文件损坏或类型不符）") from error
     # a fresh image of the pixels only: no EXIF (GPS), XMP, comments, ICC or text chunks
     mode = "RGBA" if upright.mode in ("RGBA", "LA", "P") and kind != JPEG else "RGB"
