@@ -239,15 +239,20 @@ class S3Blobs:
         return f"{self.settings.prefix}{key}"
 
     async def put(self, key: str, data: bytes, conn: asyncpg.Connection) -> None:
-        if await self.get(key, conn) is not None:
-            return  # there already: never overwritten
-        await asyncio.to_thread(
-            self.client.put_object,
-            self.settings.bucket,
-            self._name(key),
-            io.BytesIO(data),
-            len(data),
-        )
+        from minio.error import S3Error
+
+        def put_if_absent() -> None:
+            try:
+                self.client.stat_object(self.settings.bucket, self._name(key))
+                return  # there already: never overwritten
+            except S3Error as error:
+                if error.code not in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                    raise
+            self.client.put_object(
+                self.settings.bucket, self._name(key), io.BytesIO(data), len(data)
+            )
+
+        await asyncio.to_thread(put_if_absent)
 
     async def get(self, key: str, conn: asyncpg.Connection) -> bytes | None:
         from minio.error import S3Error

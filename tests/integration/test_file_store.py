@@ -22,6 +22,7 @@ async def test_files_in_postgresql_are_kept_once_and_never_overwritten(servers: 
         first = await store.store(conn, photo(), "sec-1")
         again = await store.store(conn, photo(), "sec-2")  # the same photo: the same file
         assert again == first
+        await store.blobs.put(first.sha256, b"other bytes", conn)  # never overwritten
         assert await stored_file(conn, first.sha256) == first
         assert await store.content(conn, first.sha256) == prepare(photo()).content
         assert await store.content(conn, first.sha256, thumbnail=True) == prepare(photo()).thumbnail
@@ -73,6 +74,8 @@ async def test_files_in_an_s3_compatible_store(servers: Servers, s3: S3Settings)
         assert await store.content(conn, minutes.sha256) == pdf()
         assert await store.content(conn, image.sha256, thumbnail=True) is not None
         assert await store.content(conn, "0" * 64) is None
+        await store.blobs.put(image.sha256, b"other bytes", conn)  # never overwritten
+        assert await store.content(conn, image.sha256) == prepare(photo()).content
         # the metadata beside the log, the bytes in the bucket (under the prefix) only
         assert await conn.fetchval("SELECT count(*) FROM file_blobs") == 0
         assert set(await conn.fetch("SELECT stored_in FROM files")) == {("s3",)}
