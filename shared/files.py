@@ -11,9 +11,10 @@ service whose records they prove.
   overwritten (the same bytes stored twice are one file). The event that attaches a file
   records its hash, size, type and name (`FileRef`); `gongkai audit verify` checks each
   exported file against that hash.
-- Stored beside the service's log: the `files` table (metadata always; the bytes as bytea
-  by default), or the bytes in an S3-compatible object store (`S3Blobs`, through the MinIO
-  client), the metadata still in PostgreSQL.
+- Stored beside the service's log (shared/migrations/0005_files.sql): the metadata always in
+  `files` (and who uploaded each in `file_uploads`), the bytes in `file_blobs` (bytea, the
+  default: `PostgresBlobs`) or in an S3-compatible object store (`S3Blobs`, through the
+  MinIO client).
 """
 
 from __future__ import annotations
