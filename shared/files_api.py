@@ -57,8 +57,8 @@ def safe_headers(media_type: str, name: str) -> dict[str, str]:
     return headers
 
 
-def file_router(service: str, may_see: MaySee) -> APIRouter:
-    """The routes of `service`'s files; `may_see` decides who is served a file."""
+def file_router(may_see: MaySee) -> APIRouter:
+    """The routes of a service's files; `may_see` decides who is served a file."""
     router = APIRouter(prefix="/v1/files", tags=["files"])
 
     @router.post("", status_code=201, response_model=StoredFileView, operation_id="uploadFile")

@@ -116,16 +116,19 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
             str(bundle),
             "--data-dir",
             str(tmp_path),
+            "--with-files",
         ],
         capture_output=True,
         text=True,
     )
     assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert json.loads((bundle / "manifest.json").read_text())["files"] == 0
     verified = subprocess.run(
         [*GONGKAI, "audit", "verify", str(bundle)], capture_output=True, text=True
     )
     assert verified.returncode == 0, verified.stdout
     assert "1 events in 1 partitions" in verified.stdout
+    assert "0 evidence files checked" in verified.stdout
     county = json.loads((bundle / "events.jsonl").read_text(encoding="utf-8"))["partition"]
     where = ["--out", str(bundle / "p"), "--data-dir", str(tmp_path), "--partition", county]
     one = subprocess.run(

@@ -4,4 +4,4 @@ served to whoever may see the item (a published item's, to everyone: the public 
 from services.pledge.queries import may_see_file
 from shared.files_api import file_router
 
-router = file_router("pledge", may_see_file)
+router = file_router(may_see_file)

@@ -24,4 +24,4 @@ async def may_see(conn: Any, who: Principal, sha256: str) -> bool:
     return False
 
 
-router = file_router("review", may_see)
+router = file_router(may_see)
