@@ -228,6 +228,14 @@ def demo(
     branches_per_township: Annotated[int, typer.Option(min=1, max=100)] = 3,
     members_per_branch: Annotated[int, typer.Option(min=2, max=100)] = 4,
     years: Annotated[int, typer.Option(min=1, max=10)] = 1,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="With --townships: the history ends on this day (default: today); the "
+            "years end there.",
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
 ) -> None:
@@ -265,6 +273,7 @@ def demo(
                     key=key,
                     keys_dir=public_key.parent,
                     progress=lambda: progress.advance(task),
+                    until=until.date() if until else None,
                 )
             )
             # the walk stops at today, short of the whole years the bar counted
