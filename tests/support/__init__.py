@@ -164,9 +164,10 @@ async def running(
 
 
 async def fresh_log_database(
-    servers: Servers, service: str = "test", owner_sql: str = ""
+    servers: Servers, service: str = "test", owner_sql: str = "", migrations: tuple[str, ...] = ()
 ) -> tuple[Any, str]:
-    """A new database with the event log migrated; a runtime-role pool and the owner's DSN."""
+    """A new database with the event log migrated (and the service's own `migrations`
+    packages: its tables beside the log); a runtime-role pool and the owner's DSN."""
     import asyncpg
 
     from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
@@ -177,7 +178,7 @@ async def fresh_log_database(
     dsn = with_database(servers.postgres.dsn, name)
     owner = await asyncpg.connect(dsn)
     try:
-        await migrate(owner, ["shared.migrations"])
+        await migrate(owner, ["shared.migrations", *migrations])
         if owner_sql:  # tables a test needs beside the log, made by the owner like migrations
             await owner.execute(owner_sql)
         role = await grant_runtime_role(owner, name)
