@@ -67,10 +67,11 @@ async def jwks(request: Request) -> JSONResponse:
 def _oauth_error(error: OAuth2Error, grant: str) -> JSONResponse:
     TOKENS.labels(grant, error.error or "error").inc()
     body = {"error": error.error, "error_description": error.description or ""}
-    headers = dict(NO_STORE)
-    if isinstance(error, InvalidClientError):
+    headers, status = dict(NO_STORE), error.status_code
+    if isinstance(error, InvalidClientError):  # RFC 6749 5.2: 401, with the scheme to use
         headers["WWW-Authenticate"] = 'Basic realm="gongkai"'
-    return JSONResponse(body, status_code=error.status_code, headers=headers)
+        status = 401
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _basic(authorization: str | None) -> tuple[str, str] | None:

@@ -341,16 +341,22 @@ class Provider:
         if not 43 <= len(verifier) <= 128 or not set(verifier) <= VERIFIER_CHARS:
             raise InvalidRequestError(description="code_verifier must be 43-128 characters")
         now = self.clock.now()
+        seen = await self.pool.fetchrow(
+            "SELECT used_at, family_id FROM authorization_codes WHERE code_hash = $1",
+            token_hash(code),
+        )
+        if seen is None:
+            raise InvalidGrantError(description="unknown authorization code")
+        if seen["used_at"] is not None:  # revoked before the refusal, not undone by it
+            if seen["family_id"]:
+                await self._revoke_family(self.pool, seen["family_id"], now)
+            raise InvalidGrantError(description="authorization code already used")
         async with self.pool.acquire() as conn, conn.transaction():
             row = await conn.fetchrow(
                 "SELECT * FROM authorization_codes WHERE code_hash = $1 FOR UPDATE",
                 token_hash(code),
             )
-            if row is None:
-                raise InvalidGrantError(description="unknown authorization code")
-            if row["used_at"] is not None:
-                if row["family_id"]:
-                    await self._revoke_family(conn, row["family_id"], now)
+            if row is None or row["used_at"] is not None:
                 raise InvalidGrantError(description="authorization code already used")
             if now >= row["expires_at"]:
                 raise InvalidGrantError(description="authorization code expired")
@@ -395,7 +401,7 @@ class Provider:
         )
         return token
 
-    async def _revoke_family(self, conn: asyncpg.Connection, family: str, now: datetime) -> None:
+    async def _revoke_family(self, conn: Any, family: str, now: datetime) -> None:
         await conn.execute(
             "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
             family,
@@ -414,22 +420,24 @@ class Provider:
                 raise InvalidGrantError(description="unknown refresh token")
             if row["revoked_at"] is not None:
                 raise InvalidGrantError(description="refresh token revoked")
-            if row["used_at"] is not None:
-                await self._revoke_family(conn, row["family_id"], now)
-                raise InvalidGrantError(description="refresh token reused: its family is revoked")
-            if now >= row["expires_at"]:
-                raise InvalidGrantError(description="refresh token expired")
-            await conn.execute(
-                "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
-                token_hash(token),
-                now,
-            )
-            hat = await held(conn, Hat(row["person_id"], row["role"], row["org"]))
-            if hat is None:
-                await self._revoke_family(conn, row["family_id"], now)
-                raise InvalidGrantError(description="the post has ended or the person is locked")
-            new = await self._new_refresh(conn, hat, client_id, row["family_id"], now)
-        return self._tokens(hat, client_id, new)
+            reused = row["family_id"] if row["used_at"] is not None else None
+            if reused is None:
+                if now >= row["expires_at"]:
+                    raise InvalidGrantError(description="refresh token expired")
+                await conn.execute(
+                    "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1",
+                    token_hash(token),
+                    now,
+                )
+                hat = await held(conn, Hat(row["person_id"], row["role"], row["org"]))
+                if hat is not None:
+                    new = await self._new_refresh(conn, hat, client_id, row["family_id"], now)
+                    return self._tokens(hat, client_id, new)
+        # reused, or the post ended: the family ends, committed before the refusal
+        await self._revoke_family(self.pool, row["family_id"], now)
+        if reused is not None:
+            raise InvalidGrantError(description="refresh token reused: its family is revoked")
+        raise InvalidGrantError(description="the post has ended or the person is locked")
 
     async def revoke(self, token: str) -> None:
         """RFC 7009: a refresh token and its family end; anything else is ignored."""

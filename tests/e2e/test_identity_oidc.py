@@ -1,0 +1,166 @@
+"""A person signs in through the identity service's provider and acts on the pledge service
+with the token: authorization code with PKCE, the choice of post, refresh tokens that rotate
+(a reused one revokes its family), and what is refused (a replayed code, a wrong verifier, an
+unregistered redirect URI, a token signed by another key). Over real HTTP, PostgreSQL, NATS."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from tests.e2e.helpers import ok
+from tests.e2e.identity_helpers import (
+    LOGIN,
+    PASSWORD,
+    REDIRECT,
+    authorize_url,
+    csrf_of,
+    identity_beside_pledge,
+    pkce,
+)
+from tests.support import Servers
+
+
+async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with identity_beside_pledge(servers, monkeypatch, tmp_path) as world:
+        http, secretary = world.identity.client, world.directory.secretary
+        code = await world.activation_code(secretary)
+
+        # the discovery document and the keys (the development key among them)
+        config = ok(await http.get("/.well-known/openid-configuration"))
+        assert config["code_challenge_methods_supported"] == ["S256"]
+        kids = {k["kid"] for k in ok(await http.get("/.well-known/jwks.json"))["keys"]}
+        assert "local-dev" in kids
+        assert len(kids) == 2
+
+        # an unregistered redirect URI is never redirected to
+        _, challenge = pkce()
+        evil = authorize_url(world.base, challenge).replace("127.0.0.1%3A9", "evil.example")
+        refused = await http.get(evil)
+        assert refused.status_code == 400
+        assert "location" not in refused.headers
+
+        # first sign-in with the activation code; a wrong code gets nothing
+        page = await http.get("/activate")
+        form = {"csrf": csrf_of(page.text), "login_name": LOGIN, "password": PASSWORD}
+        form["password2"] = PASSWORD
+        assert (
+            await http.post("/activate", data={**form, "code": "AAAA-BBBB-CCCC"})
+        ).status_code == 401
+        assert (await http.post("/activate", data={**form, "code": code})).status_code == 200
+
+        # the secretary is also a member: she chooses the post the token is for
+        verifier, challenge = pkce()
+        hats = await http.get(authorize_url(world.base, challenge))
+        assert "支部书记" in hats.text
+        assert "党员" in hats.text
+        token = re.search(r'name="request_token" value="([^"]+)"', hats.text)
+        assert token
+        chosen = await http.post(
+            "/authorize/hat",
+            data={
+                "csrf": csrf_of(hats.text),
+                "request_token": token.group(1),
+                "role": "branch_secretary",
+                "org": world.directory.branch,
+            },
+        )
+        assert chosen.status_code == 303
+        location = chosen.headers["location"]
+        assert location.startswith(REDIRECT)
+        assert "state=s1" in location
+        auth_code = re.search(r"code=([^&]+)", location)
+        assert auth_code
+        exchange = {
+            "grant_type": "authorization_code",
+            "code": auth_code.group(1),
+            "client_id": "console",
+            "redirect_uri": REDIRECT,
+        }
+
+        # a wrong verifier, a wrong redirect URI: refused, the code still unused
+        wrong = await http.post("/token", data={**exchange, "code_verifier": "x" * 43})
+        assert wrong.json()["error"] == "invalid_grant"
+        moved = {**exchange, "redirect_uri": REDIRECT + "2", "code_verifier": verifier}
+        assert (await http.post("/token", data=moved)).json()["error"] == "invalid_grant"
+        tokens = ok(await http.post("/token", data={**exchange, "code_verifier": verifier}))
+        claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})
+        assert (claims["sub"], claims["role"], claims["org"]) == (
+            secretary,
+            "branch_secretary",
+            world.directory.branch,
+        )
+        assert claims["exp"] - claims["iat"] == 300
+
+        # the token acts on the pledge service as the branch's secretary
+        bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+        body = {"year": 2027, "branch_id": world.directory.branch}
+        ok(await world.pledge.client.post("/v1/pledges", json=body, headers=bearer), 201)
+
+        # refresh tokens rotate; the old one used again revokes the whole family
+        refresh = {"grant_type": "refresh_token", "client_id": "console"}
+        first = tokens["refresh_token"]
+        second = ok(await http.post("/token", data={**refresh, "refresh_token": first}))
+        assert second["refresh_token"] != first
+        reused = await http.post("/token", data={**refresh, "refresh_token": first})
+        assert reused.json()["error"] == "invalid_grant"
+        revoked = await http.post(
+            "/token", data={**refresh, "refresh_token": second["refresh_token"]}
+        )
+        assert revoked.json()["error"] == "invalid_grant"
+
+        # a replayed authorization code is refused
+        replay = await http.post("/token", data={**exchange, "code_verifier": verifier})
+        assert replay.json()["error"] == "invalid_grant"
+
+        # a token signed by another key, naming identity's key: refused everywhere
+        kid = jwt.get_unverified_header(tokens["access_token"])["kid"]
+        forged = jwt.encode(
+            {**claims, "iat": int(time.time())},
+            Ed25519PrivateKey.generate(),
+            algorithm="EdDSA",
+            headers={"kid": kid},
+        )
+        forged_bearer = {"Authorization": f"Bearer {forged}"}
+        assert (
+            await world.pledge.client.post("/v1/pledges", json=body, headers=forged_bearer)
+        ).status_code == 401
+        person = f"/v1/people/{secretary}"
+        assert (await http.get(person, headers=forged_bearer)).status_code == 401
+        assert (await http.get(person, headers=bearer)).status_code == 200
+
+        # an integration client gets a token by client credentials
+        admin = world.servers.auth("county_admin", world.directory.county)
+        client = ok(
+            await http.post(
+                "/v1/clients",
+                json={"name": "省平台", "county_id": world.directory.county},
+                headers=admin,
+            ),
+            201,
+        )
+        granted = ok(
+            await http.post(
+                "/token",
+                data={"grant_type": "client_credentials"},
+                auth=(client["client_id"], client["client_secret"]),
+            )
+        )
+        integration = jwt.decode(granted["access_token"], options={"verify_signature": False})
+        assert (integration["role"], integration["org"]) == ("integration", "minqin")
+        wrong_secret = await http.post(
+            "/token",
+            data={"grant_type": "client_credentials"},
+            auth=(client["client_id"], "wrong"),
+        )
+        assert wrong_secret.status_code == 401
+
+        metrics = (await http.get("/metrics")).text
+        assert 'gongkai_identity_sign_ins_total{outcome="signed_in"}' in metrics
