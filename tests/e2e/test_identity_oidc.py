@@ -13,6 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from services.identity.projections import READ_MODELS
 from tests.e2e.helpers import ok
 from tests.e2e.identity_helpers import (
     LOGIN,
@@ -23,7 +24,7 @@ from tests.e2e.identity_helpers import (
     identity_beside_pledge,
     pkce,
 )
-from tests.support import Servers
+from tests.support import Servers, rebuilt_as_live
 
 
 async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
@@ -164,3 +165,38 @@ async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
 
         metrics = (await http.get("/metrics")).text
         assert 'gongkai_identity_sign_ins_total{outcome="signed_in"}' in metrics
+
+
+async def test_brute_force_locks_the_account_in_postgresql_and_the_models_rebuild_equal(
+    servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    async with identity_beside_pledge(servers, monkeypatch, tmp_path) as world:
+        http, member = world.identity.client, world.directory.member
+        code = await world.activation_code(member)
+        page = await http.get("/activate")
+        form = {"csrf": csrf_of(page.text), "login_name": LOGIN, "code": code}
+        done = await http.post(
+            "/activate", data={**form, "password": PASSWORD, "password2": PASSWORD}
+        )
+        assert done.status_code == 200
+        attempt = {"csrf": csrf_of(page.text), "login_name": LOGIN, "password": "Wrong-2027"}
+        answers = [(await http.post("/signin", data=attempt)).text for _ in range(5)]
+        unknown = await http.post("/signin", data={**attempt, "login_name": "13900009999"})
+        assert unknown.status_code == 401
+        assert answers[0] == unknown.text  # no account enumeration
+        right = await http.post("/signin", data={**attempt, "password": PASSWORD})
+        assert right.status_code == 401  # locked: the right password is refused alike
+        pool = world.identity.runtime.pool
+        bodies = [
+            bytes(r["body"]).decode()
+            for r in await pool.fetch("SELECT body FROM events ORDER BY position")
+        ]
+        locks = [b for b in bodies if '"PersonLocked"' in b]
+        assert len(locks) == 1
+        assert '"system:identity"' in locks[0]
+        assert await pool.fetchval("SELECT locked FROM people WHERE person_id = $1", member)
+        assert not [b for b in bodies if LOGIN in b or PASSWORD in b or code in b]
+        assert "gongkai_identity_lockouts_total 1.0" in (await http.get("/metrics")).text
+        await rebuilt_as_live(pool, READ_MODELS)
+        # no missing CSRF token is accepted
+        assert (await http.post("/signin", data={**attempt, "csrf": "x"})).status_code == 403
