@@ -24,7 +24,7 @@ KEY_CHECK_SECONDS = 3600.0
 def periodic(runtime: Runtime) -> list[Periodic]:
     s = runtime.settings
     settings = IdentitySettings()
-    dev_key = settings.dev_public_key_file or (
+    dev_key = settings.identity_dev_public_key_file or (
         str(s.jwt_public_key_file)
         if s.jwt_public_key_file and s.environment == "development"
         else None
@@ -39,10 +39,10 @@ def periodic(runtime: Runtime) -> list[Periodic]:
     )
     runtime.components["provider"] = provider
     runtime.components["secrets"] = Secrets(
-        Hasher(settings.argon2_profile),
+        Hasher(settings.identity_argon2_profile),
         settings.password_policy(),
         settings.lockout_policy(),
-        settings.activation_days,
+        settings.identity_activation_days,
     )
     runtime.verifier = provider  # type: ignore[assignment]
     return [Periodic("signing-keys", KEY_CHECK_SECONDS, provider.load_keys)]

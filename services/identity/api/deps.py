@@ -66,7 +66,7 @@ def page(request: Request, name: str, context: dict[str, Any], status: int = 200
     response = templates.TemplateResponse(
         request, name, {"csrf": token, **context}, status_code=status
     )
-    secure = provider_of(request).settings.cookie_secure
+    secure = provider_of(request).settings.identity_cookie_secure
     for key, value in cookies.items():
         response.set_cookie(key, value, httponly=True, samesite="lax", secure=secure)
     response.headers["Cache-Control"] = "no-store"

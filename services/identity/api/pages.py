@@ -140,7 +140,7 @@ async def _issue(
 
 
 def _with_session(response: Response, request: Request, sid: str) -> Response:
-    secure = provider_of(request).settings.cookie_secure
+    secure = provider_of(request).settings.identity_cookie_secure
     response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=secure)
     return response
 

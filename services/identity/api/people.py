@@ -60,6 +60,7 @@ async def person(person_id: PathId, conn: Reader, who: SignedIn) -> Any:
 @router.get("/{person_id}/posts", response_model=PostsOn, operation_id="postsOn")
 async def posts_on(
     person_id: PathId,
+    request: Request,
     conn: Reader,
     who: SignedIn,
     at: Annotated[AsOf | None, Query(description="The moment, e.g. 2027-03-31T16:00+08:00")] = None,
@@ -68,17 +69,13 @@ async def posts_on(
     do what on any date."""
     await _visible(conn, who, person_id)
     moment = at or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=request_zone(conn))
+    if moment.tzinfo is None:  # a local time (a bare date: its start)
+        moment = moment.replace(tzinfo=request.app.state.runtime.settings.local_timezone)
     return {
         "person_id": person_id,
         "at": moment,
         "posts": await q.posts_on(conn, person_id=person_id, at=moment),
     }
-
-
-def request_zone(conn: Any) -> Any:
-    return UTC
 
 
 @router.post(

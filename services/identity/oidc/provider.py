@@ -92,7 +92,7 @@ class Provider:
         self.clock = clock
         self.issuer = issuer
         self.audience = audience
-        self.hasher = Hasher(settings.argon2_profile)
+        self.hasher = Hasher(settings.identity_argon2_profile)
         self.keys: list[tuple[str, Ed25519PrivateKey]] = []  # newest first
         self.dev_key = serialization.load_pem_public_key(dev_public_pem) if dev_public_pem else None
         self._form_key = b""
@@ -111,7 +111,7 @@ class Provider:
             )
             now = self.clock.now()
             stale = not rows or now - rows[0]["created_at"] > timedelta(
-                days=self.settings.key_rotation_days
+                days=self.settings.identity_key_rotation_days
             )
             if stale:
                 key = Ed25519PrivateKey.generate()
@@ -286,7 +286,7 @@ class Provider:
         if not sid:
             return None
         now = self.clock.now()
-        idle = timedelta(minutes=self.settings.session_idle_minutes)
+        idle = timedelta(minutes=self.settings.identity_session_idle_minutes)
         row = await self.pool.fetchrow(
             "UPDATE sessions SET last_seen = $2 WHERE session_hash = $1 AND last_seen > $3"
             " RETURNING person_id, stage, pending",
@@ -325,7 +325,7 @@ class Provider:
             hat.person_id,
             hat.role,
             hat.org,
-            self.clock.now() + timedelta(seconds=self.settings.code_seconds),
+            self.clock.now() + timedelta(seconds=self.settings.identity_code_seconds),
         )
         return code
 
@@ -387,7 +387,7 @@ class Provider:
         ends = await conn.fetchval(
             "SELECT min(issued_at) FROM refresh_tokens WHERE family_id = $1", family
         )
-        expires = (ends or now) + timedelta(hours=self.settings.refresh_token_hours)
+        expires = (ends or now) + timedelta(hours=self.settings.identity_refresh_token_hours)
         await conn.execute(
             "INSERT INTO refresh_tokens VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, NULL)",
             token_hash(token),
