@@ -9,7 +9,7 @@ import base64
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from fastapi import APIRouter, Depends, Form, Header, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 
 from services.identity import commands as c
@@ -64,9 +64,12 @@ async def jwks(request: Request) -> JSONResponse:
     return JSONResponse(provider_of(request).jwks(), headers={"Cache-Control": "max-age=60"})
 
 
+GRANTS = ("authorization_code", "refresh_token", "client_credentials")
+
+
 def _oauth_error(error: OAuth2Error, grant: str) -> JSONResponse:
-    TOKENS.labels(grant, error.error or "error").inc()
-    body = {"error": error.error, "error_description": error.description or ""}
+    TOKENS.labels(grant if grant in GRANTS else "other", error.error or "error").inc()
+    body = {"error": error.error, "error_description": error.get_error_description() or ""}
     headers, status = dict(NO_STORE), error.status_code
     if isinstance(error, InvalidClientError):  # RFC 6749 5.2: 401, with the scheme to use
         headers["WWW-Authenticate"] = 'Basic realm="gongkai"'
@@ -95,9 +98,11 @@ async def token(
     refresh_token: Param = "",
     client_id: Param = "",
     client_secret: Param = "",
-    authorization: Annotated[str | None, Header()] = None,
 ) -> JSONResponse:
+    """The token endpoint (RFC 6749 section 3.2); an integration client authenticates with
+    HTTP Basic (`client_secret_basic`) or in the form (`client_secret_post`)."""
     provider = provider_of(request)
+    authorization = request.headers.get("authorization")
     try:
         if grant_type == "authorization_code":
             if not code or not client_id or not redirect_uri or not code_verifier:
@@ -115,7 +120,7 @@ async def token(
                 raise InvalidClientError(description="client authentication is required")
             answer = await provider.client_credentials(*given)
         else:
-            raise UnsupportedGrantTypeError(description=f"{grant_type!r} is not supported")
+            raise UnsupportedGrantTypeError(grant_type[:100])
     except OAuth2Error as error:
         return _oauth_error(error, grant_type)
     TOKENS.labels(grant_type, "issued").inc()
