@@ -44,6 +44,7 @@ def periodic(runtime: Runtime) -> list[Periodic]:
         settings.lockout_policy(),
         settings.identity_activation_days,
     )
+    provider.revocations = getattr(runtime, "revocations", None)
     runtime.verifier = provider  # type: ignore[assignment]
     return [Periodic("signing-keys", KEY_CHECK_SECONDS, provider.load_keys)]
 

@@ -212,8 +212,8 @@ async def _usable(uow: UnitOfWork, held: Credential) -> tuple[bool, Person]:
     if held.locked_until is not None and at < held.locked_until:
         return False, person
     if person.locked:
-        if held.locked_until is None:
-            return False, person  # locked by an administrator
+        if person.lock_until is None or at < person.lock_until:
+            return False, person  # locked by an administrator (or not yet over)
         person.unlock(at, SYSTEM)
         await uow.save(person)
     return True, person

@@ -318,3 +318,18 @@ async def test_a_county_admin_enrols_and_then_needs_a_second_factor() -> None:
     checked = await h.check_second_factor(w.memory.unit(), admin, code, ADDRESS, w.secrets)
     assert checked.outcome is h.Outcome.SIGNED_IN
     assert secret not in json.dumps([e.data for e in w.memory.events])
+
+
+async def test_an_administrators_lock_outlasts_a_brute_force_one() -> None:
+    w = await county()
+    await activated(w)
+    for attempt in range(5):
+        await h.sign_in(w.memory.unit(), "13800001111", "Wrong-2027", f"a{attempt}", w.secrets)
+    await h.lock_person(w.memory.as_(ADMIN), "m2", c.LockPerson(reason="离职"), ADMIN)
+    w.memory.clock.advance(timedelta(hours=2))
+    still = await h.sign_in(w.memory.unit(), "13800001111", GOOD, ADDRESS, w.secrets)
+    assert still.outcome is h.Outcome.REFUSED
+    assert w.memory.types()[-1] == "PersonLocked"
+    await h.unlock_person(w.memory.as_(ADMIN), "m2", ADMIN)
+    again = await h.sign_in(w.memory.unit(), "13800001111", GOOD, ADDRESS, w.secrets)
+    assert again.outcome is h.Outcome.SIGNED_IN

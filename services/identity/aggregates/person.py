@@ -53,6 +53,7 @@ class Person(Aggregate):
         self.county_id = ""
         self.posts: dict[tuple[str, str], Post] = {}
         self.locked = False
+        self.lock_until: datetime | None = None  # a brute-force lock's end; None: until unlocked
         self.credentials: set[CredentialKind] = set()
 
     @classmethod
@@ -130,7 +131,9 @@ class Person(Aggregate):
                 self.end_post(post.role, post.org, at, by, reason, source=PostSource.DIRECTORY)
 
     def lock(self, at: datetime, by: str, reason: str, until: datetime | None = None) -> None:
-        if self.locked and until is None:
+        """Locked until unlocked (an administrator), or until `until` (repeated failures).
+        An administrator may lock a person a brute-force lock holds, for good."""
+        if self.locked and (self.lock_until is None or until is not None):
             raise InvalidState(f"{self.person_id} is already locked")
         self._record(
             PersonLocked(person_id=self.person_id, at=at, by=by, reason=reason, until=until)
@@ -159,7 +162,9 @@ class Person(Aggregate):
                 self.posts.pop((event.role, event.org), None)
             case PersonLocked():
                 self.locked = True
+                self.lock_until = event.until
             case PersonUnlocked():
                 self.locked = False
+                self.lock_until = None
             case CredentialSet():
                 self.credentials.add(event.kind)

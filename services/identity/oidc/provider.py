@@ -97,6 +97,9 @@ class Provider:
         self.dev_key = serialization.load_pem_public_key(dev_public_pem) if dev_public_pem else None
         self._form_key = b""
         self.loaded = asyncio.Event()  # the keys are read (the first pass at start)
+        # the runtime's record of posts ended and people locked, where it keeps one: a
+        # token issued before either is refused here too, as in every service
+        self.revocations: Any = None
 
     # --- keys -------------------------------------------------------------------------
 
@@ -171,14 +174,19 @@ class Provider:
                 issuer=self.issuer,
                 options={"require": ["exp", "iss", "aud", "sub"]},
             )
-            return Principal(
+            principal = Principal(
                 subject=claims["sub"],
                 role=Role(claims["role"]),
                 org=claims.get("org"),
                 name=claims.get("name"),
             )
-        except (jwt.PyJWTError, KeyError, ValueError) as error:
+        except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
             raise Unauthenticated(f"invalid bearer token: {error}") from error
+        if self.revocations is not None:
+            why = self.revocations.refused(principal, float(claims.get("iat") or 0))
+            if why is not None:
+                raise Unauthenticated(why)
+        return principal
 
     def _sign(self, claims: dict[str, Any]) -> str:
         kid, key = self.keys[0]
