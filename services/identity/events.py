@@ -84,6 +84,17 @@ class CredentialSet(PersonEvent):
     by: str
 
 
+class UpstreamLinked(PersonEvent):
+    """The person signed in at the county's own provider (`issuer`), matched by an attribute
+    it verified (`phone` or `id_number`): the link, not the attribute (its subject there
+    only as a hash)."""
+
+    issuer: str
+    subject_hash: str
+    attribute: str
+    at: datetime
+
+
 REGISTRY = EventRegistry(
     "identity",
     [
@@ -94,5 +105,6 @@ REGISTRY = EventRegistry(
         PersonLocked,
         PersonUnlocked,
         CredentialSet,
+        UpstreamLinked,
     ],
 )

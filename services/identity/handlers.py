@@ -249,6 +249,54 @@ async def sign_in(
     return SignIn(Outcome.SIGNED_IN, person.person_id)
 
 
+def upstream_login_names(phone: str | None, id_number: str | None) -> list[tuple[str, str]]:
+    """The login names a county's provider vouches for: a mainland mobile number (without
+    +86), an ID number; each with the attribute it came from."""
+    names = []
+    if phone:
+        digits = phone.replace(" ", "").replace("-", "")
+        names.append(("phone", digits.removeprefix("+86").removeprefix("0086")))
+    if id_number:
+        names.append(("id_number", id_number.strip()))
+    return names
+
+
+async def sign_in_upstream(
+    uow: UnitOfWork,
+    issuer: str,
+    subject: str,
+    phone: str | None,
+    id_number: str | None,
+    address: str,
+    secrets: Secrets,
+) -> SignIn:
+    """A person the county's own provider signed in and vouches for: matched to the person
+    whose login name is the phone number or ID number it verified (the office issued it), the
+    link recorded the first time. Locks hold; a second factor is still asked of those who
+    need one. Nobody matched: refused, as a wrong password is."""
+    if await _address_limited(uow, address, secrets):
+        return SignIn(Outcome.ADDRESS_LIMITED)
+    store = uow.port(credentials)
+    pepper = await store.pepper()
+    for attribute, login_name in upstream_login_names(phone, id_number):
+        held = await store.by_login(passwords.login_hash(pepper, login_name))
+        if held is None:
+            continue
+        usable, person = await _usable(uow, held)
+        if not usable:
+            return SignIn(Outcome.REFUSED)
+        person.link_upstream(issuer, passwords.token_hash(subject), attribute, now(uow))
+        await uow.save(person)
+        if held.totp_secret is not None:
+            return SignIn(Outcome.NEEDS_SECOND_FACTOR, person.person_id)
+        roles = await uow.port(queries.reads).roles_of(person.person_id)
+        if needs_second_factor({Role(r) for r in roles}):
+            return SignIn(Outcome.ENROL_SECOND_FACTOR, person.person_id)
+        return SignIn(Outcome.SIGNED_IN, person.person_id)
+    await store.address_failed(address, now(uow))
+    return SignIn(Outcome.REFUSED)
+
+
 async def check_second_factor(
     uow: UnitOfWork, person_id: str, code: str, address: str, secrets: Secrets
 ) -> SignIn:

@@ -33,3 +33,11 @@ CREATE TABLE credential_changes (
     by        text        NOT NULL
 );
 CREATE INDEX credential_changes_person ON credential_changes (person_id, at);
+CREATE TABLE upstream_links (
+    person_id    text        NOT NULL,
+    issuer       text        NOT NULL,
+    subject_hash text        NOT NULL,
+    attribute    text        NOT NULL,
+    at           timestamptz NOT NULL,
+    PRIMARY KEY (issuer, subject_hash)
+);

@@ -163,6 +163,9 @@ async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
         )
         assert wrong_secret.status_code == 401
 
+        # no county provider linked here: the page says so, nothing is begun
+        assert (await http.get("/upstream/begin")).status_code == 404
+
         metrics = (await http.get("/metrics")).text
         assert 'gongkai_identity_sign_ins_total{outcome="signed_in"}' in metrics
 

@@ -333,3 +333,25 @@ async def test_an_administrators_lock_outlasts_a_brute_force_one() -> None:
     await h.unlock_person(w.memory.as_(ADMIN), "m2", ADMIN)
     again = await h.sign_in(w.memory.unit(), "13800001111", GOOD, ADDRESS, w.secrets)
     assert again.outcome is h.Outcome.SIGNED_IN
+
+
+async def test_a_county_provider_signs_in_the_person_its_verified_phone_names() -> None:
+    w = await county()
+    await activated(w)
+    issuer = "https://sso.example.gov.cn"
+    first = await h.sign_in_upstream(
+        w.memory.unit(), issuer, "u-1", "+8613800001111", None, ADDRESS, w.secrets
+    )
+    assert first == h.SignIn(h.Outcome.SIGNED_IN, "m2")
+    again = await h.sign_in_upstream(
+        w.memory.unit(), issuer, "u-1", "+8613800001111", None, ADDRESS, w.secrets
+    )
+    assert again.outcome is h.Outcome.SIGNED_IN
+    links = [e.data for e in w.memory.events if e.type == "UpstreamLinked"]
+    assert len(links) == 1  # linked once
+    assert links[0]["attribute"] == "phone"
+    assert "u-1" not in json.dumps(links)
+    nobody = await h.sign_in_upstream(
+        w.memory.unit(), issuer, "u-2", "+8613900009999", "110101199003070011", ADDRESS, w.secrets
+    )
+    assert nobody == h.SignIn(h.Outcome.REFUSED)

@@ -17,6 +17,7 @@ from services.identity.events import (
     PostEnded,
     PostSource,
     PostStarted,
+    UpstreamLinked,
 )
 from shared.aggregate import Aggregate
 from shared.auth import Role
@@ -55,6 +56,7 @@ class Person(Aggregate):
         self.locked = False
         self.lock_until: datetime | None = None  # a brute-force lock's end; None: until unlocked
         self.credentials: set[CredentialKind] = set()
+        self.links: set[tuple[str, str]] = set()  # (issuer, subject hash) at county providers
 
     @classmethod
     def register(
@@ -147,6 +149,19 @@ class Person(Aggregate):
     def credential_set(self, kind: CredentialKind, at: datetime, by: str) -> None:
         self._record(CredentialSet(person_id=self.person_id, kind=kind, at=at, by=by))
 
+    def link_upstream(self, issuer: str, subject_hash: str, attribute: str, at: datetime) -> None:
+        """The first sign-in at a county's provider as this person links the two."""
+        if (issuer, subject_hash) not in self.links:
+            self._record(
+                UpstreamLinked(
+                    person_id=self.person_id,
+                    issuer=issuer,
+                    subject_hash=subject_hash,
+                    attribute=attribute,
+                    at=at,
+                )
+            )
+
     def apply(self, event: DomainEvent) -> None:
         match event:
             case PersonRegistered():
@@ -168,3 +183,5 @@ class Person(Aggregate):
                 self.lock_until = None
             case CredentialSet():
                 self.credentials.add(event.kind)
+            case UpstreamLinked():
+                self.links.add((event.issuer, event.subject_hash))

@@ -92,7 +92,8 @@ async def _next_step(
     session = await provider.session(sid or request.cookies.get(SESSION_COOKIE))
     context = {"request_token": carried, "message": message}
     if session is None:
-        return page(request, "signin.html", context)
+        upstream = bool(provider.settings.identity_upstream_issuer)
+        return page(request, "signin.html", {**context, "upstream": upstream})
     if session.stage == "second_factor":
         return page(request, "code.html", context)
     if session.stage == "enrol":
@@ -145,7 +146,7 @@ def _with_session(response: Response, request: Request, sid: str) -> Response:
     return response
 
 
-async def _after(request: Request, carried: str, outcome: h.SignIn) -> Response:
+async def after_sign_in(request: Request, carried: str, outcome: h.SignIn) -> Response:
     """Where a sign-in step leads: the next step, or the same form with one answer for every
     refusal (no account enumeration)."""
     SIGN_INS.labels(outcome.outcome.value).inc()
@@ -177,7 +178,7 @@ async def sign_in(
     outcome = await _execute(
         request, lambda uow: h.sign_in(uow, login_name.strip(), password, address, secrets)
     )
-    return await _after(request, request_token, outcome)
+    return await after_sign_in(request, request_token, outcome)
 
 
 @router.post("/signin/code", response_class=HTMLResponse)
@@ -206,7 +207,7 @@ async def second_factor(
         )
     if outcome.outcome is h.Outcome.REFUSED:
         await provider.end_session(sid)
-    return await _after(request, request_token, outcome)
+    return await after_sign_in(request, request_token, outcome)
 
 
 @router.post("/signin/password", response_class=HTMLResponse)
@@ -262,7 +263,7 @@ async def activate(
         SIGN_INS.labels(outcome.outcome.value).inc()
         message = "登录名或激活码不正确, 或已过期。请联系乡镇办公室。"
         return page(request, "activate.html", {**context, "message": message}, 401)
-    return await _after(request, request_token, outcome)
+    return await after_sign_in(request, request_token, outcome)
 
 
 @router.post("/authorize/hat", response_class=HTMLResponse)

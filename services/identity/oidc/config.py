@@ -32,6 +32,14 @@ class IdentitySettings(BaseSettings):
     # the embedded default's development key (`gongkai token`), published as kid "local-dev"
     identity_dev_public_key_file: str | None = None
 
+    # a county's own OpenID Connect provider (issue 16.4), when it has one: the issuer exactly
+    # as it names itself, this service's client there, and the claim of a verified ID number
+    identity_upstream_issuer: str | None = None
+    identity_upstream_client_id: str | None = None
+    identity_upstream_client_secret: str | None = None
+    identity_upstream_scopes: str = "openid phone"
+    identity_upstream_id_number_claim: str | None = None
+
     def password_policy(self) -> PasswordPolicy:
         return PasswordPolicy(
             min_length=self.identity_password_min_length,

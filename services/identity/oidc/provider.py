@@ -316,6 +316,34 @@ class Provider:
         if sid:
             await self.pool.execute("DELETE FROM sessions WHERE session_hash = $1", token_hash(sid))
 
+    # --- a sign-in at a county's own provider, between its two halves -----------------
+
+    async def keep_pending(self, state_blob: str, request_token: str) -> str:
+        pending = secrets.token_urlsafe(32)
+        now = self.clock.now()
+        await self.pool.execute("DELETE FROM upstream_pending WHERE expires_at < $1", now)
+        await self.pool.execute(
+            "INSERT INTO upstream_pending VALUES ($1, $2, $3, $4)",
+            token_hash(pending),
+            state_blob,
+            request_token,
+            now + timedelta(minutes=10),
+        )
+        return pending
+
+    async def take_pending(self, pending: str | None) -> tuple[str, str] | None:
+        """The state and the carried request of a sign-in begun at the county's provider,
+        once (a callback replayed finds nothing)."""
+        if not pending:
+            return None
+        row = await self.pool.fetchrow(
+            "DELETE FROM upstream_pending WHERE pending_hash = $1 AND expires_at > $2"
+            " RETURNING state_blob, request_token",
+            token_hash(pending),
+            self.clock.now(),
+        )
+        return None if row is None else (row["state_blob"], row["request_token"])
+
     # --- authorization codes and refresh tokens ---------------------------------------
 
     async def issue_code(

@@ -30,6 +30,7 @@ PROJECTION = Projection(
         "PersonLocked": people.locked,
         "PersonUnlocked": people.unlocked,
         "CredentialSet": people.credential_set,
+        "UpstreamLinked": people.upstream_linked,
     },
     directory=True,
 )

@@ -78,3 +78,14 @@ async def credential_set(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str
         d["at"],
         d["by"],
     )
+
+
+async def upstream_linked(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO upstream_links VALUES ($1, $2, $3, $4, $5::text::timestamptz)",
+        d["person_id"],
+        d["issuer"],
+        d["subject_hash"],
+        d["attribute"],
+        d["at"],
+    )
