@@ -219,6 +219,17 @@ async def _usable(uow: UnitOfWork, held: Credential) -> tuple[bool, Person]:
     return True, person
 
 
+async def _second_factor(uow: UnitOfWork, held: Credential) -> SignIn:
+    """After a password (or the county's provider): the one-time code of those who enrolled
+    one, an enrolment for county administrators and auditors who have none, or signed in."""
+    if held.totp_secret is not None:
+        return SignIn(Outcome.NEEDS_SECOND_FACTOR, held.person_id)
+    roles = await uow.port(queries.reads).roles_of(held.person_id)
+    if needs_second_factor({Role(r) for r in roles}):
+        return SignIn(Outcome.ENROL_SECOND_FACTOR, held.person_id)
+    return SignIn(Outcome.SIGNED_IN, held.person_id)
+
+
 async def sign_in(
     uow: UnitOfWork,
     login_name: str,
@@ -241,12 +252,7 @@ async def sign_in(
     await store.save(held.but(failures=0, locks=0, locked_until=None))
     if held.password_set_at and secrets.passwords.expired(held.password_set_at, now(uow)):
         return SignIn(Outcome.PASSWORD_EXPIRED, person.person_id)
-    if held.totp_secret is not None:
-        return SignIn(Outcome.NEEDS_SECOND_FACTOR, person.person_id)
-    roles = await uow.port(queries.reads).roles_of(person.person_id)
-    if needs_second_factor({Role(r) for r in roles}):
-        return SignIn(Outcome.ENROL_SECOND_FACTOR, person.person_id)
-    return SignIn(Outcome.SIGNED_IN, person.person_id)
+    return await _second_factor(uow, held)
 
 
 def upstream_login_names(phone: str | None, id_number: str | None) -> list[tuple[str, str]]:
@@ -287,12 +293,7 @@ async def sign_in_upstream(
             return SignIn(Outcome.REFUSED)
         person.link_upstream(issuer, passwords.token_hash(subject), attribute, now(uow))
         await uow.save(person)
-        if held.totp_secret is not None:
-            return SignIn(Outcome.NEEDS_SECOND_FACTOR, person.person_id)
-        roles = await uow.port(queries.reads).roles_of(person.person_id)
-        if needs_second_factor({Role(r) for r in roles}):
-            return SignIn(Outcome.ENROL_SECOND_FACTOR, person.person_id)
-        return SignIn(Outcome.SIGNED_IN, person.person_id)
+        return await _second_factor(uow, held)
     await store.address_failed(address, now(uow))
     return SignIn(Outcome.REFUSED)
 
@@ -379,7 +380,7 @@ async def activate(
     if not usable:
         return await _failed(uow, held, address, secrets)
     await _set_password(uow, held, password, login_name, secrets)
-    return SignIn(Outcome.SIGNED_IN, held.person_id)
+    return await _second_factor(uow, held)
 
 
 async def change_password(
