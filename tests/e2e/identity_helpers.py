@@ -67,9 +67,12 @@ class SignInWorld:
     def base(self) -> str:
         return str(self.identity.client.base_url).rstrip("/")
 
-    async def activation_code(self, person_id: str, login: str = LOGIN) -> str:
-        """The township office issues the person's login name and activation code."""
-        office = self.servers.auth("township_office", self.directory.township)
+    async def activation_code(
+        self, person_id: str, login: str = LOGIN, by: str = "township_office"
+    ) -> str:
+        """The township office (or `by`) issues the person's login name and activation code."""
+        place = self.directory.county if by == "county_admin" else self.directory.township
+        office = self.servers.auth(by, place)
         issued = ok(
             await self.identity.client.post(
                 f"/v1/people/{person_id}/activation", json={"login_name": login}, headers=office

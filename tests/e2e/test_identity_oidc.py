@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import jwt
+import pyotp
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -203,3 +204,32 @@ async def test_brute_force_locks_the_account_in_postgresql_and_the_models_rebuil
         await rebuilt_as_live(pool, READ_MODELS)
         # no missing CSRF token is accepted
         assert (await http.post("/signin", data={**attempt, "csrf": "x"})).status_code == 403
+
+        # a county administrator enrols a one-time code at her first sign-in
+        admin = world.servers.auth("county_admin", world.directory.county)
+        county = world.directory.county
+        registered = await http.post(
+            "/v1/people", json={"name": "王管理", "county_id": county}, headers=admin
+        )
+        person = ok(registered, 201)["id"]
+        grant = {"role": "county_admin", "org": county}
+        ok(await http.post(f"/v1/people/{person}/posts", json=grant, headers=admin), 201)
+        admin_code = await world.activation_code(person, "110101199003070011", "county_admin")
+        first = {**form, "login_name": "110101199003070011", "code": admin_code}
+        enrol = await http.post(
+            "/activate", data={**first, "password": PASSWORD, "password2": PASSWORD}
+        )
+        secret = re.search(r'class="code">([A-Z2-7]+)<', enrol.text)
+        assert secret, enrol.text
+        wrong = await http.post("/signin/code", data={"csrf": csrf_of(enrol.text), "code": "1"})
+        assert wrong.status_code == 401
+        again = await http.post(
+            "/signin", data={**attempt, "login_name": "110101199003070011", "password": PASSWORD}
+        )
+        assert "验证器" in again.text  # the enrolment again, with a new secret
+        secret = re.search(r'class="code">([A-Z2-7]+)<', again.text)
+        assert secret
+        code_now = pyotp.TOTP(secret.group(1)).now()
+        done = await http.post("/signin/code", data={"csrf": csrf_of(again.text), "code": code_now})
+        assert "已登录" in done.text
+        assert "县级管理员" in done.text

@@ -105,9 +105,9 @@ async def _next_step(
 
 def _enrolment(secret: str) -> dict[str, str]:
     uri = pyotp.TOTP(secret).provisioning_uri(name="gongkai", issuer_name="公开承诺")
-    svg = io.StringIO()
+    svg = io.BytesIO()
     segno.make(uri, error="m").save(svg, kind="svg", scale=4, xmldecl=False, svgns=True)
-    qr = "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue().encode()).decode()
+    qr = "data:image/svg+xml;base64," + base64.b64encode(svg.getvalue()).decode()
     return {"secret": secret, "qr": qr}
 
 
