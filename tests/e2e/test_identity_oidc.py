@@ -56,6 +56,10 @@ async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
         assert (
             await http.post("/activate", data={**form, "code": "AAAA-BBBB-CCCC"})
         ).status_code == 401
+        weak = {**form, "code": code, "password": "weakpass", "password2": "weakpass"}
+        refused = await http.post("/activate", data=weak)
+        assert refused.status_code == 422
+        assert "至少 3 类" in refused.text  # the policy's reason, on the page; the code unused
         assert (await http.post("/activate", data={**form, "code": code})).status_code == 200
 
         # the secretary is also a member: she chooses the post the token is for

@@ -32,6 +32,7 @@ from services.identity.api.deps import (
 )
 from services.identity.oidc.metrics import LOCKOUTS, SIGN_INS
 from services.identity.oidc.provider import Hat, as_system
+from shared.errors import InvalidInput
 
 router = APIRouter(dependencies=[Depends(keys_loaded)], tags=["sign-in"], include_in_schema=False)
 Field = Annotated[str, Form(max_length=4096)]
@@ -227,9 +228,13 @@ async def new_password(
             {"request_token": request_token, "message": "两次输入的密码不一致。"},
             400,
         )
-    await _execute(
-        request, lambda uow: h.change_password(uow, session.person_id, password, secrets)
-    )
+    try:
+        await _execute(
+            request, lambda uow: h.change_password(uow, session.person_id, password, secrets)
+        )
+    except InvalidInput as refused:  # the policy's reason, on the form again
+        context = {"request_token": request_token, "message": refused.detail}
+        return page(request, "password.html", context, 422)
     await provider.advance_session(sid, "signed_in")
     return await _next_step(request, request_token)
 
@@ -255,10 +260,13 @@ async def activate(
     if password != password2:
         return page(request, "activate.html", {**context, "message": "两次输入的密码不一致。"}, 400)
     secrets, address = secrets_of(request), client_address(request)
-    outcome = await _execute(
-        request,
-        lambda uow: h.activate(uow, login_name.strip(), code, password, address, secrets),
-    )
+    try:
+        outcome = await _execute(
+            request,
+            lambda uow: h.activate(uow, login_name.strip(), code, password, address, secrets),
+        )
+    except InvalidInput as refused:  # the password policy's reason; the code still unused
+        return page(request, "activate.html", {**context, "message": refused.detail}, 422)
     if outcome.outcome is h.Outcome.REFUSED:
         SIGN_INS.labels(outcome.outcome.value).inc()
         message = "登录名或激活码不正确, 或已过期。请联系乡镇办公室。"
