@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import jwt
@@ -237,3 +238,18 @@ async def test_brute_force_locks_the_account_in_postgresql_and_the_models_rebuil
         done = await http.post("/signin/code", data={"csrf": csrf_of(again.text), "code": code_now})
         assert "已登录" in done.text
         assert "县级管理员" in done.text
+
+        # the session ends after 30 minutes idle: the next authorization asks to sign in
+        _, challenge = pkce()
+        assert (await http.get(authorize_url(world.base, challenge))).status_code == 303
+        world.identity.clock.advance(timedelta(minutes=31))
+        assert 'action="/signin"' in (await http.get(authorize_url(world.base, challenge))).text
+
+        # the office's printable activation sheet (a reset: a new code, shown once)
+        office = world.servers.auth("township_office", world.directory.township)
+        sheet = await http.post(
+            f"/v1/people/{member}/activation/sheet", json={"login_name": LOGIN}, headers=office
+        )
+        assert sheet.status_code == 200
+        assert "账户激活通知书" in sheet.text
+        assert re.search(r'class="code">[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}<', sheet.text)
