@@ -143,6 +143,19 @@ async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
         assert (await http.get(person, headers=forged_bearer)).status_code == 401
         assert (await http.get(person, headers=bearer)).status_code == 200
 
+        # an auditor replays who could do what: the secretary's posts now, and before
+        auditor = world.servers.auth("auditor", world.directory.county)
+        now = ok(await http.get(f"/v1/people/{secretary}/posts", headers=auditor))
+        assert {p["role"] for p in now["posts"]} == {"member", "branch_secretary"}
+        before = await http.get(
+            f"/v1/people/{secretary}/posts", params={"at": "2020-01-01"}, headers=auditor
+        )
+        assert ok(before)["posts"] == []
+        stranger = world.servers.auth("member", world.directory.branch, world.directory.member)
+        assert (
+            await http.get(f"/v1/people/{secretary}/posts", headers=stranger)
+        ).status_code == 403
+
         # an integration client gets a token by client credentials
         admin = world.servers.auth("county_admin", world.directory.county)
         client = ok(
