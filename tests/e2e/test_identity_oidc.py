@@ -266,3 +266,17 @@ async def test_brute_force_locks_the_account_in_postgresql_and_the_models_rebuil
         assert sheet.status_code == 200
         assert "账户激活通知书" in sheet.text
         assert re.search(r'class="code">[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}<', sheet.text)
+
+        # key rotation: a new key is published first, and signs only once every replica
+        # has read it; the one before stays published
+        provider = world.identity.runtime.components["provider"]
+        signing = provider.keys[0][0]
+        world.identity.clock.advance(timedelta(days=31))
+        await provider.load_keys()
+        published = {k["kid"] for k in ok(await http.get("/.well-known/jwks.json"))["keys"]}
+        assert len(published) == 3  # the new key, the signing one, the development key
+        assert provider.keys[0][0] == signing
+        world.identity.clock.advance(timedelta(minutes=11))
+        await provider.load_keys()
+        assert provider.keys[0][0] != signing
+        assert provider.keys[0][0] in published

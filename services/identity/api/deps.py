@@ -36,8 +36,8 @@ def provider_of(request: Request) -> Provider:
 
 
 async def keys_loaded(request: Request) -> None:
-    """Until the provider has read its signing keys (at start, moments after the port opens)."""
-    await provider_of(request).loaded.wait()
+    """The provider's signing keys read (and read again when a few minutes old)."""
+    await provider_of(request).ensure_keys()
 
 
 def secrets_of(request: Request) -> Secrets:

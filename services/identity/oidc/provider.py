@@ -46,6 +46,7 @@ from shared.unit_of_work import CommandExecutor, Work
 SYSTEM = "system:identity"  # the actor of what the service does by itself
 
 LOCAL_DEV_KID = "local-dev"
+KEYS_REREAD_SECONDS = 300.0  # every replica reads the signing keys again this often
 CONSOLE = "console"
 VERIFIER_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
@@ -97,6 +98,8 @@ class Provider:
         self.dev_key = serialization.load_pem_public_key(dev_public_pem) if dev_public_pem else None
         self._form_key = b""
         self.loaded = asyncio.Event()  # the keys are read (the first pass at start)
+        self._reading = asyncio.Lock()
+        self._read_at = -float("inf")
         # the runtime's record of posts ended and people locked, where it keeps one: a
         # token issued before either is refused here too, as in every service
         self.revocations: Any = None
@@ -105,20 +108,19 @@ class Provider:
 
     async def load_keys(self) -> None:
         """The signing keys, a new one made when the newest is older than the rotation
-        period; the JWKS keeps the one before it (tokens it signed are still live)."""
+        period. The JWKS publishes a new key before it signs anything (replicas re-read the
+        keys every few minutes: none meets a token signed by a key it has not read) and keeps
+        the one before it (tokens it signed are still live)."""
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock(8105)")
-            rows = await conn.fetch(
-                "SELECT kid, private_pem, created_at FROM signing_keys"
-                " WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 2"
-            )
             now = self.clock.now()
-            stale = not rows or now - rows[0]["created_at"] > timedelta(
-                days=self.settings.identity_key_rotation_days
+            newest = await conn.fetchval(
+                "SELECT max(created_at) FROM signing_keys WHERE retired_at IS NULL"
             )
-            if stale:
-                key = Ed25519PrivateKey.generate()
-                pem = key.private_bytes(
+            if newest is None or now - newest > timedelta(
+                days=self.settings.identity_key_rotation_days
+            ):
+                pem = Ed25519PrivateKey.generate().private_bytes(
                     serialization.Encoding.PEM,
                     serialization.PrivateFormat.PKCS8,
                     serialization.NoEncryption(),
@@ -127,7 +129,10 @@ class Provider:
                 await conn.execute(
                     "INSERT INTO signing_keys VALUES ($1, $2, $3, NULL)", kid, pem, now
                 )
-                rows = [{"kid": kid, "private_pem": pem}, *rows[:1]]
+            rows = await conn.fetch(
+                "SELECT kid, private_pem, created_at FROM signing_keys"
+                " WHERE retired_at IS NULL ORDER BY created_at DESC LIMIT 3"
+            )
             await conn.execute(
                 "INSERT INTO identity_pepper VALUES ('forms', $1) ON CONFLICT DO NOTHING",
                 secrets.token_bytes(32),
@@ -140,8 +145,22 @@ class Provider:
             private = serialization.load_pem_private_key(bytes(row["private_pem"]), password=None)
             assert isinstance(private, Ed25519PrivateKey)
             loaded.append((row["kid"], private))
-        self.keys = loaded
+        published = now - timedelta(seconds=2 * KEYS_REREAD_SECONDS)
+        ready = [i for i, row in enumerate(rows) if row["created_at"] <= published]
+        # the signing key first: the newest published long enough (the only one, at first)
+        first = ready[0] if ready else 0
+        self.keys = [loaded[first], *loaded[:first], *loaded[first + 1 :]][:3]
+        self._read_at = time.monotonic()
         self.loaded.set()
+
+    async def ensure_keys(self) -> None:
+        """The keys read, and read again when a few minutes old (on every replica: the
+        periodic pass that rotates them runs on one only)."""
+        if self.loaded.is_set() and time.monotonic() - self._read_at < KEYS_REREAD_SECONDS:
+            return
+        async with self._reading:
+            if not self.loaded.is_set() or time.monotonic() - self._read_at >= KEYS_REREAD_SECONDS:
+                await self.load_keys()
 
     def jwks(self) -> dict[str, Any]:
         publics: list[tuple[str, Any]] = [(kid, key.public_key()) for kid, key in self.keys]
