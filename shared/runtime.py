@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -33,10 +34,12 @@ from shared.events import EventRegistry
 from shared.eventstore.postgres import PostgresEventStore
 from shared.guards import TokenBuckets
 from shared.http import RequestContextMiddleware, install_error_handlers, ops_router
+from shared.lease import Leases
 from shared.logging import configure_logging
 from shared.messaging import Subjects, connect, ensure_stream, tls_context
 from shared.projections import ReadModels
 from shared.relay import OutboxRelay
+from shared.revocations import RevocationFeed, Revocations
 from shared.settings import ServiceSettings
 from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.unit_of_work import CommandExecutor
@@ -81,6 +84,8 @@ class Runtime:
     store: PostgresEventStore = field(init=False)
     executor: CommandExecutor = field(init=False)
     verifier: TokenVerifier = field(init=False)
+    revocations: Revocations = field(init=False)  # posts ended, people locked (identity)
+    revocation_feed: RevocationFeed | None = None
     nc: NATS | None = None
     js: JetStreamContext | None = None
     subjects: Subjects = field(default_factory=Subjects)
@@ -92,14 +97,24 @@ class Runtime:
     periodic_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     components: dict[str, Any] = field(default_factory=dict)  # what periodic work shares
     joining: asyncio.Task[None] | None = None  # connecting to the broker, then its work
+    # the relay and each periodic work run on one replica at a time (shared/lease.py)
+    leases: Leases | None = None
 
     async def start(self) -> None:
         s = self.settings
+        longest = s.longest_token_minutes * 60.0
+        self.revocations = Revocations(window_seconds=longest)
         self.verifier = TokenVerifier(
             issuer=s.jwt_issuer,
             audience=s.jwt_audience,
             jwks_url=s.jwks_url,
-            public_key_pem=s.jwt_public_key_file.read_bytes() if s.jwt_public_key_file else None,
+            public_key_pem=(
+                s.jwt_public_key_file.read_bytes()
+                if s.jwt_public_key_file and not s.jwks_url
+                else None
+            ),
+            revocations=self.revocations,
+            longest_lifetime_seconds=longest,
         )
         await ensure_database(s.database_url, s.database)
         owner = await asyncpg.connect(s.service_dsn)  # for migrations and grants only
@@ -109,7 +124,9 @@ class Runtime:
             password = await runtime_login(owner, s.database)
         finally:
             await owner.close()
-        self.pool = await open_pool(as_login(s.service_dsn, role, password), role=None)
+        login = as_login(s.service_dsn, role, password)
+        self.pool = await open_pool(login, role=None)
+        self.leases = Leases(login)
         name = self.definition.name
         self.store = PostgresEventStore(self.pool, source=f"/gongkai/{name}", clock=self.clock)
         self.executor = CommandExecutor(
@@ -131,8 +148,9 @@ class Runtime:
                 )
             )
         self.periodic.extend(self.definition.periodic(self))
-        for work in self.periodic:
-            self.periodic_tasks.append(asyncio.create_task(self._every(work)))
+        for work in self.periodic:  # on the replica that holds its lease
+            held = self.leases.run(f"periodic:{work.name}", partial(self._every, work))
+            self.periodic_tasks.append(asyncio.create_task(held))
         # Commands and reads need PostgreSQL only: with the broker away the service serves
         # anyway (degraded: its events wait in the outbox, its consumers for the broker) and
         # joins the broker when it comes back.
@@ -162,10 +180,13 @@ class Runtime:
             except Exception as error:  # the broker went away again: retry
                 log.warning("stream_retrying", service=name, error=repr(error))
                 await asyncio.sleep(1.0)
+        # revocations first: a token whose post ended is refused as soon as we know of it
+        self.revocation_feed = RevocationFeed(self.js, self.subjects, self.revocations)
+        self._spawn(self.revocation_feed.run())
         if s.relay_enabled:
             self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
             self.executor.on_commit.append(self.relay.wake)
-            self._spawn(self.relay.run())
+            self._spawn(self._leased("relay", self.relay.run))
         for subscription in self.definition.subscriptions(self):
             runner = SubscriptionRunner(
                 self.pool,
@@ -175,8 +196,13 @@ class Runtime:
                 project=self.definition.read_models.apply,
             )
             self.runners.append(runner)
-            self._spawn(runner.run())
+            # one replica pulls at a time: they take turns only when one dies (ordering)
+            self._spawn(self._leased(f"consumer:{runner.durable}", runner.run))
         log.info("broker_joined", service=name)
+
+    async def _leased(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        assert self.leases is not None
+        await self.leases.run(name, work)
 
     def _spawn(self, coroutine: object) -> None:
         self.tasks.append(asyncio.create_task(coroutine))  # type: ignore[arg-type]
@@ -216,6 +242,8 @@ class Runtime:
                 await work.close()
         if self.relay:
             self.relay.stop()
+        if self.revocation_feed:
+            self.revocation_feed.stop()
         for runner in self.runners:
             runner.stop()
         if self.tasks:
@@ -225,6 +253,8 @@ class Runtime:
         if self.nc and not self.nc.is_closed:
             # the relay waits for its acks and the runners have stopped fetching: close now
             await self.nc.close()
+        if self.leases is not None:  # another replica takes them over
+            await self.leases.close()
         await self.pool.close()
 
     async def readiness(self) -> dict[str, bool]:
@@ -242,6 +272,8 @@ class Runtime:
         report: dict[str, Any] = {"ready": checks["database"], "degraded": degraded}
         report["checks"] = checks
         report["waiting"] = ["relay", "consumers"] if degraded else []
+        # what this replica runs for all of them (the others wait to take it over)
+        report["leases"] = sorted(self.leases.held) if self.leases is not None else []
         return checks["database"], report
 
 

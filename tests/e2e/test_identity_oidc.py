@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.identity.projections import READ_MODELS
-from tests.e2e.helpers import ok
+from tests.e2e.helpers import eventually, ok
 from tests.e2e.identity_helpers import (
     LOGIN,
     PASSWORD,
@@ -187,6 +187,19 @@ async def test_sign_in_choose_a_post_act_refresh_and_what_is_refused(
 
         metrics = (await http.get("/metrics")).text
         assert 'gongkai_identity_sign_ins_total{outcome="signed_in"}' in metrics
+
+        # locked by the county administrator: every service refuses her token at once
+        lock = {"reason": "离职"}
+        ok(await http.post(f"/v1/people/{secretary}/lock", json=lock, headers=admin))
+
+        async def refused_everywhere() -> bool:
+            pledges = await world.pledge.client.get("/v1/pledges", headers=bearer)
+            return (
+                pledges.status_code == 401
+                and (await http.get(person, headers=bearer)).status_code == 401
+            )
+
+        await eventually(refused_everywhere)
 
 
 async def test_brute_force_locks_the_account_in_postgresql_and_the_models_rebuild_equal(
