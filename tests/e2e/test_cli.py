@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 
 from gongkai.develop.demo import bearer
+from gongkai.operator.options import signing_key
 from gongkai.operator.services import SERVICES
-from shared.auth import LocalSigningKey
 from shared.embedded import free_port
 from tests.support import Servers
 
@@ -219,8 +219,8 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "events in the logs: pledge" in generated.stdout
     port = free_port_run(len(SERVICES))
-    key = LocalSigningKey.load_or_create(tmp_path / "keys" / "signing.pem")
     with stack_up(tmp_path, port - 8101):
+        key, _ = signing_key(tmp_path)  # stamping the issuer `gongkai up` named (identity's)
         pledge, review, evaluation, notification = (
             f"http://127.0.0.1:{port + i}" for i in range(4)
         )
