@@ -23,6 +23,7 @@ def _review(row: Any) -> dict[str, Any]:
         **dict(row),
         "assessments": json.loads(row["assessments"]),
         "pledge_status": json.loads(row["pledge_status"]),
+        "files": json.loads(row["files"]),
     }
 
 
@@ -155,7 +156,7 @@ async def journal(conn: asyncpg.Connection, *, member_id: str, month: str | None
     return {
         "member_id": member_id,
         "month": month,
-        "entries": [dict(e) for e in entries],
+        "entries": [{**dict(e), "files": json.loads(e["files"])} for e in entries],
         "presentations": [
             {**dict(p), "entry_ids": json.loads(p["entry_ids"])} for p in presentations
         ],
@@ -181,7 +182,12 @@ async def visits(
         limit,
         offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "rows": [{**dict(r), "files": json.loads(r["files"])} for r in rows],
+    }
 
 
 async def branch_leaders(conn: asyncpg.Connection, *, branch_id: str) -> list[dict[str, Any]]:

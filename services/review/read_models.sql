@@ -43,7 +43,8 @@ CREATE TABLE reviews (
     reason             text,
     recorded_by        text        NOT NULL,
     recorded_at        timestamptz NOT NULL,
-    sequence           bigint      NOT NULL  -- the event's place in its township's log
+    sequence           bigint      NOT NULL, -- the event's place in its township's log
+    files              jsonb       NOT NULL DEFAULT '[]'  -- evidence files (hash, size, type, name)
 );
 CREATE INDEX reviews_township ON reviews (township_id, quarter);
 CREATE INDEX reviews_subject ON reviews (subject_id, quarter);
@@ -62,7 +63,8 @@ CREATE TABLE journal_entries (
     reason            text,
     entered_by        text,  -- the secretary, from the member's paper; null: the member (R6)
     recorded_at       timestamptz NOT NULL,
-    sequence          bigint      NOT NULL
+    sequence          bigint      NOT NULL,
+    files             jsonb       NOT NULL DEFAULT '[]'  -- evidence files (hash, size, type, name)
 );
 CREATE INDEX journal_entries_member ON journal_entries (member_id, month);
 CREATE TABLE presentations (
@@ -90,7 +92,8 @@ CREATE TABLE visits (
     summary        text        NOT NULL,
     problems_found text,
     guidance_given text,
-    at             timestamptz NOT NULL
+    at             timestamptz NOT NULL,
+    files          jsonb       NOT NULL DEFAULT '[]'  -- evidence files (hash, size, type, name)
 );
 CREATE INDEX visits_township ON visits (township_id, visited_on);
 

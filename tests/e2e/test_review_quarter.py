@@ -210,6 +210,8 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         )
         read = ok(await c.get(f"/v1/members/{d.member}/journal", headers=d.the_member))
         assert [e["entry_id"] for e in read["entries"]] == [first, fixed]
+        assert [f["name"] for f in read["entries"][0]["files"]] == ["入户记录.pdf"]
+        assert read["entries"][1]["files"] == []  # the correction attached none
         assert read["presentations"][0]["entry_ids"] == [fixed]
         stranger = await c.get(
             f"/v1/members/{d.member}/journal", headers=d.as_("member", d.branch, third)
@@ -241,6 +243,7 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         visits = ok(await c.get("/v1/visits", params={"township_id": d.township}))
         assert visits["total"] == 1
         assert visits["rows"][0]["cadre_name"] == "王镇长"
+        assert visits["rows"][0]["files"][0]["sha256"] == photo_sha
 
         # next quarter: nobody reviewed yet
         clock.advance(timedelta(days=30))
