@@ -13,10 +13,21 @@ from fastapi import APIRouter, File, Path, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from shared.auth import Principal
+from shared.auth import Principal, Role, require
 from shared.errors import InvalidInput, NotFound
 from shared.files import IMAGES, JPEG, SHA256_PATTERN, FileRefused, FileStore, stored_file
 from shared.http import CurrentPrincipal, Reader, SignedIn
+
+# who write the records files are attached to (raters, auditors and subscribing systems don't)
+WRITERS = frozenset(
+    {
+        Role.COUNTY_ADMIN,
+        Role.TOWNSHIP_COMMITTEE,
+        Role.TOWNSHIP_OFFICE,
+        Role.BRANCH_SECRETARY,
+        Role.MEMBER,
+    }
+)
 
 # may `who` see the file with this hash (on the read connection)?
 MaySee = Callable[[asyncpg.Connection, Principal, str], Awaitable[bool]]
@@ -63,6 +74,7 @@ def file_router(may_see: MaySee) -> APIRouter:
 
     @router.post("", status_code=201, response_model=StoredFileView, operation_id="uploadFile")
     async def upload(request: Request, who: SignedIn, file: Annotated[UploadFile, File()]) -> Any:
+        require(who.role in WRITERS, "evidence files are uploaded by those who write records")
         store = file_store(request)
         data = await file.read(store.limits.max_bytes + 1)
         try:

@@ -42,7 +42,27 @@ async def test_a_progress_photo_from_upload_to_board_to_a_verified_bundle(
         assert disguised.status_code == 422
         assert disguised.json()["errors"][0]["field"] == "file"
         assert not await pledge.runtime.pool.fetchval("SELECT count(*) FROM files")
-        assert (await c.post("/v1/files", files={"file": ("a.jpg", photo())})).status_code == 401
+        # the upload's bad input, each an RFC 9457 problem: no token, a caller who writes no
+        # records, no file part, a file over the limit
+        for headers, body, status in (
+            ({}, {"files": {"file": ("a.jpg", photo())}}, 401),
+            (d.as_("rater", d.township), {"files": {"file": ("a.jpg", photo())}}, 403),
+            (d.as_("auditor", None), {"files": {"file": ("a.jpg", photo())}}, 403),
+            (secretary, {"json": {"sha256": "0" * 64}}, 422),
+            (secretary, {"files": {"file": ("big.pdf", pdf() + b" " * 10_000_000)}}, 422),
+        ):
+            refused = await c.post("/v1/files", headers=headers, **body)  # type: ignore[arg-type]
+            assert refused.status_code == status, refused.text
+            assert refused.headers["content-type"].startswith("application/problem+json")
+            if status == 422:
+                assert refused.json()["errors"][0]["field"] == "file"
+        too_big = await c.post(
+            "/v1/files",
+            files={"file": ("huge.pdf", b"%PDF-" + b" " * 13_000_000)},
+            headers=secretary,
+        )
+        assert too_big.status_code == 413  # past the multipart limit, before it is parsed
+        assert not await pledge.runtime.pool.fetchval("SELECT count(*) FROM files")
 
         # a phone's photo (with its GPS position), uploaded as multipart: its hash comes back
         uploaded = ok(
