@@ -90,9 +90,9 @@ def front_shape_of(name: str) -> list[str]:
             or m == "asyncpg"
         ]
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if SQL.search(node.value):
-                    wrong.append(f"{relative}:{node.lineno}: SQL in a front")
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and SQL.search(text):
+                wrong.append(f"{relative}:{node.lineno}: SQL in a front")
     return wrong
 
 
