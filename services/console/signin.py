@@ -54,14 +54,21 @@ class Identity:
         self._provider: Provider | None = None
         self._jwks: jwt.PyJWKClient | None = None
 
+    def _auth(self) -> dict[str, httpx.BasicAuth]:
+        """A confidential client's credentials (HTTP Basic), or none for a public client."""
+        return (
+            {"auth": httpx.BasicAuth(self.settings.client_id, self._secret)} if self._secret else {}
+        )
+
+    def _authenticated(self, form: dict[str, str]) -> dict[str, str]:
+        """A public client names itself in the form; a confidential one by its credentials."""
+        return form if self._secret else form | {"client_id": self.settings.client_id}
+
     async def _token(self, endpoint: str, form: dict[str, str]) -> dict[str, Any]:
         """A token endpoint's answer to `form` (client authentication by secret, or by the
         PKCE verifier alone for a public client)."""
-        auth = (self.settings.client_id, self._secret) if self._secret else None
-        if auth is None:
-            form = form | {"client_id": self.settings.client_id}
         async with httpx.AsyncClient(timeout=10.0) as http:
-            answer = await http.post(endpoint, data=form, auth=auth)
+            answer = await http.post(endpoint, data=self._authenticated(form), **self._auth())
         if answer.status_code != 200:
             raise SignInFailed("登录未能完成（授权码无效或已使用），请重新登录。")
         token: dict[str, Any] = answer.json()
@@ -149,13 +156,12 @@ class Identity:
         provider = await self.provider()
         if not provider.revocation_endpoint or not session.refresh_token:
             return
-        auth = (self.settings.client_id, self._secret) if self._secret else None
         form = {"token": session.refresh_token, "token_type_hint": "refresh_token"}
-        if auth is None:
-            form["client_id"] = self.settings.client_id
         try:
             async with httpx.AsyncClient(timeout=10.0) as http:
-                await http.post(provider.revocation_endpoint, data=form, auth=auth)
+                await http.post(
+                    provider.revocation_endpoint, data=self._authenticated(form), **self._auth()
+                )
         except httpx.HTTPError:  # the session cookie is cleared whatever the answer
             return
 

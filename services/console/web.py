@@ -55,7 +55,7 @@ TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 
 # the pages each post sees in the menu: (path, label)
 MENUS: dict[str, list[tuple[str, str]]] = {
-    "member": [("/", "待办"), ("/pledge", "我的承诺")],
+    "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
     "branch_secretary": [("/", "待办"), ("/branch", "支部承诺")],
     "township_committee": [("/", "待办"), ("/review", "承诺审核")],
     "township_office": [("/", "待办"), ("/review", "承诺审核")],

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import Refused
 from services.console.web import Desk, signed_in
@@ -17,6 +17,13 @@ Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 ITEM_ROWS = 3  # empty item rows a proposal form offers (more after the first are sent)
 ITEM_FIELDS = ("title", "description", "category", "target", "due_date")
+CHANNELS = {
+    "research_visit": "调研走访",
+    "talk": "谈话交流",
+    "symposium": "座谈会",
+    "suggestion_box": "意见箱",
+    "opinion_form": "意见表",
+}
 
 
 def this_year() -> int:
@@ -93,7 +100,18 @@ async def _pledge_page(
         filled=filled or {},
         refused=refused,
         reviewer=desk.session.role in ("township_committee", "township_office"),
+        pledger=desk.session.org in (pledge["member_id"] or pledge["branch_id"],),
+        secretary=desk.session.role == "branch_secretary"
+        and desk.session.org == pledge["branch_id"],
+        channels=CHANNELS,
     )
+
+
+@router.get("/pledges/{pledge_id}/letter")
+async def letter(pledge_id: str, desk: Signed) -> Response:
+    """The printable pledge letter, as the pledge service renders it."""
+    html = await desk.get("pledge", f"/v1/pledges/{pledge_id}/letter")
+    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/pledges/{pledge_id}/proposal")
@@ -154,3 +172,62 @@ async def township_review(desk: Signed) -> Response:
         limit=500,
     )
     return desk.page("review.html", township=township, year=year, pledges=waiting["rows"])
+
+
+@router.post("/pledges/{pledge_id}/opinions")
+async def record_opinion(pledge_id: str, desk: Signed) -> Response:
+    """P3: an opinion gathered from the masses, with its channel."""
+    form = await desk.form()
+    body = {k: form.get(k, "") for k in ("channel", "gathered_on", "summary")}
+    try:
+        await desk.post("pledge", f"/v1/pledges/{pledge_id}/opinions", body, form.get("key", ""))
+    except Refused as refused:
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+    return desk.redirect(f"/pledges/{pledge_id}")
+
+
+@router.post("/pledges/{pledge_id}/resubmission")
+async def resubmit(pledge_id: str, desk: Signed) -> Response:
+    """P5: the returned items, revised after the township's guidance."""
+    form = await desk.form()
+    revised: dict[str, dict[str, str]] = {}
+    for name, value in form.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "revised":
+            revised.setdefault(parts[1], {})[parts[2]] = value.strip()
+    body = {"note": form.get("note", ""), "items": revised}
+    try:
+        await desk.post(
+            "pledge", f"/v1/pledges/{pledge_id}/resubmission", body, form.get("key", "")
+        )
+    except Refused as refused:
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+    return desk.redirect(f"/pledges/{pledge_id}")
+
+
+@router.post("/pledges/{pledge_id}/publication")
+async def publish(pledge_id: str, desk: Signed) -> Response:
+    """P7: the approved pledge goes on the public board."""
+    form = await desk.form()
+    try:
+        await desk.post("pledge", f"/v1/pledges/{pledge_id}/publication", {}, form.get("key", ""))
+    except Refused as refused:
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+    return desk.redirect(f"/pledges/{pledge_id}")
+
+
+@router.post("/pledges/{pledge_id}/items/{item_id}/progress")
+async def report_progress(pledge_id: str, item_id: str, desk: Signed) -> Response:
+    """P8: how far an item of a published pledge has got."""
+    form = await desk.form()
+    percent = form.get("percent", "")
+    body: dict[str, Any] = {
+        "summary": form.get("summary", ""),
+        "percent": int(percent) if percent.isdigit() else percent,
+    }
+    path = f"/v1/pledges/{pledge_id}/items/{item_id}/progress"
+    try:
+        await desk.post("pledge", path, body, form.get("key", ""))
+    except Refused as refused:
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+    return desk.redirect(f"/pledges/{pledge_id}")
