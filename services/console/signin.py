@@ -67,8 +67,8 @@ class Identity:
     async def _token(self, endpoint: str, form: dict[str, str]) -> dict[str, Any]:
         """A token endpoint's answer to `form` (client authentication by secret, or by the
         PKCE verifier alone for a public client)."""
-        async with httpx.AsyncClient(timeout=10.0) as http:
-            answer = await http.post(endpoint, data=self._authenticated(form), **self._auth())
+        async with self._http() as http:
+            answer = await http.post(endpoint, data=self._authenticated(form))
         if answer.status_code != 200:
             raise SignInFailed("登录未能完成（授权码无效或已使用），请重新登录。")
         token: dict[str, Any] = answer.json()
@@ -158,10 +158,8 @@ class Identity:
             return
         form = {"token": session.refresh_token, "token_type_hint": "refresh_token"}
         try:
-            async with httpx.AsyncClient(timeout=10.0) as http:
-                await http.post(
-                    provider.revocation_endpoint, data=self._authenticated(form), **self._auth()
-                )
+            async with self._http() as http:
+                await http.post(provider.revocation_endpoint, data=self._authenticated(form))
         except httpx.HTTPError:  # the session cookie is cleared whatever the answer
             return
 
