@@ -54,11 +54,11 @@ class Identity:
         self._provider: Provider | None = None
         self._jwks: jwt.PyJWKClient | None = None
 
-    def _auth(self) -> dict[str, httpx.BasicAuth]:
-        """A confidential client's credentials (HTTP Basic), or none for a public client."""
-        return (
-            {"auth": httpx.BasicAuth(self.settings.client_id, self._secret)} if self._secret else {}
-        )
+    def _http(self) -> httpx.AsyncClient:
+        """A client for the identity service, with a confidential client's credentials (HTTP
+        Basic), or none for a public client."""
+        auth = httpx.BasicAuth(self.settings.client_id, self._secret) if self._secret else None
+        return httpx.AsyncClient(timeout=10.0, auth=auth)
 
     def _authenticated(self, form: dict[str, str]) -> dict[str, str]:
         """A public client names itself in the form; a confidential one by its credentials."""
