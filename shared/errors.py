@@ -68,3 +68,19 @@ class Forbidden(GongkaiError):
     kind = "forbidden"
     status = 403
     title = "Not allowed for your role and place"
+
+
+class AccessRevoked(Unauthenticated):
+    """The token is genuine, but its post ended or its person was locked after it was issued."""
+
+    kind = "access-revoked"
+    title = "访问权限已被撤销"
+
+
+class Unavailable(GongkaiError):
+    """Something the request depends on (e.g. the identity provider's keys) does not answer
+    now: worth retrying, and not the caller's fault."""
+
+    kind = "unavailable"
+    status = 503
+    title = "Temporarily unavailable"

@@ -24,7 +24,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import PUBLIC, Principal, Role
-from shared.errors import Forbidden, GongkaiError, Unauthenticated
+from shared.errors import Forbidden, GongkaiError, Unauthenticated, Unavailable
 from shared.events import ID_PATTERN
 from shared.eventstore.base import CommandContext
 from shared.guards import (
@@ -55,7 +55,13 @@ def problem(
         "instance": instance,
         **extra,
     }
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = (
+        {"WWW-Authenticate": "Bearer"}
+        if status == 401
+        else {"Retry-After": "5"}
+        if status == 503
+        else None
+    )
     return JSONResponse(
         body, status_code=status, media_type="application/problem+json", headers=headers
     )
@@ -353,7 +359,7 @@ def _bearer(scope: Scope, authorization: str | None) -> Principal | None:
         return None
     try:
         principal: Principal = verifier.verify(token.strip())
-    except Unauthenticated:
+    except (Unauthenticated, Unavailable):  # the route answers 401 or 503
         return None
     return principal
 

@@ -37,6 +37,7 @@ from shared.logging import configure_logging
 from shared.messaging import Subjects, connect, ensure_stream, tls_context
 from shared.projections import ReadModels
 from shared.relay import OutboxRelay
+from shared.revocations import RevocationFeed, Revocations
 from shared.settings import ServiceSettings
 from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.unit_of_work import CommandExecutor
@@ -81,6 +82,8 @@ class Runtime:
     store: PostgresEventStore = field(init=False)
     executor: CommandExecutor = field(init=False)
     verifier: TokenVerifier = field(init=False)
+    revocations: Revocations = field(init=False)  # posts ended, people locked (identity)
+    revocation_feed: RevocationFeed | None = None
     nc: NATS | None = None
     js: JetStreamContext | None = None
     subjects: Subjects = field(default_factory=Subjects)
@@ -95,11 +98,19 @@ class Runtime:
 
     async def start(self) -> None:
         s = self.settings
+        longest = s.longest_token_minutes * 60.0
+        self.revocations = Revocations(window_seconds=longest)
         self.verifier = TokenVerifier(
             issuer=s.jwt_issuer,
             audience=s.jwt_audience,
             jwks_url=s.jwks_url,
-            public_key_pem=s.jwt_public_key_file.read_bytes() if s.jwt_public_key_file else None,
+            public_key_pem=(
+                s.jwt_public_key_file.read_bytes()
+                if s.jwt_public_key_file and not s.jwks_url
+                else None
+            ),
+            revocations=self.revocations,
+            longest_lifetime_seconds=longest,
         )
         await ensure_database(s.database_url, s.database)
         owner = await asyncpg.connect(s.service_dsn)  # for migrations and grants only
@@ -162,6 +173,9 @@ class Runtime:
             except Exception as error:  # the broker went away again: retry
                 log.warning("stream_retrying", service=name, error=repr(error))
                 await asyncio.sleep(1.0)
+        # revocations first: a token whose post ended is refused as soon as we know of it
+        self.revocation_feed = RevocationFeed(self.js, self.subjects, self.revocations)
+        self._spawn(self.revocation_feed.run())
         if s.relay_enabled:
             self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
             self.executor.on_commit.append(self.relay.wake)
@@ -216,6 +230,8 @@ class Runtime:
                 await work.close()
         if self.relay:
             self.relay.stop()
+        if self.revocation_feed:
+            self.revocation_feed.stop()
         for runner in self.runners:
             runner.stop()
         if self.tasks:

@@ -30,7 +30,11 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "gongkai-local"
     jwt_audience: str = "gongkai"
     jwt_public_key_file: Path | None = None
-    jwks_url: str | None = None
+    jwks_url: str | None = None  # the identity provider's JWKS (keys by kid)
+    # the longest a bearer token may live (exp - iat); revocations (posts ended, people
+    # locked) are replayed and remembered this far back. Unless set: 60 in production, 30
+    # days in development (`gongkai token --hours`)
+    longest_token_minutes: int = 0
     checkpoint_key_file: Path | None = None  # Ed25519 private key (PEM) that signs checkpoints
     checkpoint_interval_seconds: float = 300.0
     local_utc_offset_hours: int = 8  # China Standard Time: how local dates and times are read
@@ -47,6 +51,12 @@ class ServiceSettings(BaseSettings):
     def _production_logs_json(self) -> ServiceSettings:
         if "log_json" not in self.model_fields_set:
             self.log_json = self.environment == "production"
+        return self
+
+    @model_validator(mode="after")
+    def _token_lifetime_bound(self) -> ServiceSettings:
+        if self.longest_token_minutes <= 0:
+            self.longest_token_minutes = 60 if self.environment == "production" else 30 * 24 * 60
         return self
 
     @model_validator(mode="after")

@@ -4,7 +4,8 @@ one run, on the same servers (embedded unless URLs are given), reported as rates
 Parts: `store` (append and rebuild vs raw asyncpg and the `eventsourcing` library),
 `messaging` (relay and consumers vs raw nats-py JetStream), `pipeline` (a command's commit to
 another service's read model vs a raw pipeline), `http` (a service process vs a bare FastAPI
-endpoint) and `county` (a generated county rebuilt at 0.25x, 0.5x and 1x of `--scale`).
+endpoint), `county` (a generated county rebuilt at 0.25x, 0.5x and 1x of `--scale`) and
+`tokens` (a token checked against the identity JWKS vs the local key; argon2id sign-in).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ if _missing := [name for name in EXTRA if find_spec(name) is None]:
 from gongkai.bench.common import Bench, Figure, Sizes  # noqa: E402 - after the check
 from shared.logging import configure_logging  # noqa: E402
 
-PARTS = ("store", "messaging", "pipeline", "http", "county")
+PARTS = ("store", "messaging", "pipeline", "http", "county", "tokens")
 
 
 async def run_bench(

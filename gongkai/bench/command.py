@@ -19,7 +19,7 @@ cli = typer.Typer(add_completion=False)  # commands for gongkai.main, imported w
 def bench(
     parts: Annotated[
         list[str] | None,
-        typer.Argument(help="store | messaging | pipeline | http | county (default: all)"),
+        typer.Argument(help="store | messaging | pipeline | http | county | tokens (default: all)"),
     ] = None,
     events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
     writers: Annotated[str, typer.Option(help="store: writer counts, comma-separated.")] = "1,8",
@@ -37,6 +37,8 @@ def bench(
             " 30,000 members and a year (about 2 million events); also built at 1/4 and 1/2."
         ),
     ] = 0.05,
+    tokens: Annotated[int, typer.Option(help="tokens: distinct tokens per side per round.")] = 2000,
+    signins: Annotated[int, typer.Option(help="tokens: argon2id hashes and verifies.")] = 20,
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per side.")] = 3,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
@@ -55,6 +57,8 @@ def bench(
         requests=requests,
         concurrency=concurrency,
         scale=scale,
+        tokens=tokens,
+        signins=signins,
     )
     asyncio.run(
         run_bench(

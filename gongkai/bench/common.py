@@ -33,6 +33,8 @@ class Sizes:
     concurrency: int = 8  # http: requests in flight
     scale: float = 0.05  # county: the largest size, as a fraction of the county
     members_per_branch: int = 50  # county: the county has 50 (smaller in tests)
+    tokens: int = 2000  # tokens: distinct tokens verified per side per round
+    signins: int = 20  # tokens: argon2id hashes and verifies (p50/p99)
 
 
 @dataclass

@@ -166,7 +166,7 @@ def _ratings(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, 
                 for b, grade in zip(copy["branches"], APPRAISAL * 3, strict=False)
             ],
         },
-        api.auth("township_office", township),
+        api.auth("township_committee", township),  # the committee rates its branches
     )
     counts["ratings"] += 1
     for branch in copy["branches"]:

@@ -149,6 +149,11 @@ class Timeline:
         async def select(day: date) -> None:
             selections.extend(await evaluation.selections(year, county))
 
+        county_selection: list[str] = []
+
+        async def select_in_county(day: date) -> None:
+            county_selection.append(await evaluation.county_selection(year, county))
+
         steps: list[tuple[date, Step]] = [
             (date(year, 1, 8), lambda _: evaluation.calendar(year)),
             (date(year, 1, 9), lambda _: notification.calendar(year)),
@@ -159,6 +164,8 @@ class Timeline:
             (date(year, 6, 18), lambda _: evaluation.notices(selections, county)),
             (date(year, 6, 28), lambda _: pledge.progress(published)),
             (date(year, 6, 30), lambda _: evaluation.commendations(selections, county)),
+            (date(year, 7, 2), select_in_county),
+            (date(year, 7, 10), lambda _: evaluation.county_commendation(county_selection[0])),
             (date(year, 10, 15), fulfilment),
             (date(year, 10, 16), lambda _: evaluation.checks_answered(done, rng)),
             (date(year, 10, 30), lambda _: evaluation.checks_closed(county)),
@@ -242,6 +249,6 @@ def commands_expected(scale: Scale) -> int:
     ratings = 12 * branches + 6 * townships
     calendars = 2
     rounds = 2 * townships * (4 + team + PUBLIC_RATERS - 2) + 2 * branches * 3 + 2 * members
-    selection = townships * (6 + team)
+    selection = townships * (6 + team) + 6 + townships
     per_year = pledge + checks + review + ratings + calendars + rounds + selection
     return directory + scale.years * per_year

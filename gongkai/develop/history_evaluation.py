@@ -2,7 +2,10 @@
 each January; monthly and bimonthly ratings; each half year a public round on every
 township's branches (web and paper ballots, not everyone turns out) and a round on every
 branch's members, closed and published; and in June each township's selection of excellent
-members, from nomination to the commendation on June 30; in autumn the satisfaction checks of
+members over the twelve months before it opens (last year's second round, this year's
+first), from nomination through stages the township committee decides with its reasons to the
+commendation it issues on June 30; in July the county's selection from the townships'
+winners, commended on July 10; in autumn the satisfaction checks of
 the items reported done, answered by the people each item served and closed."""
 
 from __future__ import annotations
@@ -18,6 +21,12 @@ from gongkai.develop.history_pledge import person_name
 
 PUBLIC_RATERS = 6  # per township round: five on the web (one stays away), one on paper
 SERVED = ("satisfied", "satisfied", "mostly_satisfied")  # the people an item served, asked
+ADVANCED = "经镇党委研究，承诺践诺实绩突出，群众评议认可，同意进入下一轮"
+NOT_ADVANCED = "经镇党委研究，本年度实绩与其他候选人相比尚有差距，暂不进入下一轮"
+COUNTY_WORDS = (
+    "经县委研究，在全县各镇推选的优秀共产党员中事迹突出，同意表彰",
+    "经县委研究，事迹较好，此次暂不列入县级表彰",
+)
 FORMULA = {
     "weights": {"ratings": 0.3, "evaluation": 0.3, "pledges": 0.2, "reviews": 0.2},
     "when_missing": "reweight",
@@ -52,7 +61,7 @@ class EvaluationHistory(Caller):
                     {"level": "township_rates_branches", "township_id": township.township_id},
                     f"{day.year}-B{day.month // 2}",
                     [b.branch_id for b in township.branches],
-                    self.auth("township_office", township.township_id),
+                    self.auth("township_committee", township.township_id),
                     rng,
                 )
 
@@ -141,8 +150,9 @@ class EvaluationHistory(Caller):
         return round_id, secretary
 
     async def selections(self, year: int, county: list[Township]) -> list[str]:
-        """S1, S2: every township opens its selection of excellent members with a declared
-        formula; each branch nominates its two members; two stages shortlist."""
+        """S1, S2: every township's office opens its selection of excellent members with a
+        declared formula (its default window: the twelve months before); each branch nominates
+        its two members; the office scores each of two stages and the committee decides it."""
         opened = []
         for township in county:
             office = self.auth("township_office", township.township_id)
@@ -162,10 +172,30 @@ class EvaluationHistory(Caller):
                 for m in b.members[:2]:
                     nomination = {"subject_id": m.member_id, "reason": "践诺成效突出, 群众认可"}
                     await self.post(f"{path}/nominations", nomination, secretary)
-            for _ in quotas:
+            committee = self.auth("township_committee", township.township_id)
+            for stage in range(1, len(quotas) + 1):
                 await self.post(f"{path}/stages", None, office)
+                await self.post(
+                    f"{path}/stages/{stage}/decision", await self._decide(path), committee
+                )
             opened.append(selection)
         return opened
+
+    async def _decide(self, path: str, words: tuple[str, str] | None = None) -> dict[str, Any]:
+        """The deciding body follows the score's suggestion here, and says why in its words."""
+        advanced, not_advanced = words or (ADVANCED, NOT_ADVANCED)
+        shown = (await self.get(path)).raise_for_status().json()
+        latest = shown["stages"][-1]
+        return {
+            "decisions": [
+                {
+                    "subject_id": c["subject_id"],
+                    "advanced": c["suggested"],
+                    "reason": advanced if c["suggested"] else not_advanced,
+                }
+                for c in latest["candidates"]
+            ]
+        }
 
     async def notices(self, selections: list[str], county: list[Township]) -> None:
         for selection, township in zip(selections, county, strict=True):
@@ -174,8 +204,48 @@ class EvaluationHistory(Caller):
 
     async def commendations(self, selections: list[str], county: list[Township]) -> None:
         for selection, township in zip(selections, county, strict=True):
+            committee = self.auth("township_committee", township.township_id)
+            await self.post(f"/v1/selections/{selection}/commendation", None, committee)
+
+    async def county_selection(self, year: int, county: list[Township]) -> str:
+        """S1 at the county: in July the county selects its excellent members from the
+        townships' winners of the year, each nominated by its township office; the county
+        scores and decides (following the suggestion, with its reasons) and posts the
+        notice."""
+        admin = self.auth("county_admin", COUNTY[0])
+        body = {
+            "level": "county",
+            "county_id": COUNTY[0],
+            "year": year,
+            "title": f"{year}年度{COUNTY[1]}优秀共产党员评选",
+            "subject_kind": "member",
+            "notice_days": 5,
+            "commendation_on": f"{year}-07-15",
+        }
+        selection: str = (await self.post("/v1/selections", body, admin))["id"]
+        path = f"/v1/selections/{selection}"
+        quota = max(1, len(county) // 2)
+        await self.post(f"{path}/formula", {**FORMULA, "quotas": [quota]}, admin)
+        for township in county:
             office = self.auth("township_office", township.township_id)
-            await self.post(f"/v1/selections/{selection}/commendation", None, office)
+            found = await self.get(f"/v1/commendations?township_id={township.township_id}")
+            for commended in found.raise_for_status().json():
+                if commended["year"] != year:
+                    continue
+                for awardee in commended["awardees"]:
+                    nomination = {
+                        "subject_id": awardee["subject_id"],
+                        "reason": f"{township.name}优秀共产党员, {awardee['reason']}",
+                    }
+                    await self.post(f"{path}/nominations", nomination, office)
+        await self.post(f"{path}/stages", None, admin)
+        await self.post(f"{path}/stages/1/decision", await self._decide(path, COUNTY_WORDS), admin)
+        await self.post(f"{path}/notice", None, admin)
+        return selection
+
+    async def county_commendation(self, selection: str) -> None:
+        admin = self.auth("county_admin", COUNTY[0])
+        await self.post(f"/v1/selections/{selection}/commendation", None, admin)
 
     async def checks_answered(self, done: dict[str, list[str]], rng: random.Random) -> None:
         """E8: the service opened a check for every item reported done (from the pledge

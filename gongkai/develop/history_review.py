@@ -1,7 +1,10 @@
-"""The review service's part of a generated history (R1–R7). Once a quarter the township's
-head reviews every branch, its leadership team and secretary at their meetings, the secretary
-every other member at the members' meeting, and the head makes one guidance visit per
-township; every month each member's journal entry is presented and graded."""
+"""The review service's part of a generated history (R1–R7). The township office assigns a
+deputy leader to the township's last branch (R1: 创先办安排负责人); once a quarter the
+township's head, or that deputy for the branch assigned, reviews every branch, its leadership
+team and secretary at their meetings, the secretary every other member at the members'
+meeting, and the head makes one guidance visit per township; every month each member's
+journal entry is presented and graded (the last member of a branch of more than two keeps
+it on paper, and the secretary enters it on the member's behalf)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,37 @@ from gongkai.develop.history_calls import Branch, Caller, Member, Township
 GRADES = ("excellent", "qualified", "qualified", "qualified", "basically_qualified")
 
 
+def deputy_of(township: Township) -> tuple[str, str]:
+    """The township's deputy leader the office assigns to its last branch: id and name."""
+    return f"{township.township_id}-deputy", f"{township.name}党委副书记"
+
+
 class ReviewHistory(Caller):
+    assigned: set[str] | None = None  # the townships whose deputy the office has assigned
+
+    async def _assign_deputy(self, township: Township) -> dict[str, str]:
+        """R1: the office assigns the deputy to the last branch once; the deputy's token."""
+        deputy_id, deputy_name = deputy_of(township)
+        if self.assigned is None:
+            self.assigned = set()
+        if township.township_id not in self.assigned:
+            await self.post(
+                f"/v1/branches/{township.branches[-1].branch_id}/leaders",
+                {"leader_id": deputy_id, "leader_name": deputy_name},
+                self.auth("township_office", township.township_id),
+            )
+            self.assigned.add(township.township_id)
+        return self.auth("township_committee", township.township_id, deputy_id, deputy_name)
+
     async def quarter(self, day: date, county: list[Township], rng: random.Random) -> None:
         for township in county:
             committee = self.auth(
                 "township_committee", township.township_id, township.head_id, township.head_name
             )
+            deputy = await self._assign_deputy(township)
             for b in township.branches:
-                await self._branch(day, b, committee, rng)
+                leader = deputy if b is township.branches[-1] else committee
+                await self._branch(day, b, leader, rng)
             visited = township.branches[rng.randrange(len(township.branches))]
             await self.post(
                 "/v1/visits",
@@ -73,6 +99,8 @@ class ReviewHistory(Caller):
     async def _journal(self, day: date, b: Branch, m: Member, evaluator: dict[str, str]) -> None:
         path = f"/v1/members/{m.member_id}/journal/{day:%Y-%m}"
         me = self.auth("member", b.branch_id, m.member_id, m.name)
+        if len(b.members) > 2 and m == b.members[-1]:  # kept on paper: the secretary enters it
+            me = self.auth("branch_secretary", b.branch_id, b.secretary.member_id, b.secretary.name)
         entry = {
             "recorded_on": str(day),
             "work_content": f"{m.post}: 联系群众, 带头落实承诺",

@@ -54,3 +54,24 @@ def _formula_declared_v1(data: dict[str, Any]) -> dict[str, Any]:
     # must still compute as they did)
     rule = {"measure": "quarters_reviewed", "points": {}}
     return {**data, "formula": {**data["formula"], "reviews": rule}}
+
+
+@REGISTRY.upcaster("FormulaDeclared", 2, reads=selection.FormulaDeclaredV2)
+def _formula_declared_v2(data: dict[str, Any]) -> dict[str, Any]:
+    # formulas declared before the data window read the selection's calendar year (S2: they
+    # must still compute as they did)
+    return {**data, "formula": {**data["formula"], "window": None}}
+
+
+@REGISTRY.upcaster("StageScored", 1, reads=selection.StageScoredV1)
+def _stage_scored_v1(data: dict[str, Any]) -> dict[str, Any]:
+    # before 层层筛选 was a decision the score cut the list: that cut, with its generated
+    # reason, is the stage's decision (the board never shows it)
+    candidates, decided = [], []
+    for c in data["candidates"]:
+        kept = {k: v for k, v in c.items() if k not in ("shortlisted", "reason")}
+        candidates.append({**kept, "suggested": c["shortlisted"]})
+        decided.append(
+            {"subject_id": c["subject_id"], "advanced": c["shortlisted"], "reason": c["reason"]}
+        )
+    return {**data, "candidates": candidates, "decided": decided}

@@ -144,6 +144,7 @@ CREATE INDEX pledge_copy_subject ON pledge_copy (subject_id, year);
 CREATE TABLE pledge_items_closed (
     pledge_id text NOT NULL,
     item_id   text NOT NULL,
+    closed_at timestamptz NOT NULL,  -- when it closed: the data window counts it (S2)
     PRIMARY KEY (pledge_id, item_id)
 );
 CREATE TABLE review_copy (
@@ -151,6 +152,7 @@ CREATE TABLE review_copy (
     township_id text    NOT NULL,
     subject_id  text    NOT NULL,
     quarter     text    NOT NULL,
+    held_on     date    NOT NULL,  -- the data window counts it by this day (S2)
     superseded  boolean NOT NULL,
     grades      jsonb   NOT NULL  -- dimension -> grade (R3)
 );
@@ -169,7 +171,9 @@ CREATE TABLE selections (
     posted_on       date,
     notice_until    date,
     finalists       jsonb,
-    issued_on       date
+    issued_on       date,
+    level           text    NOT NULL,  -- township, county or branch (S1)
+    organisation_id text    NOT NULL   -- the township, county or branch holding it
 );
 CREATE TABLE selection_formulas (
     selection_id text    NOT NULL,
@@ -192,6 +196,9 @@ CREATE TABLE selection_stages (
     formula_version integer NOT NULL,
     scored_on       date    NOT NULL,
     candidates      jsonb   NOT NULL,
+    decided_by      text,
+    decided_on      date,
+    decisions       jsonb   NOT NULL,
     PRIMARY KEY (selection_id, stage)
 );
 CREATE TABLE selection_objections (
@@ -200,7 +207,8 @@ CREATE TABLE selection_objections (
     subject_id   text    NOT NULL,
     summary      text    NOT NULL,
     answer       text,
-    upheld       boolean
+    upheld       boolean,
+    in_person    boolean NOT NULL  -- recorded by the office for someone who came in person
 );
 CREATE TABLE commendations (
     selection_id text PRIMARY KEY,
@@ -208,5 +216,6 @@ CREATE TABLE commendations (
     year         integer NOT NULL,
     title        text    NOT NULL,
     issued_on    date    NOT NULL,
-    awardees     jsonb   NOT NULL
+    awardees     jsonb   NOT NULL,
+    level        text    NOT NULL  -- township, county or branch (S1)
 );

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from services.notification.events import ChannelKind, DeadlineKind
 from shared.events import ID_PATTERN, Command, Part
@@ -70,3 +71,17 @@ class RegisterChannel(Command):
 
     def unknown_types(self) -> list[str]:
         return [t for t in self.release_types if t not in DELIVERABLE]
+
+
+def valid_phone(value: str) -> str:
+    """7 to 20 digits, an optional leading +; spaces and hyphens are dropped."""
+    digits = value.replace(" ", "").replace("-", "")
+    if not re.fullmatch(r"\+?\d{7,20}", digits):
+        raise ValueError("a phone number is 7 to 20 digits (spaces, hyphens, a leading +)")
+    return digits
+
+
+class RegisterPhone(Command):
+    """N5: the phone a person's notices go to by SMS; kept only sealed (A7)."""
+
+    phone: Annotated[str, Field(max_length=30), AfterValidator(valid_phone)]

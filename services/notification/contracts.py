@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from pydantic import model_validator
+
 from shared.consumed import Consumed, by_type
 
 # --- pledge (port 8101) ------------------------------------------------------------------
@@ -196,11 +198,24 @@ class RatingResultsPublished(Consumed):
 
 
 class Awardee(Consumed):
+    """What the board shows of an awardee (S2): the deciding body's reason and the
+    nomination's, in their own words. An awardee of a commendation issued before stages were
+    decisions (no `nomination_reason`) had a reason generated from the score ("shortlisted:
+    rank 1 of 5 …"): that never reaches the board, which shows the name alone."""
+
     subject_kind: str
     subject_id: str
     subject_name: str
     branch_id: str | None = None
     reason: str
+    nomination_reason: str | None = None
+
+    @model_validator(mode="after")
+    def _only_words_people_wrote(self) -> Awardee:
+        if self.nomination_reason is None:
+            return self.model_copy(update={"reason": ""})
+        shown = f"评定意见：{self.reason}；推荐理由：{self.nomination_reason}"
+        return self.model_copy(update={"reason": shown})
 
 
 class CommendationIssued(Consumed):
@@ -210,6 +225,7 @@ class CommendationIssued(Consumed):
     title: str
     issued_on: date
     awardees: tuple[Awardee, ...]
+    level: str = "township"  # a county's selection is not on a township's board (yet)
 
 
 # the selection's public notice (S3): what is posted, for whom, until when; objections only
@@ -220,6 +236,7 @@ class SelectionOpened(Consumed):
     year: int
     title: str
     subject_kind: str
+    level: str = "township"  # a county's selection is not on a township's board (yet)
 
 
 class CandidateNominated(Consumed):

@@ -34,6 +34,7 @@ class ChannelKind(StrEnum):
     WECOM = "wecom"  # 企业微信 group robot
     DINGTALK = "dingtalk"  # 钉钉 group robot
     WEBHOOK = "webhook"  # Standard Webhooks, for other systems
+    SMS = "sms"  # a text message to the notice's recipient, where they have a phone
 
 
 class Value(PlainText):
@@ -47,6 +48,14 @@ class Deadline(Value):
     due_on: date
     remind_days_before: int
     period: str  # what it is for: "2027", "2027Q1", "2027-03", "2027-B2"
+
+
+class Sealed(Value):
+    """Personal data sealed with the person's key (A7, shared/personal.py): base64 of the
+    nonce and the AES-GCM ciphertext; unreadable once the key is destroyed."""
+
+    person: str
+    sealed: str
 
 
 class BranchRecord(Value):
@@ -105,6 +114,24 @@ class ChannelRegistered(DomainEvent):
 class ChannelRetired(DomainEvent):
     aggregate_type = "channel"
     channel_id: str
+
+
+class PhoneRegistered(DomainEvent):
+    """A person's phone number for notices by SMS (N5), sealed with their key (A7): the
+    directory holds no phones. Replaces an earlier one."""
+
+    aggregate_type = "contact"
+    person_id: str
+    county_id: str
+    township_id: str
+    phone: Sealed
+
+
+class PhoneRemoved(DomainEvent):
+    """The phone is no longer used; its key is destroyed, so it reads as erased (A7)."""
+
+    aggregate_type = "contact"
+    person_id: str
 
 
 class DeliveryScheduled(DomainEvent):
@@ -171,6 +198,8 @@ REGISTRY = EventRegistry(
         NoticeRead,
         ChannelRegistered,
         ChannelRetired,
+        PhoneRegistered,
+        PhoneRemoved,
         DeliveryScheduled,
         DeliveryAttemptFailed,
         DeliverySucceeded,

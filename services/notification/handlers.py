@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets
 import uuid
 from datetime import datetime
@@ -20,13 +21,15 @@ from services.notification.aggregates import (
     Bulletin,
     Calendar,
     Channel,
+    Contact,
     DeadlineNotices,
     Delivery,
     default_deadlines,
     notice_text,
     owned_dates,
 )
-from services.notification.events import ChannelKind, Deadline, NoticeKind
+from services.notification.commands import NOTICE_TYPES
+from services.notification.events import ChannelKind, Deadline, NoticeKind, Sealed
 from shared.auth import Principal, Role, county_admin, require
 from shared.errors import InvalidInput, InvalidState, NotFound
 from shared.unit_of_work import UnitOfWork, accepted
@@ -78,8 +81,15 @@ async def mark_read(uow: UnitOfWork, notice_id: str, who: Principal) -> dict[str
     return accepted(notice_id, uow)
 
 
+# an approved SMS signature: 2 to 20 letters (Chinese or Latin) or digits, no brackets
+SIGN_NAME = re.compile(r"[\w\u4e00-\u9fff]{2,20}")
+
+
 def shown_as(target: str) -> str:
-    """An address to show: the mailbox's domain, or the URL without path and query."""
+    """An address to show: the mailbox's domain, the URL without path and query, or an SMS
+    channel's signature (public: it opens every message)."""
+    if SIGN_NAME.fullmatch(target):
+        return f"【{target}】"
     if "@" in target and "://" not in target:
         return "…@" + target.rsplit("@", 1)[1]
     parts = urlsplit(target)
@@ -100,7 +110,16 @@ async def register_channel(
         raise InvalidInput(f"unknown release types: {', '.join(unknown)}", field="release_types")
     if cmd.kind is ChannelKind.EMAIL and "@" not in cmd.target:
         raise InvalidInput("an e-mail channel needs an address", field="target")
-    if cmd.kind is not ChannelKind.EMAIL and not cmd.target.startswith(("http://", "https://")):
+    if cmd.kind is ChannelKind.SMS:
+        # the target is the SMS signature approved for the county (【…】), sent as is
+        if not SIGN_NAME.fullmatch(cmd.target):
+            raise InvalidInput("an SMS channel's target is its approved signature", field="target")
+        if not set(cmd.release_types) <= set(NOTICE_TYPES):
+            raise InvalidInput(
+                "an SMS channel takes only what is addressed to a person: reminder, overdue",
+                field="release_types",
+            )
+    elif cmd.kind is not ChannelKind.EMAIL and not cmd.target.startswith(("http://", "https://")):
         raise InvalidInput("a robot or webhook channel needs an http(s) URL", field="target")
     await _require_county(uow, cmd.county_id)
     if cmd.township_id is None:
@@ -212,7 +231,10 @@ async def schedule_deliveries(
     content: dict[str, Any],
     now: datetime,
 ) -> list[str]:
-    channels = await uow.port(queries.records).subscribed_channels(release_type, township_id)
+    recipient = content.get("recipient")  # a notice's: an SMS goes to them, where they have a phone
+    channels = await uow.port(queries.records).subscribed_channels(
+        release_type, township_id, recipient if isinstance(recipient, str) else None
+    )
     scheduled = []
     for channel_id in channels:
         delivery_id = f"dl-{secrets.token_hex(8)}"
@@ -275,16 +297,56 @@ async def issue_notices(
             )
 
 
-async def record_attempt(uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str) -> None:
-    """N5: a delivery attempt's outcome: the status answered, or the error."""
+async def record_attempt(
+    uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str, permanent: bool = False
+) -> None:
+    """N5: a delivery attempt's outcome: the status answered, or the error (permanent: one
+    that retrying cannot mend, given up at once)."""
     delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
     if delivery.status != "pending" or delivery.attempts != seen:
         return  # recorded by another pass
     if isinstance(outcome, int):
         delivery.succeeded(outcome)
     else:
-        delivery.failed(outcome, uow.store.clock.now())
+        delivery.failed(outcome, uow.store.clock.now(), permanent=permanent)
     await uow.save(delivery)
+
+
+async def register_phone(
+    uow: UnitOfWork, person_id: str, cmd: c.RegisterPhone, who: Principal
+) -> dict[str, Any]:
+    """N5: the phone a person's reminders and overdue notices go to by SMS, registered by
+    their township's office or the county's administrator; only sealed in the log (A7)."""
+    records = uow.port(queries.records)
+    county, township = await _place(uow, person_id, who)
+    stream = f"contact-{person_id}"
+    contact = await uow.load(Contact, stream) or Contact(stream, township)
+    sealed = Sealed.model_validate(await records.seal(person_id, {"phone": cmd.phone}))
+    contact.register(person_id, county, township, sealed)
+    await uow.save(contact)
+    return accepted(person_id, uow)
+
+
+async def remove_phone(uow: UnitOfWork, person_id: str, who: Principal) -> dict[str, Any]:
+    """N5: no more SMS to the person; the key their phone was sealed with is destroyed (A7)."""
+    await _place(uow, person_id, who)
+    contact = await uow.get(Contact, f"contact-{person_id}", "phone")
+    contact.remove(person_id)
+    await uow.save(contact)
+    await uow.port(queries.records).erase(person_id)
+    return accepted(person_id, uow)
+
+
+async def _place(uow: UnitOfWork, person_id: str, who: Principal) -> tuple[str, str]:
+    place = await uow.port(queries.records).person_place(person_id)
+    if place is None:
+        raise NotFound("person not found", person_id=person_id)
+    county, township = place
+    require(
+        who.is_(Role.TOWNSHIP_OFFICE, township) or county_admin(who, county),
+        "only the person's township office or the county's administrator",
+    )
+    return place
 
 
 def as_json(value: Any) -> Any:

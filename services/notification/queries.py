@@ -22,6 +22,7 @@ from services.notification.aggregates import (
 )
 from services.notification.events import BranchRecord, Deadline, DeadlineKind
 from services.notification.projections.board import closing_reasons
+from shared.personal import destroy_key, seal, unseal
 
 
 def _rows(records: list[asyncpg.Record], *json_fields: str) -> list[dict[str, Any]]:
@@ -411,6 +412,15 @@ async def regular_bulletins(conn: asyncpg.Connection, period: str) -> set[str]:
     return {r["township_id"] for r in rows}
 
 
+async def phone_of(conn: asyncpg.Connection, person_id: str) -> str | None:
+    """The phone a person's notices go to by SMS, opened; None if none or erased (A7)."""
+    sealed = await conn.fetchval("SELECT phone FROM contacts WHERE person_id = $1", person_id)
+    if sealed is None:
+        return None
+    fields = await unseal(conn, json.loads(sealed))
+    return None if fields is None else fields.get("phone")
+
+
 async def due_deliveries(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
     """The deliveries due for an attempt, with their channel's kind, address and secret."""
     rows: list[asyncpg.Record] = await conn.fetch(
@@ -589,7 +599,8 @@ async def unfinished(
         return branches if done else [(office(township_id), deadline.title), *branches]
     else:  # selection
         done = await conn.fetchval(
-            "SELECT 1 FROM board_commendations WHERE township_id = $1 AND year = $2",
+            "SELECT 1 FROM board_commendations WHERE township_id = $1 AND year = $2"
+            " AND level = 'township'",  # a branch's own selection is not the township's
             township_id,
             deadline.due_on.year,
         )
@@ -629,9 +640,23 @@ class Records(Protocol):
 
     async def channel_county(self, channel_id: str) -> str | None: ...
 
-    async def subscribed_channels(self, release_type: str, township_id: str) -> list[str]:
+    async def subscribed_channels(
+        self, release_type: str, township_id: str, recipient: str | None = None
+    ) -> list[str]:
         """The active channels taking `release_type` of the township (its own and its
-        county's), by id."""
+        county's), by id; an SMS channel only for a notice whose recipient has a phone."""
+        ...
+
+    async def person_place(self, person_id: str) -> tuple[str, str] | None:
+        """A person of the directory copy: their county and township."""
+        ...
+
+    async def seal(self, person_id: str, fields: dict[str, str]) -> dict[str, str]:
+        """Personal data sealed with the person's key, made on first use (A7)."""
+        ...
+
+    async def erase(self, person_id: str) -> None:
+        """Destroy the person's key: what was sealed with it reads as erased (A7)."""
         ...
 
     async def compile_branches(
@@ -678,16 +703,36 @@ class PostgresRecords:
         )
         return county
 
-    async def subscribed_channels(self, release_type: str, township_id: str) -> list[str]:
+    async def subscribed_channels(
+        self, release_type: str, township_id: str, recipient: str | None = None
+    ) -> list[str]:
         rows = await self.conn.fetch(
             "SELECT channel_id FROM channels c WHERE active AND release_types ? $1"
             " AND (township_id = $2 OR (township_id IS NULL AND county_id ="
             "   (SELECT county_id FROM dir_townships WHERE township_id = $2)))"
+            " AND (kind <> 'sms' OR EXISTS (SELECT 1 FROM contacts WHERE person_id = $3))"
             " ORDER BY channel_id",
             release_type,
             township_id,
+            recipient,
         )
         return [r["channel_id"] for r in rows]
+
+    async def person_place(self, person_id: str) -> tuple[str, str] | None:
+        row = await self.conn.fetchrow(
+            "SELECT t.county_id, t.township_id FROM dir_members m"
+            " JOIN dir_townships t USING (township_id) WHERE m.member_id = $1 AND m.active"
+            " UNION SELECT county_id, township_id FROM dir_townships WHERE head_id = $1"
+            " LIMIT 1",
+            person_id,
+        )
+        return None if row is None else (row["county_id"], row["township_id"])
+
+    async def seal(self, person_id: str, fields: dict[str, str]) -> dict[str, str]:
+        return await seal(self.conn, person_id, fields)
+
+    async def erase(self, person_id: str) -> None:
+        await destroy_key(self.conn, person_id)
 
     async def compile_branches(
         self, township_id: str, period: str, on: date

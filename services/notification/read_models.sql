@@ -114,7 +114,9 @@ CREATE TABLE board_commendations (
     year         integer NOT NULL,
     title        text    NOT NULL,
     issued_on    date    NOT NULL,
-    awardees     jsonb   NOT NULL
+    -- each with the reasons people wrote (contracts.Awardee: never one generated from a score)
+    awardees     jsonb   NOT NULL,
+    level        text    NOT NULL  -- the township's own, or a branch's selection (S1)
 );
 -- S3: a selection's public notice, its finalists' names (from their nominations) and the
 -- objections by finalist; the notice leaves the board when the commendation is issued
@@ -212,4 +214,12 @@ CREATE TABLE bulletins (
     issued_on   date        NOT NULL,
     note        text        NOT NULL,
     branches    jsonb       NOT NULL
+);
+-- a person's phone for SMS notices (N5), as the event carries it: sealed with the person's
+-- key (A7), opened only by the delivery pass that sends to it
+CREATE TABLE contacts (
+    person_id   text PRIMARY KEY,
+    county_id   text  NOT NULL,
+    township_id text  NOT NULL,
+    phone       jsonb NOT NULL
 );

@@ -21,6 +21,12 @@ def speaks_for(principal: Principal, pledger: Pledger) -> bool:
     return principal.role is Role.MEMBER and principal.subject == pledger.member_id
 
 
+def enters_for(principal: Principal, pledger: Pledger) -> bool:
+    """A member's pledge written on paper: the branch secretary enters it on the member's
+    behalf (recorded so: the secretary the actor, the member named)."""
+    return pledger.kind is PledgerKind.MEMBER and branch_secretary(principal, pledger.branch_id)
+
+
 def branch_secretary(principal: Principal, branch_id: str) -> bool:
     return principal.is_(Role.BRANCH_SECRETARY, branch_id)
 

@@ -213,6 +213,9 @@ class PledgeDrafted(DomainEvent):
     township_id: str
     county_id: str
     standard: Standard
+    # the branch secretary who entered a member's pledge from paper on the member's behalf
+    # (the envelope's actor); None: the pledger themself
+    entered_by: str | None = None
 
 
 class OpinionRecorded(DomainEvent):
@@ -230,6 +233,7 @@ class PledgeProposed(DomainEvent):
     round: int
     basis: str  # implementation plan / responsibility letter, or the member's post (P4)
     items: tuple[ItemProposal, ...]
+    entered_by: str | None = None  # the secretary, entered from paper on the member's behalf
 
 
 class ItemReviewed(DomainEvent):
@@ -257,6 +261,7 @@ class PledgeResubmitted(DomainEvent):
     round: int
     items: tuple[ItemProposal, ...]
     note: str
+    entered_by: str | None = None  # the secretary, entered from paper on the member's behalf
 
 
 class PledgeApproved(DomainEvent):

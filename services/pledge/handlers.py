@@ -204,11 +204,13 @@ async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> d
         branch.township_id,
         branch.county_id,
     )
-    require(
-        access.speaks_for(who, pledger),
-        "a branch pledge is drafted by its secretary; a personal pledge by the member",
+    entered_by = _writer(
+        who,
+        pledger,
+        "a branch pledge is drafted by its secretary; a personal pledge by the member, or by"
+        " the branch secretary from the member's paper",
     )
-    pledge = Pledge.draft(cmd.year, pledger)
+    pledge = Pledge.draft(cmd.year, pledger, entered_by)
     try:
         await uow.save(pledge)
     except ConcurrencyConflict:
@@ -216,6 +218,15 @@ async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> d
             f"{name} already has a pledge for {cmd.year}", pledge_id=pledge.pledge_id
         ) from None
     return accepted(pledge.pledge_id, uow)
+
+
+def _writer(who: Principal, pledger: Pledger, why: str) -> str | None:
+    """Who writes the pledge: the pledger (None), or the branch secretary entering a member's
+    pledge from paper on the member's behalf (the secretary's id, recorded in the event)."""
+    if access.speaks_for(who, pledger):
+        return None
+    require(access.enters_for(who, pledger), why)
+    return who.subject
 
 
 async def _pledge(uow: UnitOfWork, pledge_id: str) -> Pledge:
@@ -246,8 +257,11 @@ async def propose(
     uow: UnitOfWork, pledge_id: str, cmd: c.ProposePledge, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "only the pledger proposes")
-    item_ids = pledge.propose(cmd.basis, cmd.items, await _categories(uow, pledge), uow.today())
+    entered_by = _writer(
+        who, _pledger(pledge), "only the pledger, or the secretary from a member's paper, proposes"
+    )
+    categories = await _categories(uow, pledge)
+    item_ids = pledge.propose(cmd.basis, cmd.items, categories, uow.today(), entered_by)
     await uow.save(pledge)
     return accepted(pledge_id, uow, item_ids=item_ids)
 
@@ -276,8 +290,11 @@ async def resubmit(
     uow: UnitOfWork, pledge_id: str, cmd: c.ResubmitPledge, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "only the pledger resubmits")
-    pledge.resubmit(cmd.items, cmd.note, await _categories(uow, pledge), uow.today())
+    entered_by = _writer(
+        who, _pledger(pledge), "only the pledger, or the secretary from a member's paper, resubmits"
+    )
+    categories = await _categories(uow, pledge)
+    pledge.resubmit(cmd.items, cmd.note, categories, uow.today(), entered_by)
     await uow.save(pledge)
     return accepted(pledge_id, uow, round=pledge.round)
 

@@ -30,6 +30,22 @@ def township_head(who: Principal, subject: Subject) -> bool:
     return who.org == subject.township_id
 
 
+def assigned_leader(who: Principal, subject: Subject) -> bool:
+    """R1: a leader of the township the office assigned to the subject's branch, while the
+    assignment lasts (a committee token whose subject is that person)."""
+    return (
+        who.role is Role.TOWNSHIP_COMMITTEE
+        and who.org in (None, subject.township_id)
+        and who.subject is not None
+        and who.subject in subject.leaders
+    )
+
+
+def assigns_leaders(who: Principal, branch: Subject) -> bool:
+    """创先办安排负责人: the township office assigns its leaders to branches."""
+    return township_office(who, branch.township_id)
+
+
 def branch_secretary(who: Principal, subject: Subject) -> bool:
     """The branch's current secretary as the copy shows it: the role at the branch, and the
     person appointed (a former secretary's token no longer counts, D3)."""
@@ -52,17 +68,25 @@ def reviews_by_township(subject: Subject) -> bool:
 
 
 def may_review(who: Principal, subject: Subject) -> bool:
-    """R1 tiered authority; nobody else may review the subject, and nobody reviews self."""
+    """R1 tiered authority: the township's head, or a leader assigned to the branch, reviews
+    the branch, its leadership team and its secretary; the secretary the other members;
+    nobody else may review the subject, and nobody reviews self."""
     if subject.kind is SubjectKind.MEMBER and who.subject == subject.subject_id:
         return False
     if reviews_by_township(subject):
-        return township_head(who, subject)
+        return township_head(who, subject) or assigned_leader(who, subject)
     return branch_secretary(who, subject)
 
 
 def writes_journal(who: Principal, member: Subject) -> bool:
     """R6: a member keeps their own journal."""
     return who.role is Role.MEMBER and who.subject == member.subject_id
+
+
+def enters_journal_for(who: Principal, member: Subject) -> bool:
+    """R6: a member who keeps the journal on paper: the branch's secretary enters it on the
+    member's behalf (recorded so: the secretary the actor, the member named)."""
+    return branch_secretary(who, member) and who.subject != member.subject_id
 
 
 def evaluates_presentation(who: Principal, member: Subject) -> bool:

@@ -77,3 +77,10 @@ class RecordGuidanceVisit(Command):
     summary: Text
     problems_found: Text | None = None
     guidance_given: Text | None = None
+
+
+class AssignLeader(Command):
+    """R1: the office assigns a leader of the township to the branch."""
+
+    leader_id: Id  # the person, as their township committee token names them
+    leader_name: Name

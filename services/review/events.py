@@ -151,6 +151,9 @@ class JournalEntryRecorded(DomainEvent):
     recorded_on: date
     work_content: str
     duty_performance: str
+    # the branch secretary who entered it from the member's paper on the member's behalf
+    # (the envelope's actor); None: the member themself (R6)
+    entered_by: str | None = None
 
 
 class JournalEntryCorrected(DomainEvent):
@@ -165,6 +168,7 @@ class JournalEntryCorrected(DomainEvent):
     work_content: str
     duty_performance: str
     reason: str
+    entered_by: str | None = None  # the secretary, from the member's paper (R6)
 
 
 class MonthlyPresentationEvaluated(DomainEvent):
@@ -200,6 +204,32 @@ class GuidanceVisitRecorded(DomainEvent):
     guidance_given: str | None = None
 
 
+# --- responsible leaders (R1: 创先办安排负责人…普遍开展点评) ------------------------------
+
+
+class LeaderAssigned(DomainEvent):
+    """The township office assigns a leader of the township to a branch: from now the leader
+    reviews the branch, its leadership team and its secretary, beside the head (R1). Stream
+    `leaders-<branch_id>`."""
+
+    aggregate_type = "branch_leaders"
+    township_id: str
+    branch_id: str
+    leader_id: str  # the person, as a township committee token names them (its subject)
+    leader_name: str
+    assigned_on: date
+
+
+class LeaderUnassigned(DomainEvent):
+    """The assignment ends: the leader's reviews stay; new ones are the head's or another's."""
+
+    aggregate_type = "branch_leaders"
+    township_id: str
+    branch_id: str
+    leader_id: str
+    unassigned_on: date
+
+
 REGISTRY = EventRegistry(
     "review",
     [
@@ -209,5 +239,7 @@ REGISTRY = EventRegistry(
         JournalEntryCorrected,
         MonthlyPresentationEvaluated,
         GuidanceVisitRecorded,
+        LeaderAssigned,
+        LeaderUnassigned,
     ],
 )

@@ -12,10 +12,10 @@ from typing import Any
 
 from services.review import access, queries
 from services.review import commands as c
-from services.review.aggregates import Journal, Person, Review, Subject, Visit
+from services.review.aggregates import BranchLeaders, Journal, Person, Review, Subject, Visit
 from services.review.events import SubjectKind
 from shared.auth import Principal, require
-from shared.errors import InvalidState
+from shared.errors import InvalidState, NotFound
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
@@ -66,16 +66,33 @@ async def _journal(uow: UnitOfWork, member_id: str, month: str) -> tuple[Journal
     return journal or Journal.open(member, month), member
 
 
+def _journal_writer(who: Principal, member: Subject, why: str) -> str | None:
+    """The member (None), or their branch secretary entering the paper journal on the
+    member's behalf (the secretary's id, recorded in the event)."""
+    if access.writes_journal(who, member):
+        return None
+    require(
+        access.enters_journal_for(who, member),
+        f"{why}; the branch secretary enters one kept on paper on the member's behalf",
+    )
+    return who.subject
+
+
 async def record_entry(
     uow: UnitOfWork, member_id: str, month: str, cmd: c.RecordJournalEntry, who: Principal
 ) -> dict[str, Any]:
     journal, member = await _journal(uow, member_id, month)
-    require(access.writes_journal(who, member), "members keep their own work journal (R6)")
+    entered_by = _journal_writer(who, member, "members keep their own work journal (R6)")
     if not member.active:
         raise InvalidState(f"member {member_id} is retired")
     entry_id = new_id("e")
     journal.record_entry(
-        entry_id, cmd.recorded_on, cmd.work_content, cmd.duty_performance, uow.today()
+        entry_id,
+        cmd.recorded_on,
+        cmd.work_content,
+        cmd.duty_performance,
+        uow.today(),
+        entered_by,
     )
     await uow.save(journal)
     return accepted(entry_id, uow)
@@ -90,7 +107,7 @@ async def correct_entry(
     who: Principal,
 ) -> dict[str, Any]:
     journal, member = await _journal(uow, member_id, month)
-    require(access.writes_journal(who, member), "members correct their own journal (R6)")
+    entered_by = _journal_writer(who, member, "members correct their own journal (R6)")
     new_entry = new_id("e")
     journal.correct_entry(
         entry_id,
@@ -100,6 +117,7 @@ async def correct_entry(
         cmd.duty_performance,
         cmd.reason,
         uow.today(),
+        entered_by,
     )
     await uow.save(journal)
     return accepted(new_entry, uow, corrects=entry_id)
@@ -145,3 +163,38 @@ async def record_visit(
     )
     await uow.save(visit)
     return accepted(visit.visit_id, uow)
+
+
+# --- responsible leaders (R1) -----------------------------------------------------------
+
+
+async def _leaders(
+    uow: UnitOfWork, branch_id: str, who: Principal
+) -> tuple[BranchLeaders, Subject]:
+    branch = await uow.port(queries.copies).find_subject(SubjectKind.BRANCH, branch_id)
+    if branch is None:
+        raise NotFound(f"branch {branch_id} not found")
+    require(
+        access.assigns_leaders(who, branch),
+        "the township office assigns the township's leaders to its branches (R1)",
+    )
+    leaders = await uow.load(BranchLeaders, BranchLeaders.stream_for(branch_id))
+    return leaders or BranchLeaders.of(branch), branch
+
+
+async def assign_leader(
+    uow: UnitOfWork, branch_id: str, cmd: c.AssignLeader, who: Principal
+) -> dict[str, Any]:
+    leaders, branch = await _leaders(uow, branch_id, who)
+    leaders.assign(branch, Person(cmd.leader_id, cmd.leader_name), uow.today())
+    await uow.save(leaders)
+    return accepted(branch_id, uow, leader_id=cmd.leader_id)
+
+
+async def unassign_leader(
+    uow: UnitOfWork, branch_id: str, leader_id: str, who: Principal
+) -> dict[str, Any]:
+    leaders, _ = await _leaders(uow, branch_id, who)
+    leaders.unassign(leader_id, uow.today())
+    await uow.save(leaders)
+    return accepted(branch_id, uow, leader_id=leader_id)

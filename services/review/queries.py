@@ -184,6 +184,15 @@ async def visits(
     return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
 
 
+async def branch_leaders(conn: asyncpg.Connection, *, branch_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT branch_id, leader_id, leader_name, assigned_on FROM branch_leaders"
+        " WHERE branch_id = $1 ORDER BY assigned_on, leader_id",
+        branch_id,
+    )
+    return [dict(r) for r in rows]
+
+
 async def branch_copy(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:
     row = await conn.fetchrow(
         "SELECT b.*, t.head_id FROM dir_branches b LEFT JOIN dir_townships t USING (township_id)"
@@ -203,14 +212,16 @@ async def branch_copy(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, 
 
 MEMBER = """
 SELECT m.member_id AS subject_id, m.name, m.branch_id, m.township_id, b.county_id, m.active,
-       m.leadership_team, b.secretary_id, t.head_id
+       m.leadership_team, b.secretary_id, t.head_id,
+       ARRAY(SELECT l.leader_id FROM branch_leaders l WHERE l.branch_id = b.branch_id) AS leaders
 FROM dir_members m JOIN dir_branches b USING (branch_id)
 LEFT JOIN dir_townships t ON t.township_id = m.township_id
 WHERE m.member_id = $1"""
 
 BRANCH = """
 SELECT b.branch_id AS subject_id, b.name, b.branch_id, b.township_id, b.county_id, b.active,
-       false AS leadership_team, b.secretary_id, t.head_id
+       false AS leadership_team, b.secretary_id, t.head_id,
+       ARRAY(SELECT l.leader_id FROM branch_leaders l WHERE l.branch_id = b.branch_id) AS leaders
 FROM dir_branches b LEFT JOIN dir_townships t USING (township_id)
 WHERE b.branch_id = $1"""
 
@@ -232,7 +243,9 @@ class PostgresCopies:
 
     async def find_subject(self, kind: SubjectKind, subject_id: str) -> Subject | None:
         row = await self.conn.fetchrow(MEMBER if kind is SubjectKind.MEMBER else BRANCH, subject_id)
-        return None if row is None else Subject(kind=kind, **dict(row))
+        if row is None:
+            return None
+        return Subject(kind=kind, **{**dict(row), "leaders": frozenset(row["leaders"])})
 
     async def pledge_status(self, subject: Subject, year: int) -> PledgeLedgerStatus:
         member_id = subject.subject_id if subject.kind is SubjectKind.MEMBER else None

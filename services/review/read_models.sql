@@ -60,6 +60,7 @@ CREATE TABLE journal_entries (
     work_content      text        NOT NULL,
     duty_performance  text        NOT NULL,
     reason            text,
+    entered_by        text,  -- the secretary, from the member's paper; null: the member (R6)
     recorded_at       timestamptz NOT NULL,
     sequence          bigint      NOT NULL
 );
@@ -92,3 +93,13 @@ CREATE TABLE visits (
     at             timestamptz NOT NULL
 );
 CREATE INDEX visits_township ON visits (township_id, visited_on);
+
+-- The leaders the township office assigned to each branch, now (R1).
+CREATE TABLE branch_leaders (
+    branch_id   text NOT NULL,
+    leader_id   text NOT NULL,
+    township_id text NOT NULL,
+    leader_name text NOT NULL,
+    assigned_on date NOT NULL,
+    PRIMARY KEY (branch_id, leader_id)
+);

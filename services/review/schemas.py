@@ -108,6 +108,7 @@ class JournalEntryView(BaseModel):
     work_content: str
     duty_performance: str
     reason: str | None
+    entered_by: str | None  # the secretary who entered it from the member's paper (R6)
     recorded_at: datetime
 
 
@@ -162,3 +163,12 @@ class BranchCopy(BaseModel):
     head_id: str | None
     active: bool
     members: list[MemberCopy]
+
+
+class BranchLeader(BaseModel):
+    """A leader the township office assigned to the branch (R1), while assigned."""
+
+    branch_id: str
+    leader_id: str
+    leader_name: str
+    assigned_on: date

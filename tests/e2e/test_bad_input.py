@@ -702,10 +702,10 @@ def _cases() -> Iterator[Case]:
         lambda w: w.member,
         body=lambda w, b: {**b, "member_id": w.d.secretary},
     )
-    yield forbidden(
+    yield forbidden(  # the member's own secretary may enter it from paper; not another's
         r,
-        "the secretary drafting a member's pledge",
-        lambda w: w.secretary,
+        "another branch's secretary drafting a member's pledge",
+        lambda w: w.other_secretary,
         body=lambda w, b: {**b, "member_id": w.d.member},
     )
     yield forbidden(r, "secretary of another branch", lambda w: w.other_secretary)
@@ -769,7 +769,10 @@ def _cases() -> Iterator[Case]:
     )
     yield unauthenticated(r)
     yield forbidden(r, "another member on a member's pledge", lambda w: w.secretary_as_member)
-    yield forbidden(r, "the branch secretary on a member's pledge", lambda w: w.secretary)
+    # the member's own secretary enters a paper pledge on the member's behalf; not another's
+    yield forbidden(
+        r, "another branch's secretary on a member's pledge", lambda w: w.other_secretary
+    )
     yield forbidden(r, "township committee", lambda w: w.committee)
 
     r = "/v1/pledges/{pledge_id}/items/{item_id}/review"

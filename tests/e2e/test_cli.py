@@ -227,6 +227,14 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
         for quarter in range(1, 5):
             ledger = httpx.get(f"{review}/v1/reviews", params={"quarter": f"{last}Q{quarter}"})
             assert ledger.raise_for_status().json()["total"] == 2 * (2 + 2 * 3)
+        # the county selected from the townships' winners and commended in July (S1)
+        [county_commended] = [
+            c
+            for c in httpx.get(f"{evaluation}/v1/commendations").json()
+            if c["year"] == last and c["level"] == "county"
+        ]
+        assert county_commended["issued_on"] == f"{last}-07-10"
+        assert len(county_commended["awardees"]) == 1
         for township in townships:
             branches = httpx.get(f"{pledge}/v1/townships/{township}").json()["branches"]
             assert len(branches) == 2
@@ -268,6 +276,16 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
             ]
             assert commended["issued_on"] == f"{last}-06-30"
             assert len(commended["awardees"]) == 1  # the second stage's quota of 4 nominees
+            # each stage decided by the township committee, in words people wrote (S2)
+            assert [s["decided_by"] for s in selection["stages"]] == ["township_committee"] * 2
+            assert commended["awardees"][0]["nomination_reason"]
+            # the office assigned the township's deputy to one of its branches (R1)
+            assigned = [
+                leader["leader_id"]
+                for b in branches
+                for leader in httpx.get(f"{review}/v1/branches/{b['branch_id']}/leaders").json()
+            ]
+            assert assigned == [f"{township}-deputy"]
             path = f"{notification}/v1/townships/{township}/bulletins"
             bulletins = httpx.get(path).json()["bulletins"]
             monthly = sorted(b["period"] for b in bulletins if b["regular"])

@@ -59,7 +59,8 @@ class World:
     served: str = ""
     nominating: str = ""  # a selection of members, formula declared, nothing nominated
     scoring: str = ""  # formula (one stage), one nomination
-    scored: str = ""  # every stage scored
+    scored: str = ""  # every stage scored, none decided
+    decided: str = ""  # every stage scored and decided by the committee
     noticed: str = ""  # on public notice (30 days), one objection filed
     objection: str = ""
     commending: str = ""  # its notice period is over: the commendation may be issued
@@ -103,13 +104,17 @@ AFTER_NOTICE = datetime(2027, 6, 26, 2, 0, tzinfo=UTC)
 FORMULA = {"weights": {"ratings": 0.5, "evaluation": 0.5}, "when_missing": "zero", "quotas": [1]}
 
 
+def decision(w: World) -> dict[str, Any]:
+    return {"decisions": [{"subject_id": w.d.member, "advanced": True, "reason": "群众公认"}]}
+
+
 async def selection_in_state(w: World, stage: str, year: int, notice_days: int = 30) -> str:
     """A member selection of `year` (one a year, S1) brought up to `stage`."""
     e, office = w.service.client, w.office
     body = {"township_id": w.township, "year": year, "title": "优秀党员评选"}
     body |= {"subject_kind": "member", "notice_days": notice_days}
     sid: str = ok(await e.post("/v1/selections", json=body, headers=office), 201)["id"]
-    steps = ["formula", "nominations", "stages", "notice"]
+    steps = ["formula", "nominations", "stages", "decision", "notice"]
     for step in steps[: steps.index(stage) + 1] if stage != "opened" else []:
         if step == "formula":
             ok(await e.post(f"/v1/selections/{sid}/formula", json=FORMULA, headers=office))
@@ -119,6 +124,9 @@ async def selection_in_state(w: World, stage: str, year: int, notice_days: int =
                 await e.post(f"/v1/selections/{sid}/nominations", json=nomination, headers=office),
                 201,
             )
+        elif step == "decision":
+            path = f"/v1/selections/{sid}/stages/1/decision"
+            ok(await e.post(path, json=decision(w), headers=w.d.committee))
         else:
             ok(
                 await e.post(f"/v1/selections/{sid}/{step}", headers=office),
@@ -177,6 +185,7 @@ async def build_world(
     w.nominating = await selection_in_state(w, "formula", 2023)
     w.scoring = await selection_in_state(w, "nominations", 2024)
     w.scored = await selection_in_state(w, "stages", 2025)
+    w.decided = await selection_in_state(w, "decision", 2022)
     w.noticed = await selection_in_state(w, "notice", 2026)
     objection = {"subject_id": d.member, "summary": "群众反映作风问题"}
     w.objection = ok(
@@ -286,8 +295,11 @@ GOOD: dict[str, Callable[[World], Call]] = {
     "/v1/selections/{selection_id}/stages": lambda w: Call(
         f"/v1/selections/{w.scoring}/stages", None, w.office, 201
     ),
+    "/v1/selections/{selection_id}/stages/{stage}/decision": lambda w: Call(
+        f"/v1/selections/{w.scored}/stages/1/decision", decision(w), w.d.committee, 200
+    ),
     "/v1/selections/{selection_id}/notice": lambda w: Call(
-        f"/v1/selections/{w.scored}/notice", None, w.office, 200
+        f"/v1/selections/{w.decided}/notice", None, w.office, 200
     ),
     "/v1/selections/{selection_id}/objections": lambda w: Call(
         f"/v1/selections/{w.noticed}/objections",
@@ -302,7 +314,7 @@ GOOD: dict[str, Callable[[World], Call]] = {
         200,
     ),
     "/v1/selections/{selection_id}/commendation": lambda w: Call(
-        f"/v1/selections/{w.commending}/commendation", None, w.office, 200
+        f"/v1/selections/{w.commending}/commendation", None, w.d.committee, 200
     ),
     "/v1/townships/{township_id}/satisfaction-checks/closures": lambda w: Call(
         f"/v1/townships/{w.township}/satisfaction-checks/closures", None, w.office, 200
@@ -318,7 +330,7 @@ GOOD: dict[str, Callable[[World], Call]] = {
             "period": "2027-B1",
             "results": [{"subject_id": w.branch, "grade": "excellent", "score": 96}],
         },
-        w.office,
+        w.d.committee,
         201,
     ),
 }
@@ -538,7 +550,12 @@ def _cases() -> Iterator[Case]:
     )
     yield from auth_cases(r)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
-    yield forbidden(r, "office of another township", lambda w: w.other_office)
+    yield forbidden(r, "township office (the committee rates branches)", lambda w: w.office)
+    yield forbidden(
+        r,
+        "committee of another township",
+        lambda w: w.as_("township_committee", w.d.other_township),
+    )
 
     r = "/v1/people/{rater_id}/erasure"
     yield bad_path(r, "/v1/people/rt!x/erasure", "rater_id")
@@ -567,6 +584,13 @@ def _selection_cases() -> Iterator[Case]:
     )
     yield malformed(r, "notice of 3 days", "notice_days", body=with_(notice_days=3))
     yield malformed(r, "title missing", "title", body=without("title"))
+    yield malformed(r, "no township named", "township_id", body=without("township_id"))
+    yield malformed(
+        r,
+        "a county selection naming a township",
+        "township_id",
+        body=with_(level="county", county_id="minqin"),
+    )
     yield from auth_cases(r)
     yield forbidden(r, "branch secretary", lambda w: w.secretary)
     yield forbidden(r, "office of another township", lambda w: w.other_office)
@@ -614,6 +638,30 @@ def _selection_cases() -> Iterator[Case]:
         yield forbidden(r, "branch secretary", lambda w: w.secretary)
         yield forbidden(r, "office of another township", lambda w: w.other_office)
 
+    r = "/v1/selections/{selection_id}/stages/{stage}/decision"
+    yield bad_path(r, "/v1/selections/s!x/stages/1/decision", "selection_id")
+    yield bad_path(r, "/v1/selections/s-x/stages/9/decision", "stage")
+    yield malformed(r, "no decisions", "decisions", body=with_(decisions=[]))
+    yield malformed(
+        r,
+        "not a candidate of the stage",
+        "decisions.0.subject_id",
+        body=lambda w, b: {"decisions": [{**b["decisions"][0], "subject_id": "m-x"}]},
+    )
+    yield malformed(
+        r,
+        "no reason",
+        "decisions.0.reason",
+        body=lambda w, b: {"decisions": [{**b["decisions"][0], "reason": ""}]},
+    )
+    yield from auth_cases(r)
+    yield forbidden(r, "township office (the committee decides)", lambda w: w.office)
+    yield forbidden(
+        r,
+        "committee of another township",
+        lambda w: w.as_("township_committee", w.d.other_township),
+    )
+
     r = "/v1/selections/{selection_id}/objections"
     yield malformed(r, "not on the notice", "subject_id", body=with_(subject_id="m-x"))
     yield malformed(r, "summary missing", "summary", body=without("summary"))
@@ -656,8 +704,12 @@ def _selection_cases() -> Iterator[Case]:
     r = "/v1/selections/{selection_id}/commendation"
     yield bad_path(r, "/v1/selections/s!x/commendation", "selection_id")
     yield from auth_cases(r)
-    yield forbidden(r, "township committee", lambda w: w.d.committee)
-    yield forbidden(r, "office of another township", lambda w: w.other_office)
+    yield forbidden(r, "township office (the committee issues it)", lambda w: w.office)
+    yield forbidden(
+        r,
+        "committee of another township",
+        lambda w: w.as_("township_committee", w.d.other_township),
+    )
 
 
 CASES = list(_cases())

@@ -248,7 +248,7 @@ async def test_periodic_ratings_on_their_cadence(servers: Servers) -> None:
         assert (await e.post("/v1/ratings", json=members, headers=d.office)).status_code == 403
         wrong_cadence = {**branches, "period": "2027-02"}
         assert (
-            await e.post("/v1/ratings", json=wrong_cadence, headers=d.office)
+            await e.post("/v1/ratings", json=wrong_cadence, headers=d.committee)
         ).status_code == 422
         future = {**members, "period": "2027-04"}
         assert (
@@ -261,7 +261,9 @@ async def test_periodic_ratings_on_their_cadence(servers: Servers) -> None:
         assert (
             await e.post("/v1/ratings", json=stranger, headers=d.branch_secretary)
         ).status_code == 422
-        ok(await e.post("/v1/ratings", json=branches, headers=d.office), 201)
+        # the township committee publishes the branch ratings, not its office
+        assert (await e.post("/v1/ratings", json=branches, headers=d.office)).status_code == 403
+        ok(await e.post("/v1/ratings", json=branches, headers=d.committee), 201)
         ok(await e.post("/v1/ratings", json=members, headers=d.branch_secretary), 201)
         again = await e.post("/v1/ratings", json=members, headers=d.branch_secretary)
         assert again.status_code == 409, again.text

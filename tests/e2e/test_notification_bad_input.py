@@ -121,6 +121,12 @@ GOOD: dict[str, Callable[[World], Call]] = {
     "/v1/deliveries/{delivery_id}/redelivery": lambda w: Call(
         f"/v1/deliveries/{w.dead}/redelivery", None, w.admin
     ),
+    "/v1/people/{person_id}/phone": lambda w: Call(
+        f"/v1/people/{w.d.member}/phone", {"phone": "13812340000"}, w.d.office
+    ),
+    "/v1/people/{person_id}/phone/removal": lambda w: Call(
+        f"/v1/people/{w.d.member}/phone/removal", None, w.admin
+    ),
 }
 
 
@@ -293,6 +299,39 @@ def _cases() -> list[Case]:
         Case(r, "forbidden", "township office", auth=lambda w: w.d.office),
         Case(r, "forbidden", "another county's admin", auth=lambda w: w.as_("county_admin", "x")),
     ]
+    r = "/v1/people/{person_id}/phone"
+    cases += [
+        Case(r, "malformed", "letters", body=with_(phone="138abc40000"), field="phone"),
+        Case(r, "malformed", "too short", body=with_(phone="12345"), field="phone"),
+        Case(r, "malformed", "unknown field", body=with_(name="王小明"), field="name"),
+        Case(
+            r,
+            "malformed",
+            "bad person id",
+            path=lambda w: "/v1/people/a.b/phone",
+            field="person_id",
+        ),
+        Case(r, "forbidden", "the member", auth=lambda w: w.d.the_member),
+        Case(r, "forbidden", "branch secretary", auth=lambda w: w.d.branch_secretary),
+        Case(
+            r,
+            "forbidden",
+            "another township's office",
+            auth=lambda w: w.as_("township_office", w.d.other_township),
+        ),
+    ]
+    r = "/v1/people/{person_id}/phone/removal"
+    cases += [
+        Case(
+            r,
+            "malformed",
+            "bad person id",
+            path=lambda w: "/v1/people/%2A/phone/removal",
+            field="person_id",
+        ),
+        Case(r, "forbidden", "the member", auth=lambda w: w.d.the_member),
+        Case(r, "forbidden", "another county's admin", auth=lambda w: w.as_("county_admin", "x")),
+    ]
     return cases
 
 
@@ -312,7 +351,7 @@ async def world(servers: Servers) -> AsyncIterator[World]:
 
 async def test_every_state_changing_route_has_bad_input_cases(world: World) -> None:
     routes = state_changing_routes(DEFINITION.routers)
-    assert len(routes) == 6, routes
+    assert len(routes) == 8, routes
     assert routes <= set(world.service.app.openapi()["paths"])  # and the app serves them
     assert routes == set(GOOD)
     for kind in EXPECTED:

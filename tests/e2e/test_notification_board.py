@@ -206,7 +206,8 @@ async def test_the_board_shows_published_data_only_and_rebuilds(servers: Servers
                         "subject_id": d.branch,
                         "subject_name": "红沙梁村党支部",
                         "branch_id": d.branch,
-                        "reason": "节水增收成效显著",
+                        "reason": "节水增收成效显著",  # the committee's decision (S2)
+                        "nomination_reason": "带领群众发展节水农业",
                     }
                 ],
             ),
@@ -250,6 +251,8 @@ async def test_the_board_shows_published_data_only_and_rebuilds(servers: Servers
             "群众满意 (满意率 95%)",
             "<svg",
             "承诺书编号",
+            # the awardee's reasons as the committee and the branch wrote them (S2)
+            "评定意见：节水增收成效显著；推荐理由：带领群众发展节水农业",
         ):
             assert shown in branch, shown
         assert branch.count('class="card"') == 2

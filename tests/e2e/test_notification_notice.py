@@ -124,6 +124,7 @@ async def test_the_notice_names_the_standing_finalists_until_the_commendation(
                         subject_name="张桂兰",
                         branch_id=d.branch,
                         reason="带头节水",
+                        nomination_reason="节水灌溉示范岗",
                     ),
                 ),
             )

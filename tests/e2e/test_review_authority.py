@@ -1,7 +1,8 @@
 """R1 over HTTP: every role against every kind of review subject. The head of the
-upper-level organisation reviews a branch and its leadership team, the branch secretary the
-branch's members; everyone else is refused (403, or 401 without a token) and nothing is
-appended."""
+upper-level organisation, or a leader the township office assigned to the branch, reviews a
+branch and its leadership team, the branch secretary the branch's members; everyone else is
+refused (403, or 401 without a token) and nothing is appended. Coverage counts the reviews of
+whoever was entitled when they were made."""
 
 from __future__ import annotations
 
@@ -22,7 +23,18 @@ from tests.support import Servers
 @pytest.fixture(scope="module")
 async def world(servers: Servers) -> AsyncIterator[ReviewWorld]:
     async with pledge_and_review(servers) as (pledge, review):
-        yield await ReviewWorld.build(pledge, review, servers)
+        w = await ReviewWorld.build(pledge, review, servers)
+        for branch, leader in ((w.d.branch, DEPUTY), (w.other_branch, ELSEWHERE)):
+            assigned = await w.review.client.post(
+                f"/v1/branches/{branch}/leaders",
+                json={"leader_id": leader, "leader_name": "副书记"},
+                headers=w.d.office,
+            )
+            assert assigned.status_code == 201, assigned.text
+        yield w
+
+
+DEPUTY, ELSEWHERE = "l-deputy", "l-elsewhere"  # leaders of the township, not its head
 
 
 ROLES: dict[str, Callable[[ReviewWorld], Headers]] = {
@@ -30,6 +42,10 @@ ROLES: dict[str, Callable[[ReviewWorld], Headers]] = {
     "township head": lambda w: w.as_("township_committee", w.d.township, w.head),
     "township head, by subject": lambda w: w.head_by_subject,
     "committee of another township": lambda w: w.as_("township_committee", w.d.other_township),
+    "leader assigned to the branch": lambda w: w.as_("township_committee", w.d.township, DEPUTY),
+    "leader assigned to another branch": lambda w: w.as_(
+        "township_committee", w.d.township, ELSEWHERE
+    ),
     "township office": lambda w: w.d.office,
     "county administrator": lambda w: w.as_("county_admin", w.d.county),
     "branch secretary": lambda w: w.d.branch_secretary,
@@ -56,6 +72,8 @@ ALLOWED = {
     ("township head", "leadership-team member"),
     ("township head, by subject", "branch"),
     ("township head, by subject", "leadership-team member"),
+    ("leader assigned to the branch", "branch"),
+    ("leader assigned to the branch", "leadership-team member"),
     ("branch secretary", "ordinary member"),
 }
 
@@ -82,3 +100,34 @@ async def test_who_may_review_whom(world: ReviewWorld, role: str, subject: str) 
             "unauthenticated" if expected == 401 else "forbidden"
         )
         assert appended == 0
+
+
+async def test_an_assigned_leaders_review_counts_and_ends_with_the_assignment(
+    world: ReviewWorld,
+) -> None:
+    """R1, R5: the leader assigned to the other branch reviews it, and coverage counts that
+    review; once the office ends the assignment the leader is refused, the review stays."""
+    w, c = world, world.review.client
+    leader = w.as_("township_committee", w.d.township, ELSEWHERE)
+
+    async def branch_reviewed() -> bool:
+        found = await c.get(f"/v1/townships/{w.d.township}/coverage", params={"quarter": "2027Q1"})
+        assert found.status_code == 200, found.text
+        missing = {r["subject_id"] for r in found.json()["not_reviewed"]}
+        return w.other_branch not in missing
+
+    assert not await branch_reviewed()
+    body = review_body("branch", w.other_branch, "2027-01-04")
+    made = await c.post("/v1/reviews", json=body, headers=leader)
+    assert made.status_code == 201, made.text
+    assert await branch_reviewed()
+    listed = await c.get(f"/v1/branches/{w.other_branch}/leaders")
+    assert [x["leader_id"] for x in listed.json()] == [ELSEWHERE]
+    ended = await c.post(
+        f"/v1/branches/{w.other_branch}/leaders/{ELSEWHERE}/unassignment", headers=w.d.office
+    )
+    assert ended.status_code == 200, ended.text
+    assert (await c.get(f"/v1/branches/{w.other_branch}/leaders")).json() == []
+    refused = await c.post("/v1/reviews", json=body, headers=leader)
+    assert refused.status_code == 403, refused.text
+    assert await branch_reviewed()  # entitled when it was made: it still counts

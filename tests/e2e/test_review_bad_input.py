@@ -85,6 +85,21 @@ GOOD: dict[str, Callable[[W], Call]] = {
     ),
 }
 
+LEADER = "l-assigned"  # a leader the world's office assigned to the branch (R1)
+GOOD.update(
+    {
+        "/v1/branches/{branch_id}/leaders": lambda w: Call(
+            f"/v1/branches/{w.d.branch}/leaders",
+            {"leader_id": "l-deputy", "leader_name": "王副书记"},
+            w.d.office,
+            201,
+        ),
+        "/v1/branches/{branch_id}/leaders/{leader_id}/unassignment": lambda w: Call(
+            f"/v1/branches/{w.d.branch}/leaders/{LEADER}/unassignment", None, w.d.office, 200
+        ),
+    }
+)
+
 Body = Callable[[W, Any], Any]
 
 
@@ -265,7 +280,8 @@ def _cases() -> Iterator[Case]:
         statuses=(404,),
     )
     yield from unauthenticated(r)
-    yield forbidden(r, "the branch secretary", lambda w: w.d.branch_secretary)
+    # the branch's secretary enters a paper journal on the member's behalf (R6); nobody else
+    yield forbidden(r, "secretary of another branch", lambda w: w.other_secretary)
     yield forbidden(r, "another member", lambda w: w.as_("member", w.d.branch, w.d.secretary))
     yield forbidden(r, "township committee", lambda w: w.d.committee)
 
@@ -281,7 +297,14 @@ def _cases() -> Iterator[Case]:
         r, "recorded in the future", "recorded_on", body=with_(recorded_on="2027-01-30")
     )
     yield from unauthenticated(r)
-    yield forbidden(r, "the branch secretary", lambda w: w.d.branch_secretary)
+    yield Case(  # the member's own words: the member corrects them, not the secretary (R6)
+        r,
+        FORBIDDEN,
+        "the branch secretary, for the member's own entry",
+        auth=lambda w, good: w.d.branch_secretary,
+        statuses=(409,),
+    )
+    yield forbidden(r, "secretary of another branch", lambda w: w.other_secretary)
     yield forbidden(r, "another member", lambda w: w.as_("member", w.d.branch, w.d.secretary))
 
     r = f"{JOURNAL}/presentation"
@@ -317,6 +340,47 @@ def _cases() -> Iterator[Case]:
     )
     yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "gulang"))
 
+    r = "/v1/branches/{branch_id}/leaders"
+    yield malformed(r, "leader id not an id", "leader_id", body=with_(leader_id="l!x"))
+    yield malformed(r, "leader name missing", "leader_name", body=without("leader_name"))
+    yield malformed(
+        r,
+        "no such branch",
+        None,
+        path=lambda w: "/v1/branches/b-00000000/leaders",
+        statuses=(404,),
+    )
+    yield from unauthenticated(r)
+    yield forbidden(r, "township committee (the office assigns)", lambda w: w.d.committee)
+    yield forbidden(r, "branch secretary", lambda w: w.d.branch_secretary)
+    yield forbidden(
+        r,
+        "office of another township",
+        lambda w: w.as_("township_office", w.d.other_township),
+    )
+
+    r = "/v1/branches/{branch_id}/leaders/{leader_id}/unassignment"
+    yield malformed(
+        r,
+        "leader id not an id",
+        "leader_id",
+        path=lambda w: f"/v1/branches/{w.d.branch}/leaders/l!x/unassignment",
+    )
+    yield malformed(
+        r,
+        "a leader not assigned",
+        None,
+        path=lambda w: f"/v1/branches/{w.d.branch}/leaders/l-nobody/unassignment",
+        statuses=(409,),
+    )
+    yield from unauthenticated(r)
+    yield forbidden(r, "township committee (the office assigns)", lambda w: w.d.committee)
+    yield forbidden(
+        r,
+        "office of another township",
+        lambda w: w.as_("township_office", w.d.other_township),
+    )
+
 
 CASES = list(_cases())
 
@@ -324,12 +388,19 @@ CASES = list(_cases())
 @pytest.fixture(scope="module")
 async def world(servers: Servers) -> AsyncIterator[ReviewWorld]:
     async with pledge_and_review(servers) as (pledge, review):
-        yield await ReviewWorld.build(pledge, review, servers)
+        w = await ReviewWorld.build(pledge, review, servers)
+        assigned = await w.review.client.post(
+            f"/v1/branches/{w.d.branch}/leaders",
+            json={"leader_id": LEADER, "leader_name": "李副镇长"},
+            headers=w.d.office,
+        )
+        assert assigned.status_code == 201, assigned.text
+        yield w
 
 
 def test_every_state_changing_route_has_bad_input_cases() -> None:
     routes = state_changing_routes(DEFINITION.routers)
-    assert len(routes) == 6, routes
+    assert len(routes) == 8, routes
     assert routes == set(GOOD), sorted(routes ^ set(GOOD))
     for kind in (MALFORMED, UNAUTHENTICATED, FORBIDDEN):
         covered = {case.route for case in CASES if case.kind == kind}

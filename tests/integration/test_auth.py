@@ -202,3 +202,14 @@ def test_a_token_seen_before_is_not_trusted_past_its_expiry(
     for n in range(4100):
         verifier.verify(jwt.encode(claims(sub=f"m-{n}"), private(KEY), algorithm="EdDSA"))
     assert len(verifier._verified) == 4096
+
+
+def test_a_jwks_url_that_does_not_answer_is_unavailable_not_unauthenticated() -> None:
+    from shared.embedded import free_port
+    from shared.errors import Unavailable
+
+    url = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"  # nobody listens
+    verifier = TokenVerifier(issuer="gongkai-local", audience="gongkai", jwks_url=url)
+    token = jwt.encode(claims(), private(KEY), algorithm="EdDSA", headers={"kid": "k1"})
+    with pytest.raises(Unavailable):
+        verifier.verify(token)

@@ -21,6 +21,8 @@ TINY = Sizes(
     concurrency=2,
     scale=0.002,
     members_per_branch=2,
+    tokens=20,
+    signins=2,
 )
 
 

@@ -155,10 +155,21 @@ class MemoryInputs:
 
     given: dict[str, tuple[Input, ...]] = field(default_factory=dict)
     asked: list[tuple[str, int]] = field(default_factory=list)
+    counties: dict[str, list[str]] = field(default_factory=dict)  # county: its townships
+    # (county, year, kind): subject id -> township_id, subject_name, branch_id
+    winners: dict[tuple[str, int, str], dict[str, dict[str, str]]] = field(default_factory=dict)
 
     async def inputs_for(self, subject_id: str, year: int, formula: Formula) -> tuple[Input, ...]:
         self.asked.append((subject_id, year))
         return self.given.get(subject_id, ())
+
+    async def county_townships(self, county_id: str) -> list[str]:
+        return self.counties.get(county_id, [])
+
+    async def township_winners(
+        self, county_id: str, year: int, kind: str
+    ) -> dict[str, Mapping[str, Any]]:
+        return dict(self.winners.get((county_id, year, kind), {}))
 
 
 @dataclass

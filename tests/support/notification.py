@@ -9,6 +9,8 @@ by the board projections from many services' events; here it is set by the test
 
 from __future__ import annotations
 
+import base64
+import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -29,6 +31,7 @@ class CopiedChannel:
     township_id: str | None
     release_types: tuple[str, ...]
     active: bool = True
+    kind: str = "webhook"
 
 
 @dataclass
@@ -54,6 +57,8 @@ class MemoryRecords:
     releases: dict[str, queries.Release] = field(default_factory=dict)
     activity: dict[str, Activity] = field(default_factory=dict)  # by branch
     secrets: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # channel_secrets
+    phones: dict[str, dict[str, Any]] = field(default_factory=dict)  # contacts, sealed
+    keys: dict[str, str] = field(default_factory=dict)  # person_keys (a stand-in "key")
 
     # --- the port --------------------------------------------------------------------
 
@@ -76,13 +81,16 @@ class MemoryRecords:
         channel = self.channels.get(channel_id)
         return None if channel is None else channel.county_id
 
-    async def subscribed_channels(self, release_type: str, township_id: str) -> list[str]:
+    async def subscribed_channels(
+        self, release_type: str, township_id: str, recipient: str | None = None
+    ) -> list[str]:
         county = await self.county_of_township(township_id)
         return sorted(
             c.channel_id
             for c in self.channels.values()
             if c.active
             and release_type in c.release_types
+            and (c.kind != "sms" or recipient in self.phones)
             and (
                 c.township_id == township_id
                 or (c.township_id is None and county is not None and c.county_id == county)
@@ -119,6 +127,37 @@ class MemoryRecords:
                 )
             )
         return tuple(lines)
+
+    async def person_place(self, person_id: str) -> tuple[str, str] | None:
+        d = self.directory
+        member = d.members.get(person_id)
+        township_id = member.township_id if member is not None and member.active else None
+        if township_id is None:
+            township_id = next(
+                (t.township_id for t in d.townships.values() if t.head_id == person_id), None
+            )
+        county = None if township_id is None else await self.county_of_township(township_id)
+        return None if county is None or township_id is None else (county, township_id)
+
+    async def seal(self, person_id: str, fields: dict[str, str]) -> dict[str, str]:
+        """Not encryption (shared/personal.py is tested against PostgreSQL): the envelope's
+        shape, the plain text out of sight, and what erasure does to it."""
+        self.keys.setdefault(person_id, f"key-{person_id}")
+        return {
+            "person": person_id,
+            "sealed": base64.b64encode(json.dumps(fields).encode()).decode(),
+        }
+
+    async def erase(self, person_id: str) -> None:
+        self.keys.pop(person_id, None)
+
+    def opened(self, person_id: str) -> dict[str, str] | None:
+        """The phone registered for the person, as the delivery pass would open it."""
+        envelope = self.phones.get(person_id)
+        if envelope is None or envelope["person"] not in self.keys:
+            return None
+        fields: dict[str, str] = json.loads(base64.b64decode(envelope["sealed"]))
+        return fields
 
     async def release(self, release_id: str) -> queries.Release | None:
         return self.releases.get(release_id)
@@ -157,8 +196,16 @@ class MemoryRecords:
                 )
             case "ChannelRegistered" if source == "notification":
                 self.channels[d["channel_id"]] = CopiedChannel(
-                    d["channel_id"], d["county_id"], d["township_id"], tuple(d["release_types"])
+                    d["channel_id"],
+                    d["county_id"],
+                    d["township_id"],
+                    tuple(d["release_types"]),
+                    kind=d["kind"],
                 )
+            case "PhoneRegistered" if source == "notification":
+                self.phones[d["person_id"]] = d["phone"]
+            case "PhoneRemoved" if source == "notification":
+                self.phones.pop(d["person_id"], None)
             case "ChannelRetired" if source == "notification":
                 self.channels[d["channel_id"]].active = False
             case "BulletinIssued" if source == "notification":

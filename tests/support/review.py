@@ -10,6 +10,7 @@ from services.review import contracts as k
 from services.review import queries
 from services.review.aggregates import Subject
 from services.review.events import REGISTRY, PledgeLedgerStatus, SubjectKind
+from shared.envelope import EventEnvelope
 from tests.support.memory import DirectoryCopy, Memory
 
 
@@ -27,6 +28,7 @@ class CopiedPledge:
 class MemoryCopies:
     directory: DirectoryCopy = field(default_factory=DirectoryCopy)
     pledges: dict[str, CopiedPledge] = field(default_factory=dict)
+    leaders: dict[str, set[str]] = field(default_factory=dict)  # branch id: leader ids (R1)
 
     async def find_subject(self, kind: SubjectKind, subject_id: str) -> Subject | None:
         d = self.directory
@@ -47,6 +49,7 @@ class MemoryCopies:
                 leadership_team=m.leadership_team,
                 secretary_id=b.secretary_id,
                 head_id=None if t is None else t.head_id,
+                leaders=frozenset(self.leaders.get(m.branch_id, ())),
             )
         b = d.branches.get(subject_id)
         if b is None:
@@ -62,7 +65,16 @@ class MemoryCopies:
             active=b.active,
             secretary_id=b.secretary_id,
             head_id=None if t is None else t.head_id,
+            leaders=frozenset(self.leaders.get(b.branch_id, ())),
         )
+
+    async def project(self, conn: Any, envelope: EventEnvelope) -> None:
+        """The service's own events, as services/review/projections/leaders.py keeps them."""
+        d = envelope.data
+        if envelope.type == "LeaderAssigned":
+            self.leaders.setdefault(d["branch_id"], set()).add(d["leader_id"])
+        elif envelope.type == "LeaderUnassigned":
+            self.leaders.get(d["branch_id"], set()).discard(d["leader_id"])
 
     async def pledge_status(self, subject: Subject, year: int) -> PledgeLedgerStatus:
         member_id = subject.subject_id if subject.kind is SubjectKind.MEMBER else None
@@ -113,4 +125,5 @@ class MemoryCopies:
 
 def review_memory(copies: MemoryCopies | None = None) -> tuple[Memory, MemoryCopies]:
     copies = copies or MemoryCopies()
-    return Memory("review", REGISTRY, {queries.copies: copies}), copies
+    memory = Memory("review", REGISTRY, {queries.copies: copies}, project=copies.project)
+    return memory, copies

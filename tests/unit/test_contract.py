@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +25,14 @@ from services.evaluation.rounds.events import RaterKind, RaterRegistered, RaterR
 from services.evaluation.selection.events import (
     FormulaDeclared,
     FormulaDeclaredV1,
+    FormulaDeclaredV2,
     FormulaV1,
+    FormulaV2,
+    ReviewsMeasure,
+    ReviewsRule,
+    ScoredV1,
     Source,
+    StageScoredV1,
     WhenMissing,
 )
 from services.pledge.events import REGISTRY
@@ -86,6 +93,9 @@ def test_every_schema_version_has_its_message_on_its_types_channel() -> None:
     }
     assert "reviews" not in document["components"]["schemas"]["evaluation.FormulaV1"]["required"]
     assert messages["evaluation.FormulaDeclared.v2"]["payload"]["properties"]["formula"] == {
+        "$ref": "#/components/schemas/evaluation.FormulaV2"
+    }
+    assert messages["evaluation.FormulaDeclared.v3"]["payload"]["properties"]["formula"] == {
         "$ref": "#/components/schemas/evaluation.Formula"
     }
     # nested definitions are shared per service (review's Grade is not evaluation's)
@@ -162,7 +172,35 @@ async def test_a_log_holding_old_versions_reads_by_the_document() -> None:
                         when_missing=WhenMissing.ZERO,
                         quotas=(3, 1),
                     ),
-                )
+                ),
+                FormulaDeclaredV2(  # declared before the formula had a data window
+                    selection_id="s-1",
+                    formula=FormulaV2(
+                        version=2,
+                        weights={Source.RATINGS: 0.5, Source.REVIEWS: 0.5},
+                        when_missing=WhenMissing.ZERO,
+                        quotas=(3, 1),
+                        reviews=ReviewsRule(measure=ReviewsMeasure.QUARTERS_REVIEWED),
+                    ),
+                ),
+                StageScoredV1(  # scored when the score's cut was the stage's decision
+                    selection_id="s-1",
+                    stage=1,
+                    formula_version=2,
+                    scored_on=date(2026, 6, 1),
+                    candidates=(
+                        ScoredV1(
+                            subject_id="m-1",
+                            subject_name="李秀英",
+                            branch_id="b-1",
+                            inputs=(),
+                            composite=80.0,
+                            rank=1,
+                            shortlisted=True,
+                            reason="shortlisted: rank 1 of 1",
+                        ),
+                    ),
+                ),
             ],
         ),
     ]
@@ -188,7 +226,7 @@ async def test_a_log_holding_old_versions_reads_by_the_document() -> None:
                 message_validator(document, latest, "headers").validate(headers)
             with pytest.raises(ValidationError):
                 message_validator(document, key).validate(current.data)
-    declared = EVALUATION.decode(log[-1].type, log[-1].schemaversion, log[-1].data)
+    declared = EVALUATION.decode(log[-2].type, log[-2].schemaversion, log[-2].data)
     assert isinstance(declared, FormulaDeclared)
 
 

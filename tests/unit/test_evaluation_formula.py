@@ -82,7 +82,7 @@ def test_a_formula_declared_before_grades_counted_still_counts_quarters() -> Non
     declared = REGISTRY.decode("FormulaDeclared", 1, v1)
     assert isinstance(declared, FormulaDeclared)
     assert declared.formula.reviews.measure is ReviewsMeasure.QUARTERS_REVIEWED
-    assert FormulaDeclared.schema_version == 2
+    assert FormulaDeclared.schema_version == 3  # 3 added the data window
     selection = a_selection()
     selection.apply(declared)
     reviews = [review("2027Q1", "unqualified"), review("2027Q2", "unqualified")]

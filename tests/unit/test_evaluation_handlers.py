@@ -56,6 +56,10 @@ OTHERS: dict[str, Principal] = {
     "integration": who(Role.INTEGRATION),
     "public": who(Role.PUBLIC),
 }
+COMMITTEE = who(Role.TOWNSHIP_COMMITTEE, "t1")
+# everyone but the township committee, its office among them (it organises; it does not decide)
+NOT_COMMITTEE = {**OTHERS, "township office": OFFICE}
+del NOT_COMMITTEE["township committee"]
 TODAY = date(2027, 6, 15)
 
 
@@ -643,14 +647,15 @@ async def test_the_township_rates_its_branches_and_the_secretary_the_members() -
         period="2027-05",
         results=[{"subject_id": "m1", "grade": "qualified", "score": 80}],
     )
-    for principal in OTHERS.values():
+    for principal in NOT_COMMITTEE.values():  # the committee rates branches, not its office
         await refused(
             m, Forbidden, principal, lambda u, p=principal: rh.publish_rating(u, rating(), p)
         )
+    for principal in OTHERS.values():
         await refused(
             m, Forbidden, principal, lambda u, p=principal: rh.publish_rating(u, members, p)
         )
-    await run(m, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+    await run(m, COMMITTEE, lambda u: rh.publish_rating(u, rating(), COMMITTEE))
     await run(m, SECRETARY, lambda u: rh.publish_rating(u, members, SECRETARY))
     branches, people = of(m, "RatingResultsPublished")
     assert (branches["township_id"], branches["branch_id"]) == ("t1", None)
@@ -662,14 +667,16 @@ async def test_the_township_rates_its_branches_and_the_secretary_the_members() -
 async def test_a_rating_refuses_with_nothing_appended() -> None:
     m, _ = world()
     other = rating(results=[{"subject_id": "b3", "grade": "excellent", "score": 95}])
-    error = await refused(m, InvalidInput, OFFICE, lambda u: rh.publish_rating(u, other, OFFICE))
+    error = await refused(
+        m, InvalidInput, COMMITTEE, lambda u: rh.publish_rating(u, other, COMMITTEE)
+    )
     assert field_of(error) == ["results.0.subject_id"]  # another township's branch
-    stranger = who(Role.TOWNSHIP_OFFICE, "t9")
+    stranger = who(Role.TOWNSHIP_COMMITTEE, "t9")
     await refused(
         m, NotFound, stranger, lambda u: rh.publish_rating(u, rating(township_id="t9"), stranger)
     )
-    await run(m, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
-    await refused(m, InvalidState, OFFICE, lambda u: rh.publish_rating(u, rating(), OFFICE))
+    await run(m, COMMITTEE, lambda u: rh.publish_rating(u, rating(), COMMITTEE))
+    await refused(m, InvalidState, COMMITTEE, lambda u: rh.publish_rating(u, rating(), COMMITTEE))
 
 
 # --- the annual selection (S1–S3) --------------------------------------------------------
@@ -736,12 +743,38 @@ async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_
     await run(m, OFFICE, lambda u: sh.score_stage(u, selection_id, OFFICE))
     assert sorted(ports.inputs.asked) == [("b1", 2027), ("b2", 2027)]
     [stage] = of(m, "StageScored")
-    assert [(s["subject_id"], s["rank"], s["shortlisted"]) for s in stage["candidates"]] == [
+    assert [(s["subject_id"], s["rank"], s["suggested"]) for s in stage["candidates"]] == [
         ("b1", 1, True),
         ("b2", 2, False),
     ]
     assert stage["candidates"][0]["inputs"][0]["evidence"] == ["rt-1"]
     await refused(m, InvalidState, OFFICE, lambda u: sh.score_stage(u, selection_id, OFFICE))
+    await refused(m, InvalidState, OFFICE, lambda u: sh.post_notice(u, selection_id, OFFICE))
+    # the township committee decides the stage, per candidate, with its reasons
+    decision = sc.DecideStage.model_validate(
+        {
+            "decisions": [
+                {"subject_id": "b1", "advanced": True, "reason": "班子团结，实绩突出"},
+                {"subject_id": "b2", "advanced": False, "reason": "进步明显，尚需积累"},
+            ]
+        }
+    )
+    for principal in NOT_COMMITTEE.values():
+        await refused(
+            m,
+            Forbidden,
+            principal,
+            lambda u, p=principal: sh.decide_stage(u, selection_id, 1, decision, p),
+        )
+    half = sc.DecideStage.model_validate({"decisions": decision.model_dump()["decisions"][:1]})
+    error = await refused(
+        m, InvalidInput, COMMITTEE, lambda u: sh.decide_stage(u, selection_id, 1, half, COMMITTEE)
+    )
+    assert field_of(error) == ["decisions"]
+    await run(m, COMMITTEE, lambda u: sh.decide_stage(u, selection_id, 1, decision, COMMITTEE))
+    [decided] = of(m, "StageDecided")
+    assert decided["body"] == "township_committee"
+    assert [d["advanced"] for d in decided["decisions"]] == [True, False]
     for principal in OTHERS.values():
         await refused(
             m, Forbidden, principal, lambda u, p=principal: sh.post_notice(u, selection_id, p)
@@ -766,7 +799,7 @@ async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_
         )
     answer = await run(m, MEMBER, lambda u: sh.file_objection(u, selection_id, objection, MEMBER))
     objection_id = answer["objection_id"]
-    for principal in (ADMIN, who(Role.TOWNSHIP_COMMITTEE, "t1")):
+    for principal in (ADMIN, who(Role.TOWNSHIP_COMMITTEE, "t1"), OFFICE):
         await run(
             m, principal, lambda u, p=principal: sh.file_objection(u, selection_id, objection, p)
         )
@@ -797,15 +830,140 @@ async def test_a_stage_is_scored_from_the_inputs_port_and_the_selection_runs_to_
         await run(
             m, OFFICE, lambda u, o=other: sh.answer_objection(u, selection_id, o, reply, OFFICE)
         )
-    await refused(m, InvalidState, OFFICE, lambda u: sh.issue_commendation(u, selection_id, OFFICE))
+    await refused(
+        m, InvalidState, COMMITTEE, lambda u: sh.issue_commendation(u, selection_id, COMMITTEE)
+    )
     m.clock.set(datetime(2027, 7, 1, 9, tzinfo=UTC))
-    for principal in OTHERS.values():
+    for principal in NOT_COMMITTEE.values():  # the committee issues it, not its office
         await refused(
             m,
             Forbidden,
             principal,
             lambda u, p=principal: sh.issue_commendation(u, selection_id, p),
         )
-    await run(m, OFFICE, lambda u: sh.issue_commendation(u, selection_id, OFFICE))
+    await run(m, COMMITTEE, lambda u: sh.issue_commendation(u, selection_id, COMMITTEE))
     [issued] = of(m, "CommendationIssued")
     assert [a["subject_id"] for a in issued["awardees"]] == ["b1"]
+    assert (issued["awardees"][0]["reason"], issued["awardees"][0]["nomination_reason"]) == (
+        "班子团结，实绩突出",
+        "成绩突出",
+    )
+    # an objection the office recorded came from someone who came in person
+    assert [o["in_person"] for o in of(m, "ObjectionFiled")] == [False, False, False, True]
+
+
+# --- each level (S1: 各级党组织…每年开展一次) ---------------------------------------------
+
+
+def decide_all(advanced: list[str], out: tuple[str, ...] = ()) -> sc.DecideStage:
+    return sc.DecideStage.model_validate(
+        {
+            "decisions": [
+                {"subject_id": s, "advanced": True, "reason": "实绩突出"} for s in advanced
+            ]
+            + [{"subject_id": s, "advanced": False, "reason": "尚有差距"} for s in out]
+        }
+    )
+
+
+async def test_the_county_selects_from_the_townships_winners() -> None:
+    """The county's administrator organises and decides; only the year's winners of the
+    county's township selections may be nominated, by their township office or the county."""
+    m, ports = world()
+    ports.inputs.counties = {"c1": ["t1", "t2"], "c2": ["t3"]}
+    ports.inputs.winners[("c1", 2027, "member")] = {
+        "m1": {"township_id": "t1", "subject_name": "m1同志", "branch_id": "b1"},
+        "m3": {"township_id": "t2", "subject_name": "m3同志", "branch_id": "b3"},
+    }
+    county = who(Role.COUNTY_ADMIN, "c1")
+    cmd = sc.OpenSelection(
+        level="county", county_id="c1", year=2027, title="全县优秀党员", subject_kind="member"
+    )
+    for principal in (OFFICE, COMMITTEE, who(Role.COUNTY_ADMIN, "c2"), SECRETARY):
+        await refused(m, Forbidden, principal, lambda u, p=principal: sh.open_selection(u, cmd, p))
+    error = await refused(
+        m,
+        InvalidInput,
+        county,
+        lambda u: sh.open_selection(u, cmd.model_copy(update={"township_id": "t1"}), county),
+    )
+    assert field_of(error) == ["township_id"]
+    nowhere = cmd.model_copy(update={"county_id": "c9"})
+    stranger = who(Role.COUNTY_ADMIN, "c9")
+    await refused(m, NotFound, stranger, lambda u: sh.open_selection(u, nowhere, stranger))
+    sid = (await run(m, county, lambda u: sh.open_selection(u, cmd, county)))["id"]
+    assert sid == "s-2027-member-county-c1"
+    [opened] = of(m, "SelectionOpened")
+    assert (opened["level"], opened["organisation_id"], opened["township_id"]) == (
+        "county",
+        "c1",
+        "c1",
+    )
+    formula = sc.DeclareFormula.model_validate(
+        {"weights": {"ratings": 1.0}, "when_missing": "zero", "quotas": [1]}
+    )
+    await refused(m, Forbidden, OFFICE, lambda u: sh.declare_formula(u, sid, formula, OFFICE))
+    await run(m, county, lambda u: sh.declare_formula(u, sid, formula, county))
+    # m2 won nothing: not a candidate of the county's selection
+    m2 = sc.Nominate(subject_id="m2", reason="表现突出")
+    error = await refused(m, InvalidInput, county, lambda u: sh.nominate(u, sid, m2, county))
+    assert field_of(error) == ["subject_id"]
+    m1 = sc.Nominate(subject_id="m1", reason="镇级优秀党员，带头节水")
+    await refused(m, Forbidden, SECRETARY, lambda u: sh.nominate(u, sid, m1, SECRETARY))
+    await run(m, OFFICE, lambda u: sh.nominate(u, sid, m1, OFFICE))  # m1's township office
+    m3 = sc.Nominate(subject_id="m3", reason="镇级优秀党员，调解纠纷")
+    await run(m, county, lambda u: sh.nominate(u, sid, m3, county))
+    assert [(n["subject_id"], n["nominated_by"]) for n in of(m, "CandidateNominated")] == [
+        ("m1", "township"),
+        ("m3", "county"),
+    ]
+    ports.inputs.given = {
+        "m1": (Input(source=Source.RATINGS, value=90.0, evidence=("rt-1",)),),
+        "m3": (Input(source=Source.RATINGS, value=80.0, evidence=("rt-2",)),),
+    }
+    await run(m, county, lambda u: sh.score_stage(u, sid, county))
+    decision = decide_all(["m3"], ("m1",))  # the county departs from the score, and says why
+    for principal in (OFFICE, COMMITTEE, who(Role.COUNTY_ADMIN, "c2")):
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: sh.decide_stage(u, sid, 1, decision, p)
+        )
+    await run(m, county, lambda u: sh.decide_stage(u, sid, 1, decision, county))
+    [decided] = of(m, "StageDecided")
+    assert decided["body"] == "county"
+    assert [(x["subject_id"], x["advanced"]) for x in decided["decisions"]] == [
+        ("m1", False),
+        ("m3", True),
+    ]
+
+
+async def test_a_branch_holds_its_own_selection_of_members() -> None:
+    m, _ = world()
+    cmd = sc.OpenSelection(
+        level="branch", branch_id="b1", year=2027, title="支部优秀党员", subject_kind="member"
+    )
+    for principal in (OFFICE, COMMITTEE, who(Role.BRANCH_SECRETARY, "b2", "s2"), MEMBER):
+        await refused(m, Forbidden, principal, lambda u, p=principal: sh.open_selection(u, cmd, p))
+    branches = cmd.model_copy(update={"subject_kind": "branch"})
+    await refused(m, InvalidInput, SECRETARY, lambda u: sh.open_selection(u, branches, SECRETARY))
+    sid = (await run(m, SECRETARY, lambda u: sh.open_selection(u, cmd, SECRETARY)))["id"]
+    assert sid == "s-2027-member-branch-b1"
+    # the township's own member selection of the year is another selection (S1)
+    township = sc.OpenSelection(township_id="t1", year=2027, title="镇评选", subject_kind="member")
+    await run(m, OFFICE, lambda u: sh.open_selection(u, township, OFFICE))
+    formula = sc.DeclareFormula.model_validate(
+        {"weights": {"ratings": 1.0}, "when_missing": "zero", "quotas": [1]}
+    )
+    await run(m, SECRETARY, lambda u: sh.declare_formula(u, sid, formula, SECRETARY))
+    m4 = sc.Nominate(subject_id="m4", reason="表现突出")  # of b2, not this branch
+    error = await refused(m, InvalidInput, SECRETARY, lambda u: sh.nominate(u, sid, m4, SECRETARY))
+    assert field_of(error) == ["subject_id"]
+    for member in ("m1", "m2"):
+        nomination = sc.Nominate(subject_id=member, reason="群众推荐")
+        await run(m, SECRETARY, lambda u, n=nomination: sh.nominate(u, sid, n, SECRETARY))
+    await run(m, SECRETARY, lambda u: sh.score_stage(u, sid, SECRETARY))
+    decision = decide_all(["m2"], ("m1",))
+    await refused(
+        m, Forbidden, COMMITTEE, lambda u: sh.decide_stage(u, sid, 1, decision, COMMITTEE)
+    )
+    await run(m, SECRETARY, lambda u: sh.decide_stage(u, sid, 1, decision, SECRETARY))
+    assert of(m, "StageDecided")[-1]["body"] == "branch"

@@ -361,7 +361,12 @@ async def test_who_drafts_a_branch_and_a_personal_pledge() -> None:
     personal = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
     for stranger in (w.member, w.office(), w.committee(), ADMIN, who(Role.BRANCH_SECRETARY, w.b2)):
         await refused(m, Forbidden, lambda s=stranger: h.draft_pledge(m.as_(s), branch, s))
-    for stranger in (w.secretary, who(Role.MEMBER, w.b, w.s), ADMIN):
+    for stranger in (
+        who(Role.MEMBER, w.b, w.s),
+        ADMIN,
+        w.office(),
+        who(Role.BRANCH_SECRETARY, w.b2),
+    ):
         await refused(m, Forbidden, lambda s=stranger: h.draft_pledge(m.as_(s), personal, s))
     pledge_id = await drafted(w)
     assert last(m)["pledger_kind"] == "branch"
@@ -370,6 +375,7 @@ async def test_who_drafts_a_branch_and_a_personal_pledge() -> None:
     result = await h.draft_pledge(m.as_(w.member), personal, w.member)
     assert result["id"] != pledge_id
     assert last(m)["member_id"] == w.m
+    assert last(m)["entered_by"] is None
     error = await refused(
         m,
         InvalidInput,
@@ -385,6 +391,31 @@ async def test_who_drafts_a_branch_and_a_personal_pledge() -> None:
             m.as_(w.member), c.DraftPledge(year=2028, branch_id="b-x"), w.member
         ),
     )
+
+
+async def test_the_secretary_enters_a_members_paper_pledge_on_the_members_behalf() -> None:
+    """A member who writes the pledge on paper: the branch secretary drafts, proposes and
+    resubmits it, recorded as entered on the member's behalf (the secretary the actor, the
+    member named); a branch pledge stays the secretary's own."""
+    w = await world()
+    m = w.memory
+    sec = w.secretary
+    personal = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
+    pledge_id = (await h.draft_pledge(m.as_(sec), personal, sec))["id"]
+    drafted_event = m.events[-1]
+    assert drafted_event.actor == sec.subject
+    assert (drafted_event.data["member_id"], drafted_event.data["entered_by"]) == (
+        w.m,
+        sec.subject,
+    )
+    propose = c.ProposePledge(basis="护林员岗位", items=[item()])
+    await h.propose(m.as_(sec), pledge_id, propose, sec)
+    assert last(m)["entered_by"] == sec.subject
+    other = who(Role.BRANCH_SECRETARY, w.b2)
+    await refused(m, Forbidden, lambda: h.propose(m.as_(other), pledge_id, propose, other))
+    branch = await drafted(w)
+    assert last(m)["entered_by"] is None  # the branch's own pledge is the secretary's
+    assert branch != pledge_id
 
 
 async def test_a_pledge_from_draft_to_closed_items_each_step_by_its_holder() -> None:

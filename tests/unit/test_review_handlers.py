@@ -291,6 +291,68 @@ async def test_correcting_an_unknown_review_or_into_the_future_is_refused() -> N
     assert named(error) == ["held_on"]
 
 
+# --- responsible leaders (R1: 创先办安排负责人…普遍开展点评) ------------------------------
+
+OFFICE = who(Role.TOWNSHIP_OFFICE, "t1")
+DEPUTY = who(Role.TOWNSHIP_COMMITTEE, "t1", "l1")  # a leader of the township, not its head
+
+
+async def test_the_office_assigns_leaders_and_an_assigned_leader_reviews_the_branch() -> None:
+    memory, _ = world()
+    assign = c.AssignLeader(leader_id="l1", leader_name="王副书记")
+    # before the assignment the deputy reviews nobody; the head reviews every branch
+    await refused(
+        memory,
+        Forbidden,
+        lambda: h.record_review(memory.as_(DEPUTY), review(SubjectKind.BRANCH, "b1"), DEPUTY),
+    )
+    for name, principal in ROLES.items():
+        if name != "township office":
+            await refused(
+                memory,
+                Forbidden,
+                lambda p=principal: h.assign_leader(memory.as_(p), "b1", assign, p),
+            )
+    await refused(
+        memory, NotFound, lambda: h.assign_leader(memory.as_(OFFICE), "b9", assign, OFFICE)
+    )
+    result = await h.assign_leader(memory.as_(OFFICE), "b1", assign, OFFICE)
+    assert result["events"] == ["LeaderAssigned"]
+    assert data(memory) | {"assigned_on": None} == {
+        "township_id": "t1", "branch_id": "b1", "leader_id": "l1", "leader_name": "王副书记",
+        "assigned_on": None,
+    }  # fmt: skip
+    await refused(
+        memory, InvalidState, lambda: h.assign_leader(memory.as_(OFFICE), "b1", assign, OFFICE)
+    )
+    # the assigned leader reviews the branch, its leadership team and its secretary
+    for kind, subject_id in ((SubjectKind.BRANCH, "b1"), (SubjectKind.MEMBER, "s1")):
+        await h.record_review(memory.as_(DEPUTY), review(kind, subject_id), DEPUTY)
+        assert data(memory)["reviewer_id"] == "l1"
+    # not the branch's ordinary members (the secretary's), nor another branch
+    for kind, subject_id in ((SubjectKind.MEMBER, "m1"), (SubjectKind.BRANCH, "b2")):
+        await refused(
+            memory,
+            Forbidden,
+            lambda k=kind, s=subject_id: h.record_review(memory.as_(DEPUTY), review(k, s), DEPUTY),
+        )
+    # the head keeps the authority for every branch, assigned or not
+    await h.record_review(memory.as_(HEAD), review(SubjectKind.BRANCH, "b1"), HEAD)
+    await h.record_review(memory.as_(HEAD), review(SubjectKind.BRANCH, "b2"), HEAD)
+    # unassigned: the leader no longer reviews the branch; the reviews made stay
+    result = await h.unassign_leader(memory.as_(OFFICE), "b1", "l1", OFFICE)
+    assert result["events"] == ["LeaderUnassigned"]
+    await refused(
+        memory,
+        Forbidden,
+        lambda: h.record_review(memory.as_(DEPUTY), review(SubjectKind.BRANCH, "b1"), DEPUTY),
+    )
+    await refused(
+        memory, InvalidState, lambda: h.unassign_leader(memory.as_(OFFICE), "b1", "l1", OFFICE)
+    )
+    assert memory.types().count("ReviewRecorded") == 4
+
+
 # --- work journal (R6) ------------------------------------------------------------------
 
 
@@ -314,7 +376,14 @@ async def test_members_keep_their_own_journal_and_nobody_else_writes_it() -> Non
     assert result["events"] == ["JournalEntryRecorded"]
     assert data(memory)["member_id"] == "m1"
     assert data(memory)["month"] == "2027-06"
-    for other in (ROLES["another member of the branch"], SECRETARY, HEAD):
+    assert data(memory)["entered_by"] is None
+    for other in (
+        ROLES["another member of the branch"],
+        ROLES["secretary of another branch"],
+        ROLES["branch secretary role, not the appointed secretary"],
+        HEAD,
+        who(Role.TOWNSHIP_OFFICE, "t1"),
+    ):
         await refused(
             memory,
             Forbidden,
@@ -322,6 +391,35 @@ async def test_members_keep_their_own_journal_and_nobody_else_writes_it() -> Non
                 memory.as_(o), "m1", "2027-06", c.RecordJournalEntry(**entry()), o
             ),
         )
+
+
+async def test_the_secretary_enters_a_paper_journal_on_the_members_behalf() -> None:
+    """R6: a member who keeps the journal on paper; the branch secretary enters it, recorded
+    as entered on the member's behalf: the secretary the actor, the member named."""
+    memory, _ = world()
+    result = await h.record_entry(
+        memory.as_(SECRETARY), "m1", "2027-06", c.RecordJournalEntry(**entry()), SECRETARY
+    )
+    assert result["events"] == ["JournalEntryRecorded"]
+    recorded = memory.events[-1]
+    assert (recorded.actor, recorded.data["member_id"], recorded.data["entered_by"]) == (
+        "s1",
+        "m1",
+        "s1",
+    )
+    correction = c.CorrectJournalEntry(**entry(reason="抄录有误"))
+    await h.correct_entry(
+        memory.as_(SECRETARY), "m1", "2027-06", result["id"], correction, SECRETARY
+    )
+    assert data(memory)["entered_by"] == "s1"
+    # the secretary's own journal is the secretary's as a member, not "on behalf"
+    await refused(
+        memory,
+        Forbidden,
+        lambda: h.record_entry(
+            memory.as_(SECRETARY), "s1", "2027-06", c.RecordJournalEntry(**entry()), SECRETARY
+        ),
+    )
 
 
 async def test_a_journal_entry_outside_its_month_an_unknown_or_retired_member_is_refused() -> None:
@@ -343,7 +441,10 @@ async def test_a_member_corrects_a_current_entry_of_their_own() -> None:
         cmd = c.CorrectJournalEntry(**entry("2027-06-04", reason="日期有误"))
         return h.correct_entry(memory.as_(member), "m1", "2027-06", entry_id, cmd, member)
 
-    await refused(memory, Forbidden, lambda: correct(SECRETARY, first["id"]))
+    await refused(memory, InvalidState, lambda: correct(SECRETARY, first["id"]))  # her words
+    await refused(
+        memory, Forbidden, lambda: correct(ROLES["another member of the branch"], first["id"])
+    )
     error = await refused(memory, InvalidInput, lambda: correct(MEMBER, "e-none"))
     assert named(error) == ["entry_id"]
     result = await correct(MEMBER, first["id"])

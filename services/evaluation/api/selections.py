@@ -72,6 +72,25 @@ async def score_stage(
     return await run(request, who, idem, lambda uow: h.score_stage(uow, selection_id, who))
 
 
+@router.post(
+    "/selections/{selection_id}/stages/{stage}/decision",
+    response_model=Accepted,
+    operation_id="decideStage",
+)
+async def decide_stage(
+    selection_id: PathId,
+    stage: Stage,
+    cmd: c.DecideStage,
+    request: Request,
+    who: SignedIn,
+    idem: IdempotencyDep,
+) -> Any:
+    """S2: the township committee decides, per candidate, advanced or not and why."""
+    return await run(
+        request, who, idem, lambda uow: h.decide_stage(uow, selection_id, stage, cmd, who)
+    )
+
+
 @router.get(
     "/selections/{selection_id}/stages/{stage}/recomputation",
     response_model=RecomputationView,

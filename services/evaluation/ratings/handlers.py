@@ -21,7 +21,7 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
         township = await uow.port(d.reads).township(cmd.township_id)
         require(
             access.rates_branches(who, cmd.township_id),
-            "the township (its office) rates its branches",
+            "the township committee rates its branches",
         )
         rows = await uow.port(d.reads).branches_of(cmd.township_id)
         names = {r["branch_id"]: r["name"] for r in rows}

@@ -6,6 +6,8 @@ the publishers' real event classes."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from shared.consumed import Consumed, by_type
 
 # --- pledge (port 8101) ------------------------------------------------------------------
@@ -42,6 +44,7 @@ class ReviewRecorded(Consumed):
     township_id: str
     subject_id: str
     quarter: str
+    held_on: date  # the data window counts a review by the day it was held (S2)
     assessments: tuple[Assessment, ...] = ()
 
 

@@ -43,12 +43,24 @@ class ReviewsRule(Value):
     points: dict[str, Annotated[float, Field(ge=0, le=100)]] = Field(default_factory=dict)
 
 
+class Window(Value):
+    """The data window (S2): a record counts when the period it covers ends within it (a
+    rating's month or two months, a pledge's year), a round when its results were published,
+    a review when it was held. By default the twelve months before the selection opens."""
+
+    starts_on: date
+    ends_on: date  # inclusive
+
+
 class Formula(Value):
     version: int
     weights: dict[Source, float]
     when_missing: WhenMissing
     quotas: tuple[int, ...]  # how many each stage shortlists; the last stage is the final list
     reviews: ReviewsRule
+    # None: a formula declared before it had a window (schema 2) read the selection's calendar
+    # year, as it did then (the pledge of that year, its rounds, ratings and quarters)
+    window: Window | None
 
 
 class Input(Value):
@@ -58,13 +70,33 @@ class Input(Value):
 
 
 class Scored(Value):
+    """A candidate's composite score and its parts: the evidence shown beside the candidate
+    when the stage's body decides (S2). `suggested`: within the formula's quota by score, a
+    suggestion only."""
+
     subject_id: str
     subject_name: str
     branch_id: str
     inputs: tuple[Input, ...]
     composite: float
     rank: int
-    shortlisted: bool
+    suggested: bool
+
+
+class Body(StrEnum):
+    """Who decides a stage (层层筛选): the body the stage names."""
+
+    BRANCH = "branch"  # a branch's own selection of its members (its committee)
+    TOWNSHIP_COMMITTEE = "township_committee"  # 镇党委
+    COUNTY = "county"  # the county, selecting from the townships' winners
+    FORMULA = "formula"  # stages scored before they were decisions (StageScored schema 1)
+
+
+class Decision(Value):
+    """Per candidate: advanced or not, and why, in the body's own words."""
+
+    subject_id: str
+    advanced: bool
     reason: str
 
 
@@ -73,27 +105,43 @@ class Awardee(Value):
     subject_id: str
     subject_name: str
     branch_id: str
-    reason: str
+    reason: str  # the last stage's decision, in the deciding body's words
+    # the nomination's reason; None: issued before stages were decisions, when `reason` was
+    # generated from the score (never shown on the board)
+    nomination_reason: str | None = None
+
+
+class Level(StrEnum):
+    """各级党组织…每年开展一次: who holds the selection (the same events and rules)."""
+
+    TOWNSHIP = "township"  # a township selects among its branches or members
+    COUNTY = "county"  # the county selects across townships, from the townships' winners
+    BRANCH = "branch"  # a branch selects among its own members
 
 
 class SelectionOpened(DomainEvent):
     aggregate_type = "selection"
     selection_id: str
+    # the township the selection is of; for a county selection, the county (its partition)
     township_id: str
     year: int
     title: str
     subject_kind: SubjectKind
     notice_days: int = Field(ge=5, le=30)
     commendation_on: date  # around July 1 (S3)
+    opened_on: date | None = None  # None: opened before the data window existed
+    level: Level = Level.TOWNSHIP  # selections opened before levels were the township's
+    organisation_id: str | None = None  # the county or branch holding it; None: the township
 
 
 class FormulaDeclared(DomainEvent):
     """Declared and versioned before the first stage is scored (S2). Version 2 adds the
-    formula's `reviews` rule; a version 1 formula counted quarters reviewed (upcaster in
+    formula's `reviews` rule; a version 1 formula counted quarters reviewed. Version 3 adds the
+    data window; a version 2 formula read the selection's calendar year (upcasters in
     events.py)."""
 
     aggregate_type = "selection"
-    schema_version = 2
+    schema_version = 3
     selection_id: str
     formula: Formula
 
@@ -109,12 +157,30 @@ class CandidateNominated(DomainEvent):
 
 
 class StageScored(DomainEvent):
+    """The stage's candidates scored by the declared formula: evidence for the body that
+    decides the stage (StageDecided). Version 2: scoring no longer decides; a version 1 stage
+    was decided by the cut, and its decisions come with it in `decided` (upcaster in
+    events.py)."""
+
     aggregate_type = "selection"
+    schema_version = 2
     selection_id: str
     stage: int
     formula_version: int
     scored_on: date
     candidates: tuple[Scored, ...]
+    decided: tuple[Decision, ...] = ()  # only from schema 1: the cut's decisions
+
+
+class StageDecided(DomainEvent):
+    """The body the stage names decides, per candidate, advanced or not and why (S2)."""
+
+    aggregate_type = "selection"
+    selection_id: str
+    stage: int
+    body: Body
+    decided_on: date
+    decisions: tuple[Decision, ...]
 
 
 class NoticePosted(DomainEvent):
@@ -131,6 +197,7 @@ class ObjectionFiled(DomainEvent):
     objection_id: str
     subject_id: str
     summary: str
+    in_person: bool = False  # recorded by the office for someone who came in person
 
 
 class ObjectionAnswered(DomainEvent):
@@ -144,11 +211,12 @@ class ObjectionAnswered(DomainEvent):
 class CommendationIssued(DomainEvent):
     aggregate_type = "selection"
     selection_id: str
-    township_id: str
+    township_id: str  # as in SelectionOpened: the county's id for a county selection
     year: int
     title: str
     issued_on: date
     awardees: tuple[Awardee, ...]
+    level: Level = Level.TOWNSHIP
 
 
 EVENTS: list[type[DomainEvent]] = [
@@ -156,6 +224,7 @@ EVENTS: list[type[DomainEvent]] = [
     FormulaDeclared,
     CandidateNominated,
     StageScored,
+    StageDecided,
     NoticePosted,
     ObjectionFiled,
     ObjectionAnswered,
@@ -175,6 +244,26 @@ class FormulaV1(Value):
     quotas: tuple[int, ...]
 
 
+class FormulaV2(Value):
+    """A formula as declared before it had a data window."""
+
+    version: int
+    weights: dict[Source, float]
+    when_missing: WhenMissing
+    quotas: tuple[int, ...]
+    reviews: ReviewsRule
+
+
+class FormulaDeclaredV2(DomainEvent):
+    """FormulaDeclared as written before the formula declared its data window."""
+
+    aggregate_type = "selection"
+    old_version_of = "FormulaDeclared"
+    schema_version = 2
+    selection_id: str
+    formula: FormulaV2
+
+
 class FormulaDeclaredV1(DomainEvent):
     """FormulaDeclared as written before S2 scored the reviews' grades."""
 
@@ -182,3 +271,28 @@ class FormulaDeclaredV1(DomainEvent):
     old_version_of = "FormulaDeclared"
     selection_id: str
     formula: FormulaV1
+
+
+class ScoredV1(Value):
+    """A scored candidate as written when scoring cut the list: the cut and its reason."""
+
+    subject_id: str
+    subject_name: str
+    branch_id: str
+    inputs: tuple[Input, ...]
+    composite: float
+    rank: int
+    shortlisted: bool
+    reason: str
+
+
+class StageScoredV1(DomainEvent):
+    """StageScored as written before each stage was decided by its body (S2)."""
+
+    aggregate_type = "selection"
+    old_version_of = "StageScored"
+    selection_id: str
+    stage: int
+    formula_version: int
+    scored_on: date
+    candidates: tuple[ScoredV1, ...]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date
 from typing import Any
 
@@ -11,15 +12,23 @@ from services.evaluation.rounds.events import SubjectKind
 from services.evaluation.selection import access
 from services.evaluation.selection import commands as c
 from services.evaluation.selection import queries as q
-from services.evaluation.selection.aggregates import REVIEW_POINTS, Candidate, Selection
+from services.evaluation.selection.aggregates import (
+    REVIEW_POINTS,
+    Candidate,
+    Selection,
+    default_window,
+)
 from services.evaluation.selection.events import (
+    Decision,
     Formula,
+    Level,
     ReviewsMeasure,
     SelectionOpened,
     WhenMissing,
+    Window,
 )
-from shared.auth import Principal, require, township_office
-from shared.errors import InvalidInput
+from shared.auth import Principal, Role, county_admin, require, township_office
+from shared.errors import InvalidInput, NotFound
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
@@ -31,20 +40,52 @@ def _organiser(who: Principal, selection: Selection, what: str) -> None:
     require(access.runs(who, selection), f"only the township office {what}")
 
 
+async def _organisation(
+    uow: UnitOfWork, cmd: c.OpenSelection, who: Principal
+) -> tuple[Level, str, str]:
+    """The level, the township (for a county selection, the county) and the organisation
+    holding it; who opens it is checked before anything is read."""
+    level = Level(cmd.level)
+    named = {Level.TOWNSHIP: cmd.township_id, Level.COUNTY: cmd.county_id}
+    named[Level.BRANCH] = cmd.branch_id
+    organisation = named[level]
+    if organisation is None:
+        raise InvalidInput(f"name the {level.value} holding the selection", field=f"{level}_id")
+    for other, given in named.items():
+        if other is not level and given is not None:
+            raise InvalidInput(
+                f"a {level.value} selection names its {level.value} only", field=f"{other}_id"
+            )
+    if level is Level.COUNTY:
+        require(county_admin(who, organisation), "the county runs its selection")
+        if not await uow.port(q.inputs).county_townships(organisation):
+            raise NotFound("county not found (not yet in this service's directory copy)")
+        return level, organisation, organisation
+    if level is Level.BRANCH:
+        require(branch_secretary(who, organisation), "the branch secretary runs its selection")
+        branch = await uow.port(d.reads).branch(organisation)
+        return level, branch["township_id"], organisation
+    await uow.port(d.reads).township(organisation)
+    require(township_office(who, organisation), "the township office runs its selection")
+    return level, organisation, organisation
+
+
 async def open_selection(uow: UnitOfWork, cmd: c.OpenSelection, who: Principal) -> dict[str, Any]:
-    await uow.port(d.reads).township(cmd.township_id)
-    require(township_office(who, cmd.township_id), "the township office runs its selection")
+    level, township_id, organisation = await _organisation(uow, cmd, who)
     kind = SubjectKind(cmd.subject_kind)
-    selection_id = Selection.id_for(cmd.township_id, cmd.year, kind)
+    selection_id = Selection.id_for(organisation, cmd.year, kind, level)
     selection = Selection.open(
         SelectionOpened(
             selection_id=selection_id,
-            township_id=cmd.township_id,
+            township_id=township_id,
             year=cmd.year,
             title=cmd.title,
             subject_kind=kind,
             notice_days=cmd.notice_days,
             commendation_on=cmd.commendation_on or date(cmd.year, 7, 1),
+            opened_on=uow.today(),
+            level=level,
+            organisation_id=None if level is Level.TOWNSHIP else organisation,
         ),
         held=await uow.load(Selection, f"selection-{selection_id}"),
     )
@@ -57,6 +98,13 @@ async def declare_formula(
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "declares the formula")
+    if (cmd.window_starts_on is None) != (cmd.window_ends_on is None):
+        field = "window_ends_on" if cmd.window_ends_on is None else "window_starts_on"
+        raise InvalidInput("give the data window's first and last day, or neither", field=field)
+    if cmd.window_starts_on is not None and cmd.window_ends_on is not None:
+        window = Window(starts_on=cmd.window_starts_on, ends_on=cmd.window_ends_on)
+    else:
+        window = default_window(selection.opened_on or uow.today())
     formula = Formula.model_validate(
         {
             "version": 0,
@@ -67,6 +115,7 @@ async def declare_formula(
                 "measure": ReviewsMeasure.GRADES,
                 "points": cmd.review_points or REVIEW_POINTS,
             },
+            "window": window,
         }
     )
     selection.declare(formula)
@@ -77,8 +126,30 @@ async def declare_formula(
 async def nominate(
     uow: UnitOfWork, selection_id: str, cmd: c.Nominate, who: Principal
 ) -> dict[str, Any]:
-    """S2: nominations come up from the branches (their secretaries), or the township."""
+    """S2: nominations come up from below: in a township's selection from the branches
+    (their secretaries) or the township office; in a branch's, the secretary for the branch;
+    in the county's, from the townships' winners of the year, by their office or the county."""
     selection = await _selection(uow, selection_id)
+    if selection.level is Level.COUNTY:
+        winners = await uow.port(q.inputs).township_winners(
+            selection.organisation_id, selection.year, selection.subject_kind
+        )
+        winner = winners.get(cmd.subject_id)
+        if winner is None:
+            raise InvalidInput(
+                f"not among the townships' commended {selection.subject_kind.value}s of"
+                f" {selection.year}",
+                field="subject_id",
+            )
+        branch_id, name = winner["branch_id"], winner["subject_name"]
+        if township_office(who, winner["township_id"]):
+            by = "township"
+        else:
+            _organiser(who, selection, "or the winner's township office nominates")
+            by = "county"
+        selection.nominate(Candidate(cmd.subject_id, name, branch_id, by, cmd.reason))
+        await uow.save(selection)
+        return accepted(selection_id, uow)
     if selection.subject_kind is SubjectKind.BRANCH:
         row = await uow.port(d.reads).branch(cmd.subject_id)
         branch_id, name = row["branch_id"], row["name"]
@@ -87,6 +158,8 @@ async def nominate(
         branch_id, name = row["branch_id"], row["name"]
     if row["township_id"] != selection.township_id:
         raise InvalidInput("not of this township", field="subject_id")
+    if selection.level is Level.BRANCH and branch_id != selection.organisation_id:
+        raise InvalidInput("not a member of this branch", field="subject_id")
     if branch_secretary(who, branch_id):
         by = "branch"
     else:
@@ -112,6 +185,24 @@ async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dic
     return accepted(selection_id, uow, stage=len(selection.state.stages))
 
 
+async def decide_stage(
+    uow: UnitOfWork, selection_id: str, stage: int, cmd: c.DecideStage, who: Principal
+) -> dict[str, Any]:
+    """S2: the body the stage names decides each candidate, with its reason."""
+    selection = await _selection(uow, selection_id)
+    require(
+        access.decides(who, selection),
+        "the body the stage names decides it: the township committee (the county, the branch)",
+    )
+    decisions = [
+        Decision(subject_id=d.subject_id, advanced=d.advanced, reason=d.reason)
+        for d in cmd.decisions
+    ]
+    selection.decide(stage, selection.body, decisions, uow.today())
+    await uow.save(selection)
+    return accepted(selection_id, uow, advanced=len(selection.state.stages[-1]))
+
+
 async def post_notice(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     _organiser(who, selection, "posts the public notice")
@@ -125,14 +216,29 @@ async def file_objection(
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
     require(access.objects(who), "auditors and integrations read; they do not object")
-    township = await uow.port(d.reads).township(selection.township_id)
-    home = await uow.port(d.reads).home_township(who)
-    require(
-        access.of_township(who, selection.township_id, township["county_id"], home),
-        "objections come from the township's people, its office and the county above it",
-    )
+    reads = uow.port(d.reads)
+    home = await reads.home_township(who)
+    if selection.level is Level.COUNTY:
+        if who.role in (Role.TOWNSHIP_OFFICE, Role.TOWNSHIP_COMMITTEE):
+            home = who.org
+        home_county = None
+        if home is not None:
+            with suppress(NotFound):
+                home_county = (await reads.township(home))["county_id"]
+        require(
+            access.of_county(who, selection.organisation_id, home_county),
+            "objections come from the county's people, its townships and the county",
+        )
+    else:
+        township = await reads.township(selection.township_id)
+        require(
+            access.of_township(who, selection.township_id, township["county_id"], home),
+            "objections come from the township's people, its office and the county above it",
+        )
     objection_id = new_id("o")
-    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today())
+    # the office records objections from people who come in person (S3)
+    in_person = access.runs(who, selection)
+    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today(), in_person)
     await uow.save(selection)
     return accepted(selection_id, uow, objection_id=objection_id)
 
@@ -143,7 +249,8 @@ async def answer_objection(
     selection = await _selection(uow, selection_id)
     require(
         access.answers_objections(who, selection),
-        "the township committee or its office answers objections",
+        "the deciding body or the organiser answers objections (the township committee or its"
+        " office)",
     )
     selection.answer(objection_id, cmd.answer, cmd.upheld)
     await uow.save(selection)
@@ -152,7 +259,7 @@ async def answer_objection(
 
 async def issue_commendation(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    _organiser(who, selection, "issues the commendation")
+    require(access.decides(who, selection), "the township committee issues the commendation")
     selection.issue(uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow)

@@ -7,12 +7,20 @@ candidate's score can be recomputed from exactly those records later (`recompute
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 import asyncpg
 
-from services.evaluation.selection.aggregates import ReviewRecord, composite, reviews_value
-from services.evaluation.selection.events import Formula, Input, ReviewsRule, Source
+from services.evaluation.selection.aggregates import (
+    ReviewRecord,
+    composite,
+    period_end,
+    pledge_year,
+    reviews_value,
+    within,
+)
+from services.evaluation.selection.events import Formula, Input, ReviewsRule, Source, Window
 from shared.errors import NotFound
 
 
@@ -20,14 +28,18 @@ def _mean(values: list[float]) -> float | None:
     return round(sum(values) / len(values), 2) if values else None
 
 
-async def _ratings(conn: asyncpg.Connection, subject_id: str, where: str, arg: Any) -> Input:
+async def _ratings(
+    conn: asyncpg.Connection, subject_id: str, where: str, *args: Any, window: Window | None = None
+) -> Input:
     rows = await conn.fetch(
-        "SELECT r.rating_id, (x->>'score')::float AS score FROM ratings r,"
+        "SELECT r.rating_id, r.period, (x->>'score')::float AS score FROM ratings r,"
         f" jsonb_array_elements(r.results) x WHERE x->>'subject_id' = $1 AND {where}"
         " ORDER BY r.rating_id",
         subject_id,
-        arg,
+        *args,
     )
+    if window is not None:
+        rows = [r for r in rows if within(window, period_end(r["period"]))]
     return Input(
         source=Source.RATINGS,
         value=_mean([r["score"] for r in rows]),
@@ -35,13 +47,13 @@ async def _ratings(conn: asyncpg.Connection, subject_id: str, where: str, arg: A
     )
 
 
-async def _evaluation(conn: asyncpg.Connection, subject_id: str, where: str, arg: Any) -> Input:
+async def _evaluation(conn: asyncpg.Connection, subject_id: str, where: str, *args: Any) -> Input:
     rows = await conn.fetch(
         "SELECT p.round_id, x AS result FROM round_publications p JOIN rounds r USING (round_id),"
         f" jsonb_array_elements(p.results) x WHERE x->>'subject_id' = $1 AND {where}"
         " ORDER BY p.round_id",
         subject_id,
-        arg,
+        *args,
     )
     counted = [(r["round_id"], json.loads(r["result"])) for r in rows]
     counted = [(i, x) for i, x in counted if sum(x["counts"].values()) > 0]  # rated by someone
@@ -74,14 +86,21 @@ async def _pledges(conn: asyncpg.Connection, pledge_id: str | None, closed: list
 
 
 async def _reviews(
-    conn: asyncpg.Connection, rule: ReviewsRule, where: str, subject_id: str, arg: Any
+    conn: asyncpg.Connection,
+    rule: ReviewsRule,
+    where: str,
+    subject_id: str,
+    *args: Any,
+    window: Window | None = None,
 ) -> Input:
     rows = await conn.fetch(
-        f"SELECT review_id, quarter, grades FROM review_copy WHERE subject_id = $1 AND {where}"
-        " ORDER BY review_id",
+        "SELECT review_id, quarter, held_on, grades FROM review_copy"
+        f" WHERE subject_id = $1 AND {where} ORDER BY review_id",
         subject_id,
-        arg,
+        *args,
     )
+    if window is not None:  # a review counts by the day it was held
+        rows = [r for r in rows if within(window, r["held_on"])]
     reviews = [
         ReviewRecord(r["review_id"], r["quarter"], tuple(json.loads(r["grades"]).values()))
         for r in rows
@@ -93,10 +112,11 @@ async def _reviews(
     )
 
 
-async def inputs_for(
+async def _calendar_year(
     conn: asyncpg.Connection, subject_id: str, year: int, formula: Formula
 ) -> tuple[Input, ...]:
-    """What the records of the year say about the subject now, as the formula reads them."""
+    """A formula declared before windows (schema 2) reads the selection's year, exactly as it
+    did: the ratings of its periods, its rounds, its pledge, its quarters' reviews."""
     pledge = await conn.fetchrow(
         "SELECT pledge_id FROM pledge_copy WHERE subject_id = $1 AND year = $2", subject_id, year
     )
@@ -118,12 +138,70 @@ async def inputs_for(
     )
 
 
+async def inputs_for(
+    conn: asyncpg.Connection, subject_id: str, year: int, formula: Formula
+) -> tuple[Input, ...]:
+    """What the records say about the subject now, as the formula reads them: those of its
+    data window (S2), each counted when the period it covers ends within the window."""
+    window = formula.window
+    if window is None:
+        return await _calendar_year(conn, subject_id, year, formula)
+    pledge_id = None
+    closed: list[str] = []
+    if (pledged := pledge_year(window)) is not None:
+        pledge_id = await conn.fetchval(
+            "SELECT pledge_id FROM pledge_copy WHERE subject_id = $1 AND year = $2",
+            subject_id,
+            pledged,
+        )
+        rows = await conn.fetch(
+            "SELECT item_id FROM pledge_items_closed"
+            " WHERE pledge_id = $1 AND closed_at < $2::date + 1",
+            pledge_id,
+            window.ends_on,
+        )
+        closed = [r["item_id"] for r in rows]
+    return (
+        await _ratings(conn, subject_id, "true", window=window),
+        await _evaluation(
+            conn, subject_id, "p.published_on BETWEEN $2 AND $3", window.starts_on, window.ends_on
+        ),
+        await _pledges(conn, pledge_id, closed),
+        await _reviews(conn, formula.reviews, "NOT superseded", subject_id, window=window),
+    )
+
+
+async def township_winners(
+    conn: asyncpg.Connection, county_id: str, year: int, kind: str
+) -> dict[str, Mapping[str, Any]]:
+    """S1 at the county: the awardees of the year's township selections of the county, by
+    subject: what the county selects from (a branch's own selection does not count)."""
+    rows = await conn.fetch(
+        "SELECT c.township_id, a->>'subject_id' AS subject_id, a->>'subject_name' AS"
+        " subject_name, a->>'branch_id' AS branch_id FROM commendations c"
+        " JOIN dir_townships t USING (township_id), jsonb_array_elements(c.awardees) a"
+        " WHERE t.county_id = $1 AND c.year = $2 AND c.level = 'township'"
+        " AND a->>'subject_kind' = $3 ORDER BY c.township_id, subject_id",
+        county_id,
+        year,
+        kind,
+    )
+    return {r["subject_id"]: dict(r) for r in rows}
+
+
 class Inputs(Protocol):
-    """What the selection's handlers read: a candidate's inputs as `inputs_for` reads them."""
+    """What the selection's handlers read: a candidate's inputs as `inputs_for` reads them,
+    the county's townships, and the townships' winners a county selects from."""
 
     async def inputs_for(
         self, subject_id: str, year: int, formula: Formula
     ) -> tuple[Input, ...]: ...
+
+    async def county_townships(self, county_id: str) -> list[str]: ...
+
+    async def township_winners(
+        self, county_id: str, year: int, kind: str
+    ) -> dict[str, Mapping[str, Any]]: ...
 
 
 class PostgresInputs:
@@ -134,6 +212,18 @@ class PostgresInputs:
 
     async def inputs_for(self, subject_id: str, year: int, formula: Formula) -> tuple[Input, ...]:
         return await inputs_for(self.conn, subject_id, year, formula)
+
+    async def county_townships(self, county_id: str) -> list[str]:
+        rows = await self.conn.fetch(
+            "SELECT township_id FROM dir_townships WHERE county_id = $1 ORDER BY township_id",
+            county_id,
+        )
+        return [r["township_id"] for r in rows]
+
+    async def township_winners(
+        self, county_id: str, year: int, kind: str
+    ) -> dict[str, Mapping[str, Any]]:
+        return await township_winners(self.conn, county_id, year, kind)
 
 
 def inputs(conn: asyncpg.Connection) -> Inputs:
@@ -212,13 +302,21 @@ async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str,
     )
     out["candidates"] = [dict(c) for c in candidates]
     stages = await conn.fetch(
-        "SELECT stage, formula_version, scored_on, candidates FROM selection_stages"
-        " WHERE selection_id = $1 ORDER BY stage",
+        "SELECT stage, formula_version, scored_on, candidates, decided_by, decided_on, decisions"
+        " FROM selection_stages WHERE selection_id = $1 ORDER BY stage",
         selection_id,
     )
-    out["stages"] = [{**dict(s), "candidates": json.loads(s["candidates"])} for s in stages]
+    out["stages"] = [
+        {
+            **dict(s),
+            "candidates": json.loads(s["candidates"]),
+            "decisions": json.loads(s["decisions"]),
+        }
+        for s in stages
+    ]
     objections = await conn.fetch(
-        "SELECT objection_id, subject_id, summary, answer, upheld FROM selection_objections"
+        "SELECT objection_id, subject_id, summary, answer, upheld, in_person"
+        " FROM selection_objections"
         " WHERE selection_id = $1 ORDER BY objection_id",
         selection_id,
     )

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from services.evaluation.schemas import View
-from services.evaluation.selection.events import Awardee, Scored
+from services.evaluation.selection.events import Awardee, Decision, Scored
 
 
 class CandidateView(View):
@@ -21,7 +21,10 @@ class StageView(View):
     stage: int
     formula_version: int
     scored_on: date
-    candidates: list[Scored]
+    candidates: list[Scored]  # the evidence: composite, its parts, the suggestion
+    decided_by: str | None  # the body that decided the stage; None: not yet decided
+    decided_on: date | None
+    decisions: list[Decision]
 
 
 class ObjectionView(View):
@@ -30,10 +33,13 @@ class ObjectionView(View):
     summary: str
     answer: str | None
     upheld: bool | None
+    in_person: bool  # recorded by the office for someone who came in person
 
 
 class SelectionView(View):
     selection_id: str
+    level: str  # township, county or branch (S1)
+    organisation_id: str  # the township, county or branch holding it
     township_id: str
     year: int
     title: str
@@ -67,6 +73,7 @@ class RecomputationView(View):
 
 class CommendationView(View):
     selection_id: str
+    level: str
     township_id: str
     year: int
     title: str

@@ -2,7 +2,8 @@
 
 A Calendar holds a county's deadlines for a year (N3), a DeadlineNotices stream issues each
 reminder and overdue notice once, a Channel is an outbound destination and a Delivery carries
-one message to it through its attempts (N5), a Bulletin is issued once (N4).
+one message to it through its attempts (N5), a Contact is a person's phone for SMS notices
+(sealed, A7), a Bulletin is issued once (N4).
 """
 
 from services.notification.aggregates.bulletin import Bulletin, branch_record
@@ -17,6 +18,7 @@ from services.notification.aggregates.calendar import (
     phase,
 )
 from services.notification.aggregates.channel import Channel
+from services.notification.aggregates.contact import Contact
 from services.notification.aggregates.delivery import BACKOFF, Delivery
 from services.notification.aggregates.notices import (
     NAMED,
@@ -36,6 +38,7 @@ __all__ = [
     "Bulletin",
     "Calendar",
     "Channel",
+    "Contact",
     "DeadlineNotices",
     "Delivery",
     "Recipient",

@@ -67,11 +67,13 @@ class Delivery(Aggregate):
             )
         )
 
-    def failed(self, error: str, now: datetime) -> None:
-        """Retry with back-off; after the last wait the delivery is given up, visibly."""
+    def failed(self, error: str, now: datetime, *, permanent: bool = False) -> None:
+        """Retry with back-off; after the last wait, or at once when the error is permanent
+        (a wrong number or template: retrying fails the same way), the delivery is given up,
+        visibly, until an operator redelivers it."""
         self._pending()
         attempt = self.attempts + 1
-        if attempt > len(BACKOFF):
+        if permanent or attempt > len(BACKOFF):
             self._record(
                 DeliveryGivenUp(delivery_id=self.delivery_id, attempts=attempt, error=error)
             )

@@ -1,5 +1,5 @@
 """Outbound channels and their deliveries (N5): register, retire, the dead-letter list and
-an operator's redelivery."""
+an operator's redelivery; the phone a person's notices go to by SMS."""
 
 from __future__ import annotations
 
@@ -62,3 +62,21 @@ async def redeliver(
     delivery_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.redeliver(uow, delivery_id, who))
+
+
+@router.post("/people/{person_id}/phone", response_model=Accepted, operation_id="registerPhone")
+async def register_phone(
+    person_id: PathId, cmd: c.RegisterPhone, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    """The person's reminders and overdue notices also go by SMS where the county has an SMS
+    channel; the number is kept only sealed (A7) and never shown again."""
+    return await run(request, who, idem, lambda uow: h.register_phone(uow, person_id, cmd, who))
+
+
+@router.post(
+    "/people/{person_id}/phone/removal", response_model=Accepted, operation_id="removePhone"
+)
+async def remove_phone(
+    person_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    return await run(request, who, idem, lambda uow: h.remove_phone(uow, person_id, who))

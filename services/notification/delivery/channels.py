@@ -1,5 +1,6 @@
 """Sending one message over one channel (N5): e-mail over SMTP, WeCom and DingTalk group
-robots in their documented formats, and Standard Webhooks for other systems.
+robots in their documented formats, Standard Webhooks for other systems, and a notice by SMS
+to the person it is addressed to (shared/sms.py: Alibaba Cloud or Tencent Cloud SMS).
 
 Transport timestamps (webhook and DingTalk signatures) use the wall clock: the receiver checks
 them against its own."""
@@ -10,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from email.message import EmailMessage
 from typing import Any
@@ -18,6 +20,8 @@ from urllib.parse import quote_plus
 import aiosmtplib
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.sms import SmsGateway
 
 
 class DeliverySettings(BaseSettings):
@@ -156,3 +160,26 @@ async def send(
         timeout=10,
     )
     return 250
+
+
+SMS_VALUE = 35  # Alibaba's limit on one template variable's value, in characters
+
+
+def sms_params(content: dict[str, Any]) -> dict[str, str]:
+    """A notice's template variables, in this order (Tencent numbers them {1}, {2}): `title`,
+    what is due, without the 【提醒】/【逾期】 prefix (brackets belong to the signature alone),
+    and `due_on`, the date it is due (2027-03-15)."""
+    title = re.sub(r"^【[^】]*】", "", str(content["title"])).replace("【", "").replace("】", "")
+    return {"title": title[:SMS_VALUE], "due_on": str(content["due_on"])}
+
+
+async def send_sms(gateway: SmsGateway, phone: str, delivery: dict[str, Any]) -> int:
+    """A reminder or overdue notice by SMS: the template configured for its kind, under the
+    channel's approved signature (its target)."""
+    await gateway.send(
+        phone,
+        delivery["release_type"],
+        sms_params(delivery["content"]),
+        sign_name=delivery["target"],
+    )
+    return 200

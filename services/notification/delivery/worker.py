@@ -6,25 +6,30 @@ from __future__ import annotations
 import asyncio
 import json
 from functools import partial
+from typing import Any
 
 import httpx
 import structlog
 
-from services.notification.delivery.channels import DeliverySettings, send
+from services.notification.delivery.channels import DeliverySettings, send, send_sms
 from services.notification.delivery.scheduler import CONTEXT, tick
 from services.notification.handlers import record_attempt
-from services.notification.queries import due_deliveries
+from services.notification.queries import due_deliveries, phone_of
 from shared.database import alone
 from shared.runtime import Periodic, Runtime
+from shared.sms import SmsError, SmsGateway, SmsSettings, gateway_from_settings
 
 log = structlog.get_logger()
 
 
 class Worker:
-    def __init__(self, runtime: Runtime, settings: DeliverySettings) -> None:
+    def __init__(
+        self, runtime: Runtime, settings: DeliverySettings, sms: SmsSettings | None = None
+    ) -> None:
         self.runtime = runtime
         self.settings = settings
         self.http = httpx.AsyncClient(timeout=10)
+        self.sms: SmsGateway | None = gateway_from_settings(sms or SmsSettings(), self.http)
         self._lock = asyncio.Lock()  # one pass at a time: a message is not sent twice at once
 
     async def tick(self) -> int:
@@ -42,11 +47,16 @@ class Worker:
                 rows = await due_deliveries(conn, now)
             for row in rows:
                 delivery = {**dict(row), "content": json.loads(row["content"])}
+                permanent = False
                 try:
                     if not row["active"]:
                         raise RuntimeError("the channel was retired")
-                    outcome: int | str = await send(delivery, delivery, self.settings, self.http)
+                    if row["kind"] == "sms":
+                        outcome: int | str = await self._sms(delivery)
+                    else:
+                        outcome = await send(delivery, delivery, self.settings, self.http)
                 except Exception as error:  # any failure is retried, then given up visibly
+                    permanent = isinstance(error, SmsError) and not error.retryable
                     outcome = f"{type(error).__name__}: {error}"[:500]
                     log.warning("delivery_failed", delivery_id=row["delivery_id"], error=outcome)
                 record = partial(
@@ -54,9 +64,21 @@ class Worker:
                     delivery_id=row["delivery_id"],
                     seen=row["attempts"],
                     outcome=outcome,
+                    permanent=permanent,
                 )
                 await self.runtime.executor.execute(record, context=CONTEXT)
             return len(rows)
+
+    async def _sms(self, delivery: dict[str, Any]) -> int:
+        """A notice by SMS to its recipient's phone, opened only now (A7)."""
+        if self.sms is None:
+            raise RuntimeError("no SMS account is configured (GONGKAI_SMS_PROVIDER)")
+        recipient = str(delivery["content"]["recipient"])
+        async with self.runtime.pool.acquire() as conn:
+            phone = await phone_of(conn, recipient)
+        if phone is None:  # removed or erased since: nobody to send it to
+            raise SmsError("NoPhone", f"no phone registered for {recipient}", retryable=False)
+        return await send_sms(self.sms, phone, delivery)
 
     def periodic(self) -> list[Periodic]:
         return [

@@ -29,6 +29,8 @@ PROJECTION = Projection(
         "NoticeRead": service.notice_read,
         "ChannelRegistered": service.channel_registered,
         "ChannelRetired": service.channel_retired,
+        "PhoneRegistered": service.phone_registered,
+        "PhoneRemoved": service.phone_removed,
         "DeliveryScheduled": service.delivery_scheduled,
         "DeliveryAttemptFailed": service.delivery_attempt_failed,
         "DeliverySucceeded": service.delivery_succeeded,

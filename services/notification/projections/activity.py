@@ -146,13 +146,17 @@ async def commendation_issued(
     conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 ) -> None:
     c = k.CommendationIssued.model_validate(d)
+    if c.level == "county":  # its township_id is the county's: no township's board shows it
+        return
     await conn.execute(
-        "INSERT INTO board_commendations VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO board_commendations VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " ON CONFLICT DO NOTHING",
         c.selection_id,
         c.township_id,
         c.year,
         c.title,
         c.issued_on,
         _json([a.model_dump(mode="json") for a in c.awardees]),
+        c.level,
     )
     await release(conn, e, "commendation", c.township_id, c.title, c.model_dump(mode="json"))

@@ -17,6 +17,8 @@ from shared.envelope import EventEnvelope
 
 async def selection_opened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     s = k.SelectionOpened.model_validate(d)
+    if s.level == "county":  # its township_id is the county's: no township's board shows it
+        return
     await conn.execute(
         "INSERT INTO board_selections VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
         s.selection_id,

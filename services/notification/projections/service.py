@@ -70,6 +70,22 @@ async def channel_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[st
     await conn.execute("UPDATE channels SET active = false WHERE channel_id = $1", d["channel_id"])
 
 
+async def phone_registered(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO contacts VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO UPDATE"
+        " SET county_id = EXCLUDED.county_id, township_id = EXCLUDED.township_id,"
+        " phone = EXCLUDED.phone",
+        d["person_id"],
+        d["county_id"],
+        d["township_id"],
+        _json(d["phone"]),
+    )
+
+
+async def phone_removed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute("DELETE FROM contacts WHERE person_id = $1", d["person_id"])
+
+
 async def delivery_scheduled(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO deliveries VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', 0,"

@@ -135,7 +135,7 @@ class Pledge(Aggregate):
         return f"p{year}-{pledger.member_id or pledger.branch_id}"
 
     @classmethod
-    def draft(cls, year: int, pledger: Pledger) -> Pledge:
+    def draft(cls, year: int, pledger: Pledger, entered_by: str | None = None) -> Pledge:
         pledge_id = cls.id_for(year, pledger)
         pledge = cls(f"pledge-{pledge_id}", pledger.township_id)
         standard = (
@@ -155,6 +155,7 @@ class Pledge(Aggregate):
                 township_id=pledger.township_id,
                 county_id=pledger.county_id,
                 standard=standard,
+                entered_by=entered_by,
             )
         )
         return pledge
@@ -185,7 +186,12 @@ class Pledge(Aggregate):
         return opinion_id
 
     def propose(
-        self, basis: str, items: list[ProposedItem], categories: tuple[str, ...], today: date
+        self,
+        basis: str,
+        items: list[ProposedItem],
+        categories: tuple[str, ...],
+        today: date,
+        entered_by: str | None = None,
     ) -> list[str]:
         self._require(PledgeStatus.DRAFTING)
         if not items:
@@ -195,7 +201,13 @@ class Pledge(Aggregate):
             item_id = f"{self.pledge_id}-i{index + 1}"
             proposals.append(self._check_item(item_id, item, categories, today, f"items.{index}"))
         self._record(
-            PledgeProposed(pledge_id=self.pledge_id, round=1, basis=basis, items=tuple(proposals))
+            PledgeProposed(
+                pledge_id=self.pledge_id,
+                round=1,
+                basis=basis,
+                items=tuple(proposals),
+                entered_by=entered_by,
+            )
         )
         return [p.item_id for p in proposals]
 
@@ -267,7 +279,12 @@ class Pledge(Aggregate):
                 self._record(PledgeApproved(pledge_id=self.pledge_id, round=self.round))
 
     def resubmit(
-        self, items: dict[str, ProposedItem], note: str, categories: tuple[str, ...], today: date
+        self,
+        items: dict[str, ProposedItem],
+        note: str,
+        categories: tuple[str, ...],
+        today: date,
+        entered_by: str | None = None,
     ) -> None:
         self._require(PledgeStatus.RETURNED)
         returned = {k for k, i in self.items.items() if i.decision is ReviewDecision.RETURNED}
@@ -280,7 +297,11 @@ class Pledge(Aggregate):
         )
         self._record(
             PledgeResubmitted(
-                pledge_id=self.pledge_id, round=self.round + 1, items=revised, note=note
+                pledge_id=self.pledge_id,
+                round=self.round + 1,
+                items=revised,
+                note=note,
+                entered_by=entered_by,
             )
         )
 

@@ -1,5 +1,6 @@
 """The review service's rules, one file per aggregate: leadership reviews (R1–R4), work
-journals (R6), guidance visits (R7), and what they share (`common`). Pure; no I/O."""
+journals (R6), guidance visits (R7), the branches' responsible leaders (R1), and what they
+share (`common`). Pure; no I/O."""
 
 from services.review.aggregates.common import (
     Person,
@@ -10,10 +11,12 @@ from services.review.aggregates.common import (
     require_active,
 )
 from services.review.aggregates.journal import Journal
+from services.review.aggregates.leaders import BranchLeaders
 from services.review.aggregates.review import Review
 from services.review.aggregates.visit import Visit
 
 __all__ = [
+    "BranchLeaders",
     "Journal",
     "Person",
     "Review",

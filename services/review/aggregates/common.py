@@ -28,6 +28,7 @@ class Subject:
     leadership_team: bool = False  # members only
     secretary_id: str | None = None  # the branch's current secretary
     head_id: str | None = None  # the township's current head
+    leaders: frozenset[str] = frozenset()  # the leaders assigned to its branch now (R1)
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ class Journal(Aggregate):
         self.township_id = ""
         self.branch_id = ""
         self.entries: list[str] = []  # current versions, in recording order
+        self.from_paper: set[str] = set()  # current versions a secretary entered (R6)
         self.presented = False
 
     @staticmethod
@@ -45,8 +46,16 @@ class Journal(Aggregate):
             raise InvalidInput(f"{field} {day} is not in {self.month}", field=field)
 
     def record_entry(
-        self, entry_id: str, recorded_on: date, work: str, duty: str, today: date
+        self,
+        entry_id: str,
+        recorded_on: date,
+        work: str,
+        duty: str,
+        today: date,
+        entered_by: str | None = None,
     ) -> None:
+        """`entered_by`: the branch secretary entering the member's paper journal on the
+        member's behalf; None when the member writes it."""
         self._in_month(recorded_on, today, "recorded_on")
         if self.presented:
             raise InvalidState(f"the journal for {self.month} was already presented")
@@ -60,6 +69,7 @@ class Journal(Aggregate):
                 recorded_on=recorded_on,
                 work_content=work,
                 duty_performance=duty,
+                entered_by=entered_by,
             )
         )
 
@@ -72,10 +82,15 @@ class Journal(Aggregate):
         duty: str,
         reason: str,
         today: date,
+        entered_by: str | None = None,
     ) -> None:
         if entry_id not in self.entries:
             raise InvalidInput(
                 f"{entry_id} is not a current entry of {self.month}", field="entry_id"
+            )
+        if entered_by is not None and entry_id not in self.from_paper:
+            raise InvalidState(
+                f"{entry_id} is the member's own words: the member corrects it, not the secretary"
             )
         self._in_month(recorded_on, today, "recorded_on")
         self._record(
@@ -90,6 +105,7 @@ class Journal(Aggregate):
                 work_content=work,
                 duty_performance=duty,
                 reason=reason,
+                entered_by=entered_by,
             )
         )
 
@@ -124,8 +140,13 @@ class Journal(Aggregate):
                 self.member_id, self.month = event.member_id, event.month
                 self.township_id, self.branch_id = event.township_id, event.branch_id
                 self.entries.append(event.entry_id)
+                if event.entered_by is not None:
+                    self.from_paper.add(event.entry_id)
             case JournalEntryCorrected():
                 index = self.entries.index(event.corrects_entry_id)
                 self.entries[index] = event.entry_id
+                self.from_paper.discard(event.corrects_entry_id)
+                if event.entered_by is not None:
+                    self.from_paper.add(event.entry_id)
             case MonthlyPresentationEvaluated():
                 self.presented = True

@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import resources
 
 from services.review.events import REGISTRY
-from services.review.projections import journals, pledges, reviews, visits
+from services.review.projections import journals, leaders, pledges, reviews, visits
 from shared.directory import DIRECTORY_DDL
 from shared.projections import Projection, ReadModels
 
@@ -42,6 +42,9 @@ PROJECTION = Projection(
         "MonthlyPresentationEvaluated": journals.presented,
         # guidance visits (R7)
         "GuidanceVisitRecorded": visits.recorded,
+        # responsible leaders (R1)
+        "LeaderAssigned": leaders.assigned,
+        "LeaderUnassigned": leaders.unassigned,
     },
     directory=True,
 )

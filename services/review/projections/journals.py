@@ -14,7 +14,8 @@ async def _entry(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
     await conn.execute(
         "INSERT INTO journal_entries (entry_id, corrects_entry_id, township_id, branch_id,"
         " member_id, month, recorded_on, work_content, duty_performance, reason, recorded_at,"
-        " sequence) VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, $8, $9, $10, $11, $12)",
+        " sequence, entered_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, $8, $9, $10, $11, $12, $13)",
         d["entry_id"],
         d.get("corrects_entry_id"),
         d["township_id"],
@@ -27,6 +28,7 @@ async def _entry(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
         d.get("reason"),
         e.time,
         e.sequence,
+        d.get("entered_by"),
     )
 
 

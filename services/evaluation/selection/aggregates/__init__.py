@@ -4,8 +4,13 @@ composite score is computed by (formula.py)."""
 from services.evaluation.selection.aggregates.formula import (
     REVIEW_POINTS,
     ReviewRecord,
+    calendar_year,
     composite,
+    default_window,
+    period_end,
+    pledge_year,
     reviews_value,
+    within,
 )
 from services.evaluation.selection.aggregates.selection import (
     Candidate,
@@ -21,6 +26,11 @@ __all__ = [
     "ReviewRecord",
     "Selection",
     "SelectionState",
+    "calendar_year",
     "composite",
+    "default_window",
+    "period_end",
+    "pledge_year",
     "reviews_value",
+    "within",
 ]

@@ -6,8 +6,11 @@ score), so a candidate's score can be recomputed from the events it names."""
 
 from __future__ import annotations
 
+import calendar
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from math import fsum
 
 from services.evaluation.aggregates.tally import MEMBER_APPRAISAL
@@ -17,6 +20,7 @@ from services.evaluation.selection.events import (
     ReviewsMeasure,
     ReviewsRule,
     WhenMissing,
+    Window,
 )
 from shared.errors import InvalidState
 
@@ -32,6 +36,56 @@ class ReviewRecord:
     review_id: str
     quarter: str  # e.g. "2027Q1"
     grades: tuple[str, ...]  # one per dimension assessed
+
+
+def default_window(opened_on: date) -> Window:
+    """S2: by default the twelve months before the selection opens (its opening day not
+    included): a selection opened on 2027-07-05 reads 2026-07-05 .. 2027-07-04."""
+    ends_on = opened_on - timedelta(days=1)
+    try:
+        starts_on = opened_on.replace(year=opened_on.year - 1)
+    except ValueError:  # opened on February 29
+        starts_on = date(opened_on.year - 1, 3, 1)
+    return Window(starts_on=starts_on, ends_on=ends_on)
+
+
+def calendar_year(year: int) -> Window:
+    """The window of a formula declared before windows (schema 2): the selection's year."""
+    return Window(starts_on=date(year, 1, 1), ends_on=date(year, 12, 31))
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_BIMONTH = re.compile(r"^(\d{4})-B([1-6])$")
+_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
+
+
+def period_end(period: str) -> date:
+    """The last day a rating's period ("2027-01" monthly, "2027-B1" bimonthly) or a review's
+    quarter ("2027Q1") covers."""
+    if m := _MONTH.match(period):
+        return _month_end(int(m[1]), int(m[2]))
+    if m := _BIMONTH.match(period):
+        return _month_end(int(m[1]), 2 * int(m[2]))
+    if m := _QUARTER.match(period):
+        return _month_end(int(m[1]), 3 * int(m[2]))
+    raise ValueError(f"not a period: {period!r}")
+
+
+def within(window: Window, day: date) -> bool:
+    """A record counts when the period it covers ends within the window (S2)."""
+    return window.starts_on <= day <= window.ends_on
+
+
+def pledge_year(window: Window) -> int | None:
+    """The pledge the window reads: the latest whose year (its items fall due at year end)
+    ends within the window; None when no year end falls in it."""
+    years = [y for y in range(window.starts_on.year, window.ends_on.year + 1)]
+    ending = [y for y in years if within(window, date(y, 12, 31))]
+    return max(ending) if ending else None
 
 
 def _mean(values: Sequence[float]) -> float | None:

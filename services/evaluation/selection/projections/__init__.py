@@ -9,6 +9,7 @@ TABLE: Table = {
     "FormulaDeclared": selection.formula_declared,
     "CandidateNominated": selection.candidate_nominated,
     "StageScored": selection.stage_scored,
+    "StageDecided": selection.stage_decided,
     "NoticePosted": selection.notice_posted,
     "ObjectionFiled": selection.objection_filed,
     "ObjectionAnswered": selection.objection_answered,

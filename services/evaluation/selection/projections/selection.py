@@ -45,9 +45,10 @@ async def pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: Data) 
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     i = k.ItemClosed.model_validate(d)
     await conn.execute(
-        "INSERT INTO pledge_items_closed VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        "INSERT INTO pledge_items_closed VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         i.pledge_id,
         i.item_id,
+        e.time,
     )
 
 
@@ -60,11 +61,12 @@ async def review_recorded(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -
         )
     grades = {a.dimension: a.grade for a in r.assessments}
     await conn.execute(
-        "INSERT INTO review_copy VALUES ($1, $2, $3, $4, false, $5) ON CONFLICT DO NOTHING",
+        "INSERT INTO review_copy VALUES ($1, $2, $3, $4, $5, false, $6) ON CONFLICT DO NOTHING",
         r.review_id,
         r.township_id,
         r.subject_id,
         r.quarter,
+        r.held_on,
         _json(grades),
     )
 
@@ -75,7 +77,7 @@ async def review_recorded(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -
 async def selection_opened(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
         "INSERT INTO selections VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, NULL, 0,"
-        " NULL, NULL, NULL, NULL)",
+        " NULL, NULL, NULL, NULL, $8, $9)",
         d["selection_id"],
         d["township_id"],
         d["year"],
@@ -83,6 +85,8 @@ async def selection_opened(conn: asyncpg.Connection, e: EventEnvelope, d: Data) 
         d["subject_kind"],
         d["notice_days"],
         d["commendation_on"],
+        d.get("level", "township"),
+        d.get("organisation_id") or d["township_id"],
     )
 
 
@@ -115,17 +119,32 @@ async def candidate_nominated(conn: asyncpg.Connection, e: EventEnvelope, d: Dat
 
 async def stage_scored(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
-        "INSERT INTO selection_stages VALUES ($1, $2, $3, $4::text::date, $5)",
+        "INSERT INTO selection_stages VALUES ($1, $2, $3, $4::text::date, $5, $6, $7, $8)",
         d["selection_id"],
         d["stage"],
         d["formula_version"],
         d["scored_on"],
         _json(d["candidates"]),
+        "formula" if d.get("decided") else None,  # schema 1: the cut decided
+        d["scored_on"] if d.get("decided") else None,
+        _json(d.get("decided") or []),
     )
     await conn.execute(
         "UPDATE selections SET stages_scored = $2 WHERE selection_id = $1",
         d["selection_id"],
         d["stage"],
+    )
+
+
+async def stage_decided(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
+    await conn.execute(
+        "UPDATE selection_stages SET decided_by = $3, decided_on = $4::text::date, decisions = $5"
+        " WHERE selection_id = $1 AND stage = $2",
+        d["selection_id"],
+        d["stage"],
+        d["body"],
+        d["decided_on"],
+        _json(d["decisions"]),
     )
 
 
@@ -142,11 +161,12 @@ async def notice_posted(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> 
 
 async def objection_filed(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
-        "INSERT INTO selection_objections VALUES ($1, $2, $3, $4, NULL, NULL)",
+        "INSERT INTO selection_objections VALUES ($1, $2, $3, $4, NULL, NULL, $5)",
         d["selection_id"],
         d["objection_id"],
         d["subject_id"],
         d["summary"],
+        d.get("in_person", False),
     )
 
 
@@ -161,13 +181,14 @@ async def objection_answered(conn: asyncpg.Connection, e: EventEnvelope, d: Data
 
 async def commendation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
-        "INSERT INTO commendations VALUES ($1, $2, $3, $4, $5::text::date, $6)",
+        "INSERT INTO commendations VALUES ($1, $2, $3, $4, $5::text::date, $6, $7)",
         d["selection_id"],
         d["township_id"],
         d["year"],
         d["title"],
         d["issued_on"],
         _json(d["awardees"]),
+        d.get("level", "township"),
     )
     await conn.execute(
         "UPDATE selections SET issued_on = $2::text::date WHERE selection_id = $1",
