@@ -9,6 +9,7 @@ to anything that can issue SQL on a serving connection.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 from collections.abc import AsyncIterator, Sequence
@@ -50,7 +51,9 @@ async def ensure_database(admin_dsn: str, database: str) -> None:
     try:
         exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database)
         if not exists:
-            await conn.execute(f'CREATE DATABASE "{database}"')
+            # another replica, starting at the same moment, may make it first
+            with contextlib.suppress(asyncpg.DuplicateDatabaseError, asyncpg.UniqueViolationError):
+                await conn.execute(f'CREATE DATABASE "{database}"')
     finally:
         await conn.close()
 

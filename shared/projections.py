@@ -30,6 +30,7 @@ from shared.envelope import EventEnvelope
 from shared.eventstore.postgres import COLUMNS, decode_row
 
 log = structlog.get_logger()
+ENSURE_LOCK = 4245  # replicas starting together build the read models once
 
 Projector = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
 
@@ -144,15 +145,23 @@ class ReadModels:
         return checksum(self.ddl + self.version)
 
     async def ensure(self, pool: asyncpg.Pool) -> None:
-        """Build the live read models if they are missing or were built by other code."""
-        built = await pool.fetchval(
-            "SELECT checksum FROM read_model_state WHERE schema_name = $1", READ_SCHEMA
-        )
-        if built != self.checksum:
-            log.info("read_models_rebuilding", reason="missing" if built is None else "changed")
-            async with pool.acquire() as conn:
-                await drop_snapshots(conn)  # past states built by the other code: stale too
-            await self.rebuild(pool)
+        """Build the live read models if they are missing or were built by other code.
+        One replica at a time: the others, starting alongside, wait and find them built."""
+        query = "SELECT checksum FROM read_model_state WHERE schema_name = $1"
+        if await pool.fetchval(query, READ_SCHEMA) == self.checksum:
+            return
+        async with pool.acquire() as guard:
+            await guard.execute("SELECT pg_advisory_lock($1)", ENSURE_LOCK)
+            try:
+                built = await guard.fetchval(query, READ_SCHEMA)
+                if built != self.checksum:
+                    reason = "missing" if built is None else "changed"
+                    log.info("read_models_rebuilding", reason=reason)
+                    async with pool.acquire() as conn:
+                        await drop_snapshots(conn)  # past states built by the other code
+                    await self.rebuild(pool)
+            finally:
+                await guard.execute("SELECT pg_advisory_unlock($1)", ENSURE_LOCK)
 
     async def rebuild(
         self,

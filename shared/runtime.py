@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -33,6 +34,7 @@ from shared.events import EventRegistry
 from shared.eventstore.postgres import PostgresEventStore
 from shared.guards import TokenBuckets
 from shared.http import RequestContextMiddleware, install_error_handlers, ops_router
+from shared.lease import Leases
 from shared.logging import configure_logging
 from shared.messaging import Subjects, connect, ensure_stream, tls_context
 from shared.projections import ReadModels
@@ -95,6 +97,8 @@ class Runtime:
     periodic_tasks: list[asyncio.Task[None]] = field(default_factory=list)
     components: dict[str, Any] = field(default_factory=dict)  # what periodic work shares
     joining: asyncio.Task[None] | None = None  # connecting to the broker, then its work
+    # the relay and each periodic work run on one replica at a time (shared/lease.py)
+    leases: Leases | None = None
 
     async def start(self) -> None:
         s = self.settings
@@ -120,7 +124,9 @@ class Runtime:
             password = await runtime_login(owner, s.database)
         finally:
             await owner.close()
-        self.pool = await open_pool(as_login(s.service_dsn, role, password), role=None)
+        login = as_login(s.service_dsn, role, password)
+        self.pool = await open_pool(login, role=None)
+        self.leases = Leases(login)
         name = self.definition.name
         self.store = PostgresEventStore(self.pool, source=f"/gongkai/{name}", clock=self.clock)
         self.executor = CommandExecutor(
@@ -142,8 +148,9 @@ class Runtime:
                 )
             )
         self.periodic.extend(self.definition.periodic(self))
-        for work in self.periodic:
-            self.periodic_tasks.append(asyncio.create_task(self._every(work)))
+        for work in self.periodic:  # on the replica that holds its lease
+            held = self.leases.run(f"periodic:{work.name}", partial(self._every, work))
+            self.periodic_tasks.append(asyncio.create_task(held))
         # Commands and reads need PostgreSQL only: with the broker away the service serves
         # anyway (degraded: its events wait in the outbox, its consumers for the broker) and
         # joins the broker when it comes back.
@@ -179,7 +186,7 @@ class Runtime:
         if s.relay_enabled:
             self.relay = OutboxRelay(self.pool, self.js, service=name, subjects=self.subjects)
             self.executor.on_commit.append(self.relay.wake)
-            self._spawn(self.relay.run())
+            self._spawn(self._leased("relay", self.relay.run))
         for subscription in self.definition.subscriptions(self):
             runner = SubscriptionRunner(
                 self.pool,
@@ -189,8 +196,13 @@ class Runtime:
                 project=self.definition.read_models.apply,
             )
             self.runners.append(runner)
-            self._spawn(runner.run())
+            # one replica pulls at a time: they take turns only when one dies (ordering)
+            self._spawn(self._leased(f"consumer:{runner.durable}", runner.run))
         log.info("broker_joined", service=name)
+
+    async def _leased(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        assert self.leases is not None
+        await self.leases.run(name, work)
 
     def _spawn(self, coroutine: object) -> None:
         self.tasks.append(asyncio.create_task(coroutine))  # type: ignore[arg-type]
@@ -241,6 +253,8 @@ class Runtime:
         if self.nc and not self.nc.is_closed:
             # the relay waits for its acks and the runners have stopped fetching: close now
             await self.nc.close()
+        if self.leases is not None:  # another replica takes them over
+            await self.leases.close()
         await self.pool.close()
 
     async def readiness(self) -> dict[str, bool]:
@@ -258,6 +272,8 @@ class Runtime:
         report: dict[str, Any] = {"ready": checks["database"], "degraded": degraded}
         report["checks"] = checks
         report["waiting"] = ["relay", "consumers"] if degraded else []
+        # what this replica runs for all of them (the others wait to take it over)
+        report["leases"] = sorted(self.leases.held) if self.leases is not None else []
         return checks["database"], report
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -46,6 +46,11 @@ class ServiceSettings(BaseSettings):
     public_requests_per_second: float = 20.0
     public_burst: int = 200
     trusted_proxies: str = "127.0.0.1"  # reverse proxies whose X-Forwarded-For is believed
+    # the public address the voting page is reached at (the board's or the console's host,
+    # where a reverse proxy puts /vote): the links and QR codes on invitations; None: the
+    # address the request that issues them came to
+    public_base_url: str | None = None
+    urn_batch: int = Field(default=10, ge=1, le=1000)  # web ballots appended together, at least
 
     @model_validator(mode="after")
     def _production_logs_json(self) -> ServiceSettings:

@@ -7,6 +7,15 @@ redelivered or duplicated message finds its sequence already consumed and has no
 effect. A message the handler keeps failing on is parked in `parked_messages` with a log
 line and skipped, not retried forever. Database or broker outages are transient: the batch
 is left unacknowledged and fetched again.
+
+Hand-over: a runner that dies holding fetched messages gives them back after `ack_wait`
+(`ACK_WAIT_SECONDS`, a few seconds). A live runner working on a batch for longer keeps it by
+telling the broker "in progress" every third of that, so slow work is not delivered again
+while it runs. Replicas bind the same durable consumer; the runtime lets one of them pull at
+a time (a lease, shared/lease.py): a township's events apply in order, and two replicas
+pulling alternately spent their time deferring each other's messages. Messages that arrive
+ahead of one a dead runner held (`OutOfOrder`) are held, with progress acks, and applied in
+order right after it comes back.
 """
 
 from __future__ import annotations
@@ -32,6 +41,13 @@ from shared.messaging import Subjects
 from shared.metrics import CONSUMER_HANDLED, CONSUMER_LAG
 
 log = structlog.get_logger()
+
+# Messages held for a gap, at most (the rest go back to the broker, again after GAP_DELAY).
+HOLD_LIMIT = 1000
+GAP_DELAY = 1.0
+# How long a message fetched by a runner that died stays with it before the broker hands it
+# out again; a live runner's progress acks (every third of it) keep a slow batch its own.
+ACK_WAIT_SECONDS = 3.0
 
 Handler = Callable[[asyncpg.Connection, EventEnvelope], Awaitable[None]]
 Projector = Handler
@@ -98,7 +114,7 @@ class SubscriptionRunner:
         project: Projector | None = None,
         batch: int = 100,
         attempts: int = 3,
-        ack_wait: float = 10,
+        ack_wait: float = ACK_WAIT_SECONDS,
     ) -> None:
         self.pool = pool
         self.js = js
@@ -116,6 +132,7 @@ class SubscriptionRunner:
         self._stopping = asyncio.Event()
         # set once its durable consumer exists: from then on the broker counts what it owes
         self.consuming = asyncio.Event()
+        self._in_hand: list[Msg] = []  # fetched and not yet acknowledged
 
     def stop(self) -> None:
         self._stopping.set()
@@ -134,31 +151,64 @@ class SubscriptionRunner:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
 
-    async def _consume(self) -> None:
+    @property
+    def durable(self) -> str:
+        """The durable consumer's name, shared by every replica of the service."""
         durable = f"{self.sub.consumer}-{self.sub.aggregate}-{self.sub.event_type}"
-        durable = durable.replace("*", "any")
-        psub = await self.js.pull_subscribe(
-            self.filter,
-            durable=durable,
-            stream=self.subjects.stream(self.sub.source),
-            config=ConsumerConfig(
-                durable_name=durable,
-                ack_policy=AckPolicy.EXPLICIT,
-                deliver_policy=DeliverPolicy.ALL,
-                ack_wait=self.ack_wait,
-                filter_subject=self.filter,
-            ),
+        return durable.replace("*", "any")
+
+    async def _consume(self) -> None:
+        durable = self.durable
+        stream = self.subjects.stream(self.sub.source)
+        config = ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=self.ack_wait,
+            filter_subject=self.filter,
         )
+        # created, or updated to this ack_wait (one made with an older one keeps it otherwise);
+        # every replica does the same, and all of them pull from the one durable consumer
+        await self.js.add_consumer(stream, config)
+        psub = await self.js.pull_subscribe(self.filter, durable=durable, stream=stream)
         self.consuming.set()
         log.info("subscription_started", consumer=durable)
-        while not self._stopping.is_set():
-            try:
-                messages = await self._next_batch(psub)
-            except (NatsTimeout, TimeoutError):
-                continue
-            await self.handle_batch(messages)
-            if messages:
-                CONSUMER_LAG.labels(durable).set(messages[-1].metadata.num_pending or 0)
+        # messages that came before an earlier one of their township (a runner that died
+        # holds it until ack_wait): kept, with progress acks, until it comes
+        held: list[Msg] = []
+        self._in_hand = held
+        ticker = asyncio.create_task(self._tell_in_progress())
+        try:
+            while not self._stopping.is_set():
+                try:
+                    messages = await self._next_batch(psub)
+                except (NatsTimeout, TimeoutError):
+                    continue
+                self._in_hand = held + messages
+                held = await self.handle_batch(self._in_hand)
+                if len(held) > HOLD_LIMIT:  # a gap that does not fill: let the broker keep them
+                    held.sort(key=_stream_order)
+                    await _nak(held[HOLD_LIMIT:], delay=GAP_DELAY)
+                    del held[HOLD_LIMIT:]
+                self._in_hand = held
+                if messages:
+                    CONSUMER_LAG.labels(durable).set(messages[-1].metadata.num_pending or 0)
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(Exception):  # back to the broker at once, not ack_wait
+                await _nak(held)
+
+    async def _tell_in_progress(self) -> None:
+        """While messages are in hand (being applied, or held for a gap), tell the broker so
+        every third of `ack_wait`: a live runner keeps them however long that takes, a dead
+        one's come back after `ack_wait`."""
+        while True:
+            await asyncio.sleep(self.ack_wait / 3)
+            for msg in list(self._in_hand):
+                if not msg._ackd:  # not yet acked or nak'd (a progress ack would undo a delay)
+                    with contextlib.suppress(Exception):  # the broker is away: it comes back
+                        await msg.in_progress()
 
     async def _next_batch(self, psub: JetStreamContext.PullSubscription) -> list[Msg]:
         """The next message as soon as it comes, with those already waiting behind it (up to
@@ -171,12 +221,17 @@ class SubscriptionRunner:
                 messages += await psub.fetch(waiting, timeout=1)
         return messages
 
-    async def handle_batch(self, messages: list[Msg]) -> None:
+    async def handle_batch(self, messages: list[Msg]) -> list[Msg]:
         """Apply a whole fetch in one transaction and acknowledge it once that commits: one
         commit (one fsync) instead of one per message. If any message cannot be applied as
         it stands (malformed, out of order, or its handler fails), the transaction is rolled
         back, so nothing of the batch took effect, and each message goes through `handle`
-        alone, which parks, defers or retries it on its own."""
+        alone, which parks or retries it on its own. Returns the messages that came before
+        an earlier one of their township, neither acknowledged nor refused: the caller holds
+        them and hands them in again with the next fetch.
+
+        The batch is taken in the stream's order (held messages come first otherwise)."""
+        messages = sorted(messages, key=_stream_order)
         if len(messages) > 1:
             try:
                 envelopes = [
@@ -194,21 +249,45 @@ class SubscriptionRunner:
                     result = "applied" if applied else "duplicate"
                     CONSUMER_HANDLED.labels(self.sub.consumer, result).inc()
                     await msg.ack()
-                return
-        for index, msg in enumerate(messages):
-            try:
-                await self.handle(msg)
-            except TRANSIENT:
-                await _nak(messages[index:])
-                raise
+                return []
+        pending = messages
+        while True:  # again over what waited, while that made its township move
+            deferred: list[Msg] = []
+            blocked: dict[str, int] = {}  # township -> its first sequence that had to wait
+            moved: set[str] = set()
+            for index, msg in enumerate(pending):
+                position = _position(msg)
+                if position is not None and position[1] > blocked.get(position[0], position[1]):
+                    # behind one that waits: no need to ask the database
+                    CONSUMER_HANDLED.labels(self.sub.consumer, "deferred_for_gap").inc()
+                    deferred.append(msg)
+                    continue
+                try:
+                    waits = await self.handle(msg)
+                except TRANSIENT:
+                    await _nak(deferred + pending[index:])
+                    raise
+                if position is None:
+                    continue
+                if waits:
+                    deferred.append(msg)
+                    blocked[position[0]] = min(blocked.get(position[0], position[1]), position[1])
+                else:
+                    moved.add(position[0])
+            if not moved & blocked.keys():
+                return deferred
+            pending = deferred
 
-    async def handle(self, msg: Msg) -> None:
+    async def handle(self, msg: Msg) -> bool:
+        """Apply, skip (a duplicate) or park one message, and acknowledge it; or, if an
+        earlier message of its township has not been applied yet, leave it to the caller
+        (True: neither acknowledged nor refused)."""
         try:
             envelope = EventEnvelope.from_message(dict(msg.headers or {}), msg.data)
         except Exception as malformed:  # not even an envelope: park it as it came
             await self._park(msg, None, malformed)
             await msg.ack()
-            return
+            return False
         error: Exception | None = None
         for attempt in range(self.attempts):
             try:
@@ -221,8 +300,7 @@ class SubscriptionRunner:
             except OutOfOrder:
                 # counted, so that a gap which never fills shows on /metrics, not only in logs
                 CONSUMER_HANDLED.labels(self.sub.consumer, "deferred_for_gap").inc()
-                await msg.nak(delay=min(1.0, self.ack_wait))  # again once the gap has filled
-                return
+                return True  # held until the gap has filled
             except Exception as failure:
                 error = failure
                 log.warning(
@@ -235,9 +313,10 @@ class SubscriptionRunner:
                 continue
             CONSUMER_HANDLED.labels(self.sub.consumer, "applied" if applied else "duplicate").inc()
             await msg.ack()
-            return
+            return False
         await self._park(msg, envelope, error)
         await msg.ack()
+        return False
 
     async def _apply(self, envelope: EventEnvelope) -> bool:
         async with self.pool.acquire() as conn, conn.transaction():
@@ -394,9 +473,26 @@ class SubscriptionRunner:
                 await self._remember(conn, envelope)
 
 
-async def _nak(messages: list[Msg]) -> None:
+def _stream_order(msg: Msg) -> int:
+    """The message's place in its stream (0 for one that is not a JetStream message)."""
+    try:
+        return int(msg.metadata.sequence.stream)
+    except Exception:
+        return 0
+
+
+def _position(msg: Msg) -> tuple[str, int] | None:
+    """A message's township and sequence there (None: not an envelope)."""
+    try:
+        envelope = EventEnvelope.from_message(dict(msg.headers or {}), msg.data)
+    except Exception:
+        return None
+    return envelope.partition, envelope.sequence
+
+
+async def _nak(messages: list[Msg], *, delay: float | None = None) -> None:
     for msg in messages:
-        await msg.nak()
+        await msg.nak(delay=delay)
 
 
 async def keep_in_inbox(conn: asyncpg.Connection, source: str, envelope: EventEnvelope) -> bool:

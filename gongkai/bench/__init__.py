@@ -4,8 +4,9 @@ one run, on the same servers (embedded unless URLs are given), reported as rates
 Parts: `store` (append and rebuild vs raw asyncpg and the `eventsourcing` library),
 `messaging` (relay and consumers vs raw nats-py JetStream), `pipeline` (a command's commit to
 another service's read model vs a raw pipeline), `http` (a service process vs a bare FastAPI
-endpoint), `county` (a generated county rebuilt at 0.25x, 0.5x and 1x of `--scale`) and
-`tokens` (a token checked against the identity JWKS vs the local key; argon2id sign-in).
+endpoint), `county` (a generated county rebuilt at 0.25x, 0.5x and 1x of `--scale`),
+`tokens` (a token checked against the identity JWKS vs the local key; argon2id sign-in)
+and `voting` (people voting from phones on one round: the submit's p99).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ if _missing := [name for name in EXTRA if find_spec(name) is None]:
 from gongkai.bench.common import Bench, Figure, Sizes  # noqa: E402 - after the check
 from shared.logging import configure_logging  # noqa: E402
 
-PARTS = ("store", "messaging", "pipeline", "http", "county", "tokens")
+PARTS = ("store", "messaging", "pipeline", "http", "county", "tokens", "voting")
 
 
 async def run_bench(

@@ -19,7 +19,9 @@ cli = typer.Typer(add_completion=False)  # commands for gongkai.main, imported w
 def bench(
     parts: Annotated[
         list[str] | None,
-        typer.Argument(help="store | messaging | pipeline | http | county | tokens (default: all)"),
+        typer.Argument(
+            help="store | messaging | pipeline | http | county | tokens | voting (default: all)"
+        ),
     ] = None,
     events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
     writers: Annotated[str, typer.Option(help="store: writer counts, comma-separated.")] = "1,8",
@@ -39,6 +41,10 @@ def bench(
     ] = 0.05,
     tokens: Annotated[int, typer.Option(help="tokens: distinct tokens per side per round.")] = 2000,
     signins: Annotated[int, typer.Option(help="tokens: argon2id hashes and verifies.")] = 20,
+    voters: Annotated[int, typer.Option(min=1, help="voting: people voting on one round.")] = 500,
+    voting_seconds: Annotated[
+        float, typer.Option(help="voting: the seconds over which they arrive.")
+    ] = 60.0,
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per side.")] = 3,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
@@ -59,6 +65,8 @@ def bench(
         scale=scale,
         tokens=tokens,
         signins=signins,
+        voters=voters,
+        voting_seconds=voting_seconds,
     )
     asyncio.run(
         run_bench(

@@ -35,6 +35,8 @@ class Sizes:
     members_per_branch: int = 50  # county: the county has 50 (smaller in tests)
     tokens: int = 2000  # tokens: distinct tokens verified per side per round
     signins: int = 20  # tokens: argon2id hashes and verifies (p50/p99)
+    voters: int = 500  # voting: people voting on one round from phones
+    voting_seconds: float = 60.0  # voting: over how long they arrive
 
 
 @dataclass

@@ -91,9 +91,10 @@ async def _review(params: dict[str, Any], send: Send) -> Callable[[], Awaitable[
     for runner in runtime.runners:
         handle_batch = runner.handle_batch
 
-        async def noted(messages: list[Msg], handle_batch: Any = handle_batch) -> None:
-            await handle_batch(messages)
-            send([(msg.headers or {})["ce-streamid"] for msg in messages])
+        async def noted(messages: list[Msg], handle_batch: Any = handle_batch) -> list[Msg]:
+            held: list[Msg] = await handle_batch(messages)
+            send([(msg.headers or {})["ce-streamid"] for msg in messages if msg not in held])
+            return held
 
         runner.handle_batch = noted  # type: ignore[method-assign]
     return runtime.stop

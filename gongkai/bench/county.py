@@ -112,7 +112,14 @@ class Generator:
             "年度工作目标责任书", drafts, self.categories, date(self.year, 1, 10)
         )
         for item in items:
-            pledge.review_item(item, **CRITERIA, approve=True, guidance=None)
+            pledge.review_item(
+                item,
+                shows_advanced_standard=CRITERIA["shows_advanced_standard"],
+                matches_wishes=CRITERIA["matches_wishes"],
+                feasible=CRITERIA["feasible"],
+                approve=True,
+                guidance=None,
+            )
         pledge.publish()
         for fortnight in range(PROGRESS_REPORTS):
             for item in items:

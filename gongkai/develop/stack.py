@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from gongkai.develop.supervisor import Part, answers
-from gongkai.operator.options import signing_key
+from gongkai.operator.options import issuer_file, signing_key
 from gongkai.operator.services import SERVICES
 from shared.auth import LocalSigningKey
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
@@ -29,6 +29,16 @@ class Stack:
     nats: EmbeddedNats | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    # the identity service's URL: the issuer every service expects, and its JWKS the keys
+    identity_url: str | None = None
+
+    def name_issuer(self, identity_port: int) -> str:
+        """Every service trusts the identity service on this port (its JWKS, its issuer);
+        `gongkai token` stamps the same issuer (written beside the data directory's key)."""
+        self.identity_url = f"http://127.0.0.1:{identity_port}"
+        issuer_file(self.data_dir).parent.mkdir(parents=True, exist_ok=True)
+        issuer_file(self.data_dir).write_text(self.identity_url, encoding="utf-8")
+        return self.identity_url
 
     def start_servers(self) -> None:
         if self.database_url is None:
@@ -56,9 +66,18 @@ class Stack:
             "GONGKAI_PORT": str(port),
             "GONGKAI_DATABASE_URL": str(self.database_url),
             "GONGKAI_NATS_URL": str(self.nats_url),
-            "GONGKAI_JWT_PUBLIC_KEY_FILE": str(public_key),
             "GONGKAI_CHECKPOINT_KEY_FILE": str(checkpoint_key),
         }
+        env.pop("GONGKAI_JWKS_URL", None)
+        if self.identity_url is None or service == "identity":
+            # the identity service verifies with its own keys and publishes the development
+            # key in its JWKS (kid "local-dev"), so `gongkai token` keeps working
+            env["GONGKAI_JWT_PUBLIC_KEY_FILE"] = str(public_key)
+        else:  # every other service verifies against the identity JWKS only
+            env.pop("GONGKAI_JWT_PUBLIC_KEY_FILE", None)
+            env["GONGKAI_JWKS_URL"] = f"{self.identity_url}/.well-known/jwks.json"
+        if self.identity_url is not None:
+            env["GONGKAI_JWT_ISSUER"] = self.identity_url
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{service}.log", "ab") as log:  # the child keeps its own copy

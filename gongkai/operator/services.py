@@ -15,6 +15,7 @@ SERVICES: dict[str, tuple[str, int]] = {
     "review": ("services.review.app", 8102),
     "evaluation": ("services.evaluation.app", 8103),
     "notification": ("services.notification.app", 8104),
+    "identity": ("services.identity.app", 8105),
 }
 
 

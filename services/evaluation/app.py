@@ -20,6 +20,7 @@ DEFINITION = ServiceDefinition(
     subscriptions=lambda runtime: subscriptions(runtime.executor),
     periodic=periodic,
     default_port=8103,
+    migrations=("services.evaluation.migrations",),
 )
 
 

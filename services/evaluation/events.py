@@ -17,6 +17,7 @@ from services.evaluation.checks import events as checks
 from services.evaluation.ratings import events as ratings
 from services.evaluation.rounds import events as rounds
 from services.evaluation.selection import events as selection
+from services.evaluation.voting import events as voting
 from shared.events import DomainEvent, EventRegistry
 
 # --- erasure of personal data (A7) -------------------------------------------------------
@@ -32,7 +33,14 @@ class PersonalDataErased(DomainEvent):
 
 REGISTRY = EventRegistry(
     "evaluation",
-    [*rounds.EVENTS, *checks.EVENTS, *ratings.EVENTS, PersonalDataErased, *selection.EVENTS],
+    [
+        *rounds.EVENTS,
+        *checks.EVENTS,
+        *ratings.EVENTS,
+        PersonalDataErased,
+        *selection.EVENTS,
+        *voting.EVENTS,
+    ],
 )
 
 

@@ -219,3 +219,12 @@ CREATE TABLE commendations (
     awardees     jsonb   NOT NULL,
     level        text    NOT NULL  -- township, county or branch (S1)
 );
+-- invitations to vote (issue 17): per rater, how many they were given; never a code (only
+-- its hash is kept, beside the log: migrations/0001_invitations_urn.sql)
+CREATE TABLE invitations_issued (
+    scope_id text    NOT NULL,
+    rater_id text    NOT NULL,
+    scope    text    NOT NULL,
+    issued   integer NOT NULL,
+    PRIMARY KEY (scope_id, rater_id)
+);

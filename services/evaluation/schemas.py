@@ -28,7 +28,7 @@ class PersonalView(View):
 
 
 class AuditProblem(View):
-    # unregistered_rater, repeated_participation, not_a_subject or ballots_differ
+    # unregistered_rater, repeated_participation, not_a_subject, ballots_differ or urn_not_empty
     problem: str
     rater_id: str | None  # who took part (never what they chose)
     subject_id: str

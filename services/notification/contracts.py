@@ -21,6 +21,7 @@ class PledgeCalendarSet(Consumed):
     county_id: str
     year: int
     drafting_deadline: date
+    publication_deadline: date | None = None  # P7; the pledge service's default when absent
 
 
 class PledgeReturned(Consumed):
@@ -29,6 +30,7 @@ class PledgeReturned(Consumed):
 
 class PledgeApproved(Consumed):
     pledge_id: str
+    late: bool = False  # P6: approved after the drafting deadline (absent before: not marked)
 
 
 class CountyEstablished(Consumed):
@@ -70,6 +72,7 @@ class PledgePublished(Consumed):
     pledge_id: str
     letter_no: str
     item_ids: tuple[str, ...]
+    open_reasons: tuple[str, ...] | None = None  # of every item (absent before P10's field)
 
 
 class ItemEvent(Consumed):
@@ -84,19 +87,35 @@ class ProgressReported(ItemEvent):
 
 class ItemReportedDone(ItemEvent):
     summary: str
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class ProblemSolvedConfirmed(ItemEvent):
     note: str
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class ImplementationVerified(ItemEvent):
     note: str
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
 
 
 class SatisfactionVerdictRecorded(ItemEvent):
     verdict: str
     satisfaction_rate: float
+    open_reasons: tuple[str, ...] | None = None  # absent from events written before
+
+
+class SatisfactionNotRated(ItemEvent):
+    """The item's check had no ballot: open, not rated (E8)."""
+
+    open_reasons: tuple[str, ...] | None = None
+
+
+class SatisfactionCheckReopened(ItemEvent):
+    """The item's lapsed check was reopened: its verdict is pending again (E8)."""
+
+    open_reasons: tuple[str, ...] | None = None
 
 
 class ItemClosed(ItemEvent):
@@ -134,6 +153,13 @@ class JournalEntryRecorded(Consumed):
     month: str
 
 
+class QuarterlyPushRecorded(Consumed):
+    """P11: the office assessed and pushed the pledge forward in the quarter."""
+
+    pledge_id: str
+    quarter: str
+
+
 class MonthlyPresentationEvaluated(Consumed):
     township_id: str
     branch_id: str
@@ -146,6 +172,7 @@ class GuidanceVisitRecorded(Consumed):
     visit_id: str
     township_id: str
     branch_id: str
+    cadre_id: str | None = None
     cadre_name: str
     visited_on: date
     summary: str
@@ -279,11 +306,14 @@ CONSUMED = by_type(
     ProblemSolvedConfirmed,
     ImplementationVerified,
     SatisfactionVerdictRecorded,
+    SatisfactionNotRated,
+    SatisfactionCheckReopened,
     ItemClosed,
     ReviewRecorded,
     ReviewCorrected,
     JournalEntryRecorded,
     MonthlyPresentationEvaluated,
+    QuarterlyPushRecorded,
     GuidanceVisitRecorded,
     EvaluationCalendarSet,
     RoundResultsPublished,

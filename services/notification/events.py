@@ -17,11 +17,14 @@ from shared.events import DomainEvent, EventRegistry, PlainText
 
 class DeadlineKind(StrEnum):
     DRAFTING = "drafting"  # P6: pledges drafted by March 15
+    PUBLICATION = "publication"  # P7: every approved pledge published (by March 31)
     QUARTERLY_REVIEW = "quarterly_review"
     EVALUATION_ROUND = "evaluation_round"  # July 10 and January 5
     SELECTION = "selection"  # around July 1
     MEMBER_RATING = "member_rating"  # monthly, by the branch (N2)
     BRANCH_RATING = "branch_rating"  # every two months, by the township (N2)
+    QUARTERLY_PUSH = "quarterly_push"  # P11: each published pledge pushed forward, by the office
+    JOURNAL_MEETING = "journal_meeting"  # R6: each member's journal presented, every month
 
 
 class NoticeKind(StrEnum):
@@ -71,6 +74,23 @@ class BranchRecord(Value):
     open_items: int
     overdue_items: int
     gaps: tuple[str, ...]
+    approved_unpublished: int = 0  # P7: approved, not yet published (0 in older bulletins)
+    drafted_late: int = 0  # P6: pledges approved after the drafting deadline
+    # N4 as the seed lists it (empty in older bulletins): the secretary's own work, the
+    # branch's activities, and what was published about the branch in the period
+    secretary_work: tuple[str, ...] = ()
+    activities: tuple[str, ...] = ()
+    publicity: tuple[str, ...] = ()
+
+
+class CadreGuidance(Value):
+    """N4, R7: one leading cadre's contact-point guidance in the period: which branch, how
+    often."""
+
+    cadre: str
+    branch_id: str
+    branch_name: str
+    visits: int
 
 
 class CalendarSet(DomainEvent):
@@ -188,6 +208,10 @@ class BulletinIssued(DomainEvent):
     issued_on: date
     note: str
     branches: tuple[BranchRecord, ...]
+    # per leading cadre, who visited which branch how often; what the township published
+    # (both empty in bulletins issued before they were listed)
+    guidance: tuple[CadreGuidance, ...] = ()
+    publicity: tuple[str, ...] = ()
 
 
 REGISTRY = EventRegistry(

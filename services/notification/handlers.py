@@ -52,9 +52,10 @@ async def set_calendar(
 ) -> dict[str, Any]:
     await _require_county(uow, county_id)
     require(county_admin(who, county_id), "only the county's administrator")
-    drafting, rounds = await uow.port(queries.records).owners_calendars(county_id, year)
+    owned = await uow.port(queries.records).owners_calendars(county_id, year)
+    drafting, rounds, publication = owned
     if cmd.deadlines is None:
-        deadlines = default_deadlines(year, drafting, rounds)
+        deadlines = default_deadlines(year, drafting, rounds, publication)
     else:
         deadlines = tuple(
             Deadline(deadline_id=f"{d.kind.value}-{d.period}", **d.model_dump())
@@ -63,7 +64,7 @@ async def set_calendar(
     stream = f"calendar-{county_id}-{year}"
     calendar = await uow.load(Calendar, stream) or Calendar(stream, county_id)
     try:
-        calendar.set(county_id, year, deadlines, owned_dates(year, drafting, rounds))
+        calendar.set(county_id, year, deadlines, owned_dates(year, drafting, rounds, publication))
     except InvalidState as error:
         raise InvalidInput(str(error), field="deadlines") from None
     await uow.save(calendar)
@@ -195,6 +196,7 @@ async def issue_bulletin(
     stream = f"bulletin-{township_id}-{bulletin_id}"
     bulletin = await uow.load(Bulletin, stream) or Bulletin(stream, township_id)
     branches = await uow.port(queries.records).compile_branches(township_id, label, on)
+    guidance, publicity = await uow.port(queries.records).compile_township(township_id, label, on)
     bulletin_id = f"{bulletin_id}-{township_id}"
     if bulletin.issue(
         bulletin_id=bulletin_id,
@@ -206,6 +208,8 @@ async def issue_bulletin(
         issued_on=on,
         note=note,
         branches=branches,
+        guidance=guidance,
+        publicity=publicity,
     ):
         [event] = await uow.save(bulletin)
         content = event.data

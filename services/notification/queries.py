@@ -20,8 +20,9 @@ from services.notification.aggregates import (
     owned_dates,
     township_reviewer,
 )
-from services.notification.events import BranchRecord, Deadline, DeadlineKind
+from services.notification.events import BranchRecord, CadreGuidance, Deadline, DeadlineKind
 from services.notification.projections.board import closing_reasons
+from shared import zh
 from shared.personal import destroy_key, seal, unseal
 
 
@@ -101,6 +102,8 @@ async def township(conn: asyncpg.Connection, township_id: str) -> dict[str, Any]
                 township_id,
             ),
             "branches",
+            "guidance",
+            "publicity",
         ),
     }
 
@@ -195,6 +198,32 @@ async def pledge_cards(
     return cards
 
 
+async def not_public(conn: asyncpg.Connection, branch_id: str) -> dict[str, Any] | None:
+    """P7: whose pledge of the branch's latest pledge year is not public yet: the branch
+    and each current member, with how far it got (approved, or not approved yet)."""
+    year = await conn.fetchval(
+        "SELECT max(year) FROM board_pledges WHERE branch_id = $1", branch_id
+    )
+    if year is None:
+        return None
+    rows = await conn.fetch(
+        "SELECT b.name, p.status FROM dir_branches b LEFT JOIN board_pledges p"
+        " ON p.branch_id = b.branch_id AND p.member_id IS NULL AND p.year = $2"
+        " WHERE b.branch_id = $1"
+        " UNION ALL SELECT m.name, p.status FROM dir_members m LEFT JOIN board_pledges p"
+        " ON p.member_id = m.member_id AND p.year = $2"
+        " WHERE m.branch_id = $1 AND m.active",
+        branch_id,
+        year,
+    )
+    pending = [
+        {"name": r["name"], "approved": r["status"] == "approved"}
+        for r in rows
+        if r["status"] != "published"
+    ]
+    return {"year": year, "pledgers": pending}
+
+
 async def branch(conn: asyncpg.Connection, branch_id: str) -> dict[str, Any] | None:
     row = await conn.fetchrow(
         "SELECT b.*, t.name AS township_name,"
@@ -211,6 +240,7 @@ async def branch(conn: asyncpg.Connection, branch_id: str) -> dict[str, Any] | N
     return {
         **dict(row),
         "cards": cards,
+        "not_public": await not_public(conn, branch_id),
         "open_items": [i for i in items if not i["closed_at"]],
         "closed_items": [i for i in items if i["closed_at"]],
         "reviews": _rows(
@@ -267,7 +297,7 @@ async def bulletins(conn: asyncpg.Connection, township_id: str) -> list[dict[str
         "SELECT * FROM bulletins WHERE township_id = $1 ORDER BY issued_on DESC, bulletin_id",
         township_id,
     )
-    return [{**dict(r), "branches": json.loads(r["branches"])} for r in rows]
+    return _rows(rows, "branches", "guidance", "publicity")
 
 
 async def channels(conn: asyncpg.Connection, county_id: str) -> list[dict[str, Any]]:
@@ -348,14 +378,17 @@ async def release(conn: asyncpg.Connection, release_id: str) -> asyncpg.Record |
 
 async def owners_calendars(
     conn: asyncpg.Connection, county_id: str, year: int
-) -> tuple[date | None, tuple[date, date] | None]:
-    """The drafting deadline and the rounds' closing dates as their owners set them, if
-    they did."""
-    drafting = await conn.fetchval(
-        "SELECT drafting_deadline FROM pledge_calendars WHERE county_id = $1 AND year = $2",
+) -> tuple[date | None, tuple[date, date] | None, date | None]:
+    """The drafting deadline, the rounds' closing dates and the publication deadline as
+    their owners set them, if they did."""
+    pledge = await conn.fetchrow(
+        "SELECT drafting_deadline, publication_deadline FROM pledge_calendars"
+        " WHERE county_id = $1 AND year = $2",
         county_id,
         year,
     )
+    drafting = pledge["drafting_deadline"] if pledge else None
+    publication = pledge["publication_deadline"] if pledge else None
     rounds = await conn.fetchrow(
         "SELECT first_round_closes, second_round_closes FROM evaluation_calendars"
         " WHERE county_id = $1 AND year = $2",
@@ -363,19 +396,19 @@ async def owners_calendars(
         year,
     )
     closing = (rounds["first_round_closes"], rounds["second_round_closes"]) if rounds else None
-    return drafting, closing
+    return drafting, closing, publication
 
 
 async def deadlines(conn: asyncpg.Connection, county_id: str, year: int) -> tuple[Deadline, ...]:
     """The county's calendar for the year as set (N3), or the default one."""
-    drafting, rounds = await owners_calendars(conn, county_id, year)
+    drafting, rounds, publication = await owners_calendars(conn, county_id, year)
     found = await conn.fetchval(
         "SELECT deadlines FROM calendars WHERE county_id = $1 AND year = $2", county_id, year
     )
     if found is None:
-        return default_deadlines(year, drafting, rounds)
+        return default_deadlines(year, drafting, rounds, publication)
     kept = tuple(Deadline.model_validate(d) for d in json.loads(found))
-    return follow_owners(kept, owned_dates(year, drafting, rounds))
+    return follow_owners(kept, owned_dates(year, drafting, rounds, publication))
 
 
 # --- the clock-driven work's reads (N3, N4, N5) ------------------------------------------
@@ -467,14 +500,107 @@ async def compile_branches(
         "   WHERE p.branch_id = b.branch_id AND i.published AND i.closed_at IS NULL"
         "   AND i.due_date < $4) AS overdue_items,"
         " (SELECT count(*) FROM dir_members m WHERE m.branch_id = b.branch_id AND m.active)"
-        "   AS members"
+        "   AS members,"
+        # P7: approved and not yet published; P6: approved after the drafting deadline
+        " (SELECT count(*) FROM board_pledges p WHERE p.branch_id = b.branch_id"
+        "   AND p.status = 'approved' AND p.year = $3) AS unpublished,"
+        " (SELECT count(*) FROM board_pledges p WHERE p.branch_id = b.branch_id"
+        "   AND p.drafted_late AND p.year = $3) AS drafted_late,"
+        # the secretary's own pledge and journal (N4: each secretary's work)
+        " (SELECT p.status FROM board_pledges p WHERE p.member_id = b.secretary_id"
+        "   AND p.year = $3) AS secretary_pledge,"
+        " (SELECT count(*) FROM board_presentations p WHERE p.member_id = b.secretary_id"
+        "   AND ($2::text IS NULL OR p.month = $2) AND p.month LIKE $3::text || '-%')"
+        "   AS secretary_journal,"
+        # the branch's activities: journal entries made, ratings published
+        " (SELECT count(*) FROM board_journals j WHERE j.branch_id = b.branch_id"
+        "   AND ($2::text IS NULL OR j.month = $2) AND j.month LIKE $3::text || '-%')"
+        "   AS journal_entries,"
+        " (SELECT count(*) FROM board_ratings r WHERE r.branch_id = b.branch_id"
+        "   AND ($2::text IS NULL OR to_char(r.published_on, 'YYYY-MM') = $2)"
+        "   AND extract(year FROM r.published_on) = $3) AS ratings"
         " FROM dir_branches b WHERE b.township_id = $1 AND b.active ORDER BY b.branch_id",
         township_id,
         month,
         int(month[:4]) if month else on.year,
         on,
     )
-    return tuple(branch_record(dict(r)) for r in rows)
+    published = await _publicity(conn, township_id, month, int(month[:4]) if month else on.year)
+    return tuple(
+        branch_record(
+            {**dict(r), **branch_work(dict(r)), "publicity": published.get(r["branch_id"], [])}
+        )
+        for r in rows
+    )
+
+
+def branch_work(r: dict[str, Any]) -> dict[str, list[str]]:
+    """N4: a branch's line as the seed lists it, in words: its secretary's own work and the
+    branch's activities (counts from compile_branches)."""
+    work = []
+    if r["secretary"]:
+        work.append("本人承诺已公开" if r["secretary_pledge"] == "published" else "本人承诺未公开")
+        work.append("本人纪实已讲评" if r["secretary_journal"] else "本人纪实未讲评")
+        work.append(f"组织党员纪实讲评 {r['journals']}/{r['members']} 人")
+        work.append(f"公开本支部承诺 {r['pledges']} 份")
+    activities = [
+        f"领导点评 {r['reviews']} 次",
+        f"党员纪实 {r['journal_entries']} 篇",
+        f"评星定级 {r['ratings']} 次",
+        f"联系点指导 {r['visits']} 次",
+    ]
+    return {"secretary_work": work, "activities": activities}
+
+
+async def _publicity(
+    conn: asyncpg.Connection, township_id: str, month: str | None, year: int
+) -> dict[str | None, list[str]]:
+    """N4: what was published in the period, by branch (None: the township's own), as the
+    releases feed holds it: "公开承诺 2 份"-like phrases."""
+    rows = await conn.fetch(
+        "SELECT content->>'branch_id' AS branch_id, type, count(*) AS n FROM releases"
+        " WHERE township_id = $1 AND type <> 'bulletin'"
+        " AND ($2::text IS NULL OR to_char(time, 'YYYY-MM') = $2)"
+        " AND extract(year FROM time) = $3 GROUP BY 1, 2 ORDER BY 1, 2",
+        township_id,
+        month,
+        year,
+    )
+    found: dict[str | None, list[str]] = {}
+    for r in rows:
+        found.setdefault(r["branch_id"], []).append(f"{zh.label(r['type'])} {r['n']} 条")
+    return found
+
+
+async def compile_township(
+    conn: asyncpg.Connection, township_id: str, period: str, on: date
+) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]:
+    """N4: each leading cadre's contact-point guidance in the period (which branch, how
+    often), and what the township itself published (results, ratings, commendations)."""
+    month = period if len(period) == 7 and period[4] == "-" else None
+    year = int(month[:4]) if month else on.year
+    rows = await conn.fetch(
+        "SELECT min(v.cadre_name) AS cadre, v.branch_id, min(b.name) AS branch_name,"
+        " count(*) AS visits FROM board_visits v LEFT JOIN dir_branches b USING (branch_id)"
+        " WHERE v.township_id = $1"
+        " AND ($2::text IS NULL OR to_char(v.visited_on, 'YYYY-MM') = $2)"
+        " AND extract(year FROM v.visited_on) = $3"
+        " GROUP BY coalesce(v.cadre_id, v.cadre_name), v.branch_id ORDER BY 1, 2",
+        township_id,
+        month,
+        year,
+    )
+    guidance = tuple(
+        CadreGuidance(
+            cadre=r["cadre"],
+            branch_id=r["branch_id"],
+            branch_name=r["branch_name"] or r["branch_id"],
+            visits=r["visits"],
+        )
+        for r in rows
+    )
+    published = await _publicity(conn, township_id, month, year)
+    return guidance, tuple(published.get(None, []))
 
 
 # --- who is responsible for a deadline in a township and has not done it yet (N3, P6)
@@ -559,6 +685,43 @@ async def unfinished(
             int(period),
         )
         return branches + [(m["member_id"], m["name"]) for m in members]
+    if k is DeadlineKind.PUBLICATION:
+        # P7: every approved pledge is published; the branch secretary publishes the
+        # branch's and its members' (the office while the branch has no secretary)
+        rows = await conn.fetch(
+            "SELECT b.secretary_id, p.pledger_name FROM board_pledges p"
+            " JOIN dir_branches b ON b.branch_id = p.branch_id AND b.active"
+            " WHERE p.township_id = $1 AND p.year = $2 AND p.status = 'approved'"
+            " ORDER BY p.branch_id, p.member_id NULLS FIRST",
+            township_id,
+            int(period),
+        )
+        return [(r["secretary_id"] or office(township_id), r["pledger_name"]) for r in rows]
+    if k is DeadlineKind.QUARTERLY_PUSH:
+        # P11: the township office pushes every published pledge of the year each quarter
+        rows = await conn.fetch(
+            "SELECT p.pledger_name FROM board_pledges p"
+            " WHERE p.township_id = $1 AND p.year = $2 AND p.status = 'published'"
+            " AND NOT EXISTS (SELECT 1 FROM board_pushes q WHERE q.pledge_id = p.pledge_id"
+            " AND q.quarter = $3) ORDER BY p.branch_id, p.member_id NULLS FIRST",
+            township_id,
+            int(period[:4]),
+            period,
+        )
+        return [(office(township_id), r["pledger_name"]) for r in rows]
+    if k is DeadlineKind.JOURNAL_MEETING:
+        # R6: each month the branch secretary holds the meeting where every current member's
+        # work journal is presented and evaluated
+        rows = await conn.fetch(
+            "SELECT b.secretary_id, m.name FROM dir_members m"
+            " JOIN dir_branches b ON b.branch_id = m.branch_id AND b.active"
+            " WHERE m.township_id = $1 AND m.active AND NOT EXISTS (SELECT 1"
+            " FROM board_presentations p WHERE p.member_id = m.member_id AND p.month = $2)"
+            " ORDER BY m.branch_id, m.member_id",
+            township_id,
+            period,
+        )
+        return [(r["secretary_id"] or office(township_id), r["name"]) for r in rows]
     if k is DeadlineKind.QUARTERLY_REVIEW:
         return await unreviewed(conn, township_id, period)
     if k is DeadlineKind.MEMBER_RATING:
@@ -634,7 +797,7 @@ class Records(Protocol):
 
     async def owners_calendars(
         self, county_id: str, year: int
-    ) -> tuple[date | None, tuple[date, date] | None]: ...
+    ) -> tuple[date | None, tuple[date, date] | None, date | None]: ...
 
     async def notice(self, notice_id: str) -> NoticeRef | None: ...
 
@@ -663,6 +826,10 @@ class Records(Protocol):
         self, township_id: str, period: str, on: date
     ) -> tuple[BranchRecord, ...]: ...
 
+    async def compile_township(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]: ...
+
     async def release(self, release_id: str) -> Release | None: ...
 
     async def keep_secret(self, channel_id: str, target: str, secret: str | None) -> None:
@@ -687,7 +854,7 @@ class PostgresRecords:
 
     async def owners_calendars(
         self, county_id: str, year: int
-    ) -> tuple[date | None, tuple[date, date] | None]:
+    ) -> tuple[date | None, tuple[date, date] | None, date | None]:
         return await owners_calendars(self.conn, county_id, year)
 
     async def notice(self, notice_id: str) -> NoticeRef | None:
@@ -738,6 +905,11 @@ class PostgresRecords:
         self, township_id: str, period: str, on: date
     ) -> tuple[BranchRecord, ...]:
         return await compile_branches(self.conn, township_id, period, on)
+
+    async def compile_township(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]:
+        return await compile_township(self.conn, township_id, period, on)
 
     async def release(self, release_id: str) -> Release | None:
         row = await release(self.conn, release_id)

@@ -9,6 +9,7 @@ CREATE TABLE pledge_calendars (
     county_id         text    NOT NULL,
     year              integer NOT NULL,
     drafting_deadline date    NOT NULL,
+    publication_deadline date,          -- P7: NULL for the pledge service's default
     PRIMARY KEY (county_id, year)
 );
 -- E4: the evaluation service's closing dates of the year's two rounds (EvaluationCalendarSet)
@@ -31,7 +32,8 @@ CREATE TABLE board_pledges (
     standard     text    NOT NULL,
     status       text    NOT NULL,  -- drafting, proposed, returned, approved, published
     letter_no    text,
-    published_at timestamptz
+    published_at timestamptz,
+    drafted_late boolean NOT NULL DEFAULT false  -- P6: approved after the drafting deadline
 );
 CREATE INDEX board_pledges_branch ON board_pledges (branch_id, year);
 CREATE TABLE board_items (
@@ -53,6 +55,7 @@ CREATE TABLE board_items (
     satisfaction_rate double precision,
     closed_at      timestamptz,
     closed_because text[],          -- the passes that closed it (P10), as the pledge recorded
+    open_reasons   text[],          -- why it is still open (P10), as the pledge recorded
     PRIMARY KEY (pledge_id, item_id)
 );
 CREATE TABLE board_reviews (
@@ -76,6 +79,12 @@ CREATE TABLE board_journals (
     member_id   text NOT NULL,
     month       text NOT NULL
 );
+-- P11: the quarters each pledge was pushed forward in (QuarterlyPushRecorded)
+CREATE TABLE board_pushes (
+    pledge_id text NOT NULL,
+    quarter   text NOT NULL,
+    PRIMARY KEY (pledge_id, quarter)
+);
 CREATE TABLE board_presentations (
     member_id   text NOT NULL,
     month       text NOT NULL,
@@ -90,7 +99,8 @@ CREATE TABLE board_visits (
     branch_id   text NOT NULL,
     cadre_name  text NOT NULL,
     visited_on  date NOT NULL,
-    summary     text NOT NULL
+    summary     text NOT NULL,
+    cadre_id    text              -- absent from visits recorded before (then by name)
 );
 CREATE TABLE board_rounds (
     round_id     text PRIMARY KEY,
@@ -213,7 +223,9 @@ CREATE TABLE bulletins (
     title       text        NOT NULL,
     issued_on   date        NOT NULL,
     note        text        NOT NULL,
-    branches    jsonb       NOT NULL
+    branches    jsonb       NOT NULL,
+    guidance    jsonb       NOT NULL,  -- per leading cadre: which branch, how often
+    publicity   jsonb       NOT NULL   -- what the township itself published in the period
 );
 -- a person's phone for SMS notices (N5), as the event carries it: sealed with the person's
 -- key (A7), opened only by the delivery pass that sends to it

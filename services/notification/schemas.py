@@ -59,6 +59,8 @@ class Bulletin(BaseModel):
     issued_on: date
     note: str
     branches: list[dict[str, Any]]
+    guidance: list[dict[str, Any]]  # per leading cadre: which branch, how often (N4)
+    publicity: list[str]  # what the township itself published in the period
 
 
 class Bulletins(BaseModel):

@@ -26,6 +26,7 @@ class EstablishCounty(Command):
 class SetPledgeCalendar(Command):
     year: Year
     drafting_deadline: date
+    publication_deadline: date | None = None  # default: 16 days after drafting (March 31)
 
 
 class ConfigureCategories(Command):

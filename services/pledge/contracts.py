@@ -31,4 +31,22 @@ class SatisfactionVerdictReached(Consumed):
     satisfaction_rate: float = Field(ge=0, le=1)
 
 
-CONSUMED = by_type(SatisfactionVerdictReached)
+class SatisfactionCheckLapsed(Consumed):
+    """The check's window ended with no ballot: no verdict (E8); subject
+    `gongkai.evaluation.<township_id>.satisfaction_check.SatisfactionCheckLapsed`."""
+
+    check_id: str
+    pledge_id: str
+    item_id: str
+
+
+class SatisfactionCheckExtended(Consumed):
+    """A later closing date for a check; `reopened` when it had lapsed with no ballot."""
+
+    check_id: str
+    pledge_id: str
+    item_id: str
+    reopened: bool
+
+
+CONSUMED = by_type(SatisfactionVerdictReached, SatisfactionCheckLapsed, SatisfactionCheckExtended)

@@ -35,16 +35,16 @@ class PledgerKind(StrEnum):
 
 
 class Standard(StrEnum):
-    FIVE_GOOD = "five_good"  # 五個好, for branches
-    FIVE_TAKE_THE_LEAD = "five_take_the_lead"  # 五帶頭, for members
+    FIVE_GOOD = "five_good"  # 五个好, for branches
+    FIVE_TAKE_THE_LEAD = "five_take_the_lead"  # 五带头, for members
 
 
 class OpinionChannel(StrEnum):
-    RESEARCH_VISIT = "research_visit"  # 調研走訪
-    TALK = "talk"  # 談話交流
-    SYMPOSIUM = "symposium"  # 座談會
-    SUGGESTION_BOX = "suggestion_box"  # 意見箱
-    OPINION_FORM = "opinion_form"  # 意見表
+    RESEARCH_VISIT = "research_visit"  # 调研走访
+    TALK = "talk"  # 谈话交流
+    SYMPOSIUM = "symposium"  # 座谈会
+    SUGGESTION_BOX = "suggestion_box"  # 意见箱
+    OPINION_FORM = "opinion_form"  # 意见表
 
 
 class ReviewDecision(StrEnum):
@@ -64,6 +64,7 @@ class OpenReason(StrEnum):
     PROBLEM_NOT_SOLVED = "problem_not_solved"
     IMPLEMENTATION_NOT_VERIFIED = "implementation_not_verified"
     SATISFACTION_PENDING = "satisfaction_pending"
+    SATISFACTION_NOT_RATED = "satisfaction_not_rated"  # 未开展满意度测评: the check had no ballot
     PUBLIC_NOT_SATISFIED = "public_not_satisfied"
 
 
@@ -109,10 +110,14 @@ class CountyEstablished(DomainEvent):
 
 
 class PledgeCalendarSet(DomainEvent):
+    """`publication_deadline`: every approved pledge is published by then (P7); absent (and
+    by default) sixteen days after the drafting deadline (March 31 for March 15)."""
+
     aggregate_type = "county"
     county_id: str
     year: int
     drafting_deadline: date
+    publication_deadline: date | None = None
 
 
 class CategoriesConfigured(DomainEvent):
@@ -265,9 +270,17 @@ class PledgeResubmitted(DomainEvent):
 
 
 class PledgeApproved(DomainEvent):
+    """`late`: approved after the county's drafting deadline of the year, which
+    `drafting_deadline` names (P6, 定诺工作于3月15日前完成); a late pledge stays marked late
+    wherever drafting is reported. Absent from events written before (read as they were: not
+    marked)."""
+
     aggregate_type = "pledge"
     pledge_id: str
     round: int
+    approved_on: date | None = None  # local date
+    drafting_deadline: date | None = None
+    late: bool = False
 
 
 class PledgePublished(DomainEvent):
@@ -335,6 +348,33 @@ class SatisfactionVerdictRecorded(DomainEvent):
     open_reasons: OpenReasons = None  # the item's, after this event
 
 
+class SatisfactionNotRated(DomainEvent):
+    """The item's satisfaction check ended with no ballot (the evaluation service's
+    `SatisfactionCheckLapsed`): no verdict, so the item stays open, not rated (未开展满意度
+    测评), not dissatisfied. It may be reported done again (a new check), or the office may
+    extend or reopen the check."""
+
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    check_id: str
+    source_event_id: str
+    open_reasons: OpenReasons = None  # the item's, after this event
+
+
+class SatisfactionCheckReopened(DomainEvent):
+    """The office reopened the item's lapsed check (the evaluation service's
+    `SatisfactionCheckExtended`, reopened): the item is being rated again, its verdict
+    pending."""
+
+    aggregate_type = "pledge"
+    pledge_id: str
+    item_id: str
+    check_id: str
+    source_event_id: str
+    open_reasons: OpenReasons = None  # the item's, after this event
+
+
 class ItemClosed(DomainEvent):
     """The item has no open reasons left: closed by the passes in `reasons` (P10 needs all
     three, and always has: a log written before the field reads so)."""
@@ -383,6 +423,8 @@ REGISTRY = EventRegistry(
         ProblemSolvedConfirmed,
         ImplementationVerified,
         SatisfactionVerdictRecorded,
+        SatisfactionNotRated,
+        SatisfactionCheckReopened,
         ItemClosed,
         QuarterlyPushRecorded,
     ],

@@ -39,7 +39,7 @@ async def set_calendar(
 ) -> dict[str, Any]:
     county = await _county(uow, county_id)
     require(county_admin(who, county_id), "only the county's administrator")
-    county.set_calendar(cmd.year, cmd.drafting_deadline)
+    county.set_calendar(cmd.year, cmd.drafting_deadline, cmd.publication_deadline)
     await uow.save(county)
     return accepted(county_id, uow)
 
@@ -281,6 +281,10 @@ async def review_item(
         feasible=cmd.feasible,
         approve=cmd.decision == "approve",
         guidance=cmd.guidance,
+        today=uow.today(),
+        drafting_deadline=(await _county(uow, _pledger(pledge).county_id)).drafting_deadline(
+            pledge.year
+        ),
     )
     await uow.save(pledge)
     return accepted(pledge_id, uow, status=pledge.status.value)

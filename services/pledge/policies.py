@@ -8,7 +8,11 @@ import asyncpg
 import structlog
 
 from services.pledge.aggregates import Pledge
-from services.pledge.contracts import SatisfactionVerdictReached
+from services.pledge.contracts import (
+    SatisfactionCheckExtended,
+    SatisfactionCheckLapsed,
+    SatisfactionVerdictReached,
+)
 from shared.consumed import reaction
 from shared.envelope import EventEnvelope
 from shared.eventstore.base import CommandContext
@@ -41,12 +45,64 @@ def subscriptions(executor: CommandExecutor) -> list[Subscription]:
             return
         await uow.save(pledge)
 
+    async def on_lapsed(
+        conn: asyncpg.Connection, envelope: EventEnvelope, lapsed: SatisfactionCheckLapsed
+    ) -> None:
+        context = CommandContext(
+            actor="service:evaluation",
+            role="integration",
+            correlation_id=envelope.correlationid,
+            causation_id=envelope.id,
+        )
+        uow = executor.unit(conn, context)
+        pledge = await uow.load(Pledge, f"pledge-{lapsed.pledge_id}")
+        if pledge is None or not pledge.record_not_rated(
+            lapsed.item_id, lapsed.check_id, envelope.id
+        ):
+            log.warning("lapse_ignored", pledge_id=lapsed.pledge_id, item_id=lapsed.item_id)
+            return
+        await uow.save(pledge)
+
+    async def on_extended(
+        conn: asyncpg.Connection, envelope: EventEnvelope, extended: SatisfactionCheckExtended
+    ) -> None:
+        if not extended.reopened:
+            return  # still open: nothing changes for the item
+        context = CommandContext(
+            actor="service:evaluation",
+            role="integration",
+            correlation_id=envelope.correlationid,
+            causation_id=envelope.id,
+        )
+        uow = executor.unit(conn, context)
+        pledge = await uow.load(Pledge, f"pledge-{extended.pledge_id}")
+        if pledge is None or not pledge.record_reopened(
+            extended.item_id, extended.check_id, envelope.id
+        ):
+            log.warning("reopening_ignored", pledge_id=extended.pledge_id, item_id=extended.item_id)
+            return
+        await uow.save(pledge)
+
     return [
+        Subscription(
+            consumer="pledge",
+            source="evaluation",
+            aggregate="satisfaction_check",
+            event_type="SatisfactionCheckExtended",
+            handler=reaction(SatisfactionCheckExtended, on_extended),
+        ),
+        Subscription(
+            consumer="pledge",
+            source="evaluation",
+            aggregate="satisfaction_check",
+            event_type="SatisfactionCheckLapsed",
+            handler=reaction(SatisfactionCheckLapsed, on_lapsed),
+        ),
         Subscription(
             consumer="pledge",
             source="evaluation",
             aggregate="satisfaction_check",
             event_type="SatisfactionVerdictReached",
             handler=reaction(SatisfactionVerdictReached, on_verdict),
-        )
+        ),
     ]

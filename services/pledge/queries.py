@@ -8,7 +8,11 @@ from typing import Any
 
 import asyncpg
 
-from services.pledge.aggregates import DEFAULT_CATEGORIES, default_drafting_deadline
+from services.pledge.aggregates import (
+    DEFAULT_CATEGORIES,
+    default_drafting_deadline,
+    default_publication_deadline,
+)
 from shared.errors import NotFound
 
 
@@ -174,7 +178,7 @@ async def ledger(
     args = (township_id, branch_id, status, year)
     total = await conn.fetchval(f"SELECT count(*) {LEDGER_FROM}", *args)
     rows = await conn.fetch(
-        "SELECT i.*, p.year, p.pledger_kind, p.pledger_name, t.name AS township,"
+        "SELECT i.*, p.year, p.pledger_kind, p.pledger_name, p.drafted_late, t.name AS township,"
         f" b.name AS branch {LEDGER_FROM}"
         " ORDER BY t.name, b.name, p.member_id NULLS FIRST, i.position"
         " LIMIT $5 OFFSET $6",
@@ -201,20 +205,26 @@ async def drafting_report(
 ) -> dict[str, Any]:
     """P6: every active branch and member of the township, and how far their pledge got."""
     town = await township(conn, township_id=township_id)
-    deadline = await conn.fetchval(
-        "SELECT drafting_deadline FROM calendars WHERE county_id = $1 AND year = $2",
+    calendar = await conn.fetchrow(
+        "SELECT drafting_deadline, publication_deadline FROM calendars"
+        " WHERE county_id = $1 AND year = $2",
         town["county_id"],
         year,
-    ) or default_drafting_deadline(year)
+    )
+    deadline = calendar["drafting_deadline"] if calendar else default_drafting_deadline(year)
+    publication = (calendar and calendar["publication_deadline"]) or (
+        default_publication_deadline(deadline)
+    )
     rows = await conn.fetch(
         """
         SELECT 'branch' AS pledger_kind, b.branch_id, NULL::text AS member_id, b.name,
-               p.pledge_id, p.status
+               p.pledge_id, p.status, p.approved_on, coalesce(p.drafted_late, false) AS late
         FROM branches b LEFT JOIN pledges p
           ON p.branch_id = b.branch_id AND p.member_id IS NULL AND p.year = $2
         WHERE b.township_id = $1 AND b.active
         UNION ALL
-        SELECT 'member', m.branch_id, m.member_id, m.name, p.pledge_id, p.status
+        SELECT 'member', m.branch_id, m.member_id, m.name, p.pledge_id, p.status,
+               p.approved_on, coalesce(p.drafted_late, false)
         FROM members m JOIN branches b ON b.branch_id = m.branch_id AND b.active
         LEFT JOIN pledges p ON p.member_id = m.member_id AND p.year = $2
         WHERE m.township_id = $1 AND m.active
@@ -223,22 +233,31 @@ async def drafting_report(
         township_id,
         year,
     )
-    statuses = [
-        {
-            **dict(r),
-            "status": r["status"] or "none",
-            "finished": r["status"] in ("approved", "published"),
-        }
-        for r in rows
-    ]
+    statuses = []
+    for r in rows:
+        finished = r["status"] in ("approved", "published")
+        statuses.append(
+            {
+                **dict(r),
+                "status": r["status"] or "none",
+                "finished": finished,
+                # P6: approved after the deadline stays late; not approved by it is late too
+                "late": bool(r["late"]) or (not finished and today > deadline),
+            }
+        )
     return {
         "township_id": township_id,
         "year": year,
         "deadline": deadline,
+        "publication_deadline": publication,
         "today": today,
         "overdue": today > deadline,
         "not_finished": [s for s in statuses if not s["finished"]],
         "finished": sum(1 for s in statuses if s["finished"]),
+        "finished_late": [s for s in statuses if s["finished"] and s["late"]],
+        # P7: every approved pledge is published, by the publication deadline
+        "not_published": [s for s in statuses if s["status"] == "approved"],
+        "publication_overdue": today > publication,
     }
 
 

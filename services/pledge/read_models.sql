@@ -8,6 +8,7 @@ CREATE TABLE calendars (
     county_id         text    NOT NULL,
     year              integer NOT NULL,
     drafting_deadline date    NOT NULL,
+    publication_deadline date,          -- NULL: the default, 16 days after drafting
     PRIMARY KEY (county_id, year)
 );
 CREATE TABLE categories (
@@ -70,6 +71,8 @@ CREATE TABLE pledges (
     letter_no    text,
     drafted_at   timestamptz NOT NULL,
     published_at timestamptz,
+    approved_on  date,                -- local date of the approval (P6)
+    drafted_late boolean NOT NULL DEFAULT false,  -- approved after the drafting deadline
     updated_at   timestamptz NOT NULL
 );
 CREATE INDEX pledges_township ON pledges (township_id, year);

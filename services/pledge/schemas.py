@@ -144,6 +144,7 @@ class LedgerRow(BaseModel):
     progress_percent: int
     open_reasons: list[str]
     closed_at: datetime | None
+    drafted_late: bool = False  # P6: the pledge was approved after the drafting deadline
 
 
 class Page(BaseModel):
@@ -168,6 +169,8 @@ class PledgerStatus(BaseModel):
     pledge_id: str | None
     status: str  # none / drafting / under_review / returned / approved / published
     finished: bool
+    approved_on: date | None = None
+    late: bool = False  # P6: approved after the drafting deadline, or not approved by it
 
 
 class DraftingReport(BaseModel):
@@ -180,6 +183,10 @@ class DraftingReport(BaseModel):
     overdue: bool
     not_finished: list[PledgerStatus]
     finished: int
+    finished_late: list[PledgerStatus]  # approved after the deadline: still marked late
+    publication_deadline: date
+    not_published: list[PledgerStatus]  # P7: approved, not yet published
+    publication_overdue: bool
 
 
 class QuarterlyPushReport(BaseModel):

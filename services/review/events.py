@@ -23,10 +23,10 @@ class SubjectKind(StrEnum):
 class Occasion(StrEnum):
     """R2: where the review is held."""
 
-    ORGANISATION_LIFE_MEETING = "organisation_life_meeting"  # 組織生活會
-    SECRETARIES_MEETING = "secretaries_meeting"  # 支部書記例會
-    MEMBERS_MEETING = "members_meeting"  # 黨員大會
-    AD_HOC = "ad_hoc"  # 隨機點評
+    ORGANISATION_LIFE_MEETING = "organisation_life_meeting"  # 组织生活会
+    SECRETARIES_MEETING = "secretaries_meeting"  # 支部书记例会
+    MEMBERS_MEETING = "members_meeting"  # 党员大会
+    AD_HOC = "ad_hoc"  # 随机点评
 
 
 class Cadence(StrEnum):
@@ -39,7 +39,7 @@ class Cadence(StrEnum):
 class Grade(StrEnum):
     """The default member-appraisal scale (E7), used for every review dimension."""
 
-    EXCELLENT = "excellent"  # 優秀
+    EXCELLENT = "excellent"  # 优秀
     QUALIFIED = "qualified"  # 合格
     BASICALLY_QUALIFIED = "basically_qualified"  # 基本合格
     UNQUALIFIED = "unqualified"  # 不合格

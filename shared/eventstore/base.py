@@ -96,7 +96,9 @@ class EventStore(Protocol):
         """Append atomically if the stream is at `expected_version`, else ConcurrencyConflict."""
         ...
 
-    async def read_stream(self, stream_id: str, *, conn: Any = None) -> list[EventEnvelope]: ...
+    async def read_stream(
+        self, stream_id: str, *, conn: Any = None, after_version: int = 0
+    ) -> list[EventEnvelope]: ...
 
     def read_all(
         self,

@@ -43,8 +43,10 @@ class InMemoryEventStore:
             stored.append(envelope)
         return stored
 
-    async def read_stream(self, stream_id: str, *, conn: Any = None) -> list[EventEnvelope]:
-        return [e for e in self.log if e.streamid == stream_id]
+    async def read_stream(
+        self, stream_id: str, *, conn: Any = None, after_version: int = 0
+    ) -> list[EventEnvelope]:
+        return [e for e in self.log if e.streamid == stream_id and e.streamversion > after_version]
 
     async def read_all(
         self,

@@ -130,9 +130,15 @@ class PostgresEventStore:
             expected_version=request.expected_version,
         )
 
-    async def read_stream(self, stream_id: str, *, conn: Any = None) -> list[EventEnvelope]:
-        query = f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 ORDER BY stream_version"
-        rows = await (conn or self.pool).fetch(query, stream_id)
+    async def read_stream(
+        self, stream_id: str, *, conn: Any = None, after_version: int = 0
+    ) -> list[EventEnvelope]:
+        """The stream's events in order (only those after `after_version`, if given)."""
+        query = (
+            f"SELECT {COLUMNS} FROM events WHERE stream_id = $1 AND stream_version > $2"
+            " ORDER BY stream_version"
+        )
+        rows = await (conn or self.pool).fetch(query, stream_id, after_version)
         return [decode_row(r) for r in rows]
 
     async def read_all(

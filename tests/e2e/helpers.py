@@ -163,7 +163,7 @@ class Directory:
                     "branch_id": self.branch,
                     "name": "李秀英",
                     "post": "节水灌溉示范岗",
-                    "duties": "推广滴灌技術, 帶动十户节水增收",
+                    "duties": "推广滴灌技术, 带动十户节水增收",
                 },
                 headers=office,
             ),

@@ -171,18 +171,18 @@ async def build_world(service: RunningService, servers: Servers) -> World:
 
     w.reviewing = await pledge(2027, w.secretary)
     w.reviewing_item, _ = await propose(
-        w.reviewing, w.secretary, item("改造支渠3公里"), item("推广滴灌500畝")
+        w.reviewing, w.secretary, item("改造支渠3公里"), item("推广滴灌500亩")
     )
 
     w.returned = await pledge(2028, w.secretary)
     [w.returned_item] = await propose(
-        w.returned, w.secretary, item("推广滴灌500畝", due="2028-10-31")
+        w.returned, w.secretary, item("推广滴灌500亩", due="2028-10-31")
     )
     returned = {**approve, "feasible": False, "decision": "return", "guidance": "目标过大"}
     await review(w.returned, w.returned_item, returned)
 
     w.approved = await pledge(2027, w.secretary_as_member, w.d.secretary)
-    [approved_item] = await propose(w.approved, w.secretary_as_member, item("帶动5户发展养殖"))
+    [approved_item] = await propose(w.approved, w.secretary_as_member, item("带动5户发展养殖"))
     await review(w.approved, approved_item, approve)
 
     w.published = await pledge(2029, w.secretary)
@@ -271,7 +271,7 @@ GOOD: dict[str, Callable[[World], Call]] = {
     ),
     "/v1/members/{member_id}/post": lambda w: Call(
         f"/v1/members/{w.d.member}/post",
-        {"post": "节水灌溉示范岗", "duties": "帶动二十户节水增收", "leadership_team": False},
+        {"post": "节水灌溉示范岗", "duties": "带动二十户节水增收", "leadership_team": False},
         w.office,
         200,
     ),
@@ -295,7 +295,7 @@ GOOD: dict[str, Callable[[World], Call]] = {
     ),
     "/v1/pledges/{pledge_id}/proposal": lambda w: Call(
         f"/v1/pledges/{w.drafting}/proposal",
-        {"basis": "节水灌溉示范岗职责", "items": [item("帶动十户发展滴灌")]},
+        {"basis": "节水灌溉示范岗职责", "items": [item("带动十户发展滴灌")]},
         w.member,
         200,
     ),
@@ -313,8 +313,8 @@ GOOD: dict[str, Callable[[World], Call]] = {
     "/v1/pledges/{pledge_id}/resubmission": lambda w: Call(
         f"/v1/pledges/{w.returned}/resubmission",
         {
-            "note": "按指导修改为300畝",
-            "items": {w.returned_item: item("推广滴灌300畝", due="2028-10-31")},
+            "note": "按指导修改为300亩",
+            "items": {w.returned_item: item("推广滴灌300亩", due="2028-10-31")},
         },
         w.secretary,
         200,
@@ -804,7 +804,7 @@ def _cases() -> Iterator[Case]:
         "items",
         body=lambda w, b: {
             **b,
-            "items": {f"{w.returned}-i9": item("推广滴灌300畝", due="2028-10-31")},
+            "items": {f"{w.returned}-i9": item("推广滴灌300亩", due="2028-10-31")},
         },
     )
     yield malformed(
@@ -813,7 +813,7 @@ def _cases() -> Iterator[Case]:
         lambda w: f"items.{w.returned_item}.due_date",
         body=lambda w, b: {
             **b,
-            "items": {w.returned_item: item("推广滴灌300畝", due="2030-01-31")},
+            "items": {w.returned_item: item("推广滴灌300亩", due="2030-01-31")},
         },
     )
     yield unauthenticated(r)

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 
 from gongkai.develop.demo import bearer
+from gongkai.operator.options import signing_key
 from gongkai.operator.services import SERVICES
-from shared.auth import LocalSigningKey
 from shared.embedded import free_port
 from tests.support import Servers
 
@@ -204,10 +204,13 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     every branch and member, every month's and two months' ratings are there, the first
     half's rounds were published and scored into each township's selection, which recomputes
     to what it recorded and ended in the June 30 commendation; the items done were checked
-    by the people they served; the notification service sent its reminders and bulletins."""
+    by the people they served; the notification service sent its reminders and bulletins.
+    The history ends on January 4 (after last year's second-half rounds closed on the 3rd):
+    this year's months would only add time, and nothing of them is checked."""
     last = datetime.now(UTC).year - 1  # the generator's year, whole behind us
+    until = ["--until", f"{last + 1}-01-04"]
     generated = subprocess.run(
-        [*GONGKAI, "demo", "--data-dir", str(tmp_path), *SMALL_COUNTY],
+        [*GONGKAI, "demo", "--data-dir", str(tmp_path), *SMALL_COUNTY, *until],
         capture_output=True,
         text=True,
         timeout=600,
@@ -216,8 +219,8 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "events in the logs: pledge" in generated.stdout
     port = free_port_run(len(SERVICES))
-    key = LocalSigningKey.load_or_create(tmp_path / "keys" / "signing.pem")
     with stack_up(tmp_path, port - 8101):
+        key, _ = signing_key(tmp_path)  # stamping the issuer `gongkai up` named (identity's)
         pledge, review, evaluation, notification = (
             f"http://127.0.0.1:{port + i}" for i in range(4)
         )

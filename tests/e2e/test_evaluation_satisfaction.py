@@ -54,7 +54,7 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         p, e = pledge.client, evaluation.client
         d = await Directory(p, servers).build()
         pledge_id, (canal, drip, road) = await published_branch_pledge(
-            pledge, d, "改造支渠3公里", "推广滴灌500畝", "硬化村道2公里"
+            pledge, d, "改造支渠3公里", "推广滴灌500亩", "硬化村道2公里"
         )
         for item_id in (canal, drip, road):
             base = f"/v1/pledges/{pledge_id}/items/{item_id}"
@@ -122,7 +122,9 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         audit = ok(
             await e.get(f"/v1/satisfaction-checks/{drip_check}/audit", headers=d.as_("auditor"))
         )
-        assert (audit["participations"], audit["ballots"], audit["problems"]) == (4, 4, [])
+        # fewer ballots than k: all wait in the urn until close (issue 17), counted by the check
+        assert (audit["participations"], audit["in_urn"], audit["problems"]) == (4, 4, [])
+        assert audit["ballots"] == 0
         assert audit["consistent"]
         denied = await e.get(f"/v1/satisfaction-checks/{drip_check}/audit", headers=d.office)
         assert denied.status_code == 403
@@ -163,13 +165,33 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         # the service's own scheduled pass closes it, acting for the office
         [closer] = [w for w in evaluation.runtime.periodic if w.name.startswith("close-due")]
         await closer.step()
-        assert ok(await e.get(f"/v1/satisfaction-checks/{road_check}"))["status"] == "closed"
+        # no ballot, no verdict (E8): the check lapses and the item stays open as not rated
+        road_view = ok(await e.get(f"/v1/satisfaction-checks/{road_check}"))
+        assert (road_view["status"], road_view["verdict"]) == ("lapsed", None)
         assert ok(await e.post(closures, headers=d.office))["verdicts"] == {}  # nothing left
+        assert not [
+            v
+            for v in await evaluation.runtime.store.read_stream(f"satisfaction_check-{road_check}")
+            if v.type == "SatisfactionVerdictReached"
+        ]
 
         async def road_settled() -> bool:
-            return (await ledger())[road]["open_reasons"] == ["public_not_satisfied"]
+            return (await ledger())[road]["open_reasons"] == ["satisfaction_not_rated"]
 
         await eventually(road_settled, timeout=20)
+        # the office reopens it with a later closing date; a ballot then counts
+        reopen = f"/v1/satisfaction-checks/{road_check}/extension"
+        too_early = await e.post(reopen, json={"closes_on": "2020-01-01"}, headers=d.office)
+        assert too_early.status_code == 422, too_early.text
+        assert (await e.post(reopen, json={"closes_on": "2099-01-01"})).status_code == 401
+        later = (clock.now() + timedelta(days=7)).date().isoformat()
+        ok(await e.post(reopen, json={"closes_on": later}, headers=d.office))
+        assert ok(await e.get(f"/v1/satisfaction-checks/{road_check}"))["status"] == "open"
+
+        async def road_pending_again() -> bool:
+            return (await ledger())[road]["open_reasons"] == ["satisfaction_pending"]
+
+        await eventually(road_pending_again, timeout=20)
 
         # the verdict is the pledge service's contract, on the contract's stream
         stream = await evaluation.runtime.store.read_stream(f"satisfaction_check-{canal_check}")

@@ -86,7 +86,7 @@ async def member_pledge_published(pledge: RunningService, d: Directory) -> None:
     c = pledge.client
     body = {"year": 2027, "branch_id": d.branch, "member_id": d.member}
     pledge_id = ok(await c.post("/v1/pledges", json=body, headers=d.the_member), 201)["id"]
-    proposal = {"basis": "节水灌溉示范岗", "items": [item("帶动十户滴灌"), item("培训农户")]}
+    proposal = {"basis": "节水灌溉示范岗", "items": [item("带动十户滴灌"), item("培训农户")]}
     item_ids = ok(
         await c.post(f"/v1/pledges/{pledge_id}/proposal", json=proposal, headers=d.the_member)
     )["item_ids"]

@@ -257,6 +257,20 @@ async def test_the_board_shows_published_data_only_and_rebuilds(servers: Servers
             assert shown in branch, shown
         assert branch.count('class="card"') == 2
         assert "张建国 点评 李秀英" in branch  # the correction replaces the review
+        # what a person reads: dates, periods and open reasons in Chinese (shared/zh.py)
+        for said in (
+            "2027年3月28日 刘书记 点评",  # held_on, in the Chinese way
+            "2027年第一季度",  # not 2027Q1
+            "党员评星 2027年1月",  # not 2027-01
+            "2027年7月12日公布",
+            "2027年4月2日 王镇长 联系点指导",
+            '<td data-label="未销号原因" class="open-reasons">未报告完成；问题未确认解决',
+        ):
+            assert said in branch, said
+        # P7: whose pledge of the latest year is not public yet (the 2028 draft's year)
+        assert "2028年尚未公开承诺：红沙梁村党支部（未完成定诺）" in branch
+        for code in ("2027Q1", "2027-01", "not_reported_done", "2027-03-28"):
+            assert code not in branch, code
         for hidden in (
             "错记的点评人",
             "尚未公开的承诺",

@@ -5,9 +5,12 @@ of the branch page and a PDF of the printed pledge cards (one card per page)."""
 from __future__ import annotations
 
 import asyncio
+import html
+import json
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,6 +28,22 @@ FLAGS = [
     "--no-first-run",
 ]
 Browser = Callable[..., Awaitable[str]]
+
+# Added to a copy of a board page (its styles are inline, so the copy renders as the page
+# does), shown in a frame as wide as a phone (headless Chromium's window is at least 500 px
+# wide): what the browser computed for each table cell, written into the DOM it dumps.
+PROBE = """<script>
+const cells = [...document.querySelectorAll('table.wide td')].map(td => [
+  getComputedStyle(td).display, getComputedStyle(td, '::before').content,
+  td.textContent.trim().slice(0, 12)]);
+const heads = [...document.querySelectorAll('table.wide thead')].map(
+  h => getComputedStyle(h).display);
+const into = window.parent.document;
+const probe = into.createElement('pre');
+probe.id = 'probe';
+probe.textContent = JSON.stringify({width: window.innerWidth, cells, heads});
+into.body.appendChild(probe);
+</script>"""
 
 
 @pytest.fixture
@@ -74,6 +93,46 @@ async def test_the_board_in_a_browser(servers: Servers, tmp_path: Path, browser:
         assert "带动10户发展节水农业" in page
         assert page.count("<svg") >= 2  # a QR code on each card
         assert f"{base}/pledges/{branch_pledge}" not in page  # the address is in the QR image
+
+        # on a phone (360 px) each row stacks into lines, and each line says what it is: the
+        # column headers are hidden, so every cell shows its label (data-label, base.html)
+        async def computed(path: str, width: int) -> dict[str, Any]:
+            name = path.strip("/").replace("/", "-")
+            copy = tmp_path / f"{name}-{width}.html"
+            text = (await board.get(path)).text
+            copy.write_text(text.replace("</body>", f"{PROBE}</body>"), encoding="utf-8")
+            frame = tmp_path / f"frame-{name}-{width}.html"
+            frame.write_text(
+                f'<html><body><iframe src="{copy.name}" width="{width}" height="900"'
+                ' style="border:0"></iframe></body></html>',
+                encoding="utf-8",
+            )
+            dom = await browser(
+                "--allow-file-access-from-files",
+                "--window-size=1100,1000",
+                "--dump-dom",
+                frame.as_uri(),
+            )
+            [found] = re.findall(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+            probe: dict[str, Any] = json.loads(html.unescape(found))
+            assert probe["width"] == width, path
+            assert probe["cells"], path
+            return probe
+
+        for path in (
+            f"/counties/{d.county}",
+            f"/townships/{d.township}",
+            f"/branches/{d.branch}",
+        ):
+            probe = await computed(path, 360)
+            assert set(probe["heads"]) == {"none"}, path
+            for display, label, text in probe["cells"]:
+                assert display == "block", (path, text)
+                assert label.startswith('"'), (path, text, label)  # not "none"
+                assert label.endswith('："'), (path, text, label)
+        on_a_desk = await computed(f"/townships/{d.township}", 1024)
+        assert {display for display, _, _ in on_a_desk["cells"]} == {"table-cell"}
+        assert {label for _, label, _ in on_a_desk["cells"]} == {"none"}  # headers instead
 
         screenshot = tmp_path / "branch.png"
         await browser(

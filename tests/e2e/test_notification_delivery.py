@@ -291,7 +291,7 @@ async def test_deliveries_are_retried_dead_lettered_redelivered_and_never_lost(
             if m["To"] == "group@minqin.example"
         )
         assert subjects.count("2027年2月督查通报") == 2  # one per township
-        assert subjects.count("【逾期】公开承诺拟定截止") == 2  # the secretary, the office
+        assert subjects.count("【逾期】2027年公开承诺拟定") == 2  # the secretary, the office
         assert subjects.count("节水专项督查通报") == 1
         assert all(s.startswith("【逾期】") or "督查通报" in s for s in subjects)
         overdue = next(

@@ -32,7 +32,7 @@ async def test_a_real_review_and_its_correction_reach_the_board(servers: Servers
             page = await board.get(f"/branches/{d.branch}")
             return page.status_code == 200 and held_on in page.text
 
-        await eventually(lambda: on_the_board("2027-01-02"), timeout=20)
+        await eventually(lambda: on_the_board("2027年1月2日"), timeout=20)
         ok(
             await review.client.post(
                 f"/v1/reviews/{recorded}/correction",
@@ -41,10 +41,10 @@ async def test_a_real_review_and_its_correction_reach_the_board(servers: Servers
             ),
             201,
         )
-        await eventually(lambda: on_the_board("2027-01-04"), timeout=20)
+        await eventually(lambda: on_the_board("2027年1月4日"), timeout=20)
         page = (await board.get(f"/branches/{d.branch}")).text
-        assert "2027-01-02" not in page  # the superseded version is no longer shown
-        assert "2027Q1" in page
+        assert "2027年1月2日" not in page  # the superseded version is no longer shown
+        assert "2027年第一季度" in page
 
 
 async def test_the_bulletin_counts_members_whose_journal_was_presented(servers: Servers) -> None:

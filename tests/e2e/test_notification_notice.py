@@ -85,7 +85,7 @@ async def test_the_notice_names_the_standing_finalists_until_the_commendation(
         await eventually(objection_arrived)
         page = await township_page()
         assert TITLE in page
-        assert "2027-06-20 至 2027-06-27" in page
+        assert "公示期：2027年6月20日至2027年6月27日" in page
         assert "张桂兰" in page
         assert "赵永福" in page
         assert "未入围者" not in page  # nominated, not a finalist

@@ -42,7 +42,7 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         # in the pledge service (P6): the reminders follow it
         calendar_url = f"/v1/counties/{d.county}/calendars/2027"
         calendar = ok(await board.get(calendar_url))["deadlines"]
-        assert len(calendar) == 26
+        assert len(calendar) == 43
         body = {"deadlines": [{k: v for k, v in x.items() if k != "deadline_id"} for x in calendar]}
         ok(await board.post(calendar_url, json=body, headers=admin))
         ok(
@@ -58,6 +58,11 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
             return {x["deadline_id"]: x["due_on"] for x in found}["drafting-2027"] == "2027-03-20"
 
         await eventually(drafting_moved)
+        # publication follows it by default: sixteen days later (P7)
+        moved = {
+            x["deadline_id"]: x["due_on"] for x in ok(await board.get(calendar_url))["deadlines"]
+        }
+        assert moved["publication-2027"] == "2027-04-05"
 
         review = ServiceStandIn("review", servers.nats.url, notification.subjects)
         head = "head-hsl"
@@ -198,6 +203,13 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert await notices(office, "evaluation_round-2027H1") == evaluation_h1
         assert await notices(d.secretary, "evaluation_round-2027H1") == evaluation_h1
         assert await body_of(d.secretary, "evaluation_round-2027H1") == "红沙梁村党支部"
+        # R6: no journal was presented in March: the secretary is reminded of the month's
+        # meeting five days before its end, then told it is overdue, naming the members
+        assert await notices(d.secretary, "journal_meeting-2027-03") == [
+            ("reminder", date(2027, 3, 26)),
+            ("overdue", date(2027, 4, 1)),
+        ]
+        assert "李秀英" in await body_of(d.secretary, "journal_meeting-2027-03")
         assert await notices(office, "selection-2027") == [
             ("reminder", date(2027, 6, 21)),
             ("overdue", date(2027, 7, 2)),
@@ -237,5 +249,10 @@ async def test_a_year_of_reminders_each_exactly_once(servers: Servers) -> None:
         assert line["reviews_held"] == 3  # of the branch, its secretary and its member
         assert line["secretary_name"] == "张建国"
         assert "无联系点指导" in line["gaps"]
+        # as the seed lists it: the secretary's own work, the branch's activities, publicity
+        assert line["secretary_work"][:2] == ["本人承诺未公开", "本人纪实未讲评"]
+        assert "领导点评 3 次" in line["activities"]
+        assert june["guidance"] == []  # no cadre visited in June
         township = (await board.get(f"/townships/{d.township}")).text
         assert "2027年6月督查通报" in township
+        assert "书记张建国：本人承诺未公开" in township

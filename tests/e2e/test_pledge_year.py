@@ -4,6 +4,7 @@ service's verdicts arriving over NATS (P1–P11)."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 
 from openpyxl import load_workbook
@@ -43,8 +44,8 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
         await c.post(
             f"/v1/pledges/{pledge}/proposal",
             json={
-                "basis": "《开展创先爭优活动实施方案》及年度目标责任书",
-                "items": [item("改造支渠3公里", shaped_by=(opinion,)), item("推广滴灌500畝")],
+                "basis": "《开展创先争优活动实施方案》及年度目标责任书",
+                "items": [item("改造支渠3公里", shaped_by=(opinion,)), item("推广滴灌500亩")],
             },
             headers=d.branch_secretary,
         )
@@ -76,7 +77,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     ok(
         await c.post(
             f"/v1/pledges/{pledge}/resubmission",
-            json={"note": "按指导修改为300畝", "items": {drip: item("推广滴灌300畝")}},
+            json={"note": "按指导修改为300亩", "items": {drip: item("推广滴灌300亩")}},
             headers=d.branch_secretary,
         )
     )
@@ -101,7 +102,7 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     [lead] = ok(
         await c.post(
             f"/v1/pledges/{personal}/proposal",
-            json={"basis": "节水灌溉示范岗", "items": [item("帶动10户发展节水农业")]},
+            json={"basis": "节水灌溉示范岗", "items": [item("带动10户发展节水农业")]},
             headers=d.the_member,
         )
     )["item_ids"]
@@ -125,6 +126,10 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     assert letter.status_code == 200
     assert "承诺卡" in letter.text
     assert "改造支渠3公里" in letter.text
+    assert "围绕「五个好」" in letter.text
+    personal_letter = (await c.get(f"/v1/pledges/{personal}/letter")).text
+    assert "围绕「五带头」" in personal_letter
+    assert re.search(r"日期: 20\d\d年\d{1,2}月\d{1,2}日", personal_letter)
 
     # before March 15 (P6): the secretary has not drafted a personal pledge yet
     report = ok(
@@ -141,8 +146,41 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     )
     assert report["overdue"]
     assert len(report["not_finished"]) == 1
+    assert report["not_finished"][0]["late"]
+    # approved after the deadline (P6): finished, and marked late for good; approved and not
+    # yet published, it is chased for publication (P7, by March 31 by default)
+    as_member = d.as_("member", d.branch, d.secretary)
+    late = ok(
+        await c.post(
+            "/v1/pledges",
+            json={"year": 2027, "branch_id": d.branch, "member_id": d.secretary},
+            headers=as_member,
+        ),
+        201,
+    )["id"]
+    [late_item] = ok(
+        await c.post(
+            f"/v1/pledges/{late}/proposal",
+            json={"basis": "书记带头", "items": [item("带头修缮村级活动场所")]},
+            headers=as_member,
+        )
+    )["item_ids"]
+    ok(
+        await c.post(
+            f"/v1/pledges/{late}/items/{late_item}/review",
+            json={**criteria, "decision": "approve"},
+            headers=d.committee,
+        )
+    )
+    report = ok(
+        await c.get(f"/v1/townships/{d.township}/drafting-report?year=2027", headers=d.office)
+    )
+    assert (report["not_finished"], report["finished"]) == ([], 3)
+    assert [(p["member_id"], p["late"]) for p in report["finished_late"]] == [(d.secretary, True)]
+    assert [p["member_id"] for p in report["not_published"]] == [d.secretary]
+    assert (report["publication_deadline"], report["publication_overdue"]) == ("2027-03-31", False)
 
-    # 踐诺: progress, follow-up, quarterly push (P8, P9, P11)
+    # 践诺: progress, follow-up, quarterly push (P8, P9, P11)
     ok(
         await c.post(
             f"/v1/pledges/{pledge}/items/{canal}/progress",
@@ -235,7 +273,16 @@ async def test_a_pledge_year(servers: Servers, pledge_service: RunningService) -
     assert workbook.status_code == 200
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     titles = [row[4] for row in sheet.iter_rows(min_row=3, values_only=True)]
-    assert sorted(titles) == ["帶动10户发展节水农业", "推广滴灌300畝"]
+    assert sorted(titles) == ["带动10户发展节水农业", "推广滴灌300亩"]
+    # in Chinese: title, headers and cells (codes stay codes in the JSON ledger only)
+    assert sheet["A1"].value == "公开承诺台账"
+    assert [c.value for c in sheet[2]][:4] == ["乡镇", "党支部", "承诺人", "类型"]
+    cells = {row[4]: row for row in sheet.iter_rows(min_row=3, values_only=True)}
+    assert cells["推广滴灌300亩"][3] == "党组织"
+    assert cells["带动10户发展节水农业"][3] == "党员"
+    assert cells["推广滴灌300亩"][9] == "未销号"
+    assert cells["推广滴灌300亩"][10] == "群众不满意"
+    assert str(cells["推广滴灌300亩"][7]).endswith("日")
 
     # every event of the year reached the service's JetStream stream, once
     runtime = pledge_service.runtime

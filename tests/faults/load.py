@@ -113,6 +113,7 @@ class SteadyLoad:
     acknowledged: dict[str, float] = field(default_factory=dict)  # marker -> when (monotonic)
     attempted: set[str] = field(default_factory=set)
     started: float = 0.0
+    sent: int = 0
     stopping: bool = False
     task: asyncio.Task[None] | None = None
 
@@ -145,11 +146,21 @@ class SteadyLoad:
 
     async def _send(self, client: httpx.AsyncClient, marker: str) -> None:
         service, path, body, headers = self.request(marker)
-        try:
-            response = await client.post(
-                f"{self.stack[service].url}{path}", json=body, headers=headers
-            )
-        except httpx.HTTPError:
+        urls = self.stack.urls(service)
+        self.sent += 1
+        # replicas take turns, as behind a proxy; one that refuses the connection never saw
+        # the command, so the next is tried (any other failure: it may have committed)
+        for turn in range(len(urls)):
+            url = urls[(self.sent + turn) % len(urls)]
+            try:
+                response = await client.post(f"{url}{path}", json=body, headers=headers)
+            except httpx.ConnectError:
+                continue
+            except httpx.HTTPError:
+                self.attempted.add(marker)
+                return
+            break
+        else:
             self.attempted.add(marker)
             return
         if response.status_code >= 500:

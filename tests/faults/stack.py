@@ -23,24 +23,38 @@ class ServiceProcess:
     """One service (`python -m services.<name>.app`), killed and restarted by a test."""
 
     def __init__(
-        self, name: str, servers: Servers, root: str, tmp: Path, *, nats_url: str, replicas: int
+        self,
+        name: str,
+        servers: Servers,
+        root: str,
+        tmp: Path,
+        *,
+        nats_url: str,
+        replicas: int,
+        copy: int = 0,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.name = name
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database = f"gongkai_{name}_{root}"
         self.dsn = with_database(servers.postgres.dsn, self.database)  # the owner's, for checks
-        self.env = os.environ | {
-            "GONGKAI_SERVICE": name,
-            "GONGKAI_PORT": str(self.port),
-            "GONGKAI_DATABASE_URL": servers.postgres.dsn,
-            "GONGKAI_DATABASE_NAME": self.database,
-            "GONGKAI_NATS_URL": nats_url,
-            "GONGKAI_NATS_SUBJECT_ROOT": root,
-            "GONGKAI_STREAM_REPLICAS": str(replicas),
-            "GONGKAI_JWT_PUBLIC_KEY_FILE": str(servers.key_file),
-        }
-        self.log = tmp / f"{name}.log"
+        self.env = (
+            os.environ
+            | {
+                "GONGKAI_SERVICE": name,
+                "GONGKAI_PORT": str(self.port),
+                "GONGKAI_DATABASE_URL": servers.postgres.dsn,
+                "GONGKAI_DATABASE_NAME": self.database,
+                "GONGKAI_NATS_URL": nats_url,
+                "GONGKAI_NATS_SUBJECT_ROOT": root,
+                "GONGKAI_STREAM_REPLICAS": str(replicas),
+                "GONGKAI_JWT_PUBLIC_KEY_FILE": str(servers.key_file),
+            }
+            | (env or {})
+        )
+        # replicas of a service share its database and its durable consumers
+        self.log = tmp / (f"{name}.log" if copy == 0 else f"{name}-{copy}.log")
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, *, relay: bool = True, wait: bool = True) -> None:
@@ -54,6 +68,10 @@ class ServiceProcess:
             )
         if wait:
             self.wait_ready()
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
 
     def wait_ready(self) -> None:
         assert self.process is not None
@@ -89,7 +107,8 @@ class ServiceProcess:
 
 
 class Stack:
-    """The services of one test on a fresh subject root (so tests never see each other)."""
+    """The services of one test on a fresh subject root (so tests never see each other); each
+    as `copies` replicas on one database (`stack[name]` is the first, `replicas` all)."""
 
     def __init__(
         self,
@@ -99,25 +118,46 @@ class Stack:
         nats_url: str | None = None,
         replicas: int = 1,
         names: tuple[str, ...] = SERVICES,
+        copies: int = 1,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.servers = servers
         self.root = f"f{uuid.uuid4().hex[:8]}"
         self.subjects = Subjects(self.root)
         self.nats_url = nats_url or servers.nats.url
-        self.services = {
-            name: ServiceProcess(
-                name, servers, self.root, tmp, nats_url=self.nats_url, replicas=replicas
-            )
+        self.replicas = {
+            name: [
+                ServiceProcess(
+                    name,
+                    servers,
+                    self.root,
+                    tmp,
+                    nats_url=self.nats_url,
+                    replicas=replicas,
+                    copy=copy,
+                    env=env,
+                )
+                for copy in range(copies)
+            ]
             for name in names
         }
+        self.services = {name: copies[0] for name, copies in self.replicas.items()}
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.services[name]
 
+    def urls(self, name: str) -> list[str]:
+        """Where `name` serves HTTP: each replica that is running (all, if none is)."""
+        running = [r.url for r in self.replicas[name] if r.running]
+        return running or [r.url for r in self.replicas[name]]
+
+    def processes(self) -> list[ServiceProcess]:
+        return [r for copies in self.replicas.values() for r in copies]
+
     def start(self, *, without_relay: tuple[str, ...] = ()) -> None:
-        for name, service in self.services.items():  # started together: start-ups overlap
-            service.start(relay=name not in without_relay, wait=False)
-        for service in self.services.values():
+        for service in self.processes():  # started together: start-ups overlap
+            service.start(relay=service.name not in without_relay, wait=False)
+        for service in self.processes():
             service.wait_ready()
 
     def kill_and_restart(self, names: tuple[str, ...], *, relay: bool = True) -> None:
@@ -130,7 +170,7 @@ class Stack:
             self[name].wait_ready()
 
     def stop(self) -> None:
-        for service in self.services.values():  # all at once: shutdowns overlap
+        for service in self.processes():  # all at once: shutdowns overlap
             service.terminate()
-        for service in self.services.values():
+        for service in self.processes():
             service.stop()

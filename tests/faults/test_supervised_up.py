@@ -26,8 +26,8 @@ import nats
 import pytest
 
 from gongkai.develop.demo import bearer
+from gongkai.operator.options import signing_key
 from gongkai.operator.services import SERVICES
-from shared.auth import LocalSigningKey
 from tests.e2e.test_cli import GONGKAI, WITHOUT_GONGKAI_SETTINGS, free_port_run
 
 LIMIT, WINDOW = 2, 120
@@ -113,7 +113,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
 
 
 def create_county(up: Up, county: str) -> httpx.Response:
-    key = LocalSigningKey.load_or_create(up.data / "keys" / "signing.pem")
+    key, _ = signing_key(up.data)  # the stack's issuer (identity's), kid local-dev
     return httpx.post(
         f"{up.url('pledge')}/v1/counties",
         json={"county_id": county, "name": "测试县"},

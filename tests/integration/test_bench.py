@@ -23,6 +23,8 @@ TINY = Sizes(
     members_per_branch=2,
     tokens=20,
     signins=2,
+    voters=5,
+    voting_seconds=0.1,
 )
 
 

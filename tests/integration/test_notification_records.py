@@ -198,6 +198,7 @@ async def test_the_records_in_memory_answer_as_the_read_models_in_postgresql(
         assert await real.owners_calendars("c1", 2027) == (
             date(2027, 3, 20),
             (date(2027, 7, 12), date(2028, 1, 8)),
+            None,
         )
         for notice_id in [*notice_ids, "n-none"]:
             assert await memory.notice(notice_id) == await real.notice(notice_id), notice_id

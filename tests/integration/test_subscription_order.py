@@ -56,3 +56,50 @@ async def test_messages_a_dead_runner_held_take_effect_in_order(servers: Servers
         await task
         await source.nc.close()
         await pool.close()
+
+
+async def test_slow_live_work_is_not_handed_to_another_replica(servers: Servers) -> None:
+    """Two replicas pull from one durable consumer; one works on a message for longer than
+    `ack_wait`. Its progress acks keep the message its own: the broker never hands it to the
+    idle replica (which would wait on the first's transaction, then find it applied)."""
+    pool, _ = await fresh_log_database(servers)
+    source = await Source.on(servers)
+    subscription = Subscription("tester", "source", handler=None)
+    calls: list[str] = []
+
+    async def slow(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
+        calls.append(envelope.id)
+        await asyncio.sleep(2.5)  # the work: 2.5 times ack_wait
+
+    replicas = [
+        SubscriptionRunner(pool, source.js, subscription, source.subjects, ack_wait=1, project=slow)
+        for _ in range(2)
+    ]
+    tasks = [asyncio.create_task(r.run()) for r in replicas]
+    try:
+        for runner in replicas:
+            await asyncio.wait_for(runner.consuming.wait(), 10)
+        envelope = await source.note("slow")
+        await source.publish(envelope)
+
+        async def applied() -> bool:
+            query = "SELECT count(*) FROM consumer_positions WHERE consumer = 'tester'"
+            return bool(await pool.fetchval(query) == 1)
+
+        await eventually(applied, timeout=20)
+
+        async def settled() -> bool:
+            info = await source.js.consumer_info(source.subjects.stream("source"), "tester-any-any")
+            return info.num_ack_pending == 0
+
+        await eventually(settled)
+        info = await source.js.consumer_info(source.subjects.stream("source"), "tester-any-any")
+        assert info.num_redelivered == 0
+        assert info.delivered.consumer_seq == 1
+        assert calls == [envelope.id]
+    finally:
+        for runner in replicas:
+            runner.stop()
+        await asyncio.gather(*tasks)
+        await source.nc.close()
+        await pool.close()

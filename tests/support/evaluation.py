@@ -10,7 +10,7 @@ import json
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -19,6 +19,7 @@ from services.evaluation import queries
 from services.evaluation.events import REGISTRY
 from services.evaluation.selection import queries as selection_queries
 from services.evaluation.selection.events import Formula, Input
+from services.evaluation.voting import queries as voting_queries
 from shared.auth import Principal, Role
 from shared.envelope import EventEnvelope
 from shared.errors import InvalidInput, NotFound
@@ -113,6 +114,11 @@ class MemoryReads:
                 self.checks[d["check_id"]] = Window(d["township_id"], _day(d["closes_on"]))
             case "SatisfactionVerdictReached":
                 self.checks[d["check_id"]].status = "closed"
+            case "SatisfactionCheckLapsed":
+                self.checks[d["check_id"]].status = "lapsed"
+            case "SatisfactionCheckExtended":
+                self.checks[d["check_id"]].status = "open"
+                self.checks[d["check_id"]].closes_on = _day(d["closes_on"])
             case "RaterRegistered":
                 self.round_raters.append((d["round_id"], d["rater_id"], d.get("member_id")))
             case "CheckRaterRegistered":
@@ -173,10 +179,120 @@ class MemoryInputs:
 
 
 @dataclass
+class MemoryVoting:
+    """Voting's tables beside the log in memory (voting/queries.py): invitations by code hash,
+    the urn as a list, failed attempts; and what the page shows of each round or check, kept
+    from the events as the read models keep it."""
+
+    invitations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    urn: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    attempts: dict[str, tuple[int, datetime]] = field(default_factory=dict)
+    views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    raters_of: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    async def lock(self, scope_id: str) -> None:
+        """One command at a time in memory: nothing to wait for."""
+
+    async def invitation(self, code_hash: str) -> dict[str, Any] | None:
+        found = self.invitations.get(code_hash)
+        return None if found is None else dict(found)
+
+    async def add_invitation(
+        self, code_hash: str, scope: str, scope_id: str, rater_id: str
+    ) -> None:
+        assert code_hash not in self.invitations
+        self.invitations[code_hash] = {
+            "scope": scope,
+            "scope_id": scope_id,
+            "rater_id": rater_id,
+            "state": "live",
+        }
+
+    async def replace_invitations(self, scope_id: str, rater_id: str) -> None:
+        for row in self.invitations.values():
+            if (row["scope_id"], row["rater_id"], row["state"]) == (scope_id, rater_id, "live"):
+                row["state"] = "replaced"
+
+    async def expire_invitations(self, scope_id: str) -> None:
+        for row in self.invitations.values():
+            if row["scope_id"] == scope_id:
+                row["state"] = "expired"
+
+    async def put_in_urn(self, scope: str, scope_id: str, grades: dict[str, str]) -> None:
+        self.urn.append((scope, scope_id, dict(grades)))
+
+    async def urn_size(self, scope_id: str) -> int:
+        return sum(1 for _, s, _ in self.urn if s == scope_id)
+
+    async def take_from_urn(self, scope_id: str) -> list[dict[str, str]]:
+        taken = [g for _, s, g in self.urn if s == scope_id]
+        self.urn = [row for row in self.urn if row[1] != scope_id]
+        return taken
+
+    async def blocked_until(self, key: str) -> datetime | None:
+        found = self.attempts.get(key)
+        return None if found is None else found[1]
+
+    async def failures(self, key: str) -> int:
+        return self.attempts.get(key, (0, None))[0]  # type: ignore[return-value]
+
+    async def record_failure(self, key: str, now: datetime, blocked_until: datetime) -> None:
+        self.attempts[key] = (self.attempts.get(key, (0, now))[0] + 1, blocked_until)
+
+    async def raters(self, scope: str, scope_id: str) -> list[dict[str, Any]]:
+        return [dict(r) for r in self.raters_of.get(scope_id, [])]
+
+    async def scope_view(self, scope: str, scope_id: str) -> dict[str, Any]:
+        return json.loads(json.dumps(self.views[scope_id], default=str))
+
+    async def project(self, conn: Any, envelope: EventEnvelope) -> None:
+        d = envelope.data
+        match envelope.type:
+            case "RoundOpened" | "SatisfactionCheckOpened":
+                scope_id = d.get("round_id") or d["check_id"]
+                subjects = [
+                    {
+                        "subject_id": s["subject_id"],
+                        "name": s["subject_name"],
+                        "post": "",
+                        "detail": "",
+                    }
+                    for s in d.get("subjects", [])
+                ] or [{"subject_id": "item", "name": d["title"], "post": "", "detail": ""}]
+                self.views[scope_id] = {
+                    "scope": "round" if "round_id" in d else "check",
+                    "scope_id": scope_id,
+                    "title": d["title"],
+                    "township": d["township_id"],
+                    "status": "open",
+                    "closes_on": d["closes_on"],
+                    "grades": [
+                        {"grade": g["grade"], "label": g["label"]} for g in d["scale"]["grades"]
+                    ],
+                    "subjects": subjects,
+                }
+            case "RaterRegistered" | "CheckRaterRegistered":
+                scope_id = d.get("round_id") or d["check_id"]
+                self.raters_of.setdefault(scope_id, []).append(
+                    {
+                        "rater_id": d["rater_id"],
+                        "member_id": d.get("member_id"),
+                        "name": None,
+                        "phone": None,
+                    }
+                )
+
+
+@dataclass
 class EvaluationPorts:
     reads: MemoryReads = field(default_factory=MemoryReads)
     keys: MemoryKeys = field(default_factory=MemoryKeys)
     inputs: MemoryInputs = field(default_factory=MemoryInputs)
+    voting: MemoryVoting = field(default_factory=MemoryVoting)
+
+    async def project(self, conn: Any, envelope: EventEnvelope) -> None:
+        await self.reads.project(conn, envelope)
+        await self.voting.project(conn, envelope)
 
     @property
     def directory(self) -> DirectoryCopy:
@@ -192,8 +308,9 @@ def evaluation_memory(ports: EvaluationPorts | None = None) -> tuple[Memory, Eva
             queries.reads: ports.reads,
             queries.keys: ports.keys,
             selection_queries.inputs: ports.inputs,
+            voting_queries.voting: ports.voting,
         },
-        project=ports.reads.project,
+        project=ports.project,
     )
     return memory, ports
 

@@ -18,7 +18,8 @@ from typing import Any
 from services.notification import contracts as k
 from services.notification import queries
 from services.notification.aggregates import branch_record
-from services.notification.events import REGISTRY, BranchRecord
+from services.notification.events import REGISTRY, BranchRecord, CadreGuidance
+from services.notification.queries import branch_work
 from shared.directory import DIRECTORY_EVENTS
 from shared.envelope import EventEnvelope
 from tests.support.memory import DirectoryCopy, Memory
@@ -51,6 +52,7 @@ class MemoryRecords:
     directory: DirectoryCopy = field(default_factory=DirectoryCopy)
     counties: set[str] = field(default_factory=set)
     drafting: dict[tuple[str, int], date] = field(default_factory=dict)
+    publication: dict[tuple[str, int], date] = field(default_factory=dict)
     rounds: dict[tuple[str, int], tuple[date, date]] = field(default_factory=dict)
     notices: dict[str, queries.NoticeRef] = field(default_factory=dict)
     channels: dict[str, CopiedChannel] = field(default_factory=dict)
@@ -71,8 +73,9 @@ class MemoryRecords:
 
     async def owners_calendars(
         self, county_id: str, year: int
-    ) -> tuple[date | None, tuple[date, date] | None]:
-        return self.drafting.get((county_id, year)), self.rounds.get((county_id, year))
+    ) -> tuple[date | None, tuple[date, date] | None, date | None]:
+        key = (county_id, year)
+        return self.drafting.get(key), self.rounds.get(key), self.publication.get(key)
 
     async def notice(self, notice_id: str) -> queries.NoticeRef | None:
         return self.notices.get(notice_id)
@@ -97,6 +100,34 @@ class MemoryRecords:
             )
         )
 
+    @staticmethod
+    def _line(branch: Any, secretary: Any, counts: Activity, members: int) -> dict[str, Any]:
+        """The branch's counts, and its line in words as compile_branches says it (the
+        secretary's own pledge and journal, journal entries and ratings: none in memory)."""
+        line: dict[str, Any] = {
+            "branch_id": branch.branch_id,
+            "name": branch.name,
+            "secretary": None if secretary is None else secretary.name,
+            "pledges": counts.pledges,
+            "reviews": counts.reviews,
+            "journals": counts.journals,
+            "visits": counts.visits,
+            "open_items": counts.open_items,
+            "overdue_items": counts.overdue_items,
+            "members": members,
+            "secretary_pledge": None,
+            "secretary_journal": 0,
+            "journal_entries": 0,
+            "ratings": 0,
+        }
+        return {**line, **branch_work(line), "publicity": []}
+
+    async def compile_township(
+        self, township_id: str, period: str, on: date
+    ) -> tuple[tuple[CadreGuidance, ...], tuple[str, ...]]:
+        """Guidance per cadre and the township's publicity: none kept in memory."""
+        return (), ()
+
     async def compile_branches(
         self, township_id: str, period: str, on: date
     ) -> tuple[BranchRecord, ...]:
@@ -110,22 +141,7 @@ class MemoryRecords:
             members = [
                 m for m in d.members.values() if m.branch_id == branch.branch_id and m.active
             ]
-            lines.append(
-                branch_record(
-                    {
-                        "branch_id": branch.branch_id,
-                        "name": branch.name,
-                        "secretary": None if secretary is None else secretary.name,
-                        "pledges": counts.pledges,
-                        "reviews": counts.reviews,
-                        "journals": counts.journals,
-                        "visits": counts.visits,
-                        "open_items": counts.open_items,
-                        "overdue_items": counts.overdue_items,
-                        "members": len(members),
-                    }
-                )
-            )
+            lines.append(branch_record(self._line(branch, secretary, counts, len(members))))
         return tuple(lines)
 
     async def person_place(self, person_id: str) -> tuple[str, str] | None:
@@ -185,6 +201,8 @@ class MemoryRecords:
             case "PledgeCalendarSet":
                 p = k.PledgeCalendarSet.model_validate(d)
                 self.drafting[(p.county_id, p.year)] = p.drafting_deadline
+                if p.publication_deadline is not None:
+                    self.publication[(p.county_id, p.year)] = p.publication_deadline
             case "EvaluationCalendarSet":
                 e = k.EvaluationCalendarSet.model_validate(d)
                 self.rounds[(e.county_id, e.year)] = (e.first_round_closes, e.second_round_closes)

@@ -84,6 +84,26 @@ def test_the_production_variant_runs_a_replicated_3_node_cluster_of_the_deployed
     assert "nats-1" in services["nats"]["networks"]["default"]["aliases"]
 
 
+def test_the_production_variant_runs_two_replicas_of_every_service() -> None:
+    """Issue 22.4: a second replica of each service, on the same database and cluster as the
+    first (the base file's, with the production file's cluster settings), serving HTTP on a
+    port of its own; nothing else differs but the host port."""
+    base = compose()["services"]
+    production = yaml.safe_load(
+        (ROOT / "docker-compose.production.yml").read_text(encoding="utf-8")
+    )["services"]
+    for name, (_, port) in SERVICES.items():
+        first, second = base[name], production[f"{name}-2"]
+        first_environment = first["environment"] | production[name]["environment"]
+        assert second["environment"] == first_environment, name
+        assert second["command"] == first["command"]
+        assert second["build"] == first["build"]
+        assert second["volumes"] == first["volumes"]
+        assert set(second["depends_on"]) >= set(first["depends_on"]) | {"nats-2", "nats-3"}
+        assert first["ports"] == [f"{port}:{port}"]
+        assert second["ports"] == [f"{port + 10}:{port}"]
+
+
 def test_the_broker_admits_only_its_users_and_every_node_reads_the_same_accounts() -> None:
     """deploy/nats-accounts.conf (exercised against a real server by
     tests/e2e/test_subscribing_system.py) is what both broker files include and what every
@@ -135,7 +155,7 @@ def test_the_orchestrator_restarts_every_part_and_checks_that_it_serves() -> Non
             elif part.startswith("nats"):
                 assert f"http://localhost:{monitoring[1]}/healthz" in test, (name, part)
             else:
-                port = SERVICES[part][1]
+                port = SERVICES[part.removesuffix("-2")][1]
                 assert f"http://127.0.0.1:{port}/readyz" in test, (name, part)
     cluster = (ROOT / "deploy" / "nats-cluster.conf").read_text(encoding="utf-8")
     assert f"\nhttp: 0.0.0.0:{monitoring[1]}\n" in cluster  # the nodes' monitoring port too

@@ -8,8 +8,20 @@ from datetime import date
 import pytest
 
 from services.evaluation.aggregates import tally
-from services.evaluation.checks.aggregates import CheckBallots, SatisfactionCheck
-from services.evaluation.checks.events import Verdict
+from services.evaluation.checks.aggregates import (
+    DEFAULT_THRESHOLD,
+    DEFAULT_WINDOW,
+    CheckBallots,
+    CheckTerms,
+    SatisfactionCheck,
+)
+from services.evaluation.checks.events import (
+    SatisfactionCheckExtended,
+    SatisfactionCheckLapsed,
+    SatisfactionCheckOpened,
+    SatisfactionVerdictReached,
+    Verdict,
+)
 from services.evaluation.ratings.aggregates import Rating, period_start
 from services.evaluation.ratings.events import RatedSubject, RatingLevel
 from services.evaluation.rounds.aggregates import (
@@ -209,7 +221,60 @@ def test_the_verdict_follows_the_threshold_e8() -> None:
         0.8,
     )
     assert verdict_for(["satisfied", "dissatisfied"]) == (Verdict.DISSATISFIED, 0.5)
-    assert verdict_for([]) == (Verdict.DISSATISFIED, 0.0)  # nobody satisfied: not closed
+
+
+def test_a_check_with_no_ballot_has_no_verdict_and_may_be_extended_or_reopened_e8() -> None:
+    check = a_check("rt-1")
+    assert check.close(CheckBallots.for_check(check)) is None
+    [lapsed] = check.pending[-1:]
+    assert isinstance(lapsed, SatisfactionCheckLapsed)
+    assert not any(isinstance(e, SatisfactionVerdictReached) for e in check.pending)
+    later = date(2027, 6, 20)
+    with pytest.raises(InvalidState, match="extension"):  # lapsed: no ballot until reopened
+        check.participate("rt-1", "satisfied", Channel.WEB, JUNE, None)
+    with pytest.raises(InvalidState, match="extension"):
+        check.close(CheckBallots.for_check(check))
+    with pytest.raises(InvalidInput, match="closing date after"):
+        check.extend(JUNE, later)
+    check.extend(date(2027, 6, 30), later)  # the office reopens it
+    reopened = check.pending[-1]
+    assert isinstance(reopened, SatisfactionCheckExtended)
+    assert reopened.reopened
+    box = CheckBallots.for_check(check)
+    check.participate("rt-1", "satisfied", Channel.PAPER, later, "office")
+    box.cast(check.check_id, "token-1", "satisfied")
+    assert check.close(box) is Verdict.SATISFIED
+
+
+def test_the_threshold_and_window_are_the_countys_data_per_year() -> None:
+    terms = CheckTerms(CheckTerms.stream_for("minqin", 2027), "minqin")
+    assert (terms.threshold, terms.window) == (DEFAULT_THRESHOLD, DEFAULT_WINDOW)
+    terms.set("minqin", 2027, 0.9, 21)
+    with pytest.raises(InvalidState):
+        terms.set("minqin", 2027, 0.9, 21)
+    terms = CheckTerms.replay(terms.stream_id, terms.partition, terms.pending)
+    check = SatisfactionCheck.open(
+        check_id="c-2",
+        pledge_id="p-1",
+        item_id="p-1-i1",
+        township_id="t-1",
+        title="改造支渠",
+        summary="已完成",
+        opens_on=JUNE,
+        source_event_id="e-2",
+        terms=terms,
+    )
+    opened = check.pending[0]
+    assert isinstance(opened, SatisfactionCheckOpened)
+    assert (opened.threshold, (opened.closes_on - opened.opens_on).days) == (0.9, 21)
+    # 0.85 of the ballots satisfied: enough under the default, not under this county's 0.9
+    box = CheckBallots.for_check(check)
+    grades = ["satisfied"] * 17 + ["dissatisfied"] * 3
+    check.register([(f"rt-{i}", None, None) for i in range(len(grades))])
+    for index, grade in enumerate(grades):
+        check.participate(f"rt-{index}", grade, Channel.WEB, JUNE, None)
+        box.cast(check.check_id, f"token-{index}", grade)
+    assert check.close(box) is Verdict.DISSATISFIED
 
 
 def test_a_check_takes_one_ballot_per_registered_person_within_its_window() -> None:
@@ -281,3 +346,22 @@ def test_the_calendar_is_data_with_the_seeds_defaults_e4() -> None:
         calendar.set("minqin", 2027, date(2028, 7, 8), date(2028, 12, 3))
     with pytest.raises(InvalidInput):
         calendar.set("minqin", 2027, date(2027, 7, 8), date(2029, 1, 3))
+
+
+def test_a_window_that_closes_before_it_opens_is_refused_saying_what_to_do() -> None:
+    backwards = RoundOpened(
+        round_id="r-2",
+        township_id="t-1",
+        organiser_kind="township",
+        organiser_id="t-1",
+        title="下半年群众评议",
+        year=2027,
+        half=1,
+        content=("five_good",),
+        subjects=(branch("b-1"),),
+        scale=tally.PUBLIC_SATISFACTION,
+        opens_on=date(2027, 5, 1),
+        closes_on=date(2027, 4, 30),
+    )
+    with pytest.raises(InvalidInput, match="give a closing date on or after 2027-05-01"):
+        Round.open(backwards)

@@ -7,7 +7,7 @@ PostgreSQL parts."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -335,8 +335,10 @@ async def test_a_registered_rater_votes_once_and_the_ballot_names_no_one() -> No
     rater = who(Role.RATER, round_id, public)
     ballot = c.CastBallot(grades={"b1": "satisfied", "b2": "dissatisfied"})
     mark = len(m.events)
-    answer = await run(m, rater, lambda u: h.cast_ballot(u, round_id, ballot, rater))
-    assert answer["events"] == m.types(mark) == ["RaterParticipated", "BallotCast"]
+    # a batch of one: the ballot leaves the urn at once (by default it waits for ten)
+    answer = await run(m, rater, lambda u: h.cast_ballot(u, round_id, ballot, rater, batch=1))
+    assert answer["events"] == ["RaterParticipated"]  # the ballot: in no answer
+    assert m.types(mark) == ["RaterParticipated", "BallotCast"]
     participated, cast = m.events[mark:]
     assert participated.actor == public
     assert cast.actor == "anonymous"
@@ -417,8 +419,9 @@ async def test_the_organiser_closes_a_round_and_its_results_are_published() -> N
         await refused(m, Forbidden, principal, lambda u, p=principal: h.close_round(u, round_id, p))
     mark = len(m.events)
     await run(m, OFFICE, lambda u: h.close_round(u, round_id, OFFICE))
-    assert m.types(mark) == ["RoundClosed", "RoundResultsPublished"]
-    closed, published = (e.data for e in m.events[mark:])
+    # the urn's ballot (fewer than k) is appended at close, before the results are counted
+    assert m.types(mark) == ["BallotCast", "RoundClosed", "RoundResultsPublished"]
+    closed, published = (e.data for e in m.events[mark + 1 :])
     assert (closed["registered"], closed["participated"]) == (3, 1)
     assert [r["subject_id"] for r in published["results"]] == ["b1", "b2"]
     await refused(m, InvalidState, OFFICE, lambda u: h.close_round(u, round_id, OFFICE))
@@ -532,7 +535,7 @@ async def test_check_ballots_on_the_web_and_on_paper_and_the_verdict() -> None:
     ]
     web = kc.CheckBallot(grade="satisfied")
     mark = len(m.events)
-    await run(m, MEMBER, lambda u: kh.cast_check_ballot(u, check_id, web, MEMBER))
+    await run(m, MEMBER, lambda u: kh.cast_check_ballot(u, check_id, web, MEMBER, batch=1))
     assert m.types(mark) == ["CheckRaterParticipated", "CheckBallotCast"]
     assert m.events[-1].actor == "anonymous"
     await refused(m, InvalidState, MEMBER, lambda u: kh.cast_check_ballot(u, check_id, web, MEMBER))
@@ -550,7 +553,7 @@ async def test_check_ballots_on_the_web_and_on_paper_and_the_verdict() -> None:
             lambda u, p=principal: kh.cast_check_ballot(u, check_id, paper, p),
         )
     await run(m, OFFICE, lambda u: kh.cast_check_ballot(u, check_id, paper, OFFICE))
-    assert m.events[-2].data["entered_by"] == OFFICE.subject
+    assert m.events[-1].data["entered_by"] == OFFICE.subject  # its ballot waits in the urn
     for bad in (
         kc.CheckBallot(grade="satisfied", channel="paper"),
         kc.CheckBallot(grade="satisfied", rater_id="rt-none", channel="paper"),
@@ -585,10 +588,38 @@ async def test_the_township_office_closes_its_due_checks() -> None:
         )
     await refused(m, NotFound, OFFICE, lambda u: kh.close_due_checks(u, "t9", OFFICE))
     answer = await run(m, OFFICE, lambda u: kh.close_due_checks(u, "t1", OFFICE))
-    assert answer["verdicts"] == {check_id: "dissatisfied"}  # no ballots: not satisfied
-    assert m.types() == ["SatisfactionCheckOpened", "SatisfactionVerdictReached"]
+    assert answer["verdicts"] == {check_id: "lapsed"}  # no ballot: no verdict (E8)
+    assert m.types() == ["SatisfactionCheckOpened", "SatisfactionCheckLapsed"]
     again = await run(m, OFFICE, lambda u: kh.close_due_checks(u, "t1", OFFICE))
     assert again["verdicts"] == {}
+    # the office reopens it with a later closing date; nobody else may
+    later = kc.ExtendCheck(closes_on=date(2027, 7, 10))
+    for principal in OTHERS.values():
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: kh.extend_check(u, check_id, later, p)
+        )
+    await run(m, OFFICE, lambda u: kh.extend_check(u, check_id, later, OFFICE))
+    assert m.types()[-1] == "SatisfactionCheckExtended"
+    assert (await run(m, OFFICE, lambda u: kh.close_due_checks(u, "t1", OFFICE)))[
+        "verdicts"
+    ] == {}  # open again until July 10
+
+
+async def test_a_check_opens_with_the_countys_terms_for_the_year() -> None:
+    m, _ = world()
+    terms = kc.SetCheckTerms(year=2027, threshold=0.9, window_days=21)
+    for principal in (p for p in OTHERS.values() if p is not ADMIN):
+        await refused(
+            m, Forbidden, principal, lambda u, p=principal: kh.set_check_terms(u, "c1", terms, p)
+        )
+    await run(m, ADMIN, lambda u: kh.set_check_terms(u, "c1", terms, ADMIN))
+    await opened_check(m)
+    opened = m.events[-1]
+    assert opened.type == "SatisfactionCheckOpened"
+    assert opened.data["threshold"] == 0.9
+    assert date.fromisoformat(opened.data["closes_on"]) - date.fromisoformat(
+        opened.data["opens_on"]
+    ) == timedelta(days=21)
 
 
 # --- erasure of personal data (A7) -------------------------------------------------------

@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from services.pledge.aggregates import DEFAULT_CATEGORIES, Pledge, Pledger, PledgeStatus
+from services.pledge.aggregates import (
+    DEFAULT_CATEGORIES,
+    County,
+    Pledge,
+    Pledger,
+    PledgeStatus,
+    default_publication_deadline,
+)
 from services.pledge.commands import ProposedItem
 from services.pledge.events import (
     REGISTRY,
@@ -14,6 +21,7 @@ from services.pledge.events import (
     ImplementationVerified,
     ItemClosed,
     OpinionChannel,
+    PledgeApproved,
     PledgeReturned,
     PledgerKind,
     ProblemSolvedConfirmed,
@@ -230,6 +238,74 @@ def test_a_verdict_first_closes_when_the_office_confirms_last() -> None:
     assert not pledge.items[item].closed
     pledge.confirm_problem_solved(item, "解决")
     assert pledge.items[item].closed
+
+
+def test_a_check_with_no_ballot_leaves_the_item_open_not_rated_e8() -> None:
+    """No ballot, no verdict: the item stays open because it was not rated (未开展满意度测评),
+    not because the public was dissatisfied; reported done again, a new check follows."""
+    pledge, [item] = published("压沙造林")
+    pledge.report_done(item, "完成")
+    pledge.confirm_problem_solved(item, "解决")
+    pledge.verify_implementation(item, "核查到位")
+    assert pledge.record_not_rated(item, "c-1", "e-1")
+    assert pledge.pending[-1].model_dump(mode="json")["open_reasons"] == ["satisfaction_not_rated"]
+    assert replayed(pledge).items[item].open_reasons() == ["satisfaction_not_rated"]
+    assert not pledge.items[item].closed
+    # the office reopens the check: the verdict is pending again; then it lapses once more
+    assert pledge.record_reopened(item, "c-1", "e-r")
+    assert pledge.items[item].open_reasons() == ["satisfaction_pending"]
+    assert not pledge.record_reopened(item, "c-1", "e-r2")  # not waiting as not rated
+    assert pledge.record_not_rated(item, "c-1", "e-l2")
+    pledge.report_done(item, "再次完成，请群众测评")  # allowed: the check had no verdict
+    assert pledge.items[item].open_reasons() == ["satisfaction_pending"]
+    pledge.record_verdict(item, Verdict.SATISFIED, 0.9, "c-2", "e-2")
+    assert pledge.items[item].closed
+    assert not pledge.record_not_rated(item, "c-2", "e-3")  # closed: no longer applies
+
+
+def test_a_pledge_approved_after_the_drafting_deadline_stays_marked_late_p6() -> None:
+    deadline = date(2027, 3, 15)
+    on_time, [item] = proposed("压沙造林")
+    on_time.review_item(
+        item,
+        shows_advanced_standard=True,
+        matches_wishes=True,
+        feasible=True,
+        approve=True,
+        guidance=None,
+        today=deadline,
+        drafting_deadline=deadline,
+    )
+    [approved] = [e for e in on_time.pending if isinstance(e, PledgeApproved)]
+    assert (approved.late, approved.approved_on) == (False, deadline)
+    late, [item] = proposed("压沙造林")
+    late.review_item(
+        item,
+        shows_advanced_standard=True,
+        matches_wishes=True,
+        feasible=True,
+        approve=True,
+        guidance=None,
+        today=date(2027, 3, 16),
+        drafting_deadline=deadline,
+    )
+    [approved] = [e for e in late.pending if isinstance(e, PledgeApproved)]
+    assert approved.late
+    assert approved.drafting_deadline == deadline
+    # an approval written before the field reads as it was: not marked
+    old = REGISTRY.decode("PledgeApproved", 1, {"pledge_id": "p1", "round": 1})
+    assert isinstance(old, PledgeApproved)
+    assert not old.late
+
+
+def test_the_publication_deadline_is_the_countys_data_p7() -> None:
+    county = County.establish("minqin", "民勤县")
+    county.set_calendar(2027, date(2027, 3, 15))
+    assert county.pending[-1].model_dump()["publication_deadline"] is None  # the default
+    assert default_publication_deadline(date(2027, 3, 15)) == date(2027, 3, 31)
+    county.set_calendar(2027, date(2027, 3, 15), date(2027, 4, 10))
+    with pytest.raises(InvalidInput, match="on or after the drafting deadline"):
+        county.set_calendar(2027, date(2027, 3, 15), date(2027, 3, 1))
 
 
 def test_quarterly_push_once_per_quarter_in_the_pledge_year() -> None:

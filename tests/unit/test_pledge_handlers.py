@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
 
-from services.evaluation.checks.events import SatisfactionVerdictReached  # as published
+from services.evaluation.checks.events import (  # as published
+    SatisfactionCheckLapsed,
+    SatisfactionVerdictReached,
+)
 from services.pledge import commands as c
 from services.pledge import handlers as h
 from services.pledge.events import REGISTRY
@@ -564,11 +568,19 @@ async def test_a_pledge_from_draft_to_closed_items_each_step_by_its_holder() -> 
     assert m.types()[-2:] == ["ProblemSolvedConfirmed", "ImplementationVerified"]  # no verdict yet
 
     # the policy: the evaluation service's verdict closes the item (P10c)
-    [subscription] = subscriptions(m)
-    assert (subscription.source, subscription.event_type) == (
-        "evaluation",
+    by_type = {s.event_type: s for s in subscriptions(m)}
+    assert sorted(by_type) == [
+        "SatisfactionCheckExtended",
+        "SatisfactionCheckLapsed",
         "SatisfactionVerdictReached",
-    )
+    ]
+    subscription, lapse = by_type["SatisfactionVerdictReached"], by_type["SatisfactionCheckLapsed"]
+    assert subscription.source == lapse.source == "evaluation"
+    # a check with no ballot: no verdict, the item stays open as not rated (E8)
+    assert lapse.handler is not None
+    await lapse.handler(None, await lapsed_event(pledge_id, first, w.t))
+    assert m.types()[-1] == "SatisfactionNotRated"
+    assert m.events[-1].data["open_reasons"] == ["satisfaction_not_rated"]
     assert subscription.handler is not None
     verdict = await verdict_event(pledge_id, first, w.t)
     await subscription.handler(None, verdict)
@@ -627,6 +639,29 @@ async def test_steps_out_of_order_are_refused_with_nothing_appended() -> None:
         ),
     )
     await refused(m, NotFound, lambda: h.publish(m.as_(w.secretary), "p-none", w.secretary))
+
+
+async def lapsed_event(pledge_id: str, item_id: str, township_id: str) -> EventEnvelope:
+    """The evaluation service's event for a check that ended with no ballot."""
+    evaluation = InMemoryEventStore("/gongkai/evaluation")
+    [envelope] = await evaluation.append(
+        AppendRequest(
+            "satisfaction_check-k0",
+            township_id,
+            0,
+            (
+                SatisfactionCheckLapsed(
+                    check_id="k0",
+                    pledge_id=pledge_id,
+                    item_id=item_id,
+                    township_id=township_id,
+                    closes_on=date(2027, 6, 29),
+                ),
+            ),
+            CommandContext(actor="service:evaluation", role="integration"),
+        )
+    )
+    return envelope
 
 
 async def verdict_event(pledge_id: str, item_id: str, township_id: str) -> EventEnvelope:

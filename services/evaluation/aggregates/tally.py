@@ -11,18 +11,18 @@ from collections.abc import Iterable, Mapping
 from services.evaluation.rounds.events import Grade, Scale, Subject, SubjectResult
 
 PUBLIC_SATISFACTION = Scale(
-    name="public_satisfaction",  # 滿意 / 基本滿意 / 不滿意
+    name="public_satisfaction",  # 满意 / 基本满意 / 不满意
     grades=(
-        Grade(grade="satisfied", label="滿意", score=100, satisfied=True),
-        Grade(grade="mostly_satisfied", label="基本滿意", score=80, satisfied=True),
-        Grade(grade="dissatisfied", label="不滿意", score=0, satisfied=False),
+        Grade(grade="satisfied", label="满意", score=100, satisfied=True),
+        Grade(grade="mostly_satisfied", label="基本满意", score=80, satisfied=True),
+        Grade(grade="dissatisfied", label="不满意", score=0, satisfied=False),
     ),
 )
 
 MEMBER_APPRAISAL = Scale(
-    name="member_appraisal",  # 優秀 / 合格 / 基本合格 / 不合格
+    name="member_appraisal",  # 优秀 / 合格 / 基本合格 / 不合格
     grades=(
-        Grade(grade="excellent", label="優秀", score=100, satisfied=True),
+        Grade(grade="excellent", label="优秀", score=100, satisfied=True),
         Grade(grade="qualified", label="合格", score=85, satisfied=True),
         Grade(grade="basically_qualified", label="基本合格", score=60, satisfied=False),
         Grade(grade="unqualified", label="不合格", score=0, satisfied=False),

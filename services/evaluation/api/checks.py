@@ -71,7 +71,10 @@ async def get_check_raters(check_id: PathId, who: SignedIn, conn: Reader) -> Any
 async def cast_check_ballot(
     check_id: PathId, cmd: c.CheckBallot, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
-    return await run(request, who, idem, lambda uow: h.cast_check_ballot(uow, check_id, cmd, who))
+    batch = request.app.state.runtime.settings.urn_batch  # web ballots go through the urn
+    return await run(
+        request, who, idem, lambda uow: h.cast_check_ballot(uow, check_id, cmd, who, batch)
+    )
 
 
 @router.get(
@@ -93,6 +96,32 @@ async def close_check(
     check_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.close_check(uow, check_id, who))
+
+
+@router.post(
+    "/satisfaction-checks/{check_id}/extension",
+    response_model=Accepted,
+    operation_id="extendCheck",
+)
+async def extend_check(
+    check_id: PathId, cmd: c.ExtendCheck, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    """A later closing date (E8): for a check still open, or one that lapsed with no ballot
+    (reopened: it takes ballots again until the new date)."""
+    return await run(request, who, idem, lambda uow: h.extend_check(uow, check_id, cmd, who))
+
+
+@router.post(
+    "/counties/{county_id}/satisfaction-check-terms",
+    response_model=Accepted,
+    operation_id="setCheckTerms",
+)
+async def set_check_terms(
+    county_id: PathId, cmd: c.SetCheckTerms, request: Request, who: SignedIn, idem: IdempotencyDep
+) -> Any:
+    """The county's threshold and window for the year's satisfaction checks (P10c): checks
+    opened in that year take them; the defaults (0.8, 14 days) until it is set."""
+    return await run(request, who, idem, lambda uow: h.set_check_terms(uow, county_id, cmd, who))
 
 
 @router.post(

@@ -96,7 +96,8 @@ async def get_raters(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
 async def cast_ballot(
     round_id: PathId, cmd: c.CastBallot, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
-    return await run(request, who, idem, lambda uow: h.cast_ballot(uow, round_id, cmd, who))
+    batch = request.app.state.runtime.settings.urn_batch  # web ballots go through the urn
+    return await run(request, who, idem, lambda uow: h.cast_ballot(uow, round_id, cmd, who, batch))
 
 
 @router.post(

@@ -31,7 +31,7 @@ async def open_selection(
 
 @router.get("/selections/{selection_id}", response_model=SelectionView, operation_id="getSelection")
 async def get_selection(selection_id: PathId, conn: Reader) -> Any:
-    """Public (三公開): the formula, candidates, every stage's decisions and reasons."""
+    """Public (三公开): the formula, candidates, every stage's decisions and reasons."""
     return await q.selection(conn, selection_id=selection_id)
 
 

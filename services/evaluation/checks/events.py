@@ -73,12 +73,54 @@ class SatisfactionVerdictReached(DomainEvent):
     threshold: float = Field(ge=0, le=1)
 
 
+class SatisfactionCheckLapsed(DomainEvent):
+    """The window ended with no ballot: no verdict (E8). The item stays open, not rated (the
+    pledge service says 未开展满意度测评, not 群众不满意); the office may extend the check or
+    reopen it. (Before this event, such a check reached a verdict of dissatisfied with no
+    ballot; those verdicts read as they were.)"""
+
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    closes_on: date  # the window that ended without a ballot
+
+
+class SatisfactionCheckExtended(DomainEvent):
+    """The office gives the check a later closing date: while it is open (extended) or after
+    it lapsed with no ballot (reopened)."""
+
+    aggregate_type = "satisfaction_check"
+    check_id: str
+    pledge_id: str
+    item_id: str
+    township_id: str
+    closes_on: date
+    reopened: bool  # it had lapsed: the pledge service takes the item as being rated again
+
+
+class CheckTermsSet(DomainEvent):
+    """The county's terms for the year's satisfaction checks (P10c): the share of satisfied
+    and mostly satisfied ballots an item needs, and how many days a check stays open. Data,
+    not constants: 0.8 and 14 days until a county sets them."""
+
+    aggregate_type = "check_terms"
+    county_id: str
+    year: int
+    threshold: float = Field(gt=0, le=1)
+    window_days: int = Field(ge=1, le=366)
+
+
 EVENTS: list[type[DomainEvent]] = [
     SatisfactionCheckOpened,
     CheckRaterRegistered,
     CheckRaterParticipated,
     CheckBallotCast,
     SatisfactionVerdictReached,
+    SatisfactionCheckLapsed,
+    SatisfactionCheckExtended,
+    CheckTermsSet,
 ]
 
 

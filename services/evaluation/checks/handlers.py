@@ -3,17 +3,19 @@ rounds' handlers."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from services.evaluation import queries as d
 from services.evaluation.access import voter_id
 from services.evaluation.checks import access
 from services.evaluation.checks import commands as c
-from services.evaluation.checks.aggregates import CheckBallots, SatisfactionCheck
-from services.evaluation.handlers import anonymous, due, sealed_personal
+from services.evaluation.checks.aggregates import CheckBallots, CheckTerms, SatisfactionCheck
+from services.evaluation.handlers import due, sealed_personal
 from services.evaluation.rounds.events import Channel, Sealed
-from shared.auth import Principal, require
+from services.evaluation.voting import queries as voting_queries
+from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
+from services.evaluation.voting.handlers import empty_urn, into_urn
+from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
@@ -46,8 +48,11 @@ async def register_served(
 
 
 async def cast_check_ballot(
-    uow: UnitOfWork, check_id: str, cmd: c.CheckBallot, who: Principal
+    uow: UnitOfWork, check_id: str, cmd: c.CheckBallot, who: Principal, batch: int = DEFAULT_BATCH
 ) -> dict[str, Any]:
+    """The participation now; the ballot (web or a paper one entered alone) into the urn,
+    appended with others in a shuffled batch (voting/handlers.py)."""
+    await uow.port(voting_queries.voting).lock(check_id)
     check = await _check(uow, check_id)
     if cmd.channel is Channel.WEB:
         if cmd.rater_id is not None:
@@ -62,30 +67,57 @@ async def cast_check_ballot(
         rater_id, entered_by = cmd.rater_id, who.subject
     check.participate(rater_id, cmd.grade, cmd.channel, uow.today(), entered_by)
     await uow.save(check)
-    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
-    box = box or CheckBallots.for_check(check)
-    box.cast(check_id, secrets.token_urlsafe(24), cmd.grade)  # the token is not kept
-    ballot = anonymous(uow)
-    await ballot.save(box)
-    return {"id": check_id, "events": [e.type for e in uow.appended + ballot.appended]}
+    await into_urn(uow, check, {"item": cmd.grade}, batch)
+    return {"id": check_id, "events": [e.type for e in uow.appended]}
 
 
 async def close_check(uow: UnitOfWork, check_id: str, who: Principal) -> dict[str, Any]:
     check = await _check(uow, check_id)
     _office(who, check, "closes a satisfaction check")
-    box = await uow.load(CheckBallots, f"satisfaction_ballots-{check_id}")
-    verdict = check.close(box or CheckBallots.for_check(check))
+    box = await empty_urn(uow, check) or CheckBallots.for_check(check)
+    assert isinstance(box, CheckBallots)
+    verdict = check.close(box)
     await uow.save(check)
-    return accepted(check_id, uow, verdict=verdict.value)
+    return accepted(check_id, uow, verdict=verdict.value if verdict else None)
+
+
+async def extend_check(
+    uow: UnitOfWork, check_id: str, cmd: c.ExtendCheck, who: Principal
+) -> dict[str, Any]:
+    """The office extends a check, or reopens one that lapsed with no ballot (E8)."""
+    check = await _check(uow, check_id)
+    _office(who, check, "extends or reopens a satisfaction check")
+    check.extend(cmd.closes_on, uow.today())
+    await uow.save(check)
+    return accepted(check_id, uow)
+
+
+async def terms_for(uow: UnitOfWork, county_id: str, year: int) -> CheckTerms:
+    stream = CheckTerms.stream_for(county_id, year)
+    return await uow.load(CheckTerms, stream) or CheckTerms(stream, county_id)
+
+
+async def set_check_terms(
+    uow: UnitOfWork, county_id: str, cmd: c.SetCheckTerms, who: Principal
+) -> dict[str, Any]:
+    """The county's threshold and window for the year's checks (data, not constants)."""
+    require(county_admin(who, county_id), "only the county's administrator")
+    terms = await terms_for(uow, county_id, cmd.year)
+    terms.set(county_id, cmd.year, cmd.threshold, cmd.window_days)
+    await uow.save(terms)
+    return accepted(county_id, uow)
 
 
 async def close_due_checks(uow: UnitOfWork, township_id: str, who: Principal) -> dict[str, Any]:
     """Close every open check of the township whose window has ended by the clock's today
-    (run by the office, or a scheduler acting for it): the verdict follows the ballots in."""
+    (run by the office, or a scheduler acting for it): the verdict follows the ballots in; a
+    check with no ballot lapses, with no verdict."""
     verdicts = {}
     for check_id in await due(uow, township_id, who, "checks"):
         check = await _check(uow, check_id)
-        box = await uow.load(CheckBallots, f"satisfaction_ballots-{check.check_id}")
-        verdicts[check.check_id] = check.close(box or CheckBallots.for_check(check)).value
+        box = await empty_urn(uow, check) or CheckBallots.for_check(check)
+        assert isinstance(box, CheckBallots)
+        verdict = check.close(box)
+        verdicts[check.check_id] = verdict.value if verdict else "lapsed"  # no ballot
         await uow.save(check)
     return accepted(township_id, uow, verdicts=verdicts)

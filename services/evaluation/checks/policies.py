@@ -9,8 +9,11 @@ import structlog
 
 from services.evaluation.checks.aggregates import SatisfactionCheck
 from services.evaluation.checks.contracts import ItemReportedDone
+from services.evaluation.checks.handlers import terms_for
+from services.evaluation.queries import reads
 from shared.consumed import reaction
 from shared.envelope import EventEnvelope
+from shared.errors import NotFound
 from shared.eventstore.base import CommandContext
 from shared.subscriptions import Handler
 from shared.unit_of_work import CommandExecutor
@@ -41,6 +44,12 @@ def on_pledge_events(executor: CommandExecutor) -> Handler:
         if await uow.load(SatisfactionCheck, f"satisfaction_check-{check_id}") is not None:
             log.info("satisfaction_check_exists", check_id=check_id)
             return
+        opens_on = envelope.time.astimezone(uow.local_timezone).date()
+        try:  # the county's terms for the year, or the defaults
+            county_id = (await uow.port(reads).township(done.township_id))["county_id"]
+            terms = await terms_for(uow, county_id, opens_on.year)
+        except NotFound:
+            terms = None
         check = SatisfactionCheck.open(
             check_id=check_id,
             pledge_id=done.pledge_id,
@@ -48,8 +57,9 @@ def on_pledge_events(executor: CommandExecutor) -> Handler:
             township_id=done.township_id,
             title=done.title,
             summary=done.summary,
-            opens_on=envelope.time.astimezone(uow.local_timezone).date(),
+            opens_on=opens_on,
             source_event_id=envelope.id,
+            terms=terms,
         )
         await uow.save(check)
 

@@ -8,6 +8,7 @@ from typing import Any
 import asyncpg
 
 from services.evaluation.queries import findings, with_personal
+from services.evaluation.voting import queries as voting_queries
 from shared.errors import NotFound
 
 
@@ -60,13 +61,16 @@ async def check_audit(conn: asyncpg.Connection, *, check_id: str) -> dict[str, A
     ballots = await conn.fetchval(
         "SELECT coalesce(sum(n), 0)::int FROM check_tally WHERE check_id = $1", check_id
     )
-    [subject], problems = findings(participations, {item: ballots}, [item])
+    waiting = sum((await voting_queries.waiting(conn, scope_id=check_id)).values())
+    [subject], problems = findings(participations, {item: ballots + waiting}, [item])
+    problems += voting_queries.urn_problems({item: waiting}, found["status"] == "closed")
     return {
         "check_id": check_id,
         "registered_raters": found["registered"],
         "raters_who_voted": found["voted"],
         "participations": subject["participations"],
         "ballots": ballots,
+        "in_urn": waiting,
         "problems": problems,
         "consistent": not problems,
     }

@@ -13,6 +13,7 @@ class CheckAuditView(View):
     raters_who_voted: int
     participations: int  # by distinct registered raters
     ballots: int
+    in_urn: int  # web ballots waiting for their shuffled batch (0 once closed)
     problems: list[AuditProblem]
     consistent: bool
 

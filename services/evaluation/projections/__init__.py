@@ -16,6 +16,7 @@ from services.evaluation.projections import people
 from services.evaluation.ratings import projections as ratings
 from services.evaluation.rounds import projections as rounds
 from services.evaluation.selection import projections as selection
+from services.evaluation.voting import projections as voting
 from shared.directory import DIRECTORY_DDL
 from shared.projections import Projection, ReadModels, Step, Table
 
@@ -40,6 +41,7 @@ PROJECTION = Projection(
         checks.TABLE,
         ratings.TABLE,
         selection.TABLE,
+        voting.TABLE,
         {"PersonalDataErased": people.personal_data_erased},
     ),
     directory=True,

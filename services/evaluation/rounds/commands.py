@@ -60,6 +60,9 @@ class OpenRound(Command):
     closes_on: date | None = None  # None: the county calendar's date for this half
     # E4: held together with the branch secretary's annual report (述职评议)
     held_with: Literal["secretary_annual_report"] | None = None
+    # web ballots wait in the urn until this many are appended together, shuffled (issue 17;
+    # None: the service's GONGKAI_URN_BATCH, 10 by default)
+    urn_batch: Annotated[int, Field(ge=2, le=1000)] | None = None
 
     @model_validator(mode="after")
     def _one_organiser(self) -> OpenRound:

@@ -107,6 +107,8 @@ class RoundOpened(DomainEvent):
     opens_on: date
     closes_on: date
     held_with: str | None = None  # E4: "secretary_annual_report" when combined with it
+    # issue 17: web ballots appended together, at least (None: the service's setting)
+    urn_batch: int | None = None
 
 
 class Sealed(Value):

@@ -32,6 +32,9 @@ from services.evaluation.rounds.events import (
     Subject,
     SubjectKind,
 )
+from services.evaluation.voting import queries as voting_queries
+from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
+from services.evaluation.voting.handlers import empty_urn, into_urn
 from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -120,6 +123,13 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
     county_id = (await uow.port(d.reads).township(township_id))["county_id"]
     deadline = (await _calendar(uow, county_id, cmd.year)).closing_dates(cmd.year)[cmd.half - 1]
     closes_on = cmd.closes_on or deadline
+    if cmd.closes_on is None and deadline < cmd.opens_on:
+        raise InvalidInput(
+            f"round {cmd.half} of {cmd.year} closes by {deadline} (the county's calendar, E4),"
+            f" before opens_on {cmd.opens_on}: open it on or before {deadline}, or ask the"
+            " county to set a later closing date in its evaluation calendar",
+            field="opens_on",
+        )
     if closes_on > deadline:
         raise InvalidInput(
             f"round {cmd.half} of {cmd.year} closes by {deadline} (E4)", field="closes_on"
@@ -141,6 +151,7 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
             opens_on=cmd.opens_on,
             closes_on=closes_on,
             held_with=cmd.held_with,
+            urn_batch=cmd.urn_batch,
         )
     )
     await uow.save(round_)
@@ -178,18 +189,18 @@ async def register_raters(
 
 
 async def cast_ballot(
-    uow: UnitOfWork, round_id: str, cmd: c.CastBallot, who: Principal
+    uow: UnitOfWork, round_id: str, cmd: c.CastBallot, who: Principal, batch: int = DEFAULT_BATCH
 ) -> dict[str, Any]:
+    """A web ballot: the participation now, the ballot into the urn, appended with others in
+    a shuffled batch of at least `batch` (voting/handlers.py)."""
+    await uow.port(voting_queries.voting).lock(round_id)
     round_ = await _round(uow, round_id)
     rater_id = voter_id(who, round_id)
     check_grades(round_.the_scale, cmd.grades, set(round_.subjects), "grades")
     round_.participate(rater_id, list(cmd.grades), Channel.WEB, uow.today())
     await uow.save(round_)
-    box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
-    box.cast(round_, secrets.token_urlsafe(24), dict(cmd.grades))  # the token is not kept
-    ballot = anonymous(uow)
-    await ballot.save(box)
-    return {"id": round_id, "events": [e.type for e in uow.appended + ballot.appended]}
+    await into_urn(uow, round_, dict(cmd.grades), batch)
+    return {"id": round_id, "events": [e.type for e in uow.appended]}
 
 
 async def enter_paper_ballots(
@@ -220,7 +231,8 @@ async def enter_paper_ballots(
 async def close_round(uow: UnitOfWork, round_id: str, who: Principal) -> dict[str, Any]:
     round_ = await _round(uow, round_id)
     require(access.organiser_of(who, round_), "only the round's organiser closes it")
-    box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+    box = await empty_urn(uow, round_) or BallotBox.for_round(round_)
+    assert isinstance(box, BallotBox)
     round_.close(box, uow.today())
     await uow.save(round_)
     return accepted(round_id, uow)
@@ -232,7 +244,8 @@ async def close_due_rounds(uow: UnitOfWork, township_id: str, who: Principal) ->
     closed = await due(uow, township_id, who, "rounds")
     for round_id in closed:
         round_ = await _round(uow, round_id)
-        box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
+        box = await empty_urn(uow, round_) or BallotBox.for_round(round_)
+        assert isinstance(box, BallotBox)
         round_.close_at_window_end(box, uow.today())
         await uow.save(round_)
     return accepted(township_id, uow, closed=closed)

@@ -10,6 +10,8 @@ import asyncpg
 
 from services.evaluation.queries import findings, with_personal
 from services.evaluation.rounds.aggregates import default_closing_dates
+from services.evaluation.voting import queries as voting_queries
+from shared import zh
 from shared.errors import NotFound
 
 
@@ -20,6 +22,8 @@ async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any
     out = dict(row)
     out["content"] = json.loads(out["content"])
     out["scale"] = json.loads(out["scale"])
+    for grade in out["scale"]["grades"]:  # older rounds wrote some labels in traditional
+        grade["label"] = zh.simplified(grade["label"])
     subjects = await conn.fetch(
         "SELECT subject_kind, subject_id, subject_name, branch_id FROM round_subjects"
         " WHERE round_id = $1 ORDER BY position",
@@ -108,11 +112,16 @@ async def round_audit(conn: asyncpg.Connection, *, round_id: str) -> dict[str, A
         "SELECT subject_id, sum(n)::int AS n FROM round_tally WHERE round_id = $1 GROUP BY 1",
         round_id,
     )
+    # ballots waiting in the urn (issue 17) count with the appended ones while the round is
+    # open; once it is closed the urn must be empty
+    in_urn = await voting_queries.waiting(conn, scope_id=round_id)
+    counted = {b["subject_id"]: b["n"] for b in ballots}
+    for subject_id, n in in_urn.items():
+        counted[subject_id] = counted.get(subject_id, 0) + n
     subjects, problems = findings(
-        participations,
-        {b["subject_id"]: b["n"] for b in ballots},
-        [s["subject_id"] for s in found["subjects"]],
+        participations, counted, [s["subject_id"] for s in found["subjects"]]
     )
+    problems += voting_queries.urn_problems(in_urn, found["status"] == "closed")
     raters = await conn.fetchrow(
         "SELECT count(*) AS registered, count(*) FILTER (WHERE voted) AS voted"
         " FROM round_raters WHERE round_id = $1",
@@ -126,6 +135,9 @@ async def round_audit(conn: asyncpg.Connection, *, round_id: str) -> dict[str, A
         "registered_raters": raters["registered"],
         "raters_who_voted": raters["voted"],
         "ballots": tokens,
+        "in_urn": await conn.fetchval(
+            "SELECT count(*) FROM public.urn WHERE scope_id = $1", round_id
+        ),
         "subjects": subjects,
         "problems": problems,
         "consistent": not problems,

@@ -98,6 +98,7 @@ class AuditView(View):
     registered_raters: int
     raters_who_voted: int
     ballots: int
+    in_urn: int  # web ballots waiting for their shuffled batch (0 once closed)
     subjects: list[SubjectAudit]
     problems: list[AuditProblem]
     consistent: bool

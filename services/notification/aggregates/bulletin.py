@@ -1,4 +1,4 @@
-"""Supervision bulletins (督查通報, N4): for each branch, how its secretary drives the
+"""Supervision bulletins (督查通报, N4): for each branch, how its secretary drives the
 activity (pledges published, reviews held, members whose work journal was presented and
 evaluated), leading cadres' guidance visits, open and overdue items, and the gaps. A
 Bulletin stream issues its bulletin once. Pure; the counts are read in queries.py."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from services.notification.events import BranchRecord, BulletinIssued
+from services.notification.events import BranchRecord, BulletinIssued, CadreGuidance
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
@@ -28,6 +28,10 @@ def branch_record(r: dict[str, Any]) -> BranchRecord:
         gaps.append("无联系点指导")
     if r["overdue_items"]:
         gaps.append(f"{r['overdue_items']}项承诺逾期")
+    if r.get("unpublished"):
+        gaps.append(f"已审定未公开 {r['unpublished']} 份")
+    if r.get("drafted_late"):
+        gaps.append(f"定诺逾期 {r['drafted_late']} 份")
     return BranchRecord(
         branch_id=r["branch_id"],
         branch_name=r["name"],
@@ -38,7 +42,12 @@ def branch_record(r: dict[str, Any]) -> BranchRecord:
         guidance_visits=r["visits"],
         open_items=r["open_items"],
         overdue_items=r["overdue_items"],
+        approved_unpublished=r.get("unpublished", 0),
+        drafted_late=r.get("drafted_late", 0),
         gaps=tuple(gaps),
+        secretary_work=tuple(r.get("secretary_work", ())),
+        activities=tuple(r.get("activities", ())),
+        publicity=tuple(r.get("publicity", ())),
     )
 
 
@@ -58,6 +67,8 @@ class Bulletin(Aggregate):
         issued_on: date,
         note: str,
         branches: tuple[BranchRecord, ...],
+        guidance: tuple[CadreGuidance, ...] = (),
+        publicity: tuple[str, ...] = (),
     ) -> bool:
         """A bulletin is issued once per stream (a month's regular one stays unique)."""
         if self.issued:
@@ -73,6 +84,8 @@ class Bulletin(Aggregate):
                 issued_on=issued_on,
                 note=note,
                 branches=branches,
+                guidance=guidance,
+                publicity=publicity,
             )
         )
         return True

@@ -15,17 +15,21 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from services.notification.events import CalendarSet, Deadline, DeadlineKind
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
 
 TITLES: dict[DeadlineKind, str] = {
     DeadlineKind.DRAFTING: "公开承诺拟定",
+    DeadlineKind.PUBLICATION: "公开承诺亮诺",
     DeadlineKind.QUARTERLY_REVIEW: "季度点评",
     DeadlineKind.EVALUATION_ROUND: "群众评议",
     DeadlineKind.SELECTION: "评选表彰",
     DeadlineKind.MEMBER_RATING: "党员评星定级结果公示",
     DeadlineKind.BRANCH_RATING: "支部评星定级结果公示",
+    DeadlineKind.QUARTERLY_PUSH: "承诺季度推进",
+    DeadlineKind.JOURNAL_MEETING: "党员纪实月度讲评",
 }
 
 
@@ -48,19 +52,27 @@ def _month_after(year: int, month: int, day: int) -> date:
 OWNERS: dict[DeadlineKind, str] = {
     DeadlineKind.DRAFTING: "the pledge service's county calendar"
     " (POST /v1/counties/{county_id}/calendars)",
+    DeadlineKind.PUBLICATION: "the pledge service's county calendar"
+    " (POST /v1/counties/{county_id}/calendars, publication_deadline)",
     DeadlineKind.EVALUATION_ROUND: "the evaluation service's calendar"
     " (POST /v1/counties/{county_id}/evaluation-calendars)",
 }
 
 
 def owned_dates(
-    year: int, drafting: date | None = None, rounds: tuple[date, date] | None = None
+    year: int,
+    drafting: date | None = None,
+    rounds: tuple[date, date] | None = None,
+    publication: date | None = None,
 ) -> dict[str, date]:
     """The dates other services own, by deadline id: as the county set them there, else
-    those services' defaults (P6: March 15; E4: July 10 and January 5 of the next year)."""
+    those services' defaults (P6: March 15; P7: sixteen days after drafting, March 31; E4:
+    July 10 and January 5 of the next year)."""
     first, second = rounds or (date(year, 7, 10), date(year + 1, 1, 5))
+    drafted_by = drafting or date(year, 3, 15)
     return {
-        f"{DeadlineKind.DRAFTING.value}-{year}": drafting or date(year, 3, 15),
+        f"{DeadlineKind.DRAFTING.value}-{year}": drafted_by,
+        f"{DeadlineKind.PUBLICATION.value}-{year}": publication or drafted_by + timedelta(days=16),
         f"{DeadlineKind.EVALUATION_ROUND.value}-{year}H1": first,
         f"{DeadlineKind.EVALUATION_ROUND.value}-{year}H2": second,
     }
@@ -91,36 +103,76 @@ def check_owned(deadlines: tuple[Deadline, ...], owned: Mapping[str, date]) -> N
 
 
 def default_deadlines(
-    year: int, drafting_deadline: date | None = None, rounds: tuple[date, date] | None = None
+    year: int,
+    drafting_deadline: date | None = None,
+    rounds: tuple[date, date] | None = None,
+    publication_deadline: date | None = None,
 ) -> tuple[Deadline, ...]:
-    """Drafting by March 15 (or the county's pledge calendar), quarterly reviews at each
+    """Drafting by March 15 and publication by March 31 (or the county's pledge calendar),
+    each quarter's push of every published pledge (P11) and each month's journal meeting (R6)
+    by the period's end, quarterly reviews at each
     quarter's end, evaluation rounds on July 10 and January 5 (or the evaluation service's
     calendar), selection around July 1, member ratings monthly and branch ratings every two
     months (N2)."""
     k = DeadlineKind
-    owned = owned_dates(year, drafting_deadline, rounds)
+    owned = owned_dates(year, drafting_deadline, rounds, publication_deadline)
     found = [
-        _deadline(k.DRAFTING, str(year), owned[f"drafting-{year}"], 7, "公开承诺拟定截止"),
+        _deadline(k.DRAFTING, str(year), owned[f"drafting-{year}"], 7, f"{year}年公开承诺拟定"),
+        _deadline(
+            k.PUBLICATION,
+            str(year),
+            owned[f"publication-{year}"],
+            7,
+            f"{year}年已审定承诺公开（亮诺）",
+        ),
         _deadline(k.SELECTION, str(year), date(year, 7, 1), 10, f"{year}年度评选表彰"),
         _deadline(
             k.EVALUATION_ROUND,
             f"{year}H1",
             owned[f"evaluation_round-{year}H1"],
             10,
-            "上半年群众评议",
+            f"{year}年上半年群众评议",
         ),
         _deadline(
             k.EVALUATION_ROUND,
             f"{year}H2",
             owned[f"evaluation_round-{year}H2"],
             10,
-            "下半年群众评议",
+            f"{year}年下半年群众评议",
         ),
     ]
     for quarter in range(1, 5):
         end = _month_after(year, quarter * 3, 1) - timedelta(days=1)
         found.append(
-            _deadline(k.QUARTERLY_REVIEW, f"{year}Q{quarter}", end, 7, f"第{quarter}季度点评")
+            _deadline(
+                k.QUARTERLY_REVIEW,
+                f"{year}Q{quarter}",
+                end,
+                7,
+                f"{zh.period(f'{year}Q{quarter}')}点评",
+            )
+        )
+    for quarter in range(1, 5):
+        end = _month_after(year, quarter * 3, 1) - timedelta(days=1)
+        found.append(
+            _deadline(
+                k.QUARTERLY_PUSH,
+                f"{year}Q{quarter}",
+                end,
+                7,
+                f"{zh.period(f'{year}Q{quarter}')}公开承诺推进",
+            )
+        )
+    for month in range(1, 13):
+        end = _month_after(year, month, 1) - timedelta(days=1)
+        found.append(
+            _deadline(
+                k.JOURNAL_MEETING,
+                f"{year}-{month:02d}",
+                end,
+                5,
+                f"{zh.period(f'{year}-{month:02d}')}党员纪实讲评",
+            )
         )
     for month in range(1, 13):
         found.append(
@@ -129,7 +181,7 @@ def default_deadlines(
                 f"{year}-{month:02d}",
                 _month_after(year, month, 5),
                 3,
-                f"{month}月党员评星结果公示",
+                f"{zh.period(f'{year}-{month:02d}')}党员评星结果公示",
             )
         )
     for pair in range(1, 7):
@@ -139,7 +191,7 @@ def default_deadlines(
                 f"{year}-B{pair}",
                 _month_after(year, pair * 2, 10),
                 3,
-                f"第{pair}期(双月)支部评星结果公示",
+                f"{zh.period(f'{year}-B{pair}')}支部评星结果公示",
             )
         )
     return tuple(sorted(found, key=lambda d: (d.due_on, d.deadline_id)))

@@ -10,6 +10,7 @@ and what the notice says, never whether a pledge, review or score is right.
 from __future__ import annotations
 
 from services.notification.events import Deadline, NoticeIssued, NoticeKind, NoticeRead
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
 
@@ -43,12 +44,11 @@ def notice_text(deadline: Deadline, kind: NoticeKind, missing: str) -> tuple[str
     if kind is NoticeKind.REMINDER:
         return (
             f"【提醒】{deadline.title}",
-            f"{missing}: 请于{deadline.due_on:%Y年%m月%d日}前完成{deadline.title}。",
+            f"{missing}: 请于{zh.day(deadline.due_on)}前完成{deadline.title}。",
         )
     return (
         f"【逾期】{deadline.title}",
-        f"{missing}: {deadline.title}已于{deadline.due_on:%Y年%m月%d日}截止, "
-        "尚未完成, 请尽快办理。",
+        f"{missing}: {deadline.title}已于{zh.day(deadline.due_on)}截止, 尚未完成, 请尽快办理。",
     )
 
 

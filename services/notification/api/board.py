@@ -20,7 +20,8 @@ def _base(request: Request) -> str:
 
 
 def _page(request: Request, template: str, **context: object) -> HTMLResponse:
-    return HTMLResponse(render(template, _base(request), **context))
+    zone = request.app.state.runtime.settings.local_timezone
+    return HTMLResponse(render(template, _base(request), zone, **context))
 
 
 def _missing(request: Request, what: str) -> HTMLResponse:

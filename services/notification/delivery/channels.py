@@ -21,6 +21,7 @@ import aiosmtplib
 import httpx
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared import zh
 from shared.sms import SmsGateway
 
 
@@ -49,22 +50,27 @@ def text_of(release_type: str, subject: str, content: dict[str, Any]) -> str:
     if release_type == "pledge_published":
         lines = [f"承诺书编号：{content.get('letter_no')}"]
         lines += [
-            f"- {i['title']}（目标：{i['target']}，时限：{i['due_date']}）"
+            f"- {i['title']}（目标：{i['target']}，时限：{zh.day(i['due_date'])}）"
             for i in content.get("items", [])
         ]
         return "\n".join(lines)
     if release_type == "item_closed":
         return f"{content['title']} 已销号：" + "；".join(content.get("closing_reasons", []))
     if release_type == "bulletin":
-        return "\n".join(
+        lines = [
             f"- {b['branch_name']}：承诺{b['pledges_published']}份，点评{b['reviews_held']}次，"
             f"纪实讲评{b['journals_presented']}人，指导{b['guidance_visits']}次"
             + (f"；问题：{'、'.join(b['gaps'])}" if b["gaps"] else "")
             for b in content.get("branches", [])
-        )
+        ]
+        lines += [
+            f"- 联系点指导：{g['cadre']} 到 {g['branch_name']} {g['visits']} 次"
+            for g in content.get("guidance", [])
+        ]
+        return "\n".join(lines)
     if release_type == "round_results":
         return "\n".join(
-            f"- {r['subject_name']}：满意率 {r['satisfaction_rate'] * 100:.1f}%"
+            f"- {r['subject_name']}：满意率 {zh.percent(r['satisfaction_rate'])}"
             for r in content.get("results", [])
         )
     return subject

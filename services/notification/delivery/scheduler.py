@@ -13,6 +13,7 @@ from services.notification import queries
 from services.notification.aggregates import grouped, office, phase
 from services.notification.events import Deadline, NoticeKind
 from services.notification.handlers import issue_bulletin, issue_notices
+from shared import zh
 from shared.eventstore.base import CommandContext
 from shared.runtime import Runtime
 
@@ -99,7 +100,7 @@ async def monthly_bulletins(runtime: Runtime, today: date) -> int:
                 township_id=t["township_id"],
                 period=period,
                 regular=True,
-                title=f"{last.year}年{last.month}月督查通报",
+                title=f"{zh.period(period)}督查通报",
                 note="",
             ),
             context=CONTEXT,

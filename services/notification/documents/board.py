@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from typing import Any
 
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
+
+from shared import zh
 
 TEMPLATES = Environment(
     loader=PackageLoader("services.notification", "templates"),
@@ -14,21 +17,11 @@ TEMPLATES = Environment(
 )
 
 
-# The public reads Chinese: codes from the events, as the seed names them.
-LABELS = {
-    "organisation_life_meeting": "组织生活会",
-    "secretaries_meeting": "支部书记会",
-    "members_meeting": "党员大会",
-    "ad_hoc": "不定期",
-    "satisfied": "满意",
-    "mostly_satisfied": "基本满意",
-    "dissatisfied": "不满意",
-    "excellent": "优秀",
-    "qualified": "合格",
-    "basically_qualified": "基本合格",
-    "unqualified": "不合格",
-}
-TEMPLATES.filters["zh"] = lambda code: LABELS.get(str(code), code)
+# The public reads Chinese (shared/zh.py): codes as the seed names them, dates the Chinese
+# way in local time, periods readable.
+TEMPLATES.filters["zh"] = zh.label
+TEMPLATES.filters["period"] = zh.period
+TEMPLATES.filters["percent"] = zh.percent
 
 
 def qr_svg(url: str) -> str:
@@ -38,10 +31,13 @@ def qr_svg(url: str) -> str:
     return svg
 
 
-def render(template: str, base_url: str, **context: Any) -> str:
+def render(template: str, base_url: str, tz: tzinfo | None = None, **context: Any) -> str:
     base = base_url.rstrip("/")
+
+    def day(value: Any) -> str:
+        return zh.day(value, tz)
 
     def qr(card: dict[str, Any]) -> str:
         return qr_svg(f"{base}/pledges/{card['pledge_id']}")
 
-    return TEMPLATES.get_template(template).render(qr=qr, **context)
+    return TEMPLATES.get_template(template).render(qr=qr, day=day, **context)

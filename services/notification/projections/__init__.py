@@ -52,6 +52,9 @@ PROJECTION = Projection(
         (ANY_SOURCE, "ProblemSolvedConfirmed"): board.problem_solved_confirmed,
         (ANY_SOURCE, "ImplementationVerified"): board.implementation_verified,
         (ANY_SOURCE, "SatisfactionVerdictRecorded"): board.satisfaction_verdict_recorded,
+        (ANY_SOURCE, "SatisfactionNotRated"): board.satisfaction_not_rated,
+        (ANY_SOURCE, "SatisfactionCheckReopened"): board.satisfaction_check_reopened,
+        (ANY_SOURCE, "QuarterlyPushRecorded"): board.quarterly_push_recorded,
         (ANY_SOURCE, "ItemClosed"): board.item_closed,
         # the review and evaluation services' activity and results (N1, N2)
         (ANY_SOURCE, "ReviewRecorded"): activity.review_recorded,

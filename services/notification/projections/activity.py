@@ -82,13 +82,14 @@ async def guidance_visit_recorded(
 ) -> None:
     v = k.GuidanceVisitRecorded.model_validate(d)
     await conn.execute(
-        "INSERT INTO board_visits VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        "INSERT INTO board_visits VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         v.visit_id,
         v.township_id,
         v.branch_id,
         v.cadre_name,
         v.visited_on,
         v.summary,
+        v.cadre_id,
     )
     await release(conn, e, "guidance_visit", v.township_id, v.cadre_name, v.model_dump(mode="json"))
 

@@ -64,11 +64,13 @@ async def pledge_calendar_set(
     """P6: the drafting deadline is the pledge service's; the reminders follow it."""
     c = k.PledgeCalendarSet.model_validate(d)
     await conn.execute(
-        "INSERT INTO pledge_calendars VALUES ($1, $2, $3) ON CONFLICT (county_id, year)"
-        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
+        "INSERT INTO pledge_calendars VALUES ($1, $2, $3, $4) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline,"
+        " publication_deadline = EXCLUDED.publication_deadline",
         c.county_id,
         c.year,
         c.drafting_deadline,
+        c.publication_deadline,
     )
 
 
@@ -139,7 +141,13 @@ async def pledge_resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict
 
 
 async def pledge_approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _status(conn, k.PledgeApproved.model_validate(d).pledge_id, "approved")
+    approved = k.PledgeApproved.model_validate(d)
+    await _status(conn, approved.pledge_id, "approved")
+    await conn.execute(
+        "UPDATE board_pledges SET drafted_late = $2 WHERE pledge_id = $1",
+        approved.pledge_id,
+        approved.late,
+    )
 
 
 async def card(conn: asyncpg.Connection, pledge_id: str) -> dict[str, Any]:
@@ -176,12 +184,18 @@ async def pledge_published(conn: asyncpg.Connection, e: EventEnvelope, d: dict[s
         e.time,
     )
     await conn.execute(
-        "UPDATE board_items SET published = true WHERE pledge_id = $1 AND item_id = ANY($2)",
+        "UPDATE board_items SET published = true, open_reasons = $3"
+        " WHERE pledge_id = $1 AND item_id = ANY($2)",
         p.pledge_id,
         list(p.item_ids),
+        _reasons(p.open_reasons),
     )
     content = await card(conn, p.pledge_id)
     await release(conn, e, "pledge_published", township, content["pledger_name"], content)
+
+
+def _reasons(reasons: tuple[str, ...] | None) -> list[str] | None:
+    return None if reasons is None else list(reasons)
 
 
 async def _item(conn: asyncpg.Connection, i: k.ItemEvent, sql: str, *values: Any) -> None:
@@ -193,6 +207,13 @@ async def _item(conn: asyncpg.Connection, i: k.ItemEvent, sql: str, *values: Any
     )
 
 
+async def _open_reasons(conn: asyncpg.Connection, i: k.ItemEvent, reasons: Any) -> None:
+    """Why the item is still open (P10), as the pledge recorded it; an event written before
+    the field leaves what the board knew."""
+    if reasons is not None:
+        await _item(conn, i, "open_reasons = $3", list(reasons))
+
+
 async def progress_reported(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.ProgressReported.model_validate(d)
     await _item(conn, p, "percent = $3, progress = $4", p.percent, p.summary)
@@ -201,6 +222,7 @@ async def progress_reported(conn: asyncpg.Connection, e: EventEnvelope, d: dict[
 async def item_reported_done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     done = k.ItemReportedDone.model_validate(d)
     await _item(conn, done, "done_summary = $3, percent = 100", done.summary)
+    await _open_reasons(conn, done, done.open_reasons)
 
 
 async def problem_solved_confirmed(
@@ -208,6 +230,7 @@ async def problem_solved_confirmed(
 ) -> None:
     solved = k.ProblemSolvedConfirmed.model_validate(d)
     await _item(conn, solved, "solved_note = $3", solved.note)
+    await _open_reasons(conn, solved, solved.open_reasons)
 
 
 async def implementation_verified(
@@ -215,6 +238,7 @@ async def implementation_verified(
 ) -> None:
     verified = k.ImplementationVerified.model_validate(d)
     await _item(conn, verified, "verified_note = $3", verified.note)
+    await _open_reasons(conn, verified, verified.open_reasons)
 
 
 async def satisfaction_verdict_recorded(
@@ -222,11 +246,32 @@ async def satisfaction_verdict_recorded(
 ) -> None:
     v = k.SatisfactionVerdictRecorded.model_validate(d)
     await _item(conn, v, "verdict = $3, satisfaction_rate = $4", v.verdict, v.satisfaction_rate)
+    await _open_reasons(conn, v, v.open_reasons)
+
+
+async def satisfaction_not_rated(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    not_rated = k.SatisfactionNotRated.model_validate(d)
+    await _open_reasons(conn, not_rated, not_rated.open_reasons)
+
+
+async def satisfaction_check_reopened(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    reopened = k.SatisfactionCheckReopened.model_validate(d)
+    await _open_reasons(conn, reopened, reopened.open_reasons)
 
 
 async def item_closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     closed = k.ItemClosed.model_validate(d)
-    await _item(conn, closed, "closed_at = $3, closed_because = $4", e.time, list(closed.reasons))
+    await _item(
+        conn,
+        closed,
+        "closed_at = $3, closed_because = $4, open_reasons = '{}'",
+        e.time,
+        list(closed.reasons),
+    )
     row = await conn.fetchrow(
         "SELECT i.*, p.pledger_name, p.township_id, p.branch_id FROM board_items i"
         " JOIN board_pledges p USING (pledge_id) WHERE pledge_id = $1 AND item_id = $2",
@@ -257,3 +302,15 @@ def closing_reasons(item: dict[str, Any]) -> list[str]:
     """The passes that closed the item, as the pledge service recorded them (P10), stated as
     the ledger states them; a pass the board does not know yet is shown by its name."""
     return [SAID[r](item) if r in SAID else r for r in item.get("closed_because") or ()]
+
+
+async def quarterly_push_recorded(
+    conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
+) -> None:
+    """P11: the reminders of the quarter's push stop at the pledges pushed."""
+    push = k.QuarterlyPushRecorded.model_validate(d)
+    await conn.execute(
+        "INSERT INTO board_pushes VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        push.pledge_id,
+        push.quarter,
+    )

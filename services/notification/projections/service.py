@@ -156,7 +156,7 @@ async def delivery_requeued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[
 
 async def bulletin_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO bulletins VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, $8, $9)",
+        "INSERT INTO bulletins VALUES ($1, $2, $3, $4, $5, $6, $7::text::date, $8, $9, $10, $11)",
         d["bulletin_id"],
         d["township_id"],
         d["county_id"],
@@ -166,5 +166,7 @@ async def bulletin_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[st
         d["issued_on"],
         d["note"],
         _json(d["branches"]),
+        _json(d.get("guidance", [])),
+        _json(d.get("publicity", [])),
     )
     await release(conn, e, "bulletin", d["township_id"], d["title"], d)

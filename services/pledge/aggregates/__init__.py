@@ -2,7 +2,12 @@
 branches and members (D1–D3) and the pledge (P1–P11). Pure; no I/O."""
 
 from services.pledge.aggregates.branch import Branch
-from services.pledge.aggregates.county import DEFAULT_CATEGORIES, County, default_drafting_deadline
+from services.pledge.aggregates.county import (
+    DEFAULT_CATEGORIES,
+    County,
+    default_drafting_deadline,
+    default_publication_deadline,
+)
 from services.pledge.aggregates.member import Member
 from services.pledge.aggregates.pledge import Item, Pledge, Pledger
 from services.pledge.aggregates.township import Township
@@ -19,4 +24,5 @@ __all__ = [
     "Pledger",
     "Township",
     "default_drafting_deadline",
+    "default_publication_deadline",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from services.pledge.events import (
     BranchKind,
@@ -34,6 +34,12 @@ def default_drafting_deadline(year: int) -> date:
     return date(year, 3, 15)  # P6: 定诺工作于3月15日前完成
 
 
+def default_publication_deadline(drafting_deadline: date) -> date:
+    """P7: every approved pledge published within sixteen days of the drafting deadline (by
+    March 31), unless the county sets its own date."""
+    return drafting_deadline + timedelta(days=16)
+
+
 class County(Aggregate):
     def blank(self) -> None:
         self.county_id = ""
@@ -47,14 +53,28 @@ class County(Aggregate):
         county._record(CountyEstablished(county_id=county_id, name=name))
         return county
 
-    def set_calendar(self, year: int, drafting_deadline: date) -> None:
+    def set_calendar(
+        self, year: int, drafting_deadline: date, publication_deadline: date | None = None
+    ) -> None:
         if drafting_deadline.year != year:
             raise InvalidInput(
-                "the drafting deadline must fall in the pledge year", field="drafting_deadline"
+                f"the drafting deadline must fall in the pledge year: give a date in {year}",
+                field="drafting_deadline",
+            )
+        if publication_deadline is not None and not (
+            drafting_deadline <= publication_deadline and publication_deadline.year == year
+        ):
+            raise InvalidInput(
+                f"give a publication deadline in {year}, on or after the drafting deadline"
+                f" ({drafting_deadline})",
+                field="publication_deadline",
             )
         self._record(
             PledgeCalendarSet(
-                county_id=self.county_id, year=year, drafting_deadline=drafting_deadline
+                county_id=self.county_id,
+                year=year,
+                drafting_deadline=drafting_deadline,
+                publication_deadline=publication_deadline,
             )
         )
 

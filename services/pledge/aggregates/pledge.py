@@ -36,6 +36,8 @@ from services.pledge.events import (
     ProgressReported,
     QuarterlyPushRecorded,
     ReviewDecision,
+    SatisfactionCheckReopened,
+    SatisfactionNotRated,
     SatisfactionVerdictRecorded,
     Standard,
     Verdict,
@@ -53,6 +55,7 @@ def open_reasons(
     problem_solved: bool,
     implementation_verified: bool,
     verdict: Verdict | None,
+    not_rated: bool = False,
 ) -> list[OpenReason]:
     """P10: why a published item is still open; empty when it may close."""
     reasons = []
@@ -63,7 +66,10 @@ def open_reasons(
     if not implementation_verified:
         reasons.append(OpenReason.IMPLEMENTATION_NOT_VERIFIED)
     if verdict is None:
-        reasons.append(OpenReason.SATISFACTION_PENDING)
+        # a check with no ballot has no verdict: not rated, not dissatisfied (E8)
+        reasons.append(
+            OpenReason.SATISFACTION_NOT_RATED if not_rated else OpenReason.SATISFACTION_PENDING
+        )
     elif verdict is Verdict.DISSATISFIED:
         reasons.append(OpenReason.PUBLIC_NOT_SATISFIED)
     return reasons
@@ -77,6 +83,7 @@ class Item:
     problem_solved: bool = False
     implementation_verified: bool = False
     verdict: Verdict | None = None
+    not_rated: bool = False
     closed: bool = False
 
     def open_reasons(self) -> list[OpenReason]:
@@ -86,6 +93,7 @@ class Item:
             problem_solved=self.problem_solved,
             implementation_verified=self.implementation_verified,
             verdict=self.verdict,
+            not_rated=self.not_rated,
         )
 
     def open_after(self, **steps: bool | Verdict | None) -> tuple[OpenReason, ...]:
@@ -127,7 +135,7 @@ class Pledge(Aggregate):
         self.quarters: set[str] = set()
         self.counter = 0  # numbering of child records (items, reports, opinions)
 
-    # --- drafting (定諾) -------------------------------------------------------------------
+    # --- drafting (定诺) -------------------------------------------------------------------
 
     @staticmethod
     def id_for(year: int, pledger: Pledger) -> str:
@@ -242,7 +250,11 @@ class Pledge(Aggregate):
         feasible: bool,
         approve: bool,
         guidance: str | None,
+        today: date | None = None,
+        drafting_deadline: date | None = None,
     ) -> None:
+        """`today` and the county's `drafting_deadline` for the pledge year: an approval after
+        the deadline is recorded late (P6)."""
         self._require(PledgeStatus.UNDER_REVIEW)
         item = self._item(item_id)
         if item.decision is not None:
@@ -276,7 +288,16 @@ class Pledge(Aggregate):
                     )
                 )
             else:
-                self._record(PledgeApproved(pledge_id=self.pledge_id, round=self.round))
+                late = bool(today and drafting_deadline and today > drafting_deadline)
+                self._record(
+                    PledgeApproved(
+                        pledge_id=self.pledge_id,
+                        round=self.round,
+                        approved_on=today,
+                        drafting_deadline=drafting_deadline,
+                        late=late,
+                    )
+                )
 
     def resubmit(
         self,
@@ -305,7 +326,7 @@ class Pledge(Aggregate):
             )
         )
 
-    # --- publishing (亮諾) -----------------------------------------------------------------
+    # --- publishing (亮诺) -----------------------------------------------------------------
 
     def publish(self) -> None:
         self._require(PledgeStatus.APPROVED)
@@ -319,7 +340,7 @@ class Pledge(Aggregate):
             )
         )
 
-    # --- fulfilment (踐諾) -----------------------------------------------------------------
+    # --- fulfilment (践诺) -----------------------------------------------------------------
 
     def _open_item(self, item_id: str) -> Item:
         self._require(PledgeStatus.PUBLISHED)
@@ -357,7 +378,7 @@ class Pledge(Aggregate):
 
     def report_done(self, item_id: str, summary: str) -> None:
         item = self._open_item(item_id)
-        if item.done_reported and item.verdict is None:
+        if item.done_reported and item.verdict is None and not item.not_rated:
             raise InvalidState(f"item {item_id} awaits its satisfaction verdict")
         assert self.pledger is not None
         self._record(
@@ -367,7 +388,7 @@ class Pledge(Aggregate):
                 township_id=self.pledger.township_id,
                 title=item.proposal.title,
                 summary=summary,
-                open_reasons=item.open_after(done_reported=True, verdict=None),
+                open_reasons=item.open_after(done_reported=True, verdict=None, not_rated=False),
             )
         )
 
@@ -423,6 +444,47 @@ class Pledge(Aggregate):
             )
         )
         self._close_if_passed(item_id)
+        return True
+
+    def record_not_rated(self, item_id: str, check_id: str, source_event_id: str) -> bool:
+        """Record that the item's check ended with no ballot (E8): no verdict; False if it no
+        longer applies (closed, or rated since)."""
+        item = self.items.get(item_id)
+        if (
+            self.status is not PledgeStatus.PUBLISHED
+            or item is None
+            or item.closed
+            or item.verdict is not None
+        ):
+            return False
+        self._record(
+            SatisfactionNotRated(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                check_id=check_id,
+                source_event_id=source_event_id,
+                open_reasons=item.open_after(not_rated=True),
+            )
+        )
+        return True
+
+    def record_reopened(self, item_id: str, check_id: str, source_event_id: str) -> bool:
+        """The office reopened the lapsed check: the verdict is pending again; False if the
+        item is not waiting as not rated."""
+        item = self.items.get(item_id)
+        if self.status is not PledgeStatus.PUBLISHED or item is None or item.closed:
+            return False
+        if not item.not_rated:
+            return False
+        self._record(
+            SatisfactionCheckReopened(
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                check_id=check_id,
+                source_event_id=source_event_id,
+                open_reasons=item.open_after(not_rated=False),
+            )
+        )
         return True
 
     def _done_item(self, item_id: str) -> Item:
@@ -501,13 +563,18 @@ class Pledge(Aggregate):
                 self.counter += 1
             case ItemReportedDone():
                 item = self.items[event.item_id]
-                item.done_reported, item.verdict = True, None
+                item.done_reported, item.verdict, item.not_rated = True, None, False
             case ProblemSolvedConfirmed():
                 self.items[event.item_id].problem_solved = True
             case ImplementationVerified():
                 self.items[event.item_id].implementation_verified = True
             case SatisfactionVerdictRecorded():
                 self.items[event.item_id].verdict = event.verdict
+                self.items[event.item_id].not_rated = False
+            case SatisfactionNotRated():
+                self.items[event.item_id].not_rated = True
+            case SatisfactionCheckReopened():
+                self.items[event.item_id].not_rated = False
             case ItemClosed():
                 self.items[event.item_id].closed = True
             case QuarterlyPushRecorded():

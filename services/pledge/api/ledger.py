@@ -45,6 +45,7 @@ async def get_ledger(
 @router.get("/ledger.xlsx", operation_id="downloadLedger", responses={200: {"content": {XLSX: {}}}})
 async def download_ledger(
     conn: Reader,
+    request: Request,
     township_id: QueryId | None = None,
     branch_id: QueryId | None = None,
     status: Status | None = None,
@@ -59,9 +60,10 @@ async def download_ledger(
         limit=None,
         offset=0,
     )
-    title = "公開承諾臺賬 Pledge ledger" + (f" {year}" if year else "")
+    title = (f"{year}年" if year else "") + "公开承诺台账"
+    zone = request.app.state.runtime.settings.local_timezone
     return Response(
-        ledger_workbook(page["rows"], title),
+        ledger_workbook(page["rows"], title, zone),
         media_type=XLSX,
         headers={"Content-Disposition": 'attachment; filename="ledger.xlsx"'},
     )

@@ -82,12 +82,15 @@ async def get_pledge(pledge_id: PathId, conn: Reader, who: CurrentPrincipal) -> 
 
 
 @router.get("/{pledge_id}/letter", response_class=HTMLResponse, operation_id="getPledgeLetter")
-async def get_letter(pledge_id: PathId, conn: Reader, who: CurrentPrincipal) -> HTMLResponse:
+async def get_letter(
+    pledge_id: PathId, request: Request, conn: Reader, who: CurrentPrincipal
+) -> HTMLResponse:
     """P7: the pledge letter and pledge card, printable (A4 letter, A5 card)."""
     row = await visible_pledge(conn, pledge_id, who)
     pledge = await q.pledge(conn, row=row)
     branch = await q.branch(conn, branch_id=row["branch_id"])
-    return HTMLResponse(pledge_letter_html(pledge, branch))
+    zone = request.app.state.runtime.settings.local_timezone
+    return HTMLResponse(pledge_letter_html(pledge, branch, zone))
 
 
 @router.post(

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from html import escape
 from typing import Any
+
+from shared import zh
 
 STYLE = """
 body { font-family: "Noto Serif CJK SC", "Songti SC", serif; margin: 2rem; }
@@ -15,17 +18,19 @@ table { border-collapse: collapse; width: 100%; }
 """
 
 
-def pledge_letter_html(pledge: dict[str, Any], branch: dict[str, Any]) -> str:
+def pledge_letter_html(
+    pledge: dict[str, Any], branch: dict[str, Any], tz: tzinfo | None = None
+) -> str:
     who = escape(pledge["pledger_name"])
     kind = "党组织承诺书" if pledge["pledger_kind"] == "branch" else "党员承诺书"
-    standard = "五个好" if pledge["standard"] == "five_good" else "五帶头"
+    standard = zh.label(pledge["standard"])
     rows = "".join(
         f"<tr><td>{i + 1}</td><td>{escape(item['title'])}</td><td>{escape(item['category'])}</td>"
-        f"<td>{escape(item['target'])}</td><td>{item['due_date']}</td></tr>"
+        f"<td>{escape(item['target'])}</td><td>{zh.day(item['due_date'])}</td></tr>"
         for i, item in enumerate(pledge["items"])
     )
     items = (
-        "<table><tr><th>#</th><th>承诺事项</th><th>类别</th><th>目标</th><th>时限</th></tr>"
+        "<table><tr><th>序号</th><th>承诺事项</th><th>类别</th><th>目标</th><th>时限</th></tr>"
         f"{rows}</table>"
     )
     letter_no = escape(pledge["letter_no"] or "(未公开)")
@@ -33,9 +38,9 @@ def pledge_letter_html(pledge: dict[str, Any], branch: dict[str, Any]) -> str:
         f"<!doctype html><html lang='zh-Hans'><head><meta charset='utf-8'>"
         f"<title>{kind} {who}</title><style>{STYLE}</style></head><body>"
         f"<section class='letter'><h1>{kind}</h1><p>编号 {letter_no}</p>"
-        f"<p>{escape(branch['name'])} · {who} · {pledge['year']}年 · 圍繞「{standard}」</p>"
+        f"<p>{escape(branch['name'])} · {who} · {pledge['year']}年 · 围绕「{standard}」</p>"
         f"<p>依据: {escape(pledge['basis'] or '')}</p>{items}"
-        f"<p>承诺人: {who}　　日期: {pledge['published_at'] or ''}</p></section>"
+        f"<p>承诺人: {who}　　日期: {zh.day(pledge['published_at'], tz)}</p></section>"
         f"<section class='card'><h1>承诺卡</h1><p>{who}（{escape(branch['name'])}）</p>"
         f"{items}<p>接受群众监督</p></section></body></html>"
     )

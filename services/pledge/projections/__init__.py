@@ -43,6 +43,8 @@ PROJECTION = Projection(
         "ProblemSolvedConfirmed": pledges.solved,
         "ImplementationVerified": pledges.verified,
         "SatisfactionVerdictRecorded": pledges.verdict,
+        "SatisfactionNotRated": pledges.not_rated,
+        "SatisfactionCheckReopened": pledges.reopened,
         "ItemClosed": pledges.closed,
         "QuarterlyPushRecorded": pledges.quarter,
     },
@@ -51,4 +53,5 @@ PROJECTION = Projection(
     directory=False,
 )
 
-READ_MODELS = ReadModels(ddl=DDL, project=PROJECTION, upcast=REGISTRY.upcast)
+# version 2: an item reported done is at 100% in the ledger, as on the board
+READ_MODELS = ReadModels(ddl=DDL, project=PROJECTION, upcast=REGISTRY.upcast, version="2")

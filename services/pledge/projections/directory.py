@@ -33,11 +33,13 @@ async def county(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
 
 async def calendar(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO calendars VALUES ($1, $2, $3::text::date) ON CONFLICT (county_id, year)"
-        " DO UPDATE SET drafting_deadline = EXCLUDED.drafting_deadline",
+        "INSERT INTO calendars VALUES ($1, $2, $3::text::date, $4::text::date)"
+        " ON CONFLICT (county_id, year) DO UPDATE SET drafting_deadline ="
+        " EXCLUDED.drafting_deadline, publication_deadline = EXCLUDED.publication_deadline",
         d["county_id"],
         d["year"],
         d["drafting_deadline"],
+        d.get("publication_deadline"),
     )
 
 

@@ -15,6 +15,7 @@ import asyncpg
 
 from services.pledge.aggregates.pledge import open_reasons
 from services.pledge.events import OpenReasons, Verdict
+from shared import zh
 from shared.envelope import EventEnvelope
 
 
@@ -154,6 +155,12 @@ async def resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, A
 
 
 async def approved(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE pledges SET approved_on = $2::text::date, drafted_late = $3 WHERE pledge_id = $1",
+        d["pledge_id"],
+        d.get("approved_on"),
+        bool(d.get("late")),
+    )
     await _touch(conn, e, d, "approved")
 
 
@@ -203,8 +210,8 @@ async def follow_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
 async def done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "done_reported", d["summary"])
     await conn.execute(
-        "UPDATE items SET done_reported = true, verdict = NULL, satisfaction_rate = NULL"
-        " WHERE item_id = $1",
+        "UPDATE items SET done_reported = true, verdict = NULL, satisfaction_rate = NULL,"
+        " progress_percent = 100 WHERE item_id = $1",  # done is 100%, as the board says
         d["item_id"],
     )
     await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
@@ -225,7 +232,7 @@ async def verified(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 
 
 async def verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _activity(conn, e, d, "satisfaction_verdict", d["verdict"])
+    await _activity(conn, e, d, "satisfaction_verdict", zh.label(d["verdict"]))
     await conn.execute(
         "UPDATE items SET verdict = $2, satisfaction_rate = $3 WHERE item_id = $1",
         d["item_id"],
@@ -235,8 +242,22 @@ async def verdict(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
     await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
 
 
+async def not_rated(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """The item's check had no ballot: no verdict, open as not rated (E8)."""
+    await _activity(conn, e, d, "satisfaction_not_rated", zh.label("satisfaction_not_rated"))
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
+
+
+async def reopened(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """The item's lapsed check was reopened: its verdict is pending again (E8)."""
+    await _activity(conn, e, d, "satisfaction_check_reopened", "满意度测评重新开展")
+    await _open_reasons(conn, d["item_id"], d.get("open_reasons"))
+
+
 async def closed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
-    await _activity(conn, e, d, "closed", "closed: problem solved, verified, public satisfied")
+    # the passes that closed it (P10; all three for events written before the field)
+    passes = d.get("reasons") or ["problem_solved", "implementation_verified", "public_satisfied"]
+    await _activity(conn, e, d, "closed", "已销号：" + zh.labels(passes, "、"))
     await conn.execute(
         "UPDATE items SET ledger_status = 'closed', closed_at = $2, open_reasons = '[]'"
         " WHERE item_id = $1",

@@ -15,6 +15,7 @@ from services.review.api.deps import QUARTER_PATTERN
 from services.review.documents.ledger_xlsx import review_workbook
 from services.review.events import Cadence, Occasion, SubjectKind
 from services.review.schemas import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
+from shared import zh
 from shared.auth import require
 from shared.http import (
     AsOf,
@@ -122,7 +123,7 @@ async def download_ledger(
         limit=None,
         offset=0,
     )
-    title = "领导点评台账 Review ledger" + (f" {quarter}" if quarter else "")
+    title = (f"{zh.period(quarter)} " if quarter else "") + "领导点评台账"
     return Response(
         review_workbook(page["rows"], title),
         media_type=XLSX,

@@ -4,8 +4,15 @@ kept apart (E3)."""
 from services.evaluation.checks.aggregates.check import (
     DEFAULT_THRESHOLD,
     DEFAULT_WINDOW,
+    CheckTerms,
     SatisfactionCheck,
 )
 from services.evaluation.checks.aggregates.check_ballots import CheckBallots
 
-__all__ = ["DEFAULT_THRESHOLD", "DEFAULT_WINDOW", "CheckBallots", "SatisfactionCheck"]
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "DEFAULT_WINDOW",
+    "CheckBallots",
+    "CheckTerms",
+    "SatisfactionCheck",
+]

@@ -15,6 +15,9 @@ from services.evaluation.aggregates import tally
 from services.evaluation.checks.events import (
     CheckRaterParticipated,
     CheckRaterRegistered,
+    CheckTermsSet,
+    SatisfactionCheckExtended,
+    SatisfactionCheckLapsed,
     SatisfactionCheckOpened,
     SatisfactionVerdictReached,
     Verdict,
@@ -31,6 +34,38 @@ DEFAULT_THRESHOLD = 0.8  # share of satisfied + mostly satisfied ballots needed 
 DEFAULT_WINDOW = timedelta(days=14)
 
 
+class CheckTerms(Aggregate):
+    """The county's terms for a year's checks (threshold, window): data per county and year,
+    the defaults until it sets them."""
+
+    def blank(self) -> None:
+        self.threshold = DEFAULT_THRESHOLD
+        self.window = DEFAULT_WINDOW
+        self.set_once = False
+
+    @staticmethod
+    def stream_for(county_id: str, year: int) -> str:
+        return f"check_terms-{county_id}-{year}"
+
+    def set(self, county_id: str, year: int, threshold: float, window_days: int) -> None:
+        if self.set_once and (threshold, timedelta(days=window_days)) == (
+            self.threshold,
+            self.window,
+        ):
+            raise InvalidState("the county's check terms for the year already say this")
+        self._record(
+            CheckTermsSet(
+                county_id=county_id, year=year, threshold=threshold, window_days=window_days
+            )
+        )
+
+    def apply(self, event: DomainEvent) -> None:
+        match event:
+            case CheckTermsSet():
+                self.threshold, self.window = event.threshold, timedelta(days=event.window_days)
+                self.set_once = True
+
+
 class SatisfactionCheck(Aggregate):
     def blank(self) -> None:
         self.check_id = ""
@@ -44,6 +79,7 @@ class SatisfactionCheck(Aggregate):
         self.raters: set[str] = set()
         self.voted: set[str] = set()
         self.closed = False
+        self.lapsed = False
 
     @classmethod
     def open(
@@ -57,7 +93,10 @@ class SatisfactionCheck(Aggregate):
         summary: str,
         opens_on: date,
         source_event_id: str,
+        terms: CheckTerms | None = None,
     ) -> SatisfactionCheck:
+        """Opened with the county's terms for the year (threshold, window), or the defaults."""
+        terms = terms or CheckTerms("check_terms-default", township_id)
         check = cls(f"satisfaction_check-{check_id}", township_id)
         check._record(
             SatisfactionCheckOpened(
@@ -67,10 +106,10 @@ class SatisfactionCheck(Aggregate):
                 township_id=township_id,
                 title=title,
                 summary=summary,
-                threshold=DEFAULT_THRESHOLD,
+                threshold=terms.threshold,
                 scale=tally.PUBLIC_SATISFACTION,
                 opens_on=opens_on,
-                closes_on=opens_on + DEFAULT_WINDOW,
+                closes_on=opens_on + terms.window,
                 source_event_id=source_event_id,
             )
         )
@@ -95,8 +134,11 @@ class SatisfactionCheck(Aggregate):
         self, rater_id: str, grade: str, channel: Channel, today: date, entered_by: str | None
     ) -> None:
         self._require_open()
-        if not self.opens_on <= today <= self.closes_on:
-            raise InvalidState(f"the check takes ballots from {self.opens_on} to {self.closes_on}")
+        if self.lapsed or not self.opens_on <= today <= self.closes_on:
+            raise InvalidState(
+                f"the check takes ballots from {self.opens_on} to {self.closes_on}:"
+                " the township office may give it a later closing date (its extension)"
+            )
         if rater_id not in self.raters:
             raise Forbidden(f"{rater_id} is not registered for check {self.check_id}")
         if rater_id in self.voted:
@@ -109,13 +151,29 @@ class SatisfactionCheck(Aggregate):
             )
         )
 
-    def close(self, box: CheckBallots) -> Verdict:
+    def close(self, box: CheckBallots) -> Verdict | None:
+        """The verdict from the ballots in; with no ballot there is none: the check lapses
+        (the item stays open, not rated) until the office extends or reopens it."""
         self._require_open()
+        if self.lapsed:
+            raise InvalidState(
+                f"satisfaction check {self.check_id} lapsed with no ballot: give it a later"
+                " closing date (its extension) to take ballots again"
+            )
+        if not box.grades:
+            self._record(
+                SatisfactionCheckLapsed(
+                    check_id=self.check_id,
+                    pledge_id=self.pledge_id,
+                    item_id=self.item_id,
+                    township_id=self.township_id,
+                    closes_on=self.closes_on,
+                )
+            )
+            return None
         counts = tally.count({"item": g} for g in box.grades)
         _, rate, _ = tally.summarise(self.scale, counts.get("item", {}))
-        verdict = (
-            Verdict.SATISFIED if box.grades and rate >= self.threshold else Verdict.DISSATISFIED
-        )
+        verdict = Verdict.SATISFIED if rate >= self.threshold else Verdict.DISSATISFIED
         self._record(
             SatisfactionVerdictReached(
                 check_id=self.check_id,
@@ -129,6 +187,26 @@ class SatisfactionCheck(Aggregate):
             )
         )
         return verdict
+
+    def extend(self, closes_on: date, today: date) -> None:
+        """A later closing date, while open or after the check lapsed with no ballot."""
+        self._require_open()
+        if closes_on < today or closes_on <= self.closes_on:
+            raise InvalidInput(
+                f"give a closing date after {self.closes_on} (when the check closes now)"
+                f" and not before today, {today}",
+                field="closes_on",
+            )
+        self._record(
+            SatisfactionCheckExtended(
+                check_id=self.check_id,
+                pledge_id=self.pledge_id,
+                item_id=self.item_id,
+                township_id=self.township_id,
+                closes_on=closes_on,
+                reopened=self.lapsed,
+            )
+        )
 
     def _require_open(self) -> None:
         if self.closed:
@@ -147,3 +225,7 @@ class SatisfactionCheck(Aggregate):
                 self.voted.add(event.rater_id)
             case SatisfactionVerdictReached():
                 self.closed = True
+            case SatisfactionCheckLapsed():
+                self.lapsed = True
+            case SatisfactionCheckExtended():
+                self.closes_on, self.lapsed = event.closes_on, False

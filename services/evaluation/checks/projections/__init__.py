@@ -9,5 +9,7 @@ TABLE: Table = {
     "CheckRaterParticipated": checks.check_rater_participated,
     "CheckBallotCast": checks.check_ballot_cast,
     "SatisfactionVerdictReached": checks.verdict_reached,
+    "SatisfactionCheckLapsed": checks.check_lapsed,
+    "SatisfactionCheckExtended": checks.check_extended,
 }
 PROJECTION = Projection("evaluation", TABLE)

@@ -76,3 +76,19 @@ async def verdict_reached(conn: asyncpg.Connection, e: EventEnvelope, d: dict[st
         d["satisfaction_rate"],
         d["ballots"],
     )
+
+
+async def check_lapsed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """No ballot, no verdict: the check waits for the office to extend or reopen it."""
+    await conn.execute(
+        "UPDATE checks SET status = 'lapsed', ballots = 0 WHERE check_id = $1", d["check_id"]
+    )
+
+
+async def check_extended(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE checks SET status = 'open', ballots = NULL, closes_on = $2::text::date"
+        " WHERE check_id = $1",
+        d["check_id"],
+        d["closes_on"],
+    )

@@ -100,13 +100,18 @@ class Round(Aggregate):
         self.closes_on = date.min
         self.status = RoundStatus.OPEN
         self.raters: dict[str, Rater] = {}
+        self.urn_batch: int | None = None  # issue 17: the round's own k, if it has one
 
     @classmethod
     def open(cls, opened: RoundOpened) -> Round:
         if not opened.subjects:
             raise InvalidInput("a round needs at least one subject", field="subject_ids")
         if opened.closes_on < opened.opens_on:
-            raise InvalidInput("the window closes before it opens", field="closes_on")
+            raise InvalidInput(
+                f"closes_on {opened.closes_on} is before opens_on {opened.opens_on}:"
+                f" give a closing date on or after {opened.opens_on}",
+                field="closes_on",
+            )
         round_ = cls(f"round-{opened.round_id}", opened.township_id)
         round_._record(opened)
         return round_
@@ -213,6 +218,7 @@ class Round(Aggregate):
                 self.subjects = {s.subject_id: s for s in event.subjects}
                 self.subject_kind = event.subjects[0].subject_kind
                 self.opens_on, self.closes_on = event.opens_on, event.closes_on
+                self.urn_batch = event.urn_batch
             case RaterRegistered():
                 self.raters[event.rater_id] = Rater(event.rater_kind, event.organisation_id)
             # one for nobody registered (forged into the log) is the audit's to report (E3);

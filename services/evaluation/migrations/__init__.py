@@ -1,0 +1,1 @@
+"""The evaluation service's own tables beside the log (not read models: a rebuild leaves them)."""

@@ -1,0 +1,39 @@
+"""The events of invitations to vote (issue 17): that a rater of a round or a satisfaction
+check was sent or handed an invitation, and that a lost one was replaced. Never the code:
+only its hash is kept, in the `invitations` table beside the log. Stream
+`invitations-<round or check id>`; registered with the others in services/evaluation/events.py.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from shared.events import DomainEvent
+
+
+class Scope(StrEnum):
+    ROUND = "round"
+    CHECK = "check"
+
+
+class InvitationIssued(DomainEvent):
+    """A rater got an invitation (a code and its link) to vote in a round or check."""
+
+    aggregate_type = "invitations"
+    scope: Scope
+    scope_id: str
+    rater_id: str
+    by_sms: bool = False
+
+
+class InvitationReissued(DomainEvent):
+    """A lost invitation was replaced: the old code no longer votes."""
+
+    aggregate_type = "invitations"
+    scope: Scope
+    scope_id: str
+    rater_id: str
+    by_sms: bool = False
+
+
+EVENTS: list[type[DomainEvent]] = [InvitationIssued, InvitationReissued]
