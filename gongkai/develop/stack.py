@@ -106,10 +106,13 @@ class Stack:
             "GONGKAI_CONSOLE_IDENTITY_URL": str(self.identity_url),
             "GONGKAI_CONSOLE_SESSION_KEY_FILE": str(self.data_dir / "keys" / "console-session.key"),
         }
-        for service in ("pledge", "review", "evaluation", "notification"):
-            env[f"GONGKAI_CONSOLE_{service.upper()}_URL"] = (
-                f"http://127.0.0.1:{SERVICES[service][1] + offset}"
-            )
+        at = {name: f"http://127.0.0.1:{port + offset}" for name, (_, port) in SERVICES.items()}
+        env |= {
+            "GONGKAI_CONSOLE_PLEDGE_URL": at["pledge"],
+            "GONGKAI_CONSOLE_REVIEW_URL": at["review"],
+            "GONGKAI_CONSOLE_EVALUATION_URL": at["evaluation"],
+            "GONGKAI_CONSOLE_NOTIFICATION_URL": at["notification"],
+        }
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{front}.log", "ab") as log:

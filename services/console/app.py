@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from importlib.resources import files
 
 import httpx
+import structlog
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -22,6 +23,7 @@ from services.console.signin import Identity
 from services.console.web import Console, NotSignedIn, public_page
 
 DEFAULT_PORT = 8100
+log = structlog.get_logger()
 # every asset is the console's own (county intranets often have no internet); no framing
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -78,6 +80,13 @@ def create_app(
         if error.status == 401:
             return RedirectResponse("/signin", status_code=303)
         return public_page("message.html", error.status, title="未能完成", message=error.message)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, error: Exception) -> Response:
+        log.error("console_error", path=request.url.path, exc_info=error)
+        return public_page(
+            "message.html", 500, title="出错了", message="页面出错，已记录；请稍后再试。"
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -37,8 +37,8 @@ CODES = {
     "int_parsing": "请填写数字。",
     "enum": "请从列表中选择。",
     "literal_error": "请从列表中选择。",
-    "too_short": "至少需要填写一项。",
-    "too_long": "填写的项目太多。",
+    "too_short": "内容太短或项目太少，请补充完整。",  # text with a length limit, and lists
+    "too_long": "内容太长或项目太多，请精简。",
     "value_error": "填写的内容不符合要求。",
 }
 

@@ -22,9 +22,9 @@ def this_month() -> str:
 
 @router.get("/journal")
 async def my_journal(desk: Signed, month: str | None = None) -> Response:
-    if desk.session.role != "member" or not desk.session.org:
+    if desk.session.role != "member":
         raise Refused(403, "“纪实”由党员本人使用；请切换到党员身份。")
-    return await _journal_page(desk, desk.session.org, month or this_month())
+    return await _journal_page(desk, desk.session.person, month or this_month())
 
 
 async def _journal_page(

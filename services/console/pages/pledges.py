@@ -30,12 +30,11 @@ def this_year() -> int:
     return datetime.now(CHINA).year
 
 
-async def categories(desk: Desk, township_id: str, year: int) -> list[str]:
-    township = await desk.get("pledge", f"/v1/townships/{township_id}")
-    county = await desk.get("pledge", f"/v1/counties/{township['county_id']}")
-    listed: list[str] = county["categories"].get(str(year)) or next(
-        iter(county["categories"].values()), []
-    )
+async def categories(desk: Desk, branch_id: str) -> list[str]:
+    """The county's categories for the branch's kind (village, agency, school)."""
+    branch = await desk.get("pledge", f"/v1/branches/{branch_id}")
+    county = await desk.get("pledge", f"/v1/counties/{branch['county_id']}")
+    listed: list[str] = county["categories"].get(branch["kind"], [])
     return listed
 
 
@@ -57,9 +56,9 @@ def proposed_items(form: dict[str, str]) -> list[dict[str, str]]:
 @router.get("/pledge")
 async def my_pledge(desk: Signed) -> Response:
     """A member's pledge of this year, or the button to start it."""
-    if desk.session.role != "member" or not desk.session.org:
+    if desk.session.role != "member":
         raise Refused(403, "“我的承诺”由党员本人使用；请切换到党员身份。")
-    member = await desk.get("pledge", f"/v1/members/{desk.session.org}")
+    member = await desk.get("pledge", f"/v1/members/{desk.session.person}")
     year = this_year()
     mine = await desk.get("pledge", "/v1/pledges", member_id=member["member_id"], year=year)
     if mine["rows"]:
@@ -70,7 +69,7 @@ async def my_pledge(desk: Signed) -> Response:
 @router.post("/pledge")
 async def start_pledge(desk: Signed) -> Response:
     form = await desk.form()
-    member = await desk.get("pledge", f"/v1/members/{desk.session.org}")
+    member = await desk.get("pledge", f"/v1/members/{desk.session.person}")
     body = {"year": this_year(), "branch_id": member["branch_id"], "member_id": member["member_id"]}
     accepted = await desk.post("pledge", "/v1/pledges", body, form.get("key", ""))
     pledge_id = accepted.get("id") or accepted.get("pledge_id") or ""
@@ -90,7 +89,7 @@ async def _pledge_page(
     filled: dict[str, str] | None = None,
 ) -> Response:
     pledge = await desk.get("pledge", f"/v1/pledges/{pledge_id}")
-    names = await categories(desk, pledge["township_id"], pledge["year"])
+    names = await categories(desk, pledge["branch_id"])
     return desk.page(
         "pledge.html",
         status_code=refused.status if refused else 200,
@@ -100,7 +99,12 @@ async def _pledge_page(
         filled=filled or {},
         refused=refused,
         reviewer=desk.session.role in ("township_committee", "township_office"),
-        pledger=desk.session.org in (pledge["member_id"] or pledge["branch_id"],),
+        pledger=(desk.session.role == "member" and desk.session.person == pledge["member_id"])
+        or (
+            desk.session.role == "branch_secretary"
+            and pledge["member_id"] is None
+            and desk.session.org == pledge["branch_id"]
+        ),
         secretary=desk.session.role == "branch_secretary"
         and desk.session.org == pledge["branch_id"],
         channels=CHANNELS,

@@ -61,7 +61,7 @@ async def list_pledges(
         who.role in (Role.AUDITOR, Role.COUNTY_ADMIN)  # one county per installation (X1)
         or (who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id)
         or (who.role is Role.BRANCH_SECRETARY and who.org == branch_id)
-        or (who.role is Role.MEMBER and member_id is not None and who.org == member_id)
+        or (who.role is Role.MEMBER and member_id is not None and who.subject == member_id)
     )
     return await q.pledges(
         conn,
