@@ -90,7 +90,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e), "reason": e["msg"]} for e in error.errors()]
+        # `code` (pydantic's error type) lets a front say what to fix in the reader's language
+        errors = [
+            {"field": _field(e), "reason": e["msg"], "code": e["type"]} for e in error.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return problem(
             422,

@@ -20,7 +20,7 @@ from gongkai.develop.demo import COUNTY, DemoLoader
 from gongkai.develop.stack import Stack
 from gongkai.develop.supervisor import STATUS_FILE, RestartPolicy, Supervisor, alive, read_status
 from gongkai.operator.options import CHINA, DatabaseUrl, DataDir, NatsUrl, console, signing_key
-from gongkai.operator.services import SERVICES
+from gongkai.operator.services import FRONTS, SERVICES
 from shared.auth import LocalSigningKey, Role
 
 cli = typer.Typer(add_completion=False)  # commands for gongkai.main, imported when named
@@ -65,6 +65,8 @@ def up(
         for service in sorted(SERVICES, key=lambda name: name != "identity"):  # identity first
             with console.status(f"starting the {service} service ..."):
                 urls[service] = stack.start_service(service, SERVICES[service][1] + port_offset)
+        with console.status("starting the console ..."):
+            console_url = stack.start_service("console", FRONTS["console"][1] + port_offset)
         key, _ = signing_key(data_dir)
         sign_ins: list[tuple[str, str, str, str]] = []
         if demo:
@@ -80,7 +82,7 @@ def up(
                 name="县创先争优办公室",
             ),
         )
-        _print_sign_ins(urls, sign_ins)
+        _print_sign_ins(console_url, urls, sign_ins)
         console.print("[bold]Ctrl-C stops everything.[/bold] `gongkai status` shows each part.")
         supervisor = Supervisor(stack.parts(), policy, stack.data_dir / STATUS_FILE, _say)
         while not stopping.wait(0.25):
@@ -225,10 +227,13 @@ def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None
     console.print(f'  curl -H "Authorization: Bearer $TOKEN" {urls["pledge"]}/v1/pledges')
 
 
-def _print_sign_ins(urls: dict[str, str], sign_ins: list[tuple[str, str, str, str]]) -> None:
+def _print_sign_ins(
+    console_url: str, urls: dict[str, str], sign_ins: list[tuple[str, str, str, str]]
+) -> None:
+    console.print(f"[bold]The console (每个人的工作台): {console_url}[/bold]  — sign in there")
     if not sign_ins:
         return
-    table = Table(title=f"Demo sign-ins at {urls['identity']}/activate (already activated)")
+    table = Table(title=f"Demo sign-ins at {console_url} (accounts already activated)")
     for column in ("post", "who", "login name", "password"):
         table.add_column(column)
     for row in sign_ins:

@@ -15,7 +15,7 @@ import httpx
 
 from gongkai.develop.supervisor import Part, answers
 from gongkai.operator.options import issuer_file, signing_key
-from gongkai.operator.services import SERVICES
+from gongkai.operator.services import FRONTS, SERVICES
 from shared.auth import LocalSigningKey
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
 
@@ -56,6 +56,8 @@ class Stack:
 
     def launch_service(self, service: str, port: int | None = None) -> str:
         """The service's process started (again, on the port it had), without waiting."""
+        if service in FRONTS:
+            return self.launch_front(service, port)
         module, default_port = SERVICES[service]
         port = port or self.ports.get(service) or default_port
         _, public_key = signing_key(self.data_dir)
@@ -78,6 +80,10 @@ class Stack:
             env["GONGKAI_JWKS_URL"] = f"{self.identity_url}/.well-known/jwks.json"
         if self.identity_url is not None:
             env["GONGKAI_JWT_ISSUER"] = self.identity_url
+        if service == "identity":  # the console signs people in through it, from its port
+            offset = port - SERVICES["identity"][1]
+            console = f"http://127.0.0.1:{FRONTS['console'][1] + offset}"
+            env["GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS"] = f"{console}/callback"
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{service}.log", "ab") as log:  # the child keeps its own copy
@@ -86,6 +92,35 @@ class Stack:
             )
         self.ports[service] = port
         return f"http://127.0.0.1:{port}"
+
+    def launch_front(self, front: str, port: int | None = None) -> str:
+        """The console: signs people in through identity and calls each service on its port
+        (the same offset as identity's from its default)."""
+        module, default_port = FRONTS[front]
+        port = port or self.ports.get(front) or default_port
+        offset = port - default_port
+        url = f"http://127.0.0.1:{port}"
+        env = os.environ | {
+            "GONGKAI_CONSOLE_PORT": str(port),
+            "GONGKAI_CONSOLE_PUBLIC_URL": url,
+            "GONGKAI_CONSOLE_IDENTITY_URL": str(self.identity_url),
+            "GONGKAI_CONSOLE_SESSION_KEY_FILE": str(self.data_dir / "keys" / "console-session.key"),
+        }
+        at = {name: f"http://127.0.0.1:{port + offset}" for name, (_, port) in SERVICES.items()}
+        env |= {
+            "GONGKAI_CONSOLE_PLEDGE_URL": at["pledge"],
+            "GONGKAI_CONSOLE_REVIEW_URL": at["review"],
+            "GONGKAI_CONSOLE_EVALUATION_URL": at["evaluation"],
+            "GONGKAI_CONSOLE_NOTIFICATION_URL": at["notification"],
+        }
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"{front}.log", "ab") as log:
+            self.processes[front] = subprocess.Popen(
+                [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.ports[front] = port
+        return url
 
     def parts(self) -> list[Part]:
         """What a supervisor keeps up: the embedded servers (on their ports, with their

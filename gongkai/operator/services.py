@@ -19,6 +19,13 @@ SERVICES: dict[str, tuple[str, int]] = {
 }
 
 
+# fronts: no log, no database, no events; they call the services over HTTP
+# (docs/services/console.md)
+FRONTS: dict[str, tuple[str, int]] = {
+    "console": ("services.console.app", 8100),
+}
+
+
 def load_service(service: str) -> ModuleType:
     """The service's app module (its DEFINITION and main()), imported now, by name."""
     return import_module(SERVICES[service][0])

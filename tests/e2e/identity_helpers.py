@@ -10,7 +10,7 @@ import re
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from services.identity.app import DEFINITION as IDENTITY
 from services.identity.oidc.provider import Hat, Provider
 from services.pledge.app import DEFINITION as PLEDGE
 from shared.clock import FixedClock
+from shared.runtime import ServiceDefinition
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.support import RunningService, Servers, running
 
@@ -62,6 +63,7 @@ class SignInWorld:
     pledge: RunningService
     directory: Directory
     servers: Servers
+    services: dict[str, RunningService] = field(default_factory=dict)  # pledge and `beside`
 
     @property
     def base(self) -> str:
@@ -96,13 +98,17 @@ class SignedByIdentity:
 
 @asynccontextmanager
 async def identity_beside_pledge(
-    servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    servers: Servers,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    redirect: str = REDIRECT,
+    beside: tuple[ServiceDefinition, ...] = (),
 ) -> AsyncIterator[SignInWorld]:
     """Identity, then the pledge service verifying with the key identity signs with (the
     stack points every service at identity's JWKS; in one process a blocking JWKS fetch
     would wait on the very loop that serves it), one NATS subject root, one clock."""
     monkeypatch.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")
-    monkeypatch.setenv("GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS", REDIRECT)
+    monkeypatch.setenv("GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS", redirect)
     clock = FixedClock(datetime.now(UTC))
     root = f"t{secrets.token_hex(4)}"
     async with running(servers, [IDENTITY], clock, nats_subject_root=root) as first:
@@ -118,7 +124,7 @@ async def identity_beside_pledge(
             )
         )
         async with running(
-            servers, [PLEDGE], clock, nats_subject_root=root, jwt_public_key_file=pem
+            servers, [PLEDGE, *beside], clock, nats_subject_root=root, jwt_public_key_file=pem
         ) as second:
             pledge = second["pledge"]
             directory = await Directory(pledge.client, SignedByIdentity(provider)).build()
@@ -131,4 +137,4 @@ async def identity_beside_pledge(
                 return answer.status_code == 200 and len(answer.json()["posts"]) == 2
 
             await eventually(learned)
-            yield SignInWorld(identity, pledge, directory, servers)
+            yield SignInWorld(identity, pledge, directory, servers, second)

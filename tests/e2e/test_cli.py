@@ -18,7 +18,7 @@ import httpx
 
 from gongkai.develop.demo import bearer
 from gongkai.operator.options import signing_key
-from gongkai.operator.services import SERVICES
+from gongkai.operator.services import FRONTS, SERVICES
 from shared.embedded import free_port
 from tests.support import Servers
 
@@ -29,7 +29,7 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     servers: Servers,
     tmp_path: Path,
 ) -> None:
-    port = free_port_run(len(SERVICES))
+    port = free_port_run(len(SERVICES) + 1) + 1  # the console's port before
     env = os.environ | {
         "GONGKAI_DATABASE_URL": servers.postgres.dsn,
         "GONGKAI_NATS_URL": servers.nats.url,
@@ -51,7 +51,7 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     )
     try:
         deadline = time.monotonic() + 90
-        for _, default in SERVICES.values():  # every service of the stack is up
+        for _, default in [*SERVICES.values(), FRONTS["console"]]:  # every part is up
             while time.monotonic() < deadline:
                 try:
                     url = f"http://127.0.0.1:{default + port - 8101}/readyz"
@@ -85,11 +85,18 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
             headers={"Authorization": f"Bearer {token}"},
         )
         assert signed.status_code == 201, signed.text
+        # the console answers on its port (8100 + the offset) and sends a person to sign in
+        welcome = httpx.get(f"http://127.0.0.1:{port - 1}/", timeout=5)
+        assert "登录" in welcome.text
+        to_identity = httpx.get(f"http://127.0.0.1:{port - 1}/signin", timeout=5)
+        assert to_identity.status_code == 303
+        assert to_identity.headers["location"].startswith(f"http://127.0.0.1:{port + 4}/authorize?")
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=60)
     assert up.returncode == 0, output
     assert "Gongkai is running" in output
+    assert f"The console (每个人的工作台): http://127.0.0.1:{port - 1}" in output
     assert servers.postgres.dsn.split("@")[1].split("/")[0] in output  # the external server
     assert "stopped" in output
     assert (tmp_path / "logs" / "pledge.log").exists()
@@ -221,7 +228,7 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "events in the logs: pledge" in generated.stdout
-    port = free_port_run(len(SERVICES))
+    port = free_port_run(len(SERVICES) + 1) + 1  # the console's port before
     with stack_up(tmp_path, port - 8101):
         key, _ = signing_key(tmp_path)  # stamping the issuer `gongkai up` named (identity's)
         pledge, review, evaluation, notification = (

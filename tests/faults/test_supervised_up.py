@@ -78,7 +78,7 @@ class Up:
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     data = tmp_path_factory.mktemp("supervised")
-    first = free_port_run(len(SERVICES))
+    first = free_port_run(len(SERVICES) + 1) + 1  # the console's port before
     options = ["--restart-delay", "0.2", "--restart-limit", str(LIMIT)]
     options += ["--restart-window", str(WINDOW), "--port-offset", str(first - 8101)]
     output = data / "up.out"
@@ -94,7 +94,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         started.until(
             "all running",
             lambda: (
-                len(started.parts()) == 2 + len(SERVICES)
+                len(started.parts()) == 2 + len(SERVICES) + 1  # the console too
                 and all(p["state"] == "running" for p in started.parts().values())
             ),
             timeout=180,

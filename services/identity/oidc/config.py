@@ -27,7 +27,7 @@ class IdentitySettings(BaseSettings):
     identity_address_failures: int = 20  # 0: no per-address limit
     identity_address_window_minutes: int = 15
     # the console, the first registered client: public, PKCE; its redirect URIs (comma-separated)
-    identity_console_redirect_uris: str = "http://127.0.0.1:8110/callback"
+    identity_console_redirect_uris: str = "http://127.0.0.1:8100/callback"
     identity_cookie_secure: bool = False  # true behind TLS (production)
     # the embedded default's development key (`gongkai token`), published as kid "local-dev"
     identity_dev_public_key_file: str | None = None
