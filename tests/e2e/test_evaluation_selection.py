@@ -50,6 +50,7 @@ def review(
         achievements="完成节水任务",
         shortcomings="宣传不足",
         direction="加强入户宣传",
+        files=(),
         assessments=tuple(
             r.Assessment(dimension=dimension, grade=r.Grade(grade), comment="见会议记录")
             for dimension, grade in zip(dimensions, grades, strict=True)
