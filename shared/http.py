@@ -170,8 +170,10 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         max_json_depth: int = 32,
         public_limit: TokenBuckets | None = None,
+        max_upload_bytes: int = 20_000_000,
     ) -> None:
         self.app = app
+        self.max_upload_bytes = max_upload_bytes
         self.service = service
         self.max_body_bytes = max_body_bytes
         self.max_json_depth = max_json_depth
@@ -263,10 +265,14 @@ class RequestContextMiddleware:
         principal: Principal | None,
     ) -> tuple[JSONResponse | None, Receive]:
         length = headers.get("content-length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
-            return self._too_large(scope), receive
-        limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
         public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
+        # a file an official uploads (a workbook to import): not JSON, larger, read by the
+        # route that takes it (shared/workbook.py checks it by its content)
+        upload = not public and _is_file(headers.get("content-type", ""))
+        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        if length and length.isdigit() and int(length) > limit:
+            return self._too_large(scope, limit), receive
+        limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
         if self.public_limit and limited and public:
             client = scope["client"][0] if scope.get("client") else "unknown"
             wait = self.public_limit.take(client, time.monotonic())
@@ -274,7 +280,12 @@ class RequestContextMiddleware:
                 return _too_many(scope, wait), receive
         if not (length and length != "0") and "transfer-encoding" not in headers:
             return None, receive
-        body = await read_body(receive, self.max_body_bytes)
+        try:
+            body = await read_body(receive, limit)
+        except BodyTooLarge:
+            return self._too_large(scope, limit), receive
+        if upload:
+            return None, replaying(body, receive)
         if b"\x00" in body:  # UTF-16/32 JSON would hide its brackets from the depth scan
             return invalid_body("the body must be UTF-8 text", scope["path"]), receive
         if json_too_deep(body, self.max_json_depth):
@@ -286,17 +297,31 @@ class RequestContextMiddleware:
             return invalid_body(reason, scope["path"], twice), receive
         return None, replaying(body, receive)
 
-    def _too_large(self, scope: Scope) -> JSONResponse:
+    def _too_large(self, scope: Scope, limit: int | None = None) -> JSONResponse:
         return problem(
             413,
             "body-too-large",
             "Request body too large",
-            f"the limit is {self.max_body_bytes} bytes",
+            f"the limit is {limit or self.max_body_bytes} bytes",
             scope["path"],
         )
 
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# what an upload of a file is sent as (anything but JSON, form fields or text/plain)
+FILE_TYPES = (
+    "application/vnd.",
+    "application/octet-stream",
+    "text/csv",
+    "image/",
+    "application/pdf",
+)
+
+
+def _is_file(content_type: str) -> bool:
+    return content_type.strip().lower().startswith(FILE_TYPES)
+
+
 # a correlation id a caller sends is kept only when it looks like one (a uuid, a trace id);
 # anything else (a name, a sentence) would go into every event and log line of the request
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")

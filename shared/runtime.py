@@ -308,6 +308,7 @@ def create_app(
         RequestContextMiddleware,
         service=definition.name,
         max_body_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_upload_bytes,
         max_json_depth=settings.max_json_depth,
         public_limit=public_limit,
     )
