@@ -126,7 +126,7 @@ def file_sha256(data: bytes) -> str:
 
 def read_upload(data: bytes, sheets: Sequence[Sheet]) -> dict[str, list[Row]]:
     """The rows of each of `sheets` in an uploaded .xlsx (by its content, not its name), or
-    of the first sheet in a CSV (UTF-8, or GB18030/GBK as Chinese Excel saves it). Refuses
+    of the one sheet a CSV holds (UTF-8, or GB18030/GBK as Chinese Excel saves it). Refuses
     (FileRefused) what cannot be read safely; rows are checked by `check_rows`."""
     if len(data) > MAX_UPLOAD_BYTES:
         raise FileRefused(f"文件过大：上限为 {MAX_UPLOAD_BYTES // 1_000_000} MB")
@@ -139,9 +139,7 @@ def read_upload(data: bytes, sheets: Sequence[Sheet]) -> dict[str, list[Row]]:
     for magic, kind in ((b"%PDF", "PDF"), (b"\x89PNG", "图片"), (b"\xff\xd8\xff", "图片")):
         if data.startswith(magic):
             raise FileRefused(f"这是{kind}文件，不是表格：请上传模板填写后的 .xlsx 或 .csv 文件")
-    if len(sheets) != 1:
-        raise FileRefused("本导入有多张工作表，请上传 .xlsx 文件（CSV 只能有一张表）")
-    return {sheets[0].name: _read_csv(data, sheets[0])}
+    return _read_csv(data, sheets)
 
 
 def _text(data: bytes) -> str:
@@ -159,7 +157,9 @@ def _text(data: bytes) -> str:
         raise FileRefused("CSV 文件的编码无法识别：请用 UTF-8 或 GBK/GB18030 保存") from None
 
 
-def _read_csv(data: bytes, sheet: Sheet) -> list[Row]:
+def _read_csv(data: bytes, sheets: Sequence[Sheet]) -> dict[str, list[Row]]:
+    """A CSV holds one table: that of the sheet whose headers it has (the first sheet's
+    when it has none's)."""
     lines = list(csv.reader(io.StringIO(_text(data), newline="")))
     if len(lines) > MAX_ROWS + 1:
         raise FileRefused(f"行数过多：每张表最多 {MAX_ROWS} 行")
@@ -167,7 +167,12 @@ def _read_csv(data: bytes, sheet: Sheet) -> list[Row]:
         for value in line:
             if value.startswith("="):
                 raise FileRefused("文件中含有公式：请只填写数值，不要使用公式")
-    return _rows(sheet, [list(line) for line in lines])
+    header = {v.strip() for v in next((line for line in lines if any(line)), [])}
+    sheet = next(
+        (s for s in sheets if all(c.header in header for c in s.columns if c.required)),
+        sheets[0],
+    )
+    return {sheet.name: _rows(sheet, [list(line) for line in lines])}
 
 
 def _read_xlsx(data: bytes, sheets: Sequence[Sheet]) -> dict[str, list[Row]]:

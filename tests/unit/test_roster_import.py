@@ -139,3 +139,11 @@ def test_a_township_roster_cannot_move_a_branch_to_another_township() -> None:
 def test_the_basis_changes_with_the_directory() -> None:
     assert scope((RED,)).basis() == scope((RED,)).basis()
     assert scope((RED,)).basis() != scope((RED, SHEEP)).basis()
+
+
+def test_a_csv_of_members_only_leaves_the_branches_as_they_are() -> None:
+    plan = plan_roster(
+        scope((RED, SHEEP), (known("m-1", "张建国"),)),
+        {MEMBERS.name: [member_row(2, "张建国", "羊路村党支部")]},
+    )
+    assert [(c.event, c.branch) for c in plan.changes] == [("MemberTransferred", "b-2")]

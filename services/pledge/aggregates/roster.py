@@ -5,9 +5,10 @@ Pure; the handler executes the plan through the Branch and Member aggregates, wh
 each event as they do for one request.
 
 A roster is complete: an active member (branch) of the scope who is not in it has left (is
-retired). Existing records are matched by their id (the template carries it), else by name:
-a branch by its township and name, a member by name when exactly one active member of the
-scope has it."""
+retired); a CSV holds one sheet: a CSV of members leaves the branches as they are.
+Existing records are matched by their id (the template carries it), else by name: a branch
+by its township and name, a member by name when exactly one active member of the scope has
+it."""
 
 from __future__ import annotations
 
@@ -135,7 +136,7 @@ def plan_roster(scope: Scope, rows: dict[str, list[Row]]) -> Plan:
     changes: list[Change] = []
 
     # --- branches: their keys by (township, name) -----------------------------------
-    branches: dict[str, tuple[str, str, Row]] = {}  # name -> (key, township, row)
+    branches: dict[str, tuple[str, str, Row | None]] = {}  # name -> (key, township, row)
     listed: set[str] = set()
     for row in branch_rows:
         v = row.values
@@ -201,6 +202,11 @@ def plan_roster(scope: Scope, rows: dict[str, list[Row]]) -> Plan:
                     data={"name": name, "kind": str(kind), "village": village},
                 )
             )
+
+    if BRANCHES.name not in rows:  # a CSV of the members only: the branches as they are
+        for b in scope.branches:
+            branches.setdefault(b.name, (b.branch_id, b.township_id, None))
+            listed.add(b.branch_id)
 
     # --- members -----------------------------------------------------------------------
     placed: dict[str, str] = {}  # member key -> branch key
@@ -284,8 +290,8 @@ def plan_roster(scope: Scope, rows: dict[str, list[Row]]) -> Plan:
 
     # --- secretaries -----------------------------------------------------------------------
     for branch_name, (branch_key, township, row) in branches.items():
-        wanted = row.values["支部书记"]
-        if not wanted:
+        wanted = row.values["支部书记"] if row is not None else ""
+        if row is None or not wanted:
             continue
         holders = names_in_branch.get((branch_key, wanted), [])
         if len(holders) != 1:
