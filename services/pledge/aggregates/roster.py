@@ -289,10 +289,10 @@ def plan_roster(scope: Scope, rows: dict[str, list[Row]]) -> Plan:
         names_in_branch.setdefault((branch_key, name), []).append(key)
 
     # --- secretaries -----------------------------------------------------------------------
-    for branch_name, (branch_key, township, row) in branches.items():
-        wanted = row.values["支部书记"] if row is not None else ""
-        if row is None or not wanted:
+    for branch_name, (branch_key, township, line) in branches.items():
+        if line is None or not line.values["支部书记"]:
             continue
+        row, wanted = line, line.values["支部书记"]
         holders = names_in_branch.get((branch_key, wanted), [])
         if len(holders) != 1:
             reason = (
