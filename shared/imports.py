@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Coroutine
+from collections import Counter
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,8 +21,10 @@ from typing import Any
 import asyncpg
 import structlog
 
-from shared.errors import InvalidState, NotFound
-from shared.workbook import RowError
+from shared.envelope import EventEnvelope
+from shared.errors import Forbidden, GongkaiError, InvalidInput, InvalidState, NotFound
+from shared.unit_of_work import UnitOfWork, new_id
+from shared.workbook import Row, RowError, RowRefused, Sheet, file_sha256, read_upload
 
 log = structlog.get_logger()
 
@@ -241,3 +244,129 @@ def in_background(work: Coroutine[Any, Any, Any]) -> None:
             log.warning("import_failed", error=type(finished.exception()).__name__)
 
     task.add_done_callback(done)
+
+
+# --- the flow an import of commands follows ------------------------------------------------
+# For imports that are a list of the owning service's commands (raters, ballots, ratings):
+# the preview is the commands run in a savepoint that is rolled back (the events they would
+# append, and any refusal), the confirm runs them again for real, all in one transaction.
+
+Rows = dict[str, list[Row]]
+Check = Callable[[Rows], tuple[list[Any], list[RowError]]]  # rows -> (commands' parts, errors)
+Execute = Callable[[UnitOfWork, list[Any]], Awaitable[None]]
+Describe = Callable[[list[EventEnvelope]], list[dict[str, Any]]]
+
+
+class _RollBack(Exception):
+    pass
+
+
+async def dry_run(uow: UnitOfWork, work: Callable[[UnitOfWork], Awaitable[Any]]) -> list[Any]:
+    """The events `work` would append, in a savepoint rolled back: nothing stays (a refusal
+    is raised as it would be)."""
+    mark = len(uow.appended)
+    try:
+        async with uow.conn.transaction():
+            await work(uow)
+            raise _RollBack
+    except _RollBack:
+        pass
+    finally:
+        would = uow.appended[mark:]
+        del uow.appended[mark:]
+    return would
+
+
+async def upload_commands(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    scope_id: str,
+    data: bytes,
+    file_name: str,
+    importer: str,
+    sheets: Sequence[Sheet],
+    check: Check,
+    execute: Execute,
+    describe: Describe,
+) -> dict[str, Any]:
+    """Read and check every row, run the commands in a rolled-back savepoint for the
+    preview (a refusal there is the file's error), keep the record."""
+    sha = file_sha256(data)
+    found = await find(uow.conn, kind, scope_id, importer, sha)
+    if found is not None:
+        return found.view()
+    rows = await asyncio.to_thread(read_upload, data, sheets)
+    parts, errors = check(rows)
+    events: list[EventEnvelope] = []
+    if not errors:
+        try:
+            events = await dry_run(uow, lambda u: execute(u, parts))
+        except RowRefused as refused:
+            errors = [refused.error]
+        except GongkaiError as refused:
+            errors = [RowError(sheets[0].name, 0, "文件", refused.detail)]
+    preview = {
+        "summary": dict(Counter(e.type for e in events)),
+        "events": len(events),
+        "changes": describe(events)[:1000],
+        "more": max(0, len(events) - 1000),
+    }
+    record = await create(
+        uow.conn,
+        import_id=new_id("imp"),
+        kind=kind,
+        scope_id=scope_id,
+        importer=importer,
+        file_sha256=sha,
+        file_name=file_name,
+        file=data,
+        rows_total=sum(len(r) for r in rows.values()),
+        preview=preview,
+        errors=[e.as_dict() for e in errors],
+        basis="",
+        now=uow.store.clock.now(),
+    )
+    return record.view()
+
+
+async def confirm_commands(
+    uow: UnitOfWork,
+    import_id: str,
+    importer: str,
+    *,
+    kinds: Sequence[str],
+    sheets: Sequence[Sheet],
+    check: Check,
+    execute: Execute,
+    personal: bool = False,
+) -> dict[str, Any]:
+    """Run the import's commands for real, all in this transaction; a committed import
+    confirmed again appends nothing. `personal`: the file holds personal data (A7), kept
+    only sealed in the log: its bytes are dropped once committed."""
+    record = await locked(uow.conn, import_id)
+    if record.kind not in kinds:
+        raise InvalidInput(f"not an import of {', '.join(kinds)}", field="import_id")
+    if record.state == "committed":
+        return record.view()
+    if record.importer != importer:
+        raise Forbidden("only the importer confirms an import")
+    if record.state == "invalid":
+        raise InvalidState("the file has rows with errors: nothing can be imported from it")
+    rows = await asyncio.to_thread(read_upload, await file_of(uow.conn, import_id), sheets)
+    parts, errors = check(rows)
+    if errors:
+        raise InvalidState("the file has rows with errors: nothing can be imported from it")
+    before = len(uow.appended)
+    await execute(uow, parts)
+    await committed(uow.conn, import_id, len(uow.appended) - before, uow.store.clock.now())
+    if personal:
+        await uow.conn.execute("UPDATE imports SET file = NULL WHERE import_id = $1", import_id)
+    return (await get(uow.conn, import_id)).view()
+
+
+def mask(name: str | None) -> str:
+    """A person's name as a preview shows it: the family name and asterisks."""
+    if not name:
+        return "（未填姓名）"
+    return name[0] + "*" * (len(name) - 1)

@@ -120,6 +120,17 @@ class FileRefused(InvalidInput):
         super().__init__(reason, field="file")
 
 
+class RowRefused(InvalidInput):
+    """An owning command refused one row (found while running the file's commands)."""
+
+    def __init__(self, error: RowError) -> None:
+        super().__init__(
+            f"第 {error.row} 行 {error.column}：{error.reason}",
+            errors=[error.as_dict()],
+        )
+        self.error = error
+
+
 def file_sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

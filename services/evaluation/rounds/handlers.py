@@ -14,7 +14,14 @@ from typing import Any
 from services.evaluation import queries as d
 from services.evaluation.access import voter_id
 from services.evaluation.aggregates import tally
-from services.evaluation.handlers import anonymous, due, sealed_personal
+from services.evaluation.documents.raters_xlsx import ROUND_RATERS, read_raters
+from services.evaluation.handlers import (
+    anonymous,
+    describe_raters,
+    due,
+    register_rows,
+    sealed_personal,
+)
 from services.evaluation.rounds import access
 from services.evaluation.rounds import commands as c
 from services.evaluation.rounds.aggregates import (
@@ -35,6 +42,7 @@ from services.evaluation.rounds.events import (
 from services.evaluation.voting import queries as voting_queries
 from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
 from services.evaluation.voting.handlers import empty_urn, into_urn
+from shared import imports
 from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -186,6 +194,54 @@ async def register_raters(
     round_.register(raters)
     await uow.save(round_)
     return accepted(round_id, uow, rater_ids=[r.rater_id for r in raters])
+
+
+RATERS_IMPORT = "round_raters"
+
+
+def _rater_rows(round_id: str, who: Principal) -> imports.Execute:
+    async def execute(u: UnitOfWork, parts: list[Any]) -> None:
+        async def register(entries: list[Any]) -> Any:
+            return await register_raters(u, round_id, c.RegisterRaters(raters=entries), who)
+
+        await register_rows(register, parts, ROUND_RATERS.name, 500)
+
+    return execute
+
+
+async def upload_raters(
+    uow: UnitOfWork, round_id: str, data: bytes, file_name: str, who: Principal
+) -> dict[str, Any]:
+    """A round's raters from a workbook: checked, previewed (nothing appended)."""
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser registers raters")
+    return await imports.upload_commands(
+        uow,
+        kind=RATERS_IMPORT,
+        scope_id=round_id,
+        data=data,
+        file_name=file_name,
+        importer=who.subject,
+        sheets=[ROUND_RATERS],
+        check=lambda rows: read_raters(rows, served=False),
+        execute=_rater_rows(round_id, who),
+        describe=describe_raters,
+    )
+
+
+async def confirm_raters(uow: UnitOfWork, import_id: str, who: Principal) -> dict[str, Any]:
+    """Register a previewed rater list, all or nothing; its file (personal data) dropped."""
+    record = await imports.get(uow.conn, import_id)
+    return await imports.confirm_commands(
+        uow,
+        import_id,
+        who.subject,
+        kinds=[RATERS_IMPORT],
+        sheets=[ROUND_RATERS],
+        check=lambda rows: read_raters(rows, served=False),
+        execute=_rater_rows(record.scope_id, who),
+        personal=True,
+    )
 
 
 async def cast_ballot(

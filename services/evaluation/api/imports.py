@@ -1,0 +1,118 @@
+"""Rater lists from workbooks (issue 19): a round's raters, a satisfaction check's served
+people. The template, an upload checked into a preview, the confirm that registers them all
+or none, the import's state, its result workbook, past imports."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from services.evaluation.checks import handlers as ch
+from services.evaluation.documents.raters_xlsx import (
+    ROUND_RATERS,
+    SERVED,
+    raters_template,
+)
+from services.evaluation.rounds import handlers as rh
+from shared import imports
+from shared.errors import Forbidden, InvalidInput
+from shared.http import PathId, Reader, SignedIn, run
+from shared.workbook import XLSX_TYPE, read_upload, result_workbook
+
+router = APIRouter(prefix="/v1", tags=["imports"])
+
+Target = Literal["rounds", "satisfaction-checks"]
+FileName = Annotated[str, Query(max_length=200, description="the uploaded file's name")]
+KINDS = {"rounds": rh.RATERS_IMPORT, "satisfaction-checks": ch.SERVED_IMPORT}
+SHEETS = {rh.RATERS_IMPORT: ROUND_RATERS, ch.SERVED_IMPORT: SERVED}
+UPLOAD = {
+    "content": {
+        XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        "text/csv": {"schema": {"type": "string", "format": "binary"}},
+    },
+    "required": True,
+}
+
+
+def _xlsx(data: bytes, name: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    return Response(data, media_type=XLSX_TYPE, headers=headers)
+
+
+@router.get(
+    "/{target}/{target_id}/raters/template.xlsx",
+    operation_id="downloadRatersTemplate",
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+async def template_xlsx(target: Target, target_id: PathId, who: SignedIn) -> Any:
+    """The blank rater list (a round's raters, or the people a check's item served)."""
+    return _xlsx(raters_template(served=target == "satisfaction-checks"), "raters.xlsx")
+
+
+@router.post(
+    "/{target}/{target_id}/raters/imports",
+    status_code=201,
+    operation_id="uploadRaters",
+    openapi_extra={"requestBody": UPLOAD},
+)
+async def upload_raters(
+    target: Target, target_id: PathId, request: Request, who: SignedIn, file_name: FileName = ""
+) -> Any:
+    """Every row checked, the owning command run in a rolled-back savepoint for the
+    preview; nothing appended."""
+    data = await request.body()
+    name = file_name or "raters"
+    if target == "rounds":
+        return await run(
+            request, who, None, lambda uow: rh.upload_raters(uow, target_id, data, name, who)
+        )
+    return await run(
+        request, who, None, lambda uow: ch.upload_served(uow, target_id, data, name, who)
+    )
+
+
+@router.get("/{target}/{target_id}/raters/imports", operation_id="listRaterImports")
+async def list_imports(target: Target, target_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    """The caller's own imports for the round or check (they hold personal data)."""
+    found = await imports.listed(conn, KINDS[target], target_id)
+    return [r.view() for r in found if r.importer == who.subject]
+
+
+async def _own(conn: Any, who: Any, import_id: str) -> imports.ImportRecord:
+    record = await imports.get(conn, import_id)
+    if record.importer != who.subject:
+        raise Forbidden("only the importer sees an import of personal data")
+    return record
+
+
+@router.get("/imports/{import_id}", operation_id="getImport")
+async def get_import(import_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    return (await _own(conn, who, import_id)).view()
+
+
+@router.get(
+    "/imports/{import_id}/result.xlsx",
+    operation_id="downloadImportResult",
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+async def import_result(import_id: PathId, who: SignedIn, conn: Reader) -> Any:
+    """The rows as uploaded with an error column (until committed: then the file, which
+    holds personal data, is no longer kept)."""
+    record = await _own(conn, who, import_id)
+    sheet = SHEETS[record.kind]
+    rows = read_upload(await imports.file_of(conn, import_id), [sheet])
+    errors = [imports.row_error(e) for e in record.errors]
+    return _xlsx(result_workbook([sheet], rows, errors), f"{import_id}-result.xlsx")
+
+
+@router.post("/imports/{import_id}/confirm", operation_id="confirmImport")
+async def confirm_import(import_id: PathId, request: Request, who: SignedIn) -> Any:
+    """Register the previewed raters, all or none; again: nothing more."""
+    record = await imports.get(request.app.state.runtime.pool, import_id)
+    if record.kind == rh.RATERS_IMPORT:
+        return await run(request, who, None, lambda uow: rh.confirm_raters(uow, import_id, who))
+    if record.kind == ch.SERVED_IMPORT:
+        return await run(request, who, None, lambda uow: ch.confirm_served(uow, import_id, who))
+    raise InvalidInput("not an import this service confirms", field="import_id")
