@@ -289,9 +289,12 @@ async def upload_commands(
     check: Check,
     execute: Execute,
     describe: Describe,
+    counted: Callable[[list[Any]], dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     """Read and check every row, run the commands in a rolled-back savepoint for the
-    preview (a refusal there is the file's error), keep the record."""
+    preview (a refusal there is the file's error), keep the record. `counted`: what the
+    preview counts from the parts themselves (events appended under another context, such
+    as anonymous ballots)."""
     sha = file_sha256(data)
     found = await find(uow.conn, kind, scope_id, importer, sha)
     if found is not None:
@@ -307,7 +310,7 @@ async def upload_commands(
         except GongkaiError as refused:
             errors = [RowError(sheets[0].name, 0, "文件", refused.detail)]
     preview = {
-        "summary": dict(Counter(e.type for e in events)),
+        "summary": dict(Counter(e.type for e in events)) | (counted(parts) if counted else {}),
         "events": len(events),
         "changes": describe(events)[:1000],
         "more": max(0, len(events) - 1000),

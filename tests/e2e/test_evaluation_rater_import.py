@@ -6,11 +6,16 @@ same file again registers no one more."""
 
 from __future__ import annotations
 
+import io
+
+from openpyxl import load_workbook
+
 from services.evaluation.rounds.events import RaterKind
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation
 from tests.e2e.helpers import Directory, event_count, ok
 from tests.support import Servers
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADER = "姓名,手机号,身份证号,类别,党员编号,单位编号\r\n"
 
 
@@ -66,3 +71,40 @@ async def test_a_rounds_raters_go_in_from_a_workbook(servers: Servers) -> None:
         assert unknown["state"] == "invalid"
         assert [(x["row"], x["column"]) for x in unknown["errors"]] == [(3, "党员编号")]
         assert await event_count(evaluation) == before + 3
+
+        # a stack of paper ballots from the round's own workbook: two signed in, two ballots
+        stack = await e.get(f"/v1/rounds/{round_id}/ballots/template.xlsx", headers=d.office)
+        assert stack.status_code == 200, stack.text
+        book = load_workbook(io.BytesIO(stack.content))
+        signed = list(book["签到表"].iter_rows(min_row=2))
+        assert len(signed) == 3  # the three raters, none has voted
+        for row in signed[:2]:
+            row[2].value = "是"
+        signed_ids = {row[0].value for row in signed[:2]}
+        subjects = [c.value for c in book["选票"][1]]
+        grade = book["选票"].data_validations.dataValidation[0].formula1.strip('"').split(",")[0]
+        for _ in range(2):
+            book["选票"].append([grade] * len(subjects))
+        buffer = io.BytesIO()
+        book.save(buffer)
+        xlsx = {**d.office, "Content-Type": XLSX}
+        ballots_url = f"/v1/rounds/{round_id}/ballots/imports?channel=paper"
+        entered = ok(await e.post(ballots_url, content=buffer.getvalue(), headers=xlsx), 201)
+        assert entered["state"] == "ready", entered["errors"]
+        assert entered["preview"]["summary"]["ballots"] == 2
+        before = await event_count(evaluation)
+        done = ok(await e.post(f"/v1/imports/{entered['import_id']}/confirm", headers=d.office))
+        assert done["state"] == "committed"
+        assert await event_count(evaluation) == before + done["appended"] + 2  # + 2 ballots
+        raters = ok(await e.get(f"/v1/rounds/{round_id}/raters", headers=d.office))["raters"]
+        assert sum(r["voted"] for r in raters) == 2
+        # the third rater signed in, but two ballots in the stack: nothing
+        for row in list(book["签到表"].iter_rows(min_row=2)):
+            row[2].value = "是" if row[0].value not in signed_ids else "否"
+        buffer = io.BytesIO()
+        book.save(buffer)
+        after = await event_count(evaluation)
+        short = ok(await e.post(ballots_url, content=buffer.getvalue(), headers=xlsx), 201)
+        assert short["state"] == "invalid"
+        assert "数量须相同" in short["errors"][0]["reason"]
+        assert await event_count(evaluation) == after

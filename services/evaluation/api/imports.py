@@ -16,6 +16,7 @@ from services.evaluation.documents.raters_xlsx import (
     raters_template,
 )
 from services.evaluation.rounds import handlers as rh
+from services.evaluation.rounds.events import Channel
 from shared import imports
 from shared.errors import Forbidden, InvalidInput
 from shared.http import PathId, Reader, SignedIn, run
@@ -97,14 +98,52 @@ async def get_import(import_id: PathId, who: SignedIn, conn: Reader) -> Any:
     operation_id="downloadImportResult",
     responses={200: {"content": {XLSX_TYPE: {}}}},
 )
-async def import_result(import_id: PathId, who: SignedIn, conn: Reader) -> Any:
-    """The rows as uploaded with an error column (until committed: then the file, which
-    holds personal data, is no longer kept)."""
+async def import_result(import_id: PathId, request: Request, who: SignedIn, conn: Reader) -> Any:
+    """The rows as uploaded with an error column (a rater list: until committed, then the
+    file, which holds personal data, is no longer kept)."""
     record = await _own(conn, who, import_id)
+    if record.kind in rh.BALLOTS_IMPORTS.values():  # the round's own layout
+        data = await run(request, who, None, lambda uow: rh.ballots_result(uow, import_id, who))
+        return _xlsx(data, f"{import_id}-result.xlsx")
     sheet = SHEETS[record.kind]
     rows = read_upload(await imports.file_of(conn, import_id), [sheet])
     errors = [imports.row_error(e) for e in record.errors]
     return _xlsx(result_workbook([sheet], rows, errors), f"{import_id}-result.xlsx")
+
+
+@router.get(
+    "/rounds/{round_id}/ballots/template.xlsx",
+    operation_id="downloadBallotsTemplate",
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+async def ballots_template(round_id: PathId, request: Request, who: SignedIn) -> Any:
+    """The round's stack workbook: sign-in sheet (raters yet to vote) and ballots sheet."""
+    data = await run(request, who, None, lambda uow: rh.ballots_template(uow, round_id, who))
+    return _xlsx(data, "ballots.xlsx")
+
+
+@router.post(
+    "/rounds/{round_id}/ballots/imports",
+    status_code=201,
+    operation_id="uploadBallots",
+    openapi_extra={"requestBody": UPLOAD},
+)
+async def upload_ballots(
+    round_id: PathId,
+    request: Request,
+    who: SignedIn,
+    channel: Annotated[Literal[Channel.PAPER, Channel.ON_SITE], Query()] = Channel.PAPER,
+    file_name: FileName = "",
+) -> Any:
+    """A stack of paper (or on-site) ballots with its sign-in sheet: checked, previewed."""
+    data = await request.body()
+    name = file_name or "ballots"
+    return await run(
+        request,
+        who,
+        None,
+        lambda uow: rh.upload_ballots(uow, round_id, channel, data, name, who),
+    )
 
 
 @router.post("/imports/{import_id}/confirm", operation_id="confirmImport")
@@ -113,6 +152,8 @@ async def confirm_import(import_id: PathId, request: Request, who: SignedIn) -> 
     record = await imports.get(request.app.state.runtime.pool, import_id)
     if record.kind == rh.RATERS_IMPORT:
         return await run(request, who, None, lambda uow: rh.confirm_raters(uow, import_id, who))
+    if record.kind in rh.BALLOTS_IMPORTS.values():
+        return await run(request, who, None, lambda uow: rh.confirm_ballots(uow, import_id, who))
     if record.kind == ch.SERVED_IMPORT:
         return await run(request, who, None, lambda uow: ch.confirm_served(uow, import_id, who))
     raise InvalidInput("not an import this service confirms", field="import_id")
