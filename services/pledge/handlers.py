@@ -190,6 +190,7 @@ async def retire_member(
 # --- roster imports (issue 19) ------------------------------------------------------------
 
 ROSTER_KINDS = {"township": "township_roster", "county": "county_roster"}
+FLUSH_EVERY = 5000  # changes staged between two batches (and two progress reports)
 Progress = Callable[[int], Awaitable[None]]
 
 
@@ -292,7 +293,9 @@ async def confirm_roster(
 
 async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None = None) -> int:
     """The plan's changes, in its order, each decided by its aggregate as one request would
-    be and saved at once (the log's order is the plan's)."""
+    be; their events appended through the store's bulk path (`UnitOfWork.stage`/`flush`:
+    per-township sequence and hash chain as one append each, projected many rows at a time),
+    in the plan's order, all in the caller's transaction."""
     townships: dict[str, Township] = {}
     branches: dict[str, Branch] = {}
     members: dict[str, Member] = {}
@@ -354,9 +357,12 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
                 saved.retire(d["reason"])
             case _:
                 raise AssertionError(change.event)
-        await uow.save(saved)
-        if progress is not None and done % 1000 == 0:
-            await progress(done)
+        uow.stage(saved)  # the bulk path: appended and projected many at a time
+        if done % FLUSH_EVERY == 0:
+            await uow.flush()
+            if progress is not None:
+                await progress(done)
+    await uow.flush()
     return len(uow.appended) - before
 
 

@@ -10,7 +10,7 @@ import io
 
 from openpyxl import load_workbook
 
-from tests.e2e.helpers import Directory, event_count, ok
+from tests.e2e.helpers import Directory, event_count, eventually, ok
 from tests.support import RunningService, Servers
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,6 +67,17 @@ async def test_a_roster_goes_in_from_its_template(
         branch["secretary_id"]
         == next(m for m in branch["members"] if m["name"] == "赵敏")["member_id"]
     )
+    # the relay publishes what the bulk path appended (it follows the township's head row)
+    pool = pledge_service.runtime.pool
+
+    async def published() -> bool:
+        head = "SELECT sequence FROM partition_heads WHERE partition = $1"
+        relayed = "SELECT sequence FROM relay_positions WHERE partition = $1"
+        return bool(
+            await pool.fetchval(head, d.township) == await pool.fetchval(relayed, d.township)
+        )
+
+    await eventually(published)
     # confirmed again, or the same file uploaded again: nothing more
     assert ok(await c.post(confirm, headers=d.office))["appended"] == 4
     ok(await c.post(url, content=data, headers={**d.office, "Content-Type": XLSX}), 201)

@@ -166,3 +166,46 @@ async def member_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str
         "UPDATE branches SET secretary_id = NULL WHERE secretary_id = $1", d["member_id"]
     )
     await _history(conn, e, d["member_id"])
+
+
+# --- many at once (the bulk path of a roster import): the same rows as one by one ----------
+
+
+async def _histories(conn: asyncpg.Connection, events: list[EventEnvelope], key: str) -> None:
+    await conn.executemany(
+        "INSERT INTO directory_history (event_id, subject_id, change, detail, at)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [(e.id, e.data[key], e.type, json.dumps(e.data), e.time) for e in events],
+    )
+
+
+async def branches(conn: asyncpg.Connection, events: list[EventEnvelope]) -> None:
+    await conn.executemany(
+        "INSERT INTO branches (branch_id, township_id, county_id, name, kind, village, active)"
+        " VALUES ($1, $2, $3, $4, $5, $6, true)",
+        [
+            (d["branch_id"], d["township_id"], d["county_id"], d["name"], d["kind"], d["village"])
+            for d in (e.data for e in events)
+        ],
+    )
+    await _histories(conn, events, "branch_id")
+
+
+async def members(conn: asyncpg.Connection, events: list[EventEnvelope]) -> None:
+    await conn.executemany(
+        "INSERT INTO members (member_id, branch_id, township_id, name, post, duties,"
+        " leadership_team, active) VALUES ($1, $2, $3, $4, $5, $6, $7, true)",
+        [
+            (
+                d["member_id"],
+                d["branch_id"],
+                d["township_id"],
+                d["name"],
+                d["post"],
+                d["duties"],
+                d["leadership_team"],
+            )
+            for d in (e.data for e in events)
+        ],
+    )
+    await _histories(conn, events, "member_id")
