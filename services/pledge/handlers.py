@@ -191,6 +191,7 @@ async def retire_member(
 
 ROSTER_KINDS = {"township": "township_roster", "county": "county_roster"}
 FLUSH_EVERY = 5000  # changes staged between two batches (and two progress reports)
+BULK_ID_BYTES = 8  # ids made by the thousand: 64 random bits, no collision
 Progress = Callable[[int], Awaitable[None]]
 
 
@@ -322,7 +323,7 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
         match change.event:
             case "BranchEstablished":
                 saved = branches[b_key] = Branch.establish(
-                    new_id("b"),
+                    new_id("b", BULK_ID_BYTES),
                     await township(change.township_id),
                     d["name"],
                     BranchKind(d["kind"]),
@@ -339,7 +340,7 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
                 saved.appoint_secretary(await member(m_key))
             case "MemberEnrolled":
                 saved = members[m_key] = Member.enrol(
-                    new_id("m"),
+                    new_id("m", BULK_ID_BYTES),
                     await branch(b_key),
                     d["name"],
                     d["post"],

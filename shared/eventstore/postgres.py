@@ -7,6 +7,7 @@ row. Townships are partitions with their own head rows, so they append in parall
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
@@ -15,7 +16,7 @@ from typing import Any
 import asyncpg
 
 from shared.clock import Clock, SystemClock
-from shared.envelope import GENESIS_HASH, EventEnvelope, chain_hash
+from shared.envelope import GENESIS_HASH, EventEnvelope
 from shared.errors import ConcurrencyConflict
 from shared.eventstore.base import AppendRequest, draft_event
 
@@ -151,7 +152,7 @@ class PostgresEventStore:
     ) -> list[EventEnvelope]:
         """Many appends at once, in the caller's transaction, with every invariant of
         `append`: each partition's head row locked and advanced (gap-free sequence, the same
-        hash chain, computed here by `chain_hash`), each stream's version checked (existing
+        hash chain, computed here as `chain_hash` does), each stream's version checked (existing
         streams against the log; a new stream's first version by the unique index), the rows
         written by one COPY. The events come back in the requests' order (several requests
         may continue the same stream)."""
@@ -166,12 +167,13 @@ class PostgresEventStore:
         if continued:
             rows = await conn.fetch(VERSIONS, continued)
             versions = {r["stream_id"]: r["version"] for r in rows}
-        heads: dict[str, tuple[int, str]] = {}
+        heads: dict[str, tuple[int, bytes]] = {}
         for partition in sorted({r.partition for r in requests}):  # one lock order: no deadlock
             row = await conn.fetchrow(LOCK_HEAD, partition)
-            heads[partition] = (row["sequence"], row["hash"].hex())
+            heads[partition] = (row["sequence"], row["hash"])
         records: list[tuple[Any, ...]] = []
         stored: list[EventEnvelope] = []
+        last_prev: dict[str, bytes] = {}
         for request in requests:
             at = versions.get(request.stream_id, 0)
             if at != request.expected_version:
@@ -183,7 +185,8 @@ class PostgresEventStore:
                     source=self.source, request=request, index=index, event=event, now=now
                 )
                 sequence += 1
-                digest = chain_hash(prev, sequence, draft.body)
+                # chain_hash's formula, on bytes: sha256(prev || int8 big-endian || body)
+                digest = hashlib.sha256(prev + sequence.to_bytes(8, "big") + draft.body).digest()
                 records.append(
                     (
                         uuid.UUID(draft.attrs["id"]),
@@ -194,11 +197,12 @@ class PostgresEventStore:
                         draft.attrs["type"],
                         draft.time,
                         draft.body,
-                        bytes.fromhex(prev),
-                        bytes.fromhex(digest),
+                        prev,
+                        digest,
                     )
                 )
-                stored.append(draft.seal(sequence, prev, digest))
+                stored.append(draft.seal(sequence, prev.hex(), digest.hex()))
+                last_prev[request.partition] = prev
                 prev = digest
             heads[request.partition] = (sequence, prev)
         try:
@@ -207,17 +211,9 @@ class PostgresEventStore:
             raise ConcurrencyConflict(
                 "a stream of the batch was appended to meanwhile", stream_id="batch"
             ) from error
-        last_prev = {e.partition: e.prevhash for e in stored}
         for partition, (sequence, digest) in heads.items():
-            if partition not in last_prev:  # only empty requests there
-                continue
-            await conn.execute(
-                MOVE_HEAD,
-                partition,
-                sequence,
-                bytes.fromhex(last_prev[partition]),
-                bytes.fromhex(digest),
-            )
+            if partition in last_prev:  # else only empty requests there
+                await conn.execute(MOVE_HEAD, partition, sequence, last_prev[partition], digest)
         return stored
 
     @staticmethod
