@@ -114,3 +114,33 @@ async def test_a_roster_goes_in_from_its_template(
     forbidden = await c.post(url, content=data, headers={**other, "Content-Type": XLSX})
     assert forbidden.status_code == 403
     assert await event_count(pledge_service) == before + 4
+
+
+async def test_a_large_roster_commits_in_the_background_with_its_progress(
+    servers: Servers, pledge_service: RunningService
+) -> None:
+    c = pledge_service.client
+    d = await Directory(c, servers).build()
+    lines = ["党员编号,姓名,所在支部,岗位,职责,班子成员"]
+    lines += [f",党员{i},红沙梁村党支部,党员,参加组织生活,否" for i in range(2100)]
+    lines += ["", f"{d.secretary},张建国,红沙梁村党支部,支部书记,主持支部全面工作,是"]
+    data = "\r\n".join(lines).encode("gb18030")
+    url = f"/v1/townships/{d.township}/roster/imports?file_name=big.csv"
+    headers = {**d.office, "Content-Type": "text/csv"}
+    upload = ok(await c.post(url, content=data, headers=headers), 201)
+    assert upload["preview"]["summary"]["members_new"] == 2100
+    assert upload["preview"]["summary"]["members_left"] == 1  # 李秀英 is not in it
+    assert len(upload["preview"]["changes"]) == 1000  # listed; the rest counted
+    before = await event_count(pledge_service)
+    started = await c.post(f"/v1/imports/{upload['import_id']}/confirm", headers=d.office)
+    assert started.status_code == 202
+    assert started.json()["state"] == "committing"
+
+    async def committed() -> bool:
+        state = ok(await c.get(f"/v1/imports/{upload['import_id']}", headers=d.office))
+        assert state["state"] in ("committing", "committed")
+        assert 0 <= state["rows_done"] <= state["rows_total"]
+        return bool(state["state"] == "committed")
+
+    await eventually(committed, timeout=60)
+    assert await event_count(pledge_service) == before + 2101
