@@ -2,7 +2,8 @@
 it), against real PostgreSQL and NATS: checked row by row, previewed by running the owning
 command in a rolled-back savepoint (nothing appended), registered all or none on confirm,
 sealed per person (A7: no phone number in the log, the file dropped once committed); the
-same file again registers no one more."""
+same file again registers no one more. Then a stack of paper ballots with its sign-in sheet,
+and a branch's monthly member ratings, from their templates, the same way."""
 
 from __future__ import annotations
 
@@ -108,3 +109,31 @@ async def test_a_rounds_raters_go_in_from_a_workbook(servers: Servers) -> None:
         assert short["state"] == "invalid"
         assert "数量须相同" in short["errors"][0]["reason"]
         assert await event_count(evaluation) == after
+
+        # a branch's monthly ratings of its members, from the template the secretary fills
+        rating_url = f"/v1/branches/{d.branch}/ratings"
+        sheet = await e.get(f"{rating_url}/template.xlsx", headers=d.branch_secretary)
+        assert sheet.status_code == 200, sheet.text
+        book = load_workbook(io.BytesIO(sheet.content))
+        rows = list(book["评定结果"].iter_rows(min_row=2))
+        assert {r[0].value for r in rows} == {d.member, d.secretary}
+        for row, (grade, score) in zip(rows, [("优秀", 95), ("合格", "八十")], strict=True):
+            row[2].value, row[3].value = grade, score
+        buffer = io.BytesIO()
+        book.save(buffer)
+        secretary = {**d.branch_secretary, "Content-Type": XLSX}
+        imports_url = f"{rating_url}/imports?period=2027-03"
+        wrong = ok(await e.post(imports_url, content=buffer.getvalue(), headers=secretary), 201)
+        assert [(x["row"], x["column"]) for x in wrong["errors"]] == [(3, "得分")]
+        rows[1][3].value = 80
+        buffer = io.BytesIO()
+        book.save(buffer)
+        rating = ok(await e.post(imports_url, content=buffer.getvalue(), headers=secretary), 201)
+        assert rating["state"] == "ready", rating["errors"]
+        before = await event_count(evaluation)
+        confirm = f"/v1/imports/{rating['import_id']}/confirm"
+        assert ok(await e.post(confirm, headers=d.branch_secretary))["appended"] == 1
+        assert ok(await e.post(confirm, headers=d.branch_secretary))["appended"] == 1
+        assert await event_count(evaluation) == before + 1
+        published = ok(await e.get("/v1/ratings", params={"branch_id": d.branch}))
+        assert len(published) == 1

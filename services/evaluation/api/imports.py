@@ -15,6 +15,9 @@ from services.evaluation.documents.raters_xlsx import (
     SERVED,
     raters_template,
 )
+from services.evaluation.documents.ratings_xlsx import SHEET as RATINGS
+from services.evaluation.ratings import handlers as gh
+from services.evaluation.ratings.events import RatingLevel
 from services.evaluation.rounds import handlers as rh
 from services.evaluation.rounds.events import Channel
 from shared import imports
@@ -28,6 +31,7 @@ Target = Literal["rounds", "satisfaction-checks"]
 FileName = Annotated[str, Query(max_length=200, description="the uploaded file's name")]
 KINDS = {"rounds": rh.RATERS_IMPORT, "satisfaction-checks": ch.SERVED_IMPORT}
 SHEETS = {rh.RATERS_IMPORT: ROUND_RATERS, ch.SERVED_IMPORT: SERVED}
+SHEETS |= {kind: RATINGS for kind in gh.RATING_IMPORTS.values()}
 UPLOAD = {
     "content": {
         XLSX_TYPE: {"schema": {"type": "string", "format": "binary"}},
@@ -146,6 +150,56 @@ async def upload_ballots(
     )
 
 
+Period = Annotated[
+    str,
+    Query(pattern=r"^\d{4}-(B[1-6]|0[1-9]|1[0-2])$", description="2027-03, or 2027-B2"),
+]
+Organisation = Literal["branches", "townships"]
+LEVEL = {
+    "branches": RatingLevel.BRANCH_RATES_MEMBERS,
+    "townships": RatingLevel.TOWNSHIP_RATES_BRANCHES,
+}
+
+
+@router.get(
+    "/{organisation}/{org_id}/ratings/template.xlsx",
+    operation_id="downloadRatingsTemplate",
+    responses={200: {"content": {XLSX_TYPE: {}}}},
+)
+async def ratings_template(
+    organisation: Organisation, org_id: PathId, request: Request, who: SignedIn
+) -> Any:
+    """A branch's members (monthly) or a township's branches (every two months) to rate."""
+    level = LEVEL[organisation]
+    data = await run(request, who, None, lambda uow: gh.rating_template(uow, level, org_id, who))
+    return _xlsx(data, "ratings.xlsx")
+
+
+@router.post(
+    "/{organisation}/{org_id}/ratings/imports",
+    status_code=201,
+    operation_id="uploadRatings",
+    openapi_extra={"requestBody": UPLOAD},
+)
+async def upload_ratings(
+    organisation: Organisation,
+    org_id: PathId,
+    period: Period,
+    request: Request,
+    who: SignedIn,
+    file_name: FileName = "",
+) -> Any:
+    """A period's ratings: every row checked, previewed; published on confirm."""
+    data = await request.body()
+    level, name = LEVEL[organisation], file_name or "ratings"
+    return await run(
+        request,
+        who,
+        None,
+        lambda uow: gh.upload_rating(uow, level, org_id, period, data, name, who),
+    )
+
+
 @router.post("/imports/{import_id}/confirm", operation_id="confirmImport")
 async def confirm_import(import_id: PathId, request: Request, who: SignedIn) -> Any:
     """Register the previewed raters, all or none; again: nothing more."""
@@ -154,6 +208,8 @@ async def confirm_import(import_id: PathId, request: Request, who: SignedIn) -> 
         return await run(request, who, None, lambda uow: rh.confirm_raters(uow, import_id, who))
     if record.kind in rh.BALLOTS_IMPORTS.values():
         return await run(request, who, None, lambda uow: rh.confirm_ballots(uow, import_id, who))
+    if record.kind in gh.RATING_IMPORTS.values():
+        return await run(request, who, None, lambda uow: gh.confirm_rating(uow, import_id, who))
     if record.kind == ch.SERVED_IMPORT:
         return await run(request, who, None, lambda uow: ch.confirm_served(uow, import_id, who))
     raise InvalidInput("not an import this service confirms", field="import_id")
