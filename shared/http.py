@@ -266,10 +266,10 @@ class RequestContextMiddleware:
     ) -> tuple[JSONResponse | None, Receive]:
         length = headers.get("content-length")
         public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
-        # a file an official uploads (a workbook to import): not JSON, larger, read by the
-        # route that takes it (shared/workbook.py checks it by its content)
-        upload = not public and _is_file(headers.get("content-type", ""))
-        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        # a file (a workbook to import): not JSON, read by the route that takes it
+        # (shared/workbook.py checks it by its content); larger only from an official
+        upload = _is_file(headers.get("content-type", ""))
+        limit = self.max_upload_bytes if upload and not public else self.max_body_bytes
         if length and length.isdigit() and int(length) > limit:
             return self._too_large(scope, limit), receive
         limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
@@ -319,7 +319,9 @@ FILE_TYPES = (
 
 
 def _is_file(content_type: str) -> bool:
-    return content_type.strip().lower().startswith(FILE_TYPES)
+    """A file's bytes, not JSON (`application/vnd.api+json` is JSON, and checked as such)."""
+    kind = content_type.strip().lower()
+    return kind.startswith(FILE_TYPES) and "json" not in kind
 
 
 # a correlation id a caller sends is kept only when it looks like one (a uuid, a trace id);

@@ -350,10 +350,10 @@ async def confirm_commands(
     record = await locked(uow.conn, import_id)
     if record.kind not in kinds:
         raise InvalidInput(f"not an import of {', '.join(kinds)}", field="import_id")
-    if record.state == "committed":
-        return record.view()
     if record.importer != importer:
         raise Forbidden("only the importer confirms an import")
+    if record.state == "committed":
+        return record.view()
     if record.state == "invalid":
         raise InvalidState("the file has rows with errors: nothing can be imported from it")
     rows = await asyncio.to_thread(read_upload, await file_of(uow.conn, import_id), sheets)

@@ -269,10 +269,10 @@ async def confirm_roster(
     kind = {v: k for k, v in ROSTER_KINDS.items()}.get(record.kind)
     if kind is None:
         raise InvalidInput("not a roster import", field="import_id")
-    if record.state == "committed":
-        return record.view()
     if record.importer != who.subject:
         raise Forbidden("only the importer confirms an import")
+    if record.state == "committed":
+        return record.view()
     if record.state == "invalid":
         raise InvalidState("the file has rows with errors: nothing can be imported from it")
     scope, county_id = await _roster_scope(uow, kind, record.scope_id)

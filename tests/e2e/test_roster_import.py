@@ -113,6 +113,10 @@ async def test_a_roster_goes_in_from_its_template(
     other = d.as_("township_office", d.other_township)
     forbidden = await c.post(url, content=data, headers={**other, "Content-Type": XLSX})
     assert forbidden.status_code == 403
+    anonymous = await c.post(url, content=data, headers={"Content-Type": XLSX})
+    assert anonymous.status_code == 401
+    assert (await c.post(confirm)).status_code == 401
+    assert (await c.post(confirm, headers=other)).status_code == 403  # not the importer
     assert await event_count(pledge_service) == before + 4
 
 
