@@ -11,4 +11,5 @@ CREATE DATABASE gongkai_pledge OWNER gongkai_owner;
 CREATE DATABASE gongkai_review OWNER gongkai_owner;
 CREATE DATABASE gongkai_evaluation OWNER gongkai_owner;
 CREATE DATABASE gongkai_notification OWNER gongkai_owner;
+CREATE DATABASE gongkai_identity OWNER gongkai_owner;
 SQL

@@ -26,7 +26,7 @@ log = structlog.get_logger()
 READ_SCHEMA = "rm"  # read models live here; rebuilds build a sibling schema and switch
 
 
-APPEND_ONLY = ("events", "inbox", "checkpoints")
+APPEND_ONLY = ("events", "inbox", "checkpoints", "files", "file_blobs")
 
 
 def runtime_role(database: str) -> str:

@@ -90,7 +90,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field(e), "reason": e["msg"]} for e in error.errors()]
+        # `code` (pydantic's error type) lets a front say what to fix in the reader's language
+        errors = [
+            {"field": _field(e), "reason": e["msg"], "code": e["type"]} for e in error.errors()
+        ]
         detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
         return problem(
             422,
@@ -170,12 +173,13 @@ class RequestContextMiddleware:
         max_body_bytes: int,
         max_json_depth: int = 32,
         public_limit: TokenBuckets | None = None,
-        max_upload_bytes: int = 20_000_000,
+        max_upload_bytes: int | None = None,
     ) -> None:
         self.app = app
-        self.max_upload_bytes = max_upload_bytes
         self.service = service
         self.max_body_bytes = max_body_bytes
+        # a multipart upload (a file: shared/files.py) may be larger, and binary
+        self.max_upload_bytes = max_upload_bytes or max_body_bytes
         self.max_json_depth = max_json_depth
         self.public_limit = public_limit
 
@@ -266,10 +270,14 @@ class RequestContextMiddleware:
     ) -> tuple[JSONResponse | None, Receive]:
         length = headers.get("content-length")
         public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
-        # a file (a workbook to import): not JSON, read by the route that takes it
-        # (shared/workbook.py checks it by its content); larger only from an official
-        upload = _is_file(headers.get("content-type", ""))
-        limit = self.max_upload_bytes if upload and not public else self.max_body_bytes
+        kind = headers.get("content-type", "").lower()
+        # a multipart upload (a file: shared/files.py) may be larger, and binary; so may a
+        # file sent as the body itself (a workbook to import: shared/workbook.py checks it
+        # by its content), from an official; both are read by the route that takes them
+        multipart = kind.startswith("multipart/form-data")
+        upload = multipart or _is_file(kind)
+        larger = multipart or (upload and not public)
+        limit = self.max_upload_bytes if larger else self.max_body_bytes
         if length and length.isdigit() and int(length) > limit:
             return self._too_large(scope, limit), receive
         limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
@@ -284,7 +292,7 @@ class RequestContextMiddleware:
             body = await read_body(receive, limit)
         except BodyTooLarge:
             return self._too_large(scope, limit), receive
-        if upload:
+        if upload:  # binary: the route checks what it takes (shared/files.py, workbook.py)
             return None, replaying(body, receive)
         if b"\x00" in body:  # UTF-16/32 JSON would hide its brackets from the depth scan
             return invalid_body("the body must be UTF-8 text", scope["path"]), receive

@@ -1,5 +1,5 @@
 """Imports from workbooks (issue 19), the mechanism every owning service shares: the
-`imports` table beside the log (shared/migrations/0005_imports.sql), one row per uploaded
+`imports` table beside the log (shared/migrations/0006_imports.sql), one row per uploaded
 file, importer and target, holding the checked rows' errors and the preview of what the
 file will do until it is confirmed.
 

@@ -1,11 +1,13 @@
-"""Session-wide real servers: one embedded PostgreSQL and one nats-server for the whole run.
-Each test that needs a service gets its own database and NATS subject root on them.
+"""Session-wide real servers: one embedded PostgreSQL and one nats-server for each test process
+(the suite runs in two, pytest-xdist's workers: CONTRIBUTING.md). Each test that needs a
+service gets its own database and NATS subject root on them.
 And a Chromium for the board's browser test, installed once per run when the machine lacks
 one (tests/support/chromium.py)."""
 
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -32,6 +34,8 @@ def chromium_binary(request: pytest.FixtureRequest) -> str:
     capture = request.config.pluginmanager.getplugin("capturemanager")
 
     def say(line: str) -> None:  # shown even while pytest captures output
+        if hasattr(request.config, "workerinput"):  # an xdist worker's output is not shown:
+            warnings.warn(f"[gongkai tests] {line}", stacklevel=2)  # its warnings are
         if capture is None:
             print(f"\n[gongkai tests] {line}", file=sys.stderr, flush=True)
             return

@@ -20,7 +20,7 @@ from gongkai.develop.demo import COUNTY, DemoLoader
 from gongkai.develop.stack import Stack
 from gongkai.develop.supervisor import STATUS_FILE, RestartPolicy, Supervisor, alive, read_status
 from gongkai.operator.options import CHINA, DatabaseUrl, DataDir, NatsUrl, console, signing_key
-from gongkai.operator.services import SERVICES
+from gongkai.operator.services import FRONTS, SERVICES
 from shared.auth import LocalSigningKey, Role
 
 cli = typer.Typer(add_completion=False)  # commands for gongkai.main, imported when named
@@ -61,17 +61,20 @@ def up(
         with console.status("starting PostgreSQL and NATS ..."):
             stack.start_servers()
         urls = {}
-        for service in SERVICES:
+        stack.name_issuer(SERVICES["identity"][1] + port_offset)
+        for service in sorted(SERVICES, key=lambda name: name != "identity"):  # identity first
             with console.status(f"starting the {service} service ..."):
                 urls[service] = stack.start_service(service, SERVICES[service][1] + port_offset)
+        with console.status("starting the console ..."):
+            console_url = stack.start_service("console", FRONTS["console"][1] + port_offset)
         key, _ = signing_key(data_dir)
+        sign_ins: list[tuple[str, str, str, str]] = []
         if demo:
-            load_demos(urls, key)
+            sign_ins = load_demos(urls, key)
         _print_where_to_look(
             stack,
             urls,
             key.issue(
-                issuer="gongkai-local",
                 audience="gongkai",
                 subject="demo-admin",
                 role=Role.COUNTY_ADMIN,
@@ -79,6 +82,7 @@ def up(
                 name="县创先争优办公室",
             ),
         )
+        _print_sign_ins(console_url, urls, sign_ins)
         console.print("[bold]Ctrl-C stops everything.[/bold] `gongkai status` shows each part.")
         supervisor = Supervisor(stack.parts(), policy, stack.data_dir / STATUS_FILE, _say)
         while not stopping.wait(0.25):
@@ -150,8 +154,9 @@ SERVICE_DEMOS = {
 }
 
 
-def load_demos(urls: dict[str, str], key: LocalSigningKey) -> None:
-    """The demo county through the services' own APIs, each part once."""
+def load_demos(urls: dict[str, str], key: LocalSigningKey) -> list[tuple[str, str, str, str]]:
+    """The demo county through the services' own APIs, each part once; the demo people's
+    sign-ins (role, name, login name, password) when the identity service runs."""
     today = datetime.now(CHINA).date()
     loader = DemoLoader(urls["pledge"], key, today)
     if loader.loaded():
@@ -168,6 +173,12 @@ def load_demos(urls: dict[str, str], key: LocalSigningKey) -> None:
         with console.status(f"loading the {service} demo ..."):
             counts = getattr(module, load)(urls["pledge"], urls[service], key, today)
         console.print(f"{service} demo loaded: {counts}")
+    if "identity" not in urls:
+        return []
+    from gongkai.develop.demo_identity import demo_sign_ins
+
+    with console.status("giving the demo county's people accounts ..."):
+        return demo_sign_ins(urls["identity"], key)
 
 
 START_HERE = {  # a few pages worth opening first, per service
@@ -186,6 +197,10 @@ START_HERE = {  # a few pages worth opening first, per service
     "notification": (
         ("the public board", f"/counties/{COUNTY[0]}"),
         ("the releases feed", "/v1/releases"),
+    ),
+    "identity": (
+        ("OpenID Connect discovery", "/.well-known/openid-configuration"),
+        ("first sign-in (activation)", "/activate"),
     ),
 }
 
@@ -212,6 +227,23 @@ def _print_where_to_look(stack: Stack, urls: dict[str, str], token: str) -> None
     console.print(f'  curl -H "Authorization: Bearer $TOKEN" {urls["pledge"]}/v1/pledges')
 
 
+def _print_sign_ins(
+    console_url: str, urls: dict[str, str], sign_ins: list[tuple[str, str, str, str]]
+) -> None:
+    console.print(f"[bold]The console (每个人的工作台): {console_url}[/bold]  — sign in there")
+    if not sign_ins:
+        return
+    table = Table(title=f"Demo sign-ins at {console_url} (accounts already activated)")
+    for column in ("post", "who", "login name", "password"):
+        table.add_column(column)
+    for row in sign_ins:
+        table.add_row(*row)
+    console.print(table)
+    console.print(
+        "County administrators and auditors enrol a one-time code (TOTP) at first sign-in."
+    )
+
+
 @cli.command()
 def demo(
     port_offset: Annotated[int, typer.Option(help="As given to `gongkai up`.")] = 0,
@@ -228,6 +260,14 @@ def demo(
     branches_per_township: Annotated[int, typer.Option(min=1, max=100)] = 3,
     members_per_branch: Annotated[int, typer.Option(min=2, max=100)] = 4,
     years: Annotated[int, typer.Option(min=1, max=10)] = 1,
+    until: Annotated[
+        datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help="With --townships: the history ends on this day (default: today); the "
+            "years end there.",
+        ),
+    ] = None,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
 ) -> None:
@@ -265,6 +305,7 @@ def demo(
                     key=key,
                     keys_dir=public_key.parent,
                     progress=lambda: progress.advance(task),
+                    until=until.date() if until else None,
                 )
             )
             # the walk stops at today, short of the whole years the bar counted

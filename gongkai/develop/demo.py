@@ -140,6 +140,32 @@ class DemoApi:
             raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
         return response.json()
 
+    def upload(self, name: str, data: bytes, headers: dict[str, str]) -> str:
+        """An evidence file (shared/files.py): its hash, to attach in a command."""
+        response = self.http.post("/v1/files", files={"file": (name, data)}, headers=headers)
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST /v1/files: {response.status_code} {response.text}")
+        sha256: str = response.json()["sha256"]
+        return sha256
+
+
+def demo_photo(seed: int) -> bytes:
+    """A progress photo for the demo: fields under a sky, drawn (no photo ships with us)."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 480), (135, 190, 235))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 260, 640, 480), fill=(96, 150, 60))
+    for row in range(6):
+        y = 280 + row * 34
+        draw.line((0, y, 640, y + (seed % 5) * 6), fill=(70, 120, 45), width=6)
+    draw.ellipse((500, 40, 580, 120), fill=(250, 210, 80))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
 
 class DemoLoader(DemoApi):
     def __init__(self, base_url: str, key: LocalSigningKey, today: date) -> None:
@@ -255,8 +281,13 @@ class DemoLoader(DemoApi):
                 committee,
             )
         self.post(f"/v1/pledges/{pledge}/publication", None, secretary)
+        photo = self.upload("现场照片.jpg", demo_photo(len(pledge)), pledger)
         self.post(
             f"/v1/pledges/{pledge}/items/{item_ids[0]}/progress",
-            {"summary": "已按计划推进, 完成约三成", "percent": 30},
+            {
+                "summary": "已按计划推进, 完成约三成",
+                "percent": 30,
+                "files": [{"sha256": photo, "name": "现场照片.jpg"}],
+            },
             pledger,
         )

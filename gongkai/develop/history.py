@@ -207,10 +207,14 @@ async def generate(
     key: LocalSigningKey,
     keys_dir: Path,
     progress: Callable[[], None],
+    until: date | None = None,
 ) -> dict[str, int]:
-    """The county and `scale.years` years of history up to now; the events per service.
+    """The county and `scale.years` years of history up to now (or up to the morning of
+    `until`, when that has come: the years end there); the events per service.
     The county is established on January 5 of the first year, or now if that is to come."""
     now = datetime.now(UTC)
+    if until is not None:
+        now = min(now, _morning(until))
     first = date(now.year - scale.years + 1, 1, 5)
     clock = FixedClock(min(_morning(first), now))
     async with in_process(

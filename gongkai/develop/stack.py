@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 
 from gongkai.develop.supervisor import Part, answers
-from gongkai.operator.options import signing_key
-from gongkai.operator.services import SERVICES
+from gongkai.operator.options import issuer_file, signing_key
+from gongkai.operator.services import FRONTS, SERVICES
 from shared.auth import LocalSigningKey
 from shared.embedded import EmbeddedNats, EmbeddedPostgres
 
@@ -29,6 +29,16 @@ class Stack:
     nats: EmbeddedNats | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    # the identity service's URL: the issuer every service expects, and its JWKS the keys
+    identity_url: str | None = None
+
+    def name_issuer(self, identity_port: int) -> str:
+        """Every service trusts the identity service on this port (its JWKS, its issuer);
+        `gongkai token` stamps the same issuer (written beside the data directory's key)."""
+        self.identity_url = f"http://127.0.0.1:{identity_port}"
+        issuer_file(self.data_dir).parent.mkdir(parents=True, exist_ok=True)
+        issuer_file(self.data_dir).write_text(self.identity_url, encoding="utf-8")
+        return self.identity_url
 
     def start_servers(self) -> None:
         if self.database_url is None:
@@ -46,6 +56,8 @@ class Stack:
 
     def launch_service(self, service: str, port: int | None = None) -> str:
         """The service's process started (again, on the port it had), without waiting."""
+        if service in FRONTS:
+            return self.launch_front(service, port)
         module, default_port = SERVICES[service]
         port = port or self.ports.get(service) or default_port
         _, public_key = signing_key(self.data_dir)
@@ -56,9 +68,22 @@ class Stack:
             "GONGKAI_PORT": str(port),
             "GONGKAI_DATABASE_URL": str(self.database_url),
             "GONGKAI_NATS_URL": str(self.nats_url),
-            "GONGKAI_JWT_PUBLIC_KEY_FILE": str(public_key),
             "GONGKAI_CHECKPOINT_KEY_FILE": str(checkpoint_key),
         }
+        env.pop("GONGKAI_JWKS_URL", None)
+        if self.identity_url is None or service == "identity":
+            # the identity service verifies with its own keys and publishes the development
+            # key in its JWKS (kid "local-dev"), so `gongkai token` keeps working
+            env["GONGKAI_JWT_PUBLIC_KEY_FILE"] = str(public_key)
+        else:  # every other service verifies against the identity JWKS only
+            env.pop("GONGKAI_JWT_PUBLIC_KEY_FILE", None)
+            env["GONGKAI_JWKS_URL"] = f"{self.identity_url}/.well-known/jwks.json"
+        if self.identity_url is not None:
+            env["GONGKAI_JWT_ISSUER"] = self.identity_url
+        if service == "identity":  # the console signs people in through it, from its port
+            offset = port - SERVICES["identity"][1]
+            console = f"http://127.0.0.1:{FRONTS['console'][1] + offset}"
+            env["GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS"] = f"{console}/callback"
         logs = self.data_dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         with open(logs / f"{service}.log", "ab") as log:  # the child keeps its own copy
@@ -67,6 +92,35 @@ class Stack:
             )
         self.ports[service] = port
         return f"http://127.0.0.1:{port}"
+
+    def launch_front(self, front: str, port: int | None = None) -> str:
+        """The console: signs people in through identity and calls each service on its port
+        (the same offset as identity's from its default)."""
+        module, default_port = FRONTS[front]
+        port = port or self.ports.get(front) or default_port
+        offset = port - default_port
+        url = f"http://127.0.0.1:{port}"
+        env = os.environ | {
+            "GONGKAI_CONSOLE_PORT": str(port),
+            "GONGKAI_CONSOLE_PUBLIC_URL": url,
+            "GONGKAI_CONSOLE_IDENTITY_URL": str(self.identity_url),
+            "GONGKAI_CONSOLE_SESSION_KEY_FILE": str(self.data_dir / "keys" / "console-session.key"),
+        }
+        at = {name: f"http://127.0.0.1:{port + offset}" for name, (_, port) in SERVICES.items()}
+        env |= {
+            "GONGKAI_CONSOLE_PLEDGE_URL": at["pledge"],
+            "GONGKAI_CONSOLE_REVIEW_URL": at["review"],
+            "GONGKAI_CONSOLE_EVALUATION_URL": at["evaluation"],
+            "GONGKAI_CONSOLE_NOTIFICATION_URL": at["notification"],
+        }
+        logs = self.data_dir / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        with open(logs / f"{front}.log", "ab") as log:
+            self.processes[front] = subprocess.Popen(
+                [sys.executable, "-m", module], env=env, stdout=log, stderr=subprocess.STDOUT
+            )
+        self.ports[front] = port
+        return url
 
     def parts(self) -> list[Part]:
         """What a supervisor keeps up: the embedded servers (on their ports, with their

@@ -36,6 +36,14 @@ def audit_export(
         ),
     ] = None,
     data_dir: DataDir = Path(".gongkai"),
+    with_files: Annotated[
+        bool,
+        typer.Option(
+            "--with-files",
+            help="Carry the evidence files the events record (files/, named by SHA-256;"
+            " read from the service's file store, GONGKAI_FILES_S3_* when set).",
+        ),
+    ] = False,
 ) -> None:
     """Write a service's log (or one township's, or a range) as a portable, verifiable bundle."""
     from rich.progress import Progress
@@ -51,7 +59,15 @@ def audit_export(
 
         manifest = asyncio.run(
             export_log(
-                service, database_url, out, pem, partition, advance, _point(first), _point(last)
+                service,
+                database_url,
+                out,
+                pem,
+                partition,
+                advance,
+                _point(first),
+                _point(last),
+                with_files=with_files,
             )
         )
     console.print(manifest)
@@ -86,6 +102,8 @@ def audit_verify(
         f"{report.events} events in {report.partitions} partitions, "
         f"{report.checkpoints} checkpoints, public key id {report.key_id}"
     )
+    if report.files is not None:
+        console.print(f"{report.files} evidence files checked against their recorded SHA-256")
     if report.last_checkpoint is not None:
         number, issued_at = report.last_checkpoint
         console.print(f"last checkpoint: {number}, issued at {issued_at}")

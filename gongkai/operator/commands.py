@@ -37,11 +37,11 @@ def token(
     hours: Annotated[int, typer.Option(min=1, max=24 * 30)] = 8,
     data_dir: DataDir = Path(".gongkai"),
 ) -> None:
-    """Print a token signed with the local key (embedded default only)."""
+    """Print a token signed with the local key (embedded default only), for the issuer of
+    the stack on the data directory (the identity service's URL)."""
     key, _ = signing_key(data_dir)
     print(
         key.issue(
-            issuer="gongkai-local",
             audience="gongkai",
             subject=subject or f"{role}:{org}",
             role=role,

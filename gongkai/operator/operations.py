@@ -48,9 +48,15 @@ async def export_log(
     progress: Callable[[int, int], None],
     first: int | datetime | None = None,
     last: int | datetime | None = None,
+    *,
+    with_files: bool = False,
 ) -> dict[str, Any]:
-    """Export a bundle; a range is given by log positions or times (inclusive)."""
+    """Export a bundle; a range is given by log positions or times (inclusive); with the
+    evidence files its events record, read from the service's file store."""
+    from shared.files import store_from_environment
+
     pool = await _pool(service, database_url)
+    files = store_from_environment().blobs.get if with_files else None
     try:
         # nothing at or after the time: a range past the end (empty), not the whole log
         earliest = (
@@ -67,6 +73,7 @@ async def export_log(
             first=await pool.fetchval(earliest, first) if isinstance(first, datetime) else first,
             last=await pool.fetchval(latest, last) if isinstance(last, datetime) else last,
             progress=progress,
+            files=(lambda conn, sha: files(sha, conn)) if files is not None else None,
         )
     finally:
         await pool.close()

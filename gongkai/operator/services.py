@@ -15,6 +15,14 @@ SERVICES: dict[str, tuple[str, int]] = {
     "review": ("services.review.app", 8102),
     "evaluation": ("services.evaluation.app", 8103),
     "notification": ("services.notification.app", 8104),
+    "identity": ("services.identity.app", 8105),
+}
+
+
+# fronts: no log, no database, no events; they call the services over HTTP
+# (docs/services/console.md)
+FRONTS: dict[str, tuple[str, int]] = {
+    "console": ("services.console.app", 8100),
 }
 
 

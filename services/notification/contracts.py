@@ -80,9 +80,15 @@ class ItemEvent(Consumed):
     item_id: str
 
 
+class AttachedFile(Consumed):
+    sha256: str
+    media_type: str
+
+
 class ProgressReported(ItemEvent):
     percent: int
     summary: str
+    files: tuple[AttachedFile, ...] = ()  # evidence files (v2); the board shows the photos
 
 
 class ItemReportedDone(ItemEvent):

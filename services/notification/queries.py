@@ -190,7 +190,8 @@ async def pledge_cards(
             await conn.fetch(
                 "SELECT * FROM board_items WHERE pledge_id = $1 AND published ORDER BY position",
                 p["pledge_id"],
-            )
+            ),
+            "photos",
         )
         for i in items:
             i["closing_reasons"] = closing_reasons(i) if i["closed_at"] else []

@@ -56,6 +56,7 @@ CREATE TABLE board_items (
     closed_at      timestamptz,
     closed_because text[],          -- the passes that closed it (P10), as the pledge recorded
     open_reasons   text[],          -- why it is still open (P10), as the pledge recorded
+    photos         jsonb   NOT NULL DEFAULT '[]',  -- progress photos' SHA-256 (pledge's files)
     PRIMARY KEY (pledge_id, item_id)
 );
 CREATE TABLE board_reviews (

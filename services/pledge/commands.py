@@ -9,6 +9,7 @@ from pydantic import Field
 
 from services.pledge.events import BranchKind, Evidence, OpinionChannel
 from shared.events import ID_PATTERN, Command, Part
+from shared.files import Attachments
 from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -136,10 +137,15 @@ class ReportProgress(Command):
     summary: Text
     percent: Annotated[int, Field(ge=0, le=100)]
     evidence: Annotated[tuple[ReportedEvidence, ...], Field(max_length=20)] = ()
+    files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 
 
 class RecordNote(Command):
     note: Note
+
+
+class RecordFollowUp(RecordNote):
+    files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 
 
 class ReportDone(Command):

@@ -19,6 +19,7 @@ from services.pledge.events import BranchKind, PledgerKind
 from shared import imports
 from shared.auth import Principal, county_admin, require, township_committee, township_office
 from shared.errors import ConcurrencyConflict, Forbidden, InvalidInput, InvalidState
+from shared.files import attached
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 from shared.workbook import file_sha256, read_upload
 
@@ -507,20 +508,22 @@ async def report_progress(
     pledge = await _pledge(uow, pledge_id)
     require(access.speaks_for(who, _pledger(pledge)), "only the pledger reports progress")
     evidence = tuple(e.value() for e in cmd.evidence)
-    report_id = pledge.report_progress(item_id, cmd.summary, cmd.percent, evidence)
+    files = await attached(uow, cmd.files, who)
+    report_id = pledge.report_progress(item_id, cmd.summary, cmd.percent, evidence, files)
     await uow.save(pledge)
     return accepted(pledge_id, uow, report_id=report_id)
 
 
 async def follow_up(
-    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.RecordNote, who: Principal
+    uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.RecordFollowUp, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     require(
         township_office(who, _pledger(pledge).township_id),
         "follow-ups are the township office's",
     )
-    follow_up_id = pledge.follow_up(item_id, cmd.note)
+    files = await attached(uow, cmd.files, who)
+    follow_up_id = pledge.follow_up(item_id, cmd.note, files)
     await uow.save(pledge)
     return accepted(pledge_id, uow, follow_up_id=follow_up_id)
 

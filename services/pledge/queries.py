@@ -135,17 +135,18 @@ async def pledges(
     published_only: bool,
     limit: int,
     offset: int,
+    member_id: str | None = None,
 ) -> dict[str, Any]:
     where = (
         "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR branch_id = $2)"
         " AND ($3::int IS NULL OR year = $3) AND ($4::text IS NULL OR status = $4)"
-        " AND (NOT $5 OR status = 'published')"
+        " AND (NOT $5 OR status = 'published') AND ($6::text IS NULL OR member_id = $6)"
     )
-    args = (township_id, branch_id, year, status, published_only)
+    args = (township_id, branch_id, year, status, published_only, member_id)
     total = await conn.fetchval(f"SELECT count(*) FROM pledges WHERE {where}", *args)
     rows = await conn.fetch(
         f"SELECT * FROM pledges WHERE {where} ORDER BY township_id, branch_id,"
-        " member_id NULLS FIRST LIMIT $6 OFFSET $7",
+        " member_id NULLS FIRST LIMIT $7 OFFSET $8",
         *args,
         limit,
         offset,
@@ -338,3 +339,17 @@ async def county_of(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> st
     if county_id is None:
         raise NotFound(f"township {scope_id} not found")
     return county_id
+
+
+async def may_see_file(conn: asyncpg.Connection, who: Any, sha256: str) -> bool:
+    """Files of published pledges are public (progress and follow-ups are only ever on
+    published items); a file not attached yet is its uploaders' alone."""
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM attached_files f JOIN pledges p USING (pledge_id)"
+            "  WHERE f.sha256 = $1 AND p.status = 'published')"
+            " OR EXISTS (SELECT 1 FROM file_uploads WHERE sha256 = $1 AND uploaded_by = $2)",
+            sha256,
+            who.subject,
+        )
+    )

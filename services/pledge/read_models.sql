@@ -134,6 +134,15 @@ CREATE TABLE item_activity (   -- progress, follow-ups, done reports, confirmati
     at        timestamptz NOT NULL
 );
 CREATE INDEX item_activity_item ON item_activity (item_id, at);
+CREATE TABLE attached_files (  -- evidence files (shared/files.py) by the events that attach them
+    sha256     text NOT NULL,
+    event_id   uuid NOT NULL,
+    pledge_id  text NOT NULL,
+    item_id    text NOT NULL,
+    media_type text NOT NULL,
+    name       text NOT NULL,
+    PRIMARY KEY (sha256, event_id)
+);
 CREATE TABLE quarterly_pushes (
     pledge_id  text NOT NULL,
     quarter    text NOT NULL,

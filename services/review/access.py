@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from services.review.aggregates import Subject
 from services.review.events import SubjectKind
 from shared.auth import Principal, Role, township_committee, township_office
@@ -126,3 +128,14 @@ def sees_history(who: Principal, township_id: str | None) -> bool:
     return township_id is not None and (
         township_committee(who, township_id) or township_office(who, township_id)
     )
+
+
+def sees_file_of(who: Principal, use: dict[str, Any], member: Subject | None) -> bool:
+    """Who may see the record may see its files: a visit and a current review are public (the
+    board shows them); a superseded review is its history's; a journal entry is for whoever
+    sees the member's journal (`member`: the journal's, from the copy)."""
+    if use["kind"] == "journal":
+        return member is not None and sees_journal(who, member)
+    if use["kind"] == "review" and not use["current"]:
+        return sees_history(who, use["township_id"])
+    return True

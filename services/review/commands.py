@@ -12,6 +12,7 @@ from pydantic import Field
 
 from services.review.events import Cadence, Dimension, Grade, Occasion, SubjectKind
 from shared.events import ID_PATTERN, Command, Part
+from shared.files import Attachments
 from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -41,6 +42,7 @@ class ReviewBody(Part):
     shortcomings: Text
     direction: Text
     assessments: Assessments
+    files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 
 
 class RecordReview(ReviewBody, Command):
@@ -57,6 +59,7 @@ class RecordJournalEntry(Command):
     recorded_on: date
     work_content: Text
     duty_performance: Text
+    files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 
 
 class CorrectJournalEntry(RecordJournalEntry):
@@ -77,6 +80,7 @@ class RecordGuidanceVisit(Command):
     summary: Text
     problems_found: Text | None = None
     guidance_given: Text | None = None
+    files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 
 
 class AssignLeader(Command):

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from pydantic import ConfigDict
 
 from shared.events import DomainEvent, EventRegistry, PlainText
+from shared.files import FileRef
 
 
 class SubjectKind(StrEnum):
@@ -126,16 +128,22 @@ class ReviewContent(DomainEvent):
 
 
 class ReviewRecorded(ReviewContent):
-    pass
+    """`files`: evidence files (shared/files.py), each by its SHA-256, size, type and name."""
+
+    schema_version = 2
+    files: tuple[FileRef, ...]
 
 
 class ReviewCorrected(ReviewContent):
     """Supersedes `corrects_review_id` (the version current until now); `review_id` is the
-    new version's id. Both stay in the log and in the ledger's history."""
+    new version's id. Both stay in the log and in the ledger's history. `files`: the new
+    version's."""
 
+    schema_version = 2
     corrects_review_id: str
     original_review_id: str
     reason: str
+    files: tuple[FileRef, ...]
 
 
 # --- work journal (R6) -----------------------------------------------------------------
@@ -143,6 +151,7 @@ class ReviewCorrected(ReviewContent):
 
 class JournalEntryRecorded(DomainEvent):
     aggregate_type = "journal"
+    schema_version = 2
     entry_id: str
     township_id: str
     branch_id: str
@@ -154,10 +163,12 @@ class JournalEntryRecorded(DomainEvent):
     # the branch secretary who entered it from the member's paper on the member's behalf
     # (the envelope's actor); None: the member themself (R6)
     entered_by: str | None = None
+    files: tuple[FileRef, ...]  # evidence files (shared/files.py)
 
 
 class JournalEntryCorrected(DomainEvent):
     aggregate_type = "journal"
+    schema_version = 2
     entry_id: str  # the new version
     corrects_entry_id: str
     township_id: str
@@ -169,6 +180,7 @@ class JournalEntryCorrected(DomainEvent):
     duty_performance: str
     reason: str
     entered_by: str | None = None  # the secretary, from the member's paper (R6)
+    files: tuple[FileRef, ...]  # the new version's evidence files
 
 
 class MonthlyPresentationEvaluated(DomainEvent):
@@ -193,6 +205,7 @@ class MonthlyPresentationEvaluated(DomainEvent):
 
 class GuidanceVisitRecorded(DomainEvent):
     aggregate_type = "visit"
+    schema_version = 2
     visit_id: str
     township_id: str
     branch_id: str
@@ -202,6 +215,7 @@ class GuidanceVisitRecorded(DomainEvent):
     summary: str
     problems_found: str | None = None
     guidance_given: str | None = None
+    files: tuple[FileRef, ...]  # evidence files (shared/files.py): photos, minutes
 
 
 # --- responsible leaders (R1: 创先办安排负责人…普遍开展点评) ------------------------------
@@ -243,3 +257,81 @@ REGISTRY = EventRegistry(
         LeaderUnassigned,
     ],
 )
+
+
+# --- old schema versions ------------------------------------------------------------------
+# Frozen as they were written (invariant 6); nothing decides with them.
+
+
+class ReviewRecordedV1(ReviewContent):
+    """ReviewRecorded as written before evidence files: no `files`."""
+
+    old_version_of = "ReviewRecorded"
+
+
+class ReviewCorrectedV1(ReviewContent):
+    """ReviewCorrected as written before evidence files: no `files`."""
+
+    old_version_of = "ReviewCorrected"
+    corrects_review_id: str
+    original_review_id: str
+    reason: str
+
+
+class JournalEntryRecordedV1(DomainEvent):
+    """JournalEntryRecorded as written before evidence files: no `files`."""
+
+    aggregate_type = "journal"
+    old_version_of = "JournalEntryRecorded"
+    entry_id: str
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+    recorded_on: date
+    work_content: str
+    duty_performance: str
+    entered_by: str | None = None
+
+
+class JournalEntryCorrectedV1(DomainEvent):
+    """JournalEntryCorrected as written before evidence files: no `files`."""
+
+    aggregate_type = "journal"
+    old_version_of = "JournalEntryCorrected"
+    entry_id: str
+    corrects_entry_id: str
+    township_id: str
+    branch_id: str
+    member_id: str
+    month: str
+    recorded_on: date
+    work_content: str
+    duty_performance: str
+    reason: str
+    entered_by: str | None = None
+
+
+class GuidanceVisitRecordedV1(DomainEvent):
+    """GuidanceVisitRecorded as written before evidence files: no `files`."""
+
+    aggregate_type = "visit"
+    old_version_of = "GuidanceVisitRecorded"
+    visit_id: str
+    township_id: str
+    branch_id: str
+    cadre_id: str
+    cadre_name: str
+    visited_on: date
+    summary: str
+    problems_found: str | None = None
+    guidance_given: str | None = None
+
+
+@REGISTRY.upcaster("ReviewRecorded", 1, reads=ReviewRecordedV1)
+@REGISTRY.upcaster("ReviewCorrected", 1, reads=ReviewCorrectedV1)
+@REGISTRY.upcaster("JournalEntryRecorded", 1, reads=JournalEntryRecordedV1)
+@REGISTRY.upcaster("JournalEntryCorrected", 1, reads=JournalEntryCorrectedV1)
+@REGISTRY.upcaster("GuidanceVisitRecorded", 1, reads=GuidanceVisitRecordedV1)
+def _no_files(data: dict[str, Any]) -> dict[str, Any]:
+    return {**data, "files": []}  # written before evidence files: none attached

@@ -16,6 +16,7 @@ from services.review.aggregates import BranchLeaders, Journal, Person, Review, S
 from services.review.events import SubjectKind
 from shared.auth import Principal, require
 from shared.errors import InvalidState, NotFound
+from shared.files import attached
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
@@ -35,8 +36,9 @@ async def record_review(uow: UnitOfWork, cmd: c.RecordReview, who: Principal) ->
         " reviews the branch's members (R1)",
     )
     status = await reads.pledge_status(subject, cmd.held_on.year)
+    files = await attached(uow, cmd.files, who)
     review = Review.record(
-        new_id("r"), subject, person(who, cmd.reviewer_name), cmd, status, uow.today()
+        new_id("r"), subject, person(who, cmd.reviewer_name), cmd, status, uow.today(), files
     )
     await uow.save(review)
     return accepted(review.original_id, uow, quarter=review.content.quarter)
@@ -52,7 +54,8 @@ async def correct_review(
         subject is not None and access.may_review(who, subject),
         "only whoever may review the subject now corrects its review (R1)",
     )
-    new_version = review.correct(person(who, None), cmd, cmd.reason, uow.today())
+    files = await attached(uow, cmd.files, who)
+    new_version = review.correct(person(who, None), cmd, cmd.reason, uow.today(), files)
     await uow.save(review)
     return accepted(review_id, uow, version_id=new_version, quarter=review.content.quarter)
 
@@ -93,6 +96,7 @@ async def record_entry(
         cmd.duty_performance,
         uow.today(),
         entered_by,
+        await attached(uow, cmd.files, who),
     )
     await uow.save(journal)
     return accepted(entry_id, uow)
@@ -118,6 +122,7 @@ async def correct_entry(
         cmd.reason,
         uow.today(),
         entered_by,
+        await attached(uow, cmd.files, who),
     )
     await uow.save(journal)
     return accepted(new_entry, uow, corrects=entry_id)
@@ -160,6 +165,7 @@ async def record_visit(
         cmd.problems_found,
         cmd.guidance_given,
         uow.today(),
+        await attached(uow, cmd.files, who),
     )
     await uow.save(visit)
     return accepted(visit.visit_id, uow)

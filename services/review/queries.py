@@ -23,6 +23,7 @@ def _review(row: Any) -> dict[str, Any]:
         **dict(row),
         "assessments": json.loads(row["assessments"]),
         "pledge_status": json.loads(row["pledge_status"]),
+        "files": json.loads(row["files"]),
     }
 
 
@@ -155,7 +156,7 @@ async def journal(conn: asyncpg.Connection, *, member_id: str, month: str | None
     return {
         "member_id": member_id,
         "month": month,
-        "entries": [dict(e) for e in entries],
+        "entries": [{**dict(e), "files": json.loads(e["files"])} for e in entries],
         "presentations": [
             {**dict(p), "entry_ids": json.loads(p["entry_ids"])} for p in presentations
         ],
@@ -181,7 +182,12 @@ async def visits(
         limit,
         offset,
     )
-    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "rows": [{**dict(r), "files": json.loads(r["files"])} for r in rows],
+    }
 
 
 async def branch_leaders(conn: asyncpg.Connection, *, branch_id: str) -> list[dict[str, Any]]:
@@ -301,3 +307,25 @@ async def member(reads: Copies, member_id: str) -> Subject:
     if found is None:
         raise NotFound(f"member {member_id} not found")
     return found
+
+
+async def file_uses(conn: asyncpg.Connection, sha256: str) -> list[dict[str, Any]]:
+    """The records a file is attached to (a review version: whether it is still current)."""
+    rows = await conn.fetch(
+        "SELECT f.kind, f.record_id, f.township_id, f.member_id,"
+        " (f.kind <> 'review' OR r.superseded_by IS NULL) AS current"
+        " FROM attached_files f LEFT JOIN reviews r"
+        " ON f.kind = 'review' AND r.review_id = f.record_id WHERE f.sha256 = $1",
+        sha256,
+    )
+    return [dict(r) for r in rows]
+
+
+async def uploaded_by(conn: asyncpg.Connection, sha256: str, subject: str) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM file_uploads WHERE sha256 = $1 AND uploaded_by = $2)",
+            sha256,
+            subject,
+        )
+    )

@@ -43,7 +43,8 @@ CREATE TABLE reviews (
     reason             text,
     recorded_by        text        NOT NULL,
     recorded_at        timestamptz NOT NULL,
-    sequence           bigint      NOT NULL  -- the event's place in its township's log
+    sequence           bigint      NOT NULL, -- the event's place in its township's log
+    files              jsonb       NOT NULL DEFAULT '[]'  -- evidence files (hash, size, type, name)
 );
 CREATE INDEX reviews_township ON reviews (township_id, quarter);
 CREATE INDEX reviews_subject ON reviews (subject_id, quarter);
@@ -62,7 +63,8 @@ CREATE TABLE journal_entries (
     reason            text,
     entered_by        text,  -- the secretary, from the member's paper; null: the member (R6)
     recorded_at       timestamptz NOT NULL,
-    sequence          bigint      NOT NULL
+    sequence          bigint      NOT NULL,
+    files             jsonb       NOT NULL DEFAULT '[]'  -- evidence files (hash, size, type, name)
 );
 CREATE INDEX journal_entries_member ON journal_entries (member_id, month);
 CREATE TABLE presentations (
@@ -90,7 +92,8 @@ CREATE TABLE visits (
     summary        text        NOT NULL,
     problems_found text,
     guidance_given text,
-    at             timestamptz NOT NULL
+    at             timestamptz NOT NULL,
+    files          jsonb       NOT NULL DEFAULT '[]'  -- evidence files (hash, size, type, name)
 );
 CREATE INDEX visits_township ON visits (township_id, visited_on);
 
@@ -102,4 +105,19 @@ CREATE TABLE branch_leaders (
     leader_name text NOT NULL,
     assigned_on date NOT NULL,
     PRIMARY KEY (branch_id, leader_id)
+);
+
+-- Evidence files (shared/files.py) by the records that attach them: who may see the record
+-- may see its files (a current review and a visit: everyone; a superseded review: its
+-- township's staff and auditors; a journal entry: whoever sees the member's journal).
+CREATE TABLE attached_files (
+    sha256      text NOT NULL,
+    event_id    uuid NOT NULL,
+    kind        text NOT NULL,  -- review, journal, visit
+    record_id   text NOT NULL,  -- review_id (the version), entry_id, visit_id
+    township_id text NOT NULL,
+    member_id   text,           -- a journal's
+    media_type  text NOT NULL,
+    name        text NOT NULL,
+    PRIMARY KEY (sha256, event_id)
 );

@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel
 
+from shared.files import FileRef
+
 
 class Accepted(BaseModel):
     """A command was accepted: the id it concerns and the events it recorded."""
@@ -55,6 +57,7 @@ class ReviewView(BaseModel):
     pledge_status: PledgeStatusView
     reason: str | None
     recorded_at: datetime
+    files: list[FileRef] = []  # evidence files: GET /v1/files/{sha256}
 
 
 class ReviewWithHistory(ReviewView):
@@ -110,6 +113,7 @@ class JournalEntryView(BaseModel):
     reason: str | None
     entered_by: str | None  # the secretary who entered it from the member's paper (R6)
     recorded_at: datetime
+    files: list[FileRef] = []  # evidence files: GET /v1/files/{sha256}
 
 
 class PresentationView(BaseModel):
@@ -140,6 +144,7 @@ class VisitView(BaseModel):
     summary: str
     problems_found: str | None
     guidance_given: str | None
+    files: list[FileRef] = []  # evidence files: GET /v1/files/{sha256}
 
 
 class VisitPage(Page):

@@ -6,12 +6,16 @@ range starts mid-chain, so its Merkle roots cannot be recomputed from what it ho
 it carries proofs.jsonl: per partition, the inclusion proof of its last event that a signed
 checkpoint covers. That event's hash commits to every link before it, so the chain checked
 back from it to the range's first event is the one that was signed.
+
+With `files` (`gongkai audit export --with-files`), the evidence files the exported events
+record (shared/files.py) are written to files/, each named by its SHA-256: the verifier checks
+each against the hash and size its event recorded.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,10 @@ import asyncpg
 from shared.audit import merkle
 from shared.audit.checkpoints import partition_leaves, shape
 from shared.eventstore.postgres import COLUMNS, decode_row
+from shared.files import file_refs_in, is_sha256
+
+# the bytes of a file by its hash, read on the export's connection (None: not in the store)
+FileReader = Callable[[asyncpg.Connection, str], Awaitable[bytes | None]]
 
 SCOPE = (
     "($1::text IS NULL OR partition = $1)"
@@ -37,19 +45,24 @@ async def export_bundle(
     first: int | None = None,
     last: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    files: FileReader | None = None,
 ) -> dict[str, Any]:
-    """Write the bundle; `first`/`last` (log positions, inclusive) make it a range bundle."""
+    """Write the bundle; `first`/`last` (log positions, inclusive) make it a range bundle;
+    with `files`, the evidence files its events record, in files/."""
     folder.mkdir(parents=True, exist_ok=True)
     ranged = first is not None or last is not None
     scope = (partition, first, last)
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         total = await conn.fetchval(f"SELECT count(*) FROM events WHERE {SCOPE}", *scope)
         written, spans = 0, dict[str, tuple[int, int]]()  # partition: first, last sequence
+        recorded: set[str] = set()  # the files the events record
         with (folder / "events.jsonl").open("w", encoding="utf-8") as out:
             query = f"SELECT {COLUMNS} FROM events WHERE {SCOPE} ORDER BY partition, sequence"
             async for row in conn.cursor(query, *scope, prefetch=2000):
                 envelope = decode_row(row)
                 out.write(envelope.model_dump_json() + "\n")
+                if files is not None:
+                    recorded |= {f["sha256"] for f in file_refs_in(envelope.data)}
                 start, _ = spans.get(envelope.partition, (envelope.sequence, 0))
                 spans[envelope.partition] = (start, envelope.sequence)
                 written += 1
@@ -58,23 +71,43 @@ async def export_bundle(
         rows = await conn.fetch("SELECT * FROM checkpoints ORDER BY id")
         signed = [shape(row) for row in rows if _covers(row, partition)]
         proofs = await _range_proofs(conn, signed, spans) if ranged else []
+        absent = await _write_files(conn, folder, recorded, files) if files is not None else []
     if ranged:  # only the checkpoints the proofs rest on
         used = {p["checkpoint_id"] for p in proofs}
         signed = [s for s in signed if s["id"] in used]
         _write_lines(folder / "proofs.jsonl", proofs)
     _write_lines(folder / "checkpoints.jsonl", signed)
     (folder / "public_key.pem").write_bytes(public_key_pem)
-    manifest = {
+    manifest: dict[str, Any] = {
         "service": service,
         "partition": partition,
         "range": {"first": first, "last": last} if ranged else None,
         "events": written,
         "checkpoints": len(signed),
     }
+    if files is not None:  # the verifier checks the files only in a bundle made with them
+        manifest["files"] = len(recorded) - len(absent)
+        manifest["files_missing_at_export"] = absent
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
     if progress:
         progress(written, total)
     return manifest
+
+
+async def _write_files(
+    conn: asyncpg.Connection, folder: Path, recorded: set[str], read: FileReader
+) -> list[str]:
+    """Write each recorded file as files/<sha256>, as stored (the verifier, not the export,
+    judges the bytes); the hashes the store does not have."""
+    (folder / "files").mkdir(exist_ok=True)
+    absent = []
+    for sha in sorted(recorded):
+        data = await read(conn, sha) if is_sha256(sha) else None
+        if data is None:
+            absent.append(sha)
+        else:
+            (folder / "files" / sha).write_bytes(data)
+    return absent
 
 
 def _covers(row: asyncpg.Record, partition: str | None) -> bool:

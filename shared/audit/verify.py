@@ -6,7 +6,11 @@ the one the county publishes).
 It also says what the checks cannot reach: per township, the events after the last signed
 checkpoint, held together by hash links alone. Anyone can recompute links, so a chain
 rewritten after a change (re-chained) passes them; only a signed root catches it. A township
-no checkpoint covers is unsigned, and a bundle stripped of its checkpoints is all unsigned."""
+no checkpoint covers is unsigned, and a bundle stripped of its checkpoints is all unsigned.
+
+A bundle exported with its files (`--with-files`) has each evidence file an event records in
+files/, named by its SHA-256: each is checked against the hash and size its event recorded,
+and a changed or missing file is named (with the event that records it)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from shared.audit import merkle
 from shared.audit.checkpoints import key_id, summary_root
 from shared.envelope import GENESIS_HASH, EventEnvelope, canonical_json, chain_hash
+from shared.files import file_refs_in, is_sha256, sha256_of
 
 
 @dataclass
@@ -50,6 +55,7 @@ class Report:
     key_id: str = ""  # of the bundle's public key, as the service's checkpoints name it
     first_bad_event: str | None = None  # its id, or where it is missing when it was removed
     first_bad_checkpoint: int | None = None
+    files: int | None = None  # evidence files checked (None: the bundle carries none)
 
     @property
     def ok(self) -> bool:
@@ -92,6 +98,8 @@ def verify_bundle(folder: Path) -> Report:
     scope: str | None = manifest.get("partition")  # a one-township bundle checks that one
     ranged = manifest.get("range") is not None  # starts mid-chain: proofs instead of roots
     leaves = _verify_chains(folder / "events.jsonl", report, ranged=ranged, scope=scope)
+    if "files" in manifest:
+        _verify_files(folder, report)
     pem = (folder / "public_key.pem").read_bytes()
     key = serialization.load_pem_public_key(pem)
     assert isinstance(key, Ed25519PublicKey)
@@ -117,6 +125,37 @@ def verify_bundle(folder: Path) -> Report:
             if partition in report.coverage:
                 report.coverage[partition].signed = size
     return report
+
+
+def _verify_files(folder: Path, report: Report) -> None:
+    """Each file an event records, against the hash and size the event recorded."""
+    checked: dict[str, bool] = {}
+    with (folder / "events.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                event = EventEnvelope.model_validate_json(line)
+            except ValueError:
+                continue  # named by the chain's check
+            for ref in file_refs_in(event.data):
+                sha = str(ref["sha256"])
+                if sha in checked:
+                    continue
+                name = f"file {sha} ({ref.get('name')}) recorded by event {event.id}"
+                path = folder / "files" / sha
+                if not is_sha256(sha) or not path.is_file():
+                    report.bad(f"{name}: missing from the bundle", event.id)
+                    checked[sha] = False
+                    continue
+                data = path.read_bytes()
+                if sha256_of(data) != sha:
+                    report.bad(
+                        f"{name}: changed, its content does not match the recorded SHA-256",
+                        event.id,
+                    )
+                elif len(data) != ref.get("size"):
+                    report.bad(f"{name}: {len(data)} bytes where {ref.get('size')} were recorded")
+                checked[sha] = True
+    report.files = len(checked)
 
 
 def _lines(path: Path) -> list[str]:

@@ -22,6 +22,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from services.evaluation.app import DEFINITION as EVALUATION
+from services.identity.app import DEFINITION as IDENTITY
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
@@ -31,7 +32,7 @@ from tests.e2e.evaluation_helpers import START, caught_up
 from tests.e2e.helpers import Directory, event_count
 from tests.support import RunningService, Servers, running
 
-SERVICES = ["pledge", "review", "evaluation", "notification"]
+SERVICES = ["pledge", "review", "evaluation", "notification", "identity"]
 
 
 def _part(data: bytes) -> str:
@@ -279,15 +280,17 @@ FAMILIES = {
 
 @pytest.fixture(scope="module")
 async def county(servers: Servers) -> AsyncIterator[tuple[dict[str, RunningService], Directory]]:
-    """The four services with a small county; the public rate limit is on (a token that does
+    """The five services with a small county; the public rate limit is on (a token that does
     not verify is checked there first) but out of reach."""
-    definitions = [PLEDGE, REVIEW, EVALUATION, NOTIFICATION]
+    definitions = [PLEDGE, REVIEW, EVALUATION, NOTIFICATION, IDENTITY]
     limit = {"public_requests_per_second": 1e6, "public_burst": 1_000_000}
-    async with running(servers, definitions, FixedClock(START), **limit) as services:
-        d = await Directory(services["pledge"].client, servers).build()
-        for name in ("review", "evaluation"):
-            await caught_up(services["pledge"], services[name])
-        yield services, d
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")  # activation codes hashed
+        async with running(servers, definitions, FixedClock(START), **limit) as services:
+            d = await Directory(services["pledge"].client, servers).build()
+            for name in ("review", "evaluation", "identity"):
+                await caught_up(services["pledge"], services[name])
+            yield services, d
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -304,6 +307,7 @@ async def test_no_server_error_and_a_named_refusal(
             "township_id": d.township,
             "branch_id": d.branch,
             "member_id": d.member,
+            "person_id": d.member,
         },
     )
     ops = operations(attack.service)

@@ -8,10 +8,12 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 
 from services.evaluation.app import DEFINITION as EVALUATION
+from services.identity.app import DEFINITION as IDENTITY
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
@@ -21,7 +23,7 @@ from tests.e2e.evaluation_helpers import START, caught_up
 from tests.e2e.helpers import Directory
 from tests.support import Servers, running
 
-SERVICES = {d.name: d for d in (PLEDGE, REVIEW, EVALUATION, NOTIFICATION)}
+SERVICES = {d.name: d for d in (PLEDGE, REVIEW, EVALUATION, NOTIFICATION, IDENTITY)}
 
 
 @asynccontextmanager
@@ -30,6 +32,14 @@ async def target(servers: Servers, name: str) -> AsyncIterator[Target]:
     built and copied; only the service under attack is fuzzed, so its log counts only what
     the attack's requests did."""
     definitions = [PLEDGE] if name == "pledge" else [PLEDGE, SERVICES[name]]
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")  # activation codes hashed
+        async with _target(servers, name, definitions) as found:
+            yield found
+
+
+@asynccontextmanager
+async def _target(servers: Servers, name: str, definitions: list[Any]) -> AsyncIterator[Target]:
     async with running(servers, definitions, FixedClock(START)) as services:
         pledge, service = services["pledge"], services[name]
         d = await Directory(pledge.client, servers).build()
@@ -43,6 +53,7 @@ async def target(servers: Servers, name: str) -> AsyncIterator[Target]:
                 "township_id": d.township,
                 "branch_id": d.branch,
                 "member_id": d.member,
+                "person_id": d.member,
             },
         )
 

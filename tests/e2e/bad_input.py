@@ -25,10 +25,17 @@ PROBLEM_KIND = {401: "unauthenticated", 403: "forbidden", 422: "invalid-input"}
 IMPORT_ROUTES = ("/imports", "/imports/{import_id}/confirm")
 
 
+def _platform(route: Any) -> bool:
+    endpoint = getattr(route, "endpoint", None)
+    return endpoint is not None and endpoint.__module__.startswith("shared.")
+
+
 def state_changing_routes(routers: Iterable[APIRouter]) -> set[str]:
     """Path templates of the state-changing routes a service's own routers add (expanding
     included routers, which newer FastAPI keeps unflattened), but for imports (above). The
-    platform's routes, mounted for every service, are the platform's tests' concern."""
+    platform's routes, mounted for every service or made by shared/ (the evidence file
+    upload, shared/files_api.py: tests/e2e/test_evidence_files.py), are the platform's tests'
+    concern."""
     found: set[str] = set()
 
     def walk(routes: Any) -> None:
@@ -38,6 +45,7 @@ def state_changing_routes(routers: Iterable[APIRouter]) -> set[str]:
             elif (
                 getattr(route, "methods", None)
                 and route.methods & STATE_CHANGING
+                and not _platform(route)
                 and not route.path.endswith(IMPORT_ROUTES)
             ):
                 found.add(route.path)

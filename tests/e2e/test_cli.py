@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 
 from gongkai.develop.demo import bearer
-from gongkai.operator.services import SERVICES
-from shared.auth import LocalSigningKey
+from gongkai.operator.options import signing_key
+from gongkai.operator.services import FRONTS, SERVICES
 from shared.embedded import free_port
 from tests.support import Servers
 
@@ -29,7 +29,7 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     servers: Servers,
     tmp_path: Path,
 ) -> None:
-    port = free_port_run(len(SERVICES))
+    port = free_port_run(len(SERVICES) + 1) + 1  # the console's port before
     env = os.environ | {
         "GONGKAI_DATABASE_URL": servers.postgres.dsn,
         "GONGKAI_NATS_URL": servers.nats.url,
@@ -51,7 +51,7 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
     )
     try:
         deadline = time.monotonic() + 90
-        for _, default in SERVICES.values():  # every service of the stack is up
+        for _, default in [*SERVICES.values(), FRONTS["console"]]:  # every part is up
             while time.monotonic() < deadline:
                 try:
                     url = f"http://127.0.0.1:{default + port - 8101}/readyz"
@@ -85,11 +85,18 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
             headers={"Authorization": f"Bearer {token}"},
         )
         assert signed.status_code == 201, signed.text
+        # the console answers on its port (8100 + the offset) and sends a person to sign in
+        welcome = httpx.get(f"http://127.0.0.1:{port - 1}/", timeout=5)
+        assert "登录" in welcome.text
+        to_identity = httpx.get(f"http://127.0.0.1:{port - 1}/signin", timeout=5)
+        assert to_identity.status_code == 303
+        assert to_identity.headers["location"].startswith(f"http://127.0.0.1:{port + 4}/authorize?")
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=60)
     assert up.returncode == 0, output
     assert "Gongkai is running" in output
+    assert f"The console (每个人的工作台): http://127.0.0.1:{port - 1}" in output
     assert servers.postgres.dsn.split("@")[1].split("/")[0] in output  # the external server
     assert "stopped" in output
     assert (tmp_path / "logs" / "pledge.log").exists()
@@ -116,16 +123,19 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
             str(bundle),
             "--data-dir",
             str(tmp_path),
+            "--with-files",
         ],
         capture_output=True,
         text=True,
     )
     assert exported.returncode == 0, exported.stdout + exported.stderr
+    assert json.loads((bundle / "manifest.json").read_text())["files"] == 0
     verified = subprocess.run(
         [*GONGKAI, "audit", "verify", str(bundle)], capture_output=True, text=True
     )
     assert verified.returncode == 0, verified.stdout
     assert "1 events in 1 partitions" in verified.stdout
+    assert "0 evidence files checked" in verified.stdout
     county = json.loads((bundle / "events.jsonl").read_text(encoding="utf-8"))["partition"]
     where = ["--out", str(bundle / "p"), "--data-dir", str(tmp_path), "--partition", county]
     one = subprocess.run(
@@ -204,10 +214,13 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     every branch and member, every month's and two months' ratings are there, the first
     half's rounds were published and scored into each township's selection, which recomputes
     to what it recorded and ended in the June 30 commendation; the items done were checked
-    by the people they served; the notification service sent its reminders and bulletins."""
+    by the people they served; the notification service sent its reminders and bulletins.
+    The history ends on January 4 (after last year's second-half rounds closed on the 3rd):
+    this year's months would only add time, and nothing of them is checked."""
     last = datetime.now(UTC).year - 1  # the generator's year, whole behind us
+    until = ["--until", f"{last + 1}-01-04"]
     generated = subprocess.run(
-        [*GONGKAI, "demo", "--data-dir", str(tmp_path), *SMALL_COUNTY],
+        [*GONGKAI, "demo", "--data-dir", str(tmp_path), *SMALL_COUNTY, *until],
         capture_output=True,
         text=True,
         timeout=600,
@@ -215,9 +228,9 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
     )
     assert generated.returncode == 0, generated.stdout + generated.stderr
     assert "events in the logs: pledge" in generated.stdout
-    port = free_port_run(len(SERVICES))
-    key = LocalSigningKey.load_or_create(tmp_path / "keys" / "signing.pem")
+    port = free_port_run(len(SERVICES) + 1) + 1  # the console's port before
     with stack_up(tmp_path, port - 8101):
+        key, _ = signing_key(tmp_path)  # stamping the issuer `gongkai up` named (identity's)
         pledge, review, evaluation, notification = (
             f"http://127.0.0.1:{port + i}" for i in range(4)
         )

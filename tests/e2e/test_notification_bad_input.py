@@ -51,7 +51,10 @@ async def build_world(pledge: RunningService, service: RunningService, servers: 
         # until the secretary's appointment has arrived over NATS too (each notice is issued
         # once per recipient, so ticking again is harmless)
         await worker.tick()
-        inbox = ok(await board.get("/v1/inbox", headers=d.branch_secretary))
+        answer = await board.get("/v1/inbox", headers=d.branch_secretary)
+        if answer.status_code == 403:  # the appointment has not arrived: not the secretary yet
+            return False
+        inbox = ok(answer)
         w.notice = inbox["notices"][0]["notice_id"] if inbox["notices"] else ""
         return bool(w.notice)
 

@@ -86,7 +86,7 @@ async def test_an_overdue_notice_reaches_the_person_by_sms(
         assert {(s.phone, s.sign_name, s.template) for s in provider.accepted} == {
             (PHONE, SIGN_NAME, "SMS_2002")
         }
-        drafting = {"title": "公开承诺拟定截止", "due_on": "2027-03-15"}
+        drafting = {"title": "2027年公开承诺拟定", "due_on": "2027-03-15"}
         assert drafting in [s.params for s in provider.accepted]
         assert len({json.dumps(s.params) for s in provider.accepted}) == len(provider.accepted)
         assert provider.refused == ["isv.MOBILE_NUMBER_ILLEGAL"]

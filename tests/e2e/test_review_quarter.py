@@ -18,6 +18,7 @@ from tests.e2e.review_helpers import (
     synced,
 )
 from tests.support import Servers
+from tests.support.files import pdf, photo
 
 
 async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> None:
@@ -168,8 +169,12 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         assert ad_hoc_sheet is not None
         assert ad_hoc_sheet.max_row == 2 + 1
 
-        # the work journal (R6) and a guidance visit (R7)
+        # the work journal (R6) and a guidance visit (R7), with evidence files
         journal = f"/v1/members/{d.member}/journal/2027-03"
+        scan = ok(
+            await c.post("/v1/files", files={"file": ("记录.pdf", pdf())}, headers=d.the_member),
+            201,
+        )["sha256"]
         first = ok(
             await c.post(
                 f"{journal}/entries",
@@ -177,6 +182,7 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
                     "recorded_on": "2027-03-05",
                     "work_content": "入户推广滴灌",
                     "duty_performance": "带动三户",
+                    "files": [{"sha256": scan, "name": "入户记录.pdf"}],
                 },
                 headers=d.the_member,
             ),
@@ -204,11 +210,21 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
         )
         read = ok(await c.get(f"/v1/members/{d.member}/journal", headers=d.the_member))
         assert [e["entry_id"] for e in read["entries"]] == [first, fixed]
+        assert [f["name"] for f in read["entries"][0]["files"]] == ["入户记录.pdf"]
+        assert read["entries"][1]["files"] == []  # the correction attached none
         assert read["presentations"][0]["entry_ids"] == [fixed]
         stranger = await c.get(
             f"/v1/members/{d.member}/journal", headers=d.as_("member", d.branch, third)
         )
         assert stranger.status_code == 403
+        # a journal's file is the journal's readers', not the public's nor another member's
+        assert (await c.get(f"/v1/files/{scan}", headers=d.branch_secretary)).status_code == 200
+        for outsider in ({}, d.as_("member", d.branch, third)):
+            assert (await c.get(f"/v1/files/{scan}", headers=outsider)).status_code == 404
+        photo_sha = ok(
+            await c.post("/v1/files", files={"file": ("现场.jpg", photo())}, headers=d.committee),
+            201,
+        )["sha256"]
         ok(
             await c.post(
                 "/v1/visits",
@@ -217,14 +233,17 @@ async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> Non
                     "cadre_name": "王镇长",
                     "visited_on": "2027-03-09",
                     "summary": "指导支部落实节水承诺",
+                    "files": [{"sha256": photo_sha, "name": "座谈现场.jpg"}],
                 },
                 headers=d.committee,
             ),
             201,
         )
+        assert (await c.get(f"/v1/files/{photo_sha}")).status_code == 200  # a visit is public
         visits = ok(await c.get("/v1/visits", params={"township_id": d.township}))
         assert visits["total"] == 1
         assert visits["rows"][0]["cadre_name"] == "王镇长"
+        assert visits["rows"][0]["files"][0]["sha256"] == photo_sha
 
         # next quarter: nobody reviewed yet
         clock.advance(timedelta(days=30))

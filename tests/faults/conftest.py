@@ -1,5 +1,6 @@
 """Fault tests kill and restart NATS and PostgreSQL: they get servers of their own, never the
-session-wide ones every other test uses."""
+session-wide ones every other test uses. Started once per test process (a worker may run
+other tests between two fault files: a package scope would start them again)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from tests.faults.stack import Stack
 from tests.support import Servers, servers_under
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture(scope="session")
 def fault_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
     with servers_under(tmp_path_factory.mktemp("fault-servers")) as started:
         yield started

@@ -26,8 +26,8 @@ import nats
 import pytest
 
 from gongkai.develop.demo import bearer
+from gongkai.operator.options import signing_key
 from gongkai.operator.services import SERVICES
-from shared.auth import LocalSigningKey
 from tests.e2e.test_cli import GONGKAI, WITHOUT_GONGKAI_SETTINGS, free_port_run
 
 LIMIT, WINDOW = 2, 120
@@ -78,7 +78,7 @@ class Up:
 @pytest.fixture(scope="module")
 def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
     data = tmp_path_factory.mktemp("supervised")
-    first = free_port_run(len(SERVICES))
+    first = free_port_run(len(SERVICES) + 1) + 1  # the console's port before
     options = ["--restart-delay", "0.2", "--restart-limit", str(LIMIT)]
     options += ["--restart-window", str(WINDOW), "--port-offset", str(first - 8101)]
     output = data / "up.out"
@@ -94,7 +94,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
         started.until(
             "all running",
             lambda: (
-                len(started.parts()) == 2 + len(SERVICES)
+                len(started.parts()) == 2 + len(SERVICES) + 1  # the console too
                 and all(p["state"] == "running" for p in started.parts().values())
             ),
             timeout=180,
@@ -113,7 +113,7 @@ def up(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Up]:
 
 
 def create_county(up: Up, county: str) -> httpx.Response:
-    key = LocalSigningKey.load_or_create(up.data / "keys" / "signing.pem")
+    key, _ = signing_key(up.data)  # the stack's issuer (identity's), kid local-dev
     return httpx.post(
         f"{up.url('pledge')}/v1/counties",
         json={"county_id": county, "name": "测试县"},

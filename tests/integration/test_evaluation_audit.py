@@ -59,7 +59,10 @@ async def audited(ev: Evaluation, **which: str) -> tuple[dict[str, Any], set[tup
 
 async def web_ballot(ev: Evaluation, round_id: str, rater_id: str, grades: dict[str, str]) -> None:
     rater = Principal(subject=rater_id, role=Role.RATER, org=round_id)
-    await ev.run(lambda uow: h.cast_ballot(uow, round_id, CastBallot(grades=grades), rater), rater)
+    # k = 1: the ballot leaves the urn at once (the audit of a closed round, with the urn empty)
+    await ev.run(
+        lambda uow: h.cast_ballot(uow, round_id, CastBallot(grades=grades), rater, 1), rater
+    )
 
 
 def ballot(round_id: str, token: str, grades: dict[str, str]) -> BallotCast:
@@ -149,7 +152,7 @@ async def test_a_satisfaction_check_is_audited_the_same_way(evaluation: Evaluati
     await ev.run(open_check)
     rater = Principal(subject="rt-0", role=Role.RATER, org=check_id)
     cmd = CheckBallot(grade="satisfied")
-    await ev.run(lambda uow: hc.cast_check_ballot(uow, check_id, cmd, rater), rater)
+    await ev.run(lambda uow: hc.cast_check_ballot(uow, check_id, cmd, rater, 1), rater)
     honest, problems = await audited(ev, check_id=check_id)
     assert (honest["consistent"], honest["participations"], honest["ballots"]) == (True, 1, 1)
 

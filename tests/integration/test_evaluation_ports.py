@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from services.evaluation.app import DEFINITION as EVALUATION
 from services.evaluation.checks import commands as kc
 from services.evaluation.checks import handlers as kh
 from services.evaluation.checks.policies import on_pledge_events
@@ -61,7 +62,7 @@ class World:
 
 @pytest.fixture
 async def world(servers: Servers) -> AsyncIterator[World]:
-    pool, _ = await fresh_log_database(servers, "evaluation")
+    pool, _ = await fresh_log_database(servers, "evaluation", migrations=EVALUATION.migrations)
     await READ_MODELS.ensure(pool)
     clock = FixedClock(NOW)
     store = PostgresEventStore(pool, source="/gongkai/evaluation", clock=clock)

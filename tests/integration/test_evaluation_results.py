@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.evaluation.aggregates import tally
+from services.evaluation.app import DEFINITION as EVALUATION
 from services.evaluation.events import REGISTRY
 from services.evaluation.projections import READ_MODELS
 from services.evaluation.rounds import handlers as h
@@ -63,7 +64,7 @@ class Evaluation:
 
 @pytest.fixture(scope="module")
 async def evaluation(servers: Servers) -> AsyncIterator[Evaluation]:
-    pool, _ = await fresh_log_database(servers, "evaluation")
+    pool, _ = await fresh_log_database(servers, "evaluation", migrations=EVALUATION.migrations)
     await READ_MODELS.ensure(pool)
     clock = FixedClock(datetime(2027, 6, 1, 2, 0, tzinfo=UTC))
     store = PostgresEventStore(pool, source="/gongkai/evaluation", clock=clock)
@@ -120,7 +121,8 @@ async def test_live_results_equal_results_recomputed_from_the_events(
     for index, grades in enumerate(ballots):
         rater = Principal(subject=f"rt-{index}", role=Role.RATER, org=round_id)
         cmd = CastBallot(grades=grades)
-        await ev.run(lambda uow, c=cmd, r=rater: h.cast_ballot(uow, round_id, c, r), rater)
+        # k = 1: each ballot leaves the urn at once, so live results can be read after each
+        await ev.run(lambda uow, c=cmd, r=rater: h.cast_ballot(uow, round_id, c, r, 1), rater)
 
     async with ev.executor.pool.acquire() as conn:
         live = await results_from_the_tally(conn, round_id)

@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime
 import asyncpg
 import pytest
 
+from services.evaluation.app import DEFINITION as EVALUATION
 from services.evaluation.projections import READ_MODELS
 from services.evaluation.selection.aggregates import REVIEW_POINTS, default_window
 from services.evaluation.selection.events import (
@@ -38,7 +39,7 @@ FORMULA = Formula(
 
 @pytest.fixture
 async def pool(servers: Servers) -> AsyncIterator[asyncpg.Pool]:
-    pool, _ = await fresh_log_database(servers, "evaluation")
+    pool, _ = await fresh_log_database(servers, "evaluation", migrations=EVALUATION.migrations)
     await READ_MODELS.ensure(pool)
     async with pool.acquire() as conn:
         for period, score in (("2026-05", 10), ("2026-12", 80), ("2027-02", 90)):

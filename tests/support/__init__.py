@@ -67,10 +67,19 @@ class Servers:
         return {"Authorization": f"Bearer {self.token(role, org, subject)}"}
 
 
+# The tests' PostgreSQL does not wait for the disk: every commit still writes its WAL before
+# it returns (a kill -9 of the server, as the fault tests do, loses nothing acknowledged),
+# but nothing is forced to disk, which only a crash of the machine itself would need. On a
+# busy machine the fsyncs of the suite's thousands of commits, and of the checkpoint at the
+# end, were much of its time.
+NO_DISK_WAITS = ("fsync = off", "full_page_writes = off")
+
+
 def start_servers(root: Path) -> Servers:
     postgres = EmbeddedPostgres(root / "postgres")
     nats = EmbeddedNats(root / "nats")
     postgres.start()
+    _without_disk_waits(postgres.dsn)
     nats.start()
     key = LocalSigningKey.generate()
     key_file = root / "signing.pub.pem"
@@ -78,6 +87,34 @@ def start_servers(root: Path) -> Servers:
     checkpoint_key_file = root / "checkpoint.pem"
     checkpoint_key_file.write_bytes(LocalSigningKey.generate().private_pem)
     return Servers(postgres, nats, key, key_file, checkpoint_key_file)
+
+
+def _without_disk_waits(dsn: str) -> None:
+    """Set in postgresql.auto.conf, so a server restarted after a kill keeps them."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    import asyncpg
+
+    async def configure() -> None:
+        for _ in range(300):  # the port opens before the server takes connections
+            try:
+                conn = await asyncpg.connect(dsn)
+                break
+            except asyncpg.CannotConnectNowError:
+                await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("the tests' PostgreSQL did not take connections in 30 s")
+        try:
+            for setting in NO_DISK_WAITS:
+                await conn.execute(f"ALTER SYSTEM SET {setting}")
+            await conn.execute("SELECT pg_reload_conf()")
+        finally:
+            await conn.close()
+
+    # a thread of its own: a fixture may be set up while a test's event loop runs
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, configure()).result()
 
 
 @contextmanager
@@ -127,9 +164,10 @@ async def running(
 
 
 async def fresh_log_database(
-    servers: Servers, service: str = "test", owner_sql: str = ""
+    servers: Servers, service: str = "test", owner_sql: str = "", migrations: tuple[str, ...] = ()
 ) -> tuple[Any, str]:
-    """A new database with the event log migrated; a runtime-role pool and the owner's DSN."""
+    """A new database with the event log migrated (and the service's own `migrations`
+    packages: its tables beside the log); a runtime-role pool and the owner's DSN."""
     import asyncpg
 
     from shared.database import ensure_database, grant_runtime_role, migrate, open_pool
@@ -140,7 +178,7 @@ async def fresh_log_database(
     dsn = with_database(servers.postgres.dsn, name)
     owner = await asyncpg.connect(dsn)
     try:
-        await migrate(owner, ["shared.migrations"])
+        await migrate(owner, ["shared.migrations", *migrations])
         if owner_sql:  # tables a test needs beside the log, made by the owner like migrations
             await owner.execute(owner_sql)
         role = await grant_runtime_role(owner, name)

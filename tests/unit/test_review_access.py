@@ -106,3 +106,20 @@ def test_the_head_as_a_leadership_team_member_is_reviewed_by_the_committee() -> 
     assert not access.may_review(HEAD, the_head_as_member)  # nobody reviews themself
     assert access.may_review(COMMITTEE, the_head_as_member)
     assert not access.may_review(who(Role.TOWNSHIP_COMMITTEE, "t-2"), the_head_as_member)
+
+
+def test_who_may_see_the_record_may_see_its_files() -> None:
+    public = who(Role.PUBLIC, None, "public")
+    visit = {"kind": "visit", "township_id": "t-1", "current": True}
+    review = {"kind": "review", "township_id": "t-1", "current": True}
+    old_review = {**review, "current": False}
+    journal = {"kind": "journal", "township_id": "t-1", "current": True}
+    assert access.sees_file_of(public, visit, None)
+    assert access.sees_file_of(public, review, None)
+    assert not access.sees_file_of(public, old_review, None)
+    assert access.sees_file_of(who(Role.TOWNSHIP_OFFICE, "t-1"), old_review, None)
+    assert not access.sees_file_of(who(Role.TOWNSHIP_OFFICE, "t-2"), old_review, None)
+    assert not access.sees_file_of(public, journal, MEMBER)
+    assert access.sees_file_of(who(Role.MEMBER, "b-1", MEMBER.subject_id), journal, MEMBER)
+    assert access.sees_file_of(THE_SECRETARY, journal, MEMBER)
+    assert not access.sees_file_of(FORMER_SECRETARY, journal, MEMBER)

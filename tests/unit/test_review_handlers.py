@@ -17,8 +17,9 @@ from services.review.events import DIMENSIONS, SubjectKind
 from services.review.policies import subscriptions
 from shared.auth import Principal, Role
 from shared.errors import Forbidden, GongkaiError, InvalidInput, InvalidState, NotFound
+from shared.files import FileCatalog
 from shared.unit_of_work import UnitOfWork
-from tests.support.memory import Memory
+from tests.support.memory import Memory, Uploaded
 from tests.support.review import MemoryCopies, review_memory
 
 
@@ -550,6 +551,24 @@ async def test_a_visit_to_an_unknown_or_retired_branch_or_in_the_future_is_refus
     assert named(error) == ["visited_on"]
     copies.directory.apply("BranchRetired", {"branch_id": "b1", "reason": "合并"})
     await refused(memory, InvalidState, lambda: h.record_visit(memory.as_(HEAD), visit(), HEAD))
+
+
+async def test_a_visit_journal_entry_and_review_carry_the_files_their_writer_uploaded() -> None:
+    memory, _ = world()
+    photo = "c" * 64
+    memory.ports[FileCatalog] = Uploaded((photo, HEAD.subject))
+    attach = {"files": [{"sha256": photo, "name": "座谈会.jpg"}]}
+    await h.record_visit(memory.as_(HEAD), visit(**attach), HEAD)
+    assert data(memory)["files"] == [
+        {"sha256": photo, "size": 10, "media_type": "application/pdf", "name": "座谈会.jpg"}
+    ]
+    someone = ROLES["county administrator"]
+    error = await refused(
+        memory, InvalidInput, lambda: h.record_visit(memory.as_(someone), visit(**attach), someone)
+    )
+    assert named(error) == ["files.0.sha256"]
+    await h.record_visit(memory.as_(HEAD), visit(), HEAD)
+    assert data(memory)["files"] == []
 
 
 # --- the unit of work, all or nothing; the policy ---------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from gongkai.operator.services import SERVICES
+from gongkai.operator.services import FRONTS, SERVICES
 
 ROOT = Path(__file__).parents[2]
 ENV = os.environ | {"PYTHONPATH": str(ROOT)}
@@ -114,7 +114,7 @@ def test_the_table_of_services_matches_their_definitions() -> None:
         definition = import_module(module).DEFINITION
         assert (definition.name, definition.default_port) == (name, port)
     found = sorted(p.parent.name for p in (ROOT / "services").glob("*/app.py"))
-    assert found == sorted(SERVICES)
+    assert found == sorted([*SERVICES, *FRONTS])
 
 
 def test_without_the_bench_extra_the_command_line_runs_and_says_what_to_install() -> None:

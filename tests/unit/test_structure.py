@@ -17,6 +17,10 @@ rounds, checks, ratings and selection), holds the same modules, each with one jo
 and the service itself has `app.py` (the composition root), `api/` (routes only: no SQL, no
 rules) and `read_models.sql`. Beside them only `migrations/`, `templates/` and `documents/`
 (printable pages and workbooks). A service imports only itself and `shared/`.
+
+A front (the console) holds no domain data and owns no log: it has its own, smaller shape
+(`app.py`, `settings.py`, `session.py`, `signin.py`, `calls.py`, `web.py`, `pages/` with routes
+only, `templates/`, `static/`), runs no SQL and imports no service: it reaches them over HTTP.
 """
 
 from __future__ import annotations
@@ -45,13 +49,59 @@ SERVICE_ONLY = {"app.py", "api", "read_models.sql"}
 ALLOWED_BESIDE = {"__init__.py", "migrations", "templates", "documents", "__pycache__"}
 # sending over SMTP, robots and webhooks, and the loops that do it: mechanism a service owns
 ALLOWED_BESIDE |= {"delivery"}
+# the identity service's credential table, signing keys and OpenID Connect protocol work,
+# and its client of a county's own provider
+ALLOWED_BESIDE |= {"oidc", "upstream.py"}
 SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE)\b\s")
 QUERIES = {"fetch", "fetchrow", "fetchval", "execute", "executemany", "copy_records_to_table"}
 NOUN_ENDINGS = ("Draft", "Body", "Input", "Request", "Form", "Data")
 
 
+FRONTS = {"console"}
+FRONT = {
+    "app.py",
+    "settings.py",
+    "session.py",
+    "signin.py",
+    "calls.py",
+    "web.py",
+    "pages",
+    "templates",
+    "static",
+}
+
+
 def services() -> list[str]:
-    return sorted(p.name for p in SERVICES.iterdir() if (p / "app.py").exists())
+    return sorted(
+        p.name for p in SERVICES.iterdir() if (p / "app.py").exists() and p.name not in FRONTS
+    )
+
+
+def front_shape_of(name: str) -> list[str]:
+    """What is wrong with a front's shape, one line each."""
+    front = SERVICES / name
+    present = {p.name for p in front.iterdir()} - {"__init__.py", "__pycache__"}
+    wrong = [f"{name}: no {m}" for m in sorted(FRONT - present)]
+    wrong += [f"{name}: {p} is none of a front's modules" for p in sorted(present - FRONT)]
+    for path in modules(front):
+        relative = path.relative_to(SERVICES)
+        used = imports(path)
+        wrong += [
+            f"{relative}: imports {m}"
+            for m in sorted(used)
+            if (m.startswith("services.") and not m.startswith(f"services.{name}"))
+            or m == "asyncpg"
+        ]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and SQL.search(text):
+                wrong.append(f"{relative}:{node.lineno}: SQL in a front")
+    return wrong
+
+
+@pytest.mark.parametrize("name", sorted(FRONTS))
+def test_every_front_has_its_shape(name: str) -> None:
+    assert front_shape_of(name) == []
 
 
 def areas(service: Path) -> list[Path]:

@@ -7,6 +7,7 @@ verifier against a real service's), so no server is needed."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ class Log:
         self.events: dict[str, list[EventEnvelope]] = {}
         self.checkpoints: list[dict[str, Any]] = []
 
-    def append(self, partition: str, count: int = 1) -> None:
+    def append(self, partition: str, count: int = 1, data: dict[str, Any] | None = None) -> None:
         chain = self.events.setdefault(partition, [])
         for _ in range(count):
             prev = chain[-1].hash if chain else GENESIS_HASH
@@ -51,7 +52,7 @@ class Log:
                 correlationid=str(uuid.uuid4()),
                 prevhash=prev,
                 hash="",
-                data={"name": "王德明", "post": "党员服务岗"},
+                data=data or {"name": "王德明", "post": "党员服务岗"},
             )
             sealed = chain_hash(prev, draft.sequence, draft.body())
             chain.append(draft.model_copy(update={"hash": sealed}))
@@ -204,3 +205,40 @@ def test_an_empty_bundle_without_checkpoints_is_not_verified(tmp_path: Path) -> 
     assert report.ok
     assert (report.events, report.after, report.unsigned) == (0, 0, [])
     assert not report.verified  # nothing was signed, so nothing is vouched for
+
+
+def test_a_bundle_with_files_names_a_changed_and_a_missing_file(tmp_path: Path) -> None:
+    photo, minutes = b"\xff\xd8\xff a photo", b"%PDF-1.4 minutes %%EOF"
+    refs = [
+        {"sha256": hashlib.sha256(b).hexdigest(), "size": len(b), "media_type": t, "name": n}
+        for b, t, n in ((photo, "image/jpeg", "现场.jpg"), (minutes, "application/pdf", "纪要.pdf"))
+    ]
+    log = Log()
+    log.append("t-a", data={"summary": "水渠修好一段", "files": refs})
+    log.sign()
+
+    def bundle(name: str, files: dict[str, bytes]) -> Path:
+        folder = log.bundle(tmp_path / name)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        (folder / "manifest.json").write_text(json.dumps({**manifest, "files": len(files)}))
+        (folder / "files").mkdir()
+        for sha, data in files.items():
+            (folder / "files" / sha).write_bytes(data)
+        return folder
+
+    whole = verify_bundle(bundle("whole", {refs[0]["sha256"]: photo, refs[1]["sha256"]: minutes}))
+    assert whole.ok
+    assert whole.files == 2
+    tampered = verify_bundle(bundle("tampered", {refs[0]["sha256"]: photo + b"!"}))
+    assert not tampered.ok
+    assert tampered.files == 2
+    changed, missing = tampered.problems
+    assert refs[0]["sha256"] in changed
+    assert "现场.jpg" in changed
+    assert "changed" in changed
+    assert refs[1]["sha256"] in missing
+    assert "missing" in missing
+    assert tampered.first_bad_event == json.loads(log.lines()[0])["id"]
+    unchecked = verify_bundle(log.bundle(tmp_path / "without"))  # exported without files
+    assert unchecked.ok
+    assert unchecked.files is None

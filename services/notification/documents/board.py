@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import tzinfo
 from typing import Any
 
@@ -40,4 +41,10 @@ def render(template: str, base_url: str, tz: tzinfo | None = None, **context: An
     def qr(card: dict[str, Any]) -> str:
         return qr_svg(f"{base}/pledges/{card['pledge_id']}")
 
-    return TEMPLATES.get_template(template).render(qr=qr, day=day, **context)
+    return TEMPLATES.get_template(template).render(qr=qr, day=day, files_url=files_url(), **context)
+
+
+def files_url() -> str:
+    """Where the pledge service serves published items' files (the board links the photos
+    there; it keeps none of their bytes): GONGKAI_PLEDGE_PUBLIC_URL."""
+    return os.environ.get("GONGKAI_PLEDGE_PUBLIC_URL", "http://127.0.0.1:8101").rstrip("/")

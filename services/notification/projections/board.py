@@ -11,6 +11,7 @@ import asyncpg
 
 from services.notification import contracts as k
 from shared.envelope import EventEnvelope
+from shared.files import IMAGES
 
 
 def _json(value: Any) -> str:
@@ -217,6 +218,10 @@ async def _open_reasons(conn: asyncpg.Connection, i: k.ItemEvent, reasons: Any) 
 async def progress_reported(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.ProgressReported.model_validate(d)
     await _item(conn, p, "percent = $3, progress = $4", p.percent, p.summary)
+    # the photos by their hashes: the bytes stay the pledge service's (its public file route)
+    photos = [f.sha256 for f in p.files if f.media_type in IMAGES]
+    if photos:
+        await _item(conn, p, "photos = photos || $3::jsonb", json.dumps(photos))
 
 
 async def item_reported_done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:

@@ -45,6 +45,7 @@ from services.pledge.events import (
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
+from shared.files import FileRef
 
 QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
 
@@ -350,7 +351,12 @@ class Pledge(Aggregate):
         return item
 
     def report_progress(
-        self, item_id: str, summary: str, percent: int, evidence: tuple[Evidence, ...]
+        self,
+        item_id: str,
+        summary: str,
+        percent: int,
+        evidence: tuple[Evidence, ...],
+        files: tuple[FileRef, ...] = (),
     ) -> str:
         self._open_item(item_id)
         report_id = self._next_id("r")
@@ -362,16 +368,21 @@ class Pledge(Aggregate):
                 summary=summary,
                 percent=percent,
                 evidence=evidence,
+                files=files,
             )
         )
         return report_id
 
-    def follow_up(self, item_id: str, note: str) -> str:
+    def follow_up(self, item_id: str, note: str, files: tuple[FileRef, ...] = ()) -> str:
         self._open_item(item_id)
         follow_up_id = self._next_id("f")
         self._record(
             FollowUpRecorded(
-                pledge_id=self.pledge_id, item_id=item_id, follow_up_id=follow_up_id, note=note
+                pledge_id=self.pledge_id,
+                item_id=item_id,
+                follow_up_id=follow_up_id,
+                note=note,
+                files=files,
             )
         )
         return follow_up_id

@@ -53,12 +53,15 @@ async def list_pledges(
     status: PledgeStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: QueryOffset = 0,
+    member_id: QueryId | None = None,
 ) -> Any:
-    # Unpublished pledges are listed only to people who oversee the whole township or county.
+    # Unpublished pledges are listed only to people who oversee the whole township or county,
+    # the branch's secretary, and a member asking for their own.
     overseer = (
         who.role in (Role.AUDITOR, Role.COUNTY_ADMIN)  # one county per installation (X1)
         or (who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id)
         or (who.role is Role.BRANCH_SECRETARY and who.org == branch_id)
+        or (who.role is Role.MEMBER and member_id is not None and who.subject == member_id)
     )
     return await q.pledges(
         conn,
@@ -66,6 +69,7 @@ async def list_pledges(
         branch_id=branch_id,
         year=year,
         status=status,
+        member_id=member_id,
         published_only=not overseer,
         limit=limit,
         offset=offset,
@@ -161,7 +165,7 @@ async def report_progress(
 async def follow_up(
     pledge_id: PathId,
     item_id: PathId,
-    cmd: c.RecordNote,
+    cmd: c.RecordFollowUp,
     request: Request,
     who: SignedIn,
     idem: IdempotencyDep,

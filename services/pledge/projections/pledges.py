@@ -196,8 +196,23 @@ async def _activity(
     await _touch(conn, e, d)
 
 
+async def _files(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """The evidence files the event attaches (who may see the item may see them)."""
+    for f in d.get("files", ()):
+        await conn.execute(
+            "INSERT INTO attached_files VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            f["sha256"],
+            e.id,
+            d["pledge_id"],
+            d["item_id"],
+            f["media_type"],
+            f["name"],
+        )
+
+
 async def progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "progress", d["summary"])
+    await _files(conn, e, d)
     await conn.execute(
         "UPDATE items SET progress_percent = $2 WHERE item_id = $1", d["item_id"], d["percent"]
     )
@@ -205,6 +220,7 @@ async def progress(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 
 async def follow_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "follow_up", d["note"])
+    await _files(conn, e, d)
 
 
 async def done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from services.review.events import (
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
+from shared.files import FileRef
 
 
 class Journal(Aggregate):
@@ -53,6 +54,7 @@ class Journal(Aggregate):
         duty: str,
         today: date,
         entered_by: str | None = None,
+        files: tuple[FileRef, ...] = (),
     ) -> None:
         """`entered_by`: the branch secretary entering the member's paper journal on the
         member's behalf; None when the member writes it."""
@@ -70,6 +72,7 @@ class Journal(Aggregate):
                 work_content=work,
                 duty_performance=duty,
                 entered_by=entered_by,
+                files=files,
             )
         )
 
@@ -83,6 +86,7 @@ class Journal(Aggregate):
         reason: str,
         today: date,
         entered_by: str | None = None,
+        files: tuple[FileRef, ...] = (),
     ) -> None:
         if entry_id not in self.entries:
             raise InvalidInput(
@@ -106,6 +110,7 @@ class Journal(Aggregate):
                 duty_performance=duty,
                 reason=reason,
                 entered_by=entered_by,
+                files=files,
             )
         )
 

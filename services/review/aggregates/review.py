@@ -21,6 +21,7 @@ from services.review.events import (
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput
 from shared.events import DomainEvent
+from shared.files import FileRef
 
 
 def _assessments(kind: SubjectKind, body: ReviewBody) -> tuple[Assessment, ...]:
@@ -82,6 +83,7 @@ class Review(Aggregate):
         body: ReviewBody,
         pledge_status: PledgeLedgerStatus,
         today: date,
+        files: tuple[FileRef, ...] = (),
     ) -> Review:
         require_active(subject)
         not_ahead(body.held_on, today, "held_on")
@@ -95,6 +97,7 @@ class Review(Aggregate):
                 subject_id=subject.subject_id,
                 subject_name=subject.name,
                 pledge_status=pledge_status,
+                files=files,
                 **_written(reviewer, body, subject.kind),
             )
         )
@@ -105,7 +108,14 @@ class Review(Aggregate):
         assert self.current is not None
         return self.current
 
-    def correct(self, reviewer: Person, body: ReviewBody, reason: str, today: date) -> str:
+    def correct(
+        self,
+        reviewer: Person,
+        body: ReviewBody,
+        reason: str,
+        today: date,
+        files: tuple[FileRef, ...] = (),
+    ) -> str:
         """A new version that supersedes the current one; the pledge status stays the one
         seen when the review was first recorded (R3)."""
         not_ahead(body.held_on, today, "held_on")
@@ -123,6 +133,7 @@ class Review(Aggregate):
                 subject_id=was.subject_id,
                 subject_name=was.subject_name,
                 pledge_status=was.pledge_status,
+                files=files,
                 **_written(reviewer, body, was.subject_kind),
             )
         )

@@ -9,6 +9,7 @@ from services.review.aggregates.common import Person, Subject, not_ahead, requir
 from services.review.events import GuidanceVisitRecorded
 from shared.aggregate import Aggregate
 from shared.events import DomainEvent
+from shared.files import FileRef
 
 
 class Visit(Aggregate):
@@ -26,6 +27,7 @@ class Visit(Aggregate):
         problems_found: str | None,
         guidance_given: str | None,
         today: date,
+        files: tuple[FileRef, ...] = (),
     ) -> Visit:
         require_active(branch)
         not_ahead(visited_on, today, "visited_on")
@@ -41,6 +43,7 @@ class Visit(Aggregate):
                 summary=summary,
                 problems_found=problems_found,
                 guidance_given=guidance_given,
+                files=files,
             )
         )
         return visit

@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from services.review.projections.visits import attach_files
 from shared.envelope import EventEnvelope
 
 
@@ -30,6 +31,7 @@ async def _entry(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) 
         e.sequence,
         d.get("entered_by"),
     )
+    await attach_files(conn, e, d, "journal", d["entry_id"])
 
 
 async def entry_recorded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:

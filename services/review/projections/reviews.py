@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 
+from services.review.projections.visits import attach_files
 from shared.envelope import EventEnvelope
 
 
@@ -45,6 +46,7 @@ async def _review(
         e.time,
         e.sequence,
     )
+    await attach_files(conn, e, d, "review", d["review_id"])
 
 
 async def recorded(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:

@@ -1,0 +1,136 @@
+"""Calls to the services' HTTP APIs with the signed-in person's own token.
+
+The console decides nothing: each service authorises and validates, and its RFC 9457 problem
+comes back as `Refused`, with a Chinese sentence for the page and, per field, what to fix.
+Every write carries the idempotency key its form was rendered with, so a double click or a
+resubmitted form appends once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from services.console.settings import ConsoleSettings
+
+# what a person reads for a problem's kind (the end of its `type`)
+KINDS = {
+    "unauthenticated": "登录已失效，请重新登录。",
+    "forbidden": "您当前的身份无权进行此操作。",
+    "not-found": "没有找到该记录，或您无权查看。",
+    "invalid-input": "填写的内容有误，请按提示修改后再提交。",
+    "conflict": "该操作与当前状态不符，请刷新页面后再试。",
+    "idempotency-key-reused": "该表单已提交过，请刷新页面后再填写。",
+    "rate-limited": "操作过于频繁，请稍后再试。",
+    "internal-error": "服务出错，请稍后再试；如仍有问题请联系县管理员。",
+}
+# what to fix in a field, by the validation error's code (pydantic's error types)
+CODES = {
+    "missing": "请填写此项。",
+    "string_too_short": "内容太短，请填写完整。",
+    "string_too_long": "内容太长，请精简。",
+    "string_pattern_mismatch": "格式不对。",
+    "date_from_datetime_parsing": "日期格式不对，例如 2027-03-15。",
+    "date_parsing": "日期格式不对，例如 2027-03-15。",
+    "int_parsing": "请填写数字。",
+    "enum": "请从列表中选择。",
+    "literal_error": "请从列表中选择。",
+    "too_short": "内容太短或项目太少，请补充完整。",  # text with a length limit, and lists
+    "too_long": "内容太长或项目太多，请精简。",
+    "value_error": "填写的内容不符合要求。",
+}
+
+
+@dataclass
+class Refused(Exception):
+    """A service's refusal, as a person reads it."""
+
+    status: int
+    message: str
+    detail: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, answer: httpx.Response) -> Refused:
+        try:
+            body = answer.json()
+        except ValueError:
+            body = {}
+        if not isinstance(body, dict):
+            body = {}
+        kind = str(body.get("type", "")).rsplit(":", 1)[-1]
+        message = KINDS.get(kind) or KINDS.get(
+            {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
+                answer.status_code, "internal-error" if answer.status_code >= 500 else ""
+            ),
+            "操作未能完成，请检查后再试。",
+        )
+        fields: dict[str, str] = {}
+        for error in body.get("errors") or []:
+            if isinstance(error, dict) and error.get("field"):
+                name = _field_name(str(error["field"]))
+                fields[name] = CODES.get(str(error.get("code", "")), "填写的内容不符合要求。")
+        return cls(answer.status_code, message, str(body.get("detail", "")), fields)
+
+
+def _field_name(path: str) -> str:
+    """`body.items.0.title` → `items.0.title`: the form's own field names."""
+    return path.removeprefix("body.").removeprefix("query.")
+
+
+class Services:
+    """One HTTP client for all four services (connection pooling), created with the app."""
+
+    def __init__(
+        self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
+    ):
+        self.urls = {
+            "pledge": settings.pledge_url,
+            "review": settings.review_url,
+            "evaluation": settings.evaluation_url,
+            "notification": settings.notification_url,
+        }
+        self.http = httpx.AsyncClient(timeout=20.0, transport=transport)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def call(
+        self,
+        service: str,
+        method: str,
+        path: str,
+        *,
+        token: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+        idempotency_key: str | None = None,
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        try:
+            answer = await self.http.request(
+                method,
+                self.urls[service].rstrip("/") + path,
+                json=body,
+                params={k: v for k, v in (params or {}).items() if v is not None},
+                headers=headers,
+            )
+        except httpx.HTTPError as e:
+            raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
+        if answer.status_code >= 400:
+            raise Refused.of(answer)
+        if answer.headers.get("content-type", "").startswith("application/json"):
+            return answer.json()
+        return answer.content
+
+    async def get(self, service: str, path: str, *, token: str, **params: Any) -> Any:
+        return await self.call(service, "GET", path, token=token, params=params)
+
+    async def post(
+        self, service: str, path: str, *, token: str, body: dict[str, Any], key: str
+    ) -> Any:
+        return await self.call(service, "POST", path, token=token, body=body, idempotency_key=key)

@@ -1,0 +1,59 @@
+"""R6: a member's work journal, month by month (the review service's journals)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from services.console.calls import Refused
+from services.console.web import Desk, signed_in
+
+router = APIRouter()
+Signed = Annotated[Desk, Depends(signed_in)]
+CHINA = timezone(timedelta(hours=8))
+
+
+def this_month() -> str:
+    return datetime.now(CHINA).strftime("%Y-%m")
+
+
+@router.get("/journal")
+async def my_journal(desk: Signed, month: str | None = None) -> Response:
+    if desk.session.role != "member":
+        raise Refused(403, "“纪实”由党员本人使用；请切换到党员身份。")
+    return await _journal_page(desk, desk.session.person, month or this_month())
+
+
+async def _journal_page(
+    desk: Desk,
+    member_id: str,
+    month: str,
+    *,
+    refused: Refused | None = None,
+    filled: dict[str, str] | None = None,
+) -> Response:
+    journal = await desk.get("review", f"/v1/members/{member_id}/journal", month=month)
+    return desk.page(
+        "journal.html",
+        status_code=refused.status if refused else 200,
+        journal=journal,
+        member_id=member_id,
+        month=month,
+        refused=refused,
+        filled=filled or {},
+    )
+
+
+@router.post("/journal/{member_id}/{month}")
+async def record_entry(member_id: str, month: str, desk: Signed) -> Response:
+    form = await desk.form()
+    body = {k: form.get(k, "") for k in ("recorded_on", "work_content", "duty_performance")}
+    path = f"/v1/members/{member_id}/journal/{month}/entries"
+    try:
+        await desk.post("review", path, body, form.get("key", ""))
+    except Refused as refused:
+        return await _journal_page(desk, member_id, month, refused=refused, filled=form)
+    return desk.redirect(f"/journal?month={month}")

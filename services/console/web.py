@@ -1,0 +1,158 @@
+"""What every page shares: the signed-in person, their session cookie, CSRF, rendering.
+
+`signed_in` is the dependency of every page behind sign-in: it opens the session cookie,
+refreshes an access token about to expire, and hands the page a `Desk` (the person, their
+tokens, the services, the templates). A page answers with `desk.page(...)`, which re-seals
+the cookie (the idle clock starts again) and renders the template with the layout's context.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from services.console.calls import Refused, Services
+from services.console.session import SESSION_COOKIE, Sealer, Session, same_token
+from services.console.settings import ConsoleSettings
+from services.console.signin import Identity, needs_refresh
+
+TEMPLATES = Environment(
+    loader=PackageLoader("services.console", "templates"),
+    autoescape=select_autoescape(["html"]),
+    auto_reload=False,
+)
+
+ROLES = {
+    "county_admin": "县管理员",
+    "township_committee": "镇党委",
+    "township_office": "镇创先办",
+    "branch_secretary": "支部书记",
+    "member": "党员",
+    "auditor": "审计员",
+    "integration": "系统对接",
+    "rater": "评议人",
+}
+STATUSES = {
+    "none": "未起草",
+    "drafting": "起草中",
+    "proposed": "待审核",
+    "under_review": "审核中",
+    "returned": "已退回修改",
+    "approved": "已审定",
+    "published": "已公开",
+    "pending": "待审核",
+    "approve": "通过",
+    "return": "退回",
+}
+TEMPLATES.filters["role"] = lambda code: ROLES.get(str(code), str(code))
+TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
+
+# the pages each post sees in the menu: (path, label)
+MENUS: dict[str, list[tuple[str, str]]] = {
+    "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
+    "branch_secretary": [("/", "待办"), ("/branch", "支部承诺")],
+    "township_committee": [("/", "待办"), ("/review", "承诺审核"), ("/township", "定诺与台账")],
+    "township_office": [("/", "待办"), ("/review", "承诺审核"), ("/township", "定诺与台账")],
+    "county_admin": [("/", "待办"), ("/county", "全县")],
+    "auditor": [("/", "待办"), ("/county", "全县")],
+}
+
+
+@dataclass
+class Console:
+    """The app's state: settings, sign-in, services, cookie sealer."""
+
+    settings: ConsoleSettings
+    identity: Identity
+    services: Services
+    sealer: Sealer
+
+    def cookie(self, response: Response, session: Session | None) -> None:
+        if session is None:
+            response.delete_cookie(SESSION_COOKIE, path="/")
+            return
+        response.set_cookie(
+            SESSION_COOKIE,
+            self.sealer.seal_session(session),
+            httponly=True,
+            samesite="lax",
+            secure=self.settings.secure_cookies,
+            path="/",
+        )
+
+
+class NotSignedIn(Exception):
+    """The page needs a person; the handler sends the browser to sign in."""
+
+
+@dataclass
+class Desk:
+    """One request's signed-in person."""
+
+    console: Console
+    session: Session
+    request: Request
+
+    @property
+    def token(self) -> str:
+        return self.session.access_token
+
+    async def get(self, service: str, path: str, **params: Any) -> Any:
+        return await self.console.services.get(service, path, token=self.token, **params)
+
+    async def post(self, service: str, path: str, body: dict[str, Any], key: str) -> Any:
+        return await self.console.services.post(service, path, token=self.token, body=body, key=key)
+
+    async def form(self) -> dict[str, str]:
+        """The posted form, after its CSRF token is checked (a mismatch is refused)."""
+        posted = await self.request.form()
+        values = {k: v for k, v in posted.multi_items() if isinstance(v, str)}
+        if not same_token(self.session.csrf, values.get("csrf")):
+            raise Refused(403, "页面已过期或来源不明，请刷新页面后重新提交。")
+        return values
+
+    def page(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        html = TEMPLATES.get_template(template).render(
+            me=self.session,
+            menu=MENUS.get(self.session.role, [("/", "待办")]),
+            path=self.request.url.path,
+            csrf=self.session.csrf,
+            new_key=lambda: secrets.token_urlsafe(16),
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Cache-Control"] = "no-store"
+        self.console.cookie(response, self.session)
+        return response
+
+    def redirect(self, to: str) -> RedirectResponse:
+        response = RedirectResponse(to, status_code=303)
+        self.console.cookie(response, self.session)
+        return response
+
+
+async def signed_in(request: Request) -> Desk:
+    console: Console = request.app.state.console
+    session = console.sealer.session(
+        request.cookies.get(SESSION_COOKIE), console.settings.idle_minutes * 60
+    )
+    if session is None:
+        raise NotSignedIn()
+    if needs_refresh(session):
+        fresh = await console.identity.refresh(session)
+        if fresh is None:
+            raise NotSignedIn()
+        session = fresh
+    session.seen = time.time()
+    return Desk(console, session, request)
+
+
+def public_page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    html = TEMPLATES.get_template(template).render(me=None, menu=[], path="", **context)
+    return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})

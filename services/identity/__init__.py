@@ -1,0 +1,1 @@
+"""The identity service: people, their posts, credentials and sign-in (OpenID Connect)."""

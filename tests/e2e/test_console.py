@@ -1,0 +1,146 @@
+"""The console in a real browser (issue 18), against the real identity and pledge services:
+a member drafts and proposes her pledge on a phone (a wrong field is answered beside it, in
+Chinese, and appends nothing), the township head reviews it item by item on a desktop, the
+branch secretary, who holds two posts, chooses which hat to wear and publishes it; each sees
+only the pages of their post."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Page
+
+from gongkai.develop.serving import serving
+from services.console.app import create_app
+from services.console.settings import ConsoleSettings
+from shared.embedded import free_port
+from tests.e2e.helpers import eventually, ok
+from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
+from tests.support import Servers
+from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
+
+HEAD = "p-head-wang"
+
+
+async def activate(page: Page, world: SignInWorld, person: str, login: str) -> None:
+    """The office issues the person's activation code; they set their password."""
+    code = await world.activation_code(person, login)
+    await page.goto(f"{world.base}/activate")
+    await page.get_by_label("手机号或身份证号").fill(login)
+    await page.get_by_label("激活码").fill(code)
+    await page.get_by_label("新密码").fill(PASSWORD)
+    await page.get_by_label("再次输入").fill(PASSWORD)
+    await page.get_by_role("button", name="激活并登录").click()
+    assert "已登录" in await page.locator("h2").inner_text()
+
+
+async def status_of(page: Page) -> str:
+    return await page.locator("#status").inner_text()
+
+
+async def test_a_pledge_from_draft_to_publication_in_the_console(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback"
+    ) as world:
+        d = world.directory
+        ok(
+            await world.pledge.client.post(
+                f"/v1/townships/{d.township}/head",
+                json={"person_id": HEAD, "name": "王振华"},
+                headers=d.as_("county_admin", d.county),
+            )
+        )
+        admin = world.servers.auth("county_admin", d.county)
+
+        async def head_known() -> bool:
+            answer = await world.identity.client.get(f"/v1/people/{HEAD}/posts", headers=admin)
+            return answer.status_code == 200 and len(answer.json()["posts"]) == 1
+
+        await eventually(head_known)
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(world.pledge.client.base_url),
+            notification_url="http://127.0.0.1:9",  # not running: 待办 says it cannot read
+            session_key_file=tmp_path / "console.key",
+        )
+        async with serving(create_app(settings), port):
+            # --- the member, on her phone ---------------------------------------------------
+            member = await browser.page(PHONE)
+            await activate(member, world, d.member, "13800002222")
+            await member.goto(console_url)
+            await member.get_by_role("link", name="登录").click()
+            await member.get_by_role("link", name="我的承诺").click()
+            assert await horizontal_overflow(member) == 0
+            await member.get_by_role("button", name="开始起草").click()
+            assert await status_of(member) == "起草中"
+
+            await member.get_by_label("承诺依据（征求意见情况等）").fill(
+                "走访群众10户，收集意见5条"
+            )
+            first = member.locator("fieldset").filter(has_text="第1项")
+            await first.get_by_label("事项名称").fill("帮")  # too short: the service refuses
+            await first.get_by_label("具体内容").fill("带动十户推广滴灌, 上门指导")
+            await first.get_by_label("可衡量的目标").fill("推广滴灌300亩")
+            await first.get_by_label("完成时限").fill("2027-10-31")
+            await member.get_by_role("button", name="提交审核").click()
+            assert "填写的内容有误" in await member.get_by_role("alert").inner_text()
+            title = member.locator("#items\\.0\\.title")
+            assert await title.get_attribute("aria-invalid") == "true"
+            assert (
+                await member.locator("#err-items-0-title").inner_text()
+                == "内容太短或项目太少，请补充完整。"
+            )
+            assert await status_of(member) == "起草中"  # nothing appended
+            assert await first.get_by_label("可衡量的目标").input_value() == "推广滴灌300亩"
+
+            await title.fill("带动十户发展节水农业")
+            await member.get_by_role("button", name="提交审核").click()
+            assert await status_of(member) == "审核中"
+            assert await horizontal_overflow(member) == 0
+            pledge_url = member.url
+
+            await member.goto(f"{console_url}/review")  # not her post's page
+            assert "乡镇党委和创先办使用" in await member.locator("main").inner_text()
+
+            # --- the township head, at the office desktop -----------------------------------
+            head = await browser.page(DESKTOP)
+            await activate(head, world, HEAD, "13800003333")
+            await head.goto(f"{console_url}/signin")
+            await head.get_by_role("link", name="承诺审核").click()
+            await head.get_by_role("link", name="李秀英").click()
+            await head.get_by_label("体现先进性").check()
+            await head.get_by_label("符合群众意愿").check()
+            await head.get_by_label("切实可行").check()
+            await head.get_by_label("通过").check()
+            await head.get_by_label("指导意见").fill("注意带动困难户")
+            await head.get_by_role("button", name="提交审核意见").click()
+            assert await status_of(head) == "已审定"
+            assert "注意带动困难户" in await head.locator("main").inner_text()
+
+            # --- the secretary holds two posts: she chooses to act as the secretary ---------
+            secretary = await browser.page(PHONE)
+            await activate(secretary, world, d.secretary, "13800004444")
+            await secretary.goto(f"{console_url}/signin")
+            assert "选择身份" in await secretary.locator("h2").inner_text()
+            await secretary.get_by_role("button", name="支部书记").click()
+            await secretary.get_by_role("link", name="支部承诺").click()
+            assert "已审定" in await secretary.locator("main").inner_text()
+            await secretary.goto(pledge_url)
+            await secretary.get_by_role("button", name="公开承诺").click()
+            assert await status_of(secretary) == "已公开"
+            await secretary.goto(f"{console_url}/pledge")  # a member's page, not this hat's
+            assert "请切换到党员身份" in await secretary.locator("main").inner_text()
+
+            # the member sees her pledge published, and signs out
+            await member.goto(pledge_url)
+            assert await status_of(member) == "已公开"
+            await member.get_by_role("button", name="退出").click()
+            await member.goto(f"{console_url}/pledge")
+            assert "/authorize" in member.url or "登录" in await member.content()

@@ -1,0 +1,124 @@
+"""The console's own mechanism, without servers: the session cookie (sealed, tamper-proof,
+idle timeout), CSRF on every form, refusals shown in Chinese beside their fields, and the
+proposal form's rows. The pages against the real identity and services: tests/e2e."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+
+from services.console.app import create_app
+from services.console.calls import Refused
+from services.console.pages.pledges import proposed_items
+from services.console.session import SESSION_COOKIE, Sealer, Session
+from services.console.settings import ConsoleSettings
+
+
+def a_session(**changes: object) -> Session:
+    fields: dict[str, object] = {
+        "access_token": "at",
+        "refresh_token": "rt",
+        "expires_at": time.time() + 300,
+        "id_token": None,
+        "person": "p-1",
+        "name": "张三",
+        "role": "member",
+        "org": "m-1",
+    }
+    return Session(**(fields | changes))  # type: ignore[arg-type]
+
+
+def test_a_sealed_session_opens_only_unaltered_and_not_idle() -> None:
+    sealer = Sealer(Fernet.generate_key())
+    sealed = sealer.seal_session(a_session())
+    opened = sealer.session(sealed, idle_seconds=60)
+    assert opened is not None
+    assert opened.name == "张三"
+    assert opened.csrf
+    assert sealer.session(sealed[:-2] + "AA", idle_seconds=60) is None  # altered
+    assert sealer.session("not a cookie", idle_seconds=60) is None
+    other = Sealer(Fernet.generate_key())
+    assert other.session(sealed, idle_seconds=60) is None  # another installation's key
+    assert sealer.session(sealed, idle_seconds=-1) is None  # idled out
+
+
+def test_a_refusal_reads_in_chinese_with_each_field_named() -> None:
+    answer = httpx.Response(
+        422,
+        json={
+            "type": "urn:gongkai:problem:invalid-input",
+            "detail": "items.0.title: Field required",
+            "errors": [
+                {"field": "body.items.0.title", "reason": "Field required", "code": "missing"},
+                {
+                    "field": "body.items.0.due_date",
+                    "reason": "bad",
+                    "code": "date_from_datetime_parsing",
+                },
+            ],
+        },
+    )
+    refused = Refused.of(answer)
+    assert refused.message == "填写的内容有误，请按提示修改后再提交。"
+    assert refused.fields == {
+        "items.0.title": "请填写此项。",
+        "items.0.due_date": "日期格式不对，例如 2027-03-15。",
+    }
+    forbidden = Refused.of(httpx.Response(403, json={"type": "urn:gongkai:problem:forbidden"}))
+    assert forbidden.message == "您当前的身份无权进行此操作。"
+    assert Refused.of(httpx.Response(502, text="<html>")).message.startswith("服务出错")
+
+
+def test_the_proposal_form_sends_filled_rows_only() -> None:
+    form = {
+        "basis": "征求意见3次",
+        "items.0.title": "修渠",
+        "items.0.category": "产业发展",
+        "items.0.target": "3公里",
+        "items.0.due_date": "2027-10-01",
+        "items.0.description": "改造支渠",
+        "items.1.title": "",
+        "items.1.category": "产业发展",  # a select always sends its first choice
+        "items.1.target": "",
+        "items.2.title": "帮扶",  # half filled: sent, the service names what is missing
+    }
+    items = proposed_items(form)
+    assert [i["title"] for i in items] == ["修渠", "帮扶"]
+    assert items[1]["target"] == ""
+
+
+@pytest.fixture
+def console(tmp_path: Path) -> httpx.AsyncClient:
+    settings = ConsoleSettings(
+        session_key_file=tmp_path / "key",
+        identity_url="http://127.0.0.1:9",
+        pledge_url="http://127.0.0.1:9",
+    )
+    app = create_app(settings)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console")
+
+
+async def test_without_a_session_a_person_is_sent_to_sign_in(console: httpx.AsyncClient) -> None:
+    home = await console.get("/")
+    assert home.status_code == 200
+    assert "登录" in home.text
+    assert home.headers["content-security-policy"].startswith("default-src 'self'")
+    assert (await console.get("/pledge")).headers["location"] == "/signin"
+    posted = await console.post("/pledge", data={"csrf": "x"})
+    assert posted.status_code == 401
+    assert "重新登录" in posted.text
+
+
+async def test_a_form_without_its_csrf_token_is_refused(
+    console: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    sealer = Sealer((tmp_path / "key").read_bytes())
+    console.cookies.set(SESSION_COOKIE, sealer.seal_session(a_session()))
+    for data in ({}, {"csrf": "forged", "key": "k"}):
+        answer = await console.post("/pledge", data=data)
+        assert answer.status_code == 403
+        assert "页面已过期" in answer.text
