@@ -66,7 +66,7 @@ def _excel(value: Any) -> Any:
 
 # --- imports: templates in, checked rows out ------------------------------------------------
 
-MAX_UPLOAD_BYTES = 20_000_000  # a county's roster of 30,000 members is about 1.5 MB
+MAX_UPLOAD_BYTES = 12_000_000  # as GONGKAI_MAX_UPLOAD_BYTES; a roster of 30,000 members: 1.5 MB
 MAX_ROWS = 100_000  # per sheet
 MAX_UNZIPPED_BYTES = 400_000_000  # against a zip bomb
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
