@@ -373,3 +373,16 @@ def mask(name: str | None) -> str:
     if not name:
         return "（未填姓名）"
     return name[0] + "*" * (len(name) - 1)
+
+
+async def listed_by(
+    conn: asyncpg.Connection, importer: str, limit: int = 100
+) -> list[ImportRecord]:
+    """The importer's own imports, newest first (what they can browse afterwards)."""
+    rows = await conn.fetch(
+        f"SELECT {COLUMNS} FROM imports WHERE importer = $1"
+        " ORDER BY created_at DESC, import_id LIMIT $2",
+        importer,
+        limit,
+    )
+    return [ImportRecord.of(r) for r in rows]

@@ -86,6 +86,8 @@ async def test_a_roster_goes_in_from_its_template(
     assert await event_count(pledge_service) == before + 4
     listed = ok(await c.get(f"/v1/townships/{d.township}/roster/imports", headers=d.office))
     assert [i["import_id"] for i in listed] == [upload["import_id"]]
+    mine = ok(await c.get("/v1/imports", headers=d.office))
+    assert [i["import_id"] for i in mine] == [upload["import_id"]]
 
     # a CSV of members as Chinese Excel saves it (GB18030), with one bad row: nothing
     csv = "党员编号,姓名,所在支部,岗位,职责,班子成员\r\n,王强,没有的支部,党员,参加组织生活,否\r\n"

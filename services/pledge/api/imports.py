@@ -101,6 +101,12 @@ async def _seen(conn: Any, who: Principal, import_id: str) -> imports.ImportReco
     return record
 
 
+@router.get("/imports", operation_id="listMyImports")
+async def list_my_imports(who: SignedIn, conn: Reader) -> Any:
+    """The caller's own imports of every kind, newest first (state, preview, errors)."""
+    return [r.view() for r in await imports.listed_by(conn, who.subject)]
+
+
 @router.get("/imports/{import_id}", operation_id="getImport")
 async def get_import(import_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """The import's state, preview and errors; while it commits, its progress (rows_done)."""
