@@ -269,12 +269,18 @@ class RequestContextMiddleware:
         principal: Principal | None,
     ) -> tuple[JSONResponse | None, Receive]:
         length = headers.get("content-length")
-        upload = headers.get("content-type", "").lower().startswith("multipart/form-data")
-        limit = self.max_upload_bytes if upload else self.max_body_bytes
+        public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
+        kind = headers.get("content-type", "").lower()
+        # a multipart upload (a file: shared/files.py) may be larger, and binary; so may a
+        # file sent as the body itself (a workbook to import: shared/workbook.py checks it
+        # by its content), from an official; both are read by the route that takes them
+        multipart = kind.startswith("multipart/form-data")
+        upload = multipart or _is_file(kind)
+        larger = multipart or (upload and not public)
+        limit = self.max_upload_bytes if larger else self.max_body_bytes
         if length and length.isdigit() and int(length) > limit:
             return self._too_large(scope, limit), receive
         limited = scope["path"] not in OPS_PATHS  # probes and scrapers are not the public
-        public = principal is None or principal.role in (Role.PUBLIC, Role.RATER)
         if self.public_limit and limited and public:
             client = scope["client"][0] if scope.get("client") else "unknown"
             wait = self.public_limit.take(client, time.monotonic())
@@ -286,7 +292,7 @@ class RequestContextMiddleware:
             body = await read_body(receive, limit)
         except BodyTooLarge:
             return self._too_large(scope, limit), receive
-        if upload:  # binary parts: the route checks what it takes (shared/files.py)
+        if upload:  # binary: the route checks what it takes (shared/files.py, workbook.py)
             return None, replaying(body, receive)
         if b"\x00" in body:  # UTF-16/32 JSON would hide its brackets from the depth scan
             return invalid_body("the body must be UTF-8 text", scope["path"]), receive
@@ -310,6 +316,22 @@ class RequestContextMiddleware:
 
 
 OPS_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# what an upload of a file is sent as (anything but JSON, form fields or text/plain)
+FILE_TYPES = (
+    "application/vnd.",
+    "application/octet-stream",
+    "text/csv",
+    "image/",
+    "application/pdf",
+)
+
+
+def _is_file(content_type: str) -> bool:
+    """A file's bytes, not JSON (`application/vnd.api+json` is JSON, and checked as such)."""
+    kind = content_type.strip().lower()
+    return kind.startswith(FILE_TYPES) and "json" not in kind
+
+
 # a correlation id a caller sends is kept only when it looks like one (a uuid, a trace id);
 # anything else (a name, a sentence) would go into every event and log line of the request
 _CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")

@@ -61,11 +61,19 @@ class Projection:
     service's copy of the hierarchy (D2)."""
 
     def __init__(
-        self, service: str, table: Table | None = None, *, directory: bool = False
+        self,
+        service: str,
+        table: Table | None = None,
+        *,
+        directory: bool = False,
+        batched: Mapping[str, BatchStep] | None = None,
     ) -> None:
         self.service = service
         self.directory = directory
         self.steps: dict[tuple[str, str], Step] = {}
+        # the service's own events some step projects many at a time (the bulk path), with
+        # the same outcome as one by one
+        self.batched: dict[str, BatchStep] = dict(batched or {})
         for key, step in (table or {}).items():
             source, event_type = (service, key) if isinstance(key, str) else key
             self.on(event_type, source)(step)
@@ -94,6 +102,25 @@ class Projection:
             step = self.steps.get((ANY_SOURCE, envelope.type))
         if step is not None:
             await step(conn, envelope, envelope.data)
+
+    async def many(self, conn: asyncpg.Connection, envelopes: list[EventEnvelope]) -> None:
+        """Project events in order: each run of one type with a batched step at once, the
+        others one by one (the same outcome as one by one)."""
+        run: list[EventEnvelope] = []
+        for envelope in [*envelopes, None]:
+            if run and (envelope is None or envelope.type != run[0].type):
+                await self.batched[run[0].type](conn, run)
+                run = []
+            if envelope is None:
+                break
+            own = envelope.source.rsplit("/", 1)[-1] == self.service
+            if own and envelope.type in self.batched:
+                run.append(envelope)
+            else:
+                await self(conn, envelope)
+
+
+BatchStep = Callable[[asyncpg.Connection, list[EventEnvelope]], Awaitable[None]]
 
 
 AS_OF_KEPT = 4  # past states kept built for `as_of` reads
@@ -139,6 +166,16 @@ class ReadModels:
     async def apply(self, conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
         """Project one event, own or consumed, at its current schema version."""
         await self.project(conn, self.upcast(envelope))
+
+    async def apply_many(self, conn: asyncpg.Connection, envelopes: list[EventEnvelope]) -> None:
+        """Project many events in order (the bulk path): batched where the projection has a
+        step for many, else one by one."""
+        upcast = [self.upcast(e) for e in envelopes]
+        if isinstance(self.project, Projection):
+            await self.project.many(conn, upcast)
+        else:
+            for envelope in upcast:
+                await self.project(conn, envelope)
 
     @property
     def checksum(self) -> str:

@@ -135,6 +135,7 @@ class Runtime:
             self.definition.registry,
             self.definition.read_models.apply,
             s.local_timezone,
+            project_many=self.definition.read_models.apply_many,
         )
         await self.definition.read_models.ensure(self.pool)
         self.subjects = Subjects(s.nats_subject_root)

@@ -41,7 +41,9 @@ class ServiceSettings(BaseSettings):
     log_json: bool = False  # unless set: true in production, JSON lines for a collector
     relay_enabled: bool = True
     max_body_bytes: int = 1_000_000
-    max_upload_bytes: int = 12_000_000  # a multipart upload (an evidence file, with its parts)
+    # a multipart upload (an evidence file, with its parts), or a file an official sends as
+    # the body (a workbook to import)
+    max_upload_bytes: int = 12_000_000
     max_json_depth: int = 32  # deeper request bodies are refused before they are parsed
     # per client address, for callers without an officer's token (readers, raters); 0: off
     public_requests_per_second: float = 20.0

@@ -6,7 +6,8 @@ Parts: `store` (append and rebuild vs raw asyncpg and the `eventsourcing` librar
 another service's read model vs a raw pipeline), `http` (a service process vs a bare FastAPI
 endpoint), `county` (a generated county rebuilt at 0.25x, 0.5x and 1x of `--scale`),
 `tokens` (a token checked against the identity JWKS vs the local key; argon2id sign-in)
-and `voting` (people voting from phones on one round: the submit's p99).
+`voting` (people voting from phones on one round: the submit's p99) and `roster` (a
+county's roster imported from a workbook vs a raw batched INSERT of the same event rows).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if _missing := [name for name in EXTRA if find_spec(name) is None]:
 from gongkai.bench.common import Bench, Figure, Sizes  # noqa: E402 - after the check
 from shared.logging import configure_logging  # noqa: E402
 
-PARTS = ("store", "messaging", "pipeline", "http", "county", "tokens", "voting")
+PARTS = ("store", "messaging", "pipeline", "http", "county", "tokens", "voting", "roster")
 
 
 async def run_bench(

@@ -20,7 +20,8 @@ def bench(
     parts: Annotated[
         list[str] | None,
         typer.Argument(
-            help="store | messaging | pipeline | http | county | tokens | voting (default: all)"
+            help="store | messaging | pipeline | http | county | tokens | voting | roster"
+            " (default: all)"
         ),
     ] = None,
     events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
@@ -45,6 +46,9 @@ def bench(
     voting_seconds: Annotated[
         float, typer.Option(help="voting: the seconds over which they arrive.")
     ] = 60.0,
+    roster_members: Annotated[
+        int, typer.Option(min=2, help="roster: members of the county imported (50 a branch).")
+    ] = 30000,
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per side.")] = 3,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
@@ -67,6 +71,7 @@ def bench(
         signins=signins,
         voters=voters,
         voting_seconds=voting_seconds,
+        roster_members=roster_members,
     )
     asyncio.run(
         run_bench(

@@ -37,6 +37,7 @@ class Sizes:
     signins: int = 20  # tokens: argon2id hashes and verifies (p50/p99)
     voters: int = 500  # voting: people voting on one round from phones
     voting_seconds: float = 60.0  # voting: over how long they arrive
+    roster_members: int = 30000  # roster: members of the county imported (50 a branch)
 
 
 @dataclass

@@ -11,6 +11,7 @@ actor and correlation id would otherwise tie it to the rater. See docs/ballot-se
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.evaluation import access
@@ -19,9 +20,11 @@ from services.evaluation.aggregates import Person
 from services.evaluation.commands import PersonalData
 from services.evaluation.rounds.events import Sealed
 from shared.auth import Principal, require, township_office
+from shared.envelope import EventEnvelope
 from shared.errors import InvalidInput, NotFound
 from shared.eventstore.base import CommandContext
 from shared.unit_of_work import UnitOfWork, accepted
+from shared.workbook import RowError, RowRefused
 
 
 def anonymous(uow: UnitOfWork) -> UnitOfWork:
@@ -81,3 +84,43 @@ async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[
     await uow.port(d.keys).erase(person_id)  # and past states built for `as_of` reads
     await uow.save(person)
     return accepted(person_id, uow)
+
+
+# --- rater lists from workbooks (issue 19) -------------------------------------------------
+
+
+async def register_rows(
+    register: Callable[[list[Any]], Awaitable[Any]],
+    parts: list[tuple[int, Any]],
+    sheet: str,
+    chunk: int,
+) -> None:
+    """Register a workbook's raters through the owning command, `chunk` at a time (its
+    limit), in the caller's transaction; a row it refuses is named by its row number."""
+    for start in range(0, len(parts), chunk):
+        rows = parts[start : start + chunk]
+        try:
+            await register([part for _, part in rows])
+        except InvalidInput as refused:
+            field = str((refused.extra.get("errors") or [{}])[0].get("field") or "")
+            index = field.split(".")[1] if field.startswith("raters.") else ""
+            if not index.isdigit():
+                raise
+            column = {"member_id": "党员编号", "organisation_id": "单位编号"}.get(
+                field.rpartition(".")[2], "姓名"
+            )
+            reason = "不是本乡镇（本支部）在册党员，或编号有误"
+            raise RowRefused(RowError(sheet, rows[int(index)][0], column, reason)) from None
+
+
+def describe_raters(events: list[EventEnvelope]) -> list[dict[str, Any]]:
+    """A preview's lines: who is registered, by kind only (their data is sealed, A7)."""
+    return [
+        {
+            "event": e.type,
+            "text": "登记评议人："
+            + ("在册党员" if e.data.get("member_id") else "群众")
+            + (f"（{e.data['rater_kind']}）" if e.data.get("rater_kind") else ""),
+        }
+        for e in events
+    ]

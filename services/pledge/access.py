@@ -58,3 +58,11 @@ def pledger_of(row: Any) -> Pledger:
 def sees_pledge(principal: Principal, row: Any) -> bool:
     """The public sees published pledges only (X1)."""
     return row["status"] == "published" or sees_unpublished(principal, pledger_of(row))
+
+
+def keeps_roster(principal: Principal, kind: str, scope_id: str, county_id: str) -> bool:
+    """A township's roster is its office's (or the county administrator's); the county's
+    roster, the county administrator's."""
+    if kind == "township":
+        return keeps_directory(principal, scope_id, county_id)
+    return county_admin(principal, county_id)

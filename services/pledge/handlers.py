@@ -5,16 +5,23 @@ Plain async functions; the unit of work is their only dependency. Routing tables
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from services.pledge import access
 from services.pledge import commands as c
+from services.pledge import queries as q
 from services.pledge.aggregates import Branch, County, Member, Pledge, Pledger, Township
+from services.pledge.aggregates.roster import KnownBranch, KnownMember, Plan, Scope, plan_roster
+from services.pledge.documents.roster_xlsx import SHEETS as ROSTER_SHEETS
 from services.pledge.events import BranchKind, PledgerKind
+from shared import imports
 from shared.auth import Principal, county_admin, require, township_committee, township_office
-from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
+from shared.errors import ConcurrencyConflict, Forbidden, InvalidInput, InvalidState
 from shared.files import attached
 from shared.unit_of_work import UnitOfWork, accepted, new_id
+from shared.workbook import file_sha256, read_upload
 
 # --- directory -------------------------------------------------------------------------
 
@@ -179,6 +186,186 @@ async def retire_member(
     member.retire(cmd.reason)
     await uow.save(member)
     return accepted(member_id, uow)
+
+
+# --- roster imports (issue 19) ------------------------------------------------------------
+
+ROSTER_KINDS = {"township": "township_roster", "county": "county_roster"}
+FLUSH_EVERY = 5000  # changes staged between two batches (and two progress reports)
+BULK_ID_BYTES = 8  # ids made by the thousand: 64 random bits, no collision
+Progress = Callable[[int], Awaitable[None]]
+
+
+def _authorise_roster(who: Principal, kind: str, scope_id: str, county_id: str) -> None:
+    """As the owning commands require: the township office (or the county administrator)
+    for a township's roster, the county administrator for the county's."""
+    require(
+        access.keeps_roster(who, kind, scope_id, county_id),
+        "only the township office (or the county administrator) imports a township's roster;"
+        " only the county administrator the county's",
+    )
+
+
+async def _roster_scope(uow: UnitOfWork, kind: str, scope_id: str) -> tuple[Scope, str]:
+    state = await q.roster(uow.conn, kind=kind, scope_id=scope_id)
+    scope = Scope(
+        kind,
+        scope_id,
+        state["townships"],
+        tuple(
+            KnownBranch(
+                b["branch_id"],
+                b["township_id"],
+                b["name"],
+                b["kind"],
+                b["village"],
+                b["secretary_id"],
+            )
+            for b in state["branches"]
+        ),
+        tuple(KnownMember(**m) for m in state["members"]),
+    )
+    return scope, state["county_id"]
+
+
+async def upload_roster(
+    uow: UnitOfWork, kind: str, scope_id: str, data: bytes, file_name: str, who: Principal
+) -> dict[str, Any]:
+    """Check every row of a roster workbook and keep the preview of what it will do (the
+    directory's own events); nothing is appended until it is confirmed. The same file from
+    the same importer is the import already made."""
+    scope, county_id = await _roster_scope(uow, kind, scope_id)
+    _authorise_roster(who, kind, scope_id, county_id)
+    sha = file_sha256(data)
+    found = await imports.find(uow.conn, ROSTER_KINDS[kind], scope_id, who.subject, sha)
+    if found is not None:
+        return found.view()
+    rows = await asyncio.to_thread(read_upload, data, ROSTER_SHEETS)
+    plan = plan_roster(scope, rows)
+    record = await imports.create(
+        uow.conn,
+        import_id=new_id("imp"),
+        kind=ROSTER_KINDS[kind],
+        scope_id=scope_id,
+        importer=who.subject,
+        file_sha256=sha,
+        file_name=file_name,
+        file=data,
+        rows_total=plan.rows,
+        preview=plan.preview(),
+        errors=[e.as_dict() for e in plan.errors],
+        basis=scope.basis(),
+        now=uow.store.clock.now(),
+    )
+    return record.view()
+
+
+async def confirm_roster(
+    uow: UnitOfWork, import_id: str, who: Principal, progress: Progress | None = None
+) -> dict[str, Any]:
+    """Commit a previewed roster: all its events in this one transaction, or none. A
+    committed import confirmed again appends nothing; one whose directory changed since its
+    preview is planned again and answered `stale` (to be looked at and confirmed anew)."""
+    record = await imports.locked(uow.conn, import_id)
+    kind = {v: k for k, v in ROSTER_KINDS.items()}.get(record.kind)
+    if kind is None:
+        raise InvalidInput("not a roster import", field="import_id")
+    if record.importer != who.subject:
+        raise Forbidden("only the importer confirms an import")
+    if record.state == "committed":
+        return record.view()
+    if record.state == "invalid":
+        raise InvalidState("the file has rows with errors: nothing can be imported from it")
+    scope, county_id = await _roster_scope(uow, kind, record.scope_id)
+    _authorise_roster(who, kind, record.scope_id, county_id)
+    rows = await asyncio.to_thread(
+        read_upload, await imports.file_of(uow.conn, import_id), ROSTER_SHEETS
+    )
+    plan = plan_roster(scope, rows)
+    if scope.basis() != record.basis:
+        errors = [e.as_dict() for e in plan.errors]
+        await imports.replan(
+            uow.conn, import_id, preview=plan.preview(), errors=errors, basis=scope.basis()
+        )
+        return {**(await imports.get(uow.conn, import_id)).view(), "stale": True}
+    appended = await execute_roster(uow, plan, progress)
+    await imports.committed(uow.conn, import_id, appended, uow.store.clock.now())
+    return (await imports.get(uow.conn, import_id)).view()
+
+
+async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None = None) -> int:
+    """The plan's changes, in its order, each decided by its aggregate as one request would
+    be; their events appended through the store's bulk path (`UnitOfWork.stage`/`flush`:
+    per-township sequence and hash chain as one append each, projected many rows at a time),
+    in the plan's order, all in the caller's transaction."""
+    townships: dict[str, Township] = {}
+    branches: dict[str, Branch] = {}
+    members: dict[str, Member] = {}
+
+    async def township(township_id: str) -> Township:
+        if township_id not in townships:
+            townships[township_id] = await _township(uow, township_id)
+        return townships[township_id]
+
+    async def branch(key: str) -> Branch:
+        if key not in branches:
+            branches[key] = await _branch(uow, key)
+        return branches[key]
+
+    async def member(key: str) -> Member:
+        if key not in members:
+            members[key] = await _member(uow, key)
+        return members[key]
+
+    before = len(uow.appended)
+    for done, change in enumerate(plan.changes, start=1):
+        d, b_key, m_key = change.data, change.branch or "", change.member or ""
+        saved: Branch | Member
+        match change.event:
+            case "BranchEstablished":
+                saved = branches[b_key] = Branch.establish(
+                    new_id("b", BULK_ID_BYTES),
+                    await township(change.township_id),
+                    d["name"],
+                    BranchKind(d["kind"]),
+                    d["village"],
+                )
+            case "BranchMoved":
+                saved = await branch(b_key)
+                saved.move_to(await township(d["to_township_id"]))
+            case "BranchRetired":
+                saved = await branch(b_key)
+                saved.retire(d["reason"])
+            case "BranchSecretaryAppointed":
+                saved = await branch(b_key)
+                saved.appoint_secretary(await member(m_key))
+            case "MemberEnrolled":
+                saved = members[m_key] = Member.enrol(
+                    new_id("m", BULK_ID_BYTES),
+                    await branch(b_key),
+                    d["name"],
+                    d["post"],
+                    d["duties"],
+                    d["leadership_team"],
+                )
+            case "MemberTransferred":
+                saved = await member(m_key)
+                saved.transfer_to(await branch(b_key))
+            case "MemberPostAssigned":
+                saved = await member(m_key)
+                saved.assign_post(d["post"], d["duties"], d["leadership_team"])
+            case "MemberRetired":
+                saved = await member(m_key)
+                saved.retire(d["reason"])
+            case _:
+                raise AssertionError(change.event)
+        uow.stage(saved)  # the bulk path: appended and projected many at a time
+        if done % FLUSH_EVERY == 0:
+            await uow.flush()
+            if progress is not None:
+                await progress(done)
+    await uow.flush()
+    return len(uow.appended) - before
 
 
 # --- pledges ---------------------------------------------------------------------------

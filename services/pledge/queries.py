@@ -285,6 +285,62 @@ async def quarterly_push_report(
     }
 
 
+# --- roster imports (issue 19) ------------------------------------------------------------
+
+
+async def roster(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> dict[str, Any]:
+    """The active branches and members of a township (`kind` "township") or of a county's
+    townships, with the townships' names and the county: what a roster import plans on and
+    what its template is filled with. Read in the caller's transaction."""
+    if kind == "township":
+        towns = await conn.fetch(
+            "SELECT township_id, county_id, name FROM townships WHERE township_id = $1",
+            scope_id,
+        )
+        if not towns:
+            raise NotFound(f"township {scope_id} not found")
+        county_id = towns[0]["county_id"]
+    else:
+        if not await conn.fetchval("SELECT 1 FROM counties WHERE county_id = $1", scope_id):
+            raise NotFound(f"county {scope_id} not found")
+        county_id = scope_id
+        towns = await conn.fetch(
+            "SELECT township_id, county_id, name FROM townships WHERE county_id = $1 ORDER BY name",
+            scope_id,
+        )
+    ids = [t["township_id"] for t in towns]
+    names = {t["township_id"]: t["name"] for t in towns}
+    branches = await conn.fetch(
+        "SELECT branch_id, township_id, name, kind, village, secretary_id FROM branches"
+        " WHERE township_id = ANY($1) AND active ORDER BY township_id, name, branch_id",
+        ids,
+    )
+    members = await conn.fetch(
+        "SELECT member_id, branch_id, township_id, name, post, duties, leadership_team"
+        " FROM members WHERE township_id = ANY($1) AND active"
+        " ORDER BY township_id, branch_id, leadership_team DESC, name, member_id",
+        ids,
+    )
+    return {
+        "county_id": county_id,
+        "townships": names,
+        "branches": [{**dict(b), "township_name": names[b["township_id"]]} for b in branches],
+        "members": [dict(m) for m in members],
+    }
+
+
+async def county_of(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> str:
+    """The county of a township (`kind` "township"), or the county itself."""
+    if kind == "county":
+        return scope_id
+    county_id: str | None = await conn.fetchval(
+        "SELECT county_id FROM townships WHERE township_id = $1", scope_id
+    )
+    if county_id is None:
+        raise NotFound(f"township {scope_id} not found")
+    return county_id
+
+
 async def may_see_file(conn: asyncpg.Connection, who: Any, sha256: str) -> bool:
     """Files of published pledges are public (progress and follow-ups are only ever on
     published items); a file not attached yet is its uploaders' alone."""

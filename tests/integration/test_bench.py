@@ -25,6 +25,7 @@ TINY = Sizes(
     signins=2,
     voters=5,
     voting_seconds=0.1,
+    roster_members=120,
 )
 
 

@@ -157,3 +157,34 @@ async def test_the_log_rejects_update_delete_truncate(servers: Servers, statemen
         assert len(await store.read_stream("thing-1")) == 1
     finally:
         await pool.close()
+
+
+async def test_a_batch_keeps_sequence_chain_and_versions(servers: Servers) -> None:
+    """The bulk path (append_batch): interleaved with single appends, the same gap-free
+    sequence and hash chain per township; a stale version conflicts and appends nothing."""
+    pool, _ = await fresh_log_database(servers)
+    store = PostgresEventStore(pool, source="/gongkai/test")
+    try:
+        await store.append(request("thing-0", "t-a", 0, 0))
+        async with pool.acquire() as conn, conn.transaction():
+            batch = [request(f"thing-{i}", "t-a" if i % 2 else "t-b", 0, i) for i in range(1, 7)]
+            batch.append(request("thing-0", "t-a", 1, 10, 11))  # continues a stream
+            batch.append(request("thing-1", "t-a", 1, 12))  # one the batch started
+            stored = await store.append_batch(batch, conn=conn)
+        assert [e.data["n"] for e in stored] == [1, 2, 3, 4, 5, 6, 10, 11, 12]
+        await store.append(request("thing-7", "t-a", 0, 7))
+        previous, sequences = {"t-a": GENESIS_HASH, "t-b": GENESIS_HASH}, {"t-a": 0, "t-b": 0}
+        async for _, envelope in store.read_all():
+            assert envelope.verifies_after(previous[envelope.partition])
+            assert envelope.sequence == sequences[envelope.partition] + 1
+            previous[envelope.partition] = envelope.hash
+            sequences[envelope.partition] = envelope.sequence
+        assert sequences == {"t-a": 8, "t-b": 3}
+        assert [e.streamversion for e in await store.read_stream("thing-0")] == [1, 2, 3]
+        for stale in (request("thing-0", "t-a", 1, 99), request("thing-2", "t-b", 0, 99)):
+            with pytest.raises(ConcurrencyConflict):
+                async with pool.acquire() as conn, conn.transaction():
+                    await store.append_batch([request("new-1", "t-a", 0, 1), stale], conn=conn)
+        assert await pool.fetchval("SELECT count(*) FROM events") == 11
+    finally:
+        await pool.close()

@@ -10,11 +10,13 @@ from services.evaluation.access import voter_id
 from services.evaluation.checks import access
 from services.evaluation.checks import commands as c
 from services.evaluation.checks.aggregates import CheckBallots, CheckTerms, SatisfactionCheck
-from services.evaluation.handlers import due, sealed_personal
+from services.evaluation.documents.raters_xlsx import SERVED, read_raters
+from services.evaluation.handlers import describe_raters, due, register_rows, sealed_personal
 from services.evaluation.rounds.events import Channel, Sealed
 from services.evaluation.voting import queries as voting_queries
 from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
 from services.evaluation.voting.handlers import empty_urn, into_urn
+from shared import imports
 from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -45,6 +47,53 @@ async def register_served(
     check.register(raters)
     await uow.save(check)
     return accepted(check_id, uow, rater_ids=[r for r, _, _ in raters])
+
+
+SERVED_IMPORT = "check_raters"
+
+
+def _served_rows(check_id: str, who: Principal) -> imports.Execute:
+    async def execute(u: UnitOfWork, parts: list[Any]) -> None:
+        async def register(people: list[Any]) -> Any:
+            return await register_served(u, check_id, c.RegisterServed(raters=people), who)
+
+        await register_rows(register, parts, SERVED.name, 200)
+
+    return execute
+
+
+async def upload_served(
+    uow: UnitOfWork, check_id: str, data: bytes, file_name: str, who: Principal
+) -> dict[str, Any]:
+    """The people an item served, from a workbook: checked, previewed (nothing appended)."""
+    check = await _check(uow, check_id)
+    _office(who, check, "registers the people the item served")
+    return await imports.upload_commands(
+        uow,
+        kind=SERVED_IMPORT,
+        scope_id=check_id,
+        data=data,
+        file_name=file_name,
+        importer=who.subject,
+        sheets=[SERVED],
+        check=lambda rows: read_raters(rows, served=True),
+        execute=_served_rows(check_id, who),
+        describe=describe_raters,
+    )
+
+
+async def confirm_served(uow: UnitOfWork, import_id: str, who: Principal) -> dict[str, Any]:
+    record = await imports.get(uow.conn, import_id)
+    return await imports.confirm_commands(
+        uow,
+        import_id,
+        who.subject,
+        kinds=[SERVED_IMPORT],
+        sheets=[SERVED],
+        check=lambda rows: read_raters(rows, served=True),
+        execute=_served_rows(record.scope_id, who),
+        personal=True,
+    )
 
 
 async def cast_check_ballot(

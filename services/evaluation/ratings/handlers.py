@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from services.evaluation import queries as d
+from services.evaluation.documents.ratings_xlsx import SHEET, ratings_template, read_ratings
 from services.evaluation.ratings import access
 from services.evaluation.ratings import commands as c
 from services.evaluation.ratings.aggregates import Rating
 from services.evaluation.ratings.events import RatedSubject, RatingLevel
 from services.evaluation.rounds.events import SubjectKind
+from shared import imports
 from shared.auth import Principal, require
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
 from shared.unit_of_work import UnitOfWork, accepted
+from shared.workbook import RowError, RowRefused
 
 
 async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) -> dict[str, Any]:
@@ -62,3 +65,92 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
     except ConcurrencyConflict:
         raise InvalidState(f"the rating for {cmd.period} is already published") from None
     return accepted(rating.stream_id.removeprefix("rating-"), uow)
+
+
+# --- from a workbook (issue 19) -------------------------------------------------------------
+
+RATING_IMPORTS = {
+    RatingLevel.BRANCH_RATES_MEMBERS: "member_ratings",
+    RatingLevel.TOWNSHIP_RATES_BRANCHES: "branch_ratings",
+}
+
+
+async def rating_template(
+    uow: UnitOfWork, level: RatingLevel, org_id: str, who: Principal
+) -> bytes:
+    """Who the organisation rates, to grade and score."""
+    if level is RatingLevel.TOWNSHIP_RATES_BRANCHES:
+        township = await uow.port(d.reads).township(org_id)
+        require(access.rates_branches(who, org_id), "the township committee rates its branches")
+        rows = await uow.port(d.reads).branches_of(org_id)
+        subjects = [(r["branch_id"], r["name"]) for r in rows]
+        title = f"党支部评定（{township['name']}，每两个月）"
+    else:
+        await uow.port(d.reads).branch(org_id)
+        require(access.rates_members(who, org_id), "the branch secretary rates members")
+        rows = await uow.port(d.reads).members_of(org_id)
+        subjects = [(r["member_id"], r["name"]) for r in rows]
+        title = "党员评定（每月）"
+    return ratings_template(title, subjects)
+
+
+def _publish(level: RatingLevel, org_id: str, period: str, who: Principal) -> imports.Execute:
+    async def execute(u: UnitOfWork, parts: list[Any]) -> None:
+        place = (
+            {"township_id": org_id}
+            if level is RatingLevel.TOWNSHIP_RATES_BRANCHES
+            else {"branch_id": org_id}
+        )
+        cmd = c.PublishRating(
+            level=level, period=period, results=[entry for _, entry in parts], **place
+        )
+        try:
+            await publish_rating(u, cmd, who)
+        except InvalidInput as refused:
+            field = str((refused.extra.get("errors") or [{}])[0].get("field") or "")
+            index = field.split(".")[1] if field.startswith("results.") else ""
+            if not index.isdigit():
+                raise
+            reason = "不是本组织评定的对象（编号有误）"
+            raise RowRefused(RowError(SHEET.name, parts[int(index)][0], "编号", reason)) from None
+
+    return execute
+
+
+async def upload_rating(
+    uow: UnitOfWork,
+    level: RatingLevel,
+    org_id: str,
+    period: str,
+    data: bytes,
+    file_name: str,
+    who: Principal,
+) -> dict[str, Any]:
+    """A period's ratings from a workbook: checked, previewed (nothing published)."""
+    return await imports.upload_commands(
+        uow,
+        kind=RATING_IMPORTS[level],
+        scope_id=f"{org_id}/{period}",
+        data=data,
+        file_name=file_name,
+        importer=who.subject,
+        sheets=[SHEET],
+        check=read_ratings,
+        execute=_publish(level, org_id, period, who),
+        describe=lambda events: [{"event": e.type, "text": "发布评定结果"} for e in events],
+    )
+
+
+async def confirm_rating(uow: UnitOfWork, import_id: str, who: Principal) -> dict[str, Any]:
+    record = await imports.get(uow.conn, import_id)
+    level = {v: k for k, v in RATING_IMPORTS.items()}[record.kind]
+    org_id, _, period = record.scope_id.partition("/")
+    return await imports.confirm_commands(
+        uow,
+        import_id,
+        who.subject,
+        kinds=list(RATING_IMPORTS.values()),
+        sheets=[SHEET],
+        check=read_ratings,
+        execute=_publish(level, org_id, period, who),
+    )

@@ -14,7 +14,17 @@ from typing import Any
 from services.evaluation import queries as d
 from services.evaluation.access import voter_id
 from services.evaluation.aggregates import tally
-from services.evaluation.handlers import anonymous, due, sealed_personal
+from services.evaluation.documents.ballots_xlsx import ballots_template as ballots_workbook
+from services.evaluation.documents.ballots_xlsx import read_stack
+from services.evaluation.documents.ballots_xlsx import sheets as ballot_sheets
+from services.evaluation.documents.raters_xlsx import ROUND_RATERS, read_raters
+from services.evaluation.handlers import (
+    anonymous,
+    describe_raters,
+    due,
+    register_rows,
+    sealed_personal,
+)
 from services.evaluation.rounds import access
 from services.evaluation.rounds import commands as c
 from services.evaluation.rounds.aggregates import (
@@ -35,9 +45,11 @@ from services.evaluation.rounds.events import (
 from services.evaluation.voting import queries as voting_queries
 from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
 from services.evaluation.voting.handlers import empty_urn, into_urn
+from shared import imports
 from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
+from shared.workbook import read_upload, result_workbook
 
 # --- calendar (E4) ----------------------------------------------------------------------
 
@@ -186,6 +198,136 @@ async def register_raters(
     round_.register(raters)
     await uow.save(round_)
     return accepted(round_id, uow, rater_ids=[r.rater_id for r in raters])
+
+
+RATERS_IMPORT = "round_raters"
+
+
+def _rater_rows(round_id: str, who: Principal) -> imports.Execute:
+    async def execute(u: UnitOfWork, parts: list[Any]) -> None:
+        async def register(entries: list[Any]) -> Any:
+            return await register_raters(u, round_id, c.RegisterRaters(raters=entries), who)
+
+        await register_rows(register, parts, ROUND_RATERS.name, 500)
+
+    return execute
+
+
+async def upload_raters(
+    uow: UnitOfWork, round_id: str, data: bytes, file_name: str, who: Principal
+) -> dict[str, Any]:
+    """A round's raters from a workbook: checked, previewed (nothing appended)."""
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser registers raters")
+    return await imports.upload_commands(
+        uow,
+        kind=RATERS_IMPORT,
+        scope_id=round_id,
+        data=data,
+        file_name=file_name,
+        importer=who.subject,
+        sheets=[ROUND_RATERS],
+        check=lambda rows: read_raters(rows, served=False),
+        execute=_rater_rows(round_id, who),
+        describe=describe_raters,
+    )
+
+
+async def confirm_raters(uow: UnitOfWork, import_id: str, who: Principal) -> dict[str, Any]:
+    """Register a previewed rater list, all or nothing; its file (personal data) dropped."""
+    record = await imports.get(uow.conn, import_id)
+    return await imports.confirm_commands(
+        uow,
+        import_id,
+        who.subject,
+        kinds=[RATERS_IMPORT],
+        sheets=[ROUND_RATERS],
+        check=lambda rows: read_raters(rows, served=False),
+        execute=_rater_rows(record.scope_id, who),
+        personal=True,
+    )
+
+
+BALLOTS_IMPORTS = {Channel.PAPER: "paper_ballots", Channel.ON_SITE: "on_site_ballots"}
+
+
+def _stack(round_id: str, channel: Channel, who: Principal) -> imports.Execute:
+    async def execute(u: UnitOfWork, parts: list[Any]) -> None:
+        for participants, ballots in parts:  # one stack, entered 500 at a time (the limit)
+            for start in range(0, len(ballots), 500):
+                cmd = c.EnterPaperBallots(
+                    channel=channel,
+                    participants=participants[start : start + 500],
+                    ballots=ballots[start : start + 500],
+                )
+                await enter_paper_ballots(u, round_id, cmd, who)
+
+    return execute
+
+
+def _counted(parts: list[Any]) -> dict[str, int]:
+    return {"ballots": sum(len(ballots) for _, ballots in parts)}
+
+
+async def upload_ballots(
+    uow: UnitOfWork,
+    round_id: str,
+    channel: Channel,
+    data: bytes,
+    file_name: str,
+    who: Principal,
+) -> dict[str, Any]:
+    """A stack of paper (or on-site) ballots with its sign-in sheet, from the round's own
+    workbook: checked, previewed (nothing appended)."""
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser enters paper ballots")
+    return await imports.upload_commands(
+        uow,
+        kind=BALLOTS_IMPORTS[channel],
+        scope_id=round_id,
+        data=data,
+        file_name=file_name,
+        importer=who.subject,
+        sheets=ballot_sheets(round_),
+        check=lambda rows: read_stack(round_, rows),
+        execute=_stack(round_id, channel, who),
+        describe=lambda events: [{"event": e.type, "text": "签到参评"} for e in events],
+        counted=_counted,
+    )
+
+
+async def ballots_template(uow: UnitOfWork, round_id: str, who: Principal) -> bytes:
+    """The round's stack workbook: its raters yet to vote on the sign-in sheet, its subjects
+    and scale on the ballots sheet."""
+    round_ = await _round(uow, round_id)
+    require(access.organiser_of(who, round_), "only the round's organiser enters paper ballots")
+    return ballots_workbook(round_)
+
+
+async def ballots_result(uow: UnitOfWork, import_id: str, who: Principal) -> bytes:
+    """A stack's rows as uploaded, each with an error column."""
+    record = await imports.get(uow.conn, import_id)
+    if record.importer != who.subject or record.kind not in BALLOTS_IMPORTS.values():
+        raise InvalidInput("not a stack of ballots this caller imported", field="import_id")
+    sheets = ballot_sheets(await _round(uow, record.scope_id))
+    rows = read_upload(await imports.file_of(uow.conn, import_id), sheets)
+    return result_workbook(sheets, rows, [imports.row_error(e) for e in record.errors])
+
+
+async def confirm_ballots(uow: UnitOfWork, import_id: str, who: Principal) -> dict[str, Any]:
+    """Enter a previewed stack, all or nothing (ballots shuffled, apart from the sheet)."""
+    record = await imports.get(uow.conn, import_id)
+    channel = {v: k for k, v in BALLOTS_IMPORTS.items()}[record.kind]
+    round_ = await _round(uow, record.scope_id)
+    return await imports.confirm_commands(
+        uow,
+        import_id,
+        who.subject,
+        kinds=list(BALLOTS_IMPORTS.values()),
+        sheets=ballot_sheets(round_),
+        check=lambda rows: read_stack(round_, rows),
+        execute=_stack(record.scope_id, channel, who),
+    )
 
 
 async def cast_ballot(

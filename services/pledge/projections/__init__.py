@@ -51,6 +51,8 @@ PROJECTION = Projection(
     # its own directory events are projected by the steps above, into its own tables (the
     # other services keep a copy of the hierarchy with `directory=True`)
     directory=False,
+    # a roster import's thousands of new branches and members, many rows per statement
+    batched={"BranchEstablished": directory.branches, "MemberEnrolled": directory.members},
 )
 
 # version 2: an item reported done is at 100% in the ledger, as on the board

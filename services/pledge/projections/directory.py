@@ -8,6 +8,7 @@ rebuild gives exactly the same rows.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import asyncpg
@@ -166,3 +167,68 @@ async def member_retired(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str
         "UPDATE branches SET secretary_id = NULL WHERE secretary_id = $1", d["member_id"]
     )
     await _history(conn, e, d["member_id"])
+
+
+# --- many at once (the bulk path of a roster import): the same rows as one by one, by COPY --
+
+HISTORY = ("event_id", "subject_id", "change", "detail", "at")
+
+
+async def _histories(conn: asyncpg.Connection, events: list[EventEnvelope], key: str) -> None:
+    await conn.copy_records_to_table(
+        "directory_history",
+        records=[
+            (uuid.UUID(e.id), e.data[key], e.type, json.dumps(e.data), e.time) for e in events
+        ],
+        columns=HISTORY,
+    )
+
+
+async def branches(conn: asyncpg.Connection, events: list[EventEnvelope]) -> None:
+    await conn.copy_records_to_table(
+        "branches",
+        records=[
+            (
+                d["branch_id"],
+                d["township_id"],
+                d["county_id"],
+                d["name"],
+                d["kind"],
+                d["village"],
+                True,
+            )
+            for d in (e.data for e in events)
+        ],
+        columns=("branch_id", "township_id", "county_id", "name", "kind", "village", "active"),
+    )
+    await _histories(conn, events, "branch_id")
+
+
+async def members(conn: asyncpg.Connection, events: list[EventEnvelope]) -> None:
+    await conn.copy_records_to_table(
+        "members",
+        records=[
+            (
+                d["member_id"],
+                d["branch_id"],
+                d["township_id"],
+                d["name"],
+                d["post"],
+                d["duties"],
+                d["leadership_team"],
+                True,
+            )
+            for d in (e.data for e in events)
+        ],
+        columns=(
+            "member_id",
+            "branch_id",
+            "township_id",
+            "name",
+            "post",
+            "duties",
+            "leadership_team",
+            "active",
+        ),
+    )
+    await _histories(conn, events, "member_id")
