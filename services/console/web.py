@@ -109,6 +109,22 @@ class Desk:
     async def post(self, service: str, path: str, body: dict[str, Any], key: str) -> Any:
         return await self.console.services.post(service, path, token=self.token, body=body, key=key)
 
+    async def upload(self, service: str, name: str, content: bytes, media_type: str) -> str:
+        """An evidence file uploaded with the person's token; its SHA-256."""
+        stored = await self.console.services.upload(
+            service, token=self.token, name=name, content=content, media_type=media_type
+        )
+        return str(stored["sha256"])
+
+    async def files(self) -> list[tuple[str, bytes, str]]:
+        """The files the (already CSRF-checked) form carries: name, bytes, declared type."""
+        posted = await self.request.form()
+        found = []
+        for _, value in posted.multi_items():
+            if not isinstance(value, str) and value.filename:
+                found.append((value.filename, await value.read(), value.content_type or ""))
+        return found
+
     async def form(self) -> dict[str, str]:
         """The posted form, after its CSRF token is checked (a mismatch is refused)."""
         posted = await self.request.form()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.async_api import Page
 
 from gongkai.develop.serving import serving
@@ -138,9 +139,20 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
             await secretary.goto(f"{console_url}/pledge")  # a member's page, not this hat's
             assert "请切换到党员身份" in await secretary.locator("main").inner_text()
 
-            # the member sees her pledge published, and signs out
+            # the member sees her pledge published and reports progress with a phone photo
             await member.goto(pledge_url)
             assert await status_of(member) == "已公开"
+            photo = tmp_path / "progress.jpg"
+            Image.new("RGB", (64, 48), (200, 120, 40)).save(photo, "JPEG")
+            await member.get_by_label("进展情况").fill("已完成滴灌带铺设120亩")
+            await member.get_by_label("完成百分比").fill("40")
+            await member.get_by_label("照片或扫描件（可拍照）").set_input_files(str(photo))
+            await member.get_by_role("button", name="报告进展").click()
+            assert "进度：40%" in await member.locator("main").inner_text()
+            pledge_id = pledge_url.rsplit("/", 1)[1]
+            seen = ok(await world.pledge.client.get(f"/v1/pledges/{pledge_id}"))
+            [reported] = [a for a in seen["activity"] if a["kind"] == "progress"]
+            assert [f["media_type"] for f in reported["detail"]["files"]] == ["image/jpeg"]
             await member.get_by_role("button", name="退出").click()
             await member.goto(f"{console_url}/pledge")
             assert "/authorize" in member.url or "登录" in await member.content()
