@@ -107,7 +107,10 @@ class Services:
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        raw: bool = False,
     ) -> Any:
+        """The JSON answer (or bytes, or with `raw` the response itself); a problem raises
+        `Refused`."""
         headers = {"Authorization": f"Bearer {token}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -123,6 +126,8 @@ class Services:
             raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
         if answer.status_code >= 400:
             raise Refused.of(answer)
+        if raw:
+            return answer
         if answer.headers.get("content-type", "").startswith("application/json"):
             return answer.json()
         return answer.content

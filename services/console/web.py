@@ -57,8 +57,18 @@ TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 MENUS: dict[str, list[tuple[str, str]]] = {
     "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
     "branch_secretary": [("/", "待办"), ("/branch", "支部承诺")],
-    "township_committee": [("/", "待办"), ("/review", "承诺审核"), ("/township", "定诺与台账")],
-    "township_office": [("/", "待办"), ("/review", "承诺审核"), ("/township", "定诺与台账")],
+    "township_committee": [
+        ("/", "待办"),
+        ("/review", "承诺审核"),
+        ("/township", "定诺与台账"),
+        ("/rounds", "评议"),
+    ],
+    "township_office": [
+        ("/", "待办"),
+        ("/review", "承诺审核"),
+        ("/township", "定诺与台账"),
+        ("/rounds", "评议"),
+    ],
     "county_admin": [("/", "待办"), ("/county", "全县")],
     "auditor": [("/", "待办"), ("/county", "全县")],
 }
