@@ -107,7 +107,10 @@ class Services:
         body: dict[str, Any] | None = None,
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
+        raw: bool = False,
     ) -> Any:
+        """The JSON answer (or bytes, or with `raw` the response itself); a problem raises
+        `Refused`."""
         headers = {"Authorization": f"Bearer {token}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
@@ -123,9 +126,30 @@ class Services:
             raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
         if answer.status_code >= 400:
             raise Refused.of(answer)
+        if raw:
+            return answer
         if answer.headers.get("content-type", "").startswith("application/json"):
             return answer.json()
         return answer.content
+
+    async def upload(
+        self, service: str, *, token: str, name: str, content: bytes, media_type: str
+    ) -> dict[str, Any]:
+        """An evidence file to the owning service (`POST /v1/files`): its hash, to attach."""
+        try:
+            answer = await self.http.post(
+                self.urls[service].rstrip("/") + "/v1/files",
+                files={"file": (name, content, media_type or "application/octet-stream")},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        except httpx.HTTPError as e:
+            raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
+        if answer.status_code >= 400:
+            refused = Refused.of(answer)
+            refused.fields.setdefault("photo", "照片未能上传：请选择清晰的 JPG、PNG 或 PDF 文件。")
+            raise refused
+        stored: dict[str, Any] = answer.json()
+        return stored
 
     async def get(self, service: str, path: str, *, token: str, **params: Any) -> Any:
         return await self.call(service, "GET", path, token=token, params=params)

@@ -57,8 +57,18 @@ TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 MENUS: dict[str, list[tuple[str, str]]] = {
     "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
     "branch_secretary": [("/", "待办"), ("/branch", "支部承诺")],
-    "township_committee": [("/", "待办"), ("/review", "承诺审核"), ("/township", "定诺与台账")],
-    "township_office": [("/", "待办"), ("/review", "承诺审核"), ("/township", "定诺与台账")],
+    "township_committee": [
+        ("/", "待办"),
+        ("/review", "承诺审核"),
+        ("/township", "定诺与台账"),
+        ("/rounds", "评议"),
+    ],
+    "township_office": [
+        ("/", "待办"),
+        ("/review", "承诺审核"),
+        ("/township", "定诺与台账"),
+        ("/rounds", "评议"),
+    ],
     "county_admin": [("/", "待办"), ("/county", "全县")],
     "auditor": [("/", "待办"), ("/county", "全县")],
 }
@@ -108,6 +118,22 @@ class Desk:
 
     async def post(self, service: str, path: str, body: dict[str, Any], key: str) -> Any:
         return await self.console.services.post(service, path, token=self.token, body=body, key=key)
+
+    async def upload(self, service: str, name: str, content: bytes, media_type: str) -> str:
+        """An evidence file uploaded with the person's token; its SHA-256."""
+        stored = await self.console.services.upload(
+            service, token=self.token, name=name, content=content, media_type=media_type
+        )
+        return str(stored["sha256"])
+
+    async def files(self) -> list[tuple[str, bytes, str]]:
+        """The files the (already CSRF-checked) form carries: name, bytes, declared type."""
+        posted = await self.request.form()
+        found = []
+        for _, value in posted.multi_items():
+            if not isinstance(value, str) and value.filename:
+                found.append((value.filename, await value.read(), value.content_type or ""))
+        return found
 
     async def form(self) -> dict[str, str]:
         """The posted form, after its CSRF token is checked (a mismatch is refused)."""

@@ -6,14 +6,18 @@ only the pages of their post."""
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from PIL import Image
 from playwright.async_api import Page
 
 from gongkai.develop.serving import serving
 from services.console.app import create_app
 from services.console.settings import ConsoleSettings
+from services.evaluation.app import DEFINITION as EVALUATION
 from shared.embedded import free_port
 from tests.e2e.helpers import eventually, ok
 from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
@@ -138,9 +142,89 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
             await secretary.goto(f"{console_url}/pledge")  # a member's page, not this hat's
             assert "请切换到党员身份" in await secretary.locator("main").inner_text()
 
-            # the member sees her pledge published, and signs out
+            # the member sees her pledge published and reports progress with a phone photo
             await member.goto(pledge_url)
             assert await status_of(member) == "已公开"
+            photo = tmp_path / "progress.jpg"
+            Image.new("RGB", (64, 48), (200, 120, 40)).save(photo, "JPEG")
+            await member.get_by_label("进展情况").fill("已完成滴灌带铺设120亩")
+            await member.get_by_label("完成百分比").fill("40")
+            await member.get_by_label("照片或扫描件（可拍照）").set_input_files(str(photo))
+            await member.get_by_role("button", name="报告进展").click()
+            assert "进度：40%" in await member.locator("main").inner_text()
+            pledge_id = pledge_url.rsplit("/", 1)[1]
+            seen = ok(await world.pledge.client.get(f"/v1/pledges/{pledge_id}"))
+            [reported] = [a for a in seen["activity"] if a["kind"] == "progress"]
+            assert [f["media_type"] for f in reported["detail"]["files"]] == ["image/jpeg"]
             await member.get_by_role("button", name="退出").click()
             await member.goto(f"{console_url}/pledge")
             assert "/authorize" in member.url or "登录" in await member.content()
+
+
+async def test_the_office_prints_a_rounds_invitations_from_the_console(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """E1 with issue 17: a clerk of the township office, an account the county administrator
+    granted, opens the rounds page at the office desktop and prints the invitation slips."""
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
+    ) as world:
+        d, evaluation = world.directory, world.services["evaluation"].client
+        admin = world.servers.auth("county_admin", d.county)
+        clerk = ok(
+            await world.identity.client.post(
+                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
+            ),
+            201,
+        )["id"]
+        grant = {"role": "township_office", "org": d.township}
+        ok(
+            await world.identity.client.post(
+                f"/v1/people/{clerk}/posts", json=grant, headers=admin
+            ),
+            201,
+        )
+
+        async def branch_known() -> bool:
+            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
+            return answer.status_code == 200 and d.branch in answer.text
+
+        await eventually(branch_known)
+        today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
+        opening = {"title": "群众评议", "year": today.year, "half": 2 if today.month > 6 else 1}
+        opening |= {"township_id": d.township, "opens_on": str(today)}
+        round_id = ok(await evaluation.post("/v1/rounds", json=opening, headers=d.office), 201)[
+            "id"
+        ]
+        public = [{"kind": "public", "name": f"群众代表{n}"} for n in range(3)]
+        ok(
+            await evaluation.post(
+                f"/v1/rounds/{round_id}/raters", json={"raters": public}, headers=d.office
+            ),
+            201,
+        )
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(world.pledge.client.base_url),
+            evaluation_url=str(evaluation.base_url),
+            notification_url="http://127.0.0.1:9",
+            session_key_file=tmp_path / "console.key",
+        )
+        async with serving(create_app(settings), port):
+            page = await browser.page(DESKTOP)
+            await activate(page, world, clerk, "13800005555")
+            await page.goto(f"{console_url}/signin")
+            await page.get_by_role("link", name="评议").click()
+            assert "评议人 3 人，已发邀请码 0 人" in await page.locator("main").inner_text()
+            async with page.context.expect_page() as opened:
+                await page.get_by_role("button", name="打印邀请码").click()
+            sheet = await opened.value
+            await sheet.wait_for_load_state()
+            text = await sheet.locator("body").inner_text()
+            assert len(re.findall(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text)) == 3
+            await page.reload()
+            assert "已发邀请码 3 人" in await page.locator("main").inner_text()

@@ -231,6 +231,12 @@ async def report_progress(pledge_id: str, item_id: str, desk: Signed) -> Respons
     }
     path = f"/v1/pledges/{pledge_id}/items/{item_id}/progress"
     try:
+        # a photo from the phone's camera (or a scanned letter): stored first, then attached
+        body["files"] = [
+            {"sha256": await desk.upload("pledge", name, content, media_type), "name": name}
+            for name, content, media_type in await desk.files()
+            if content
+        ]
         await desk.post("pledge", path, body, form.get("key", ""))
     except Refused as refused:
         return await _pledge_page(desk, pledge_id, refused=refused, filled=form)

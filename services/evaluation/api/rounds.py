@@ -17,13 +17,23 @@ from services.evaluation.rounds.schemas import (
     CalendarView,
     RatersView,
     ResultsView,
+    RoundSummary,
     RoundView,
     TurnoutView,
 )
 from services.evaluation.schemas import Accepted
 from shared.auth import Role
 from shared.errors import Forbidden, InvalidState
-from shared.http import IdempotencyDep, PathId, PathYear, Reader, SignedIn, run
+from shared.http import (
+    IdempotencyDep,
+    PathId,
+    PathYear,
+    QueryId,
+    QueryYear,
+    Reader,
+    SignedIn,
+    run,
+)
 
 router = APIRouter(prefix="/v1", tags=["evaluation rounds"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -58,6 +68,14 @@ async def open_round(
     cmd: c.OpenRound, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.open_round(uow, cmd, who))
+
+
+@router.get("/rounds", response_model=list[RoundSummary], operation_id="listRounds")
+async def list_rounds(
+    conn: Reader, township_id: QueryId | None = None, year: QueryYear | None = None
+) -> Any:
+    """Rounds of a township (or all), newest first; who rated whom is never listed."""
+    return await q.rounds(conn, township_id=township_id, year=year)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundView, operation_id="getRound")

@@ -33,6 +33,21 @@ async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any
     return out
 
 
+async def rounds(
+    conn: asyncpg.Connection, *, township_id: str | None, year: int | None
+) -> list[dict[str, Any]]:
+    """Rounds of a township (or all), newest first: what an organiser picks one from."""
+    rows = await conn.fetch(
+        "SELECT round_id, township_id, organiser_kind, organiser_id, title, year, half,"
+        " opens_on, closes_on, status, closed_on FROM rounds"
+        " WHERE ($1::text IS NULL OR township_id = $1) AND ($2::int IS NULL OR year = $2)"
+        " ORDER BY opens_on DESC, round_id LIMIT 500",
+        township_id,
+        year,
+    )
+    return [dict(r) for r in rows]
+
+
 async def turnout(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
     """E3a: turnout per round and per organisation, and ballots per channel, while it is open."""
     await round_row(conn, round_id=round_id)

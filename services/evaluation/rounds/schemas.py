@@ -43,6 +43,20 @@ class RoundView(View):
     subjects: list[SubjectView]
 
 
+class RoundSummary(View):
+    round_id: str
+    township_id: str
+    organiser_kind: str
+    organiser_id: str
+    title: str
+    year: int
+    half: int
+    opens_on: date
+    closes_on: date
+    status: str
+    closed_on: date | None
+
+
 class OrganisationTurnout(View):
     organisation_id: str
     registered: int
