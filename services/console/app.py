@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from services.console.calls import Refused, Services
-from services.console.pages import home, journals, pledges, rounds, signin, township
+from services.console.pages import home, imports, journals, pledges, rounds, signin, township
 from services.console.session import Sealer, load_key
 from services.console.settings import ConsoleSettings
 from services.console.signin import Identity
@@ -62,7 +62,7 @@ def create_app(
     app.state.console = console
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(files("services.console") / "static")))
-    for module in (signin, home, pledges, journals, township, rounds):
+    for module in (signin, home, pledges, journals, township, rounds, imports):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

@@ -108,17 +108,22 @@ class Services:
         params: dict[str, Any] | None = None,
         idempotency_key: str | None = None,
         raw: bool = False,
+        content: bytes | None = None,
+        content_type: str | None = None,
     ) -> Any:
         """The JSON answer (or bytes, or with `raw` the response itself); a problem raises
         `Refused`."""
         headers = {"Authorization": f"Bearer {token}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
             answer = await self.http.request(
                 method,
                 self.urls[service].rstrip("/") + path,
                 json=body,
+                content=content,
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 headers=headers,
             )

@@ -68,6 +68,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/review", "承诺审核"),
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
+        ("/roster", "名册导入"),
     ],
     "county_admin": [("/", "待办"), ("/county", "全县")],
     "auditor": [("/", "待办"), ("/county", "全县")],

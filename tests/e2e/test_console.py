@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 from playwright.async_api import Page
 
@@ -228,3 +229,32 @@ async def test_the_office_prints_a_rounds_invitations_from_the_console(
             assert len(re.findall(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", text)) == 3
             await page.reload()
             assert "已发邀请码 3 人" in await page.locator("main").inner_text()
+
+            # the roster, as the office keeps it in Excel: template, a bad row, then a good one
+            await page.get_by_role("link", name="名册导入").click()
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载名册模板").click()
+            template = tmp_path / "roster.xlsx"
+            await (await downloading.value).save_as(template)
+            book = load_workbook(template)
+            book["党员"].append(["", "赵敏", "没有这个支部", "党员", "宣传", "否"])
+            book.save(tmp_path / "bad.xlsx")
+            await page.get_by_label("名册文件（.xlsx，或 CSV）").set_input_files(
+                str(tmp_path / "bad.xlsx")
+            )
+            await page.get_by_role("button", name="上传并预览").click()
+            assert await page.locator("#state").inner_text() == "文件有错误，未导入"
+            assert "没有这个支部" in await page.locator("#errors").inner_text()
+            book["党员"].cell(row=book["党员"].max_row, column=3).value = "红沙梁村党支部"
+            book.save(tmp_path / "good.xlsx")
+            await page.get_by_role("link", name="返回名册导入").click()
+            await page.get_by_label("名册文件（.xlsx，或 CSV）").set_input_files(
+                str(tmp_path / "good.xlsx")
+            )
+            await page.get_by_role("button", name="上传并预览").click()
+            assert await page.locator("#state").inner_text() == "预览：尚未导入"
+            assert "赵敏" in await page.locator("#changes").inner_text()
+            await page.get_by_role("button", name="确认导入").click()
+            assert await page.locator("#state").inner_text() == "已导入"
+            branch = ok(await world.pledge.client.get(f"/v1/branches/{d.branch}"))
+            assert "赵敏" in {m["name"] for m in branch["members"]}
