@@ -96,7 +96,8 @@ class Attack:
 
     def sample(self, name: str) -> str:
         samples = {"year": "2027", "stage": "1", "checkpoint_id": "1", "month": "2027-03"}
-        return self.known.get(name) or samples.get(name, "x-1")
+        # a path parameter with a closed set of values (`townships` | `counties`): its first
+        return self.known.get(name) or ENUMS.get(name) or samples.get(name, "x-1")
 
     async def send(self, op: Operation, case: str, request: dict[str, Any], check: Any) -> None:
         """Send it; no 5xx, and `check(response)` (an assertion) must hold."""
@@ -121,6 +122,9 @@ def refused(case: str, status: int, name: str | None) -> Any:
 # --- the operations, from the app's routes -------------------------------------------------
 
 
+ENUMS: dict[str, str] = {}  # path parameters' first allowed value, by name (from the OpenAPI)
+
+
 def operations(service: RunningService) -> list[Operation]:
     """Every route the app serves: the OpenAPI document's operations and the hidden ones (the
     board's pages), with a body of the right shape where one is taken."""
@@ -138,6 +142,9 @@ def operations(service: RunningService) -> list[Operation]:
         for path, methods in spec["paths"].items():
             for method, op in methods.items():
                 params = op.get("parameters", [])
+                for p in params:
+                    if p["in"] == "path" and "enum" in p.get("schema", {}):
+                        ENUMS.setdefault(p["name"], str(p["schema"]["enum"][0]))
                 schema = op.get("requestBody", {}).get("content", {}).get("application/json")
                 found.append(
                     Operation(

@@ -23,12 +23,14 @@ from services.evaluation.rounds.events import Channel
 from shared import imports
 from shared.errors import Forbidden, InvalidInput
 from shared.http import PathId, Reader, SignedIn, run
+from shared.text import Line
 from shared.workbook import XLSX_TYPE, read_upload, result_workbook
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
 Target = Literal["rounds", "satisfaction-checks"]
-FileName = Annotated[str, Query(max_length=200, description="the uploaded file's name")]
+# one line of text: control characters (NUL among them) are refused naming `file_name`
+FileName = Annotated[Line, Query(max_length=200, description="the uploaded file's name")]
 KINDS = {"rounds": rh.RATERS_IMPORT, "satisfaction-checks": ch.SERVED_IMPORT}
 SHEETS = {rh.RATERS_IMPORT: ROUND_RATERS, ch.SERVED_IMPORT: SERVED}
 SHEETS |= {kind: RATINGS for kind in gh.RATING_IMPORTS.values()}

@@ -16,13 +16,15 @@ from shared import imports
 from shared.auth import Principal
 from shared.errors import Forbidden
 from shared.http import PathId, Reader, SignedIn, run
+from shared.text import Line
 from shared.workbook import XLSX_TYPE, read_upload, result_workbook
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
 Scope = Literal["townships", "counties"]
 KIND = {"townships": "township", "counties": "county"}
-FileName = Annotated[str, Query(max_length=200, description="the uploaded file's name")]
+# one line of text: control characters (NUL among them) are refused naming `file_name`
+FileName = Annotated[Line, Query(max_length=200, description="the uploaded file's name")]
 # above this many rows a confirm commits in the background; poll GET /v1/imports/{id}
 BACKGROUND_ROWS = 2000
 UPLOAD = {
