@@ -17,10 +17,11 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from services.console.calls import Refused, Services
 from services.console.pages import home, imports, journals, pledges, rounds, signin, township
-from services.console.session import Sealer, load_key
+from services.console.session import SESSION_COOKIE, Sealer, load_key
 from services.console.settings import ConsoleSettings
 from services.console.signin import Identity
-from services.console.web import Console, NotSignedIn, public_page
+from services.console.web import SESSION_SCOPE, Console, NotSignedIn, public_page
+from shared.logging import configure_logging
 
 DEFAULT_PORT = 8100
 log = structlog.get_logger()
@@ -35,10 +36,22 @@ SECURITY_HEADERS = {
 
 
 class SecurityHeaders(BaseHTTPMiddleware):
+    """Every answer: the security headers (a page that sets its own CSP keeps it), and the
+    signed-in person's session sealed again (a refreshed token's rotated refresh token must
+    reach the browser with downloads and error pages too, or its next use would be a reuse
+    that ends the whole token family)."""
+
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        session = request.scope.get("state", {}).get(SESSION_SCOPE)
+        sealed = any(
+            h.startswith(f"{SESSION_COOKIE}=") for h in response.headers.getlist("set-cookie")
+        )
+        if session is not None and not sealed:
+            console: Console = request.app.state.console
+            console.cookie(response, session)
         return response
 
 
@@ -105,6 +118,7 @@ def create_app(
 
 def main() -> None:
     settings = ConsoleSettings()
+    configure_logging(json=settings.environment == "production", level="INFO")
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
 
 

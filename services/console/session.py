@@ -24,15 +24,16 @@ SIGNIN_SECONDS = 600
 
 @dataclass
 class Session:
-    access_token: str
-    refresh_token: str | None
+    # repr=False: a logged traceback or a debugger's listing never shows a token
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
     expires_at: float  # the access token's expiry (epoch seconds)
-    id_token: str | None
+    id_token: str | None = field(repr=False)
     person: str  # the token's subject
     name: str
     role: str
     org: str | None
-    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     seen: float = field(default_factory=time.time)
 
     def idle(self, now: float, idle_seconds: float) -> bool:

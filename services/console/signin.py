@@ -25,6 +25,7 @@ from services.console.session import Session
 from services.console.settings import ConsoleSettings
 
 ALGORITHMS = ["EdDSA"]
+REFRESHED_FOR_SECONDS = 60.0
 
 
 class SignInFailed(Exception):
@@ -52,6 +53,8 @@ class Identity:
             settings.client_secret_file.read_text().strip() if settings.client_secret_file else None
         )
         self._provider: Provider | None = None
+        self._refreshing: dict[str, asyncio.Future[Session | None]] = {}
+        self._refreshed: dict[str, tuple[float, Session]] = {}
         self._jwks: jwt.PyJWKClient | None = None
 
     def _http(self) -> httpx.AsyncClient:
@@ -61,8 +64,8 @@ class Identity:
         return httpx.AsyncClient(timeout=10.0, auth=auth)
 
     def _authenticated(self, form: dict[str, str]) -> dict[str, str]:
-        """A public client names itself in the form; a confidential one by its credentials."""
-        return form if self._secret else form | {"client_id": self.settings.client_id}
+        """The client names itself in the form (a confidential one authenticates as well)."""
+        return form | {"client_id": self.settings.client_id}
 
     async def _token(self, endpoint: str, form: dict[str, str]) -> dict[str, Any]:
         """A token endpoint's answer to `form` (client authentication by secret, or by the
@@ -131,19 +134,43 @@ class Identity:
         except (httpx.HTTPError, ValueError) as e:
             raise SignInFailed("统一身份认证服务暂时无法访问，请稍后再试。") from e
         id_token = token.get("id_token")
-        if id_token:
-            claims = await self._decode(id_token, audience=self.settings.client_id)
-            if claims.get("nonce") != pending.get("nonce"):
-                raise SignInFailed("登录请求已失效，请重新登录。")
+        if not id_token:
+            raise SignInFailed("登录未能完成（身份令牌缺失），请重新登录。")
+        claims = await self._decode(id_token, audience=self.settings.client_id)
+        if claims.get("nonce") != pending.get("nonce"):
+            raise SignInFailed("登录请求已失效，请重新登录。")
         return await self._session(token)
 
     async def refresh(self, session: Session) -> Session | None:
-        """A fresh access token from the refresh token (the identity service rotates it), or
-        None when the person must sign in again."""
-        if not session.refresh_token:
+        """A fresh access token from the refresh token (the identity service rotates it and
+        revokes the whole family if a used one comes back), or None when the person must sign
+        in again. Several requests carrying the same refresh token (two tabs, a double tap, a
+        response whose new cookie the browser has not stored yet) share one refresh, and for
+        a minute after it get its result instead of a second one."""
+        old = session.refresh_token
+        if not old:
             return None
-        provider = await self.provider()
+        now = time.monotonic()
+        self._refreshed = {k: v for k, v in self._refreshed.items() if v[0] > now}
+        if old in self._refreshed:
+            return self._refreshed[old][1]
+        running = self._refreshing.get(old)
+        if running is None:
+            running = asyncio.ensure_future(self._refresh(session))
+            self._refreshing[old] = running
+            try:
+                fresh = await running
+            finally:
+                self._refreshing.pop(old, None)
+            if fresh is not None:
+                self._refreshed[old] = (time.monotonic() + REFRESHED_FOR_SECONDS, fresh)
+            return fresh
+        return await running
+
+    async def _refresh(self, session: Session) -> Session | None:
+        assert session.refresh_token is not None
         try:
+            provider = await self.provider()
             token = await self._token(
                 provider.token_endpoint,
                 {"grant_type": "refresh_token", "refresh_token": session.refresh_token},
@@ -153,7 +180,12 @@ class Identity:
             return None
 
     async def sign_out(self, session: Session) -> None:
-        provider = await self.provider()
+        """The refresh token's family revoked at the identity service, which ends the
+        person's sign-in there too; the console's cookie is cleared whatever happens here."""
+        try:
+            provider = await self.provider()
+        except SignInFailed:
+            return
         if not provider.revocation_endpoint or not session.refresh_token:
             return
         form = {"token": session.refresh_token, "token_type_hint": "refresh_token"}

@@ -49,6 +49,8 @@ STATUSES = {
     "pending": "待审核",
     "approve": "通过",
     "return": "退回",
+    "open": "未销号",
+    "closed": "已销号",
 }
 TEMPLATES.filters["role"] = lambda code: ROLES.get(str(code), str(code))
 TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
@@ -96,6 +98,9 @@ class Console:
             secure=self.settings.secure_cookies,
             path="/",
         )
+
+
+SESSION_SCOPE = "gongkai.console.session"
 
 
 class NotSignedIn(Exception):
@@ -177,6 +182,8 @@ async def signed_in(request: Request) -> Desk:
             raise NotSignedIn()
         session = fresh
     session.seen = time.time()
+    # re-sealed into every answer (app.py); the request's state is shared with middleware
+    request.scope.setdefault("state", {})[SESSION_SCOPE] = session
     return Desk(console, session, request)
 
 

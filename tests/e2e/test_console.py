@@ -158,8 +158,12 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
             [reported] = [a for a in seen["activity"] if a["kind"] == "progress"]
             assert [f["media_type"] for f in reported["detail"]["files"]] == ["image/jpeg"]
             await member.get_by_role("button", name="退出").click()
+            assert "您已安全退出" in await member.locator("main").inner_text()
+            # signed out of the identity service too: the next person at this phone or a
+            # shared office PC is asked for a password, not let in as her
             await member.goto(f"{console_url}/pledge")
-            assert "/authorize" in member.url or "登录" in await member.content()
+            assert await member.locator("h2").inner_text() == "登录"
+            assert await member.get_by_label("密码").count() == 1
 
 
 async def test_the_office_prints_a_rounds_invitations_from_the_console(

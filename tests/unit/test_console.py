@@ -4,6 +4,7 @@ proposal form's rows. The pages against the real identity and services: tests/e2
 
 from __future__ import annotations
 
+import asyncio
 import time
 from pathlib import Path
 
@@ -122,3 +123,62 @@ async def test_a_form_without_its_csrf_token_is_refused(
         answer = await console.post("/pledge", data=data)
         assert answer.status_code == 403
         assert "页面已过期" in answer.text
+
+
+def test_a_session_shows_no_token_when_printed() -> None:
+    shown = repr(a_session(access_token="secret-access", refresh_token="secret-refresh"))
+    assert "secret" not in shown
+    assert "张三" in shown
+
+
+async def test_concurrent_refreshes_of_one_token_make_one_call(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Two tabs (or a double tap) refreshing with the same refresh token: one rotation at
+    the identity service, both get its result; a late third one too, from the minute's memory
+    (a second rotation would be a reuse, and the identity service would end the family)."""
+    identity = create_app(ConsoleSettings(session_key_file=tmp_path / "key")).state.console.identity
+    calls: list[str] = []
+
+    async def rotate(session: Session) -> Session:
+        calls.append(str(session.refresh_token))
+        await asyncio.sleep(0.05)
+        return a_session(refresh_token="rt-2")
+
+    monkeypatch.setattr(identity, "_refresh", rotate)
+    first, second = await asyncio.gather(
+        identity.refresh(a_session(refresh_token="rt-1")),
+        identity.refresh(a_session(refresh_token="rt-1")),
+    )
+    late = await identity.refresh(a_session(refresh_token="rt-1"))
+    assert calls == ["rt-1"]
+    assert first is second is late
+    assert first is not None
+    assert first.refresh_token == "rt-2"
+
+
+async def test_an_error_page_carries_the_session_on(
+    console: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    """A refused page (here: a member on the township's review page) still seals the
+    session into its answer, so a refreshed token's new refresh token reaches the browser."""
+    sealer = Sealer((tmp_path / "key").read_bytes())
+    console.cookies.set(SESSION_COOKIE, sealer.seal_session(a_session()))
+    answer = await console.get("/review")
+    assert answer.status_code == 403
+    assert "乡镇党委和创先办使用" in answer.text
+    [cookie] = [c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE)]
+    opened = sealer.session(cookie.split(";")[0].split("=", 1)[1].strip('"'), 60)
+    assert opened is not None
+    assert opened.name == "张三"
+
+
+async def test_a_stale_sign_out_form_asks_again_and_signs_no_one_out(
+    console: httpx.AsyncClient, tmp_path: Path
+) -> None:
+    sealer = Sealer((tmp_path / "key").read_bytes())
+    console.cookies.set(SESSION_COOKIE, sealer.seal_session(a_session()))
+    answer = await console.post("/signout", data={"csrf": "stale"})
+    assert answer.status_code == 200
+    assert "确认退出" in answer.text
+    assert not any("Max-Age=0" in c for c in answer.headers.get_list("set-cookie"))  # still in

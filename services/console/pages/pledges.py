@@ -99,12 +99,10 @@ async def _pledge_page(
         filled=filled or {},
         refused=refused,
         reviewer=desk.session.role in ("township_committee", "township_office"),
+        # who writes this pledge: the member, or the branch's secretary (the branch's own, and
+        # a member's entered from paper on the member's behalf, issue 20.6)
         pledger=(desk.session.role == "member" and desk.session.person == pledge["member_id"])
-        or (
-            desk.session.role == "branch_secretary"
-            and pledge["member_id"] is None
-            and desk.session.org == pledge["branch_id"]
-        ),
+        or (desk.session.role == "branch_secretary" and desk.session.org == pledge["branch_id"]),
         secretary=desk.session.role == "branch_secretary"
         and desk.session.org == pledge["branch_id"],
         channels=CHANNELS,
@@ -115,7 +113,11 @@ async def _pledge_page(
 async def letter(pledge_id: str, desk: Signed) -> Response:
     """The printable pledge letter, as the pledge service renders it."""
     html = await desk.get("pledge", f"/v1/pledges/{pledge_id}/letter")
-    return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    # the pledge service's printable letter carries its own print stylesheet, inline
+    letter_csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
+    return HTMLResponse(
+        html, headers={"Cache-Control": "no-store", "Content-Security-Policy": letter_csp}
+    )
 
 
 @router.post("/pledges/{pledge_id}/proposal")

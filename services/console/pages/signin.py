@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from services.console.calls import Refused
 from services.console.session import SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_SECONDS
 from services.console.signin import SignInFailed
-from services.console.web import Console, NotSignedIn, public_page, signed_in
+from services.console.web import SESSION_SCOPE, Console, NotSignedIn, public_page, signed_in
 
 router = APIRouter()
 
@@ -58,15 +58,22 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
 
 @router.post("/signout")
 async def sign_out(request: Request) -> Response:
+    """退出: the refresh token revoked (which ends the sign-in at the identity service too),
+    the cookie cleared. A form without this session's CSRF token (a stale page, or another
+    site's) signs no one out: the person is asked again."""
     console: Console = request.app.state.console
     try:
         desk = await signed_in(request)
-        await desk.form()  # the CSRF token: a foreign page cannot sign a person out
-    except (NotSignedIn, Refused):  # not signed in, or a stale form: nothing to revoke
+    except NotSignedIn:
         desk = None
     if desk is not None:
+        try:
+            await desk.form()
+        except Refused:
+            return desk.page("signout.html")
         await console.identity.sign_out(desk.session)
-    response = RedirectResponse("/", status_code=303)
+    request.scope.get("state", {}).pop(SESSION_SCOPE, None)
+    response = RedirectResponse("/signed-out", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 

@@ -495,13 +495,18 @@ class Provider:
         raise InvalidGrantError(description="the post has ended or the person is locked")
 
     async def revoke(self, token: str) -> None:
-        """RFC 7009: a refresh token and its family end; anything else is ignored."""
+        """RFC 7009: a refresh token and its family end; anything else is ignored. A client
+        revokes when the person signs out of it (the console's 退出), so the person's sign-in
+        here ends too, on every browser: otherwise the next person at a shared office PC
+        would be let in as them, without a password, by this service's session."""
         async with self.pool.acquire() as conn, conn.transaction():
-            family = await conn.fetchval(
-                "SELECT family_id FROM refresh_tokens WHERE token_hash = $1", token_hash(token)
+            found = await conn.fetchrow(
+                "SELECT family_id, person_id FROM refresh_tokens WHERE token_hash = $1",
+                token_hash(token),
             )
-            if family is not None:
-                await self._revoke_family(conn, family, self.clock.now())
+            if found is not None:
+                await self._revoke_family(conn, found["family_id"], self.clock.now())
+                await conn.execute("DELETE FROM sessions WHERE person_id = $1", found["person_id"])
 
 
 async def as_system(executor: CommandExecutor, work: Work) -> Any:
