@@ -21,6 +21,7 @@ from services.console.calls import Refused, Services
 from services.console.session import SESSION_COOKIE, Sealer, Session, same_token
 from services.console.settings import ConsoleSettings
 from services.console.signin import Identity, needs_refresh
+from shared import zh
 
 TEMPLATES = Environment(
     loader=PackageLoader("services.console", "templates"),
@@ -53,6 +54,8 @@ STATUSES = {
     "closed": "已销号",
 }
 TEMPLATES.filters["role"] = lambda code: ROLES.get(str(code), str(code))
+TEMPLATES.filters["zh"] = zh.label  # codes a person reads (grades, channels …), in Chinese
+TEMPLATES.filters["day"] = zh.day  # dates the Chinese way: 2027年3月15日
 TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 
 # the pages each post sees in the menu: (path, label)
