@@ -4,6 +4,7 @@ subscriptions and the FastAPI app around them."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -45,6 +46,7 @@ from shared.subscriptions import Subscription, SubscriptionRunner
 from shared.unit_of_work import CommandExecutor
 
 log = structlog.get_logger()
+CLOSE_SECONDS = 10.0  # the longest each step of a shutdown may take
 # how long a starting service waits for the broker before it serves without it
 BROKER_WAIT_SECONDS = 5.0
 
@@ -234,13 +236,15 @@ class Runtime:
     async def stop(self) -> None:
         if self.joining is not None and not self.joining.done():
             self.joining.cancel()  # still waiting for the broker
-            await asyncio.gather(self.joining, return_exceptions=True)
+            await asyncio.wait([self.joining], timeout=CLOSE_SECONDS)
         for task in self.periodic_tasks:
             task.cancel()
-        await asyncio.gather(*self.periodic_tasks, return_exceptions=True)
+        if self.periodic_tasks:  # bounded: work that swallows its cancellation cannot hold us
+            await asyncio.wait(self.periodic_tasks, timeout=CLOSE_SECONDS)
         for work in self.periodic:
             if work.close is not None:
-                await work.close()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(work.close(), timeout=CLOSE_SECONDS)
         if self.relay:
             self.relay.stop()
         if self.revocation_feed:
@@ -251,12 +255,20 @@ class Runtime:
             await asyncio.wait(self.tasks, timeout=5)
         for task in self.tasks:
             task.cancel()
+        # each step bounded: a process that must stop (a port it cannot bind, a supervisor's
+        # SIGTERM) stops, even if the broker or a database connection no longer answers
         if self.nc and not self.nc.is_closed:
             # the relay waits for its acks and the runners have stopped fetching: close now
-            await self.nc.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.nc.close(), timeout=CLOSE_SECONDS)
         if self.leases is not None:  # another replica takes them over
-            await self.leases.close()
-        await self.pool.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.leases.close(), timeout=CLOSE_SECONDS)
+        try:
+            await asyncio.wait_for(self.pool.close(), timeout=CLOSE_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("pool_close_timed_out", service=self.settings.service)
+            self.pool.terminate()
 
     async def readiness(self) -> dict[str, bool]:
         try:

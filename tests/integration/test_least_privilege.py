@@ -109,7 +109,9 @@ async def test_a_service_runs_on_the_deployed_owner_which_is_no_superuser(
     sql = script.split("<<SQL\n", 1)[1].split("\nSQL", 1)[0]
     password = uuid.uuid4().hex
     sql = sql.replace("${GONGKAI_POSTGRES_OWNER_PASSWORD}", password)
-    sql = re.sub(r"\bgongkai_(owner|pledge|review|evaluation|notification)\b", rf"\g<0>_{run}", sql)
+    sql = re.sub(
+        r"\bgongkai_(owner|pledge|review|evaluation|notification|identity)\b", rf"\g<0>_{run}", sql
+    )
     admin = await asyncpg.connect(servers.postgres.dsn)
     try:
         for statement in filter(None, (s.strip() for s in sql.split(";"))):
