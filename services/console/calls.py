@@ -110,6 +110,7 @@ class Services:
         raw: bool = False,
         content: bytes | None = None,
         content_type: str | None = None,
+        wait_seconds: float | None = None,  # the request's own limit (else the client's 20 s)
     ) -> Any:
         """The JSON answer (or bytes, or with `raw` the response itself); a problem raises
         `Refused`."""
@@ -126,6 +127,7 @@ class Services:
                 content=content,
                 params={k: v for k, v in (params or {}).items() if v is not None},
                 headers=headers,
+                timeout=httpx.Timeout(wait_seconds) if wait_seconds else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as e:
             raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e

@@ -117,10 +117,27 @@ class Desk:
     console: Console
     session: Session
     request: Request
+    todo_count: int = 0  # unread notices (待办), shown beside the menu's first entry
 
     @property
     def token(self) -> str:
         return self.session.access_token
+
+    async def unread(self) -> int:
+        """How many notices are unread in the person's inbox (0 when it cannot be read: the
+        page is shown without its count rather than not at all)."""
+        try:
+            inbox = await self.console.services.call(
+                "notification",
+                "GET",
+                "/v1/inbox",
+                token=self.token,
+                params={"unread": True, "limit": 1},
+                wait_seconds=2.0,
+            )
+        except Refused:
+            return 0
+        return int(inbox.get("unread", 0)) if isinstance(inbox, dict) else 0
 
     async def get(self, service: str, path: str, **params: Any) -> Any:
         return await self.console.services.get(service, path, token=self.token, **params)
@@ -158,6 +175,7 @@ class Desk:
             menu=MENUS.get(self.session.role, [("/", "待办")]),
             path=self.request.url.path,
             csrf=self.session.csrf,
+            todo_count=self.todo_count,
             new_key=lambda: secrets.token_urlsafe(16),
             **context,
         )
@@ -187,7 +205,10 @@ async def signed_in(request: Request) -> Desk:
     session.seen = time.time()
     # re-sealed into every answer (app.py); the request's state is shared with middleware
     request.scope.setdefault("state", {})[SESSION_SCOPE] = session
-    return Desk(console, session, request)
+    desk = Desk(console, session, request)
+    if request.method == "GET":  # 待办's count on every page's menu
+        desk.todo_count = await desk.unread()
+    return desk
 
 
 def public_page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

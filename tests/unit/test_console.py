@@ -182,3 +182,20 @@ async def test_a_stale_sign_out_form_asks_again_and_signs_no_one_out(
     assert answer.status_code == 200
     assert "确认退出" in answer.text
     assert not any("Max-Age=0" in c for c in answer.headers.get_list("set-cookie"))  # still in
+
+
+async def test_every_page_shows_how_many_notices_are_unread(tmp_path: Path) -> None:
+    """The menu's 待办 carries the inbox's unread count (the notification service's answer,
+    stood in for here; the pages against the real services: tests/e2e/test_console.py)."""
+
+    def notification(request: httpx.Request) -> httpx.Response:
+        assert request.headers["authorization"] == "Bearer at"  # the person's own token
+        return httpx.Response(200, json={"unread": 3, "notices": []})
+
+    settings = ConsoleSettings(session_key_file=tmp_path / "key")
+    app = create_app(settings, transport=httpx.MockTransport(notification))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console")
+    sealer = Sealer((tmp_path / "key").read_bytes())
+    client.cookies.set(SESSION_COOKIE, sealer.seal_session(a_session()))
+    page = await client.get("/journal?month=2027-03")  # any page: the count is in the menu
+    assert '待办 <span class="badge">3</span>' in page.text
