@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from fastapi.responses import Response
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -376,3 +377,9 @@ def _saved(book: Workbook) -> bytes:
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def xlsx_download(data: bytes, filename: str) -> Response:
+    """A workbook answered as a download (every service's and the console's Excel)."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    return Response(data, media_type=XLSX_TYPE, headers=headers)

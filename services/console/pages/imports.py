@@ -13,10 +13,10 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.web import Desk, signed_in
+from shared.workbook import XLSX_TYPE, xlsx_download
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SUMMARY = {
     "branches_new": "新建支部",
     "branches_retired": "撤销支部",
@@ -34,14 +34,6 @@ def township_of(desk: Desk) -> str:
     return desk.session.org
 
 
-def _xlsx(content: bytes, name: str) -> Response:
-    return Response(
-        content,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
 @router.get("/roster")
 async def roster(desk: Signed) -> Response:
     township_id = township_of(desk)
@@ -53,7 +45,7 @@ async def roster(desk: Signed) -> Response:
 async def template(desk: Signed) -> Response:
     township_id = township_of(desk)
     body = await desk.get("pledge", f"/v1/townships/{township_id}/roster/template.xlsx")
-    return _xlsx(body, "roster.xlsx")
+    return xlsx_download(body, "roster.xlsx")
 
 
 @router.post("/roster")
@@ -66,7 +58,7 @@ async def upload(desk: Signed) -> Response:
         past = await desk.get("pledge", f"/v1/townships/{township_id}/roster/imports")
         return desk.page("roster.html", 422, imports=past, refused=refused)
     name, content, _ = files[0]
-    kind = "text/csv" if name.lower().endswith(".csv") else XLSX
+    kind = "text/csv" if name.lower().endswith(".csv") else XLSX_TYPE
     try:
         answer = await desk.console.services.call(
             "pledge",
@@ -93,7 +85,7 @@ async def an_import(import_id: str, desk: Signed) -> Response:
 @router.get("/imports/{import_id}/result.xlsx")
 async def result(import_id: str, desk: Signed) -> Response:
     body = await desk.get("pledge", f"/v1/imports/{import_id}/result.xlsx")
-    return _xlsx(body, f"{import_id}-result.xlsx")
+    return xlsx_download(body, f"{import_id}-result.xlsx")
 
 
 @router.post("/imports/{import_id}/confirm")

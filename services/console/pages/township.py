@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.web import Desk, signed_in
+from shared.workbook import xlsx_download
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -77,8 +78,4 @@ async def ledger_workbook(
 ) -> Response:
     township_id = which_township(desk, township_id)
     body = await desk.get("pledge", "/v1/ledger.xlsx", township_id=township_id, year=year)
-    return Response(
-        body,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="ledger-{township_id}.xlsx"'},
-    )
+    return xlsx_download(body, f"ledger-{township_id}.xlsx")

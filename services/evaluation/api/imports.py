@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
 
 from services.evaluation.checks import handlers as ch
 from services.evaluation.documents.raters_xlsx import (
@@ -24,7 +23,7 @@ from shared import imports
 from shared.errors import Forbidden, InvalidInput
 from shared.http import PathId, Reader, SignedIn, run
 from shared.text import Line
-from shared.workbook import XLSX_TYPE, read_upload, result_workbook
+from shared.workbook import XLSX_TYPE, read_upload, result_workbook, xlsx_download
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
@@ -43,11 +42,6 @@ UPLOAD = {
 }
 
 
-def _xlsx(data: bytes, name: str) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{name}"'}
-    return Response(data, media_type=XLSX_TYPE, headers=headers)
-
-
 @router.get(
     "/{target}/{target_id}/raters/template.xlsx",
     operation_id="downloadRatersTemplate",
@@ -55,7 +49,7 @@ def _xlsx(data: bytes, name: str) -> Response:
 )
 async def template_xlsx(target: Target, target_id: PathId, who: SignedIn) -> Any:
     """The blank rater list (a round's raters, or the people a check's item served)."""
-    return _xlsx(raters_template(served=target == "satisfaction-checks"), "raters.xlsx")
+    return xlsx_download(raters_template(served=target == "satisfaction-checks"), "raters.xlsx")
 
 
 @router.post(
@@ -116,11 +110,11 @@ async def import_result(import_id: PathId, request: Request, who: SignedIn, conn
     record = await _own(conn, who, import_id)
     if record.kind in rh.BALLOTS_IMPORTS.values():  # the round's own layout
         data = await run(request, who, None, lambda uow: rh.ballots_result(uow, import_id, who))
-        return _xlsx(data, f"{import_id}-result.xlsx")
+        return xlsx_download(data, f"{import_id}-result.xlsx")
     sheet = SHEETS[record.kind]
     rows = read_upload(await imports.file_of(conn, import_id), [sheet])
     errors = [imports.row_error(e) for e in record.errors]
-    return _xlsx(result_workbook([sheet], rows, errors), f"{import_id}-result.xlsx")
+    return xlsx_download(result_workbook([sheet], rows, errors), f"{import_id}-result.xlsx")
 
 
 @router.get(
@@ -131,7 +125,7 @@ async def import_result(import_id: PathId, request: Request, who: SignedIn, conn
 async def ballots_template(round_id: PathId, request: Request, who: SignedIn) -> Any:
     """The round's stack workbook: sign-in sheet (raters yet to vote) and ballots sheet."""
     data = await run(request, who, None, lambda uow: rh.ballots_template(uow, round_id, who))
-    return _xlsx(data, "ballots.xlsx")
+    return xlsx_download(data, "ballots.xlsx")
 
 
 @router.post(
@@ -180,7 +174,7 @@ async def ratings_template(
     """A branch's members (monthly) or a township's branches (every two months) to rate."""
     level = LEVEL[organisation]
     data = await run(request, who, None, lambda uow: gh.rating_template(uow, level, org_id, who))
-    return _xlsx(data, "ratings.xlsx")
+    return xlsx_download(data, "ratings.xlsx")
 
 
 @router.post(

@@ -34,6 +34,7 @@ from shared.http import (
     SignedIn,
     run,
 )
+from shared.workbook import xlsx_download
 
 router = APIRouter(prefix="/v1", tags=["evaluation rounds"])
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -196,11 +197,7 @@ async def download_results(round_id: PathId, conn: Reader) -> Response:
     found = await q.round_row(conn, round_id=round_id)
     body = await _results(conn, round_id)
     workbook = results_workbook(found["title"], found["scale"]["grades"], body["results"])
-    return Response(
-        workbook,
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="results-{round_id}.xlsx"'},
-    )
+    return xlsx_download(workbook, f"results-{round_id}.xlsx")
 
 
 @router.get("/rounds/{round_id}/audit", response_model=AuditView, operation_id="auditRound")

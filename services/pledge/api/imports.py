@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 from services.pledge import access
 from services.pledge import handlers as h
@@ -17,7 +17,7 @@ from shared.auth import Principal
 from shared.errors import Forbidden
 from shared.http import PathId, Reader, SignedIn, run
 from shared.text import Line
-from shared.workbook import XLSX_TYPE, read_upload, result_workbook
+from shared.workbook import XLSX_TYPE, read_upload, result_workbook, xlsx_download
 
 router = APIRouter(prefix="/v1", tags=["imports"])
 
@@ -34,14 +34,6 @@ UPLOAD = {
     },
     "required": True,
 }
-
-
-def _xlsx(data: bytes, name: str) -> Response:
-    return Response(
-        data,
-        media_type=XLSX_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
 
 
 async def _authorised(conn: Any, who: Principal, kind: str, scope_id: str) -> None:
@@ -61,7 +53,7 @@ async def roster_template_xlsx(scope: Scope, scope_id: PathId, who: SignedIn, co
     await _authorised(conn, who, kind, scope_id)
     state = await q.roster(conn, kind=kind, scope_id=scope_id)
     title = "党组织名册（" + "、".join(state["townships"].values()) + "）"
-    return _xlsx(roster_template(title, state["branches"], state["members"]), "roster.xlsx")
+    return xlsx_download(roster_template(title, state["branches"], state["members"]), "roster.xlsx")
 
 
 @router.post(
@@ -125,7 +117,7 @@ async def import_result(import_id: PathId, who: SignedIn, conn: Reader) -> Any:
     record = await _seen(conn, who, import_id)
     rows = read_upload(await imports.file_of(conn, import_id), SHEETS)
     errors = [imports.row_error(e) for e in record.errors]
-    return _xlsx(result_workbook(SHEETS, rows, errors), f"{import_id}-result.xlsx")
+    return xlsx_download(result_workbook(SHEETS, rows, errors), f"{import_id}-result.xlsx")
 
 
 @router.post("/imports/{import_id}/confirm", operation_id="confirmImport")

@@ -13,6 +13,7 @@ from services.pledge.documents.ledger_xlsx import ledger_workbook
 from services.pledge.schemas import DraftingReport, LedgerPage, QuarterlyPushReport
 from shared.auth import Principal, Role, county_admin, require, township_committee, township_office
 from shared.http import PathId, QueryId, QueryOffset, QueryYear, Reader, SignedIn
+from shared.workbook import xlsx_download
 
 router = APIRouter(prefix="/v1", tags=["ledger"])
 
@@ -62,11 +63,7 @@ async def download_ledger(
     )
     title = (f"{year}年" if year else "") + "公开承诺台账"
     zone = request.app.state.runtime.settings.local_timezone
-    return Response(
-        ledger_workbook(page["rows"], title, zone),
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="ledger.xlsx"'},
-    )
+    return xlsx_download(ledger_workbook(page["rows"], title, zone), "ledger.xlsx")
 
 
 async def _overseer(conn: Any, who: Principal, township_id: str) -> None:

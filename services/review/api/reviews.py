@@ -28,6 +28,7 @@ from shared.http import (
     SignedIn,
     run,
 )
+from shared.workbook import xlsx_download
 
 router = APIRouter(prefix="/v1", tags=["reviews"])
 
@@ -124,11 +125,7 @@ async def download_ledger(
         offset=0,
     )
     title = (f"{zh.period(quarter)} " if quarter else "") + "领导点评台账"
-    return Response(
-        review_workbook(page["rows"], title),
-        media_type=XLSX,
-        headers={"Content-Disposition": 'attachment; filename="reviews.xlsx"'},
-    )
+    return xlsx_download(review_workbook(page["rows"], title), "reviews.xlsx")
 
 
 @router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
