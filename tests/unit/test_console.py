@@ -17,6 +17,7 @@ from services.console.calls import Refused
 from services.console.pages.pledges import proposed_items
 from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
+from services.console.web import TEMPLATES
 
 
 def a_session(**changes: object) -> Session:
@@ -199,3 +200,29 @@ async def test_every_page_shows_how_many_notices_are_unread(tmp_path: Path) -> N
     client.cookies.set(SESSION_COOKIE, sealer.seal_session(a_session()))
     page = await client.get("/journal?month=2027-03")  # any page: the count is in the menu
     assert '待办 <span class="badge">3</span>' in page.text
+
+
+@pytest.mark.parametrize(("role", "offered"), [("township_office", 1), ("township_committee", 0)])
+def test_only_the_office_is_offered_to_print_invitations(role: str, offered: int) -> None:
+    """Who registers a round's raters invites them: the office; the committee sees turnout."""
+    rounds = [
+        {
+            "round_id": "r-1",
+            "title": "群众评议",
+            "opens_on": "2027-06-01",
+            "closes_on": "2027-07-10",
+            "status": "open",
+        }
+    ]
+    turnout = {"r-1": {"registered": 3, "invited": 0, "voted": 0}}
+    html = TEMPLATES.get_template("rounds.html").render(
+        me=a_session(role=role, org="t-1"),
+        menu=[],
+        path="/rounds",
+        csrf="c",
+        new_key=lambda: "k",
+        rounds=rounds,
+        turnouts=turnout,
+    )
+    assert "评议人 3 人" in html
+    assert html.count("打印邀请码") == offered
