@@ -101,6 +101,10 @@ async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_jo
             await office.get_by_label("支部书记", exact=True).select_option(label="王桂兰")
             await office.get_by_role("button", name="任命").click()
             assert await office.locator("#secretary").inner_text() == "王桂兰"
+            await office.set_viewport_size({"width": 360, "height": 740})  # the roll on a phone
+            await office.goto(f"{console_url}/directory")
+            assert await horizontal_overflow(office) == 0
+            await office.set_viewport_size(DESKTOP["viewport"])
 
             # --- the ledger: a follow-up with a scanned letter, the problem confirmed solved -
             await office.goto(f"{console_url}/township?year=2027")

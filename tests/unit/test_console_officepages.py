@@ -185,6 +185,15 @@ async def test_the_office_keeps_its_roll_and_follows_up_the_ledger(
         other, _ = signed_in_as(settings, servers, "township_office", d.other_township, "o-2", "孙")
         assert (await other.get(f"/directory/members/{new['member_id']}")).status_code == 403
         assert (await other.get(item_path)).status_code == 403
+        second = ok(
+            await pledge.client.get(
+                "/v1/members",
+                params={"township_id": d.township, "limit": 2, "offset": 1},
+                headers=d.office,
+            )
+        )  # the second page of two: after the branch's leadership team
+        assert second["total"] == 3
+        assert sorted(m["name"] for m in second["rows"]) == sorted(["李秀英", "王桂兰"])
         refused_api = await pledge.client.get(
             "/v1/members", params={"township_id": d.township}, headers=d.the_member
         )
@@ -235,6 +244,8 @@ async def test_the_secretary_enters_a_paper_journal_and_grades_the_month(
         page = (await secretary.get(f"/branch/journals/{d.member}", params={"month": month})).text
         assert "支部书记代录" in page
         assert "保存讲评" not in page
+        own = await secretary.get(f"/branch/journals/{d.secretary}", params={"month": month})
+        assert "本人的纪实请切换到党员身份填写" in own.text
 
         member, _ = signed_in_as(settings, servers, "member", d.branch, d.member, "李秀英")
         assert (await member.get("/branch/journals")).status_code == 403

@@ -78,7 +78,8 @@ async def _member_journal(desk: Desk, member_id: str, month: str, **more: Any) -
         month,
         member=member,
         entry_action=f"/branch/journals/{member_id}/{month}/entries",
-        evaluates=member_id != desk.session.person,  # one's own: the township evaluates
+        # her own journal the secretary keeps as a member, and the township evaluates it
+        own=member_id == desk.session.person,
         grades=GRADES,
         **more,
     )
