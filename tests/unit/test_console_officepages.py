@@ -130,6 +130,31 @@ async def test_the_office_keeps_its_roll_and_follows_up_the_ledger(
         member = ok(await pledge.client.get(f"/v1/members/{new['member_id']}"))
         assert (member["post"], member["leadership_team"]) == ("支部书记", False)
 
+        # a new branch (its kind forgotten first), the member moved there, then retired
+        branch = {"csrf": csrf, "key": key(), "name": "东风村党支部", "village": "东风村"}
+        kindless = await office.post("/directory/branches", data=branch)
+        assert kindless.status_code == 422
+        assert 'id="err-branch-kind"' in kindless.text
+        assert 'id="err-member-name"' not in kindless.text  # only the form that was sent
+        established = await office.post("/directory/branches", data=branch | {"kind": "village"})
+        assert established.status_code == 303
+        town = ok(await pledge.client.get(f"/v1/townships/{d.township}"))
+        [east] = [b["branch_id"] for b in town["branches"] if b["name"] == "东风村党支部"]
+        moved = await office.post(
+            f"/directory/members/{d.member}/transfer",
+            data={"csrf": csrf, "key": key(), "branch_id": east},
+        )
+        assert moved.status_code == 303
+        assert ok(await pledge.client.get(f"/v1/members/{d.member}"))["branch_id"] == east
+        retire = {"csrf": csrf, "key": key(), "reason": ""}
+        unexplained = await office.post(f"/directory/members/{d.member}/retirement", data=retire)
+        assert 'id="err-retirement-reason"' in unexplained.text
+        assert ok(await pledge.client.get(f"/v1/members/{d.member}"))["active"]
+        retire["reason"] = "转出本县"
+        retired = await office.post(f"/directory/members/{d.member}/retirement", data=retire)
+        assert retired.status_code == 303
+        assert not ok(await pledge.client.get(f"/v1/members/{d.member}"))["active"]
+
         # the ledger: each item followed up, with a scanned letter, and confirmed solved
         ledger = await office.get("/township", params={"year": 2027})
         [item_path, *_] = re.findall(r'href="(/township/items/[^"]+)"', ledger.text)
@@ -191,7 +216,7 @@ async def test_the_office_keeps_its_roll_and_follows_up_the_ledger(
                 params={"township_id": d.township, "limit": 2, "offset": 1},
                 headers=d.office,
             )
-        )  # the second page of two: after the branch's leadership team
+        )  # the second page of two: the active ones first, the retired last
         assert second["total"] == 3
         assert sorted(m["name"] for m in second["rows"]) == sorted(["李秀英", "王桂兰"])
         refused_api = await pledge.client.get(
