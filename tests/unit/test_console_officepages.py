@@ -20,9 +20,14 @@ import httpx
 from services.console.app import create_app
 from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
+from services.notification.app import DEFINITION as NOTIFICATION
+from services.pledge.app import DEFINITION as PLEDGE
+from services.review.app import DEFINITION as REVIEW
+from shared.clock import FixedClock
+from shared.runtime import ServiceDefinition
 from tests.e2e.helpers import Directory, ok
-from tests.e2e.review_helpers import pledge_and_review, publish_branch_pledge, synced
-from tests.support import RunningService, Servers
+from tests.e2e.review_helpers import START, publish_branch_pledge, synced
+from tests.support import RunningService, Servers, running
 
 ASGI = "http://console"
 
@@ -36,16 +41,21 @@ class World:
 
 
 @asynccontextmanager
-async def world(servers: Servers, tmp_path: Path) -> AsyncIterator[World]:
-    """The real pledge and review services with the tests' directory, and the console's
-    settings for them; no notification service (pages are shown without what it adds)."""
-    async with pledge_and_review(servers) as (pledge, review):
+async def world(servers: Servers, tmp_path: Path, *also: ServiceDefinition) -> AsyncIterator[World]:
+    """The real pledge and review services (and `also`: the notification service) with the
+    tests' directory, and the console's settings for them; without the notification service
+    pages are shown without what it adds."""
+    async with running(servers, [PLEDGE, REVIEW, *also], FixedClock(START)) as services:
+        pledge, review = services["pledge"], services["review"]
+        notification = services.get("notification")
         settings = ConsoleSettings(
             session_key_file=tmp_path / "console.key",
             identity_url="http://127.0.0.1:9",
             pledge_url=str(pledge.client.base_url),
             review_url=str(review.client.base_url),
-            notification_url="http://127.0.0.1:9",
+            notification_url=str(notification.client.base_url)
+            if notification
+            else "http://127.0.0.1:9",
         )
         yield World(pledge, review, settings, await Directory(pledge.client, servers).build())
 
@@ -78,7 +88,7 @@ def key() -> str:
 async def test_the_office_keeps_its_roll_and_follows_up_the_ledger(
     servers: Servers, tmp_path: Path
 ) -> None:
-    async with world(servers, tmp_path) as w:
+    async with world(servers, tmp_path, NOTIFICATION) as w:
         pledge, settings, d = w.pledge, w.settings, w.d
         pledge_id = await publish_branch_pledge(pledge, d)
         office, csrf = signed_in_as(settings, servers, "township_office", d.township, "o-1", "赵")
@@ -198,7 +208,8 @@ async def test_the_office_keeps_its_roll_and_follows_up_the_ledger(
         report = await office.get("/township/pushes", params={"quarter": "2027Q1"})
         assert re.search(r'id="pushed">\s*<li><a href="/pledges/[^"]+">红沙梁村党支部', report.text)
         calendar = await office.get("/township/calendar", params={"year": 2027})
-        assert "提醒日程暂时无法读取" in calendar.text
+        # the county's deadlines, as the notification service keeps them (the default)
+        assert re.search(r">2027年公开承诺拟定</td><td[^>]*>2027年3月15日<", calendar.text)
         assert 'href="/township?year=2027"' in calendar.text
 
         # the committee reads the item but is offered no office forms; others see nothing
