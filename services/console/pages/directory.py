@@ -6,6 +6,7 @@ Every rule is the pledge service's; its refusals are shown beside the field they
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -139,7 +140,7 @@ async def enrol_member(desk: Signed) -> Response:
     refused = await write(desk, "/v1/members", body, form)
     if refused:
         return await _roll(desk, refused=refused, form="member", filled=form)
-    return desk.redirect(f"/directory?name={body['name']}")
+    return desk.redirect("/directory?" + urlencode({"name": body["name"]}))  # shown found
 
 
 # --- one branch -----------------------------------------------------------------------------
