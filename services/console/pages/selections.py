@@ -98,6 +98,11 @@ def number(text: str) -> int | float | str:
     return text
 
 
+def yes_no(choice: str) -> bool | str:
+    """A yes/no radio's choice; none chosen is sent as it is, for the service to name."""
+    return {"yes": True, "no": False}.get(choice, choice)
+
+
 def stage_waiting(selection: dict[str, Any]) -> dict[str, Any] | None:
     """The scored stage the committee has not decided yet."""
     return next((s for s in selection["stages"] if s["decided_by"] is None), None)
@@ -209,26 +214,31 @@ async def score_stage(selection_id: str, desk: Signed) -> Response:
     return await _step(desk, selection_id, "/stages", {}, form)
 
 
+def decisions_of(form: dict[str, str]) -> list[dict[str, Any]]:
+    """The committee's decisions as its form carries them (`decisions.<n>.<field>`), in the
+    form's order; a candidate left without a choice is sent without one (the service names
+    it), never filled in from the score's suggestion."""
+    rows: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "decisions" and parts[1].isdigit():
+            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
+    return [
+        {
+            "subject_id": row.get("subject_id", ""),
+            "advanced": yes_no(row.get("advanced", "")),
+            "reason": row.get("reason", ""),
+        }
+        for _, row in sorted(rows.items())
+    ]
+
+
 @router.post("/selections/{selection_id}/stages/{stage}/decision")
 async def decide_stage(selection_id: str, stage: int, desk: Signed) -> Response:
     """S2: per candidate, advanced or not (as the committee chose: nothing is pre-chosen),
     and why in its own words."""
     form = await desk.form()
-    decisions: dict[int, dict[str, Any]] = {}
-    for name, value in form.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "decisions" and parts[1].isdigit():
-            decisions.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
-    body = {
-        "decisions": [
-            {
-                "subject_id": d.get("subject_id", ""),
-                "advanced": {"yes": True, "no": False}.get(d.get("advanced", ""), ""),
-                "reason": d.get("reason", ""),
-            }
-            for _, d in sorted(decisions.items())
-        ]
-    }
+    body = {"decisions": decisions_of(form)}
     return await _step(desk, selection_id, f"/stages/{stage}/decision", body, form)
 
 
@@ -251,7 +261,7 @@ async def answer_objection(selection_id: str, objection_id: str, desk: Signed) -
     form = await desk.form()
     body = {
         "answer": form.get("answer", ""),
-        "upheld": {"yes": True, "no": False}.get(form.get("upheld", ""), ""),
+        "upheld": yes_no(form.get("upheld", "")),
     }
     return await _step(desk, selection_id, f"/objections/{objection_id}/answer", body, form)
 
