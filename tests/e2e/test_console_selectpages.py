@@ -171,6 +171,11 @@ async def test_reviews_visits_and_the_selection_in_the_console(
             assert "推荐理由：节水灌溉带动全村增收" in await main_text(secretary)
             assert "支部推荐" in await main_text(secretary)
             assert await horizontal_overflow(secretary) == 0
+            await secretary.get_by_role("link", name="点评党员").click()  # her branch's
+            branch_page = await main_text(secretary)
+            assert "李秀英" in branch_page  # she reviews the members outside the team
+            assert "承诺践诺：合格" in branch_page  # the head's review, in the branch's ledger
+            assert await horizontal_overflow(secretary) == 0
             await secretary.goto(f"{console_url}/visits")  # the township's page, not hers
             assert "乡镇党委和创先办使用" in await main_text(secretary)
 
@@ -213,6 +218,10 @@ async def test_reviews_visits_and_the_selection_in_the_console(
             objections = await head.locator("#objections").inner_text()
             assert "答复：经核实账目已按月公开，异议不成立（异议不成立）" in objections
             selection_id = selection_url.rsplit("/", 1)[1]
+            listed = ok(await evaluation.get("/v1/selections", params={"township_id": d.township}))
+            assert [s["selection_id"] for s in listed["rows"]] == [selection_id]
+            other = {"township_id": d.other_township}
+            assert ok(await evaluation.get("/v1/selections", params=other))["total"] == 0
             [answered] = ok(await evaluation.get(f"/v1/selections/{selection_id}"))["objections"]
             assert answered["in_person"] is True
             assert answered["upheld"] is False
