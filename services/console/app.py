@@ -24,7 +24,9 @@ from services.console.pages import (
     imports,
     journals,
     pledges,
+    reviews,
     rounds,
+    selections,
     signin,
     township,
 )
@@ -94,6 +96,8 @@ def create_app(
         township,
         rounds,
         imports,
+        reviews,
+        selections,
         directory,
         followups,
         branch_journals,

@@ -14,7 +14,6 @@ from fastapi.responses import Response
 from services.console.calls import Refused
 from services.console.pages.journals import _journal_page, this_month
 from services.console.web import Desk, signed_in
-from shared import zh
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -64,7 +63,6 @@ async def branch_journals(
         rows=rows,
         previous=step(month, -1),
         following=step(month, 1),
-        period=zh.period,
     )
 
 

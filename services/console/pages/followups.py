@@ -15,7 +15,6 @@ from services.console.calls import Refused
 from services.console.pages.directory import shown
 from services.console.pages.township import TOWNSHIP_POSTS
 from services.console.web import Desk, signed_in
-from shared import zh
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -85,7 +84,6 @@ async def _item_page(
         office=desk.session.role == "township_office",
         quarter=quarter_of(today()),
         pushed={p["quarter"] for p in pledge["quarterly_pushes"]},
-        period=zh.period,
     )
 
 
@@ -165,7 +163,6 @@ async def pushes(
         names=names,
         previous=previous,
         following=following,
-        period=zh.period,
     )
 
 
