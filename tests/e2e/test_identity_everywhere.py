@@ -120,7 +120,6 @@ async def test_a_clerks_token_acts_on_every_service_and_is_refused_by_all_once_r
         revocation = {"role": "township_office", "org": d.township, "reason": "调离"}
         revoke = f"/v1/people/{clerk}/posts/revocation"
         ok(await identity.post(revoke, json=revocation, headers=admin))
-        revoked_at = asyncio.get_running_loop().time()
         seen: dict[str, httpx.Response] = {}
 
         async def refused_everywhere() -> bool:
@@ -128,8 +127,6 @@ async def test_a_clerks_token_acts_on_every_service_and_is_refused_by_all_once_r
             return all(a.status_code == 401 for a in seen.values())
 
         await eventually(refused_everywhere, timeout=REVOKED_WITHIN_SECONDS)
-        took = asyncio.get_running_loop().time() - revoked_at
-        assert took < REVOKED_WITHIN_SECONDS
         for name, answer in seen.items():
             problem = answer.json()
             assert problem["type"].endswith("access-revoked"), (name, problem)
