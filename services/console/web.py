@@ -67,6 +67,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/review", "承诺审核"),
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
+        ("/bulletins", "督查通报"),
     ],
     "township_office": [
         ("/", "待办"),
@@ -74,8 +75,17 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
         ("/roster", "名册导入"),
+        ("/bulletins", "督查通报"),
+        ("/channels", "推送渠道"),
     ],
-    "county_admin": [("/", "待办"), ("/county", "全县")],
+    "county_admin": [
+        ("/", "待办"),
+        ("/county", "全县"),
+        ("/setup", "乡镇与日历"),
+        ("/accounts", "账号与职务"),
+        ("/channels", "推送渠道"),
+        ("/deliveries", "失败推送"),
+    ],
     "auditor": [("/", "待办"), ("/county", "全县")],
 }
 
