@@ -168,6 +168,17 @@ async def test_accounts_and_posts(county: County) -> None:
     )
     assert revoked.status_code == 303
     assert "目前没有职务" in shown(await admin.get(person_url))
+    # a member's phone for SMS reminders: kept sealed by the notification service
+    member_url = f"/accounts/{d.member}"
+    assert "短信提醒手机号" in shown(await admin.get(member_url))
+    wrong_phone = await admin.post(f"{member_url}/phone", data=form(csrf, phone="12"))
+    assert wrong_phone.status_code == 422
+    assert 'aria-describedby="err-phone"' in wrong_phone.text
+    phone = await admin.post(f"{member_url}/phone", data=form(csrf, phone="138 0000 1234"))
+    assert phone.status_code == 303
+    assert "13800001234" not in shown(await admin.get(member_url))
+    removed = await admin.post(f"{member_url}/phone-removal", data=form(csrf))
+    assert removed.status_code == 303
     # a form sent twice (a double click) appends once
     twice = form(csrf, name="孙立")
     for _ in range(2):

@@ -130,39 +130,38 @@ async def activation(person_id: str, desk: Signed) -> Response:
     )
 
 
-# what each of the person page's small forms asks the identity service: its path, its body
-ACTIONS: dict[str, tuple[str, Callable[[dict[str, str]], dict[str, str]]]] = {
-    "grant": (
-        "posts",
-        lambda f: (
-            {"role": f.get("role", ""), "org": f.get("org", "")}
-            | {"reason": f.get("reason") or "任命"}
-        ),
-    ),
-    "revoke": (
-        "posts/revocation",
-        lambda f: (
-            {"role": f.get("role", ""), "org": f.get("org", "")}
-            | {"reason": f.get("reason") or "免职"}
-        ),
-    ),
-    "lock": ("lock", lambda f: {"reason": f.get("reason", "").strip()}),
-    "unlock": ("unlock", lambda f: {}),
+def _post(f: dict[str, str], default_reason: str) -> dict[str, str]:
+    return {"role": f.get("role", ""), "org": f.get("org", "")} | {
+        "reason": f.get("reason") or default_reason
+    }
+
+
+# what each of the person page's small forms asks: the service, its path, the body
+ACTIONS: dict[str, tuple[str, str, Callable[[dict[str, str]], dict[str, str]]]] = {
+    "grant": ("identity", "posts", lambda f: _post(f, "任命")),
+    "revoke": ("identity", "posts/revocation", lambda f: _post(f, "免职")),
+    "lock": ("identity", "lock", lambda f: {"reason": f.get("reason", "").strip()}),
+    "unlock": ("identity", "unlock", lambda f: {}),
+    # the phone reminders and overdue notices go to by SMS (kept sealed, never shown again)
+    "phone": ("notification", "phone", lambda f: {"phone": f.get("phone", "").strip()}),
+    "phone-removal": ("notification", "phone/removal", lambda f: {}),
 }
 
 
 @router.post("/accounts/{person_id}/{action}")
 async def act(
-    person_id: str, action: Literal["grant", "revoke", "lock", "unlock"], desk: Signed
+    person_id: str,
+    action: Literal["grant", "revoke", "lock", "unlock", "phone", "phone-removal"],
+    desk: Signed,
 ) -> Response:
-    """A post granted or revoked, the account locked or unlocked: each an event with its
-    actor at the identity service, which decides who may."""
+    """A post granted or revoked, the account locked or unlocked, the phone for SMS set or
+    removed: each an event with its actor at the owning service, which decides who may."""
     form = await desk.form()
     county_of(desk)
-    path, body = ACTIONS[action]
+    service, path, body = ACTIONS[action]
     return await submit(
         desk,
-        "identity",
+        service,
         f"/v1/people/{person_id}/{path}",
         body(form),
         form,

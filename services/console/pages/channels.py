@@ -85,7 +85,7 @@ async def _channels(
         kinds=list(KINDS.items()),
         kind_names=KINDS,
         types=TYPES,
-        chosen=chosen if chosen is not None else ["reminder", "overdue"],
+        chosen=chosen or [],
         refused=refused,
         filled=filled or {},
     )
