@@ -204,6 +204,14 @@ async def test_townships_calendars_and_categories(county: County) -> None:
     assert head.status_code == 303
     town = ok(await county.api("pledge").get(f"/v1/townships/{d.other_township}"))
     assert town["head_name"] == "马海军"
+    # or a person registered here, chosen from the list, with the name they were registered by
+    registered = await admin.post("/accounts", data=form(csrf, name="刘光明"))
+    person_id = registered.headers["location"].rsplit("/", 1)[1]
+    assert f'<option value="{person_id}">刘光明</option>' in shown(await admin.get("/setup"))
+    chosen = form(csrf, township_id=d.township, person_id=person_id, head_name="")
+    assert (await admin.post("/setup/head", data=chosen)).status_code == 303
+    town = ok(await county.api("pledge").get(f"/v1/townships/{d.township}"))
+    assert town["head_name"] == "刘光明"
 
     calendar = form(csrf, year="2031", drafting_deadline="2031-03-15", publication_deadline="")
     assert (await admin.post("/setup/calendar", data=calendar)).status_code == 303

@@ -36,7 +36,8 @@ async def _setup(
         status_code=refused.status if refused else 200,
         county=county,
         people=[("", "新人员（填写下方姓名）")]
-        + [(p["person_id"], p["name"]) for p in people["items"]],
+        # those registered here (a head is rarely a branch's member): the first 500
+        + [(p["person_id"], p["name"]) for p in people["items"] if p["source"] == "grant"],
         townships=[(t["township_id"], t["name"]) for t in county["townships"]],
         kinds=list(KINDS.items()),
         kind_names=KINDS,
