@@ -82,6 +82,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/", "待办"),
         ("/county", "全县"),
         ("/setup", "乡镇与日历"),
+        ("/reminders", "提醒日历"),
         ("/accounts", "账号与职务"),
         ("/channels", "推送渠道"),
         ("/deliveries", "失败推送"),

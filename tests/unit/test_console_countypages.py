@@ -339,3 +339,33 @@ async def test_each_page_is_for_its_posts(
     if not allowed:
         assert "使用" in answer.text  # a Chinese sentence saying whose page it is
         assert "县管理员" in answer.text or "乡镇" in answer.text
+
+
+async def test_the_reminder_calendar(county: County) -> None:
+    """N3: the year's deadlines, each one's title and how early to remind edited in one form
+    and sent whole; a bad date named in its row; the default calendar restored."""
+    admin, csrf = county.desk("county_admin", county.directory.county)
+    page = shown(await admin.get("/reminders?year=2030"))
+    rows = dict(re.findall(r'name="(deadlines\.\d+\.[a-z_]+)" value="([^"]*)"', page))
+    kinds = {k: v for k, v in rows.items() if k.endswith(".kind")}
+    assert "drafting" in kinds.values()
+    assert "member_rating" in kinds.values()
+    rating = next(k for k, v in kinds.items() if v == "member_rating").removesuffix("kind")
+    edited = rows | {f"{rating}remind_days_before": "12", f"{rating}title": "三月党员评星"}
+    saved = await admin.post("/reminders?year=2030", data=form(csrf, action="save") | edited)
+    assert saved.status_code == 303
+    calendar = ok(
+        await county.api("notification").get(
+            f"/v1/counties/{county.directory.county}/calendars/2030"
+        )
+    )
+    titled = [d for d in calendar["deadlines"] if d["title"] == "三月党员评星"]
+    assert [d["remind_days_before"] for d in titled] == [12]
+    assert len(calendar["deadlines"]) == len(kinds)
+    wrong = rows | {f"{rating}due_on": "下个月"}
+    refused = await admin.post("/reminders?year=2030", data=form(csrf, action="save") | wrong)
+    assert refused.status_code == 422
+    assert f'aria-describedby="err-{rating.replace(".", "-")}due_on"' in refused.text
+    restored = await admin.post("/reminders?year=2030", data=form(csrf, action="default"))
+    assert restored.status_code == 303
+    assert "三月党员评星" not in shown(await admin.get("/reminders?year=2030"))

@@ -1,17 +1,19 @@
 """The county's frame, for its administrator: townships (established, their head appointed),
 the pledge calendar (drafting and publication deadlines per year) and the categories a
-pledge's items are drafted in, per kind of branch (the pledge service's directory)."""
+pledge's items are drafted in, per kind of branch (the pledge service's directory); and the
+year's deadlines the notification service reminds people of (N3)."""
 
 from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
+from services.console.pages.pledges import this_year
 from services.console.web import Desk, signed_in
 
 router = APIRouter()
@@ -88,3 +90,58 @@ async def change(
         return await _setup(desk, refused, filled)
 
     return await submit(desk, "pledge", path, body, form, done="/setup", again=again)
+
+
+# deadlines whose dates other services own (the pledge calendar, the evaluation rounds): a
+# reminder calendar tunes their title and how early to remind, not their day
+OWNED = ("drafting", "publication", "evaluation_round")
+
+
+@router.get("/reminders")
+async def reminders(
+    desk: Signed, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> Response:
+    return await _reminders(desk, year or this_year())
+
+
+async def _reminders(
+    desk: Desk, year: int, refused: Refused | None = None, filled: dict[str, str] | None = None
+) -> Response:
+    county_id = county_of(desk)
+    calendar = await desk.get("notification", f"/v1/counties/{county_id}/calendars/{year}")
+    return desk.page(
+        "reminders.html",
+        status_code=refused.status if refused else 200,
+        year=year,
+        deadlines=calendar["deadlines"],
+        owned=OWNED,
+        refused=refused,
+        filled=filled or {},
+    )
+
+
+def deadlines_of(form: dict[str, str]) -> list[dict[str, str]]:
+    """The form's rows (`deadlines.<n>.<field>`), in their order, as the service takes them."""
+    rows: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "deadlines" and parts[1].isdigit():
+            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
+    return [rows[n] for n in sorted(rows)]
+
+
+@router.post("/reminders")
+async def set_reminders(desk: Signed, year: Annotated[int, Query(ge=2000, le=2100)]) -> Response:
+    """N3: the county's deadlines of the year as edited, or (the other button) the default."""
+    form = await desk.form()
+    county_id = county_of(desk)
+    body = {} if form.get("action") == "default" else {"deadlines": deadlines_of(form)}
+    return await submit(
+        desk,
+        "notification",
+        f"/v1/counties/{county_id}/calendars/{year}",
+        body,
+        form,
+        done=f"/reminders?year={year}",
+        again=lambda refused, filled: _reminders(desk, year, refused, filled),
+    )
