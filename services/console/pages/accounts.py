@@ -1,7 +1,8 @@
 """Accounts and posts, for the county administrator (issue 16): the county's people, a
 person registered whom the directory does not hold (an office clerk, a committee member, an
 auditor), the posts they hold now, a post granted or revoked, an account locked or unlocked,
-and a login name with a one-time activation code to hand over (shown once)."""
+a login name with a one-time activation code to hand over (shown once), and a member's phone
+for SMS reminders (kept sealed by the notification service, never shown again)."""
 
 from __future__ import annotations
 
