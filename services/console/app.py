@@ -17,7 +17,10 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from services.console.calls import Refused, Services
 from services.console.pages import (
+    accounts,
     branch_journals,
+    bulletins,
+    channels,
     directory,
     followups,
     home,
@@ -27,6 +30,7 @@ from services.console.pages import (
     reviews,
     rounds,
     selections,
+    setup,
     signin,
     township,
 )
@@ -101,6 +105,10 @@ def create_app(
         directory,
         followups,
         branch_journals,
+        accounts,
+        setup,
+        channels,
+        bulletins,
     ):
         app.include_router(module.router)
 

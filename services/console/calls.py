@@ -87,6 +87,7 @@ class Services:
         self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
     ):
         self.urls = {
+            "identity": settings.identity_url,  # people, posts, activation codes
             "pledge": settings.pledge_url,
             "review": settings.review_url,
             "evaluation": settings.evaluation_url,

@@ -77,6 +77,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/reviews", "领导点评"),
         ("/visits", "联系点指导"),
         ("/selections", "评选表彰"),
+        ("/bulletins", "督查通报"),
     ],
     "township_office": [
         ("/", "待办"),
@@ -88,8 +89,18 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/visits", "联系点指导"),
         ("/selections", "评选表彰"),
         ("/directory", "支部与党员"),
+        ("/bulletins", "督查通报"),
+        ("/channels", "推送渠道"),
     ],
-    "county_admin": [("/", "待办"), ("/county", "全县")],
+    "county_admin": [
+        ("/", "待办"),
+        ("/county", "全县"),
+        ("/setup", "乡镇与日历"),
+        ("/reminders", "提醒日历"),
+        ("/accounts", "账号与职务"),
+        ("/channels", "推送渠道"),
+        ("/deliveries", "失败推送"),
+    ],
     "auditor": [("/", "待办"), ("/county", "全县")],
 }
 
