@@ -61,12 +61,18 @@ TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 # the pages each post sees in the menu: (path, label)
 MENUS: dict[str, list[tuple[str, str]]] = {
     "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
-    "branch_secretary": [("/", "待办"), ("/branch", "支部承诺")],
+    "branch_secretary": [
+        ("/", "待办"),
+        ("/branch", "支部承诺"),
+        ("/rounds", "党员评议"),
+        ("/ratings", "评星定级"),
+    ],
     "township_committee": [
         ("/", "待办"),
         ("/review", "承诺审核"),
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
+        ("/ratings", "评星定级"),
     ],
     "township_office": [
         ("/", "待办"),
@@ -74,9 +80,11 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
         ("/roster", "名册导入"),
+        ("/checks", "满意度测评"),
+        ("/ratings", "评星定级"),
     ],
     "county_admin": [("/", "待办"), ("/county", "全县")],
-    "auditor": [("/", "待办"), ("/county", "全县")],
+    "auditor": [("/", "待办"), ("/county", "全县"), ("/rounds", "评议审计")],
 }
 
 

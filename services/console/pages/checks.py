@@ -1,0 +1,151 @@
+"""Satisfaction checks of pledge items (E8) for the township office: the checks the service
+opened when items were reported done, and on each the people the item served (typed in or
+from the rater workbook; personal data sealed, A7), the invitation slips to print, paper
+ballots entered with whose sign-in they are, closing, extending or reopening a check that got
+no ballot, and the verdict. A check is a target like a round in the API: the same import and
+invitation pages serve both."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from services.console.calls import Refused
+from services.console.pages.imports import send_upload
+from services.console.pages.rounds import PAGE, fields_under, print_sheet
+from services.console.web import Desk, signed_in
+from shared.workbook import xlsx_download
+
+router = APIRouter()
+Signed = Annotated[Desk, Depends(signed_in)]
+CHECK_GRADES = {"satisfied": "满意", "mostly_satisfied": "基本满意", "dissatisfied": "不满意"}
+CHECK_STATES = {"open": "进行中", "closed": "已出结果", "lapsed": "无人参评，待延期"}
+PERSONAL = ("name", "phone", "id_number", "member_id")
+
+
+def office_of(desk: Desk) -> str:
+    if desk.session.role != "township_office" or not desk.session.org:
+        raise Refused(403, "满意度测评由乡镇创先办组织。")
+    return desk.session.org
+
+
+async def the_check(desk: Desk, check_id: str) -> dict[str, Any]:
+    township_id = office_of(desk)
+    found: dict[str, Any] = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}")
+    if found["township_id"] != township_id:
+        raise Refused(403, "这不是本镇的满意度测评。")
+    return found
+
+
+@router.get("/checks")
+async def checks(desk: Signed, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
+    township_id = office_of(desk)
+    listed = await desk.get("evaluation", "/v1/satisfaction-checks", township_id=township_id)
+    return desk.page(
+        "checks.html",
+        checks=listed[offset : offset + PAGE],
+        total=len(listed),
+        offset=offset,
+        page_size=PAGE,
+        states=CHECK_STATES,
+        verdicts=CHECK_GRADES,
+    )
+
+
+@router.get("/checks/{check_id}")
+async def a_check(check_id: str, desk: Signed) -> Response:
+    return await _check_page(desk, check_id)
+
+
+async def _check_page(
+    desk: Desk, check_id: str, refused: Refused | None = None, filled: dict[str, str] | None = None
+) -> Response:
+    found = await the_check(desk, check_id)
+    raters = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/raters")
+    mine = await desk.get("evaluation", "/v1/imports")
+    return desk.page(
+        "check.html",
+        refused.status if refused else 200,
+        check=found,
+        raters=raters["raters"],
+        invitations=await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/invitations"),
+        imports=[i for i in mine if i["scope_id"] == check_id],
+        grades=CHECK_GRADES,
+        states=CHECK_STATES,
+        refused=refused,
+        filled=filled or {},
+    )
+
+
+async def _post(desk: Desk, check_id: str, what: str, body: dict[str, Any]) -> Response:
+    """A write about the check; a refusal shows on the check's page beside its field."""
+    form = await desk.form()
+    path = f"/v1/satisfaction-checks/{check_id}/{what}"
+    try:
+        await desk.post("evaluation", path, body | _from(form, what), form.get("key", ""))
+    except Refused as refused:
+        fields_under(refused, "raters.0.")
+        return await _check_page(desk, check_id, refused, form)
+    return desk.redirect(f"/checks/{check_id}")
+
+
+def _from(form: dict[str, str], what: str) -> dict[str, Any]:
+    if what == "raters":
+        person = {k: form[k].strip() for k in PERSONAL if form.get(k, "").strip()}
+        return {"raters": [person]}
+    if what == "ballots":
+        return {"grade": form.get("grade", ""), "rater_id": form.get("rater_id") or None}
+    if what == "extension":
+        return {"closes_on": form.get("closes_on", "")}
+    return {}
+
+
+@router.post("/checks/{check_id}/raters")
+async def register_served(check_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    return await _post(desk, check_id, "raters", {})
+
+
+@router.post("/checks/{check_id}/ballots")
+async def paper_ballot(check_id: str, desk: Signed) -> Response:
+    """A paper ballot handed in by one of the people served, entered by the office."""
+    await the_check(desk, check_id)
+    return await _post(desk, check_id, "ballots", {"channel": "paper"})
+
+
+@router.post("/checks/{check_id}/closure")
+async def close(check_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    return await _post(desk, check_id, "closure", {})
+
+
+@router.post("/checks/{check_id}/extension")
+async def extend(check_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    return await _post(desk, check_id, "extension", {})
+
+
+@router.get("/checks/{check_id}/raters/template.xlsx")
+async def raters_template(check_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    path = f"/v1/satisfaction-checks/{check_id}/raters/template.xlsx"
+    return xlsx_download(await desk.get("evaluation", path), "raters.xlsx")
+
+
+@router.post("/checks/{check_id}/raters/imports")
+async def upload_raters(check_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    form = await desk.form()
+    path = f"/v1/satisfaction-checks/{check_id}/raters/imports"
+    try:
+        return await send_upload(desk, "evaluation", path, "raters_file")
+    except Refused as refused:
+        return await _check_page(desk, check_id, refused, form)
+
+
+@router.post("/checks/{check_id}/invitation-sheet")
+async def invitation_sheet(check_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    return await print_sheet(desk, "satisfaction-checks", check_id)

@@ -1,0 +1,229 @@
+"""A round of mass evaluation run from the console in a real browser (issues 18 and 19): the
+township office opens it, imports its raters from the filled template, prints their
+invitation slips, enters a stack of paper ballots as a grid at the office desktop (a cell left
+empty is answered beside it and nothing is appended), imports a second stack from the ballots
+workbook, closes the round and reads its results; the county's auditor finds the ballots
+consistent with the raters; the round's page fits a 360 px phone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import Page
+
+from gongkai.develop.serving import serving
+from services.console.app import create_app
+from services.console.settings import ConsoleSettings
+from services.evaluation.app import DEFINITION as EVALUATION
+from shared.embedded import free_port
+from tests.e2e.helpers import eventually, ok
+from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
+from tests.support import Servers
+from tests.support.browser import DESKTOP, Browser, horizontal_overflow
+
+CODE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
+
+
+async def person(world: SignInWorld, name: str, post: dict[str, str]) -> str:
+    """A person the county administrator creates and grants one post."""
+    admin = world.servers.auth("county_admin", world.directory.county)
+    body = {"name": name, "county_id": world.directory.county}
+    made = ok(await world.identity.client.post("/v1/people", json=body, headers=admin), 201)
+    ok(
+        await world.identity.client.post(
+            f"/v1/people/{made['id']}/posts", json=post, headers=admin
+        ),
+        201,
+    )
+    return str(made["id"])
+
+
+async def sign_in(page: Page, world: SignInWorld, who: str, login: str, by: str, to: str) -> None:
+    """The person activates their account with the code `by` issued, and is signed in."""
+    code = await world.activation_code(who, login, by=by)
+    await page.goto(f"{world.base}/activate")
+    await page.get_by_label("手机号或身份证号").fill(login)
+    await page.get_by_label("激活码").fill(code)
+    await page.get_by_label("新密码").fill(PASSWORD)
+    await page.get_by_label("再次输入").fill(PASSWORD)
+    await page.get_by_role("button", name="激活并登录").click()
+    await page.goto(f"{to}/signin")
+    if "动态验证码" in await page.locator("body").inner_text():  # an auditor's post asks
+        secret = await page.locator(".code").first.inner_text()
+        await page.get_by_label("验证码").fill(pyotp.TOTP(secret.strip()).now())
+        await page.get_by_role("button", name="确认").click()
+
+
+async def state_of(page: Page) -> str:
+    return await page.locator("#state").inner_text()
+
+
+async def test_a_round_with_raters_and_paper_ballots_from_the_console(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
+    ) as world:
+        d, evaluation = world.directory, world.services["evaluation"].client
+        east = {"township_id": d.township, "name": "东湖村党支部", "kind": "village"}
+        east_id = ok(
+            await world.pledge.client.post(
+                "/v1/branches", json=east | {"village": "东湖村"}, headers=d.office
+            ),
+            201,
+        )["id"]
+        clerk = await person(world, "赵文静", {"role": "township_office", "org": d.township})
+        auditor = await person(world, "钱立新", {"role": "auditor", "org": d.county})
+
+        async def branches_known() -> bool:
+            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
+            return answer.status_code == 200 and east_id in answer.text
+
+        await eventually(branches_known)
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(world.pledge.client.base_url),
+            evaluation_url=str(evaluation.base_url),
+            notification_url="http://127.0.0.1:9",
+            session_key_file=tmp_path / "console.key",
+        )
+        today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
+        async with serving(create_app(settings), port):
+            # --- the office opens the round ------------------------------------------------
+            page = await browser.page(DESKTOP)
+            await sign_in(page, world, clerk, "13800005555", "township_office", console_url)
+            await page.get_by_role("link", name="评议", exact=True).click()
+            await page.get_by_label("评议名称").fill("群众评议支部")
+            await page.get_by_label("上半年" if today.month <= 6 else "下半年").check()
+            await page.get_by_label("开始日期").fill(today.isoformat())
+            await page.get_by_role("button", name="开展评议").click()
+            assert await page.locator("h2").first.inner_text() == "群众评议支部"
+            round_id = page.url.rsplit("/", 1)[1]
+            round_url = page.url
+
+            # --- its raters from the filled template ----------------------------------------
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载评议人模板").click()
+            template = tmp_path / "raters.xlsx"
+            await (await downloading.value).save_as(template)
+            book = load_workbook(template)
+            for n in range(3):
+                book["评议人"].append([f"群众代表{n}", f"1390000000{n}", "", "群众", "", ""])
+            book.save(tmp_path / "filled.xlsx")
+            await page.get_by_label("评议人名单（.xlsx，或 CSV）").set_input_files(
+                str(tmp_path / "filled.xlsx")
+            )
+            await page.get_by_role("button", name="上传并预览").click()
+            assert await state_of(page) == "预览：尚未导入"
+            assert "登记评议人" in await page.locator("main").inner_text()
+            await page.get_by_role("button", name="确认导入").click()
+            assert await state_of(page) == "已导入"
+            await page.get_by_role("link", name="返回评议").click()
+            raters = await page.locator("#raters").inner_text()
+            assert "139****0001" in raters  # masked (A7)
+            assert "13900000001" not in raters
+
+            # the round's page on a 360 px phone: nothing wider than the screen
+            await page.set_viewport_size({"width": 360, "height": 740})
+            await page.reload()
+            assert await horizontal_overflow(page) == 0
+            await page.set_viewport_size(DESKTOP["viewport"])
+
+            async with page.context.expect_page() as opened:
+                await page.get_by_role("button", name="打印邀请码").click()
+            sheet = await opened.value
+            await sheet.wait_for_load_state()
+            assert len(re.findall(CODE, await sheet.locator("body").inner_text())) == 3
+            await sheet.close()
+
+            # --- a stack of two paper ballots in the grid -----------------------------------
+            await page.get_by_role("link", name="录入一叠纸质选票").click()
+            await page.get_by_label("这一叠共几张").fill("3")
+            await page.get_by_role("button", name="调整行数").click()
+            signers = page.locator("#signed input[type=checkbox]")
+            assert await signers.count() == 3
+            await signers.nth(0).check()
+            await signers.nth(1).check()
+            await page.get_by_label("第1张 红沙梁村党支部").select_option(label="满意")
+            await page.get_by_label("第1张 东湖村党支部").select_option(label="满意")
+            await page.get_by_label("第2张 东湖村党支部").select_option(label="不满意")
+            await page.get_by_role("button", name="录入这一叠选票").click()  # a cell left empty
+            assert "填写的内容有误" in await page.get_by_role("alert").inner_text()
+            cell = page.get_by_label("第2张 红沙梁村党支部")
+            assert await cell.get_attribute("aria-invalid") == "true"
+            assert (
+                await page.locator(f"#err-ballots-1-{d.branch}").inner_text()
+                == "请为这一项选择评价。"
+            )
+            turnout = ok(await evaluation.get(f"/v1/rounds/{round_id}/turnout"))
+            assert turnout["voted"] == 0  # nothing appended
+            assert await page.get_by_label("第2张 东湖村党支部").input_value() == "dissatisfied"
+            assert await signers.nth(1).is_checked()
+            await cell.select_option(label="基本满意")
+            await page.get_by_role("button", name="录入这一叠选票").click()
+            assert page.url == round_url
+            assert ok(await evaluation.get(f"/v1/rounds/{round_id}/turnout"))["voted"] == 2
+
+            # --- another stack from the ballots workbook ------------------------------------
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载选票模板").click()
+            stack = tmp_path / "ballots.xlsx"
+            await (await downloading.value).save_as(stack)
+            book = load_workbook(stack)
+            labels = {
+                g["grade"]: g["label"]
+                for g in ok(await evaluation.get(f"/v1/rounds/{round_id}"))["scale"]["grades"]
+            }
+            sign_in_sheet = book["签到表"]
+            assert sign_in_sheet.max_row == 2  # the one rater yet to vote
+            sign_in_sheet.cell(row=2, column=3).value = "是"
+            headers = [c.value for c in book["选票"][1]]
+            ballot = {"红沙梁村党支部": labels["satisfied"], "东湖村党支部": labels["satisfied"]}
+            book["选票"].append([ballot[str(h)] for h in headers])
+            book.save(tmp_path / "stack.xlsx")
+            await page.get_by_label("选票表格（.xlsx，或 CSV）").set_input_files(
+                str(tmp_path / "stack.xlsx")
+            )
+            await page.get_by_role("button", name="上传选票并预览").click()
+            assert await state_of(page) == "预览：尚未导入"
+            await page.get_by_role("button", name="确认导入").click()
+            assert await state_of(page) == "已导入"
+            await page.get_by_role("link", name="返回评议").click()
+            assert await page.locator("#turnout td").nth(2).inner_text() == "3"
+
+            # --- closed: the results, on the page and in Excel -----------------------------
+            await page.get_by_role("button", name="结束评议并公布结果").click()
+            table = await page.locator("#results").inner_text()
+            assert "红沙梁村党支部" in table
+            assert "东湖村党支部" in table
+            published = ok(await evaluation.get(f"/v1/rounds/{round_id}/results"))["results"]
+            counts: dict[str, Any] = {r["subject_name"]: r["counts"] for r in published}
+            assert counts["红沙梁村党支部"].get("satisfied") == 2
+            assert counts["红沙梁村党支部"].get("mostly_satisfied") == 1
+            assert counts["东湖村党支部"].get("dissatisfied") == 1
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载 Excel").click()
+            results = tmp_path / "results.xlsx"
+            await (await downloading.value).save_as(results)
+            assert load_workbook(results).worksheets
+
+            # --- the county's auditor checks the round ------------------------------------
+            audit = await browser.page(DESKTOP)
+            await sign_in(audit, world, auditor, "13800006666", "county_admin", console_url)
+            await audit.get_by_role("link", name="评议审计").click()
+            await audit.get_by_role("link", name="红沙梁镇").click()
+            await audit.get_by_role("link", name="群众评议支部").click()
+            await audit.get_by_role("link", name="审计本次评议").click()
+            assert await audit.locator("#verdict").inner_text() == "选票与登记的评议人一致"
+            await audit.goto(f"{console_url}/rounds/{round_id}/paper")  # not the organiser
+            assert "由评议的组织者录入" in await audit.locator("main").inner_text()
