@@ -8,10 +8,13 @@ consistent with the raters; the round's page fits a 360 px phone."""
 from __future__ import annotations
 
 import re
+import secrets
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pyotp
 import pytest
 from openpyxl import load_workbook
@@ -19,10 +22,16 @@ from playwright.async_api import Page
 
 from gongkai.develop.serving import serving
 from services.console.app import create_app
+from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
 from shared.embedded import free_port
-from tests.e2e.helpers import eventually, ok
+from tests.e2e.evaluation_helpers import (
+    directory_copied,
+    pledge_and_evaluation,
+    published_branch_pledge,
+)
+from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
 from tests.support import Servers
 from tests.support.browser import DESKTOP, Browser, horizontal_overflow
@@ -227,3 +236,118 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             assert await audit.locator("#verdict").inner_text() == "选票与登记的评议人一致"
             await audit.goto(f"{console_url}/rounds/{round_id}/paper")  # not the organiser
             assert "由评议的组织者录入" in await audit.locator("main").inner_text()
+
+
+class Console:
+    """The console in this process (no browser), against the real services: a person's
+    session is sealed with a token the services trust, as signing in would leave it."""
+
+    def __init__(self, servers: Servers, tmp_path: Path, **urls: str) -> None:
+        settings = ConsoleSettings(
+            session_key_file=tmp_path / "console.key",
+            identity_url="http://127.0.0.1:9",
+            notification_url="http://127.0.0.1:9",
+            **urls,
+        )
+        app = create_app(settings)
+        self.sealer = Sealer((tmp_path / "console.key").read_bytes())
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c")
+        self.servers = servers
+        self.csrf = ""
+
+    def as_(self, role: str, org: str, subject: str | None = None) -> None:
+        session = Session(
+            access_token=self.servers.token(role, org, subject),
+            refresh_token="unused",
+            expires_at=time.time() + 600,
+            id_token=None,
+            person=subject or f"{role}-{org}",
+            name="测试",
+            role=role,
+            org=org,
+        )
+        self.http.cookies.clear()  # the last person's session, as the console re-sealed it
+        self.http.cookies.set(SESSION_COOKIE, self.sealer.seal_session(session))
+        self.csrf = session.csrf
+
+    async def post(self, path: str, **form: str) -> httpx.Response:
+        data = {"csrf": self.csrf, "key": secrets.token_urlsafe(12)} | form
+        return await self.http.post(path, data=data)
+
+
+async def test_checks_ratings_and_a_branch_round_in_the_console(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """The office's satisfaction check (a refused phone beside its field, then a person
+    served, their paper ballot, the verdict), the committee's branch ratings (a refused score
+    beside its branch, nothing published, then published), a secretary's member round; each
+    post refused the others' pages."""
+    async with pledge_and_evaluation(servers) as (pledge, evaluation, _):
+        d = await Directory(pledge.client, servers).build()
+        await directory_copied(evaluation, d)
+        pledge_id, [canal] = await published_branch_pledge(pledge, d, "改造支渠3公里")
+        item = f"/v1/pledges/{pledge_id}/items/{canal}"
+        p, e = pledge.client, evaluation.client
+        ok(await p.post(f"{item}/done", json={"summary": "已完成"}, headers=d.branch_secretary))
+        ok(await p.post(f"{item}/problem-solved", json={"note": "已解决"}, headers=d.office))
+        verified = {"note": "核查到位"}
+        ok(await p.post(f"{item}/implementation-verified", json=verified, headers=d.office))
+
+        async def opened() -> bool:
+            return bool(ok(await e.get(f"/v1/satisfaction-checks?item_id={canal}")))
+
+        await eventually(opened, timeout=20)
+        urls = {"pledge_url": str(p.base_url), "evaluation_url": str(e.base_url)}
+        console = Console(servers, tmp_path, **urls)
+
+        # --- the office's satisfaction check ------------------------------------------------
+        console.as_("township_office", d.township)
+        listed = await console.http.get("/checks")
+        check_id = re.findall(r'href="/checks/([^"]+)"', listed.text)[0]
+        assert "改造支渠3公里" in listed.text
+        refused = await console.post(f"/checks/{check_id}/raters", name="王大山", phone="12")
+        assert refused.status_code == 422
+        assert 'id="phone" name="phone" value="12" aria-invalid="true"' in refused.text
+        assert 'id="err-phone"' in refused.text
+        assert ok(await e.get(f"/v1/satisfaction-checks/{check_id}"))["registered"] == 0
+        done = await console.post(f"/checks/{check_id}/raters", name="王大山", phone="13900001111")
+        assert done.status_code == 303
+        page = (await console.http.get(f"/checks/{check_id}")).text
+        [rater_id] = re.findall(r'name="rater_id" value="([^"]+)"', page)
+        assert "139****1111" in page
+        entered = await console.post(
+            f"/checks/{check_id}/ballots", rater_id=rater_id, grade="satisfied"
+        )
+        assert entered.status_code == 303
+        assert (await console.post(f"/checks/{check_id}/closure")).status_code == 303
+        page = (await console.http.get(f"/checks/{check_id}")).text
+        assert re.search(r'id="verdict">满意，满意率 100.0%', page)
+
+        # --- the committee publishes the branches' ratings; the office reads them -----------
+        console.as_("township_committee", d.township)
+        assert (await console.http.get("/checks")).status_code == 403
+        grid = {f"grade.{d.branch}": "excellent", f"score.{d.branch}": "150"}
+        refused = await console.post("/ratings", period="2027-B1", **grid)
+        assert refused.status_code == 422
+        assert f'id="err-score.{d.branch}"'.replace(".", "-", 1) in refused.text
+        assert ok(await e.get(f"/v1/ratings?township_id={d.township}")) == []
+        grid[f"score.{d.branch}"] = "96"
+        assert (await console.post("/ratings", period="2027-B1", **grid)).status_code == 303
+        [rating] = ok(await e.get(f"/v1/ratings?township_id={d.township}"))
+        assert rating["results"][0]["score"] == 96
+        console.as_("township_office", d.township)
+        page = (await console.http.get("/ratings")).text
+        assert "2027年1–2月" in page
+        assert "发布评定" not in page  # the committee publishes (issue 20.4)
+
+        # --- a branch secretary's member round ----------------------------------------------
+        console.as_("branch_secretary", d.branch, d.secretary)
+        opening = {"title": "党员民主评议", "year": "2027", "half": "1", "opens_on": "2027-03-01"}
+        made = await console.post("/rounds", **opening)
+        assert made.status_code == 303
+        page = (await console.http.get(made.headers["location"])).text
+        assert "党员民主评议" in page
+        assert "李秀英" in page  # the branch's member is its subject
+        console.as_("member", d.branch, d.member)
+        for path in ("/rounds", "/ratings", "/checks"):
+            assert (await console.http.get(path)).status_code == 403

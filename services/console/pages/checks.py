@@ -7,7 +7,7 @@ invitation pages serve both."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -79,52 +79,36 @@ async def _check_page(
     )
 
 
-async def _post(desk: Desk, check_id: str, what: str, body: dict[str, Any]) -> Response:
-    """A write about the check; a refusal shows on the check's page beside its field."""
+Write = Literal["raters", "ballots", "closure", "extension"]
+
+
+@router.post("/checks/{check_id}/{what}")
+async def write(check_id: str, what: Write, desk: Signed) -> Response:
+    """A write about the check: a person served (`raters`, sealed by the service, A7), a
+    paper ballot one of them handed in (`ballots`, entered by the office), `closure`, or a
+    later closing date (`extension`, which reopens a check that got no ballot). A refusal
+    shows on the check's page beside its field."""
+    await the_check(desk, check_id)
     form = await desk.form()
     path = f"/v1/satisfaction-checks/{check_id}/{what}"
     try:
-        await desk.post("evaluation", path, body | _from(form, what), form.get("key", ""))
+        await desk.post("evaluation", path, _body(form, what), form.get("key", ""))
     except Refused as refused:
         fields_under(refused, "raters.0.")
         return await _check_page(desk, check_id, refused, form)
     return desk.redirect(f"/checks/{check_id}")
 
 
-def _from(form: dict[str, str], what: str) -> dict[str, Any]:
+def _body(form: dict[str, str], what: str) -> dict[str, Any]:
     if what == "raters":
         person = {k: form[k].strip() for k in PERSONAL if form.get(k, "").strip()}
         return {"raters": [person]}
     if what == "ballots":
-        return {"grade": form.get("grade", ""), "rater_id": form.get("rater_id") or None}
+        rater_id = form.get("rater_id") or None
+        return {"grade": form.get("grade", ""), "rater_id": rater_id, "channel": "paper"}
     if what == "extension":
         return {"closes_on": form.get("closes_on", "")}
     return {}
-
-
-@router.post("/checks/{check_id}/raters")
-async def register_served(check_id: str, desk: Signed) -> Response:
-    await the_check(desk, check_id)
-    return await _post(desk, check_id, "raters", {})
-
-
-@router.post("/checks/{check_id}/ballots")
-async def paper_ballot(check_id: str, desk: Signed) -> Response:
-    """A paper ballot handed in by one of the people served, entered by the office."""
-    await the_check(desk, check_id)
-    return await _post(desk, check_id, "ballots", {"channel": "paper"})
-
-
-@router.post("/checks/{check_id}/closure")
-async def close(check_id: str, desk: Signed) -> Response:
-    await the_check(desk, check_id)
-    return await _post(desk, check_id, "closure", {})
-
-
-@router.post("/checks/{check_id}/extension")
-async def extend(check_id: str, desk: Signed) -> Response:
-    await the_check(desk, check_id)
-    return await _post(desk, check_id, "extension", {})
 
 
 @router.get("/checks/{check_id}/raters/template.xlsx")

@@ -127,42 +127,27 @@ async def _show(desk: Desk, service: str, import_id: str) -> Response:
     )
 
 
-async def _result(desk: Desk, service: str, import_id: str) -> Response:
-    body = await desk.get(service, f"/v1/imports/{import_id}/result.xlsx")
-    return xlsx_download(body, f"{import_id}-result.xlsx")
+def _pages_of(service: str) -> None:
+    """An import's page, its result workbook and its confirmation, for one service's imports
+    (import ids are each service's own, so the address says whose)."""
+    base = PAGES[service]
+
+    async def show(import_id: str, desk: Signed) -> Response:
+        return await _show(desk, service, import_id)
+
+    async def result(import_id: str, desk: Signed) -> Response:
+        body = await desk.get(service, f"/v1/imports/{import_id}/result.xlsx")
+        return xlsx_download(body, f"{import_id}-result.xlsx")
+
+    async def confirm(import_id: str, desk: Signed) -> Response:
+        form = await desk.form()
+        await desk.post(service, f"/v1/imports/{import_id}/confirm", {}, form.get("key", ""))
+        return desk.redirect(f"{base}/{import_id}")
+
+    router.add_api_route(f"{base}/{{import_id}}", show, methods=["GET"])
+    router.add_api_route(f"{base}/{{import_id}}/result.xlsx", result, methods=["GET"])
+    router.add_api_route(f"{base}/{{import_id}}/confirm", confirm, methods=["POST"])
 
 
-async def _confirm(desk: Desk, service: str, import_id: str) -> Response:
-    form = await desk.form()
-    await desk.post(service, f"/v1/imports/{import_id}/confirm", {}, form.get("key", ""))
-    return desk.redirect(f"{PAGES[service]}/{import_id}")
-
-
-@router.get("/imports/{import_id}")
-async def an_import(import_id: str, desk: Signed) -> Response:
-    return await _show(desk, "pledge", import_id)
-
-
-@router.get("/imports/{import_id}/result.xlsx")
-async def result(import_id: str, desk: Signed) -> Response:
-    return await _result(desk, "pledge", import_id)
-
-
-@router.post("/imports/{import_id}/confirm")
-async def confirm(import_id: str, desk: Signed) -> Response:
-    return await _confirm(desk, "pledge", import_id)
-
-
-@router.get("/evaluation/imports/{import_id}")
-async def an_evaluation_import(import_id: str, desk: Signed) -> Response:
-    return await _show(desk, "evaluation", import_id)
-
-
-@router.get("/evaluation/imports/{import_id}/result.xlsx")
-async def evaluation_result(import_id: str, desk: Signed) -> Response:
-    return await _result(desk, "evaluation", import_id)
-
-
-@router.post("/evaluation/imports/{import_id}/confirm")
-async def evaluation_confirm(import_id: str, desk: Signed) -> Response:
-    return await _confirm(desk, "evaluation", import_id)
+for _service in PAGES:
+    _pages_of(_service)

@@ -10,7 +10,7 @@ raters (E3)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
@@ -119,8 +119,7 @@ async def _rounds_page(
         turnouts=turnouts,
         opener=desk.session.role in ORGANISERS,
         refused=refused,
-        filled=filled or {},
-        year=this_year(),
+        filled={"year": str(this_year())} | (filled or {}),
     )
 
 
@@ -204,19 +203,26 @@ async def register_rater(round_id: str, desk: Signed) -> Response:
     return desk.redirect(f"/rounds/{round_id}")
 
 
-@router.get("/rounds/{round_id}/raters/template.xlsx")
-async def raters_template(round_id: str, desk: Signed) -> Response:
+@router.get("/rounds/{round_id}/{what}/template.xlsx")
+async def template(round_id: str, what: Literal["raters", "ballots"], desk: Signed) -> Response:
+    """The rater workbook, or the round's stack workbook (its raters yet to vote on the
+    sign-in sheet, its subjects and scale on the ballots sheet)."""
     await the_round(desk, round_id)
-    body = await desk.get("evaluation", f"/v1/rounds/{round_id}/raters/template.xlsx")
-    return xlsx_download(body, "raters.xlsx")
+    body = await desk.get("evaluation", f"/v1/rounds/{round_id}/{what}/template.xlsx")
+    return xlsx_download(body, f"{what}.xlsx")
 
 
-@router.post("/rounds/{round_id}/raters/imports")
-async def upload_raters(round_id: str, desk: Signed) -> Response:
+@router.post("/rounds/{round_id}/{what}/imports")
+async def upload(round_id: str, what: Literal["raters", "ballots"], desk: Signed) -> Response:
+    """The rater workbook, or a stack's workbook (sign-in sheet and ballots, on paper or on
+    site), to the service's import: on to its preview; a refused file beside its field."""
     form = await desk.form()
-    path = f"/v1/rounds/{round_id}/raters/imports"
+    channel = None
+    if what == "ballots":
+        channel = "on_site" if form.get("channel") == "on_site" else "paper"
+    path = f"/v1/rounds/{round_id}/{what}/imports"
     try:
-        return await send_upload(desk, "evaluation", path, "raters_file")
+        return await send_upload(desk, "evaluation", path, f"{what}_file", channel=channel)
     except Refused as refused:
         return await _round_page(desk, round_id, refused=refused, filled=form)
 
@@ -329,24 +335,6 @@ async def enter_paper(round_id: str, desk: Signed) -> Response:
         refused.fields = renamed
         return await _grid_page(desk, round_id, max(rows, 1), refused, form)
     return desk.redirect(f"/rounds/{round_id}")
-
-
-@router.get("/rounds/{round_id}/ballots/template.xlsx")
-async def ballots_template(round_id: str, desk: Signed) -> Response:
-    await the_round(desk, round_id)
-    body = await desk.get("evaluation", f"/v1/rounds/{round_id}/ballots/template.xlsx")
-    return xlsx_download(body, "ballots.xlsx")
-
-
-@router.post("/rounds/{round_id}/ballots/imports")
-async def upload_ballots(round_id: str, desk: Signed) -> Response:
-    form = await desk.form()
-    channel = "on_site" if form.get("channel") == "on_site" else "paper"
-    path = f"/v1/rounds/{round_id}/ballots/imports"
-    try:
-        return await send_upload(desk, "evaluation", path, "ballots_file", channel=channel)
-    except Refused as refused:
-        return await _round_page(desk, round_id, refused=refused, filled=form)
 
 
 @router.post("/rounds/{round_id}/closure")
