@@ -67,7 +67,11 @@ async def send_upload(
             content_type=kind,
         )
     except Refused as refused:
-        refused.fields.setdefault(field, refused.detail or refused.message)
+        # a file the service cannot read says why in Chinese (wrong type, a formula, too
+        # large …); any other refusal is the page's sentence
+        hint = refused.detail if "file" in refused.fields else refused.message
+        refused.fields.pop("file", None)
+        refused.fields.setdefault(field, hint)
         raise
     return desk.redirect(f"{PAGES[service]}/{answer['import_id']}")
 

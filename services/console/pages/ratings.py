@@ -5,6 +5,8 @@ grade and score) or from the ratings workbook, previewed and confirmed (issue 19
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
@@ -12,7 +14,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.pledges import this_year
+from services.console.pages.pledges import CHINA
 from services.console.web import Desk, signed_in
 from shared import zh
 from shared.workbook import xlsx_download
@@ -35,7 +37,7 @@ async def rating_desk(desk: Desk) -> dict[str, Any]:
     if role in ("township_committee", "township_office") and org:
         copy = await desk.get("evaluation", f"/v1/directory/townships/{org}")
         subjects = [(b["branch_id"], b["name"]) for b in copy["branches"]]
-        periods = [f"{this_year()}-B{n}" for n in range(1, 7)]
+        periods = recent(6, lambda year, n: f"{year}-B{n}", (today().month + 1) // 2)
         return {
             "level": "township_rates_branches",
             "org_key": "township_id",
@@ -56,11 +58,22 @@ async def rating_desk(desk: Desk) -> dict[str, Any]:
             "org_key": "branch_id",
             "org_path": f"/branches/{org}",
             "subjects": [(m["member_id"], m["name"]) for m in members],
-            "periods": [f"{this_year()}-{n:02d}" for n in range(1, 13)],
+            "periods": recent(12, lambda year, n: f"{year}-{n:02d}", today().month),
             "publisher": True,
             "what": "党员",
         }
     raise Refused(403, "评星定级由乡镇党委（评支部）和支部书记（评党员）使用。")
+
+
+def today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def recent(per_year: int, code: Callable[[int, int], str], current: int) -> list[str]:
+    """The periods to choose from, newest first: this year's so far, then last year's."""
+    year = today().year
+    this = [code(year, n) for n in range(current, 0, -1)]
+    return this + [code(year - 1, n) for n in range(per_year, 0, -1)]
 
 
 @router.get("/ratings")
@@ -148,7 +161,7 @@ async def upload(desk: Signed) -> Response:
             desk, "evaluation", path, "ratings_file", period=form.get("period", "")
         )
     except Refused as refused:
-        if "period" in refused.detail:
+        if refused.fields.pop("period", None):  # the period goes with the file
             refused.fields["period_file"] = "请选择评定的期间。"
         return await _ratings_page(desk, refused, form)
 

@@ -258,9 +258,16 @@ async def invitation_sheet(round_id: str, desk: Signed) -> Response:
 
 @router.get("/rounds/{round_id}/paper")
 async def paper_grid(
-    round_id: str, desk: Signed, rows: Annotated[int, Query(ge=1, le=MAX_ROWS)] = GRID_ROWS
+    round_id: str, desk: Signed, rows: Annotated[str, Query(max_length=8)] = ""
 ) -> Response:
-    return await _grid_page(desk, round_id, rows)
+    """The grid with as many rows as the stack has ballots (typed by the person: anything
+    but a number gives the usual rows)."""
+    return await _grid_page(desk, round_id, row_count(rows))
+
+
+def row_count(typed: str) -> int:
+    wanted = int(typed) if typed.strip().isdigit() else GRID_ROWS
+    return min(max(wanted, 1), MAX_ROWS)
 
 
 async def _grid_page(
@@ -313,7 +320,7 @@ async def enter_paper(round_id: str, desk: Signed) -> Response:
     numbers, ballots = stack_of(form, subjects)
     signed = [k.removeprefix("signed.") for k in form if k.startswith("signed.")]
     body = {"channel": form.get("channel", "paper"), "participants": signed, "ballots": ballots}
-    rows = int(form["rows"]) if form.get("rows", "").isdigit() else GRID_ROWS
+    rows = row_count(form.get("rows", ""))
     try:
         await desk.post("evaluation", f"/v1/rounds/{round_id}/paper-ballots", body, form["key"])
     except Refused as refused:
@@ -333,7 +340,7 @@ async def enter_paper(round_id: str, desk: Signed) -> Response:
             else:
                 renamed[name] = hint
         refused.fields = renamed
-        return await _grid_page(desk, round_id, max(rows, 1), refused, form)
+        return await _grid_page(desk, round_id, rows, refused, form)
     return desk.redirect(f"/rounds/{round_id}")
 
 
