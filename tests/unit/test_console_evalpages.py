@@ -14,7 +14,7 @@ import pytest
 from services.console.app import create_app
 from services.console.calls import Refused
 from services.console.pages.imports import back_of
-from services.console.pages.rounds import stack_of
+from services.console.pages.rounds import grid_hints, stack_of
 from services.console.session import SESSION_COOKIE, Sealer
 from services.console.settings import ConsoleSettings
 from services.console.web import TEMPLATES
@@ -66,6 +66,19 @@ def test_the_grid_sends_filled_rows_with_every_cell_and_skips_empty_ones() -> No
         {"b-1": "satisfied", "b-2": "satisfied"},
         {"b-1": "", "b-2": "dissatisfied"},
     ]
+
+
+def test_the_services_refusal_is_put_beside_the_grids_cell_or_its_sign_in_sheet() -> None:
+    """The second ballot sent was the form's third row; the sheet's faults beside the sheet."""
+    assert grid_hints({"ballots.1.b-1": "格式不对。"}, [0, 2]) == {
+        "ballots.2.b-1": "请为这一项选择评价。"
+    }
+    assert grid_hints({"body": "填写的内容不符合要求。"}, [0]) == {
+        "signed": "签到表上勾选的人数须与选票张数相同（每人一张）。"
+    }
+    assert grid_hints({"participants": "x"}, [])["signed"] == "请勾选签到表上交了选票的人。"
+    assert "未登记" in grid_hints({"participants.0": "x"}, [0])["signed"]
+    assert "signed" in grid_hints({"ballots.0": "x"}, [0])
 
 
 def test_a_refused_cell_is_shown_beside_it_with_what_was_chosen_kept() -> None:

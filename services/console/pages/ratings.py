@@ -88,11 +88,14 @@ async def _ratings_page(
     published = await desk.get("evaluation", "/v1/ratings", **{mine["org_key"]: desk.session.org})
     published = [r for r in published if r["level"] == mine["level"]]
     published.sort(key=lambda r: r["period"], reverse=True)
+    mine_imports = await desk.get("evaluation", "/v1/imports")  # scoped "<org>/<period>"
+    past = [i for i in mine_imports if i["scope_id"].startswith(f"{desk.session.org}/")]
     return desk.page(
         "ratings.html",
         refused.status if refused else 200,
         mine=mine,
         published=published[:SHOWN],
+        imports=past[:SHOWN],
         grades=RATING_GRADES,
         period_label=zh.period,
         refused=refused,

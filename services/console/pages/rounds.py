@@ -310,6 +310,32 @@ def stack_of(form: dict[str, str], subjects: list[str]) -> tuple[list[int], list
     return numbers, ballots
 
 
+SIGN_IN_HINTS = {
+    "participants": "请勾选签到表上交了选票的人。",
+    "participants.": "签到表上有未登记的评议人，请刷新页面后重新勾选。",
+    "body": "签到表上勾选的人数须与选票张数相同（每人一张）。",
+    "ballots": "请至少填写一张选票；每张选票评价相同的各项。",
+    "ballots.": "每张选票都要评价每个评议对象，请检查后再提交。",
+}
+
+
+def grid_hints(fields: dict[str, str], numbers: list[int]) -> dict[str, str]:
+    """The service's refusal of a stack as the grid's fields: a cell (`ballots.<n>.<subject>`,
+    the n-th ballot sent being the form's row `numbers[n]`) beside its select; the sign-in
+    sheet's and the stack's as a whole (`participants`, the body) beside the sign-in sheet."""
+    hints = {}
+    for name, hint in fields.items():
+        parts = name.split(".")
+        if parts[0] == "ballots" and len(parts) == 3 and parts[1].isdigit():
+            row = numbers[int(parts[1])] if int(parts[1]) < len(numbers) else int(parts[1])
+            hints[f"ballots.{row}.{parts[2]}"] = "请为这一项选择评价。"
+        elif parts[0] in ("participants", "body", "ballots"):
+            hints["signed"] = SIGN_IN_HINTS.get(parts[0] + ("." if parts[1:] else ""), hint)
+        else:
+            hints[name] = hint
+    return hints
+
+
 @router.post("/rounds/{round_id}/paper")
 async def enter_paper(round_id: str, desk: Signed) -> Response:
     """E3a: a stack of paper (or on-site) ballots with its sign-in sheet: who handed one in,
@@ -322,24 +348,11 @@ async def enter_paper(round_id: str, desk: Signed) -> Response:
     body = {"channel": form.get("channel", "paper"), "participants": signed, "ballots": ballots}
     rows = row_count(form.get("rows", ""))
     try:
-        await desk.post("evaluation", f"/v1/rounds/{round_id}/paper-ballots", body, form["key"])
+        await desk.post(
+            "evaluation", f"/v1/rounds/{round_id}/paper-ballots", body, form.get("key", "")
+        )
     except Refused as refused:
-        renamed = {}
-        for name, hint in refused.fields.items():
-            parts = name.split(".")
-            if parts[0] == "ballots" and len(parts) >= 2 and parts[1].isdigit():
-                row = numbers[int(parts[1])] if int(parts[1]) < len(numbers) else 0
-                if len(parts) == 3:  # one cell
-                    renamed[f"ballots.{row}.{parts[2]}"] = "请为这一项选择评价。"
-                else:
-                    renamed[f"ballots.{row}"] = hint
-            elif parts[0] in ("participants", "body"):
-                renamed["signed"] = "签到表上勾选的人数须与选票张数相同（每人一张）。"
-            elif parts[0] == "ballots":
-                renamed["signed"] = "请至少填写一张选票；每张选票评价相同的各项。"
-            else:
-                renamed[name] = hint
-        refused.fields = renamed
+        refused.fields = grid_hints(refused.fields, numbers)
         return await _grid_page(desk, round_id, rows, refused, form)
     return desk.redirect(f"/rounds/{round_id}")
 
