@@ -7,6 +7,7 @@ consistent with the raters; the round's page fits a 360 px phone."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 import time
@@ -26,6 +27,7 @@ from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
 from shared.embedded import free_port
+from shared.workbook import XLSX_TYPE
 from tests.e2e.evaluation_helpers import (
     directory_copied,
     pledge_and_evaluation,
@@ -146,6 +148,9 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             await page.set_viewport_size({"width": 360, "height": 740})
             await page.reload()
             assert await horizontal_overflow(page) == 0
+            await page.goto(f"{round_url}/paper")  # the grid scrolls in its box, not the page
+            assert await horizontal_overflow(page) == 0
+            await page.goto(round_url)
             await page.set_viewport_size(DESKTOP["viewport"])
 
             async with page.context.expect_page() as opened:
@@ -348,6 +353,30 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         page = (await console.http.get(made.headers["location"])).text
         assert "党员民主评议" in page
         assert "李秀英" in page  # the branch's member is its subject
+        # and the month's member ratings from the ratings workbook, previewed, confirmed
+        template = await console.http.get("/ratings/template.xlsx")
+        book = load_workbook(io.BytesIO(template.content))
+        sheet = book["评定结果"]
+        assert sheet.max_row == 3  # the secretary and the member
+        for row in (2, 3):
+            sheet.cell(row=row, column=3).value = "优秀"
+            sheet.cell(row=row, column=4).value = "95"
+        filled = io.BytesIO()
+        book.save(filled)
+        files = {"ratings_file": ("ratings.xlsx", filled.getvalue(), XLSX_TYPE)}
+        form = {"csrf": console.csrf, "key": "k-ratings", "period": "2027-02"}
+        uploaded = await console.http.post("/ratings/imports", data=form, files=files)
+        assert uploaded.status_code == 303
+        preview = (await console.http.get(uploaded.headers["location"])).text
+        assert '<strong id="state">预览：尚未导入</strong>' in preview
+        confirmed = await console.post(f"{uploaded.headers['location']}/confirm")
+        page = (await console.http.get(confirmed.headers["location"])).text
+        assert '<strong id="state">已导入</strong>' in page
+        assert '<a href="/ratings">返回评星定级</a>' in page
+        [monthly] = ok(await e.get(f"/v1/ratings?branch_id={d.branch}"))
+        assert (monthly["period"], len(monthly["results"])) == ("2027-02", 2)
+        assert "2027年2月" in (await console.http.get("/ratings")).text
+
         console.as_("member", d.branch, d.member)
         for path in ("/rounds", "/ratings", "/checks"):
             assert (await console.http.get(path)).status_code == 403
