@@ -247,12 +247,13 @@ class Console:
     """The console in this process (no browser), against the real services: a person's
     session is sealed with a token the services trust, as signing in would leave it."""
 
-    def __init__(self, servers: Servers, tmp_path: Path, **urls: str) -> None:
+    def __init__(self, servers: Servers, tmp_path: Path, pledge: str, evaluation: str) -> None:
         settings = ConsoleSettings(
             session_key_file=tmp_path / "console.key",
             identity_url="http://127.0.0.1:9",
             notification_url="http://127.0.0.1:9",
-            **urls,
+            pledge_url=pledge,
+            evaluation_url=evaluation,
         )
         app = create_app(settings)
         self.sealer = Sealer((tmp_path / "console.key").read_bytes())
@@ -302,8 +303,7 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
             return bool(ok(await e.get(f"/v1/satisfaction-checks?item_id={canal}")))
 
         await eventually(opened, timeout=20)
-        urls = {"pledge_url": str(p.base_url), "evaluation_url": str(e.base_url)}
-        console = Console(servers, tmp_path, **urls)
+        console = Console(servers, tmp_path, str(p.base_url), str(e.base_url))
 
         # --- the office's satisfaction check ------------------------------------------------
         console.as_("township_office", d.township)
