@@ -7,6 +7,7 @@ invitation pages serve both."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -63,14 +64,17 @@ async def _check_page(
     desk: Desk, check_id: str, refused: Refused | None = None, filled: dict[str, str] | None = None
 ) -> Response:
     found = await the_check(desk, check_id)
-    raters = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/raters")
-    mine = await desk.get("evaluation", "/v1/imports")
+    raters, invitations, mine = await asyncio.gather(
+        desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/raters"),
+        desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/invitations"),
+        desk.get("evaluation", "/v1/imports"),
+    )
     return desk.page(
         "check.html",
         refused.status if refused else 200,
         check=found,
         raters=raters["raters"],
-        invitations=await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/invitations"),
+        invitations=invitations,
         imports=[i for i in mine if i["scope_id"] == check_id],
         grades=CHECK_GRADES,
         states=CHECK_STATES,

@@ -10,6 +10,7 @@ raters (E3)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -106,12 +107,9 @@ async def _rounds_page(
     listed = await desk.get("evaluation", "/v1/rounds", township_id=township_id)
     if branch_id is not None:
         listed = [r for r in listed if r["organiser_id"] == branch_id]
-    turnouts = {}
-    for r in listed:
-        if r["status"] == "open":
-            turnouts[r["round_id"]] = await desk.get(
-                "evaluation", f"/v1/rounds/{r['round_id']}/invitations"
-            )
+    open_ids = [r["round_id"] for r in listed if r["status"] == "open"]
+    invitations = [desk.get("evaluation", f"/v1/rounds/{i}/invitations") for i in open_ids]
+    turnouts = dict(zip(open_ids, await asyncio.gather(*invitations), strict=True))
     return desk.page(
         "rounds.html",
         refused.status if refused else 200,
@@ -163,19 +161,23 @@ async def _round_page(
 ) -> Response:
     found = await the_round(desk, round_id)
     organiser = organises(desk, found)
-    raters: list[dict[str, Any]] = []
-    past: list[dict[str, Any]] = []
+    reads = [
+        desk.get("evaluation", f"/v1/rounds/{round_id}/turnout"),
+        desk.get("evaluation", f"/v1/rounds/{round_id}/invitations"),
+    ]
     if organiser:  # the raters (masked) and one's own imports are the organiser's only
-        raters = (await desk.get("evaluation", f"/v1/rounds/{round_id}/raters"))["raters"]
-        mine = await desk.get("evaluation", "/v1/imports")  # raters' and stacks' imports
-        past = [i for i in mine if i["scope_id"] == round_id]
+        reads.append(desk.get("evaluation", f"/v1/rounds/{round_id}/raters"))
+        reads.append(desk.get("evaluation", "/v1/imports"))  # raters' and stacks' imports
+    turnout, invitations, *more = await asyncio.gather(*reads)
+    raters: list[dict[str, Any]] = more[0]["raters"] if more else []
+    past = [i for i in more[1] if i["scope_id"] == round_id] if more else []
     return desk.page(
         "round.html",
         refused.status if refused else 200,
         round=found,
         organiser=organiser,
-        turnout=await desk.get("evaluation", f"/v1/rounds/{round_id}/turnout"),
-        invitations=await desk.get("evaluation", f"/v1/rounds/{round_id}/invitations"),
+        turnout=turnout,
+        invitations=invitations,
         raters=raters[offset : offset + PAGE],
         raters_total=len(raters),
         offset=offset,
