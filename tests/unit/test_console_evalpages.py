@@ -181,3 +181,43 @@ async def test_other_posts_are_refused_the_evaluation_pages_in_chinese(tmp_path:
         answer = await client.get(path)
         assert answer.status_code == 403, path
         assert sentence in answer.text
+
+
+@pytest.mark.parametrize(
+    ("status", "verdict", "shown", "forms"),
+    [
+        ("open", None, "尚未结束", {"/raters", "/ballots", "/closure", "/extension"}),
+        ("lapsed", None, "未开展满意度测评", {"/extension"}),  # reopened by a later date
+        ("closed", "dissatisfied", "不满意，满意率 50.0%", set()),
+    ],
+)
+def test_a_check_offers_what_its_state_allows(
+    status: str, verdict: str | None, shown: str, forms: set[str]
+) -> None:
+    check = {
+        "check_id": "c-1",
+        "title": "改造支渠3公里",
+        "summary": "已完成",
+        "threshold": 0.8,
+        "opens_on": "2027-03-01",
+        "closes_on": "2027-03-15",
+        "status": status,
+        "verdict": verdict,
+        "satisfaction_rate": 0.5 if verdict else None,
+        "ballots": 2 if verdict else None,
+        "registered": 2,
+        "voted": 2 if verdict else 0,
+    }
+    html = render(
+        "check.html",
+        check=check,
+        raters=[{"rater_id": "rt-1", "name": "王*", "phone": "139****1111", "voted": False}],
+        invitations={"invited": 1},
+        imports=[],
+        grades={"satisfied": "满意", "dissatisfied": "不满意"},
+        states={"open": "进行中", "closed": "已出结果", "lapsed": "无人参评，待延期"},
+        filled={},
+    )
+    assert shown in html
+    for form in ("/raters", "/ballots", "/closure", "/extension"):
+        assert (f'action="/checks/c-1{form}"' in html) is (form in forms)
