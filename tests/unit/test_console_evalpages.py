@@ -34,8 +34,18 @@ ROUND: dict[str, Any] = {
     "status": "open",
     "held_with": None,
     "subjects": [
-        {"subject_id": "b-1", "subject_name": "红沙梁村党支部"},
-        {"subject_id": "b-2", "subject_name": "东湖村党支部"},
+        {
+            "subject_id": "b-1",
+            "subject_name": "红沙梁村党支部",
+            "subject_kind": "branch",
+            "branch_id": "b-1",
+        },
+        {
+            "subject_id": "b-2",
+            "subject_name": "东湖村党支部",
+            "subject_kind": "branch",
+            "branch_id": "b-2",
+        },
     ],
 }
 
@@ -140,7 +150,16 @@ def test_only_the_organiser_is_offered_the_rounds_forms(organiser: bool) -> None
         "round.html",
         round=ROUND,
         organiser=organiser,
-        turnout={"registered": 3, "voted": 1, "rate": 1 / 3, "by_channel": []},
+        turnout={
+            "registered": 3,
+            "voted": 1,
+            "rate": 1 / 3,
+            "by_channel": [{"channel": "paper", "raters": 1}],
+            "by_organisation": [
+                {"organisation_id": "t-1", "registered": 2, "voted": 1, "rate": 0.5},
+                {"organisation_id": "b-2", "registered": 1, "voted": 0, "rate": 0.0},
+            ],
+        },
         invitations={"invited": 2},
         raters=[],
         raters_total=0,
@@ -148,10 +167,12 @@ def test_only_the_organiser_is_offered_the_rounds_forms(organiser: bool) -> None
         page_size=50,
         imports=[],
         kinds={},
-        channels={},
+        channels={"paper": "纸质选票"},
         filled={},
     )
     assert "33.3%" in html
+    assert '<td data-label="单位">本镇</td>' in html  # turnout by organisation, named
+    assert '<td data-label="单位">东湖村党支部</td>' in html
     for form in ("/raters/imports", "/paper", "/closure", "/invitation-sheet"):
         assert (form in html) is organiser
 
