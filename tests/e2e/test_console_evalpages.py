@@ -320,6 +320,14 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         page = (await console.http.get(f"/checks/{check_id}")).text
         [rater_id] = re.findall(r'name="rater_id" value="([^"]+)"', page)
         assert "139****1111" in page
+        sheet = await console.post(f"/checks/{check_id}/invitation-sheet")
+        [first_code] = re.findall(CODE, sheet.text)
+        lost = f"/checks/{check_id}/invitations/{rater_id}/reissue"
+        assert f'action="{lost}"' in (await console.http.get(f"/checks/{check_id}")).text
+        reissued = await console.post(lost)  # the slip was lost: a new code, shown once
+        [new_code] = re.findall(CODE, reissued.text)
+        assert new_code != first_code
+        assert "原邀请码已作废" in reissued.text
         entered = await console.post(
             f"/checks/{check_id}/ballots", rater_id=rater_id, grade="satisfied"
         )

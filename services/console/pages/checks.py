@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.rounds import PAGE, fields_under, print_sheet
+from services.console.pages.rounds import PAGE, fields_under, print_sheet, reissue
 from services.console.web import Desk, signed_in
 from shared.workbook import xlsx_download
 
@@ -83,26 +83,6 @@ async def _check_page(
     )
 
 
-Write = Literal["raters", "ballots", "closure", "extension"]
-
-
-@router.post("/checks/{check_id}/{what}")
-async def write(check_id: str, what: Write, desk: Signed) -> Response:
-    """A write about the check: a person served (`raters`, sealed by the service, A7), a
-    paper ballot one of them handed in (`ballots`, entered by the office), `closure`, or a
-    later closing date (`extension`, which reopens a check that got no ballot). A refusal
-    shows on the check's page beside its field."""
-    await the_check(desk, check_id)
-    form = await desk.form()
-    path = f"/v1/satisfaction-checks/{check_id}/{what}"
-    try:
-        await desk.post("evaluation", path, _body(form, what), form.get("key", ""))
-    except Refused as refused:
-        fields_under(refused, "raters.0.")
-        return await _check_page(desk, check_id, refused, form)
-    return desk.redirect(f"/checks/{check_id}")
-
-
 def _body(form: dict[str, str], what: str) -> dict[str, Any]:
     if what == "raters":
         person = {k: form[k].strip() for k in PERSONAL if form.get(k, "").strip()}
@@ -137,3 +117,31 @@ async def upload_raters(check_id: str, desk: Signed) -> Response:
 async def invitation_sheet(check_id: str, desk: Signed) -> Response:
     await the_check(desk, check_id)
     return await print_sheet(desk, "satisfaction-checks", check_id)
+
+
+@router.post("/checks/{check_id}/invitations/{rater_id}/reissue")
+async def reissue_invitation(check_id: str, rater_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    path = "satisfaction-checks"
+    return await reissue(desk, path, check_id, rater_id, f"/checks/{check_id}")
+
+
+Write = Literal["raters", "ballots", "closure", "extension"]
+
+
+# last: the other routes of a check (the invitation sheet …) are matched before this one
+@router.post("/checks/{check_id}/{what}")
+async def write(check_id: str, what: Write, desk: Signed) -> Response:
+    """A write about the check: a person served (`raters`, sealed by the service, A7), a
+    paper ballot one of them handed in (`ballots`, entered by the office), `closure`, or a
+    later closing date (`extension`, which reopens a check that got no ballot). A refusal
+    shows on the check's page beside its field."""
+    await the_check(desk, check_id)
+    form = await desk.form()
+    path = f"/v1/satisfaction-checks/{check_id}/{what}"
+    try:
+        await desk.post("evaluation", path, _body(form, what), form.get("key", ""))
+    except Refused as refused:
+        fields_under(refused, "raters.0.")
+        return await _check_page(desk, check_id, refused, form)
+    return desk.redirect(f"/checks/{check_id}")

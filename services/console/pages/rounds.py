@@ -249,6 +249,26 @@ async def print_sheet(desk: Desk, target: str, target_id: str) -> Response:
     return HTMLResponse(answer.text, headers=headers)
 
 
+async def reissue(desk: Desk, target: str, target_id: str, rater_id: str, back: str) -> Response:
+    """A new code for a lost invitation (the old one no longer votes), shown this once to
+    copy or print for the rater; the service keeps only its hash."""
+    await desk.form()
+    answer = await desk.console.services.call(
+        "evaluation",
+        "POST",
+        f"/v1/{target}/{target_id}/invitations/{rater_id}/reissue",
+        token=desk.token,
+        body={},
+    )
+    return desk.page("reissued.html", slips=answer["invitations"], back=back)
+
+
+@router.post("/rounds/{round_id}/invitations/{rater_id}/reissue")
+async def reissue_invitation(round_id: str, rater_id: str, desk: Signed) -> Response:
+    await the_round(desk, round_id)
+    return await reissue(desk, "rounds", round_id, rater_id, f"/rounds/{round_id}")
+
+
 @router.post("/rounds/{round_id}/invitation-sheet")
 async def invitation_sheet(round_id: str, desk: Signed) -> Response:
     await the_round(desk, round_id)
