@@ -356,6 +356,10 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         # --- a branch secretary's member round ----------------------------------------------
         console.as_("branch_secretary", d.branch, d.secretary)
         opening = {"title": "党员民主评议", "year": "2027", "half": "1", "opens_on": "2027-03-01"}
+        late = await console.post("/rounds", **opening, closes_on="2027-12-31")  # after E4's
+        assert late.status_code == 422
+        assert '<p class="field-error" id="err-closes_on">评议须在全县评议日历' in late.text
+        assert not ok(await e.get(f"/v1/rounds?township_id={d.township}"))
         made = await console.post("/rounds", **opening)
         assert made.status_code == 303
         page = (await console.http.get(made.headers["location"])).text

@@ -15,7 +15,13 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.rounds import PAGE, fields_under, print_sheet, reissue
+from services.console.pages.rounds import (
+    PAGE,
+    PERSONAL,
+    fields_under,
+    print_sheet,
+    reissue,
+)
 from services.console.web import Desk, signed_in
 from shared.workbook import xlsx_download
 
@@ -23,7 +29,6 @@ router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
 CHECK_GRADES = {"satisfied": "满意", "mostly_satisfied": "基本满意", "dissatisfied": "不满意"}
 CHECK_STATES = {"open": "进行中", "closed": "已出结果", "lapsed": "无人参评，待延期"}
-PERSONAL = ("name", "phone", "id_number", "member_id")
 
 
 def office_of(desk: Desk) -> str:

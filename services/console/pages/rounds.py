@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 
-from services.console.calls import Refused
+from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
 from services.console.pages.pledges import this_year
 from services.console.web import Desk, signed_in
@@ -42,6 +42,9 @@ RATER_KINDS = {
 }
 CHANNELS = {"web": "手机投票", "paper": "纸质选票", "on_site": "现场投票"}
 PERSONAL = ("name", "phone", "id_number", "member_id")
+CALENDAR_HINT = (
+    "评议须在全县评议日历规定的截止日期前结束：请在截止日期前开始，结束日期不晚于截止日期。"
+)
 
 
 async def where_of(desk: Desk, asked: str | None = None) -> tuple[str, str | None]:
@@ -78,12 +81,9 @@ def grades_of(found: dict[str, Any]) -> list[tuple[str, str]]:
     return [(g["grade"], zh.simplified(g["label"])) for g in found["scale"]["grades"]]
 
 
-def fields_under(refused: Refused, prefix: str, to: str = "") -> Refused:
+def fields_under(refused: Refused, prefix: str) -> Refused:
     """A refusal's fields renamed from the API's body (`raters.0.phone`) to the form's."""
-    refused.fields = {
-        (to + k.removeprefix(prefix) if k.startswith(prefix) else k): v
-        for k, v in refused.fields.items()
-    }
+    refused.fields = {k.removeprefix(prefix): v for k, v in refused.fields.items()}
     return refused
 
 
@@ -142,6 +142,9 @@ async def open_round(desk: Signed) -> Response:
     try:
         answer = await desk.post("evaluation", "/v1/rounds", body, form.get("key", ""))
     except Refused as refused:
+        for name in ("opens_on", "closes_on"):  # a date the county's calendar refuses (E4)
+            if refused.fields.get(name) == CODES["value_error"]:
+                refused.fields[name] = CALENDAR_HINT
         return await _rounds_page(desk, refused=refused, filled=form)
     return desk.redirect(f"/rounds/{answer['id']}")
 
