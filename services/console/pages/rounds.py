@@ -232,18 +232,19 @@ async def upload(round_id: str, what: Literal["raters", "ballots"], desk: Signed
         return await _round_page(desk, round_id, refused=refused, filled=form)
 
 
+async def invite(desk: Desk, path: str, raw: bool = False) -> Any:
+    """An invitation route of the (CSRF-checked) form: these take no idempotency key (a
+    repeated request issues nothing new; a lost answer is made good by reissuing)."""
+    await desk.form()
+    return await desk.console.services.call(
+        "evaluation", "POST", path, token=desk.token, body={}, raw=raw
+    )
+
+
 async def print_sheet(desk: Desk, target: str, target_id: str) -> Response:
     """Invitations for every registered rater not invited yet, as the sheet to print; the
     codes are in this page only (the service keeps their hashes), so print it now."""
-    await desk.form()
-    answer = await desk.console.services.call(
-        "evaluation",
-        "POST",
-        f"/v1/{target}/{target_id}/invitation-sheet",
-        token=desk.token,
-        body={},
-        raw=True,
-    )
+    answer = await invite(desk, f"/v1/{target}/{target_id}/invitation-sheet", raw=True)
     headers = {
         k: v
         for k, v in answer.headers.items()
@@ -255,14 +256,7 @@ async def print_sheet(desk: Desk, target: str, target_id: str) -> Response:
 async def reissue(desk: Desk, target: str, target_id: str, rater_id: str, back: str) -> Response:
     """A new code for a lost invitation (the old one no longer votes), shown this once to
     copy or print for the rater; the service keeps only its hash."""
-    await desk.form()
-    answer = await desk.console.services.call(
-        "evaluation",
-        "POST",
-        f"/v1/{target}/{target_id}/invitations/{rater_id}/reissue",
-        token=desk.token,
-        body={},
-    )
+    answer = await invite(desk, f"/v1/{target}/{target_id}/invitations/{rater_id}/reissue")
     return desk.page("reissued.html", slips=answer["invitations"], back=back)
 
 
