@@ -21,12 +21,14 @@ from services.console.pages import (
     branch_journals,
     bulletins,
     channels,
+    checks,
     directory,
     followups,
     home,
     imports,
     journals,
     pledges,
+    ratings,
     reviews,
     rounds,
     selections,
@@ -109,6 +111,8 @@ def create_app(
         setup,
         channels,
         bulletins,
+        checks,
+        ratings,
     ):
         app.include_router(module.router)
 
