@@ -10,7 +10,7 @@ people it served registered and a few of them answered (E3a)."""
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
@@ -212,6 +212,9 @@ def _selection(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str
     counts["selections"] += 1
     formula: dict[str, Any] = {"weights": {"ratings": 0.4, "evaluation": 0.4, "reviews": 0.2}}
     formula |= {"when_missing": "reweight", "quotas": [2]}
+    # the year to today: the demo's records are all of today (the default window, the
+    # twelve months before the opening, would hold none of them)
+    formula |= {"window_starts_on": str(today - timedelta(days=364)), "window_ends_on": str(today)}
     api.post(f"/v1/selections/{selection_id}/formula", formula, office)
     secretary = api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"])
     for member, reason in zip(branch["members"], NOMINATIONS, strict=False):

@@ -67,6 +67,10 @@ def load_notification_demo(
             admin,
         )
         counts["calendars"] += 1
+    # the channels and phones before the reminders that go by them
+    for summary in pledge.get(f"/v1/counties/{county_id}").json()["townships"]:
+        township = pledge.get(f"/v1/townships/{summary['township_id']}").json()
+        _township(api, pledge, township, counts)
     calendar = api.get(f"/v1/counties/{county_id}/calendars/{today.year}").json()
     soon = today + timedelta(days=AHEAD)
     deadlines = [
@@ -84,9 +88,6 @@ def load_notification_demo(
         api, f"/v1/counties/{county_id}/calendars/{today.year}", {"deadlines": deadlines}, admin
     )
     counts["calendars"] += 1
-    for summary in pledge.get(f"/v1/counties/{county_id}").json()["townships"]:
-        township = pledge.get(f"/v1/townships/{summary['township_id']}").json()
-        _township(api, pledge, township, counts)
     return counts
 
 
