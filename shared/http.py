@@ -415,7 +415,7 @@ async def current_principal(
         return PUBLIC
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("use 'Authorization: Bearer <token>'")
+        raise Unauthenticated("请使用“Authorization: Bearer 登录凭证”登录后再访问。")
     runtime = request.app.state.runtime
     principal: Principal = runtime.verifier.verify(token.strip())
     if principal.role is Role.BRANCH_SECRETARY:
@@ -433,12 +433,12 @@ async def _holds_the_post(runtime: Any, principal: Principal) -> None:
         principal.org,
     )
     if holder is None or holder != principal.subject:
-        raise Forbidden(f"{principal.subject} is not the secretary of branch {principal.org}")
+        raise Forbidden(f"您不是支部 {principal.org} 的书记：请切换到支部书记身份。")
 
 
 async def signed_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if principal.role == Role.PUBLIC:
-        raise Unauthenticated("this request needs a bearer token")
+        raise Unauthenticated("此请求需要登录：请先登录。")
     return principal
 
 

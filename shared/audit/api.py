@@ -24,7 +24,7 @@ CheckpointQuery = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 def _key(request: Request) -> Any:
     key = request.app.state.runtime.checkpoint_key
     if key is None:
-        raise NotFound("this service has no checkpoint key configured")
+        raise NotFound("本服务没有配置检查点密钥：请联系运维人员。")
     return key
 
 
@@ -41,7 +41,7 @@ async def list_checkpoints(request: Request) -> list[dict[str, Any]]:
 @router.post("/checkpoints", status_code=201, operation_id="signCheckpoint")
 async def sign_now(request: Request, who: SignedIn) -> dict[str, Any]:
     if who.role not in (Role.AUDITOR, Role.COUNTY_ADMIN):
-        raise Forbidden("auditors and the county administrator ask for checkpoints")
+        raise Forbidden("检查点只供审计员和县管理员查询。")
     runtime = request.app.state.runtime
     return await cp.sign_checkpoint(
         runtime.pool, _key(request), service=runtime.definition.name, now=runtime.clock.now()

@@ -102,7 +102,7 @@ async def get_raters(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     ID numbers masked, or 已删除 (erased) once erased (A7)."""
     found = await q.round_row(conn, round_id=round_id)
     if not access.organises(who, found["organiser_kind"], found["organiser_id"]):
-        raise Forbidden("only the round's organiser sees its raters")
+        raise Forbidden("只有本轮评议的组织者可以查看评议人名单。")
     return await q.raters(conn, round_id=round_id)
 
 
@@ -162,7 +162,7 @@ async def _results(conn: Any, round_id: str) -> dict[str, Any]:
     published = await q.published_results(conn, round_id=round_id)
     if found["status"] != "closed" or published is None:
         raise InvalidState(
-            "the results are published when the round closes",
+            "评议结束后才公布结果：请等本轮评议关闭后再查看。",
             round_id=round_id,
             round_status=found["status"],
             closes_on=found["closes_on"].isoformat(),
@@ -204,5 +204,5 @@ async def download_results(round_id: PathId, conn: Reader) -> Response:
 async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3: the auditor checks ballots against distinct registered raters, with no link."""
     if who.role is not Role.AUDITOR:
-        raise Forbidden("only an auditor")
+        raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
     return await q.round_audit(conn, round_id=round_id)

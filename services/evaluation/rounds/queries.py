@@ -18,7 +18,7 @@ from shared.errors import NotFound
 async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM rounds WHERE round_id = $1", round_id)
     if row is None:
-        raise NotFound("round not found", round_id=round_id)
+        raise NotFound("没有找到该评议：请核对后再试。", round_id=round_id)
     out = dict(row)
     out["content"] = json.loads(out["content"])
     out["scale"] = json.loads(out["scale"])

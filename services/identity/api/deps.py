@@ -56,7 +56,7 @@ def csrf_token(request: Request, response_cookies: dict[str, str]) -> str:
 def check_csrf(request: Request, token: str) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or provider_of(request).unsign(token) != cookie:
-        raise Forbidden("the form's CSRF token is missing or wrong; reload the page")
+        raise Forbidden("表单已过期或来源不明：请刷新页面后重新提交。")
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -140,6 +140,6 @@ async def revoke(request: Request, token: Param) -> JSONResponse:
 async def register_client(cmd: c.RegisterClient, request: Request, who: SignedIn) -> Any:
     """An integration client (another government system) of the county: client credentials,
     role `integration`, place the county. The secret is answered once."""
-    require(county_admin(who, cmd.county_id), "the county administrator registers clients")
+    require(county_admin(who, cmd.county_id), "接入系统由县管理员登记：请切换到县管理员身份。")
     client_id, secret = await provider_of(request).register_client(cmd.name, cmd.county_id)
     return {"client_id": client_id, "client_secret": secret}

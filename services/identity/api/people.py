@@ -37,17 +37,17 @@ async def people(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: QueryOffset = 0,
 ) -> Any:
-    require(access.may_see_posts(who, "", county_id), "the county administrator and auditors list")
+    require(access.may_see_posts(who, "", county_id), "人员名单只供县管理员和审计员查看。")
     return await q.people(conn, county_id=county_id, limit=limit, offset=offset)
 
 
 async def _visible(conn: Any, who: Any, person_id: str) -> dict[str, Any]:
     person = await q.person(conn, person_id)
     if person is None:
-        raise NotFound("person not found", person_id=person_id)
+        raise NotFound("没有找到该人员：请核对后再试。", person_id=person_id)
     require(
         access.may_see_posts(who, person_id, person["county_id"]),
-        "a person sees their own posts; the county administrator and auditors anyone's",
+        "本人可查看自己的岗位；县管理员和审计员可查看所有人的岗位。",
     )
     return person
 
