@@ -1,7 +1,9 @@
 """Calls to the services' HTTP APIs with the signed-in person's own token.
 
 The console decides nothing: each service authorises and validates, and its RFC 9457 problem
-comes back as `Refused`, with a Chinese sentence for the page and, per field, what to fix.
+comes back as `Refused`: the service's own Chinese `detail` (what is wrong and what to do) for
+the top of the page, or a sentence by the problem's kind when it has none, and per field the
+service's Chinese reason, or what to fix by the validation error's `code`.
 Every write carries the idempotency key its form was rendered with, so a double click or a
 resubmitted form appends once.
 """
@@ -14,6 +16,7 @@ from typing import Any
 import httpx
 
 from services.console.settings import ConsoleSettings
+from shared import zh
 
 # what a person reads for a problem's kind (the end of its `type`)
 KINDS = {
@@ -28,20 +31,7 @@ KINDS = {
     "internal-error": "服务出错，请稍后再试；如仍有问题请联系县管理员。",
 }
 # what to fix in a field, by the validation error's code (pydantic's error types)
-CODES = {
-    "missing": "请填写此项。",
-    "string_too_short": "内容太短，请填写完整。",
-    "string_too_long": "内容太长，请精简。",
-    "string_pattern_mismatch": "格式不对。",
-    "date_from_datetime_parsing": "日期格式不对，例如 2027-03-15。",
-    "date_parsing": "日期格式不对，例如 2027-03-15。",
-    "int_parsing": "请填写数字。",
-    "enum": "请从列表中选择。",
-    "literal_error": "请从列表中选择。",
-    "too_short": "内容太短或项目太少，请补充完整。",  # text with a length limit, and lists
-    "too_long": "内容太长或项目太多，请精简。",
-    "value_error": "填写的内容不符合要求。",
-}
+CODES = zh.FIXES
 
 
 @dataclass
@@ -62,18 +52,34 @@ class Refused(Exception):
         if not isinstance(body, dict):
             body = {}
         kind = str(body.get("type", "")).rsplit(":", 1)[-1]
-        message = KINDS.get(kind) or KINDS.get(
-            {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
-                answer.status_code, "internal-error" if answer.status_code >= 500 else ""
-            ),
-            "操作未能完成，请检查后再试。",
+        detail = str(body.get("detail", ""))
+        # a domain refusal's own Chinese sentence; a validation problem's detail only lists the
+        # fields (each shown beside its field), so the page says what it is in general
+        own = zh.chinese(detail) and not (kind == "invalid-input" and _coded(body))
+        message = (
+            detail
+            if own
+            else KINDS.get(kind)
+            or KINDS.get(
+                {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
+                    answer.status_code, "internal-error" if answer.status_code >= 500 else ""
+                ),
+                "操作未能完成，请检查后再试。",
+            )
         )
         fields: dict[str, str] = {}
         for error in body.get("errors") or []:
             if isinstance(error, dict) and error.get("field"):
                 name = _field_name(str(error["field"]))
-                fields[name] = CODES.get(str(error.get("code", "")), "填写的内容不符合要求。")
-        return cls(answer.status_code, message, str(body.get("detail", "")), fields)
+                reason = str(error.get("reason", ""))
+                code = str(error.get("code", ""))
+                fields[name] = reason if zh.chinese(reason) else zh.fix(code)
+        return cls(answer.status_code, message, detail, fields)
+
+
+def _coded(body: dict[str, Any]) -> bool:
+    """A validation problem (its errors carry pydantic's codes), not a domain refusal."""
+    return any(isinstance(e, dict) and e.get("code") for e in body.get("errors") or [])
 
 
 def _field_name(path: str) -> str:

@@ -137,15 +137,17 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
     closes_on = cmd.closes_on or deadline
     if cmd.closes_on is None and deadline < cmd.opens_on:
         raise InvalidInput(
-            f"按全县评议日历（E4），{cmd.year}年第{cmd.half}轮评议须在 {zh.day(deadline)} 前结"
-            f"束，早于开始日期 {zh.day(cmd.opens_on)}：请把开始日期改到 {zh.day(deadline)} 或之"
-            "前，或请县里在评议日历中设置更晚的截止日期。",
+            "评议须在全县评议日历规定的截止日期前结束（E4）："
+            f"{cmd.year}年第{cmd.half}轮的截止日期 {zh.day(deadline)} 早于开始日期"
+            f" {zh.day(cmd.opens_on)}，请把开始日期改到这一天或之前，"
+            "或请县里在评议日历中把截止日期往后调。",
             field="opens_on",
         )
     if closes_on > deadline:
         raise InvalidInput(
-            f"按全县评议日历（E4），{cmd.year}年第{cmd.half}轮评议须在 {zh.day(deadline)} 前结"
-            f"束：请把结束日期改到 {zh.day(deadline)} 或之前。",
+            "评议须在全县评议日历规定的截止日期前结束（E4）："
+            f"{cmd.year}年第{cmd.half}轮的截止日期是 {zh.day(deadline)}，"
+            "请把结束日期改到这一天或之前。",
             field="closes_on",
         )
     subject_kind = SubjectKind.BRANCH if kind == "township" else SubjectKind.MEMBER

@@ -270,7 +270,7 @@ async def vote(uow: UnitOfWork, cmd: c.VoteWithCode, address: str, batch: int) -
             target.participate(rater_id, cmd.grades["item"], Channel.WEB, uow.today(), None)
             grades = {"item": cmd.grades["item"]}
     except InvalidState as refused:
-        if "already voted" in refused.detail:
+        if "投过票" in refused.detail:  # the aggregates' "already voted" (one ballot a code)
             raise InvalidState("这个邀请码已经投过票了，每人只能投一次") from refused
         raise
     await uow.save(target)

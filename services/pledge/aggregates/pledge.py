@@ -176,8 +176,9 @@ class Pledge(Aggregate):
     def _require(self, *allowed: PledgeStatus) -> None:
         if self.status not in allowed:
             raise InvalidState(
-                f"pledge {self.pledge_id} is {self.status.value}; this needs "
-                + " or ".join(s.value for s in allowed),
+                f"承诺 {self.pledge_id} 现在是“{zh.label(self.status.value)}”，此操作须在“"
+                + "”或“".join(zh.label(s.value) for s in allowed)
+                + "”时办理：请刷新页面查看承诺现在的状态。",
                 status_now=self.status.value,
             )
 
