@@ -53,33 +53,29 @@ class Refused(Exception):
             body = {}
         kind = str(body.get("type", "")).rsplit(":", 1)[-1]
         detail = str(body.get("detail", ""))
-        # a domain refusal's own Chinese sentence; a validation problem's detail only lists the
-        # fields (each shown beside its field), so the page says what it is in general
-        own = zh.chinese(detail) and not (kind == "invalid-input" and _coded(body))
-        message = (
-            detail
-            if own
-            else KINDS.get(kind)
-            or KINDS.get(
-                {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
-                    answer.status_code, "internal-error" if answer.status_code >= 500 else ""
-                ),
-                "操作未能完成，请检查后再试。",
-            )
-        )
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
         fields: dict[str, str] = {}
-        for error in body.get("errors") or []:
-            if isinstance(error, dict) and error.get("field"):
-                name = _field_name(str(error["field"]))
+        for error in errors:
+            if error.get("field"):
                 reason = str(error.get("reason", ""))
-                code = str(error.get("code", ""))
-                fields[name] = reason if zh.chinese(reason) else zh.fix(code)
+                fields[_field_name(str(error["field"]))] = (
+                    reason if zh.chinese(reason) else zh.fix(str(error.get("code", "")))
+                )
+        general = KINDS.get(kind) or KINDS.get(
+            {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
+                answer.status_code, "internal-error" if answer.status_code >= 500 else ""
+            ),
+            "操作未能完成，请检查后再试。",
+        )
+        if not zh.chinese(detail) or any(e.get("code") for e in errors):
+            # an older service's English, or a validation problem's list of the fields (each
+            # said beside its field): the general sentence
+            message = general
+        elif fields:  # look at the fields, and what is wrong
+            message = KINDS["invalid-input"] + detail
+        else:
+            message = detail  # the service's own sentence: what is wrong and what to do
         return cls(answer.status_code, message, detail, fields)
-
-
-def _coded(body: dict[str, Any]) -> bool:
-    """A validation problem (its errors carry pydantic's codes), not a domain refusal."""
-    return any(isinstance(e, dict) and e.get("code") for e in body.get("errors") or [])
 
 
 def _field_name(path: str) -> str:

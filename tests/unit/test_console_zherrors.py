@@ -259,10 +259,11 @@ async def test_a_domain_refusal_reads_in_chinese_at_the_top_and_beside_its_field
     assert problem["errors"] == [{"field": "closes_on", "reason": problem["detail"]}]
 
     refused = Refused.of(answer)
-    assert refused.message == problem["detail"]  # not only the generic sentence
+    # not only the general sentence: what is wrong and what to do, and beside the field
+    assert refused.message == "填写的内容有误，请按提示修改后再提交。" + problem["detail"]
     assert refused.fields == {"closes_on": problem["detail"]}
     page = _page(refused, "closes_on")
-    assert f'<div class="alert">{problem["detail"]}</div>' in page
+    assert f'<div class="alert">{refused.message}</div>' in page
     assert f'<p class="field-error" id="err-closes_on">{problem["detail"]}</p>' in page
     assert 'aria-invalid="true"' in page
 
@@ -272,8 +273,9 @@ async def test_a_refusal_without_a_field_is_the_message_page(service: httpx.Asyn
     assert answer.json()["type"] == "urn:gongkai:problem:forbidden"
     refused = Refused.of(answer)
     assert (refused.status, refused.fields) == (403, {})
+    assert refused.message == "表彰由乡镇党委发布：请切换到乡镇党委身份。"
     page = TEMPLATES.get_template("message.html").render(title="未能完成", message=refused.message)
-    assert "表彰由乡镇党委发布：请切换到乡镇党委身份。" in page
+    assert "<p>表彰由乡镇党委发布：请切换到乡镇党委身份。</p>" in page
 
 
 async def test_a_validation_problem_names_each_field_in_chinese(

@@ -147,9 +147,8 @@ class SatisfactionCheck(Aggregate):
         if rater_id in self.voted:
             raise InvalidState("该评议人已在本次测评中投过票，不能重复投票。")
         if grade not in {g.grade for g in self.scale.grades}:
-            raise InvalidInput(
-                f"“{grade}”不是本次测评的等次：请从{self.scale.name}的等次中选择。", field="grade"
-            )
+            labels = "、".join(zh.simplified(g.label) for g in self.scale.grades)
+            raise InvalidInput(f"请从{labels}中选择一个等次。", field="grade")
         self._record(
             CheckRaterParticipated(
                 check_id=self.check_id, rater_id=rater_id, channel=channel, entered_by=entered_by

@@ -60,8 +60,11 @@ def check_grades(scale: Scale, grades: dict[str, str], allowed: set[str], where:
         if subject_id not in allowed:
             raise InvalidInput(f"{subject_id} 不是本轮评议的对象：请只评本轮的对象。", field=where)
         if grade not in names:
+            labels = "、".join(zh.simplified(g.label) for g in scale.grades)
             raise InvalidInput(
-                f"“{grade}”不是{scale.name}的等次：请从{'、'.join(sorted(names))}中选择。",
+                f"请为 {subject_id} 选择等次：{labels}。"
+                if not grade
+                else f"“{grade}”不是本次评议的等次：请从{labels}中选择。",
                 field=f"{where}.{subject_id}",
             )
 
