@@ -17,9 +17,11 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from services.console.calls import Refused, Services
 from services.console.pages import (
+    audit,
     home,
     imports,
     journals,
+    mine,
     pledges,
     reviews,
     rounds,
@@ -95,6 +97,8 @@ def create_app(
         imports,
         reviews,
         selections,
+        audit,
+        mine,
     ):
         app.include_router(module.router)
 

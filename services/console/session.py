@@ -35,6 +35,8 @@ class Session:
     org: str | None
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     seen: float = field(default_factory=time.time)
+    # an auditor's "as of" day (ISO date): every page reads the records as they stood then
+    as_of: str | None = None
 
     def idle(self, now: float, idle_seconds: float) -> bool:
         return now - self.seen > idle_seconds

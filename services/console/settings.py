@@ -25,6 +25,8 @@ class ConsoleSettings(BaseSettings):
     review_url: str = "http://127.0.0.1:8102"
     evaluation_url: str = "http://127.0.0.1:8103"
     notification_url: str = "http://127.0.0.1:8104"
+    # the public voting page (the evaluation service's `/vote`, wherever the proxy puts it)
+    vote_url: str = "http://127.0.0.1:8103/vote"
     # the key that encrypts session cookies (created once, 0600); replicas share the file
     session_key_file: Path = Path(".gongkai/keys/console-session.key")
     idle_minutes: int = 30  # a session unused this long signs the person out
