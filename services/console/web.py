@@ -173,9 +173,16 @@ class Desk:
     async def get(self, service: str, path: str, **params: Any) -> Any:
         """A read with the person's token; for an auditor looking back, `as_of` their day
         (A3: every service's reads accept it), so every page shows the past, not only some."""
-        if self.as_of is not None:
-            params.setdefault("as_of", self.as_of)
-        return await self.console.services.get(service, path, token=self.token, **params)
+        if self.as_of is None:
+            return await self.console.services.get(service, path, token=self.token, **params)
+        params.setdefault("as_of", self.as_of)
+        try:
+            return await self.console.services.get(service, path, token=self.token, **params)
+        except Refused as refused:
+            if refused.status == 404:  # not recorded yet on that day
+                day = zh.day(self.session.as_of)
+                refused.message = f"{day}还没有这条记录（正在查看过去某日的记录）。"
+            raise
 
     async def post(self, service: str, path: str, body: dict[str, Any], key: str) -> Any:
         return await self.console.services.post(service, path, token=self.token, body=body, key=key)

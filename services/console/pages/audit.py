@@ -35,10 +35,16 @@ def a_log(service: str) -> str:
 
 
 async def townships(desk: Desk) -> list[dict[str, Any]]:
-    """The auditor's county's townships (none without a county)."""
+    """The auditor's county's townships (none without a county, or as of a day before the
+    county was recorded)."""
     if not desk.session.org:
         return []
-    county = await desk.get("pledge", f"/v1/counties/{desk.session.org}")
+    try:
+        county = await desk.get("pledge", f"/v1/counties/{desk.session.org}")
+    except Refused as refused:
+        if refused.status == 404 and desk.as_of:
+            return []
+        raise
     listed: list[dict[str, Any]] = county["townships"]
     return listed
 
@@ -138,12 +144,11 @@ async def rounds(
     """The county's townships; for the one chosen, its rounds, each with its ballot audit."""
     auditor(desk)
     listed = await townships(desk)
-    chosen = next((t for t in listed if t["township_id"] == township_id), None)
-    found = (
-        await desk.get("evaluation", "/v1/rounds", township_id=chosen["township_id"])
-        if chosen
-        else []
-    )
+    chosen = None
+    if township_id:  # named from the county's list (as of the day, it may not be on it yet)
+        named = {t["township_id"]: t["name"] for t in listed}
+        chosen = {"township_id": township_id, "name": named.get(township_id, township_id)}
+    found = await desk.get("evaluation", "/v1/rounds", township_id=township_id) if chosen else []
     return desk.page("audit_rounds.html", townships=listed, chosen=chosen, rounds=found)
 
 

@@ -1,0 +1,171 @@
+"""The auditor's and the member's pages in a real browser (issue 18), against the real
+identity, pledge and evaluation services: an auditor at a desktop signs a checkpoint,
+downloads the log's export (which verifies offline), reads a round's ballot audit, then looks
+at the rounds as of the day before the round was opened and sees none; a member on a 360 px
+phone finds the round she was invited to rate in, with the voting page."""
+
+from __future__ import annotations
+
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from gongkai.develop.serving import serving
+from services.console.app import create_app
+from services.console.settings import ConsoleSettings
+from services.evaluation.app import DEFINITION as EVALUATION
+from shared.audit.verify import verify_bundle
+from shared.embedded import free_port
+from tests.e2e.helpers import eventually, ok
+from tests.e2e.identity_helpers import PASSWORD, identity_beside_pledge
+from tests.e2e.test_console import activate
+from tests.support import Servers
+from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
+
+CHINA = timezone(timedelta(hours=8))
+AUDITOR_LOGIN = "110101199003070011"
+
+
+async def test_an_auditor_looks_back_and_a_member_finds_her_round(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
+    ) as world:
+        d, evaluation = world.directory, world.services["evaluation"].client
+        admin = world.servers.auth("county_admin", d.county)
+        person = {"name": "审计员周明", "county_id": d.county}
+        auditor = ok(
+            await world.identity.client.post("/v1/people", json=person, headers=admin), 201
+        )["id"]
+        grant = {"role": "auditor", "org": d.county}
+        ok(
+            await world.identity.client.post(
+                f"/v1/people/{auditor}/posts", json=grant, headers=admin
+            ),
+            201,
+        )
+
+        async def branch_known() -> bool:
+            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
+            return answer.status_code == 200 and d.branch in answer.text
+
+        await eventually(branch_known)
+        # a round of the township: the member and two of the public rate the branch; the
+        # member is invited to vote from her phone, one of the public handed in paper
+        today = datetime.now(UTC).astimezone(CHINA).date()
+        opening = {"title": "支部群众评议", "year": today.year, "half": 2 if today.month > 6 else 1}
+        opening |= {"township_id": d.township, "opens_on": str(today)}
+        round_id = ok(await evaluation.post("/v1/rounds", json=opening, headers=d.office), 201)[
+            "id"
+        ]
+        raters = [{"kind": "township_member", "member_id": d.member}]
+        raters += [{"kind": "public", "organisation_id": "public"} for _ in range(2)]
+        registered = ok(
+            await evaluation.post(
+                f"/v1/rounds/{round_id}/raters", json={"raters": raters}, headers=d.office
+            ),
+            201,
+        )["rater_ids"]
+        invite = {"rater_ids": [d.member]}
+        ok(
+            await evaluation.post(
+                f"/v1/rounds/{round_id}/invitations", json=invite, headers=d.office
+            ),
+            201,
+        )
+        paper = {
+            "channel": "paper",
+            "participants": [registered[1]],
+            "ballots": [{d.branch: "satisfied"}],
+        }
+        ok(
+            await evaluation.post(
+                f"/v1/rounds/{round_id}/paper-ballots", json=paper, headers=d.office
+            ),
+            201,
+        )
+
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(world.pledge.client.base_url),
+            evaluation_url=str(evaluation.base_url),
+            notification_url="http://127.0.0.1:9",  # not running: 待办 says it cannot read
+            vote_url=f"{str(evaluation.base_url).rstrip('/')}/vote",
+            session_key_file=tmp_path / "console.key",
+        )
+        async with serving(create_app(settings), port):
+            # --- the auditor, at a desktop: activation and the one-time code she must use --
+            page = await browser.page(DESKTOP)
+            code = await world.activation_code(auditor, AUDITOR_LOGIN, "county_admin")
+            await page.goto(f"{world.base}/activate")
+            await page.get_by_label("手机号或身份证号").fill(AUDITOR_LOGIN)
+            await page.get_by_label("激活码").fill(code)
+            await page.get_by_label("新密码").fill(PASSWORD)
+            await page.get_by_label("再次输入").fill(PASSWORD)
+            await page.get_by_role("button", name="激活并登录").click()
+            secret = await page.locator(".code").inner_text()
+            await page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
+            await page.get_by_role("button", name="确认").click()
+            assert "已登录" in await page.locator("h2").inner_text()
+            await page.goto(f"{console_url}/signin")
+
+            # checkpoints: sign one now, then export the township's log and verify it offline
+            await page.get_by_role("link", name="检查点与导出").click()
+            assert "还没有检查点" in await page.locator("main").inner_text()
+            await page.get_by_role("button", name="立即签名一个检查点").click()
+            assert await page.locator("#checkpoints tbody tr").count() == 1
+            await page.get_by_label("范围").select_option(d.township)
+            async with page.expect_download() as downloading:
+                await page.get_by_role("button", name="下载导出包").click()
+            archive = tmp_path / "bundle.zip"
+            await (await downloading.value).save_as(archive)
+            with zipfile.ZipFile(archive) as bundle:
+                bundle.extractall(tmp_path / "bundle")
+            report = verify_bundle(tmp_path / "bundle")
+            assert report.signed, report.problems  # every event under the signed checkpoint
+            assert list(report.coverage) == [d.township]  # that township's log only
+            assert report.events > 0
+
+            # the round's ballot audit
+            await page.get_by_role("link", name="评议审计").click()
+            await page.get_by_label("乡镇").select_option(d.township)
+            await page.get_by_role("button", name="查看评议").click()
+            rounds_url = page.url
+            await page.get_by_role("link", name="支部群众评议").click()
+            shown = await page.locator("main").inner_text()
+            assert "登记评议人 3 人，已投票 1 人；选票 1 张" in shown
+            assert "一致" in await page.locator("#verdict").inner_text()
+
+            # as of the day before: the round was not there yet, on this page as on any
+            await page.goto(rounds_url)
+            await page.get_by_label("查看过去某日的记录").fill(str(today - timedelta(days=1)))
+            await page.get_by_role("button", name="查看", exact=True).click()
+            assert page.url == rounds_url
+            yesterday = today - timedelta(days=1)
+            banner = f"正在查看 {yesterday.year}年{yesterday.month}月{yesterday.day}日 的记录"
+            assert banner in await page.locator("#as-of-banner").inner_text()
+            assert await page.locator("#no-rounds").count() == 1
+            await page.get_by_role("button", name="回到今天").click()
+            assert await page.locator("#as-of-banner").count() == 0
+            assert "支部群众评议" in await page.locator("#rounds").inner_text()
+
+            # --- the member, on her phone: the round she was invited to, and how to vote -----
+            member = await browser.page(PHONE)
+            await activate(member, world, d.member, "13800002222")
+            await member.goto(f"{console_url}/signin")
+            await member.get_by_role("link", name="评议投票").click()
+            listed = await member.locator("#open-rounds").inner_text()
+            assert "支部群众评议" in listed
+            link = member.get_by_role("link", name="去投票")
+            assert await link.get_attribute("href") == settings.vote_url
+            assert await horizontal_overflow(member) == 0
+            await member.goto(f"{console_url}/audit")  # not her post's page
+            assert "审计页面由审计员使用" in await member.locator("main").inner_text()
