@@ -6,23 +6,30 @@ phone finds the round she was invited to rate in, with the voting page."""
 
 from __future__ import annotations
 
+import time
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import httpx
 import pyotp
 import pytest
 
 from gongkai.develop.serving import serving
 from services.console.app import create_app
+from services.console.session import SESSION_COOKIE, Sealer, Session, load_key
 from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
+from services.pledge.app import DEFINITION as PLEDGE
+from services.review.app import DEFINITION as REVIEW
 from shared.audit.verify import verify_bundle
+from shared.clock import FixedClock
 from shared.embedded import free_port
-from tests.e2e.helpers import eventually, ok
+from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.identity_helpers import PASSWORD, identity_beside_pledge
+from tests.e2e.review_helpers import review_body, synced
 from tests.e2e.test_console import activate
-from tests.support import Servers
+from tests.support import Servers, running
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
 CHINA = timezone(timedelta(hours=8))
@@ -169,3 +176,106 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             assert await horizontal_overflow(member) == 0
             await member.goto(f"{console_url}/audit")  # not her post's page
             assert "审计页面由审计员使用" in await member.locator("main").inner_text()
+
+
+async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """The member's grades page against the real pledge, review and evaluation services (the
+    console through its ASGI app, with a token the services trust): January's journal grade,
+    the branch's January rating and the secretary's review of her; her rounds, hers only; and
+    the log's export for auditors only."""
+    clock = FixedClock(datetime(2027, 2, 2, 2, 0, tzinfo=UTC))
+    async with running(servers, [PLEDGE, REVIEW, EVALUATION], clock) as started:
+        pledge, review = started["pledge"], started["review"]
+        evaluation = started["evaluation"].client
+        d = await Directory(pledge.client, servers).build()
+        await synced(pledge, review)
+
+        async def branch_known() -> bool:
+            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
+            return answer.status_code == 200 and d.member in answer.text
+
+        await eventually(branch_known)
+        journal = f"/v1/members/{d.member}/journal/2027-01"
+        entry = {
+            "recorded_on": "2027-01-20",
+            "work_content": "入户宣讲",
+            "duty_performance": "带动三户",
+        }
+        ok(await review.client.post(f"{journal}/entries", json=entry, headers=d.the_member), 201)
+        graded = {"presented_on": "2027-01-28", "grade": "excellent", "evaluation": "记实具体"}
+        ok(
+            await review.client.post(
+                f"{journal}/presentation", json=graded, headers=d.branch_secretary
+            )
+        )
+        reviewed = review_body("member", d.member, "2027-02-01", occasion="members_meeting")
+        ok(await review.client.post("/v1/reviews", json=reviewed, headers=d.branch_secretary), 201)
+        rating = {"level": "branch_rates_members", "branch_id": d.branch, "period": "2027-01"}
+        rating["results"] = [{"subject_id": d.member, "grade": "qualified", "score": 86}]
+        ok(await evaluation.post("/v1/ratings", json=rating, headers=d.branch_secretary), 201)
+        opening = {"title": "党员民主评议", "year": 2027, "half": 1, "branch_id": d.branch}
+        opening["opens_on"] = "2027-02-02"
+        round_id = ok(
+            await evaluation.post("/v1/rounds", json=opening, headers=d.branch_secretary), 201
+        )["id"]
+        raters = {"raters": [{"kind": "branch_member", "member_id": d.member}]}
+        ok(
+            await evaluation.post(
+                f"/v1/rounds/{round_id}/raters", json=raters, headers=d.branch_secretary
+            ),
+            201,
+        )
+
+        # the API: her rounds are hers only; the export is the auditors'
+        mine = f"/v1/members/{d.member}/rounds"
+        assert (
+            await evaluation.get(mine, headers=d.as_("member", d.branch, "m-other"))
+        ).status_code == 403
+        assert (await evaluation.get(mine, headers=d.branch_secretary)).status_code == 403
+        [listed] = ok(await evaluation.get(mine, headers=d.the_member))
+        assert (listed["round_id"], listed["invited"], listed["voted"]) == (round_id, False, False)
+        assert (await pledge.client.get("/v1/audit/export", headers=d.office)).status_code == 403
+        exported = await pledge.client.get(
+            "/v1/audit/export", params={"partition": d.township}, headers=servers.auth("auditor")
+        )
+        assert exported.headers["content-type"] == "application/zip"
+
+        settings = ConsoleSettings(
+            pledge_url=str(pledge.client.base_url),
+            review_url=str(review.client.base_url),
+            evaluation_url=str(evaluation.base_url),
+            notification_url="http://127.0.0.1:9",
+            identity_url="http://127.0.0.1:9",
+            session_key_file=tmp_path / "console.key",
+        )
+        app = create_app(settings)
+        console = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://console"
+        )
+        sealer = Sealer(load_key(settings.session_key_file))
+        member = Session(
+            access_token=servers.token("member", d.branch, d.member),
+            refresh_token=None,
+            expires_at=time.time() + 600,
+            id_token=None,
+            person=d.member,
+            name="李秀英",
+            role="member",
+            org=d.branch,
+        )
+        console.cookies.set(SESSION_COOKIE, sealer.seal_session(member))
+        page = await console.get("/my/grades", params={"year": 2027})
+        assert page.status_code == 200, page.text
+        presented = '<td data-label="月份">2027年1月</td><td data-label="等次">优秀</td>'
+        assert presented in page.text  # January's journal grade
+        rated = '<td data-label="等次">合格</td><td data-label="得分">86</td>'
+        assert rated in page.text  # the branch's January rating
+        assert "对我的评议（1）" in page.text
+        assert "多开院坝会" in page.text  # the review's direction
+        earlier = await console.get("/my/grades", params={"year": 2026})
+        assert "2026年还没有讲评" in earlier.text
+        rounds = await console.get("/my/rounds")
+        assert "党员民主评议" in rounds.text
+        assert "请向支部书记领取邀请码" in rounds.text
