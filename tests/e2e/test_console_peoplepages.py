@@ -163,6 +163,10 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             await page.get_by_role("button", name="回到今天").click()
             assert await page.locator("#as-of-banner").count() == 0
             assert "支部群众评议" in await page.locator("#rounds").inner_text()
+            # the checkpoints' long hashes fit a phone too
+            await page.set_viewport_size({"width": 360, "height": 740})
+            await page.goto(f"{console_url}/audit")
+            assert await horizontal_overflow(page) == 0
 
             # --- the member, on her phone: the round she was invited to, and how to vote -----
             member = await browser.page(PHONE)

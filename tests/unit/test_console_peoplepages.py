@@ -5,6 +5,7 @@ tests/e2e/test_console_peoplepages.py."""
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,7 +15,7 @@ import httpx
 import pytest
 
 from services.console.app import create_app
-from services.console.pages.audit import back_to
+from services.console.pages.audit import back_to, checkpoint_row
 from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
 from services.console.web import TEMPLATES
@@ -207,3 +208,21 @@ def test_the_inbox_pages_forward_and_back() -> None:
     assert "下一页" not in last
     alone = render("home.html", inbox=inbox, page=1, has_more=False)
     assert "翻页" not in alone
+
+
+def test_a_checkpoint_reads_in_local_time_with_its_events_counted() -> None:
+    body = {
+        "id": 7,
+        "issued_at": "2027-03-01T16:30:00Z",
+        "partitions": {"t-1": {"size": 5, "root": "aa"}, "t-2": {"size": 2, "root": "bb"}},
+        "root": "cc",
+    }
+    row = checkpoint_row({"id": 7, "body": json.dumps(body), "key_id": "k1", "signature": ""})
+    assert row == {
+        "id": 7,
+        "issued": "2027年3月2日 00:30",  # in China
+        "key_id": "k1",
+        "townships": 2,
+        "events": 7,
+        "root": "cc",
+    }

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.web import Desk, signed_in
+from shared import zh
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -53,9 +54,10 @@ def checkpoint_row(signed: dict[str, Any]) -> dict[str, Any]:
     """What an auditor compares of a checkpoint: its id, time, key, townships, events, root."""
     body = json.loads(signed["body"])
     trees = body.get("partitions", {})
+    issued = datetime.fromisoformat(str(body["issued_at"]).replace("Z", "+00:00"))
     return {
         "id": signed["id"],
-        "issued_at": body.get("issued_at", ""),
+        "issued": zh.moment(issued, CHINA),  # local time, as people read it
         "key_id": signed["key_id"],
         "townships": len(trees),
         "events": sum(int(t["size"]) for t in trees.values()),
