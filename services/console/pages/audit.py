@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
 
 from services.console.calls import Refused
 from services.console.web import Desk, signed_in
@@ -119,23 +120,22 @@ async def export(
     """The service's log (or one township's) as the bundle `gongkai audit verify` checks."""
     auditor(desk)
     service = a_log(service)
-    answer = await desk.console.services.call(
+    answer = await desk.console.services.stream(
         service,
-        "GET",
         "/v1/audit/export",
         token=desk.token,
         params={"partition": township_id or None, "with_files": with_files},
-        raw=True,
         wait_seconds=300.0,
     )
     name = f"{service}-{township_id or 'all'}-bundle.zip"
-    return Response(
-        answer.content,
+    return StreamingResponse(  # passed on as it comes: a county's log may be large
+        answer.aiter_raw(),
         media_type="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",
         },
+        background=BackgroundTask(answer.aclose),
     )
 
 
