@@ -226,3 +226,12 @@ def test_a_checkpoint_reads_in_local_time_with_its_events_counted() -> None:
         "events": 7,
         "root": "cc",
     }
+
+
+async def test_a_members_pages_are_hers_alone(tmp_path: Path) -> None:
+    for role, org in (("auditor", "c-1"), ("branch_secretary", "b-1"), ("township_office", "t-1")):
+        client, _ = console_for(tmp_path, a_session(role=role, org=org))
+        for page in ("/my/rounds", "/my/grades"):
+            answer = await client.get(page)
+            assert answer.status_code == 403
+            assert "请切换到党员身份" in answer.text
