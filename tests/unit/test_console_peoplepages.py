@@ -235,3 +235,27 @@ async def test_a_members_pages_are_hers_alone(tmp_path: Path) -> None:
             answer = await client.get(page)
             assert answer.status_code == 403
             assert "请切换到党员身份" in answer.text
+
+
+def test_a_services_checkpoints_page_and_offer_the_export() -> None:
+    row = {"id": 41, "issued": "2027年3月2日 00:30", "key_id": "k1", "townships": 2}
+    html = TEMPLATES.get_template("audit.html").render(
+        me=a_session(),
+        menu=[],
+        path="/audit",
+        here="/audit?service=review",
+        csrf="c",
+        new_key=lambda: "k",
+        logs={"pledge": "承诺", "review": "评议评价"},
+        service="review",
+        rows=[row | {"events": 9, "root": "ab"}],
+        total=41,
+        page=1,
+        pages=3,
+        townships=[{"township_id": "t-1", "name": "红沙梁镇"}],
+        refused=None,
+    )
+    assert 'href="?service=review&amp;page=2">下一页' in html
+    assert 'action="/audit/review/export.zip"' in html
+    assert '<option value="t-1">红沙梁镇</option>' in html
+    assert 'action="/audit/review/checkpoints"' in html
