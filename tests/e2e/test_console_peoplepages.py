@@ -6,6 +6,7 @@ phone finds the round she was invited to rate in, with the voting page."""
 
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,6 +15,7 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
+from playwright.async_api import expect
 
 from gongkai.develop.serving import serving
 from services.console.app import create_app
@@ -25,6 +27,7 @@ from services.review.app import DEFINITION as REVIEW
 from shared.audit.verify import verify_bundle
 from shared.clock import FixedClock
 from shared.embedded import free_port
+from tests.e2e.evaluation_helpers import check_of_a_finished_item
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.identity_helpers import PASSWORD, identity_beside_pledge
 from tests.e2e.review_helpers import review_body, synced
@@ -121,14 +124,14 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             secret = await page.locator(".code").inner_text()
             await page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
             await page.get_by_role("button", name="确认").click()
-            assert "已登录" in await page.locator("h2").inner_text()
+            await expect(page.locator("h2")).to_contain_text("已登录")
             await page.goto(f"{console_url}/signin")
 
             # checkpoints: sign one now, then export the township's log and verify it offline
             await page.get_by_role("link", name="检查点与导出").click()
-            assert "还没有检查点" in await page.locator("main").inner_text()
+            await expect(page.locator("main")).to_contain_text("还没有检查点")
             await page.get_by_role("button", name="立即签名一个检查点").click()
-            assert await page.locator("#checkpoints tbody tr").count() == 1
+            await expect(page.locator("#checkpoints tbody tr")).to_have_count(1)
             await page.get_by_label("范围").select_option(d.township)
             async with page.expect_download() as downloading:
                 await page.get_by_role("button", name="下载导出包").click()
@@ -145,23 +148,24 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             await page.get_by_role("link", name="评议审计").click()
             await page.get_by_label("乡镇").select_option(d.township)
             await page.get_by_role("button", name="查看评议").click()
+            await page.wait_for_url(re.compile(r"township_id="))
             rounds_url = page.url
             await page.get_by_role("link", name="支部群众评议").click()
+            await expect(page.locator("#verdict")).to_contain_text("一致")
             shown = await page.locator("main").inner_text()
             assert "登记评议人 3 人，已投票 1 人；选票 1 张" in shown
-            assert "一致" in await page.locator("#verdict").inner_text()
 
             # as of the day before: the round was not there yet, on this page as on any
             await page.goto(rounds_url)
             await page.get_by_label("查看过去某日的记录").fill(str(today - timedelta(days=1)))
             await page.get_by_role("button", name="查看", exact=True).click()
-            assert page.url == rounds_url
             yesterday = today - timedelta(days=1)
             banner = f"正在查看 {yesterday.year}年{yesterday.month}月{yesterday.day}日 的记录"
-            assert banner in await page.locator("#as-of-banner").inner_text()
-            assert await page.locator("#no-rounds").count() == 1
+            await expect(page.locator("#as-of-banner")).to_contain_text(banner)
+            assert page.url == rounds_url  # back on the page it was chosen from
+            await expect(page.locator("#no-rounds")).to_have_count(1)
             await page.get_by_role("button", name="回到今天").click()
-            assert await page.locator("#as-of-banner").count() == 0
+            await expect(page.locator("#as-of-banner")).to_have_count(0)
             assert "支部群众评议" in await page.locator("#rounds").inner_text()
             # the checkpoints' long hashes fit a phone too
             await page.set_viewport_size({"width": 360, "height": 740})
@@ -187,8 +191,8 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
 ) -> None:
     """The member's grades page against the real pledge, review and evaluation services (the
     console through its ASGI app, with a token the services trust): January's journal grade,
-    the branch's January rating and the secretary's review of her; her rounds, hers only; and
-    the log's export for auditors only."""
+    the branch's January rating and the secretary's review of her; her rounds, hers only; the
+    log's export for auditors only; and the auditor's audit of a satisfaction check."""
     clock = FixedClock(datetime(2027, 2, 2, 2, 0, tzinfo=UTC))
     async with running(servers, [PLEDGE, REVIEW, EVALUATION], clock) as started:
         pledge, review = started["pledge"], started["review"]
@@ -230,6 +234,11 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
                 f"/v1/rounds/{round_id}/raters", json=raters, headers=d.branch_secretary
             ),
             201,
+        )
+
+        # an item done, solved and verified: its satisfaction check opens (E8)
+        _, check_id = await check_of_a_finished_item(
+            pledge, started["evaluation"], d, "改造支渠3公里"
         )
 
         # the API: her rounds are hers only; the export is the auditors'
@@ -283,3 +292,18 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
         rounds = await console.get("/my/rounds")
         assert "党员民主评议" in rounds.text
         assert "请向支部书记领取邀请码" in rounds.text
+
+        # the auditor: the township's rounds and checks, and a check's ballot audit
+        auditor = Session(**{**member.__dict__, "access_token": servers.token("auditor", d.county)})
+        auditor.role, auditor.org, auditor.person = "auditor", d.county, "auditor-1"
+        console = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://console"
+        )
+        console.cookies.set(SESSION_COOKIE, sealer.seal_session(auditor))
+        listed = await console.get("/audit/rounds", params={"township_id": d.township})
+        assert "党员民主评议" in listed.text
+        assert f'href="/audit/checks/{check_id}"' in listed.text
+        audited = await console.get(f"/audit/checks/{check_id}")
+        assert audited.status_code == 200, audited.text
+        assert "满意度测评 · 改造支渠3公里 · 选票审计" in audited.text
+        assert "登记评议人 0 人，已投票 0 人；选票 0 张" in audited.text

@@ -141,7 +141,7 @@ async def test_every_read_of_an_auditor_looking_back_carries_the_day(tmp_path: P
     assert "正在查看 2026年3月1日 的记录" in page.text
     assert "所选日期还没有乡镇的记录" in page.text
     reads = [u for u in asked if u.path != "/v1/inbox"]
-    assert [u.path for u in reads] == ["/v1/counties/c-1", "/v1/rounds"]
+    assert [u.path for u in reads] == ["/v1/counties/c-1", "/v1/rounds", "/v1/satisfaction-checks"]
     assert {u.params["as_of"] for u in reads} == {"2026-03-01T23:59:59"}
     missing = await client.get("/township?township_id=t-1")
     assert missing.status_code == 404

@@ -22,6 +22,14 @@ CHINA = timezone(timedelta(hours=8))
 PAGE = 20
 # the services that keep a log, as an auditor reads their names
 LOGS = {"pledge": "承诺", "review": "评议评价", "evaluation": "民主评议", "notification": "通知"}
+# what the evaluation service's ballot audit found (E3), as an auditor reads it
+PROBLEMS = {
+    "unregistered_rater": "未登记的评议人参与了评议",
+    "repeated_participation": "同一评议人重复参与",
+    "not_a_subject": "不是本次评议的对象",
+    "ballots_differ": "选票数与参与人次不符",
+    "urn_not_empty": "已结束，投票箱中仍有未计入的选票",
+}
 FIRST_DAY = date(2000, 1, 1)  # the services date nothing earlier (shared/http.py)
 
 
@@ -150,8 +158,13 @@ async def rounds(
     if township_id:  # named from the county's list (as of the day, it may not be on it yet)
         named = {t["township_id"]: t["name"] for t in listed}
         chosen = {"township_id": township_id, "name": named.get(township_id, township_id)}
-    found = await desk.get("evaluation", "/v1/rounds", township_id=township_id) if chosen else []
-    return desk.page("audit_rounds.html", townships=listed, chosen=chosen, rounds=found)
+    found, checks = [], []
+    if chosen:
+        found = await desk.get("evaluation", "/v1/rounds", township_id=township_id)
+        checks = await desk.get("evaluation", "/v1/satisfaction-checks", township_id=township_id)
+    return desk.page(
+        "audit_rounds.html", townships=listed, chosen=chosen, rounds=found, checks=checks
+    )
 
 
 @router.get("/audit/rounds/{round_id}")
@@ -161,7 +174,17 @@ async def round_audit(round_id: str, desk: Signed) -> Response:
     found = await desk.get("evaluation", f"/v1/rounds/{round_id}")
     checked = await desk.get("evaluation", f"/v1/rounds/{round_id}/audit")
     names = {s["subject_id"]: s["subject_name"] for s in found["subjects"]}
-    return desk.page("audit_round.html", round=found, audit=checked, names=names)
+    return desk.page("audit_round.html", round=found, audit=checked, names=names, problems=PROBLEMS)
+
+
+@router.get("/audit/checks/{check_id}")
+async def check_audit(check_id: str, desk: Signed) -> Response:
+    """E3 for a satisfaction check (E8): ballots against the registered people it served."""
+    auditor(desk)
+    found = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}")
+    checked = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/audit")
+    names = {found["item_id"]: found["title"]}
+    return desk.page("audit_check.html", check=found, audit=checked, names=names, problems=PROBLEMS)
 
 
 def past_day(asked: str) -> str:
