@@ -17,15 +17,24 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from services.console.calls import Refused, Services
 from services.console.pages import (
+    accounts,
     audit,
+    branch_journals,
+    bulletins,
+    channels,
+    checks,
+    directory,
+    followups,
     home,
     imports,
     journals,
     mine,
     pledges,
+    ratings,
     reviews,
     rounds,
     selections,
+    setup,
     signin,
     township,
 )
@@ -99,6 +108,15 @@ def create_app(
         selections,
         audit,
         mine,
+        directory,
+        followups,
+        branch_journals,
+        accounts,
+        setup,
+        channels,
+        bulletins,
+        checks,
+        ratings,
     ):
         app.include_router(module.router)
 

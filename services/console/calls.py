@@ -24,6 +24,7 @@ KINDS = {
     "conflict": "该操作与当前状态不符，请刷新页面后再试。",
     "idempotency-key-reused": "该表单已提交过，请刷新页面后再填写。",
     "rate-limited": "操作过于频繁，请稍后再试。",
+    "body-too-large": "文件或内容太大：请拆分后分批提交。",
     "internal-error": "服务出错，请稍后再试；如仍有问题请联系县管理员。",
 }
 # what to fix in a field, by the validation error's code (pydantic's error types)
@@ -87,6 +88,7 @@ class Services:
         self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
     ):
         self.urls = {
+            "identity": settings.identity_url,  # people, posts, activation codes
             "pledge": settings.pledge_url,
             "review": settings.review_url,
             "evaluation": settings.evaluation_url,

@@ -20,7 +20,16 @@ import asyncpg
 
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput, NotFound
-from shared.personal import ERASED, destroy_key, mask_id_number, mask_phone, seal, unseal_all
+from shared.personal import (
+    ERASED,
+    UNREADABLE,
+    Unreadable,
+    destroy_key,
+    mask_id_number,
+    mask_phone,
+    seal,
+    unseal_each,
+)
 from shared.projections import drop_snapshots
 
 
@@ -239,10 +248,11 @@ async def with_personal(
 ) -> list[dict[str, Any]]:
     """The rows, their `personal` and `erased` columns read as the registering office sees: the
     name, the phone and ID numbers masked; 已删除 (and nothing else) once erased; nothing for
-    a member, whose personal data is the directory's. Only for a reader the route allowed."""
+    a member, whose personal data is the directory's; 无法读取 where the sealed bytes were
+    altered (logged). Only for a reader the route allowed."""
     found = [dict(row) for row in rows]
     sealed = [json.loads(row["personal"]) for row in found if row["personal"] is not None]
-    opened = iter(await unseal_all(conn, sealed))
+    opened = iter(await unseal_each(conn, sealed))
     out = []
     for row in found:
         envelope, erased = row.pop("personal"), row.pop("erased")
@@ -251,9 +261,12 @@ async def with_personal(
     return out
 
 
-def _shown(fields: dict[str, str] | None, erased: bool) -> dict[str, Any]:
+def _shown(fields: dict[str, str] | Unreadable | None, erased: bool) -> dict[str, Any]:
     """None for fields: the key is gone (erased, though perhaps not yet as of a past read)."""
-    if erased or fields is None:
+    if isinstance(fields, Unreadable) and not erased:
+        shown = {"name": UNREADABLE, "phone": None, "id_number": None, "erased": False}
+        return {**shown, "unreadable": True}
+    if erased or fields is None or isinstance(fields, Unreadable):
         return {"name": ERASED, "phone": None, "id_number": None, "erased": True}
     phone, number = fields.get("phone"), fields.get("id_number")
     return {

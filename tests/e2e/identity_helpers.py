@@ -51,6 +51,19 @@ def authorize_url(base: str, challenge: str, state: str = "s1") -> str:
     return f"{base}/authorize?{query}"
 
 
+async def exchange(http: httpx.AsyncClient, back: httpx.Response, verifier: str) -> dict[str, str]:
+    """The tokens for the code the provider sent the browser back with (`back`, its
+    redirect to the client)."""
+    assert back.status_code == 303, back.text
+    location = back.headers["location"]
+    assert location.startswith(REDIRECT), location
+    code = httpx.URL(location).params["code"]
+    form = {"grant_type": "authorization_code", "code": code, "client_id": "console"}
+    form |= {"redirect_uri": REDIRECT, "code_verifier": verifier}
+    tokens: dict[str, str] = ok(await http.post("/token", data=form))
+    return tokens
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, html
@@ -83,6 +96,20 @@ class SignInWorld:
         )
         return str(issued["activation_code"])
 
+    async def tokens(self, person_id: str, login: str) -> dict[str, str]:
+        """What a client gets for a person of one post, through the provider as a browser
+        would: the office's activation code, the person's own password, then authorization
+        code with PKCE and the code exchanged at /token."""
+        code = await self.activation_code(person_id, login)
+        async with httpx.AsyncClient(base_url=self.base) as browser:
+            form = {"csrf": csrf_of((await browser.get("/activate")).text), "code": code}
+            form |= {"login_name": login, "password": PASSWORD, "password2": PASSWORD}
+            activated = await browser.post("/activate", data=form)
+            assert activated.status_code == 200, activated.text
+            verifier, challenge = pkce()
+            back = await browser.get(authorize_url(self.base, challenge))
+            return await exchange(browser, back, verifier)
+
 
 @dataclass
 class SignedByIdentity:
@@ -103,15 +130,18 @@ async def identity_beside_pledge(
     tmp_path: Path,
     redirect: str = REDIRECT,
     beside: tuple[ServiceDefinition, ...] = (),
+    identity_port: int | None = None,
 ) -> AsyncIterator[SignInWorld]:
     """Identity, then the pledge service verifying with the key identity signs with (the
     stack points every service at identity's JWKS; in one process a blocking JWKS fetch
-    would wait on the very loop that serves it), one NATS subject root, one clock."""
+    would wait on the very loop that serves it), one NATS subject root, one clock. Identity
+    on `identity_port` when given (a county's provider must know its callback beforehand)."""
     monkeypatch.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")
     monkeypatch.setenv("GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS", redirect)
     clock = FixedClock(datetime.now(UTC))
     root = f"t{secrets.token_hex(4)}"
-    async with running(servers, [IDENTITY], clock, nats_subject_root=root) as first:
+    port = {} if identity_port is None else {"port": identity_port}
+    async with running(servers, [IDENTITY], clock, nats_subject_root=root, **port) as first:
         identity = first["identity"]
         provider = identity.runtime.components["provider"]
         await provider.loaded.wait()

@@ -1,8 +1,9 @@
 """The auditor's and the member's pages in a real browser (issue 18), against the real
 identity, pledge and evaluation services: an auditor at a desktop signs a checkpoint,
-downloads the log's export (which verifies offline), reads a round's ballot audit, then looks
-at the rounds as of the day before the round was opened and sees none; a member on a 360 px
-phone finds the round she was invited to rate in, with the voting page."""
+downloads the log's export (which verifies offline), reads a round's and a satisfaction
+check's ballot audits, then looks at the checks as of the day before the check was opened and
+sees none; a member on a 360 px phone finds the round she was invited to rate in, with the
+voting page."""
 
 from __future__ import annotations
 
@@ -101,6 +102,11 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             201,
         )
 
+        # an item done, solved and verified by the office: its satisfaction check opens (E8)
+        await check_of_a_finished_item(
+            world.pledge, world.services["evaluation"], d, "改造支渠3公里"
+        )
+
         settings = ConsoleSettings(
             port=port,
             public_url=console_url,
@@ -144,29 +150,37 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             assert list(report.coverage) == [d.township]  # that township's log only
             assert report.events > 0
 
-            # the round's ballot audit
+            # the round's ballot audit, from the round's page
             await page.get_by_role("link", name="评议审计").click()
-            await page.get_by_label("乡镇").select_option(d.township)
-            await page.get_by_role("button", name="查看评议").click()
-            await page.wait_for_url(re.compile(r"township_id="))
-            rounds_url = page.url
+            await page.locator(f'a[href="/rounds?township_id={d.township}"]').click()
             await page.get_by_role("link", name="支部群众评议").click()
-            await expect(page.locator("#verdict")).to_contain_text("一致")
-            shown = await page.locator("main").inner_text()
-            assert "登记评议人 3 人，已投票 1 人；选票 1 张" in shown
+            await page.get_by_role("link", name="审计本次评议").click()
+            await expect(page.locator("#verdict")).to_contain_text("选票与登记的评议人一致")
+            counted = {"登记评议人": "3", "参评人数": "1", "选票": "1", "待入箱": "0"}
+            for label, number in counted.items():
+                assert await page.locator(f'td[data-label="{label}"]').first.inner_text() == number
 
-            # as of the day before: the round was not there yet, on this page as on any
-            await page.goto(rounds_url)
+            # the finished item's satisfaction check and its audit
+            await page.get_by_role("link", name="测评审计").click()
+            await page.get_by_label("乡镇").select_option(d.township)
+            await page.get_by_role("button", name="查看测评").click()
+            await page.wait_for_url(re.compile(r"township_id="))
+            checks_url = page.url
+            await page.get_by_role("link", name="改造支渠3公里").click()
+            await expect(page.locator("#verdict")).to_contain_text("选票与登记的评议人一致")
+
+            # as of the day before: the check was not there yet, on this page as on any
+            await page.goto(checks_url)
             await page.get_by_label("查看过去某日的记录").fill(str(today - timedelta(days=1)))
             await page.get_by_role("button", name="查看", exact=True).click()
             yesterday = today - timedelta(days=1)
             banner = f"正在查看 {yesterday.year}年{yesterday.month}月{yesterday.day}日 的记录"
             await expect(page.locator("#as-of-banner")).to_contain_text(banner)
-            assert page.url == rounds_url  # back on the page it was chosen from
-            await expect(page.locator("#no-rounds")).to_have_count(1)
+            assert page.url == checks_url  # back on the page it was chosen from
+            await expect(page.locator("#no-checks")).to_have_count(1)
             await page.get_by_role("button", name="回到今天").click()
             await expect(page.locator("#as-of-banner")).to_have_count(0)
-            assert "支部群众评议" in await page.locator("#rounds").inner_text()
+            assert "改造支渠3公里" in await page.locator("#checks").inner_text()
             # the checkpoints' long hashes fit a phone too
             await page.set_viewport_size({"width": 360, "height": 740})
             await page.goto(f"{console_url}/audit")
@@ -191,8 +205,8 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
 ) -> None:
     """The member's grades page against the real pledge, review and evaluation services (the
     console through its ASGI app, with a token the services trust): January's journal grade,
-    the branch's January rating and the secretary's review of her; her rounds, hers only; the
-    log's export for auditors only; and the auditor's audit of a satisfaction check."""
+    the branch's January rating and the secretary's review of her; her rounds, hers only; and
+    the log's export for auditors only."""
     clock = FixedClock(datetime(2027, 2, 2, 2, 0, tzinfo=UTC))
     async with running(servers, [PLEDGE, REVIEW, EVALUATION], clock) as started:
         pledge, review = started["pledge"], started["review"]
@@ -234,11 +248,6 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
                 f"/v1/rounds/{round_id}/raters", json=raters, headers=d.branch_secretary
             ),
             201,
-        )
-
-        # an item done, solved and verified: its satisfaction check opens (E8)
-        _, check_id = await check_of_a_finished_item(
-            pledge, started["evaluation"], d, "改造支渠3公里"
         )
 
         # the API: her rounds are hers only; the export is the auditors'
@@ -292,18 +301,3 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
         rounds = await console.get("/my/rounds")
         assert "党员民主评议" in rounds.text
         assert "请向支部书记领取邀请码" in rounds.text
-
-        # the auditor: the township's rounds and checks, and a check's ballot audit
-        auditor = Session(**{**member.__dict__, "access_token": servers.token("auditor", d.county)})
-        auditor.role, auditor.org, auditor.person = "auditor", d.county, "auditor-1"
-        console = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://console"
-        )
-        console.cookies.set(SESSION_COOKIE, sealer.seal_session(auditor))
-        listed = await console.get("/audit/rounds", params={"township_id": d.township})
-        assert "党员民主评议" in listed.text
-        assert f'href="/audit/checks/{check_id}"' in listed.text
-        audited = await console.get(f"/audit/checks/{check_id}")
-        assert audited.status_code == 200, audited.text
-        assert "满意度测评 · 改造支渠3公里 · 选票审计" in audited.text
-        assert "登记评议人 0 人，已投票 0 人；选票 0 张" in audited.text

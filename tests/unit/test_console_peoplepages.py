@@ -106,7 +106,7 @@ async def test_only_an_auditor_looks_back(tmp_path: Path) -> None:
     )
     assert answer.status_code == 403
     assert "审计员使用" in answer.text
-    for page in ("/audit", "/audit/rounds", "/audit/pledge/export.zip"):
+    for page in ("/audit", "/audit/checks", "/audit/checks/k-1", "/audit/pledge/export.zip"):
         assert (await client.get(page)).status_code == 403
     # a day left in an office clerk's session (there is no way to put one there) reads nothing
     client.cookies.set(
@@ -136,12 +136,12 @@ async def test_every_read_of_an_auditor_looking_back_carries_the_day(tmp_path: P
         return httpx.Response(200, json=[])
 
     client, _ = console_for(tmp_path, a_session(as_of="2026-03-01"), httpx.MockTransport(services))
-    page = await client.get("/audit/rounds?township_id=t-1")
+    page = await client.get("/audit/checks?township_id=t-1")
     assert page.status_code == 200
     assert "正在查看 2026年3月1日 的记录" in page.text
     assert "所选日期还没有乡镇的记录" in page.text
     reads = [u for u in asked if u.path != "/v1/inbox"]
-    assert [u.path for u in reads] == ["/v1/counties/c-1", "/v1/rounds", "/v1/satisfaction-checks"]
+    assert [u.path for u in reads] == ["/v1/counties/c-1", "/v1/satisfaction-checks"]
     assert {u.params["as_of"] for u in reads} == {"2026-03-01T23:59:59"}
     missing = await client.get("/township?township_id=t-1")
     assert missing.status_code == 404
@@ -149,7 +149,7 @@ async def test_every_read_of_an_auditor_looking_back_carries_the_day(tmp_path: P
 
     asked.clear()
     client, _ = console_for(tmp_path, a_session(), httpx.MockTransport(services))
-    await client.get("/audit/rounds?township_id=t-1")
+    await client.get("/audit/checks?township_id=t-1")
     assert all("as_of" not in u.params for u in asked)
 
 

@@ -154,6 +154,8 @@ def test_the_orchestrator_restarts_every_part_and_checks_that_it_serves() -> Non
                 assert "pg_isready" in test, (name, part)
             elif part.startswith("nats"):
                 assert f"http://localhost:{monitoring[1]}/healthz" in test, (name, part)
+            elif part == "proxy":  # nginx: its own health port (test_deploy_proxy.py)
+                assert "http://127.0.0.1:8080/healthz" in test, (name, part)
             else:
                 port = SERVICES[part.removesuffix("-2")][1]
                 assert f"http://127.0.0.1:{port}/readyz" in test, (name, part)

@@ -1,9 +1,11 @@
 """The auditor's pages (A3, A4, A6, E3): each service's signed checkpoints (and one signed on
-demand), its log exported as a bundle to verify offline, the rounds' ballot audits, and any
-page as of a past day (the day is kept in the session; `Desk.get` passes it to every read)."""
+demand), its log exported as a bundle to verify offline, the satisfaction checks' ballot
+audits (the rounds' are on the rounds' pages), and any page as of a past day (the day is kept
+in the session; `Desk.get` passes it to every read)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
@@ -13,6 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from services.console.calls import Refused
+from services.console.pages.rounds import PROBLEMS  # what a ballot audit finds (E3)
 from services.console.web import Desk, signed_in
 from shared import zh
 
@@ -22,14 +25,6 @@ CHINA = timezone(timedelta(hours=8))
 PAGE = 20
 # the services that keep a log, as an auditor reads their names
 LOGS = {"pledge": "承诺", "review": "评议评价", "evaluation": "民主评议", "notification": "通知"}
-# what the evaluation service's ballot audit found (E3), as an auditor reads it
-PROBLEMS = {
-    "unregistered_rater": "未登记的评议人参与了评议",
-    "repeated_participation": "同一评议人重复参与",
-    "not_a_subject": "不是本次评议的对象",
-    "ballots_differ": "选票数与参与人次不符",
-    "urn_not_empty": "已结束，投票箱中仍有未计入的选票",
-}
 FIRST_DAY = date(2000, 1, 1)  # the services date nothing earlier (shared/http.py)
 
 
@@ -147,44 +142,35 @@ async def export(
     )
 
 
-@router.get("/audit/rounds")
-async def rounds(
+@router.get("/audit/checks")
+async def checks(
     desk: Signed, township_id: Annotated[str | None, Query(max_length=64)] = None
 ) -> Response:
-    """The county's townships; for the one chosen, its rounds, each with its ballot audit."""
+    """The county's townships; for the one chosen, its satisfaction checks (E8), each with
+    its ballot audit. (The rounds' audits are on the rounds' pages.)"""
     auditor(desk)
     listed = await townships(desk)
     chosen = None
     if township_id:  # named from the county's list (as of the day, it may not be on it yet)
         named = {t["township_id"]: t["name"] for t in listed}
         chosen = {"township_id": township_id, "name": named.get(township_id, township_id)}
-    found, checks = [], []
-    if chosen:
-        found = await desk.get("evaluation", "/v1/rounds", township_id=township_id)
-        checks = await desk.get("evaluation", "/v1/satisfaction-checks", township_id=township_id)
-    return desk.page(
-        "audit_rounds.html", townships=listed, chosen=chosen, rounds=found, checks=checks
+    found = (
+        await desk.get("evaluation", "/v1/satisfaction-checks", township_id=township_id)
+        if chosen
+        else []
     )
-
-
-@router.get("/audit/rounds/{round_id}")
-async def round_audit(round_id: str, desk: Signed) -> Response:
-    """E3: ballots against distinct registered raters, per subject, with the problems found."""
-    auditor(desk)
-    found = await desk.get("evaluation", f"/v1/rounds/{round_id}")
-    checked = await desk.get("evaluation", f"/v1/rounds/{round_id}/audit")
-    names = {s["subject_id"]: s["subject_name"] for s in found["subjects"]}
-    return desk.page("audit_round.html", round=found, audit=checked, names=names, problems=PROBLEMS)
+    return desk.page("audit_checks.html", townships=listed, chosen=chosen, checks=found)
 
 
 @router.get("/audit/checks/{check_id}")
 async def check_audit(check_id: str, desk: Signed) -> Response:
-    """E3 for a satisfaction check (E8): ballots against the registered people it served."""
+    """E3 for a satisfaction check: ballots against the registered people the item served."""
     auditor(desk)
-    found = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}")
-    checked = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/audit")
-    names = {found["item_id"]: found["title"]}
-    return desk.page("audit_check.html", check=found, audit=checked, names=names, problems=PROBLEMS)
+    found, checked = await asyncio.gather(
+        desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}"),
+        desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/audit"),
+    )
+    return desk.page("audit_check.html", check=found, audit=checked, problems=PROBLEMS)
 
 
 def past_day(asked: str) -> str:

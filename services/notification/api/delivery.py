@@ -36,9 +36,17 @@ async def retire_channel(
 
 
 @router.get("/channels", response_model=Channels, operation_id="listChannels")
-async def list_channels(county_id: QueryId, conn: Reader, who: SignedIn) -> Any:
-    require(county_admin(who, county_id) or who.role is Role.AUDITOR, "county administrator")
-    return {"channels": await q.channels(conn, county_id)}  # never the secrets
+async def list_channels(
+    county_id: QueryId, conn: Reader, who: SignedIn, township_id: QueryId | None = None
+) -> Any:
+    """The county's channels (its administrator, auditors); with `township_id` only that
+    township's, which its office, who registers and retires them, lists too."""
+    office = township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, township_id)
+    require(
+        office or county_admin(who, county_id) or who.role is Role.AUDITOR,
+        "the county administrator, or the township's office for its own",
+    )
+    return {"channels": await q.channels(conn, county_id, township_id)}  # never the secrets
 
 
 @router.get("/deliveries", response_model=Deliveries, operation_id="listDeliveries")
