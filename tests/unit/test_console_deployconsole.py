@@ -1,12 +1,14 @@
 """The console in containers (issues 18 and 22): `gongkai serve console` (the image's
 entrypoint) runs it and nothing of the services; in production it refuses to make its own
-session key (replicas share one file); and behind the reverse proxy it signs people in at the
-identity service's public address (the issuer, which its own network need not reach) while
-it redeems codes, reads keys and revokes at the internal one. The compose files and the
-proxy's configuration: tests/unit/test_deploy.py and tests/unit/test_deploy_proxy.py."""
+session key (replicas share one file); and behind the reverse proxy it signs people in at
+the identity service's public address (the issuer, which its own network need not reach)
+while it redeems codes, reads keys, refreshes and revokes at the internal one. The compose
+files and the proxy's configuration: tests/unit/test_deploy.py and
+tests/unit/test_deploy_proxy.py."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
@@ -49,11 +51,14 @@ async def test_behind_the_proxy_the_browser_goes_public_and_the_console_stays_in
     servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The identity service names itself by its public address (ISSUER, unreachable here),
-        the console knows it at its internal one too: the browser is sent to the public
-        /authorize; the console redeems the code, checks the tokens against the keys, and revokes
-        at sign-out, all inside. The browser's requests to the public host are what the proxy
-        forwards: the same path at the internal address. The activation letter the office prints
-    (asked for inside) sends the person to the public address too."""
+    the console knows it at its internal one too: the browser is sent to the public
+    /authorize; the console redeems the code, checks the tokens against the keys, refreshes
+    and revokes at sign-out, all inside. The browser's requests to the public host are what
+    the proxy forwards: the same path at the internal address. The activation letter the
+    office prints (asked for inside) sends the person to the public address too. And what two
+    console replicas would do without the proxy keeping a browser on one: one replica shares a
+    refresh among its requests, two refreshing one token at once end the person's token
+    family."""
     async with identity_beside_pledge(
         servers, monkeypatch, tmp_path, redirect=f"{CONSOLE}/callback", issuer=ISSUER
     ) as world:
@@ -82,11 +87,12 @@ async def test_behind_the_proxy_the_browser_goes_public_and_the_console_stays_in
         assert public.startswith(f"{ISSUER}/authorize?"), public
         assert SIGNIN_COOKIE in console.cookies
 
-        async with httpx.AsyncClient(base_url=inside) as browser:  # through the proxy
-            form = {"csrf": csrf_of((await browser.get("/activate")).text), "code": code}
-            form |= {"login_name": login, "password": PASSWORD, "password2": PASSWORD}
-            assert (await browser.post("/activate", data=form)).status_code == 200
-            back = await browser.get(inside + public.removeprefix(ISSUER))
+        browser = httpx.AsyncClient(base_url=inside)  # its requests as the proxy forwards them
+        form = {"csrf": csrf_of((await browser.get("/activate")).text), "code": code}
+        form |= {"login_name": login, "password": PASSWORD, "password2": PASSWORD}
+        assert (await browser.post("/activate", data=form)).status_code == 200
+        authorize = inside + public.removeprefix(ISSUER)
+        back = await browser.get(authorize)
         assert back.status_code == 303, back.text
         callback = back.headers["location"]
         assert callback.startswith(f"{CONSOLE}/callback?"), callback
@@ -98,14 +104,25 @@ async def test_behind_the_proxy_the_browser_goes_public_and_the_console_stays_in
         session = sealer.session(console.cookies[SESSION_COOKIE].strip('"'), 60)
         assert session is not None
         assert (session.person, session.role) == (member, "member")
-        route = console.cookies[ROUTE_COOKIE]  # the proxy keeps this browser on one replica
-        assert route
+        assert console.cookies[ROUTE_COOKIE]  # the proxy keeps this browser on one replica
 
+        # one replica: two requests refreshing one token at once make one rotation, inside
+        one = app.state.console.identity
+        fresh, same = await asyncio.gather(one.refresh(session), one.refresh(session))
+        assert fresh is not None
+        assert fresh is same
+        assert fresh.refresh_token != session.refresh_token
+        # two replicas (one key) refreshing it at once: a reuse, and the identity service ends
+        # the family, the winner's new token with it: why the proxy keeps a browser on one
+        other = create_app(settings).state.console.identity
+        won = await asyncio.gather(one.refresh(fresh), other.refresh(fresh))
+        [winner] = [s for s in won if s is not None]
+        assert await other.refresh(winner) is None  # the person must sign in again
+
+        # 退出: revoked inside, which ends the sign-in at the identity service too
         out = await console.post("/signout", data={"csrf": session.csrf})
         assert out.headers["location"] == "/signed-out"
-        refresh = {"grant_type": "refresh_token", "client_id": "console"}
-        refresh["refresh_token"] = str(session.refresh_token)
-        async with httpx.AsyncClient(base_url=inside) as http:
-            refused = await http.post("/token", data=refresh)
-        assert refused.status_code == 400
-        assert refused.json()["error"] == "invalid_grant"  # revoked, inside
+        again = await browser.get(authorize)
+        assert again.status_code == 200  # asked for a password, not let through
+        assert 'action="/signin"' in again.text
+        await browser.aclose()
