@@ -20,6 +20,10 @@ from cryptography.fernet import Fernet, InvalidToken
 SESSION_COOKIE = "gk_session"
 SIGNIN_COOKIE = "gk_signin"  # state, nonce and PKCE verifier between /signin and /callback
 SIGNIN_SECONDS = 600
+# a random name for the browser, set at sign-in, that the reverse proxy hashes to keep a
+# browser on one console replica (deploy/nginx/default.conf.template): token refreshes are
+# shared within a process only (signin.Identity.refresh). It says nothing of the person.
+ROUTE_COOKIE = "gk_route"
 
 
 @dataclass
