@@ -11,6 +11,7 @@ import yaml
 
 from gongkai.operator.services import FRONTS, SERVICES
 from services.console.settings import ConsoleSettings
+from services.identity.app import development_key
 from services.identity.oidc.config import IdentitySettings
 from shared.settings import ServiceSettings
 
@@ -301,3 +302,30 @@ def test_in_production_two_consoles_share_one_key_and_call_every_replica(
         assert set(called) == set(SERVICES)
         for name, url in called.items():
             assert url == f"http://{name}-replicas:{SERVICES[name][1]}", (part, name)
+
+
+def test_in_production_every_service_runs_as_production_and_never_trusts_the_dev_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every service part of the production file runs with GONGKAI_ENVIRONMENT=production and
+    its settings validate as the service reads them; so the identity service publishes no
+    development key (kid "local-dev") in its JWKS, even with the data directory's key mounted,
+    and refuses to be told to."""
+    services = as_run()
+    for name in SERVICES:
+        for part in (name, f"{name}-2"):
+            environment = services[part]["environment"]
+            assert environment.get("GONGKAI_ENVIRONMENT") == "production", part
+            for key in list(os.environ):
+                if key.startswith("GONGKAI_"):
+                    monkeypatch.delenv(key)
+            for key, value in environment.items():
+                monkeypatch.setenv(key, value)
+            settings = ServiceSettings()
+            assert settings.environment == "production"
+            if name == "identity":
+                monkeypatch.setenv("GONGKAI_JWT_PUBLIC_KEY_FILE", "/run/keys/signing.pub.pem")
+                assert development_key(ServiceSettings(), IdentitySettings()) is None
+                monkeypatch.setenv("GONGKAI_IDENTITY_DEV_PUBLIC_KEY_FILE", "/run/keys/x.pem")
+                with pytest.raises(ValueError, match="development only"):
+                    development_key(ServiceSettings(), IdentitySettings())
