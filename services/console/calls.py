@@ -162,6 +162,28 @@ class Services:
         stored: dict[str, Any] = answer.json()
         return stored
 
+    async def stream(
+        self, service: str, path: str, *, token: str, params: dict[str, Any], wait_seconds: float
+    ) -> httpx.Response:
+        """A large download (a log's export), its body not yet read: the caller passes it on
+        chunk by chunk and closes it; a problem raises `Refused`."""
+        request = self.http.build_request(
+            "GET",
+            self.urls[service].rstrip("/") + path,
+            params={k: v for k, v in params.items() if v is not None},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(wait_seconds),
+        )
+        try:
+            answer = await self.http.send(request, stream=True)
+        except httpx.HTTPError as e:
+            raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
+        if answer.status_code >= 400:
+            await answer.aread()
+            await answer.aclose()
+            raise Refused.of(answer)
+        return answer
+
     async def get(self, service: str, path: str, *, token: str, **params: Any) -> Any:
         return await self.call(service, "GET", path, token=token, params=params)
 

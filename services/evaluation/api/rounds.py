@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.evaluation.documents.results_xlsx import results_workbook
@@ -15,6 +15,7 @@ from services.evaluation.rounds import queries as q
 from services.evaluation.rounds.schemas import (
     AuditView,
     CalendarView,
+    MemberRound,
     RatersView,
     ResultsView,
     RoundSummary,
@@ -77,6 +78,22 @@ async def list_rounds(
 ) -> Any:
     """Rounds of a township (or all), newest first; who rated whom is never listed."""
     return await q.rounds(conn, township_id=township_id, year=year)
+
+
+@router.get(
+    "/members/{member_id}/rounds", response_model=list[MemberRound], operation_id="getMemberRounds"
+)
+async def member_rounds(
+    member_id: PathId,
+    who: SignedIn,
+    conn: Reader,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+) -> Any:
+    """The rounds the member rates in (their own only), with whether they were invited and
+    whether they voted: what the console shows a member to vote in."""
+    if not access.is_member(who, member_id):
+        raise Forbidden("a member sees only their own rounds")
+    return await q.member_rounds(conn, member_id=member_id, status=status)
 
 
 @router.get("/rounds/{round_id}", response_model=RoundView, operation_id="getRound")

@@ -35,6 +35,14 @@ def provider_of(request: Request) -> Provider:
     return provider
 
 
+def public_base(request: Request) -> str:
+    """This service's address as browsers reach it: its issuer, when that is an address (behind
+    a reverse proxy the request came from the console to an internal one, or as plain HTTP
+    from a proxy that ended TLS), else the address the request came to."""
+    issuer = provider_of(request).issuer
+    return issuer.rstrip("/") if issuer.startswith("http") else str(request.base_url).rstrip("/")
+
+
 async def keys_loaded(request: Request) -> None:
     """The provider's signing keys read (and read again when a few minutes old)."""
     await provider_of(request).ensure_keys()

@@ -13,7 +13,7 @@ from services.identity import access
 from services.identity import commands as c
 from services.identity import handlers as h
 from services.identity import queries as q
-from services.identity.api.deps import keys_loaded, secrets_of, templates
+from services.identity.api.deps import keys_loaded, public_base, secrets_of, templates
 from services.identity.schemas import Accepted, ActivationIssued, PeoplePage, PersonView, PostsOn
 from shared.auth import require
 from shared.errors import NotFound
@@ -137,5 +137,5 @@ async def activation_sheet(
         request, who, None, lambda uow: h.issue_activation(uow, person_id, cmd, who, secrets)
     )
     return templates.TemplateResponse(
-        request, "activation.html", {"issued": issued, "sign_in": str(request.base_url)}
+        request, "activation.html", {"issued": issued, "sign_in": public_base(request) + "/"}
     )
