@@ -94,7 +94,7 @@ async def export(
     checkpoints.jsonl, public_key.pem, manifest.json (files/ with `with_files`); check it
     offline with `gongkai audit verify` (docs/auditing.md)."""
     if who.role is not Role.AUDITOR:
-        raise Forbidden("auditors export the log")
+        raise Forbidden("日志由审计员导出：请切换到审计员身份。")
     runtime = request.app.state.runtime
     pem = cp.public_pem(_key(request))
     work = FilePath(tempfile.mkdtemp(prefix="gongkai-export-"))

@@ -92,7 +92,7 @@ async def member_rounds(
     """The rounds the member rates in (their own only), with whether they were invited and
     whether they voted: what the console shows a member to vote in."""
     if not access.is_member(who, member_id):
-        raise Forbidden("a member sees only their own rounds")
+        raise Forbidden("党员只能查看自己参加的评议。")
     return await q.member_rounds(conn, member_id=member_id, status=status)
 
 
