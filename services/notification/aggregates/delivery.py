@@ -97,8 +97,8 @@ class Delivery(Aggregate):
     def _pending(self) -> None:
         if self.status != "pending":
             raise InvalidState(
-                f"该推送的状态是“{STATUSES.get(self.status, self.status)}”，不能这样操作：请刷新"
-                "页面查看。"
+                f"该推送的状态是“{STATUSES.get(self.status, self.status)}”，不能这样操作："
+                "请刷新页面查看。"
             )
 
     def apply(self, event: DomainEvent) -> None:

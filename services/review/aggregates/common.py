@@ -56,6 +56,6 @@ def not_ahead(day: date, today: date, field: str) -> None:
 def require_active(subject: Subject) -> None:
     if not subject.active:
         raise InvalidState(
-            f"{zh.label(subject.kind.value)} {subject.subject_id} 已撤销或不在册，不能再办理此事"
-            "项。"
+            f"{zh.label(subject.kind.value)} {subject.subject_id} 已撤销或不在册，不能再办理此事项"
+            "。"
         )

@@ -137,8 +137,8 @@ class SatisfactionCheck(Aggregate):
         self._require_open()
         if self.lapsed or not self.opens_on <= today <= self.closes_on:
             raise InvalidState(
-                f"本次测评的投票时间为 {zh.day(self.opens_on)} 至 {zh.day(self.closes_on)}：如需"
-                "继续收票，请乡镇创先办延长截止日期。"
+                f"本次测评的投票时间为 {zh.day(self.opens_on)} 至 {zh.day(self.closes_on)}："
+                "如需继续收票，请乡镇创先办延长截止日期。"
             )
         if rater_id not in self.raters:
             raise Forbidden(

@@ -162,8 +162,8 @@ class Round(Aggregate):
         self._require_open()
         if not self.opens_on <= today <= self.closes_on:
             raise InvalidState(
-                f"本轮评议的投票时间为 {zh.day(self.opens_on)} 至 {zh.day(self.closes_on)}：请"
-                "在此期间投票。",
+                f"本轮评议的投票时间为 {zh.day(self.opens_on)} 至 {zh.day(self.closes_on)}："
+                "请在此期间投票。",
                 today=str(today),
             )
         rater = self.raters.get(rater_id)

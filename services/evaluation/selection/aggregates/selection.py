@@ -131,8 +131,8 @@ class Selection(Aggregate):
             )
         if held is not None:
             raise InvalidState(
-                f"每年只评选一次（S1）：{opened.year}年的评选已是 {held.selection_id}，请在那次"
-                "评选中办理。"
+                f"每年只评选一次（S1）：{opened.year}年的评选已是 {held.selection_id}，"
+                "请在那次评选中办理。"
             )
         selection = cls(f"selection-{opened.selection_id}", opened.township_id)
         selection._record(opened)
@@ -237,8 +237,8 @@ class Selection(Aggregate):
         with its reason; it may follow the suggestion or not, but says why either way."""
         if body is not self.body:
             raise InvalidState(
-                f"本次评选各轮由{BODIES.get(self.body.value, self.body.value)}决定：请切换到相应"
-                "身份。"
+                f"本次评选各轮由{BODIES.get(self.body.value, self.body.value)}决定："
+                "请切换到相应身份。"
             )
         if stage != len(self.state.scored) or stage == len(self.state.stages):
             raise InvalidState(
