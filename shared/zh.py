@@ -70,6 +70,12 @@ LABELS: dict[str, str] = {
     "returned": "退回修改",
     "approved": "已审定",
     "published": "已公开",
+    # posts (roles), as a refusal names them
+    "county_admin": "县管理员",
+    "township_committee": "乡镇党委",
+    "township_office": "乡镇创先办",
+    "branch_secretary": "支部书记",
+    "auditor": "审计员",
 }
 
 # labels written in traditional characters by earlier versions (events keep them as written;
