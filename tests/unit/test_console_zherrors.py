@@ -1,12 +1,12 @@
 """Refusals a person reads are simplified Chinese and say what to do (issue 20 item 11).
 
 Every refusal raised in services/ and shared/ (the `GongkaiError` family, the role checks'
-`require(..., why)`, the labels `uow.get` names a missing record by) carries a Chinese
-message: an AST scan fails when an English one creeps back. The RFC 9457 problem keeps its
-machine-stable `type`, `title` and `errors[].field`; its `detail` is the service's Chinese
-sentence, and the console shows it at the top of the page and each field's reason beside
-the field. No servers: the problems are made by the services' own exception handlers
-(shared/http.py) in an in-process app.
+`require(..., why)`, the labels `uow.get` names a missing record by, the console's own
+`Refused`) carries a Chinese message: an AST scan fails when an English one creeps back.
+The RFC 9457 problem keeps its machine-stable `type`, `title` and `errors[].field`; its
+`detail` is the service's Chinese sentence, and the console shows it at the top of the page
+and each field's reason beside the field. No servers: the problems are made by the
+services' own exception handlers (shared/http.py) in an in-process app.
 """
 
 from __future__ import annotations
@@ -112,8 +112,8 @@ def _messages(tree: ast.Module, errors: set[str]) -> Iterator[tuple[int, ast.exp
             message: ast.expr | None = None
             if called in errors and node.args:
                 message = node.args[0]
-            elif called == "require" and len(node.args) >= 2:
-                message = node.args[1]
+            elif called in ("require", "Refused") and len(node.args) >= 2:
+                message = node.args[1]  # the console's Refused(status, message) too
             elif called == "get" and _name(getattr(node.func, "value", node.func)) == "uow":
                 message = node.args[2] if len(node.args) >= 3 else None
             if message is None:
@@ -136,9 +136,9 @@ def _messages(tree: ast.Module, errors: set[str]) -> Iterator[tuple[int, ast.exp
                 yield node.lineno, node.args[at]
 
 
-def english_refusals(source: str, errors: set[str] | None = None) -> list[str]:
+def english_refusals(source: str | ast.Module, errors: set[str] | None = None) -> list[str]:
     """`line: text` of each message in `source` with literal text and no CJK character."""
-    tree = ast.parse(source)
+    tree = ast.parse(source) if isinstance(source, str) else source
     found = []
     for line, message in _messages(tree, errors or BASE_ERRORS):
         texts = _texts(message)
@@ -155,7 +155,7 @@ def test_no_refusal_in_services_or_shared_is_written_in_english() -> None:
     english = [
         f"{path.relative_to(ROOT)}:{finding}"
         for path in files
-        for finding in english_refusals(path.read_text(encoding="utf-8"), errors)
+        for finding in english_refusals(trees[path], errors)
     ]
     assert english == [], "refusals a person reads are written in Chinese:\n" + "\n".join(english)
 
@@ -167,6 +167,7 @@ def test_no_refusal_in_services_or_shared_is_written_in_english() -> None:
         'raise NotFound(f"round {round_id} not found")',
         'raise InvalidState("pledge is " + status)',
         'require(allowed, "only the county\'s administrator")',
+        'raise Refused(403, "only the office prints invitations")',
         'WHY = "not yours"\ndef f(who):\n    require(who, WHY)',
         'def _office(who, what):\n    require(who, f"only the office {what}")\n'
         '_office(who, "closes a check")',
