@@ -96,9 +96,8 @@ def install_error_handlers(app: FastAPI) -> None:
             {"field": _field(e), "reason": zh.fix(e["type"], e["msg"]), "code": e["type"]}
             for e in error.errors()
         ]
-        detail = "请按提示修改后再提交：" + "；".join(
-            f"{e['field']}：{e['reason']}" for e in errors
-        )
+        listed = "；".join(f"{e['field']}：{e['reason'].rstrip('。')}" for e in errors)
+        detail = f"请按提示修改后再提交：{listed}。"
         return problem(
             422,
             "invalid-input",
