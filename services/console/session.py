@@ -20,6 +20,10 @@ from cryptography.fernet import Fernet, InvalidToken
 SESSION_COOKIE = "gk_session"
 SIGNIN_COOKIE = "gk_signin"  # state, nonce and PKCE verifier between /signin and /callback
 SIGNIN_SECONDS = 600
+# a random name for the browser, set at sign-in, that the reverse proxy hashes to keep a
+# browser on one console replica (deploy/nginx/default.conf.template): token refreshes are
+# shared within a process only (signin.Identity.refresh). It says nothing of the person.
+ROUTE_COOKIE = "gk_route"
 
 
 @dataclass
@@ -35,6 +39,8 @@ class Session:
     org: str | None
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     seen: float = field(default_factory=time.time)
+    # an auditor's "as of" day (ISO date): every page reads the records as they stood then
+    as_of: str | None = None
 
     def idle(self, now: float, idle_seconds: float) -> bool:
         return now - self.seen > idle_seconds

@@ -36,7 +36,7 @@ from shared.projections import drop_snapshots
 async def township(conn: asyncpg.Connection, township_id: str) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM dir_townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound("township not found (not yet in this service's directory copy)")
+        raise NotFound("没有找到该乡镇（本服务的名册副本中还没有）：如刚刚新建，请稍后再试。")
     return row
 
 
@@ -45,7 +45,7 @@ async def branch(conn: asyncpg.Connection, branch_id: str) -> asyncpg.Record:
         "SELECT * FROM dir_branches WHERE branch_id = $1 AND active", branch_id
     )
     if row is None:
-        raise NotFound("branch not found (not yet in this service's directory copy)")
+        raise NotFound("没有找到该支部（本服务的名册副本中还没有）：如刚刚新建，请稍后再试。")
     return row
 
 
@@ -76,7 +76,9 @@ async def member_in(
         township_id,
     )
     if row is None:
-        raise InvalidInput(f"{member_id} is not an active member of this township", field=where)
+        raise InvalidInput(
+            f"{member_id} 不是本乡镇的在册党员：请从本乡镇的党员中选择。", field=where
+        )
     return row
 
 
@@ -98,7 +100,7 @@ async def township_copy(conn: asyncpg.Connection, *, township_id: str) -> dict[s
     """This service's copy of a township's directory (D2), as the evaluation sees it."""
     row = await conn.fetchrow("SELECT * FROM dir_townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound("township not (yet) in this service's directory copy")
+        raise NotFound("本服务的名册副本中还没有该乡镇：如刚刚新建，请稍后再试。")
     branches = []
     for branch in await conn.fetch(
         "SELECT branch_id, name, kind, secretary_id FROM dir_branches"

@@ -73,6 +73,28 @@ async def published_branch_pledge(pledge: RunningService, d: Directory, *titles:
     return pledge_id, item_ids
 
 
+async def check_of_a_finished_item(
+    pledge: RunningService, evaluation: RunningService, d: Directory, title: str
+) -> tuple[str, str]:
+    """A published branch item done, its problem solved and its implementation verified by
+    the office: its satisfaction check opens (E8). (The item, the open check's id.)"""
+    pledge_id, [item_id] = await published_branch_pledge(pledge, d, title)
+    p, item = pledge.client, f"/v1/pledges/{pledge_id}/items/{item_id}"
+    ok(await p.post(f"{item}/done", json={"summary": "已完成"}, headers=d.branch_secretary))
+    ok(await p.post(f"{item}/problem-solved", json={"note": "已解决"}, headers=d.office))
+    verified = {"note": "核查到位"}
+    ok(await p.post(f"{item}/implementation-verified", json=verified, headers=d.office))
+    found: list[dict[str, str]] = []
+
+    async def opened() -> bool:
+        asked = await evaluation.client.get("/v1/satisfaction-checks", params={"item_id": item_id})
+        found[:] = ok(asked)
+        return bool(found)
+
+    await eventually(opened, timeout=20)
+    return item_id, found[0]["check_id"]
+
+
 async def township_round(evaluation: RunningService, d: Directory) -> str:
     """A round of the township's office opened on START, no raters yet; the round's path."""
     opening = {"title": "2027年上半年群众评议", "year": 2027, "half": 1}

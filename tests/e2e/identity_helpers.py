@@ -77,6 +77,7 @@ class SignInWorld:
     directory: Directory
     servers: Servers
     services: dict[str, RunningService] = field(default_factory=dict)  # pledge and `beside`
+    signer: SignedByIdentity | None = None  # officials' tokens where the issuer is not Servers'
 
     @property
     def base(self) -> str:
@@ -87,7 +88,7 @@ class SignInWorld:
     ) -> str:
         """The township office (or `by`) issues the person's login name and activation code."""
         place = self.directory.county if by == "county_admin" else self.directory.township
-        office = self.servers.auth(by, place)
+        office = (self.signer or self.servers).auth(by, place)
         issued = ok(
             await self.identity.client.post(
                 f"/v1/people/{person_id}/activation", json={"login_name": login}, headers=office
@@ -131,17 +132,23 @@ async def identity_beside_pledge(
     redirect: str = REDIRECT,
     beside: tuple[ServiceDefinition, ...] = (),
     identity_port: int | None = None,
+    issuer: str | None = None,
 ) -> AsyncIterator[SignInWorld]:
     """Identity, then the pledge service verifying with the key identity signs with (the
     stack points every service at identity's JWKS; in one process a blocking JWKS fetch
     would wait on the very loop that serves it), one NATS subject root, one clock. Identity
-    on `identity_port` when given (a county's provider must know its callback beforehand)."""
+    on `identity_port` when given (a county's provider must know its callback beforehand),
+    naming itself `issuer` when given (its public address behind a proxy; the officials'
+    tokens are then identity's own)."""
     monkeypatch.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")
     monkeypatch.setenv("GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS", redirect)
     clock = FixedClock(datetime.now(UTC))
     root = f"t{secrets.token_hex(4)}"
-    port = {} if identity_port is None else {"port": identity_port}
-    async with running(servers, [IDENTITY], clock, nats_subject_root=root, **port) as first:
+    port: dict[str, object] = {} if identity_port is None else {"port": identity_port}
+    named = {} if issuer is None else {"jwt_issuer": issuer}
+    async with running(
+        servers, [IDENTITY], clock, nats_subject_root=root, **port, **named
+    ) as first:
         identity = first["identity"]
         provider = identity.runtime.components["provider"]
         await provider.loaded.wait()
@@ -154,11 +161,17 @@ async def identity_beside_pledge(
             )
         )
         async with running(
-            servers, [PLEDGE, *beside], clock, nats_subject_root=root, jwt_public_key_file=pem
+            servers,
+            [PLEDGE, *beside],
+            clock,
+            nats_subject_root=root,
+            jwt_public_key_file=pem,
+            **named,
         ) as second:
             pledge = second["pledge"]
             directory = await Directory(pledge.client, SignedByIdentity(provider)).build()
-            admin = servers.auth("county_admin", directory.county)
+            signer = SignedByIdentity(provider) if issuer else None
+            admin = (signer or servers).auth("county_admin", directory.county)
 
             async def learned() -> bool:
                 answer = await identity.client.get(
@@ -167,4 +180,4 @@ async def identity_beside_pledge(
                 return answer.status_code == 200 and len(answer.json()["posts"]) == 2
 
             await eventually(learned)
-            yield SignInWorld(identity, pledge, directory, servers, second)
+            yield SignInWorld(identity, pledge, directory, servers, second, signer)

@@ -1,7 +1,9 @@
 """Issue 17's "/vote on the public web": the production reverse proxy
 (deploy/nginx/default.conf.template, service `proxy` of docker-compose.production.yml) puts
 the evaluation service's voting page on the public host beside the board, and on the console's
-host; the services it sends to believe its X-Forwarded-For and no one else's.
+host; the services it sends to believe its X-Forwarded-For and no one else's. Issues 16 and 18:
+the console's host in front of the two console replicas (a browser kept on one), and the
+identity host with the sign-in pages and OpenID Connect endpoints alone.
 
 nginx itself is not run here: the template is filled in as the nginx image does (envsubst of
 the variables its environment defines), parsed, and each request path is routed by nginx's
@@ -19,11 +21,19 @@ from typing import Any
 import yaml
 
 from gongkai.operator.services import FRONTS, SERVICES
+from services.console.session import ROUTE_COOKIE
 from services.evaluation.api.voting import router as voting
+from services.identity.api import ROUTERS as IDENTITY_ROUTERS
+from shared.http import OPS_PATHS
 
 ROOT = Path(__file__).parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx" / "default.conf.template"
-PUBLIC, CONSOLE = "gongkai.minqin.gov.cn", "console.minqin.gov.cn"
+PUBLIC, CONSOLE, IDENTITY = "gongkai.minqin.gov.cn", "console.minqin.gov.cn", "id.minqin.gov.cn"
+HOSTS = {
+    "GONGKAI_PROXY_PUBLIC_HOST": PUBLIC,
+    "GONGKAI_PROXY_CONSOLE_HOST": CONSOLE,
+    "GONGKAI_PROXY_IDENTITY_HOST": IDENTITY,
+}
 
 
 @dataclass
@@ -87,8 +97,8 @@ def filled_in(environment: dict[str, str]) -> str:
 
 def config() -> Directive:
     proxy = production()["services"]["proxy"]
-    env = {name: PUBLIC if "PUBLIC" in name else CONSOLE for name in proxy["environment"]}
-    text = filled_in(env)
+    assert set(proxy["environment"]) == set(HOSTS)
+    text = filled_in(HOSTS)
     assert "${GONGKAI_" not in text  # every variable the template uses, compose gives
     return parse(text)
 
@@ -141,19 +151,19 @@ def test_the_public_host_serves_the_voting_page_and_the_board() -> None:
         assert route(http, PUBLIC, path) == "proxy_pass http://board", path
     for path in ("/metrics", "/readyz"):
         assert route(http, PUBLIC, path) == "return 404", path
-    assert route(http, CONSOLE, "/") == "proxy_pass http://$console"
-    assert route(http, CONSOLE, "/pledge") == "proxy_pass http://$console"
+    assert route(http, CONSOLE, "/") == "proxy_pass http://console"
+    assert route(http, CONSOLE, "/pledge") == "proxy_pass http://console"
     assert route(http, "203.0.113.9", "/vote") == "return 444"  # not our host name
 
-    # the upstreams are the services' replicas on their ports; the console on its own
+    # the upstreams are the replicas on their ports
     upstreams = {u.args[0]: {s.args[0] for s in u.all("server")} for u in http.all("upstream")}
-    port = {name: SERVICES[name][1] for name in SERVICES}
+    port = {name: port for name, (_, port) in (SERVICES | FRONTS).items()}
     assert upstreams == {
         "evaluation": {f"evaluation:{port['evaluation']}", f"evaluation-2:{port['evaluation']}"},
         "board": {f"notification:{port['notification']}", f"notification-2:{port['notification']}"},
+        "console": {f"console:{port['console']}", f"console-2:{port['console']}"},
+        "identity": {f"identity:{port['identity']}", f"identity-2:{port['identity']}"},
     }
-    sets = [d for s in http.all("server") for loc in s.all("location") for d in loc.all("set")]
-    assert [d.args for d in sets] == [["$console", f"console:{FRONTS['console'][1]}"]]
 
 
 def test_the_services_behind_the_proxy_believe_its_forwarded_address_alone() -> None:
@@ -176,8 +186,11 @@ def test_the_services_behind_the_proxy_believe_its_forwarded_address_alone() -> 
     assert mount in proxy["volumes"]
     servers = [s.args[0] for u in http.all("upstream") for s in u.all("server")]
     behind = {s.split(":")[0] for s in servers}
-    assert behind == {"evaluation", "evaluation-2", "notification", "notification-2"}
-    for name in behind:
+    assert behind == {
+        *("evaluation", "evaluation-2", "notification", "notification-2"),
+        *("identity", "identity-2", "console", "console-2"),
+    }
+    for name in behind - {"console", "console-2"}:  # the console counts no addresses
         spec = services[name]
         assert "edge" in spec["networks"], name
         assert spec["environment"]["GONGKAI_TRUSTED_PROXIES"] == address, name
@@ -185,4 +198,39 @@ def test_the_services_behind_the_proxy_believe_its_forwarded_address_alone() -> 
         assert services[name]["environment"]["GONGKAI_PUBLIC_BASE_URL"].startswith(
             "${GONGKAI_PUBLIC_BASE_URL:?"
         )
-    assert set(proxy["depends_on"]) == {"evaluation", "notification"}
+    assert set(proxy["depends_on"]) == behind  # nginx looks its upstreams up as it starts
+
+
+def test_the_identity_host_serves_the_sign_in_and_nothing_else_of_identity() -> None:
+    """Issues 16 and 18 behind the proxy: the identity host (the issuer's address) sends every
+    sign-in page, every form those pages post to, and the OpenID Connect endpoints to the
+    identity replicas; the identity service's API (/v1), metrics, readiness and API docs
+    stay inside. The console's own /signin and /callback are the console's, on its host."""
+    http = config()
+    paths = {getattr(r, "path", "") for router in IDENTITY_ROUTERS for r in router.routes}
+    inside = {p for p in paths if p.startswith("/v1/")}
+    public = paths - inside
+    pages = "".join(
+        page.read_text(encoding="utf-8")
+        for page in (ROOT / "services/identity/templates").glob("*.html")
+    )
+    linked = set(re.findall(r'(?:action|href)="(/[^"?]*)', pages))
+    assert linked <= public, linked - public
+    assert {"/authorize", "/signin", "/token", "/revoke", "/upstream/callback"} <= public
+    assert {"/.well-known/openid-configuration", "/.well-known/jwks.json"} <= public
+    for path in public:
+        assert route(http, IDENTITY, path) == "proxy_pass http://identity", path
+    for path in inside | OPS_PATHS | {"/docs", "/openapi.json", "/"}:
+        assert route(http, IDENTITY, path) == "return 404", path
+    for path in ("/signin", "/callback", "/signout", "/static/console.css"):
+        assert route(http, CONSOLE, path) == "proxy_pass http://console", path
+
+
+def test_a_browser_stays_on_one_console_replica_by_the_cookie_set_at_sign_in() -> None:
+    """The console shares a token's refresh among one replica's requests only
+    (services/console/signin.py): the proxy hashes the cookie the console sets at sign-in
+    (an empty key, before it, spreads requests round robin); the identity replicas, which
+    keep nothing in memory, take requests in turn."""
+    upstreams = {u.args[0]: u for u in config().all("upstream")}
+    assert upstreams["console"].one("hash").args == [f"$cookie_{ROUTE_COOKIE}", "consistent"]
+    assert upstreams["identity"].all("hash") == []

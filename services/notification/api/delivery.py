@@ -44,7 +44,7 @@ async def list_channels(
     office = township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, township_id)
     require(
         office or county_admin(who, county_id) or who.role is Role.AUDITOR,
-        "the county administrator, or the township's office for its own",
+        "推送记录由县管理员查看，乡镇创先办可查看本乡镇的推送记录。",
     )
     return {"channels": await q.channels(conn, county_id, township_id)}  # never the secrets
 
@@ -59,7 +59,10 @@ async def list_deliveries(
     offset: QueryOffset = 0,
 ) -> Any:
     """`status=dead` is the dead-letter list: deliveries given up, kept until redelivered."""
-    require(county_admin(who, county_id) or who.role is Role.AUDITOR, "county administrator")
+    require(
+        county_admin(who, county_id) or who.role is Role.AUDITOR,
+        "此内容只供县管理员查看：请切换到县管理员身份。",
+    )
     return {"deliveries": await q.deliveries(conn, county_id, status, limit=limit, offset=offset)}
 
 

@@ -83,5 +83,5 @@ async def get_journal(
 ) -> Any:
     """The member, their branch secretary, the township and auditors read a journal."""
     member = await q.member(q.copies(conn), member_id)
-    require(access.sees_journal(who, member), "not your journal to read")
+    require(access.sees_journal(who, member), "这不是您的纪实：只能查看自己的纪实。")
     return await q.journal(conn, member_id=member_id, month=month)
