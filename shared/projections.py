@@ -291,9 +291,7 @@ class ReadModels:
                 ReadAhead(reading, f"{REPLAY}{''.join(bounds)} ORDER BY position") as chunks,
             ):
                 while rows := await chunks.next():
-                    writes = BufferedWrites(
-                        conn, table_names(self.ddl), WRITES_HELD, after=sending
-                    )
+                    writes = BufferedWrites(conn, table_names(self.ddl), WRITES_HELD, after=sending)
                     for n, row in enumerate(rows, 1):
                         await self._apply(cast(asyncpg.Connection, writes), row, seen)
                         if n % YIELD_EVERY == 0:
