@@ -16,7 +16,20 @@ from fastapi.staticfiles import StaticFiles
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
 
 from services.console.calls import Refused, Services
-from services.console.pages import home, imports, journals, pledges, rounds, signin, township
+from services.console.pages import (
+    branch_journals,
+    directory,
+    followups,
+    home,
+    imports,
+    journals,
+    pledges,
+    reviews,
+    rounds,
+    selections,
+    signin,
+    township,
+)
 from services.console.session import SESSION_COOKIE, Sealer, load_key
 from services.console.settings import ConsoleSettings
 from services.console.signin import Identity
@@ -75,7 +88,20 @@ def create_app(
     app.state.console = console
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(files("services.console") / "static")))
-    for module in (signin, home, pledges, journals, township, rounds, imports):
+    for module in (
+        signin,
+        home,
+        pledges,
+        journals,
+        township,
+        rounds,
+        imports,
+        reviews,
+        selections,
+        directory,
+        followups,
+        branch_journals,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(NotSignedIn)

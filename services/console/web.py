@@ -56,17 +56,27 @@ STATUSES = {
 TEMPLATES.filters["role"] = lambda code: ROLES.get(str(code), str(code))
 TEMPLATES.filters["zh"] = zh.label  # codes a person reads (grades, channels …), in Chinese
 TEMPLATES.filters["day"] = zh.day  # dates the Chinese way: 2027年3月15日
+TEMPLATES.filters["period"] = zh.period  # 2027Q1 → 2027年第一季度
 TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 
 # the pages each post sees in the menu: (path, label)
 MENUS: dict[str, list[tuple[str, str]]] = {
     "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
-    "branch_secretary": [("/", "待办"), ("/branch", "支部承诺")],
+    "branch_secretary": [
+        ("/", "待办"),
+        ("/branch", "支部承诺"),
+        ("/reviews", "点评党员"),
+        ("/selections", "评选推荐"),
+        ("/branch/journals", "党员纪实"),
+    ],
     "township_committee": [
         ("/", "待办"),
         ("/review", "承诺审核"),
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
+        ("/reviews", "领导点评"),
+        ("/visits", "联系点指导"),
+        ("/selections", "评选表彰"),
     ],
     "township_office": [
         ("/", "待办"),
@@ -74,6 +84,10 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/township", "定诺与台账"),
         ("/rounds", "评议"),
         ("/roster", "名册导入"),
+        ("/reviews", "领导点评"),
+        ("/visits", "联系点指导"),
+        ("/selections", "评选表彰"),
+        ("/directory", "支部与党员"),
     ],
     "county_admin": [("/", "待办"), ("/county", "全县")],
     "auditor": [("/", "待办"), ("/county", "全县")],

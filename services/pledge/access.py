@@ -14,6 +14,17 @@ def keeps_directory(principal: Principal, township_id: str, county_id: str) -> b
     return township_office(principal, township_id) or county_admin(principal, county_id)
 
 
+def oversees_township(principal: Principal, township_id: str, county_id: str) -> bool:
+    """The township's committee and office, the county's administrator, auditors: who read
+    the township's reports and its roll."""
+    return (
+        township_office(principal, township_id)
+        or township_committee(principal, township_id)
+        or county_admin(principal, county_id)
+        or principal.role is Role.AUDITOR
+    )
+
+
 def speaks_for(principal: Principal, pledger: Pledger) -> bool:
     """A branch pledge is the secretary's to write; a personal pledge only the member's."""
     if pledger.kind is PledgerKind.BRANCH:

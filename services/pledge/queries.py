@@ -75,6 +75,34 @@ async def member(conn: asyncpg.Connection, *, member_id: str) -> dict[str, Any]:
     return dict(row)
 
 
+async def members(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str,
+    branch_id: str | None,
+    name: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """D2: a township's members, by branch and name, those still active first; `name` is
+    found anywhere in the member's name."""
+    where = (
+        "m.township_id = $1 AND ($2::text IS NULL OR m.branch_id = $2)"
+        " AND ($3::text IS NULL OR strpos(m.name, $3) > 0)"
+    )
+    args = (township_id, branch_id, name)
+    total = await conn.fetchval(f"SELECT count(*) FROM members m WHERE {where}", *args)
+    rows = await conn.fetch(
+        f"SELECT m.*, b.name AS branch FROM members m JOIN branches b USING (branch_id)"
+        f" WHERE {where} ORDER BY m.active DESC, b.name, m.leadership_team DESC, m.name,"
+        " m.member_id LIMIT $4 OFFSET $5",
+        *args,
+        limit,
+        offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
+
+
 async def pledge_row(conn: asyncpg.Connection, *, pledge_id: str) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM pledges WHERE pledge_id = $1", pledge_id)
     if row is None:

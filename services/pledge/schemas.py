@@ -157,6 +157,14 @@ class LedgerPage(Page):
     rows: list[LedgerRow]
 
 
+class MemberRow(MemberView):
+    branch: str  # the branch's name
+
+
+class MemberPage(Page):
+    rows: list[MemberRow]
+
+
 class PledgePage(Page):
     rows: list[PledgeSummary]
 

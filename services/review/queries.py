@@ -14,7 +14,8 @@ from typing import Any, Protocol
 import asyncpg
 
 from services.review.aggregates import Subject
-from services.review.events import PledgeLedgerStatus, SubjectKind
+from services.review.events import DIMENSIONS, Grade, Occasion, PledgeLedgerStatus, SubjectKind
+from shared import zh
 from shared.errors import InvalidInput, NotFound
 
 
@@ -329,3 +330,18 @@ async def uploaded_by(conn: asyncpg.Connection, sha256: str, subject: str) -> bo
             subject,
         )
     )
+
+
+def _coded(codes: Any) -> list[dict[str, str]]:
+    return [{"code": str(c), "label": zh.label(c)} for c in codes]
+
+
+def review_scales() -> dict[str, Any]:
+    """R3: what a review of each kind of subject assesses (every dimension, each required),
+    the grades each dimension takes and the occasions (R2), with the labels a person reads:
+    what a form asks, from the rules themselves."""
+    return {
+        "dimensions": {kind.value: _coded(dims) for kind, dims in DIMENSIONS.items()},
+        "grades": _coded(Grade),
+        "occasions": _coded(Occasion),
+    }

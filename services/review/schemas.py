@@ -64,6 +64,19 @@ class ReviewWithHistory(ReviewView):
     versions: list[ReviewView]
 
 
+class Coded(BaseModel):
+    code: str
+    label: str  # what a person reads, in simplified Chinese
+
+
+class ReviewScales(BaseModel):
+    """R3: per subject kind, the dimensions a review must assess, every one; the grades."""
+
+    dimensions: dict[str, list[Coded]]
+    grades: list[Coded]
+    occasions: list[Coded]
+
+
 class Page(BaseModel):
     total: int
     limit: int

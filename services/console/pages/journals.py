@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
@@ -34,6 +34,7 @@ async def _journal_page(
     *,
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
+    **more: Any,  # what another page adds (the secretary's: pages/branch_journals.py)
 ) -> Response:
     journal = await desk.get("review", f"/v1/members/{member_id}/journal", month=month)
     return desk.page(
@@ -44,6 +45,7 @@ async def _journal_page(
         month=month,
         refused=refused,
         filled=filled or {},
+        **more,
     )
 
 

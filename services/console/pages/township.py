@@ -66,7 +66,14 @@ async def township(
     )
     pages = max(1, -(-ledger["total"] // PAGE))
     return desk.page(
-        "township.html", town=town, year=year, report=report, ledger=ledger, page=page, pages=pages
+        "township.html",
+        town=town,
+        year=year,
+        report=report,
+        ledger=ledger,
+        page=page,
+        pages=pages,
+        follows=desk.session.role in TOWNSHIP_POSTS,  # follow-ups, pushes, the calendar
     )
 
 

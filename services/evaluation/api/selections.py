@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from services.evaluation.schemas import Accepted
 from services.evaluation.selection import commands as c
@@ -14,9 +14,10 @@ from services.evaluation.selection import queries as q
 from services.evaluation.selection.schemas import (
     CommendationView,
     RecomputationView,
+    SelectionPage,
     SelectionView,
 )
-from shared.http import IdempotencyDep, PathId, QueryId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["annual selection"])
 Stage = Annotated[int, Path(ge=1, le=5)]
@@ -27,6 +28,27 @@ async def open_selection(
     cmd: c.OpenSelection, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.open_selection(uow, cmd, who))
+
+
+@router.get("/selections", response_model=SelectionPage, operation_id="listSelections")
+async def list_selections(
+    conn: Reader,
+    township_id: QueryId | None = None,
+    organisation_id: QueryId | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: QueryOffset = 0,
+) -> Any:
+    """Public (三公开): the selections of a township (each level held in it) or of the
+    organisation holding them, newest year first, to find one's selection by."""
+    return await q.selections(
+        conn,
+        township_id=township_id,
+        organisation_id=organisation_id,
+        year=year,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/selections/{selection_id}", response_model=SelectionView, operation_id="getSelection")

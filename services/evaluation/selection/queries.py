@@ -324,6 +324,37 @@ async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str,
     return out
 
 
+async def selections(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    organisation_id: str | None,
+    year: int | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """The selections of a township (every level it holds or is in) or an organisation, newest
+    year first; public like each selection (三公开)."""
+    where = (
+        "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR organisation_id = $2)"
+        " AND ($3::int IS NULL OR year = $3)"
+    )
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM selections WHERE {where}", township_id, organisation_id, year
+    )
+    rows = await conn.fetch(
+        "SELECT selection_id, level, organisation_id, township_id, year, title, subject_kind,"
+        " commendation_on, stages_scored, posted_on, notice_until, issued_on"
+        f" FROM selections WHERE {where} ORDER BY year DESC, selection_id LIMIT $4 OFFSET $5",
+        township_id,
+        organisation_id,
+        year,
+        limit,
+        offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
+
+
 async def commendations(
     conn: asyncpg.Connection, *, township_id: str | None
 ) -> list[dict[str, Any]]:

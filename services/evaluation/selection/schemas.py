@@ -56,6 +56,28 @@ class SelectionView(View):
     issued_on: date | None
 
 
+class SelectionSummary(View):
+    selection_id: str
+    level: str
+    organisation_id: str
+    township_id: str
+    year: int
+    title: str
+    subject_kind: str
+    commendation_on: date
+    stages_scored: int
+    posted_on: date | None
+    notice_until: date | None
+    issued_on: date | None
+
+
+class SelectionPage(View):
+    total: int
+    limit: int
+    offset: int
+    rows: list[SelectionSummary]
+
+
 class RecomputedCandidate(View):
     subject_id: str
     recorded: float

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from services.pledge import commands as c
 from services.pledge import handlers as h
 from services.pledge import queries as q
-from services.pledge.schemas import Accepted, BranchView, CountyView, MemberView, TownshipView
-from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
+from services.pledge.access import oversees_township
+from services.pledge.schemas import (
+    Accepted,
+    BranchView,
+    CountyView,
+    MemberPage,
+    MemberView,
+    TownshipView,
+)
+from shared.auth import require
+from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -137,6 +146,33 @@ async def enrol_member(
     cmd: c.EnrolMember, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
     return await run(request, who, idem, lambda uow: h.enrol_member(uow, cmd, who))
+
+
+@router.get("/members", response_model=MemberPage, operation_id="listMembers")
+async def list_members(
+    conn: Reader,
+    who: SignedIn,
+    township_id: QueryId,
+    branch_id: QueryId | None = None,
+    name: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: QueryOffset = 0,
+) -> Any:
+    """D2: a township's members, paged, found by name: for those who keep or oversee the
+    township's directory."""
+    town = await q.township(conn, township_id=township_id)
+    require(
+        oversees_township(who, township_id, town["county_id"]),
+        "a township's roll is for its office and committee, the county and auditors",
+    )
+    return await q.members(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        name=name,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/members/{member_id}", response_model=MemberView, operation_id="getMember")

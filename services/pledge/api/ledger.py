@@ -9,9 +9,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.pledge import queries as q
+from services.pledge.access import oversees_township
 from services.pledge.documents.ledger_xlsx import ledger_workbook
 from services.pledge.schemas import DraftingReport, LedgerPage, QuarterlyPushReport
-from shared.auth import Principal, Role, county_admin, require, township_committee, township_office
+from shared.auth import Principal, require
 from shared.http import PathId, QueryId, QueryOffset, QueryYear, Reader, SignedIn
 from shared.workbook import xlsx_download
 
@@ -69,10 +70,7 @@ async def download_ledger(
 async def _overseer(conn: Any, who: Principal, township_id: str) -> None:
     town = await q.township(conn, township_id=township_id)
     require(
-        township_office(who, township_id)
-        or township_committee(who, township_id)
-        or county_admin(who, town["county_id"])
-        or who.role is Role.AUDITOR,
+        oversees_township(who, township_id, town["county_id"]),
         "township reports are for the township's committee and office",
     )
 

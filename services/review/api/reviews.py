@@ -14,7 +14,13 @@ from services.review.access import sees_history
 from services.review.api.deps import QUARTER_PATTERN
 from services.review.documents.ledger_xlsx import review_workbook
 from services.review.events import Cadence, Occasion, SubjectKind
-from services.review.schemas import Accepted, CoverageReport, ReviewPage, ReviewWithHistory
+from services.review.schemas import (
+    Accepted,
+    CoverageReport,
+    ReviewPage,
+    ReviewScales,
+    ReviewWithHistory,
+)
 from shared import zh
 from shared.auth import require
 from shared.http import (
@@ -34,6 +40,13 @@ router = APIRouter(prefix="/v1", tags=["reviews"])
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Quarter = Annotated[str, Query(pattern=QUARTER_PATTERN)]
+
+
+@router.get("/review-scales", response_model=ReviewScales, operation_id="getReviewScales")
+async def get_review_scales() -> Any:
+    """R3: the dimensions each kind of review assesses (all required) and the grades, with
+    their Chinese labels, so a form asks exactly what the service requires."""
+    return q.review_scales()
 
 
 @router.post("/reviews", status_code=201, response_model=Accepted, operation_id="recordReview")

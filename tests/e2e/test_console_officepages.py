@@ -1,0 +1,148 @@
+"""The township office's day and the branch secretary's paper journals in a real browser
+(issue 18), against the real identity, pledge and review services: at the office desktop a
+clerk establishes a branch, enrols a member (a name left empty is refused beside the field,
+and nothing is appended) and appoints her the branch's secretary, then follows up a ledger
+item with a scanned letter and confirms the problem solved; on a 360 px phone the branch
+secretary enters a member's paper journal on the member's behalf."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from gongkai.develop.serving import serving
+from services.console.app import create_app
+from services.console.settings import ConsoleSettings
+from services.review.app import DEFINITION as REVIEW
+from shared.embedded import free_port
+from tests.e2e.helpers import ok
+from tests.e2e.identity_helpers import identity_beside_pledge
+from tests.e2e.review_helpers import publish_branch_pledge, synced
+from tests.e2e.test_console import activate
+from tests.support import Servers
+from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
+
+
+async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_journal(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(REVIEW,)
+    ) as world:
+        d, pledge, review = world.directory, world.pledge, world.services["review"]
+        admin = world.servers.auth("county_admin", d.county)
+        clerk = ok(
+            await world.identity.client.post(
+                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
+            ),
+            201,
+        )["id"]
+        grant = {"role": "township_office", "org": d.township}
+        ok(
+            await world.identity.client.post(
+                f"/v1/people/{clerk}/posts", json=grant, headers=admin
+            ),
+            201,
+        )
+        # a published pledge whose first item its branch reports done
+        pledge_id = await publish_branch_pledge(pledge, d)
+        item_id = ok(await pledge.client.get(f"/v1/pledges/{pledge_id}"))["items"][0]["item_id"]
+        done = {"summary": "支渠改造完成, 已通水"}
+        path = f"/v1/pledges/{pledge_id}/items/{item_id}/done"
+        ok(await pledge.client.post(path, json=done, headers=d.branch_secretary))
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(pledge.client.base_url),
+            review_url=str(review.client.base_url),
+            notification_url="http://127.0.0.1:9",
+            session_key_file=tmp_path / "console.key",
+        )
+        async with serving(create_app(settings), port):
+            # --- the office, at its desktop: a new branch, its member, her appointment ------
+            office = await browser.page(DESKTOP)
+            await activate(office, world, clerk, "13800005555")
+            await office.goto(f"{console_url}/signin")
+            await office.get_by_role("link", name="支部与党员").click()
+            assert "李秀英" in await office.locator("#members").inner_text()
+            await office.get_by_label("党组织名称").fill("东风村党支部")
+            await office.get_by_label("类型").select_option(label="村党组织")
+            await office.get_by_label("所在村（村党组织填写）").fill("东风村")
+            await office.get_by_role("button", name="成立").click()
+
+            enrol = office.locator("form", has=office.get_by_role("button", name="入册"))
+            await enrol.get_by_label("所在党组织").select_option(label="东风村党支部")
+            await enrol.get_by_label("设岗定责：岗位").fill("支部书记")
+            await enrol.get_by_label("岗位职责").fill("主持支部全面工作")
+            await enrol.get_by_label("支部班子成员").check()
+            await enrol.get_by_role("button", name="入册").click()  # the name left empty
+            assert "填写的内容有误" in await office.get_by_role("alert").inner_text()
+            name = office.locator("#member-name")
+            assert await name.get_attribute("aria-invalid") == "true"
+            assert (
+                await office.locator("#err-member-name").inner_text()
+                == "内容太短或项目太少，请补充完整。"
+            )
+            assert await office.locator("#member-duties").input_value() == "主持支部全面工作"
+            roll = {"township_id": d.township}
+            members = ok(await pledge.client.get("/v1/members", params=roll, headers=d.office))
+            assert members["total"] == 2  # nothing appended
+
+            await name.fill("王桂兰")
+            await office.get_by_role("button", name="入册").click()
+            assert "王桂兰" in await office.locator("#members").inner_text()
+            await office.get_by_role("link", name="东风村党支部").first.click()
+            await office.get_by_label("支部书记", exact=True).select_option(label="王桂兰")
+            await office.get_by_role("button", name="任命").click()
+            assert await office.locator("#secretary").inner_text() == "王桂兰"
+            await office.set_viewport_size({"width": 360, "height": 740})  # the roll on a phone
+            await office.goto(f"{console_url}/directory")
+            assert await horizontal_overflow(office) == 0
+            await office.set_viewport_size(DESKTOP["viewport"])
+
+            # --- the ledger: a follow-up with a scanned letter, the problem confirmed solved -
+            await office.goto(f"{console_url}/township?year=2027")
+            await office.get_by_role("link", name="跟进：改造支渠3公里").click()
+            scan = tmp_path / "letter.png"
+            Image.new("RGB", (80, 60), (255, 255, 255)).save(scan, "PNG")
+            await office.get_by_label("跟进情况").fill("到现场查看, 支渠已通水")
+            await office.get_by_label("佐证材料（照片或扫描件，可多选）").set_input_files(str(scan))
+            await office.get_by_role("button", name="记录跟进").click()
+            assert "letter.png" in await office.locator("#activity").inner_text()
+            solved = office.locator("form", has=office.get_by_role("button", name="确认问题已解决"))
+            await solved.get_by_label("确认依据").fill("群众反映灌溉用水问题已解决")
+            await solved.get_by_role("button", name="确认问题已解决").click()
+            assert "✔ 问题已解决" in await office.locator("#confirmed").inner_text()
+            seen = ok(await pledge.client.get(f"/v1/pledges/{pledge_id}"))
+            assert seen["items"][0]["problem_solved"]
+
+            # --- the secretary, on her phone: a member's paper journal entered for her ------
+            await synced(pledge, review)
+            secretary = await browser.page(PHONE)
+            await activate(secretary, world, d.secretary, "13800004444")
+            await secretary.goto(f"{console_url}/signin")
+            await secretary.get_by_role("button", name="支部书记").click()
+            await secretary.get_by_role("link", name="党员纪实").click()
+            assert await horizontal_overflow(secretary) == 0
+            await secretary.get_by_role("link", name="李秀英").click()
+            today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
+            await secretary.get_by_label("日期", exact=True).fill(str(today))
+            await secretary.get_by_label("工作内容").fill("入户宣传滴灌补贴政策")
+            await secretary.get_by_label("履职情况").fill("走访农户5户, 登记需求3户")
+            await secretary.get_by_role("button", name="保存", exact=True).click()
+            assert "支部书记代录" in await secretary.locator("main").inner_text()
+            assert await horizontal_overflow(secretary) == 0
+            journal = ok(
+                await review.client.get(
+                    f"/v1/members/{d.member}/journal", headers=d.branch_secretary
+                )
+            )
+            assert [e["entered_by"] for e in journal["entries"]] == [d.secretary]
+            await secretary.goto(f"{console_url}/directory")  # the office's page, not hers
+            assert "创先办使用" in await secretary.locator("main").inner_text()

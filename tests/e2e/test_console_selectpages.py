@@ -1,0 +1,227 @@
+"""The township's leaders and the selection in a real browser (issues 18 and 20), against the
+real identity, pledge, review and evaluation services: the township head reviews a branch
+with every dimension (one left out is refused beside it, and nothing is recorded) and
+records a guidance visit with a photo at the office desktop; the office opens the year's
+selection, the branch secretary nominates her branch on her phone, the office scores, the
+committee decides with its own reason beside the composite score and its parts, the office
+posts the notice and records an objection brought in person, the committee answers it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.async_api import Page
+
+from gongkai.develop.serving import serving
+from services.console.app import create_app
+from services.console.settings import ConsoleSettings
+from services.evaluation.app import DEFINITION as EVALUATION
+from services.review.app import DEFINITION as REVIEW
+from shared.embedded import free_port
+from tests.e2e.helpers import eventually, ok
+from tests.e2e.identity_helpers import identity_beside_pledge
+from tests.e2e.test_console import HEAD, activate
+from tests.support import Servers
+from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
+
+DIMENSIONS = ("重点工作", "班子建设", "基层组织建设", "党风廉政", "为民办实事", "承诺践诺")
+
+
+async def main_text(page: Page) -> str:
+    return await page.locator("main").inner_text()
+
+
+async def test_reviews_visits_and_the_selection_in_the_console(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers,
+        monkeypatch,
+        tmp_path,
+        redirect=f"{console_url}/callback",
+        beside=(REVIEW, EVALUATION),
+    ) as world:
+        d = world.directory
+        review, evaluation = world.services["review"].client, world.services["evaluation"].client
+        admin = world.servers.auth("county_admin", d.county)
+        ok(
+            await world.pledge.client.post(
+                f"/v1/townships/{d.township}/head",
+                json={"person_id": HEAD, "name": "王振华"},
+                headers=d.as_("county_admin", d.county),
+            )
+        )
+        clerk = ok(
+            await world.identity.client.post(
+                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
+            ),
+            201,
+        )["id"]
+        grant = {"role": "township_office", "org": d.township}
+        ok(
+            await world.identity.client.post(
+                f"/v1/people/{clerk}/posts", json=grant, headers=admin
+            ),
+            201,
+        )
+
+        async def copies_caught_up() -> bool:
+            branch = await review.get(f"/v1/directory/branches/{d.branch}")
+            town = await evaluation.get(f"/v1/directory/townships/{d.township}")
+            head = await world.identity.client.get(f"/v1/people/{HEAD}/posts", headers=admin)
+            return (
+                branch.status_code == 200
+                and branch.json()["head_id"] == HEAD
+                and town.status_code == 200
+                and d.branch in town.text
+                and head.status_code == 200
+                and len(head.json()["posts"]) == 1
+            )
+
+        await eventually(copies_caught_up)
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(world.pledge.client.base_url),
+            review_url=str(review.base_url),
+            evaluation_url=str(evaluation.base_url),
+            notification_url="http://127.0.0.1:9",
+            session_key_file=tmp_path / "console.key",
+        )
+        async with serving(create_app(settings), port):
+            # --- the head reviews the branch, every dimension --------------------------------
+            head = await browser.page(DESKTOP)
+            await activate(head, world, HEAD, "13800003333")
+            await head.goto(f"{console_url}/signin")
+            await head.get_by_role("link", name="领导点评").click()
+            await head.get_by_role("link", name="红沙梁村党支部").click()
+            await head.get_by_role("link", name="点评", exact=True).first.click()
+            assert "点评支部：红沙梁村党支部" in await main_text(head)
+            for dimension in DIMENSIONS[:-1]:  # the last one forgotten
+                part = head.locator("fieldset").filter(has_text=dimension)
+                await part.get_by_label("等次").select_option(label="优秀")
+                await part.get_by_label("评语").fill(f"{dimension}扎实")
+            await head.get_by_label("主要成绩").fill("节水灌溉推广到全村")
+            await head.get_by_label("存在不足").fill("年轻党员发展偏少")
+            await head.get_by_label("努力方向").fill("培养后备力量")
+            await head.get_by_role("button", name="保存点评").click()
+            assert "填写的内容有误" in await head.get_by_role("alert").inner_text()
+            grade = head.locator("#assessments\\.pledge_fulfilment\\.grade")
+            assert await grade.get_attribute("aria-invalid") == "true"
+            assert (
+                "请从列表中选择"
+                in await head.locator("#err-assessments-pledge_fulfilment-grade").inner_text()
+            )
+            assert await head.get_by_label("主要成绩").input_value() == "节水灌溉推广到全村"
+            assert (
+                ok(await review.get("/v1/reviews", params={"branch_id": d.branch}))["total"] == 0
+            )  # nothing recorded
+            last = head.locator("fieldset").filter(has_text=DIMENSIONS[-1])
+            await last.get_by_label("等次").select_option(label="合格")
+            await last.get_by_label("评语").fill("承诺事项按期推进")
+            await head.get_by_role("button", name="保存点评").click()
+            ledger = await head.locator("#review-ledger").inner_text()
+            assert "点评台账（1 条）" in ledger
+            assert "承诺践诺：合格" in ledger
+            assert "重点工作：优秀" in ledger
+            [recorded] = ok(await review.get("/v1/reviews", params={"branch_id": d.branch}))["rows"]
+            assert len(recorded["assessments"]) == len(DIMENSIONS)
+
+            # --- a guidance visit with a photo ------------------------------------------------
+            photo = tmp_path / "visit.jpg"
+            Image.new("RGB", (64, 48), (40, 120, 200)).save(photo, "JPEG")
+            await head.get_by_role("link", name="联系点指导").click()
+            await head.get_by_label("指导情况").fill("查看滴灌示范田，听取支部汇报")
+            await head.get_by_label("指导意见（可不填）").fill("带动周边农户")
+            await head.get_by_label("现场照片（可拍照）").set_input_files(str(photo))
+            await head.get_by_role("button", name="保存指导记录").click()
+            visits = await head.locator("#visits").inner_text()
+            assert "查看滴灌示范田" in visits
+            assert "照片 1 张" in visits
+            [visit] = ok(await review.get("/v1/visits", params={"branch_id": d.branch}))["rows"]
+            assert [f["media_type"] for f in visit["files"]] == ["image/jpeg"]
+
+            # --- the office opens the selection ----------------------------------------------
+            office = await browser.page(DESKTOP)
+            await activate(office, world, clerk, "13800005555")
+            await office.goto(f"{console_url}/signin")
+            await office.get_by_role("link", name="评选表彰").click()
+            await office.get_by_label("评选名称").fill("先进基层党组织评选")
+            await office.get_by_role("button", name="开始评选").click()
+            assert await office.locator("#stage").inner_text() == "待确定评选办法"
+            await office.get_by_label("各轮入围名额（多轮用逗号分隔）").fill("1")
+            await office.get_by_role("button", name="保存评选办法").click()
+            assert await office.locator("#stage").inner_text() == "推荐中"
+            selection_url = office.url
+
+            # --- the secretary nominates her branch, on her phone ---------------------------
+            secretary = await browser.page(PHONE)
+            await activate(secretary, world, d.secretary, "13800004444")
+            await secretary.goto(f"{console_url}/signin")
+            await secretary.get_by_role("button", name="支部书记").click()
+            await secretary.get_by_role("link", name="评选推荐").click()
+            await secretary.get_by_role("link", name="先进基层党组织评选").click()
+            await secretary.get_by_label("推荐理由").fill("节水灌溉带动全村增收")
+            await secretary.get_by_role("button", name="提交推荐").click()
+            assert "推荐理由：节水灌溉带动全村增收" in await main_text(secretary)
+            assert "支部推荐" in await main_text(secretary)
+            assert await horizontal_overflow(secretary) == 0
+            await secretary.get_by_role("link", name="点评党员").click()  # her branch's
+            branch_page = await main_text(secretary)
+            assert "李秀英" in branch_page  # she reviews the members outside the team
+            assert "承诺践诺：合格" in branch_page  # the head's review, in the branch's ledger
+            assert await horizontal_overflow(secretary) == 0
+            await secretary.goto(f"{console_url}/visits")  # the township's page, not hers
+            assert "乡镇党委和创先办使用" in await main_text(secretary)
+
+            # --- the office scores; the committee decides, in its own words -----------------
+            await office.reload()
+            await office.get_by_role("button", name="计算第1轮得分").click()
+            assert await office.locator("#stage").inner_text() == "第1轮待镇党委决定"
+            stage = await office.locator("#stage-1").inner_text()
+            assert "综合得分" in stage
+            assert "领导点评" in stage  # the parts beside the composite
+            assert await office.get_by_role("button", name="提交镇党委决定").count() == 0
+
+            await head.goto(selection_url)
+            await head.get_by_label("入围", exact=True).check()
+            await head.get_by_role("button", name="提交镇党委决定").click()  # no reason
+            assert await head.locator("#err-decisions-0-reason").count() == 1
+            assert await head.locator("#stage").inner_text() == "第1轮待镇党委决定"
+            await head.get_by_label("红沙梁村党支部：理由").fill("镇党委研究认为该支部带富成效突出")
+            await head.get_by_role("button", name="提交镇党委决定").click()
+            assert (
+                "入围：镇党委研究认为该支部带富成效突出"
+                in await head.locator("#stage-1").inner_text()
+            )
+            assert await head.get_by_role("button", name="发布公示").count() == 0
+
+            # --- notice, an objection brought in person, the committee's answer -------------
+            await office.reload()
+            await office.get_by_role("button", name="发布公示").click()
+            assert (await office.locator("#stage").inner_text()).startswith("公示中")
+            await office.get_by_label("异议内容（来访、来信或来电）").fill(
+                "群众来访反映账目公开不及时"
+            )
+            await office.get_by_role("button", name="记录异议").click()
+            assert "（来访，创先办记录）" in await office.locator("#objections").inner_text()
+
+            await head.reload()
+            await head.get_by_label("答复").fill("经核实账目已按月公开，异议不成立")
+            await head.get_by_label("异议不成立", exact=True).check()
+            await head.get_by_role("button", name="提交答复").click()
+            objections = await head.locator("#objections").inner_text()
+            assert "答复：经核实账目已按月公开，异议不成立（异议不成立）" in objections
+            selection_id = selection_url.rsplit("/", 1)[1]
+            listed = ok(await evaluation.get("/v1/selections", params={"township_id": d.township}))
+            assert [s["selection_id"] for s in listed["rows"]] == [selection_id]
+            other = {"township_id": d.other_township}
+            assert ok(await evaluation.get("/v1/selections", params=other))["total"] == 0
+            [answered] = ok(await evaluation.get(f"/v1/selections/{selection_id}"))["objections"]
+            assert answered["in_person"] is True
+            assert answered["upheld"] is False
