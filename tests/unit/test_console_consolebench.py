@@ -1,9 +1,11 @@
 """The console benchmark's own logic (`gongkai bench console`, gongkai/bench/console*.py),
 without servers: which route a path is, which links are detail pages to visit, who is chosen
-to sign in, the figures per page, and the Server-Timing record of a page's service calls."""
+to sign in, the figures per page, and the Server-Timing record of a page's service calls; and
+what the benchmark changed in the console: the menu's 待办 count kept for half a minute."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -12,8 +14,11 @@ from fastapi import FastAPI, Request
 from gongkai.bench.console import Visit, console_routes, details, route_of, summarise
 from gongkai.bench.console_app import ServerTiming, parse_server_timing, server_timing, timed
 from gongkai.bench.console_people import choose, shares
+from services.console.app import create_app
 from services.console.calls import Services
+from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
+from services.console.web import TODO_SECONDS
 
 
 def test_a_path_is_labelled_by_the_console_route_that_serves_it() -> None:
@@ -138,3 +143,59 @@ async def test_a_page_answers_with_the_service_calls_it_made(tmp_path: Path) -> 
     ]
     assert all(ms >= 0 for _, _, ms in recorded)
     assert len(parse_server_timing(again.headers["server-timing"])) == 2  # per request
+
+
+async def test_the_menus_count_is_kept_for_half_a_minute_and_asked_again_after_a_read(
+    tmp_path: Path,
+) -> None:
+    """The 待办 count was a third of the console's calls (every page asked): it is kept in the
+    session for TODO_SECONDS; 待办 itself shows the inbox's own count, and marking a notice
+    read asks again on the next page. (The notification service stood in for, as in
+    tests/unit/test_console.py; the pages against the real services: tests/e2e.)"""
+    asked: list[str] = []
+    unread = {"count": 3}
+
+    def notification(request: httpx.Request) -> httpx.Response:
+        asked.append(f"{request.method} {request.url.path} {request.url.query.decode()}")
+        if request.method == "POST":
+            unread["count"] -= 1
+            return httpx.Response(200, json={"id": "n-1"})
+        return httpx.Response(200, json={"unread": unread["count"], "notices": []})
+
+    settings = ConsoleSettings(session_key_file=tmp_path / "key")
+    app = create_app(settings, transport=httpx.MockTransport(notification))
+    console = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console")
+    sealer = Sealer((tmp_path / "key").read_bytes())
+    session = Session(
+        access_token="at",
+        refresh_token=None,
+        expires_at=time.time() + 600,
+        id_token=None,
+        person="p-1",
+        name="张三",
+        role="county_admin",
+        org=None,
+    )
+    console.cookies.set(SESSION_COOKIE, sealer.seal_session(session))
+
+    def badge(page: httpx.Response) -> str:
+        return page.text.split('<span class="badge">')[1].split("<")[0]
+
+    first = await console.get("/county")
+    second = await console.get("/county")
+    assert badge(first) == badge(second) == "3"
+    assert len(asked) == 1  # asked once, kept in the (re-sealed) cookie
+
+    await console.post("/notices/n-1/read", data={"csrf": session.csrf, "key": "k"})
+    after = await console.get("/county")
+    assert badge(after) == "2"  # asked again after the read
+    assert len(asked) == 3
+
+    stale = sealer.session(after.cookies[SESSION_COOKIE].strip('"'), idle_seconds=60)
+    assert stale is not None
+    assert stale.todo == 2
+    stale.todo_at -= TODO_SECONDS + 1  # half a minute on
+    console.cookies.clear()
+    console.cookies.set(SESSION_COOKIE, sealer.seal_session(stale))
+    await console.get("/county")
+    assert len(asked) == 4

@@ -20,6 +20,7 @@ async def todo(desk: Signed) -> Response:
         inbox = await desk.get("notification", "/v1/inbox", unread=False, limit=50)
     except Refused as refused:
         return desk.page("home.html", inbox=None, refused=refused)
+    desk.remember_todo(int(inbox.get("unread", desk.todo_count)))  # the newest count
     return desk.page("home.html", inbox=inbox, refused=None)
 
 
@@ -27,4 +28,5 @@ async def todo(desk: Signed) -> Response:
 async def mark_read(notice_id: str, desk: Signed) -> Response:
     form = await desk.form()
     await desk.post("notification", f"/v1/inbox/{notice_id}/read", {}, form.get("key", ""))
+    desk.session.todo_at = 0.0  # one fewer: asked again on the next page
     return desk.redirect("/")

@@ -4,6 +4,7 @@ code and a QR code, that the evaluation service makes and the console hands to t
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -27,12 +28,9 @@ def township_of(desk: Desk) -> str:
 async def rounds(desk: Signed) -> Response:
     township_id = township_of(desk)
     listed = await desk.get("evaluation", "/v1/rounds", township_id=township_id)
-    turnouts = {}
-    for r in listed:
-        if r["status"] == "open":
-            turnouts[r["round_id"]] = await desk.get(
-                "evaluation", f"/v1/rounds/{r['round_id']}/invitations"
-            )
+    open_ids = [r["round_id"] for r in listed if r["status"] == "open"]
+    asked = [desk.get("evaluation", f"/v1/rounds/{i}/invitations") for i in open_ids]
+    turnouts = dict(zip(open_ids, await asyncio.gather(*asked), strict=True))  # at once
     return desk.page("rounds.html", rounds=listed, turnouts=turnouts)
 
 
