@@ -26,7 +26,7 @@ from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.clock import FixedClock
-from tests.e2e.helpers import Directory, ok
+from tests.e2e.helpers import Directory, eventually, ok
 from tests.support import Servers, running
 
 ROLES = (
@@ -53,6 +53,7 @@ class World:
     neighbour_pledge: str  # a draft of another member of the member's own branch
     elsewhere_import: str  # a roster import of the other township's office
     other_township_name: str
+    review: httpx.AsyncClient
 
     def place(self, role: str) -> tuple[str, str]:
         """The person and the org of each role's post."""
@@ -143,6 +144,7 @@ async def world(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> A
                 neighbour,
                 imported,
                 other_name,
+                s["review"].client,
             )
         await app.state.console.services.close()
 
@@ -219,3 +221,41 @@ async def test_records_of_another_branch_and_township_are_refused(world: World, 
         assert answer.status_code == 200
     else:
         assert answer.status_code == 403, (role, answer.status_code)
+
+
+async def test_a_branchs_journals_are_read_in_one_call_by_who_may_read_each(world: World) -> None:
+    """R6 (the secretary's 党员纪实 asked once per member; now once): every member's journal
+    of the month, for the branch's secretary, its township and the county, not a member."""
+    d, review = world.d, world.review
+    today = datetime.now(timezone(timedelta(hours=8))).date()
+    month = today.strftime("%Y-%m")
+
+    async def copied() -> bool:
+        answer = await review.get(f"/v1/directory/branches/{d.branch}")
+        return answer.status_code == 200 and d.member in answer.text
+
+    await eventually(copied)
+    entry = {"recorded_on": str(today), "work_content": "走访农户三户", "duty_performance": "好"}
+    ok(
+        await review.post(
+            f"/v1/members/{d.member}/journal/{month}/entries", json=entry, headers=d.the_member
+        ),
+        201,
+    )
+    path = f"/v1/branches/{d.branch}/journals?month={month}"
+    for role in ("branch_secretary", "township_office", "township_committee", "county_admin"):
+        person, org = world.place(role)
+        kept = ok(await review.get(path, headers=d.as_(role, org, person)))
+        journals = {j["member_id"]: j for j in kept["journals"]}
+        assert {d.member, d.secretary} <= set(journals), role
+        assert [e["work_content"] for e in journals[d.member]["entries"]] == ["走访农户三户"]
+        assert journals[d.secretary]["entries"] == []
+    for headers in (d.the_member, d.as_("township_office", d.other_township)):
+        assert (await review.get(path, headers=headers)).status_code == 403
+    assert (await review.get(f"/v1/branches/b-none/journals?month={month}")).status_code in (
+        401,
+        404,
+    )
+    page = await world.get(f"/branch/journals?month={month}", "branch_secretary")
+    assert page.status_code == 200
+    assert "李秀英" in page.text
