@@ -35,12 +35,12 @@ def timed(services: Services) -> None:
             if calls is not None:
                 params = {k: v for k, v in (kwargs.get("params") or {}).items() if v is not None}
                 query = f"?{urlencode(params)}" if params else ""
-                calls.append((service, f"{method} {path}{query}", _ms(start)))
+                calls.append((service, f"{method} {path}{query}", ms_since(start)))
 
     services.call = recorded  # type: ignore[method-assign]
 
 
-def _ms(start: float) -> float:
+def ms_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
 
 
