@@ -46,12 +46,15 @@ from gongkai.develop.demo import COUNTY
 from gongkai.develop.stack import Stack
 from gongkai.operator.options import signing_key
 from gongkai.operator.services import FRONTS, SERVICES
+from services.console.calls import KEEPALIVE_SECONDS
 from services.console.web import MENUS
 
 P95_LIMIT = 300.0  # ms, per page (issue 18)
 COUNTY_POSTS = ("county_admin", "auditor")
 LINK = re.compile(r'href="(/[^"]*)"')
 NOT_PAGES = ("/static/", "/signin", "/signout", "/signed-out", "/callback")
+# the raw calls' client, as the console's own (services/console/calls.py)
+RAW_LIMITS = httpx.Limits(max_connections=50, keepalive_expiry=KEEPALIVE_SECONDS)
 DETAILS_PER_ROUTE = 2  # detail pages of one route a person keeps visiting
 
 
@@ -324,7 +327,7 @@ async def _measure_on(bench: Bench, sizes: Sizes, stack: Stack, rng: random.Rand
                     await on_console(w, path, alone)
         tokens: dict[str, str] = {}  # one a person, as the console holds one a session
         raw_errors: list[str] = []
-        raw_http = httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=50))
+        raw_http = httpx.AsyncClient(timeout=60, limits=RAW_LIMITS)
 
         async def on_services(w: Walker, path: str) -> None:
             """The page's calls, straight to the services with the person's post."""
