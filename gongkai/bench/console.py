@@ -395,7 +395,7 @@ def _report(
         title=f"console: {len(people)} signed-in people clicking through their pages (ms)"
     )
     columns = ("page", "n", "p50", "p95", "p99", "alone p50", "raw API p95", "calls", "met?")
-    table.add_column(columns[0], overflow="fold")
+    table.add_column(columns[0], min_width=max(len(r.label) for r in rows))
     for column in columns[1:]:
         table.add_column(column, justify="right")
     figures = []
@@ -410,7 +410,7 @@ def _report(
             "yes" if row.p95 <= P95_LIMIT else "NO",
         )
         figures.append(latency(f"p95: {shown}", row.p95, target=P95_LIMIT))
-    bench.console.print(table, width=max(bench.console.width, 120))
+    bench.console.print(table, width=max(bench.console.width, 140))
     roles: dict[str, int] = {}
     for p in people:
         roles[p.role] = roles.get(p.role, 0) + 1
