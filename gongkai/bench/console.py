@@ -410,7 +410,7 @@ def _report(
             "yes" if row.p95 <= P95_LIMIT else "NO",
         )
         figures.append(latency(f"p95: {shown}", row.p95, target=P95_LIMIT))
-    bench.console.print(table, width=max(bench.console.width, 140))
+    bench.console.print(table, width=max(bench.console.width, 140), crop=False)
     roles: dict[str, int] = {}
     for p in people:
         roles[p.role] = roles.get(p.role, 0) + 1
