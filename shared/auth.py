@@ -150,10 +150,8 @@ class JwksKeys:
             if key is not None:
                 return key
             if self._failure is not None:
-                raise Unavailable(
-                    f"the identity provider's keys cannot be fetched now: {self._failure}"
-                )
-            raise Unauthenticated(f"invalid bearer token: no signing key {kid!r}")
+                raise Unavailable("暂时无法取得身份服务的密钥：请稍后再试。")
+            raise Unauthenticated("登录凭证无效（签名密钥未知）：请重新登录。")
 
     def _refresh(self, now: float) -> None:
         self._tried = now
@@ -234,7 +232,7 @@ class TokenVerifier:
             if self.jwks is not None:  # the key the token names, with the algorithm it has
                 kid = jwt.get_unverified_header(token).get("kid")
                 if not isinstance(kid, str) or not kid:
-                    raise Unauthenticated("invalid bearer token: no key id (kid)")
+                    raise Unauthenticated("登录凭证无效（缺少密钥编号）：请重新登录。")
                 found = self.jwks.key(kid)
                 key, algorithms = found, [found.algorithm_name]
             claims = jwt.decode(
@@ -249,7 +247,7 @@ class TokenVerifier:
             longest = self.longest_lifetime_seconds
             if longest is not None and expires - issued_at > longest:
                 raise Unauthenticated(
-                    f"invalid bearer token: it lives longer than {longest:.0f} s allowed here"
+                    f"登录凭证无效（有效期超过本服务允许的 {longest:.0f} 秒）：请重新登录。"
                 )
             principal = Principal(
                 subject=claims["sub"],
@@ -259,7 +257,7 @@ class TokenVerifier:
             )
             return principal, expires, issued_at
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
-            raise Unauthenticated(f"invalid bearer token: {error}") from error
+            raise Unauthenticated("登录凭证无效或已过期：请重新登录。") from error
 
 
 class LocalSigningKey:

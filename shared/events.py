@@ -34,7 +34,7 @@ ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"  # ids are also NATS subject to
 
 def _without_nul(value: Any) -> Any:
     if isinstance(value, str) and "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
+        raise ValueError("文字中不能含有空字符（NUL）：请删去后再提交")
     if isinstance(value, dict):
         for key, item in value.items():
             _without_nul(key)

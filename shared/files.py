@@ -360,14 +360,14 @@ async def refs(
         found = await catalog.uploaded(a.sha256, by)
         if found is None:
             raise InvalidInput(
-                "no file with this hash was uploaded by you to this service",
+                "您没有在本服务上传过这个文件：请重新上传。",
                 field=f"{field}.{i}.sha256",
             )
         out.append(
             FileRef(sha256=a.sha256, size=found.size, media_type=found.media_type, name=a.name)
         )
     if len({r.sha256 for r in out}) != len(out):
-        raise InvalidInput("the same file is attached twice", field=field)
+        raise InvalidInput("同一个文件附了两次：请去掉重复的文件。", field=field)
     return tuple(out)
 
 

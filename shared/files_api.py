@@ -74,7 +74,7 @@ def file_router(may_see: MaySee) -> APIRouter:
 
     @router.post("", status_code=201, response_model=StoredFileView, operation_id="uploadFile")
     async def upload(request: Request, who: SignedIn, file: Annotated[UploadFile, File()]) -> Any:
-        require(who.role in WRITERS, "evidence files are uploaded by those who write records")
+        require(who.role in WRITERS, "证明材料由填写记录的人上传。")
         store = file_store(request)
         data = await file.read(store.limits.max_bytes + 1)
         try:
@@ -96,12 +96,12 @@ def file_router(may_see: MaySee) -> APIRouter:
     ) -> Response:
         found = await stored_file(conn, sha256)
         if found is None or not await may_see(conn, who, sha256):
-            raise NotFound(f"file {sha256} not found")
+            raise NotFound("没有找到该文件：请重新上传。")
         if thumbnail and not found.has_thumbnail:
-            raise NotFound(f"file {sha256} has no thumbnail")
+            raise NotFound("该文件没有缩略图。")
         data = await file_store(request).content(conn, sha256, thumbnail=thumbnail)
         if data is None:
-            raise NotFound(f"file {sha256} is missing from the store")
+            raise NotFound("该文件已不在存储中：请重新上传。")
         media_type = JPEG if thumbnail else found.media_type
         extension = media_type.split("/")[1]
         headers = safe_headers(media_type, f"{sha256[:16]}.{extension}")

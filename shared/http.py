@@ -23,6 +23,7 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import zh
 from shared.auth import PUBLIC, Principal, Role
 from shared.errors import Forbidden, GongkaiError, Unauthenticated, Unavailable
 from shared.events import ID_PATTERN
@@ -74,7 +75,7 @@ def invalid_body(reason: str, instance: str, field: str = "body") -> JSONRespons
         422,
         "invalid-input",
         "The request is not valid",
-        reason if field == "body" else f"{field}: {reason}",
+        reason if field == "body" else f"{field}：{reason}",
         instance,
         errors=[{"field": field, "reason": reason}],
     )
@@ -92,9 +93,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
         # `code` (pydantic's error type) lets a front say what to fix in the reader's language
         errors = [
-            {"field": _field(e), "reason": e["msg"], "code": e["type"]} for e in error.errors()
+            {"field": _field(e), "reason": zh.fix(e["type"], e["msg"]), "code": e["type"]}
+            for e in error.errors()
         ]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors)
+        listed = "；".join(f"{e['field']}：{e['reason'].rstrip('。')}" for e in errors)
+        detail = f"请按提示修改后再提交：{listed}。"
         return problem(
             422,
             "invalid-input",
@@ -108,17 +111,24 @@ def install_error_handlers(app: FastAPI) -> None:
     async def http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         _failed(request, error.status_code, error)
         if error.status_code == 400:  # e.g. a body that is not UTF-8: the body is invalid
-            return invalid_body(str(error.detail), request.url.path)
+            return invalid_body("请求内容无法读取：请检查后重新提交。", request.url.path)
         kind = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        detail = {404: "没有这个地址：请核对链接。", 405: "此地址不接受这种请求方法。"}
         return problem(
-            error.status_code, kind, str(error.detail), str(error.detail), request.url.path
+            error.status_code,
+            kind,
+            str(error.detail),
+            detail.get(error.status_code, "请求未能完成：请稍后再试。"),
+            request.url.path,
         )
 
     @app.exception_handler(asyncpg.CharacterNotInRepertoireError)
     async def unstorable_text(request: Request, error: Exception) -> JSONResponse:
         # a safety net: NUL characters are refused earlier, with the field named
         field = next((k for k, v in request.query_params.multi_items() if "\x00" in k + v), "body")
-        return invalid_body("text must not contain NUL characters", request.url.path, field)
+        return invalid_body(
+            "文字中不能含有空字符（NUL）：请删去后再提交。", request.url.path, field
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -133,7 +143,7 @@ def internal_error(instance: str) -> JSONResponse:
         500,
         "internal-error",
         "Internal error",
-        "the server failed; the error was logged",
+        "服务出错，已记录：请稍后再试；如仍有问题请联系县管理员。",
         instance,
     )
 
@@ -295,13 +305,15 @@ class RequestContextMiddleware:
         if upload:  # binary: the route checks what it takes (shared/files.py, workbook.py)
             return None, replaying(body, receive)
         if b"\x00" in body:  # UTF-16/32 JSON would hide its brackets from the depth scan
-            return invalid_body("the body must be UTF-8 text", scope["path"]), receive
+            return invalid_body(
+                "请求内容须为 UTF-8 文字：请用 UTF-8 编码发送。", scope["path"]
+            ), receive
         if json_too_deep(body, self.max_json_depth):
-            reason = f"JSON nested deeper than {self.max_json_depth} levels"
+            reason = f"JSON 嵌套超过 {self.max_json_depth} 层：请减少嵌套层数。"
             return invalid_body(reason, scope["path"]), receive
         twice = duplicated_key(body)
         if twice is not None:
-            reason = "the key is given twice in one object"
+            reason = "同一对象中这个键出现了两次：请只保留一个。"
             return invalid_body(reason, scope["path"], twice), receive
         return None, replaying(body, receive)
 
@@ -310,7 +322,7 @@ class RequestContextMiddleware:
             413,
             "body-too-large",
             "Request body too large",
-            f"the limit is {limit or self.max_body_bytes} bytes",
+            f"请求内容过大：上限为 {limit or self.max_body_bytes} 字节，请拆分后分批提交。",
             scope["path"],
         )
 
@@ -401,7 +413,7 @@ def _too_many(scope: Scope, wait: float) -> JSONResponse:
         429,
         "too-many-requests",
         "Too many requests",
-        "the public request rate for this address is exceeded; retry later",
+        "此地址的请求过于频繁：请稍后再试。",
         scope["path"],
     )
     response.headers["Retry-After"] = retry_after(wait)
@@ -415,7 +427,7 @@ async def current_principal(
         return PUBLIC
     scheme, _, token = authorization.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise Unauthenticated("use 'Authorization: Bearer <token>'")
+        raise Unauthenticated("请使用“Authorization: Bearer 登录凭证”登录后再访问。")
     runtime = request.app.state.runtime
     principal: Principal = runtime.verifier.verify(token.strip())
     if principal.role is Role.BRANCH_SECRETARY:
@@ -433,12 +445,12 @@ async def _holds_the_post(runtime: Any, principal: Principal) -> None:
         principal.org,
     )
     if holder is None or holder != principal.subject:
-        raise Forbidden(f"{principal.subject} is not the secretary of branch {principal.org}")
+        raise Forbidden(f"您不是支部 {principal.org} 的书记：请切换到支部书记身份。")
 
 
 async def signed_in(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
     if principal.role == Role.PUBLIC:
-        raise Unauthenticated("this request needs a bearer token")
+        raise Unauthenticated("此请求需要登录：请先登录。")
     return principal
 
 
@@ -471,14 +483,14 @@ def _iso(value: Any) -> Any:
     `-1` as a Unix time, and nobody means one)."""
     if isinstance(value, str) and _ISO_DATE.match(value):
         return value
-    raise ValueError("an ISO 8601 date or date and time is meant, e.g. 2027-03-31T16:00Z")
+    raise ValueError("日期或时间格式不对：请按 ISO 8601 填写，例如 2027-03-31T16:00Z")
 
 
 def _within_years(moment: datetime) -> datetime:
     """Within the years anything is dated (PostgreSQL cannot take the year 10000 that
     9999-12-31T23:59:59-23:59 is in UTC, or the year 0 of 0001-01-01 read east of UTC)."""
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:
-        raise ValueError(f"a moment in the years {FIRST_YEAR} to {LAST_YEAR} is meant")
+        raise ValueError(f"请填写 {FIRST_YEAR} 年至 {LAST_YEAR} 年之间的时间")
     return moment
 
 

@@ -96,7 +96,7 @@ async def find(
 async def get(conn: asyncpg.Connection, import_id: str) -> ImportRecord:
     row = await conn.fetchrow(f"SELECT {COLUMNS} FROM imports WHERE import_id = $1", import_id)
     if row is None:
-        raise NotFound("import not found", import_id=import_id)
+        raise NotFound("没有找到该导入：请重新上传文件。", import_id=import_id)
     return ImportRecord.of(row)
 
 
@@ -105,7 +105,7 @@ async def file_of(conn: asyncpg.Connection, import_id: str) -> bytes:
         "SELECT file FROM imports WHERE import_id = $1", import_id
     )
     if data is None:
-        raise InvalidState("the uploaded file is no longer kept", import_id=import_id)
+        raise InvalidState("上传的文件已不再保存：请重新上传。", import_id=import_id)
     return data
 
 
@@ -349,17 +349,19 @@ async def confirm_commands(
     only sealed in the log: its bytes are dropped once committed."""
     record = await locked(uow.conn, import_id)
     if record.kind not in kinds:
-        raise InvalidInput(f"not an import of {', '.join(kinds)}", field="import_id")
+        raise InvalidInput(
+            f"这不是{'、'.join(kinds)}的导入：请回到相应页面重新上传。", field="import_id"
+        )
     if record.importer != importer:
-        raise Forbidden("only the importer confirms an import")
+        raise Forbidden("只有导入人可以确认这次导入。")
     if record.state == "committed":
         return record.view()
     if record.state == "invalid":
-        raise InvalidState("the file has rows with errors: nothing can be imported from it")
+        raise InvalidState("文件中有出错的行，整份文件都没有导入：请改正出错的行后重新上传。")
     rows = await asyncio.to_thread(read_upload, await file_of(uow.conn, import_id), sheets)
     parts, errors = check(rows)
     if errors:
-        raise InvalidState("the file has rows with errors: nothing can be imported from it")
+        raise InvalidState("文件中有出错的行，整份文件都没有导入：请改正出错的行后重新上传。")
     before = len(uow.appended)
     await execute(uow, parts)
     await committed(uow.conn, import_id, len(uow.appended) - before, uow.store.clock.now())

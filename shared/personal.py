@@ -18,11 +18,20 @@ from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+log = structlog.get_logger()
+
 NONCE_BYTES = 12
 ERASED = "已删除"  # what a read model shows in place of an erased person's data
+UNREADABLE = "无法读取（数据已损坏）"  # ... in place of sealed data whose bytes were altered
+
+
+class Unreadable(ValueError):
+    """Sealed personal data that does not open with its person's key: its bytes were altered
+    (or it is no envelope at all). Never erasure, which reads as None."""
 
 
 def _canonical(fields: dict[str, str]) -> bytes:
@@ -64,26 +73,52 @@ async def unseal_all(
 ) -> list[dict[str, str] | None]:
     """`unseal` of each envelope, in order, reading the keys they need at once (a list of
     people, as a read shows it, is one query, not one per person)."""
+    keys = await _keys(conn, envelopes)
+    return [_open(keys.get(envelope["person"]), envelope) for envelope in envelopes]
+
+
+async def unseal_each(
+    conn: asyncpg.Connection, envelopes: Sequence[dict[str, Any]]
+) -> list[dict[str, str] | Unreadable | None]:
+    """`unseal_all`, except that an envelope that does not open (its bytes altered in a read
+    model or a log) is given as its `Unreadable` error, logged, for the list to show it as
+    unreadable: one damaged record does not hide every other one."""
+    keys = await _keys(conn, envelopes)
+    opened: list[dict[str, str] | Unreadable | None] = []
+    for envelope in envelopes:
+        person = envelope.get("person") if isinstance(envelope, dict) else None
+        try:
+            if not isinstance(person, str):
+                raise Unreadable("not a sealed envelope")
+            opened.append(_open(keys.get(person), envelope))
+        except Unreadable as error:
+            log.error("personal_data_unreadable", person_id=person, why=str(error))
+            opened.append(error)
+    return opened
+
+
+async def _keys(conn: asyncpg.Connection, envelopes: Sequence[dict[str, Any]]) -> dict[str, bytes]:
     if not envelopes:
-        return []
+        return {}
     rows = await conn.fetch(
         "SELECT person_id, key FROM person_keys WHERE person_id = ANY($1::text[])",
-        sorted({envelope["person"] for envelope in envelopes}),
+        sorted({str(e.get("person")) for e in envelopes if isinstance(e, dict)}),
     )
-    keys: dict[str, bytes] = {row["person_id"]: row["key"] for row in rows}
-    return [_open(keys.get(envelope["person"]), envelope) for envelope in envelopes]
+    return {row["person_id"]: row["key"] for row in rows}
 
 
 def _open(key: bytes | None, envelope: dict[str, Any]) -> dict[str, str] | None:
     if key is None:
         return None
     person_id = envelope["person"]
-    raw = base64.b64decode(envelope["sealed"])
     try:
+        raw = base64.b64decode(envelope["sealed"], validate=True)
         plain = AESGCM(key).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], person_id.encode())
-    except InvalidTag as error:
-        raise ValueError(f"personal data of {person_id} does not open with its key") from error
-    fields: dict[str, str] = json.loads(plain)
+        fields = json.loads(plain)
+    except (InvalidTag, ValueError, TypeError, KeyError) as error:
+        raise Unreadable(f"personal data of {person_id} does not open with its key") from error
+    if not isinstance(fields, dict):
+        raise Unreadable(f"personal data of {person_id} is not a set of fields")
     return fields
 
 

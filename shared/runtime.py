@@ -106,18 +106,19 @@ class Runtime:
         s = self.settings
         longest = s.longest_token_minutes * 60.0
         self.revocations = Revocations(window_seconds=longest)
-        self.verifier = TokenVerifier(
-            issuer=s.jwt_issuer,
-            audience=s.jwt_audience,
-            jwks_url=s.jwks_url,
-            public_key_pem=(
-                s.jwt_public_key_file.read_bytes()
-                if s.jwt_public_key_file and not s.jwks_url
-                else None
-            ),
-            revocations=self.revocations,
-            longest_lifetime_seconds=longest,
-        )
+        if s.jwks_url or s.jwt_public_key_file:  # the identity service sets its own (app.py)
+            self.verifier = TokenVerifier(
+                issuer=s.jwt_issuer,
+                audience=s.jwt_audience,
+                jwks_url=s.jwks_url,
+                public_key_pem=(
+                    s.jwt_public_key_file.read_bytes()
+                    if s.jwt_public_key_file and not s.jwks_url
+                    else None
+                ),
+                revocations=self.revocations,
+                longest_lifetime_seconds=longest,
+            )
         await ensure_database(s.database_url, s.database)
         owner = await asyncpg.connect(s.service_dsn)  # for migrations and grants only
         try:

@@ -69,6 +69,8 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_identity(self) -> ServiceSettings:
+        if self.service == "identity":
+            return self  # the provider verifies tokens with its own keys (services/identity/app.py)
         if self.environment == "production" and not self.jwks_url:
             raise ValueError(
                 "production needs GONGKAI_JWKS_URL (the local signing key is for development)"

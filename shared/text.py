@@ -28,12 +28,12 @@ def _refuse(text: str, refused: re.Pattern[str]) -> str:
     if found:
         char = found.group()
         if char in "\r\n" and refused is _REFUSED_IN_A_LINE:
-            raise ValueError("must be one line (a line break is for text of several lines)")
+            raise ValueError("此项只写一行：请删去换行")
         kind = "a lone surrogate" if unicodedata.category(char) == "Cs" else "a control character"
         name = unicodedata.name(char, kind).lower()
-        raise ValueError(f"must not contain U+{ord(char):04X} ({name})")
+        raise ValueError(f"不能含有控制字符 U+{ord(char):04X}（{name}）：请删去后再提交")
     if text and not any(_visible(c) for c in text):
-        raise ValueError("has no visible character")
+        raise ValueError("请填写文字内容（不能只有空格或不可见字符）")
     return text
 
 

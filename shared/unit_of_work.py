@@ -119,7 +119,7 @@ class UnitOfWork:
     async def get(self, kind: type[A], stream_id: str, what: str) -> A:
         aggregate = await self.load(kind, stream_id)
         if aggregate is None:
-            raise NotFound(f"{what} not found", stream_id=stream_id)
+            raise NotFound(f"没有找到{what}：请核对后再试。", stream_id=stream_id)
         return aggregate
 
     async def save(self, aggregate: Aggregate) -> list[EventEnvelope]:
@@ -287,7 +287,8 @@ async def _remembered(conn: asyncpg.Connection, idem: Idempotency) -> Any:
         return None
     if row["request_hash"] != idem.request_hash:
         raise IdempotencyKeyReused(
-            "this Idempotency-Key was used for a different request", key=idem.key
+            "这个幂等键（Idempotency-Key）已用于另一个不同的请求：请刷新页面后重新填写。",
+            key=idem.key,
         )
     return json.loads(row["response"])
 

@@ -70,6 +70,12 @@ LABELS: dict[str, str] = {
     "returned": "退回修改",
     "approved": "已审定",
     "published": "已公开",
+    # posts (roles), as a refusal names them
+    "county_admin": "县管理员",
+    "township_committee": "乡镇党委",
+    "township_office": "乡镇创先办",
+    "branch_secretary": "支部书记",
+    "auditor": "审计员",
 }
 
 # labels written in traditional characters by earlier versions (events keep them as written;
@@ -142,3 +148,37 @@ def period(code: str) -> str:
 def percent(rate: float | None, digits: int = 1) -> str:
     """0.8 → 80.0%; 0.8126 → 81.3%."""
     return f"{(rate or 0) * 100:.{digits}f}%"
+
+
+# what to fix in a field, by the validation error's code (pydantic's error types): the
+# `reason` of a 422 problem's `errors[]`, beside the `code` a client may map itself
+FIXES = {
+    "missing": "请填写此项。",
+    "string_too_short": "内容太短，请填写完整。",
+    "string_too_long": "内容太长，请精简。",
+    "string_pattern_mismatch": "格式不对。",
+    "date_from_datetime_parsing": "日期格式不对，例如 2027-03-15。",
+    "date_parsing": "日期格式不对，例如 2027-03-15。",
+    "int_parsing": "请填写数字。",
+    "enum": "请从列表中选择。",
+    "literal_error": "请从列表中选择。",
+    "too_short": "内容太短或项目太少，请补充完整。",  # text with a length limit, and lists
+    "too_long": "内容太长或项目太多，请精简。",
+    "value_error": "填写的内容不符合要求。",
+}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def chinese(text: str) -> bool:
+    """Whether a text is written for a person here (has a CJK character), not a code or an
+    English message of a library."""
+    return bool(_CJK.search(text))
+
+
+def fix(code: str, message: str = "") -> str:
+    """What to fix in a field: a validator's own Chinese message (`Value error, …` without its
+    prefix), else the sentence for the error's code, else a general one."""
+    own = message.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if chinese(own):
+        return own
+    return FIXES.get(code, FIXES["value_error"])

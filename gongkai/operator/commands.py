@@ -12,15 +12,19 @@ from typing import Annotated
 import typer
 
 from gongkai.operator.options import DataDir, console, signing_key
-from gongkai.operator.services import SERVICES, load_service
+from gongkai.operator.services import FRONTS, SERVICES, load_front, load_service
 from shared.auth import Role
 
 
-def serve(service: Annotated[str, typer.Argument(help=" | ".join(SERVICES))]) -> None:
-    """Run one service in the foreground, configured by GONGKAI_* (containers use this)."""
-    if service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service}; one of {sorted(SERVICES)}")
-    run_service(load_service(service))
+def serve(
+    service: Annotated[str, typer.Argument(help=" | ".join([*SERVICES, *FRONTS]))],
+) -> None:
+    """Run one service, or the console, in the foreground, configured by GONGKAI_* (the
+    console by GONGKAI_CONSOLE_*); containers use this."""
+    if service not in SERVICES and service not in FRONTS:
+        known = sorted([*SERVICES, *FRONTS])
+        raise typer.BadParameter(f"unknown service {service}; one of {known}")
+    run_service(load_service(service) if service in SERVICES else load_front(service))
 
 
 def run_service(module: ModuleType) -> None:

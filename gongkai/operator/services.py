@@ -29,3 +29,8 @@ FRONTS: dict[str, tuple[str, int]] = {
 def load_service(service: str) -> ModuleType:
     """The service's app module (its DEFINITION and main()), imported now, by name."""
     return import_module(SERVICES[service][0])
+
+
+def load_front(front: str) -> ModuleType:
+    """A front's app module (its main()), imported now, by name."""
+    return import_module(FRONTS[front][0])

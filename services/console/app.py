@@ -17,23 +17,31 @@ from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoin
 
 from services.console.calls import Refused, Services
 from services.console.pages import (
+    accounts,
+    audit,
     branch_journals,
+    bulletins,
+    channels,
+    checks,
     directory,
     followups,
     home,
     imports,
     journals,
+    mine,
     pledges,
+    ratings,
     reviews,
     rounds,
     selections,
+    setup,
     signin,
     township,
 )
 from services.console.session import SESSION_COOKIE, Sealer, load_key
 from services.console.settings import ConsoleSettings
 from services.console.signin import Identity
-from services.console.web import SESSION_SCOPE, Console, NotSignedIn, public_page
+from services.console.web import SESSION_SCOPE, Console, Desk, NotSignedIn, public_page
 from shared.logging import configure_logging
 
 DEFAULT_PORT = 8100
@@ -68,6 +76,16 @@ class SecurityHeaders(BaseHTTPMiddleware):
         return response
 
 
+def message_page(request: Request, status: int, title: str, message: str) -> Response:
+    """A refusal or an error, in the layout of the person signed in (their menu, their
+    as-of day), or the public layout when nobody is."""
+    session = request.scope.get("state", {}).get(SESSION_SCOPE)
+    if session is None:
+        return public_page("message.html", status, title=title, message=message)
+    desk = Desk(request.app.state.console, session, request)
+    return desk.page("message.html", status, title=title, message=message)
+
+
 def create_app(
     settings: ConsoleSettings | None = None, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
@@ -98,9 +116,17 @@ def create_app(
         imports,
         reviews,
         selections,
+        audit,
+        mine,
         directory,
         followups,
         branch_journals,
+        accounts,
+        setup,
+        channels,
+        bulletins,
+        checks,
+        ratings,
     ):
         app.include_router(module.router)
 
@@ -118,14 +144,12 @@ def create_app(
     async def refused(request: Request, error: Refused) -> Response:
         if error.status == 401:
             return RedirectResponse("/signin", status_code=303)
-        return public_page("message.html", error.status, title="未能完成", message=error.message)
+        return message_page(request, error.status, "未能完成", error.message)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, error: Exception) -> Response:
         log.error("console_error", path=request.url.path, exc_info=error)
-        return public_page(
-            "message.html", 500, title="出错了", message="页面出错，已记录；请稍后再试。"
-        )
+        return message_page(request, 500, "出错了", "页面出错，已记录；请稍后再试。")
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

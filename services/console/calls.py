@@ -1,7 +1,9 @@
 """Calls to the services' HTTP APIs with the signed-in person's own token.
 
 The console decides nothing: each service authorises and validates, and its RFC 9457 problem
-comes back as `Refused`, with a Chinese sentence for the page and, per field, what to fix.
+comes back as `Refused`: the service's own Chinese `detail` (what is wrong and what to do) for
+the top of the page, or a sentence by the problem's kind when it has none, and per field the
+service's Chinese reason, or what to fix by the validation error's `code`.
 Every write carries the idempotency key its form was rendered with, so a double click or a
 resubmitted form appends once.
 """
@@ -14,6 +16,7 @@ from typing import Any
 import httpx
 
 from services.console.settings import ConsoleSettings
+from shared import zh
 
 KEEPALIVE_SECONDS = 4.0  # under uvicorn's timeout_keep_alive (5 s)
 # what a person reads for a problem's kind (the end of its `type`)
@@ -25,23 +28,11 @@ KINDS = {
     "conflict": "该操作与当前状态不符，请刷新页面后再试。",
     "idempotency-key-reused": "该表单已提交过，请刷新页面后再填写。",
     "rate-limited": "操作过于频繁，请稍后再试。",
+    "body-too-large": "文件或内容太大：请拆分后分批提交。",
     "internal-error": "服务出错，请稍后再试；如仍有问题请联系县管理员。",
 }
 # what to fix in a field, by the validation error's code (pydantic's error types)
-CODES = {
-    "missing": "请填写此项。",
-    "string_too_short": "内容太短，请填写完整。",
-    "string_too_long": "内容太长，请精简。",
-    "string_pattern_mismatch": "格式不对。",
-    "date_from_datetime_parsing": "日期格式不对，例如 2027-03-15。",
-    "date_parsing": "日期格式不对，例如 2027-03-15。",
-    "int_parsing": "请填写数字。",
-    "enum": "请从列表中选择。",
-    "literal_error": "请从列表中选择。",
-    "too_short": "内容太短或项目太少，请补充完整。",  # text with a length limit, and lists
-    "too_long": "内容太长或项目太多，请精简。",
-    "value_error": "填写的内容不符合要求。",
-}
+CODES = zh.FIXES
 
 
 @dataclass
@@ -62,18 +53,30 @@ class Refused(Exception):
         if not isinstance(body, dict):
             body = {}
         kind = str(body.get("type", "")).rsplit(":", 1)[-1]
-        message = KINDS.get(kind) or KINDS.get(
+        detail = str(body.get("detail", ""))
+        errors = [e for e in body.get("errors") or [] if isinstance(e, dict)]
+        fields: dict[str, str] = {}
+        for error in errors:
+            if error.get("field"):
+                reason = str(error.get("reason", ""))
+                fields[_field_name(str(error["field"]))] = (
+                    reason if zh.chinese(reason) else zh.fix(str(error.get("code", "")))
+                )
+        general = KINDS.get(kind) or KINDS.get(
             {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
                 answer.status_code, "internal-error" if answer.status_code >= 500 else ""
             ),
             "操作未能完成，请检查后再试。",
         )
-        fields: dict[str, str] = {}
-        for error in body.get("errors") or []:
-            if isinstance(error, dict) and error.get("field"):
-                name = _field_name(str(error["field"]))
-                fields[name] = CODES.get(str(error.get("code", "")), "填写的内容不符合要求。")
-        return cls(answer.status_code, message, str(body.get("detail", "")), fields)
+        if not zh.chinese(detail) or any(e.get("code") for e in errors):
+            # an older service's English, or a validation problem's list of the fields (each
+            # said beside its field): the general sentence
+            message = general
+        elif fields:  # look at the fields, and what is wrong
+            message = KINDS["invalid-input"] + detail
+        else:
+            message = detail  # the service's own sentence: what is wrong and what to do
+        return cls(answer.status_code, message, detail, fields)
 
 
 def _field_name(path: str) -> str:
@@ -88,6 +91,7 @@ class Services:
         self, settings: ConsoleSettings, transport: httpx.AsyncBaseTransport | None = None
     ):
         self.urls = {
+            "identity": settings.identity_url,  # people, posts, activation codes
             "pledge": settings.pledge_url,
             "review": settings.review_url,
             "evaluation": settings.evaluation_url,
@@ -161,6 +165,28 @@ class Services:
             raise refused
         stored: dict[str, Any] = answer.json()
         return stored
+
+    async def stream(
+        self, service: str, path: str, *, token: str, params: dict[str, Any], wait_seconds: float
+    ) -> httpx.Response:
+        """A large download (a log's export), its body not yet read: the caller passes it on
+        chunk by chunk and closes it; a problem raises `Refused`."""
+        request = self.http.build_request(
+            "GET",
+            self.urls[service].rstrip("/") + path,
+            params={k: v for k, v in params.items() if v is not None},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=httpx.Timeout(wait_seconds),
+        )
+        try:
+            answer = await self.http.send(request, stream=True)
+        except httpx.HTTPError as e:
+            raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
+        if answer.status_code >= 400:
+            await answer.aread()
+            await answer.aclose()
+            raise Refused.of(answer)
+        return answer
 
     async def get(self, service: str, path: str, *, token: str, **params: Any) -> Any:
         return await self.call(service, "GET", path, token=token, params=params)

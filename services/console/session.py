@@ -20,6 +20,10 @@ from cryptography.fernet import Fernet, InvalidToken
 SESSION_COOKIE = "gk_session"
 SIGNIN_COOKIE = "gk_signin"  # state, nonce and PKCE verifier between /signin and /callback
 SIGNIN_SECONDS = 600
+# a random name for the browser, set at sign-in, that the reverse proxy hashes to keep a
+# browser on one console replica (deploy/nginx/default.conf.template): token refreshes are
+# shared within a process only (signin.Identity.refresh). It says nothing of the person.
+ROUTE_COOKIE = "gk_route"
 
 
 @dataclass
@@ -37,6 +41,8 @@ class Session:
     seen: float = field(default_factory=time.time)
     todo: int = 0  # the menu's 待办 count, as last asked of the notification service
     todo_at: float = 0.0  # when it was asked (0: ask on the next page)
+    # an auditor's "as of" day (ISO date): every page reads the records as they stood then
+    as_of: str | None = None
 
     def idle(self, now: float, idle_seconds: float) -> bool:
         return now - self.seen > idle_seconds

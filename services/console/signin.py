@@ -12,12 +12,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import jwt
+import structlog
 from authlib.common.security import generate_token
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -26,6 +28,7 @@ from services.console.settings import ConsoleSettings
 
 ALGORITHMS = ["EdDSA"]
 REFRESHED_FOR_SECONDS = 60.0
+log = structlog.get_logger()
 
 
 class SignInFailed(Exception):
@@ -78,25 +81,53 @@ class Identity:
         return token
 
     async def provider(self) -> Provider:
+        """The identity service's endpoints, from its discovery document (read once). The
+        browser is sent to the authorization endpoint as published (the issuer's, public);
+        what the console calls itself (token, revocation, JWKS) it calls at
+        `identity_internal_url` when one is set: behind a reverse proxy the public host need
+        not be reachable from the console's own network."""
         if self._provider is None:
-            url = self.settings.identity_url.rstrip("/") + "/.well-known/openid-configuration"
+            url = self.settings.identity_backchannel + "/.well-known/openid-configuration"
             try:
                 async with httpx.AsyncClient(timeout=10.0) as http:
                     answer = await http.get(url)
                 answer.raise_for_status()
                 d = answer.json()
+                inside = self._inside(str(d["issuer"]))
                 self._provider = Provider(
                     issuer=d["issuer"],
                     authorization_endpoint=d["authorization_endpoint"],
-                    token_endpoint=d["token_endpoint"],
-                    jwks_uri=d["jwks_uri"],
+                    token_endpoint=inside(d["token_endpoint"]),
+                    jwks_uri=inside(d["jwks_uri"]),
                     end_session_endpoint=d.get("end_session_endpoint"),
-                    revocation_endpoint=d.get("revocation_endpoint"),
+                    revocation_endpoint=(
+                        inside(d["revocation_endpoint"]) if d.get("revocation_endpoint") else None
+                    ),
                 )
             except (httpx.HTTPError, KeyError, ValueError) as e:
+                log.error("identity_discovery_failed", url=url, error=str(e))
                 raise SignInFailed("统一身份认证服务暂时无法访问，请稍后再试。") from e
             self._jwks = jwt.PyJWKClient(self._provider.jwks_uri, cache_keys=True)
         return self._provider
+
+    def _inside(self, issuer: str) -> Callable[[str], str]:
+        """An endpoint under the issuer's (public) address, moved to the internal one. With an
+        internal address, the issuer must be the configured identity_url (what OpenID Connect
+        Discovery 4.3 asks of the address discovery is read at): otherwise browsers would be
+        sent where the tokens do not come from."""
+        if self.settings.identity_internal_url is None:
+            return lambda endpoint: endpoint
+        public = self.settings.identity_url.rstrip("/")
+        if issuer.rstrip("/") != public:
+            raise ValueError(f"the identity service names itself {issuer!r}, not {public!r}")
+        internal = self.settings.identity_backchannel
+
+        def moved(endpoint: str) -> str:
+            if endpoint.startswith(public + "/"):
+                return internal + endpoint[len(public) :]
+            return endpoint
+
+        return moved
 
     async def begin(self, prompt: str | None = None) -> tuple[str, dict[str, Any]]:
         """The identity service's authorization address, and what /callback must get back."""
@@ -146,7 +177,10 @@ class Identity:
         revokes the whole family if a used one comes back), or None when the person must sign
         in again. Several requests carrying the same refresh token (two tabs, a double tap, a
         response whose new cookie the browser has not stored yet) share one refresh, and for
-        a minute after it get its result instead of a second one."""
+        a minute after it get its result instead of a second one. In this process only: with
+        several replicas the reverse proxy keeps a browser on one (by the ROUTE_COOKIE set at
+        sign-in), else two replicas refreshing the same token at once would be a reuse, and
+        the identity service would end the person's whole token family."""
         old = session.refresh_token
         if not old:
             return None

@@ -61,36 +61,64 @@ TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 
 # the pages each post sees in the menu: (path, label)
 MENUS: dict[str, list[tuple[str, str]]] = {
-    "member": [("/", "待办"), ("/pledge", "我的承诺"), ("/journal", "纪实")],
+    "member": [
+        ("/", "待办"),
+        ("/pledge", "我的承诺"),
+        ("/journal", "纪实"),
+        ("/my/rounds", "评议投票"),
+        ("/my/grades", "我的评价"),
+    ],
     "branch_secretary": [
         ("/", "待办"),
         ("/branch", "支部承诺"),
-        ("/reviews", "点评党员"),
-        ("/selections", "评选推荐"),
         ("/branch/journals", "党员纪实"),
+        ("/reviews", "点评党员"),
+        ("/rounds", "党员评议"),
+        ("/ratings", "评星定级"),
+        ("/selections", "评选推荐"),
     ],
     "township_committee": [
         ("/", "待办"),
         ("/review", "承诺审核"),
         ("/township", "定诺与台账"),
-        ("/rounds", "评议"),
         ("/reviews", "领导点评"),
         ("/visits", "联系点指导"),
+        ("/rounds", "评议"),
+        ("/ratings", "评星定级"),
         ("/selections", "评选表彰"),
+        ("/bulletins", "督查通报"),
     ],
     "township_office": [
         ("/", "待办"),
+        ("/directory", "支部与党员"),
         ("/review", "承诺审核"),
         ("/township", "定诺与台账"),
-        ("/rounds", "评议"),
-        ("/roster", "名册导入"),
         ("/reviews", "领导点评"),
         ("/visits", "联系点指导"),
+        ("/rounds", "评议"),
+        ("/checks", "满意度测评"),
+        ("/ratings", "评星定级"),
         ("/selections", "评选表彰"),
-        ("/directory", "支部与党员"),
+        ("/bulletins", "督查通报"),
+        ("/roster", "名册导入"),
+        ("/channels", "推送渠道"),
     ],
-    "county_admin": [("/", "待办"), ("/county", "全县")],
-    "auditor": [("/", "待办"), ("/county", "全县")],
+    "county_admin": [
+        ("/", "待办"),
+        ("/county", "全县"),
+        ("/setup", "乡镇与日历"),
+        ("/reminders", "提醒日历"),
+        ("/accounts", "账号与职务"),
+        ("/channels", "推送渠道"),
+        ("/deliveries", "失败推送"),
+    ],
+    "auditor": [
+        ("/", "待办"),
+        ("/county", "全县"),
+        ("/rounds", "评议审计"),
+        ("/audit/checks", "测评审计"),
+        ("/audit", "检查点与导出"),
+    ],
 }
 
 
@@ -162,8 +190,27 @@ class Desk:
         self.todo_count = self.session.todo = count
         self.session.todo_at = time.time()
 
+    @property
+    def as_of(self) -> str | None:
+        """The moment an auditor reads the records as of (the chosen day's end, local
+        time); None: as they stand now. Only an auditor's session carries a day."""
+        if self.session.role != "auditor" or not self.session.as_of:
+            return None
+        return f"{self.session.as_of}T23:59:59"
+
     async def get(self, service: str, path: str, **params: Any) -> Any:
-        return await self.console.services.get(service, path, token=self.token, **params)
+        """A read with the person's token; for an auditor looking back, `as_of` their day
+        (A3: every service's reads accept it), so every page shows the past, not only some."""
+        if self.as_of is None:
+            return await self.console.services.get(service, path, token=self.token, **params)
+        params.setdefault("as_of", self.as_of)
+        try:
+            return await self.console.services.get(service, path, token=self.token, **params)
+        except Refused as refused:
+            if refused.status == 404:  # not recorded yet on that day
+                day = zh.day(self.session.as_of)
+                refused.message = f"{day}还没有这条记录（正在查看过去某日的记录）。"
+            raise
 
     async def post(self, service: str, path: str, body: dict[str, Any], key: str) -> Any:
         return await self.console.services.post(service, path, token=self.token, body=body, key=key)
@@ -197,6 +244,8 @@ class Desk:
             me=self.session,
             menu=MENUS.get(self.session.role, [("/", "待办")]),
             path=self.request.url.path,
+            here=self.request.url.path
+            + (f"?{self.request.url.query}" if self.request.url.query else ""),
             csrf=self.session.csrf,
             todo_count=self.todo_count,
             new_key=lambda: secrets.token_urlsafe(16),

@@ -18,7 +18,7 @@ def voter_id(principal: Principal, scope_id: str) -> str:
         return principal.subject
     if principal.role is Role.MEMBER:
         return principal.subject
-    raise Forbidden("only a rater registered for this round votes here")
+    raise Forbidden("只有登记为本轮评议人的人才能在此投票：请使用发给您的评议邀请码。")
 
 
 def erases(principal: Principal) -> bool:

@@ -25,7 +25,7 @@ def valid_phone(value: str) -> str:
     """7 to 20 digits, an optional leading +; spaces and hyphens are dropped."""
     digits = value.replace(" ", "").replace("-", "")
     if not re.fullmatch(r"\+?\d{7,20}", digits):
-        raise ValueError("a phone number is 7 to 20 digits (spaces, hyphens, a leading +)")
+        raise ValueError("手机号或电话须为 7 到 20 位数字（可含空格、短横线和开头的 +）")
     return digits
 
 
@@ -33,10 +33,10 @@ def valid_id_number(value: str) -> str:
     """A resident ID number (GB 11643): 17 digits and the check character (0-9 or X)."""
     number = value.upper()
     if not re.fullmatch(r"\d{17}[\dX]", number):
-        raise ValueError("an ID number is 17 digits and a check character (0-9 or X)")
+        raise ValueError("身份证号须为 17 位数字加 1 位校验码（0-9 或 X）")
     total = sum(int(d) * w for d, w in zip(number, ID_WEIGHTS, strict=False))
     if ID_CHECK[total % 11] != number[-1]:
-        raise ValueError("the ID number's check character does not match (GB 11643)")
+        raise ValueError("身份证号的校验码不对（GB 11643）：请核对后重新填写")
     return number
 
 

@@ -41,7 +41,7 @@ async def sealed_personal(
     personal = entry.personal()
     if personal and entry.member_id is not None:
         raise InvalidInput(
-            "personal data is registered only for people outside the directory (A7)",
+            "只有党员名册以外的人员才在此登记个人信息（A7）：党员请从名册中选择。",
             field=f"{where}.{next(iter(personal))}",
         )
     return (
@@ -51,12 +51,18 @@ async def sealed_personal(
     )
 
 
+# the tables of what falls due, as a refusal names them
+DUE = {"rounds": "评议", "checks": "满意度测评"}
+
+
 async def due(uow: UnitOfWork, township_id: str, who: Principal, table: str) -> list[str]:
     """The township's open rounds or checks whose window ended before the clock's today, for
     its office or the service's scheduled pass acting for it (E4, E8)."""
     reads = uow.port(d.reads)
     await reads.township(township_id)
-    require(township_office(who, township_id), f"only the township office closes due {table}")
+    require(
+        township_office(who, township_id), f"只有乡镇创先办可以结束到期的{DUE.get(table, table)}。"
+    )
     return await reads.due(township_id, table, uow.today())
 
 
@@ -66,17 +72,15 @@ async def due(uow: UnitOfWork, township_id: str, who: Principal, table: str) -> 
 async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[str, Any]:
     """Destroy a member of the public's key and record it: every read model then shows them
     erased, and so does any rebuild or replay; the log's bytes and hashes stay as they were."""
-    require(
-        access.erases(who), "only the county's administrator or an auditor erases personal data"
-    )
+    require(access.erases(who), "只有县管理员或审计员可以删除个人信息。")
     reads = uow.port(d.reads)
     township_id = await reads.public_person_township(person_id)
     if township_id is None:
-        raise NotFound("no member of the public registered with this id", person_id=person_id)
+        raise NotFound("没有找到以此编号登记的群众：请核对编号。", person_id=person_id)
     county_id = (await reads.township(township_id))["county_id"]
     require(
         access.erases_in(who, county_id),
-        "only the administrator or an auditor of the person's county",
+        "只有该人员所在县的管理员或审计员可以办理。",
     )
     stream = f"person-{person_id}"
     person = await uow.load(Person, stream) or Person(stream, township_id)

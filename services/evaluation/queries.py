@@ -20,14 +20,23 @@ import asyncpg
 
 from shared.auth import Principal, Role
 from shared.errors import InvalidInput, NotFound
-from shared.personal import ERASED, destroy_key, mask_id_number, mask_phone, seal, unseal_all
+from shared.personal import (
+    ERASED,
+    UNREADABLE,
+    Unreadable,
+    destroy_key,
+    mask_id_number,
+    mask_phone,
+    seal,
+    unseal_each,
+)
 from shared.projections import drop_snapshots
 
 
 async def township(conn: asyncpg.Connection, township_id: str) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM dir_townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound("township not found (not yet in this service's directory copy)")
+        raise NotFound("没有找到该乡镇（本服务的名册副本中还没有）：如刚刚新建，请稍后再试。")
     return row
 
 
@@ -36,7 +45,7 @@ async def branch(conn: asyncpg.Connection, branch_id: str) -> asyncpg.Record:
         "SELECT * FROM dir_branches WHERE branch_id = $1 AND active", branch_id
     )
     if row is None:
-        raise NotFound("branch not found (not yet in this service's directory copy)")
+        raise NotFound("没有找到该支部（本服务的名册副本中还没有）：如刚刚新建，请稍后再试。")
     return row
 
 
@@ -67,7 +76,9 @@ async def member_in(
         township_id,
     )
     if row is None:
-        raise InvalidInput(f"{member_id} is not an active member of this township", field=where)
+        raise InvalidInput(
+            f"{member_id} 不是本乡镇的在册党员：请从本乡镇的党员中选择。", field=where
+        )
     return row
 
 
@@ -89,7 +100,7 @@ async def township_copy(conn: asyncpg.Connection, *, township_id: str) -> dict[s
     """This service's copy of a township's directory (D2), as the evaluation sees it."""
     row = await conn.fetchrow("SELECT * FROM dir_townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound("township not (yet) in this service's directory copy")
+        raise NotFound("本服务的名册副本中还没有该乡镇：如刚刚新建，请稍后再试。")
     branches = []
     for branch in await conn.fetch(
         "SELECT branch_id, name, kind, secretary_id FROM dir_branches"
@@ -239,10 +250,11 @@ async def with_personal(
 ) -> list[dict[str, Any]]:
     """The rows, their `personal` and `erased` columns read as the registering office sees: the
     name, the phone and ID numbers masked; 已删除 (and nothing else) once erased; nothing for
-    a member, whose personal data is the directory's. Only for a reader the route allowed."""
+    a member, whose personal data is the directory's; 无法读取 where the sealed bytes were
+    altered (logged). Only for a reader the route allowed."""
     found = [dict(row) for row in rows]
     sealed = [json.loads(row["personal"]) for row in found if row["personal"] is not None]
-    opened = iter(await unseal_all(conn, sealed))
+    opened = iter(await unseal_each(conn, sealed))
     out = []
     for row in found:
         envelope, erased = row.pop("personal"), row.pop("erased")
@@ -251,9 +263,12 @@ async def with_personal(
     return out
 
 
-def _shown(fields: dict[str, str] | None, erased: bool) -> dict[str, Any]:
+def _shown(fields: dict[str, str] | Unreadable | None, erased: bool) -> dict[str, Any]:
     """None for fields: the key is gone (erased, though perhaps not yet as of a past read)."""
-    if erased or fields is None:
+    if isinstance(fields, Unreadable) and not erased:
+        shown = {"name": UNREADABLE, "phone": None, "id_number": None, "erased": False}
+        return {**shown, "unreadable": True}
+    if erased or fields is None or isinstance(fields, Unreadable):
         return {"name": ERASED, "phone": None, "id_number": None, "erased": True}
     phone, number = fields.get("phone"), fields.get("id_number")
     return {

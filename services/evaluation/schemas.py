@@ -19,12 +19,14 @@ class Accepted(BaseModel):
 
 class PersonalView(View):
     """A member of the public's personal data for the office that registered them: masked,
-    or 已删除 once erased (A7). Never in a public page or release."""
+    or 已删除 once erased (A7), or 无法读取 where its sealed bytes no longer open. Never in a
+    public page or release."""
 
     name: str | None
     phone: str | None
     id_number: str | None
     erased: bool
+    unreadable: bool = False  # the sealed bytes were altered: shown as 无法读取 (and logged)
 
 
 class AuditProblem(View):

@@ -17,18 +17,28 @@ from services.identity.oidc.provider import Provider
 from services.identity.policies import subscriptions
 from services.identity.projections import READ_MODELS
 from shared.runtime import Periodic, Runtime, ServiceDefinition, serve
+from shared.settings import ServiceSettings
 
 KEY_CHECK_SECONDS = 3600.0
+
+
+def development_key(s: ServiceSettings, settings: IdentitySettings) -> str | None:
+    """The development key the JWKS also publishes (kid "local-dev", so `gongkai token` works
+    on the embedded default), or none: never in production, where whoever holds the data
+    directory's key could mint tokens every service accepts."""
+    if s.environment == "production":
+        if settings.identity_dev_public_key_file:
+            raise ValueError("GONGKAI_IDENTITY_DEV_PUBLIC_KEY_FILE is for development only")
+        return None
+    if settings.identity_dev_public_key_file:
+        return settings.identity_dev_public_key_file
+    return str(s.jwt_public_key_file) if s.jwt_public_key_file else None
 
 
 def periodic(runtime: Runtime) -> list[Periodic]:
     s = runtime.settings
     settings = IdentitySettings()
-    dev_key = settings.identity_dev_public_key_file or (
-        str(s.jwt_public_key_file)
-        if s.jwt_public_key_file and s.environment == "development"
-        else None
-    )
+    dev_key = development_key(s, settings)
     provider = Provider(
         runtime.pool,
         settings,

@@ -44,7 +44,7 @@ def now(uow: UnitOfWork) -> datetime:
 
 
 async def person_of(uow: UnitOfWork, person_id: str) -> Person:
-    return await uow.get(Person, stream_of(person_id), "person")
+    return await uow.get(Person, stream_of(person_id), "该人员")
 
 
 # --- people and posts -----------------------------------------------------------------
@@ -54,7 +54,7 @@ async def register_person(uow: UnitOfWork, cmd: c.RegisterPerson, who: Principal
     reads = uow.port(queries.reads)
     require(
         access.may_register(who, cmd.county_id, await reads.place(who.org or "")),
-        "the county administrator, or a township's committee or office, registers people",
+        "人员由县管理员或乡镇党委、创先办登记：请切换到相应身份。",
     )
     person = Person.register(new_id("p"), cmd.name, cmd.county_id, PostSource.GRANT, who.subject)
     await uow.save(person)
@@ -68,8 +68,7 @@ async def grant_post(
     place = await uow.port(queries.reads).place(cmd.org)
     require(
         access.may_grant(who, cmd.role, place, person.county_id),
-        "the county administrator grants the county's posts; a township's committee grants"
-        " its office's clerks",
+        "县级岗位由县管理员授予；乡镇创先办的工作人员由乡镇党委授予。请切换到相应身份。",
     )
     person.start_post(cmd.role, cmd.org, PostSource.GRANT, now(uow), who.subject, cmd.reason)
     await uow.save(person)
@@ -83,7 +82,7 @@ async def revoke_post(
     place = await uow.port(queries.reads).place(cmd.org)
     require(
         access.may_grant(who, cmd.role, place, person.county_id),
-        "only whoever may grant a post revokes it",
+        "只有可以授予该岗位的人才能收回它。",
     )
     person.end_post(cmd.role, cmd.org, now(uow), who.subject, cmd.reason, source=PostSource.GRANT)
     await uow.save(person)
@@ -94,7 +93,7 @@ async def lock_person(
     uow: UnitOfWork, person_id: str, cmd: c.LockPerson, who: Principal
 ) -> dict[str, Any]:
     person = await person_of(uow, person_id)
-    require(access.may_lock(who, person.county_id), "the county administrator locks accounts")
+    require(access.may_lock(who, person.county_id), "账号由县管理员锁定：请联系县管理员。")
     person.lock(now(uow), who.subject, cmd.reason)
     await uow.save(person)
     return accepted(person_id, uow)
@@ -102,7 +101,7 @@ async def lock_person(
 
 async def unlock_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[str, Any]:
     person = await person_of(uow, person_id)
-    require(access.may_lock(who, person.county_id), "the county administrator unlocks accounts")
+    require(access.may_lock(who, person.county_id), "账号由县管理员解锁：请联系县管理员。")
     person.unlock(now(uow), who.subject)
     await uow.save(person)
     store = uow.port(credentials)
@@ -124,13 +123,13 @@ async def issue_activation(
     townships = await uow.port(queries.reads).townships_of(person_id)
     require(
         access.may_issue_activation(who, person.county_id, townships),
-        "the office of a township where the person holds a post issues activation codes",
+        "激活码由该人员任职乡镇的创先办发放：请联系该乡镇创先办。",
     )
     store = uow.port(credentials)
     login = passwords.login_hash(await store.pepper(), cmd.login_name)
     other = await store.by_login(login)
     if other is not None and other.person_id != person_id:
-        raise InvalidInput("this login name belongs to someone else", field="login_name")
+        raise InvalidInput("这个登录名已被他人使用：请换一个登录名。", field="login_name")
     code = passwords.activation_code()
     at = now(uow)
     held = await store.of(person_id) or Credential(person_id)
@@ -305,7 +304,7 @@ async def check_second_factor(
     store = uow.port(credentials)
     held = await store.of(person_id)
     if held is None or held.totp_secret is None:
-        raise InvalidState("no second factor is enrolled")
+        raise InvalidState("还没有设置第二重验证，无需取消。")
     if not pyotp.TOTP(held.totp_secret).verify(code.strip(), for_time=now(uow), valid_window=1):
         return await _failed(uow, held, address, secrets)
     await store.save(held.but(failures=0))
@@ -319,7 +318,7 @@ async def enrol_second_factor(
     store = uow.port(credentials)
     held = await store.of(person_id)
     if held is None:
-        raise NotFound("no credential", person_id=person_id)
+        raise NotFound("没有找到该登录凭据：请重新设置。", person_id=person_id)
     if not pyotp.TOTP(secret).verify(code.strip(), for_time=now(uow), valid_window=1):
         return await _failed(uow, held, address, secrets)
     await store.save(held.but(totp_secret=secret, failures=0))
@@ -389,6 +388,6 @@ async def change_password(
     """A new password for a person already signed in (an expired one, or by choice)."""
     held = await uow.port(credentials).of(person_id)
     if held is None:
-        raise NotFound("no credential", person_id=person_id)
+        raise NotFound("没有找到该登录凭据：请重新设置。", person_id=person_id)
     await _set_password(uow, held, password, None, secrets)
     return accepted(person_id, uow)

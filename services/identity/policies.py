@@ -55,7 +55,7 @@ async def _ended_elsewhere(uow: UnitOfWork, role: Role, org: str, keep: str, at:
     for holder in await uow.port(queries.reads).holders(role.value, org):
         if holder == keep:
             continue
-        person = await uow.get(Person, stream_of(holder), "person")
+        person = await uow.get(Person, stream_of(holder), "该人员")
         person.end_post(role, org, at, DIRECTORY, "继任者已任命", source=PostSource.DIRECTORY)
         await uow.save(person)
 

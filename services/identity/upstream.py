@@ -2,7 +2,9 @@
 item 4): a person signs in there and comes back with claims the county's provider verified
 (a phone number, an ID number), by which identity matches them to a directory person.
 
-An authlib client, with no state of its own between the two halves of a sign-in:
+A client on authlib's OpenID pieces (PKCE's S256, the ID token's claims) over plain httpx
+(authlib's httpx integration is deprecated in favour of an httpx2 the project does not use),
+with no state of its own between the two halves of a sign-in:
 
 * `await Upstream(settings).begin(redirect_uri)` discovers the provider
   (`<issuer>/.well-known/openid-configuration`) and gives the authorization URL to send the
@@ -35,7 +37,7 @@ from typing import Any
 
 import httpx
 from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import AsyncOAuth2Client
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -80,15 +82,13 @@ class Upstream:
         self._metadata: dict[str, Any] | None = None
         self._keys: dict[str, Any] | None = None
 
-    def _client(self, **options: Any) -> AsyncOAuth2Client:
+    def _client_auth(self) -> tuple[dict[str, str], httpx.Auth]:
+        """How this client authenticates at the token endpoint: `client_secret_basic` with a
+        secret, else a public client naming itself in the form (PKCE alone)."""
         s = self.settings
-        return AsyncOAuth2Client(
-            client_id=s.client_id,
-            client_secret=s.client_secret,
-            token_endpoint_auth_method="client_secret_basic" if s.client_secret else "none",
-            timeout=s.timeout_seconds,
-            **options,
-        )
+        if s.client_secret is None:
+            return {"client_id": s.client_id}, httpx.Auth()  # no header
+        return {}, httpx.BasicAuth(s.client_id, s.client_secret)
 
     async def metadata(self) -> dict[str, Any]:
         """The provider's discovery document (fetched once), checked to name our issuer."""
@@ -126,17 +126,17 @@ class Upstream:
         """Where to send the browser, and what to keep until it comes back."""
         metadata = await self.metadata()
         state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-        async with self._client(
+        query = httpx.QueryParams(
+            response_type="code",
+            client_id=self.settings.client_id,
             redirect_uri=redirect_uri,
             scope=self.settings.scopes,
+            state=state,
+            nonce=nonce,
+            code_challenge=create_s256_code_challenge(verifier),
             code_challenge_method="S256",
-        ) as client:
-            url, _ = client.create_authorization_url(
-                metadata["authorization_endpoint"],
-                state=state,
-                nonce=nonce,
-                code_verifier=verifier,
-            )
+        )
+        url = str(httpx.URL(metadata["authorization_endpoint"]).copy_merge_params(query))
         blob = {
             "state": state,
             "nonce": nonce,
@@ -171,20 +171,15 @@ class Upstream:
         if not code:
             raise UpstreamRefused("the provider sent no authorization code")
         metadata = await self.metadata()
-        async with self._client(redirect_uri=redirect_uri) as client:
-            try:
-                token = await client.fetch_token(
-                    metadata["token_endpoint"],
-                    grant_type="authorization_code",
-                    code=code,
-                    code_verifier=verifier,
-                    redirect_uri=redirect_uri,
-                )
-            except Exception as error:  # the OAuth error the provider gave (invalid_grant, ...)
-                raise UpstreamRefused(f"the code was not accepted: {error}") from error
+        form, auth = self._client_auth()
+        form |= {"grant_type": "authorization_code", "code": code}
+        form |= {"code_verifier": verifier, "redirect_uri": redirect_uri}
+        async with httpx.AsyncClient(timeout=self.settings.timeout_seconds) as http:
+            token = await self._token(http, metadata["token_endpoint"], form, auth)
             claims = await self._verified_id_token(token, nonce)
             if self._lacks_attributes(claims) and metadata.get("userinfo_endpoint"):
-                claims = {**claims, **await self._userinfo(client, metadata, claims["sub"])}
+                userinfo = await self._userinfo(http, metadata, token, claims["sub"])
+                claims = {**claims, **userinfo}
         return self._person(claims)
 
     async def _verified_id_token(self, token: Mapping[str, Any], nonce: str) -> dict[str, Any]:
@@ -220,11 +215,36 @@ class Upstream:
             raise UpstreamRefused(f"the ID token is not valid: {error}") from error
         return dict(claims)
 
-    async def _userinfo(
-        self, client: AsyncOAuth2Client, metadata: Mapping[str, Any], subject: str
+    @staticmethod
+    async def _token(
+        http: httpx.AsyncClient, url: str, form: dict[str, str], auth: httpx.Auth
     ) -> dict[str, Any]:
+        """Redeem the code (RFC 6749 4.1.3); the provider's OAuth error, if any, as the reason."""
         try:
-            response = await client.get(metadata["userinfo_endpoint"])
+            response = await http.post(
+                url, data=form, auth=auth, headers={"Accept": "application/json"}
+            )
+            answer = response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise UpstreamRefused(f"the code was not accepted: {error}") from error
+        if not isinstance(answer, dict):
+            raise UpstreamRefused("the code was not accepted: the answer is no JSON object")
+        if response.status_code != 200 or "error" in answer:
+            described = answer.get("error_description", "")
+            named = answer.get("error", response.status_code)
+            raise UpstreamRefused(f"the code was not accepted: {named} {described}")
+        return answer
+
+    async def _userinfo(
+        self,
+        http: httpx.AsyncClient,
+        metadata: Mapping[str, Any],
+        token: Mapping[str, Any],
+        subject: str,
+    ) -> dict[str, Any]:
+        bearer = {"Authorization": f"Bearer {token.get('access_token', '')}"}
+        try:
+            response = await http.get(metadata["userinfo_endpoint"], headers=bearer)
             response.raise_for_status()
             info = response.json()
         except (httpx.HTTPError, ValueError) as error:

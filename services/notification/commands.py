@@ -77,7 +77,7 @@ def valid_phone(value: str) -> str:
     """7 to 20 digits, an optional leading +; spaces and hyphens are dropped."""
     digits = value.replace(" ", "").replace("-", "")
     if not re.fullmatch(r"\+?\d{7,20}", digits):
-        raise ValueError("a phone number is 7 to 20 digits (spaces, hyphens, a leading +)")
+        raise ValueError("手机号或电话须为 7 到 20 位数字（可含空格、短横线和开头的 +）")
     return digits
 
 

@@ -38,20 +38,20 @@ from shared.unit_of_work import UnitOfWork, accepted
 async def county_of_township(uow: UnitOfWork, township_id: str) -> str:
     county = await uow.port(queries.records).county_of_township(township_id)
     if county is None:
-        raise NotFound("township not found", township_id=township_id)
+        raise NotFound("没有找到该乡镇：请核对后再试。", township_id=township_id)
     return county
 
 
 async def _require_county(uow: UnitOfWork, county_id: str) -> None:
     if not await uow.port(queries.records).county_exists(county_id):
-        raise NotFound("county not found", county_id=county_id)
+        raise NotFound("没有找到该县：请核对后再试。", county_id=county_id)
 
 
 async def set_calendar(
     uow: UnitOfWork, county_id: str, year: int, cmd: c.SetCalendar, who: Principal
 ) -> dict[str, Any]:
     await _require_county(uow, county_id)
-    require(county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     owned = await uow.port(queries.records).owners_calendars(county_id, year)
     drafting, rounds, publication = owned
     if cmd.deadlines is None:
@@ -74,9 +74,9 @@ async def set_calendar(
 async def mark_read(uow: UnitOfWork, notice_id: str, who: Principal) -> dict[str, Any]:
     notice = await uow.port(queries.records).notice(notice_id)
     if notice is None:
-        raise NotFound("notice not found", notice_id=notice_id)
-    require(notice.recipient in access.inbox_addresses(who), "only its recipient")
-    notices = await uow.get(DeadlineNotices, notice.stream_id, "notice")
+        raise NotFound("没有找到该提醒：请刷新页面后再试。", notice_id=notice_id)
+    require(notice.recipient in access.inbox_addresses(who), "只有收到该提醒的人才能标记已读。")
+    notices = await uow.get(DeadlineNotices, notice.stream_id, "该提醒")
     notices.mark_read(notice_id, who.subject)
     await uow.save(notices)
     return accepted(notice_id, uow)
@@ -108,23 +108,27 @@ async def register_channel(
     uow: UnitOfWork, cmd: c.RegisterChannel, who: Principal
 ) -> dict[str, Any]:
     if unknown := cmd.unknown_types():
-        raise InvalidInput(f"unknown release types: {', '.join(unknown)}", field="release_types")
+        raise InvalidInput(
+            f"未知的推送类型：{'、'.join(unknown)}，请从列表中选择。", field="release_types"
+        )
     if cmd.kind is ChannelKind.EMAIL and "@" not in cmd.target:
-        raise InvalidInput("an e-mail channel needs an address", field="target")
+        raise InvalidInput("电子邮件渠道须填写邮箱地址。", field="target")
     if cmd.kind is ChannelKind.SMS:
         # the target is the SMS signature approved for the county (【…】), sent as is
         if not SIGN_NAME.fullmatch(cmd.target):
-            raise InvalidInput("an SMS channel's target is its approved signature", field="target")
+            raise InvalidInput(
+                "短信渠道的地址填写已备案的短信签名，如【某某县委组织部】。", field="target"
+            )
         if not set(cmd.release_types) <= set(NOTICE_TYPES):
             raise InvalidInput(
-                "an SMS channel takes only what is addressed to a person: reminder, overdue",
+                "短信渠道只推送发给个人的提醒和逾期通知：请只选择“提醒”和“逾期”。",
                 field="release_types",
             )
     elif cmd.kind is not ChannelKind.EMAIL and not cmd.target.startswith(("http://", "https://")):
-        raise InvalidInput("a robot or webhook channel needs an http(s) URL", field="target")
+        raise InvalidInput("机器人或 Webhook 渠道须填写 http(s) 开头的网址。", field="target")
     await _require_county(uow, cmd.county_id)
     if cmd.township_id is None:
-        require(county_admin(who, cmd.county_id), "only the county's administrator")
+        require(county_admin(who, cmd.county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     else:
         county = await county_of_township(uow, cmd.township_id)
         require(
@@ -132,7 +136,7 @@ async def register_channel(
             and (
                 who.is_(Role.TOWNSHIP_OFFICE, cmd.township_id) or county_admin(who, cmd.county_id)
             ),
-            "only the township's office or the county's administrator",
+            "此操作由乡镇创先办或县管理员办理：请切换到相应身份。",
         )
     channel_id = f"ch-{secrets.token_hex(4)}"
     secret = _new_secret(cmd.kind, cmd.secret)
@@ -154,11 +158,11 @@ async def register_channel(
 
 
 async def retire_channel(uow: UnitOfWork, channel_id: str, who: Principal) -> dict[str, Any]:
-    channel = await uow.get(Channel, f"channel-{channel_id}", "channel")
+    channel = await uow.get(Channel, f"channel-{channel_id}", "该推送渠道")
     allowed = county_admin(who, channel.county_id) or (
         channel.township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, channel.township_id)
     )
-    require(allowed, "only the township's office or the county's administrator")
+    require(allowed, "此操作由乡镇创先办或县管理员办理：请切换到相应身份。")
     channel.retire()
     await uow.save(channel)
     return accepted(channel_id, uow)
@@ -166,10 +170,13 @@ async def retire_channel(uow: UnitOfWork, channel_id: str, who: Principal) -> di
 
 async def redeliver(uow: UnitOfWork, delivery_id: str, who: Principal) -> dict[str, Any]:
     """N5: an operator sends a given-up delivery again."""
-    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
+    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "该推送记录")
     county = await uow.port(queries.records).channel_county(delivery.channel_id)
     # a channel always has its county; none found must not let every county's admin in
-    require(county is not None and county_admin(who, county), "only the county's administrator")
+    require(
+        county is not None and county_admin(who, county),
+        "此操作由县管理员办理：请切换到县管理员身份。",
+    )
     delivery.requeue(who.subject, uow.store.clock.now())
     await uow.save(delivery)
     return accepted(delivery_id, uow)
@@ -180,7 +187,7 @@ async def issue_adhoc_bulletin(
 ) -> dict[str, Any]:
     """N4: an ad hoc bulletin, issued by the township's staff."""
     county = await county_of_township(uow, township_id)
-    require(access.township_staff(who, township_id, county), "only the township's staff")
+    require(access.township_staff(who, township_id, county), "此内容只供本乡镇工作人员查看。")
     return await issue_bulletin(
         uow, township_id, period=None, regular=False, title=cmd.title, note=cmd.note
     )
@@ -306,7 +313,7 @@ async def record_attempt(
 ) -> None:
     """N5: a delivery attempt's outcome: the status answered, or the error (permanent: one
     that retrying cannot mend, given up at once)."""
-    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "delivery")
+    delivery = await uow.get(Delivery, f"delivery-{delivery_id}", "该推送记录")
     if delivery.status != "pending" or delivery.attempts != seen:
         return  # recorded by another pass
     if isinstance(outcome, int):
@@ -334,7 +341,7 @@ async def register_phone(
 async def remove_phone(uow: UnitOfWork, person_id: str, who: Principal) -> dict[str, Any]:
     """N5: no more SMS to the person; the key their phone was sealed with is destroyed (A7)."""
     await _place(uow, person_id, who)
-    contact = await uow.get(Contact, f"contact-{person_id}", "phone")
+    contact = await uow.get(Contact, f"contact-{person_id}", "该人员登记的手机号")
     contact.remove(person_id)
     await uow.save(contact)
     await uow.port(queries.records).erase(person_id)
@@ -344,11 +351,11 @@ async def remove_phone(uow: UnitOfWork, person_id: str, who: Principal) -> dict[
 async def _place(uow: UnitOfWork, person_id: str, who: Principal) -> tuple[str, str]:
     place = await uow.port(queries.records).person_place(person_id)
     if place is None:
-        raise NotFound("person not found", person_id=person_id)
+        raise NotFound("没有找到该人员：请核对后再试。", person_id=person_id)
     county, township = place
     require(
         who.is_(Role.TOWNSHIP_OFFICE, township) or county_admin(who, county),
-        "only the person's township office or the county's administrator",
+        "此操作由该人员所在乡镇的创先办或县管理员办理。",
     )
     return place
 

@@ -301,11 +301,15 @@ async def bulletins(conn: asyncpg.Connection, township_id: str) -> list[dict[str
     return _rows(rows, "branches", "guidance", "publicity")
 
 
-async def channels(conn: asyncpg.Connection, county_id: str) -> list[dict[str, Any]]:
+async def channels(
+    conn: asyncpg.Connection, county_id: str, township_id: str | None = None
+) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT channel_id, county_id, township_id, kind, name, shown_as, release_types, active"
-        " FROM channels WHERE county_id = $1 ORDER BY channel_id",
+        " FROM channels WHERE county_id = $1 AND ($2::text IS NULL OR township_id = $2)"
+        " ORDER BY channel_id",
         county_id,
+        township_id,
     )  # never the secrets
     return [{**dict(r), "release_types": json.loads(r["release_types"])} for r in rows]
 

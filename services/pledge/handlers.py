@@ -29,24 +29,24 @@ from shared.workbook import file_sha256, read_upload
 async def establish_county(
     uow: UnitOfWork, cmd: c.EstablishCounty, who: Principal
 ) -> dict[str, Any]:
-    require(county_admin(who, cmd.county_id), "only the county's administrator")
+    require(county_admin(who, cmd.county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     county = County.establish(cmd.county_id, cmd.name)
     try:
         await uow.save(county)
     except ConcurrencyConflict:
-        raise InvalidState(f"county {cmd.county_id} already exists") from None
+        raise InvalidState(f"县 {cmd.county_id} 已经存在，无需重复创建。") from None
     return accepted(cmd.county_id, uow)
 
 
 async def _county(uow: UnitOfWork, county_id: str) -> County:
-    return await uow.get(County, f"county-{county_id}", "county")
+    return await uow.get(County, f"county-{county_id}", "该县")
 
 
 async def set_calendar(
     uow: UnitOfWork, county_id: str, cmd: c.SetPledgeCalendar, who: Principal
 ) -> dict[str, Any]:
     county = await _county(uow, county_id)
-    require(county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     county.set_calendar(cmd.year, cmd.drafting_deadline, cmd.publication_deadline)
     await uow.save(county)
     return accepted(county_id, uow)
@@ -56,7 +56,7 @@ async def configure_categories(
     uow: UnitOfWork, county_id: str, cmd: c.ConfigureCategories, who: Principal
 ) -> dict[str, Any]:
     county = await _county(uow, county_id)
-    require(county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     county.configure_categories(cmd.kind, cmd.categories)
     await uow.save(county)
     return accepted(county_id, uow)
@@ -66,38 +66,38 @@ async def establish_township(
     uow: UnitOfWork, county_id: str, cmd: c.EstablishTownship, who: Principal
 ) -> dict[str, Any]:
     await _county(uow, county_id)
-    require(county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     township = Township.establish(new_id("t"), county_id, cmd.name)
     await uow.save(township)
     return accepted(township.township_id, uow)
 
 
 async def _township(uow: UnitOfWork, township_id: str) -> Township:
-    return await uow.get(Township, f"township-{township_id}", "township")
+    return await uow.get(Township, f"township-{township_id}", "该乡镇")
 
 
 async def appoint_township_head(
     uow: UnitOfWork, township_id: str, cmd: c.AppointTownshipHead, who: Principal
 ) -> dict[str, Any]:
     township = await _township(uow, township_id)
-    require(county_admin(who, township.county_id), "only the county's administrator")
+    require(county_admin(who, township.county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     township.appoint_head(cmd.person_id, cmd.name)
     await uow.save(township)
     return accepted(township_id, uow)
 
 
 async def _branch(uow: UnitOfWork, branch_id: str) -> Branch:
-    return await uow.get(Branch, f"branch-{branch_id}", "branch")
+    return await uow.get(Branch, f"branch-{branch_id}", "该支部")
 
 
 async def _member(uow: UnitOfWork, member_id: str) -> Member:
-    return await uow.get(Member, f"member-{member_id}", "member")
+    return await uow.get(Member, f"member-{member_id}", "该党员")
 
 
 def _keeps(who: Principal, township_id: str, county_id: str) -> None:
     require(
         access.keeps_directory(who, township_id, county_id),
-        "only the township office (or the county administrator) keeps this directory",
+        "支部与党员名册由乡镇创先办（或县管理员）管理：请切换到创先办身份。",
     )
 
 
@@ -127,7 +127,7 @@ async def move_branch(
     branch = await _branch(uow, branch_id)
     require(
         county_admin(who, branch.county_id),
-        "only the county administrator moves a branch between townships",
+        "支部在乡镇之间转移由县管理员办理：请联系县管理员。",
     )
     branch.move_to(await _township(uow, cmd.township_id))
     await uow.save(branch)
@@ -171,7 +171,7 @@ async def transfer_member(
     target = await _branch(uow, cmd.branch_id)
     _keeps(who, source.township_id, source.county_id)
     if target.county_id != source.county_id:
-        raise InvalidInput("a member transfers only within the county", field="branch_id")
+        raise InvalidInput("党员只能在本县内转移：请选择本县的支部。", field="branch_id")
     member.transfer_to(target)
     await uow.save(member)
     return accepted(member_id, uow)
@@ -201,8 +201,7 @@ def _authorise_roster(who: Principal, kind: str, scope_id: str, county_id: str) 
     for a township's roster, the county administrator for the county's."""
     require(
         access.keeps_roster(who, kind, scope_id, county_id),
-        "only the township office (or the county administrator) imports a township's roster;"
-        " only the county administrator the county's",
+        "乡镇名册由乡镇创先办（或县管理员）导入，全县名册由县管理员导入：请切换到相应身份。",
     )
 
 
@@ -269,13 +268,13 @@ async def confirm_roster(
     record = await imports.locked(uow.conn, import_id)
     kind = {v: k for k, v in ROSTER_KINDS.items()}.get(record.kind)
     if kind is None:
-        raise InvalidInput("not a roster import", field="import_id")
+        raise InvalidInput("这不是名册导入：请回到名册导入页面重新上传。", field="import_id")
     if record.importer != who.subject:
-        raise Forbidden("only the importer confirms an import")
+        raise Forbidden("只有导入人可以确认这次导入。")
     if record.state == "committed":
         return record.view()
     if record.state == "invalid":
-        raise InvalidState("the file has rows with errors: nothing can be imported from it")
+        raise InvalidState("文件中有出错的行，整份文件都没有导入：请改正出错的行后重新上传。")
     scope, county_id = await _roster_scope(uow, kind, record.scope_id)
     _authorise_roster(who, kind, record.scope_id, county_id)
     rows = await asyncio.to_thread(
@@ -374,13 +373,13 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
 async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> dict[str, Any]:
     branch = await _branch(uow, cmd.branch_id)
     if not branch.active:
-        raise InvalidState(f"branch {branch.branch_id} is retired")
+        raise InvalidState(f"支部 {branch.branch_id} 已撤销，不能再办理此事项。")
     name = branch.name
     if cmd.member_id is not None:
         member = await _member(uow, cmd.member_id)
         if member.branch_id != branch.branch_id or not member.active:
             raise InvalidInput(
-                "the member is not an active member of this branch", field="member_id"
+                "该党员不是本支部的在册党员：请从本支部党员中选择。", field="member_id"
             )
         name = member.name
     pledger = Pledger(
@@ -395,15 +394,15 @@ async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> d
     entered_by = _writer(
         who,
         pledger,
-        "a branch pledge is drafted by its secretary; a personal pledge by the member, or by"
-        " the branch secretary from the member's paper",
+        "支部的承诺由支部书记起草；党员的承诺由党员本人起草，或由支部书记按党员的纸质承诺代为录入。",
     )
     pledge = Pledge.draft(cmd.year, pledger, entered_by)
     try:
         await uow.save(pledge)
     except ConcurrencyConflict:
         raise InvalidState(
-            f"{name} already has a pledge for {cmd.year}", pledge_id=pledge.pledge_id
+            f"{cmd.year}年的承诺已经存在，无需再起草：请打开已有的承诺继续。",
+            pledge_id=pledge.pledge_id,
         ) from None
     return accepted(pledge.pledge_id, uow)
 
@@ -418,7 +417,7 @@ def _writer(who: Principal, pledger: Pledger, why: str) -> str | None:
 
 
 async def _pledge(uow: UnitOfWork, pledge_id: str) -> Pledge:
-    return await uow.get(Pledge, f"pledge-{pledge_id}", "pledge")
+    return await uow.get(Pledge, f"pledge-{pledge_id}", "该承诺")
 
 
 def _pledger(pledge: Pledge) -> Pledger:
@@ -435,7 +434,7 @@ async def record_opinion(
     uow: UnitOfWork, pledge_id: str, cmd: c.RecordOpinion, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "only the pledger records opinions")
+    require(access.speaks_for(who, _pledger(pledge)), "只有承诺人本人可以记录征求到的意见。")
     opinion_id = pledge.record_opinion(cmd.channel, cmd.gathered_on, cmd.summary)
     await uow.save(pledge)
     return accepted(pledge_id, uow, opinion_id=opinion_id)
@@ -446,7 +445,7 @@ async def propose(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     entered_by = _writer(
-        who, _pledger(pledge), "only the pledger, or the secretary from a member's paper, proposes"
+        who, _pledger(pledge), "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以提交审核。"
     )
     categories = await _categories(uow, pledge)
     item_ids = pledge.propose(cmd.basis, cmd.items, categories, uow.today(), entered_by)
@@ -460,7 +459,7 @@ async def review_item(
     pledge = await _pledge(uow, pledge_id)
     require(
         township_committee(who, _pledger(pledge).township_id),
-        "only the township committee of the pledger's township reviews items",
+        "只有承诺人所在乡镇的党委可以审核事项。",
     )
     pledge.review_item(
         item_id,
@@ -483,7 +482,7 @@ async def resubmit(
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
     entered_by = _writer(
-        who, _pledger(pledge), "only the pledger, or the secretary from a member's paper, resubmits"
+        who, _pledger(pledge), "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以重新提交。"
     )
     categories = await _categories(uow, pledge)
     pledge.resubmit(cmd.items, cmd.note, categories, uow.today(), entered_by)
@@ -495,7 +494,7 @@ async def publish(uow: UnitOfWork, pledge_id: str, who: Principal) -> dict[str, 
     pledge = await _pledge(uow, pledge_id)
     require(
         access.branch_secretary(who, _pledger(pledge).branch_id),
-        "the branch secretary publishes the branch's and its members' pledges",
+        "支部和党员的承诺由支部书记公开：请切换到支部书记身份。",
     )
     pledge.publish()
     await uow.save(pledge)
@@ -506,7 +505,7 @@ async def report_progress(
     uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReportProgress, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "only the pledger reports progress")
+    require(access.speaks_for(who, _pledger(pledge)), "只有承诺人本人可以报告进展。")
     evidence = tuple(e.value() for e in cmd.evidence)
     files = await attached(uow, cmd.files, who)
     report_id = pledge.report_progress(item_id, cmd.summary, cmd.percent, evidence, files)
@@ -520,7 +519,7 @@ async def follow_up(
     pledge = await _pledge(uow, pledge_id)
     require(
         township_office(who, _pledger(pledge).township_id),
-        "follow-ups are the township office's",
+        "跟进由乡镇创先办办理：请切换到创先办身份。",
     )
     files = await attached(uow, cmd.files, who)
     follow_up_id = pledge.follow_up(item_id, cmd.note, files)
@@ -532,7 +531,7 @@ async def report_done(
     uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReportDone, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "only the pledger reports an item done")
+    require(access.speaks_for(who, _pledger(pledge)), "只有承诺人本人可以报告事项完成。")
     pledge.report_done(item_id, cmd.summary)
     await uow.save(pledge)
     return accepted(pledge_id, uow)
@@ -544,7 +543,7 @@ async def confirm_solved(
     pledge = await _pledge(uow, pledge_id)
     require(
         township_office(who, _pledger(pledge).township_id),
-        "the township office confirms that the problem is solved",
+        "问题是否解决由乡镇创先办确认：请切换到创先办身份。",
     )
     pledge.confirm_problem_solved(item_id, cmd.note)
     await uow.save(pledge)
@@ -557,7 +556,7 @@ async def verify_implementation(
     pledge = await _pledge(uow, pledge_id)
     require(
         township_office(who, _pledger(pledge).township_id),
-        "the township office verifies implementation",
+        "落实情况由乡镇创先办核实：请切换到创先办身份。",
     )
     pledge.verify_implementation(item_id, cmd.note)
     await uow.save(pledge)
@@ -570,7 +569,7 @@ async def push_quarter(
     pledge = await _pledge(uow, pledge_id)
     require(
         township_office(who, _pledger(pledge).township_id),
-        "the township office pushes pledges forward each quarter",
+        "每季度推进由乡镇创先办办理：请切换到创先办身份。",
     )
     pledge.push_quarter(cmd.quarter, cmd.assessment, cmd.next_steps)
     await uow.save(pledge)

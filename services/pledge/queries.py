@@ -25,7 +25,7 @@ def open_reasons(row: Any) -> list[str]:
 async def county(conn: asyncpg.Connection, *, county_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM counties WHERE county_id = $1", county_id)
     if row is None:
-        raise NotFound(f"county {county_id} not found")
+        raise NotFound(f"没有找到县 {county_id}：请核对后再试。")
     townships = await conn.fetch(
         "SELECT township_id, name, head_name FROM townships WHERE county_id = $1 ORDER BY name",
         county_id,
@@ -49,7 +49,7 @@ async def county(conn: asyncpg.Connection, *, county_id: str) -> dict[str, Any]:
 async def township(conn: asyncpg.Connection, *, township_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound(f"township {township_id} not found")
+        raise NotFound(f"没有找到乡镇 {township_id}：请核对后再试。")
     branches = await conn.fetch(
         "SELECT branch_id, name, kind, village, active FROM branches WHERE township_id = $1"
         " ORDER BY name",
@@ -61,7 +61,7 @@ async def township(conn: asyncpg.Connection, *, township_id: str) -> dict[str, A
 async def branch(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM branches WHERE branch_id = $1", branch_id)
     if row is None:
-        raise NotFound(f"branch {branch_id} not found")
+        raise NotFound(f"没有找到支部 {branch_id}：请核对后再试。")
     members = await conn.fetch(
         "SELECT * FROM members WHERE branch_id = $1 ORDER BY leadership_team DESC, name", branch_id
     )
@@ -71,7 +71,7 @@ async def branch(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:
 async def member(conn: asyncpg.Connection, *, member_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM members WHERE member_id = $1", member_id)
     if row is None:
-        raise NotFound(f"member {member_id} not found")
+        raise NotFound(f"没有找到党员 {member_id}：请核对后再试。")
     return dict(row)
 
 
@@ -106,7 +106,7 @@ async def members(
 async def pledge_row(conn: asyncpg.Connection, *, pledge_id: str) -> asyncpg.Record:
     row = await conn.fetchrow("SELECT * FROM pledges WHERE pledge_id = $1", pledge_id)
     if row is None:
-        raise NotFound(f"pledge {pledge_id} not found")
+        raise NotFound(f"没有找到承诺 {pledge_id}：请核对后再试。")
     return row
 
 
@@ -326,11 +326,11 @@ async def roster(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> dict[
             scope_id,
         )
         if not towns:
-            raise NotFound(f"township {scope_id} not found")
+            raise NotFound(f"没有找到乡镇 {scope_id}：请核对后再试。")
         county_id = towns[0]["county_id"]
     else:
         if not await conn.fetchval("SELECT 1 FROM counties WHERE county_id = $1", scope_id):
-            raise NotFound(f"county {scope_id} not found")
+            raise NotFound(f"没有找到县 {scope_id}：请核对后再试。")
         county_id = scope_id
         towns = await conn.fetch(
             "SELECT township_id, county_id, name FROM townships WHERE county_id = $1 ORDER BY name",
@@ -365,7 +365,7 @@ async def county_of(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> st
         "SELECT county_id FROM townships WHERE township_id = $1", scope_id
     )
     if county_id is None:
-        raise NotFound(f"township {scope_id} not found")
+        raise NotFound(f"没有找到乡镇 {scope_id}：请核对后再试。")
     return county_id
 
 

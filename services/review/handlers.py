@@ -32,8 +32,7 @@ async def record_review(uow: UnitOfWork, cmd: c.RecordReview, who: Principal) ->
     subject = await queries.subject(reads, cmd.subject_kind, cmd.subject_id)
     require(
         access.may_review(who, subject),
-        "the township's head reviews a branch and its leadership team; the branch secretary"
-        " reviews the branch's members (R1)",
+        "乡镇党委书记点评支部和支部班子，支部书记点评本支部党员（R1）：请切换到相应身份。",
     )
     status = await reads.pledge_status(subject, cmd.held_on.year)
     files = await attached(uow, cmd.files, who)
@@ -47,12 +46,12 @@ async def record_review(uow: UnitOfWork, cmd: c.RecordReview, who: Principal) ->
 async def correct_review(
     uow: UnitOfWork, review_id: str, cmd: c.CorrectReview, who: Principal
 ) -> dict[str, Any]:
-    review = await uow.get(Review, f"review-{review_id}", "review")
+    review = await uow.get(Review, f"review-{review_id}", "该点评")
     was = review.content
     subject = await uow.port(queries.copies).find_subject(was.subject_kind, was.subject_id)
     require(
         subject is not None and access.may_review(who, subject),
-        "only whoever may review the subject now corrects its review (R1)",
+        "只有现在有权点评该对象的人才能修改点评（R1）。",
     )
     files = await attached(uow, cmd.files, who)
     new_version = review.correct(person(who, None), cmd, cmd.reason, uow.today(), files)
@@ -76,7 +75,7 @@ def _journal_writer(who: Principal, member: Subject, why: str) -> str | None:
         return None
     require(
         access.enters_journal_for(who, member),
-        f"{why}; the branch secretary enters one kept on paper on the member's behalf",
+        f"{why}；党员的纸质纪实可由支部书记代为录入。",
     )
     return who.subject
 
@@ -85,9 +84,9 @@ async def record_entry(
     uow: UnitOfWork, member_id: str, month: str, cmd: c.RecordJournalEntry, who: Principal
 ) -> dict[str, Any]:
     journal, member = await _journal(uow, member_id, month)
-    entered_by = _journal_writer(who, member, "members keep their own work journal (R6)")
+    entered_by = _journal_writer(who, member, "纪实由党员本人记录（R6）")
     if not member.active:
-        raise InvalidState(f"member {member_id} is retired")
+        raise InvalidState(f"党员 {member_id} 已不在册，不能再办理此事项。")
     entry_id = new_id("e")
     journal.record_entry(
         entry_id,
@@ -111,7 +110,7 @@ async def correct_entry(
     who: Principal,
 ) -> dict[str, Any]:
     journal, member = await _journal(uow, member_id, month)
-    entered_by = _journal_writer(who, member, "members correct their own journal (R6)")
+    entered_by = _journal_writer(who, member, "纪实由党员本人修改（R6）")
     new_entry = new_id("e")
     journal.correct_entry(
         entry_id,
@@ -134,8 +133,7 @@ async def evaluate_presentation(
     journal, member = await _journal(uow, member_id, month)
     require(
         access.evaluates_presentation(who, member),
-        "the branch secretary evaluates members' monthly presentations; the township the"
-        " secretary's (R6)",
+        "支部书记评价党员每月的纪实汇报；乡镇评价支部书记的汇报（R6）。请切换到相应身份。",
     )
     journal.evaluate(
         cmd.presented_on, cmd.grade, cmd.evaluation, person(who, cmd.evaluator_name), uow.today()
@@ -154,7 +152,7 @@ async def record_visit(
     branch = await queries.subject(reads, SubjectKind.BRANCH, cmd.branch_id, "branch_id")
     require(
         access.records_visit(who, branch),
-        "leading cadres of the branch's township or county record guidance visits (R7)",
+        "联系点指导由本乡镇或本县的领导干部记录（R7）。",
     )
     visit = Visit.record(
         new_id("v"),
@@ -179,10 +177,10 @@ async def _leaders(
 ) -> tuple[BranchLeaders, Subject]:
     branch = await uow.port(queries.copies).find_subject(SubjectKind.BRANCH, branch_id)
     if branch is None:
-        raise NotFound(f"branch {branch_id} not found")
+        raise NotFound(f"没有找到支部 {branch_id}：请核对后再试。")
     require(
         access.assigns_leaders(who, branch),
-        "the township office assigns the township's leaders to its branches (R1)",
+        "乡镇创先办安排本乡镇领导联系支部（R1）：请切换到创先办身份。",
     )
     leaders = await uow.load(BranchLeaders, BranchLeaders.stream_for(branch_id))
     return leaders or BranchLeaders.of(branch), branch

@@ -84,7 +84,7 @@ async def review(conn: asyncpg.Connection, *, review_id: str) -> dict[str, Any]:
         "SELECT original_review_id FROM reviews WHERE review_id = $1", review_id
     )
     if original is None:
-        raise NotFound(f"review {review_id} not found")
+        raise NotFound(f"没有找到点评 {review_id}：请核对后再试。")
     versions = [
         _review(r)
         for r in await conn.fetch(
@@ -119,7 +119,7 @@ async def coverage(conn: asyncpg.Connection, *, township_id: str, quarter: str) 
     in the quarter (by the current version of a review)."""
     name = await conn.fetchval("SELECT name FROM dir_townships WHERE township_id = $1", township_id)
     if name is None:
-        raise NotFound(f"township {township_id} not found")
+        raise NotFound(f"没有找到乡镇 {township_id}：请核对后再试。")
     rows = [dict(r) for r in await conn.fetch(COVERAGE, township_id, quarter)]
 
     def count(kind: str) -> dict[str, int]:
@@ -245,7 +245,7 @@ async def branch_copy(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, 
         branch_id,
     )
     if row is None:
-        raise NotFound(f"branch {branch_id} not (yet) in this service's directory copy")
+        raise NotFound(f"本服务的名册副本中还没有支部 {branch_id}：如刚刚新建，请稍后再试。")
     members = await conn.fetch(
         "SELECT * FROM dir_members WHERE branch_id = $1 ORDER BY leadership_team DESC, name",
         branch_id,
@@ -336,7 +336,9 @@ async def subject(
     """A subject named in a request body: unknown is invalid input (422)."""
     found = await reads.find_subject(kind, subject_id)
     if found is None:
-        raise InvalidInput(f"no {kind.value} {subject_id} in the directory", field=field)
+        raise InvalidInput(
+            f"名册中没有{zh.label(kind.value)} {subject_id}：请核对后再试。", field=field
+        )
     return found
 
 
@@ -344,7 +346,7 @@ async def member(reads: Copies, member_id: str) -> Subject:
     """A member named in the path: unknown is not found (404)."""
     found = await reads.find_subject(SubjectKind.MEMBER, member_id)
     if found is None:
-        raise NotFound(f"member {member_id} not found")
+        raise NotFound(f"没有找到党员 {member_id}：请核对后再试。")
     return found
 
 
@@ -352,7 +354,7 @@ async def branch(reads: Copies, branch_id: str) -> Subject:
     """A branch named in the path: unknown is not found (404)."""
     found = await reads.find_subject(SubjectKind.BRANCH, branch_id)
     if found is None:
-        raise NotFound(f"branch {branch_id} not (yet) in this service's directory copy")
+        raise NotFound(f"本服务的名册副本中还没有支部 {branch_id}：如刚刚新建，请稍后再试。")
     return found
 
 

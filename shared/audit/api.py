@@ -1,19 +1,27 @@
-"""Audit routes every service serves (A6): its public key, signed checkpoints and proofs.
+"""Audit routes every service serves (A6, A4): its public key, signed checkpoints and proofs.
 Checkpoints and proofs carry hashes only, so they are public, as in Certificate Transparency;
-signing one on demand is for auditors and the county administrator."""
+signing one on demand is for auditors and the county administrator. The log's export (the
+bundle `gongkai audit export` writes, as a zip) is for auditors."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+import zipfile
+from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import FileResponse, PlainTextResponse
+from starlette.background import BackgroundTask
 
 from shared.audit import checkpoints as cp
+from shared.audit.bundle import export_bundle
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
-from shared.http import BIGINT_MAX, SignedIn
+from shared.files_api import file_store
+from shared.http import BIGINT_MAX, QueryId, SignedIn
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 # checkpoint ids are bigints: a larger number is not found, never an overflow
@@ -24,7 +32,7 @@ CheckpointQuery = Annotated[int, Query(ge=1, le=BIGINT_MAX)]
 def _key(request: Request) -> Any:
     key = request.app.state.runtime.checkpoint_key
     if key is None:
-        raise NotFound("this service has no checkpoint key configured")
+        raise NotFound("本服务没有配置检查点密钥：请联系运维人员。")
     return key
 
 
@@ -41,7 +49,7 @@ async def list_checkpoints(request: Request) -> list[dict[str, Any]]:
 @router.post("/checkpoints", status_code=201, operation_id="signCheckpoint")
 async def sign_now(request: Request, who: SignedIn) -> dict[str, Any]:
     if who.role not in (Role.AUDITOR, Role.COUNTY_ADMIN):
-        raise Forbidden("auditors and the county administrator ask for checkpoints")
+        raise Forbidden("检查点只供审计员和县管理员查询。")
     runtime = request.app.state.runtime
     return await cp.sign_checkpoint(
         runtime.pool, _key(request), service=runtime.definition.name, now=runtime.clock.now()
@@ -69,3 +77,49 @@ async def consistency_proof(
     request: Request, old: CheckpointQuery, new: CheckpointQuery
 ) -> dict[str, Any]:
     return await cp.consistency(request.app.state.runtime.pool, old_id=old, new_id=new)
+
+
+@router.get(
+    "/export",
+    operation_id="exportLog",
+    responses={200: {"content": {"application/zip": {}}}},
+)
+async def export(
+    request: Request,
+    who: SignedIn,
+    partition: Annotated[QueryId | None, Query(description="Only this township's log")] = None,
+    with_files: Annotated[bool, Query(description="With the evidence files it records")] = False,
+) -> FileResponse:
+    """A4: the log (or one township's) as a verifiable bundle, zipped: events.jsonl,
+    checkpoints.jsonl, public_key.pem, manifest.json (files/ with `with_files`); check it
+    offline with `gongkai audit verify` (docs/auditing.md)."""
+    if who.role is not Role.AUDITOR:
+        raise Forbidden("日志由审计员导出：请切换到审计员身份。")
+    runtime = request.app.state.runtime
+    pem = cp.public_pem(_key(request))
+    work = FilePath(tempfile.mkdtemp(prefix="gongkai-export-"))
+    try:
+        blobs = file_store(request).blobs if with_files else None
+        await export_bundle(
+            runtime.pool,
+            work / "bundle",
+            service=runtime.definition.name,
+            public_key_pem=pem,
+            partition=partition,
+            files=(lambda conn, sha: blobs.get(sha, conn)) if blobs is not None else None,
+        )
+        archive = work / "bundle.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+            for path in sorted((work / "bundle").rglob("*")):
+                if path.is_file():
+                    out.write(path, path.relative_to(work / "bundle").as_posix())
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    name = f"{runtime.definition.name}-{partition or 'all'}-bundle.zip"
+    return FileResponse(
+        archive,
+        media_type="application/zip",
+        filename=name,
+        background=BackgroundTask(shutil.rmtree, work, ignore_errors=True),
+    )

@@ -97,7 +97,7 @@ def shape(row: asyncpg.Record) -> dict[str, Any]:
 async def checkpoint(pool: Any, checkpoint_id: int) -> dict[str, Any]:
     row = await pool.fetchrow("SELECT * FROM checkpoints WHERE id = $1", checkpoint_id)
     if row is None:
-        raise NotFound(f"checkpoint {checkpoint_id} not found")
+        raise NotFound(f"没有找到检查点 {checkpoint_id}：请核对后再试。")
     return shape(row)
 
 
@@ -112,10 +112,10 @@ async def inclusion(pool: Any, *, event_id: str, checkpoint_id: int) -> dict[str
         "SELECT partition, sequence, hash FROM events WHERE id = $1::uuid", event_id
     )
     if event is None:
-        raise NotFound(f"event {event_id} not found")
+        raise NotFound(f"没有找到事件 {event_id}：请核对后再试。")
     tree = json.loads(signed["body"])["partitions"].get(event["partition"])
     if tree is None or event["sequence"] > tree["size"]:
-        raise NotFound(f"event {event_id} is not under checkpoint {checkpoint_id}")
+        raise NotFound(f"事件 {event_id} 不在检查点 {checkpoint_id} 之下：请换一个更新的检查点。")
     leaves = await partition_leaves(pool, event["partition"], tree["size"])
     index = event["sequence"] - 1
     return {
@@ -138,7 +138,7 @@ async def consistency(pool: Any, *, old_id: int, new_id: int) -> dict[str, Any]:
     for partition, tree in old_trees.items():
         grown = new_trees.get(partition, {"size": 0})["size"]
         if grown < tree["size"]:
-            raise NotFound(f"checkpoint {new_id} does not cover partition {partition}")
+            raise NotFound(f"检查点 {new_id} 不包含分区 {partition}：请核对后再试。")
         leaves = await partition_leaves(pool, partition, grown)
         proofs[partition] = [p.hex() for p in merkle.consistency_proof(leaves, tree["size"])]
     return {"old": old, "new": new, "proofs": proofs}

@@ -23,8 +23,8 @@ class InMemoryEventStore:
         current = sum(1 for e in self.log if e.streamid == request.stream_id)
         if current != request.expected_version:
             raise ConcurrencyConflict(
-                f"stream {request.stream_id} is at version {current}, "
-                f"not {request.expected_version}",
+                f"记录已被他人修改（{request.stream_id} 现为第 {current} 版，"
+                f"不是第 {request.expected_version} 版）：请刷新页面后再试。",
                 stream_id=request.stream_id,
                 expected_version=request.expected_version,
             )

@@ -209,7 +209,7 @@ class PostgresEventStore:
             await conn.copy_records_to_table("events", records=records, columns=BATCH_COLUMNS)
         except asyncpg.UniqueViolationError as error:
             raise ConcurrencyConflict(
-                "a stream of the batch was appended to meanwhile", stream_id="batch"
+                "记录已被他人修改：请刷新页面后再试。", stream_id="batch"
             ) from error
         for partition, (sequence, digest) in heads.items():
             if partition in last_prev:  # else only empty requests there
@@ -219,7 +219,8 @@ class PostgresEventStore:
     @staticmethod
     def _conflict(request: AppendRequest) -> ConcurrencyConflict:
         return ConcurrencyConflict(
-            f"stream {request.stream_id} is no longer at version {request.expected_version}",
+            f"记录已被他人修改（{request.stream_id} 已不是第 {request.expected_version} 版）："
+            "请刷新页面后再试。",
             stream_id=request.stream_id,
             expected_version=request.expected_version,
         )

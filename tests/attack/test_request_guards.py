@@ -60,7 +60,7 @@ async def test_ten_thousand_levels_are_refused_before_parsing(
     )
     assert time.monotonic() - started < 1.0  # no recursion into 10,000 levels
     assert_refused("deep", response, await event_count(pledge) - before, [422], "body")
-    assert "nested deeper than 32" in response.json()["detail"]
+    assert "嵌套超过 32 层" in response.json()["detail"]
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16", "utf-32"])
@@ -130,7 +130,7 @@ async def test_a_key_given_twice_is_refused_before_parsing(
         headers={**servers.auth("county_admin", "gulang"), "content-type": "application/json"},
     )
     assert_refused("twice", response, await event_count(pledge) - before, [422], field)
-    assert "twice" in response.json()["detail"]
+    assert "出现了两次" in response.json()["detail"]
 
 
 # --- a chunked body over the limit ---------------------------------------------------------

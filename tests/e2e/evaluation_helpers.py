@@ -73,14 +73,41 @@ async def published_branch_pledge(pledge: RunningService, d: Directory, *titles:
     return pledge_id, item_ids
 
 
+async def check_of_a_finished_item(
+    pledge: RunningService, evaluation: RunningService, d: Directory, title: str
+) -> tuple[str, str]:
+    """A published branch item done, its problem solved and its implementation verified by
+    the office: its satisfaction check opens (E8). (The item, the open check's id.)"""
+    pledge_id, [item_id] = await published_branch_pledge(pledge, d, title)
+    p, item = pledge.client, f"/v1/pledges/{pledge_id}/items/{item_id}"
+    ok(await p.post(f"{item}/done", json={"summary": "已完成"}, headers=d.branch_secretary))
+    ok(await p.post(f"{item}/problem-solved", json={"note": "已解决"}, headers=d.office))
+    verified = {"note": "核查到位"}
+    ok(await p.post(f"{item}/implementation-verified", json=verified, headers=d.office))
+    found: list[dict[str, str]] = []
+
+    async def opened() -> bool:
+        asked = await evaluation.client.get("/v1/satisfaction-checks", params={"item_id": item_id})
+        found[:] = ok(asked)
+        return bool(found)
+
+    await eventually(opened, timeout=20)
+    return item_id, found[0]["check_id"]
+
+
+async def township_round(evaluation: RunningService, d: Directory) -> str:
+    """A round of the township's office opened on START, no raters yet; the round's path."""
+    opening = {"title": "2027年上半年群众评议", "year": 2027, "half": 1}
+    opening |= {"township_id": d.township, "opens_on": "2027-03-01"}
+    opened = await evaluation.client.post("/v1/rounds", json=opening, headers=d.office)
+    return f"/v1/rounds/{ok(opened, 201)['id']}"
+
+
 async def round_of_members(evaluation: RunningService, d: Directory) -> str:
     """A branch round of the township opened on START, the member and the secretary its
     raters; the round's path."""
     e = evaluation.client
-    opening = {"title": "2027年上半年群众评议", "year": 2027, "half": 1}
-    opening |= {"township_id": d.township, "opens_on": "2027-03-01"}
-    round_id = ok(await e.post("/v1/rounds", json=opening, headers=d.office), 201)["id"]
-    path = f"/v1/rounds/{round_id}"
+    path = await township_round(evaluation, d)
     entries = [{"kind": "township_member", "member_id": m} for m in (d.member, d.secretary)]
     ok(await e.post(f"{path}/raters", json={"raters": entries}, headers=d.office), 201)
     return path

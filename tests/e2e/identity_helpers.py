@@ -51,6 +51,19 @@ def authorize_url(base: str, challenge: str, state: str = "s1") -> str:
     return f"{base}/authorize?{query}"
 
 
+async def exchange(http: httpx.AsyncClient, back: httpx.Response, verifier: str) -> dict[str, str]:
+    """The tokens for the code the provider sent the browser back with (`back`, its
+    redirect to the client)."""
+    assert back.status_code == 303, back.text
+    location = back.headers["location"]
+    assert location.startswith(REDIRECT), location
+    code = httpx.URL(location).params["code"]
+    form = {"grant_type": "authorization_code", "code": code, "client_id": "console"}
+    form |= {"redirect_uri": REDIRECT, "code_verifier": verifier}
+    tokens: dict[str, str] = ok(await http.post("/token", data=form))
+    return tokens
+
+
 def csrf_of(html: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', html)
     assert found, html
@@ -64,6 +77,7 @@ class SignInWorld:
     directory: Directory
     servers: Servers
     services: dict[str, RunningService] = field(default_factory=dict)  # pledge and `beside`
+    signer: SignedByIdentity | None = None  # officials' tokens where the issuer is not Servers'
 
     @property
     def base(self) -> str:
@@ -74,7 +88,7 @@ class SignInWorld:
     ) -> str:
         """The township office (or `by`) issues the person's login name and activation code."""
         place = self.directory.county if by == "county_admin" else self.directory.township
-        office = self.servers.auth(by, place)
+        office = (self.signer or self.servers).auth(by, place)
         issued = ok(
             await self.identity.client.post(
                 f"/v1/people/{person_id}/activation", json={"login_name": login}, headers=office
@@ -82,6 +96,20 @@ class SignInWorld:
             201,
         )
         return str(issued["activation_code"])
+
+    async def tokens(self, person_id: str, login: str) -> dict[str, str]:
+        """What a client gets for a person of one post, through the provider as a browser
+        would: the office's activation code, the person's own password, then authorization
+        code with PKCE and the code exchanged at /token."""
+        code = await self.activation_code(person_id, login)
+        async with httpx.AsyncClient(base_url=self.base) as browser:
+            form = {"csrf": csrf_of((await browser.get("/activate")).text), "code": code}
+            form |= {"login_name": login, "password": PASSWORD, "password2": PASSWORD}
+            activated = await browser.post("/activate", data=form)
+            assert activated.status_code == 200, activated.text
+            verifier, challenge = pkce()
+            back = await browser.get(authorize_url(self.base, challenge))
+            return await exchange(browser, back, verifier)
 
 
 @dataclass
@@ -103,15 +131,24 @@ async def identity_beside_pledge(
     tmp_path: Path,
     redirect: str = REDIRECT,
     beside: tuple[ServiceDefinition, ...] = (),
+    identity_port: int | None = None,
+    issuer: str | None = None,
 ) -> AsyncIterator[SignInWorld]:
     """Identity, then the pledge service verifying with the key identity signs with (the
     stack points every service at identity's JWKS; in one process a blocking JWKS fetch
-    would wait on the very loop that serves it), one NATS subject root, one clock."""
+    would wait on the very loop that serves it), one NATS subject root, one clock. Identity
+    on `identity_port` when given (a county's provider must know its callback beforehand),
+    naming itself `issuer` when given (its public address behind a proxy; the officials'
+    tokens are then identity's own)."""
     monkeypatch.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")
     monkeypatch.setenv("GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS", redirect)
     clock = FixedClock(datetime.now(UTC))
     root = f"t{secrets.token_hex(4)}"
-    async with running(servers, [IDENTITY], clock, nats_subject_root=root) as first:
+    port: dict[str, object] = {} if identity_port is None else {"port": identity_port}
+    named = {} if issuer is None else {"jwt_issuer": issuer}
+    async with running(
+        servers, [IDENTITY], clock, nats_subject_root=root, **port, **named
+    ) as first:
         identity = first["identity"]
         provider = identity.runtime.components["provider"]
         await provider.loaded.wait()
@@ -124,11 +161,17 @@ async def identity_beside_pledge(
             )
         )
         async with running(
-            servers, [PLEDGE, *beside], clock, nats_subject_root=root, jwt_public_key_file=pem
+            servers,
+            [PLEDGE, *beside],
+            clock,
+            nats_subject_root=root,
+            jwt_public_key_file=pem,
+            **named,
         ) as second:
             pledge = second["pledge"]
             directory = await Directory(pledge.client, SignedByIdentity(provider)).build()
-            admin = servers.auth("county_admin", directory.county)
+            signer = SignedByIdentity(provider) if issuer else None
+            admin = (signer or servers).auth("county_admin", directory.county)
 
             async def learned() -> bool:
                 answer = await identity.client.get(
@@ -137,4 +180,4 @@ async def identity_beside_pledge(
                 return answer.status_code == 200 and len(answer.json()["posts"]) == 2
 
             await eventually(learned)
-            yield SignInWorld(identity, pledge, directory, servers, second)
+            yield SignInWorld(identity, pledge, directory, servers, second, signer)

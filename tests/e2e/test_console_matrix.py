@@ -4,7 +4,7 @@ here at once), and against the records of another branch and another township.
 
 Fast: no browser. The console app is driven over httpx (ASGI) with each person's session
 cookie, sealed with the console's own key around a token the services trust; the console calls
-the real pledge, review, evaluation and notification services over loopback.
+the real identity, pledge, review, evaluation and notification services over loopback.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from services.console.session import SESSION_COOKIE, Sealer, Session, load_key
 from services.console.settings import ConsoleSettings
 from services.console.web import MENUS
 from services.evaluation.app import DEFINITION as EVALUATION
+from services.identity.app import DEFINITION as IDENTITY
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
@@ -94,7 +95,7 @@ class World:
 async def world(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
     clock = FixedClock(datetime.now(UTC))
     year = datetime.now(timezone(timedelta(hours=8))).year
-    async with running(servers, [PLEDGE, REVIEW, EVALUATION, NOTIFICATION], clock) as s:
+    async with running(servers, [PLEDGE, REVIEW, EVALUATION, NOTIFICATION, IDENTITY], clock) as s:
         pledge = s["pledge"].client
         d = await Directory(pledge, servers).build()
         elsewhere_office = d.as_("township_office", d.other_township, "p-clerk-2")
@@ -125,7 +126,8 @@ async def world(servers: Servers, tmp_path_factory: pytest.TempPathFactory) -> A
 
         key_file = tmp_path_factory.mktemp("console") / "console.key"
         settings = ConsoleSettings(
-            identity_url="http://127.0.0.1:9",  # no sign-in here: sessions are sealed directly
+            # people and posts (no sign-in here: the sessions are sealed directly)
+            identity_url=str(s["identity"].client.base_url),
             pledge_url=str(pledge.base_url),
             review_url=str(s["review"].client.base_url),
             evaluation_url=str(s["evaluation"].client.base_url),

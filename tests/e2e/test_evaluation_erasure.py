@@ -121,6 +121,7 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
             "phone": "138****5678",
             "id_number": "110105********002X",
             "erased": False,
+            "unreadable": False,
         }
         assert (view[bob]["name"], view[bob]["phone"]) == ("李四", None)
         assert (view[carol]["name"], view[carol]["erased"]) == (None, False)

@@ -230,7 +230,7 @@ async def test_a_round_closes_by_itself_when_its_window_ends_e4(servers: Servers
         again = await e.post(f"/v1/rounds/{round_id}/closure", headers=d.office)
         assert again.status_code == 409, again.text
         assert again.json()["type"] == "urn:gongkai:problem:invalid-state"
-        assert "closed" in again.json()["detail"]
+        assert "已结束" in again.json()["detail"]
 
 
 async def test_periodic_ratings_on_their_cadence(servers: Servers) -> None:

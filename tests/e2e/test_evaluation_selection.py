@@ -215,7 +215,7 @@ async def test_a_year_from_the_window_to_the_county(servers: Servers) -> None:
         again = await e.post("/v1/selections", json=selection, headers=d.office)
         assert again.status_code == 409, again.text
         detail = again.json()["detail"]
-        assert "once a year" in detail
+        assert "每年只评选一次" in detail
         assert sid in detail
         assert await event_count(evaluation) == before
         # S2: the formula is declared and versioned before the first stage; its window by

@@ -13,9 +13,9 @@ from playwright.async_api import Page, Response
 
 from services.evaluation.documents.voting import qr_svg
 from tests.e2e.evaluation_helpers import (
+    check_of_a_finished_item,
     directory_copied,
     pledge_and_evaluation,
-    published_branch_pledge,
 )
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.support import Servers
@@ -139,20 +139,7 @@ async def test_the_public_votes_from_printed_slips_on_a_phone(
         assert "结束" in await late.get_by_role("alert").inner_text()
 
         # --- a satisfaction check: the people an item served ----------------------------------
-        pledge_id, [canal] = await published_branch_pledge(pledge, d, "改造支渠3公里")
-        item = f"/v1/pledges/{pledge_id}/items/{canal}"
-        ok(await p.post(f"{item}/done", json={"summary": "已完成"}, headers=d.branch_secretary))
-        ok(await p.post(f"{item}/problem-solved", json={"note": "已解决"}, headers=d.office))
-        verified = {"note": "核查到位"}
-        ok(await p.post(f"{item}/implementation-verified", json=verified, headers=d.office))
-        found: list[dict[str, str]] = []
-
-        async def opened() -> bool:
-            found[:] = ok(await e.get(f"/v1/satisfaction-checks?item_id={canal}"))
-            return bool(found)
-
-        await eventually(opened, timeout=20)
-        check_id = found[0]["check_id"]
+        canal, check_id = await check_of_a_finished_item(pledge, evaluation, d, "改造支渠3公里")
         clock.advance(timedelta(days=1))
         served = {"raters": [{}, {}]}
         checks = f"/v1/satisfaction-checks/{check_id}"

@@ -194,7 +194,7 @@ async def test_reminders_follow_the_pledge_and_evaluation_services_calendars(
         refused = await board.post(calendar_url, json={"deadlines": body}, headers=admin)
         assert refused.status_code == 422, refused.text
         assert refused.json()["errors"][0]["field"] == f"deadlines.{at}.due_on"
-        assert "evaluation-calendars" in refused.json()["detail"]
+        assert "全县的评议日历" in refused.json()["detail"]
         body[at]["due_on"] = "2027-06-20"
         body[at]["remind_days_before"] = 12  # how early to remind is this service's
         ok(await board.post(calendar_url, json={"deadlines": body}, headers=admin))

@@ -26,7 +26,7 @@ async def test_a_replaced_secretary_is_refused_at_once(
     for headers in (former, d.as_("branch_secretary", d.branch, "m-nobody")):
         refused = await c.post("/v1/pledges", json=draft, headers=headers)
         assert refused.status_code == 403, refused.text
-        assert refused.json()["detail"].endswith(f"is not the secretary of branch {d.branch}")
+        assert refused.json()["detail"] == f"您不是支部 {d.branch} 的书记：请切换到支部书记身份。"
     assert await event_count(pledge_service) == before
 
     successor = d.as_("branch_secretary", d.branch, d.member)
@@ -43,4 +43,4 @@ async def test_the_secretary_of_a_retired_branch_speaks_for_it_no_more(
     draft = {"year": 2027, "branch_id": d.branch}
     refused = await c.post("/v1/pledges", json=draft, headers=d.branch_secretary)
     assert refused.status_code == 403, refused.text
-    assert "is not the secretary" in refused.json()["detail"]  # the post, not the pledge
+    assert "的书记" in refused.json()["detail"]  # the post, not the pledge

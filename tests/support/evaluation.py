@@ -47,13 +47,13 @@ class MemoryReads:
     async def township(self, township_id: str) -> Mapping[str, Any]:
         t = self.directory.townships.get(township_id)
         if t is None:
-            raise NotFound("township not found (not yet in this service's directory copy)")
+            raise NotFound("没有找到该乡镇（本服务的名册副本中还没有）：如刚刚新建，请稍后再试。")
         return vars(t).copy()
 
     async def branch(self, branch_id: str) -> Mapping[str, Any]:
         b = self.directory.branches.get(branch_id)
         if b is None or not b.active:
-            raise NotFound("branch not found (not yet in this service's directory copy)")
+            raise NotFound("没有找到该支部（本服务的名册副本中还没有）：如刚刚新建，请稍后再试。")
         return vars(b).copy()
 
     async def branches_of(self, township_id: str) -> list[Mapping[str, Any]]:
@@ -75,7 +75,9 @@ class MemoryReads:
     async def member_in(self, member_id: str, township_id: str, where: str) -> Mapping[str, Any]:
         m = self.directory.members.get(member_id)
         if m is None or not m.active or m.township_id != township_id:
-            raise InvalidInput(f"{member_id} is not an active member of this township", field=where)
+            raise InvalidInput(
+                f"{member_id} 不是本乡镇的在册党员：请从本乡镇的党员中选择。", field=where
+            )
         return vars(m).copy()
 
     async def home_township(self, who: Principal) -> str | None:

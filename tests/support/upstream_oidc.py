@@ -87,6 +87,14 @@ def install_provider(root: Path) -> Path:
     return home
 
 
+def provider_home(config: Any) -> Path:
+    """The installed provider, under the pytest cache of `config` (a `pytest.Config`) or,
+    under `-p no:cacheprovider`, a temporary directory shared by runs."""
+    cache = getattr(config, "cache", None)
+    root = cache.mkdir("oidc-provider") if cache else Path(tempfile.gettempdir()) / "gongkai-npm"
+    return install_provider(Path(root))
+
+
 @dataclass
 class UpstreamProvider:
     issuer: str

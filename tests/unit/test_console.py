@@ -168,6 +168,10 @@ async def test_an_error_page_carries_the_session_on(
     answer = await console.get("/review")
     assert answer.status_code == 403
     assert "乡镇党委和创先办使用" in answer.text
+    # in the person's own layout: her menu and sign-out, not the public page's 登录
+    assert 'href="/pledge"' in answer.text
+    assert "退出" in answer.text
+    assert 'href="/signin"' not in answer.text
     [cookie] = [c for c in answer.headers.get_list("set-cookie") if c.startswith(SESSION_COOKIE)]
     opened = sealer.session(cookie.split(";")[0].split("=", 1)[1].strip('"'), 60)
     assert opened is not None

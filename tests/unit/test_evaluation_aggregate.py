@@ -230,11 +230,11 @@ def test_a_check_with_no_ballot_has_no_verdict_and_may_be_extended_or_reopened_e
     assert isinstance(lapsed, SatisfactionCheckLapsed)
     assert not any(isinstance(e, SatisfactionVerdictReached) for e in check.pending)
     later = date(2027, 6, 20)
-    with pytest.raises(InvalidState, match="extension"):  # lapsed: no ballot until reopened
+    with pytest.raises(InvalidState, match="延长截止日期"):  # lapsed: no ballot until reopened
         check.participate("rt-1", "satisfied", Channel.WEB, JUNE, None)
-    with pytest.raises(InvalidState, match="extension"):
+    with pytest.raises(InvalidState, match="延长截止日期"):
         check.close(CheckBallots.for_check(check))
-    with pytest.raises(InvalidInput, match="closing date after"):
+    with pytest.raises(InvalidInput, match="之后、"):
         check.extend(JUNE, later)
     check.extend(date(2027, 6, 30), later)  # the office reopens it
     reopened = check.pending[-1]
@@ -363,5 +363,5 @@ def test_a_window_that_closes_before_it_opens_is_refused_saying_what_to_do() -> 
         opens_on=date(2027, 5, 1),
         closes_on=date(2027, 4, 30),
     )
-    with pytest.raises(InvalidInput, match="give a closing date on or after 2027-05-01"):
+    with pytest.raises(InvalidInput, match="请把结束日期改到开始日期当天或之后"):
         Round.open(backwards)

@@ -134,7 +134,7 @@ def test_a_record_counts_when_its_period_ends_in_the_window() -> None:
 def test_the_window_is_part_of_the_versioned_formula() -> None:
     selection = a_selection()
     backwards = Window(starts_on=date(2027, 6, 1), ends_on=date(2027, 1, 1))
-    with pytest.raises(InvalidInput, match="ends after it starts"):
+    with pytest.raises(InvalidInput, match="结束日须晚于开始日"):
         selection.declare(FORMULA.model_copy(update={"window": backwards}))
     selection.declare(FORMULA)
     narrower = Window(starts_on=date(2027, 1, 1), ends_on=date(2027, 6, 30))
@@ -191,7 +191,7 @@ def test_commendation_is_around_july_1() -> None:
 def test_a_township_selects_each_kind_once_a_year() -> None:
     held = a_selection()
     again = opening()
-    with pytest.raises(InvalidState, match="once a year"):
+    with pytest.raises(InvalidState, match="每年只评选一次"):
         Selection.open(again, held=held)
     ids = {
         Selection.id_for(t, y, k) for t in ("t-1", "t-2") for y in (2027, 2028) for k in SubjectKind
@@ -245,16 +245,16 @@ def test_each_stage_is_decided_by_its_body_with_reasons_s2() -> None:
         selection.nominate(Candidate(subject, subject, "b-1", "branch", "表现突出"))
     scores = {"m-1": inputs(90, 90, None), "m-2": inputs(70, 70, 100), "m-3": inputs(95, 95, 95)}
     selection.score_stage(scores, date(2027, 5, 1))
-    with pytest.raises(InvalidState, match="not yet decided"):
+    with pytest.raises(InvalidState, match="已计分但还没有决定"):
         selection.score_stage(scores, date(2027, 5, 2))
     body = Body.TOWNSHIP_COMMITTEE
-    with pytest.raises(InvalidInput, match="undecided"):
+    with pytest.raises(InvalidInput, match="尚未决定"):
         selection.decide(1, body, advance("m-3"), date(2027, 5, 3))
-    with pytest.raises(InvalidInput, match="not a candidate"):
+    with pytest.raises(InvalidInput, match="不是第"):
         selection.decide(1, body, advance("m-3", "m-9", out=("m-1", "m-2")), date(2027, 5, 3))
-    with pytest.raises(InvalidInput, match="twice"):
+    with pytest.raises(InvalidInput, match="决定了两次"):
         selection.decide(1, body, advance("m-3", "m-3", out=("m-1", "m-2")), date(2027, 5, 3))
-    with pytest.raises(InvalidInput, match="at least one"):
+    with pytest.raises(InvalidInput, match="至少要有一个候选对象晋级"):
         selection.decide(1, body, advance(out=("m-1", "m-2", "m-3")), date(2027, 5, 3))
     with pytest.raises(InvalidState):
         selection.decide(2, body, advance("m-3", out=("m-1", "m-2")), date(2027, 5, 3))
@@ -321,7 +321,7 @@ def test_notice_objections_and_commendation() -> None:
     with pytest.raises(InvalidState):
         selection.post_notice(date(2027, 6, 1))
     selection.score_stage({"m-1": inputs(90, 90, 90), "m-2": inputs(80, 80, 80)}, date(2027, 6, 1))
-    with pytest.raises(InvalidState, match="decide every stage"):
+    with pytest.raises(InvalidState, match="先完成每一轮的计分和决定"):
         selection.post_notice(date(2027, 6, 1))
     selection.decide(1, Body.TOWNSHIP_COMMITTEE, advance("m-1", "m-2"), date(2027, 6, 2))
     with pytest.raises(InvalidState):  # no notice yet
@@ -365,14 +365,14 @@ def test_each_level_selects_once_a_year_and_its_own_body_decides() -> None:
     branch = opening().model_copy(
         update={"level": Level.BRANCH, "organisation_id": "b-1", "subject_kind": "branch"}
     )
-    with pytest.raises(InvalidInput, match="among its members"):
+    with pytest.raises(InvalidInput, match="只在本支部党员中评选"):
         Selection.open(branch)
     county = Selection.open(opening().model_copy(update={"level": Level.COUNTY}))
     assert county.body is Body.COUNTY
     county.declare(FORMULA.model_copy(update={"quotas": (1,)}))
     county.nominate(Candidate("m-1", "m-1", "b-1", "township", "镇级优秀党员"))
     county.score_stage({"m-1": inputs(90, 90, 90)}, date(2027, 7, 5))
-    with pytest.raises(InvalidState, match="county decides"):
+    with pytest.raises(InvalidState, match="由县委决定"):
         county.decide(1, Body.TOWNSHIP_COMMITTEE, advance("m-1"), date(2027, 7, 6))
     county.decide(1, Body.COUNTY, advance("m-1"), date(2027, 7, 6))
     assert a_selection().body is Body.TOWNSHIP_COMMITTEE  # opened before levels: a township's

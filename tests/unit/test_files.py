@@ -104,7 +104,7 @@ async def test_a_command_attaches_only_files_its_caller_uploaded() -> None:
         await refs(catalog, (AttachedFile(sha256=theirs, name="x.pdf"),), "sec-1")
     assert refused.value.extra["errors"][0]["field"] == "files.0.sha256"
     twice = (AttachedFile(sha256=mine, name="a"), AttachedFile(sha256=mine, name="b"))
-    with pytest.raises(InvalidInput, match="twice"):
+    with pytest.raises(InvalidInput, match="附了两次"):
         await refs(catalog, twice, "sec-1")
 
 

@@ -97,13 +97,13 @@ def test_the_other_services_deadlines_stay_on_their_owners_dates() -> None:
         d.model_copy(update={"due_on": date(2027, 3, 25)}) if d.kind is DeadlineKind.DRAFTING else d
         for d in kept
     )
-    with pytest.raises(InvalidInput, match="pledge service") as refused:
+    with pytest.raises(InvalidInput, match="承诺日历") as refused:
         calendar.set("minqin", 2027, moved, owned)
     at = next(i for i, d in enumerate(moved) if d.kind is DeadlineKind.DRAFTING)
     assert refused.value.extra["errors"] == [
         {"field": f"deadlines.{at}.due_on", "reason": refused.value.detail}
     ]
-    with pytest.raises(InvalidInput, match="evaluation service"):
+    with pytest.raises(InvalidInput, match="评议日历"):
         calendar.set(
             "minqin", 2027, kept, owned_dates(2027, None, (date(2027, 6, 25), date(2028, 1, 5)))
         )

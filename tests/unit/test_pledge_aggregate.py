@@ -304,7 +304,7 @@ def test_the_publication_deadline_is_the_countys_data_p7() -> None:
     assert county.pending[-1].model_dump()["publication_deadline"] is None  # the default
     assert default_publication_deadline(date(2027, 3, 15)) == date(2027, 3, 31)
     county.set_calendar(2027, date(2027, 3, 15), date(2027, 4, 10))
-    with pytest.raises(InvalidInput, match="on or after the drafting deadline"):
+    with pytest.raises(InvalidInput, match="不早于定诺截止日期"):
         county.set_calendar(2027, date(2027, 3, 15), date(2027, 3, 1))
 
 

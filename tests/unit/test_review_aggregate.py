@@ -90,9 +90,9 @@ def test_ad_hoc_reviews_and_dates() -> None:
     review = record(occasion="ad_hoc")
     assert review.content.cadence == "ad_hoc"
     assert record(cadence="ad_hoc").content.cadence == "ad_hoc"  # ad hoc at a meeting
-    with pytest.raises(InvalidInput, match="ad hoc"):
+    with pytest.raises(InvalidInput, match="不定期"):
         record(occasion="ad_hoc", cadence="quarterly")
-    with pytest.raises(InvalidInput, match="future"):
+    with pytest.raises(InvalidInput, match="还没到"):
         record(held_on="2027-03-21")
     assert quarter_of(date(2027, 12, 31)) == "2027Q4"
     assert quarter_of(date(2027, 4, 1)) == "2027Q2"
@@ -100,7 +100,7 @@ def test_ad_hoc_reviews_and_dates() -> None:
 
 def test_a_retired_subject_is_not_reviewed() -> None:
     retired = Subject(SubjectKind.BRANCH, "b-1", "x", "b-1", "t-1", "minqin", False)
-    with pytest.raises(InvalidState, match="retired"):
+    with pytest.raises(InvalidState, match="已撤销或不在册"):
         record(retired)
 
 
@@ -136,9 +136,9 @@ def test_a_journal_month_gathers_current_entries_for_its_presentation() -> None:
     assert corrected.corrects_entry_id == "e-1"
     assert isinstance(evaluated, MonthlyPresentationEvaluated)
     assert evaluated.entry_ids == ("e-3", "e-2")
-    with pytest.raises(InvalidState, match="already"):
+    with pytest.raises(InvalidState, match="已经"):
         journal.record_entry("e-4", date(2027, 3, 19), "x", "y", TODAY)
-    with pytest.raises(InvalidState, match="already"):
+    with pytest.raises(InvalidState, match="已经"):
         journal.evaluate(date(2027, 3, 20), Grade.QUALIFIED, "x", Person("m-1", "张"), TODAY)
     replayed = Journal.replay(journal.stream_id, journal.partition, journal.pending)
     assert replayed.entries == ["e-3", "e-2"]
@@ -147,13 +147,13 @@ def test_a_journal_month_gathers_current_entries_for_its_presentation() -> None:
 
 def test_journal_dates_and_entries_are_checked() -> None:
     journal = Journal.open(MEMBER, "2027-03")
-    with pytest.raises(InvalidInput, match="not in 2027-03"):
+    with pytest.raises(InvalidInput, match="不在 2027年3月"):
         journal.record_entry("e-1", date(2027, 2, 28), "x", "y", TODAY)
-    with pytest.raises(InvalidInput, match="future"):
+    with pytest.raises(InvalidInput, match="还没到"):
         journal.record_entry("e-1", date(2027, 3, 21), "x", "y", TODAY)
-    with pytest.raises(InvalidState, match="no journal entries"):
+    with pytest.raises(InvalidState, match="还没有纪实可以汇报"):
         journal.evaluate(date(2027, 3, 19), Grade.QUALIFIED, "x", HEAD, TODAY)
-    with pytest.raises(InvalidInput, match="not a current entry"):
+    with pytest.raises(InvalidInput, match="现行纪实"):
         month_journal().correct_entry("e-9", "e-10", date(2027, 3, 2), "x", "y", "z", TODAY)
 
 

@@ -80,7 +80,7 @@ def test_a_rotated_in_key_is_fetched_once_and_made_up_kids_cost_nothing() -> Non
     throttled = verifier(Provider(jwk(OLD, "k1")), refetch_seconds=3600)
     throttled.verify(token(OLD, "k1"))
     for n in range(20):  # unknown kids: refused, the JWKS asked no more within the window
-        with pytest.raises(Unauthenticated, match="no signing key"):
+        with pytest.raises(Unauthenticated, match="签名密钥未知"):
             throttled.verify(token(NEW, f"made-up-{n}"))
     assert throttled.jwks is not None
     assert throttled.jwks.fetches == 1
@@ -90,7 +90,7 @@ def test_the_key_named_must_be_the_key_that_signed() -> None:
     check = verifier(Provider(jwk(OLD, "k1"), jwk(NEW, "k2")))
     with pytest.raises(Unauthenticated):
         check.verify(token(NEW, "k1"))
-    with pytest.raises(Unauthenticated, match="kid"):
+    with pytest.raises(Unauthenticated, match="缺少密钥编号"):
         check.verify(token(OLD, None))  # the JWKS mode needs the key id
 
 
@@ -142,9 +142,9 @@ def test_iat_is_required_and_lifetimes_are_bounded() -> None:
         public_key_pem=OLD.public_pem,
         longest_lifetime_seconds=600,
     )
-    with pytest.raises(Unauthenticated, match="iat"):
+    with pytest.raises(Unauthenticated, match="登录凭证无效"):
         check.verify(token(OLD, "local-dev", iat=None))
-    with pytest.raises(Unauthenticated, match="longer"):
+    with pytest.raises(Unauthenticated, match="有效期超过"):
         check.verify(token(OLD, "local-dev", exp=int(time.time()) + 601))
     assert check.verify(token(OLD, "local-dev")).subject == "p-1"
 

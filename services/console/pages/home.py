@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
@@ -12,16 +12,22 @@ from services.console.web import Desk, signed_in
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
+PAGE = 20
 
 
 @router.get("/")
-async def todo(desk: Signed) -> Response:
+async def todo(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    """The inbox, newest first, a page at a time (one more asked for: is there a next page)."""
     try:
-        inbox = await desk.get("notification", "/v1/inbox", unread=False, limit=50)
+        inbox = await desk.get(
+            "notification", "/v1/inbox", unread=False, limit=PAGE + 1, offset=(page - 1) * PAGE
+        )
     except Refused as refused:
-        return desk.page("home.html", inbox=None, refused=refused)
+        return desk.page("home.html", inbox=None, refused=refused, page=page, has_more=False)
     desk.remember_todo(int(inbox.get("unread", desk.todo_count)))  # the newest count
-    return desk.page("home.html", inbox=inbox, refused=None)
+    has_more = len(inbox["notices"]) > PAGE
+    inbox["notices"] = inbox["notices"][:PAGE]
+    return desk.page("home.html", inbox=inbox, refused=None, page=page, has_more=has_more)
 
 
 @router.post("/notices/{notice_id}/read")

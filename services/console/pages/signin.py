@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import secrets
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.console.calls import Refused
-from services.console.session import SESSION_COOKIE, SIGNIN_COOKIE, SIGNIN_SECONDS
+from services.console.session import (
+    ROUTE_COOKIE,
+    SESSION_COOKIE,
+    SIGNIN_COOKIE,
+    SIGNIN_SECONDS,
+)
 from services.console.signin import SignInFailed
 from services.console.web import SESSION_SCOPE, Console, NotSignedIn, public_page, signed_in
 
@@ -53,6 +60,15 @@ async def callback(request: Request, code: str = "", state: str = "", error: str
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SIGNIN_COOKIE, path="/callback")
     console.cookie(response, session)
+    if ROUTE_COOKIE not in request.cookies:  # the browser's replica, from now on
+        response.set_cookie(
+            ROUTE_COOKIE,
+            secrets.token_urlsafe(12),
+            httponly=True,
+            samesite="lax",
+            secure=console.settings.secure_cookies,
+            path="/",
+        )
     return response
 
 

@@ -17,7 +17,7 @@ class Person(Aggregate):
 
     def erase(self, person_id: str) -> None:
         if self.erased:
-            raise InvalidState(f"the personal data of {person_id} is already erased")
+            raise InvalidState(f"人员 {person_id} 的个人信息已经删除，无需再次删除。")
         self._record(PersonalDataErased(person_id=person_id))
 
     def apply(self, event: DomainEvent) -> None:

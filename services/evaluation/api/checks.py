@@ -58,7 +58,7 @@ async def get_check_raters(check_id: PathId, who: SignedIn, conn: Reader) -> Any
     name with their phone and ID numbers masked, or 已删除 (erased) once erased (A7)."""
     found = await q.check(conn, check_id=check_id)
     if not access.sees_raters(who, found["township_id"]):
-        raise Forbidden("only the township office sees the people an item served")
+        raise Forbidden("只有乡镇创先办可以查看该事项服务对象的名单。")
     return await q.check_raters(conn, check_id=check_id)
 
 
@@ -85,7 +85,7 @@ async def cast_check_ballot(
 async def audit_check(check_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3 for a check, as for a round: ballots against distinct registered raters."""
     if who.role is not Role.AUDITOR:
-        raise Forbidden("only an auditor")
+        raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
     return await q.check_audit(conn, check_id=check_id)
 
 

@@ -84,7 +84,7 @@ async def list_imports(target: Target, target_id: PathId, who: SignedIn, conn: R
 async def _own(conn: Any, who: Any, import_id: str) -> imports.ImportRecord:
     record = await imports.get(conn, import_id)
     if record.importer != who.subject:
-        raise Forbidden("only the importer sees an import of personal data")
+        raise Forbidden("只有导入人可以查看这次含个人信息的导入。")
     return record
 
 
@@ -214,4 +214,4 @@ async def confirm_import(import_id: PathId, request: Request, who: SignedIn) -> 
         return await run(request, who, None, lambda uow: gh.confirm_rating(uow, import_id, who))
     if record.kind == ch.SERVED_IMPORT:
         return await run(request, who, None, lambda uow: ch.confirm_served(uow, import_id, who))
-    raise InvalidInput("not an import this service confirms", field="import_id")
+    raise InvalidInput("这不是本服务可确认的导入：请回到上传文件的页面确认。", field="import_id")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.evaluation.documents.results_xlsx import results_workbook
@@ -15,6 +15,7 @@ from services.evaluation.rounds import queries as q
 from services.evaluation.rounds.schemas import (
     AuditView,
     CalendarView,
+    MemberRound,
     RatersView,
     ResultsView,
     RoundSummary,
@@ -79,6 +80,22 @@ async def list_rounds(
     return await q.rounds(conn, township_id=township_id, year=year)
 
 
+@router.get(
+    "/members/{member_id}/rounds", response_model=list[MemberRound], operation_id="getMemberRounds"
+)
+async def member_rounds(
+    member_id: PathId,
+    who: SignedIn,
+    conn: Reader,
+    status: Annotated[Literal["open", "closed"] | None, Query()] = None,
+) -> Any:
+    """The rounds the member rates in (their own only), with whether they were invited and
+    whether they voted: what the console shows a member to vote in."""
+    if not access.is_member(who, member_id):
+        raise Forbidden("党员只能查看自己参加的评议。")
+    return await q.member_rounds(conn, member_id=member_id, status=status)
+
+
 @router.get("/rounds/{round_id}", response_model=RoundView, operation_id="getRound")
 async def get_round(round_id: PathId, conn: Reader) -> Any:
     return await q.round_row(conn, round_id=round_id)
@@ -102,7 +119,7 @@ async def get_raters(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     ID numbers masked, or 已删除 (erased) once erased (A7)."""
     found = await q.round_row(conn, round_id=round_id)
     if not access.organises(who, found["organiser_kind"], found["organiser_id"]):
-        raise Forbidden("only the round's organiser sees its raters")
+        raise Forbidden("只有本轮评议的组织者可以查看评议人名单。")
     return await q.raters(conn, round_id=round_id)
 
 
@@ -162,7 +179,7 @@ async def _results(conn: Any, round_id: str) -> dict[str, Any]:
     published = await q.published_results(conn, round_id=round_id)
     if found["status"] != "closed" or published is None:
         raise InvalidState(
-            "the results are published when the round closes",
+            "评议结束后才公布结果：请等本轮评议关闭后再查看。",
             round_id=round_id,
             round_status=found["status"],
             closes_on=found["closes_on"].isoformat(),
@@ -204,5 +221,5 @@ async def download_results(round_id: PathId, conn: Reader) -> Response:
 async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3: the auditor checks ballots against distinct registered raters, with no link."""
     if who.role is not Role.AUDITOR:
-        raise Forbidden("only an auditor")
+        raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
     return await q.round_audit(conn, round_id=round_id)

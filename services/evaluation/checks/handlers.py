@@ -23,18 +23,18 @@ from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
 async def _check(uow: UnitOfWork, check_id: str) -> SatisfactionCheck:
-    return await uow.get(SatisfactionCheck, f"satisfaction_check-{check_id}", "satisfaction check")
+    return await uow.get(SatisfactionCheck, f"satisfaction_check-{check_id}", "该满意度测评")
 
 
 def _office(who: Principal, check: SatisfactionCheck, what: str) -> None:
-    require(access.office_of(who, check), f"only the township office {what}")
+    require(access.office_of(who, check), f"只有乡镇创先办{what}。")
 
 
 async def register_served(
     uow: UnitOfWork, check_id: str, cmd: c.RegisterServed, who: Principal
 ) -> dict[str, Any]:
     check = await _check(uow, check_id)
-    _office(who, check, "registers the people the item served")
+    _office(who, check, "可以登记该事项的服务对象")
     raters: list[tuple[str, str | None, Sealed | None]] = []
     for index, person in enumerate(cmd.raters):
         rater_id = person.member_id or new_id("rt")
@@ -67,7 +67,7 @@ async def upload_served(
 ) -> dict[str, Any]:
     """The people an item served, from a workbook: checked, previewed (nothing appended)."""
     check = await _check(uow, check_id)
-    _office(who, check, "registers the people the item served")
+    _office(who, check, "可以登记该事项的服务对象")
     return await imports.upload_commands(
         uow,
         kind=SERVED_IMPORT,
@@ -105,14 +105,18 @@ async def cast_check_ballot(
     check = await _check(uow, check_id)
     if cmd.channel is Channel.WEB:
         if cmd.rater_id is not None:
-            raise InvalidInput("a web ballot is cast by the rater in person", field="rater_id")
+            raise InvalidInput(
+                "网上投票须由评议人本人进行：请让评议人用自己的邀请码投票。", field="rater_id"
+            )
         rater_id, entered_by = voter_id(who, check_id), None
     else:
-        _office(who, check, "enters paper and on-site ballots")
+        _office(who, check, "可以录入纸质选票和现场投票")
         if cmd.rater_id is None:
-            raise InvalidInput("whose paper ballot is this?", field="rater_id")
+            raise InvalidInput("请填写这张纸质选票的评议人。", field="rater_id")
         if cmd.rater_id not in check.raters:
-            raise InvalidInput(f"{cmd.rater_id} is not registered", field="rater_id")
+            raise InvalidInput(
+                f"评议人 {cmd.rater_id} 未登记：请先登记评议人，再录入选票。", field="rater_id"
+            )
         rater_id, entered_by = cmd.rater_id, who.subject
     check.participate(rater_id, cmd.grade, cmd.channel, uow.today(), entered_by)
     await uow.save(check)
@@ -122,7 +126,7 @@ async def cast_check_ballot(
 
 async def close_check(uow: UnitOfWork, check_id: str, who: Principal) -> dict[str, Any]:
     check = await _check(uow, check_id)
-    _office(who, check, "closes a satisfaction check")
+    _office(who, check, "可以结束满意度测评")
     box = await empty_urn(uow, check) or CheckBallots.for_check(check)
     assert isinstance(box, CheckBallots)
     verdict = check.close(box)
@@ -135,7 +139,7 @@ async def extend_check(
 ) -> dict[str, Any]:
     """The office extends a check, or reopens one that lapsed with no ballot (E8)."""
     check = await _check(uow, check_id)
-    _office(who, check, "extends or reopens a satisfaction check")
+    _office(who, check, "可以延长或重新开启满意度测评")
     check.extend(cmd.closes_on, uow.today())
     await uow.save(check)
     return accepted(check_id, uow)
@@ -150,7 +154,7 @@ async def set_check_terms(
     uow: UnitOfWork, county_id: str, cmd: c.SetCheckTerms, who: Principal
 ) -> dict[str, Any]:
     """The county's threshold and window for the year's checks (data, not constants)."""
-    require(county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     terms = await terms_for(uow, county_id, cmd.year)
     terms.set(county_id, cmd.year, cmd.threshold, cmd.window_days)
     await uow.save(terms)

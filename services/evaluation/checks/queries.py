@@ -15,7 +15,7 @@ from shared.errors import NotFound
 async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM checks WHERE check_id = $1", check_id)
     if row is None:
-        raise NotFound("satisfaction check not found", check_id=check_id)
+        raise NotFound("没有找到该满意度测评：请核对后再试。", check_id=check_id)
     registered = await conn.fetchval(
         "SELECT count(*) FROM check_raters WHERE check_id = $1", check_id
     )

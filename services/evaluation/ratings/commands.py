@@ -28,5 +28,5 @@ class PublishRating(Command):
     def _organisation(self) -> PublishRating:
         wanted = "township_id" if self.level is RatingLevel.TOWNSHIP_RATES_BRANCHES else "branch_id"
         if getattr(self, wanted) is None:
-            raise ValueError(f"{wanted} is required for {self.level.value}")
+            raise ValueError(f"这一级评定须填写 {wanted}")
         return self

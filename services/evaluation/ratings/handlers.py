@@ -11,7 +11,7 @@ from services.evaluation.ratings import commands as c
 from services.evaluation.ratings.aggregates import Rating
 from services.evaluation.ratings.events import RatedSubject, RatingLevel
 from services.evaluation.rounds.events import SubjectKind
-from shared import imports
+from shared import imports, zh
 from shared.auth import Principal, require
 from shared.errors import ConcurrencyConflict, InvalidInput, InvalidState
 from shared.unit_of_work import UnitOfWork, accepted
@@ -24,7 +24,7 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
         township = await uow.port(d.reads).township(cmd.township_id)
         require(
             access.rates_branches(who, cmd.township_id),
-            "the township committee rates its branches",
+            "支部的评星定级由乡镇党委评定：请切换到乡镇党委身份。",
         )
         rows = await uow.port(d.reads).branches_of(cmd.township_id)
         names = {r["branch_id"]: r["name"] for r in rows}
@@ -32,7 +32,10 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
     else:
         assert cmd.branch_id is not None
         branch = await uow.port(d.reads).branch(cmd.branch_id)
-        require(access.rates_members(who, cmd.branch_id), "the branch secretary rates members")
+        require(
+            access.rates_members(who, cmd.branch_id),
+            "党员的评星定级由支部书记评定：请切换到支部书记身份。",
+        )
         rows = await uow.port(d.reads).members_of(cmd.branch_id)
         names = {r["member_id"]: r["name"] for r in rows}
         township_id, branch_id, kind = branch["township_id"], cmd.branch_id, SubjectKind.MEMBER
@@ -40,7 +43,7 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
     for index, entry in enumerate(cmd.results):
         if entry.subject_id not in names:
             raise InvalidInput(
-                f"{entry.subject_id} is not rated by this organisation (E6)",
+                f"{entry.subject_id} 不归本组织评定（E6）：请只评定本组织所属的对象。",
                 field=f"results.{index}.subject_id",
             )
         results.append(
@@ -63,7 +66,7 @@ async def publish_rating(uow: UnitOfWork, cmd: c.PublishRating, who: Principal) 
     try:
         await uow.save(rating)
     except ConcurrencyConflict:
-        raise InvalidState(f"the rating for {cmd.period} is already published") from None
+        raise InvalidState(f"{zh.period(cmd.period)}的评定已经公布，不能再修改。") from None
     return accepted(rating.stream_id.removeprefix("rating-"), uow)
 
 
@@ -81,13 +84,19 @@ async def rating_template(
     """Who the organisation rates, to grade and score."""
     if level is RatingLevel.TOWNSHIP_RATES_BRANCHES:
         township = await uow.port(d.reads).township(org_id)
-        require(access.rates_branches(who, org_id), "the township committee rates its branches")
+        require(
+            access.rates_branches(who, org_id),
+            "支部的评星定级由乡镇党委评定：请切换到乡镇党委身份。",
+        )
         rows = await uow.port(d.reads).branches_of(org_id)
         subjects = [(r["branch_id"], r["name"]) for r in rows]
         title = f"党支部评定（{township['name']}，每两个月）"
     else:
         await uow.port(d.reads).branch(org_id)
-        require(access.rates_members(who, org_id), "the branch secretary rates members")
+        require(
+            access.rates_members(who, org_id),
+            "党员的评星定级由支部书记评定：请切换到支部书记身份。",
+        )
         rows = await uow.port(d.reads).members_of(org_id)
         subjects = [(r["member_id"], r["name"]) for r in rows]
         title = "党员评定（每月）"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from services.evaluation.access import branch_secretary
 from services.evaluation.rounds.aggregates import Round
-from shared.auth import Principal, township_office
+from shared.auth import Principal, Role, township_office
 
 
 def organises(principal: Principal, organiser_kind: str, organiser_id: str) -> bool:
@@ -17,3 +17,8 @@ def organises(principal: Principal, organiser_kind: str, organiser_id: str) -> b
 
 def organiser_of(principal: Principal, round_: Round) -> bool:
     return organises(principal, round_.organiser_kind, round_.organiser_id)
+
+
+def is_member(principal: Principal, member_id: str) -> bool:
+    """A member's own rounds as a rater are theirs to see (whether invited, whether voted)."""
+    return principal.is_(Role.MEMBER) and principal.subject == member_id

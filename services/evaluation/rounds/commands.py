@@ -40,7 +40,7 @@ class CustomScale(Command):
     @model_validator(mode="after")
     def _distinct(self) -> CustomScale:
         if len({g.grade for g in self.grades}) != len(self.grades):
-            raise ValueError("grades must be distinct")
+            raise ValueError("等次不能重复：请修改重复的等次")
         return self
 
 
@@ -67,9 +67,11 @@ class OpenRound(Command):
     @model_validator(mode="after")
     def _one_organiser(self) -> OpenRound:
         if (self.township_id is None) == (self.branch_id is None):
-            raise ValueError("give exactly one of township_id and branch_id")
+            raise ValueError(
+                "请填写乡镇（township_id）或支部（branch_id）中的一个，不能都填或都不填"
+            )
         if self.scale is not None and self.custom_scale is not None:
-            raise ValueError("give a default scale or a custom scale, not both")
+            raise ValueError("请选用默认等次或自定义等次中的一种，不能同时填写")
         return self
 
 
@@ -99,7 +101,7 @@ class EnterPaperBallots(Command):
     @model_validator(mode="after")
     def _one_ballot_each(self) -> EnterPaperBallots:
         if len(self.participants) != len(self.ballots):
-            raise ValueError("one ballot per participant on the sign-in sheet")
+            raise ValueError("每位签到的参会人只对应一张选票：请核对选票数与签到名单")
         if len(set(self.participants)) != len(self.participants):
-            raise ValueError("a participant appears twice on the sign-in sheet")
+            raise ValueError("签到名单中有人出现了两次：请删去重复的人")
         return self

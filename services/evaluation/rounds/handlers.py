@@ -45,7 +45,7 @@ from services.evaluation.rounds.events import (
 from services.evaluation.voting import queries as voting_queries
 from services.evaluation.voting.aggregates.urn import DEFAULT_BATCH
 from services.evaluation.voting.handlers import empty_urn, into_urn
-from shared import imports
+from shared import imports, zh
 from shared.auth import Principal, county_admin, require
 from shared.errors import InvalidInput
 from shared.unit_of_work import UnitOfWork, accepted, new_id
@@ -62,7 +62,7 @@ async def _calendar(uow: UnitOfWork, county_id: str, year: int) -> EvaluationCal
 async def set_calendar(
     uow: UnitOfWork, county_id: str, cmd: c.SetEvaluationCalendar, who: Principal
 ) -> dict[str, Any]:
-    require(county_admin(who, county_id), "only the county's administrator")
+    require(county_admin(who, county_id), "此操作由县管理员办理：请切换到县管理员身份。")
     calendar = await _calendar(uow, county_id, cmd.year)
     calendar.set(county_id, cmd.year, cmd.first_round_closes, cmd.second_round_closes)
     await uow.save(calendar)
@@ -106,7 +106,7 @@ async def _subjects(uow: UnitOfWork, cmd: c.OpenRound) -> tuple[str, str, str, l
         for index, subject_id in enumerate(cmd.subject_ids):
             if subject_id not in by_id:
                 raise InvalidInput(
-                    f"{subject_id} is not rated by this organiser (E2)",
+                    f"{subject_id} 不归本组织者评议（E2）：请只选择本组织所属的对象。",
                     field=f"subject_ids.{index}",
                 )
         found = [by_id[s] for s in dict.fromkeys(cmd.subject_ids)]
@@ -129,7 +129,7 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
     asked = ("township", cmd.township_id) if cmd.township_id else ("branch", cmd.branch_id)
     require(
         access.organises(who, asked[0], str(asked[1])),
-        "the township office organises for its branches, the branch secretary for its members",
+        "乡镇创先办组织对本镇支部的评议，支部书记组织对本支部党员的评议：请切换到相应身份。",
     )
     township_id, kind, organiser_id, subjects = await _subjects(uow, cmd)
     county_id = (await uow.port(d.reads).township(township_id))["county_id"]
@@ -137,14 +137,18 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
     closes_on = cmd.closes_on or deadline
     if cmd.closes_on is None and deadline < cmd.opens_on:
         raise InvalidInput(
-            f"round {cmd.half} of {cmd.year} closes by {deadline} (the county's calendar, E4),"
-            f" before opens_on {cmd.opens_on}: open it on or before {deadline}, or ask the"
-            " county to set a later closing date in its evaluation calendar",
+            "评议须在全县评议日历规定的截止日期前结束（E4）："
+            f"{cmd.year}年第{cmd.half}轮的截止日期 {zh.day(deadline)} 早于开始日期"
+            f" {zh.day(cmd.opens_on)}，请把开始日期改到这一天或之前，"
+            "或请县里在评议日历中把截止日期往后调。",
             field="opens_on",
         )
     if closes_on > deadline:
         raise InvalidInput(
-            f"round {cmd.half} of {cmd.year} closes by {deadline} (E4)", field="closes_on"
+            "评议须在全县评议日历规定的截止日期前结束（E4）："
+            f"{cmd.year}年第{cmd.half}轮的截止日期是 {zh.day(deadline)}，"
+            "请把结束日期改到这一天或之前。",
+            field="closes_on",
         )
     subject_kind = SubjectKind.BRANCH if kind == "township" else SubjectKind.MEMBER
     standard = "five_good" if subject_kind is SubjectKind.BRANCH else "five_take_the_lead"
@@ -171,14 +175,14 @@ async def open_round(uow: UnitOfWork, cmd: c.OpenRound, who: Principal) -> dict[
 
 
 async def _round(uow: UnitOfWork, round_id: str) -> Round:
-    return await uow.get(Round, f"round-{round_id}", "round")
+    return await uow.get(Round, f"round-{round_id}", "该评议")
 
 
 async def register_raters(
     uow: UnitOfWork, round_id: str, cmd: c.RegisterRaters, who: Principal
 ) -> dict[str, Any]:
     round_ = await _round(uow, round_id)
-    require(access.organiser_of(who, round_), "only the round's organiser registers raters")
+    require(access.organiser_of(who, round_), "只有本轮评议的组织者可以登记评议人。")
     raters = []
     for index, entry in enumerate(cmd.raters):
         organisation = entry.organisation_id or round_.organiser_id
@@ -189,7 +193,7 @@ async def register_raters(
             )
             if entry.kind is RaterKind.BRANCH_MEMBER and member["branch_id"] != round_.organiser_id:
                 raise InvalidInput(
-                    "a branch member rates only in their own branch's round",
+                    "支部党员只在本支部的评议中评议：请选择本支部的评议。",
                     field=f"raters.{index}.member_id",
                 )
             rater_id, organisation = entry.member_id, entry.organisation_id or member["branch_id"]
@@ -218,7 +222,7 @@ async def upload_raters(
 ) -> dict[str, Any]:
     """A round's raters from a workbook: checked, previewed (nothing appended)."""
     round_ = await _round(uow, round_id)
-    require(access.organiser_of(who, round_), "only the round's organiser registers raters")
+    require(access.organiser_of(who, round_), "只有本轮评议的组织者可以登记评议人。")
     return await imports.upload_commands(
         uow,
         kind=RATERS_IMPORT,
@@ -280,7 +284,7 @@ async def upload_ballots(
     """A stack of paper (or on-site) ballots with its sign-in sheet, from the round's own
     workbook: checked, previewed (nothing appended)."""
     round_ = await _round(uow, round_id)
-    require(access.organiser_of(who, round_), "only the round's organiser enters paper ballots")
+    require(access.organiser_of(who, round_), "只有本轮评议的组织者可以录入纸质选票。")
     return await imports.upload_commands(
         uow,
         kind=BALLOTS_IMPORTS[channel],
@@ -300,7 +304,7 @@ async def ballots_template(uow: UnitOfWork, round_id: str, who: Principal) -> by
     """The round's stack workbook: its raters yet to vote on the sign-in sheet, its subjects
     and scale on the ballots sheet."""
     round_ = await _round(uow, round_id)
-    require(access.organiser_of(who, round_), "only the round's organiser enters paper ballots")
+    require(access.organiser_of(who, round_), "只有本轮评议的组织者可以录入纸质选票。")
     return ballots_workbook(round_)
 
 
@@ -308,7 +312,7 @@ async def ballots_result(uow: UnitOfWork, import_id: str, who: Principal) -> byt
     """A stack's rows as uploaded, each with an error column."""
     record = await imports.get(uow.conn, import_id)
     if record.importer != who.subject or record.kind not in BALLOTS_IMPORTS.values():
-        raise InvalidInput("not a stack of ballots this caller imported", field="import_id")
+        raise InvalidInput("这不是您导入的一批选票：请重新上传选票文件。", field="import_id")
     sheets = ballot_sheets(await _round(uow, record.scope_id))
     rows = read_upload(await imports.file_of(uow.conn, import_id), sheets)
     return result_workbook(sheets, rows, [imports.row_error(e) for e in record.errors])
@@ -349,15 +353,20 @@ async def enter_paper_ballots(
     uow: UnitOfWork, round_id: str, cmd: c.EnterPaperBallots, who: Principal
 ) -> dict[str, Any]:
     round_ = await _round(uow, round_id)
-    require(access.organiser_of(who, round_), "only the round's organiser enters paper ballots")
+    require(access.organiser_of(who, round_), "只有本轮评议的组织者可以录入纸质选票。")
     subject_ids = list(cmd.ballots[0])
     for index, grades in enumerate(cmd.ballots):
         if set(grades) != set(subject_ids):
-            raise InvalidInput("every ballot of a stack grades the same subjects", field="ballots")
+            raise InvalidInput(
+                "同一批选票须评相同的对象：请把评不同对象的选票分开录入。", field="ballots"
+            )
         check_grades(round_.the_scale, grades, set(round_.subjects), f"ballots.{index}")
     for index, rater_id in enumerate(cmd.participants):
         if rater_id not in round_.raters:
-            raise InvalidInput(f"{rater_id} is not registered", field=f"participants.{index}")
+            raise InvalidInput(
+                f"评议人 {rater_id} 未登记：请先登记评议人，再录入选票。",
+                field=f"participants.{index}",
+            )
         round_.participate(rater_id, subject_ids, cmd.channel, uow.today(), who.subject)
     await uow.save(round_)
     box = await uow.load(BallotBox, f"ballot_box-{round_id}") or BallotBox.for_round(round_)
@@ -372,7 +381,7 @@ async def enter_paper_ballots(
 
 async def close_round(uow: UnitOfWork, round_id: str, who: Principal) -> dict[str, Any]:
     round_ = await _round(uow, round_id)
-    require(access.organiser_of(who, round_), "only the round's organiser closes it")
+    require(access.organiser_of(who, round_), "只有本轮评议的组织者可以结束评议。")
     box = await empty_urn(uow, round_) or BallotBox.for_round(round_)
     assert isinstance(box, BallotBox)
     round_.close(box, uow.today())

@@ -18,7 +18,7 @@ from shared.errors import NotFound
 async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM rounds WHERE round_id = $1", round_id)
     if row is None:
-        raise NotFound("round not found", round_id=round_id)
+        raise NotFound("没有找到该评议：请核对后再试。", round_id=round_id)
     out = dict(row)
     out["content"] = json.loads(out["content"])
     out["scale"] = json.loads(out["scale"])
@@ -44,6 +44,26 @@ async def rounds(
         " ORDER BY opens_on DESC, round_id LIMIT 500",
         township_id,
         year,
+    )
+    return [dict(r) for r in rows]
+
+
+async def member_rounds(
+    conn: asyncpg.Connection, *, member_id: str, status: str | None
+) -> list[dict[str, Any]]:
+    """The rounds a member is registered to rate in, newest first, each with whether an
+    invitation was issued to them and whether they voted (never what they chose)."""
+    rows = await conn.fetch(
+        "SELECT r.round_id, r.township_id, r.organiser_kind, r.organiser_id, r.title, r.year,"
+        " r.half, r.opens_on, r.closes_on, r.status, r.closed_on, rr.voted,"
+        " (i.issued IS NOT NULL) AS invited"
+        " FROM round_raters rr JOIN rounds r ON r.round_id = rr.round_id"
+        " LEFT JOIN invitations_issued i ON i.scope = 'round' AND i.scope_id = rr.round_id"
+        " AND i.rater_id = rr.rater_id"
+        " WHERE rr.member_id = $1 AND ($2::text IS NULL OR r.status = $2)"
+        " ORDER BY r.opens_on DESC, r.round_id LIMIT 500",
+        member_id,
+        status,
     )
     return [dict(r) for r in rows]
 

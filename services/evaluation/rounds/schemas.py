@@ -57,6 +57,13 @@ class RoundSummary(View):
     closed_on: date | None
 
 
+class MemberRound(RoundSummary):
+    """A round a member rates in: invited (a code was issued to them), voted."""
+
+    invited: bool
+    voted: bool
+
+
 class OrganisationTurnout(View):
     organisation_id: str
     registered: int

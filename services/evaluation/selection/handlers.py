@@ -27,17 +27,22 @@ from services.evaluation.selection.events import (
     WhenMissing,
     Window,
 )
+from shared import zh
 from shared.auth import Principal, Role, county_admin, require, township_office
 from shared.errors import InvalidInput, NotFound
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
 async def _selection(uow: UnitOfWork, selection_id: str) -> Selection:
-    return await uow.get(Selection, f"selection-{selection_id}", "selection")
+    return await uow.get(Selection, f"selection-{selection_id}", "该评选")
+
+
+# who holds a selection, as a refusal names it
+LEVELS = {"township": "乡镇", "county": "县", "branch": "支部"}
 
 
 def _organiser(who: Principal, selection: Selection, what: str) -> None:
-    require(access.runs(who, selection), f"only the township office {what}")
+    require(access.runs(who, selection), f"只有乡镇创先办{what}。")
 
 
 async def _organisation(
@@ -50,23 +55,26 @@ async def _organisation(
     named[Level.BRANCH] = cmd.branch_id
     organisation = named[level]
     if organisation is None:
-        raise InvalidInput(f"name the {level.value} holding the selection", field=f"{level}_id")
+        raise InvalidInput(f"请填写举办评选的{LEVELS[level.value]}。", field=f"{level}_id")
     for other, given in named.items():
         if other is not level and given is not None:
             raise InvalidInput(
-                f"a {level.value} selection names its {level.value} only", field=f"{other}_id"
+                f"{LEVELS[level.value]}级评选只填写本{LEVELS[level.value]}：请删去其他组织。",
+                field=f"{other}_id",
             )
     if level is Level.COUNTY:
-        require(county_admin(who, organisation), "the county runs its selection")
+        require(county_admin(who, organisation), "县级评选由县管理员组织：请切换到县管理员身份。")
         if not await uow.port(q.inputs).county_townships(organisation):
-            raise NotFound("county not found (not yet in this service's directory copy)")
+            raise NotFound("没有找到该县（本服务的名册副本中还没有）：请稍后再试。")
         return level, organisation, organisation
     if level is Level.BRANCH:
-        require(branch_secretary(who, organisation), "the branch secretary runs its selection")
+        require(
+            branch_secretary(who, organisation), "支部的评选由支部书记组织：请切换到支部书记身份。"
+        )
         branch = await uow.port(d.reads).branch(organisation)
         return level, branch["township_id"], organisation
     await uow.port(d.reads).township(organisation)
-    require(township_office(who, organisation), "the township office runs its selection")
+    require(township_office(who, organisation), "乡镇的评选由乡镇创先办组织：请切换到创先办身份。")
     return level, organisation, organisation
 
 
@@ -97,10 +105,10 @@ async def declare_formula(
     uow: UnitOfWork, selection_id: str, cmd: c.DeclareFormula, who: Principal
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    _organiser(who, selection, "declares the formula")
+    _organiser(who, selection, "可以声明评选办法")
     if (cmd.window_starts_on is None) != (cmd.window_ends_on is None):
         field = "window_ends_on" if cmd.window_ends_on is None else "window_starts_on"
-        raise InvalidInput("give the data window's first and last day, or neither", field=field)
+        raise InvalidInput("请同时填写数据期间的第一天和最后一天，或都不填。", field=field)
     if cmd.window_starts_on is not None and cmd.window_ends_on is not None:
         window = Window(starts_on=cmd.window_starts_on, ends_on=cmd.window_ends_on)
     else:
@@ -137,15 +145,14 @@ async def nominate(
         winner = winners.get(cmd.subject_id)
         if winner is None:
             raise InvalidInput(
-                f"not among the townships' commended {selection.subject_kind.value}s of"
-                f" {selection.year}",
+                f"该对象不在各乡镇{selection.year}年表彰的{zh.label(selection.subject_kind.value)}中：请从乡镇表彰名单中推荐。",
                 field="subject_id",
             )
         branch_id, name = winner["branch_id"], winner["subject_name"]
         if township_office(who, winner["township_id"]):
             by = "township"
         else:
-            _organiser(who, selection, "or the winner's township office nominates")
+            _organiser(who, selection, "（或获奖对象所在乡镇的创先办）可以推荐")
             by = "county"
         selection.nominate(Candidate(cmd.subject_id, name, branch_id, by, cmd.reason))
         await uow.save(selection)
@@ -157,13 +164,13 @@ async def nominate(
         row = await uow.port(d.reads).member_in(cmd.subject_id, selection.township_id, "subject_id")
         branch_id, name = row["branch_id"], row["name"]
     if row["township_id"] != selection.township_id:
-        raise InvalidInput("not of this township", field="subject_id")
+        raise InvalidInput("该对象不属于本乡镇：请从本乡镇推荐。", field="subject_id")
     if selection.level is Level.BRANCH and branch_id != selection.organisation_id:
-        raise InvalidInput("not a member of this branch", field="subject_id")
+        raise InvalidInput("该党员不属于本支部：请从本支部推荐。", field="subject_id")
     if branch_secretary(who, branch_id):
         by = "branch"
     else:
-        _organiser(who, selection, "or the subject's branch secretary nominates")
+        _organiser(who, selection, "（或该党员所在支部的书记）可以推荐")
         by = "township"
     selection.nominate(Candidate(cmd.subject_id, name, branch_id, by, cmd.reason))
     await uow.save(selection)
@@ -172,7 +179,7 @@ async def nominate(
 
 async def score_stage(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    _organiser(who, selection, "scores a stage")
+    _organiser(who, selection, "可以为一轮计分")
     reads = uow.port(q.inputs)
     inputs = {
         candidate.subject_id: await reads.inputs_for(
@@ -192,7 +199,7 @@ async def decide_stage(
     selection = await _selection(uow, selection_id)
     require(
         access.decides(who, selection),
-        "the body the stage names decides it: the township committee (the county, the branch)",
+        "每一轮由该轮指定的组织决定：乡镇党委（县级评选为县，支部评选为支部）。请切换到相应身份。",
     )
     decisions = [
         Decision(subject_id=d.subject_id, advanced=d.advanced, reason=d.reason)
@@ -205,7 +212,7 @@ async def decide_stage(
 
 async def post_notice(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    _organiser(who, selection, "posts the public notice")
+    _organiser(who, selection, "可以发布公示")
     selection.post_notice(uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow)
@@ -215,7 +222,7 @@ async def file_objection(
     uow: UnitOfWork, selection_id: str, cmd: c.FileObjection, who: Principal
 ) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    require(access.objects(who), "auditors and integrations read; they do not object")
+    require(access.objects(who), "审计员和外部系统只能查看，不能提出异议。")
     reads = uow.port(d.reads)
     home = await reads.home_township(who)
     if selection.level is Level.COUNTY:
@@ -227,13 +234,13 @@ async def file_objection(
                 home_county = (await reads.township(home))["county_id"]
         require(
             access.of_county(who, selection.organisation_id, home_county),
-            "objections come from the county's people, its townships and the county",
+            "县级评选的异议由本县群众、各乡镇和县里提出。",
         )
     else:
         township = await reads.township(selection.township_id)
         require(
             access.of_township(who, selection.township_id, township["county_id"], home),
-            "objections come from the township's people, its office and the county above it",
+            "异议由本乡镇群众、乡镇创先办和上级县里提出。",
         )
     objection_id = new_id("o")
     # the office records objections from people who come in person (S3)
@@ -249,8 +256,7 @@ async def answer_objection(
     selection = await _selection(uow, selection_id)
     require(
         access.answers_objections(who, selection),
-        "the deciding body or the organiser answers objections (the township committee or its"
-        " office)",
+        "异议由决定的组织或评选的组织者答复（乡镇党委或创先办）：请切换到相应身份。",
     )
     selection.answer(objection_id, cmd.answer, cmd.upheld)
     await uow.save(selection)
@@ -259,7 +265,7 @@ async def answer_objection(
 
 async def issue_commendation(uow: UnitOfWork, selection_id: str, who: Principal) -> dict[str, Any]:
     selection = await _selection(uow, selection_id)
-    require(access.decides(who, selection), "the township committee issues the commendation")
+    require(access.decides(who, selection), "表彰由乡镇党委发布：请切换到乡镇党委身份。")
     selection.issue(uow.today())
     await uow.save(selection)
     return accepted(selection_id, uow)

@@ -260,7 +260,7 @@ async def recomputation(conn: asyncpg.Connection, selection_id: str, stage: int)
         stage,
     )
     if row is None:
-        raise NotFound("no such stage", selection_id=selection_id, stage=stage)
+        raise NotFound("没有这一轮：请核对后再试。", selection_id=selection_id, stage=stage)
     formula = Formula.model_validate_json(row["formula"])
     candidates = []
     for scored in json.loads(row["candidates"]):
@@ -287,7 +287,7 @@ async def recomputation(conn: asyncpg.Connection, selection_id: str, stage: int)
 async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM selections WHERE selection_id = $1", selection_id)
     if row is None:
-        raise NotFound("selection not found", selection_id=selection_id)
+        raise NotFound("没有找到该评选：请核对后再试。", selection_id=selection_id)
     out = {**dict(row), "finalists": json.loads(row["finalists"] or "[]")}
     formula = await conn.fetchval(
         "SELECT formula FROM selection_formulas WHERE selection_id = $1 AND version = $2",

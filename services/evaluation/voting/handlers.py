@@ -57,6 +57,8 @@ class TooManyAttempts(GongkaiError):
 # the rounds and checks the page last read, at their version: a ballot reads only what was
 # appended since (a round of 500 raters is 1,000 events by its end)
 STATES = StateCache(64)
+# what an invitation is for, as a refusal names it
+SCOPES = {"round": "评议", "check": "满意度测评"}
 
 
 async def _target(
@@ -68,7 +70,9 @@ async def _target(
     else:
         found = await uow.load(SatisfactionCheck, f"satisfaction_check-{scope_id}", cache)
     if found is None:
-        raise NotFound(f"{scope.value} not found", scope_id=scope_id)
+        raise NotFound(
+            f"没有找到该{SCOPES.get(scope.value, scope.value)}：请核对后再试。", scope_id=scope_id
+        )
     return found
 
 
@@ -111,7 +115,7 @@ async def issue_invitations(
     """One invitation per rater not invited yet; each code in the answer only (its hash is
     kept). `sms`: the county has an SMS channel (the route sends after the commit)."""
     target = await _target(uow, scope, scope_id)
-    require(access.invites(who, target), "only who registers the raters invites them")
+    require(access.invites(who, target), "只有登记评议人的组织者可以发放邀请码。")
     port = uow.port(q.voting)
     raters = {r["rater_id"]: r for r in await port.raters(scope.value, scope_id)}
     registered = _registered(target)
@@ -146,7 +150,7 @@ async def reissue_invitation(
 ) -> dict[str, Any]:
     """A new code for a rater who lost theirs; the old one no longer votes."""
     target = await _target(uow, scope, scope_id)
-    require(access.invites(who, target), "only who registers the raters invites them")
+    require(access.invites(who, target), "只有登记评议人的组织者可以发放邀请码。")
     port = uow.port(q.voting)
     raters = {r["rater_id"]: r for r in await port.raters(scope.value, scope_id)}
     rater = raters.get(rater_id) or {"rater_id": rater_id}
@@ -260,11 +264,13 @@ async def vote(uow: UnitOfWork, cmd: c.VoteWithCode, address: str, batch: int) -
             grades = dict(cmd.grades)
         else:
             if set(cmd.grades) != {"item"}:
-                raise InvalidInput("a satisfaction check grades its item only", field="grades")
+                raise InvalidInput(
+                    "满意度测评只评该承诺事项：请只对该事项选择等次。", field="grades"
+                )
             target.participate(rater_id, cmd.grades["item"], Channel.WEB, uow.today(), None)
             grades = {"item": cmd.grades["item"]}
     except InvalidState as refused:
-        if "already voted" in refused.detail:
+        if "投过票" in refused.detail:  # the aggregates' "already voted" (one ballot a code)
             raise InvalidState("这个邀请码已经投过票了，每人只能投一次") from refused
         raise
     await uow.save(target)

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from shared import zh
-from shared.personal import unseal_all
+from shared.personal import Unreadable, unseal_each
 
 
 class Voting(Protocol):
@@ -142,12 +142,11 @@ async def raters(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> list
         scope_id,
     )
     sealed = [json.loads(r["personal"]) for r in rows if r["personal"] is not None]
-    opened = iter(await unseal_all(conn, sealed))
+    opened = iter(await unseal_each(conn, sealed))
     out = []
     for r in rows:
-        fields = (next(opened) if r["personal"] is not None else None) or {}
-        if r["erased"]:
-            fields = {}
+        found = next(opened) if r["personal"] is not None else None
+        fields = {} if r["erased"] or isinstance(found, Unreadable) else found or {}
         out.append(
             {
                 "rater_id": r["rater_id"],

@@ -19,6 +19,7 @@ from services.identity.events import (
     PostStarted,
     UpstreamLinked,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.auth import Role
 from shared.errors import InvalidInput, InvalidState
@@ -63,7 +64,7 @@ class Person(Aggregate):
         cls, person_id: str, name: str, county_id: str, source: PostSource, by: str
     ) -> Person:
         if not name.strip():
-            raise InvalidInput("a person has a name", field="name")
+            raise InvalidInput("请填写姓名。", field="name")
         person = cls(stream_of(person_id), county_id)
         person._record(
             PersonRegistered(
@@ -84,11 +85,14 @@ class Person(Aggregate):
     ) -> None:
         if source is PostSource.GRANT and role not in GRANTABLE:
             raise InvalidInput(
-                f"{role} follows the directory; it is not granted here", field="role"
+                f"“{zh.label(role)}”岗位随支部名册确定，不在此授予：请在“支部与党员”中修改。",
+                field="role",
             )
         if self.holds(role, org):
             if source is PostSource.GRANT:
-                raise InvalidState(f"{self.person_id} already holds {role} at {org}")
+                raise InvalidState(
+                    f"{self.person_id} 已担任{org}的“{zh.label(role)}”，无需重复授予。"
+                )
             return  # the directory says again what it said: nothing changes
         self._record(
             PostStarted(
@@ -108,10 +112,14 @@ class Person(Aggregate):
         post = self.posts.get((role.value, org))
         if post is None:
             if source is PostSource.GRANT:
-                raise InvalidState(f"{self.person_id} holds no {role} post at {org}")
+                raise InvalidState(
+                    f"{self.person_id} 没有担任{org}的“{zh.label(role)}”，无需收回。"
+                )
             return
         if source is PostSource.GRANT and post.source is PostSource.DIRECTORY:
-            raise InvalidState(f"{role} at {org} follows the directory; change it there")
+            raise InvalidState(
+                f"{org}的“{zh.label(role)}”岗位随支部名册确定：请在“支部与党员”中修改。"
+            )
         self._record(
             PostEnded(
                 person_id=self.person_id,
@@ -136,14 +144,14 @@ class Person(Aggregate):
         """Locked until unlocked (an administrator), or until `until` (repeated failures).
         An administrator may lock a person a brute-force lock holds, for good."""
         if self.locked and (self.lock_until is None or until is not None):
-            raise InvalidState(f"{self.person_id} is already locked")
+            raise InvalidState(f"{self.person_id} 的账号已经锁定。")
         self._record(
             PersonLocked(person_id=self.person_id, at=at, by=by, reason=reason, until=until)
         )
 
     def unlock(self, at: datetime, by: str) -> None:
         if not self.locked:
-            raise InvalidState(f"{self.person_id} is not locked")
+            raise InvalidState(f"{self.person_id} 的账号没有锁定，无需解锁。")
         self._record(PersonUnlocked(person_id=self.person_id, at=at, by=by))
 
     def credential_set(self, kind: CredentialKind, at: datetime, by: str) -> None:

@@ -35,6 +35,14 @@ def provider_of(request: Request) -> Provider:
     return provider
 
 
+def public_base(request: Request) -> str:
+    """This service's address as browsers reach it: its issuer, when that is an address (behind
+    a reverse proxy the request came from the console to an internal one, or as plain HTTP
+    from a proxy that ended TLS), else the address the request came to."""
+    issuer = provider_of(request).issuer
+    return issuer.rstrip("/") if issuer.startswith("http") else str(request.base_url).rstrip("/")
+
+
 async def keys_loaded(request: Request) -> None:
     """The provider's signing keys read (and read again when a few minutes old)."""
     await provider_of(request).ensure_keys()
@@ -56,7 +64,7 @@ def csrf_token(request: Request, response_cookies: dict[str, str]) -> str:
 def check_csrf(request: Request, token: str) -> None:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not cookie or provider_of(request).unsign(token) != cookie:
-        raise Forbidden("the form's CSRF token is missing or wrong; reload the page")
+        raise Forbidden("表单已过期或来源不明：请刷新页面后重新提交。")
 
 
 def page(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import JSONResponse
 
 from services.identity import commands as c
-from services.identity.api.deps import keys_loaded, provider_of
+from services.identity.api.deps import keys_loaded, provider_of, public_base
 from services.identity.oidc.metrics import TOKENS
 from services.identity.oidc.provider import (
     InvalidClientError,
@@ -30,14 +30,9 @@ Param = Annotated[str, Form(max_length=4096)]
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
-def _base(request: Request) -> str:
-    issuer = provider_of(request).issuer
-    return issuer.rstrip("/") if issuer.startswith("http") else str(request.base_url).rstrip("/")
-
-
 @router.get("/.well-known/openid-configuration", operation_id="openidConfiguration")
 async def discovery(request: Request) -> dict[str, Any]:
-    base = _base(request)
+    base = public_base(request)
     return {
         "issuer": provider_of(request).issuer,
         "authorization_endpoint": f"{base}/authorize",
@@ -140,6 +135,6 @@ async def revoke(request: Request, token: Param) -> JSONResponse:
 async def register_client(cmd: c.RegisterClient, request: Request, who: SignedIn) -> Any:
     """An integration client (another government system) of the county: client credentials,
     role `integration`, place the county. The secret is answered once."""
-    require(county_admin(who, cmd.county_id), "the county administrator registers clients")
+    require(county_admin(who, cmd.county_id), "接入系统由县管理员登记：请切换到县管理员身份。")
     client_id, secret = await provider_of(request).register_client(cmd.name, cmd.county_id)
     return {"client_id": client_id, "client_secret": secret}

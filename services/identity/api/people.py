@@ -13,7 +13,7 @@ from services.identity import access
 from services.identity import commands as c
 from services.identity import handlers as h
 from services.identity import queries as q
-from services.identity.api.deps import keys_loaded, secrets_of, templates
+from services.identity.api.deps import keys_loaded, public_base, secrets_of, templates
 from services.identity.schemas import Accepted, ActivationIssued, PeoplePage, PersonView, PostsOn
 from shared.auth import require
 from shared.errors import NotFound
@@ -37,17 +37,17 @@ async def people(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: QueryOffset = 0,
 ) -> Any:
-    require(access.may_see_posts(who, "", county_id), "the county administrator and auditors list")
+    require(access.may_see_posts(who, "", county_id), "人员名单只供县管理员和审计员查看。")
     return await q.people(conn, county_id=county_id, limit=limit, offset=offset)
 
 
 async def _visible(conn: Any, who: Any, person_id: str) -> dict[str, Any]:
     person = await q.person(conn, person_id)
     if person is None:
-        raise NotFound("person not found", person_id=person_id)
+        raise NotFound("没有找到该人员：请核对后再试。", person_id=person_id)
     require(
         access.may_see_posts(who, person_id, person["county_id"]),
-        "a person sees their own posts; the county administrator and auditors anyone's",
+        "本人可查看自己的岗位；县管理员和审计员可查看所有人的岗位。",
     )
     return person
 
@@ -137,5 +137,5 @@ async def activation_sheet(
         request, who, None, lambda uow: h.issue_activation(uow, person_id, cmd, who, secrets)
     )
     return templates.TemplateResponse(
-        request, "activation.html", {"issued": issued, "sign_in": str(request.base_url)}
+        request, "activation.html", {"issued": issued, "sign_in": public_base(request) + "/"}
     )

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from services.identity import handlers as h
-from services.identity.api.deps import client_address, keys_loaded, page, provider_of, secrets_of
+from services.identity.api.deps import (
+    client_address,
+    keys_loaded,
+    page,
+    provider_of,
+    public_base,
+    secrets_of,
+)
 from services.identity.api.pages import after_sign_in
 from services.identity.oidc.provider import as_system
 
@@ -44,7 +51,9 @@ def _upstream(request: Request) -> object | None:
 
 
 def _callback(request: Request) -> str:
-    return str(request.url_for("upstream_callback"))
+    """The address the county's provider sends the browser back to: this service's public one
+    (registered there), whatever address the request came to."""
+    return public_base(request) + str(request.app.url_path_for("upstream_callback"))
 
 
 @router.get("/upstream/begin", response_class=HTMLResponse)

@@ -184,7 +184,7 @@ class Provider:
             if public is None and self.dev_key is not None and kid in (LOCAL_DEV_KID, None):
                 public = self.dev_key
             if public is None:
-                raise Unauthenticated("invalid bearer token: unknown key")
+                raise Unauthenticated("登录凭证无效：请重新登录。")
             claims = jwt.decode(
                 token,
                 key=public,
@@ -200,7 +200,7 @@ class Provider:
                 name=claims.get("name"),
             )
         except (jwt.PyJWTError, KeyError, ValueError, TypeError) as error:
-            raise Unauthenticated(f"invalid bearer token: {error}") from error
+            raise Unauthenticated("登录凭证无效或已过期：请重新登录。") from error
         if self.revocations is not None:
             why = self.revocations.refused(principal, float(claims.get("iat") or 0))
             if why is not None:

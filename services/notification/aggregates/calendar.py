@@ -50,12 +50,9 @@ def _month_after(year: int, month: int, day: int) -> date:
 
 # whose date each deadline that is not this service's is, and where it is set
 OWNERS: dict[DeadlineKind, str] = {
-    DeadlineKind.DRAFTING: "the pledge service's county calendar"
-    " (POST /v1/counties/{county_id}/calendars)",
-    DeadlineKind.PUBLICATION: "the pledge service's county calendar"
-    " (POST /v1/counties/{county_id}/calendars, publication_deadline)",
-    DeadlineKind.EVALUATION_ROUND: "the evaluation service's calendar"
-    " (POST /v1/counties/{county_id}/evaluation-calendars)",
+    DeadlineKind.DRAFTING: "全县的承诺日历（定诺截止日期）",
+    DeadlineKind.PUBLICATION: "全县的承诺日历（公开截止日期）",
+    DeadlineKind.EVALUATION_ROUND: "全县的评议日历",
 }
 
 
@@ -95,9 +92,9 @@ def check_owned(deadlines: tuple[Deadline, ...], owned: Mapping[str, date]) -> N
     for index, d in enumerate(deadlines):
         expected = owned.get(d.deadline_id)
         if d.kind in OWNERS and expected != d.due_on:
-            what = f"is due on {expected.isoformat()}" if expected else "is not of this year"
+            what = f"的日期应为 {zh.day(expected)}" if expected else "不属于本年度"
             raise InvalidInput(
-                f"{d.deadline_id} {what}: its date is set in {OWNERS[d.kind]}",
+                f"{d.deadline_id}{what}：它的日期在{OWNERS[d.kind]}中设置，请到那里修改。",
                 field=f"deadlines.{index}.due_on",
             )
 
@@ -220,7 +217,7 @@ class Calendar(Aggregate):
         """`owned`: the dates of the deadlines other services keep (owned_dates)."""
         ids = [d.deadline_id for d in deadlines]
         if len(set(ids)) != len(ids):
-            raise InvalidState("deadline ids must be unique")
+            raise InvalidState("各截止事项的编号不能重复：请修改重复的编号。")
         check_owned(deadlines, owned)
         self._record(CalendarSet(county_id=county_id, year=year, deadlines=deadlines))
 

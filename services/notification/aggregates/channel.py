@@ -43,7 +43,7 @@ class Channel(Aggregate):
 
     def retire(self) -> None:
         if not self.active:
-            raise InvalidState("the channel is retired")
+            raise InvalidState("该推送渠道已停用：请新建渠道。")
         self._record(ChannelRetired(channel_id=self.stream_id.removeprefix("channel-")))
 
     def apply(self, event: DomainEvent) -> None:

@@ -21,7 +21,7 @@ class Contact(Aggregate):
 
     def remove(self, person_id: str) -> None:
         if not self.has_phone:
-            raise InvalidState("no phone is registered for the person")
+            raise InvalidState("该人员没有登记手机号：请先登记手机号。")
         self._record(PhoneRemoved(person_id=person_id))
 
     def apply(self, event: DomainEvent) -> None:

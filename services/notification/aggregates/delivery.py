@@ -15,6 +15,8 @@ from shared.aggregate import Aggregate
 from shared.errors import InvalidState
 from shared.events import DomainEvent
 
+# a delivery's status, as a refusal names it
+STATUSES = {"new": "待推送", "pending": "待重试", "delivered": "已送达", "dead": "已放弃"}
 # waits after each failed attempt; after the last one the delivery is given up (dead letter)
 BACKOFF = (
     timedelta(seconds=10),
@@ -89,12 +91,15 @@ class Delivery(Aggregate):
 
     def requeue(self, by: str, now: datetime) -> None:
         if self.status != "dead":
-            raise InvalidState("only a delivery that was given up can be redelivered")
+            raise InvalidState("只有已放弃的推送才能重新推送。")
         self._record(DeliveryRequeued(delivery_id=self.delivery_id, by=by, due_at=now))
 
     def _pending(self) -> None:
         if self.status != "pending":
-            raise InvalidState(f"the delivery is {self.status}")
+            raise InvalidState(
+                f"该推送的状态是“{STATUSES.get(self.status, self.status)}”，不能这样操作："
+                "请刷新页面查看。"
+            )
 
     def apply(self, event: DomainEvent) -> None:
         match event:

@@ -36,9 +36,17 @@ async def retire_channel(
 
 
 @router.get("/channels", response_model=Channels, operation_id="listChannels")
-async def list_channels(county_id: QueryId, conn: Reader, who: SignedIn) -> Any:
-    require(county_admin(who, county_id) or who.role is Role.AUDITOR, "county administrator")
-    return {"channels": await q.channels(conn, county_id)}  # never the secrets
+async def list_channels(
+    county_id: QueryId, conn: Reader, who: SignedIn, township_id: QueryId | None = None
+) -> Any:
+    """The county's channels (its administrator, auditors); with `township_id` only that
+    township's, which its office, who registers and retires them, lists too."""
+    office = township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, township_id)
+    require(
+        office or county_admin(who, county_id) or who.role is Role.AUDITOR,
+        "推送记录由县管理员查看，乡镇创先办可查看本乡镇的推送记录。",
+    )
+    return {"channels": await q.channels(conn, county_id, township_id)}  # never the secrets
 
 
 @router.get("/deliveries", response_model=Deliveries, operation_id="listDeliveries")
@@ -51,7 +59,10 @@ async def list_deliveries(
     offset: QueryOffset = 0,
 ) -> Any:
     """`status=dead` is the dead-letter list: deliveries given up, kept until redelivered."""
-    require(county_admin(who, county_id) or who.role is Role.AUDITOR, "county administrator")
+    require(
+        county_admin(who, county_id) or who.role is Role.AUDITOR,
+        "此内容只供县管理员查看：请切换到县管理员身份。",
+    )
     return {"deliveries": await q.deliveries(conn, county_id, status, limit=limit, offset=offset)}
 
 

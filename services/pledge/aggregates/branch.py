@@ -51,22 +51,22 @@ class Branch(Aggregate):
 
     def _require_active(self) -> None:
         if not self.active:
-            raise InvalidState(f"branch {self.branch_id} is retired")
+            raise InvalidState(f"支部 {self.branch_id} 已撤销，不能再办理此事项。")
 
     def appoint_secretary(self, member: Member) -> None:
         self._require_active()
         if member.branch_id != self.branch_id or not member.active:
             raise InvalidInput(
-                "the secretary must be an active member of this branch", field="member_id"
+                "支部书记须是本支部的在册党员：请先把此人转入本支部。", field="member_id"
             )
         self._record(BranchSecretaryAppointed(branch_id=self.branch_id, member_id=member.member_id))
 
     def move_to(self, township: Township) -> None:
         self._require_active()
         if township.township_id == self.township_id:
-            raise InvalidInput("the branch is already in that township", field="township_id")
+            raise InvalidInput("该支部已在这个乡镇，无需转移。", field="township_id")
         if township.county_id != self.county_id:
-            raise InvalidInput("a branch moves only within its county", field="township_id")
+            raise InvalidInput("支部只能在本县内转移：请选择本县的乡镇。", field="township_id")
         self.partition = township.township_id  # later events belong to the new township
         self._record(
             BranchMoved(

@@ -10,6 +10,7 @@ from services.pledge.events import (
     CountyEstablished,
     PledgeCalendarSet,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput
 from shared.events import DomainEvent
@@ -58,15 +59,14 @@ class County(Aggregate):
     ) -> None:
         if drafting_deadline.year != year:
             raise InvalidInput(
-                f"the drafting deadline must fall in the pledge year: give a date in {year}",
+                f"定诺截止日期须在承诺年度内：请填写{year}年内的日期。",
                 field="drafting_deadline",
             )
         if publication_deadline is not None and not (
             drafting_deadline <= publication_deadline and publication_deadline.year == year
         ):
             raise InvalidInput(
-                f"give a publication deadline in {year}, on or after the drafting deadline"
-                f" ({drafting_deadline})",
+                f"请填写{year}年内、且不早于定诺截止日期（{zh.day(drafting_deadline)}）的公开截止日期。",
                 field="publication_deadline",
             )
         self._record(
@@ -80,7 +80,7 @@ class County(Aggregate):
 
     def configure_categories(self, kind: BranchKind, categories: tuple[str, ...]) -> None:
         if not categories or len(set(categories)) != len(categories):
-            raise InvalidInput("give at least one category, each once", field="categories")
+            raise InvalidInput("请至少填写一个承诺类别，且每个类别只写一次。", field="categories")
         self._record(
             CategoriesConfigured(county_id=self.county_id, kind=kind, categories=categories)
         )

@@ -56,7 +56,7 @@ class Member(Aggregate):
 
     def _require_active(self) -> None:
         if not self.active:
-            raise InvalidState(f"member {self.member_id} is retired")
+            raise InvalidState(f"党员 {self.member_id} 已不在册，不能再办理此事项。")
 
     def assign_post(self, post: str, duties: str, leadership_team: bool) -> None:
         self._require_active()
@@ -70,7 +70,7 @@ class Member(Aggregate):
         self._require_active()
         branch._require_active()
         if branch.branch_id == self.branch_id:
-            raise InvalidInput("the member is already in that branch", field="branch_id")
+            raise InvalidInput("该党员已在这个支部，无需转移。", field="branch_id")
         self.partition = branch.township_id
         self._record(
             MemberTransferred(

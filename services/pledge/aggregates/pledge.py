@@ -42,6 +42,7 @@ from services.pledge.events import (
     Standard,
     Verdict,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
@@ -175,8 +176,9 @@ class Pledge(Aggregate):
     def _require(self, *allowed: PledgeStatus) -> None:
         if self.status not in allowed:
             raise InvalidState(
-                f"pledge {self.pledge_id} is {self.status.value}; this needs "
-                + " or ".join(s.value for s in allowed),
+                f"承诺 {self.pledge_id} 现在是“{zh.label(self.status.value)}”，此操作须在“"
+                + "”或“".join(zh.label(s.value) for s in allowed)
+                + "”时办理：请刷新页面查看承诺现在的状态。",
                 status_now=self.status.value,
             )
 
@@ -204,7 +206,7 @@ class Pledge(Aggregate):
     ) -> list[str]:
         self._require(PledgeStatus.DRAFTING)
         if not items:
-            raise InvalidInput("a proposal needs at least one item", field="items")
+            raise InvalidInput("承诺至少要有一个事项：请添加事项后再提交。", field="items")
         proposals = []
         for index, item in enumerate(items):
             item_id = f"{self.pledge_id}-i{index + 1}"
@@ -226,18 +228,21 @@ class Pledge(Aggregate):
         proposal = ItemProposal(item_id=item_id, **item.model_dump())
         if proposal.category not in categories:
             raise InvalidInput(
-                f"category {proposal.category!r} is not one of this branch kind's categories",
+                f"类别“{proposal.category}”不是本类支部的承诺类别：请从列表中选择。",
                 field=f"{where}.category",
                 allowed=list(categories),
             )
         if proposal.due_date < today or proposal.due_date.year > self.year + 1:
             raise InvalidInput(
-                "the due date must be ahead and within the pledge year or the next",
+                "完成时限须晚于今天，并在承诺年度或下一年内：请修改完成时限。",
                 field=f"{where}.due_date",
             )
         unknown = set(proposal.shaped_by) - self.opinions
         if unknown:
-            raise InvalidInput(f"unknown opinions {sorted(unknown)}", field=f"{where}.shaped_by")
+            raise InvalidInput(
+                f"未知的意见：{'、'.join(sorted(unknown))}，请从已征求的意见中选择。",
+                field=f"{where}.shaped_by",
+            )
         return proposal
 
     # --- organisational review (P5) -------------------------------------------------------
@@ -259,13 +264,13 @@ class Pledge(Aggregate):
         self._require(PledgeStatus.UNDER_REVIEW)
         item = self._item(item_id)
         if item.decision is not None:
-            raise InvalidState(f"item {item_id} was already reviewed in round {self.round}")
+            raise InvalidState(f"事项 {item_id} 在第{self.round}轮已经审核过，无需重复审核。")
         if approve and not (shows_advanced_standard and matches_wishes and feasible):
             raise InvalidInput(
-                "an item is approved only when it meets all three criteria", field="decision"
+                "三项标准都符合的事项才能通过：请退回并给出修改意见。", field="decision"
             )
         if not approve and not guidance:
-            raise InvalidInput("a returned item needs guidance", field="guidance")
+            raise InvalidInput("退回的事项须写明修改意见。", field="guidance")
         self._record(
             ItemReviewed(
                 pledge_id=self.pledge_id,
@@ -312,7 +317,7 @@ class Pledge(Aggregate):
         returned = {k for k, i in self.items.items() if i.decision is ReviewDecision.RETURNED}
         if set(items) != returned:
             raise InvalidInput(
-                f"revise exactly the returned items {sorted(returned)}", field="items"
+                f"请只修改被退回的事项：{'、'.join(sorted(returned))}。", field="items"
             )
         revised = tuple(
             self._check_item(k, v, categories, today, f"items.{k}") for k, v in items.items()
@@ -347,7 +352,7 @@ class Pledge(Aggregate):
         self._require(PledgeStatus.PUBLISHED)
         item = self._item(item_id)
         if item.closed:
-            raise InvalidState(f"item {item_id} is closed")
+            raise InvalidState(f"事项 {item_id} 已销号，不能再办理此事项。")
         return item
 
     def report_progress(
@@ -390,7 +395,7 @@ class Pledge(Aggregate):
     def report_done(self, item_id: str, summary: str) -> None:
         item = self._open_item(item_id)
         if item.done_reported and item.verdict is None and not item.not_rated:
-            raise InvalidState(f"item {item_id} awaits its satisfaction verdict")
+            raise InvalidState(f"事项 {item_id} 正在等待满意度测评结果：请等测评结束。")
         assert self.pledger is not None
         self._record(
             ItemReportedDone(
@@ -406,7 +411,7 @@ class Pledge(Aggregate):
     def confirm_problem_solved(self, item_id: str, note: str) -> None:
         item = self._done_item(item_id)
         if item.problem_solved:
-            raise InvalidState(f"item {item_id}: problem already confirmed solved")
+            raise InvalidState(f"事项 {item_id} 的问题已确认解决，无需重复确认。")
         self._record(
             ProblemSolvedConfirmed(
                 pledge_id=self.pledge_id,
@@ -420,7 +425,7 @@ class Pledge(Aggregate):
     def verify_implementation(self, item_id: str, note: str) -> None:
         item = self._done_item(item_id)
         if item.implementation_verified:
-            raise InvalidState(f"item {item_id}: implementation already verified")
+            raise InvalidState(f"事项 {item_id} 的落实情况已核实，无需重复核实。")
         self._record(
             ImplementationVerified(
                 pledge_id=self.pledge_id,
@@ -501,7 +506,7 @@ class Pledge(Aggregate):
     def _done_item(self, item_id: str) -> Item:
         item = self._open_item(item_id)
         if not item.done_reported:
-            raise InvalidState(f"item {item_id} has not been reported done")
+            raise InvalidState(f"事项 {item_id} 还没有报告完成：请等承诺人报告完成后再办理。")
         return item
 
     def _close_if_passed(self, item_id: str) -> None:
@@ -517,9 +522,9 @@ class Pledge(Aggregate):
         self._require(PledgeStatus.PUBLISHED)
         match = QUARTER.match(quarter)
         if not match or int(match.group(1)) not in (self.year, self.year + 1):
-            raise InvalidInput("quarter must look like 2026Q2, in the pledge year", field="quarter")
+            raise InvalidInput("季度须在承诺年度内，格式如 2026Q2：请修改季度。", field="quarter")
         if quarter in self.quarters:
-            raise InvalidState(f"quarter {quarter} was already pushed")
+            raise InvalidState(f"{zh.period(quarter)}已经推进过，无需重复推进。")
         self._record(
             QuarterlyPushRecorded(
                 pledge_id=self.pledge_id,
@@ -534,7 +539,7 @@ class Pledge(Aggregate):
             return self.items[item_id]
         except KeyError:
             raise InvalidInput(
-                f"pledge {self.pledge_id} has no item {item_id}", field="item_id"
+                f"承诺 {self.pledge_id} 中没有事项 {item_id}：请刷新页面后再试。", field="item_id"
             ) from None
 
     # --- state ----------------------------------------------------------------------------

@@ -163,7 +163,7 @@ async def list_members(
     town = await q.township(conn, township_id=township_id)
     require(
         oversees_township(who, township_id, town["county_id"]),
-        "a township's roll is for its office and committee, the county and auditors",
+        "乡镇名册只供该乡镇创先办、党委、县里和审计员查看。",
     )
     return await q.members(
         conn,

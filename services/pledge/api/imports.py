@@ -39,7 +39,7 @@ UPLOAD = {
 async def _authorised(conn: Any, who: Principal, kind: str, scope_id: str) -> None:
     county_id = await q.county_of(conn, kind=kind, scope_id=scope_id)
     if not access.keeps_roster(who, kind, scope_id, county_id):
-        raise Forbidden("only who keeps this roster")
+        raise Forbidden("只有管理该名册的人可以导入。")
 
 
 @router.get(
@@ -90,7 +90,7 @@ async def _seen(conn: Any, who: Principal, import_id: str) -> imports.ImportReco
     kind = {v: k for k, v in h.ROSTER_KINDS.items()}.get(record.kind)
     if record.importer != who.subject:
         if kind is None:
-            raise Forbidden("only the importer")
+            raise Forbidden("只有导入人可以查看这次导入。")
         await _authorised(conn, who, kind, record.scope_id)
     return record
 

@@ -71,7 +71,7 @@ async def _overseer(conn: Any, who: Principal, township_id: str) -> None:
     town = await q.township(conn, township_id=township_id)
     require(
         oversees_township(who, township_id, town["county_id"]),
-        "township reports are for the township's committee and office",
+        "乡镇报表只供该乡镇党委和创先办查看。",
     )
 
 

@@ -34,7 +34,9 @@ router = APIRouter(prefix="/v1/pledges", tags=["pledges"])
 async def visible_pledge(conn: Any, pledge_id: str, who: Principal) -> Any:
     row = await q.pledge_row(conn, pledge_id=pledge_id)
     if not sees_pledge(who, row):
-        raise NotFound(f"pledge {pledge_id} not found")  # unpublished: not even its existence
+        raise NotFound(
+            f"没有找到承诺 {pledge_id}：请核对后再试。"
+        )  # unpublished: not even its existence
     return row
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.review.events import SubjectKind
+from shared import zh
 from shared.errors import InvalidInput, InvalidState
 
 
@@ -47,11 +48,14 @@ def month_of(day: date) -> str:
 
 def not_ahead(day: date, today: date, field: str) -> None:
     if day > today:
-        raise InvalidInput(f"{field} {day} is in the future", field=field)
+        raise InvalidInput(f"日期 {zh.day(day)} 还没到：请填写今天或以前的日期。", field=field)
     if day.year < 2000:
-        raise InvalidInput(f"{field} {day} is too far back", field=field)
+        raise InvalidInput(f"日期 {zh.day(day)} 太早：请填写2000年以后的日期。", field=field)
 
 
 def require_active(subject: Subject) -> None:
     if not subject.active:
-        raise InvalidState(f"{subject.kind.value} {subject.subject_id} is retired")
+        raise InvalidState(
+            f"{zh.label(subject.kind.value)} {subject.subject_id} 已撤销或不在册，不能再办理此事项"
+            "。"
+        )

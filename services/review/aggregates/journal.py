@@ -12,6 +12,7 @@ from services.review.events import (
     JournalEntryRecorded,
     MonthlyPresentationEvaluated,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
@@ -44,7 +45,10 @@ class Journal(Aggregate):
     def _in_month(self, day: date, today: date, field: str) -> None:
         not_ahead(day, today, field)
         if month_of(day) != self.month:
-            raise InvalidInput(f"{field} {day} is not in {self.month}", field=field)
+            raise InvalidInput(
+                f"日期 {zh.day(day)} 不在 {zh.period(self.month)}：请填写该月内的日期。",
+                field=field,
+            )
 
     def record_entry(
         self,
@@ -60,7 +64,7 @@ class Journal(Aggregate):
         member's behalf; None when the member writes it."""
         self._in_month(recorded_on, today, "recorded_on")
         if self.presented:
-            raise InvalidState(f"the journal for {self.month} was already presented")
+            raise InvalidState(f"{zh.period(self.month)}的纪实已经汇报过，不能再汇报。")
         self._record(
             JournalEntryRecorded(
                 entry_id=entry_id,
@@ -90,12 +94,11 @@ class Journal(Aggregate):
     ) -> None:
         if entry_id not in self.entries:
             raise InvalidInput(
-                f"{entry_id} is not a current entry of {self.month}", field="entry_id"
+                f"{entry_id} 不是 {zh.period(self.month)}的现行纪实：请刷新页面后再试。",
+                field="entry_id",
             )
         if entered_by is not None and entry_id not in self.from_paper:
-            raise InvalidState(
-                f"{entry_id} is the member's own words: the member corrects it, not the secretary"
-            )
+            raise InvalidState(f"{entry_id} 是党员本人写的：由党员本人修改，支部书记不能代改。")
         self._in_month(recorded_on, today, "recorded_on")
         self._record(
             JournalEntryCorrected(
@@ -119,11 +122,11 @@ class Journal(Aggregate):
     ) -> None:
         not_ahead(presented_on, today, "presented_on")
         if presented_on < date(int(self.month[:4]), int(self.month[5:]), 1):
-            raise InvalidInput("the presentation comes after the month began", field="presented_on")
+            raise InvalidInput("汇报须在该月开始之后：请修改汇报日期。", field="presented_on")
         if not self.entries:
-            raise InvalidState(f"no journal entries for {self.month} to present")
+            raise InvalidState(f"{zh.period(self.month)}还没有纪实可以汇报：请先记录纪实。")
         if self.presented:
-            raise InvalidState(f"the journal for {self.month} was already evaluated")
+            raise InvalidState(f"{zh.period(self.month)}的纪实已经评价过，无需重复评价。")
         self._record(
             MonthlyPresentationEvaluated(
                 township_id=self.township_id,

@@ -33,7 +33,7 @@ class BranchLeaders(Aggregate):
     def assign(self, branch: Subject, leader: Person, today: date) -> None:
         require_active(branch)
         if leader.person_id in self.leaders:
-            raise InvalidState(f"{leader.name} is already assigned to {branch.name}")
+            raise InvalidState("该领导已联系该支部，无需重复安排。")
         self._record(
             LeaderAssigned(
                 township_id=branch.township_id,
@@ -46,7 +46,7 @@ class BranchLeaders(Aggregate):
 
     def unassign(self, leader_id: str, today: date) -> None:
         if leader_id not in self.leaders:
-            raise InvalidState(f"{leader_id} is not assigned to branch {self.branch_id}")
+            raise InvalidState(f"{leader_id} 没有联系支部 {self.branch_id}，无需取消。")
         self._record(
             LeaderUnassigned(
                 township_id=self.township_id,

@@ -18,6 +18,7 @@ from services.review.events import (
     ReviewRecorded,
     SubjectKind,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput
 from shared.events import DomainEvent
@@ -30,7 +31,8 @@ def _assessments(kind: SubjectKind, body: ReviewBody) -> tuple[Assessment, ...]:
     given = set(body.assessments)
     if given != set(expected):
         raise InvalidInput(
-            f"a {kind.value} review assesses exactly {[d.value for d in expected]}",
+            f"{zh.label(kind.value)}点评须且只须评这些方面："
+            f"{'、'.join(zh.label(d.value) for d in expected)}。",
             field="assessments",
             missing=sorted(d.value for d in set(expected) - given),
             unexpected=sorted(d.value for d in given - set(expected)),
@@ -63,7 +65,7 @@ def _cadence(body: ReviewBody) -> Cadence:
     """R4: a review held ad hoc is an ad hoc review; otherwise quarterly unless stated."""
     if body.occasion is Occasion.AD_HOC:
         if body.cadence is Cadence.QUARTERLY:
-            raise InvalidInput("an ad hoc occasion makes an ad hoc review", field="cadence")
+            raise InvalidInput("不定期点评须选择“不定期”场合。", field="cadence")
         return Cadence.AD_HOC
     return body.cadence or Cadence.QUARTERLY
 

@@ -84,7 +84,7 @@ async def get_journal(
 ) -> Any:
     """The member, their branch secretary, the township and auditors read a journal."""
     member = await q.member(q.copies(conn), member_id)
-    require(access.sees_journal(who, member), "not your journal to read")
+    require(access.sees_journal(who, member), "这不是您的纪实：只能查看自己的纪实。")
     return await q.journal(conn, member_id=member_id, month=month)
 
 
@@ -98,5 +98,5 @@ async def get_branch_journals(
     """The month's journal of every member of the branch, for whom may read each of them
     (the branch's secretary, the township, the county administrator, auditors)."""
     branch = await q.branch(q.copies(conn), branch_id)
-    require(access.sees_journal(who, branch), "not your branch's journals to read")
+    require(access.sees_journal(who, branch), "这不是您所在或所管支部的纪实，无权查看。")
     return await q.branch_journals(conn, branch_id=branch_id, month=month)

@@ -68,7 +68,7 @@ async def correct_review(
     return await run(request, who, idem, lambda uow: h.correct_review(uow, review_id, cmd, who))
 
 
-HISTORY_IS_FOR_STAFF = "superseded versions are for auditors and staff (of the township asked for)"
+HISTORY_IS_FOR_STAFF = "点评的历史版本只供审计员和该乡镇的工作人员查看。"
 
 
 @router.get("/reviews", response_model=ReviewPage, operation_id="getReviewLedger")
@@ -144,9 +144,11 @@ async def download_ledger(
 @router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
 async def get_review(review_id: PathId, conn: Reader, who: SignedIn) -> Any:
     """The current version and every superseded one, for auditors and staff."""
-    require(sees_history(who, who.org), "a review's history is for auditors and staff")
+    require(sees_history(who, who.org), "点评的修改记录只供审计员和工作人员查看。")
     found = await q.review(conn, review_id=review_id)
-    require(sees_history(who, found["township_id"]), "another township's review history")
+    require(
+        sees_history(who, found["township_id"]), "这是其他乡镇的点评修改记录：只能查看本乡镇的。"
+    )
     return found
 
 

@@ -23,6 +23,7 @@ from services.evaluation.checks.events import (
     Verdict,
 )
 from services.evaluation.rounds.events import Channel, Scale, Sealed
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import Forbidden, InvalidInput, InvalidState
 from shared.events import DomainEvent
@@ -52,7 +53,7 @@ class CheckTerms(Aggregate):
             self.threshold,
             self.window,
         ):
-            raise InvalidState("the county's check terms for the year already say this")
+            raise InvalidState("本年度的满意度测评规则已是这样，无需再次设置。")
         self._record(
             CheckTermsSet(
                 county_id=county_id, year=year, threshold=threshold, window_days=window_days
@@ -119,7 +120,7 @@ class SatisfactionCheck(Aggregate):
         self._require_open()
         for rater_id, _, _ in raters:
             if rater_id in self.raters:
-                raise InvalidState(f"{rater_id} is already registered for this check")
+                raise InvalidState(f"评议人 {rater_id} 已登记在本次测评中，无需重复登记。")
         for rater_id, member_id, personal in raters:
             self._record(
                 CheckRaterRegistered(
@@ -136,15 +137,18 @@ class SatisfactionCheck(Aggregate):
         self._require_open()
         if self.lapsed or not self.opens_on <= today <= self.closes_on:
             raise InvalidState(
-                f"the check takes ballots from {self.opens_on} to {self.closes_on}:"
-                " the township office may give it a later closing date (its extension)"
+                f"本次测评的投票时间为 {zh.day(self.opens_on)} 至 {zh.day(self.closes_on)}："
+                "如需继续收票，请乡镇创先办延长截止日期。"
             )
         if rater_id not in self.raters:
-            raise Forbidden(f"{rater_id} is not registered for check {self.check_id}")
+            raise Forbidden(
+                f"评议人 {rater_id} 未登记在满意度测评 {self.check_id} 中：请先由乡镇创先办登记。"
+            )
         if rater_id in self.voted:
-            raise InvalidState("this rater has already voted in this check")
+            raise InvalidState("该评议人已在本次测评中投过票，不能重复投票。")
         if grade not in {g.grade for g in self.scale.grades}:
-            raise InvalidInput(f"{grade!r} is not a grade of {self.scale.name}", field="grade")
+            labels = "、".join(zh.simplified(g.label) for g in self.scale.grades)
+            raise InvalidInput(f"请从{labels}中选择一个等次。", field="grade")
         self._record(
             CheckRaterParticipated(
                 check_id=self.check_id, rater_id=rater_id, channel=channel, entered_by=entered_by
@@ -157,8 +161,7 @@ class SatisfactionCheck(Aggregate):
         self._require_open()
         if self.lapsed:
             raise InvalidState(
-                f"satisfaction check {self.check_id} lapsed with no ballot: give it a later"
-                " closing date (its extension) to take ballots again"
+                f"满意度测评 {self.check_id} 到期时没有收到选票：请乡镇创先办延长截止日期后再收票。"
             )
         if not box.grades:
             self._record(
@@ -193,8 +196,8 @@ class SatisfactionCheck(Aggregate):
         self._require_open()
         if closes_on < today or closes_on <= self.closes_on:
             raise InvalidInput(
-                f"give a closing date after {self.closes_on} (when the check closes now)"
-                f" and not before today, {today}",
+                f"请填写 {zh.day(self.closes_on)}（目前的截止日期）之后、"
+                f"且不早于今天（{zh.day(today)}）的截止日期。",
                 field="closes_on",
             )
         self._record(
@@ -210,7 +213,7 @@ class SatisfactionCheck(Aggregate):
 
     def _require_open(self) -> None:
         if self.closed:
-            raise InvalidState(f"satisfaction check {self.check_id} is closed")
+            raise InvalidState(f"满意度测评 {self.check_id} 已结束，不能再办理此事项。")
 
     def apply(self, event: DomainEvent) -> None:
         match event:

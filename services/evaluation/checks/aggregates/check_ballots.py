@@ -28,7 +28,7 @@ class CheckBallots(Aggregate):
     def cast(self, check_id: str, token: str, grade: str) -> str:
         hashed = token_hash(check_id, token)
         if hashed in self.tokens:
-            raise InvalidState("this one-time token was already used")
+            raise InvalidState("这张一次性选票凭证已经用过，不能再次投票。")
         self._record(CheckBallotCast(check_id=check_id, token_hash=hashed, grade=grade))
         return hashed
 

@@ -11,6 +11,7 @@ import re
 from datetime import date
 
 from services.evaluation.ratings.events import RatedSubject, RatingLevel, RatingResultsPublished
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput
 from shared.events import DomainEvent
@@ -25,11 +26,11 @@ def period_start(level: RatingLevel, period: str) -> date:
     match = PERIOD[level].match(period)
     if match is None:
         cadence = (
-            "bimonthly, e.g. 2027-B1"
+            "双月（如 2027-B1）的格式"
             if level is RatingLevel.TOWNSHIP_RATES_BRANCHES
-            else ("monthly, e.g. 2027-01")
+            else "月份（如 2027-01）的格式"
         )
-        raise InvalidInput(f"period {period!r} is not {cadence}", field="period")
+        raise InvalidInput(f"期间“{period}”的格式不对：请按{cadence}填写。", field="period")
     year, part = int(match.group(1)), int(match.group(2))
     month = (part - 1) * 2 + 1 if level is RatingLevel.TOWNSHIP_RATES_BRANCHES else part
     return date(year, month, 1)
@@ -55,10 +56,12 @@ class Rating(Aggregate):
         today: date,
     ) -> Rating:
         if period_start(level, period) > today:
-            raise InvalidInput(f"period {period} has not started yet", field="period")
+            raise InvalidInput(
+                f"{zh.period(period)}还没有开始：请等该期间开始后再评定。", field="period"
+            )
         ids = [r.subject_id for r in results]
         if len(ids) != len(set(ids)):
-            raise InvalidInput("a subject is rated twice", field="results")
+            raise InvalidInput("同一对象评定了两次：每个对象只评一次。", field="results")
         rating_id = cls.id_for(branch_id or township_id, period)
         rating = cls(f"rating-{rating_id}", township_id)
         rating._record(

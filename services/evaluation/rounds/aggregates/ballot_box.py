@@ -28,7 +28,7 @@ class BallotBox(Aggregate):
     def cast(self, round_: Round, token: str, grades: dict[str, str]) -> str:
         hashed = token_hash(round_.round_id, token)
         if hashed in self.tokens:
-            raise InvalidState("this one-time token was already used")
+            raise InvalidState("这张一次性选票凭证已经用过，不能再次投票。")
         self._record(BallotCast(round_id=round_.round_id, token_hash=hashed, grades=grades))
         return hashed
 

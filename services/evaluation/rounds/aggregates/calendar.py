@@ -31,11 +31,11 @@ class EvaluationCalendar(Aggregate):
     def set(self, county_id: str, year: int, first: date, second: date) -> None:
         if not (first.year == year and second.year in (year, year + 1) and first < second):
             raise InvalidInput(
-                "the first round closes in the year, the second after it, by January next year",
+                "第一轮评议须在当年内结束，第二轮在次年1月内结束：请按此修改日期。",
                 field="second_round_closes" if first.year == year else "first_round_closes",
             )
         if self.closing == (first, second):
-            raise InvalidState("the calendar already has these dates")
+            raise InvalidState("评议日历已经是这些日期，无需再次设置。")
         self._record(
             EvaluationCalendarSet(
                 county_id=county_id,

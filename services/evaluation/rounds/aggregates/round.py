@@ -26,6 +26,7 @@ from services.evaluation.rounds.events import (
     Subject,
     SubjectKind,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import Forbidden, InvalidInput, InvalidState
 from shared.events import DomainEvent
@@ -54,13 +55,16 @@ RATERS_FOR = {
 def check_grades(scale: Scale, grades: dict[str, str], allowed: set[str], where: str) -> None:
     names = {g.grade for g in scale.grades}
     if not grades:
-        raise InvalidInput("a ballot grades at least one subject", field=where)
+        raise InvalidInput("选票至少要评一个对象：请选择等次后再提交。", field=where)
     for subject_id, grade in grades.items():
         if subject_id not in allowed:
-            raise InvalidInput(f"{subject_id} is not a subject of this round", field=where)
+            raise InvalidInput(f"{subject_id} 不是本轮评议的对象：请只评本轮的对象。", field=where)
         if grade not in names:
+            labels = "、".join(zh.simplified(g.label) for g in scale.grades)
             raise InvalidInput(
-                f"{grade!r} is not a grade of the {scale.name} scale ({sorted(names)})",
+                f"请为 {subject_id} 选择等次：{labels}。"
+                if not grade
+                else f"“{grade}”不是本次评议的等次：请从{labels}中选择。",
                 field=f"{where}.{subject_id}",
             )
 
@@ -105,11 +109,13 @@ class Round(Aggregate):
     @classmethod
     def open(cls, opened: RoundOpened) -> Round:
         if not opened.subjects:
-            raise InvalidInput("a round needs at least one subject", field="subject_ids")
+            raise InvalidInput(
+                "一轮评议至少要有一个评议对象：请先在名册中添加支部或党员。", field="subject_ids"
+            )
         if opened.closes_on < opened.opens_on:
             raise InvalidInput(
-                f"closes_on {opened.closes_on} is before opens_on {opened.opens_on}:"
-                f" give a closing date on or after {opened.opens_on}",
+                f"结束日期 {zh.day(opened.closes_on)} 早于开始日期 {zh.day(opened.opens_on)}："
+                "请把结束日期改到开始日期当天或之后。",
                 field="closes_on",
             )
         round_ = cls(f"round-{opened.round_id}", opened.township_id)
@@ -127,11 +133,11 @@ class Round(Aggregate):
         for index, rater in enumerate(raters):
             if rater.kind not in allowed:
                 raise InvalidInput(
-                    f"a {rater.kind.value} does not rate a {self.subject_kind.value} (E2)",
+                    f"这类评议人不评议{zh.label(self.subject_kind.value)}（E2）：请换一类评议人。",
                     field=f"raters.{index}.kind",
                 )
             if rater.rater_id in self.raters:
-                raise InvalidState(f"{rater.rater_id} is already registered for this round")
+                raise InvalidState(f"评议人 {rater.rater_id} 已登记在本轮评议中，无需重复登记。")
         for rater in raters:
             self._record(
                 RaterRegistered(
@@ -156,15 +162,18 @@ class Round(Aggregate):
         self._require_open()
         if not self.opens_on <= today <= self.closes_on:
             raise InvalidState(
-                f"the round takes ballots from {self.opens_on} to {self.closes_on}",
+                f"本轮评议的投票时间为 {zh.day(self.opens_on)} 至 {zh.day(self.closes_on)}："
+                "请在此期间投票。",
                 today=str(today),
             )
         rater = self.raters.get(rater_id)
         if rater is None:
-            raise Forbidden(f"{rater_id} is not registered for round {self.round_id}")
+            raise Forbidden(
+                f"评议人 {rater_id} 未登记在评议 {self.round_id} 中：请先由组织者登记。"
+            )
         again = sorted(set(subject_ids) & rater.voted_on)
         if again:
-            raise InvalidState("this rater has already voted on these subjects", subjects=again)
+            raise InvalidState("该评议人已对这些对象投过票，不能重复投票。", subjects=again)
         self._record(
             RaterParticipated(
                 round_id=self.round_id,
@@ -202,12 +211,14 @@ class Round(Aggregate):
         so results are published even if the organiser never closes it."""
         self._require_open()
         if today <= self.closes_on:
-            raise InvalidState(f"round {self.round_id} takes ballots until {self.closes_on}")
+            raise InvalidState(
+                f"评议 {self.round_id} 收票到 {zh.day(self.closes_on)}：请在此之后再结束。"
+            )
         self.close(box, today)
 
     def _require_open(self) -> None:
         if self.status is not RoundStatus.OPEN:
-            raise InvalidState(f"round {self.round_id} is closed")
+            raise InvalidState(f"评议 {self.round_id} 已结束，不能再办理此事项。")
 
     def apply(self, event: DomainEvent) -> None:
         match event:

@@ -103,7 +103,8 @@ def reviews_value(rule: ReviewsRule, reviews: Sequence[ReviewRecord]) -> float |
         unknown = sorted(set(review.grades) - set(rule.points))
         if unknown:
             raise InvalidState(
-                f"the formula gives no points for {unknown}", review_id=review.review_id
+                f"评选办法没有为这些项目给分：{'、'.join(map(str, unknown))}，请补上后再声明。",
+                review_id=review.review_id,
             )
         if review.grades:
             per_review.append(sum(rule.points[g] for g in review.grades) / len(review.grades))

@@ -36,11 +36,21 @@ from services.evaluation.selection.events import (
     StageDecided,
     StageScored,
 )
+from shared import zh
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
 
 AROUND_JULY_1 = timedelta(days=15)
+
+
+# who decides a stage, as a refusal names it
+BODIES = {
+    "branch": "支部",
+    "township_committee": "乡镇党委",
+    "county": "县委",
+    "formula": "评选办法",
+}
 
 
 @dataclass
@@ -111,13 +121,18 @@ class Selection(Aggregate):
     def open(cls, opened: SelectionOpened, held: Selection | None = None) -> Selection:
         anniversary = date(opened.year, 7, 1)
         if abs(opened.commendation_on - anniversary) > AROUND_JULY_1:
-            raise InvalidInput("commendation is issued around July 1 (S3)", field="commendation_on")
+            raise InvalidInput(
+                "评选表彰在7月1日前后进行（S3）：请把表彰日期定在7月1日前后。",
+                field="commendation_on",
+            )
         if opened.level is Level.BRANCH and opened.subject_kind is not SubjectKind.MEMBER:
-            raise InvalidInput("a branch selects among its members", field="subject_kind")
+            raise InvalidInput(
+                "支部只在本支部党员中评选：请把评选对象改为党员。", field="subject_kind"
+            )
         if held is not None:
             raise InvalidState(
-                f"the {opened.level.value} selects its {opened.subject_kind.value}s once a year"
-                f" (S1): {opened.year}'s selection is {held.selection_id}"
+                f"每年只评选一次（S1）：{opened.year}年的评选已是 {held.selection_id}，"
+                "请在那次评选中办理。"
             )
         selection = cls(f"selection-{opened.selection_id}", opened.township_id)
         selection._record(opened)
@@ -125,23 +140,24 @@ class Selection(Aggregate):
 
     def declare(self, formula: Formula) -> None:
         if self.state.scored:
-            raise InvalidState("the formula is fixed once the first stage is scored (S2)")
+            raise InvalidState("第一轮计分后评选办法不能再改（S2）。")
         if not formula.quotas or any(q < 1 for q in formula.quotas):
-            raise InvalidInput("each stage shortlists at least one", field="quotas")
+            raise InvalidInput("每一轮至少要入围一个：请调整入围人数。", field="quotas")
         if list(formula.quotas) != sorted(formula.quotas, reverse=True):
-            raise InvalidInput("each stage shortlists from the previous one", field="quotas")
+            raise InvalidInput("每一轮的入围人数不能多于上一轮：请调整入围人数。", field="quotas")
         if abs(sum(formula.weights.values()) - 1.0) > 1e-9:
-            raise InvalidInput("the weights add up to 1", field="weights")
+            raise InvalidInput("各项权重之和须为1：请调整权重。", field="weights")
         rule = formula.reviews
         if rule.measure is ReviewsMeasure.GRADES and set(rule.points) != set(REVIEW_POINTS):
             raise InvalidInput(
-                f"give points to each review grade: {sorted(REVIEW_POINTS)}", field="review_points"
+                f"请为每个点评等次给分：{'、'.join(zh.label(g) for g in sorted(REVIEW_POINTS))}。",
+                field="review_points",
             )
         window = formula.window
         if window is not None and window.starts_on > window.ends_on:
-            raise InvalidInput("the data window ends after it starts", field="window_ends_on")
+            raise InvalidInput("数据期间的结束日须晚于开始日：请修改日期。", field="window_ends_on")
         if window is not None and window.ends_on - window.starts_on > timedelta(days=731):
-            raise InvalidInput("the data window is at most two years", field="window_starts_on")
+            raise InvalidInput("数据期间最长两年：请缩短期间。", field="window_starts_on")
         version = self.formula.version + 1 if self.formula else 1
         self._record(
             FormulaDeclared(
@@ -152,9 +168,9 @@ class Selection(Aggregate):
 
     def nominate(self, candidate: Candidate) -> None:
         if self.state.scored:
-            raise InvalidState("nominations closed when the first stage was scored")
+            raise InvalidState("第一轮已计分，推荐已截止。")
         if candidate.subject_id in self.state.candidates:
-            raise InvalidState(f"{candidate.subject_name} is already nominated")
+            raise InvalidState("该对象已经被推荐，无需重复推荐。")
         self._record(
             CandidateNominated(
                 selection_id=self.selection_id,
@@ -175,7 +191,7 @@ class Selection(Aggregate):
     @property
     def the_formula(self) -> Formula:
         if self.formula is None:
-            raise InvalidState("declare the formula before the first stage (S2)")
+            raise InvalidState("请先声明评选办法，再进行第一轮计分（S2）。")
         return self.formula
 
     def score_stage(self, inputs: dict[str, tuple[Input, ...]], today: date) -> None:
@@ -184,12 +200,12 @@ class Selection(Aggregate):
         formula = self.the_formula
         stage = len(self.state.scored) + 1
         if len(self.state.scored) > len(self.state.stages):
-            raise InvalidState(f"stage {stage - 1} is scored and not yet decided")
+            raise InvalidState(f"第{stage - 1}轮已计分但还没有决定：请先决定该轮，再计下一轮。")
         if stage > len(formula.quotas):
-            raise InvalidState("every stage of the formula is scored")
+            raise InvalidState("评选办法的每一轮都已计分，无需再计。")
         running = self.in_the_running()
         if not running:
-            raise InvalidState("nobody is nominated")
+            raise InvalidState("还没有推荐对象：请先推荐，再计分。")
         scored = sorted(
             ((composite(formula, inputs[c.subject_id]), c) for c in running),
             key=lambda pair: (-pair[0], pair[1].subject_id),
@@ -220,31 +236,36 @@ class Selection(Aggregate):
         """S2: the body the stage names decides each candidate scored in it, advanced or not,
         with its reason; it may follow the suggestion or not, but says why either way."""
         if body is not self.body:
-            raise InvalidState(f"the {self.body.value} decides the stages of this selection")
+            raise InvalidState(
+                f"本次评选各轮由{BODIES.get(self.body.value, self.body.value)}决定："
+                "请切换到相应身份。"
+            )
         if stage != len(self.state.scored) or stage == len(self.state.stages):
             raise InvalidState(
-                f"stage {stage} is not waiting for a decision (scored"
-                f" {len(self.state.scored)}, decided {len(self.state.stages)})"
+                f"第{stage}轮不在等待决定（已计分 {len(self.state.scored)} 轮，"
+                f"已决定 {len(self.state.stages)} 轮）：请按顺序先计分再决定。"
             )
         scored = self.state.scored[stage - 1]
         ids = [d.subject_id for d in decisions]
         for index, subject_id in enumerate(ids):
             if subject_id not in scored:
                 raise InvalidInput(
-                    f"{subject_id} is not a candidate of stage {stage}",
+                    f"{subject_id} 不是第{stage}轮的候选对象：请只决定本轮的候选对象。",
                     field=f"decisions.{index}.subject_id",
                 )
             if ids.index(subject_id) != index:
                 raise InvalidInput(
-                    f"{subject_id} is decided twice", field=f"decisions.{index}.subject_id"
+                    f"{subject_id} 被决定了两次：每个候选对象只决定一次。",
+                    field=f"decisions.{index}.subject_id",
                 )
         missing = [s for s in scored if s not in ids]
         if missing:
             raise InvalidInput(
-                f"decide every candidate of the stage; undecided: {missing}", field="decisions"
+                f"请对本轮每个候选对象作出决定，尚未决定：{'、'.join(map(str, missing))}。",
+                field="decisions",
             )
         if not any(d.advanced for d in decisions):
-            raise InvalidInput("at least one candidate advances", field="decisions")
+            raise InvalidInput("至少要有一个候选对象晋级：请选择晋级的对象。", field="decisions")
         order = {s: i for i, s in enumerate(scored)}
         self._record(
             StageDecided(
@@ -258,9 +279,9 @@ class Selection(Aggregate):
 
     def post_notice(self, today: date) -> None:
         if len(self.state.stages) != len(self.the_formula.quotas):
-            raise InvalidState("score and decide every stage before the public notice")
+            raise InvalidState("请先完成每一轮的计分和决定，再发布公示。")
         if self.notice_until is not None:
-            raise InvalidState("the notice is already posted")
+            raise InvalidState("公示已经发布，无需重复发布。")
         self._record(
             NoticePosted(
                 selection_id=self.selection_id,
@@ -274,9 +295,11 @@ class Selection(Aggregate):
         self, objection_id: str, subject_id: str, summary: str, today: date, in_person: bool = False
     ) -> None:
         if self.notice_until is None or today > self.notice_until or self.issued:
-            raise InvalidState("objections are filed during the public notice period (S3)")
+            raise InvalidState("异议须在公示期内提出（S3）：公示期外不能再提。")
         if subject_id not in self.finalists:
-            raise InvalidInput(f"{subject_id} is not on the notice", field="subject_id")
+            raise InvalidInput(
+                f"{subject_id} 不在公示名单上：请选择公示名单上的对象。", field="subject_id"
+            )
         self._record(
             ObjectionFiled(
                 selection_id=self.selection_id,
@@ -290,9 +313,11 @@ class Selection(Aggregate):
     def answer(self, objection_id: str, answer: str, upheld: bool) -> None:
         objection = self.state.objections.get(objection_id)
         if objection is None:
-            raise InvalidInput(f"no objection {objection_id}", field="objection_id")
+            raise InvalidInput(
+                f"没有编号为 {objection_id} 的异议：请核对后再试。", field="objection_id"
+            )
         if objection.answered:
-            raise InvalidState("this objection is already answered")
+            raise InvalidState("该异议已经答复，无需重复答复。")
         self._record(
             ObjectionAnswered(
                 selection_id=self.selection_id,
@@ -304,13 +329,13 @@ class Selection(Aggregate):
 
     def issue(self, today: date) -> None:
         if self.notice_until is None or today <= self.notice_until:
-            raise InvalidState("the commendation follows the end of the public notice (S3)")
+            raise InvalidState("公示期结束后才能表彰（S3）：请等公示期结束。")
         if any(not o.answered for o in self.state.objections.values()):
-            raise InvalidState("every objection must be answered first (S3)")
+            raise InvalidState("请先答复所有异议，再进行表彰（S3）。")
         if self.issued:
-            raise InvalidState("the commendation is already issued")
+            raise InvalidState("表彰已经发布，无需重复发布。")
         if abs(today - self.commendation_on) > AROUND_JULY_1:
-            raise InvalidState(f"the commendation is issued around {self.commendation_on}")
+            raise InvalidState(f"表彰在 {zh.day(self.commendation_on)} 前后进行：请到时再发布。")
         removed = {o.subject_id for o in self.state.objections.values() if o.upheld}
         awardees = tuple(
             Awardee(

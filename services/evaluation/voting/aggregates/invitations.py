@@ -32,11 +32,14 @@ class Invitations(Aggregate):
     ) -> list[str]:
         """Invite each rater not invited yet; the raters invited now, in the order given."""
         if not is_open:
-            raise InvalidState("invitations are issued only while the round or check is open")
+            raise InvalidState("评议或测评进行期间才能发放邀请码：已结束的不能再发。")
         wanted = list(dict.fromkeys(rater_ids))
         for index, rater_id in enumerate(wanted):
             if rater_id not in registered:
-                raise InvalidInput(f"{rater_id} is not registered", field=f"rater_ids.{index}")
+                raise InvalidInput(
+                    f"评议人 {rater_id} 未登记：请先登记评议人，再发放邀请码。",
+                    field=f"rater_ids.{index}",
+                )
         new = [r for r in wanted if r not in self.issued]
         for rater_id in new:
             self._record(
@@ -51,9 +54,9 @@ class Invitations(Aggregate):
     ) -> None:
         """Replace a lost invitation: the handler kills the old code."""
         if not is_open:
-            raise InvalidState("the round or check is closed: its invitations have expired")
+            raise InvalidState("评议或测评已结束，邀请码已失效。")
         if rater_id not in self.issued:
-            raise InvalidState(f"{rater_id} has no invitation to replace; issue one")
+            raise InvalidState(f"评议人 {rater_id} 还没有邀请码可以补发：请先发放邀请码。")
         self._record(
             InvitationReissued(scope=scope, scope_id=scope_id, rater_id=rater_id, by_sms=by_sms)
         )

@@ -1,0 +1,179 @@
+"""Periodic ratings (E6): the township committee publishes the bimonthly ratings of its
+branches (issue 20.4; the office prepares and reads them), a branch secretary the monthly
+ratings of the branch's members. Each is entered in a grid (one row a branch or member, its
+grade and score) or from the ratings workbook, previewed and confirmed (issue 19)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+
+from services.console.calls import Refused
+from services.console.pages.imports import send_upload
+from services.console.pages.pledges import CHINA
+from services.console.web import Desk, signed_in
+from shared import zh
+from shared.workbook import xlsx_download
+
+router = APIRouter()
+Signed = Annotated[Desk, Depends(signed_in)]
+RATING_GRADES = {
+    "excellent": "优秀",
+    "qualified": "合格",
+    "basically_qualified": "基本合格",
+    "unqualified": "不合格",
+}
+SHOWN = 12  # past ratings shown
+
+
+async def rating_desk(desk: Desk) -> dict[str, Any]:
+    """What the person rates and reads: the township's branches every two months (the
+    committee publishes, the office reads), or a secretary's members every month."""
+    role, org = desk.session.role, desk.session.org
+    if role in ("township_committee", "township_office") and org:
+        copy = await desk.get("evaluation", f"/v1/directory/townships/{org}")
+        subjects = [(b["branch_id"], b["name"]) for b in copy["branches"]]
+        periods = recent(6, lambda year, n: f"{year}-B{n}", (today().month + 1) // 2)
+        return {
+            "level": "township_rates_branches",
+            "org_key": "township_id",
+            "org_path": f"/townships/{org}",
+            "subjects": subjects,
+            "periods": periods,
+            "publisher": role == "township_committee",
+            "what": "支部",
+        }
+    if role == "branch_secretary" and org:
+        branch = await desk.get("pledge", f"/v1/branches/{org}")
+        copy = await desk.get("evaluation", f"/v1/directory/townships/{branch['township_id']}")
+        members: list[dict[str, Any]] = next(
+            (b["members"] for b in copy["branches"] if b["branch_id"] == org), []
+        )
+        return {
+            "level": "branch_rates_members",
+            "org_key": "branch_id",
+            "org_path": f"/branches/{org}",
+            "subjects": [(m["member_id"], m["name"]) for m in members],
+            "periods": recent(12, lambda year, n: f"{year}-{n:02d}", today().month),
+            "publisher": True,
+            "what": "党员",
+        }
+    raise Refused(403, "评星定级由乡镇党委（评支部）和支部书记（评党员）使用。")
+
+
+def today() -> date:
+    return datetime.now(CHINA).date()
+
+
+def recent(per_year: int, code: Callable[[int, int], str], current: int) -> list[str]:
+    """The periods to choose from, newest first: this year's so far, then last year's."""
+    year = today().year
+    this = [code(year, n) for n in range(current, 0, -1)]
+    return this + [code(year - 1, n) for n in range(per_year, 0, -1)]
+
+
+@router.get("/ratings")
+async def ratings(desk: Signed) -> Response:
+    return await _ratings_page(desk)
+
+
+async def _ratings_page(
+    desk: Desk, refused: Refused | None = None, filled: dict[str, str] | None = None
+) -> Response:
+    mine = await rating_desk(desk)
+    published = await desk.get("evaluation", "/v1/ratings", **{mine["org_key"]: desk.session.org})
+    published = [r for r in published if r["level"] == mine["level"]]
+    published.sort(key=lambda r: r["period"], reverse=True)
+    mine_imports = await desk.get("evaluation", "/v1/imports")  # scoped "<org>/<period>"
+    past = [i for i in mine_imports if i["scope_id"].startswith(f"{desk.session.org}/")]
+    return desk.page(
+        "ratings.html",
+        refused.status if refused else 200,
+        mine=mine,
+        published=published[:SHOWN],
+        imports=past[:SHOWN],
+        grades=RATING_GRADES,
+        period_label=zh.period,
+        refused=refused,
+        filled=filled or {},
+    )
+
+
+@router.post("/ratings")
+async def publish(desk: Signed) -> Response:
+    """A period's ratings from the grid: every row filled is sent; the service names a
+    wrong one (`results.<n>.score`), shown beside its row."""
+    form = await desk.form()
+    mine = await rating_desk(desk)
+    rows: list[int] = []
+    results = []
+    for index, (subject_id, _) in enumerate(mine["subjects"]):
+        grade, score = form.get(f"grade.{subject_id}", ""), form.get(f"score.{subject_id}", "")
+        if grade or score.strip():
+            rows.append(index)
+            results.append({"subject_id": subject_id, "grade": grade, "score": _number(score)})
+    body = {
+        "level": mine["level"],
+        mine["org_key"]: desk.session.org,
+        "period": form.get("period", ""),
+        "results": results,
+    }
+    try:
+        await desk.post("evaluation", "/v1/ratings", body, form.get("key", ""))
+    except Refused as refused:
+        renamed = {}
+        for name, hint in refused.fields.items():
+            parts = name.split(".")
+            if parts[0] == "results" and len(parts) == 3 and parts[1].isdigit():
+                subject_id = mine["subjects"][rows[int(parts[1])]][0]
+                renamed[f"{parts[2]}.{subject_id}"] = hint
+            elif parts[0] == "results":
+                renamed["results"] = "请至少为一个填写等次和得分。"
+            else:
+                renamed[name] = hint
+        refused.fields = renamed
+        return await _ratings_page(desk, refused, form)
+    return desk.redirect("/ratings")
+
+
+def _number(text: str) -> float | str:
+    try:
+        return float(text)
+    except ValueError:
+        return text.strip()  # the service says what is wrong with it
+
+
+@router.get("/ratings/template.xlsx")
+async def template(desk: Signed) -> Response:
+    mine = await rating_desk(desk)
+    body = await desk.get("evaluation", f"/v1{mine['org_path']}/ratings/template.xlsx")
+    return xlsx_download(body, "ratings.xlsx")
+
+
+@router.post("/ratings/imports")
+async def upload(desk: Signed) -> Response:
+    form = await desk.form()
+    mine = await rating_desk(desk)
+    path = f"/v1{mine['org_path']}/ratings/imports"
+    try:
+        return await send_upload(
+            desk, "evaluation", path, "ratings_file", period=form.get("period", "")
+        )
+    except Refused as refused:
+        if refused.fields.pop("period", None):  # the period goes with the file
+            refused.fields["period_file"] = "请选择评定的期间。"
+        return await _ratings_page(desk, refused, form)
+
+
+@router.get("/ratings/{rating_id}")
+async def a_rating(rating_id: str, desk: Signed) -> Response:
+    mine = await rating_desk(desk)
+    listed = await desk.get("evaluation", "/v1/ratings", **{mine["org_key"]: desk.session.org})
+    found = next((r for r in listed if r["rating_id"] == rating_id), None)
+    if found is None:
+        raise Refused(404, "没有找到该评定，或您无权查看。")
+    return desk.page("rating.html", rating=found, grades=RATING_GRADES, period_label=zh.period)

@@ -1,0 +1,147 @@
+"""The county's frame, for its administrator: townships (established, their head appointed),
+the pledge calendar (drafting and publication deadlines per year) and the categories a
+pledge's items are drafted in, per kind of branch (the pledge service's directory); and the
+year's deadlines the notification service reminds people of (N3)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
+
+from services.console.calls import Refused
+from services.console.pages.accounts import county_of, submit
+from services.console.pages.pledges import this_year
+from services.console.web import Desk, signed_in
+
+router = APIRouter()
+Signed = Annotated[Desk, Depends(signed_in)]
+PATHS = {"township": "townships", "calendar": "calendars", "categories": "categories"}
+KINDS = {"village": "村党组织", "agency": "机关党组织", "school": "学校党组织"}
+
+
+@router.get("/setup")
+async def setup(desk: Signed) -> Response:
+    return await _setup(desk)
+
+
+async def _setup(
+    desk: Desk, refused: Refused | None = None, filled: dict[str, str] | None = None
+) -> Response:
+    county_id = county_of(desk)
+    county = await desk.get("pledge", f"/v1/counties/{county_id}")
+    people = await desk.get("identity", "/v1/people", county_id=county_id, limit=500)
+    return desk.page(
+        "setup.html",
+        status_code=refused.status if refused else 200,
+        county=county,
+        people=[("", "新人员（填写下方姓名）")]
+        # those registered here (a head is rarely a branch's member): the first 500
+        + [(p["person_id"], p["name"]) for p in people["items"] if p["source"] == "grant"],
+        townships=[(t["township_id"], t["name"]) for t in county["townships"]],
+        kinds=list(KINDS.items()),
+        kind_names=KINDS,
+        refused=refused,
+        filled=filled or {},
+    )
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.replace("，", "\n").splitlines() if line.strip()]
+
+
+async def _head(desk: Desk, form: dict[str, str]) -> tuple[str, dict[str, Any]]:
+    """Who heads the township: a person the identity service knows, or a new one (a new
+    person id; the identity service opens their account from the directory's event)."""
+    chosen = form.get("person_id", "")
+    name = form.get("head_name", "").strip()
+    if chosen:
+        name = name or (await desk.get("identity", f"/v1/people/{chosen}"))["name"]
+    person_id = chosen or f"p-{secrets.token_hex(6)}"
+    return f"/v1/townships/{form.get('township_id', '')}/head", {
+        "person_id": person_id,
+        "name": name,
+    }
+
+
+@router.post("/setup/{what}")
+async def change(
+    what: Literal["township", "head", "calendar", "categories"], desk: Signed
+) -> Response:
+    form = await desk.form()
+    county_id = county_of(desk)
+    path = f"/v1/counties/{county_id}/{PATHS.get(what, '')}"
+    body: dict[str, Any]
+    if what == "township":
+        body = {"name": form.get("name", "").strip()}
+    elif what == "head":
+        path, body = await _head(desk, form)
+    elif what == "calendar":
+        body = {k: form.get(k) or None for k in ("drafting_deadline", "publication_deadline")}
+        body["year"] = form.get("year", "")
+    else:
+        body = {"kind": form.get("kind", ""), "categories": _lines(form.get("categories", ""))}
+
+    async def again(refused: Refused, filled: dict[str, str]) -> Response:
+        if what == "head" and "name" in refused.fields:  # the head's name, not a township's
+            refused.fields["head_name"] = refused.fields.pop("name")
+        return await _setup(desk, refused, filled)
+
+    return await submit(desk, "pledge", path, body, form, done="/setup", again=again)
+
+
+# deadlines whose dates other services own (the pledge calendar, the evaluation rounds): a
+# reminder calendar tunes their title and how early to remind, not their day
+OWNED = ("drafting", "publication", "evaluation_round")
+
+
+@router.get("/reminders")
+async def reminders(
+    desk: Signed, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+) -> Response:
+    return await _reminders(desk, year or this_year())
+
+
+async def _reminders(
+    desk: Desk, year: int, refused: Refused | None = None, filled: dict[str, str] | None = None
+) -> Response:
+    county_id = county_of(desk)
+    calendar = await desk.get("notification", f"/v1/counties/{county_id}/calendars/{year}")
+    return desk.page(
+        "reminders.html",
+        status_code=refused.status if refused else 200,
+        year=year,
+        deadlines=calendar["deadlines"],
+        owned=OWNED,
+        refused=refused,
+        filled=filled or {},
+    )
+
+
+def deadlines_of(form: dict[str, str]) -> list[dict[str, str]]:
+    """The form's rows (`deadlines.<n>.<field>`), in their order, as the service takes them."""
+    rows: dict[int, dict[str, str]] = {}
+    for name, value in form.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == "deadlines" and parts[1].isdigit():
+            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
+    return [rows[n] for n in sorted(rows)]
+
+
+@router.post("/reminders")
+async def set_reminders(desk: Signed, year: Annotated[int, Query(ge=2000, le=2100)]) -> Response:
+    """N3: the county's deadlines of the year as edited, or (the other button) the default."""
+    form = await desk.form()
+    county_id = county_of(desk)
+    body = {} if form.get("action") == "default" else {"deadlines": deadlines_of(form)}
+    return await submit(
+        desk,
+        "notification",
+        f"/v1/counties/{county_id}/calendars/{year}",
+        body,
+        form,
+        done=f"/reminders?year={year}",
+        again=lambda refused, filled: _reminders(desk, year, refused, filled),
+    )

@@ -1,0 +1,394 @@
+"""A round of mass evaluation run from the console in a real browser (issues 18 and 19): the
+township office opens it, imports its raters from the filled template, prints their
+invitation slips, enters a stack of paper ballots as a grid at the office desktop (a cell left
+empty is answered beside it and nothing is appended), imports a second stack from the ballots
+workbook, closes the round and reads its results; the county's auditor finds the ballots
+consistent with the raters; the round's page fits a 360 px phone."""
+
+from __future__ import annotations
+
+import io
+import re
+import secrets
+import time
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+from openpyxl import load_workbook
+from playwright.async_api import Page
+
+from gongkai.develop.serving import serving
+from services.console.app import create_app
+from services.console.session import SESSION_COOKIE, Sealer, Session
+from services.console.settings import ConsoleSettings
+from services.evaluation.app import DEFINITION as EVALUATION
+from shared.embedded import free_port
+from shared.workbook import XLSX_TYPE
+from tests.e2e.evaluation_helpers import (
+    directory_copied,
+    pledge_and_evaluation,
+    published_branch_pledge,
+)
+from tests.e2e.helpers import Directory, eventually, ok
+from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
+from tests.support import Servers
+from tests.support.browser import DESKTOP, Browser, horizontal_overflow
+
+CODE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
+
+
+async def person(world: SignInWorld, name: str, post: dict[str, str]) -> str:
+    """A person the county administrator creates and grants one post."""
+    admin = world.servers.auth("county_admin", world.directory.county)
+    body = {"name": name, "county_id": world.directory.county}
+    made = ok(await world.identity.client.post("/v1/people", json=body, headers=admin), 201)
+    ok(
+        await world.identity.client.post(
+            f"/v1/people/{made['id']}/posts", json=post, headers=admin
+        ),
+        201,
+    )
+    return str(made["id"])
+
+
+async def sign_in(page: Page, world: SignInWorld, who: str, login: str, by: str, to: str) -> None:
+    """The person activates their account with the code `by` issued, and is signed in."""
+    code = await world.activation_code(who, login, by=by)
+    await page.goto(f"{world.base}/activate")
+    await page.get_by_label("手机号或身份证号").fill(login)
+    await page.get_by_label("激活码").fill(code)
+    await page.get_by_label("新密码").fill(PASSWORD)
+    await page.get_by_label("再次输入").fill(PASSWORD)
+    await page.get_by_role("button", name="激活并登录").click()
+    await page.goto(f"{to}/signin")
+    if "动态验证码" in await page.locator("body").inner_text():  # an auditor's post asks
+        secret = await page.locator(".code").first.inner_text()
+        await page.get_by_label("验证码").fill(pyotp.TOTP(secret.strip()).now())
+        await page.get_by_role("button", name="确认").click()
+
+
+async def state_of(page: Page) -> str:
+    return await page.locator("#state").inner_text()
+
+
+async def test_a_round_with_raters_and_paper_ballots_from_the_console(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    port = free_port()
+    console_url = f"http://127.0.0.1:{port}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
+    ) as world:
+        d, evaluation = world.directory, world.services["evaluation"].client
+        east = {"township_id": d.township, "name": "东湖村党支部", "kind": "village"}
+        east_id = ok(
+            await world.pledge.client.post(
+                "/v1/branches", json=east | {"village": "东湖村"}, headers=d.office
+            ),
+            201,
+        )["id"]
+        clerk = await person(world, "赵文静", {"role": "township_office", "org": d.township})
+        auditor = await person(world, "钱立新", {"role": "auditor", "org": d.county})
+
+        async def branches_known() -> bool:
+            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
+            return answer.status_code == 200 and east_id in answer.text
+
+        await eventually(branches_known)
+        settings = ConsoleSettings(
+            port=port,
+            public_url=console_url,
+            identity_url=world.base,
+            pledge_url=str(world.pledge.client.base_url),
+            evaluation_url=str(evaluation.base_url),
+            notification_url="http://127.0.0.1:9",
+            session_key_file=tmp_path / "console.key",
+        )
+        today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
+        async with serving(create_app(settings), port):
+            # --- the office opens the round ------------------------------------------------
+            page = await browser.page(DESKTOP)
+            await sign_in(page, world, clerk, "13800005555", "township_office", console_url)
+            await page.get_by_role("link", name="评议", exact=True).click()
+            await page.get_by_label("评议名称").fill("群众评议支部")
+            await page.get_by_label("上半年" if today.month <= 6 else "下半年").check()
+            await page.get_by_label("开始日期").fill(today.isoformat())
+            await page.get_by_role("button", name="开展评议").click()
+            assert await page.locator("h2").first.inner_text() == "群众评议支部"
+            round_id = page.url.rsplit("/", 1)[1]
+            round_url = page.url
+
+            # --- its raters from the filled template ----------------------------------------
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载评议人模板").click()
+            template = tmp_path / "raters.xlsx"
+            await (await downloading.value).save_as(template)
+            book = load_workbook(template)
+            for n in range(3):
+                book["评议人"].append([f"群众代表{n}", f"1390000000{n}", "", "群众", "", ""])
+            book.save(tmp_path / "filled.xlsx")
+            await page.get_by_label("评议人名单（.xlsx，或 CSV）").set_input_files(
+                str(tmp_path / "filled.xlsx")
+            )
+            await page.get_by_role("button", name="上传并预览").click()
+            assert await state_of(page) == "预览：尚未导入"
+            assert "登记评议人" in await page.locator("main").inner_text()
+            await page.get_by_role("button", name="确认导入").click()
+            assert await state_of(page) == "已导入"
+            await page.get_by_role("link", name="返回评议").click()
+            raters = await page.locator("#raters").inner_text()
+            assert "139****0001" in raters  # masked (A7)
+            assert "13900000001" not in raters
+
+            # the round's page on a 360 px phone: nothing wider than the screen
+            await page.set_viewport_size({"width": 360, "height": 740})
+            await page.reload()
+            assert await horizontal_overflow(page) == 0
+            await page.goto(f"{round_url}/paper")  # the grid scrolls in its box, not the page
+            assert await horizontal_overflow(page) == 0
+            await page.goto(round_url)
+            await page.set_viewport_size(DESKTOP["viewport"])
+
+            async with page.context.expect_page() as opened:
+                await page.get_by_role("button", name="打印邀请码").click()
+            sheet = await opened.value
+            await sheet.wait_for_load_state()
+            assert len(re.findall(CODE, await sheet.locator("body").inner_text())) == 3
+            await sheet.close()
+
+            # --- a stack of two paper ballots in the grid -----------------------------------
+            await page.get_by_role("link", name="录入一叠纸质选票").click()
+            await page.get_by_label("这一叠共几张").fill("3")
+            await page.get_by_role("button", name="调整行数").click()
+            signers = page.locator("#signed input[type=checkbox]")
+            assert await signers.count() == 3
+            await signers.nth(0).check()
+            await signers.nth(1).check()
+            await page.get_by_label("第1张 红沙梁村党支部").select_option(label="满意")
+            await page.get_by_label("第1张 东湖村党支部").select_option(label="满意")
+            await page.get_by_label("第2张 东湖村党支部").select_option(label="不满意")
+            await page.get_by_role("button", name="录入这一叠选票").click()  # a cell left empty
+            assert "填写的内容有误" in await page.get_by_role("alert").inner_text()
+            cell = page.get_by_label("第2张 红沙梁村党支部")
+            assert await cell.get_attribute("aria-invalid") == "true"
+            assert (
+                await page.locator(f"#err-ballots-1-{d.branch}").inner_text()
+                == "请为这一项选择评价。"
+            )
+            turnout = ok(await evaluation.get(f"/v1/rounds/{round_id}/turnout"))
+            assert turnout["voted"] == 0  # nothing appended
+            assert await page.get_by_label("第2张 东湖村党支部").input_value() == "dissatisfied"
+            assert await signers.nth(1).is_checked()
+            await cell.select_option(label="基本满意")
+            await page.get_by_role("button", name="录入这一叠选票").click()
+            assert page.url == round_url
+            assert ok(await evaluation.get(f"/v1/rounds/{round_id}/turnout"))["voted"] == 2
+
+            # --- another stack from the ballots workbook ------------------------------------
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载选票模板").click()
+            stack = tmp_path / "ballots.xlsx"
+            await (await downloading.value).save_as(stack)
+            book = load_workbook(stack)
+            labels = {
+                g["grade"]: g["label"]
+                for g in ok(await evaluation.get(f"/v1/rounds/{round_id}"))["scale"]["grades"]
+            }
+            sign_in_sheet = book["签到表"]
+            assert sign_in_sheet.max_row == 2  # the one rater yet to vote
+            sign_in_sheet.cell(row=2, column=3).value = "是"
+            headers = [c.value for c in book["选票"][1]]
+            ballot = {"红沙梁村党支部": labels["satisfied"], "东湖村党支部": labels["satisfied"]}
+            book["选票"].append([ballot[str(h)] for h in headers])
+            book.save(tmp_path / "stack.xlsx")
+            await page.get_by_label("选票表格（.xlsx，或 CSV）").set_input_files(
+                str(tmp_path / "stack.xlsx")
+            )
+            await page.get_by_role("button", name="上传选票并预览").click()
+            assert await state_of(page) == "预览：尚未导入"
+            await page.get_by_role("button", name="确认导入").click()
+            assert await state_of(page) == "已导入"
+            await page.get_by_role("link", name="返回评议").click()
+            assert await page.locator("#turnout td").nth(2).inner_text() == "3"
+
+            # --- closed: the results, on the page and in Excel -----------------------------
+            await page.get_by_role("button", name="结束评议并公布结果").click()
+            table = await page.locator("#results").inner_text()
+            assert "红沙梁村党支部" in table
+            assert "东湖村党支部" in table
+            published = ok(await evaluation.get(f"/v1/rounds/{round_id}/results"))["results"]
+            counts: dict[str, Any] = {r["subject_name"]: r["counts"] for r in published}
+            assert counts["红沙梁村党支部"].get("satisfied") == 2
+            assert counts["红沙梁村党支部"].get("mostly_satisfied") == 1
+            assert counts["东湖村党支部"].get("dissatisfied") == 1
+            async with page.expect_download() as downloading:
+                await page.get_by_role("link", name="下载 Excel").click()
+            results = tmp_path / "results.xlsx"
+            await (await downloading.value).save_as(results)
+            assert load_workbook(results).worksheets
+
+            # --- the county's auditor checks the round ------------------------------------
+            audit = await browser.page(DESKTOP)
+            await sign_in(audit, world, auditor, "13800006666", "county_admin", console_url)
+            await audit.get_by_role("link", name="评议审计").click()
+            await audit.get_by_role("link", name="红沙梁镇").click()
+            await audit.get_by_role("link", name="群众评议支部").click()
+            await audit.get_by_role("link", name="审计本次评议").click()
+            assert await audit.locator("#verdict").inner_text() == "选票与登记的评议人一致"
+            await audit.goto(f"{console_url}/rounds/{round_id}/paper")  # not the organiser
+            assert "由评议的组织者录入" in await audit.locator("main").inner_text()
+
+
+class Console:
+    """The console in this process (no browser), against the real services: a person's
+    session is sealed with a token the services trust, as signing in would leave it."""
+
+    def __init__(self, servers: Servers, tmp_path: Path, pledge: str, evaluation: str) -> None:
+        settings = ConsoleSettings(
+            session_key_file=tmp_path / "console.key",
+            identity_url="http://127.0.0.1:9",
+            notification_url="http://127.0.0.1:9",
+            pledge_url=pledge,
+            evaluation_url=evaluation,
+        )
+        app = create_app(settings)
+        self.sealer = Sealer((tmp_path / "console.key").read_bytes())
+        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c")
+        self.servers = servers
+        self.csrf = ""
+
+    def as_(self, role: str, org: str, subject: str | None = None) -> None:
+        session = Session(
+            access_token=self.servers.token(role, org, subject),
+            refresh_token="unused",
+            expires_at=time.time() + 600,
+            id_token=None,
+            person=subject or f"{role}-{org}",
+            name="测试",
+            role=role,
+            org=org,
+        )
+        self.http.cookies.clear()  # the last person's session, as the console re-sealed it
+        self.http.cookies.set(SESSION_COOKIE, self.sealer.seal_session(session))
+        self.csrf = session.csrf
+
+    async def post(self, path: str, **form: str) -> httpx.Response:
+        data = {"csrf": self.csrf, "key": secrets.token_urlsafe(12)} | form
+        return await self.http.post(path, data=data)
+
+
+async def test_checks_ratings_and_a_branch_round_in_the_console(
+    servers: Servers, tmp_path: Path
+) -> None:
+    """The office's satisfaction check (a refused phone beside its field, then a person
+    served, their paper ballot, the verdict), the committee's branch ratings (a refused score
+    beside its branch, nothing published, then published), a secretary's member round; each
+    post refused the others' pages."""
+    async with pledge_and_evaluation(servers) as (pledge, evaluation, _):
+        d = await Directory(pledge.client, servers).build()
+        await directory_copied(evaluation, d)
+        pledge_id, [canal] = await published_branch_pledge(pledge, d, "改造支渠3公里")
+        item = f"/v1/pledges/{pledge_id}/items/{canal}"
+        p, e = pledge.client, evaluation.client
+        ok(await p.post(f"{item}/done", json={"summary": "已完成"}, headers=d.branch_secretary))
+        ok(await p.post(f"{item}/problem-solved", json={"note": "已解决"}, headers=d.office))
+        verified = {"note": "核查到位"}
+        ok(await p.post(f"{item}/implementation-verified", json=verified, headers=d.office))
+
+        async def opened() -> bool:
+            return bool(ok(await e.get(f"/v1/satisfaction-checks?item_id={canal}")))
+
+        await eventually(opened, timeout=20)
+        console = Console(servers, tmp_path, str(p.base_url), str(e.base_url))
+
+        # --- the office's satisfaction check ------------------------------------------------
+        console.as_("township_office", d.township)
+        listed = await console.http.get("/checks")
+        check_id = re.findall(r'href="/checks/([^"]+)"', listed.text)[0]
+        assert "改造支渠3公里" in listed.text
+        refused = await console.post(f"/checks/{check_id}/raters", name="王大山", phone="12")
+        assert refused.status_code == 422
+        assert 'id="phone" name="phone" value="12" aria-invalid="true"' in refused.text
+        assert 'id="err-phone"' in refused.text
+        assert ok(await e.get(f"/v1/satisfaction-checks/{check_id}"))["registered"] == 0
+        done = await console.post(f"/checks/{check_id}/raters", name="王大山", phone="13900001111")
+        assert done.status_code == 303
+        page = (await console.http.get(f"/checks/{check_id}")).text
+        [rater_id] = re.findall(r'name="rater_id" value="([^"]+)"', page)
+        assert "139****1111" in page
+        sheet = await console.post(f"/checks/{check_id}/invitation-sheet")
+        [first_code] = re.findall(CODE, sheet.text)
+        lost = f"/checks/{check_id}/invitations/{rater_id}/reissue"
+        assert f'action="{lost}"' in (await console.http.get(f"/checks/{check_id}")).text
+        reissued = await console.post(lost)  # the slip was lost: a new code, shown once
+        [new_code] = re.findall(CODE, reissued.text)
+        assert new_code != first_code
+        assert "原邀请码已作废" in reissued.text
+        entered = await console.post(
+            f"/checks/{check_id}/ballots", rater_id=rater_id, grade="satisfied"
+        )
+        assert entered.status_code == 303
+        assert (await console.post(f"/checks/{check_id}/closure")).status_code == 303
+        page = (await console.http.get(f"/checks/{check_id}")).text
+        assert re.search(r'id="verdict">满意，满意率 100.0%', page)
+
+        # --- the committee publishes the branches' ratings; the office reads them -----------
+        console.as_("township_committee", d.township)
+        assert (await console.http.get("/checks")).status_code == 403
+        grid = {f"grade.{d.branch}": "excellent", f"score.{d.branch}": "150"}
+        refused = await console.post("/ratings", period="2027-B1", **grid)
+        assert refused.status_code == 422
+        assert f'id="err-score.{d.branch}"'.replace(".", "-", 1) in refused.text
+        assert ok(await e.get(f"/v1/ratings?township_id={d.township}")) == []
+        grid[f"score.{d.branch}"] = "96"
+        assert (await console.post("/ratings", period="2027-B1", **grid)).status_code == 303
+        [rating] = ok(await e.get(f"/v1/ratings?township_id={d.township}"))
+        assert rating["results"][0]["score"] == 96
+        console.as_("township_office", d.township)
+        page = (await console.http.get("/ratings")).text
+        assert "2027年1–2月" in page
+        assert "发布评定" not in page  # the committee publishes (issue 20.4)
+
+        # --- a branch secretary's member round ----------------------------------------------
+        console.as_("branch_secretary", d.branch, d.secretary)
+        opening = {"title": "党员民主评议", "year": "2027", "half": "1", "opens_on": "2027-03-01"}
+        late = await console.post("/rounds", **opening, closes_on="2027-12-31")  # after E4's
+        assert late.status_code == 422
+        assert '<p class="field-error" id="err-closes_on">评议须在全县评议日历' in late.text
+        assert not ok(await e.get(f"/v1/rounds?township_id={d.township}"))
+        made = await console.post("/rounds", **opening)
+        assert made.status_code == 303
+        page = (await console.http.get(made.headers["location"])).text
+        assert "党员民主评议" in page
+        assert "李秀英" in page  # the branch's member is its subject
+        # and the month's member ratings from the ratings workbook, previewed, confirmed
+        template = await console.http.get("/ratings/template.xlsx")
+        book = load_workbook(io.BytesIO(template.content))
+        sheet = book["评定结果"]
+        assert sheet.max_row == 3  # the secretary and the member
+        for row in (2, 3):
+            sheet.cell(row=row, column=3).value = "优秀"
+            sheet.cell(row=row, column=4).value = "95"
+        filled = io.BytesIO()
+        book.save(filled)
+        files = {"ratings_file": ("ratings.xlsx", filled.getvalue(), XLSX_TYPE)}
+        form = {"csrf": console.csrf, "key": "k-ratings", "period": "2027-02"}
+        uploaded = await console.http.post("/ratings/imports", data=form, files=files)
+        assert uploaded.status_code == 303
+        preview = (await console.http.get(uploaded.headers["location"])).text
+        assert '<strong id="state">预览：尚未导入</strong>' in preview
+        confirmed = await console.post(f"{uploaded.headers['location']}/confirm")
+        page = (await console.http.get(confirmed.headers["location"])).text
+        assert '<strong id="state">已导入</strong>' in page
+        assert '<a href="/ratings">返回评星定级</a>' in page
+        [monthly] = ok(await e.get(f"/v1/ratings?branch_id={d.branch}"))
+        assert (monthly["period"], len(monthly["results"])) == ("2027-02", 2)
+        assert "2027年2月" in (await console.http.get("/ratings")).text
+
+        console.as_("member", d.branch, d.member)
+        for path in ("/rounds", "/ratings", "/checks"):
+            assert (await console.http.get(path)).status_code == 403
