@@ -127,6 +127,10 @@ AS_OF_KEPT = 4  # past states kept built for `as_of` reads
 REPLAY_CHUNK = 1000  # events applied per committed transaction in a rebuild
 SNAPSHOT_TIMEOUT = 3600.0  # seconds for the server to store a rebuild's snapshot of the log
 YIELD_EVERY = 50  # events projected between two turns of the previous chunk's writes
+# writes a replay chunk holds before sending them itself: a chunk's writes are sent by its
+# commit, beside the next chunk's projecting, unless a projector writes this many (several
+# rows an event); at the chunk's size, a projector writing a row an event sent them inline
+WRITES_HELD = 10 * REPLAY_CHUNK
 
 
 def _literal(moment: datetime) -> str:
@@ -287,7 +291,7 @@ class ReadModels:
                 ReadAhead(reading, f"{REPLAY}{''.join(bounds)} ORDER BY position") as chunks,
             ):
                 while rows := await chunks.next():
-                    writes = BufferedWrites(conn, table_names(self.ddl), after=sending)
+                    writes = BufferedWrites(conn, table_names(self.ddl), WRITES_HELD, after=sending)
                     for n, row in enumerate(rows, 1):
                         await self._apply(cast(asyncpg.Connection, writes), row, seen)
                         if n % YIELD_EVERY == 0:

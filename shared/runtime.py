@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -300,6 +301,13 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.start()
+        if getattr(app.state, "freeze_after_start", False):
+            # What was built to serve (modules, routes, schemas, pools: about 120,000
+            # objects) is never scanned by the cycle collector again: a full collection of
+            # it stalled every request in flight for 50-120 ms (4 in 6,000 requests, seen
+            # as the HTTP p99). Later garbage is collected as before.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -347,8 +355,10 @@ def serve(definition: ServiceDefinition) -> None:
     import uvicorn
 
     settings = settings_for(definition)
+    app = create_app(definition, settings)
+    app.state.freeze_after_start = True  # a serving process, not a test's app
     uvicorn.run(
-        create_app(definition, settings),
+        app,
         host=settings.host,
         port=settings.port,
         log_level="warning",

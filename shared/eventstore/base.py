@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shared.clock import Clock
-from shared.envelope import EventEnvelope, canonical_json, json_time
+from shared.envelope import EventEnvelope, canonical_sorted, json_time
 from shared.events import DomainEvent
 
 
@@ -60,30 +61,62 @@ class DraftEvent:
         return envelope
 
 
+def new_event_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, at a third of
+    the cost (on every append's path)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
+    x = raw.hex()
+    return f"{x[:8]}-{x[8:12]}-{x[12:16]}-{x[16:20]}-{x[20:]}"
+
+
 def draft_event(
     *, source: str, request: AppendRequest, index: int, event: DomainEvent, now: datetime
 ) -> DraftEvent:
     """Serialise the event once: the envelope's attributes and its canonical body."""
     now = now.astimezone(UTC)
-    attrs: dict[str, Any] = {
+    context, data, event_id = request.context, event.model_dump(mode="json"), new_event_id()
+    version, type_ = request.expected_version + index + 1, event.event_type()
+    body = canonical_sorted(  # the attributes in sorted order, as the body writes them
+        {
+            "actor": context.actor,
+            "actorrole": context.role,
+            "causationid": context.causation_id,
+            "correlationid": context.correlation_id,
+            "data": data,
+            "datacontenttype": "application/json",
+            "id": event_id,
+            "partition": request.partition,
+            "schemaversion": event.schema_version,
+            "source": source,
+            "specversion": "1.0",
+            "streamid": request.stream_id,
+            "streamversion": version,
+            "subject": request.stream_id,
+            "time": json_time(now),
+            "type": type_,
+        }
+    )
+    attrs: dict[str, Any] = {  # the envelope's order
         "specversion": "1.0",
-        "id": str(uuid.uuid4()),
+        "id": event_id,
         "source": source,
-        "type": event.event_type(),
+        "type": type_,
         "subject": request.stream_id,
-        "time": json_time(now),
+        "time": now,
         "datacontenttype": "application/json",
         "streamid": request.stream_id,
-        "streamversion": request.expected_version + index + 1,
+        "streamversion": version,
         "partition": request.partition,
         "schemaversion": event.schema_version,
-        "actor": request.context.actor,
-        "actorrole": request.context.role,
-        "causationid": request.context.causation_id,
-        "correlationid": request.context.correlation_id,
-        "data": event.model_dump(mode="json"),
+        "actor": context.actor,
+        "actorrole": context.role,
+        "causationid": context.causation_id,
+        "correlationid": context.correlation_id,
+        "data": data,
     }
-    return DraftEvent({**attrs, "time": now}, now, canonical_json(attrs))
+    return DraftEvent(attrs, now, body)
 
 
 class EventStore(Protocol):

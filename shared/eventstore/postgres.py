@@ -7,8 +7,8 @@ row. Townships are partitions with their own head rows, so they append in parall
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
@@ -72,6 +72,8 @@ VERSIONS = (
     "SELECT stream_id, max(stream_version) AS version FROM events"
     " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
 )
+COPY_CHUNK = 1000  # events a COPY of the bulk path sends while the next ones are drafted
+YIELD_EVERY = 100  # events drafted between two turns of the COPY in flight
 BATCH_COLUMNS = (
     "id",
     "stream_id",
@@ -174,47 +176,73 @@ class PostgresEventStore:
         records: list[tuple[Any, ...]] = []
         stored: list[EventEnvelope] = []
         last_prev: dict[str, bytes] = {}
-        for request in requests:
-            at = versions.get(request.stream_id, 0)
-            if at != request.expected_version:
-                raise self._conflict(request)
-            versions[request.stream_id] = at + len(request.events)
-            sequence, prev = heads[request.partition]
-            for index, event in enumerate(request.events):
-                draft = draft_event(
-                    source=self.source, request=request, index=index, event=event, now=now
-                )
-                sequence += 1
-                # chain_hash's formula, on bytes: sha256(prev || int8 big-endian || body)
-                digest = hashlib.sha256(prev + sequence.to_bytes(8, "big") + draft.body).digest()
-                records.append(
-                    (
-                        uuid.UUID(draft.attrs["id"]),
-                        request.stream_id,
-                        draft.streamversion,
-                        request.partition,
-                        sequence,
-                        draft.attrs["type"],
-                        draft.time,
-                        draft.body,
-                        prev,
-                        digest,
-                    )
-                )
-                stored.append(draft.seal(sequence, prev.hex(), digest.hex()))
-                last_prev[request.partition] = prev
-                prev = digest
-            heads[request.partition] = (sequence, prev)
+        # the rows go by one COPY a chunk, each sent while the next chunk is drafted (this
+        # process's CPU and PostgreSQL's work overlap); one COPY in flight at a time
+        copying: asyncio.Task[str] | None = None
         try:
-            await conn.copy_records_to_table("events", records=records, columns=BATCH_COLUMNS)
-        except asyncpg.UniqueViolationError as error:
-            raise ConcurrencyConflict(
-                "记录已被他人修改：请刷新页面后再试。", stream_id="batch"
-            ) from error
+            for request in requests:
+                at = versions.get(request.stream_id, 0)
+                if at != request.expected_version:
+                    raise self._conflict(request)
+                versions[request.stream_id] = at + len(request.events)
+                sequence, prev = heads[request.partition]
+                for index, event in enumerate(request.events):
+                    draft = draft_event(
+                        source=self.source, request=request, index=index, event=event, now=now
+                    )
+                    sequence += 1
+                    # chain_hash's formula, on bytes: sha256(prev || int8 big-endian || body)
+                    digest = hashlib.sha256(
+                        prev + sequence.to_bytes(8, "big") + draft.body
+                    ).digest()
+                    records.append(
+                        (
+                            draft.attrs["id"],  # text: asyncpg writes a uuid from it
+                            request.stream_id,
+                            draft.streamversion,
+                            request.partition,
+                            sequence,
+                            draft.attrs["type"],
+                            draft.time,
+                            draft.body,
+                            prev,
+                            digest,
+                        )
+                    )
+                    stored.append(draft.seal(sequence, prev.hex(), digest.hex()))
+                    last_prev[request.partition] = prev
+                    prev = digest
+                    if len(stored) % YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # the COPY in flight moves on
+                heads[request.partition] = (sequence, prev)
+                if len(records) >= COPY_CHUNK:
+                    if copying is not None:
+                        await copying
+                    copying = asyncio.create_task(self._copy(conn, records))
+                    records = []
+            if copying is not None:
+                await copying
+            if records:
+                await self._copy(conn, records)
+        finally:
+            if copying is not None and not copying.done():  # refused: the connection is free
+                await asyncio.gather(copying, return_exceptions=True)
         for partition, (sequence, digest) in heads.items():
             if partition in last_prev:  # else only empty requests there
                 await conn.execute(MOVE_HEAD, partition, sequence, last_prev[partition], digest)
         return stored
+
+    @staticmethod
+    async def _copy(conn: asyncpg.Connection, records: list[tuple[Any, ...]]) -> str:
+        try:
+            status: str = await conn.copy_records_to_table(
+                "events", records=records, columns=BATCH_COLUMNS
+            )
+        except asyncpg.UniqueViolationError as error:
+            raise ConcurrencyConflict(
+                "记录已被他人修改：请刷新页面后再试。", stream_id="batch"
+            ) from error
+        return status
 
     @staticmethod
     def _conflict(request: AppendRequest) -> ConcurrencyConflict:

@@ -20,6 +20,7 @@ from services.pledge.schemas import (
 )
 from shared.auth import require
 from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
+from shared.text import Line
 
 router = APIRouter(prefix="/v1", tags=["directory"])
 
@@ -154,7 +155,7 @@ async def list_members(
     who: SignedIn,
     township_id: QueryId,
     branch_id: QueryId | None = None,
-    name: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    name: Annotated[Line | None, Query(min_length=1, max_length=64)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: QueryOffset = 0,
 ) -> Any:

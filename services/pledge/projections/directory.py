@@ -8,7 +8,6 @@ rebuild gives exactly the same rows.
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any
 
 import asyncpg
@@ -177,9 +176,7 @@ HISTORY = ("event_id", "subject_id", "change", "detail", "at")
 async def _histories(conn: asyncpg.Connection, events: list[EventEnvelope], key: str) -> None:
     await conn.copy_records_to_table(
         "directory_history",
-        records=[
-            (uuid.UUID(e.id), e.data[key], e.type, json.dumps(e.data), e.time) for e in events
-        ],
+        records=[(e.id, e.data[key], e.type, json.dumps(e.data), e.time) for e in events],
         columns=HISTORY,
     )
 
