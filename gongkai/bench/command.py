@@ -4,11 +4,12 @@ is installed (gongkai/bench/__init__.py says what to install when it is not)."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gongkai.bench import PARTS, run_bench
+from gongkai.bench import NAMED_ONLY, PARTS, run_bench
 from gongkai.bench.common import Sizes
 from gongkai.operator.options import DatabaseUrl, NatsUrl, console
 
@@ -21,7 +22,7 @@ def bench(
         list[str] | None,
         typer.Argument(
             help="store | messaging | pipeline | http | county | tokens | voting | roster"
-            " (default: all)"
+            " (default: all of these) | console (only when named)"
         ),
     ] = None,
     events: Annotated[int, typer.Option(help="store: events per side per round.")] = 10000,
@@ -49,6 +50,26 @@ def bench(
     roster_members: Annotated[
         int, typer.Option(min=2, help="roster: members of the county imported (50 a branch).")
     ] = 30000,
+    console_townships: Annotated[
+        int, typer.Option(min=1, help="console: townships of the generated county.")
+    ] = 5,
+    console_branches: Annotated[int, typer.Option(min=1, help="console: branches a township.")] = 3,
+    console_members: Annotated[int, typer.Option(min=2, help="console: members a branch.")] = 6,
+    console_years: Annotated[int, typer.Option(min=1, help="console: years of history.")] = 2,
+    console_county: Annotated[
+        Path | None,
+        typer.Option(
+            help="console: a data directory `gongkai demo --townships` generated (copied, not"
+            " changed) instead of generating one; its sizes must match the options."
+        ),
+    ] = None,
+    console_people: Annotated[
+        int, typer.Option(min=10, help="console: signed-in people clicking at once.")
+    ] = 50,
+    console_clicks: Annotated[int, typer.Option(min=1, help="console: pages each opens.")] = 20,
+    console_think: Annotated[
+        float, typer.Option(min=0, help="console: seconds between a person's clicks.")
+    ] = 1.0,
     rounds: Annotated[int, typer.Option(min=1, help="Timed rounds per side.")] = 3,
     database_url: DatabaseUrl = None,
     nats_url: NatsUrl = None,
@@ -56,8 +77,9 @@ def bench(
     """The mechanism against raw baselines, side by side in one run (rates and ratios)."""
 
     chosen = parts or list(PARTS)
-    if unknown := set(chosen) - set(PARTS):
-        raise typer.BadParameter(f"unknown part(s) {sorted(unknown)}; of {', '.join(PARTS)}")
+    if unknown := set(chosen) - set(PARTS + NAMED_ONLY):
+        known = ", ".join(PARTS + NAMED_ONLY)
+        raise typer.BadParameter(f"unknown part(s) {sorted(unknown)}; of {known}")
     sizes = Sizes(
         events=events,
         writers=tuple(int(w) for w in writers.split(",")),
@@ -72,6 +94,14 @@ def bench(
         voters=voters,
         voting_seconds=voting_seconds,
         roster_members=roster_members,
+        console_townships=console_townships,
+        console_branches=console_branches,
+        console_members=console_members,
+        console_years=console_years,
+        console_county=console_county,
+        console_people=console_people,
+        console_clicks=console_clicks,
+        console_think=console_think,
     )
     asyncio.run(
         run_bench(

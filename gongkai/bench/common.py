@@ -38,6 +38,14 @@ class Sizes:
     voters: int = 500  # voting: people voting on one round from phones
     voting_seconds: float = 60.0  # voting: over how long they arrive
     roster_members: int = 30000  # roster: members of the county imported (50 a branch)
+    console_townships: int = 5  # console: the generated county (gongkai demo --townships)
+    console_branches: int = 3  # console: branches per township
+    console_members: int = 6  # console: members per branch
+    console_years: int = 2  # console: years of history
+    console_county: Path | None = None  # console: a county generated before, copied
+    console_people: int = 50  # console: signed-in people clicking through their pages
+    console_clicks: int = 20  # console: pages each person opens
+    console_think: float = 1.0  # console: seconds between a person's clicks (0.5x to 1.5x)
 
 
 @dataclass

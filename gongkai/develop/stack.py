@@ -48,16 +48,21 @@ class Stack:
             self.nats = EmbeddedNats(self.data_dir / "nats")
             self.nats_url = self.nats.start()
 
-    def start_service(self, service: str, port: int | None = None) -> str:
-        """The service started on its port (its default one unless given), once ready."""
-        url = self.launch_service(service, port)
+    def start_service(
+        self, service: str, port: int | None = None, module: str | None = None
+    ) -> str:
+        """The service started on its port (its default one unless given), once ready; a
+        front may be run from another `module` (the bench's console records its calls)."""
+        url = self.launch_service(service, port, module)
         self._wait_ready(service, url)
         return url
 
-    def launch_service(self, service: str, port: int | None = None) -> str:
+    def launch_service(
+        self, service: str, port: int | None = None, module: str | None = None
+    ) -> str:
         """The service's process started (again, on the port it had), without waiting."""
         if service in FRONTS:
-            return self.launch_front(service, port)
+            return self.launch_front(service, port, module)
         module, default_port = SERVICES[service]
         port = port or self.ports.get(service) or default_port
         _, public_key = signing_key(self.data_dir)
@@ -93,10 +98,11 @@ class Stack:
         self.ports[service] = port
         return f"http://127.0.0.1:{port}"
 
-    def launch_front(self, front: str, port: int | None = None) -> str:
+    def launch_front(self, front: str, port: int | None = None, module: str | None = None) -> str:
         """The console: signs people in through identity and calls each service on its port
         (the same offset as identity's from its default)."""
-        module, default_port = FRONTS[front]
+        default_module, default_port = FRONTS[front]
+        module = module or default_module
         port = port or self.ports.get(front) or default_port
         offset = port - default_port
         url = f"http://127.0.0.1:{port}"

@@ -18,6 +18,7 @@ import httpx
 from services.console.settings import ConsoleSettings
 from shared import zh
 
+KEEPALIVE_SECONDS = 4.0  # under uvicorn's timeout_keep_alive (5 s)
 # what a person reads for a problem's kind (the end of its `type`)
 KINDS = {
     "unauthenticated": "登录已失效，请重新登录。",
@@ -96,7 +97,10 @@ class Services:
             "evaluation": settings.evaluation_url,
             "notification": settings.notification_url,
         }
-        self.http = httpx.AsyncClient(timeout=20.0, transport=transport)
+        # a kept connection is dropped before the services' uvicorn closes it (5 s idle): a
+        # request sent on a connection the server is closing fails (seen in the console bench)
+        limits = httpx.Limits(max_keepalive_connections=20, keepalive_expiry=KEEPALIVE_SECONDS)
+        self.http = httpx.AsyncClient(timeout=20.0, transport=transport, limits=limits)
 
     async def close(self) -> None:
         await self.http.aclose()

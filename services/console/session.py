@@ -39,6 +39,8 @@ class Session:
     org: str | None
     csrf: str = field(default_factory=lambda: secrets.token_urlsafe(24), repr=False)
     seen: float = field(default_factory=time.time)
+    todo: int = 0  # the menu's 待办 count, as last asked of the notification service
+    todo_at: float = 0.0  # when it was asked (0: ask on the next page)
     # an auditor's "as of" day (ISO date): every page reads the records as they stood then
     as_of: str | None = None
 

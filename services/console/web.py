@@ -146,6 +146,10 @@ class Console:
 
 
 SESSION_SCOPE = "gongkai.console.session"
+# how long the menu's 待办 count is kept in the session: asked on every page it was a third
+# of the console's calls to the services (`gongkai bench console`); 待办 itself always asks,
+# and marking a notice read asks again
+TODO_SECONDS = 30.0
 
 
 class NotSignedIn(Exception):
@@ -180,6 +184,11 @@ class Desk:
         except Refused:
             return 0
         return int(inbox.get("unread", 0)) if isinstance(inbox, dict) else 0
+
+    def remember_todo(self, count: int) -> None:
+        """The 待办 count, kept in the session for TODO_SECONDS (not asked on every page)."""
+        self.todo_count = self.session.todo = count
+        self.session.todo_at = time.time()
 
     @property
     def as_of(self) -> str | None:
@@ -270,7 +279,9 @@ async def signed_in(request: Request) -> Desk:
     request.scope.setdefault("state", {})[SESSION_SCOPE] = session
     desk = Desk(console, session, request)
     if request.method == "GET":  # 待办's count on every page's menu
-        desk.todo_count = await desk.unread()
+        if time.time() - session.todo_at > TODO_SECONDS:
+            desk.remember_todo(await desk.unread())
+        desk.todo_count = session.todo
     return desk
 
 

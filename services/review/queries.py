@@ -154,6 +154,12 @@ async def journal(conn: asyncpg.Connection, *, member_id: str, month: str | None
         member_id,
         month,
     )
+    return _journal(member_id, month, entries, presentations)
+
+
+def _journal(
+    member_id: str, month: str | None, entries: list[Any], presentations: list[Any]
+) -> dict[str, Any]:
     return {
         "member_id": member_id,
         "month": month,
@@ -162,6 +168,38 @@ async def journal(conn: asyncpg.Connection, *, member_id: str, month: str | None
             {**dict(p), "entry_ids": json.loads(p["entry_ids"])} for p in presentations
         ],
     }
+
+
+async def branch_journals(
+    conn: asyncpg.Connection, *, branch_id: str, month: str
+) -> dict[str, Any]:
+    """R6: the month's journal of every member of the branch (as the copy has them), in
+    three reads whatever the branch's size (the secretary's page asked once per member)."""
+    members = await conn.fetch(
+        "SELECT member_id FROM dir_members WHERE branch_id = $1 ORDER BY member_id", branch_id
+    )
+    ids = [m["member_id"] for m in members]
+    entries = await conn.fetch(
+        "SELECT * FROM journal_entries WHERE member_id = ANY($1::text[]) AND month = $2"
+        " ORDER BY recorded_on, recorded_at, sequence",
+        ids,
+        month,
+    )
+    presentations = await conn.fetch(
+        "SELECT * FROM presentations WHERE member_id = ANY($1::text[]) AND month = $2",
+        ids,
+        month,
+    )
+    journals = [
+        _journal(
+            member_id,
+            month,
+            [e for e in entries if e["member_id"] == member_id],
+            [p for p in presentations if p["member_id"] == member_id],
+        )
+        for member_id in ids
+    ]
+    return {"branch_id": branch_id, "month": month, "journals": journals}
 
 
 async def visits(
@@ -309,6 +347,14 @@ async def member(reads: Copies, member_id: str) -> Subject:
     found = await reads.find_subject(SubjectKind.MEMBER, member_id)
     if found is None:
         raise NotFound(f"没有找到党员 {member_id}：请核对后再试。")
+    return found
+
+
+async def branch(reads: Copies, branch_id: str) -> Subject:
+    """A branch named in the path: unknown is not found (404)."""
+    found = await reads.find_subject(SubjectKind.BRANCH, branch_id)
+    if found is None:
+        raise NotFound(f"本服务的名册副本中还没有支部 {branch_id}：如刚刚新建，请稍后再试。")
     return found
 
 

@@ -147,6 +147,14 @@ class JournalView(BaseModel):
     presentations: list[PresentationView]
 
 
+class BranchJournals(BaseModel):
+    """R6: the month's journal of each member of a branch."""
+
+    branch_id: str
+    month: str
+    journals: list[JournalView]
+
+
 class VisitView(BaseModel):
     visit_id: str
     township_id: str

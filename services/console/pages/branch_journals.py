@@ -39,14 +39,15 @@ async def branch_journals(
 ) -> Response:
     """Each member of the branch: the month's entries (how many the secretary entered) and
     the presentation's grade."""
-    branch = await desk.get("pledge", f"/v1/branches/{secretary_branch(desk)}")
-    month = month or this_month()
-    members = [m for m in branch["members"] if m["active"]]
-    journals = await asyncio.gather(
-        *(desk.get("review", f"/v1/members/{m['member_id']}/journal", month=month) for m in members)
+    branch_id, month = secretary_branch(desk), month or this_month()
+    branch, kept = await asyncio.gather(  # every member's journal in one call, not one each
+        desk.get("pledge", f"/v1/branches/{branch_id}"),
+        desk.get("review", f"/v1/branches/{branch_id}/journals", month=month),
     )
+    journals = {j["member_id"]: j for j in kept["journals"]}
     rows = []
-    for member, journal in zip(members, journals, strict=True):
+    for member in (m for m in branch["members"] if m["active"]):
+        journal = journals.get(member["member_id"], {"entries": [], "presentations": []})
         entries = [e for e in journal["entries"] if not e["superseded_by"]]
         rows.append(
             {

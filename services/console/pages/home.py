@@ -24,6 +24,7 @@ async def todo(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -
         )
     except Refused as refused:
         return desk.page("home.html", inbox=None, refused=refused, page=page, has_more=False)
+    desk.remember_todo(int(inbox.get("unread", desk.todo_count)))  # the newest count
     has_more = len(inbox["notices"]) > PAGE
     inbox["notices"] = inbox["notices"][:PAGE]
     return desk.page("home.html", inbox=inbox, refused=None, page=page, has_more=has_more)
@@ -33,4 +34,5 @@ async def todo(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -
 async def mark_read(notice_id: str, desk: Signed) -> Response:
     form = await desk.form()
     await desk.post("notification", f"/v1/inbox/{notice_id}/read", {}, form.get("key", ""))
+    desk.session.todo_at = 0.0  # one fewer: asked again on the next page
     return desk.redirect("/")

@@ -3,6 +3,7 @@ branch secretary follows the branch's, the township reviews item by item."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -58,11 +59,11 @@ async def my_pledge(desk: Signed) -> Response:
     """A member's pledge of this year, or the button to start it."""
     if desk.session.role != "member":
         raise Refused(403, "“我的承诺”由党员本人使用；请切换到党员身份。")
-    member = await desk.get("pledge", f"/v1/members/{desk.session.person}")
-    year = this_year()
-    mine = await desk.get("pledge", "/v1/pledges", member_id=member["member_id"], year=year)
+    year = this_year()  # a member's token's subject is their member id
+    mine = await desk.get("pledge", "/v1/pledges", member_id=desk.session.person, year=year)
     if mine["rows"]:
         return desk.redirect(f"/pledges/{mine['rows'][0]['pledge_id']}")
+    member = await desk.get("pledge", f"/v1/members/{desk.session.person}")
     return desk.page("pledge_start.html", member=member, year=year)
 
 
@@ -154,10 +155,10 @@ async def branch_pledges(desk: Signed) -> Response:
     """A secretary's branch: its pledge and its members', with where each stands."""
     if desk.session.role != "branch_secretary" or not desk.session.org:
         raise Refused(403, "“支部承诺”由支部书记使用；请切换到支部书记身份。")
-    branch = await desk.get("pledge", f"/v1/branches/{desk.session.org}")
     year = this_year()
-    pledges = await desk.get(
-        "pledge", "/v1/pledges", branch_id=branch["branch_id"], year=year, limit=500
+    branch, pledges = await asyncio.gather(
+        desk.get("pledge", f"/v1/branches/{desk.session.org}"),
+        desk.get("pledge", "/v1/pledges", branch_id=desk.session.org, year=year, limit=500),
     )
     return desk.page("branch.html", branch=branch, year=year, pledges=pledges["rows"])
 
@@ -167,15 +168,17 @@ async def township_review(desk: Signed) -> Response:
     """The township's pledges waiting for review, for the committee and the office."""
     if desk.session.role not in ("township_committee", "township_office") or not desk.session.org:
         raise Refused(403, "“承诺审核”由乡镇党委和创先办使用。")
-    township = await desk.get("pledge", f"/v1/townships/{desk.session.org}")
     year = this_year()
-    waiting = await desk.get(
-        "pledge",
-        "/v1/pledges",
-        township_id=township["township_id"],
-        year=year,
-        status="under_review",
-        limit=500,
+    township, waiting = await asyncio.gather(
+        desk.get("pledge", f"/v1/townships/{desk.session.org}"),
+        desk.get(
+            "pledge",
+            "/v1/pledges",
+            township_id=desk.session.org,
+            year=year,
+            status="under_review",
+            limit=500,
+        ),
     )
     return desk.page("review.html", township=township, year=year, pledges=waiting["rows"])
 

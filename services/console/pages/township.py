@@ -5,6 +5,7 @@ choose the township from the county's list."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
@@ -54,15 +55,17 @@ async def township(
 ) -> Response:
     township_id = which_township(desk, township_id)
     year = year or datetime.now(CHINA).year
-    town = await desk.get("pledge", f"/v1/townships/{township_id}")
-    report = await desk.get("pledge", f"/v1/townships/{township_id}/drafting-report", year=year)
-    ledger = await desk.get(
-        "pledge",
-        "/v1/ledger",
-        township_id=township_id,
-        year=year,
-        limit=PAGE,
-        offset=(page - 1) * PAGE,
+    town, report, ledger = await asyncio.gather(  # one wait, not three
+        desk.get("pledge", f"/v1/townships/{township_id}"),
+        desk.get("pledge", f"/v1/townships/{township_id}/drafting-report", year=year),
+        desk.get(
+            "pledge",
+            "/v1/ledger",
+            township_id=township_id,
+            year=year,
+            limit=PAGE,
+            offset=(page - 1) * PAGE,
+        ),
     )
     pages = max(1, -(-ledger["total"] // PAGE))
     return desk.page(

@@ -12,11 +12,12 @@ from services.review import handlers as h
 from services.review import queries as q
 from services.review.api.deps import PathMonth
 from services.review.commands import MONTH_PATTERN
-from services.review.schemas import Accepted, JournalView
+from services.review.schemas import Accepted, BranchJournals, JournalView
 from shared.auth import require
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/members/{member_id}/journal", tags=["journal"])
+branch_router = APIRouter(prefix="/v1/branches/{branch_id}/journals", tags=["journal"])
 
 
 @router.post(
@@ -85,3 +86,17 @@ async def get_journal(
     member = await q.member(q.copies(conn), member_id)
     require(access.sees_journal(who, member), "这不是您的纪实：只能查看自己的纪实。")
     return await q.journal(conn, member_id=member_id, month=month)
+
+
+@branch_router.get("", response_model=BranchJournals, operation_id="getBranchJournals")
+async def get_branch_journals(
+    branch_id: PathId,
+    conn: Reader,
+    who: SignedIn,
+    month: Annotated[str, Query(pattern=MONTH_PATTERN)],
+) -> Any:
+    """The month's journal of every member of the branch, for whom may read each of them
+    (the branch's secretary, the township, the county administrator, auditors)."""
+    branch = await q.branch(q.copies(conn), branch_id)
+    require(access.sees_journal(who, branch), "这不是您所在或所管支部的纪实，无权查看。")
+    return await q.branch_journals(conn, branch_id=branch_id, month=month)
