@@ -182,3 +182,31 @@ def fix(code: str, message: str = "") -> str:
     if chinese(own):
         return own
     return FIXES.get(code, FIXES["value_error"])
+
+
+# why a delivery failed, as a clerk reads it: the delivery loop records the technical outcome
+# (an HTTP status, "SmsError: <code>: …", "<Exception>: …"); the known ones, in Chinese
+FAILURES = {
+    "NoAccount": "未配置短信服务账号：请县管理员配置短信服务后重新推送。",
+    "NoPhone": "收件人没有登记手机号：请在账号页登记后重新推送。",
+    "Network": "连不上短信服务：网络恢复后重新推送。",
+    "the channel was retired": "推送渠道已停用：请改用其他渠道。",
+    "ConnectError": "连不上对方服务器：请检查渠道地址和网络后重新推送。",
+    "ConnectTimeout": "连接对方服务器超时：请检查网络后重新推送。",
+    "ReadTimeout": "对方服务器长时间没有回应：请稍后重新推送。",
+}
+
+
+def failure(outcome: str | None) -> str:
+    """A delivery's last failure in Chinese (the recorded text itself when it is not known)."""
+    text = (outcome or "").strip()
+    if not text:
+        return ""
+    if text.isdigit():
+        return f"对方服务器拒收（HTTP {text}）：请检查渠道设置后重新推送。"
+    for key, sentence in FAILURES.items():
+        if key in text:
+            return sentence
+    if text.startswith("SmsError: "):
+        return f"短信服务商拒绝发送（{text.split(': ')[1]}）：请核对短信签名、模板和余额。"
+    return text

@@ -56,6 +56,7 @@ STATUSES = {
 TEMPLATES.filters["role"] = lambda code: ROLES.get(str(code), str(code))
 TEMPLATES.filters["zh"] = zh.label  # codes a person reads (grades, channels …), in Chinese
 TEMPLATES.filters["day"] = zh.day  # dates the Chinese way: 2027年3月15日
+TEMPLATES.filters["failure"] = zh.failure  # a delivery's last failure, in Chinese
 TEMPLATES.filters["period"] = zh.period  # 2027Q1 → 2027年第一季度
 TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
 

@@ -292,13 +292,13 @@ async def test_channels_dead_deliveries_and_bulletins(county: County) -> None:
         notification.clock.advance(timedelta(minutes=wait))
         await worker.deliver_due()
     dead = shown(await admin.get("/deliveries"))
-    assert dead.count("重新推送") == 2
+    assert dead.count(">重新推送</button>") == 2
     assert "全县工作群" in dead
     delivery = re.search(r'action="/deliveries/([^/]+)/redelivery"', dead)
     assert delivery
     again = await admin.post(f"/deliveries/{delivery.group(1)}/redelivery", data=form(csrf))
     assert again.status_code == 303
-    assert shown(await admin.get("/deliveries")).count("重新推送") == 1
+    assert shown(await admin.get("/deliveries")).count(">重新推送</button>") == 1
 
     # the office retires its channel
     channel = re.search(

@@ -85,3 +85,17 @@ def test_codes_read_in_chinese_and_unknown_codes_as_they_are() -> None:
     assert zh.label("something_new") == "something_new"
     assert zh.percent(0.8126) == "81.3%"
     assert zh.percent(1) == "100.0%"
+
+
+def test_a_deliverys_failure_reads_in_chinese() -> None:
+    """失败推送: what the delivery loop recorded, as a clerk reads it (the text itself when it
+    is not one the county knows)."""
+    no_account = "SmsError: NoAccount: no SMS account is configured (GONGKAI_SMS_PROVIDER)"
+    assert zh.failure(no_account).startswith("未配置短信服务账号")
+    assert zh.failure("404") == "对方服务器拒收（HTTP 404）：请检查渠道设置后重新推送。"
+    assert zh.failure("RuntimeError: the channel was retired").startswith("推送渠道已停用")
+    assert "isv.BUSINESS_LIMIT_CONTROL" in zh.failure(
+        "SmsError: isv.BUSINESS_LIMIT_CONTROL: 触发分钟级流控"
+    )
+    assert zh.failure("ValueError: odd") == "ValueError: odd"
+    assert zh.failure(None) == ""
