@@ -14,14 +14,17 @@ from typing import Any
 
 import httpx
 import pyotp
+import pytest
 from playwright.async_api import Page, expect
 
 from gongkai.develop.serving import serving
 from services.console.app import create_app
 from services.console.session import SESSION_COOKIE, Sealer, Session, load_key
 from services.console.settings import ConsoleSettings
+from shared.embedded import free_port
+from shared.runtime import ServiceDefinition
 from tests.e2e.helpers import eventually, ok
-from tests.e2e.identity_helpers import PASSWORD, SignInWorld
+from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
 from tests.support import Servers
 
 HEAD = "p-head-wang"
@@ -78,8 +81,26 @@ async def township_copied(world: SignInWorld, having: str) -> None:
     await eventually(known)
 
 
-def console_settings(world: SignInWorld, port: int, tmp_path: Path, **more: Any) -> ConsoleSettings:
-    """The console on `port` against every service the world runs (one not running is
+@asynccontextmanager
+async def world_for_console(
+    servers: Servers,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    beside: tuple[ServiceDefinition, ...] = (),
+) -> AsyncIterator[tuple[SignInWorld, str]]:
+    """Identity beside pledge (and `beside`) for a console on a free port: the world and the
+    console's address, its sign-in's redirect registered with the identity service."""
+    console_url = f"http://127.0.0.1:{free_port()}"
+    async with identity_beside_pledge(
+        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=beside
+    ) as world:
+        yield world, console_url
+
+
+def console_settings(
+    world: SignInWorld, console_url: str, tmp_path: Path, **more: Any
+) -> ConsoleSettings:
+    """The console at `console_url` against every service the world runs (one not running is
     NOWHERE), signing in at its identity service."""
     urls = {
         f"{name}_url": str(world.services[name].client.base_url)
@@ -87,8 +108,8 @@ def console_settings(world: SignInWorld, port: int, tmp_path: Path, **more: Any)
         if name in world.services
     }
     return ConsoleSettings(
-        port=port,
-        public_url=f"http://127.0.0.1:{port}",
+        port=int(console_url.rsplit(":", 1)[1]),
+        public_url=console_url,
         identity_url=world.base,
         pledge_url=str(world.pledge.client.base_url),
         **({"notification_url": NOWHERE} | urls | more),

@@ -16,7 +16,6 @@ from PIL import Image
 from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
-from shared.embedded import free_port
 from tests.e2e.console_helpers import (
     HEAD,
     console_serving,
@@ -25,9 +24,9 @@ from tests.e2e.console_helpers import (
     sign_in,
     township_copied,
     township_head,
+    world_for_console,
 )
 from tests.e2e.helpers import ok
-from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -39,14 +38,10 @@ async def status_of(page: Page) -> str:
 async def test_a_pledge_from_draft_to_publication_in_the_console(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback"
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path) as (world, console_url):
         d = world.directory
         await township_head(world)
-        async with console_serving(console_settings(world, port, tmp_path)):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the member, on her phone ---------------------------------------------------
             member = await browser.page(PHONE)
             await sign_in(member, world, d.member, "13800002222")
@@ -140,11 +135,10 @@ async def test_the_office_prints_a_rounds_invitations_from_the_console(
 ) -> None:
     """E1 with issue 17: a clerk of the township office, an account the county administrator
     granted, opens the rounds page at the office desktop and prints the invitation slips."""
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(EVALUATION,)) as (
+        world,
+        console_url,
+    ):
         d, evaluation = world.directory, world.services["evaluation"].client
         clerk = await office_clerk(world)
         await township_copied(world, d.branch)
@@ -161,7 +155,7 @@ async def test_the_office_prints_a_rounds_invitations_from_the_console(
             ),
             201,
         )
-        async with console_serving(console_settings(world, port, tmp_path)):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             page = await browser.page(DESKTOP)
             await sign_in(page, world, clerk, "13800005555", console_url)
             await page.get_by_role("link", name="评议").click()

@@ -14,9 +14,14 @@ from pathlib import Path
 import pytest
 
 from services.notification.app import DEFINITION as NOTIFICATION
-from shared.embedded import free_port
-from tests.e2e.console_helpers import activate, console_serving, console_settings, person
-from tests.e2e.identity_helpers import PASSWORD, identity_beside_pledge
+from tests.e2e.console_helpers import (
+    activate,
+    console_serving,
+    console_settings,
+    person,
+    world_for_console,
+)
+from tests.e2e.identity_helpers import PASSWORD
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -27,16 +32,15 @@ CLERK_LOGIN = "13800006666"
 async def test_the_county_administrator_gives_and_takes_a_clerks_post(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(NOTIFICATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(NOTIFICATION,)) as (
+        world,
+        console_url,
+    ):
         d = world.directory
         # the county's first administrator, set up by whoever installs the system
         admin_id = await person(world, "王管理", {"role": "county_admin", "org": d.county})
         admin_code = await world.activation_code(admin_id, ADMIN_LOGIN, "county_admin")
-        async with console_serving(console_settings(world, port, tmp_path)):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the administrator at the office desktop: her second factor, then the console
             admin = await browser.page(DESKTOP)
             await activate(admin, world, ADMIN_LOGIN, admin_code, second_factor=True)

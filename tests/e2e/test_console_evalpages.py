@@ -18,7 +18,6 @@ from openpyxl import load_workbook
 from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
-from shared.embedded import free_port
 from shared.workbook import XLSX_TYPE
 from tests.e2e.console_helpers import (
     Console,
@@ -28,6 +27,7 @@ from tests.e2e.console_helpers import (
     person,
     sign_in,
     township_copied,
+    world_for_console,
 )
 from tests.e2e.evaluation_helpers import (
     directory_copied,
@@ -35,7 +35,6 @@ from tests.e2e.evaluation_helpers import (
     published_branch_pledge,
 )
 from tests.e2e.helpers import Directory, eventually, ok
-from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.support import Servers
 from tests.support.browser import DESKTOP, Browser, horizontal_overflow
 
@@ -49,11 +48,10 @@ async def state_of(page: Page) -> str:
 async def test_a_round_with_raters_and_paper_ballots_from_the_console(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(EVALUATION,)) as (
+        world,
+        console_url,
+    ):
         d, evaluation = world.directory, world.services["evaluation"].client
         east = {"township_id": d.township, "name": "东湖村党支部", "kind": "village"}
         east_id = ok(
@@ -66,7 +64,7 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
         auditor = await person(world, "钱立新", {"role": "auditor", "org": d.county})
         await township_copied(world, east_id)
         today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
-        async with console_serving(console_settings(world, port, tmp_path)):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the office opens the round ------------------------------------------------
             page = await browser.page(DESKTOP)
             await sign_in(page, world, clerk, "13800005555", console_url)

@@ -14,10 +14,14 @@ import pytest
 from PIL import Image
 
 from services.review.app import DEFINITION as REVIEW
-from shared.embedded import free_port
-from tests.e2e.console_helpers import console_serving, console_settings, office_clerk, sign_in
+from tests.e2e.console_helpers import (
+    console_serving,
+    console_settings,
+    office_clerk,
+    sign_in,
+    world_for_console,
+)
 from tests.e2e.helpers import ok
-from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.e2e.review_helpers import publish_branch_pledge, synced
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
@@ -26,11 +30,10 @@ from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_journal(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(REVIEW,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(REVIEW,)) as (
+        world,
+        console_url,
+    ):
         d, pledge, review = world.directory, world.pledge, world.services["review"]
         clerk = await office_clerk(world)
         # a published pledge whose first item its branch reports done
@@ -39,7 +42,7 @@ async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_jo
         done = {"summary": "支渠改造完成, 已通水"}
         path = f"/v1/pledges/{pledge_id}/items/{item_id}/done"
         ok(await pledge.client.post(path, json=done, headers=d.branch_secretary))
-        async with console_serving(console_settings(world, port, tmp_path)):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the office, at its desktop: a new branch, its member, her appointment ------
             office = await browser.page(DESKTOP)
             await sign_in(office, world, clerk, "13800005555", console_url)

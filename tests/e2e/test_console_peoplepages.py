@@ -20,7 +20,6 @@ from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.audit.verify import verify_bundle
 from shared.clock import FixedClock
-from shared.embedded import free_port
 from tests.e2e.console_helpers import (
     Console,
     console_serving,
@@ -28,10 +27,10 @@ from tests.e2e.console_helpers import (
     person,
     sign_in,
     township_copied,
+    world_for_console,
 )
 from tests.e2e.evaluation_helpers import check_of_a_finished_item
 from tests.e2e.helpers import Directory, eventually, ok
-from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.e2e.review_helpers import review_body, synced
 from tests.support import Servers, running
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
@@ -43,11 +42,10 @@ AUDITOR_LOGIN = "110101199003070011"
 async def test_an_auditor_looks_back_and_a_member_finds_her_round(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(EVALUATION,)) as (
+        world,
+        console_url,
+    ):
         d, evaluation = world.directory, world.services["evaluation"].client
         auditor = await person(world, "审计员周明", {"role": "auditor", "org": d.county})
         await township_copied(world, d.branch)
@@ -92,7 +90,7 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
         )
 
         settings = console_settings(
-            world, port, tmp_path, vote_url=f"{str(evaluation.base_url).rstrip('/')}/vote"
+            world, console_url, tmp_path, vote_url=f"{str(evaluation.base_url).rstrip('/')}/vote"
         )
         async with console_serving(settings):
             # --- the auditor, at a desktop: activation and the one-time code she must use --

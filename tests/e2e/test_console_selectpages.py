@@ -16,7 +16,6 @@ from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.review.app import DEFINITION as REVIEW
-from shared.embedded import free_port
 from tests.e2e.console_helpers import (
     HEAD,
     console_serving,
@@ -25,9 +24,9 @@ from tests.e2e.console_helpers import (
     sign_in,
     township_copied,
     township_head,
+    world_for_console,
 )
 from tests.e2e.helpers import eventually, ok
-from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -41,15 +40,10 @@ async def main_text(page: Page) -> str:
 async def test_reviews_visits_and_the_selection_in_the_console(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers,
-        monkeypatch,
-        tmp_path,
-        redirect=f"{console_url}/callback",
-        beside=(REVIEW, EVALUATION),
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(REVIEW, EVALUATION)) as (
+        world,
+        console_url,
+    ):
         d = world.directory
         review, evaluation = world.services["review"].client, world.services["evaluation"].client
         await township_head(world)
@@ -61,7 +55,7 @@ async def test_reviews_visits_and_the_selection_in_the_console(
 
         await eventually(head_copied)
         await township_copied(world, d.branch)
-        async with console_serving(console_settings(world, port, tmp_path)):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the head reviews the branch, every dimension --------------------------------
             head = await browser.page(DESKTOP)
             await sign_in(head, world, HEAD, "13800003333", console_url)
