@@ -151,6 +151,12 @@ SERVICE_DEMOS = {
         "load_evaluation_demo",
         "evaluation_demo_loaded",
     ),
+    # last: its bulletins compile what the others recorded
+    "notification": (
+        "gongkai.develop.demo_notification",
+        "load_notification_demo",
+        "notification_demo_loaded",
+    ),
 }
 
 

@@ -97,6 +97,15 @@ ITEMS: dict[str, list[tuple[str, str, str]]] = {  # kind -> (title, category, ta
     ],
 }
 
+
+def demo_branch(township: str, index: int) -> str | None:
+    """The name of a demo township's branch by its place in DEMO (the first: the one whose
+    secretary and member sign in), None where it has fewer; the services list them in their
+    own order."""
+    branches = DEMO.get(township, [])
+    return branches[index][0] if index < len(branches) else None
+
+
 CRITERIA = {"shows_advanced_standard": True, "matches_wishes": True, "feasible": True}
 
 

@@ -2,17 +2,20 @@
 after the pledge demo (gongkai/develop/demo.py): per township, an open round on its branches
 with web and paper ballots (turnout to look at), a closed round on one branch's members
 (published results), the township's bimonthly rating of branches and each branch's monthly
-rating of members."""
+rating of members; the township's annual selection of members with the first branch's
+nominations in and its first stage scored for the committee to decide (S1–S2); and a
+satisfaction check on one of the first branch's items, reported done and verified, with the
+people it served registered and a few of them answered (E3a)."""
 
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
-from gongkai.develop.demo import COUNTY, DemoApi
+from gongkai.develop.demo import COUNTY, DemoApi, demo_branch
 from shared.auth import LocalSigningKey
 
 WEB_GRADES = ["satisfied", "satisfied", "mostly_satisfied", "dissatisfied", "satisfied"]
@@ -49,7 +52,7 @@ def load_evaluation_demo(
 ) -> dict[str, int]:
     pledge, api = DemoApi(pledge_url, key), DemoApi(evaluation_url, key)
     county = pledge.get(f"/v1/counties/{COUNTY[0]}").json()
-    counts = {"rounds": 0, "raters": 0, "ballots": 0, "ratings": 0}
+    counts = {"rounds": 0, "raters": 0, "ballots": 0, "ratings": 0, "selections": 0, "checks": 0}
     year = today.year
     admin = api.auth("county_admin", COUNTY[0])
     api.post(
@@ -68,6 +71,8 @@ def load_evaluation_demo(
         _branch_round(api, copy, year, half, today, counts)
         _member_round(api, copy, year, half, today, counts)
         _ratings(api, copy, today, counts)
+        _selection(api, copy, today, counts)
+        _check(api, pledge, copy, counts)
     return counts
 
 
@@ -122,7 +127,7 @@ def _branch_round(
 def _member_round(
     api: DemoApi, copy: dict[str, Any], year: int, half: int, today: date, counts: dict[str, int]
 ) -> None:
-    branch = copy["branches"][0]
+    branch = _first(copy)
     secretary = api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"])
     round_id = api.post(
         "/v1/rounds",
@@ -184,3 +189,77 @@ def _ratings(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, 
             api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"]),
         )
         counts["ratings"] += 1
+
+
+NOMINATIONS = ("带头推广节水灌溉, 群众公认", "压沙造林冲在前面", "热心为留守老人办实事")
+
+
+def _first(copy: dict[str, Any]) -> dict[str, Any]:
+    """The township's first demo branch (whose secretary and member sign in), as copied."""
+    named = demo_branch(copy["name"], 0)
+    return next((b for b in copy["branches"] if b["name"] == named), copy["branches"][0])
+
+
+def _selection(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, int]) -> None:
+    township = copy["township_id"]
+    office = api.auth("township_office", township)
+    branch = _first(copy)
+    # commended around July 1 (S3): this year's, or after the summer next year's
+    year = today.year if today <= date(today.year, 7, 15) else today.year + 1
+    opened = {"township_id": township, "year": year, "subject_kind": "member"}
+    opened["title"] = f"{year}年度{copy['name']}优秀共产党员评选"
+    selection_id = api.post("/v1/selections", opened, office)["id"]
+    counts["selections"] += 1
+    formula: dict[str, Any] = {"weights": {"ratings": 0.4, "evaluation": 0.4, "reviews": 0.2}}
+    formula |= {"when_missing": "reweight", "quotas": [2]}
+    # the year to today: the demo's records are all of today (the default window, the
+    # twelve months before the opening, would hold none of them)
+    formula |= {"window_starts_on": str(today - timedelta(days=364)), "window_ends_on": str(today)}
+    api.post(f"/v1/selections/{selection_id}/formula", formula, office)
+    secretary = api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"])
+    for member, reason in zip(branch["members"], NOMINATIONS, strict=False):
+        api.post(
+            f"/v1/selections/{selection_id}/nominations",
+            {"subject_id": member["member_id"], "reason": reason},
+            secretary,
+        )
+    api.post(f"/v1/selections/{selection_id}/stages", None, office)  # scored: the committee's
+
+
+def _check(api: DemoApi, pledge: DemoApi, copy: dict[str, Any], counts: dict[str, int]) -> None:
+    """The first branch's own item with progress reported: done, solved, verified; the check
+    the evaluation service then opens gets the people it served and a few answers."""
+    branch = _first(copy)
+    rows = pledge.get(f"/v1/ledger?branch_id={branch['branch_id']}&limit=50").json()["rows"]
+    found = [r for r in rows if r["pledger_kind"] == "branch" and r["progress_percent"]]
+    if not found:
+        return
+    row = found[0]
+    office = api.auth("township_office", copy["township_id"])
+    secretary = api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"])
+    item = f"/v1/pledges/{row['pledge_id']}/items/{row['item_id']}"
+    pledge.post(f"{item}/done", {"summary": "工程已完工通水, 群众验收"}, secretary)
+    pledge.post(f"{item}/problem-solved", {"note": "渠道渗漏问题已解决"}, office)
+    pledge.post(f"{item}/implementation-verified", {"note": "镇创先办现场核查到位"}, office)
+    deadline = time.monotonic() + 60
+    while not (checks := api.get(f"/v1/satisfaction-checks?item_id={row['item_id']}").json()):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"no satisfaction check opened for {row['title']}")
+        time.sleep(0.2)
+    check_id = checks[0]["check_id"]
+    served = [{"name": "张桂兰", "phone": "13912345678"}, {}, {}, {}, {}, {}]
+    rater_ids = api.post(f"/v1/satisfaction-checks/{check_id}/raters", {"raters": served}, office)[
+        "rater_ids"
+    ]
+    for rater_id, grade in zip(rater_ids[:2], ("satisfied", "mostly_satisfied"), strict=True):
+        api.post(
+            f"/v1/satisfaction-checks/{check_id}/ballots",
+            {"grade": grade},
+            api.auth("rater", check_id, rater_id),
+        )
+    api.post(  # one on paper, entered by the office
+        f"/v1/satisfaction-checks/{check_id}/ballots",
+        {"grade": "satisfied", "rater_id": rater_ids[2], "channel": "paper"},
+        office,
+    )
+    counts["checks"] += 1

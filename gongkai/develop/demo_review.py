@@ -4,8 +4,10 @@
 The county is read through the pledge service's API (to learn its ids); the reviews go to
 the review service only once its own copy of the directory, built from the pledge
 service's events (D2), has every branch, member and secretary, since it decides R1
-authority from that copy. One member per township is left unreviewed, so the coverage
-report (R5) has something to show.
+authority from that copy. One member per township (of its first branch, where it has one)
+is left unreviewed and his month's journal not yet presented, and the third branch of a
+township unreviewed, so the coverage report (R5) and the reminders of the secretary and the
+head have something to show.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from gongkai.develop.demo import COUNTY, DemoApi
+from gongkai.develop.demo import COUNTY, DemoApi, demo_branch
 from shared.auth import LocalSigningKey
 
 DIMENSIONS = {
@@ -126,9 +128,19 @@ class ReviewDemo:
             for m in b["members"]
             if m["active"] and not m["leadership_team"] and m["member_id"] != b["secretary_id"]
         ]
-        left_out = ordinary[-1] if ordinary else None  # for the coverage report (R5)
+        # for the coverage report (R5) and the reminders: one ordinary member, of the first
+        # branch where it has one, for its secretary to review; the third branch for the head
+        named = demo_branch(township["name"], 0)
+        in_first = {m["member_id"] for b in branches if b["name"] == named for m in b["members"]}
+        ordinary.sort(key=lambda member_id: member_id not in in_first)  # stable
+        left_out = ordinary[0] if ordinary else None
         for branch in branches:
-            self._branch(branch, committee, left_out)
+            self._branch(
+                branch,
+                committee,
+                left_out,
+                reviewed=branch["name"] != demo_branch(township["name"], 2),
+            )
         first = branches[0]
         self.post(
             "/v1/visits",
@@ -145,22 +157,32 @@ class ReviewDemo:
         self.counts["visits"] += 1
 
     def _branch(
-        self, branch: dict[str, Any], committee: dict[str, str], left_out: str | None
+        self,
+        branch: dict[str, Any],
+        committee: dict[str, str],
+        left_out: str | None,
+        reviewed: bool = True,
     ) -> None:
         secretary_id = branch["secretary_id"]
         names = {m["member_id"]: m["name"] for m in branch["members"]}
         secretary = self.auth(
             "branch_secretary", branch["branch_id"], secretary_id, names[secretary_id]
         )
-        created = self.post(
-            "/v1/reviews",
-            self.review_of("branch", branch["branch_id"], "secretaries_meeting", 0),
-            committee,
-        )
-        self.counts["reviews"] += 1
+        created = None
+        if reviewed:
+            created = self.post(
+                "/v1/reviews",
+                self.review_of("branch", branch["branch_id"], "secretaries_meeting", 0),
+                committee,
+            )
+            self.counts["reviews"] += 1
         members = [m for m in branch["members"] if m["active"]]
         for index, member in enumerate(members):
-            self._journal(member, secretary if member["member_id"] != secretary_id else committee)
+            self._journal(
+                member,
+                secretary if member["member_id"] != secretary_id else committee,
+                presented=member["member_id"] != left_out,  # the month's meeting still to hold
+            )
             if member["member_id"] == left_out:
                 continue
             by_township = member["leadership_team"] or member["member_id"] == secretary_id
@@ -175,14 +197,16 @@ class ReviewDemo:
                 committee if by_township else secretary,
             )
             self.counts["reviews"] += 1
-        if self.counts["corrections"] == 0:  # one correction, for auditors to see both
+        if created and self.counts["corrections"] == 0:  # one correction, to see both
             correction = self.review_of("branch", branch["branch_id"], "secretaries_meeting", 1)
             del correction["subject_kind"], correction["subject_id"]
             correction["reason"] = "补充完善点评意见"
             self.post(f"/v1/reviews/{created['id']}/correction", correction, committee)
             self.counts["corrections"] += 1
 
-    def _journal(self, member: dict[str, Any], evaluator: dict[str, str]) -> None:
+    def _journal(
+        self, member: dict[str, Any], evaluator: dict[str, str], presented: bool = True
+    ) -> None:
         month = f"{self.today.year:04d}-{self.today.month:02d}"
         path = f"/v1/members/{member['member_id']}/journal/{month}"
         me = self.auth("member", member["branch_id"], member["member_id"], member["name"])
@@ -196,6 +220,8 @@ class ReviewDemo:
             me,
         )
         self.counts["journal_entries"] += 1
+        if not presented:
+            return
         self.post(
             f"{path}/presentation",
             {

@@ -29,7 +29,8 @@ async def test_the_demo_quarter_loads_and_the_read_models_rebuild_equal(servers:
         assert await asyncio.to_thread(review_demo_loaded, review_url)
         assert counts["reviews"] >= 15
         assert counts["corrections"] == 1
-        assert counts["journal_entries"] == counts["presentations"] == 16
+        assert counts["journal_entries"] == 16
+        assert counts["presentations"] == 14  # the member left unreviewed: not presented yet
         assert counts["visits"] == 3
         await synced(pledge, review)
 
@@ -45,7 +46,8 @@ async def test_the_demo_quarter_loads_and_the_read_models_rebuild_equal(servers:
                 )
             )
             gaps += report["not_reviewed"]
-        assert len(gaps) == 2  # one ordinary member left in each township that has one
+        # one ordinary member left in each township that has one, and a third branch
+        assert len(gaps) == 3
         ledger = ok(await review.client.get("/v1/reviews", params={"limit": 1000}))
         assert ledger["total"] == counts["reviews"]
         assert {r["pledge_status"]["status"] for r in ledger["rows"]} >= {

@@ -100,7 +100,8 @@ async def add(desk: Signed) -> Response:
         "township_id": township_id or form.get("township_id") or None,
         "kind": form.get("kind", ""),
         "name": form.get("name", "").strip(),
-        "target": form.get("target", "").strip(),
+        # an SMS signature as the label shows it, 【…】: the service takes what is inside
+        "target": form.get("target", "").strip().strip("【】").strip(),
         "secret": form.get("secret", "").strip() or None,
         "release_types": [str(t) for t in chosen],
     }

@@ -71,8 +71,10 @@ class Worker:
 
     async def _sms(self, delivery: dict[str, Any]) -> int:
         """A notice by SMS to its recipient's phone, opened only now (A7)."""
-        if self.sms is None:
-            raise RuntimeError("no SMS account is configured (GONGKAI_SMS_PROVIDER)")
+        if self.sms is None:  # retrying cannot mend it: given up at once, redelivered once set
+            raise SmsError(
+                "NoAccount", "no SMS account is configured (GONGKAI_SMS_PROVIDER)", retryable=False
+            )
         recipient = str(delivery["content"]["recipient"])
         async with self.runtime.pool.acquire() as conn:
             phone = await phone_of(conn, recipient)
