@@ -151,6 +151,23 @@ SESSION_SCOPE = "gongkai.console.session"
 # of the console's calls to the services (`gongkai bench console`); 待办 itself always asks,
 # and marking a notice read asks again
 TODO_SECONDS = 30.0
+TOWNSHIP_POSTS = ("township_committee", "township_office")
+
+
+def form_groups(form: dict[str, str], prefix: str) -> dict[str, dict[str, str]]:
+    """A form's fields named `<prefix>.<key>.<field>`, stripped, grouped by their key."""
+    groups: dict[str, dict[str, str]] = {}
+    for name, value in form.items():
+        parts = name.split(".")
+        if len(parts) == 3 and parts[0] == prefix:
+            groups.setdefault(parts[1], {})[parts[2]] = value.strip()
+    return groups
+
+
+def form_rows(form: dict[str, str], prefix: str) -> list[dict[str, str]]:
+    """A form's numbered rows (`<prefix>.<n>.<field>`), in their order on the form."""
+    groups = form_groups(form, prefix)
+    return [groups[key] for key in sorted((k for k in groups if k.isdigit()), key=int)]
 
 
 class NotSignedIn(Exception):
@@ -169,6 +186,13 @@ class Desk:
     @property
     def token(self) -> str:
         return self.session.access_token
+
+    def org_of(self, posts: tuple[str, ...], refusal: str) -> str:
+        """The organisation of the person's post, on a page for `posts`; another post, or one
+        without an organisation, is refused with `refusal` (403)."""
+        if self.session.role not in posts or not self.session.org:
+            raise Refused(403, refusal)
+        return self.session.org
 
     async def unread(self) -> int:
         """How many notices are unread in the person's inbox (0 when it cannot be read: the
@@ -223,6 +247,25 @@ class Desk:
         )
         return str(stored["sha256"])
 
+    async def of_township(
+        self, service: str, path: str, township_id: str, refusal: str
+    ) -> dict[str, Any]:
+        """A record of the person's own township (`township_id`), read from `service`; one of
+        another township is refused with `refusal` (403)."""
+        found: dict[str, Any] = await self.get(service, path)
+        if found.get("township_id") != township_id:
+            raise Refused(403, refusal)
+        return found
+
+    async def evidence(self, service: str) -> list[dict[str, str]]:
+        """The form's evidence files (a phone's photos, scanned letters), each uploaded to
+        `service` first, as the write that attaches them names them: SHA-256 and file name."""
+        return [
+            {"sha256": await self.upload(service, name, content, media_type), "name": name}
+            for name, content, media_type in await self.files()
+            if content
+        ]
+
     async def files(self) -> list[tuple[str, bytes, str]]:
         """The files the (already CSRF-checked) form carries: name, bytes, declared type."""
         posted = await self.request.form()
@@ -239,6 +282,23 @@ class Desk:
         if not same_token(self.session.csrf, values.get("csrf")):
             raise Refused(403, "页面已过期或来源不明，请刷新页面后重新提交。")
         return values
+
+    def form_page(
+        self,
+        template: str,
+        refused: Refused | None,
+        filled: dict[str, str] | None,
+        **context: Any,
+    ) -> HTMLResponse:
+        """A page of a form: after a refusal (its status), shown again with what was typed
+        (`filled`; none: empty) and the service's hints beside the fields."""
+        return self.page(
+            template,
+            status_code=refused.status if refused else 200,
+            refused=refused,
+            filled=filled or {},
+            **context,
+        )
 
     def page(self, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         html = TEMPLATES.get_template(template).render(

@@ -15,29 +15,20 @@ from openpyxl import load_workbook
 from PIL import Image
 from playwright.async_api import Page
 
-from gongkai.develop.serving import serving
-from services.console.app import create_app
-from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
-from shared.embedded import free_port
-from tests.e2e.helpers import eventually, ok
-from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
+from tests.e2e.console_helpers import (
+    HEAD,
+    console_serving,
+    console_settings,
+    office_clerk,
+    sign_in,
+    township_copied,
+    township_head,
+    world_for_console,
+)
+from tests.e2e.helpers import ok
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
-
-HEAD = "p-head-wang"
-
-
-async def activate(page: Page, world: SignInWorld, person: str, login: str) -> None:
-    """The office issues the person's activation code; they set their password."""
-    code = await world.activation_code(person, login)
-    await page.goto(f"{world.base}/activate")
-    await page.get_by_label("手机号或身份证号").fill(login)
-    await page.get_by_label("激活码").fill(code)
-    await page.get_by_label("新密码").fill(PASSWORD)
-    await page.get_by_label("再次输入").fill(PASSWORD)
-    await page.get_by_role("button", name="激活并登录").click()
-    assert "已登录" in await page.locator("h2").inner_text()
 
 
 async def status_of(page: Page) -> str:
@@ -47,38 +38,13 @@ async def status_of(page: Page) -> str:
 async def test_a_pledge_from_draft_to_publication_in_the_console(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback"
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path) as (world, console_url):
         d = world.directory
-        ok(
-            await world.pledge.client.post(
-                f"/v1/townships/{d.township}/head",
-                json={"person_id": HEAD, "name": "王振华"},
-                headers=d.as_("county_admin", d.county),
-            )
-        )
-        admin = world.servers.auth("county_admin", d.county)
-
-        async def head_known() -> bool:
-            answer = await world.identity.client.get(f"/v1/people/{HEAD}/posts", headers=admin)
-            return answer.status_code == 200 and len(answer.json()["posts"]) == 1
-
-        await eventually(head_known)
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(world.pledge.client.base_url),
-            notification_url="http://127.0.0.1:9",  # not running: 待办 says it cannot read
-            session_key_file=tmp_path / "console.key",
-        )
-        async with serving(create_app(settings), port):
+        await township_head(world)
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the member, on her phone ---------------------------------------------------
             member = await browser.page(PHONE)
-            await activate(member, world, d.member, "13800002222")
+            await sign_in(member, world, d.member, "13800002222")
             await member.goto(console_url)
             await member.get_by_role("link", name="登录").click()
             await member.get_by_role("link", name="我的承诺").click()
@@ -116,8 +82,7 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
 
             # --- the township head, at the office desktop -----------------------------------
             head = await browser.page(DESKTOP)
-            await activate(head, world, HEAD, "13800003333")
-            await head.goto(f"{console_url}/signin")
+            await sign_in(head, world, HEAD, "13800003333", console_url)
             await head.get_by_role("link", name="承诺审核").click()
             await head.get_by_role("link", name="李秀英").click()
             await head.get_by_label("体现先进性").check()
@@ -131,8 +96,7 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
 
             # --- the secretary holds two posts: she chooses to act as the secretary ---------
             secretary = await browser.page(PHONE)
-            await activate(secretary, world, d.secretary, "13800004444")
-            await secretary.goto(f"{console_url}/signin")
+            await sign_in(secretary, world, d.secretary, "13800004444", console_url)
             assert "选择身份" in await secretary.locator("h2").inner_text()
             await secretary.get_by_role("button", name="支部书记").click()
             await secretary.get_by_role("link", name="支部承诺").click()
@@ -171,32 +135,13 @@ async def test_the_office_prints_a_rounds_invitations_from_the_console(
 ) -> None:
     """E1 with issue 17: a clerk of the township office, an account the county administrator
     granted, opens the rounds page at the office desktop and prints the invitation slips."""
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(EVALUATION,)) as (
+        world,
+        console_url,
+    ):
         d, evaluation = world.directory, world.services["evaluation"].client
-        admin = world.servers.auth("county_admin", d.county)
-        clerk = ok(
-            await world.identity.client.post(
-                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
-            ),
-            201,
-        )["id"]
-        grant = {"role": "township_office", "org": d.township}
-        ok(
-            await world.identity.client.post(
-                f"/v1/people/{clerk}/posts", json=grant, headers=admin
-            ),
-            201,
-        )
-
-        async def branch_known() -> bool:
-            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
-            return answer.status_code == 200 and d.branch in answer.text
-
-        await eventually(branch_known)
+        clerk = await office_clerk(world)
+        await township_copied(world, d.branch)
         today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
         opening = {"title": "群众评议", "year": today.year, "half": 2 if today.month > 6 else 1}
         opening |= {"township_id": d.township, "opens_on": str(today)}
@@ -210,19 +155,9 @@ async def test_the_office_prints_a_rounds_invitations_from_the_console(
             ),
             201,
         )
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(world.pledge.client.base_url),
-            evaluation_url=str(evaluation.base_url),
-            notification_url="http://127.0.0.1:9",
-            session_key_file=tmp_path / "console.key",
-        )
-        async with serving(create_app(settings), port):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             page = await browser.page(DESKTOP)
-            await activate(page, world, clerk, "13800005555")
-            await page.goto(f"{console_url}/signin")
+            await sign_in(page, world, clerk, "13800005555", console_url)
             await page.get_by_role("link", name="评议").click()
             assert "评议人 3 人，已发邀请码 0 人" in await page.locator("main").inner_text()
             async with page.context.expect_page() as opened:

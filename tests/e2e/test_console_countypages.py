@@ -11,17 +11,17 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pyotp
 import pytest
-from playwright.async_api import Page
 
-from gongkai.develop.serving import serving
-from services.console.app import create_app
-from services.console.settings import ConsoleSettings
 from services.notification.app import DEFINITION as NOTIFICATION
-from shared.embedded import free_port
-from tests.e2e.helpers import ok
-from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
+from tests.e2e.console_helpers import (
+    activate,
+    console_serving,
+    console_settings,
+    person,
+    world_for_console,
+)
+from tests.e2e.identity_helpers import PASSWORD
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -29,53 +29,21 @@ ADMIN_LOGIN = "110101199003070011"
 CLERK_LOGIN = "13800006666"
 
 
-async def activate(page: Page, world: SignInWorld, login: str, code: str) -> None:
-    """A first sign-in at the identity service: the activation code and a new password."""
-    await page.goto(f"{world.base}/activate")
-    await page.get_by_label("手机号或身份证号").fill(login)
-    await page.get_by_label("激活码").fill(code)
-    await page.get_by_label("新密码").fill(PASSWORD)
-    await page.get_by_label("再次输入").fill(PASSWORD)
-    await page.get_by_role("button", name="激活并登录").click()
-
-
 async def test_the_county_administrator_gives_and_takes_a_clerks_post(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(NOTIFICATION,)
-    ) as world:
-        d, identity = world.directory, world.identity.client
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(NOTIFICATION,)) as (
+        world,
+        console_url,
+    ):
+        d = world.directory
         # the county's first administrator, set up by whoever installs the system
-        bootstrap = world.servers.auth("county_admin", d.county)
-        admin_id = ok(
-            await identity.post(
-                "/v1/people", json={"name": "王管理", "county_id": d.county}, headers=bootstrap
-            ),
-            201,
-        )["id"]
-        grant = {"role": "county_admin", "org": d.county}
-        ok(await identity.post(f"/v1/people/{admin_id}/posts", json=grant, headers=bootstrap), 201)
+        admin_id = await person(world, "王管理", {"role": "county_admin", "org": d.county})
         admin_code = await world.activation_code(admin_id, ADMIN_LOGIN, "county_admin")
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(world.pledge.client.base_url),
-            notification_url=str(world.services["notification"].client.base_url),
-            session_key_file=tmp_path / "console.key",
-        )
-        async with serving(create_app(settings), port):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the administrator at the office desktop: her second factor, then the console
             admin = await browser.page(DESKTOP)
-            await activate(admin, world, ADMIN_LOGIN, admin_code)
-            secret = await admin.locator(".code").inner_text()
-            now = world.identity.clock.now()
-            await admin.get_by_label("验证码").fill(pyotp.TOTP(secret).at(now))
-            await admin.get_by_role("button", name="确认").click()
-            assert "已登录" in await admin.locator("h2").inner_text()
+            await activate(admin, world, ADMIN_LOGIN, admin_code, second_factor=True)
             await admin.goto(f"{console_url}/signin")
             await admin.get_by_role("link", name="账号与职务").click()
             await admin.get_by_label("姓名").fill("赵文静")
@@ -95,8 +63,7 @@ async def test_the_county_administrator_gives_and_takes_a_clerks_post(
 
             # --- the clerk, on her phone: activates, signs in, the office's pages -------------
             clerk = await browser.page(PHONE)
-            await activate(clerk, world, CLERK_LOGIN, code)
-            assert "已登录" in await clerk.locator("h2").inner_text()
+            await activate(clerk, world, CLERK_LOGIN, code)  # signed in at the identity service
             await clerk.goto(f"{console_url}/signin")
             menu = await clerk.get_by_role("navigation", name="主菜单").inner_text()
             assert "督查通报" in menu

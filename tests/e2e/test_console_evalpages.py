@@ -9,66 +9,36 @@ from __future__ import annotations
 
 import io
 import re
-import secrets
-import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pyotp
 import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page
 
-from gongkai.develop.serving import serving
-from services.console.app import create_app
-from services.console.session import SESSION_COOKIE, Sealer, Session
-from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
-from shared.embedded import free_port
 from shared.workbook import XLSX_TYPE
+from tests.e2e.console_helpers import (
+    Console,
+    console_serving,
+    console_settings,
+    office_clerk,
+    person,
+    sign_in,
+    township_copied,
+    world_for_console,
+)
 from tests.e2e.evaluation_helpers import (
     directory_copied,
     pledge_and_evaluation,
     published_branch_pledge,
 )
 from tests.e2e.helpers import Directory, eventually, ok
-from tests.e2e.identity_helpers import PASSWORD, SignInWorld, identity_beside_pledge
 from tests.support import Servers
 from tests.support.browser import DESKTOP, Browser, horizontal_overflow
 
 CODE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
-
-
-async def person(world: SignInWorld, name: str, post: dict[str, str]) -> str:
-    """A person the county administrator creates and grants one post."""
-    admin = world.servers.auth("county_admin", world.directory.county)
-    body = {"name": name, "county_id": world.directory.county}
-    made = ok(await world.identity.client.post("/v1/people", json=body, headers=admin), 201)
-    ok(
-        await world.identity.client.post(
-            f"/v1/people/{made['id']}/posts", json=post, headers=admin
-        ),
-        201,
-    )
-    return str(made["id"])
-
-
-async def sign_in(page: Page, world: SignInWorld, who: str, login: str, by: str, to: str) -> None:
-    """The person activates their account with the code `by` issued, and is signed in."""
-    code = await world.activation_code(who, login, by=by)
-    await page.goto(f"{world.base}/activate")
-    await page.get_by_label("手机号或身份证号").fill(login)
-    await page.get_by_label("激活码").fill(code)
-    await page.get_by_label("新密码").fill(PASSWORD)
-    await page.get_by_label("再次输入").fill(PASSWORD)
-    await page.get_by_role("button", name="激活并登录").click()
-    await page.goto(f"{to}/signin")
-    if "动态验证码" in await page.locator("body").inner_text():  # an auditor's post asks
-        secret = await page.locator(".code").first.inner_text()
-        await page.get_by_label("验证码").fill(pyotp.TOTP(secret.strip()).now())
-        await page.get_by_role("button", name="确认").click()
 
 
 async def state_of(page: Page) -> str:
@@ -78,11 +48,10 @@ async def state_of(page: Page) -> str:
 async def test_a_round_with_raters_and_paper_ballots_from_the_console(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(EVALUATION,)) as (
+        world,
+        console_url,
+    ):
         d, evaluation = world.directory, world.services["evaluation"].client
         east = {"township_id": d.township, "name": "东湖村党支部", "kind": "village"}
         east_id = ok(
@@ -91,28 +60,14 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             ),
             201,
         )["id"]
-        clerk = await person(world, "赵文静", {"role": "township_office", "org": d.township})
+        clerk = await office_clerk(world)
         auditor = await person(world, "钱立新", {"role": "auditor", "org": d.county})
-
-        async def branches_known() -> bool:
-            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
-            return answer.status_code == 200 and east_id in answer.text
-
-        await eventually(branches_known)
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(world.pledge.client.base_url),
-            evaluation_url=str(evaluation.base_url),
-            notification_url="http://127.0.0.1:9",
-            session_key_file=tmp_path / "console.key",
-        )
+        await township_copied(world, east_id)
         today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
-        async with serving(create_app(settings), port):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the office opens the round ------------------------------------------------
             page = await browser.page(DESKTOP)
-            await sign_in(page, world, clerk, "13800005555", "township_office", console_url)
+            await sign_in(page, world, clerk, "13800005555", console_url)
             await page.get_by_role("link", name="评议", exact=True).click()
             await page.get_by_label("评议名称").fill("群众评议支部")
             await page.get_by_label("上半年" if today.month <= 6 else "下半年").check()
@@ -233,7 +188,15 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
 
             # --- the county's auditor checks the round ------------------------------------
             audit = await browser.page(DESKTOP)
-            await sign_in(audit, world, auditor, "13800006666", "county_admin", console_url)
+            await sign_in(
+                audit,
+                world,
+                auditor,
+                "13800006666",
+                console_url,
+                by="county_admin",
+                second_factor=True,
+            )
             await audit.get_by_role("link", name="评议审计").click()
             await audit.get_by_role("link", name="红沙梁镇").click()
             await audit.get_by_role("link", name="群众评议支部").click()
@@ -241,44 +204,6 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             assert await audit.locator("#verdict").inner_text() == "选票与登记的评议人一致"
             await audit.goto(f"{console_url}/rounds/{round_id}/paper")  # not the organiser
             assert "由评议的组织者录入" in await audit.locator("main").inner_text()
-
-
-class Console:
-    """The console in this process (no browser), against the real services: a person's
-    session is sealed with a token the services trust, as signing in would leave it."""
-
-    def __init__(self, servers: Servers, tmp_path: Path, pledge: str, evaluation: str) -> None:
-        settings = ConsoleSettings(
-            session_key_file=tmp_path / "console.key",
-            identity_url="http://127.0.0.1:9",
-            notification_url="http://127.0.0.1:9",
-            pledge_url=pledge,
-            evaluation_url=evaluation,
-        )
-        app = create_app(settings)
-        self.sealer = Sealer((tmp_path / "console.key").read_bytes())
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://c")
-        self.servers = servers
-        self.csrf = ""
-
-    def as_(self, role: str, org: str, subject: str | None = None) -> None:
-        session = Session(
-            access_token=self.servers.token(role, org, subject),
-            refresh_token="unused",
-            expires_at=time.time() + 600,
-            id_token=None,
-            person=subject or f"{role}-{org}",
-            name="测试",
-            role=role,
-            org=org,
-        )
-        self.http.cookies.clear()  # the last person's session, as the console re-sealed it
-        self.http.cookies.set(SESSION_COOKIE, self.sealer.seal_session(session))
-        self.csrf = session.csrf
-
-    async def post(self, path: str, **form: str) -> httpx.Response:
-        data = {"csrf": self.csrf, "key": secrets.token_urlsafe(12)} | form
-        return await self.http.post(path, data=data)
 
 
 async def test_checks_ratings_and_a_branch_round_in_the_console(
@@ -303,7 +228,9 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
             return bool(ok(await e.get(f"/v1/satisfaction-checks?item_id={canal}")))
 
         await eventually(opened, timeout=20)
-        console = Console(servers, tmp_path, str(p.base_url), str(e.base_url))
+        console = Console(
+            servers, tmp_path, pledge_url=str(p.base_url), evaluation_url=str(e.base_url)
+        )
 
         # --- the office's satisfaction check ------------------------------------------------
         console.as_("township_office", d.township)

@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from gongkai.develop.serving import serving
-from services.console.app import create_app
-from services.console.settings import ConsoleSettings
 from services.review.app import DEFINITION as REVIEW
-from shared.embedded import free_port
+from tests.e2e.console_helpers import (
+    console_serving,
+    console_settings,
+    office_clerk,
+    sign_in,
+    world_for_console,
+)
 from tests.e2e.helpers import ok
-from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.e2e.review_helpers import publish_branch_pledge, synced
-from tests.e2e.test_console import activate
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -29,46 +30,22 @@ from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_journal(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(REVIEW,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(REVIEW,)) as (
+        world,
+        console_url,
+    ):
         d, pledge, review = world.directory, world.pledge, world.services["review"]
-        admin = world.servers.auth("county_admin", d.county)
-        clerk = ok(
-            await world.identity.client.post(
-                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
-            ),
-            201,
-        )["id"]
-        grant = {"role": "township_office", "org": d.township}
-        ok(
-            await world.identity.client.post(
-                f"/v1/people/{clerk}/posts", json=grant, headers=admin
-            ),
-            201,
-        )
+        clerk = await office_clerk(world)
         # a published pledge whose first item its branch reports done
         pledge_id = await publish_branch_pledge(pledge, d)
         item_id = ok(await pledge.client.get(f"/v1/pledges/{pledge_id}"))["items"][0]["item_id"]
         done = {"summary": "支渠改造完成, 已通水"}
         path = f"/v1/pledges/{pledge_id}/items/{item_id}/done"
         ok(await pledge.client.post(path, json=done, headers=d.branch_secretary))
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(pledge.client.base_url),
-            review_url=str(review.client.base_url),
-            notification_url="http://127.0.0.1:9",
-            session_key_file=tmp_path / "console.key",
-        )
-        async with serving(create_app(settings), port):
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the office, at its desktop: a new branch, its member, her appointment ------
             office = await browser.page(DESKTOP)
-            await activate(office, world, clerk, "13800005555")
-            await office.goto(f"{console_url}/signin")
+            await sign_in(office, world, clerk, "13800005555", console_url)
             await office.get_by_role("link", name="支部与党员").click()
             assert "李秀英" in await office.locator("#members").inner_text()
             await office.get_by_label("党组织名称").fill("东风村党支部")
@@ -125,8 +102,7 @@ async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_jo
             # --- the secretary, on her phone: a member's paper journal entered for her ------
             await synced(pledge, review)
             secretary = await browser.page(PHONE)
-            await activate(secretary, world, d.secretary, "13800004444")
-            await secretary.goto(f"{console_url}/signin")
+            await sign_in(secretary, world, d.secretary, "13800004444", console_url)
             await secretary.get_by_role("button", name="支部书记").click()
             await secretary.get_by_role("link", name="党员纪实").click()
             assert await horizontal_overflow(secretary) == 0

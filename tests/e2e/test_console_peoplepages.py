@@ -8,31 +8,30 @@ voting page."""
 from __future__ import annotations
 
 import re
-import time
 import zipfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-import httpx
-import pyotp
 import pytest
 from playwright.async_api import expect
 
-from gongkai.develop.serving import serving
-from services.console.app import create_app
-from services.console.session import SESSION_COOKIE, Sealer, Session, load_key
-from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.audit.verify import verify_bundle
 from shared.clock import FixedClock
-from shared.embedded import free_port
+from tests.e2e.console_helpers import (
+    Console,
+    console_serving,
+    console_settings,
+    person,
+    sign_in,
+    township_copied,
+    world_for_console,
+)
 from tests.e2e.evaluation_helpers import check_of_a_finished_item
 from tests.e2e.helpers import Directory, eventually, ok
-from tests.e2e.identity_helpers import PASSWORD, identity_beside_pledge
 from tests.e2e.review_helpers import review_body, synced
-from tests.e2e.test_console import activate
 from tests.support import Servers, running
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -43,30 +42,13 @@ AUDITOR_LOGIN = "110101199003070011"
 async def test_an_auditor_looks_back_and_a_member_finds_her_round(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=(EVALUATION,)
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(EVALUATION,)) as (
+        world,
+        console_url,
+    ):
         d, evaluation = world.directory, world.services["evaluation"].client
-        admin = world.servers.auth("county_admin", d.county)
-        person = {"name": "审计员周明", "county_id": d.county}
-        auditor = ok(
-            await world.identity.client.post("/v1/people", json=person, headers=admin), 201
-        )["id"]
-        grant = {"role": "auditor", "org": d.county}
-        ok(
-            await world.identity.client.post(
-                f"/v1/people/{auditor}/posts", json=grant, headers=admin
-            ),
-            201,
-        )
-
-        async def branch_known() -> bool:
-            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
-            return answer.status_code == 200 and d.branch in answer.text
-
-        await eventually(branch_known)
+        auditor = await person(world, "审计员周明", {"role": "auditor", "org": d.county})
+        await township_copied(world, d.branch)
         # a round of the township: the member and two of the public rate the branch; the
         # member is invited to vote from her phone, one of the public handed in paper
         today = datetime.now(UTC).astimezone(CHINA).date()
@@ -107,31 +89,21 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
             world.pledge, world.services["evaluation"], d, "改造支渠3公里"
         )
 
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(world.pledge.client.base_url),
-            evaluation_url=str(evaluation.base_url),
-            notification_url="http://127.0.0.1:9",  # not running: 待办 says it cannot read
-            vote_url=f"{str(evaluation.base_url).rstrip('/')}/vote",
-            session_key_file=tmp_path / "console.key",
+        settings = console_settings(
+            world, console_url, tmp_path, vote_url=f"{str(evaluation.base_url).rstrip('/')}/vote"
         )
-        async with serving(create_app(settings), port):
+        async with console_serving(settings):
             # --- the auditor, at a desktop: activation and the one-time code she must use --
             page = await browser.page(DESKTOP)
-            code = await world.activation_code(auditor, AUDITOR_LOGIN, "county_admin")
-            await page.goto(f"{world.base}/activate")
-            await page.get_by_label("手机号或身份证号").fill(AUDITOR_LOGIN)
-            await page.get_by_label("激活码").fill(code)
-            await page.get_by_label("新密码").fill(PASSWORD)
-            await page.get_by_label("再次输入").fill(PASSWORD)
-            await page.get_by_role("button", name="激活并登录").click()
-            secret = await page.locator(".code").inner_text()
-            await page.get_by_label("验证码").fill(pyotp.TOTP(secret).now())
-            await page.get_by_role("button", name="确认").click()
-            await expect(page.locator("h2")).to_contain_text("已登录")
-            await page.goto(f"{console_url}/signin")
+            await sign_in(
+                page,
+                world,
+                auditor,
+                AUDITOR_LOGIN,
+                console_url,
+                by="county_admin",
+                second_factor=True,
+            )
 
             # checkpoints: sign one now, then export the township's log and verify it offline
             await page.get_by_role("link", name="检查点与导出").click()
@@ -188,8 +160,7 @@ async def test_an_auditor_looks_back_and_a_member_finds_her_round(
 
             # --- the member, on her phone: the round she was invited to, and how to vote -----
             member = await browser.page(PHONE)
-            await activate(member, world, d.member, "13800002222")
-            await member.goto(f"{console_url}/signin")
+            await sign_in(member, world, d.member, "13800002222", console_url)
             await member.get_by_role("link", name="评议投票").click()
             listed = await member.locator("#open-rounds").inner_text()
             assert "支部群众评议" in listed
@@ -264,31 +235,15 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
         )
         assert exported.headers["content-type"] == "application/zip"
 
-        settings = ConsoleSettings(
+        console = Console(
+            servers,
+            tmp_path,
             pledge_url=str(pledge.client.base_url),
             review_url=str(review.client.base_url),
             evaluation_url=str(evaluation.base_url),
-            notification_url="http://127.0.0.1:9",
-            identity_url="http://127.0.0.1:9",
-            session_key_file=tmp_path / "console.key",
         )
-        app = create_app(settings)
-        console = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://console"
-        )
-        sealer = Sealer(load_key(settings.session_key_file))
-        member = Session(
-            access_token=servers.token("member", d.branch, d.member),
-            refresh_token=None,
-            expires_at=time.time() + 600,
-            id_token=None,
-            person=d.member,
-            name="李秀英",
-            role="member",
-            org=d.branch,
-        )
-        console.cookies.set(SESSION_COOKIE, sealer.seal_session(member))
-        page = await console.get("/my/grades", params={"year": 2027})
+        console.as_("member", d.branch, d.member, name="李秀英")
+        page = await console.http.get("/my/grades", params={"year": 2027})
         assert page.status_code == 200, page.text
         presented = '<td data-label="月份">2027年1月</td><td data-label="等次">优秀</td>'
         assert presented in page.text  # January's journal grade
@@ -296,8 +251,8 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
         assert rated in page.text  # the branch's January rating
         assert "对我的评议（1）" in page.text
         assert "多开院坝会" in page.text  # the review's direction
-        earlier = await console.get("/my/grades", params={"year": 2026})
+        earlier = await console.http.get("/my/grades", params={"year": 2026})
         assert "2026年还没有讲评" in earlier.text
-        rounds = await console.get("/my/rounds")
+        rounds = await console.http.get("/my/rounds")
         assert "党员民主评议" in rounds.text
         assert "请向支部书记领取邀请码" in rounds.text

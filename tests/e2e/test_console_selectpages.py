@@ -14,15 +14,19 @@ import pytest
 from PIL import Image
 from playwright.async_api import Page
 
-from gongkai.develop.serving import serving
-from services.console.app import create_app
-from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.review.app import DEFINITION as REVIEW
-from shared.embedded import free_port
+from tests.e2e.console_helpers import (
+    HEAD,
+    console_serving,
+    console_settings,
+    office_clerk,
+    sign_in,
+    township_copied,
+    township_head,
+    world_for_console,
+)
 from tests.e2e.helpers import eventually, ok
-from tests.e2e.identity_helpers import identity_beside_pledge
-from tests.e2e.test_console import HEAD, activate
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -36,68 +40,25 @@ async def main_text(page: Page) -> str:
 async def test_reviews_visits_and_the_selection_in_the_console(
     browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    port = free_port()
-    console_url = f"http://127.0.0.1:{port}"
-    async with identity_beside_pledge(
-        servers,
-        monkeypatch,
-        tmp_path,
-        redirect=f"{console_url}/callback",
-        beside=(REVIEW, EVALUATION),
-    ) as world:
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=(REVIEW, EVALUATION)) as (
+        world,
+        console_url,
+    ):
         d = world.directory
         review, evaluation = world.services["review"].client, world.services["evaluation"].client
-        admin = world.servers.auth("county_admin", d.county)
-        ok(
-            await world.pledge.client.post(
-                f"/v1/townships/{d.township}/head",
-                json={"person_id": HEAD, "name": "王振华"},
-                headers=d.as_("county_admin", d.county),
-            )
-        )
-        clerk = ok(
-            await world.identity.client.post(
-                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
-            ),
-            201,
-        )["id"]
-        grant = {"role": "township_office", "org": d.township}
-        ok(
-            await world.identity.client.post(
-                f"/v1/people/{clerk}/posts", json=grant, headers=admin
-            ),
-            201,
-        )
+        await township_head(world)
+        clerk = await office_clerk(world)
 
-        async def copies_caught_up() -> bool:
+        async def head_copied() -> bool:
             branch = await review.get(f"/v1/directory/branches/{d.branch}")
-            town = await evaluation.get(f"/v1/directory/townships/{d.township}")
-            head = await world.identity.client.get(f"/v1/people/{HEAD}/posts", headers=admin)
-            return (
-                branch.status_code == 200
-                and branch.json()["head_id"] == HEAD
-                and town.status_code == 200
-                and d.branch in town.text
-                and head.status_code == 200
-                and len(head.json()["posts"]) == 1
-            )
+            return branch.status_code == 200 and branch.json()["head_id"] == HEAD
 
-        await eventually(copies_caught_up)
-        settings = ConsoleSettings(
-            port=port,
-            public_url=console_url,
-            identity_url=world.base,
-            pledge_url=str(world.pledge.client.base_url),
-            review_url=str(review.base_url),
-            evaluation_url=str(evaluation.base_url),
-            notification_url="http://127.0.0.1:9",
-            session_key_file=tmp_path / "console.key",
-        )
-        async with serving(create_app(settings), port):
+        await eventually(head_copied)
+        await township_copied(world, d.branch)
+        async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the head reviews the branch, every dimension --------------------------------
             head = await browser.page(DESKTOP)
-            await activate(head, world, HEAD, "13800003333")
-            await head.goto(f"{console_url}/signin")
+            await sign_in(head, world, HEAD, "13800003333", console_url)
             await head.get_by_role("link", name="领导点评").click()
             await head.get_by_role("link", name="红沙梁村党支部").click()
             await head.get_by_role("link", name="点评", exact=True).first.click()
@@ -148,8 +109,7 @@ async def test_reviews_visits_and_the_selection_in_the_console(
 
             # --- the office opens the selection ----------------------------------------------
             office = await browser.page(DESKTOP)
-            await activate(office, world, clerk, "13800005555")
-            await office.goto(f"{console_url}/signin")
+            await sign_in(office, world, clerk, "13800005555", console_url)
             await office.get_by_role("link", name="评选表彰").click()
             await office.get_by_label("评选名称").fill("先进基层党组织评选")
             await office.get_by_role("button", name="开始评选").click()
@@ -161,8 +121,7 @@ async def test_reviews_visits_and_the_selection_in_the_console(
 
             # --- the secretary nominates her branch, on her phone ---------------------------
             secretary = await browser.page(PHONE)
-            await activate(secretary, world, d.secretary, "13800004444")
-            await secretary.goto(f"{console_url}/signin")
+            await sign_in(secretary, world, d.secretary, "13800004444", console_url)
             await secretary.get_by_role("button", name="支部书记").click()
             await secretary.get_by_role("link", name="评选推荐").click()
             await secretary.get_by_role("link", name="先进基层党组织评选").click()

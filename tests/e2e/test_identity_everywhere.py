@@ -19,6 +19,7 @@ import pytest
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.review.app import DEFINITION as REVIEW
+from tests.e2e.console_helpers import office_clerk, township_copied
 from tests.e2e.helpers import eventually, ok
 from tests.e2e.identity_helpers import identity_beside_pledge
 from tests.support import Servers
@@ -39,20 +40,8 @@ async def test_a_clerks_token_acts_on_every_service_and_is_refused_by_all_once_r
         evaluation = world.services["evaluation"].client
         notification = world.services["notification"].client
         admin = world.servers.auth("county_admin", d.county)
-        clerk = ok(
-            await identity.post(
-                "/v1/people", json={"name": "赵文静", "county_id": d.county}, headers=admin
-            ),
-            201,
-        )["id"]
-        post = {"role": "township_office", "org": d.township}
-        ok(await identity.post(f"/v1/people/{clerk}/posts", json=post, headers=admin), 201)
-
-        async def township_known() -> bool:  # evaluation's directory copy, from pledge's events
-            answer = await evaluation.get(f"/v1/directory/townships/{d.township}")
-            return answer.status_code == 200 and d.branch in answer.text
-
-        await eventually(township_known)
+        clerk = await office_clerk(world)
+        await township_copied(world, d.branch)  # evaluation's copy, from pledge's events
 
         tokens = await world.tokens(clerk, "13800005555")
         claims = jwt.decode(tokens["access_token"], options={"verify_signature": False})

@@ -239,9 +239,9 @@ async def service() -> Any:
 def _page(refused: Refused, field: str) -> str:
     """The top of a re-rendered form and its field, as the console's templates show them."""
     form = TEMPLATES.from_string(
-        '{% from "inputs.html" import text %}'
+        '{% from "macros.html" import field %}'
         '{% if refused and refused.message %}<div class="alert">{{ refused.message }}</div>'
-        "{% endif %}{{ text(refused, {}, name, '日期') }}"
+        "{% endif %}{{ field(refused, {}, name, '日期') }}"
     )
     return form.render(refused=refused, name=field)
 

@@ -25,9 +25,7 @@ Again = Callable[[Refused, dict[str, str]], Awaitable[Response]]
 
 def county_of(desk: Desk) -> str:
     """The county whose administrator the person is (403 for every other post)."""
-    if desk.session.role != "county_admin" or not desk.session.org:
-        raise Refused(403, "此页面由县管理员使用；请切换到县管理员身份。")
-    return desk.session.org
+    return desk.org_of(("county_admin",), "此页面由县管理员使用；请切换到县管理员身份。")
 
 
 async def submit(
@@ -61,14 +59,13 @@ async def _people(
     found = await desk.get(
         "identity", "/v1/people", county_id=county, limit=PAGE, offset=(page - 1) * PAGE
     )
-    return desk.page(
+    return desk.form_page(
         "accounts.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         people=found,
         page=page,
         pages=max(1, -(-found["total"] // PAGE)),
-        refused=refused,
-        filled=filled or {},
     )
 
 
@@ -101,15 +98,14 @@ async def _person(
     places = {county_id: f"{county['name']}（县级）"} | {
         t["township_id"]: t["name"] for t in county["townships"]
     }
-    return desk.page(
+    return desk.form_page(
         "person.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         person=found,
         posts=posts["posts"],
         places=places,
         roles=[(r, ROLES[r]) for r in GRANTED],
-        refused=refused,
-        filled=filled or {},
     )
 
 

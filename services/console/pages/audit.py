@@ -86,9 +86,10 @@ async def _checkpoints(
     signed = await desk.get(service, "/v1/audit/checkpoints")
     rows = [checkpoint_row(s) for s in reversed(signed)]
     pages = max(1, -(-len(rows) // PAGE))
-    return desk.page(
+    return desk.form_page(
         "audit.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        None,
         logs=LOGS,
         service=service,
         rows=rows[(page - 1) * PAGE : page * PAGE],
@@ -96,7 +97,6 @@ async def _checkpoints(
         page=page,
         pages=pages,
         townships=await townships(desk),
-        refused=refused,
     )
 
 

@@ -22,9 +22,7 @@ GRADES = ("excellent", "qualified", "basically_qualified", "unqualified")
 
 
 def secretary_branch(desk: Desk) -> str:
-    if desk.session.role != "branch_secretary" or not desk.session.org:
-        raise Refused(403, "“党员纪实”由支部书记使用；请切换到支部书记身份。")
-    return desk.session.org
+    return desk.org_of(("branch_secretary",), "“党员纪实”由支部书记使用；请切换到支部书记身份。")
 
 
 def step(month: str, by: int) -> str:

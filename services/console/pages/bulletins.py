@@ -12,7 +12,7 @@ from fastapi.responses import Response
 from services.console.calls import Refused
 from services.console.pages.accounts import submit
 from services.console.pages.channels import TYPES
-from services.console.web import Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
 from shared.http import BIGINT_MAX
 
 router = APIRouter()
@@ -21,9 +21,7 @@ RELEASES = 20
 
 
 def township_of(desk: Desk) -> str:
-    if desk.session.role in ("township_office", "township_committee") and desk.session.org:
-        return desk.session.org
-    raise Refused(403, "“督查通报”由乡镇创先办和党委使用。")
+    return desk.org_of(TOWNSHIP_POSTS, "“督查通报”由乡镇创先办和党委使用。")
 
 
 @router.get("/bulletins")
@@ -42,16 +40,15 @@ async def _bulletins(
     released = await desk.get(
         "notification", "/v1/releases", township_id=township_id, since=since, limit=RELEASES
     )
-    return desk.page(
+    return desk.form_page(
         "bulletins.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         town=town,
         bulletins=issued["bulletins"],
         releases=released,
         since=since,
         types=TYPES,
-        refused=refused,
-        filled=filled or {},
     )
 
 

@@ -74,9 +74,10 @@ async def _channels(
     )
     county = await desk.get("pledge", f"/v1/counties/{county_id}")
     names = {t["township_id"]: t["name"] for t in county["townships"]}
-    return desk.page(
+    return desk.form_page(
         "channels.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         channels=listed["channels"],
         places=[(township_id, names.get(township_id, township_id))]
         if township_id
@@ -86,8 +87,6 @@ async def _channels(
         kind_names=KINDS,
         types=TYPES,
         chosen=chosen or [],
-        refused=refused,
-        filled=filled or {},
     )
 
 
@@ -141,15 +140,15 @@ async def _dead(desk: Desk, page: int = 1, refused: Refused | None = None) -> Re
     )
     rows = found["deliveries"]
     listed = await desk.get("notification", "/v1/channels", county_id=county_id)
-    return desk.page(
+    return desk.form_page(
         "deliveries.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        None,
         deliveries=rows[:PAGE],
         more=len(rows) > PAGE,
         page=page,
         channels={c["channel_id"]: c["name"] for c in listed["channels"]},
         types=TYPES,
-        refused=refused,
     )
 
 

@@ -32,17 +32,12 @@ CHECK_STATES = {"open": "进行中", "closed": "已出结果", "lapsed": "无人
 
 
 def office_of(desk: Desk) -> str:
-    if desk.session.role != "township_office" or not desk.session.org:
-        raise Refused(403, "满意度测评由乡镇创先办组织。")
-    return desk.session.org
+    return desk.org_of(("township_office",), "满意度测评由乡镇创先办组织。")
 
 
 async def the_check(desk: Desk, check_id: str) -> dict[str, Any]:
-    township_id = office_of(desk)
-    found: dict[str, Any] = await desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}")
-    if found["township_id"] != township_id:
-        raise Refused(403, "这不是本镇的满意度测评。")
-    return found
+    path = f"/v1/satisfaction-checks/{check_id}"
+    return await desk.of_township("evaluation", path, office_of(desk), "这不是本镇的满意度测评。")
 
 
 @router.get("/checks")

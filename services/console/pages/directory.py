@@ -22,9 +22,7 @@ KINDS = {"village": "村党组织", "agency": "机关党组织", "school": "学�
 
 def office_township(desk: Desk) -> str:
     """The township whose directory the person keeps: the office's own."""
-    if desk.session.role != "township_office" or not desk.session.org:
-        raise Refused(403, "“支部与党员”由乡镇创先办使用；请切换到创先办身份。")
-    return desk.session.org
+    return desk.org_of(("township_office",), "“支部与党员”由乡镇创先办使用；请切换到创先办身份。")
 
 
 def ours(desk: Desk, record: dict[str, Any]) -> None:
@@ -54,12 +52,11 @@ def shown(
 ) -> Response:
     """A page of several forms; after a refusal, `form` (the one sent) is shown again with
     what was typed and the service's hints beside its fields."""
-    return desk.page(
+    return desk.form_page(
         template,
-        status_code=refused.status if refused else 200,
-        refused=refused,
+        refused,
+        filled,
         form=form,
-        filled=filled or {},
         **context,
     )
 

@@ -13,8 +13,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.directory import shown
-from services.console.pages.township import TOWNSHIP_POSTS
-from services.console.web import Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -44,9 +43,7 @@ def quarter_of(day: date) -> str:
 
 def township_post(desk: Desk) -> str:
     """The township of the committee or office looking; others are not shown these pages."""
-    if desk.session.role not in TOWNSHIP_POSTS or not desk.session.org:
-        raise Refused(403, "台账跟进由乡镇党委和创先办使用。")
-    return desk.session.org
+    return desk.org_of(TOWNSHIP_POSTS, "台账跟进由乡镇党委和创先办使用。")
 
 
 # --- one item of the ledger ---------------------------------------------------------------
@@ -89,11 +86,10 @@ async def _item_page(
 
 async def _pledge(desk: Desk, pledge_id: str) -> dict[str, Any]:
     """A pledge of the person's own township."""
-    township_id = township_post(desk)
-    pledge: dict[str, Any] = await desk.get("pledge", f"/v1/pledges/{pledge_id}")
-    if pledge["township_id"] != township_id:
-        raise Refused(403, "这不是本镇的承诺，无权查看。")
-    return pledge
+    path = f"/v1/pledges/{pledge_id}"
+    return await desk.of_township(
+        "pledge", path, township_post(desk), "这不是本镇的承诺，无权查看。"
+    )
 
 
 async def _record(
@@ -106,11 +102,7 @@ async def _record(
     body: dict[str, Any] = {n: form.get(n, "").strip() for n in names}
     try:
         if form_name == "follow-ups":  # photos or scans of what was found, stored first
-            body["files"] = [
-                {"sha256": await desk.upload("pledge", name, content, media_type), "name": name}
-                for name, content, media_type in await desk.files()
-                if content
-            ]
+            body["files"] = await desk.evidence("pledge")
         await desk.post("pledge", path, body, form.get("key", ""))
     except Refused as refused:
         return await _item_page(

@@ -40,9 +40,7 @@ PAGES = {"pledge": "/imports", "evaluation": "/evaluation/imports"}
 
 
 def township_of(desk: Desk) -> str:
-    if desk.session.role != "township_office" or not desk.session.org:
-        raise Refused(403, "名册导入由乡镇创先办使用。")
-    return desk.session.org
+    return desk.org_of(("township_office",), "名册导入由乡镇创先办使用。")
 
 
 async def send_upload(

@@ -37,14 +37,13 @@ async def _journal_page(
     **more: Any,  # what another page adds (the secretary's: pages/branch_journals.py)
 ) -> Response:
     journal = await desk.get("review", f"/v1/members/{member_id}/journal", month=month)
-    return desk.page(
+    return desk.form_page(
         "journal.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         journal=journal,
         member_id=member_id,
         month=month,
-        refused=refused,
-        filled=filled or {},
         **more,
     )
 

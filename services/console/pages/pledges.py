@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, form_groups, form_rows, signed_in
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -42,13 +42,8 @@ async def categories(desk: Desk, branch_id: str) -> list[str]:
 def proposed_items(form: dict[str, str]) -> list[dict[str, str]]:
     """The filled rows of the form's items (`items.<n>.<field>`); a wholly empty row is
     skipped, a half-filled one is sent as it is and the service names what is missing."""
-    rows: dict[int, dict[str, str]] = {}
-    for name, value in form.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "items" and parts[1].isdigit():
-            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
     items = []
-    for _, row in sorted(rows.items()):
+    for row in form_rows(form, "items"):
         if any(row.get(f) for f in ITEM_FIELDS if f != "category"):
             items.append({f: row.get(f, "") for f in ITEM_FIELDS})
     return items
@@ -91,14 +86,13 @@ async def _pledge_page(
 ) -> Response:
     pledge = await desk.get("pledge", f"/v1/pledges/{pledge_id}")
     names = await categories(desk, pledge["branch_id"])
-    return desk.page(
+    return desk.form_page(
         "pledge.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         pledge=pledge,
         categories=names,
         rows=range(max(ITEM_ROWS, len(proposed_items(filled or {})))),
-        filled=filled or {},
-        refused=refused,
         reviewer=desk.session.role in ("township_committee", "township_office"),
         # who writes this pledge: the member, or the branch's secretary (the branch's own, and
         # a member's entered from paper on the member's behalf, issue 20.6)
@@ -153,12 +147,13 @@ async def review_item(pledge_id: str, item_id: str, desk: Signed) -> Response:
 @router.get("/branch")
 async def branch_pledges(desk: Signed) -> Response:
     """A secretary's branch: its pledge and its members', with where each stands."""
-    if desk.session.role != "branch_secretary" or not desk.session.org:
-        raise Refused(403, "“支部承诺”由支部书记使用；请切换到支部书记身份。")
+    branch_id = desk.org_of(
+        ("branch_secretary",), "“支部承诺”由支部书记使用；请切换到支部书记身份。"
+    )
     year = this_year()
     branch, pledges = await asyncio.gather(
-        desk.get("pledge", f"/v1/branches/{desk.session.org}"),
-        desk.get("pledge", "/v1/pledges", branch_id=desk.session.org, year=year, limit=500),
+        desk.get("pledge", f"/v1/branches/{branch_id}"),
+        desk.get("pledge", "/v1/pledges", branch_id=branch_id, year=year, limit=500),
     )
     return desk.page("branch.html", branch=branch, year=year, pledges=pledges["rows"])
 
@@ -166,15 +161,14 @@ async def branch_pledges(desk: Signed) -> Response:
 @router.get("/review")
 async def township_review(desk: Signed) -> Response:
     """The township's pledges waiting for review, for the committee and the office."""
-    if desk.session.role not in ("township_committee", "township_office") or not desk.session.org:
-        raise Refused(403, "“承诺审核”由乡镇党委和创先办使用。")
+    township_id = desk.org_of(TOWNSHIP_POSTS, "“承诺审核”由乡镇党委和创先办使用。")
     year = this_year()
     township, waiting = await asyncio.gather(
-        desk.get("pledge", f"/v1/townships/{desk.session.org}"),
+        desk.get("pledge", f"/v1/townships/{township_id}"),
         desk.get(
             "pledge",
             "/v1/pledges",
-            township_id=desk.session.org,
+            township_id=township_id,
             year=year,
             status="under_review",
             limit=500,
@@ -199,12 +193,7 @@ async def record_opinion(pledge_id: str, desk: Signed) -> Response:
 async def resubmit(pledge_id: str, desk: Signed) -> Response:
     """P5: the returned items, revised after the township's guidance."""
     form = await desk.form()
-    revised: dict[str, dict[str, str]] = {}
-    for name, value in form.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "revised":
-            revised.setdefault(parts[1], {})[parts[2]] = value.strip()
-    body = {"note": form.get("note", ""), "items": revised}
+    body = {"note": form.get("note", ""), "items": form_groups(form, "revised")}
     try:
         await desk.post(
             "pledge", f"/v1/pledges/{pledge_id}/resubmission", body, form.get("key", "")
@@ -237,11 +226,7 @@ async def report_progress(pledge_id: str, item_id: str, desk: Signed) -> Respons
     path = f"/v1/pledges/{pledge_id}/items/{item_id}/progress"
     try:
         # a photo from the phone's camera (or a scanned letter): stored first, then attached
-        body["files"] = [
-            {"sha256": await desk.upload("pledge", name, content, media_type), "name": name}
-            for name, content, media_type in await desk.files()
-            if content
-        ]
+        body["files"] = await desk.evidence("pledge")
         await desk.post("pledge", path, body, form.get("key", ""))
     except Refused as refused:
         return await _pledge_page(desk, pledge_id, refused=refused, filled=form)

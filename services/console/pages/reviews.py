@@ -13,14 +13,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
 from shared.workbook import xlsx_download
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 PAGE = 50
-TOWNSHIP_POSTS = ("township_committee", "township_office")
 REVIEW_POSTS = (*TOWNSHIP_POSTS, "branch_secretary")
 REVIEW_REFUSAL = "“领导点评”由乡镇党委、创先办和支部书记使用。"
 NOT_YOURS = "您当前的身份不点评该对象：支部和班子成员由乡镇点评，其他党员由支部书记点评。"
@@ -37,12 +36,11 @@ def pages_of(total: int) -> int:
 
 async def township_of(desk: Desk, posts: tuple[str, ...], refusal: str) -> str:
     """The township the person works in: their own (township posts) or their branch's."""
-    if desk.session.role not in posts or not desk.session.org:
-        raise Refused(403, refusal)
+    org = desk.org_of(posts, refusal)
     if desk.session.role == "branch_secretary":
-        branch = await desk.get("pledge", f"/v1/branches/{desk.session.org}")
+        branch = await desk.get("pledge", f"/v1/branches/{org}")
         return str(branch["township_id"])
-    return desk.session.org
+    return org
 
 
 def reviewed_by_township(member: dict[str, Any], branch: dict[str, Any]) -> bool:
@@ -157,27 +155,17 @@ async def _review_form(
     if subject is None:
         raise Refused(403, NOT_YOURS)
     scales = await desk.get("review", "/v1/review-scales")
-    return desk.page(
+    return desk.form_page(
         "review_form.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled or {"held_on": today()},
         branch=branch,
         subject=subject,
         dimensions=scales["dimensions"][subject["kind"]],
         grades=scales["grades"],
         occasions=scales["occasions"],
-        refused=refused,
-        filled=filled or {"held_on": today()},
         written=WRITTEN,
     )
-
-
-async def evidence(desk: Desk) -> list[dict[str, str]]:
-    """The form's photos and scans, stored with the review service first; attached by hash."""
-    return [
-        {"sha256": await desk.upload("review", name, content, media_type), "name": name}
-        for name, content, media_type in await desk.files()
-        if content
-    ]
 
 
 @router.post("/reviews/branches/{branch_id}/subjects/{subject_id}")
@@ -202,7 +190,7 @@ async def record_review(branch_id: str, subject_id: str, desk: Signed) -> Respon
         },
     }
     try:
-        body["files"] = await evidence(desk)
+        body["files"] = await desk.evidence("review")
         await desk.post("review", "/v1/reviews", body, form.get("key", ""))
     except Refused as refused:
         return await _review_form(desk, branch_id, subject_id, refused=refused, filled=form)
@@ -232,16 +220,15 @@ async def _visits(
     found = await desk.get(
         "review", "/v1/visits", township_id=township_id, limit=PAGE, offset=(page - 1) * PAGE
     )
-    return desk.page(
+    return desk.form_page(
         "visits.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled or {"cadre_name": desk.session.name, "visited_on": today()},
         town=town,
         branch_names={b["branch_id"]: b["name"] for b in town["branches"]},
         visits=found,
         page=page,
         pages=pages_of(found["total"]),
-        refused=refused,
-        filled=filled or {"cadre_name": desk.session.name, "visited_on": today()},
     )
 
 
@@ -252,7 +239,7 @@ async def record_visit(desk: Signed) -> Response:
     body: dict[str, Any] = {name: form.get(name, "") for name in VISIT_FIELDS}
     body |= {name: form.get(name) or None for name in VISIT_NOTES}
     try:
-        body["files"] = await evidence(desk)
+        body["files"] = await desk.evidence("review")
         await desk.post("review", "/v1/visits", body, form.get("key", ""))
     except Refused as refused:
         return await _visits(desk, refused=refused, filled=form)

@@ -19,13 +19,12 @@ from fastapi.responses import HTMLResponse, Response
 from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
 from services.console.pages.pledges import this_year
-from services.console.web import Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
 from shared import zh
 from shared.workbook import xlsx_download
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
-TOWNSHIP_POSTS = ("township_committee", "township_office")
 ORGANISERS = ("township_office", "branch_secretary")  # who opens rounds (E2)
 PAGE = 50  # raters per page
 GRID_ROWS = 10  # paper ballots a grid offers unless asked for more
@@ -126,8 +125,7 @@ async def open_round(desk: Signed) -> Response:
     """E1: the office opens a round for the township's branches, a secretary for the
     branch's members; the closing date defaults to the county calendar's (E4)."""
     form = await desk.form()
-    if desk.session.role not in ORGANISERS or not desk.session.org:
-        raise Refused(403, "评议由乡镇创先办（评议支部）或支部书记（评议党员）组织。")
+    desk.org_of(ORGANISERS, "评议由乡镇创先办（评议支部）或支部书记（评议党员）组织。")
     where = "township_id" if desk.session.role == "township_office" else "branch_id"
     body: dict[str, Any] = {
         "title": form.get("title", "").strip(),

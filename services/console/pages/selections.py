@@ -17,7 +17,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.reviews import township_of
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, form_rows, signed_in
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -54,14 +54,13 @@ async def _selections(
     listed = await desk.get(
         "evaluation", "/v1/selections", township_id=township_id, limit=20, offset=(page - 1) * 20
     )
-    return desk.page(
+    return desk.form_page(
         "selections.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled or {"year": str(datetime.now(CHINA).year), "notice_days": "7"},
         selections=listed,
         page=page,
         pages=max(1, -(-listed["total"] // 20)),
-        refused=refused,
-        filled=filled or {"year": str(datetime.now(CHINA).year), "notice_days": "7"},
     )
 
 
@@ -155,14 +154,15 @@ async def _selection_page(
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
 ) -> Response:
-    township_id = await _township(desk)
-    selection = await desk.get("evaluation", f"/v1/selections/{selection_id}")
-    if selection["township_id"] != township_id:
-        raise Refused(403, "只能办理本乡镇的评选。")
+    path = f"/v1/selections/{selection_id}"
+    selection = await desk.of_township(
+        "evaluation", path, await _township(desk), "只能办理本乡镇的评选。"
+    )
     names = {c["subject_id"]: c["subject_name"] for c in selection["candidates"]}
-    return desk.page(
+    return desk.form_page(
         "selection.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         s=selection,
         names=names,
         nominees=await nominees(desk, selection),
@@ -171,8 +171,6 @@ async def _selection_page(
         sources=SOURCES,
         bodies=BODIES,
         nominators=NOMINATORS,
-        refused=refused,
-        filled=filled or {},
         today=datetime.now(CHINA).date().isoformat(),
     )
 
@@ -218,18 +216,13 @@ def decisions_of(form: dict[str, str]) -> list[dict[str, Any]]:
     """The committee's decisions as its form carries them (`decisions.<n>.<field>`), in the
     form's order; a candidate left without a choice is sent without one (the service names
     it), never filled in from the score's suggestion."""
-    rows: dict[int, dict[str, str]] = {}
-    for name, value in form.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "decisions" and parts[1].isdigit():
-            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
     return [
         {
             "subject_id": row.get("subject_id", ""),
             "advanced": yes_no(row.get("advanced", "")),
             "reason": row.get("reason", ""),
         }
-        for _, row in sorted(rows.items())
+        for row in form_rows(form, "decisions")
     ]
 
 

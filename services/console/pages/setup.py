@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
 from services.console.pages.pledges import this_year
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, form_rows, signed_in
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
@@ -33,9 +33,10 @@ async def _setup(
     county_id = county_of(desk)
     county = await desk.get("pledge", f"/v1/counties/{county_id}")
     people = await desk.get("identity", "/v1/people", county_id=county_id, limit=500)
-    return desk.page(
+    return desk.form_page(
         "setup.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         county=county,
         people=[("", "新人员（填写下方姓名）")]
         # those registered here (a head is rarely a branch's member): the first 500
@@ -43,8 +44,6 @@ async def _setup(
         townships=[(t["township_id"], t["name"]) for t in county["townships"]],
         kinds=list(KINDS.items()),
         kind_names=KINDS,
-        refused=refused,
-        filled=filled or {},
     )
 
 
@@ -109,25 +108,19 @@ async def _reminders(
 ) -> Response:
     county_id = county_of(desk)
     calendar = await desk.get("notification", f"/v1/counties/{county_id}/calendars/{year}")
-    return desk.page(
+    return desk.form_page(
         "reminders.html",
-        status_code=refused.status if refused else 200,
+        refused,
+        filled,
         year=year,
         deadlines=calendar["deadlines"],
         owned=OWNED,
-        refused=refused,
-        filled=filled or {},
     )
 
 
 def deadlines_of(form: dict[str, str]) -> list[dict[str, str]]:
     """The form's rows (`deadlines.<n>.<field>`), in their order, as the service takes them."""
-    rows: dict[int, dict[str, str]] = {}
-    for name, value in form.items():
-        parts = name.split(".")
-        if len(parts) == 3 and parts[0] == "deadlines" and parts[1].isdigit():
-            rows.setdefault(int(parts[1]), {})[parts[2]] = value.strip()
-    return [rows[n] for n in sorted(rows)]
+    return form_rows(form, "deadlines")
 
 
 @router.post("/reminders")

@@ -13,14 +13,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
 from shared.workbook import xlsx_download
 
 router = APIRouter()
 Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 PAGE = 50
-TOWNSHIP_POSTS = ("township_committee", "township_office")
 COUNTY_POSTS = ("county_admin", "auditor")
 
 
