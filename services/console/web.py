@@ -167,7 +167,9 @@ def form_groups(form: dict[str, str], prefix: str) -> dict[str, dict[str, str]]:
 def form_rows(form: dict[str, str], prefix: str) -> list[dict[str, str]]:
     """A form's numbered rows (`<prefix>.<n>.<field>`), in their order on the form."""
     groups = form_groups(form, prefix)
-    return [groups[key] for key in sorted((k for k in groups if k.isdigit()), key=int)]
+    return [
+        groups[key] for key in sorted((k for k in groups if k.isascii() and k.isdigit()), key=int)
+    ]
 
 
 class NotSignedIn(Exception):
@@ -310,6 +312,7 @@ class Desk:
             csrf=self.session.csrf,
             todo_count=self.todo_count,
             new_key=lambda: secrets.token_urlsafe(16),
+            new_id=lambda prefix: f"{prefix}-{secrets.token_hex(6)}",  # a record a form creates
             **context,
         )
         response = HTMLResponse(html, status_code=status_code)

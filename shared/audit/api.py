@@ -5,6 +5,7 @@ bundle `gongkai audit export` writes, as a zip) is for auditors."""
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import tempfile
 import zipfile
@@ -49,7 +50,7 @@ async def list_checkpoints(request: Request) -> list[dict[str, Any]]:
 @router.post("/checkpoints", status_code=201, operation_id="signCheckpoint")
 async def sign_now(request: Request, who: SignedIn) -> dict[str, Any]:
     if who.role not in (Role.AUDITOR, Role.COUNTY_ADMIN):
-        raise Forbidden("检查点只供审计员和县管理员查询。")
+        raise Forbidden("签署检查点由审计员和县管理员操作。")
     runtime = request.app.state.runtime
     return await cp.sign_checkpoint(
         runtime.pool, _key(request), service=runtime.definition.name, now=runtime.clock.now()
@@ -77,6 +78,13 @@ async def consistency_proof(
     request: Request, old: CheckpointQuery, new: CheckpointQuery
 ) -> dict[str, Any]:
     return await cp.consistency(request.app.state.runtime.pool, old_id=old, new_id=new)
+
+
+def _zip(folder: FilePath, archive: FilePath) -> None:
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                out.write(path, path.relative_to(folder).as_posix())
 
 
 @router.get(
@@ -109,10 +117,8 @@ async def export(
             files=(lambda conn, sha: blobs.get(sha, conn)) if blobs is not None else None,
         )
         archive = work / "bundle.zip"
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
-            for path in sorted((work / "bundle").rglob("*")):
-                if path.is_file():
-                    out.write(path, path.relative_to(work / "bundle").as_posix())
+        # compressing is CPU work: in a thread, so the replica keeps serving meanwhile
+        await asyncio.to_thread(_zip, work / "bundle", archive)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise

@@ -127,8 +127,10 @@ def test_the_production_variant_runs_two_replicas_of_every_service() -> None:
         assert second.get("volumes") == first.get("volumes")
         assert second.get("secrets") == first.get("secrets")
         assert second["healthcheck"] == first["healthcheck"]
-        assert first["ports"] == [f"{port}:{port}"]
-        assert second["ports"] == [f"{port + 10}:{port}"]
+        # on the host's loopback alone: from outside, only through the proxy (which keeps
+        # identity's API, metrics and readiness inside)
+        assert first["ports"] == [f"127.0.0.1:{port}:{port}"]
+        assert second["ports"] == [f"127.0.0.1:{port + 10}:{port}"]
         if name in SERVICES:
             assert set(second["depends_on"]) >= set(first["depends_on"]) | {"nats-2", "nats-3"}
         else:
@@ -292,6 +294,8 @@ def test_in_production_two_consoles_share_one_key_and_call_every_replica(
         assert settings.public_url == DOT_ENV["GONGKAI_CONSOLE_PUBLIC_URL"]
         assert settings.identity_url == DOT_ENV["GONGKAI_IDENTITY_PUBLIC_URL"]
         assert settings.secure_cookies
+        # a member's 去投票 goes to the public host, never to a loopback address
+        assert settings.vote_url == DOT_ENV["GONGKAI_PUBLIC_BASE_URL"] + "/vote"
         called = {
             "identity": settings.identity_backchannel,
             "pledge": settings.pledge_url,
@@ -323,6 +327,8 @@ def test_in_production_every_service_runs_as_production_and_never_trusts_the_dev
                 monkeypatch.setenv(key, value)
             settings = ServiceSettings()
             assert settings.environment == "production"
+            for published in services[part].get("ports", []):  # from outside: the proxy alone
+                assert published.startswith("127.0.0.1:"), (part, published)
             if name == "identity":
                 monkeypatch.setenv("GONGKAI_JWT_PUBLIC_KEY_FILE", "/run/keys/signing.pub.pem")
                 assert development_key(ServiceSettings(), IdentitySettings()) is None

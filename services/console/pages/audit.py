@@ -182,11 +182,11 @@ def past_day(asked: str) -> str:
             422, "请选择要查看的日期。", fields={"as_of": "日期格式不对，例如 2027-03-15。"}
         ) from None
     today = datetime.now(CHINA).date()
-    if not FIRST_DAY <= day <= today:
+    if not FIRST_DAY <= day < today:  # today: every page shows it already
         raise Refused(
             422,
             "请选择过去的日期。",
-            fields={"as_of": f"请选择 {today.isoformat()} 或以前的日期。"},
+            fields={"as_of": f"请选择 {(today - timedelta(days=1)).isoformat()} 或以前的日期。"},
         )
     return day.isoformat()
 

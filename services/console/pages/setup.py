@@ -58,7 +58,9 @@ async def _head(desk: Desk, form: dict[str, str]) -> tuple[str, dict[str, Any]]:
     name = form.get("head_name", "").strip()
     if chosen:
         name = name or (await desk.get("identity", f"/v1/people/{chosen}"))["name"]
-    person_id = chosen or f"p-{secrets.token_hex(6)}"
+    # a new person's id comes with the form (made when it was shown), so the same form sent
+    # twice is the same request and appends once
+    person_id = chosen or form.get("new_person_id", "") or f"p-{secrets.token_hex(6)}"
     return f"/v1/townships/{form.get('township_id', '')}/head", {
         "person_id": person_id,
         "name": name,

@@ -41,8 +41,13 @@ async def _selection(uow: UnitOfWork, selection_id: str) -> Selection:
 LEVELS = {"township": "乡镇", "county": "县", "branch": "支部"}
 
 
+# who organises a selection of each level (access.runs), as a refusal names them
+ORGANISERS = {"township": "乡镇创先办", "county": "县管理员", "branch": "支部书记"}
+
+
 def _organiser(who: Principal, selection: Selection, what: str) -> None:
-    require(access.runs(who, selection), f"只有乡镇创先办{what}。")
+    organiser = ORGANISERS.get(str(selection.level), "评选的组织者")
+    require(access.runs(who, selection), f"只有本评选的组织者（{organiser}）{what}。")
 
 
 async def _organisation(

@@ -44,7 +44,7 @@ async def list_channels(
     office = township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, township_id)
     require(
         office or county_admin(who, county_id) or who.role is Role.AUDITOR,
-        "推送记录由县管理员查看，乡镇创先办可查看本乡镇的推送记录。",
+        "推送渠道由县管理员和审计员查看，乡镇创先办可查看本乡镇的推送渠道。",
     )
     return {"channels": await q.channels(conn, county_id, township_id)}  # never the secrets
 

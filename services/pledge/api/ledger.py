@@ -71,7 +71,7 @@ async def _overseer(conn: Any, who: Principal, township_id: str) -> None:
     town = await q.township(conn, township_id=township_id)
     require(
         oversees_township(who, township_id, town["county_id"]),
-        "乡镇报表只供该乡镇党委和创先办查看。",
+        "乡镇报表只供该乡镇党委、创先办，本县管理员和审计员查看。",
     )
 
 
