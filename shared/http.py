@@ -507,7 +507,7 @@ async def read_connection(
     runtime = request.app.state.runtime
     if as_of is not None and as_of.tzinfo is None:  # a local time (a bare date: its start)
         as_of = as_of.replace(tzinfo=runtime.settings.local_timezone)
-    if as_of is not None and as_of >= runtime.clock.now():
+    if as_of is not None and as_of > runtime.clock.now():
         as_of = None  # the future looks like now: no as-of view to build (a replay each time)
     if as_of is None:
         async with runtime.pool.acquire() as conn:

@@ -142,6 +142,18 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         assert sealed["person"] == alice
         assert set(sealed) == {"person", "sealed"}
 
+        # a time still to come reads as now: no as-of view is built for it (each would be
+        # a replay of the whole log at its head)
+        async def as_of_schemas() -> int:
+            count = await evaluation.runtime.pool.fetchval(
+                "SELECT count(*) FROM pg_namespace WHERE nspname LIKE 'asof\\_%'"
+            )
+            return int(count)
+
+        schemas = await as_of_schemas()
+        future = f"{raters_path}?as_of=2027-03-02T02:00:00Z"
+        assert ok(await e.get(future, headers=d.office))["raters"] == list(view.values())
+        assert await as_of_schemas() == schemas
         # a past state read before the erasure (A3) is built and kept ...
         as_of = f"{raters_path}?as_of=2027-03-01T02:00:00Z"
         past = ok(await e.get(as_of, headers=d.office))["raters"]
