@@ -81,6 +81,9 @@ class Leases:
                 await asyncio.gather(task, lost, return_exceptions=True)
             if not lost.cancelled() and lost.done():
                 log.warning("lease_lost", lease=name)
+                # step back longer than the others' retry, so that a replica whose connection
+                # held takes the work over (a flaky one reconnecting at once won the race)
+                await asyncio.sleep(self.check + self.retry)
                 continue
             if task.done() and not task.cancelled() and task.exception() is None:
                 await self._release(key)
