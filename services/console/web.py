@@ -11,9 +11,9 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -352,3 +352,7 @@ async def signed_in(request: Request) -> Desk:
 def public_page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     html = TEMPLATES.get_template(template).render(me=None, menu=[], path="", **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
+
+
+# the dependency of every page behind sign-in, as pages write it: `desk: Signed`
+Signed = Annotated[Desk, Depends(signed_in)]

@@ -9,14 +9,13 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import ROLES, Desk, signed_in
+from services.console.web import ROLES, Desk, Signed
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 PAGE = 50
 # the posts the identity service grants (the directory holds members, secretaries and heads)
 GRANTED = ("township_office", "township_committee", "county_admin", "auditor")

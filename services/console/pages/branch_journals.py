@@ -8,15 +8,14 @@ import asyncio
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.journals import _journal_page, this_month
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 GRADES = ("excellent", "qualified", "basically_qualified", "unqualified")
 

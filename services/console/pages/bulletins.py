@@ -6,17 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.accounts import submit
 from services.console.pages.channels import TYPES
-from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared.http import BIGINT_MAX
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 RELEASES = 20
 
 

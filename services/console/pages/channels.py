@@ -8,16 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 from shared import zh
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 PAGE = 50
 KINDS = {
     "wecom": "企业微信群机器人",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
@@ -22,11 +22,10 @@ from services.console.pages.rounds import (
     print_sheet,
     reissue,
 )
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 from shared.workbook import xlsx_download
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 CHECK_GRADES = {"satisfied": "满意", "mostly_satisfied": "基本满意", "dissatisfied": "不满意"}
 CHECK_STATES = {"open": "进行中", "closed": "已出结果", "lapsed": "无人参评，待延期"}
 

@@ -8,14 +8,13 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 PAGE = 30
 KINDS = {"village": "村党组织", "agency": "机关党组织", "school": "学校党组织"}
 

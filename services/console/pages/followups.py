@@ -8,15 +8,14 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.directory import shown
-from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 # the office's confirmations of an item: the form's name, the service's path under the item
 CONFIRMATIONS = {"problem-solved": "问题已解决", "implementation-verified": "落实已核实"}

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import Signed
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 PAGE = 20
 
 

@@ -7,17 +7,16 @@ console carries the file and shows the answers. Every import's page is the same 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 from shared.workbook import XLSX_TYPE, xlsx_download
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 SUMMARY = {
     "branches_new": "新建支部",
     "branches_retired": "撤销支部",

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 
 

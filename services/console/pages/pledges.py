@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import Refused
-from services.console.web import TOWNSHIP_POSTS, Desk, form_groups, form_rows, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_groups, form_rows
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 ITEM_ROWS = 3  # empty item rows a proposal form offers (more after the first are sent)
 ITEM_FIELDS = ("title", "description", "category", "target", "due_date")

@@ -7,25 +7,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.imports import send_upload
 from services.console.pages.pledges import CHINA
-from services.console.web import Desk, signed_in
+from services.console.web import Desk, Signed
 from shared import zh
 from shared.workbook import xlsx_download
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 RATING_GRADES = {
-    "excellent": "优秀",
-    "qualified": "合格",
-    "basically_qualified": "基本合格",
-    "unqualified": "不合格",
+    code: zh.label(code)
+    for code in ("excellent", "qualified", "basically_qualified", "unqualified")
 }
 SHOWN = 12  # past ratings shown
 

@@ -13,18 +13,17 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
 from services.console.pages.pledges import this_year
-from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared import zh
 from shared.workbook import xlsx_download
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 ORGANISERS = ("township_office", "branch_secretary")  # who opens rounds (E2)
 PAGE = 50  # raters per page
 GRID_ROWS = 10  # paper ballots a grid offers unless asked for more

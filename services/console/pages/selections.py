@@ -12,15 +12,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.reviews import township_of
-from services.console.web import Desk, form_rows, signed_in
+from services.console.web import Desk, Signed, form_rows
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 POSTS = ("township_committee", "township_office", "branch_secretary")
 REFUSAL = "“评选表彰”由乡镇党委、创先办和支部书记使用。"

@@ -8,16 +8,15 @@ from __future__ import annotations
 import secrets
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
 from services.console.pages.pledges import this_year
-from services.console.web import Desk, form_rows, signed_in
+from services.console.web import Desk, Signed, form_rows
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 PATHS = {"township": "townships", "calendar": "calendars", "categories": "categories"}
 KINDS = {"village": "村党组织", "agency": "机关党组织", "school": "学校党组织"}
 

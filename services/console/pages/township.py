@@ -9,15 +9,14 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.web import TOWNSHIP_POSTS, Desk, signed_in
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared.workbook import xlsx_download
 
 router = APIRouter()
-Signed = Annotated[Desk, Depends(signed_in)]
 CHINA = timezone(timedelta(hours=8))
 PAGE = 50
 COUNTY_POSTS = ("county_admin", "auditor")
