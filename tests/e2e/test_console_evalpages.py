@@ -292,6 +292,13 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         page = (await console.http.get(made.headers["location"])).text
         assert "党员民主评议" in page
         assert "李秀英" in page  # the branch's member is its subject
+        # a member of the branch registered as a rater shows by her name, not her id
+        round_path = made.headers["location"]
+        rater = {"kind": "branch_member", "member_id": d.member}
+        registered = await console.post(f"{round_path}/raters", **rater)
+        assert registered.status_code == 303
+        raters = (await console.http.get(round_path)).text.split('id="raters"', 1)[-1]
+        assert '<td data-label="姓名">李秀英</td>' in raters
         # and the month's member ratings from the ratings workbook, previewed, confirmed
         template = await console.http.get("/ratings/template.xlsx")
         book = load_workbook(io.BytesIO(template.content))
