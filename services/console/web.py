@@ -119,6 +119,8 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/rounds", "评议审计"),
         ("/audit/checks", "测评审计"),
         ("/audit", "检查点与导出"),
+        ("/channels", "推送渠道"),
+        ("/deliveries", "推送记录"),
     ],
 }
 

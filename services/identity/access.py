@@ -49,6 +49,11 @@ def may_lock(who: Principal, person_county: str) -> bool:
     return county_admin(who, person_county)
 
 
+def may_find_by_login(who: Principal, county_id: str) -> bool:
+    """Only who manages the county's accounts looks a person up by phone or ID number."""
+    return county_admin(who, county_id)
+
+
 def may_issue_activation(who: Principal, person_county: str, townships: set[str]) -> bool:
     """The office of a township where the person holds a post (or the county administrator)
     hands out their login name and activation code, and resets it."""

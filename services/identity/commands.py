@@ -50,6 +50,14 @@ class IssueActivation(Command):
     login_name: LoginName
 
 
+class FindByLogin(Command):
+    """The person a login name (a phone or ID number) belongs to, asked by who manages the
+    county's accounts: in a body, never in a URL, so the number is in no log or history."""
+
+    county_id: Id
+    login_name: LoginName
+
+
 class RegisterClient(Command):
     """An integration client (another government system) of a county."""
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from services.identity.access import Place
+from services.identity.oidc import passwords
 
 
 class Reads(Protocol):
@@ -111,18 +112,43 @@ async def post_history(conn: asyncpg.Connection, *, person_id: str) -> list[dict
 
 
 async def people(
-    conn: asyncpg.Connection, *, county_id: str, limit: int, offset: int
+    conn: asyncpg.Connection, *, county_id: str, name: str | None = None, limit: int, offset: int
 ) -> dict[str, Any]:
+    """A county's people, paged; `name` is found anywhere in the name, letters of any case.
+    No trigram index: most Chinese names are two or three characters, shorter than a
+    trigram, so a search scans one county's rows (its index) and pages them."""
     rows = await conn.fetch(
         "SELECT person_id, name, county_id, source, locked, count(*) OVER () AS total"
-        " FROM people WHERE county_id = $1 ORDER BY person_id LIMIT $2 OFFSET $3",
+        " FROM people WHERE county_id = $1"
+        " AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)"
+        " ORDER BY person_id LIMIT $3 OFFSET $4",
         county_id,
+        name,
         limit,
         offset,
     )
     total = rows[0]["total"] if rows else 0
     items = [{k: v for k, v in dict(r).items() if k != "total"} for r in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+async def person_by_login(
+    conn: asyncpg.Connection, *, county_id: str, login_name: str
+) -> dict[str, Any]:
+    """The county's person with this login name, as a page of one (or none). The table
+    beside the log keeps only the name's keyed hash, never the number: it is compared so."""
+    pepper = await conn.fetchval("SELECT key FROM identity_pepper WHERE name = 'login'")
+    rows = (
+        []
+        if pepper is None  # no login name was ever set
+        else await conn.fetch(
+            "SELECT p.person_id, p.name, p.county_id, p.source, p.locked FROM credentials c"
+            " JOIN people p USING (person_id) WHERE c.login_hash = $1 AND p.county_id = $2",
+            passwords.login_hash(pepper, login_name),
+            county_id,
+        )
+    )
+    return {"items": [dict(r) for r in rows], "total": len(rows), "limit": 1, "offset": 0}
 
 
 async def current_posts(conn: asyncpg.Connection, person_id: str) -> list[dict[str, Any]]:

@@ -1,8 +1,10 @@
-"""Accounts and posts, for the county administrator (issue 16): the county's people, a
-person registered whom the directory does not hold (an office clerk, a committee member, an
-auditor), the posts they hold now, a post granted or revoked, an account locked or unlocked,
-a login name with a one-time activation code to hand over (shown once), and a member's phone
-for SMS reminders (kept sealed by the notification service, never shown again)."""
+"""Accounts and posts, for the county administrator (issue 16): the county's people, paged
+and found by name (or, in a form's body so the number is in no URL, by the phone or ID
+number they sign in with), a person registered whom the directory does not hold (an office
+clerk, a committee member, an auditor), the posts they hold now, a post granted or revoked,
+an account locked or unlocked, a login name with a one-time activation code to hand over
+(shown once), and a member's phone for SMS reminders (kept sealed by the notification
+service, never shown again)."""
 
 from __future__ import annotations
 
@@ -47,22 +49,47 @@ async def submit(
 
 
 @router.get("/accounts")
-async def people(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
-    return await _people(desk, page)
+async def people(
+    desk: Signed,
+    name: Annotated[str, Query(max_length=200)] = "",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> Response:
+    return await _people(desk, page, name=name.strip())
 
 
 async def _people(
-    desk: Desk, page: int = 1, refused: Refused | None = None, filled: dict[str, str] | None = None
+    desk: Desk,
+    page: int = 1,
+    refused: Refused | None = None,
+    filled: dict[str, str] | None = None,
+    *,
+    name: str = "",
+    form: str = "register",
 ) -> Response:
+    """The county's people (those whose name holds `name`, if given), with the search forms
+    and the registration form; `form`: the one a refusal is about."""
     county = county_of(desk)
-    found = await desk.get(
-        "identity", "/v1/people", county_id=county, limit=PAGE, offset=(page - 1) * PAGE
-    )
+    empty = {"items": [], "total": 0}
+    try:
+        found = await desk.get(
+            "identity",
+            "/v1/people",
+            county_id=county,
+            name=name or None,
+            limit=PAGE,
+            offset=(page - 1) * PAGE,
+        )
+    except Refused as bad:  # the name to find is refused: beside the search box
+        if bad.status != 422 or refused is not None:
+            raise
+        found, refused, filled, form = empty, bad, {"name": name}, "find"
     return desk.form_page(
         "accounts.html",
         refused,
         filled,
         people=found,
+        name=name,
+        form=form,
         page=page,
         pages=max(1, -(-found["total"] // PAGE)),
     )
@@ -77,6 +104,24 @@ async def register(desk: Signed) -> Response:
     except Refused as refused:
         return await _people(desk, refused=refused, filled=form)
     return desk.redirect(f"/accounts/{accepted['id']}")
+
+
+@router.post("/accounts/lookup")
+async def lookup(desk: Signed) -> Response:
+    """The person who signs in with this phone or ID number: their page, or the search form
+    again saying none does. Posted, so the number is in no address, history or log."""
+    form = await desk.form()
+    body = {"county_id": county_of(desk), "login_name": form.get("login_name", "").strip()}
+    try:
+        found = await desk.console.services.call(
+            "identity", "POST", "/v1/people/lookup", token=desk.token, body=body
+        )
+        if not found["items"]:
+            why = "没有人使用这个登录名：请核对号码，或按姓名查找。"
+            raise Refused(404, "没有找到这个手机号或身份证号的账号。", fields={"login_name": why})
+    except Refused as refused:
+        return await _people(desk, refused=refused, filled=form, form="lookup")
+    return desk.redirect(f"/accounts/{found['items'][0]['person_id']}")
 
 
 @router.get("/accounts/{person_id}")

@@ -2,11 +2,13 @@
 an e-mail address, an SMS signature or a webhook for the county or one of its townships, and
 retires one; a township's office does the same for its own township. Addresses and secrets
 are never shown back (the service keeps them aside); a webhook's signing key is shown once.
-Deliveries given up after their retries are listed for the administrator to send again."""
+Deliveries given up after their retries are listed for the administrator to send again. The
+county's auditor reads the channels and every delivery (the dead ones among them, each with
+why it failed, in Chinese), with no form."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -47,6 +49,14 @@ TYPES = {
 }
 
 
+STATUSES = {"pending": "待推送", "delivered": "已送达", "dead": "已停止重试"}
+
+
+def read_only(desk: Desk) -> str | None:
+    """The county of an auditor, who reads these pages without their forms; None for others."""
+    return desk.session.org if desk.session.role == "auditor" and desk.session.org else None
+
+
 async def place_of(desk: Desk) -> tuple[str, str | None]:
     """(county, township): the county administrator's county, or a township office's own
     township and its county; 403 for other posts."""
@@ -67,7 +77,8 @@ async def _channels(
     filled: dict[str, str] | None = None,
     chosen: list[str] | None = None,
 ) -> Response:
-    county_id, township_id = await place_of(desk)
+    auditor = read_only(desk)
+    county_id, township_id = (auditor, None) if auditor else await place_of(desk)
     listed = await desk.get(
         "notification", "/v1/channels", county_id=county_id, township_id=township_id
     )
@@ -86,6 +97,7 @@ async def _channels(
         kind_names=KINDS,
         types=TYPES,
         chosen=chosen or [],
+        readonly=auditor is not None,
     )
 
 
@@ -123,17 +135,27 @@ async def retire(channel_id: str, desk: Signed) -> Response:
 
 
 @router.get("/deliveries")
-async def dead(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
-    return await _dead(desk, page)
+async def dead(
+    desk: Signed,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    status: Literal["all", "pending", "delivered", "dead"] | None = None,
+) -> Response:
+    return await _dead(desk, page, status=status)
 
 
-async def _dead(desk: Desk, page: int = 1, refused: Refused | None = None) -> Response:
-    county_id = county_of(desk)
+async def _dead(
+    desk: Desk, page: int = 1, refused: Refused | None = None, *, status: str | None = None
+) -> Response:
+    """The administrator's dead deliveries, to send again; the auditor's deliveries of
+    every status (all, unless one is chosen), read only."""
+    auditor = read_only(desk)
+    county_id = auditor or county_of(desk)
+    shown = status or ("all" if auditor else "dead")
     found = await desk.get(
         "notification",
         "/v1/deliveries",
         county_id=county_id,
-        status="dead",
+        status=None if shown == "all" else shown,
         limit=PAGE + 1,  # one more: is there a next page
         offset=(page - 1) * PAGE,
     )
@@ -148,6 +170,9 @@ async def _dead(desk: Desk, page: int = 1, refused: Refused | None = None) -> Re
         page=page,
         channels={c["channel_id"]: c["name"] for c in listed["channels"]},
         types=TYPES,
+        status=shown,
+        statuses=STATUSES,
+        readonly=auditor is not None,
     )
 
 

@@ -18,6 +18,7 @@ from services.identity.schemas import Accepted, ActivationIssued, PeoplePage, Pe
 from shared.auth import require
 from shared.errors import NotFound
 from shared.http import AsOf, IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
+from shared.text import Line
 
 router = APIRouter(dependencies=[Depends(keys_loaded)], prefix="/v1/people", tags=["people"])
 
@@ -34,11 +35,28 @@ async def people(
     conn: Reader,
     who: SignedIn,
     county_id: QueryId,
+    name: Annotated[
+        Line | None,
+        Query(min_length=1, max_length=64, description="found anywhere in the person's name"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: QueryOffset = 0,
 ) -> Any:
+    """The county's people, paged; with `name`, those whose name contains it (a surname, a
+    given name, any part of it). Never by phone or ID number: those are login names, kept
+    only as keyed hashes, and a URL stays in proxies' logs and browsers' history."""
     require(access.may_see_posts(who, "", county_id), "人员名单只供县管理员和审计员查看。")
-    return await q.people(conn, county_id=county_id, limit=limit, offset=offset)
+    found = name.strip() if name else None
+    return await q.people(conn, county_id=county_id, name=found, limit=limit, offset=offset)
+
+
+@router.post("/lookup", response_model=PeoplePage, operation_id="findPersonByLogin")
+async def by_login(asked: c.FindByLogin, conn: Reader, who: SignedIn) -> Any:
+    """The person whose login name (phone or ID number) this is: for the county
+    administrator, who manages its accounts; the number is compared by its keyed hash."""
+    why = "按手机号或身份证号查找人员只供县管理员使用。"
+    require(access.may_find_by_login(who, asked.county_id), why)
+    return await q.person_by_login(conn, county_id=asked.county_id, login_name=asked.login_name)
 
 
 async def _visible(conn: Any, who: Any, person_id: str) -> dict[str, Any]:
