@@ -99,6 +99,10 @@ async def test_a_login_name_finds_its_person_for_the_administrator_only(county: 
     page = ok(await lookup(PHONE, admin))
     assert [p["person_id"] for p in page["items"]] == [ids["王小明"]]
     assert ok(await lookup(f" {PHONE} ", admin))["total"] == 1  # spaces around it
+    before = {"as_of": "2026-01-01"}  # as of a day when nobody was registered yet
+    body = {"county_id": d.county, "login_name": PHONE}
+    past = await api.post("/v1/people/lookup", params=before, json=body, headers=admin)
+    assert ok(past)["total"] == 0
     assert ok(await lookup(OTHER_PHONE, admin)) == {
         "items": [],
         "total": 0,
