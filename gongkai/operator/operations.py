@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from gongkai.operator.services import load_service
-from shared.audit.bundle import export_bundle
+from shared.audit.bundle import export_bundle, positions
 from shared.database import open_pool, runtime_role
 from shared.relay import republish_from
 from shared.settings import with_database
@@ -58,20 +58,15 @@ async def export_log(
     pool = await _pool(service, database_url)
     files = store_from_environment().blobs.get if with_files else None
     try:
-        # nothing at or after the time: a range past the end (empty), not the whole log
-        earliest = (
-            "SELECT coalesce(min(position), (SELECT coalesce(max(position), 0) + 1 FROM events))"
-            " FROM events WHERE time >= $1"
-        )
-        latest = "SELECT coalesce(max(position), 0) FROM events WHERE time <= $1"
+        first, last = await positions(pool, first, last)
         return await export_bundle(
             pool,
             out,
             service=service,
             public_key_pem=public_key_pem,
             partition=partition,
-            first=await pool.fetchval(earliest, first) if isinstance(first, datetime) else first,
-            last=await pool.fetchval(latest, last) if isinstance(last, datetime) else last,
+            first=first,
+            last=last,
             progress=progress,
             files=(lambda conn, sha: files(sha, conn)) if files is not None else None,
         )

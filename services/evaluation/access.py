@@ -3,7 +3,7 @@ of the caller and the records; each area's own rules are in its `access.py`."""
 
 from __future__ import annotations
 
-from shared.auth import Principal, Role, county_admin
+from shared.auth import Principal, Role, county_admin, township_office
 from shared.errors import Forbidden
 
 
@@ -22,12 +22,16 @@ def voter_id(principal: Principal, scope_id: str) -> str:
 
 
 def erases(principal: Principal) -> bool:
-    """A7: the county's administrator or an auditor erases a person's personal data."""
-    return principal.role in (Role.COUNTY_ADMIN, Role.AUDITOR)
+    """A7: the county's administrator, an auditor or a township office (the one that
+    registered the person, who asks it) erases a person's personal data."""
+    return principal.role in (Role.COUNTY_ADMIN, Role.AUDITOR, Role.TOWNSHIP_OFFICE)
 
 
-def erases_in(principal: Principal, county_id: str) -> bool:
-    """...of a person of their own county (an auditor without a county: of any)."""
+def erases_in(principal: Principal, county_id: str, township_id: str) -> bool:
+    """...of a person of their own county (an auditor without a county: of any); an office,
+    of a person registered in its own township."""
     if principal.role is Role.AUDITOR:
         return principal.org in (None, county_id)
+    if principal.role is Role.TOWNSHIP_OFFICE:
+        return township_office(principal, township_id)
     return county_admin(principal, county_id)

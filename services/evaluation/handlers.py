@@ -72,15 +72,15 @@ async def due(uow: UnitOfWork, township_id: str, who: Principal, table: str) -> 
 async def erase_person(uow: UnitOfWork, person_id: str, who: Principal) -> dict[str, Any]:
     """Destroy a member of the public's key and record it: every read model then shows them
     erased, and so does any rebuild or replay; the log's bytes and hashes stay as they were."""
-    require(access.erases(who), "只有县管理员或审计员可以删除个人信息。")
+    require(access.erases(who), "只有县管理员、审计员或乡镇创先办可以删除个人信息。")
     reads = uow.port(d.reads)
     township_id = await reads.public_person_township(person_id)
     if township_id is None:
         raise NotFound("没有找到以此编号登记的群众：请核对编号。", person_id=person_id)
     county_id = (await reads.township(township_id))["county_id"]
     require(
-        access.erases_in(who, county_id),
-        "只有该人员所在县的管理员或审计员可以办理。",
+        access.erases_in(who, county_id, township_id),
+        "只有该人员所在县的管理员、审计员或登记该人员的乡镇创先办可以办理。",
     )
     stream = f"person-{person_id}"
     person = await uow.load(Person, stream) or Person(stream, township_id)

@@ -287,6 +287,18 @@ def _shown(fields: dict[str, str] | Unreadable | None, erased: bool) -> dict[str
 # compared with the ballots that grade it. Every problem is named.
 
 
+async def erasures(conn: asyncpg.Connection, table: str, key: str, scope_id: str) -> list[Any]:
+    """The raters of a round (`round_raters`, `round_id`) or check (`check_raters`,
+    `check_id`) whose personal data was erased (A7), oldest first: whose, when, by whom."""
+    rows = await conn.fetch(
+        f"SELECT r.rater_id, e.erased_at, e.actor, e.actor_role FROM {table} r"
+        f" JOIN erasures e ON e.person_id = r.rater_id WHERE r.{key} = $1"
+        " ORDER BY e.erased_at, r.rater_id",
+        scope_id,
+    )
+    return [dict(r) for r in rows]
+
+
 def problem(kind: str, detail: str, rater_id: str | None, subject_id: str) -> dict[str, Any]:
     return {"problem": kind, "rater_id": rater_id, "subject_id": subject_id, "detail": detail}
 

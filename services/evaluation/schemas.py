@@ -3,6 +3,8 @@ ballot: E3). Each area's own are in its `schemas.py`."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -27,6 +29,15 @@ class PersonalView(View):
     id_number: str | None
     erased: bool
     unreadable: bool = False  # the sealed bytes were altered: shown as 无法读取 (and logged)
+
+
+class Erasure(View):
+    """A rater whose personal data was erased (A7): whose, when, by whom; no personal data."""
+
+    rater_id: str
+    erased_at: datetime
+    actor: str  # the person who erased it
+    actor_role: str  # county_admin, auditor or township_office
 
 
 class AuditProblem(View):

@@ -9,6 +9,7 @@ import asyncio
 import shutil
 import tempfile
 import zipfile
+from datetime import datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID
@@ -18,7 +19,7 @@ from fastapi.responses import FileResponse, PlainTextResponse
 from starlette.background import BackgroundTask
 
 from shared.audit import checkpoints as cp
-from shared.audit.bundle import export_bundle
+from shared.audit.bundle import export_bundle, positions
 from shared.auth import Role
 from shared.errors import Forbidden, NotFound
 from shared.files_api import file_store
@@ -97,14 +98,22 @@ async def export(
     who: SignedIn,
     partition: Annotated[QueryId | None, Query(description="Only this township's log")] = None,
     with_files: Annotated[bool, Query(description="With the evidence files it records")] = False,
+    since: Annotated[
+        datetime | None, Query(alias="from", description="Only events at or after this time")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(alias="to", description="Only events at or before this time")
+    ] = None,
 ) -> FileResponse:
     """A4: the log (or one township's) as a verifiable bundle, zipped: events.jsonl,
     checkpoints.jsonl, public_key.pem, manifest.json (files/ with `with_files`); check it
-    offline with `gongkai audit verify` (docs/auditing.md)."""
+    offline with `gongkai audit verify` (docs/auditing.md). With `from`/`to` (as the CLI's
+    `--from`/`--to` times), a range bundle with the proofs that tie it to signed checkpoints."""
     if who.role is not Role.AUDITOR:
         raise Forbidden("日志由审计员导出：请切换到审计员身份。")
     runtime = request.app.state.runtime
     pem = cp.public_pem(_key(request))
+    first, last = await positions(runtime.pool, since, until)
     work = FilePath(tempfile.mkdtemp(prefix="gongkai-export-"))
     try:
         blobs = file_store(request).blobs if with_files else None
@@ -114,6 +123,8 @@ async def export(
             service=runtime.definition.name,
             public_key_pem=pem,
             partition=partition,
+            first=first,
+            last=last,
             files=(lambda conn, sha: blobs.get(sha, conn)) if blobs is not None else None,
         )
         archive = work / "bundle.zip"

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,23 @@ SCOPE = (
     "($1::text IS NULL OR partition = $1)"
     " AND ($2::bigint IS NULL OR position >= $2) AND ($3::bigint IS NULL OR position <= $3)"
 )
+
+
+async def positions(
+    pool: asyncpg.Pool, first: int | datetime | None, last: int | datetime | None
+) -> tuple[int | None, int | None]:
+    """A range given by log positions or times (inclusive) as log positions: from the first
+    event at or after `first`, up to the last one at or before `last`. Nothing at or after
+    `first` is a range past the end (empty), not the whole log."""
+    earliest = (
+        "SELECT coalesce(min(position), (SELECT coalesce(max(position), 0) + 1 FROM events))"
+        " FROM events WHERE time >= $1"
+    )
+    latest = "SELECT coalesce(max(position), 0) FROM events WHERE time <= $1"
+    return (
+        await pool.fetchval(earliest, first) if isinstance(first, datetime) else first,
+        await pool.fetchval(latest, last) if isinstance(last, datetime) else last,
+    )
 
 
 async def export_bundle(

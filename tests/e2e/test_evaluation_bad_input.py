@@ -618,7 +618,7 @@ def _cases() -> Iterator[Case]:
         headers={"Idempotency-Key": "k" * 201},
     )
     yield from auth_cases(r)
-    yield forbidden(r, "township office", lambda w: w.office)
+    yield forbidden(r, "office of another township", lambda w: w.other_office)  # its own may
     yield forbidden(r, "administrator of another county", lambda w: w.as_("county_admin", "gulang"))
     yield forbidden(r, "auditor of another county", lambda w: w.as_("auditor", "gulang"))
     yield forbidden(r, "the rater themself", lambda w: rater(w.servers, w.round_id, w.paper))

@@ -170,7 +170,7 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         before = await event_count(evaluation)
         for headers, status in [
             ({}, 401),
-            (d.office, 403),
+            (d.as_("township_office", "another-township"), 403),  # its own office may (A7)
             (d.branch_secretary, 403),
             (d.as_("county_admin", "gulang"), 403),
             (d.as_("auditor", "gulang"), 403),

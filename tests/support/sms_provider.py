@@ -41,7 +41,12 @@ SECRET = "test-secret-Gu5t9xGARNpq86"
 APP_ID = "1400000001"
 SIGN_NAME = "民勤县委组织部"
 # template id -> the names of its parameters (Tencent's are numbered, in this order)
-TEMPLATES = {"SMS_2001": ("title", "due_on"), "SMS_2002": ("title", "due_on"), "1001": ("a",)}
+TEMPLATES = {
+    "SMS_2001": ("title", "due_on"),
+    "SMS_2002": ("title", "due_on"),
+    "SMS_3001": ("township", "title", "link"),  # an invitation to vote (issue 17)
+    "1001": ("a",),
+}
 MAINLAND = re.compile(r"^(\+?86|0086)?1[3-9]\d{9}$")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,7 +15,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.background import BackgroundTask
 
 from services.console.calls import Refused
-from services.console.pages.rounds import PROBLEMS  # what a ballot audit finds (E3)
+from services.console.pages.rounds import PROBLEMS, erasures_shown  # a ballot audit's findings
 from services.console.web import Desk, Signed
 from shared import zh
 
@@ -80,7 +80,11 @@ async def checkpoints(
 
 
 async def _checkpoints(
-    desk: Desk, service: str, page: int, refused: Refused | None = None
+    desk: Desk,
+    service: str,
+    page: int,
+    refused: Refused | None = None,
+    filled: dict[str, str] | None = None,
 ) -> Response:
     signed = await desk.get(service, "/v1/audit/checkpoints")
     rows = [checkpoint_row(s) for s in reversed(signed)]
@@ -88,7 +92,7 @@ async def _checkpoints(
     return desk.form_page(
         "audit.html",
         refused,
-        None,
+        filled,
         logs=LOGS,
         service=service,
         rows=rows[(page - 1) * PAGE : page * PAGE],
@@ -118,15 +122,23 @@ async def export(
     desk: Signed,
     township_id: Annotated[str | None, Query(max_length=64)] = None,
     with_files: bool = False,
+    since: Annotated[str, Query(alias="from", max_length=20)] = "",
+    until: Annotated[str, Query(alias="to", max_length=20)] = "",
 ) -> Response:
-    """The service's log (or one township's) as the bundle `gongkai audit verify` checks."""
+    """The service's log (or one township's, or the days from … to …, as the CLI's `--from`
+    and `--to`) as the bundle `gongkai audit verify` checks."""
     auditor(desk)
     service = a_log(service)
+    try:
+        span = export_span(since, until)
+    except Refused as refused:
+        filled = {"township_id": township_id or "", "from": since, "to": until}
+        return await _checkpoints(desk, service, 1, refused, filled)
     answer = await desk.console.services.stream(
         service,
         "/v1/audit/export",
         token=desk.token,
-        params={"partition": township_id or None, "with_files": with_files},
+        params={"partition": township_id or None, "with_files": with_files, **span},
         wait_seconds=300.0,
     )
     name = f"{service}-{township_id or 'all'}-bundle.zip"
@@ -139,6 +151,29 @@ async def export(
         },
         background=BackgroundTask(answer.aclose),
     )
+
+
+def export_span(since: str, until: str) -> dict[str, str]:
+    """The export's days (local time) as the API's times: from the first day's start to the
+    last day's end, either open; a day that is not one, or an end before the start, Refused
+    beside its field."""
+    days: dict[str, date] = {}
+    for name, typed in (("from", since), ("to", until)):
+        if typed.strip():
+            try:
+                days[name] = date.fromisoformat(typed.strip())
+            except ValueError:
+                raise Refused(
+                    422, "导出的日期不对。", fields={name: "日期格式不对，例如 2027-03-15。"}
+                ) from None
+    if "from" in days and "to" in days and days["to"] < days["from"]:
+        raise Refused(422, "导出的日期不对。", fields={"to": "截止日期不能早于起始日期。"})
+    span = {}
+    if "from" in days:
+        span["from"] = datetime.combine(days["from"], time.min, CHINA).isoformat()
+    if "to" in days:
+        span["to"] = datetime.combine(days["to"], time.max, CHINA).isoformat()
+    return span
 
 
 @router.get("/audit/checks")
@@ -169,7 +204,13 @@ async def check_audit(check_id: str, desk: Signed) -> Response:
         desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}"),
         desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/audit"),
     )
-    return desk.page("audit_check.html", check=found, audit=checked, problems=PROBLEMS)
+    return desk.page(
+        "audit_check.html",
+        check=found,
+        audit=checked,
+        problems=PROBLEMS,
+        erasures=erasures_shown(checked),
+    )
 
 
 def past_day(asked: str) -> str:

@@ -18,9 +18,12 @@ from services.console.pages.imports import send_upload
 from services.console.pages.rounds import (
     PAGE,
     PERSONAL,
+    erase,
+    erasure_page,
     fields_under,
     print_sheet,
     reissue,
+    without_phone,
 )
 from services.console.web import Desk, Signed
 from shared.workbook import xlsx_download
@@ -73,6 +76,7 @@ async def _check_page(
         refused.status if refused else 200,
         check=found,
         raters=raters["raters"],
+        no_phone=without_phone(raters["raters"]),
         invitations=invitations,
         imports=[i for i in mine if i["scope_id"] == check_id],
         grades=CHECK_GRADES,
@@ -123,6 +127,20 @@ async def reissue_invitation(check_id: str, rater_id: str, desk: Signed) -> Resp
     await the_check(desk, check_id)
     path = "satisfaction-checks"
     return await reissue(desk, path, check_id, rater_id, f"/checks/{check_id}")
+
+
+@router.get("/checks/{check_id}/raters/{rater_id}/erasure")
+async def erasure(check_id: str, rater_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    listed = f"/v1/satisfaction-checks/{check_id}/raters"
+    return await erasure_page(desk, listed, rater_id, f"/checks/{check_id}")
+
+
+@router.post("/checks/{check_id}/raters/{rater_id}/erasure")
+async def erase_rater(check_id: str, rater_id: str, desk: Signed) -> Response:
+    await the_check(desk, check_id)
+    listed = f"/v1/satisfaction-checks/{check_id}/raters"
+    return await erase(desk, listed, rater_id, f"/checks/{check_id}")
 
 
 Write = Literal["raters", "ballots", "closure", "extension"]

@@ -11,6 +11,7 @@ raters (E3)."""
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -18,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.pledges import this_year
+from services.console.pages.pledges import CHINA, this_year
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared import zh
 from shared.workbook import xlsx_download
@@ -180,6 +181,7 @@ async def _round_page(
         invitations=invitations,
         raters=raters[offset : offset + PAGE],
         raters_total=len(raters),
+        no_phone=without_phone(raters),
         offset=offset,
         page_size=PAGE,
         imports=past,
@@ -231,11 +233,55 @@ async def upload(round_id: str, what: Literal["raters", "ballots"], desk: Signed
 
 async def invite(desk: Desk, path: str, raw: bool = False) -> Any:
     """An invitation route of the (CSRF-checked) form: these take no idempotency key (a
-    repeated request issues nothing new; a lost answer is made good by reissuing)."""
-    await desk.form()
+    repeated request issues nothing new; a lost answer is made good by reissuing). With the
+    form's `by_sms`, the links also go by SMS to the raters with a phone (where the county
+    has an SMS channel: the service says so in its turnout, `sms`)."""
+    form = await desk.form()
+    body = {"by_sms": True} if form.get("by_sms") else {}
     return await desk.console.services.call(
-        "evaluation", "POST", path, token=desk.token, body={}, raw=raw
+        "evaluation", "POST", path, token=desk.token, body=body, raw=raw
     )
+
+
+def without_phone(raters: list[dict[str, Any]]) -> int:
+    """Raters an invitation cannot reach by SMS: no phone registered (or it was erased)."""
+    return sum(1 for r in raters if not r.get("phone"))
+
+
+async def erasure_page(
+    desk: Desk, listed: str, rater_id: str, back: str, refused: Refused | None = None
+) -> Response:
+    """The confirmation before a rater's personal data is erased (A7): who (masked), what
+    goes and what stays. `listed`: the API's raters of the round or check."""
+    raters = (await desk.get("evaluation", listed))["raters"]
+    rater = next((r for r in raters if r["rater_id"] == rater_id), None)
+    if rater is None:
+        raise Refused(404, "没有这位评议人。")
+    return desk.form_page("erasure.html", refused, None, rater=rater, back=back)
+
+
+async def erase(desk: Desk, listed: str, rater_id: str, back: str) -> Response:
+    """Erase the rater's name, phone and ID number for good (the service destroys their key;
+    participation and ballots stay); a refusal on the confirmation page."""
+    form = await desk.form()
+    try:
+        await desk.post("evaluation", f"/v1/people/{rater_id}/erasure", {}, form.get("key", ""))
+    except Refused as refused:
+        return await erasure_page(desk, listed, rater_id, back, refused)
+    return desk.redirect(back)
+
+
+@router.get("/rounds/{round_id}/raters/{rater_id}/erasure")
+async def erasure(round_id: str, rater_id: str, desk: Signed) -> Response:
+    await the_round(desk, round_id)
+    back = f"/rounds/{round_id}"
+    return await erasure_page(desk, f"/v1/rounds/{round_id}/raters", rater_id, back)
+
+
+@router.post("/rounds/{round_id}/raters/{rater_id}/erasure")
+async def erase_rater(round_id: str, rater_id: str, desk: Signed) -> Response:
+    await the_round(desk, round_id)
+    return await erase(desk, f"/v1/rounds/{round_id}/raters", rater_id, f"/rounds/{round_id}")
 
 
 async def print_sheet(desk: Desk, target: str, target_id: str) -> Response:
@@ -409,6 +455,14 @@ PROBLEMS = {
 }
 
 
+def erasures_shown(audit: dict[str, Any]) -> list[dict[str, Any]]:
+    """An audit's erasures of raters' personal data (A7), each with its local time."""
+    return [
+        {**e, "at": zh.moment(datetime.fromisoformat(e["erased_at"]), CHINA)}
+        for e in audit.get("erasures", [])
+    ]
+
+
 @router.get("/rounds/{round_id}/audit")
 async def audit(round_id: str, desk: Signed) -> Response:
     """E3: the auditor checks the ballots against the distinct registered raters."""
@@ -416,4 +470,10 @@ async def audit(round_id: str, desk: Signed) -> Response:
         raise Refused(403, "评议审计由审计员进行。")
     found = await the_round(desk, round_id)
     checked = await desk.get("evaluation", f"/v1/rounds/{round_id}/audit")
-    return desk.page("round_audit.html", round=found, audit=checked, problems=PROBLEMS)
+    return desk.page(
+        "round_audit.html",
+        round=found,
+        audit=checked,
+        problems=PROBLEMS,
+        erasures=erasures_shown(checked),
+    )

@@ -32,7 +32,7 @@ from services.evaluation.voting.schemas import InvitationsIssued, InvitationTurn
 from shared.auth import PUBLIC
 from shared.errors import GongkaiError, InvalidInput, InvalidState
 from shared.http import PathId, Reader, SignedIn, run
-from shared.sms import SmsGateway, SmsSettings, gateway_from_settings
+from shared.sms import SmsError, SmsGateway, SmsSettings, gateway_from_settings
 
 router = APIRouter(tags=["voting"])
 log = structlog.get_logger()
@@ -55,13 +55,22 @@ def _gateway(request: Request) -> SmsGateway | None:
 
 
 async def _send(request: Request, answer: dict[str, Any]) -> None:
+    """Each slip marked for SMS to its phone; one the channel refuses is marked `sms_failed`
+    (its code is still in the answer, to hand over), never an error that would lose the
+    answer's other codes, committed already."""
     gateway = _gateway(request)
     if gateway is None:
         return
     view = answer["view"]
     for slip in answer["invitations"]:
         if slip.get("by_sms") and slip.get("phone"):
-            await h.send_invitation(gateway, slip["phone"], view, _base_url(request), slip["code"])
+            try:
+                await h.send_invitation(
+                    gateway, slip["phone"], view, _base_url(request), slip["code"]
+                )
+            except SmsError as error:  # shared/sms.py logged it, the phone masked
+                log.warning("invitation_sms_failed", scope_id=answer["id"], reason=error.code)
+                slip["by_sms"], slip["sms_failed"] = False, True
 
 
 def _shown(request: Request, answer: dict[str, Any]) -> dict[str, Any]:
@@ -146,9 +155,11 @@ for _path, _scope in SCOPES.items():
             response_model=InvitationTurnout,
             operation_id=f"get{op}InvitationTurnout",
         )
-        async def turnout(scope_id: PathId, conn: Reader) -> Any:
-            """Turnout of the invitations: counts only, never who chose what."""
-            return await q.turnout(conn, scope=scope.value, scope_id=scope_id)
+        async def turnout(scope_id: PathId, conn: Reader, request: Request) -> Any:
+            """Turnout of the invitations: counts only, never who chose what; and whether
+            invitations can go by SMS (the county has an SMS channel)."""
+            counts = await q.turnout(conn, scope=scope.value, scope_id=scope_id)
+            return counts | {"sms": _gateway(request) is not None}
 
     _routes()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.queries import findings, with_personal
+from services.evaluation.queries import erasures, findings, with_personal
 from services.evaluation.voting import queries as voting_queries
 from shared.errors import NotFound
 
@@ -73,4 +73,5 @@ async def check_audit(conn: asyncpg.Connection, *, check_id: str) -> dict[str, A
         "in_urn": waiting,
         "problems": problems,
         "consistent": not problems,
+        "erasures": await erasures(conn, "check_raters", "check_id", check_id),
     }

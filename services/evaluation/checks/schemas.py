@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.evaluation.schemas import AuditProblem, PersonalView, View
+from services.evaluation.schemas import AuditProblem, Erasure, PersonalView, View
 
 
 class CheckAuditView(View):
@@ -16,6 +16,7 @@ class CheckAuditView(View):
     in_urn: int  # web ballots waiting for their shuffled batch (0 once closed)
     problems: list[AuditProblem]
     consistent: bool
+    erasures: list[Erasure]  # raters whose personal data was erased (A7): when, by whom
 
 
 class CheckView(View):

@@ -109,5 +109,17 @@ def slips_sheet(view: dict[str, Any], slips: list[dict[str, Any]], base_url: str
         for s in [*named, *anonymous]
     ]
     return TEMPLATES.get_template("slips.html").render(
-        view=view, slips=shown, base=base_url.rstrip("/")
+        view=view, slips=shown, base=base_url.rstrip("/"), sms=sms_summary(slips)
     )
+
+
+def sms_summary(slips: list[dict[str, Any]]) -> dict[str, int] | None:
+    """How many slips went by SMS, failed to, and have no phone to go to; None when none was
+    asked to go by SMS (the sheet then says nothing of it)."""
+    if not any(s.get("by_sms") or s.get("sms_failed") for s in slips):
+        return None
+    return {
+        "sent": sum(1 for s in slips if s.get("by_sms")),
+        "failed": sum(1 for s in slips if s.get("sms_failed")),
+        "no_phone": sum(1 for s in slips if not s.get("phone")),
+    }

@@ -14,7 +14,15 @@ from shared.envelope import EventEnvelope
 async def personal_data_erased(
     conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 ) -> None:
-    """Every read model that shows the person shows them erased (A7)."""
+    """Every read model that shows the person shows them erased (A7); who erased them, and
+    when, for the audits."""
+    await conn.execute(
+        "INSERT INTO erasures VALUES ($1, $2, $3, $4) ON CONFLICT (person_id) DO NOTHING",
+        d["person_id"],
+        e.time,
+        e.actor,
+        e.actorrole,
+    )
     for table in ("round_raters", "check_raters"):
         await conn.execute(
             f"UPDATE {table} SET personal = NULL, erased = true"

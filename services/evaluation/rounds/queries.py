@@ -8,7 +8,7 @@ from typing import Any
 
 import asyncpg
 
-from services.evaluation.queries import findings, with_personal
+from services.evaluation.queries import erasures, findings, with_personal
 from services.evaluation.rounds.aggregates import default_closing_dates
 from services.evaluation.voting import queries as voting_queries
 from shared import zh
@@ -176,4 +176,5 @@ async def round_audit(conn: asyncpg.Connection, *, round_id: str) -> dict[str, A
         "subjects": subjects,
         "problems": problems,
         "consistent": not problems,
+        "erasures": await erasures(conn, "round_raters", "round_id", round_id),
     }

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from services.evaluation.rounds.events import SubjectResult
-from services.evaluation.schemas import AuditProblem, PersonalView, View
+from services.evaluation.schemas import AuditProblem, Erasure, PersonalView, View
 
 
 class CalendarView(View):
@@ -123,3 +123,4 @@ class AuditView(View):
     subjects: list[SubjectAudit]
     problems: list[AuditProblem]
     consistent: bool
+    erasures: list[Erasure]  # raters whose personal data was erased (A7): when, by whom

@@ -239,7 +239,8 @@ async def turnout(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> dic
         scope_id,
     )
     invited = await conn.fetchrow(
-        "SELECT count(*) AS invited, coalesce(sum(issued - 1), 0)::int AS reissued"
+        "SELECT count(*) AS invited, coalesce(sum(issued - 1), 0)::int AS reissued,"
+        " count(*) FILTER (WHERE by_sms > 0) AS by_sms"
         " FROM invitations_issued WHERE scope_id = $1",
         scope_id,
     )

@@ -11,7 +11,8 @@ class IssuedInvitation(View):
     code: str  # shown once: only its hash is kept
     link: str  # the voting page with the code in the fragment (never sent to a server)
     name: str | None  # masked (张*兰), for a named rater; None for an anonymous one
-    by_sms: bool
+    by_sms: bool  # the link was handed to the county's SMS channel
+    sms_failed: bool = False  # it was to go by SMS, but the channel refused it: hand the code
 
 
 class InvitationsIssued(View):
@@ -27,3 +28,5 @@ class InvitationTurnout(View):
     reissued: int  # invitations replaced
     voted: int
     in_urn: int  # ballots waiting in the urn for their batch
+    by_sms: int  # raters an invitation was sent to by SMS
+    sms: bool  # the county has an SMS channel: invitations can go by SMS (`by_sms`)

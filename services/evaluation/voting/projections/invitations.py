@@ -1,5 +1,5 @@
-"""Projects the invitations' events (issue 17): how many invitations each rater was given, for
-turnout (counts only; the codes are never in an event)."""
+"""Projects the invitations' events (issue 17): how many invitations each rater was given, and
+how many of them went by SMS, for turnout (counts only; the codes are never in an event)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ from shared.envelope import EventEnvelope
 
 async def invitation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO invitations_issued VALUES ($1, $2, $3, 1) ON CONFLICT (scope_id, rater_id)"
-        " DO UPDATE SET issued = invitations_issued.issued + 1",
+        "INSERT INTO invitations_issued (scope_id, rater_id, scope, issued, by_sms)"
+        " VALUES ($1, $2, $3, 1, $4) ON CONFLICT (scope_id, rater_id) DO UPDATE SET"
+        " issued = invitations_issued.issued + 1, by_sms = invitations_issued.by_sms + $4",
         d["scope_id"],
         d["rater_id"],
         d["scope"],
+        1 if d.get("by_sms") else 0,
     )
