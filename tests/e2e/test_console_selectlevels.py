@@ -2,13 +2,14 @@
 items 2-4), against the real identity, pledge and evaluation services, the services' clock
 moved to the days around July 1: the township office opens the members' selection and
 nominates, the committee decides with its reason and, the notice over, issues the
-commendation; the county's administrator opens the county's selection, nominates from the
-townships' winners (a nomination without a reason refused beside it, nothing appended),
-decides in its own words beside the score's parts (a decision without one refused beside
-it), posts the notice, records an objection brought in person, answers it and issues the
-county's commendation, while the township's committee is refused the county's page; the
-branch secretary, on her phone, holds her branch's own selection of its members from
-opening to commendation."""
+commendation; the county's administrator opens the county's selection (a nomination of a
+township's winner without a reason refused beside it, nothing appended), the township's
+office puts its winner up from its own page, the administrator scores and decides in its
+own words beside the score's parts (a decision without one refused beside it), posts the
+notice, records an objection brought in person, answers it and issues the county's
+commendation, the township's committee reading it without a step to take; the branch
+secretary, on her phone, holds her branch's own selection of its members from opening to
+commendation."""
 
 from __future__ import annotations
 
@@ -127,13 +128,13 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             await head.goto(township_url)
             await decide(head, 1, "张建国", True, "镇党委研究认为带领节水改造成效突出")
             await head.get_by_role("button", name="提交镇党委决定").click()
-            await office.reload()
+            await office.goto(township_url)
             await office.get_by_role("button", name="发布公示").click()
-            await head.reload()
+            await head.goto(township_url)
             await head.get_by_role("button", name="发布表彰决定").click()  # notice not over
             assert "公示期结束后才能表彰" in await head.get_by_role("alert").inner_text()
             clock.set(at("2027-07-01"))
-            await head.goto(township_url)  # not a reload: that would post the refused form again
+            await head.goto(township_url)  # not a reload: it would post the refused form again
             await head.get_by_role("button", name="发布表彰决定").click()
             assert await stage_of(head) == "已表彰"
             assert "已于 2027年7月1日 发布表彰决定" in await head.locator("#notice").inner_text()
@@ -142,6 +143,10 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             # --- the county selects from the townships' winners ------------------------------
             menu = await county.get_by_role("navigation", name="主菜单").inner_text()
             assert "评选表彰" in menu
+            answer = await county.goto(township_url)  # the township's: not the county's to do
+            assert answer is not None
+            assert answer.status == 403
+            assert "只能办理本县的县级评选。" in await county.locator("main").inner_text()
             county_url = await open_selection(county, "2027年度全县优秀共产党员")
             assert "县级评选" in await county.locator("main").inner_text()
             before = await event_count(evaluation)
@@ -149,12 +154,16 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             assert await county.locator("#reason").get_attribute("aria-invalid") == "true"
             assert await county.locator("#err-reason").count() == 1
             assert await event_count(evaluation) == before  # nothing appended
-            await nominate(county, "张建国（红沙梁镇）", "镇级优秀共产党员，带领节水改造")
-            assert (
-                "推荐理由：镇级优秀共产党员，带领节水改造"
-                in await county.locator("#candidates").inner_text()
-            )
-            assert "县推荐" in await county.locator("#candidates").inner_text()
+            # the township's office puts its own winner up, from its selections' page
+            await office.get_by_role("link", name="评选表彰").click()
+            await office.locator("#county-selections").get_by_role("link").click()
+            assert office.url == county_url
+            await nominate(office, "张建国（红沙梁镇）", "镇级优秀共产党员，带领节水改造")
+            candidates = await office.locator("#candidates").inner_text()
+            assert "推荐理由：镇级优秀共产党员，带领节水改造" in candidates
+            assert "创先办推荐" in candidates
+            assert await office.get_by_role("button", name="计算第1轮得分").count() == 0
+            await county.goto(county_url)  # not a reload: its page is the refused form's answer
             await county.get_by_role("button", name="计算第1轮得分").click()
             assert await stage_of(county) == "第1轮待县委决定"
             stage = await county.locator("#stage-1").inner_text()
@@ -175,10 +184,12 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             await county.get_by_label("答复").fill("经核实所反映情况属实但属表扬，异议不成立")
             await county.get_by_label("异议不成立", exact=True).check()
             await county.get_by_role("button", name="提交答复").click()
-            await head.goto(county_url)  # the township's committee: not its selection
-            assert "只能办理本乡镇的评选" in await head.locator("main").inner_text()
+            await head.goto(county_url)  # the township's committee reads it, does not act
+            assert "拟表彰：张建国" in await head.locator("#notice").inner_text()
+            assert await head.get_by_role("button").filter(has_text="发布").count() == 0
+            assert await head.get_by_role("button").filter(has_text="提交").count() == 0
             clock.set(at("2027-07-07"))
-            await county.reload()
+            await county.goto(county_url)
             await county.get_by_role("button", name="发布表彰决定").click()
             assert await stage_of(county) == "已表彰"
             county_id = county_url.rsplit("/", 1)[1]
@@ -193,7 +204,7 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             ]
 
             # --- the secretary holds her branch's own selection, on her phone ---------------
-            await open_selection(secretary, "支部优秀党员评选", members=False)
+            branch_url = await open_selection(secretary, "支部优秀党员评选", members=False)
             assert "支部评选" in await secretary.locator("main").inner_text()
             await nominate(secretary, "李秀英（红沙梁村党支部）", "推广滴灌带动十户")
             await nominate(secretary, "张建国（红沙梁村党支部）", "带领班子攻坚")
@@ -208,14 +219,14 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             assert await horizontal_overflow(secretary) == 0
             await secretary.get_by_role("button", name="发布公示").click()
             clock.set(at("2027-07-13"))
-            await secretary.reload()
+            await secretary.goto(branch_url)
             await secretary.get_by_role("button", name="发布表彰决定").click()
             assert await stage_of(secretary) == "已表彰"
             assert await horizontal_overflow(secretary) == 0
-            branch_id = secretary.url.rsplit("/", 1)[1]
+            branch_id = branch_url.rsplit("/", 1)[1]
             shown = ok(await e.get(f"/v1/selections/{branch_id}"))
             assert (shown["level"], shown["organisation_id"]) == ("branch", d.branch)
             assert shown["finalists"] == [d.member]
             assert shown["stages"][0]["decided_by"] == "branch"
-            await office.goto(secretary.url)  # the township's office reads it, does not act
+            await office.goto(branch_url)  # the township's office reads it, does not act
             assert await office.get_by_role("button").filter(has_text="提交").count() == 0

@@ -20,7 +20,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.reviews import township_of
-from services.console.web import Desk, Signed, form_rows
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_rows
 
 router = APIRouter()
 CHINA = timezone(timedelta(hours=8))
@@ -51,6 +51,15 @@ async def _holder(desk: Desk) -> str:
     return await _township(desk)
 
 
+async def county_of(desk: Desk) -> str | None:
+    """The county of a township post's township, whose county selections its office
+    nominates the township's winners to (none for other posts)."""
+    if desk.session.role not in TOWNSHIP_POSTS:
+        return None
+    township = await desk.get("pledge", f"/v1/townships/{desk.session.org}")
+    return str(township["county_id"])
+
+
 def opens(desk: Desk) -> str | None:
     """The level of selection this person opens: the office its township's, the county's
     administrator the county's, a branch secretary her branch's; the committee none."""
@@ -78,11 +87,16 @@ async def _selections(
         limit=20,
         offset=(page - 1) * 20,
     )
+    county_id = await county_of(desk)
+    above: dict[str, Any] = {"rows": []}
+    if county_id is not None:  # the county's selections the township's winners go up to
+        above = await desk.get("evaluation", "/v1/selections", township_id=county_id, limit=20)
     return desk.form_page(
         "selections.html",
         refused,
         filled or {"year": str(datetime.now(CHINA).year), "notice_days": "7"},
         selections=listed,
+        county_selections=above["rows"],
         opens=opens(desk),
         page=page,
         pages=max(1, -(-listed["total"] // 20)),
@@ -154,6 +168,8 @@ async def nominees(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]
     if selection["stages"]:
         return []
     if selection["level"] == "county":
+        if role == "township_office":  # its own township's winners
+            return [w for w in await winners(desk, selection) if w["township_id"] == org]
         return await winners(desk, selection) if role == COUNTY else []
     if selection["level"] == "branch":
         mine = role == "branch_secretary" and org == selection["organisation_id"]
@@ -187,7 +203,8 @@ async def members_of(desk: Desk, branches: list[str]) -> list[dict[str, str]]:
 
 async def winners(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
     """S1 at the county: the year's awardees of the county's townships' own selections, of
-    the selection's kind, each named with the township that commended them."""
+    the selection's kind, each named with the township that commended them (and that
+    township's id: its office nominates its own)."""
     county_id = selection["organisation_id"]
     county = await desk.get("pledge", f"/v1/counties/{county_id}")
     towns = {t["township_id"]: t["name"] for t in county["townships"]}
@@ -195,7 +212,11 @@ async def winners(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]
         "evaluation", "/v1/commendations", county_id=county_id, year=selection["year"]
     )
     return [
-        {"id": a["subject_id"], "name": f"{a['subject_name']}（{towns.get(c['township_id'], '')}）"}
+        {
+            "id": a["subject_id"],
+            "name": f"{a['subject_name']}（{towns.get(c['township_id'], '')}）",
+            "township_id": c["township_id"],
+        }
         for c in issued
         if c["level"] == "township"
         for a in c["awardees"]
@@ -205,17 +226,22 @@ async def winners(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]
 
 async def readable(desk: Desk, selection_id: str) -> dict[str, Any]:
     """The selection, if it is of the person's place: the county's administrator the
-    county's own selections, the others their township's (every level held in it)."""
+    county's own selections; the others their township's (every level held in it), and the
+    township's committee and office their county's too."""
     path = f"/v1/selections/{selection_id}"
-    if desk.session.role != COUNTY:
-        return await desk.of_township(
-            "evaluation", path, await _township(desk), "只能办理本乡镇的评选。"
-        )
-    county_id = desk.org_of((COUNTY,), REFUSAL)
-    found: dict[str, Any] = await desk.get("evaluation", path)
-    if (found["level"], found["organisation_id"]) != ("county", county_id):
-        raise Refused(403, NOT_OURS)
-    return found
+    if desk.session.role == COUNTY:
+        county_id = desk.org_of((COUNTY,), REFUSAL)
+        found: dict[str, Any] = await desk.get("evaluation", path)
+        if (found["level"], found["organisation_id"]) != ("county", county_id):
+            raise Refused(403, NOT_OURS)
+        return found
+    township_id = await _township(desk)
+    found = await desk.get("evaluation", path)
+    if found["township_id"] == township_id:
+        return found
+    if found["level"] == "county" and found["organisation_id"] == await county_of(desk):
+        return found
+    raise Refused(403, "只能办理本乡镇的评选。")
 
 
 @router.get("/selections/{selection_id}")
