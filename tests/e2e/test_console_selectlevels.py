@@ -209,6 +209,7 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             await nominate(secretary, "李秀英（红沙梁村党支部）", "推广滴灌带动十户")
             await nominate(secretary, "张建国（红沙梁村党支部）", "带领班子攻坚")
             assert "支部推荐" in await secretary.locator("#candidates").inner_text()
+            assert await secretary.get_by_role("button", name="提交推荐").count() == 0  # all named
             await secretary.get_by_role("button", name="计算第1轮得分").click()
             assert await stage_of(secretary) == "第1轮待支部决定"
             await decide(secretary, 1, "李秀英", True, "支委会研究：滴灌示范群众认可")

@@ -114,6 +114,9 @@ def test_a_county_or_branch_selection_is_its_holders_to_organise_and_decide(
     assert f"提交{body}决定" in html
     assert "领导点评：92.50" in html  # the parts beside the composite
     assert " checked" not in html  # nothing pre-chosen
+    opened = selection | {"stages": [], "candidates": []}
+    assert ("还没有发布表彰" in page(holder, org, opened)) is (level == "county")
+    assert "还没有发布表彰" not in page(holder, org, opened, [{"id": "m-1", "name": "张建国"}])
     notice = page(holder, org, posted(selection))
     assert f"（来访，{recorder}记录）" in notice
     assert "发布表彰决定" in notice

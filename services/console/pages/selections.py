@@ -160,6 +160,12 @@ def can_score(selection: dict[str, Any]) -> bool:
 
 
 async def nominees(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
+    """Whom this person may nominate and nobody has yet."""
+    named = {c["subject_id"] for c in selection["candidates"]}
+    return [n for n in await eligible(desk, selection) if n["id"] not in named]
+
+
+async def eligible(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
     """Whom this person may nominate, before the first stage is scored: in a township's
     selection the township's branches or members (the office) or the secretary's own branch
     or its members; in a branch's, its secretary the branch's members; in the county's, its
