@@ -198,6 +198,8 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             by_level = {c["level"]: c for c in held}  # the townships' and the county's own
             assert sorted(by_level) == ["county", "township"]
             awarded = by_level["county"]
+            earlier = {"county_id": d.county, "year": 2026}
+            assert ok(await e.get("/v1/commendations", params=earlier)) == []
             assert issued == [d.secretary]
             assert [(a["subject_id"], a["reason"]) for a in awarded["awardees"]] == [
                 (d.secretary, "全县节水示范，群众公认")
