@@ -109,6 +109,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/county", "全县"),
         ("/setup", "乡镇与日历"),
         ("/reminders", "提醒日历"),
+        ("/selections", "评选表彰"),
         ("/accounts", "账号与职务"),
         ("/channels", "推送渠道"),
         ("/deliveries", "失败推送"),

@@ -4,7 +4,10 @@ gathers nominations, scores a stage, posts the notice, records objections from p
 come in person); the branch secretary nominates, with a reason; the township committee
 (镇党委) decides each stage per candidate, advanced or not and why in its own words, with the
 composite score and its parts beside each candidate as evidence, answers objections and
-issues the commendation. The console offers each person the steps of their post; the
+issues the commendation. The same steps at each level (issue 20 item 3): the county's
+administrator organises and decides the county's selection across townships, from the
+townships' winners of the year; a branch secretary organises and decides her branch's own
+selection of its members. The console offers each person the steps of their post; the
 service decides."""
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.reviews import township_of
-from services.console.web import Desk, Signed, form_rows
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_rows
 
 router = APIRouter()
 CHINA = timezone(timedelta(hours=8))
 POSTS = ("township_committee", "township_office", "branch_secretary")
-REFUSAL = "“评选表彰”由乡镇党委、创先办和支部书记使用。"
+COUNTY = "county_admin"
+REFUSAL = "“评选表彰”由乡镇党委、创先办和支部书记使用。县级评选由县管理员办理。"
+NOT_OURS = "只能办理本县的县级评选。"
 SOURCES = {
     "ratings": "评星定级",
     "evaluation": "群众评议",
@@ -37,6 +42,32 @@ async def _township(desk: Desk) -> str:
     return await township_of(desk, POSTS, REFUSAL)
 
 
+async def _holder(desk: Desk) -> str:
+    """Where the person's selections are listed (`township_id` of the service's list): the
+    county for its administrator (a county selection's township is the county), else the
+    person's township."""
+    if desk.session.role == COUNTY:
+        return desk.org_of((COUNTY,), REFUSAL)
+    return await _township(desk)
+
+
+async def county_of(desk: Desk) -> str | None:
+    """The county of a township post's township, whose county selections its office
+    nominates the township's winners to (none for other posts)."""
+    if desk.session.role not in TOWNSHIP_POSTS:
+        return None
+    township = await desk.get("pledge", f"/v1/townships/{desk.session.org}")
+    return str(township["county_id"])
+
+
+def opens(desk: Desk) -> str | None:
+    """The level of selection this person opens: the office its township's, the county's
+    administrator the county's, a branch secretary her branch's; the committee none."""
+    return {"township_office": "township", COUNTY: "county", "branch_secretary": "branch"}.get(
+        desk.session.role
+    )
+
+
 @router.get("/selections")
 async def selections(desk: Signed, page: Annotated[int, Query(ge=1, le=1000)] = 1) -> Response:
     return await _selections(desk, page)
@@ -49,15 +80,24 @@ async def _selections(
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
 ) -> Response:
-    township_id = await _township(desk)
     listed = await desk.get(
-        "evaluation", "/v1/selections", township_id=township_id, limit=20, offset=(page - 1) * 20
+        "evaluation",
+        "/v1/selections",
+        township_id=await _holder(desk),
+        limit=20,
+        offset=(page - 1) * 20,
     )
+    county_id = await county_of(desk)
+    above: dict[str, Any] = {"rows": []}
+    if county_id is not None:  # the county's selections the township's winners go up to
+        above = await desk.get("evaluation", "/v1/selections", township_id=county_id, limit=20)
     return desk.form_page(
         "selections.html",
         refused,
         filled or {"year": str(datetime.now(CHINA).year), "notice_days": "7"},
         selections=listed,
+        county_selections=above["rows"],
+        opens=opens(desk),
         page=page,
         pages=max(1, -(-listed["total"] // 20)),
     )
@@ -65,15 +105,18 @@ async def _selections(
 
 @router.post("/selections")
 async def open_selection(desk: Signed) -> Response:
-    """S1: the office opens the township's selection of its branches or members."""
+    """S1: the office opens the township's selection of its branches or members, the county's
+    administrator the county's, a branch secretary her branch's of its members."""
     form = await desk.form()
-    township_id = await _township(desk)
+    holder, level = await _holder(desk), opens(desk)
+    if level is None:
+        raise Refused(403, "评选由乡镇创先办、县管理员或支部书记开展：镇党委决定各轮。")
     body: dict[str, Any] = {
-        "level": "township",
-        "township_id": township_id,
+        "level": level,
+        f"{level}_id": holder if level != "branch" else desk.session.org,
         "title": form.get("title", ""),
         "year": number(form.get("year", "")),
-        "subject_kind": form.get("subject_kind", ""),
+        "subject_kind": "member" if level == "branch" else form.get("subject_kind", ""),
         "notice_days": number(form.get("notice_days", "")),
     }
     if form.get("commendation_on"):
@@ -117,20 +160,43 @@ def can_score(selection: dict[str, Any]) -> bool:
 
 
 async def nominees(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
-    """Whom this person may nominate: the township's branches or members (the office), the
-    secretary's own branch or its members."""
-    if selection["stages"] or desk.session.role == "township_committee":
+    """Whom this person may nominate and nobody has yet."""
+    named = {c["subject_id"] for c in selection["candidates"]}
+    return [n for n in await eligible(desk, selection) if n["id"] not in named]
+
+
+async def eligible(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
+    """Whom this person may nominate, before the first stage is scored: in a township's
+    selection the township's branches or members (the office) or the secretary's own branch
+    or its members; in a branch's, its secretary the branch's members; in the county's, its
+    administrator the townships' winners of the year."""
+    role, org = desk.session.role, desk.session.org
+    if selection["stages"]:
+        return []
+    if selection["level"] == "county":
+        if role == "township_office":  # its own township's winners
+            return [w for w in await winners(desk, selection) if w["township_id"] == org]
+        return await winners(desk, selection) if role == COUNTY else []
+    if selection["level"] == "branch":
+        mine = role == "branch_secretary" and org == selection["organisation_id"]
+        return await members_of(desk, [selection["organisation_id"]]) if mine else []
+    if role not in ("township_office", "branch_secretary"):
         return []
     township = await desk.get("pledge", f"/v1/townships/{selection['township_id']}")
     branches = [b["branch_id"] for b in township["branches"]]
-    if desk.session.role == "branch_secretary":
-        branches = [b for b in branches if b == desk.session.org]
+    if role == "branch_secretary":
+        branches = [b for b in branches if b == org]
     if selection["subject_kind"] == "branch":
         return [
             {"id": b["branch_id"], "name": b["name"]}
             for b in township["branches"]
             if b["branch_id"] in branches
         ]
+    return await members_of(desk, branches)
+
+
+async def members_of(desk: Desk, branches: list[str]) -> list[dict[str, str]]:
+    """The members of the branches, each named with their branch."""
     found = []
     for branch_id in branches:
         branch = await desk.get("pledge", f"/v1/branches/{branch_id}")
@@ -139,6 +205,49 @@ async def nominees(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]
             for m in branch["members"]
         ]
     return found
+
+
+async def winners(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
+    """S1 at the county: the year's awardees of the county's townships' own selections, of
+    the selection's kind, each named with the township that commended them (and that
+    township's id: its office nominates its own)."""
+    county_id = selection["organisation_id"]
+    county = await desk.get("pledge", f"/v1/counties/{county_id}")
+    towns = {t["township_id"]: t["name"] for t in county["townships"]}
+    issued = await desk.get(
+        "evaluation", "/v1/commendations", county_id=county_id, year=selection["year"]
+    )
+    return [
+        {
+            "id": a["subject_id"],
+            "name": f"{a['subject_name']}（{towns.get(c['township_id'], '')}）",
+            "township_id": c["township_id"],
+        }
+        for c in issued
+        if c["level"] == "township"
+        for a in c["awardees"]
+        if a["subject_kind"] == selection["subject_kind"]
+    ]
+
+
+async def readable(desk: Desk, selection_id: str) -> dict[str, Any]:
+    """The selection, if it is of the person's place: the county's administrator the
+    county's own selections; the others their township's (every level held in it), and the
+    township's committee and office their county's too."""
+    path = f"/v1/selections/{selection_id}"
+    if desk.session.role == COUNTY:
+        county_id = desk.org_of((COUNTY,), REFUSAL)
+        found: dict[str, Any] = await desk.get("evaluation", path)
+        if (found["level"], found["organisation_id"]) != ("county", county_id):
+            raise Refused(403, NOT_OURS)
+        return found
+    township_id = await _township(desk)
+    found = await desk.get("evaluation", path)
+    if found["township_id"] == township_id:
+        return found
+    if found["level"] == "county" and found["organisation_id"] == await county_of(desk):
+        return found
+    raise Refused(403, "只能办理本乡镇的评选。")
 
 
 @router.get("/selections/{selection_id}")
@@ -153,10 +262,7 @@ async def _selection_page(
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
 ) -> Response:
-    path = f"/v1/selections/{selection_id}"
-    selection = await desk.of_township(
-        "evaluation", path, await _township(desk), "只能办理本乡镇的评选。"
-    )
+    selection = await readable(desk, selection_id)
     names = {c["subject_id"]: c["subject_name"] for c in selection["candidates"]}
     return desk.form_page(
         "selection.html",

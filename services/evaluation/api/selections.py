@@ -186,5 +186,10 @@ async def issue_commendation(
 async def list_commendations(
     conn: Reader,
     township_id: QueryId | None = None,
+    county_id: QueryId | None = None,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
 ) -> Any:
-    return await q.commendations(conn, township_id=township_id)
+    """Public (三公开): the commendations held in a township, or in a county (`county_id`:
+    the county's own and its townships', whose winners a county selection chooses from),
+    of a year."""
+    return await q.commendations(conn, township_id=township_id, county_id=county_id, year=year)

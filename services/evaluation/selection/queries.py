@@ -356,11 +356,19 @@ async def selections(
 
 
 async def commendations(
-    conn: asyncpg.Connection, *, township_id: str | None
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    county_id: str | None = None,
+    year: int | None = None,
 ) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         "SELECT * FROM commendations WHERE ($1::text IS NULL OR township_id = $1)"
-        " ORDER BY year, selection_id",
+        " AND ($2::text IS NULL OR township_id = $2 OR township_id IN"
+        " (SELECT township_id FROM dir_townships WHERE county_id = $2))"
+        " AND ($3::int IS NULL OR year = $3) ORDER BY year, selection_id",
         township_id,
+        county_id,
+        year,
     )
     return [{**dict(r), "awardees": json.loads(r["awardees"])} for r in rows]
