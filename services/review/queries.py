@@ -231,11 +231,35 @@ async def visits(
 
 async def branch_leaders(conn: asyncpg.Connection, *, branch_id: str) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT branch_id, leader_id, leader_name, assigned_on FROM branch_leaders"
+        "SELECT branch_id, leader_id, leader_name, assigned_on, township_id FROM branch_leaders"
         " WHERE branch_id = $1 ORDER BY assigned_on, leader_id",
         branch_id,
     )
     return [dict(r) for r in rows]
+
+
+async def leader_assignments(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    leader_id: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """R1: the assignments now, of a township's branches or of one leader, by branch."""
+    where = "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR leader_id = $2)"
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM branch_leaders WHERE {where}", township_id, leader_id
+    )
+    rows = await conn.fetch(
+        "SELECT branch_id, leader_id, leader_name, assigned_on, township_id FROM branch_leaders"
+        f" WHERE {where} ORDER BY branch_id, assigned_on, leader_id LIMIT $3 OFFSET $4",
+        township_id,
+        leader_id,
+        limit,
+        offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
 
 
 async def branch_copy(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:
