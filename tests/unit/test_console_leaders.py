@@ -170,6 +170,7 @@ async def test_the_county_sets_the_evaluation_calendar_and_check_terms(town: Tow
     assert "2027年7月10日" in page  # the defaults until set
     assert "满意和基本满意占 80%" in page
     assert "14 天" in page
+    assert "评议日历和测评规则按默认" in page
 
     bad = await admin.post("/setup/terms", data=form(csrf, year="2027", threshold="1.5"))
     assert bad.status_code == 422
@@ -203,6 +204,9 @@ async def test_the_county_sets_the_evaluation_calendar_and_check_terms(town: Tow
     assert "2027年7月8日" in page
     assert "2028年1月4日" in page
     office, office_csrf = town.as_("township_office", d.township)
+    calendar = shown(await office.get("/township/calendar", params={"year": 2027}))
+    assert "满意和基本满意占 90%" in calendar  # the township reads what the county set
+    assert "2027年7月8日" in calendar
     assert (await office.get("/setup")).status_code == 403
     refused = await office.post("/setup/terms", data=form(office_csrf, year="2027"))
     assert refused.status_code == 403

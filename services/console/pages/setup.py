@@ -28,6 +28,19 @@ EVALUATION = {"evaluation": "evaluation-calendars", "terms": "satisfaction-check
 Year = Annotated[int | None, Query(ge=2000, le=2100)]
 
 
+async def evaluation_year(desk: Desk, county_id: str, year: int) -> dict[str, Any] | None:
+    """The county's evaluation calendar (`evaluation`: the rounds' closing dates, E4) and
+    satisfaction-check terms (`terms`, P10c) for the year, each the default until set; None
+    when the evaluation service is not reached (the page is shown without them)."""
+    try:
+        return {
+            name: await desk.get("evaluation", f"/v1/counties/{county_id}/{path}/{year}")
+            for name, path in EVALUATION.items()
+        }
+    except Refused:
+        return None
+
+
 @router.get("/setup")
 async def setup(desk: Signed, year: Year = None) -> Response:
     return await _setup(desk, year or this_year())
@@ -43,20 +56,14 @@ async def _setup(
     county_id = county_of(desk)
     county = await desk.get("pledge", f"/v1/counties/{county_id}")
     people = await desk.get("identity", "/v1/people", county_id=county_id, limit=500)
-    yearly: dict[str, Any] = {}
-    try:
-        for name, path in EVALUATION.items():
-            yearly[name] = await desk.get("evaluation", f"/v1/counties/{county_id}/{path}/{year}")
-    except Refused:  # the evaluation service not reached: the page says so, the rest works
-        yearly = {name: None for name in EVALUATION}
+    yearly = await evaluation_year(desk, county_id, year)
     return desk.form_page(
         "setup.html",
         refused,
         filled,
         sent=sent,
         year=year,
-        evaluation=yearly["evaluation"],
-        terms=yearly["terms"],
+        yearly=yearly,
         county=county,
         people=[("", "新人员（填写下方姓名）")]
         # those registered here (a head is rarely a branch's member): the first 500
