@@ -210,3 +210,12 @@ async def test_the_county_sets_the_evaluation_calendar_and_check_terms(town: Tow
     assert (await office.get("/setup")).status_code == 403
     refused = await office.post("/setup/terms", data=form(office_csrf, year="2027"))
     assert refused.status_code == 403
+
+
+async def test_the_assignments_show_while_the_committee_cannot_be_read(town: Township) -> None:
+    d = town.d
+    settings = town.settings.model_copy(update={"identity_url": "http://127.0.0.1:9"})
+    office, _ = signed_in_as(settings, town.servers, "township_office", d.township, "o-1", "赵")
+    page = shown(await office.get("/leaders"))
+    assert "红沙梁村党支部" in page
+    assert "党委成员名单暂时无法读取" in page

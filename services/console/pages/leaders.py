@@ -59,7 +59,15 @@ async def _leaders(
             for r in found["rows"]
             if r["township_id"] == township_id
         ]
-    people = await committee(desk, township_id) if office else []
+    leader_options: list[tuple[str, str]] | None = []
+    if office:
+        try:
+            leader_options = [
+                (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"])
+                for p in await committee(desk, township_id)
+            ]
+        except Refused:  # the identity service not reached: the assignments are still shown
+            leader_options = None
     return shown(
         desk,
         "leaders.html",
@@ -75,9 +83,7 @@ async def _leaders(
         office=office,
         mine=mine,
         branch_options=choices(active),
-        leader_options=[
-            (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"]) for p in people
-        ],
+        leader_options=leader_options,
     )
 
 
