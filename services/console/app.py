@@ -28,6 +28,7 @@ from services.console.pages import (
     home,
     imports,
     journals,
+    leaders,
     mine,
     pledges,
     ratings,
@@ -127,6 +128,7 @@ def create_app(
         bulletins,
         checks,
         ratings,
+        leaders,
     ):
         app.include_router(module.router)
 

@@ -81,6 +81,13 @@ CREATE TABLE round_publications (
     published_on date  NOT NULL,
     results      jsonb NOT NULL
 );
+CREATE TABLE check_terms (
+    county_id   text             NOT NULL,
+    year        integer          NOT NULL,
+    threshold   double precision NOT NULL,
+    window_days integer          NOT NULL,
+    PRIMARY KEY (county_id, year)
+);
 CREATE TABLE checks (
     check_id          text PRIMARY KEY,
     pledge_id         text    NOT NULL,

@@ -67,3 +67,15 @@ def may_see_posts(who: Principal, person_id: str, person_county: str) -> bool:
         or county_admin(who, person_county)
         or who.is_(Role.AUDITOR, person_county)
     )
+
+
+def may_see_committee(who: Principal, place: Place) -> bool:
+    """Who sits on a township's committee: the township's office (it assigns them to branches,
+    R1) and committee, the county's administrator and auditors."""
+    township = place.township_id or ""
+    return (
+        township_office(who, township)
+        or township_committee(who, township)
+        or county_admin(who, place.county_id)
+        or who.is_(Role.AUDITOR, place.county_id)
+    )

@@ -5,6 +5,7 @@ directory copy (`directory=True`) is projected before the policy runs, so it alr
 where a township or branch sits; who held a post before comes from identity's own posts.
 
     TownshipHeadAppointed     the head sits on the township committee; the head before leaves
+                              (members the county granted the committee's post stay)
     MemberEnrolled            a member of the branch (a person, registered the first time)
     BranchSecretaryAppointed  the branch's secretary; the secretary before stops being one
     MemberTransferred         member of the new branch; posts at the old branch end
@@ -51,11 +52,16 @@ async def _person(uow: UnitOfWork, person_id: str, name: str, township_id: str) 
 
 
 async def _ended_elsewhere(uow: UnitOfWork, role: Role, org: str, keep: str, at: datetime) -> None:
-    """Whoever else holds the directory's post (role, org) leaves it: a new one was named."""
+    """Whoever else holds the directory's post (role, org) leaves it: a new one was named. A
+    post granted here is not the directory's (the committee's members the county granted
+    stay on it when a new head is appointed)."""
     for holder in await uow.port(queries.reads).holders(role.value, org):
         if holder == keep:
             continue
         person = await uow.get(Person, stream_of(holder), "该人员")
+        held = person.posts.get((role.value, org))
+        if held is not None and held.source is PostSource.GRANT:
+            continue
         person.end_post(role, org, at, DIRECTORY, "继任者已任命", source=PostSource.DIRECTORY)
         await uow.save(person)
 

@@ -163,3 +163,23 @@ async def current_posts(conn: asyncpg.Connection, person_id: str) -> list[dict[s
         person_id,
     )
     return [dict(r) for r in rows]
+
+
+async def township_committee(conn: asyncpg.Connection, *, township_id: str) -> dict[str, Any]:
+    """The people on the township's committee now (its head among them): the leaders the
+    township office assigns to branches (R1). None of the township: not found."""
+    town = await conn.fetchrow(
+        "SELECT township_id, county_id, head_id FROM dir_townships WHERE township_id = $1",
+        township_id,
+    )
+    if town is None:
+        return {}
+    rows = await conn.fetch(
+        "SELECT DISTINCT p.person_id, coalesce(pe.name, p.person_id) AS name FROM posts p"
+        " LEFT JOIN people pe USING (person_id)"
+        " WHERE p.org = $1 AND p.role = 'township_committee' AND p.ended_at IS NULL"
+        " ORDER BY 2, 1",
+        township_id,
+    )
+    members = [{**dict(r), "head": r["person_id"] == town["head_id"]} for r in rows]
+    return {"township_id": township_id, "county_id": town["county_id"], "members": members}

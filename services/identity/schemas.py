@@ -59,3 +59,17 @@ class PostsOn(BaseModel):
 class ClientRegistered(BaseModel):
     client_id: str
     client_secret: str  # shown once; only its hash is kept
+
+
+class CommitteeMember(BaseModel):
+    person_id: str
+    name: str
+    head: bool  # the township's head, as the directory names it
+
+
+class TownshipCommittee(BaseModel):
+    """Who holds the township committee's post now (R1: the leaders of the township)."""
+
+    township_id: str
+    county_id: str
+    members: list[CommitteeMember]

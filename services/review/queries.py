@@ -202,6 +202,31 @@ async def branch_journals(
     return {"branch_id": branch_id, "month": month, "journals": journals}
 
 
+async def _paged(
+    conn: asyncpg.Connection,
+    table: str,
+    filters: dict[str, str | None],
+    order: str,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[asyncpg.Record]]:
+    """A page of the table's rows matching every filter given (a None one matches all), and
+    how many match in all."""
+    where = " AND ".join(
+        f"(${n}::text IS NULL OR {column} = ${n})" for n, column in enumerate(filters, 1)
+    )
+    args = list(filters.values())
+    total = await conn.fetchval(f"SELECT count(*) FROM {table} WHERE {where}", *args)
+    n = len(args)
+    rows = await conn.fetch(
+        f"SELECT * FROM {table} WHERE {where} ORDER BY {order} LIMIT ${n + 1} OFFSET ${n + 2}",
+        *args,
+        limit,
+        offset,
+    )
+    return total, rows
+
+
 async def visits(
     conn: asyncpg.Connection,
     *,
@@ -210,14 +235,11 @@ async def visits(
     limit: int,
     offset: int,
 ) -> dict[str, Any]:
-    where = "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR branch_id = $2)"
-    total = await conn.fetchval(
-        f"SELECT count(*) FROM visits WHERE {where}", township_id, branch_id
-    )
-    rows = await conn.fetch(
-        f"SELECT * FROM visits WHERE {where} ORDER BY visited_on, visit_id LIMIT $3 OFFSET $4",
-        township_id,
-        branch_id,
+    total, rows = await _paged(
+        conn,
+        "visits",
+        {"township_id": township_id, "branch_id": branch_id},
+        "visited_on, visit_id",
         limit,
         offset,
     )
@@ -231,11 +253,31 @@ async def visits(
 
 async def branch_leaders(conn: asyncpg.Connection, *, branch_id: str) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT branch_id, leader_id, leader_name, assigned_on FROM branch_leaders"
+        "SELECT branch_id, leader_id, leader_name, assigned_on, township_id FROM branch_leaders"
         " WHERE branch_id = $1 ORDER BY assigned_on, leader_id",
         branch_id,
     )
     return [dict(r) for r in rows]
+
+
+async def leader_assignments(
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    leader_id: str | None,
+    limit: int,
+    offset: int,
+) -> dict[str, Any]:
+    """R1: the assignments now, of a township's branches or of one leader, by branch."""
+    total, rows = await _paged(
+        conn,
+        "branch_leaders",
+        {"township_id": township_id, "leader_id": leader_id},
+        "branch_id, assigned_on, leader_id",
+        limit,
+        offset,
+    )
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
 
 
 async def branch_copy(conn: asyncpg.Connection, *, branch_id: str) -> dict[str, Any]:

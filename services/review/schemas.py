@@ -198,3 +198,8 @@ class BranchLeader(BaseModel):
     leader_id: str
     leader_name: str
     assigned_on: date
+    township_id: str
+
+
+class LeaderPage(Page):
+    rows: list[BranchLeader]

@@ -13,6 +13,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.directory import shown
+from services.console.pages.setup import evaluation_year
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 
 router = APIRouter()
@@ -164,8 +165,9 @@ async def pushes(
 async def calendar(
     desk: Signed, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
 ) -> Response:
-    """The county's deadlines for the year as they bind the township (N3), and the pledge
-    calendar's drafting deadline (P6); the county administrator sets both."""
+    """The county's deadlines for the year as they bind the township (N3), the pledge
+    calendar's drafting deadline (P6), the rounds' closing dates (E4) and the satisfaction
+    checks' terms (P10c); the county administrator sets them."""
     township_id = township_post(desk)
     year = year or today().year
     town = await desk.get("pledge", f"/v1/townships/{township_id}")
@@ -182,4 +184,5 @@ async def calendar(
         year=year,
         drafting=county["calendars"].get(str(year)),
         deadlines=sorted(deadlines, key=lambda d: d["due_on"]) if deadlines else deadlines,
+        yearly=await evaluation_year(desk, town["county_id"], year),  # rounds, checks
     )

@@ -1,7 +1,9 @@
 """The county's frame, for its administrator: townships (established, their head appointed),
 the pledge calendar (drafting and publication deadlines per year) and the categories a
-pledge's items are drafted in, per kind of branch (the pledge service's directory); and the
-year's deadlines the notification service reminds people of (N3)."""
+pledge's items are drafted in, per kind of branch (the pledge service's directory); a year's
+evaluation calendar (the rounds' closing dates, E4) and satisfaction-check terms (threshold
+and window, P10c) at the evaluation service; and the year's deadlines the notification
+service reminds people of (N3)."""
 
 from __future__ import annotations
 
@@ -21,21 +23,47 @@ PATHS = {"township": "townships", "calendar": "calendars", "categories": "catego
 KINDS = {"village": "村党组织", "agency": "机关党组织", "school": "学校党组织"}
 
 
+# the evaluation service's yearly settings: the form's name → its path under the county
+EVALUATION = {"evaluation": "evaluation-calendars", "terms": "satisfaction-check-terms"}
+Year = Annotated[int | None, Query(ge=2000, le=2100)]
+
+
+async def evaluation_year(desk: Desk, county_id: str, year: int) -> dict[str, Any] | None:
+    """The county's evaluation calendar (`evaluation`: the rounds' closing dates, E4) and
+    satisfaction-check terms (`terms`, P10c) for the year, each the default until set; None
+    when the evaluation service is not reached (the page is shown without them)."""
+    try:
+        return {
+            name: await desk.get("evaluation", f"/v1/counties/{county_id}/{path}/{year}")
+            for name, path in EVALUATION.items()
+        }
+    except Refused:
+        return None
+
+
 @router.get("/setup")
-async def setup(desk: Signed) -> Response:
-    return await _setup(desk)
+async def setup(desk: Signed, year: Year = None) -> Response:
+    return await _setup(desk, year or this_year())
 
 
 async def _setup(
-    desk: Desk, refused: Refused | None = None, filled: dict[str, str] | None = None
+    desk: Desk,
+    year: int,
+    refused: Refused | None = None,
+    filled: dict[str, str] | None = None,
+    sent: str = "",
 ) -> Response:
     county_id = county_of(desk)
     county = await desk.get("pledge", f"/v1/counties/{county_id}")
     people = await desk.get("identity", "/v1/people", county_id=county_id, limit=500)
+    yearly = await evaluation_year(desk, county_id, year)
     return desk.form_page(
         "setup.html",
         refused,
         filled,
+        sent=sent,
+        year=year,
+        yearly=yearly,
         county=county,
         people=[("", "新人员（填写下方姓名）")]
         # those registered here (a head is rarely a branch's member): the first 500
@@ -66,15 +94,33 @@ async def _head(desk: Desk, form: dict[str, str]) -> tuple[str, dict[str, Any]]:
     }
 
 
+def _yearly(what: str, form: dict[str, str]) -> dict[str, Any]:
+    """The evaluation calendar's or the check terms' body, as typed (the service checks it)."""
+    fields = (
+        ("first_round_closes", "second_round_closes")
+        if what == "evaluation"
+        else ("threshold", "window_days")
+    )
+    return {"year": form.get("year", "").strip()} | {
+        name: form.get(name, "").strip() or None for name in fields
+    }
+
+
 @router.post("/setup/{what}")
 async def change(
-    what: Literal["township", "head", "calendar", "categories"], desk: Signed
+    what: Literal["township", "head", "calendar", "categories", "evaluation", "terms"],
+    desk: Signed,
 ) -> Response:
     form = await desk.form()
     county_id = county_of(desk)
-    path = f"/v1/counties/{county_id}/{PATHS.get(what, '')}"
+    service = "evaluation" if what in EVALUATION else "pledge"
+    path = f"/v1/counties/{county_id}/{PATHS.get(what) or EVALUATION.get(what, '')}"
+    year = form.get("year", "")
+    shown_year = int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else this_year()
     body: dict[str, Any]
-    if what == "township":
+    if what in EVALUATION:
+        body = _yearly(what, form)
+    elif what == "township":
         body = {"name": form.get("name", "").strip()}
     elif what == "head":
         path, body = await _head(desk, form)
@@ -87,9 +133,10 @@ async def change(
     async def again(refused: Refused, filled: dict[str, str]) -> Response:
         if what == "head" and "name" in refused.fields:  # the head's name, not a township's
             refused.fields["head_name"] = refused.fields.pop("name")
-        return await _setup(desk, refused, filled)
+        return await _setup(desk, shown_year, refused, filled, what)
 
-    return await submit(desk, "pledge", path, body, form, done="/setup", again=again)
+    done = f"/setup?year={shown_year}" if what in EVALUATION else "/setup"
+    return await submit(desk, service, path, body, form, done=done, again=again)
 
 
 # deadlines whose dates other services own (the pledge calendar, the evaluation rounds): a

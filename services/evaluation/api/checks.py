@@ -11,7 +11,12 @@ from services.evaluation.checks import access
 from services.evaluation.checks import commands as c
 from services.evaluation.checks import handlers as h
 from services.evaluation.checks import queries as q
-from services.evaluation.checks.schemas import CheckAuditView, CheckRatersView, CheckView
+from services.evaluation.checks.schemas import (
+    CheckAuditView,
+    CheckRatersView,
+    CheckTermsView,
+    CheckView,
+)
 from services.evaluation.ratings import commands as rc
 from services.evaluation.ratings import handlers as rh
 from services.evaluation.ratings import queries as rq
@@ -19,7 +24,7 @@ from services.evaluation.ratings.schemas import RatingView
 from services.evaluation.schemas import Accepted, TownshipCopy
 from shared.auth import Role
 from shared.errors import Forbidden
-from shared.http import IdempotencyDep, PathId, QueryId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, PathYear, QueryId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["satisfaction checks and ratings"])
 
@@ -122,6 +127,16 @@ async def set_check_terms(
     """The county's threshold and window for the year's satisfaction checks (P10c): checks
     opened in that year take them; the defaults (0.8, 14 days) until it is set."""
     return await run(request, who, idem, lambda uow: h.set_check_terms(uow, county_id, cmd, who))
+
+
+@router.get(
+    "/counties/{county_id}/satisfaction-check-terms/{year}",
+    response_model=CheckTermsView,
+    operation_id="getCheckTerms",
+)
+async def get_check_terms(county_id: PathId, year: PathYear, conn: Reader) -> Any:
+    """The terms checks opened in the year take (the defaults until the county sets them)."""
+    return await q.check_terms(conn, county_id=county_id, year=year)
 
 
 @router.post(

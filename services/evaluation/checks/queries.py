@@ -7,6 +7,7 @@ from typing import Any
 
 import asyncpg
 
+from services.evaluation.checks.aggregates.check import DEFAULT_THRESHOLD, DEFAULT_WINDOW
 from services.evaluation.queries import erasures, findings, with_personal
 from services.evaluation.voting import queries as voting_queries
 from shared.errors import NotFound
@@ -74,4 +75,20 @@ async def check_audit(conn: asyncpg.Connection, *, check_id: str) -> dict[str, A
         "problems": problems,
         "consistent": not problems,
         "erasures": await erasures(conn, "check_raters", "check_id", check_id),
+    }
+
+
+async def check_terms(conn: asyncpg.Connection, *, county_id: str, year: int) -> dict[str, Any]:
+    """P10c: the county's terms for the year's checks, or the defaults (`default`)."""
+    row = await conn.fetchrow(
+        "SELECT * FROM check_terms WHERE county_id = $1 AND year = $2", county_id, year
+    )
+    if row is not None:
+        return {**dict(row), "default": False}
+    return {
+        "county_id": county_id,
+        "year": year,
+        "threshold": DEFAULT_THRESHOLD,
+        "window_days": DEFAULT_WINDOW.days,
+        "default": True,
     }

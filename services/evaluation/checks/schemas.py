@@ -47,3 +47,13 @@ class CheckRaterView(PersonalView):
 class CheckRatersView(View):
     check_id: str
     raters: list[CheckRaterView]
+
+
+class CheckTermsView(View):
+    """The county's terms for a year's satisfaction checks (P10c); `default`: not set."""
+
+    county_id: str
+    year: int
+    threshold: float
+    window_days: int
+    default: bool

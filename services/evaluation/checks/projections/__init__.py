@@ -11,5 +11,6 @@ TABLE: Table = {
     "SatisfactionVerdictReached": checks.verdict_reached,
     "SatisfactionCheckLapsed": checks.check_lapsed,
     "SatisfactionCheckExtended": checks.check_extended,
+    "CheckTermsSet": checks.terms_set,
 }
 PROJECTION = Projection("evaluation", TABLE)

@@ -92,3 +92,15 @@ async def check_extended(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str
         d["check_id"],
         d["closes_on"],
     )
+
+
+async def terms_set(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """P10c: the county's threshold and window for the year's checks."""
+    await conn.execute(
+        "INSERT INTO check_terms VALUES ($1, $2, $3, $4) ON CONFLICT (county_id, year)"
+        " DO UPDATE SET threshold = EXCLUDED.threshold, window_days = EXCLUDED.window_days",
+        d["county_id"],
+        d["year"],
+        d["threshold"],
+        d["window_days"],
+    )

@@ -1,0 +1,127 @@
+"""The township's responsible leaders (R1: 创先办安排负责人…普遍开展点评): for each branch, the
+leaders of the township the office assigned to it, paged and printable; the office assigns
+one of the township committee's members (the identity service names them) and ends an
+assignment; a committee member sees the branches they are responsible for, each a link to
+its reviews (the head reviews every branch besides). Every rule is the review service's."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from services.console.calls import Refused
+from services.console.pages.directory import choices, shown
+from services.console.pages.reviews import PAGE, pages_of
+from services.console.web import TOWNSHIP_POSTS, Desk, Signed
+
+router = APIRouter()
+REFUSAL = "“联系领导”由乡镇创先办（安排）和乡镇党委（查看）使用；请切换到相应身份。"
+OFFICE_ONLY = "安排联系领导由乡镇创先办办理；请切换到创先办身份。"
+
+
+async def committee(desk: Desk, township_id: str) -> list[dict[str, Any]]:
+    """The township committee's members now (its head marked): the leaders to choose from."""
+    found: dict[str, Any] = await desk.get("identity", f"/v1/townships/{township_id}/committee")
+    members: list[dict[str, Any]] = found["members"]
+    return members
+
+
+@router.get("/leaders")
+async def leaders(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    return await _leaders(desk, page)
+
+
+async def _leaders(
+    desk: Desk,
+    page: int = 1,
+    refused: Refused | None = None,
+    form: str = "",
+    filled: dict[str, str] | None = None,
+) -> Response:
+    township_id = desk.org_of(TOWNSHIP_POSTS, REFUSAL)
+    town = await desk.get("pledge", f"/v1/townships/{township_id}")
+    active = [b for b in town["branches"] if b["active"]]
+    assigned = await desk.get("review", "/v1/branch-leaders", township_id=township_id, limit=1000)
+    by_branch: dict[str, list[dict[str, Any]]] = {}
+    for row in assigned["rows"]:
+        by_branch.setdefault(row["branch_id"], []).append(row)
+    office = desk.session.role == "township_office"
+    mine: list[dict[str, Any]] = []
+    if not office:  # a committee member: the branches they are responsible for
+        found = await desk.get(
+            "review", "/v1/branch-leaders", leader_id=desk.session.person, limit=1000
+        )
+        names = {b["branch_id"]: b["name"] for b in town["branches"]}
+        mine = [
+            {"branch_id": r["branch_id"], "name": names.get(r["branch_id"], r["branch_id"])}
+            for r in found["rows"]
+            if r["township_id"] == township_id
+        ]
+    leader_options: list[tuple[str, str]] | None = []
+    if office:
+        try:
+            leader_options = [
+                (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"])
+                for p in await committee(desk, township_id)
+            ]
+        except Refused:  # the identity service not reached: the assignments are still shown
+            leader_options = None
+    return shown(
+        desk,
+        "leaders.html",
+        refused,
+        form,
+        filled,
+        town=town,
+        branches=active[(page - 1) * PAGE : page * PAGE],
+        by_branch=by_branch,
+        assigned_total=assigned["total"],
+        page=page,
+        pages=pages_of(len(active)),
+        office=office,
+        mine=mine,
+        branch_options=choices(active),
+        leader_options=leader_options,
+    )
+
+
+def office_of(desk: Desk) -> str:
+    return desk.org_of(("township_office",), OFFICE_ONLY)
+
+
+@router.post("/leaders")
+async def assign(desk: Signed) -> Response:
+    """R1: the office assigns a member of the township committee to a branch."""
+    form = await desk.form()
+    township_id = office_of(desk)
+    branch_id, leader_id = form.get("branch_id", ""), form.get("leader_id", "")
+    try:
+        if not branch_id:  # no branch to send the assignment to: asked beside the field
+            raise Refused(422, "请选择支部。", fields={"branch_id": "请选择支部"})
+        names = {p["person_id"]: p["name"] for p in await committee(desk, township_id)}
+        body = {"leader_id": leader_id, "leader_name": names.get(leader_id, "")}
+        await desk.post("review", f"/v1/branches/{branch_id}/leaders", body, form.get("key", ""))
+    except Refused as refused:
+        if "leader_name" in refused.fields:  # the name comes with the chosen leader
+            refused.fields.setdefault("leader_id", refused.fields.pop("leader_name"))
+        return await _leaders(desk, refused=refused, form="assign", filled=form)
+    return desk.redirect("/leaders")
+
+
+@router.post("/leaders/{branch_id}/{leader_id}/unassignment")
+async def unassign(branch_id: str, leader_id: str, desk: Signed) -> Response:
+    """R1: the office ends an assignment (reviews the leader recorded while assigned count)."""
+    form = await desk.form()
+    office_of(desk)
+    try:
+        await desk.post(
+            "review",
+            f"/v1/branches/{branch_id}/leaders/{leader_id}/unassignment",
+            {},
+            form.get("key", ""),
+        )
+    except Refused as refused:
+        return await _leaders(desk, refused=refused, form="unassign")
+    return desk.redirect("/leaders")
