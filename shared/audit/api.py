@@ -9,7 +9,7 @@ import asyncio
 import shutil
 import tempfile
 import zipfile
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path as FilePath
 from typing import Annotated, Any
 from uuid import UUID
@@ -21,7 +21,7 @@ from starlette.background import BackgroundTask
 from shared.audit import checkpoints as cp
 from shared.audit.bundle import export_bundle, positions
 from shared.auth import Role
-from shared.errors import Forbidden, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.files_api import file_store
 from shared.http import BIGINT_MAX, QueryId, SignedIn
 
@@ -111,6 +111,9 @@ async def export(
     `--from`/`--to` times), a range bundle with the proofs that tie it to signed checkpoints."""
     if who.role is not Role.AUDITOR:
         raise Forbidden("日志由审计员导出：请切换到审计员身份。")
+    # a time without an offset is the server's local time, as the database reads it
+    if since is not None and until is not None and until.astimezone(UTC) < since.astimezone(UTC):
+        raise InvalidInput("导出的截止时间不能早于起始时间：请核对后再试。", field="to")
     runtime = request.app.state.runtime
     pem = cp.public_pem(_key(request))
     first, last = await positions(runtime.pool, since, until)

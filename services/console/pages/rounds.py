@@ -29,6 +29,7 @@ ORGANISERS = ("township_office", "branch_secretary")  # who opens rounds (E2)
 PAGE = 50  # raters per page
 GRID_ROWS = 10  # paper ballots a grid offers unless asked for more
 MAX_ROWS = 200
+SMS_WAIT_SECONDS = 120.0  # an invitation call that also sends the links by SMS (else 20 s)
 RATER_KINDS = {
     "public": "群众",
     "township_member": "乡镇党员",
@@ -239,7 +240,14 @@ async def invite(desk: Desk, path: str, raw: bool = False) -> Any:
     form = await desk.form()
     body = {"by_sms": True} if form.get("by_sms") else {}
     return await desk.console.services.call(
-        "evaluation", "POST", path, token=desk.token, body=body, raw=raw
+        "evaluation",
+        "POST",
+        path,
+        token=desk.token,
+        body=body,
+        raw=raw,
+        # the codes are in this answer only: it waits for the messages (SMS_WAIT_SECONDS)
+        wait_seconds=SMS_WAIT_SECONDS if body else None,
     )
 
 

@@ -10,6 +10,7 @@ is made good by reissuing)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -37,6 +38,7 @@ from shared.sms import SmsError, SmsGateway, SmsSettings, gateway_from_settings
 router = APIRouter(tags=["voting"])
 log = structlog.get_logger()
 SCOPES = {"rounds": Scope.ROUND, "satisfaction-checks": Scope.CHECK}
+SMS_AT_ONCE = 8  # invitations sent by SMS at the same time
 
 
 def _base_url(request: Request) -> str:
@@ -61,16 +63,22 @@ async def _send(request: Request, answer: dict[str, Any]) -> None:
     gateway = _gateway(request)
     if gateway is None:
         return
-    view = answer["view"]
-    for slip in answer["invitations"]:
-        if slip.get("by_sms") and slip.get("phone"):
+    view, base = answer["view"], _base_url(request)
+    # several at a time: a sheet of many raters must not wait for each message in turn
+    # (a provider's second or a timeout each) past the console's wait for its codes
+    turns = asyncio.Semaphore(SMS_AT_ONCE)
+
+    async def one(slip: dict[str, Any], gateway: SmsGateway = gateway) -> None:
+        async with turns:
             try:
-                await h.send_invitation(
-                    gateway, slip["phone"], view, _base_url(request), slip["code"]
-                )
+                await h.send_invitation(gateway, slip["phone"], view, base, slip["code"])
             except SmsError as error:  # shared/sms.py logged it, the phone masked
                 log.warning("invitation_sms_failed", scope_id=answer["id"], reason=error.code)
                 slip["by_sms"], slip["sms_failed"] = False, True
+
+    await asyncio.gather(
+        *(one(s) for s in answer["invitations"] if s.get("by_sms") and s.get("phone"))
+    )
 
 
 def _shown(request: Request, answer: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,73 @@
+"""Review of issue 18/20's day (review2): invitations by SMS go out several at a time (a
+sheet of many raters' codes, shown only once, must not wait for each message in turn past
+the console's limit), and the log's export refuses a range that ends before it starts,
+naming the field, as the console does."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from services.evaluation.api import voting as voting_api
+from tests.unit import test_console_countypages as countypages
+from tests.unit.test_console_countypages import County
+
+county = countypages.county  # the small county and its services (the pledge service's log)
+
+
+class SlowSms:
+    """An SMS channel that takes its time over each message, counting those in flight."""
+
+    def __init__(self) -> None:
+        self.in_flight = self.most = 0
+        self.sent: list[str] = []
+
+    async def send(
+        self, phone: str, template: str, params: dict[str, str], *, sign_name: str | None = None
+    ) -> None:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        await asyncio.sleep(0.05)
+        self.in_flight -= 1
+        self.sent.append(phone)
+
+
+async def test_invitations_go_by_sms_several_at_a_time() -> None:
+    sms = SlowSms()
+    runtime = SimpleNamespace(
+        components={"sms": sms}, settings=SimpleNamespace(public_base_url="https://gk.example")
+    )
+    request: Any = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(runtime=runtime)))
+    phones = [f"1391234{n:04d}" for n in range(20)]
+    slips = [
+        {"rater_id": f"rt-{n}", "code": f"CODE-{n}", "phone": phone, "by_sms": True}
+        for n, phone in enumerate(phones)
+    ]
+    view = {"township": "红沙梁镇", "title": "硬化村道", "closes_on": "2027-03-20"}
+    await voting_api._send(request, {"id": "c-1", "view": view, "invitations": slips})
+    assert sorted(sms.sent) == phones  # every one sent, once
+    assert sms.most > 1  # not one after another
+    assert sms.most <= voting_api.SMS_AT_ONCE  # nor all at once
+    assert all(s["by_sms"] and not s.get("sms_failed") for s in slips)
+
+
+async def test_an_export_ending_before_it_starts_is_refused_naming_the_field(
+    county: County,
+) -> None:
+    auditor = county.servers.auth("auditor", county.directory.county)
+    pledge = county.api("pledge")
+    span = {"from": "2027-03-02T00:00:00+08:00", "to": "2027-03-01T23:59:59+08:00"}
+    refused = await pledge.get("/v1/audit/export", params=span, headers=auditor)
+    assert refused.status_code == 422
+    problem = refused.json()
+    assert [e["field"] for e in problem["errors"]] == ["to"]
+    assert "早于" in problem["detail"]
+    naive_from = {"from": "2027-03-02T00:00:00", "to": "2027-03-01T00:00:00+08:00"}
+    assert (await pledge.get("/v1/audit/export", params=naive_from, headers=auditor)).json()[
+        "errors"
+    ] == [{"field": "to", "reason": problem["detail"]}]
+    same_day = {"from": "2027-03-01T00:00:00+08:00", "to": "2027-03-01T23:59:59+08:00"}
+    bundle = await pledge.get("/v1/audit/export", params=same_day, headers=auditor)
+    assert bundle.status_code == 200  # a day's range: a bundle
+    assert bundle.headers["content-type"] == "application/zip"
