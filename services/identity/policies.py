@@ -5,7 +5,8 @@ directory copy (`directory=True`) is projected before the policy runs, so it alr
 where a township or branch sits; who held a post before comes from identity's own posts.
 
     TownshipHeadAppointed     the head sits on the township committee; the head before leaves
-                              (members the county granted the committee's post stay)
+                              (members the county granted the committee's post stay; a
+                              member made head holds the head's seat from then on)
     MemberEnrolled            a member of the branch (a person, registered the first time)
     BranchSecretaryAppointed  the branch's secretary; the secretary before stops being one
     MemberTransferred         member of the new branch; posts at the old branch end
@@ -69,6 +70,18 @@ async def _ended_elsewhere(uow: UnitOfWork, role: Role, org: str, keep: str, at:
 async def head_appointed(uow: UnitOfWork, e: k.TownshipHeadAppointed, at: datetime) -> None:
     await _ended_elsewhere(uow, Role.TOWNSHIP_COMMITTEE, e.township_id, e.person_id, at)
     person = await _person(uow, e.person_id, e.name, e.township_id)
+    held = person.posts.get((Role.TOWNSHIP_COMMITTEE.value, e.township_id))
+    if held is not None and held.source is PostSource.GRANT:
+        # a member the county granted the seat to becomes the head: the seat is the head's
+        # now (the directory's), not revoked by the county, ended by the next head
+        person.end_post(
+            Role.TOWNSHIP_COMMITTEE,
+            e.township_id,
+            at,
+            DIRECTORY,
+            "任乡镇党委书记",
+            source=PostSource.DIRECTORY,
+        )
     person.start_post(
         Role.TOWNSHIP_COMMITTEE, e.township_id, PostSource.DIRECTORY, at, DIRECTORY, "乡镇党委书记"
     )

@@ -1,7 +1,8 @@
 """Review of issue 18/20's day (review2): invitations by SMS go out several at a time (a
 sheet of many raters' codes, shown only once, must not wait for each message in turn past
-the console's limit), and the log's export refuses a range that ends before it starts,
-naming the field, as the console does."""
+the console's limit), the log's export refuses a range that ends before it starts, naming
+the field, as the console does, and a committee member the directory makes the township's
+head holds the head's seat (it ends with her successor's appointment)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,17 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
 from services.evaluation.api import voting as voting_api
+from services.identity import commands as c
+from services.identity import handlers as h
+from shared.auth import Role
+from shared.errors import InvalidState
 from tests.unit import test_console_countypages as countypages
+from tests.unit import test_identity_handlers as identity_world
 from tests.unit.test_console_countypages import County
+from tests.unit.test_identity_handlers import ADMIN
 
 county = countypages.county  # the small county and its services (the pledge service's log)
 
@@ -71,3 +80,22 @@ async def test_an_export_ending_before_it_starts_is_refused_naming_the_field(
     bundle = await pledge.get("/v1/audit/export", params=same_day, headers=auditor)
     assert bundle.status_code == 200  # a day's range: a bundle
     assert bundle.headers["content-type"] == "application/zip"
+
+
+async def test_a_committee_member_made_head_then_succeeded_leaves_as_the_head_before() -> None:
+    """The county granted her the committee's post; the directory then made her the head:
+    from then on her seat is the head's (the directory's), so the county cannot revoke it
+    from a sitting head, and when a new head is appointed she leaves as the head before."""
+    w = await identity_world.county()
+    member = await identity_world.register(w, name="刘建国")
+    seat = c.GrantPost(role=Role.TOWNSHIP_COMMITTEE, org="t1")
+    await h.grant_post(w.memory.as_(ADMIN), member, seat, ADMIN)
+    await w.directory("TownshipHeadAppointed", township_id="t1", person_id=member, name="刘建国")
+    assert await identity_world.posts(w, "h1") == set()  # the head before her leaves
+    assert await identity_world.posts(w, member) == {("township_committee", "t1")}
+    unseat = c.RevokePost(role=Role.TOWNSHIP_COMMITTEE, org="t1")
+    with pytest.raises(InvalidState):  # a sitting head's seat follows the directory
+        await h.revoke_post(w.memory.as_(ADMIN), member, unseat, ADMIN)
+    await w.directory("TownshipHeadAppointed", township_id="t1", person_id="h3", name="张书记")
+    assert await identity_world.posts(w, member) == set()  # she leaves as the head before
+    assert await identity_world.posts(w, "h3") == {("township_committee", "t1")}
