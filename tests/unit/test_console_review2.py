@@ -2,7 +2,8 @@
 sheet of many raters' codes, shown only once, must not wait for each message in turn past
 the console's limit), the log's export refuses a range that ends before it starts, naming
 the field, as the console does, and a committee member the directory makes the township's
-head holds the head's seat (it ends with her successor's appointment)."""
+head holds the head's seat (it ends with her successor's appointment), and the office sees
+a branch's assigned leader who has left the committee (R1: the branch is not covered)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,16 @@ from services.identity import commands as c
 from services.identity import handlers as h
 from shared.auth import Role
 from shared.errors import InvalidState
+from tests.e2e.helpers import ok
 from tests.unit import test_console_countypages as countypages
+from tests.unit import test_console_leaders as leaders
 from tests.unit import test_identity_handlers as identity_world
-from tests.unit.test_console_countypages import County
+from tests.unit.test_console_countypages import County, form, shown
+from tests.unit.test_console_leaders import Township
 from tests.unit.test_identity_handlers import ADMIN
 
 county = countypages.county  # the small county and its services (the pledge service's log)
+town = leaders.town  # a township with its committee, review and evaluation services
 
 
 class SlowSms:
@@ -99,3 +104,25 @@ async def test_a_committee_member_made_head_then_succeeded_leaves_as_the_head_be
     await w.directory("TownshipHeadAppointed", township_id="t1", person_id="h3", name="张书记")
     assert await identity_world.posts(w, member) == set()  # she leaves as the head before
     assert await identity_world.posts(w, "h3") == {("township_committee", "t1")}
+
+
+async def test_the_office_sees_an_assigned_leader_who_left_the_committee(town: Township) -> None:
+    """R1 (全覆盖): a branch whose leader the county took off the committee is not covered
+    any more; the office's page says so beside the name, to end the assignment."""
+    d, admin = town.d, town.servers.auth("county_admin", town.d.county)
+    identity = town.api("identity")
+    body = {"name": "陈卫东", "county_id": d.county}
+    leaving = ok(await identity.post("/v1/people", json=body, headers=admin), 201)["id"]
+    seat = {"role": "township_committee", "org": d.township}
+    ok(await identity.post(f"/v1/people/{leaving}/posts", json=seat, headers=admin), 201)
+    office, csrf = town.as_("township_office", d.township)
+    for leader in (town.leader, leaving):
+        sent = form(csrf, branch_id=d.branch, leader_id=leader)
+        assert (await office.post("/leaders", data=sent)).status_code == 303
+    assert "已不在镇党委" not in shown(await office.get("/leaders"))
+    revoke = {"role": "township_committee", "org": d.township}
+    path = f"/v1/people/{leaving}/posts/revocation"
+    ok(await identity.post(path, json=revoke, headers=admin))
+    row = shown(await office.get("/leaders")).split("陈卫东", 1)[1].split("</span>\n", 1)[0]
+    assert "已不在镇党委，不能点评" in row
+    assert shown(await office.get("/leaders")).count("已不在镇党委") == 1  # not 刘建国

@@ -60,14 +60,18 @@ async def _leaders(
             if r["township_id"] == township_id
         ]
     leader_options: list[tuple[str, str]] | None = []
+    left: set[str] = set()  # assigned leaders no longer on the committee: they cannot review
     if office:
         try:
-            leader_options = [
-                (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"])
-                for p in await committee(desk, township_id)
-            ]
+            members = await committee(desk, township_id)
         except Refused:  # the identity service not reached: the assignments are still shown
             leader_options = None
+        else:
+            leader_options = [
+                (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"])
+                for p in members
+            ]
+            left = {r["leader_id"] for r in assigned["rows"]} - {p["person_id"] for p in members}
     return shown(
         desk,
         "leaders.html",
@@ -84,6 +88,7 @@ async def _leaders(
         mine=mine,
         branch_options=choices(active),
         leader_options=leader_options,
+        left=left,
     )
 
 
