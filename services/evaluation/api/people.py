@@ -22,7 +22,8 @@ router = APIRouter(prefix="/v1", tags=["personal data"])
 async def erase_person(
     rater_id: PathId, request: Request, who: SignedIn, idem: IdempotencyDep
 ) -> Any:
-    """Destroy the person's key (the county's administrator or an auditor): their name, phone
-    and ID number can no longer be read from the log, and every read model shows them as
-    erased, now and after any rebuild or replay. The log itself is unchanged and verifies."""
+    """Destroy the person's key (the county's administrator, an auditor, or the office of the
+    township that registered the person): their name, phone and ID number can no longer be
+    read from the log, and every read model shows them as erased, now and after any rebuild
+    or replay. The log itself is unchanged and verifies."""
     return await run(request, who, idem, lambda uow: h.erase_person(uow, rater_id, who))
