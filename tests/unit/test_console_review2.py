@@ -2,8 +2,9 @@
 sheet of many raters' codes, shown only once, must not wait for each message in turn past
 the console's limit), the log's export refuses a range that ends before it starts, naming
 the field, as the console does, and a committee member the directory makes the township's
-head holds the head's seat (it ends with her successor's appointment), and the office sees
-a branch's assigned leader who has left the committee (R1: the branch is not covered)."""
+head holds the head's seat (it ends with her successor's appointment), the office sees
+a branch's assigned leader who has left the committee (R1: the branch is not covered), and a
+delivery's failure keeps no mailbox a mail server named (the auditor reads it now)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from services.evaluation.api import voting as voting_api
 from services.identity import commands as c
 from services.identity import handlers as h
+from services.notification.delivery.channels import DeliverySettings
+from services.notification.delivery.worker import Worker
 from shared.auth import Role
+from shared.embedded import free_port
 from shared.errors import InvalidState
-from tests.e2e.helpers import ok
+from tests.e2e.helpers import eventually, ok
 from tests.unit import test_console_countypages as countypages
 from tests.unit import test_console_leaders as leaders
 from tests.unit import test_identity_handlers as identity_world
@@ -126,3 +131,54 @@ async def test_the_office_sees_an_assigned_leader_who_left_the_committee(town: T
     row = shown(await office.get("/leaders")).split("陈卫东", 1)[1].split("</span>\n", 1)[0]
     assert "已不在镇党委，不能点评" in row
     assert shown(await office.get("/leaders")).count("已不在镇党委") == 1  # not 刘建国
+
+
+class RefusingMailbox:
+    """A mail server that refuses the recipient, naming the address, as servers do."""
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        return f"550 5.1.1 <{address}>: Recipient address rejected"
+
+
+async def test_a_refused_mailbox_is_in_no_delivery_failure(county: County) -> None:
+    """The channel's address is never shown back (only its domain): not in the failure the
+    log keeps either, which the county's auditor now reads on the deliveries page."""
+    d, admin = county.directory, county.servers.auth("county_admin", county.directory.county)
+    notification = county.services["notification"]
+    mailbox = "wang.xiaoming@minqin.example"
+    channel = {
+        "county_id": d.county,
+        "township_id": d.township,
+        "kind": "email",
+        "name": "镇办邮箱",
+        "target": mailbox,
+        "release_types": ["bulletin"],
+    }
+    ok(await notification.client.post("/v1/channels", json=channel, headers=admin), 201)
+    bulletin = {"title": "邮箱退信督查通报"}
+    path = f"/v1/townships/{d.township}/bulletins"
+    ok(await notification.client.post(path, json=bulletin, headers=d.office), 201)
+
+    async def deliveries() -> list[dict[str, Any]]:
+        answer = await notification.client.get(
+            "/v1/deliveries", params={"county_id": d.county}, headers=admin
+        )
+        return [x for x in ok(answer)["deliveries"] if x["subject"] == "邮箱退信督查通报"]
+
+    await eventually(deliveries)
+    port = free_port()
+    server = Controller(RefusingMailbox(), hostname="127.0.0.1", port=port)
+    server.start()
+    try:
+        settings = DeliverySettings(smtp_host="127.0.0.1", smtp_port=port)
+        assert await Worker(notification.runtime, settings).deliver_due() >= 1
+    finally:
+        server.stop()
+    [failed] = await deliveries()
+    assert failed["attempts"] == 1
+    assert "Recipient address rejected" in failed["last_error"]  # the server's reason stays
+    assert mailbox not in failed["last_error"]
+    auditor, _ = county.desk("auditor", d.county)
+    assert mailbox not in shown(await auditor.get("/deliveries"))
