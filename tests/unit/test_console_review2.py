@@ -104,8 +104,9 @@ async def test_a_committee_member_made_head_then_succeeded_leaves_as_the_head_be
     assert await identity_world.posts(w, "h1") == set()  # the head before her leaves
     assert await identity_world.posts(w, member) == {("township_committee", "t1")}
     unseat = c.RevokePost(role=Role.TOWNSHIP_COMMITTEE, org="t1")
-    with pytest.raises(InvalidState):  # a sitting head's seat follows the directory
+    with pytest.raises(InvalidState) as refused:  # a sitting head's seat follows the directory
         await h.revoke_post(w.memory.as_(ADMIN), member, unseat, ADMIN)
+    assert "请在“乡镇与日历”中任命新的党委书记" in refused.value.detail  # not the branches'
     await w.directory("TownshipHeadAppointed", township_id="t1", person_id="h3", name="张书记")
     assert await identity_world.posts(w, member) == set()  # she leaves as the head before
     assert await identity_world.posts(w, "h3") == {("township_committee", "t1")}

@@ -118,7 +118,9 @@ class Person(Aggregate):
             return
         if source is PostSource.GRANT and post.source is PostSource.DIRECTORY:
             raise InvalidState(
-                f"{org}的“{zh.label(role)}”岗位随支部名册确定：请在“支部与党员”中修改。"
+                f"{org}的“{zh.label(role)}”岗位是党委书记的，随书记任命确定：请在“乡镇与日历”中任命新的党委书记。"
+                if role is Role.TOWNSHIP_COMMITTEE  # the directory's seat is the head's
+                else f"{org}的“{zh.label(role)}”岗位随支部名册确定：请在“支部与党员”中修改。"
             )
         self._record(
             PostEnded(
