@@ -8,14 +8,24 @@ service's events the notification service copies (an ended assignment no longer 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from services.console.settings import ConsoleSettings
+from services.notification.app import DEFINITION as NOTIFICATION
+from services.notification.delivery.scheduler import remind
+from services.notification.queries import unreviewed
+from services.pledge.app import DEFINITION as PLEDGE
+from services.review.app import DEFINITION as REVIEW
+from shared.clock import FixedClock
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation
-from tests.e2e.helpers import Directory, ok
-from tests.support import Servers
+from tests.e2e.helpers import Directory, eventually, ok
+from tests.e2e.notification_helpers import notices_of
+from tests.e2e.review_helpers import START
+from tests.support import Servers, running
 from tests.unit.test_console_countypages import form, shown
 from tests.unit.test_console_officepages import signed_in_as
 from tests.unit.test_console_selectlevels import held_by, posted, render
@@ -150,3 +160,63 @@ def test_the_objection_form_only_while_the_notice_runs() -> None:
             assert "提交答复" not in html
         # its own township's selection: answered there, not objected to from this form
         assert "提出异议" not in notice_page(role, township, "2027-06-27")
+
+
+async def test_a_responsible_leader_is_reminded_of_the_branches_not_reviewed(
+    servers: Servers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """R1 with N3: the quarter's review of the branch and its leadership team is chased at
+    the head (here the committee's inbox: the directory names none) and at each leader the
+    office assigned to the branch, in the leader's own inbox; a leader whose assignment
+    ended is not chased."""
+    monkeypatch.setenv("GONGKAI_SCHEDULER_INTERVAL", "3600")  # the test runs the pass
+    clock = FixedClock(START)
+    async with running(servers, [PLEDGE, REVIEW, NOTIFICATION], clock) as services:
+        d = await Directory(services["pledge"].client, servers).build()
+        review, runtime = services["review"].client, services["notification"].runtime
+        for leader, name in (("lead-1", "刘建国"), ("lead-2", "陈志强")):
+            body = {"leader_id": leader, "leader_name": name}
+            path = f"/v1/branches/{d.branch}/leaders"
+
+            async def assigned(body: dict[str, str] = body, path: str = path) -> bool:
+                answer = await review.post(path, json=body, headers=d.office)
+                return answer.status_code == 201  # once the branch is in the review's copy
+
+            await eventually(assigned)
+        ended = f"/v1/branches/{d.branch}/leaders/lead-2/unassignment"
+        ok(await review.post(ended, headers=d.office))
+
+        async def copied() -> bool:
+            kept = await runtime.pool.fetch("SELECT leader_id FROM branch_leaders")
+            return [r["leader_id"] for r in kept] == ["lead-1"]
+
+        await eventually(copied)
+        chased = await unreviewed(runtime.pool, d.township, "2027Q1")
+        assert sorted(r for r in chased if r[0] == "lead-1") == [
+            ("lead-1", "张建国"),  # the secretary, on the leadership team
+            ("lead-1", "红沙梁村党支部"),
+        ]
+        assert not [r for r in chased if r[0] == "lead-2"]
+
+        clock.set(at("2027-03-25"))  # a week before the quarter's end
+        await remind(runtime, date(2027, 3, 25))
+        deadline = "quarterly_review-2027Q1"
+        assert await notices_of(runtime.pool, "lead-1", deadline) == [
+            ("reminder", date(2027, 3, 25))
+        ]
+        assert await notices_of(runtime.pool, "lead-2", deadline) == []
+        # on 待办: the leader's own reminder beside the committee's, counted in the badge
+        settings = ConsoleSettings(
+            session_key_file=tmp_path / "console.key",
+            identity_url="http://127.0.0.1:9",
+            notification_url=str(services["notification"].client.base_url),
+        )
+        committee = ("township_committee", d.township)
+        leader, _ = signed_in_as(settings, servers, *committee, "lead-1", "刘建国")
+        other, _ = signed_in_as(settings, servers, *committee, "p-c", "赵")
+        mine, theirs = shown(await leader.get("/")), shown(await other.get("/"))
+        reminder = "红沙梁村党支部、张建国: 请于2027年3月31日前完成"
+        assert mine.count(reminder) == theirs.count(reminder) + 1
+        unread = int(mine.split("（未读 ", 1)[1].split("）", 1)[0])
+        assert unread == int(theirs.split("（未读 ", 1)[1].split("）", 1)[0]) + 1
+        assert f'待办 <span class="badge">{unread}</span>' in mine
