@@ -197,6 +197,15 @@ async def test_a_responsible_leader_is_reminded_of_the_branches_not_reviewed(
             ("lead-1", "红沙梁村党支部"),
         ]
         assert not [r for r in chased if r[0] == "lead-2"]
+        # a leader on the branch's own leadership team is not chased for their own review
+        await runtime.pool.execute(
+            "INSERT INTO branch_leaders VALUES ($1, $2, $3)", d.branch, d.secretary, d.township
+        )
+        also = await unreviewed(runtime.pool, d.township, "2027Q1")
+        assert [r for r in also if r[0] == d.secretary and r[1] != "李秀英"] == [
+            (d.secretary, "红沙梁村党支部")  # (李秀英: the secretary reviews the members)
+        ]
+        await runtime.pool.execute("DELETE FROM branch_leaders WHERE leader_id = $1", d.secretary)
 
         clock.set(at("2027-03-25"))  # a week before the quarter's end
         await remind(runtime, date(2027, 3, 25))
