@@ -174,6 +174,20 @@ class MonthlyPresentationEvaluated(Consumed):
     evaluation: str
 
 
+class LeaderAssigned(Consumed):
+    """R1: the office assigns a leader of the township to a branch; the leader is then
+    chased, beside the head, for the branch's missing reviews (N3)."""
+
+    township_id: str
+    branch_id: str
+    leader_id: str  # the person (the subject of their township committee token)
+
+
+class LeaderUnassigned(Consumed):
+    branch_id: str
+    leader_id: str
+
+
 class GuidanceVisitRecorded(Consumed):
     visit_id: str
     township_id: str
@@ -321,6 +335,8 @@ CONSUMED = by_type(
     MonthlyPresentationEvaluated,
     QuarterlyPushRecorded,
     GuidanceVisitRecorded,
+    LeaderAssigned,
+    LeaderUnassigned,
     EvaluationCalendarSet,
     RoundResultsPublished,
     RatingResultsPublished,

@@ -652,17 +652,32 @@ async def unreviewed(conn: asyncpg.Connection, township_id: str, quarter: str) -
     """R1, R4: the branch and its leadership team (the secretary among them) are reviewed by
     the township's head, the other members by their branch's secretary (the township office,
     which appoints secretaries, when the branch has none). The head, when a member of a
-    leadership team, is reviewed by the committee (nobody reviews themself)."""
+    leadership team, is reviewed by the committee (nobody reviews themself). R1 (创先办安排负责人):
+    each leader the office assigned to the branch now is chased for them too, in their own
+    inbox (any entitled leader's review counts, so one review ends it for all)."""
     head = await conn.fetchval(
         "SELECT head_id FROM dir_townships WHERE township_id = $1", township_id
     )
+    leaders: dict[str, list[str]] = {}
+    for a in await conn.fetch(
+        "SELECT branch_id, leader_id FROM branch_leaders WHERE township_id = $1"
+        " ORDER BY branch_id, leader_id",
+        township_id,
+    ):
+        leaders.setdefault(a["branch_id"], []).append(a["leader_id"])
 
-    def reviewer(r: asyncpg.Record) -> str:
+    def reviewers(r: asyncpg.Record) -> list[str]:
         if not r["by_township"]:
-            return str(r["secretary_id"] or office(township_id))
-        return township_reviewer(township_id, None if r["subject_id"] == head else head)
+            return [str(r["secretary_id"] or office(township_id))]
+        first = township_reviewer(township_id, None if r["subject_id"] == head else head)
+        also = leaders.get(r["branch_id"], [])
+        return [first, *(a for a in also if a not in (first, r["subject_id"]))]
 
-    return [(reviewer(r), r["name"]) for r in await conn.fetch(UNREVIEWED, township_id, quarter)]
+    return [
+        (reviewer, r["name"])
+        for r in await conn.fetch(UNREVIEWED, township_id, quarter)
+        for reviewer in reviewers(r)
+    ]
 
 
 async def unfinished(

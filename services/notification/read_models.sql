@@ -94,6 +94,14 @@ CREATE TABLE board_presentations (
     evaluation  text NOT NULL,
     PRIMARY KEY (member_id, month)
 );
+-- R1: the leaders the township office assigned to each branch now (the review service's
+-- LeaderAssigned, LeaderUnassigned): chased beside the head for its missing reviews (N3)
+CREATE TABLE branch_leaders (
+    branch_id   text NOT NULL,
+    leader_id   text NOT NULL,
+    township_id text NOT NULL,
+    PRIMARY KEY (branch_id, leader_id)
+);
 CREATE TABLE board_visits (
     visit_id    text PRIMARY KEY,
     township_id text NOT NULL,

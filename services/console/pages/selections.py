@@ -6,7 +6,8 @@ come in person); the branch secretary nominates, with a reason; the township com
 composite score and its parts beside each candidate as evidence, answers objections and
 issues the commendation. The same steps at each level (issue 20 item 3): the county's
 administrator organises and decides the county's selection across townships, from the
-townships' winners of the year; a branch secretary organises and decides her branch's own
+townships' winners of the year, and the townships' committees and offices object to its
+notice in their own name; a branch secretary organises and decides her branch's own
 selection of its members. The console offers each person the steps of their post; the
 service decides."""
 
@@ -348,7 +349,9 @@ async def post_notice(selection_id: str, desk: Signed) -> Response:
 
 @router.post("/selections/{selection_id}/objections")
 async def record_objection(selection_id: str, desk: Signed) -> Response:
-    """S3: an objection someone brought to the office in person (by letter, by telephone)."""
+    """S3: an objection someone brought to the organiser in person (by letter, by telephone),
+    recorded so; or a township's own (its committee or office) to the county's selection's
+    notice, with its reason. The service says who may object and when."""
     form = await desk.form()
     body = {"subject_id": form.get("subject_id", ""), "summary": form.get("summary", "")}
     return await _step(desk, selection_id, "/objections", body, form)

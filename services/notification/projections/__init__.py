@@ -62,6 +62,8 @@ PROJECTION = Projection(
         (ANY_SOURCE, "JournalEntryRecorded"): activity.journal_entry_recorded,
         (ANY_SOURCE, "MonthlyPresentationEvaluated"): activity.monthly_presentation_evaluated,
         (ANY_SOURCE, "GuidanceVisitRecorded"): activity.guidance_visit_recorded,
+        (ANY_SOURCE, "LeaderAssigned"): activity.leader_assigned,
+        (ANY_SOURCE, "LeaderUnassigned"): activity.leader_unassigned,
         (ANY_SOURCE, "EvaluationCalendarSet"): activity.evaluation_calendar_set,
         (ANY_SOURCE, "RoundResultsPublished"): activity.round_results_published,
         (ANY_SOURCE, "RatingResultsPublished"): activity.rating_results_published,

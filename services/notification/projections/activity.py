@@ -1,5 +1,6 @@
 """Projects the review and evaluation services' events into the board (N1, N2) and the
-releases feed (X2). Only the contract's public fields are kept (contracts.py)."""
+releases feed (X2), and the branches' responsible leaders the reminders chase (N3, R1). Only
+the contract's public fields are kept (contracts.py)."""
 
 from __future__ import annotations
 
@@ -92,6 +93,26 @@ async def guidance_visit_recorded(
         v.cadre_id,
     )
     await release(conn, e, "guidance_visit", v.township_id, v.cadre_name, v.model_dump(mode="json"))
+
+
+async def leader_assigned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    """R1: whom the office assigned to the branch, for the reminders (N3); not a release."""
+    a = k.LeaderAssigned.model_validate(d)
+    await conn.execute(
+        "INSERT INTO branch_leaders VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        a.branch_id,
+        a.leader_id,
+        a.township_id,
+    )
+
+
+async def leader_unassigned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    u = k.LeaderUnassigned.model_validate(d)
+    await conn.execute(
+        "DELETE FROM branch_leaders WHERE branch_id = $1 AND leader_id = $2",
+        u.branch_id,
+        u.leader_id,
+    )
 
 
 async def evaluation_calendar_set(
