@@ -2,12 +2,14 @@
 (the suite runs in two, pytest-xdist's workers: CONTRIBUTING.md). Each test that needs a
 service gets its own database and NATS subject root on them.
 And a Chromium for the board's browser test, installed once per run when the machine lacks
-one (tests/support/chromium.py)."""
+one (tests/support/chromium.py).
+The longest files go to the workers first (`LONGEST_FIRST`)."""
 
 from __future__ import annotations
 
 import sys
 import warnings
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -18,6 +20,55 @@ from tests.support.browser import Browser, browser_for
 from tests.support.chromium import chromium_or_install
 
 configure_logging(json=False, level="WARNING")
+
+# The files that take longest, longest first (seconds, whole file, from `--durations` of a run
+# of the whole suite on the shared 2-core machine under load; about half that on a quiet
+# one). pytest-xdist hands a worker one file at a time (`--dist loadfile`) in the order
+# collected; its own order (files with most tests first, `--no-loadscope-reorder` in
+# pyproject turns it off) left the long one-test files (the bench, the fault tests) for last,
+# where one of them kept a worker busy minutes after the other had run out of files. Longest
+# first, the last files handed out are short ones and both workers finish together. A file
+# not named here runs after these, files with more tests first (as pytest-xdist's own order);
+# tests/unit/test_suite_order.py checks that each named file exists.
+LONGEST_FIRST = (
+    "tests/e2e/test_cli.py",  # 231
+    "tests/integration/test_bench.py",  # 121
+    "tests/faults/test_service_crash.py",  # 89
+    "tests/faults/test_replicas.py",  # 74
+    "tests/e2e/test_evaluation_bad_input.py",  # 73
+    "tests/faults/test_serve_without_broker.py",  # 67
+    "tests/attack/test_openapi_fuzz.py",  # 67
+    "tests/e2e/test_bad_input.py",  # 57
+    "tests/faults/test_cluster.py",  # 55
+    "tests/e2e/test_console_demowalk.py",  # 49
+    "tests/e2e/test_console.py",  # 44
+    "tests/e2e/test_console_peoplepages.py",  # 44
+    "tests/faults/test_broker_and_database.py",  # 42
+    "tests/e2e/test_evaluation_rebuild.py",  # 41
+    "tests/faults/test_supervised_up.py",  # 37
+    "tests/e2e/test_console_evalpages.py",  # 30
+    "tests/faults/test_deliveries.py",  # 29
+    "tests/e2e/test_subscribing_system.py",  # 29
+    "tests/e2e/test_notification_browser.py",  # 28
+    "tests/e2e/test_identity_oidc.py",  # 27
+    "tests/e2e/test_notification_year.py",  # 27
+    "tests/e2e/test_console_officepages.py",  # 26
+    "tests/e2e/test_review_bad_input.py",  # 25
+    "tests/e2e/test_console_selectpages.py",  # 23
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The files in `LONGEST_FIRST` first, in its order; then the others, most tests first.
+    Every worker collects the same, so the order is the one xdist hands files out in."""
+    rank = {path: i for i, path in enumerate(LONGEST_FIRST)}
+    count = Counter(item.nodeid.split("::", 1)[0] for item in items)
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        path = item.nodeid.split("::", 1)[0]
+        return rank.get(path, len(rank)), -count[path]
+
+    items.sort(key=key)  # stable: a file's tests keep their order
 
 
 @pytest.fixture(scope="session")
