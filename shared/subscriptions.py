@@ -24,8 +24,9 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import structlog
@@ -214,12 +215,33 @@ class SubscriptionRunner:
         """The next message as soon as it comes, with those already waiting behind it (up to
         a batch). A request for a whole batch would hold the first message back until the
         batch filled or the request expired (up to a second when events trickle in)."""
-        messages = await psub.fetch(1, timeout=1)
+        messages = await self._unless_stopped(psub.fetch(1, timeout=1))
         waiting = min(messages[-1].metadata.num_pending or 0, self.batch - 1)
         if waiting:  # already there: fetched without lingering
             with contextlib.suppress(NatsTimeout, TimeoutError):
                 messages += await psub.fetch(waiting, timeout=1)
         return messages
+
+    async def _unless_stopped(self, fetch: Coroutine[Any, Any, list[Msg]]) -> list[Msg]:
+        """The fetch's messages, unless the runner is stopped first: then the fetch is dropped
+        (TimeoutError) and the runner stops at once, not when the request expires (up to a
+        second per consumer, every stop and restart). A message the broker sent just as the
+        fetch was dropped is not lost: unacknowledged, it comes back after `ack_wait`."""
+        fetching = asyncio.ensure_future(fetch)
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({fetching, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # this runner cancelled: its fetch goes with it
+            fetching.cancel()
+            raise
+        finally:
+            stopping.cancel()
+        if not fetching.done():
+            fetching.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await fetching
+            raise TimeoutError("stopped")
+        return fetching.result()
 
     async def handle_batch(self, messages: list[Msg]) -> list[Msg]:
         """Apply a whole fetch in one transaction and acknowledge it once that commits: one
