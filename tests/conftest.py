@@ -53,6 +53,8 @@ LONGEST_FIRST = (
     "tests/e2e/test_identity_oidc.py",  # 27
     "tests/e2e/test_notification_year.py",  # 27
     "tests/e2e/test_console_officepages.py",  # 26
+    "tests/e2e/test_console_smsinvite.py",  # 29 (quieter machine, added later)
+    "tests/e2e/test_console_selectlevels.py",  # 27 (quieter machine, added later)
     "tests/e2e/test_review_bad_input.py",  # 25
     "tests/e2e/test_console_selectpages.py",  # 23
 )
