@@ -50,15 +50,19 @@ async def list_checkpoints(request: Request) -> list[dict[str, Any]]:
     return await cp.checkpoints(request.app.state.runtime.pool)
 
 
-async def _counties(runtime: Any, partition: str | None) -> set[str | None]:
+async def _counties(runtime: Any, partition: str | None, who: Principal) -> set[str | None]:
     """The counties of the log's partitions (one township's: of it), as this service's copy
-    of the directory places them; None for a partition it cannot place."""
+    of the directory places them; None for a partition it cannot place. The whole log's are
+    the caller's own county's too (a county this service does not know: None), so that even
+    an empty log is only its county's to export or sign."""
     tables = runtime.definition.townships_table, runtime.definition.counties_table
     async with runtime.pool.acquire() as conn:
         if partition is not None:
             return {await county_of(conn, partition, *tables)}
-        places = await conn.fetch("SELECT partition FROM partition_heads")
-        return {await county_of(conn, row["partition"], *tables) for row in places}
+        places = [
+            row["partition"] for row in await conn.fetch("SELECT partition FROM partition_heads")
+        ]
+        return {await county_of(conn, place, *tables) for place in [*places, who.org or ""]}
 
 
 def _of_county(who: Principal, counties: set[str | None]) -> bool:
@@ -74,7 +78,7 @@ async def sign_now(request: Request, who: SignedIn) -> dict[str, Any]:
     if who.role not in (Role.AUDITOR, Role.COUNTY_ADMIN):
         raise Forbidden("签署检查点由审计员和县管理员操作。")
     runtime = request.app.state.runtime
-    if not _of_county(who, await _counties(runtime, None)):
+    if not _of_county(who, await _counties(runtime, None, who)):
         raise Forbidden("这份日志含有其他县的记录：只能为本县的日志签署检查点。")
     return await cp.sign_checkpoint(
         runtime.pool, _key(request), service=runtime.definition.name, now=runtime.clock.now()
@@ -135,7 +139,7 @@ async def export(
     if who.role is not Role.AUDITOR:
         raise Forbidden("日志由审计员导出：请切换到审计员身份。")
     runtime = request.app.state.runtime
-    if not all(auditor_of(who, county) for county in await _counties(runtime, partition)):
+    if not all(auditor_of(who, county) for county in await _counties(runtime, partition, who)):
         raise Forbidden(
             "只能导出本县的日志：这个乡镇不在本县，或整份日志含有其他县的记录（请按乡镇导出）。"
         )
