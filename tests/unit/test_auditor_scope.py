@@ -28,6 +28,7 @@ from tests.e2e.evaluation_helpers import (
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.review_helpers import correction_body, review_body
 from tests.support import RunningService, Servers, running
+from tests.support.files import pdf
 
 MONTH = "2027-03"
 
@@ -85,7 +86,12 @@ async def county(servers: Servers) -> AsyncIterator[County]:
                 return all(r.status_code == 200 for r in (found, posts, board))
 
             await eventually(copied)
-            body = review_body("branch", d.branch, "2027-03-01")
+            scan = await review.post(
+                "/v1/files", files={"file": ("会议记录.pdf", pdf())}, headers=d.committee
+            )
+            sha = ok(scan, 201)["sha256"]  # on the first version only: history once corrected
+            files = [{"sha256": sha, "name": "会议记录.pdf"}]
+            body = review_body("branch", d.branch, "2027-03-01", files=files)
             review_id = ok(await review.post("/v1/reviews", json=body, headers=d.committee), 201)
             corrected = correction_body("branch", "2027-03-01")
             ok(
@@ -102,6 +108,7 @@ async def county(servers: Servers) -> AsyncIterator[County]:
                 "rater": public["rater_ids"][0],
                 "pledge": ok(drafted, 201)["id"],
                 "review": review_id["id"],
+                "file": sha,
             }
             yield world
 
@@ -155,13 +162,15 @@ ROUTES: dict[str, Call] = {
         "review", "/v1/reviews.xlsx", include_superseded="true", township_id="{d.township}"
     ),
     "review versions": get("review", "/v1/reviews/{ids[review]}"),
+    "review superseded version's file": get("review", "/v1/files/{ids[file]}"),
     "identity people": get("identity", "/v1/people", county_id="{d.county}"),
     "identity posts": get("identity", "/v1/people/{d.secretary}/posts"),
     "identity committee": get("identity", "/v1/townships/{d.township}/committee"),
     "notification channels": get("notification", "/v1/channels", county_id="{d.county}"),
     "notification deliveries": get("notification", "/v1/deliveries", county_id="{d.county}"),
 }
-HIDDEN = {"pledge unpublished pledge": 404}  # not even its existence is told
+# not even their existence is told
+HIDDEN = {"pledge unpublished pledge": 404, "review superseded version's file": 404}
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
