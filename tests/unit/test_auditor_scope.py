@@ -7,12 +7,16 @@ other county, whose auditor holds a genuine token but no place here."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
+from typer.testing import CliRunner, Result
 
+from gongkai.main import app
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.identity.app import DEFINITION as IDENTITY
 from services.notification.app import DEFINITION as NOTIFICATION
@@ -106,6 +110,7 @@ async def county(servers: Servers) -> AsyncIterator[County]:
                 "round": round_path.rsplit("/", 1)[1],
                 "check": check_id,
                 "rater": public["rater_ids"][0],
+                "other rater": public["rater_ids"][1],
                 "pledge": ok(drafted, 201)["id"],
                 "review": review_id["id"],
                 "file": sha,
@@ -212,3 +217,30 @@ async def test_an_erasure_is_for_the_county_s_own_auditor(county: County) -> Non
     assert await county.events() == before
     mine = county.auditor(county.d.county)
     assert ok(await e.post(erasure, headers=mine), 201)["events"] == ["PersonalDataErased"]
+
+
+async def test_the_command_line_erases_as_an_auditor_of_the_county_it_is_given(
+    county: County, tmp_path: Path
+) -> None:
+    """`gongkai audit erase` without a token signs an auditor's of `--county` (the embedded
+    default's key): none given, it refuses to guess; another county's is refused (403)."""
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    (keys / "signing.pem").write_bytes(county.servers.key.private_pem)
+    url = str(county.services["evaluation"].client.base_url).rstrip("/")
+    erase = ["audit", "erase", county.ids["other rater"], "--url", url]
+    erase += ["--data-dir", str(tmp_path)]
+
+    async def run(*extra: str) -> Result:
+        return await asyncio.to_thread(CliRunner().invoke, app, [*erase, *extra], env={})
+
+    before = await county.events()
+    unsaid = await run()
+    assert unsaid.exit_code == 2, unsaid.output
+    assert "--county" in unsaid.output
+    elsewhere = await run("--county", "gulang")
+    assert elsewhere.exit_code == 1, elsewhere.output
+    assert "403" in elsewhere.output
+    assert await county.events() == before
+    erased = await run("--county", county.d.county)
+    assert erased.exit_code == 0, erased.output
