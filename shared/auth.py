@@ -94,6 +94,19 @@ def township_office(principal: Principal, township_id: str) -> bool:
     return principal.is_(Role.TOWNSHIP_OFFICE, township_id)
 
 
+def auditor_of(principal: Principal, county_id: str | None) -> bool:
+    """An auditor reads the records of the county their post is held at, and no other's (X1).
+    A token naming no county is refused everywhere, not read as "every county": the identity
+    service grants the post only at a county, so a county-less token is a mistake or a forgery
+    of intent, and a missing claim must not widen access (docs/security.md)."""
+    return (
+        principal.role is Role.AUDITOR
+        and principal.org is not None
+        and county_id is not None
+        and principal.org == county_id
+    )
+
+
 VERIFIED_TOKENS = 4096  # tokens remembered as verified, least recently used dropped first
 VERIFIED_FOR_SECONDS = 60.0
 JWKS_REFETCH_SECONDS = 5.0  # an unknown kid fetches the JWKS again at most this often

@@ -147,3 +147,35 @@ async def project_directory(conn: asyncpg.Connection, envelope: EventEnvelope) -
         envelope.time,
     )
     return True
+
+
+async def county_of(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    place_id: str,
+    townships: str = "dir_townships",
+    counties: str | None = None,
+) -> str | None:
+    """The county a township (or a county itself) belongs to, as this service's own copy of
+    the directory shows it (`townships`, `counties`: the tables; the pledge service's own);
+    None when it knows no such place. What an auditor's county is checked against."""
+    county_ids = f" UNION ALL SELECT county_id FROM {counties}" if counties else ""
+    found: str | None = await conn.fetchval(
+        f"SELECT county_id FROM {townships} WHERE township_id = $1"
+        f" UNION ALL (SELECT county_id FROM (SELECT county_id FROM {townships}{county_ids}) c"
+        " WHERE county_id = $1 LIMIT 1) LIMIT 1",
+        place_id,
+    )
+    return found
+
+
+async def counties_of(
+    conn: asyncpg.Connection | asyncpg.Pool,
+    place_id: str | None,
+    townships: str = "dir_townships",
+) -> set[str | None]:
+    """The counties records of a place span: the one its township is in (None if the copy
+    does not know it), or, for no place (every township's), every county the copy holds."""
+    if place_id is not None:
+        return {await county_of(conn, place_id, townships)}
+    rows = await conn.fetch(f"SELECT DISTINCT county_id FROM {townships}")  # a constant
+    return {row["county_id"] for row in rows}

@@ -76,6 +76,8 @@ class ServiceDefinition:
     periodic: Callable[[Runtime], Sequence[Periodic]] = lambda runtime: ()
     default_port: int = 8101
     branches_table: str = "dir_branches"  # who holds a branch's secretary post (the directory)
+    townships_table: str = "dir_townships"  # which county a township is in (an auditor's scope)
+    counties_table: str | None = None  # ... and which counties there are, if kept apart
 
 
 @dataclass

@@ -222,7 +222,15 @@ def audit_erase(
         typer.Option(
             envvar="GONGKAI_TOKEN",
             help="An auditor's or the county administrator's token; by default an auditor's"
-            " signed with the local key (embedded default only).",
+            " of --county, signed with the local key (embedded default only).",
+        ),
+    ] = None,
+    county: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GONGKAI_COUNTY",
+            help="The county the default token's auditor post is held at (an auditor acts"
+            " only in their own county).",
         ),
     ] = None,
     data_dir: DataDir = Path(".gongkai"),
@@ -236,9 +244,15 @@ def audit_erase(
     from gongkai.operator.options import signing_key
 
     if token is None:
+        if county is None:
+            raise typer.BadParameter("give --token, or --county for the default token")
         key, _ = signing_key(data_dir)
         token = key.issue(
-            issuer="gongkai-local", audience="gongkai", subject="auditor:cli", role="auditor"
+            issuer="gongkai-local",
+            audience="gongkai",
+            subject="auditor:cli",
+            role="auditor",
+            org=county,
         )
     response = httpx.post(
         f"{url}/v1/people/{person_id}/erasure",

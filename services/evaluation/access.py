@@ -3,7 +3,7 @@ of the caller and the records; each area's own rules are in its `access.py`."""
 
 from __future__ import annotations
 
-from shared.auth import Principal, Role, county_admin, township_office
+from shared.auth import Principal, Role, auditor_of, county_admin, township_office
 from shared.errors import Forbidden
 
 
@@ -28,10 +28,26 @@ def erases(principal: Principal) -> bool:
 
 
 def erases_in(principal: Principal, county_id: str, township_id: str) -> bool:
-    """...of a person of their own county (an auditor without a county: of any); an office,
-    of a person registered in its own township."""
+    """...of a person of their own county (an auditor's token without one: of none); an
+    office, of a person registered in its own township."""
     if principal.role is Role.AUDITOR:
-        return principal.org in (None, county_id)
+        return auditor_of(principal, county_id)
     if principal.role is Role.TOWNSHIP_OFFICE:
         return township_office(principal, township_id)
     return county_admin(principal, county_id)
+
+
+OTHER_COUNTY = "这是其他县的评议：只能审计本县的评议和测评。"
+
+
+def auditors_only(principal: Principal) -> None:
+    """E3: the auditor's check of a round or a satisfaction check is for auditors..."""
+    if principal.role is not Role.AUDITOR:
+        raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
+
+
+def audits(principal: Principal, county_id: str | None) -> None:
+    """...of the county the township holding it is in (X1)."""
+    auditors_only(principal)
+    if not auditor_of(principal, county_id):
+        raise Forbidden(OTHER_COUNTY)

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.auth import Principal, Role, county_admin, township_committee, township_office
+from shared.auth import (
+    Principal,
+    Role,
+    auditor_of,
+    county_admin,
+    township_committee,
+    township_office,
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +72,7 @@ def may_see_posts(who: Principal, person_id: str, person_county: str) -> bool:
     return (
         who.subject == person_id
         or county_admin(who, person_county)
-        or who.is_(Role.AUDITOR, person_county)
+        or auditor_of(who, person_county)
     )
 
 
@@ -77,5 +84,5 @@ def may_see_committee(who: Principal, place: Place) -> bool:
         township_office(who, township)
         or township_committee(who, township)
         or county_admin(who, place.county_id)
-        or who.is_(Role.AUDITOR, place.county_id)
+        or auditor_of(who, place.county_id)
     )

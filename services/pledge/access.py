@@ -6,7 +6,14 @@ from typing import Any
 
 from services.pledge.aggregates import Pledger
 from services.pledge.events import PledgerKind
-from shared.auth import Principal, Role, county_admin, township_committee, township_office
+from shared.auth import (
+    Principal,
+    Role,
+    auditor_of,
+    county_admin,
+    township_committee,
+    township_office,
+)
 
 
 def keeps_directory(principal: Principal, township_id: str, county_id: str) -> bool:
@@ -15,13 +22,13 @@ def keeps_directory(principal: Principal, township_id: str, county_id: str) -> b
 
 
 def oversees_township(principal: Principal, township_id: str, county_id: str) -> bool:
-    """The township's committee and office, the county's administrator, auditors: who read
+    """The township's committee and office, the county's administrator and auditors: who read
     the township's reports and its roll."""
     return (
         township_office(principal, township_id)
         or township_committee(principal, township_id)
         or county_admin(principal, county_id)
-        or principal.role is Role.AUDITOR
+        or auditor_of(principal, county_id)
     )
 
 
@@ -49,7 +56,7 @@ def sees_unpublished(principal: Principal, pledger: Pledger) -> bool:
         or township_committee(principal, pledger.township_id)
         or township_office(principal, pledger.township_id)
         or county_admin(principal, pledger.county_id)
-        or principal.role is Role.AUDITOR
+        or auditor_of(principal, pledger.county_id)
     )
 
 

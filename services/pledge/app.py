@@ -20,6 +20,8 @@ DEFINITION = ServiceDefinition(
     subscriptions=lambda runtime: subscriptions(runtime.executor),
     default_port=8101,
     branches_table="branches",  # the directory's own table (the others keep a copy)
+    townships_table="townships",
+    counties_table="counties",
 )
 
 

@@ -164,17 +164,20 @@ async def pledges(
     limit: int,
     offset: int,
     member_id: str | None = None,
+    unpublished_of: str | None = None,
 ) -> dict[str, Any]:
+    """`published_only`, but for the unpublished pledges of the county `unpublished_of`."""
     where = (
         "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR branch_id = $2)"
         " AND ($3::int IS NULL OR year = $3) AND ($4::text IS NULL OR status = $4)"
-        " AND (NOT $5 OR status = 'published') AND ($6::text IS NULL OR member_id = $6)"
+        " AND (NOT $5 OR status = 'published' OR county_id = $7)"
+        " AND ($6::text IS NULL OR member_id = $6)"
     )
-    args = (township_id, branch_id, year, status, published_only, member_id)
+    args = (township_id, branch_id, year, status, published_only, member_id, unpublished_of)
     total = await conn.fetchval(f"SELECT count(*) FROM pledges WHERE {where}", *args)
     rows = await conn.fetch(
         f"SELECT * FROM pledges WHERE {where} ORDER BY township_id, branch_id,"
-        " member_id NULLS FIRST LIMIT $7 OFFSET $8",
+        " member_id NULLS FIRST LIMIT $8 OFFSET $9",
         *args,
         limit,
         offset,

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from services.review.aggregates import Subject
 from services.review.events import SubjectKind
-from shared.auth import Principal, Role, township_committee, township_office
+from shared.auth import (
+    Principal,
+    Role,
+    auditor_of,
+    county_admin,
+    township_committee,
+    township_office,
+)
 
 
 def township_leadership(who: Principal, subject: Subject) -> bool:
@@ -108,7 +116,7 @@ def sees_journal(who: Principal, member: Subject) -> bool:
         or township_leadership(who, member)
         or (who.role is Role.TOWNSHIP_OFFICE and who.org == member.township_id)
         or (who.role is Role.COUNTY_ADMIN and who.org == member.county_id)
-        or who.role is Role.AUDITOR
+        or auditor_of(who, member.county_id)
     )
 
 
@@ -119,23 +127,30 @@ def records_visit(who: Principal, branch: Subject) -> bool:
     )
 
 
-def sees_history(who: Principal, township_id: str | None) -> bool:
+def sees_history(who: Principal, township_id: str | None, counties: Collection[str | None]) -> bool:
     """Superseded versions of reviews are for auditors, the county administrator and the
-    staff of the reviews' own township (X1: not another township's); the public sees the
-    current version of each (N1)."""
+    staff of the reviews' own township (X1: not another township's, nor another county's:
+    `counties` are those the reviews asked for lie in, shared/directory.py `counties_of`);
+    the public sees the current version of each (N1)."""
     if who.role in (Role.AUDITOR, Role.COUNTY_ADMIN):
-        return True
+        return bool(counties) and all(
+            county is not None and (auditor_of(who, county) or county_admin(who, county))
+            for county in counties
+        )
     return township_id is not None and (
         township_committee(who, township_id) or township_office(who, township_id)
     )
 
 
-def sees_file_of(who: Principal, use: dict[str, Any], member: Subject | None) -> bool:
+def sees_file_of(
+    who: Principal, use: dict[str, Any], member: Subject | None, counties: Collection[str | None]
+) -> bool:
     """Who may see the record may see its files: a visit and a current review are public (the
-    board shows them); a superseded review is its history's; a journal entry is for whoever
-    sees the member's journal (`member`: the journal's, from the copy)."""
+    board shows them); a superseded review is its history's (`counties`: its township's); a
+    journal entry is for whoever sees the member's journal (`member`: the journal's, from
+    the copy)."""
     if use["kind"] == "journal":
         return member is not None and sees_journal(who, member)
     if use["kind"] == "review" and not use["current"]:
-        return sees_history(who, use["township_id"])
+        return sees_history(who, use["township_id"], counties)
     return True

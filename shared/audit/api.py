@@ -1,7 +1,8 @@
 """Audit routes every service serves (A6, A4): its public key, signed checkpoints and proofs.
 Checkpoints and proofs carry hashes only, so they are public, as in Certificate Transparency;
 signing one on demand is for auditors and the county administrator. The log's export (the
-bundle `gongkai audit export` writes, as a zip) is for auditors."""
+bundle `gongkai audit export` writes, as a zip) is for auditors. Both only of their own county
+(X1): a township's log, if the township is in it; the whole log, if every partition is."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from starlette.background import BackgroundTask
 
 from shared.audit import checkpoints as cp
 from shared.audit.bundle import export_bundle, positions
-from shared.auth import Role
+from shared.auth import Principal, Role, auditor_of, county_admin
+from shared.directory import county_of
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.files_api import file_store
 from shared.http import BIGINT_MAX, QueryId, SignedIn
@@ -48,11 +50,36 @@ async def list_checkpoints(request: Request) -> list[dict[str, Any]]:
     return await cp.checkpoints(request.app.state.runtime.pool)
 
 
+async def _counties(runtime: Any, partition: str | None, who: Principal) -> set[str | None]:
+    """The counties of the log's partitions (one township's: of it), as this service's copy
+    of the directory places them; None for a partition it cannot place. The whole log's are
+    the caller's own county's too (a county this service does not know: None), so that even
+    an empty log is only its county's to export or sign."""
+    tables = runtime.definition.townships_table, runtime.definition.counties_table
+    async with runtime.pool.acquire() as conn:
+        if partition is not None:
+            return {await county_of(conn, partition, *tables)}
+        places = [
+            row["partition"] for row in await conn.fetch("SELECT partition FROM partition_heads")
+        ]
+        return {await county_of(conn, place, *tables) for place in [*places, who.org or ""]}
+
+
+def _of_county(who: Principal, counties: set[str | None]) -> bool:
+    """Every county involved is the caller's own (auditor or administrator)."""
+    return all(
+        county is not None and (auditor_of(who, county) or county_admin(who, county))
+        for county in counties
+    )
+
+
 @router.post("/checkpoints", status_code=201, operation_id="signCheckpoint")
 async def sign_now(request: Request, who: SignedIn) -> dict[str, Any]:
     if who.role not in (Role.AUDITOR, Role.COUNTY_ADMIN):
         raise Forbidden("签署检查点由审计员和县管理员操作。")
     runtime = request.app.state.runtime
+    if not _of_county(who, await _counties(runtime, None, who)):
+        raise Forbidden("这份日志含有其他县的记录：只能为本县的日志签署检查点。")
     return await cp.sign_checkpoint(
         runtime.pool, _key(request), service=runtime.definition.name, now=runtime.clock.now()
     )
@@ -111,10 +138,14 @@ async def export(
     `--from`/`--to` times), a range bundle with the proofs that tie it to signed checkpoints."""
     if who.role is not Role.AUDITOR:
         raise Forbidden("日志由审计员导出：请切换到审计员身份。")
+    runtime = request.app.state.runtime
+    if not all(auditor_of(who, county) for county in await _counties(runtime, partition, who)):
+        raise Forbidden(
+            "只能导出本县的日志：这个乡镇不在本县，或整份日志含有其他县的记录（请按乡镇导出）。"
+        )
     # a time without an offset is the server's local time, as the database reads it
     if since is not None and until is not None and until.astimezone(UTC) < since.astimezone(UTC):
         raise InvalidInput("导出的截止时间不能早于起始时间：请核对后再试。", field="to")
-    runtime = request.app.state.runtime
     pem = cp.public_pem(_key(request))
     first, last = await positions(runtime.pool, since, until)
     work = FilePath(tempfile.mkdtemp(prefix="gongkai-export-"))

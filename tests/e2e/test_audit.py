@@ -24,7 +24,9 @@ from tests.support import RunningService, Servers
 
 async def sign(service: RunningService, servers: Servers) -> dict:  # type: ignore[type-arg]
     return ok(
-        await service.client.post("/v1/audit/checkpoints", headers=servers.auth("auditor", None)),
+        await service.client.post(
+            "/v1/audit/checkpoints", headers=servers.auth("auditor", Directory.county)
+        ),
         201,
     )
 

@@ -231,7 +231,9 @@ async def test_a_member_reads_her_grades_and_rounds_and_nobody_else_does(
         assert (listed["round_id"], listed["invited"], listed["voted"]) == (round_id, False, False)
         assert (await pledge.client.get("/v1/audit/export", headers=d.office)).status_code == 403
         exported = await pledge.client.get(
-            "/v1/audit/export", params={"partition": d.township}, headers=servers.auth("auditor")
+            "/v1/audit/export",
+            params={"partition": d.township},
+            headers=servers.auth("auditor", d.county),
         )
         assert exported.headers["content-type"] == "application/zip"
 

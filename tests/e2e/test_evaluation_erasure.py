@@ -126,8 +126,9 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         assert (view[bob]["name"], view[bob]["phone"]) == ("李四", None)
         assert (view[carol]["name"], view[carol]["erased"]) == (None, False)
         # public pages show no one
+        auditor = d.as_("auditor", d.county)
         for page in ("turnout", "results", "audit"):
-            response = await e.get(f"/v1/rounds/{round_id}/{page}", headers=d.as_("auditor"))
+            response = await e.get(f"/v1/rounds/{round_id}/{page}", headers=auditor)
             assert_no_plaintext(response.content, page)
 
         # the raw log holds only ciphertext
@@ -195,7 +196,7 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
         assert refused.returncode == 1
         assert "403" in refused.stdout, refused.stdout
         erased_by_cli = await asyncio.to_thread(
-            subprocess.run, [*erase, servers.token("auditor"), carol], **CAPTURE
+            subprocess.run, [*erase, servers.token("auditor", d.county), carol], **CAPTURE
         )
         assert erased_by_cli.returncode == 0, erased_by_cli.stdout + erased_by_cli.stderr
         assert not await pool.fetchval(

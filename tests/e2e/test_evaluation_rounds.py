@@ -142,10 +142,10 @@ async def test_a_round_from_opening_to_published_results(servers: Servers) -> No
         }
         assert by_org == {d.branch: (1, 1), "public": (4, 3)}
         assert {c["channel"]: c["raters"] for c in turnout["by_channel"]} == {"paper": 2, "web": 2}
-        for headers in ({}, d.office, d.as_("auditor")):
+        for headers in ({}, d.office, d.as_("auditor", d.county)):
             early = await e.get(f"/v1/rounds/{round_id}/results", headers=headers)
             assert early.status_code == 409, early.text
-        audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor")))
+        audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor", d.county)))
         assert (audit["consistent"], audit["problems"]) == (True, [])
         # the two web ballots wait in the urn for their batch (issue 17), counted by the check
         assert (audit["ballots"], audit["in_urn"]) == (2, 2)

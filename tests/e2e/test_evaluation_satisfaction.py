@@ -120,7 +120,9 @@ async def test_one_item_closes_and_one_stays_open_for_lack_of_satisfaction(
         )
         # E3: the auditor checks ballots against distinct registered raters, as for rounds
         audit = ok(
-            await e.get(f"/v1/satisfaction-checks/{drip_check}/audit", headers=d.as_("auditor"))
+            await e.get(
+                f"/v1/satisfaction-checks/{drip_check}/audit", headers=d.as_("auditor", d.county)
+            )
         )
         # fewer ballots than k: all wait in the urn until close (issue 17), counted by the check
         assert (audit["participations"], audit["in_urn"], audit["problems"]) == (4, 4, [])

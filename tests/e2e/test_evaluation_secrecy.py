@@ -32,7 +32,7 @@ async def test_no_grade_can_be_learned_while_the_round_is_open(servers: Servers)
         e = evaluation.client
         path = await round_of_members(evaluation, d)
         secretary_votes = d.as_("member", d.branch, d.secretary)
-        auditor = d.as_("auditor")
+        auditor = d.as_("auditor", d.county)
 
         async def what_the_organiser_sees() -> dict[str, bool]:
             raters = await e.get(f"{path}/raters", headers=d.office)

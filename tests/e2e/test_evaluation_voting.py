@@ -124,13 +124,13 @@ async def test_the_public_votes_from_printed_slips_on_a_phone(
         assert "BallotCast" not in types
         turnout = ok(await e.get(f"/v1/rounds/{round_id}/invitations"))
         assert (turnout["invited"], turnout["voted"], turnout["in_urn"]) == (3, 2, 2)
-        audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor")))
+        audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor", d.county)))
         assert audit["consistent"], audit
         ok(await e.post(f"/v1/rounds/{round_id}/closure", headers=d.office))
         results = ok(await e.get(f"/v1/rounds/{round_id}/results"))["results"]
         for subject in results:
             assert (subject["counts"]["satisfied"], subject["counts"]["dissatisfied"]) == (1, 1)
-        audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor")))
+        audit = ok(await e.get(f"/v1/rounds/{round_id}/audit", headers=d.as_("auditor", d.county)))
         assert (audit["consistent"], audit["in_urn"], audit["ballots"]) == (True, 0, 2), audit
         # the third slip died with the round
         late = await browser.page(PHONE)
@@ -154,7 +154,7 @@ async def test_the_public_votes_from_printed_slips_on_a_phone(
             await vote_on_a_phone(check_page, f"{base}/vote#{code}", "满意")
         closed = ok(await e.post(f"{checks}/closure", headers=d.office))
         assert closed["verdict"] == "satisfied"
-        audit = ok(await e.get(f"{checks}/audit", headers=d.as_("auditor")))
+        audit = ok(await e.get(f"{checks}/audit", headers=d.as_("auditor", d.county)))
         assert (audit["consistent"], audit["ballots"], audit["in_urn"]) == (True, 2, 0), audit
 
         async def item_closed() -> bool:

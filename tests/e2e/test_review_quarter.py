@@ -22,7 +22,7 @@ from tests.support.files import pdf, photo
 
 
 async def test_a_quarter_of_reviews_journals_and_visits(servers: Servers) -> None:
-    auditor = servers.auth("auditor", None)  # for reviews' history
+    auditor = servers.auth("auditor", Directory.county)  # for reviews' history
     async with pledge_and_review(servers) as (pledge, review):
         d = await Directory(pledge.client, servers).build()
         c, clock = review.client, review.clock

@@ -134,7 +134,7 @@ async def test_the_pledge_status_copy_is_recorded_with_the_review(
     servers: Servers, review: tuple[RunningService, PledgeStandIn]
 ) -> None:
     service, pledge = review
-    auditor = servers.auth("auditor", None)  # a review's history is for auditors and staff
+    auditor = servers.auth("auditor", "minqin")  # a review's history: its county's auditors
     stream = "pledge-p2027-m1"
     await pledge.emit(
         stream,

@@ -42,7 +42,7 @@ def who(role: Role, org: str | None = None, subject: str | None = None) -> Princ
 OFFICE = who(Role.TOWNSHIP_OFFICE, "t1")
 SECRETARY = who(Role.BRANCH_SECRETARY, "b1", "s1")
 ADMIN = who(Role.COUNTY_ADMIN, "c1")
-AUDITOR = who(Role.AUDITOR)
+AUDITOR = who(Role.AUDITOR, "c1")  # an auditor's post is held at a county
 MEMBER = who(Role.MEMBER, "b1", "m1")
 OTHERS: dict[str, Principal] = {
     "office of another township": who(Role.TOWNSHIP_OFFICE, "t2"),
@@ -53,6 +53,8 @@ OTHERS: dict[str, Principal] = {
     "member": MEMBER,
     "rater": who(Role.RATER, "t1"),
     "auditor": AUDITOR,
+    "auditor of another county": who(Role.AUDITOR, "c2"),
+    "auditor without a county": who(Role.AUDITOR),
     "integration": who(Role.INTEGRATION),
     "public": who(Role.PUBLIC),
 }

@@ -114,12 +114,20 @@ def test_who_may_see_the_record_may_see_its_files() -> None:
     review = {"kind": "review", "township_id": "t-1", "current": True}
     old_review = {**review, "current": False}
     journal = {"kind": "journal", "township_id": "t-1", "current": True}
-    assert access.sees_file_of(public, visit, None)
-    assert access.sees_file_of(public, review, None)
-    assert not access.sees_file_of(public, old_review, None)
-    assert access.sees_file_of(who(Role.TOWNSHIP_OFFICE, "t-1"), old_review, None)
-    assert not access.sees_file_of(who(Role.TOWNSHIP_OFFICE, "t-2"), old_review, None)
-    assert not access.sees_file_of(public, journal, MEMBER)
-    assert access.sees_file_of(who(Role.MEMBER, "b-1", MEMBER.subject_id), journal, MEMBER)
-    assert access.sees_file_of(THE_SECRETARY, journal, MEMBER)
-    assert not access.sees_file_of(FORMER_SECRETARY, journal, MEMBER)
+    assert access.sees_file_of(public, visit, None, set())
+    assert access.sees_file_of(public, review, None, set())
+    assert not access.sees_file_of(public, old_review, None, {"minqin"})
+    assert access.sees_file_of(who(Role.TOWNSHIP_OFFICE, "t-1"), old_review, None, {"minqin"})
+    assert not access.sees_file_of(who(Role.TOWNSHIP_OFFICE, "t-2"), old_review, None, {"minqin"})
+    assert not access.sees_file_of(public, journal, MEMBER, set())
+    assert access.sees_file_of(who(Role.MEMBER, "b-1", MEMBER.subject_id), journal, MEMBER, set())
+    assert access.sees_file_of(THE_SECRETARY, journal, MEMBER, set())
+    assert not access.sees_file_of(FORMER_SECRETARY, journal, MEMBER, set())
+    # auditors and the county's administrator: of the county the township is in (X1)
+    for county_staff in (who(Role.AUDITOR, "minqin"), who(Role.COUNTY_ADMIN, "minqin")):
+        assert access.sees_file_of(county_staff, old_review, None, {"minqin"})
+        assert access.sees_file_of(county_staff, journal, MEMBER, set())
+    for stranger in (who(Role.AUDITOR, "gulang"), who(Role.AUDITOR, None)):
+        assert not access.sees_file_of(stranger, old_review, None, {"minqin"})
+        assert not access.sees_file_of(stranger, journal, MEMBER, set())
+    assert not access.sees_file_of(who(Role.AUDITOR, "minqin"), old_review, None, {None})

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from services.evaluation import queries as directory
+from services.evaluation.access import auditors_only, audits
 from services.evaluation.checks import access
 from services.evaluation.checks import commands as c
 from services.evaluation.checks import handlers as h
@@ -22,7 +23,7 @@ from services.evaluation.ratings import handlers as rh
 from services.evaluation.ratings import queries as rq
 from services.evaluation.ratings.schemas import RatingView
 from services.evaluation.schemas import Accepted, TownshipCopy
-from shared.auth import Role
+from shared.directory import county_of
 from shared.errors import Forbidden
 from shared.http import IdempotencyDep, PathId, PathYear, QueryId, Reader, SignedIn, run
 
@@ -89,8 +90,9 @@ async def cast_check_ballot(
 )
 async def audit_check(check_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3 for a check, as for a round: ballots against distinct registered raters."""
-    if who.role is not Role.AUDITOR:
-        raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
+    auditors_only(who)  # an auditor first: whether the check exists is not said to others
+    township_id = (await q.check(conn, check_id=check_id))["township_id"]
+    audits(who, await county_of(conn, township_id))
     return await q.check_audit(conn, check_id=check_id)
 
 

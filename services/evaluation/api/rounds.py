@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.evaluation.access import auditors_only, audits
 from services.evaluation.documents.results_xlsx import results_workbook
 from services.evaluation.rounds import access
 from services.evaluation.rounds import commands as c
@@ -23,7 +24,7 @@ from services.evaluation.rounds.schemas import (
     TurnoutView,
 )
 from services.evaluation.schemas import Accepted
-from shared.auth import Role
+from shared.directory import county_of
 from shared.errors import Forbidden, InvalidState
 from shared.http import (
     IdempotencyDep,
@@ -220,6 +221,7 @@ async def download_results(round_id: PathId, conn: Reader) -> Response:
 @router.get("/rounds/{round_id}/audit", response_model=AuditView, operation_id="auditRound")
 async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3: the auditor checks ballots against distinct registered raters, with no link."""
-    if who.role is not Role.AUDITOR:
-        raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
+    auditors_only(who)  # an auditor first: whether the round exists is not said to others
+    township_id = (await q.round_row(conn, round_id=round_id))["township_id"]
+    audits(who, await county_of(conn, township_id))
     return await q.round_audit(conn, round_id=round_id)

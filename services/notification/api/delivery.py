@@ -11,7 +11,7 @@ from services.notification import commands as c
 from services.notification import handlers as h
 from services.notification import queries as q
 from services.notification.schemas import Accepted, ChannelAccepted, Channels, Deliveries
-from shared.auth import Role, county_admin, require
+from shared.auth import Role, auditor_of, county_admin, require
 from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
@@ -43,7 +43,7 @@ async def list_channels(
     township's, which its office, who registers and retires them, lists too."""
     office = township_id is not None and who.is_(Role.TOWNSHIP_OFFICE, township_id)
     require(
-        office or county_admin(who, county_id) or who.is_(Role.AUDITOR, county_id),
+        office or county_admin(who, county_id) or auditor_of(who, county_id),
         "推送渠道由县管理员和审计员查看，乡镇创先办可查看本乡镇的推送渠道。",
     )
     return {"channels": await q.channels(conn, county_id, township_id)}  # never the secrets
@@ -60,7 +60,7 @@ async def list_deliveries(
 ) -> Any:
     """`status=dead` is the dead-letter list: deliveries given up, kept until redelivered."""
     require(
-        county_admin(who, county_id) or who.is_(Role.AUDITOR, county_id),
+        county_admin(who, county_id) or auditor_of(who, county_id),
         "推送记录只供本县县管理员和审计员查看：请切换到县管理员或审计员身份。",
     )
     return {"deliveries": await q.deliveries(conn, county_id, status, limit=limit, offset=offset)}

@@ -57,14 +57,15 @@ async def list_pledges(
     offset: QueryOffset = 0,
     member_id: QueryId | None = None,
 ) -> Any:
-    # Unpublished pledges are listed only to people who oversee the whole township or county,
-    # the branch's secretary, and a member asking for their own.
+    # Unpublished pledges are listed only to people who oversee the whole township or county
+    # (the county's administrator and auditors: of their own county's townships, X1), the
+    # branch's secretary, and a member asking for their own.
     overseer = (
-        who.role in (Role.AUDITOR, Role.COUNTY_ADMIN)  # one county per installation (X1)
-        or (who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id)
+        (who.role in (Role.TOWNSHIP_COMMITTEE, Role.TOWNSHIP_OFFICE) and who.org == township_id)
         or (who.role is Role.BRANCH_SECRETARY and who.org == branch_id)
         or (who.role is Role.MEMBER and member_id is not None and who.subject == member_id)
     )
+    county = who.org if who.role in (Role.AUDITOR, Role.COUNTY_ADMIN) and who.org else None
     return await q.pledges(
         conn,
         township_id=township_id,
@@ -73,6 +74,7 @@ async def list_pledges(
         status=status,
         member_id=member_id,
         published_only=not overseer,
+        unpublished_of=None if overseer else county,
         limit=limit,
         offset=offset,
     )

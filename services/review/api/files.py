@@ -9,6 +9,7 @@ from services.review import queries as q
 from services.review.access import sees_file_of
 from services.review.events import SubjectKind
 from shared.auth import Principal
+from shared.directory import counties_of
 from shared.files_api import file_router
 
 
@@ -19,7 +20,8 @@ async def may_see(conn: Any, who: Principal, sha256: str) -> bool:
         member = None
         if use["member_id"] is not None:
             member = await q.copies(conn).find_subject(SubjectKind.MEMBER, use["member_id"])
-        if sees_file_of(who, use, member):
+        counties = await counties_of(conn, use["township_id"]) if use["township_id"] else set()
+        if sees_file_of(who, use, member, counties):
             return True
     return False
 

@@ -23,6 +23,7 @@ from services.review.schemas import (
 )
 from shared import zh
 from shared.auth import require
+from shared.directory import counties_of
 from shared.http import (
     AsOf,
     CurrentPrincipal,
@@ -88,7 +89,11 @@ async def get_ledger(
 ) -> Any:
     """R4: the review ledger per township, branch or member; review activity is public (R5,
     N1), like the pledge ledger; superseded versions are not."""
-    require(not include_superseded or sees_history(who, township_id), HISTORY_IS_FOR_STAFF)
+    require(
+        not include_superseded
+        or sees_history(who, township_id, await counties_of(conn, township_id)),
+        HISTORY_IS_FOR_STAFF,
+    )
     return await q.review_ledger(
         conn,
         township_id=township_id,
@@ -121,7 +126,8 @@ async def download_ledger(
 ) -> Response:
     """R4: the ledger as a workbook, with the same filters as the JSON ledger."""
     require(
-        not include_superseded or sees_history(who, township_id),
+        not include_superseded
+        or sees_history(who, township_id, await counties_of(conn, township_id)),
         HISTORY_IS_FOR_STAFF,
     )
     page = await q.review_ledger(
@@ -144,10 +150,13 @@ async def download_ledger(
 @router.get("/reviews/{review_id}", response_model=ReviewWithHistory, operation_id="getReview")
 async def get_review(review_id: PathId, conn: Reader, who: SignedIn) -> Any:
     """The current version and every superseded one, for auditors and staff."""
-    require(sees_history(who, who.org), "点评的修改记录只供审计员和工作人员查看。")
+    # first whoever sees some history (the token's own place), then this review's
+    require(sees_history(who, who.org, {who.org}), "点评的修改记录只供审计员和工作人员查看。")
     found = await q.review(conn, review_id=review_id)
+    counties = await counties_of(conn, found["township_id"])
     require(
-        sees_history(who, found["township_id"]), "这是其他乡镇的点评修改记录：只能查看本乡镇的。"
+        sees_history(who, found["township_id"], counties),
+        "这是其他乡镇（或其他县）的点评修改记录：只能查看本乡镇、本县的。",
     )
     return found
 
