@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from pydantic_core import PydanticSerializationError, to_json
+
 from shared.clock import Clock
-from shared.envelope import EventEnvelope, canonical_sorted, json_time
+from shared.envelope import EventEnvelope, NotPlain, canonical_sorted, json_time, plain_sorted
 from shared.events import DomainEvent
 
 
@@ -117,6 +119,121 @@ def draft_event(
         "data": data,
     }
     return DraftEvent(attrs, now, body)
+
+
+_TEXT = (str, type(None))
+
+
+def _text(value: Any) -> bytes:
+    """A string (or null) as the body writes it; else NotPlain (the standard path)."""
+    if type(value) not in _TEXT:
+        raise NotPlain
+    return to_json(value)
+
+
+def _integer(value: Any) -> bytes:
+    if type(value) is not int:  # (a bool would be `true`)
+        raise NotPlain
+    return b"%d" % value
+
+
+class BatchDrafts:
+    """`draft_event` for the many events of one batch (the bulk path): the same attributes
+    and the same body bytes, at half the cost. The body is written from its parts in the
+    canonical order (keys sorted), each as `canonical_json` writes it: the parts every event
+    of the batch shares (the request's context, the source, the time) once, each
+    partition's and type's once, and for each event only its data, id, stream and version.
+    An event with anything else than plain JSON (see `canonical_json`) is drafted by
+    `draft_event` itself, whose bytes these are (tests/unit/test_canonical_json.py)."""
+
+    def __init__(self, source: str, now: datetime) -> None:
+        self.source = source
+        self.now = now.astimezone(UTC)
+        self._context: CommandContext | None = None
+        self._head = b""
+        self._known: dict[str, bytes] = {}  # partitions' and types' JSON strings
+        try:
+            self._tail = b',"source":' + _text(source) + b',"specversion":"1.0","streamid":'
+        except (NotPlain, PydanticSerializationError):
+            self._tail = b""  # every event by draft_event
+        self._time = b',"time":' + to_json(json_time(self.now)) + b',"type":'
+
+    def draft(self, request: AppendRequest, index: int, event: DomainEvent) -> DraftEvent:
+        if not self._tail:
+            return self._standard(request, index, event)
+        context, data, event_id = request.context, event.model_dump(mode="json"), new_event_id()
+        version, type_, stream = request.expected_version + index + 1, event.event_type(), None
+        try:
+            if context is not self._context:
+                self._head = b"".join(
+                    (
+                        b'{"actor":',
+                        _text(context.actor),
+                        b',"actorrole":',
+                        _text(context.role),
+                        b',"causationid":',
+                        _text(context.causation_id),
+                        b',"correlationid":',
+                        _text(context.correlation_id),
+                        b',"data":',
+                    )
+                )
+                self._context = context
+            stream = _text(request.stream_id)
+            body = b"".join(
+                (
+                    self._head,
+                    to_json(plain_sorted(data)),
+                    b',"datacontenttype":"application/json","id":"',
+                    event_id.encode(),
+                    b'","partition":',
+                    self._json(request.partition),
+                    b',"schemaversion":',
+                    _integer(event.schema_version),
+                    self._tail,
+                    stream,
+                    b',"streamversion":',
+                    _integer(version),
+                    b',"subject":',
+                    stream,
+                    self._time,
+                    self._json(type_),
+                    b"}",
+                )
+            )
+        except (NotPlain, PydanticSerializationError):
+            self._context = None
+            return self._standard(request, index, event)
+        attrs: dict[str, Any] = {  # the envelope's order, as draft_event
+            "specversion": "1.0",
+            "id": event_id,
+            "source": self.source,
+            "type": type_,
+            "subject": request.stream_id,
+            "time": self.now,
+            "datacontenttype": "application/json",
+            "streamid": request.stream_id,
+            "streamversion": version,
+            "partition": request.partition,
+            "schemaversion": event.schema_version,
+            "actor": context.actor,
+            "actorrole": context.role,
+            "causationid": context.causation_id,
+            "correlationid": context.correlation_id,
+            "data": data,
+        }
+        return DraftEvent(attrs, self.now, body)
+
+    def _json(self, text: str) -> bytes:
+        known = self._known.get(text)
+        if known is None:
+            known = self._known[text] = _text(text)
+        return known
+
+    def _standard(self, request: AppendRequest, index: int, event: DomainEvent) -> DraftEvent:
+        return draft_event(
+            source=self.source, request=request, index=index, event=event, now=self.now
+        )
 
 
 class EventStore(Protocol):
