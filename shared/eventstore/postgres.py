@@ -67,15 +67,18 @@ COLUMNS = "position, body, sequence, prev_hash, hash"
 # The bulk path (append_batch): each partition's head row locked until commit, as one append
 # holds it, so its sequence stays gap-free and in log order.
 LOCK_HEAD = "SELECT sequence, hash FROM partition_heads WHERE partition = $1 FOR UPDATE"
-MOVE_HEAD = (
-    "UPDATE partition_heads SET sequence = $2, prev_hash = $3, hash = $4 WHERE partition = $1"
-)
+MOVE_HEADS = """
+UPDATE partition_heads h SET sequence = m.sequence, prev_hash = m.prev_hash, hash = m.hash
+  FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[])
+       AS m (partition, sequence, prev_hash, hash)
+ WHERE h.partition = m.partition
+"""
 VERSIONS = (
     "SELECT stream_id, max(stream_version) AS version FROM events"
     " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
 )
 COPY_CHUNK = 1000  # events a COPY of the bulk path sends while the next ones are drafted
-YIELD_EVERY = 100  # events drafted between two turns of the writes in flight
+YIELD_EVERY = 25  # events drafted between two turns of the writes in flight
 WRITES_AHEAD = 4  # writes (a chunk's COPY, its read models) under way while drafting goes on
 BATCH_COLUMNS = (
     "id",
@@ -103,9 +106,10 @@ def decode_row(row: asyncpg.Record) -> EventEnvelope:
 
 class BatchState:
     """A transaction's bulk appends (`append_batch`) from one batch to the next: where its
-    batches left each partition's head (locked by this transaction until it ends) and each
-    stream they appended to, and the writes still under way on its connection, one after
-    another in the order sent (a failed one fails every later one, and `settle` raises it).
+    batches left each partition's head (locked by this transaction until it ends, its row
+    written by `settle`) and each stream they appended to, and the writes still under way
+    on its connection, one after another in the order sent (a failed one fails every later
+    one, and `settle` raises it).
 
     The connection is the writes' while any is under way: whoever reads or writes on it
     otherwise calls `settle` first, and the transaction must not end before `settle` (or,
@@ -116,6 +120,7 @@ class BatchState:
         self.conn = conn
         self.heads: dict[str, tuple[int, bytes]] = {}
         self.versions: dict[str, int] = {}
+        self.moved: dict[str, bytes] = {}  # heads advanced, not yet written: last prev_hash
         self.broken = False
         self._writes: deque[asyncio.Task[Any]] = deque()
 
@@ -137,13 +142,26 @@ class BatchState:
             await self._writes.popleft()
 
     async def settle(self) -> None:
-        """Every write sent done; the first failure raised."""
+        """The heads written where the batches left them (one statement, however many
+        batches moved them), every write sent done; the first failure raised."""
+        if self.moved:
+            moved, self.moved = self.moved, {}
+            self.send(
+                partial(
+                    self.conn.execute,
+                    MOVE_HEADS,
+                    list(moved),
+                    [self.heads[p][0] for p in moved],
+                    list(moved.values()),
+                    [self.heads[p][1] for p in moved],
+                )
+            )
         while self._writes:
             await self._writes.popleft()
 
     async def abandon(self) -> None:
         """Every write sent ended, failures ignored (the transaction is being abandoned)."""
-        writes, self._writes = list(self._writes), deque()
+        writes, self._writes, self.moved = list(self._writes), deque(), {}
         await asyncio.gather(*writes, return_exceptions=True)
 
 
@@ -262,7 +280,6 @@ class PostgresEventStore:
         records: list[tuple[Any, ...]] = []
         stored: list[EventEnvelope] = []
         chunk: list[EventEnvelope] = []
-        moved: dict[str, bytes] = {}  # the partitions advanced: their last event's prev_hash
         # the rows go by one COPY a chunk, each chunk's read models after it, sent while the
         # next chunk is drafted (this process's CPU and PostgreSQL's work overlap)
         for request in requests:
@@ -293,7 +310,7 @@ class PostgresEventStore:
                 envelope = draft.seal(sequence, prev.hex(), digest.hex())
                 stored.append(envelope)
                 chunk.append(envelope)
-                moved[request.partition] = prev
+                state.moved[request.partition] = prev
                 prev = digest
                 if len(stored) % YIELD_EVERY == 0:
                     await asyncio.sleep(0)  # the writes in flight move on
@@ -303,9 +320,6 @@ class PostgresEventStore:
                 records, chunk = [], []
         if records:
             await self._send(state, records, chunk, then)
-        for partition, last_prev in moved.items():
-            sequence, digest = heads[partition]
-            state.send(partial(conn.execute, MOVE_HEAD, partition, sequence, last_prev, digest))
         return stored
 
     async def _send(
