@@ -378,6 +378,15 @@ def new_id(prefix: str, size: int = 4) -> str:
     return f"{prefix}-{secrets.token_hex(size)}"
 
 
+def new_ids(prefix: str, size: int = 4, drawn: int = 256) -> Iterator[str]:
+    """Ids as `new_id` makes them, as many as asked for, their randomness drawn `drawn` at a
+    time (a roster import makes tens of thousands)."""
+    while True:
+        random = secrets.token_bytes(size * drawn).hex()
+        for at in range(0, len(random), 2 * size):
+            yield f"{prefix}-{random[at : at + 2 * size]}"
+
+
 def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:
     """What a command answers: the id it concerns, the events it recorded, ids it made."""
     return {"id": entity_id, "events": [e.type for e in uow.appended], **ids}

@@ -20,7 +20,7 @@ from shared import imports
 from shared.auth import Principal, county_admin, require, township_committee, township_office
 from shared.errors import ConcurrencyConflict, Forbidden, InvalidInput, InvalidState
 from shared.files import attached
-from shared.unit_of_work import UnitOfWork, accepted, collector_paused, new_id
+from shared.unit_of_work import UnitOfWork, accepted, collector_paused, new_id, new_ids
 from shared.workbook import file_sha256, read_upload
 
 # --- directory -------------------------------------------------------------------------
@@ -319,6 +319,7 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
         return members[key]
 
     before = len(uow.appended)
+    branch_ids, member_ids = new_ids("b", BULK_ID_BYTES), new_ids("m", BULK_ID_BYTES)
     with collector_paused():  # tens of thousands of objects, all alive until the end
         for done, change in enumerate(plan.changes, start=1):
             d, b_key, m_key = change.data, change.branch or "", change.member or ""
@@ -326,7 +327,7 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
             match change.event:
                 case "BranchEstablished":
                     saved = branches[b_key] = Branch.establish(
-                        new_id("b", BULK_ID_BYTES),
+                        next(branch_ids),
                         await township(change.township_id),
                         d["name"],
                         BranchKind(d["kind"]),
@@ -343,7 +344,7 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
                     saved.appoint_secretary(await member(m_key))
                 case "MemberEnrolled":
                     saved = members[m_key] = Member.enrol(
-                        new_id("m", BULK_ID_BYTES),
+                        next(member_ids),
                         await branch(b_key),
                         d["name"],
                         d["post"],

@@ -51,11 +51,19 @@ class DraftEvent:
         version: int = self.attrs["streamversion"]
         return version
 
-    def seal(self, sequence: int, prevhash: str, hash_: str) -> EventEnvelope:
-        # built from values the store produced itself: no second validation (this is on
-        # every append's path; pydantic's model_construct costs five times as much)
+    def seal(
+        self, sequence: int, prevhash: str, hash_: str, *, last_use: bool = False
+    ) -> EventEnvelope:
+        """The envelope, built from values the store produced itself: no second validation
+        (this is on every append's path; pydantic's model_construct costs five times as
+        much). With `last_use`, the draft's own attributes become the envelope's (no copy:
+        the draft is not used again)."""
         envelope = EventEnvelope.__new__(EventEnvelope)
-        values = {**self.attrs, "sequence": sequence, "prevhash": prevhash, "hash": hash_}
+        if last_use:
+            values = self.attrs
+            values["sequence"], values["prevhash"], values["hash"] = sequence, prevhash, hash_
+        else:
+            values = {**self.attrs, "sequence": sequence, "prevhash": prevhash, "hash": hash_}
         object.__setattr__(envelope, "__dict__", values)
         object.__setattr__(envelope, "__pydantic_fields_set__", set(ENVELOPE_FIELDS))
         object.__setattr__(envelope, "__pydantic_extra__", None)
@@ -63,10 +71,10 @@ class DraftEvent:
         return envelope
 
 
-def new_event_id() -> str:
+def new_event_id(random: bytes | None = None) -> str:
     """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it, at a third of
-    the cost (on every append's path)."""
-    raw = bytearray(os.urandom(16))
+    the cost (on every append's path); from `random` (16 bytes of os.urandom) if given."""
+    raw = bytearray(random or os.urandom(16))
     raw[6] = raw[6] & 0x0F | 0x40  # version 4
     raw[8] = raw[8] & 0x3F | 0x80  # RFC 4122 variant
     x = raw.hex()
@@ -122,6 +130,7 @@ def draft_event(
 
 
 _TEXT = (str, type(None))
+IDS_DRAWN = 256  # event ids a batch draws randomness for at a time
 
 
 def _text(value: Any) -> bytes:
@@ -157,11 +166,18 @@ class BatchDrafts:
         except (NotPlain, PydanticSerializationError):
             self._tail = b""  # every event by draft_event
         self._time = b',"time":' + to_json(json_time(self.now)) + b',"type":'
+        self._random, self._at = b"", 0  # the ids' randomness, drawn many at a time
+
+    def _event_id(self) -> str:
+        if self._at == len(self._random):
+            self._random, self._at = os.urandom(16 * IDS_DRAWN), 0
+        self._at += 16
+        return new_event_id(self._random[self._at - 16 : self._at])
 
     def draft(self, request: AppendRequest, index: int, event: DomainEvent) -> DraftEvent:
         if not self._tail:
             return self._standard(request, index, event)
-        context, data, event_id = request.context, event.model_dump(mode="json"), new_event_id()
+        context, data, event_id = request.context, event.model_dump(mode="json"), self._event_id()
         version, type_, stream = request.expected_version + index + 1, event.event_type(), None
         try:
             if context is not self._context:

@@ -307,7 +307,7 @@ class PostgresEventStore:
                         digest,
                     )
                 )
-                envelope = draft.seal(sequence, prev.hex(), digest.hex())
+                envelope = draft.seal(sequence, prev.hex(), digest.hex(), last_use=True)
                 stored.append(envelope)
                 chunk.append(envelope)
                 state.moved[request.partition] = prev
