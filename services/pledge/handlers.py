@@ -241,8 +241,8 @@ async def upload_roster(
     found = await imports.find(uow.conn, ROSTER_KINDS[kind], scope_id, who.subject, sha)
     if found is not None:
         return found.view()
-    rows = await asyncio.to_thread(read_upload, data, ROSTER_SHEETS)
-    plan = plan_roster(scope, rows)
+    with collector_paused():  # tens of thousands of rows, all alive until planned
+        plan = plan_roster(scope, await asyncio.to_thread(read_upload, data, ROSTER_SHEETS))
     record = await imports.create(
         uow.conn,
         import_id=new_id("imp"),
@@ -279,10 +279,9 @@ async def confirm_roster(
         raise InvalidState("文件中有出错的行，整份文件都没有导入：请改正出错的行后重新上传。")
     scope, county_id = await _roster_scope(uow, kind, record.scope_id)
     _authorise_roster(who, kind, record.scope_id, county_id)
-    rows = await asyncio.to_thread(
-        read_upload, await imports.file_of(uow.conn, import_id), ROSTER_SHEETS
-    )
-    plan = plan_roster(scope, rows)
+    data = await imports.file_of(uow.conn, import_id)
+    with collector_paused():
+        plan = plan_roster(scope, await asyncio.to_thread(read_upload, data, ROSTER_SHEETS))
     if scope.basis() != record.basis:
         errors = [e.as_dict() for e in plan.errors]
         await imports.replan(
