@@ -191,7 +191,7 @@ async def retire_member(
 # --- roster imports (issue 19) ------------------------------------------------------------
 
 ROSTER_KINDS = {"township": "township_roster", "county": "county_roster"}
-FLUSH_EVERY = 1000  # changes staged between two batches
+FLUSH_EVERY = 2500  # changes staged between two batches (a COPY_CHUNK each)
 YIELD_EVERY = 25  # changes decided between two turns of the writes under way
 PROGRESS_EVERY = 5000  # changes between two progress reports
 BULK_ID_BYTES = 8  # ids made by the thousand: 64 random bits, no collision

@@ -77,7 +77,7 @@ VERSIONS = (
     "SELECT stream_id, max(stream_version) AS version FROM events"
     " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
 )
-COPY_CHUNK = 1000  # events a COPY of the bulk path sends while the next ones are drafted
+COPY_CHUNK = 2500  # events a COPY of the bulk path sends while the next ones are drafted
 YIELD_EVERY = 25  # events drafted between two turns of the writes in flight
 WRITES_AHEAD = 4  # writes (a chunk's COPY, its read models) under way while drafting goes on
 BATCH_COLUMNS = (
