@@ -21,8 +21,9 @@ _INT64 = 1 << 63
 _SCALARS = (str, bool, type(None))
 
 
-class _NotPlain(Exception):
-    """A value `plain_sorted` leaves to the standard library's encoder."""
+class NotPlain(Exception):
+    """A value `plain_sorted` (or a fast writer of canonical JSON) leaves to the standard
+    library's encoder."""
 
 
 def canonical_json(value: Any) -> bytes:
@@ -37,7 +38,7 @@ def canonical_json(value: Any) -> bytes:
     bigger integers; other types) by the standard library itself."""
     try:
         return to_json(plain_sorted(value))
-    except (_NotPlain, PydanticSerializationError):  # (a lone surrogate: json's error below)
+    except (NotPlain, PydanticSerializationError):  # (a lone surrogate: json's error below)
         return _stdlib_json(value)
 
 
@@ -46,14 +47,14 @@ def canonical_sorted(value: dict[str, Any]) -> bytes:
     are plain scalars, except `data` (walked): the envelope, on every append's path."""
     try:
         if list(value) != sorted(value):
-            raise _NotPlain
+            raise NotPlain
         for key, item in value.items():
             kind = type(item)
             if kind in _SCALARS or key == "data" or (kind is int and -_INT64 <= item < _INT64):
                 continue
-            raise _NotPlain
+            raise NotPlain
         return to_json({**value, "data": plain_sorted(value["data"])})
-    except (_NotPlain, PydanticSerializationError):
+    except (NotPlain, PydanticSerializationError):
         return _stdlib_json(value)
 
 
@@ -67,14 +68,14 @@ def _stdlib_json(value: Any) -> bytes:
 
 def plain_sorted(value: Any) -> Any:
     """A copy of `value` with every object's keys in sorted order, if it is plain JSON
-    (see `canonical_json`); else _NotPlain."""
+    (see `canonical_json`); else NotPlain."""
     kind = type(value)
     if kind is dict:
         keys = sorted(value)  # keys that do not compare: TypeError, as json.dumps says
         copy = {key: value[key] for key in keys}
         for key, item in copy.items():
             if type(key) is not str:
-                raise _NotPlain
+                raise NotPlain
             if type(item) not in _SCALARS:
                 copy[key] = plain_sorted(item)
         return copy
@@ -82,7 +83,7 @@ def plain_sorted(value: Any) -> Any:
         return value
     if kind is list or kind is tuple:
         return [plain_sorted(item) for item in value]
-    raise _NotPlain
+    raise NotPlain
 
 
 def json_time(moment: datetime) -> str:

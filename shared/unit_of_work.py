@@ -8,12 +8,14 @@ instead, keyed by the same factories, so handlers run with no server at all."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import pickle
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
 from typing import Any, TypeVar, cast
@@ -26,7 +28,7 @@ from shared.envelope import EventEnvelope
 from shared.errors import ConcurrencyConflict, IdempotencyKeyReused, NotFound
 from shared.events import EventRegistry
 from shared.eventstore.base import AppendRequest, CommandContext, EventStore
-from shared.eventstore.postgres import PostgresEventStore
+from shared.eventstore.postgres import BatchState, PostgresEventStore
 from shared.metrics import EVENTS_APPENDED
 from shared.projections import Projector
 
@@ -62,6 +64,8 @@ class UnitOfWork:
     # projects many events at once (ReadModels.apply_many), for the bulk path
     project_many: Callable[[Any, list[EventEnvelope]], Awaitable[None]] | None = None
     staged: list[AppendRequest] = field(default_factory=list)
+    # the bulk path's batches in this transaction: their heads, versions and writes in flight
+    batches: BatchState | None = None
 
     @property
     def conn(self) -> asyncpg.Connection:
@@ -88,6 +92,7 @@ class UnitOfWork:
         commands a minute load (a round's ballots), where each would replay it all. The
         cached state is used only if the stream still has, at its version, the event it was
         last built from (another database, a restored one: replayed from the start)."""
+        await self.settle()  # a batch's writes still under way come first
         kept = cache.get(stream_id) if cache is not None else None
         if cache is not None and kept is not None:
             last_id, state = kept
@@ -125,6 +130,8 @@ class UnitOfWork:
     async def save(self, aggregate: Aggregate) -> list[EventEnvelope]:
         if not aggregate.pending:
             return []
+        await self.settle()
+        self.batches = None  # this append moves a head: a later batch reads the heads again
         stored = await self.store.append(
             AppendRequest(
                 aggregate.stream_id,
@@ -162,30 +169,78 @@ class UnitOfWork:
         aggregate.version += len(aggregate.pending)
         aggregate.pending = []
 
-    async def flush(self) -> list[EventEnvelope]:
+    async def flush(self, *, settle: bool = True) -> list[EventEnvelope]:
         """Append what was staged in one batch (the store's `append_batch`: the same
-        invariants as one append each) and project it, in this transaction."""
+        invariants as one append each) and project it, in this transaction.
+
+        With `settle=False` the batch's writes (COPYs, read models) may still be under way
+        when it returns, while the caller decides the next changes: the next `load`, `save`
+        or `flush` of this unit waits for them, and so does the command's end (`settle`).
+        Other reads on the connection in the meantime must call `settle` first."""
         requests, self.staged = self.staged, []
-        if not requests:
-            return []
+        stored = await self._append_staged(requests) if requests else []
+        if settle:
+            await self.settle()
+        return stored
+
+    async def _append_staged(self, requests: list[AppendRequest]) -> list[EventEnvelope]:
         batch = getattr(self.store, "append_batch", None)
         if batch is None or self.database is None:  # a store in memory: one by one
             stored = [e for r in requests for e in await self.store.append(r)]
+            await self._project(stored)
         else:
-            stored = await batch(requests, conn=self.database)
-        if self.project_many is not None:
-            await self.project_many(self.database, stored)
-        else:
-            for envelope in stored:
-                await self.project(self.database, envelope)
+            self.batches = self.batches or BatchState(self.database)
+            stored = await batch(
+                requests, conn=self.database, state=self.batches, then=self._project
+            )
         service = self.store.source.rpartition("/")[2]
         for type_, count in Counter(e.type for e in stored).items():
             EVENTS_APPENDED.labels(service, type_).inc(count)
         self.appended.extend(stored)
         return stored
 
+    async def _project(self, stored: list[EventEnvelope]) -> None:
+        if self.project_many is not None:
+            await self.project_many(self.database, stored)
+        else:
+            for envelope in stored:
+                await self.project(self.database, envelope)
+
+    async def settle(self) -> None:
+        """Every write of the bulk path's batches done (what refused one is raised)."""
+        if self.batches is not None:
+            await self.batches.settle()
+
+    async def abandon(self) -> None:
+        """The bulk path's writes ended, before the transaction rolls back."""
+        if self.batches is not None:
+            await self.batches.abandon()
+
 
 Work = Callable[[UnitOfWork], Awaitable[Any]]
+
+_collector = {"pauses": 0, "resume": False}
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector held off for a bulk path (a roster import's tens of
+    thousands of aggregates, events and rows, all alive until it ends). Each full collection
+    walks every live object, and as they pile up the collector runs several, over everything:
+    a third of a 30,000-member import's CPU time went there, freeing nothing. Reference
+    counting still frees what is dropped; cycles wait for the collector's next run after
+    the last pause ends (nested and concurrent pauses are counted). Process-wide, so only
+    around work whose size is bounded."""
+    if _collector["pauses"] == 0:
+        _collector["resume"] = gc.isenabled()
+        gc.disable()
+    _collector["pauses"] += 1
+    try:
+        yield
+    finally:
+        _collector["pauses"] -= 1
+        if _collector["pauses"] == 0 and _collector["resume"]:
+            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -246,7 +301,13 @@ class CommandExecutor:
                 async with self.pool.acquire() as conn, conn.transaction():
                     if idempotency and (earlier := await _remembered(conn, idempotency)):
                         return earlier
-                    result = _jsonable(await work(self.unit(conn, context)))
+                    unit = self.unit(conn, context)
+                    try:
+                        result = _jsonable(await work(unit))
+                        await unit.settle()  # the bulk path's last writes
+                    except BaseException:
+                        await unit.abandon()  # the connection free before the rollback
+                        raise
                     if idempotency:
                         await _remember(conn, idempotency, result)
             except asyncpg.UniqueViolationError as error:
@@ -315,6 +376,15 @@ def new_id(prefix: str, size: int = 4) -> str:
     thousands are made at once (a roster import: 30,000 members), `size=8`: 32 random bits
     would collide (a 10% chance among 30,000), 64 do not."""
     return f"{prefix}-{secrets.token_hex(size)}"
+
+
+def new_ids(prefix: str, size: int = 4, drawn: int = 256) -> Iterator[str]:
+    """Ids as `new_id` makes them, as many as asked for, their randomness drawn `drawn` at a
+    time (a roster import makes tens of thousands)."""
+    while True:
+        random = secrets.token_bytes(size * drawn).hex()
+        for at in range(0, len(random), 2 * size):
+            yield f"{prefix}-{random[at : at + 2 * size]}"
 
 
 def accepted(entity_id: str, uow: UnitOfWork, **ids: Any) -> dict[str, Any]:

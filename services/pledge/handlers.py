@@ -20,7 +20,7 @@ from shared import imports
 from shared.auth import Principal, county_admin, require, township_committee, township_office
 from shared.errors import ConcurrencyConflict, Forbidden, InvalidInput, InvalidState
 from shared.files import attached
-from shared.unit_of_work import UnitOfWork, accepted, new_id
+from shared.unit_of_work import UnitOfWork, accepted, collector_paused, new_id, new_ids
 from shared.workbook import file_sha256, read_upload
 
 # --- directory -------------------------------------------------------------------------
@@ -191,7 +191,9 @@ async def retire_member(
 # --- roster imports (issue 19) ------------------------------------------------------------
 
 ROSTER_KINDS = {"township": "township_roster", "county": "county_roster"}
-FLUSH_EVERY = 5000  # changes staged between two batches (and two progress reports)
+FLUSH_EVERY = 2500  # changes staged between two batches (a COPY_CHUNK each)
+YIELD_EVERY = 25  # changes decided between two turns of the writes under way
+PROGRESS_EVERY = 5000  # changes between two progress reports
 BULK_ID_BYTES = 8  # ids made by the thousand: 64 random bits, no collision
 Progress = Callable[[int], Awaitable[None]]
 
@@ -239,8 +241,8 @@ async def upload_roster(
     found = await imports.find(uow.conn, ROSTER_KINDS[kind], scope_id, who.subject, sha)
     if found is not None:
         return found.view()
-    rows = await asyncio.to_thread(read_upload, data, ROSTER_SHEETS)
-    plan = plan_roster(scope, rows)
+    with collector_paused():  # tens of thousands of rows, all alive until planned
+        plan = plan_roster(scope, await asyncio.to_thread(read_upload, data, ROSTER_SHEETS))
     record = await imports.create(
         uow.conn,
         import_id=new_id("imp"),
@@ -277,10 +279,9 @@ async def confirm_roster(
         raise InvalidState("文件中有出错的行，整份文件都没有导入：请改正出错的行后重新上传。")
     scope, county_id = await _roster_scope(uow, kind, record.scope_id)
     _authorise_roster(who, kind, record.scope_id, county_id)
-    rows = await asyncio.to_thread(
-        read_upload, await imports.file_of(uow.conn, import_id), ROSTER_SHEETS
-    )
-    plan = plan_roster(scope, rows)
+    data = await imports.file_of(uow.conn, import_id)
+    with collector_paused():
+        plan = plan_roster(scope, await asyncio.to_thread(read_upload, data, ROSTER_SHEETS))
     if scope.basis() != record.basis:
         errors = [e.as_dict() for e in plan.errors]
         await imports.replan(
@@ -317,53 +318,59 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
         return members[key]
 
     before = len(uow.appended)
-    for done, change in enumerate(plan.changes, start=1):
-        d, b_key, m_key = change.data, change.branch or "", change.member or ""
-        saved: Branch | Member
-        match change.event:
-            case "BranchEstablished":
-                saved = branches[b_key] = Branch.establish(
-                    new_id("b", BULK_ID_BYTES),
-                    await township(change.township_id),
-                    d["name"],
-                    BranchKind(d["kind"]),
-                    d["village"],
-                )
-            case "BranchMoved":
-                saved = await branch(b_key)
-                saved.move_to(await township(d["to_township_id"]))
-            case "BranchRetired":
-                saved = await branch(b_key)
-                saved.retire(d["reason"])
-            case "BranchSecretaryAppointed":
-                saved = await branch(b_key)
-                saved.appoint_secretary(await member(m_key))
-            case "MemberEnrolled":
-                saved = members[m_key] = Member.enrol(
-                    new_id("m", BULK_ID_BYTES),
-                    await branch(b_key),
-                    d["name"],
-                    d["post"],
-                    d["duties"],
-                    d["leadership_team"],
-                )
-            case "MemberTransferred":
-                saved = await member(m_key)
-                saved.transfer_to(await branch(b_key))
-            case "MemberPostAssigned":
-                saved = await member(m_key)
-                saved.assign_post(d["post"], d["duties"], d["leadership_team"])
-            case "MemberRetired":
-                saved = await member(m_key)
-                saved.retire(d["reason"])
-            case _:
-                raise AssertionError(change.event)
-        uow.stage(saved)  # the bulk path: appended and projected many at a time
-        if done % FLUSH_EVERY == 0:
-            await uow.flush()
-            if progress is not None:
+    branch_ids, member_ids = new_ids("b", BULK_ID_BYTES), new_ids("m", BULK_ID_BYTES)
+    with collector_paused():  # tens of thousands of objects, all alive until the end
+        for done, change in enumerate(plan.changes, start=1):
+            d, b_key, m_key = change.data, change.branch or "", change.member or ""
+            saved: Branch | Member
+            match change.event:
+                case "BranchEstablished":
+                    saved = branches[b_key] = Branch.establish(
+                        next(branch_ids),
+                        await township(change.township_id),
+                        d["name"],
+                        BranchKind(d["kind"]),
+                        d["village"],
+                    )
+                case "BranchMoved":
+                    saved = await branch(b_key)
+                    saved.move_to(await township(d["to_township_id"]))
+                case "BranchRetired":
+                    saved = await branch(b_key)
+                    saved.retire(d["reason"])
+                case "BranchSecretaryAppointed":
+                    saved = await branch(b_key)
+                    saved.appoint_secretary(await member(m_key))
+                case "MemberEnrolled":
+                    saved = members[m_key] = Member.enrol(
+                        next(member_ids),
+                        await branch(b_key),
+                        d["name"],
+                        d["post"],
+                        d["duties"],
+                        d["leadership_team"],
+                    )
+                case "MemberTransferred":
+                    saved = await member(m_key)
+                    saved.transfer_to(await branch(b_key))
+                case "MemberPostAssigned":
+                    saved = await member(m_key)
+                    saved.assign_post(d["post"], d["duties"], d["leadership_team"])
+                case "MemberRetired":
+                    saved = await member(m_key)
+                    saved.retire(d["reason"])
+                case _:
+                    raise AssertionError(change.event)
+            uow.stage(saved)  # the bulk path: appended and projected many at a time
+            if done % FLUSH_EVERY == 0:
+                # written while the next changes are decided (the next load or flush, and
+                # the command's end, wait for what is still under way)
+                await uow.flush(settle=False)
+            elif done % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # the writes under way move on
+            if progress is not None and done % PROGRESS_EVERY == 0:
                 await progress(done)
-    await uow.flush()
+        await uow.flush()
     return len(uow.appended) - before
 
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -18,7 +20,7 @@ import asyncpg
 from shared.clock import Clock, SystemClock
 from shared.envelope import GENESIS_HASH, EventEnvelope
 from shared.errors import ConcurrencyConflict
-from shared.eventstore.base import AppendRequest, draft_event
+from shared.eventstore.base import AppendRequest, BatchDrafts, draft_event
 
 # Appends the next event of an existing stream: the guard refuses a version that would leave
 # a gap; the unique (stream_id, stream_version) refuses one that was taken meanwhile.
@@ -65,15 +67,19 @@ COLUMNS = "position, body, sequence, prev_hash, hash"
 # The bulk path (append_batch): each partition's head row locked until commit, as one append
 # holds it, so its sequence stays gap-free and in log order.
 LOCK_HEAD = "SELECT sequence, hash FROM partition_heads WHERE partition = $1 FOR UPDATE"
-MOVE_HEAD = (
-    "UPDATE partition_heads SET sequence = $2, prev_hash = $3, hash = $4 WHERE partition = $1"
-)
+MOVE_HEADS = """
+UPDATE partition_heads h SET sequence = m.sequence, prev_hash = m.prev_hash, hash = m.hash
+  FROM unnest($1::text[], $2::bigint[], $3::bytea[], $4::bytea[])
+       AS m (partition, sequence, prev_hash, hash)
+ WHERE h.partition = m.partition
+"""
 VERSIONS = (
     "SELECT stream_id, max(stream_version) AS version FROM events"
     " WHERE stream_id = ANY($1::text[]) GROUP BY stream_id"
 )
-COPY_CHUNK = 1000  # events a COPY of the bulk path sends while the next ones are drafted
-YIELD_EVERY = 100  # events drafted between two turns of the COPY in flight
+COPY_CHUNK = 2500  # events a COPY of the bulk path sends while the next ones are drafted
+YIELD_EVERY = 25  # events drafted between two turns of the writes in flight
+WRITES_AHEAD = 4  # writes (a chunk's COPY, its read models) under way while drafting goes on
 BATCH_COLUMNS = (
     "id",
     "stream_id",
@@ -96,6 +102,67 @@ def decode_row(row: asyncpg.Record) -> EventEnvelope:
         row["hash"].hex().encode(),
     )
     return EventEnvelope.model_validate_json(row["body"][:-1] + tail)
+
+
+class BatchState:
+    """A transaction's bulk appends (`append_batch`) from one batch to the next: where its
+    batches left each partition's head (locked by this transaction until it ends, its row
+    written by `settle`) and each stream they appended to, and the writes still under way
+    on its connection, one after another in the order sent (a failed one fails every later
+    one, and `settle` raises it).
+
+    The connection is the writes' while any is under way: whoever reads or writes on it
+    otherwise calls `settle` first, and the transaction must not end before `settle` (or,
+    when it is being abandoned, `abandon`). An append made otherwise in the transaction moves
+    the heads: after it, a new state."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+        self.heads: dict[str, tuple[int, bytes]] = {}
+        self.versions: dict[str, int] = {}
+        self.moved: dict[str, bytes] = {}  # heads advanced, not yet written: last prev_hash
+        self.broken = False
+        self._writes: deque[asyncio.Task[Any]] = deque()
+
+    def send(self, write: Callable[[], Awaitable[Any]]) -> None:
+        """Run `write` on the connection after every write sent before it."""
+        previous = self._writes[-1] if self._writes else None
+
+        async def run() -> None:
+            if previous is not None:
+                await previous  # its failure is this one's: nothing after it runs
+            await write()
+
+        self._writes.append(asyncio.create_task(run()))
+
+    async def ready(self) -> None:
+        """Wait until at most WRITES_AHEAD writes are under way (the CPU stays a little ahead
+        of PostgreSQL, and no further)."""
+        while len(self._writes) > WRITES_AHEAD:
+            await self._writes.popleft()
+
+    async def settle(self) -> None:
+        """The heads written where the batches left them (one statement, however many
+        batches moved them), every write sent done; the first failure raised."""
+        if self.moved:
+            moved, self.moved = self.moved, {}
+            self.send(
+                partial(
+                    self.conn.execute,
+                    MOVE_HEADS,
+                    list(moved),
+                    [self.heads[p][0] for p in moved],
+                    list(moved.values()),
+                    [self.heads[p][1] for p in moved],
+                )
+            )
+        while self._writes:
+            await self._writes.popleft()
+
+    async def abandon(self) -> None:
+        """Every write sent ended, failures ignored (the transaction is being abandoned)."""
+        writes, self._writes, self.moved = list(self._writes), deque(), {}
+        await asyncio.gather(*writes, return_exceptions=True)
 
 
 class PostgresEventStore:
@@ -150,87 +217,122 @@ class PostgresEventStore:
         return stored
 
     async def append_batch(
-        self, requests: Sequence[AppendRequest], *, conn: asyncpg.Connection
+        self,
+        requests: Sequence[AppendRequest],
+        *,
+        conn: asyncpg.Connection,
+        state: BatchState | None = None,
+        then: Callable[[list[EventEnvelope]], Awaitable[None]] | None = None,
     ) -> list[EventEnvelope]:
         """Many appends at once, in the caller's transaction, with every invariant of
         `append`: each partition's head row locked and advanced (gap-free sequence, the same
         hash chain, computed here as `chain_hash` does), each stream's version checked (existing
         streams against the log; a new stream's first version by the unique index), the rows
-        written by one COPY. The events come back in the requests' order (several requests
-        may continue the same stream)."""
+        written by one COPY a chunk, each chunk followed by `then` (the read models) for its
+        events. The events come back in the requests' order (several requests may continue
+        the same stream).
+
+        With a `state` (the transaction's, kept between its batches), the writes may still be
+        under way when this returns: `state.settle()` waits for them (and raises what refused
+        them); the next batch goes on from where this one left the heads and versions,
+        without reading them again."""
         if not requests:
             return []
+        own = state is None
+        state = state or BatchState(conn)
+        if state.broken:
+            raise RuntimeError("an earlier batch of this transaction failed: it must roll back")
+        try:
+            stored = await self._batch(requests, conn, state, then)
+            if own:
+                await state.settle()
+        except BaseException:
+            state.broken = True  # its heads and versions went ahead of what was written
+            await state.abandon()  # refused: the connection is free when this raises
+            raise
+        return stored
+
+    async def _batch(
+        self,
+        requests: Sequence[AppendRequest],
+        conn: asyncpg.Connection,
+        state: BatchState,
+        then: Callable[[list[EventEnvelope]], Awaitable[None]] | None,
+    ) -> list[EventEnvelope]:
         for partition in {r.partition for r in requests}:
             await self._ensure_head(partition)
-        now = self.clock.now()
-        # the versions the batch starts from, for streams it continues
-        continued = sorted({r.stream_id for r in requests if r.expected_version > 0})
-        versions: dict[str, int] = {}
+        drafts = BatchDrafts(self.source, self.clock.now())
+        versions, heads = state.versions, state.heads
+        # the versions the batch starts from, for streams it continues (unless an earlier
+        # batch of this transaction left them), and the partitions' head rows, locked
+        continued = sorted(
+            {r.stream_id for r in requests if r.expected_version > 0} - versions.keys()
+        )
+        partitions = sorted({r.partition for r in requests} - heads.keys())
+        if continued or partitions:
+            await state.settle()  # the connection's turn: what is in flight first
         if continued:
             rows = await conn.fetch(VERSIONS, continued)
-            versions = {r["stream_id"]: r["version"] for r in rows}
-        heads: dict[str, tuple[int, bytes]] = {}
-        for partition in sorted({r.partition for r in requests}):  # one lock order: no deadlock
+            versions.update({r["stream_id"]: r["version"] for r in rows})
+        for partition in partitions:  # one lock order: no deadlock
             row = await conn.fetchrow(LOCK_HEAD, partition)
             heads[partition] = (row["sequence"], row["hash"])
         records: list[tuple[Any, ...]] = []
         stored: list[EventEnvelope] = []
-        last_prev: dict[str, bytes] = {}
-        # the rows go by one COPY a chunk, each sent while the next chunk is drafted (this
-        # process's CPU and PostgreSQL's work overlap); one COPY in flight at a time
-        copying: asyncio.Task[str] | None = None
-        try:
-            for request in requests:
-                at = versions.get(request.stream_id, 0)
-                if at != request.expected_version:
-                    raise self._conflict(request)
-                versions[request.stream_id] = at + len(request.events)
-                sequence, prev = heads[request.partition]
-                for index, event in enumerate(request.events):
-                    draft = draft_event(
-                        source=self.source, request=request, index=index, event=event, now=now
+        chunk: list[EventEnvelope] = []
+        # the rows go by one COPY a chunk, each chunk's read models after it, sent while the
+        # next chunk is drafted (this process's CPU and PostgreSQL's work overlap)
+        for request in requests:
+            at = versions.get(request.stream_id, 0)
+            if at != request.expected_version:
+                raise self._conflict(request)
+            versions[request.stream_id] = at + len(request.events)
+            sequence, prev = heads[request.partition]
+            for index, event in enumerate(request.events):
+                draft = drafts.draft(request, index, event)
+                sequence += 1
+                # chain_hash's formula, on bytes: sha256(prev || int8 big-endian || body)
+                digest = hashlib.sha256(prev + sequence.to_bytes(8, "big") + draft.body).digest()
+                records.append(
+                    (
+                        draft.attrs["id"],  # text: asyncpg writes a uuid from it
+                        request.stream_id,
+                        draft.streamversion,
+                        request.partition,
+                        sequence,
+                        draft.attrs["type"],
+                        draft.time,
+                        draft.body,
+                        prev,
+                        digest,
                     )
-                    sequence += 1
-                    # chain_hash's formula, on bytes: sha256(prev || int8 big-endian || body)
-                    digest = hashlib.sha256(
-                        prev + sequence.to_bytes(8, "big") + draft.body
-                    ).digest()
-                    records.append(
-                        (
-                            draft.attrs["id"],  # text: asyncpg writes a uuid from it
-                            request.stream_id,
-                            draft.streamversion,
-                            request.partition,
-                            sequence,
-                            draft.attrs["type"],
-                            draft.time,
-                            draft.body,
-                            prev,
-                            digest,
-                        )
-                    )
-                    stored.append(draft.seal(sequence, prev.hex(), digest.hex()))
-                    last_prev[request.partition] = prev
-                    prev = digest
-                    if len(stored) % YIELD_EVERY == 0:
-                        await asyncio.sleep(0)  # the COPY in flight moves on
-                heads[request.partition] = (sequence, prev)
-                if len(records) >= COPY_CHUNK:
-                    if copying is not None:
-                        await copying
-                    copying = asyncio.create_task(self._copy(conn, records))
-                    records = []
-            if copying is not None:
-                await copying
-            if records:
-                await self._copy(conn, records)
-        finally:
-            if copying is not None and not copying.done():  # refused: the connection is free
-                await asyncio.gather(copying, return_exceptions=True)
-        for partition, (sequence, digest) in heads.items():
-            if partition in last_prev:  # else only empty requests there
-                await conn.execute(MOVE_HEAD, partition, sequence, last_prev[partition], digest)
+                )
+                envelope = draft.seal(sequence, prev.hex(), digest.hex(), last_use=True)
+                stored.append(envelope)
+                chunk.append(envelope)
+                state.moved[request.partition] = prev
+                prev = digest
+                if len(stored) % YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # the writes in flight move on
+            heads[request.partition] = (sequence, prev)
+            if len(records) >= COPY_CHUNK:
+                await self._send(state, records, chunk, then)
+                records, chunk = [], []
+        if records:
+            await self._send(state, records, chunk, then)
         return stored
+
+    async def _send(
+        self,
+        state: BatchState,
+        records: list[tuple[Any, ...]],
+        chunk: list[EventEnvelope],
+        then: Callable[[list[EventEnvelope]], Awaitable[None]] | None,
+    ) -> None:
+        await state.ready()  # a bounded number of chunks in flight: memory stays bounded
+        state.send(partial(self._copy, state.conn, records))
+        if then is not None:
+            state.send(partial(then, chunk))
 
     @staticmethod
     async def _copy(conn: asyncpg.Connection, records: list[tuple[Any, ...]]) -> str:

@@ -52,7 +52,11 @@ PROJECTION = Projection(
     # other services keep a copy of the hierarchy with `directory=True`)
     directory=False,
     # a roster import's thousands of new branches and members, many rows per statement
-    batched={"BranchEstablished": directory.branches, "MemberEnrolled": directory.members},
+    batched={
+        "BranchEstablished": directory.branches,
+        "MemberEnrolled": directory.members,
+        "BranchSecretaryAppointed": directory.secretaries,
+    },
 )
 
 # version 2: an item reported done is at 100% in the ledger, as on the board
