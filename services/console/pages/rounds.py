@@ -183,6 +183,7 @@ async def _round_page(
         raters=raters[offset : offset + PAGE],
         raters_total=len(raters),
         no_phone=without_phone(raters),
+        erased=erased_raters(raters),
         offset=offset,
         page_size=PAGE,
         imports=past,
@@ -232,11 +233,13 @@ async def upload(round_id: str, what: Literal["raters", "ballots"], desk: Signed
         return await _round_page(desk, round_id, refused=refused, filled=form)
 
 
-async def invite(desk: Desk, path: str, raw: bool = False) -> Any:
-    """An invitation route of the (CSRF-checked) form: these take no idempotency key (a
-    repeated request issues nothing new; a lost answer is made good by reissuing). With the
-    form's `by_sms`, the links also go by SMS to the raters with a phone (where the county
-    has an SMS channel: the service says so in its turnout, `sms`)."""
+async def invite(desk: Desk, path: str, raw: bool = False, keyed: bool = False) -> Any:
+    """An invitation route of the (CSRF-checked) form. Issuing takes no idempotency key (a
+    repeated request issues nothing new; a lost answer is made good by reissuing); a reissue
+    (`keyed`) takes the form's, so a double click replaces the code and sends its SMS once
+    (the repeat is refused: the service keeps no code to answer it again). With the form's
+    `by_sms`, the links also go by SMS to the raters with a phone (where the county has an
+    SMS channel: the service says so in its turnout, `sms`)."""
     form = await desk.form()
     body = {"by_sms": True} if form.get("by_sms") else {}
     return await desk.console.services.call(
@@ -246,14 +249,21 @@ async def invite(desk: Desk, path: str, raw: bool = False) -> Any:
         token=desk.token,
         body=body,
         raw=raw,
+        idempotency_key=form.get("key") if keyed else None,
         # the codes are in this answer only: it waits for the messages (SMS_WAIT_SECONDS)
         wait_seconds=SMS_WAIT_SECONDS if body else None,
     )
 
 
 def without_phone(raters: list[dict[str, Any]]) -> int:
-    """Raters an invitation cannot reach by SMS: no phone registered (or it was erased)."""
-    return sum(1 for r in raters if not r.get("phone"))
+    """Raters an invitation cannot reach by SMS for want of a registered phone (not those
+    whose personal data was erased: `erased_raters` counts them apart)."""
+    return sum(1 for r in raters if not r.get("phone") and not r.get("erased"))
+
+
+def erased_raters(raters: list[dict[str, Any]]) -> int:
+    """Raters whose personal data was erased (phone included)."""
+    return sum(1 for r in raters if r.get("erased"))
 
 
 async def erasure_page(
@@ -307,7 +317,8 @@ async def print_sheet(desk: Desk, target: str, target_id: str) -> Response:
 async def reissue(desk: Desk, target: str, target_id: str, rater_id: str, back: str) -> Response:
     """A new code for a lost invitation (the old one no longer votes), shown this once to
     copy or print for the rater; the service keeps only its hash."""
-    answer = await invite(desk, f"/v1/{target}/{target_id}/invitations/{rater_id}/reissue")
+    path = f"/v1/{target}/{target_id}/invitations/{rater_id}/reissue"
+    answer = await invite(desk, path, keyed=True)
     return desk.page("reissued.html", slips=answer["invitations"], back=back)
 
 

@@ -69,29 +69,38 @@ def opens(desk: Desk) -> str | None:
     )
 
 
+PAGE = 20
+PageNumber = Annotated[int, Query(ge=1, le=1000)]
+
+
 @router.get("/selections")
-async def selections(desk: Signed, page: Annotated[int, Query(ge=1, le=1000)] = 1) -> Response:
-    return await _selections(desk, page)
+async def selections(desk: Signed, page: PageNumber = 1, county_page: PageNumber = 1) -> Response:
+    return await _selections(desk, page, county_page)
+
+
+async def _listed(desk: Desk, holder: str, page: int) -> dict[str, Any]:
+    """One page of the selections held by a township (or a county), and its page count."""
+    found: dict[str, Any] = await desk.get(
+        "evaluation", "/v1/selections", township_id=holder, limit=PAGE, offset=(page - 1) * PAGE
+    )
+    return found | {"pages": max(1, -(-found["total"] // PAGE))}
 
 
 async def _selections(
     desk: Desk,
     page: int = 1,
+    county_page: int = 1,
     *,
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
 ) -> Response:
-    listed = await desk.get(
-        "evaluation",
-        "/v1/selections",
-        township_id=await _holder(desk),
-        limit=20,
-        offset=(page - 1) * 20,
-    )
+    """The person's selections, and a township post's its county's too, each list paged by
+    its own parameter (`page`, `county_page`)."""
+    listed = await _listed(desk, await _holder(desk), page)
     county_id = await county_of(desk)
-    above: dict[str, Any] = {"rows": []}
+    above: dict[str, Any] = {"rows": [], "total": 0, "pages": 1}
     if county_id is not None:  # the county's selections the township's winners go up to
-        above = await desk.get("evaluation", "/v1/selections", township_id=county_id, limit=20)
+        above = await _listed(desk, county_id, county_page)
     return desk.form_page(
         "selections.html",
         refused,
@@ -100,7 +109,9 @@ async def _selections(
         county_selections=above["rows"],
         opens=opens(desk),
         page=page,
-        pages=max(1, -(-listed["total"] // 20)),
+        pages=listed["pages"],
+        county_page=county_page,
+        county_pages=above["pages"],
     )
 
 

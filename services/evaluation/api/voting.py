@@ -32,7 +32,7 @@ from services.evaluation.voting.events import Scope
 from services.evaluation.voting.schemas import InvitationsIssued, InvitationTurnout
 from shared.auth import PUBLIC
 from shared.errors import GongkaiError, InvalidInput, InvalidState
-from shared.http import PathId, Reader, SignedIn, run
+from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 from shared.sms import SmsError, SmsGateway, SmsSettings, gateway_from_settings
 
 router = APIRouter(tags=["voting"])
@@ -146,14 +146,19 @@ for _path, _scope in SCOPES.items():
             cmd: c.ReissueInvitation,
             request: Request,
             who: SignedIn,
+            idem: IdempotencyDep,
         ) -> Any:
-            """A new code for a lost invitation; the old code no longer votes."""
+            """A new code for a lost invitation; the old code no longer votes. Repeated with
+            the same `Idempotency-Key` (a double click): 409, nothing appended or sent (the
+            code was in the first answer only, and is never kept to answer again)."""
             sms = _gateway(request) is not None
             answer: dict[str, Any] = await run(
                 request,
                 who,
                 None,
-                lambda uow: h.reissue_invitation(uow, scope, scope_id, rater_id, cmd, who, sms),
+                lambda uow: h.reissue_invitation(
+                    uow, scope, scope_id, rater_id, cmd, who, sms, once=idem
+                ),
             )
             await _send(request, answer)
             return _shown(request, answer)
