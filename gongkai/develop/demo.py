@@ -1,18 +1,24 @@
-"""A small, realistic demo county, loaded through the services' own HTTP APIs."""
+"""A small, realistic demo county, loaded through the services' own HTTP APIs: each township's
+office imports its roster from the pledge service's template (issue 19: filled, uploaded,
+previewed, confirmed), then the branches' secretaries and members make their pledges."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
 from shared.auth import LocalSigningKey
+from shared.workbook import XLSX_TYPE, prefilled
 
 COUNTY = ("minqin", "民勤县")
 
-# township -> branches: (name, kind, village, [(member, post, duties), ...]); first is secretary
-DEMO: dict[str, list[tuple[str, str, str | None, list[tuple[str, str, str]]]]] = {
+# township -> branches: (name, kind, village, [(member, post, duties), ...]); first is secretary,
+# the first two on the leadership team
+Branch = tuple[str, str, str | None, list[tuple[str, str, str]]]
+DEMO: dict[str, list[Branch]] = {
     "红沙梁镇": [
         (
             "红沙梁村党支部",
@@ -98,6 +104,29 @@ ITEMS: dict[str, list[tuple[str, str, str]]] = {  # kind -> (title, category, ta
 }
 
 
+# a workbook's rows to fill in: sheet name -> its rows, as the template's columns
+Rows = dict[str, Sequence[Sequence[Any]]]
+# a branch's kind as the roster template's drop-down names it
+KIND_LABELS = {"village": "村党支部", "agency": "机关党支部", "school": "学校党支部"}
+
+
+def roster_rows(branches: list[Branch]) -> Rows:
+    """A township's DEMO branches as its office fills the roster template: a row per branch
+    (its first member the secretary), a row per member (the first two on the leadership
+    team)."""
+    return {
+        "支部": [
+            ("", "", name, KIND_LABELS[kind], village or "", members[0][0])
+            for name, kind, village, members in branches
+        ],
+        "党员": [
+            ("", member, name, post, duties, "是" if i < 2 else "否")
+            for name, _, _, members in branches
+            for i, (member, post, duties) in enumerate(members)
+        ],
+    }
+
+
 def demo_branch(township: str, index: int) -> str | None:
     """The name of a demo township's branch by its place in DEMO (the first: the one whose
     secretary and member sign in), None where it has fewer; the services list them in their
@@ -148,6 +177,37 @@ class DemoApi:
         if response.status_code >= 400:
             raise RuntimeError(f"POST {path}: {response.status_code} {response.text}")
         return response.json()
+
+    def imported(
+        self,
+        base: str,
+        rows: Rows,
+        file_name: str,
+        headers: dict[str, str],
+    ) -> dict[str, Any]:
+        """An import as an office makes it (issue 19): the template at `base`/template.xlsx
+        filled with `rows` (sheet -> rows), uploaded to `base`/imports, its preview read (a
+        bad row stops the load), confirmed; the committed import."""
+        template = self.http.get(f"{base}/template.xlsx", headers=headers)
+        if template.status_code >= 400:
+            raise RuntimeError(f"GET {base}/template.xlsx: {template.status_code}")
+        response = self.http.post(
+            f"{base}/imports",
+            params={"file_name": file_name},
+            content=prefilled(template.content, rows),
+            headers={**headers, "Content-Type": XLSX_TYPE},
+        )
+        if response.status_code >= 400:
+            raise RuntimeError(f"POST {base}/imports: {response.status_code} {response.text}")
+        preview = response.json()
+        if preview["state"] != "ready":
+            raise RuntimeError(f"{file_name}: {preview['state']} {preview['errors']}")
+        done: dict[str, Any] = self.post(
+            f"/v1/imports/{preview['import_id']}/confirm", None, headers
+        )
+        if done["state"] != "committed":
+            raise RuntimeError(f"{file_name}: {done['state']}")
+        return done
 
     def upload(self, name: str, data: bytes, headers: dict[str, str]) -> str:
         """An evidence file (shared/files.py): its hash, to attach in a command."""
@@ -201,37 +261,32 @@ class DemoLoader(DemoApi):
                 admin,
             )
             counts["townships"] += 1
-            for index, branch in enumerate(branches):
-                counts["members"] += self._branch(township, branch, publish=index < 2)
+            office = self.auth("township_office", township)
+            self.imported(
+                f"/v1/townships/{township}/roster",
+                roster_rows(branches),
+                f"{township_name}党员名册.xlsx",
+                office,
+            )
+            listed = self.http.get(f"/v1/townships/{township}").raise_for_status().json()
+            ids = {b["name"]: b["branch_id"] for b in listed["branches"]}
+            for index, (name, kind, _, members) in enumerate(branches):
+                names = [m for m, _, _ in members]
+                counts["members"] += self._branch(township, ids[name], kind, names, index < 2)
                 counts["branches"] += 1
         counts["pledges"] = counts["branches"] + counts["members"]
         return counts
 
     def _branch(
-        self, township: str, spec: tuple[str, str, str | None, list[Any]], publish: bool
+        self, township: str, branch: str, kind: str, names: list[str], publish: bool
     ) -> int:
-        name, kind, village, members = spec
-        office = self.auth("township_office", township)
-        branch = self.post(
-            "/v1/branches",
-            {"township_id": township, "name": name, "kind": kind, "village": village},
-            office,
-        )["id"]
-        member_ids = [
-            self.post(
-                "/v1/members",
-                {
-                    "branch_id": branch,
-                    "name": m,
-                    "post": post,
-                    "duties": duties,
-                    "leadership_team": i < 2,
-                },
-                office,
-            )["id"]
-            for i, (m, post, duties) in enumerate(members)
-        ]
-        self.post(f"/v1/branches/{branch}/secretary", {"member_id": member_ids[0]}, office)
+        """A branch the roster import registered: its secretary's and members' pledges
+        (the members in DEMO's order, the first the secretary)."""
+        found = self.http.get(f"/v1/branches/{branch}").raise_for_status().json()
+        by_name = {m["name"]: m["member_id"] for m in found["members"]}
+        member_ids = [by_name[name] for name in names]
+        if found["secretary_id"] != member_ids[0]:
+            raise RuntimeError(f"{found['name']}: the roster named another secretary")
         secretary = self.auth("branch_secretary", branch, member_ids[0])
         self._pledge(township, branch, None, secretary, ITEMS[kind][:2], publish, secretary)
         for i, member in enumerate(member_ids):

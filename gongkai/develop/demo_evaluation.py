@@ -1,6 +1,7 @@
 """The demo county's evaluation (E1–E6), loaded through the evaluation service's HTTP API
 after the pledge demo (gongkai/develop/demo.py): per township, an open round on its branches
-with web and paper ballots (turnout to look at), a closed round on one branch's members
+(the township's members registered as raters, the public ones imported from the rater
+workbook) with web and paper ballots (turnout to look at), a closed round on one branch's members
 (published results), the township's bimonthly rating of branches and each branch's monthly
 rating of members; the township's annual selection of members with the first branch's
 nominations in and its first stage scored for the committee to decide (S1–S2); and a
@@ -20,6 +21,15 @@ from shared.auth import LocalSigningKey
 
 WEB_GRADES = ["satisfied", "satisfied", "mostly_satisfied", "dissatisfied", "satisfied"]
 APPRAISAL = ["excellent", "qualified", "qualified", "basically_qualified"]
+# the public raters of each township's round (name, phone): sealed per person when registered
+PUBLIC_RATERS = (
+    ("王淑珍", "13900000101"),
+    ("刘福贵", "13900000102"),
+    ("陈玉梅", "13900000103"),
+    ("张守田", "13900000104"),
+    ("李桂兰", "13900000105"),
+    ("赵长顺", "13900000106"),
+)
 SCORES = {"excellent": 95.0, "qualified": 85.0, "basically_qualified": 65.0}
 
 
@@ -95,11 +105,15 @@ def _branch_round(
     counts["rounds"] += 1
     members = [m for b in copy["branches"] for m in b["members"]]
     entries = [{"kind": "township_member", "member_id": m["member_id"]} for m in members]
-    entries += [{"kind": "public", "organisation_id": "public"} for _ in range(6)]
-    rater_ids = api.post(f"/v1/rounds/{round_id}/raters", {"raters": entries}, office)["rater_ids"]
-    counts["raters"] += len(rater_ids)
+    api.post(f"/v1/rounds/{round_id}/raters", {"raters": entries}, office)
+    # the public raters from the village meetings' list, imported from the rater workbook
+    rows = [(name, phone, "", "群众", "", "public") for name, phone in PUBLIC_RATERS]
+    api.imported(f"/v1/rounds/{round_id}/raters", {"评议人": rows}, "群众评议人名单.xlsx", office)
+    listed = api.http.get(f"/v1/rounds/{round_id}/raters", headers=office).raise_for_status()
+    raters = listed.json()["raters"]
+    counts["raters"] += len(raters)
     subjects = [b["branch_id"] for b in copy["branches"]]
-    public = rater_ids[len(members) :]
+    public = [r["rater_id"] for r in raters if r["rater_kind"] == "public"]
     for index, rater_id in enumerate(public[:3]):  # on the web
         grades = {s: WEB_GRADES[(index + i) % len(WEB_GRADES)] for i, s in enumerate(subjects)}
         api.post(

@@ -47,6 +47,7 @@ SOMETHING_TO_DO = {
         "/selections": "优秀共产党员评选",
         "/bulletins": "承诺践诺推进情况督查通报",
         "/channels": "红沙梁镇短信提醒",
+        "/roster": "已导入",  # the roster the demo's office imported from the template
     },
     "township_committee": {"/selections": "优秀共产党员评选"},
     "branch_secretary": {"/": "知道了", "/selections": "优秀共产党员评选"},
