@@ -3,6 +3,7 @@ offline verifier catching every kind of tampering with an exported bundle."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
@@ -29,6 +30,18 @@ async def sign(service: RunningService, servers: Servers) -> dict:  # type: igno
         ),
         201,
     )
+
+
+async def after_the_first_pass(service: RunningService) -> None:
+    """Once the service's own checkpoint pass at start has run (on an empty log: it signs
+    nothing), so the checkpoints a test signs are the only ones; under load its lease could
+    come after the test's first events and sign one more."""
+    for _ in range(200):
+        if "periodic:checkpoints" in service.runtime.leases.held:
+            await asyncio.sleep(0.2)  # its pass reads the heads at once
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the checkpoint pass never started")
 
 
 async def test_checkpoints_and_proofs_verify_offline(
@@ -105,6 +118,7 @@ async def export(service: RunningService, folder: Path, **scope: Any) -> dict[st
 @pytest.fixture
 async def bundle(servers: Servers, pledge_service: RunningService, tmp_path: Path) -> Path:
     c = pledge_service.client
+    await after_the_first_pass(pledge_service)
     d = await Directory(c, servers).build()
     await sign(pledge_service, servers)
     for name in ("王德明", "赵丽华", "孙永福"):
@@ -319,6 +333,7 @@ async def test_a_range_bundle_verifies_against_the_signed_checkpoints(
     servers: Servers, pledge_service: RunningService, tmp_path: Path
 ) -> None:
     c = pledge_service.client
+    await after_the_first_pass(pledge_service)
     d = await Directory(c, servers).build()
     for name in ("王德明", "赵丽华", "孙永福", "李春梅"):
         member = {"branch_id": d.branch, "name": name, "post": "党员服务岗", "duties": "服务群众"}

@@ -46,7 +46,7 @@ async def test_the_county_administrator_gives_and_takes_a_clerks_post(
             await activate(admin, world, ADMIN_LOGIN, admin_code, second_factor=True)
             await admin.goto(f"{console_url}/signin")
             await admin.get_by_role("link", name="账号与职务").click()
-            await admin.get_by_label("姓名").fill("赵文静")
+            await admin.get_by_label("姓名", exact=True).fill("赵文静")
             await admin.get_by_role("button", name="登记").click()
             assert await admin.locator("main h2").first.inner_text() == "赵文静"
             await admin.get_by_label("职务").select_option(label="镇创先办")

@@ -187,7 +187,8 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             await head.goto(county_url)  # the township's committee reads it, does not act
             assert "拟表彰：张建国" in await head.locator("#notice").inner_text()
             assert await head.get_by_role("button").filter(has_text="发布").count() == 0
-            assert await head.get_by_role("button").filter(has_text="提交").count() == 0
+            for deciding in ("提交县委决定", "提交答复"):  # it may object (提交异议), not decide
+                assert await head.get_by_role("button").filter(has_text=deciding).count() == 0
             clock.set(at("2027-07-07"))
             await county.goto(county_url)
             await county.get_by_role("button", name="发布表彰决定").click()
