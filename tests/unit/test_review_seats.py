@@ -3,7 +3,7 @@ members of its committee as the identity service seats them (copied from its `Po
 and `PostEnded` of the `township_committee` post), and the head in any case. Anyone else is
 refused beside the leader's field, in Chinese, nothing appended. The handlers in memory
 (tests/support/review.py); against the real identity service:
-tests/integration/test_review_seats.py."""
+tests/unit/test_console_seats.py."""
 
 from __future__ import annotations
 
