@@ -34,7 +34,7 @@ from shared.auth import LocalSigningKey
 from shared.clock import FixedClock
 from shared.embedded import free_port
 from shared.logging import configure_logging
-from shared.messaging import Subjects
+from shared.messaging import Subjects, ensure_stream
 from shared.runtime import Runtime, create_app
 from shared.settings import ServiceSettings
 
@@ -62,11 +62,15 @@ class Services:
         consumer not yet made would owe nothing the broker could count: wait for them all."""
         for runtime in self.runtimes.values():
             await asyncio.wait_for(runtime.broker_joined(), 60)
-        runners = [r for runtime in self.runtimes.values() for r in runtime.runners]
-        await asyncio.wait_for(asyncio.gather(*(r.consuming.wait() for r in runners)), 60)
         any_one = self.runtimes["pledge"]
         assert any_one.nc is not None
         subjects = Subjects(any_one.settings.nats_subject_root)
+        # the review service copies the committees' seats from the identity service's stream
+        # (R1); the identity service does not run here: its stream, empty until it does
+        # (`gongkai up`), lets that consumer start
+        await ensure_stream(any_one.nc.jetstream(), "identity", subjects)
+        runners = [r for runtime in self.runtimes.values() for r in runtime.runners]
+        await asyncio.wait_for(asyncio.gather(*(r.consuming.wait() for r in runners)), 60)
         pools = {name: runtime.pool for name, runtime in self.runtimes.items()}
         await settled(any_one.nc.jetstream(), subjects, pools)
 

@@ -1,10 +1,12 @@
-"""The review service's part of a generated history (R1–R7). The township office assigns a
-deputy leader to the township's last branch (R1: 创先办安排负责人); once a quarter the
-township's head, or that deputy for the branch assigned, reviews every branch, its leadership
-team and secretary at their meetings, the secretary every other member at the members'
-meeting, and the head makes one guidance visit per township; every month each member's
-journal entry is presented and graded (the last member of a branch of more than two keeps
-it on paper, and the secretary enters it on the member's behalf)."""
+"""The review service's part of a generated history (R1–R7). The township office assigns the
+township's head to its last branch (R1: 创先办安排负责人: the office assigns members of the
+township committee, as the identity service seats them; the history runs without the
+identity service, so the head, whom the directory seats, is the member it can assign); once
+a quarter the head reviews every branch, its leadership team and secretary at their
+meetings, the secretary every other member at the members' meeting, and the head makes one
+guidance visit per township; every month each member's journal entry is presented and
+graded (the last member of a branch of more than two keeps it on paper, and the secretary
+enters it on the member's behalf)."""
 
 from __future__ import annotations
 
@@ -18,37 +20,29 @@ from gongkai.develop.history_calls import Branch, Caller, Member, Township
 GRADES = ("excellent", "qualified", "qualified", "qualified", "basically_qualified")
 
 
-def deputy_of(township: Township) -> tuple[str, str]:
-    """The township's deputy leader the office assigns to its last branch: id and name."""
-    return f"{township.township_id}-deputy", f"{township.name}党委副书记"
-
-
 class ReviewHistory(Caller):
-    assigned: set[str] | None = None  # the townships whose deputy the office has assigned
+    assigned: set[str] | None = None  # the townships whose head the office has assigned
 
-    async def _assign_deputy(self, township: Township) -> dict[str, str]:
-        """R1: the office assigns the deputy to the last branch once; the deputy's token."""
-        deputy_id, deputy_name = deputy_of(township)
+    async def _assign_head(self, township: Township) -> None:
+        """R1: the office assigns the head to the last branch, once."""
         if self.assigned is None:
             self.assigned = set()
         if township.township_id not in self.assigned:
             await self.post(
                 f"/v1/branches/{township.branches[-1].branch_id}/leaders",
-                {"leader_id": deputy_id, "leader_name": deputy_name},
+                {"leader_id": township.head_id, "leader_name": township.head_name},
                 self.auth("township_office", township.township_id),
             )
             self.assigned.add(township.township_id)
-        return self.auth("township_committee", township.township_id, deputy_id, deputy_name)
 
     async def quarter(self, day: date, county: list[Township], rng: random.Random) -> None:
         for township in county:
             committee = self.auth(
                 "township_committee", township.township_id, township.head_id, township.head_name
             )
-            deputy = await self._assign_deputy(township)
+            await self._assign_head(township)
             for b in township.branches:
-                leader = deputy if b is township.branches[-1] else committee
-                await self._branch(day, b, leader, rng)
+                await self._branch(day, b, committee, rng)
             visited = township.branches[rng.randrange(len(township.branches))]
             await self.post(
                 "/v1/visits",

@@ -1,7 +1,8 @@
-"""Events of the pledge service that the review service consumes (their published
-contract): enough of each pledge to record its status with a review (R3 "fulfilment of
-pledges"). Parsed with `extra="ignore"`: only the fields named here are read;
-tests/unit/test_consumed_contracts.py holds them to the pledge service's real classes."""
+"""Events of other services that the review service consumes (their published contract):
+enough of each pledge to record its status with a review (R3 "fulfilment of pledges"), and
+the identity service's posts, for who sits on a township committee (R1: the office assigns
+the township's leaders). Parsed with `extra="ignore"`: only the fields named here are read;
+tests/unit/test_consumed_contracts.py holds them to the publishers' real classes."""
 
 from __future__ import annotations
 
@@ -47,6 +48,22 @@ class ItemClosed(PledgeEvent):
     item_id: str
 
 
+class PostEvent(Consumed):
+    """A post a person holds (the identity service's): `role` at `org`."""
+
+    person_id: str
+    role: str
+    org: str
+
+
+class PostStarted(PostEvent):
+    pass
+
+
+class PostEnded(PostEvent):
+    pass
+
+
 CONSUMED = by_type(
     PledgeDrafted,
     PledgeProposed,
@@ -55,4 +72,6 @@ CONSUMED = by_type(
     PledgeApproved,
     PledgePublished,
     ItemClosed,
+    PostStarted,
+    PostEnded,
 )

@@ -15,7 +15,7 @@ from services.review import commands as c
 from services.review.aggregates import BranchLeaders, Journal, Person, Review, Subject, Visit
 from services.review.events import SubjectKind
 from shared.auth import Principal, require
-from shared.errors import InvalidState, NotFound
+from shared.errors import InvalidInput, InvalidState, NotFound
 from shared.files import attached
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
@@ -190,6 +190,13 @@ async def assign_leader(
     uow: UnitOfWork, branch_id: str, cmd: c.AssignLeader, who: Principal
 ) -> dict[str, Any]:
     leaders, branch = await _leaders(uow, branch_id, who)
+    # the township's leaders: its committee's members, as the identity service seats them
+    # (copied as its events arrive), and the head (seated by the directory) in any case
+    seated = cmd.leader_id == branch.head_id or await uow.port(queries.copies).on_committee(
+        cmd.leader_id, branch.township_id
+    )
+    if not seated:
+        raise InvalidInput("该同志不是本镇党委成员，不能安排为联系领导。", field="leader_id")
     leaders.assign(branch, Person(cmd.leader_id, cmd.leader_name), uow.today())
     await uow.save(leaders)
     return accepted(branch_id, uow, leader_id=cmd.leader_id)

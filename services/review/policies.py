@@ -1,5 +1,9 @@
 """What the review service consumes: every event of the pledge service (all types), kept in
-the inbox and projected into its copies of the directory and of pledge status (D2, R3).
+the inbox and projected into its copies of the directory and of pledge status (D2, R3); and
+every event of the identity service, for its copy of who sits on each township committee
+(`committee_seats`: the office assigns only the township's leaders, R1). Each replays its
+source's stream from the start, so seats granted before this subscription existed are
+copied too; until the identity service runs, its runner waits for the stream.
 
 No policy handler: the review service decides nothing on another service's event; it only
 keeps its copies current, from the moment each event arrives (D3).
@@ -11,4 +15,7 @@ from shared.subscriptions import Subscription
 
 
 def subscriptions() -> list[Subscription]:
-    return [Subscription(consumer="review", source="pledge")]
+    return [
+        Subscription(consumer="review", source="pledge"),
+        Subscription(consumer="review", source="identity"),
+    ]

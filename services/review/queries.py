@@ -1,10 +1,9 @@
 """Reads from the read models. Keyword-only arguments; plain dicts out.
 
-The last part reads this service's own copies of the directory and of pledge status (D2)
-for the command handlers, inside the command's transaction, so an authority check and the
-append it guards see one state (R1): the `Copies` port, `Subject`s and a `PledgeLedgerStatus`
-out. Never the
-pledge service's API or database."""
+The last part reads this service's own copies of the directory, of pledge status (D2) and of
+the township committees' seats for the command handlers, inside the command's transaction,
+so an authority check and the append it guards see one state (R1): the `Copies` port,
+`Subject`s and a `PledgeLedgerStatus` out. Never another service's API or database."""
 
 from __future__ import annotations
 
@@ -323,6 +322,11 @@ class Copies(Protocol):
         """The subject's pledge of `year` and its ledger (open / closed items) as copied."""
         ...
 
+    async def on_committee(self, person_id: str, township_id: str) -> bool:
+        """Whether the person sits on the township's committee, as the identity service's
+        posts were copied (R1)."""
+        ...
+
 
 class PostgresCopies:
     def __init__(self, conn: asyncpg.Connection) -> None:
@@ -333,6 +337,16 @@ class PostgresCopies:
         if row is None:
             return None
         return Subject(kind=kind, **{**dict(row), "leaders": frozenset(row["leaders"])})
+
+    async def on_committee(self, person_id: str, township_id: str) -> bool:
+        return bool(
+            await self.conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM committee_seats"
+                " WHERE township_id = $1 AND person_id = $2)",
+                township_id,
+                person_id,
+            )
+        )
 
     async def pledge_status(self, subject: Subject, year: int) -> PledgeLedgerStatus:
         member_id = subject.subject_id if subject.kind is SubjectKind.MEMBER else None

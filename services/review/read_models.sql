@@ -107,6 +107,14 @@ CREATE TABLE branch_leaders (
     PRIMARY KEY (branch_id, leader_id)
 );
 
+-- Who sits on each township committee now (R1: the office assigns the township's leaders),
+-- from the identity service's PostStarted / PostEnded of the township_committee post.
+CREATE TABLE committee_seats (
+    township_id text NOT NULL,
+    person_id   text NOT NULL,
+    PRIMARY KEY (township_id, person_id)
+);
+
 -- Evidence files (shared/files.py) by the records that attach them: who may see the record
 -- may see its files (a current review and a visit: everyone; a superseded review: its
 -- township's staff and auditors; a journal entry: whoever sees the member's journal).

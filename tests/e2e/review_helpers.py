@@ -7,12 +7,15 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
+from uuid import uuid4
 
+from services.identity.events import PostSource, PostStarted
 from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from services.review.events import DIMENSIONS, SubjectKind
 from shared.clock import FixedClock
 from tests.e2e.helpers import Directory, eventually, item, ok
+from tests.e2e.notification_helpers import ServiceStandIn
 from tests.support import RunningService, Servers, running
 
 Headers = dict[str, str]
@@ -39,6 +42,41 @@ async def synced(pledge: RunningService, review: RunningService) -> None:
         return bool(logged == kept)
 
     await eventually(caught_up, timeout=20)
+
+
+async def seats_copied(review: RunningService, township_id: str, *people: str) -> None:
+    """Wait until the review service has copied each person's seat on the township's
+    committee (the identity service's posts, R1: only they may be assigned to branches)."""
+
+    async def copied() -> bool:
+        found = await review.runtime.pool.fetchval(
+            "SELECT count(*) FROM committee_seats"
+            " WHERE township_id = $1 AND person_id = ANY($2::text[])",
+            township_id,
+            list(people),
+        )
+        return bool(found == len(people))
+
+    await eventually(copied, timeout=20)
+
+
+async def seated(review: RunningService, servers: Servers, township_id: str, *people: str) -> None:
+    """Each person on the township's committee, where the identity service does not run: its
+    `PostStarted` published by a stand-in (a partition of its own each call), then copied."""
+    identity = ServiceStandIn("identity", servers.nats.url, review.subjects)
+    partition = f"seats-{uuid4().hex[:8]}"
+    for person_id in people:
+        post = PostStarted(
+            person_id=person_id,
+            role="township_committee",
+            org=township_id,
+            at=START,
+            source=PostSource.GRANT,
+            by="county-admin",
+            reason="任命",
+        )
+        await identity.publish(f"person-{person_id}", partition, post)
+    await seats_copied(review, township_id, *people)
 
 
 def assessments(kind: str, grade: str = "qualified") -> dict[str, Any]:

@@ -292,13 +292,13 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
             # each stage decided by the township committee, in words people wrote (S2)
             assert [s["decided_by"] for s in selection["stages"]] == ["township_committee"] * 2
             assert commended["awardees"][0]["nomination_reason"]
-            # the office assigned the township's deputy to one of its branches (R1)
+            # the office assigned a member of the township committee (its head) to a branch (R1)
             assigned = [
                 leader["leader_id"]
                 for b in branches
                 for leader in httpx.get(f"{review}/v1/branches/{b['branch_id']}/leaders").json()
             ]
-            assert assigned == [f"{township}-deputy"]
+            assert assigned == [f"head-{township}"]
             path = f"{notification}/v1/townships/{township}/bulletins"
             bulletins = httpx.get(path).json()["bulletins"]
             monthly = sorted(b["period"] for b in bulletins if b["regular"])

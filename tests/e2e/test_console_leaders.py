@@ -26,6 +26,7 @@ from tests.e2e.console_helpers import (
     world_for_console,
 )
 from tests.e2e.helpers import eventually, ok
+from tests.e2e.review_helpers import seats_copied
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -51,6 +52,7 @@ async def test_the_office_assigns_a_leader_and_the_county_sets_its_year(
             return (await review.get(f"/v1/directory/branches/{d.branch}")).status_code == 200
 
         await eventually(branch_copied)
+        await seats_copied(world.services["review"], d.township, leader)
         async with console_serving(console_settings(world, console_url, tmp_path)):
             # --- the clerk on her phone assigns 刘建国 to the branch ---------------------------
             office = await browser.page(PHONE)

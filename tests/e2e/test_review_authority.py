@@ -16,6 +16,7 @@ from tests.e2e.review_helpers import (
     ReviewWorld,
     pledge_and_review,
     review_body,
+    seated,
 )
 from tests.support import Servers
 
@@ -24,6 +25,7 @@ from tests.support import Servers
 async def world(servers: Servers) -> AsyncIterator[ReviewWorld]:
     async with pledge_and_review(servers) as (pledge, review):
         w = await ReviewWorld.build(pledge, review, servers)
+        await seated(review, servers, w.d.township, DEPUTY, ELSEWHERE)  # on its committee
         for branch, leader in ((w.d.branch, DEPUTY), (w.other_branch, ELSEWHERE)):
             assigned = await w.review.client.post(
                 f"/v1/branches/{branch}/leaders",

@@ -27,6 +27,7 @@ from tests.e2e.review_helpers import (
     entry_body,
     pledge_and_review,
     review_body,
+    seated,
 )
 from tests.support import Servers
 
@@ -344,6 +345,9 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "leader id not an id", "leader_id", body=with_(leader_id="l!x"))
     yield malformed(r, "leader name missing", "leader_name", body=without("leader_name"))
     yield malformed(
+        r, "leader not on the township committee", "leader_id", body=with_(leader_id="l-nobody")
+    )
+    yield malformed(
         r,
         "no such branch",
         None,
@@ -389,6 +393,7 @@ CASES = list(_cases())
 async def world(servers: Servers) -> AsyncIterator[ReviewWorld]:
     async with pledge_and_review(servers) as (pledge, review):
         w = await ReviewWorld.build(pledge, review, servers)
+        await seated(review, servers, w.d.township, LEADER, "l-deputy")  # on its committee
         assigned = await w.review.client.post(
             f"/v1/branches/{w.d.branch}/leaders",
             json={"leader_id": LEADER, "leader_name": "李副镇长"},

@@ -27,7 +27,7 @@ T = TypeVar("T")
 # which services each service consumes every event of (filtered subscriptions, such as the
 # pledge service's verdicts, cannot be checked by position and are left out)
 CONSUMES = {
-    "review": ("pledge",),
+    "review": ("pledge", "identity"),
     "evaluation": ("pledge", "review"),
     "notification": ("pledge", "review", "evaluation"),
 }

@@ -1,5 +1,6 @@
-"""The review service's read port (`queries.Copies`) in memory: the directory copy and the
-pledge status copy, kept from the pledge service's events as its projections keep them."""
+"""The review service's read port (`queries.Copies`) in memory: the directory copy, the
+pledge status copy and the committees' seats, kept from the pledge and identity services'
+events as its projections keep them."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class MemoryCopies:
     directory: DirectoryCopy = field(default_factory=DirectoryCopy)
     pledges: dict[str, CopiedPledge] = field(default_factory=dict)
     leaders: dict[str, set[str]] = field(default_factory=dict)  # branch id: leader ids (R1)
+    seats: set[tuple[str, str]] = field(default_factory=set)  # (township, person) (R1)
 
     async def find_subject(self, kind: SubjectKind, subject_id: str) -> Subject | None:
         d = self.directory
@@ -76,6 +78,9 @@ class MemoryCopies:
         elif envelope.type == "LeaderUnassigned":
             self.leaders.get(d["branch_id"], set()).discard(d["leader_id"])
 
+    async def on_committee(self, person_id: str, township_id: str) -> bool:
+        return (township_id, person_id) in self.seats
+
     async def pledge_status(self, subject: Subject, year: int) -> PledgeLedgerStatus:
         member_id = subject.subject_id if subject.kind is SubjectKind.MEMBER else None
         for p in self.pledges.values():
@@ -95,9 +100,14 @@ class MemoryCopies:
         return queries.no_pledge(year)
 
     def apply(self, event_type: str, data: dict[str, Any]) -> None:
-        """A pledge service event, as services/review/projections/pledges.py applies it."""
+        """A pledge or identity service event, as services/review/projections/pledges.py and
+        seats.py apply it."""
         e = k.CONSUMED[event_type].model_validate(data)
         match e:
+            case k.PostStarted() if e.role == "township_committee":
+                self.seats.add((e.org, e.person_id))
+            case k.PostEnded() if e.role == "township_committee":
+                self.seats.discard((e.org, e.person_id))
             case k.PledgeDrafted():
                 self.pledges.setdefault(
                     e.pledge_id, CopiedPledge(e.pledge_id, e.year, e.branch_id, e.member_id)

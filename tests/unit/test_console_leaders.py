@@ -22,7 +22,7 @@ from services.pledge.app import DEFINITION as PLEDGE
 from services.review.app import DEFINITION as REVIEW
 from shared.clock import FixedClock
 from tests.e2e.helpers import Directory, eventually, ok
-from tests.e2e.review_helpers import START
+from tests.e2e.review_helpers import START, seats_copied
 from tests.support import RunningService, Servers, running
 from tests.unit.test_console_countypages import form, shown
 from tests.unit.test_console_officepages import signed_in_as
@@ -73,6 +73,7 @@ async def town(
             leader = ok(await identity.post("/v1/people", json=body, headers=admin), 201)["id"]
             post = {"role": "township_committee", "org": d.township}
             ok(await identity.post(f"/v1/people/{leader}/posts", json=post, headers=admin), 201)
+            await seats_copied(services["review"], d.township, leader)
             settings = ConsoleSettings(
                 session_key_file=tmp / "console.key",
                 identity_url=str(identity.base_url),

@@ -24,7 +24,7 @@ from shared.clock import FixedClock
 from tests.e2e.evaluation_helpers import directory_copied, pledge_and_evaluation
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import notices_of
-from tests.e2e.review_helpers import START
+from tests.e2e.review_helpers import START, seated
 from tests.support import Servers, running
 from tests.unit.test_console_countypages import form, shown
 from tests.unit.test_console_officepages import signed_in_as
@@ -174,6 +174,7 @@ async def test_a_responsible_leader_is_reminded_of_the_branches_not_reviewed(
     async with running(servers, [PLEDGE, REVIEW, NOTIFICATION], clock) as services:
         d = await Directory(services["pledge"].client, servers).build()
         review, runtime = services["review"].client, services["notification"].runtime
+        await seated(services["review"], servers, d.township, "lead-1", "lead-2")
         for leader, name in (("lead-1", "刘建国"), ("lead-2", "陈志强")):
             body = {"leader_id": leader, "leader_name": name}
             path = f"/v1/branches/{d.branch}/leaders"

@@ -24,6 +24,7 @@ from shared.auth import Role
 from shared.embedded import free_port
 from shared.errors import InvalidState
 from tests.e2e.helpers import eventually, ok
+from tests.e2e.review_helpers import seats_copied
 from tests.unit import test_console_countypages as countypages
 from tests.unit import test_console_leaders as leaders
 from tests.unit import test_identity_handlers as identity_world
@@ -121,6 +122,7 @@ async def test_the_office_sees_an_assigned_leader_who_left_the_committee(town: T
     leaving = ok(await identity.post("/v1/people", json=body, headers=admin), 201)["id"]
     seat = {"role": "township_committee", "org": d.township}
     ok(await identity.post(f"/v1/people/{leaving}/posts", json=seat, headers=admin), 201)
+    await seats_copied(town.services["review"], d.township, leaving)
     office, csrf = town.as_("township_office", d.township)
     for leader in (town.leader, leaving):
         sent = form(csrf, branch_id=d.branch, leader_id=leader)

@@ -299,7 +299,9 @@ DEPUTY = who(Role.TOWNSHIP_COMMITTEE, "t1", "l1")  # a leader of the township, n
 
 
 async def test_the_office_assigns_leaders_and_an_assigned_leader_reviews_the_branch() -> None:
-    memory, _ = world()
+    memory, copies = world()
+    seat = {"person_id": "l1", "role": "township_committee", "org": "t1"}
+    copies.apply("PostStarted", seat)  # the deputy sits on the committee (identity's post)
     assign = c.AssignLeader(leader_id="l1", leader_name="王副书记")
     # before the assignment the deputy reviews nobody; the head reviews every branch
     await refused(
@@ -589,9 +591,12 @@ async def test_a_command_run_as_the_api_runs_it_keeps_nothing_when_refused() -> 
         memory.unit().conn  # noqa: B018 - the handlers above never needed it
 
 
-def test_the_service_only_keeps_its_copies_of_every_pledge_event() -> None:
-    """D2/D3: it consumes every pledge event for its copies and decides nothing on them."""
-    [subscription] = subscriptions()
-    assert (subscription.consumer, subscription.source) == ("review", "pledge")
-    assert subscription.handler is None
-    assert subscription.complete
+def test_the_service_only_keeps_its_copies_of_every_pledge_and_identity_event() -> None:
+    """D2/D3: it consumes every pledge event and every identity event (the committees'
+    seats, R1) for its copies and decides nothing on them."""
+    pledge, identity = subscriptions()
+    assert (pledge.consumer, pledge.source) == ("review", "pledge")
+    assert (identity.consumer, identity.source) == ("review", "identity")
+    for subscription in (pledge, identity):
+        assert subscription.handler is None
+        assert subscription.complete

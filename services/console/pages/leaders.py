@@ -102,6 +102,7 @@ async def assign(desk: Signed) -> Response:
     form = await desk.form()
     township_id = office_of(desk)
     branch_id, leader_id = form.get("branch_id", ""), form.get("leader_id", "")
+    names: dict[str, str] = {}
     try:
         if not branch_id:  # no branch to send the assignment to: asked beside the field
             raise Refused(422, "请选择支部。", fields={"branch_id": "请选择支部"})
@@ -111,6 +112,10 @@ async def assign(desk: Signed) -> Response:
     except Refused as refused:
         if "leader_name" in refused.fields:  # the name comes with the chosen leader
             refused.fields.setdefault("leader_id", refused.fields.pop("leader_name"))
+        if leader_id in names and "leader_id" in refused.fields:
+            # seated by the identity service a moment ago: the review service copies the
+            # seat as its event arrives
+            refused.fields["leader_id"] += "如刚刚任命，请稍后再试。"
         return await _leaders(desk, refused=refused, form="assign", filled=form)
     return desk.redirect("/leaders")
 

@@ -1,6 +1,6 @@
-"""Projects the review service's own events, and the pledge service's events it consumes,
-into its read models (`read_models.sql` plus `shared.directory`'s copy of the hierarchy,
-kept from the pledge service's directory events: `directory=True`).
+"""Projects the review service's own events, and the pledge and identity services' events it
+consumes, into its read models (`read_models.sql` plus `shared.directory`'s copy of the
+hierarchy, kept from the pledge service's directory events: `directory=True`).
 
 The table below is the one list of which step projects which event; the steps live in the
 modules beside it. Everything written comes from the event (its data, time and actor), never
@@ -12,7 +12,7 @@ from __future__ import annotations
 from importlib import resources
 
 from services.review.events import REGISTRY
-from services.review.projections import journals, leaders, pledges, reviews, visits
+from services.review.projections import journals, leaders, pledges, reviews, seats, visits
 from shared.directory import DIRECTORY_DDL
 from shared.projections import Projection, ReadModels
 
@@ -21,6 +21,7 @@ DDL = DIRECTORY_DDL + (
 )
 
 PLEDGE = "pledge"  # events consumed from the pledge service
+IDENTITY = "identity"  # and from the identity service
 
 PROJECTION = Projection(
     "review",
@@ -33,6 +34,9 @@ PROJECTION = Projection(
         (PLEDGE, "PledgeApproved"): pledges.approved,
         (PLEDGE, "PledgePublished"): pledges.published,
         (PLEDGE, "ItemClosed"): pledges.closed,
+        # the township committees' seats (R1)
+        (IDENTITY, "PostStarted"): seats.started,
+        (IDENTITY, "PostEnded"): seats.ended,
         # leadership reviews (R4)
         "ReviewRecorded": reviews.recorded,
         "ReviewCorrected": reviews.corrected,
