@@ -184,14 +184,17 @@ async def test_a_responsible_leader_is_reminded_of_the_branches_not_reviewed(
                 return answer.status_code == 201  # once the branch is in the review's copy
 
             await eventually(assigned)
+
+        async def copied(*leaders: str) -> bool:
+            kept = await runtime.pool.fetch("SELECT leader_id FROM branch_leaders ORDER BY 1")
+            return [r["leader_id"] for r in kept] == list(leaders)
+
+        # both assignments in the notification service's copy before one ends: waiting for
+        # the end alone could pass while lead-2's assignment was still on its way
+        await eventually(lambda: copied("lead-1", "lead-2"))
         ended = f"/v1/branches/{d.branch}/leaders/lead-2/unassignment"
         ok(await review.post(ended, headers=d.office))
-
-        async def copied() -> bool:
-            kept = await runtime.pool.fetch("SELECT leader_id FROM branch_leaders")
-            return [r["leader_id"] for r in kept] == ["lead-1"]
-
-        await eventually(copied)
+        await eventually(lambda: copied("lead-1"))
         chased = await unreviewed(runtime.pool, d.township, "2027Q1")
         assert sorted(r for r in chased if r[0] == "lead-1") == [
             ("lead-1", "张建国"),  # the secretary, on the leadership team
