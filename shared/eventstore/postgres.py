@@ -143,7 +143,10 @@ class BatchState:
 
     async def settle(self) -> None:
         """The heads written where the batches left them (one statement, however many
-        batches moved them), every write sent done; the first failure raised."""
+        batches moved them), every write sent done; the first failure raised. A state that
+        failed once stays failed: its transaction must roll back, never commit."""
+        if self.broken:
+            raise RuntimeError("an earlier batch of this transaction failed: it must roll back")
         if self.moved:
             moved, self.moved = self.moved, {}
             self.send(
@@ -156,8 +159,12 @@ class BatchState:
                     [self.heads[p][1] for p in moved],
                 )
             )
-        while self._writes:
-            await self._writes.popleft()
+        try:
+            while self._writes:
+                await self._writes.popleft()
+        except BaseException:
+            self.broken = True  # a write refused: what came after it was never written
+            raise
 
     async def abandon(self) -> None:
         """Every write sent ended, failures ignored (the transaction is being abandoned)."""
