@@ -123,7 +123,23 @@ def draft_event(
             "type": type_,
         }
     )
-    attrs: dict[str, Any] = {  # the envelope's order
+    attrs = _attributes(event_id, source, type_, request, now, version, event, data)
+    return DraftEvent(attrs, now, body)
+
+
+def _attributes(
+    event_id: str,
+    source: str,
+    type_: str,
+    request: AppendRequest,
+    now: datetime,
+    version: int,
+    event: DomainEvent,
+    data: Any,
+) -> dict[str, Any]:
+    """An event's envelope attributes, in the envelope's order."""
+    context = request.context
+    return {
         "specversion": "1.0",
         "id": event_id,
         "source": source,
@@ -141,7 +157,6 @@ def draft_event(
         "correlationid": context.correlation_id,
         "data": data,
     }
-    return DraftEvent(attrs, now, body)
 
 
 _TEXT = (str, type(None))
@@ -229,24 +244,7 @@ class BatchDrafts:
         except (NotPlain, PydanticSerializationError):
             self._context = None
             return self._standard(request, index, event)
-        attrs: dict[str, Any] = {  # the envelope's order, as draft_event
-            "specversion": "1.0",
-            "id": event_id,
-            "source": self.source,
-            "type": type_,
-            "subject": request.stream_id,
-            "time": self.now,
-            "datacontenttype": "application/json",
-            "streamid": request.stream_id,
-            "streamversion": version,
-            "partition": request.partition,
-            "schemaversion": event.schema_version,
-            "actor": context.actor,
-            "actorrole": context.role,
-            "causationid": context.causation_id,
-            "correlationid": context.correlation_id,
-            "data": data,
-        }
+        attrs = _attributes(event_id, self.source, type_, request, self.now, version, event, data)
         return DraftEvent(attrs, self.now, body)
 
     def _json(self, text: str) -> bytes:
