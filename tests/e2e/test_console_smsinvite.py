@@ -42,7 +42,7 @@ from tests.e2e.evaluation_helpers import check_of_a_finished_item
 from tests.e2e.test_evaluation_voting import vote_on_a_phone
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
-from tests.support.sms_provider import KEY_ID, SECRET, SIGN_NAME, SmsProvider
+from tests.support.sms_provider import SIGN_NAME, SmsProvider
 
 CODE = re.compile(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}")
 CHINA = timezone(timedelta(hours=8))
@@ -53,18 +53,8 @@ AUDITOR_LOGIN = "110101199003070011"
 @pytest.fixture
 async def provider(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SmsProvider]:
     """The county's SMS channel: the local provider, with the invitation's template."""
-    stand_in = SmsProvider()
-    async with stand_in.running() as url:
-        for name, value in {
-            "PROVIDER": "aliyun",
-            "ENDPOINT": url,
-            "ACCESS_KEY_ID": KEY_ID,
-            "ACCESS_KEY_SECRET": SECRET,
-            "SIGN_NAME": SIGN_NAME,
-            "TEMPLATES": json.dumps({"vote_invitation": "SMS_3001"}),
-        }.items():
-            monkeypatch.setenv(f"GONGKAI_SMS_{name}", value)
-        yield stand_in
+    async with SmsProvider().configured(monkeypatch, {"vote_invitation": "SMS_3001"}) as sms:
+        yield sms
 
 
 @contextmanager

@@ -17,26 +17,18 @@ from services.notification.app import DEFINITION
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.e2e.notification_helpers import directory_on_board, pledge_and_notification
 from tests.support import Servers, rebuilt_as_live
-from tests.support.sms_provider import KEY_ID, SECRET, SIGN_NAME, SmsProvider
+from tests.support.sms_provider import SIGN_NAME, SmsProvider
 
 PHONE = "13812340000"
 
 
 @pytest.fixture
 async def provider(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[SmsProvider]:
-    stand_in = SmsProvider()
-    async with stand_in.running() as url:
-        for name, value in {
-            "PROVIDER": "aliyun",
-            "ENDPOINT": url,
-            "ACCESS_KEY_ID": KEY_ID,
-            "ACCESS_KEY_SECRET": SECRET,
-            "TEMPLATES": json.dumps({"reminder": "SMS_2001", "overdue": "SMS_2002"}),
-        }.items():
-            monkeypatch.setenv(f"GONGKAI_SMS_{name}", value)
+    templates = {"reminder": "SMS_2001", "overdue": "SMS_2002"}
+    async with SmsProvider().configured(monkeypatch, templates) as sms:
         monkeypatch.setenv("GONGKAI_SCHEDULER_INTERVAL", "3600")
         monkeypatch.setenv("GONGKAI_DELIVERY_INTERVAL", "3600")
-        yield stand_in
+        yield sms
 
 
 async def test_an_overdue_notice_reaches_the_person_by_sms(

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
+import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -91,6 +92,24 @@ class SmsProvider:
         port = free_port()
         async with serving(self.app(), port):
             yield f"http://127.0.0.1:{port}/"
+
+    @asynccontextmanager
+    async def configured(
+        self, monkeypatch: pytest.MonkeyPatch, templates: dict[str, str]
+    ) -> AsyncIterator[SmsProvider]:
+        """Running, with the services' SMS settings (`GONGKAI_SMS_*`) pointing at it as the
+        county's Alibaba Cloud account with these approved `templates` (kind: id)."""
+        async with self.running() as url:
+            for name, value in {
+                "PROVIDER": "aliyun",
+                "ENDPOINT": url,
+                "ACCESS_KEY_ID": KEY_ID,
+                "ACCESS_KEY_SECRET": SECRET,
+                "SIGN_NAME": SIGN_NAME,
+                "TEMPLATES": json.dumps(templates),
+            }.items():
+                monkeypatch.setenv(f"GONGKAI_SMS_{name}", value)
+            yield self
 
     # --- Alibaba Cloud (RPC, SignatureVersion 1.0) ------------------------------------
 
