@@ -467,10 +467,20 @@ async def idempotency(
     )
 
 
-async def run(request: Request, who: Principal, idem: Idempotency | None, work: Work) -> Any:
-    """Hand a command's work to the service's executor, as `who`, once per idempotency key."""
+async def run(
+    request: Request,
+    who: Principal,
+    idem: Idempotency | None,
+    work: Work,
+    *,
+    withheld: Exception | None = None,
+) -> Any:
+    """Hand a command's work to the service's executor, as `who`, once per idempotency key
+    (`withheld`: what a repeat gets when the result holds a secret, see `execute`)."""
     executor = request.app.state.runtime.executor
-    return await executor.execute(work, context=command_context(request, who), idempotency=idem)
+    return await executor.execute(
+        work, context=command_context(request, who), idempotency=idem, withheld=withheld
+    )
 
 
 # the years anything the services keep can be dated (a pledge year, a moment read `as_of`)

@@ -293,13 +293,18 @@ class CommandExecutor:
         context: CommandContext,
         idempotency: Idempotency | None = None,
         attempts: int = 3,
+        withheld: Exception | None = None,
     ) -> Any:
         """Run `work` in a transaction; retried on a concurrency conflict (it re-decides
-        on the new state); a repeated idempotency key returns the first result."""
+        on the new state); a repeated idempotency key returns the first result. `withheld`:
+        the result holds a secret (a code shown once) and is not kept; the key is kept as
+        used, and a repeat raises `withheld` instead, appending nothing."""
         for attempt in range(attempts):
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
                     if idempotency and (earlier := await _remembered(conn, idempotency)):
+                        if withheld is not None:
+                            raise withheld
                         return earlier
                     unit = self.unit(conn, context)
                     try:
@@ -309,7 +314,7 @@ class CommandExecutor:
                         await unit.abandon()  # the connection free before the rollback
                         raise
                     if idempotency:
-                        await _remember(conn, idempotency, result)
+                        await _remember(conn, idempotency, WITHHELD if withheld else result)
             except asyncpg.UniqueViolationError as error:
                 if error.constraint_name != "idempotency_keys_pkey" or attempt == attempts - 1:
                     raise  # a bug, not a race: it must not be retried into silence
@@ -336,6 +341,10 @@ class CommandExecutor:
             self.local_timezone,
             project_many=self.project_many,
         )
+
+
+# what a key whose result was withheld keeps instead of the result
+WITHHELD = {"withheld": True}
 
 
 async def _remembered(conn: asyncpg.Connection, idem: Idempotency) -> Any:

@@ -155,10 +155,9 @@ for _path, _scope in SCOPES.items():
             answer: dict[str, Any] = await run(
                 request,
                 who,
-                None,
-                lambda uow: h.reissue_invitation(
-                    uow, scope, scope_id, rater_id, cmd, who, sms, once=idem
-                ),
+                idem,
+                lambda uow: h.reissue_invitation(uow, scope, scope_id, rater_id, cmd, who, sms),
+                withheld=InvalidState(h.REISSUED, rater_id=rater_id),
             )
             await _send(request, answer)
             return _shown(request, answer)

@@ -39,13 +39,12 @@ from services.evaluation.voting.events import Scope
 from shared.auth import Principal, require
 from shared.errors import (
     GongkaiError,
-    IdempotencyKeyReused,
     InvalidInput,
     InvalidState,
     NotFound,
 )
 from shared.sms import SmsGateway
-from shared.unit_of_work import Idempotency, StateCache, UnitOfWork
+from shared.unit_of_work import StateCache, UnitOfWork
 
 Target = Round | SatisfactionCheck
 
@@ -155,16 +154,13 @@ async def reissue_invitation(
     cmd: c.ReissueInvitation,
     who: Principal,
     sms: bool = False,
-    once: Idempotency | None = None,
 ) -> dict[str, Any]:
-    """A new code for a rater who lost theirs; the old one no longer votes. `once`: the
-    form's idempotency key, kept as used but without the answer (the code is never kept), so
-    a repeat appends and sends nothing and is refused (`REISSUED`)."""
+    """A new code for a rater who lost theirs; the old one no longer votes. Its route keeps
+    the form's idempotency key without the answer (the code is never kept): a repeat appends
+    and sends nothing and is refused (`REISSUED`)."""
     target = await _target(uow, scope, scope_id)
     require(access.invites(who, target), "只有登记评议人的组织者可以发放邀请码。")
     port = uow.port(q.voting)
-    if once is not None:
-        await _first_use(port, once)
     raters = {r["rater_id"]: r for r in await port.raters(scope.value, scope_id)}
     rater = raters.get(rater_id) or {"rater_id": rater_id}
     by_sms = bool(sms and cmd.by_sms and rater.get("phone"))
@@ -181,16 +177,6 @@ async def reissue_invitation(
         "invitations": [slip],
         "view": await port.scope_view(scope.value, scope_id),
     }
-
-
-async def _first_use(port: q.Voting, once: Idempotency) -> None:
-    """Refuse a key used before; else mark it used, in the command's transaction."""
-    used = await port.key_used(once.principal, once.key)
-    if used is not None and used != once.request_hash:
-        raise IdempotencyKeyReused("这个表单已用于另一项操作：请刷新页面后再试。", key=once.key)
-    if used is not None:
-        raise InvalidState(REISSUED, key=once.key)
-    await port.use_key(once.principal, once.key, once.request_hash)
 
 
 # --- a code, checked ---------------------------------------------------------------------------

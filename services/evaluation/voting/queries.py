@@ -34,8 +34,6 @@ class Voting(Protocol):
     async def record_failure(self, key: str, now: datetime, blocked_until: datetime) -> None: ...
     async def raters(self, scope: str, scope_id: str) -> list[dict[str, Any]]: ...
     async def scope_view(self, scope: str, scope_id: str) -> dict[str, Any]: ...
-    async def key_used(self, principal: str, key: str) -> str | None: ...
-    async def use_key(self, principal: str, key: str, request_hash: str) -> None: ...
 
 
 class PostgresVoting:
@@ -126,26 +124,6 @@ class PostgresVoting:
 
     async def scope_view(self, scope: str, scope_id: str) -> dict[str, Any]:
         return await scope_view(self.conn, scope=scope, scope_id=scope_id)
-
-    async def key_used(self, principal: str, key: str) -> str | None:
-        """The hash of the request an idempotency key was first used with, if it was."""
-        found: str | None = await self.conn.fetchval(
-            "SELECT request_hash FROM public.idempotency_keys WHERE principal = $1 AND key = $2",
-            principal,
-            key,
-        )
-        return found
-
-    async def use_key(self, principal: str, key: str, request_hash: str) -> None:
-        """Mark the key used, without the answer (a code is never kept): a concurrent first
-        use of the same key fails on the key and its retry finds it used."""
-        await self.conn.execute(
-            "INSERT INTO public.idempotency_keys (principal, key, request_hash, status, response)"
-            " VALUES ($1, $2, $3, 201, '{\"used\": true}')",
-            principal,
-            key,
-            request_hash,
-        )
 
 
 def voting(conn: asyncpg.Connection) -> Voting:
