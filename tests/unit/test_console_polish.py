@@ -146,3 +146,16 @@ def test_erased_raters_are_counted_apart_from_those_without_a_phone() -> None:
     check_html = render("check.html", check=check, grades={}, states={}, **shared)
     for html in (round_html, check_html):
         assert "没有登记手机号 1 人（请把打印的邀请码交给本人） · 已删除个人信息 2 人" in html
+
+
+async def test_the_office_sees_a_township_member_rater_by_name(county: County) -> None:
+    """A round of branches names no member, so its member raters' names come from the
+    township's roster, which the office keeps (they showed as 党员 before)."""
+    d, e = county.d, county.evaluation.client
+    path = await township_round(county.evaluation, d)
+    body = {"raters": [{"kind": "township_member", "member_id": d.member}]}
+    ok(await e.post(f"{path}/raters", json=body, headers=d.office), 201)
+    office, _ = county.office()
+    page = shown(await office.get(f"/rounds/{path.rsplit('/', 1)[-1]}"))
+    raters = page.split('id="raters"', 1)[-1]
+    assert '<td data-label="姓名">李秀英' in raters

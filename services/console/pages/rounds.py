@@ -153,6 +153,22 @@ async def a_round(round_id: str, desk: Signed, offset: Annotated[int, Query(ge=0
     return await _round_page(desk, round_id, offset=offset)
 
 
+async def member_names(
+    desk: Desk, found: dict[str, Any], shown: list[dict[str, Any]]
+) -> dict[str, str]:
+    """The names of the member raters shown: the round's member subjects', and, for the
+    township office (who keeps the roster), the township's members' (the raters of a round of
+    branches are its members, whom the round itself does not name)."""
+    names = {s["subject_id"]: s["subject_name"] for s in found["subjects"]}
+    unnamed = {r["member_id"] for r in shown if r.get("member_id") and not r.get("name")}
+    if unnamed - names.keys() and desk.session.role == "township_office":
+        roster = await desk.get(
+            "pledge", "/v1/members", township_id=found["township_id"], limit=500
+        )
+        names |= {m["member_id"]: m["name"] for m in roster["rows"]}
+    return names
+
+
 async def _round_page(
     desk: Desk,
     round_id: str,
@@ -173,6 +189,7 @@ async def _round_page(
     turnout, invitations, *more = await asyncio.gather(*reads)
     raters: list[dict[str, Any]] = more[0]["raters"] if more else []
     past = [i for i in more[1] if i["scope_id"] == round_id] if more else []
+    shown = raters[offset : offset + PAGE]
     return desk.page(
         "round.html",
         refused.status if refused else 200,
@@ -180,7 +197,8 @@ async def _round_page(
         organiser=organiser,
         turnout=turnout,
         invitations=invitations,
-        raters=raters[offset : offset + PAGE],
+        raters=shown,
+        member_names=await member_names(desk, found, shown),
         raters_total=len(raters),
         no_phone=without_phone(raters),
         erased=erased_raters(raters),
