@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import asyncpg
 import nats.errors
+import nats.js.errors
 from nats.js import JetStreamContext
 
 from shared.envelope import GENESIS_HASH, EventEnvelope
@@ -86,14 +87,16 @@ def check_chains(service: str, log: list[EventEnvelope]) -> None:
 
 async def answered(ask: Callable[[], Awaitable[T]], within: float = 60) -> T:
     """A JetStream API answer: a cluster whose node has just come back can leave requests
-    unanswered for some seconds while its streams elect leaders (seen: over 5 s)."""
+    unanswered for some seconds while its streams elect leaders (seen: over 5 s), or answer
+    503 "JetStream system temporarily unavailable" meanwhile (seen once in CI)."""
     deadline = asyncio.get_running_loop().time() + within
     while True:
         try:
             return await ask()
-        except nats.errors.TimeoutError:
+        except (nats.errors.TimeoutError, nats.js.errors.ServiceUnavailableError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
+            await asyncio.sleep(0.2)
             await asyncio.sleep(0.5)
 
 

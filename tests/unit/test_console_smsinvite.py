@@ -45,6 +45,7 @@ def round_page(role: str = "township_office", sms: bool = True, by_sms: int = 0)
         turnout=TURNOUT,
         invitations=invitations | {"sms": sms, "by_sms": by_sms},
         raters=[{"member_id": None, "voted": False, "erased": False} | r for r in RATERS],
+        member_names={},
         raters_total=len(RATERS),
         no_phone=without_phone(RATERS),
         offset=0,
