@@ -30,6 +30,7 @@ from services.console.pages import (
     journals,
     leaders,
     mine,
+    picker,
     pledges,
     ratings,
     reviews,
@@ -129,6 +130,7 @@ def create_app(
         checks,
         ratings,
         leaders,
+        picker,
     ):
         app.include_router(module.router)
 

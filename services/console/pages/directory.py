@@ -5,6 +5,7 @@ Every rule is the pledge service's; its refusals are shown beside the field they
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
+from services.console.pages.picker import SHOWN, Found, an_id, find, matching, source, typed
 from services.console.web import Desk, Signed
 
 router = APIRouter()
@@ -67,6 +69,27 @@ def choices(rows: list[dict[str, Any]], key: str = "branch_id") -> list[tuple[st
 
 def text(form: dict[str, str], *names: str) -> dict[str, Any]:
     return {n: form.get(n, "").strip() for n in names}
+
+
+@source("members")
+async def members_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
+    """A township's active members whose name holds `q` (of one branch with `branch`, else
+    each named with their branch), as the pledge service lets the person see its roll."""
+    branch_id = an_id(params, "branch") if params.get("branch") else None
+    found = await desk.get(
+        "pledge",
+        "/v1/members",
+        township_id=an_id(params, "township"),
+        branch_id=branch_id,
+        name=q or None,
+        limit=SHOWN + 1,  # those still active come first
+    )
+    rows = [
+        (m["member_id"], m["name"] if branch_id else f"{m['name']}（{m['branch']}）")
+        for m in found["rows"]
+        if m["active"]
+    ]
+    return matching(rows, q, filtered=True)
 
 
 # --- the township's roll ------------------------------------------------------------------
@@ -166,7 +189,21 @@ async def _branch(
         filled,
         branch=branch,
         townships=choices(county["townships"], "township_id"),
-        member_options=choices(branch["members"], "member_id"),
+        secretary=await find(
+            desk,
+            "members",
+            typed(desk, "secretary-member_id"),
+            next(
+                (
+                    (m["member_id"], m["name"])
+                    for m in branch["members"]
+                    if m["member_id"] == branch["secretary_id"]
+                ),
+                None,
+            ),
+            township=branch["township_id"],
+            branch=branch_id,
+        ),
         kinds=KINDS,
     )
 

@@ -6,6 +6,7 @@ its reviews (the head reviews every branch besides). Every rule is the review se
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,6 +14,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.directory import choices, shown
+from services.console.pages.picker import Found, matching, offered, source, typed
 from services.console.pages.reviews import PAGE, pages_of
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 
@@ -26,6 +28,18 @@ async def committee(desk: Desk, township_id: str) -> list[dict[str, Any]]:
     found: dict[str, Any] = await desk.get("identity", f"/v1/townships/{township_id}/committee")
     members: list[dict[str, Any]] = found["members"]
     return members
+
+
+@source("committee")
+async def leaders_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
+    """The office's township committee members whose name holds `q` (the head marked)."""
+    return matching(named(await committee(desk, office_of(desk))), q)
+
+
+def named(members: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [
+        (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"]) for p in members
+    ]
 
 
 @router.get("/leaders")
@@ -59,18 +73,16 @@ async def _leaders(
             for r in found["rows"]
             if r["township_id"] == township_id
         ]
-    leader_options: list[tuple[str, str]] | None = []
+    leader_options: Found | None = None
     left: set[str] = set()  # assigned leaders no longer on the committee: they cannot review
     if office:
         try:
             members = await committee(desk, township_id)
+            typed_name = typed(desk, "assign-leader_id")
+            leader_options = offered(matching(named(members), typed_name), "committee")
         except Refused:  # the identity service not reached: the assignments are still shown
-            leader_options = None
+            pass
         else:
-            leader_options = [
-                (p["person_id"], f"{p['name']}（党委书记）" if p["head"] else p["name"])
-                for p in members
-            ]
             left = {r["leader_id"] for r in assigned["rows"]} - {p["person_id"] for p in members}
     return shown(
         desk,

@@ -13,6 +13,7 @@ service decides."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
@@ -20,6 +21,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
+from services.console.pages.picker import Found, an_id, matching, offered, source, typed
 from services.console.pages.reviews import township_of
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_rows
 
@@ -242,6 +244,28 @@ async def winners(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]
     ]
 
 
+@source("nominees")
+async def nominees_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
+    """Whom this person may nominate in the selection, by a part of the name."""
+    selection = await readable(desk, an_id(params, "selection"))
+    return matching(nominated(await nominees(desk, selection)), q)
+
+
+def nominated(found: list[dict[str, str]]) -> list[tuple[str, str]]:
+    return [(n["id"], n["name"]) for n in found]
+
+
+@source("finalists")
+async def finalists_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
+    """The selection's finalists on notice, by a part of the name: whom an objection is of."""
+    return matching(on_notice(await readable(desk, an_id(params, "selection"))), q)
+
+
+def on_notice(selection: dict[str, Any]) -> list[tuple[str, str]]:
+    names = {c["subject_id"]: c["subject_name"] for c in selection["candidates"]}
+    return [(f, names.get(f, f)) for f in selection["finalists"]]
+
+
 async def readable(desk: Desk, selection_id: str) -> dict[str, Any]:
     """The selection, if it is of the person's place: the county's administrator the
     county's own selections; the others their township's (every level held in it), and the
@@ -282,7 +306,16 @@ async def _selection_page(
         filled,
         s=selection,
         names=names,
-        nominees=await nominees(desk, selection),
+        nominees=offered(
+            matching(nominated(await nominees(desk, selection)), typed(desk, "subject_id")),
+            "nominees",
+            selection=selection_id,
+        ),
+        finalists=offered(
+            matching(on_notice(selection), typed(desk, "objection_subject")),
+            "finalists",
+            selection=selection_id,
+        ),
         waiting=stage_waiting(selection),
         can_score=can_score(selection),
         sources=SOURCES,

@@ -8,6 +8,7 @@ service reminds people of (N3)."""
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
+from services.console.pages.picker import Found, find, matching, source, typed
 from services.console.pages.pledges import this_year
 from services.console.web import Desk, Signed, form_rows
 
@@ -41,6 +43,17 @@ async def evaluation_year(desk: Desk, county_id: str, year: int) -> dict[str, An
         return None
 
 
+@source("people")
+async def people_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
+    """The county's people registered here (a head is rarely a branch's member) whose name
+    holds `q`, as the identity service lets the county administrator see them."""
+    found = await desk.get(
+        "identity", "/v1/people", county_id=county_of(desk), name=q or None, limit=200
+    )
+    rows = [(p["person_id"], p["name"]) for p in found["items"] if p["source"] == "grant"]
+    return matching(rows, q, filtered=True)
+
+
 @router.get("/setup")
 async def setup(desk: Signed, year: Year = None) -> Response:
     return await _setup(desk, year or this_year())
@@ -55,7 +68,6 @@ async def _setup(
 ) -> Response:
     county_id = county_of(desk)
     county = await desk.get("pledge", f"/v1/counties/{county_id}")
-    people = await desk.get("identity", "/v1/people", county_id=county_id, limit=500)
     yearly = await evaluation_year(desk, county_id, year)
     return desk.form_page(
         "setup.html",
@@ -65,9 +77,7 @@ async def _setup(
         year=year,
         yearly=yearly,
         county=county,
-        people=[("", "新人员（填写下方姓名）")]
-        # those registered here (a head is rarely a branch's member): the first 500
-        + [(p["person_id"], p["name"]) for p in people["items"] if p["source"] == "grant"],
+        people=await find(desk, "people", typed(desk, "person_id")),
         townships=[(t["township_id"], t["name"]) for t in county["townships"]],
         kinds=list(KINDS.items()),
         kind_names=KINDS,

@@ -1,0 +1,109 @@
+"""Choosing a person from a long list (issue 18), through the console app (httpx's ASGI
+transport) against the real pledge and review services: a branch of 60 members shows at most
+20 of them in the secretary's select, with a search box; `/pick/members` answers a part of a
+name with the select and its note ("未找到" when none), and the page itself does with
+`?find_…=` (the search without JavaScript); the chosen person is appointed under the field's
+usual name; another township's roll, a member and a malformed address are refused in Chinese.
+The browser story: tests/e2e/test_console_picker.py."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import httpx
+
+from services.console.pages.picker import SHOWN
+from tests.e2e.helpers import Directory, ok
+from tests.support import Servers
+from tests.unit.test_console_officepages import key, signed_in_as, world
+
+SURNAMES = "赵钱孙李周吴郑冯陈褚卫蒋沈韩杨"
+GIVEN = ("明", "华", "强", "芳")
+FOUND = "马秀珍"  # the one the clerk looks for, among 60 others
+
+
+async def enrol_many(client: httpx.AsyncClient, d: Directory, branch: str) -> dict[str, str]:
+    """Sixty members and 马秀珍 in `branch`, through the pledge service; their ids by name."""
+    names = [s + g for s in SURNAMES for g in GIVEN] + [FOUND]
+
+    async def enrol(name: str) -> tuple[str, str]:
+        body = {"branch_id": branch, "name": name, "post": "党员", "duties": "参加组织生活"}
+        return name, ok(await client.post("/v1/members", json=body, headers=d.office), 201)["id"]
+
+    enrolled: list[tuple[str, str]] = []
+    for start in range(0, len(names), 10):  # ten at a time
+        enrolled += await asyncio.gather(*(enrol(n) for n in names[start : start + 10]))
+    return dict(enrolled)
+
+
+def options(html: str) -> list[str]:
+    return re.findall(r'<option value="[^"]+"[^>]*>([^<]+)</option>', html)
+
+
+async def test_a_clerk_finds_one_member_among_many_and_appoints_her(
+    servers: Servers, tmp_path: Path
+) -> None:
+    async with world(servers, tmp_path) as w:
+        d, pledge = w.d, w.pledge.client
+        ids = await enrol_many(pledge, d, d.branch)
+        office, csrf = signed_in_as(w.settings, servers, "township_office", d.township, "o-1", "赵")
+        page = await office.get(f"/directory/branches/{d.branch}")
+        assert page.status_code == 200
+        select = page.text.split('id="secretary-member_id"')[1].split("</select>")[0]
+        # at most 20 members, and the current secretary (张建国) kept on the list
+        assert SHOWN <= len(options(select)) <= SHOWN + 1
+        assert "张建国" in options(select)
+        assert "只列出前" in page.text
+        assert 'name="find_secretary-member_id" form="pick-find"' in page.text
+        assert '<form id="pick-find" method="get"' in page.text
+        assert '<script src="/static/picker.js" defer>' in page.text
+        script = await office.get("/static/picker.js")
+        assert script.status_code == 200
+        assert "data-pick" in script.text
+
+        # as she types: the select (its id and name kept) and its note, of those found
+        address = re.search(r'data-pick="([^"]+)"', page.text)
+        assert address is not None
+        url = address.group(1).replace("&amp;", "&")
+        found = await office.get(url + "&q=秀珍")
+        assert found.status_code == 200
+        assert '<select id="secretary-member_id" name="member_id">' in found.text
+        assert options(found.text) == [FOUND]
+        assert '<option value="">请选择</option>' in found.text
+        several = await office.get(url + "&q=赵")
+        assert options(several.text) == ["赵华", "赵强", "赵明", "赵芳"]
+        none = await office.get(url + "&q=欧阳")
+        assert options(none.text) == []
+        assert "未找到姓名含“欧阳”的人员" in none.text
+
+        # without JavaScript: the page itself with the search typed
+        plain = await office.get(
+            f"/directory/branches/{d.branch}", params={"find_secretary-member_id": "秀"}
+        )
+        select = plain.text.split('id="secretary-member_id"')[1].split("</select>")[0]
+        assert options(select) == ["李秀英", FOUND, "张建国"]  # and the secretary now
+        assert 'value="秀"' in plain.text
+
+        # the chosen one is appointed under the field's usual name
+        body = {"csrf": csrf, "key": key(), "member_id": ids[FOUND]}
+        sent = await office.post(f"/directory/branches/{d.branch}/secretary", data=body)
+        assert sent.status_code == 303
+        branch = ok(await pledge.get(f"/v1/branches/{d.branch}"))
+        assert branch["secretary_id"] == ids[FOUND]
+
+        # only what the person may see: another township's roll, a member, a bad address
+        other, _ = signed_in_as(
+            w.settings, servers, "township_office", d.other_township, "o-2", "钱"
+        )
+        refused = await other.get(url + "&q=秀")
+        assert refused.status_code == 403
+        assert options(refused.text) == []
+        assert "乡镇名册只供" in refused.text
+        member, _ = signed_in_as(w.settings, servers, "member", d.branch, "m-1", "李")
+        assert (await member.get(url + "&q=秀")).status_code == 403
+        bad = await office.get("/pick/members", params={"township": "../x", "q": "秀"})
+        assert bad.status_code == 400
+        assert "查找条件不完整" in bad.text
+        assert (await office.get("/pick/nobody", params={"q": "秀"})).status_code == 404
