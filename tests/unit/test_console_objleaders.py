@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from services.console.pages.selections import pickers
 from services.console.settings import ConsoleSettings
 from services.notification.app import DEFINITION as NOTIFICATION
 from services.notification.delivery.scheduler import remind
@@ -93,7 +94,7 @@ async def test_a_township_objects_to_the_countys_selection(
         assert "<h3>提出异议</h3>" in page
         assert "异议理由（必填）" in page
         assert "记录来访异议" not in page  # the county records those, not a township
-        assert f'<option value="{d.member}" >李秀英' in page
+        assert f'<option value="{d.member}">李秀英' in page
 
         # no reason: the service's refusal beside the field, nothing appended
         blank = await office.post(
@@ -138,7 +139,7 @@ def notice_page(role: str, selection: dict[str, Any], today: str) -> str:
         me=session(role, "t-1"),
         s=selection,
         names={"b-1": "红沙梁村党支部"},
-        nominees=[],
+        **pickers(selection, []),
         waiting=None,
         can_score=False,
         sources={},

@@ -57,8 +57,8 @@ async def test_a_clerk_finds_one_member_among_many_and_appoints_her(
         assert "张建国" in options(select)
         assert "只列出前" in page.text
         assert 'name="find_secretary-member_id" form="pick-find"' in page.text
-        assert '<form id="pick-find" method="get"' in page.text
-        assert '<script src="/static/picker.js" defer>' in page.text
+        assert '<form id="pick-find" method="get" hidden>' in page.text
+        assert '<script src="/static/picker.js" defer></script>' in page.text
         script = await office.get("/static/picker.js")
         assert script.status_code == 200
         assert "data-pick" in script.text

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.console.app import create_app
-from services.console.pages.selections import BODIES, NOMINATORS, SOURCES
+from services.console.pages.selections import BODIES, NOMINATORS, SOURCES, pickers
 from services.console.session import SESSION_COOKIE, Sealer
 from services.console.settings import ConsoleSettings
 from services.console.web import TEMPLATES
@@ -31,7 +31,7 @@ def page(role: str, org: str, selection: dict[str, Any], nominees: Any = ()) -> 
         me=session(role, org),
         s=selection,
         names={c["subject_id"]: c["subject_name"] for c in selection["candidates"]},
-        nominees=list(nominees),
+        **pickers(selection, list(nominees)),
         waiting=waiting,
         can_score=waiting is None,
         sources=SOURCES,

@@ -16,7 +16,7 @@ import pytest
 
 from services.console.app import create_app
 from services.console.calls import Refused
-from services.console.pages.selections import SOURCES, decisions_of
+from services.console.pages.selections import SOURCES, decisions_of, pickers
 from services.console.session import SESSION_COOKIE, Sealer, Session
 from services.console.settings import ConsoleSettings
 from services.console.web import TEMPLATES
@@ -164,7 +164,7 @@ def render_selection(role: str, selection: dict[str, Any]) -> str:
         role,
         s=selection,
         names={c["subject_id"]: c["subject_name"] for c in selection["candidates"]},
-        nominees=[],
+        **pickers(selection, []),
         waiting=waiting,
         can_score=False,
         sources=SOURCES,

@@ -261,6 +261,18 @@ async def finalists_found(desk: Desk, q: str, params: Mapping[str, str]) -> Foun
     return matching(on_notice(await readable(desk, an_id(params, "selection"))), q)
 
 
+def pickers(
+    selection: dict[str, Any], found: list[dict[str, str]], nominee: str = "", finalist: str = ""
+) -> dict[str, Found]:
+    """The page's two person fields: whom to nominate (of `found`) by the text `nominee`, and
+    whom an objection is of (the finalists) by `finalist`."""
+    at = {"selection": selection["selection_id"]}
+    return {
+        "nominees": offered(matching(nominated(found), nominee), "nominees", **at),
+        "finalists": offered(matching(on_notice(selection), finalist), "finalists", **at),
+    }
+
+
 def on_notice(selection: dict[str, Any]) -> list[tuple[str, str]]:
     names = {c["subject_id"]: c["subject_name"] for c in selection["candidates"]}
     return [(f, names.get(f, f)) for f in selection["finalists"]]
@@ -306,15 +318,11 @@ async def _selection_page(
         filled,
         s=selection,
         names=names,
-        nominees=offered(
-            matching(nominated(await nominees(desk, selection)), typed(desk, "subject_id")),
-            "nominees",
-            selection=selection_id,
-        ),
-        finalists=offered(
-            matching(on_notice(selection), typed(desk, "objection_subject")),
-            "finalists",
-            selection=selection_id,
+        **pickers(
+            selection,
+            await nominees(desk, selection),
+            typed(desk, "subject_id"),
+            typed(desk, "objection_subject"),
         ),
         waiting=stage_waiting(selection),
         can_score=can_score(selection),
