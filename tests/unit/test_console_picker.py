@@ -4,6 +4,8 @@ transport) against the real pledge and review services: a branch of 60 members s
 name with the select and its note ("未找到" when none), and the page itself does with
 `?find_…=` (the search without JavaScript); the chosen person is appointed under the field's
 usual name; another township's roll, a member and a malformed address are refused in Chinese.
+The office finds a responsible leader of the township committee, and the county administrator
+the new township head among the county's people, the same way.
 The browser story: tests/e2e/test_console_picker.py."""
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import httpx
 from services.console.pages.picker import SHOWN
 from tests.e2e.helpers import Directory, ok
 from tests.support import Servers
+from tests.unit.test_console_countypages import shown
+from tests.unit.test_console_leaders import LEADER_NAME, Township, town  # noqa: F401 (a fixture)
 from tests.unit.test_console_officepages import key, signed_in_as, world
 
 SURNAMES = "赵钱孙李周吴郑冯陈褚卫蒋沈韩杨"
@@ -107,3 +111,46 @@ async def test_a_clerk_finds_one_member_among_many_and_appoints_her(
         assert bad.status_code == 400
         assert "查找条件不完整" in bad.text
         assert (await office.get("/pick/nobody", params={"q": "秀"})).status_code == 404
+
+
+async def test_the_leader_and_the_township_head_are_found_by_name(
+    town: Township,  # noqa: F811 (the fixture)
+) -> None:
+    d = town.d
+    # the office's responsible leader: of the township committee, found as she types
+    office, _ = town.as_("township_office", d.township)
+    page = shown(await office.get("/leaders"))
+    address = re.search(r'data-pick="(/pick/committee[^"]+)"', page)
+    assert address is not None
+    url = address.group(1).replace("&amp;", "&")
+    assert options(shown(await office.get(url + "&q=建国"))) == [LEADER_NAME]
+    assert "未找到姓名含“欧阳”的人员" in shown(await office.get(url + "&q=欧阳"))
+    plain = shown(await office.get("/leaders", params={"find_assign-leader_id": "欧阳"}))
+    assert LEADER_NAME not in plain.split('id="assign-leader_id"')[1].split("</select>")[0]
+    leader, _ = town.as_("township_committee", d.township, town.leader)
+    refused = await leader.get(url + "&q=建国")
+    assert refused.status_code == 403
+    assert "请切换到创先办身份" in refused.text
+
+    # the county's new township head: of the people registered in the county, 20 at a time
+    admin = town.servers.auth("county_admin", d.county)
+    identity = town.api("identity")
+    for n in range(SHOWN + 5):
+        body = {"name": f"候选人{n:02d}", "county_id": d.county}
+        ok(await identity.post("/v1/people", json=body, headers=admin), 201)
+    county, _ = town.as_("county_admin", d.county)
+    setup = shown(await county.get("/setup"))
+    select = setup.split('id="person_id"')[1].split("</select>")[0]
+    assert len(options(select)) == SHOWN
+    assert '<option value="">新人员（填写下方姓名）</option>' in select
+    address = re.search(r'data-pick="(/pick/people[^"]+)"', setup)
+    assert address is not None
+    url = address.group(1).replace("&amp;", "&")
+    assert options(shown(await county.get(url + "&q=刘建"))) == [LEADER_NAME]
+    assert sorted(options(shown(await county.get(url + "&q=候选人1")))) == [
+        f"候选人{n}" for n in range(10, 20)
+    ]
+    plain = shown(await county.get("/setup", params={"find_person_id": "候选人2"}))
+    select = plain.split('id="person_id"')[1].split("</select>")[0]
+    assert sorted(options(select)) == [f"候选人{n}" for n in range(20, 25)]
+    assert (await office.get(url + "&q=刘")).status_code == 403  # the county's people

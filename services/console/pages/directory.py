@@ -76,20 +76,28 @@ async def members_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
     """A township's active members whose name holds `q` (of one branch with `branch`, else
     each named with their branch), as the pledge service lets the person see its roll."""
     branch_id = an_id(params, "branch") if params.get("branch") else None
+    rows = await roll_found(desk, an_id(params, "township"), q, SHOWN + 1, branch_id)
+    return matching(rows, q, filtered=True)
+
+
+async def roll_found(
+    desk: Desk, township_id: str, q: str, limit: int, branch_id: str | None = None
+) -> list[tuple[str, str]]:
+    """The first `limit` members of the township's roll (or of one branch) whose name holds
+    `q`, the active ones (they come first), each named with their branch unless of one."""
     found = await desk.get(
         "pledge",
         "/v1/members",
-        township_id=an_id(params, "township"),
+        township_id=township_id,
         branch_id=branch_id,
         name=q or None,
-        limit=SHOWN + 1,  # those still active come first
+        limit=limit,
     )
-    rows = [
+    return [
         (m["member_id"], m["name"] if branch_id else f"{m['name']}（{m['branch']}）")
         for m in found["rows"]
         if m["active"]
     ]
-    return matching(rows, q, filtered=True)
 
 
 # --- the township's roll ------------------------------------------------------------------

@@ -21,7 +21,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import Refused
-from services.console.pages.picker import Found, an_id, matching, offered, source, typed
+from services.console.pages.directory import roll_found
+from services.console.pages.picker import SHOWN, Found, an_id, matching, offered, source, typed
 from services.console.pages.reviews import township_of
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_rows
 
@@ -173,20 +174,27 @@ def can_score(selection: dict[str, Any]) -> bool:
     )
 
 
-async def nominees(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
-    """Whom this person may nominate and nobody has yet."""
+async def nominees(desk: Desk, selection: dict[str, Any], q: str = "") -> list[dict[str, str]]:
+    """Whom this person may nominate and nobody has yet (the township's roll: those whose
+    name holds `q`, the first of them)."""
     named = {c["subject_id"] for c in selection["candidates"]}
-    return [n for n in await eligible(desk, selection) if n["id"] not in named]
+    return [n for n in await eligible(desk, selection, q) if n["id"] not in named]
 
 
-async def eligible(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]:
+async def eligible(desk: Desk, selection: dict[str, Any], q: str = "") -> list[dict[str, str]]:
     """Whom this person may nominate, before the first stage is scored: in a township's
     selection the township's branches or members (the office) or the secretary's own branch
     or its members; in a branch's, its secretary the branch's members; in the county's, its
-    administrator the townships' winners of the year."""
+    administrator the townships' winners of the year. The office's township roll is asked
+    for by name (`q`): the first who are not yet nominated, and one more."""
     role, org = desk.session.role, desk.session.org
     if selection["stages"]:
         return []
+    whole_roll = ("township", "member", "township_office")
+    if (selection["level"], selection["subject_kind"], role) == whole_roll:
+        limit = SHOWN + len(selection["candidates"]) + 1
+        found = await roll_found(desk, selection["township_id"], q, limit)
+        return [{"id": member_id, "name": name} for member_id, name in found]
     if selection["level"] == "county":
         if role == "township_office":  # its own township's winners
             return [w for w in await winners(desk, selection) if w["township_id"] == org]
@@ -248,7 +256,7 @@ async def winners(desk: Desk, selection: dict[str, Any]) -> list[dict[str, str]]
 async def nominees_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
     """Whom this person may nominate in the selection, by a part of the name."""
     selection = await readable(desk, an_id(params, "selection"))
-    return matching(nominated(await nominees(desk, selection)), q)
+    return matching(nominated(await nominees(desk, selection, q)), q)
 
 
 def nominated(found: list[dict[str, str]]) -> list[tuple[str, str]]:
@@ -320,7 +328,7 @@ async def _selection_page(
         names=names,
         **pickers(
             selection,
-            await nominees(desk, selection),
+            await nominees(desk, selection, typed(desk, "subject_id")),
             typed(desk, "subject_id"),
             typed(desk, "objection_subject"),
         ),
