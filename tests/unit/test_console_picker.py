@@ -59,6 +59,7 @@ async def test_a_clerk_finds_one_member_among_many_and_appoints_her(
         # at most 20 members, and the current secretary (张建国) kept on the list
         assert SHOWN <= len(options(select)) <= SHOWN + 1
         assert "张建国" in options(select)
+        assert "杨芳" not in options(select)  # further on: found by typing
         assert "只列出前" in page.text
         assert 'name="find_secretary-member_id" form="pick-find"' in page.text
         assert '<form id="pick-find" method="get" hidden>' in page.text
@@ -96,6 +97,16 @@ async def test_a_clerk_finds_one_member_among_many_and_appoints_her(
         assert sent.status_code == 303
         branch = ok(await pledge.get(f"/v1/branches/{d.branch}"))
         assert branch["secretary_id"] == ids[FOUND]
+
+        # a refused choice (a member who has left) is kept on the list, chosen, beside its reason
+        left = ids["杨芳"]
+        reason = {"reason": "迁出本村"}
+        ok(await pledge.post(f"/v1/members/{left}/retirement", json=reason, headers=d.office))
+        body = {"csrf": csrf, "key": key(), "member_id": left}
+        again = await office.post(f"/directory/branches/{d.branch}/secretary", data=body)
+        assert again.status_code in (409, 422), again.text
+        assert f'<option value="{left}" selected>杨芳</option>' in again.text
+        assert ok(await pledge.get(f"/v1/branches/{d.branch}"))["secretary_id"] == ids[FOUND]
 
         # only what the person may see: another township's roll, a member, a bad address
         other, _ = signed_in_as(
@@ -150,7 +161,9 @@ async def test_the_leader_and_the_township_head_are_found_by_name(
     assert sorted(options(shown(await county.get(url + "&q=候选人1")))) == [
         f"候选人{n}" for n in range(10, 20)
     ]
-    plain = shown(await county.get("/setup", params={"find_person_id": "候选人2"}))
+    plain = shown(await county.get("/setup", params={"find_person_id": "候选人2", "year": "2028"}))
+    kept = '<form id="pick-find" method="get" hidden><input type="hidden" name="year" value="2028">'
+    assert kept in plain  # the year shown is searched again
     select = plain.split('id="person_id"')[1].split("</select>")[0]
     assert sorted(options(select)) == [f"候选人{n}" for n in range(20, 25)]
     assert (await office.get(url + "&q=刘")).status_code == 403  # the county's people

@@ -189,6 +189,11 @@ async def _branch(
     branch = await desk.get("pledge", f"/v1/branches/{branch_id}")
     ours(desk, branch)
     county = await desk.get("pledge", f"/v1/counties/{branch['county_id']}")
+    # kept on the secretary's list: a refused form's choice, or the secretary now
+    chosen = (filled or {}).get("member_id") or branch["secretary_id"]
+    kept = next(
+        ((m["member_id"], m["name"]) for m in branch["members"] if m["member_id"] == chosen), None
+    )
     return shown(
         desk,
         "directory_branch.html",
@@ -201,14 +206,7 @@ async def _branch(
             desk,
             "members",
             typed(desk, "secretary-member_id"),
-            next(
-                (
-                    (m["member_id"], m["name"])
-                    for m in branch["members"]
-                    if m["member_id"] == branch["secretary_id"]
-                ),
-                None,
-            ),
+            kept,
             township=branch["township_id"],
             branch=branch_id,
         ),

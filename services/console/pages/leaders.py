@@ -79,7 +79,10 @@ async def _leaders(
         try:
             members = await committee(desk, township_id)
             typed_name = typed(desk, "assign-leader_id")
-            leader_options = offered(matching(named(members), typed_name), "committee")
+            chosen = (filled or {}).get("leader_id", "")
+            leader_options = offered(
+                matching(named(members), typed_name, chosen=chosen), "committee"
+            )
         except Refused:  # the identity service not reached: the assignments are still shown
             pass
         else:

@@ -62,12 +62,15 @@ def an_id(params: Mapping[str, str], name: str) -> str:
     return value
 
 
-def matching(rows: Iterable[tuple[str, str]], q: str, *, filtered: bool = False) -> Found:
+def matching(
+    rows: Iterable[tuple[str, str]], q: str, *, filtered: bool = False, chosen: str = ""
+) -> Found:
     """The first `SHOWN` of `rows` whose label holds `q` (`filtered`: the service already
-    found them by name)."""
+    found them by name), and the `chosen` one (a refused form's) if it is further on."""
     q = q.strip()
     hits = [r for r in rows if filtered or not q or q in r[1]]
-    return Found(hits[:SHOWN], q=q, more=len(hits) > SHOWN)
+    shown = hits[:SHOWN] + [r for r in hits[SHOWN:] if chosen and r[0] == chosen]
+    return Found(shown, q=q, more=len(hits) > SHOWN)
 
 
 async def find(

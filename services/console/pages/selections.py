@@ -270,15 +270,37 @@ async def finalists_found(desk: Desk, q: str, params: Mapping[str, str]) -> Foun
 
 
 def pickers(
-    selection: dict[str, Any], found: list[dict[str, str]], nominee: str = "", finalist: str = ""
+    selection: dict[str, Any],
+    found: list[dict[str, str]],
+    nominee: str = "",
+    finalist: str = "",
+    chosen: str = "",
 ) -> dict[str, Found]:
     """The page's two person fields: whom to nominate (of `found`) by the text `nominee`, and
-    whom an objection is of (the finalists) by `finalist`."""
+    whom an objection is of (the finalists) by `finalist`; `chosen` kept on either list."""
     at = {"selection": selection["selection_id"]}
+    nominees = matching(nominated(found), nominee, chosen=chosen)
+    finalists = matching(on_notice(selection), finalist, chosen=chosen)
     return {
-        "nominees": offered(matching(nominated(found), nominee), "nominees", **at),
-        "finalists": offered(matching(on_notice(selection), finalist), "finalists", **at),
+        "nominees": offered(nominees, "nominees", **at),
+        "finalists": offered(finalists, "finalists", **at),
     }
+
+
+async def of_the_roll(
+    desk: Desk, selection: dict[str, Any], member_id: str
+) -> list[dict[str, str]]:
+    """The township's member `member_id` whom the office chose (its roll is found by name, so
+    a refused form's choice may be past the first), named; none if not of the township."""
+    if desk.session.role != "township_office" or selection["subject_kind"] != "member":
+        return []
+    try:
+        member = await desk.get("pledge", f"/v1/members/{member_id}")
+    except Refused:
+        return []
+    if member["township_id"] != selection["township_id"] or not member["active"]:
+        return []
+    return [{"id": member_id, "name": member["name"]}]
 
 
 def on_notice(selection: dict[str, Any]) -> list[tuple[str, str]]:
@@ -320,6 +342,10 @@ async def _selection_page(
 ) -> Response:
     selection = await readable(desk, selection_id)
     names = {c["subject_id"]: c["subject_name"] for c in selection["candidates"]}
+    found = await nominees(desk, selection, typed(desk, "subject_id"))
+    chosen = (filled or {}).get("subject_id", "")
+    if chosen and chosen not in {n["id"] for n in found}:  # a refused form's, further on
+        found += await of_the_roll(desk, selection, chosen)
     return desk.form_page(
         "selection.html",
         refused,
@@ -328,9 +354,10 @@ async def _selection_page(
         names=names,
         **pickers(
             selection,
-            await nominees(desk, selection, typed(desk, "subject_id")),
+            found,
             typed(desk, "subject_id"),
             typed(desk, "objection_subject"),
+            chosen,
         ),
         waiting=stage_waiting(selection),
         can_score=can_score(selection),

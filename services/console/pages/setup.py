@@ -16,7 +16,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
-from services.console.pages.picker import Found, find, matching, source, typed
+from services.console.pages.picker import ID, Found, find, matching, source, typed
 from services.console.pages.pledges import this_year
 from services.console.web import Desk, Signed, form_rows
 
@@ -77,11 +77,22 @@ async def _setup(
         year=year,
         yearly=yearly,
         county=county,
-        people=await find(desk, "people", typed(desk, "person_id")),
+        people=await find(desk, "people", typed(desk, "person_id"), await named(desk, filled)),
         townships=[(t["township_id"], t["name"]) for t in county["townships"]],
         kinds=list(KINDS.items()),
         kind_names=KINDS,
     )
+
+
+async def named(desk: Desk, filled: dict[str, str] | None) -> tuple[str, str] | None:
+    """The person a refused form chose, with their name, kept on the list."""
+    chosen = (filled or {}).get("person_id", "")
+    if not ID.match(chosen):
+        return None
+    try:
+        return chosen, (await desk.get("identity", f"/v1/people/{chosen}"))["name"]
+    except Refused:
+        return None
 
 
 def _lines(text: str) -> list[str]:
