@@ -4,24 +4,25 @@ transport) against the real pledge and review services: a branch of 60 members s
 name with the select and its note ("未找到" when none), and the page itself does with
 `?find_…=` (the search without JavaScript); the chosen person is appointed under the field's
 usual name; another township's roll, a member and a malformed address are refused in Chinese.
-The office finds a responsible leader of the township committee, and the county administrator
-the new township head among the county's people, the same way.
+The office finds a responsible leader of the township committee, a round's member rater in the
+township's roll, and the county administrator the new township head among the county's
+people, the same way.
 The browser story: tests/e2e/test_console_picker.py."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from pathlib import Path
 
 import httpx
 
 from services.console.pages.picker import SHOWN
+from tests.e2e.evaluation_helpers import township_round
 from tests.e2e.helpers import Directory, ok
-from tests.support import Servers
 from tests.unit.test_console_countypages import shown
 from tests.unit.test_console_leaders import LEADER_NAME, Township, town  # noqa: F401 (a fixture)
-from tests.unit.test_console_officepages import key, signed_in_as, world
+from tests.unit.test_console_officepages import key, signed_in_as
+from tests.unit.test_console_polish import County, county  # noqa: F401 (a fixture)
 
 SURNAMES = "赵钱孙李周吴郑冯陈褚卫蒋沈韩杨"
 GIVEN = ("明", "华", "强", "芳")
@@ -47,81 +48,80 @@ def options(html: str) -> list[str]:
 
 
 async def test_a_clerk_finds_one_member_among_many_and_appoints_her(
-    servers: Servers, tmp_path: Path
+    county: County,  # noqa: F811 (the fixture)
 ) -> None:
-    async with world(servers, tmp_path) as w:
-        d, pledge = w.d, w.pledge.client
-        ids = await enrol_many(pledge, d, d.branch)
-        office, csrf = signed_in_as(w.settings, servers, "township_office", d.township, "o-1", "赵")
-        page = await office.get(f"/directory/branches/{d.branch}")
-        assert page.status_code == 200
-        select = page.text.split('id="secretary-member_id"')[1].split("</select>")[0]
-        # at most 20 members, and the current secretary (张建国) kept on the list
-        assert SHOWN <= len(options(select)) <= SHOWN + 1
-        assert "张建国" in options(select)
-        assert "杨芳" not in options(select)  # further on: found by typing
-        assert "只列出前" in page.text
-        assert 'name="find_secretary-member_id" form="pick-find"' in page.text
-        assert '<form id="pick-find" method="get" hidden>' in page.text
-        assert '<script src="/static/picker.js" defer></script>' in page.text
-        script = await office.get("/static/picker.js")
-        assert script.status_code == 200
-        assert "data-pick" in script.text
+    d, pledge, servers = county.d, county.d.client, county.servers
+    ids = await enrol_many(pledge, d, d.branch)
+    office, csrf = county.office()
+    page = await office.get(f"/directory/branches/{d.branch}")
+    assert page.status_code == 200
+    select = page.text.split('id="secretary-member_id"')[1].split("</select>")[0]
+    # at most 20 members, and the current secretary (张建国) kept on the list
+    assert SHOWN <= len(options(select)) <= SHOWN + 1
+    assert "张建国" in options(select)
+    assert "杨芳" not in options(select)  # further on: found by typing
+    assert "只列出前" in page.text
+    assert 'name="find_secretary-member_id" form="pick-find"' in page.text
+    assert '<form id="pick-find" method="get" hidden>' in page.text
+    assert '<script src="/static/picker.js" defer></script>' in page.text
+    script = await office.get("/static/picker.js")
+    assert script.status_code == 200
+    assert "data-pick" in script.text
 
-        # as she types: the select (its id and name kept) and its note, of those found
-        address = re.search(r'data-pick="([^"]+)"', page.text)
-        assert address is not None
-        url = address.group(1).replace("&amp;", "&")
-        found = await office.get(url + "&q=秀珍")
-        assert found.status_code == 200
-        assert '<select id="secretary-member_id" name="member_id">' in found.text
-        assert options(found.text) == [FOUND]
-        assert '<option value="">请选择</option>' in found.text
-        several = await office.get(url + "&q=赵")
-        assert options(several.text) == ["赵华", "赵强", "赵明", "赵芳"]
-        none = await office.get(url + "&q=欧阳")
-        assert options(none.text) == []
-        assert "未找到姓名含“欧阳”的人员" in none.text
+    # as she types: the select (its id and name kept) and its note, of those found
+    address = re.search(r'data-pick="([^"]+)"', page.text)
+    assert address is not None
+    url = address.group(1).replace("&amp;", "&")
+    found = await office.get(url + "&q=秀珍")
+    assert found.status_code == 200
+    assert '<select id="secretary-member_id" name="member_id">' in found.text
+    assert options(found.text) == [FOUND]
+    assert '<option value="">请选择</option>' in found.text
+    several = await office.get(url + "&q=赵")
+    assert options(several.text) == ["赵华", "赵强", "赵明", "赵芳"]
+    none = await office.get(url + "&q=欧阳")
+    assert options(none.text) == []
+    assert "未找到姓名含“欧阳”的人员" in none.text
 
-        # without JavaScript: the page itself with the search typed
-        plain = await office.get(
-            f"/directory/branches/{d.branch}", params={"find_secretary-member_id": "秀"}
-        )
-        select = plain.text.split('id="secretary-member_id"')[1].split("</select>")[0]
-        assert options(select) == ["李秀英", FOUND, "张建国"]  # and the secretary now
-        assert 'value="秀"' in plain.text
+    # without JavaScript: the page itself with the search typed
+    plain = await office.get(
+        f"/directory/branches/{d.branch}", params={"find_secretary-member_id": "秀"}
+    )
+    select = plain.text.split('id="secretary-member_id"')[1].split("</select>")[0]
+    assert options(select) == ["李秀英", FOUND, "张建国"]  # and the secretary now
+    assert 'value="秀"' in plain.text
 
-        # the chosen one is appointed under the field's usual name
-        body = {"csrf": csrf, "key": key(), "member_id": ids[FOUND]}
-        sent = await office.post(f"/directory/branches/{d.branch}/secretary", data=body)
-        assert sent.status_code == 303
-        branch = ok(await pledge.get(f"/v1/branches/{d.branch}"))
-        assert branch["secretary_id"] == ids[FOUND]
+    # the chosen one is appointed under the field's usual name
+    body = {"csrf": csrf, "key": key(), "member_id": ids[FOUND]}
+    sent = await office.post(f"/directory/branches/{d.branch}/secretary", data=body)
+    assert sent.status_code == 303
+    branch = ok(await pledge.get(f"/v1/branches/{d.branch}"))
+    assert branch["secretary_id"] == ids[FOUND]
 
-        # a refused choice (a member who has left) is kept on the list, chosen, beside its reason
-        left = ids["杨芳"]
-        reason = {"reason": "迁出本村"}
-        ok(await pledge.post(f"/v1/members/{left}/retirement", json=reason, headers=d.office))
-        body = {"csrf": csrf, "key": key(), "member_id": left}
-        again = await office.post(f"/directory/branches/{d.branch}/secretary", data=body)
-        assert again.status_code in (409, 422), again.text
-        assert f'<option value="{left}" selected>杨芳</option>' in again.text
-        assert ok(await pledge.get(f"/v1/branches/{d.branch}"))["secretary_id"] == ids[FOUND]
+    # a refused choice (a member who has left) is kept on the list, chosen, beside its reason
+    left = ids["杨芳"]
+    reason = {"reason": "迁出本村"}
+    ok(await pledge.post(f"/v1/members/{left}/retirement", json=reason, headers=d.office))
+    body = {"csrf": csrf, "key": key(), "member_id": left}
+    again = await office.post(f"/directory/branches/{d.branch}/secretary", data=body)
+    assert again.status_code in (409, 422), again.text
+    assert f'<option value="{left}" selected>杨芳</option>' in again.text
+    assert ok(await pledge.get(f"/v1/branches/{d.branch}"))["secretary_id"] == ids[FOUND]
 
-        # only what the person may see: another township's roll, a member, a bad address
-        other, _ = signed_in_as(
-            w.settings, servers, "township_office", d.other_township, "o-2", "钱"
-        )
-        refused = await other.get(url + "&q=秀")
-        assert refused.status_code == 403
-        assert options(refused.text) == []
-        assert "乡镇名册只供" in refused.text
-        member, _ = signed_in_as(w.settings, servers, "member", d.branch, "m-1", "李")
-        assert (await member.get(url + "&q=秀")).status_code == 403
-        bad = await office.get("/pick/members", params={"township": "../x", "q": "秀"})
-        assert bad.status_code == 400
-        assert "查找条件不完整" in bad.text
-        assert (await office.get("/pick/nobody", params={"q": "秀"})).status_code == 404
+    # only what the person may see: another township's roll, a member, a bad address
+    other, _ = signed_in_as(
+        county.settings, servers, "township_office", d.other_township, "o-2", "钱"
+    )
+    refused = await other.get(url + "&q=秀")
+    assert refused.status_code == 403
+    assert options(refused.text) == []
+    assert "乡镇名册只供" in refused.text
+    member, _ = signed_in_as(county.settings, servers, "member", d.branch, "m-1", "李")
+    assert (await member.get(url + "&q=秀")).status_code == 403
+    bad = await office.get("/pick/members", params={"township": "../x", "q": "秀"})
+    assert bad.status_code == 400
+    assert "查找条件不完整" in bad.text
+    assert (await office.get("/pick/nobody", params={"q": "秀"})).status_code == 404
 
 
 async def test_the_leader_and_the_township_head_are_found_by_name(
@@ -149,21 +149,47 @@ async def test_the_leader_and_the_township_head_are_found_by_name(
     for n in range(SHOWN + 5):
         body = {"name": f"候选人{n:02d}", "county_id": d.county}
         ok(await identity.post("/v1/people", json=body, headers=admin), 201)
-    county, _ = town.as_("county_admin", d.county)
-    setup = shown(await county.get("/setup"))
+    administrator, _ = town.as_("county_admin", d.county)
+    setup = shown(await administrator.get("/setup"))
     select = setup.split('id="person_id"')[1].split("</select>")[0]
     assert len(options(select)) == SHOWN
     assert '<option value="">新人员（填写下方姓名）</option>' in select
     address = re.search(r'data-pick="(/pick/people[^"]+)"', setup)
     assert address is not None
     url = address.group(1).replace("&amp;", "&")
-    assert options(shown(await county.get(url + "&q=刘建"))) == [LEADER_NAME]
-    assert sorted(options(shown(await county.get(url + "&q=候选人1")))) == [
+    assert options(shown(await administrator.get(url + "&q=刘建"))) == [LEADER_NAME]
+    assert sorted(options(shown(await administrator.get(url + "&q=候选人1")))) == [
         f"候选人{n}" for n in range(10, 20)
     ]
-    plain = shown(await county.get("/setup", params={"find_person_id": "候选人2", "year": "2028"}))
+    plain = shown(
+        await administrator.get("/setup", params={"find_person_id": "候选人2", "year": "2028"})
+    )
     kept = '<form id="pick-find" method="get" hidden><input type="hidden" name="year" value="2028">'
     assert kept in plain  # the year shown is searched again
     select = plain.split('id="person_id"')[1].split("</select>")[0]
     assert sorted(options(select)) == [f"候选人{n}" for n in range(20, 25)]
     assert (await office.get(url + "&q=刘")).status_code == 403  # the county's people
+
+
+async def test_the_office_registers_a_member_rater_found_by_name(
+    county: County,  # noqa: F811 (the fixture)
+) -> None:
+    d = county.d
+    path = await township_round(county.evaluation, d)
+    round_id = path.rsplit("/", 1)[-1]
+    office, csrf = county.office()
+    page = shown(await office.get(f"/rounds/{round_id}"))
+    select = page.split('id="member_id"')[1].split("</select>")[0]
+    assert '<option value="">不是党员</option>' in select
+    assert "张建国（红沙梁村党支部）" in options(select)  # the roll's first, at most 20
+    assert len(options(select)) <= SHOWN
+    address = re.search(r'data-pick="(/pick/members[^"]+)"', page)
+    assert address is not None
+    url = address.group(1).replace("&amp;", "&")
+    assert options(shown(await office.get(url + "&q=秀英"))) == ["李秀英（红沙梁村党支部）"]
+
+    body = {"csrf": csrf, "key": key(), "kind": "township_member", "member_id": d.member}
+    sent = await office.post(f"/rounds/{round_id}/raters", data=body)
+    assert sent.status_code == 303, sent.text
+    raters = ok(await county.evaluation.client.get(f"{path}/raters", headers=d.office))
+    assert [r["member_id"] for r in raters["raters"]] == [d.member]

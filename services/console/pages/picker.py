@@ -4,10 +4,11 @@ select holds only the people found (at most `SHOWN`), never a township's whole r
 A page's person field is drawn by the `pick` macro (templates/macros.html) from a source: an
 async function registered here by name (`@source("members")`) that asks the services, with the
 signed-in person's own token, for the people whose name holds the typed text. The page calls
-the source itself when it renders (with `?find_<field>=…` when the search was submitted without
-JavaScript: the GET form `pick-find` in the layout), and `/pick/{source}` answers the same
-source as a partial, the select and its note, that static/picker.js puts in place as the person
-types. Each source asks only for what the person may see: the services refuse the rest."""
+the source itself when it renders (with `?find_<element id>=…` when the search was sent without
+JavaScript: the page's GET form `pick-find`, macros.html `pick_form`), and `/pick/{source}`
+answers the same source as a partial, the select and its note, that static/picker.js puts in
+place as the person types (debounced). Each source asks only for what the person may see, with
+their own token: the services refuse the rest, and the refusal is the note."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ raters (E3)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
+from services.console.pages.picker import Found, find, matching, source, typed
 from services.console.pages.pledges import CHINA, this_year
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared import zh
@@ -169,6 +171,33 @@ async def member_names(
     return names
 
 
+@source("branch-members")
+async def branch_members_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
+    """The active members of the secretary's own branch whose name holds `q`."""
+    branch_id = desk.org_of(("branch_secretary",), "只能查找本支部的党员。")
+    branch = await desk.get("pledge", f"/v1/branches/{branch_id}")
+    return matching([(m["member_id"], m["name"]) for m in branch["members"] if m["active"]], q)
+
+
+async def member_raters(desk: Desk, found: dict[str, Any], filled: dict[str, str] | None) -> Found:
+    """Whom the organiser registers as a member rater, found by name: the township office in
+    the township's roll, a branch secretary in her branch; a refused form's choice kept."""
+    q = typed(desk, "member_id")
+    chosen = (filled or {}).get("member_id", "").strip()
+    kept = None
+    if chosen:
+        try:
+            member = await desk.get("pledge", f"/v1/members/{chosen}")
+        except Refused:  # not a member: the service's reason is beside the field
+            pass
+        else:
+            if member["township_id"] == found["township_id"]:
+                kept = (chosen, member["name"])
+    if desk.session.role == "branch_secretary":
+        return await find(desk, "branch-members", q, kept)
+    return await find(desk, "members", q, kept, township=found["township_id"])
+
+
 async def _round_page(
     desk: Desk,
     round_id: str,
@@ -209,6 +238,11 @@ async def _round_page(
         channels=CHANNELS,
         refused=refused,
         filled=filled or {},
+        **(
+            {"member_raters": await member_raters(desk, found, filled)}
+            if organiser and found["status"] == "open"
+            else {}
+        ),
     )
 
 
