@@ -215,7 +215,8 @@ CREATE TABLE selection_objections (
     summary      text    NOT NULL,
     answer       text,
     upheld       boolean,
-    in_person    boolean NOT NULL  -- recorded by the office for someone who came in person
+    in_person    boolean NOT NULL, -- recorded by the office for someone who came in person
+    township_id  text              -- the township filing a county selection's objection
 );
 CREATE TABLE commendations (
     selection_id text PRIMARY KEY,
