@@ -24,12 +24,11 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.reviews import township_of
-from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_rows
+from services.console.web import Desk, Signed, form_rows
 
 router = APIRouter()
 CHINA = timezone(timedelta(hours=8))
 POSTS = ("township_committee", "township_office", "branch_secretary")
-BRANCH_POSTS = ("branch_secretary", "member")  # the post's org is the branch
 COUNTY = "county_admin"
 REFUSAL = "“评选表彰”由乡镇党委、创先办、支部书记和党员使用。县级评选由县管理员办理。"
 NOT_OURS = "只能查看本县的评选：县级评选和本县各乡镇的评选。"
@@ -62,16 +61,10 @@ async def _holder(desk: Desk) -> str:
     return await _township(desk)
 
 
-async def county_of(desk: Desk) -> str | None:
-    """The county of the person's township: whose county selections a township's office
-    nominates its winners to, and a township's committee and office, a branch secretary and
-    a member read and object to (none for the county's posts)."""
-    if desk.session.role not in (*TOWNSHIP_POSTS, *BRANCH_POSTS):
-        return None
-    return await county_of_township(desk, await _township(desk))
-
-
 async def county_of_township(desk: Desk, township_id: str) -> str:
+    """The county of a township: of a person's township, whose county selections its office
+    nominates its winners to and its committee and office, its branch secretaries and
+    members read and object to; of a selection's township, for the county's administrator."""
     township = await desk.get("pledge", f"/v1/townships/{township_id}")
     return str(township["county_id"])
 
@@ -124,12 +117,12 @@ async def _selections(
     (`page`, `county_page`, `town_page`)."""
     holder = await _holder(desk)
     listed = await _listed(desk, page, township_id=holder)
-    county_id = await county_of(desk)
     above, below = NONE_LISTED, NONE_LISTED
-    if county_id is not None:  # the county's selections the township's winners go up to
-        above = await _listed(desk, county_page, township_id=county_id)
     if desk.session.role == COUNTY:  # the record behind the county's candidates
         below = await _listed(desk, town_page, county_id=holder, level="township")
+    else:  # the county's selections the township's winners go up to
+        county_id = await county_of_township(desk, holder)
+        above = await _listed(desk, county_page, township_id=county_id)
     return desk.form_page(
         "selections.html",
         refused,
@@ -293,7 +286,8 @@ async def readable(desk: Desk, selection_id: str) -> dict[str, Any]:
     found = await desk.get("evaluation", path)
     if found["township_id"] == township_id:
         return found
-    if found["level"] == "county" and found["organisation_id"] == await county_of(desk):
+    county_id = await county_of_township(desk, township_id)
+    if (found["level"], found["organisation_id"]) == ("county", county_id):
         return found
     raise Refused(403, "只能办理本乡镇的评选。")
 
