@@ -24,7 +24,8 @@ from tests.support import Servers, rebuilt_as_live
 from tests.unit.test_console_countypages import form, shown
 from tests.unit.test_console_objleaders import at, county_selection_on_notice
 from tests.unit.test_console_officepages import signed_in_as
-from tests.unit.test_console_selectlevels import held_by, page, posted
+from tests.unit.test_console_selectlevels import held_by, page, posted, render
+from tests.unit.test_console_selectpages import session
 
 REASON = "该同志节水项目的账目尚未向群众公开"
 ELSEWHERE = "wuwei"  # another county
@@ -74,7 +75,9 @@ async def test_who_reads_which_selection_and_who_objected(servers: Servers, tmp_
         secretary, csrf = signed_in_as(
             settings, servers, "branch_secretary", d.branch, d.secretary, "张建国"
         )
-        member, _ = signed_in_as(settings, servers, "member", d.branch, d.member, "李秀英")
+        member, member_csrf = signed_in_as(
+            settings, servers, "member", d.branch, d.member, "李秀英"
+        )
         for person in (secretary, member):
             mine = shown(await person.get("/selections"))
             section = mine[mine.index('id="county-selections"') :]
@@ -100,6 +103,11 @@ async def test_who_reads_which_selection_and_who_objected(servers: Servers, tmp_
         [objection] = ok(await e.get(f"/v1/selections/{cid}"))["objections"]
         assert (objection["township_id"], objection["township_name"]) == (d.township, "红沙梁镇")
         assert objection["in_person"] is False
+        theirs = form(member_csrf, subject_id=d.member, summary="本人请求核实带动户数")
+        sent = await member.post(f"/selections/{cid}/objections", data=theirs)
+        assert sent.status_code == 303, sent.text
+        both = ok(await e.get(f"/v1/selections/{cid}"))["objections"]
+        assert [o["township_id"] for o in both] == [d.township, d.township]
 
         # the administrator sees which township objected, and reads its townships' selections
         admin, _ = signed_in_as(settings, servers, "county_admin", d.county, "p-a", "孙")
@@ -132,7 +140,7 @@ async def test_who_reads_which_selection_and_who_objected(servers: Servers, tmp_
         # the objection's township kept by a rebuild of the read models from the log
         await caught_up(pledge, evaluation)
         live = await rebuilt_as_live(evaluation.runtime.pool, EVALUATION.read_models)
-        assert live["selection_objections"].startswith("1:")
+        assert live["selection_objections"].startswith("2:")
 
 
 def test_an_objection_filed_before_it_named_its_township_reads_as_it_was() -> None:
@@ -171,3 +179,38 @@ def test_the_objection_says_which_township_filed_it_and_the_form_is_offered_whil
     read_only = page("county_admin", "c-1", township)
     assert "此处只读" in read_only
     assert not steps(read_only)
+
+
+def test_the_townships_selections_are_paged_on_the_administrators_page() -> None:
+    row = {
+        "selection_id": "s-2027-member-t-1",
+        "level": "township",
+        "title": "红沙梁镇优秀共产党员评选",
+        "year": 2027,
+        "subject_kind": "member",
+        "stages_scored": 1,
+        "posted_on": None,
+        "issued_on": None,
+    }
+    shared = {"selections": {"total": 0, "rows": []}, "county_selections": [], "opens": None}
+    shared |= {"page": 1, "pages": 1, "refused": None, "filled": {}}
+    first = render(
+        "selections.html",
+        "county_admin",
+        me=session("county_admin", "c-1"),
+        township_selections={"total": 21, "rows": [row], "pages": 2},
+        town_page=1,
+        **shared,
+    )
+    assert "各乡镇评选（21）" in first
+    assert 'href="/selections/s-2027-member-t-1"' in first
+    assert 'href="?page=1&amp;town_page=2"' in first
+    none = render(
+        "selections.html",
+        "township_office",
+        me=session("township_office", "t-1"),
+        township_selections={"total": 0, "rows": [], "pages": 1},
+        town_page=1,
+        **shared,
+    )
+    assert "各乡镇评选" not in none
