@@ -97,11 +97,20 @@ class Subscription:
     handler: Handler | None = None
     event_type: str = "*"  # e.g. "SatisfactionVerdictReached"
     aggregate: str = "*"
+    # the event types kept (inbox, projection, policy); any other is acknowledged and its
+    # position advanced, never stored: a service keeps no more of another's events than it
+    # reads (A7). None: every type. The consumer still receives every event, so a complete
+    # one keeps its gap-free order per township (one filter subject per type would not).
+    keep: frozenset[str] | None = None
 
     @property
     def complete(self) -> bool:
         """Every event of the source, so a partition's sequence has no gaps."""
         return self.event_type == "*" and self.aggregate == "*"
+
+    def keeps(self, envelope: EventEnvelope) -> bool:
+        """Whether the event is kept, or dropped before it is stored."""
+        return self.keep is None or envelope.type in self.keep
 
 
 class SubscriptionRunner:
@@ -346,7 +355,7 @@ class SubscriptionRunner:
 
     async def _apply_all(self, envelopes: list[EventEnvelope]) -> list[bool]:
         """What `_apply_in` does for each, with a statement or two for the whole batch where
-        it needs several per message; whether each took effect (False: a duplicate)."""
+        it needs several per message; whether each was new (False: a duplicate)."""
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await self._claim_all(conn, envelopes)
             latest: dict[str, int] = {}
@@ -361,16 +370,19 @@ class SubscriptionRunner:
                 [(self.sub.consumer, self.sub.source, p, n) for p, n in sorted(latest.items())],
             )
             for envelope, new in zip(envelopes, fresh, strict=True):
-                if new:
+                if new and self.sub.keeps(envelope):
                     await self._effects(conn, envelope)
             return fresh
 
     async def _claim_all(
         self, conn: asyncpg.Connection, envelopes: list[EventEnvelope]
     ) -> list[bool]:
-        """Which of the batch are new, their inbox rows inserted; OutOfOrder on a gap."""
+        """Which of the batch are new, the inbox rows of those kept inserted; OutOfOrder on a
+        gap. An incomplete subscription's dropped events count as duplicates (nothing of
+        them is kept to tell them apart)."""
         if not self.sub.complete:  # the inbox alone knows: claimed by inserting them
-            claimed = await keep_all_in_inbox(conn, self.sub.source, envelopes)
+            kept = [e for e in envelopes if self.sub.keeps(e)]
+            claimed = await keep_all_in_inbox(conn, self.sub.source, kept)
             fresh = []
             for envelope in envelopes:  # the first of a message delivered twice in the batch
                 key = str(uuid.UUID(envelope.id))  # as PostgreSQL writes it
@@ -392,7 +404,7 @@ class SubscriptionRunner:
                 raise OutOfOrder  # `handle` logs and defers it
             fresh.append(envelope.sequence == last + 1)
             consumed[envelope.partition] = max(last, envelope.sequence)
-        new = [e for e, f in zip(envelopes, fresh, strict=True) if f]
+        new = [e for e, f in zip(envelopes, fresh, strict=True) if f and self.sub.keeps(e)]
         if len(await keep_all_in_inbox(conn, self.sub.source, new)) != len(new):
             raise AssertionError("an unconsumed event was already in the inbox")
         return fresh
@@ -401,6 +413,8 @@ class SubscriptionRunner:
         if not self.sub.complete:  # gaps are normal: only the inbox knows what was applied
             # claimed by inserting it: a concurrent delivery of the same event waits on the
             # unique id, then finds it taken (a SELECT would let both through)
+            if not self.sub.keeps(envelope):
+                return False  # dropped: nothing stored, so nothing to apply
             if not await keep_in_inbox(conn, self.sub.source, envelope):
                 return False
         else:
@@ -412,6 +426,9 @@ class SubscriptionRunner:
                     "subscription_gap_waiting", **self._named(envelope), consumed=consumed
                 )
                 raise OutOfOrder
+            if not self.sub.keeps(envelope):  # dropped: only its position moves on
+                await self._remember(conn, envelope)
+                return True
             await keep_in_inbox(conn, self.sub.source, envelope)
         # the position before any projection: a rebuild's swap holds this upsert back, and
         # with it the rest of the transaction (an inbox row inserted above stays uncommitted
