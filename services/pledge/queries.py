@@ -46,10 +46,15 @@ async def county(conn: asyncpg.Connection, *, county_id: str) -> dict[str, Any]:
     }
 
 
+def no_township(township_id: str) -> NotFound:
+    """The answer for a township that does not exist (or that the caller may not know of)."""
+    return NotFound(f"没有找到乡镇 {township_id}：请核对后再试。")
+
+
 async def township(conn: asyncpg.Connection, *, township_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound(f"没有找到乡镇 {township_id}：请核对后再试。")
+        raise no_township(township_id)
     branches = await conn.fetch(
         "SELECT branch_id, name, kind, village, active FROM branches WHERE township_id = $1"
         " ORDER BY name",
