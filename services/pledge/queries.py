@@ -324,6 +324,13 @@ async def quarterly_push_report(
 # --- roster imports (issue 19) ------------------------------------------------------------
 
 
+async def roster_townships(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> list[str]:
+    """The townships a roster import of this scope plans on (`roster`'s), ids only."""
+    column = "township_id" if kind == "township" else "county_id"
+    rows = await conn.fetch(f"SELECT township_id FROM townships WHERE {column} = $1", scope_id)
+    return [row["township_id"] for row in rows]
+
+
 async def roster(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> dict[str, Any]:
     """The active branches and members of a township (`kind` "township") or of a county's
     townships, with the townships' names and the county: what a roster import plans on and
