@@ -33,7 +33,7 @@ import structlog
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from shared.envelope import EventEnvelope, canonical_json
@@ -163,9 +163,52 @@ class SubscriptionRunner:
 
     @property
     def durable(self) -> str:
-        """The durable consumer's name, shared by every replica of the service."""
+        """The durable consumer's name, shared by every replica of the service, and unique in
+        the service: its source is in it (the review service's consumers of the pledge and
+        identity streams were both `review-any-any`, one lag metric and one lease for two).
+        It also names the runner's lease and its lag metric."""
+        durable = (
+            f"{self.sub.consumer}-{self.sub.source}-{self.sub.aggregate}-{self.sub.event_type}"
+        )
+        return durable.replace("*", "any")
+
+    @property
+    def former_durable(self) -> str:
+        """The name the same consumer had before its source was in it (`_started_as`)."""
         durable = f"{self.sub.consumer}-{self.sub.aggregate}-{self.sub.event_type}"
         return durable.replace("*", "any")
+
+    async def _started_as(self, stream: str, config: ConsumerConfig) -> str | None:
+        """Where the durable consumer starts; the consumer of the former name to delete, if
+        there is one (`former_durable`, on the stream, with the same filter: a deployment
+        that ran the version before the rename, or a deletion a crash cut short).
+
+        One that exists keeps the start it was made with (NATS refuses to change it). A new
+        one, where the former one exists, starts right after what that one had acknowledged:
+        the stream's history is not delivered again (what it had delivered and not
+        acknowledged comes again, and is skipped as consumed). Otherwise from the start."""
+        try:
+            former: ConsumerInfo | None = await self.js.consumer_info(stream, self.former_durable)
+        except NotFoundError:
+            former = None
+        if former is not None and former.config.filter_subject != self.filter:
+            former = None  # not this consumer's
+        try:
+            info = await self.js.consumer_info(stream, self.durable)
+        except NotFoundError:
+            if former is not None:
+                config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+                config.opt_start_seq = (former.ack_floor.stream_seq if former.ack_floor else 0) + 1
+                log.info(
+                    "subscription_renamed",
+                    consumer=self.durable,
+                    former=self.former_durable,
+                    start=config.opt_start_seq,
+                )
+        else:
+            config.deliver_policy = info.config.deliver_policy
+            config.opt_start_seq = info.config.opt_start_seq
+        return self.former_durable if former is not None else None
 
     async def _consume(self) -> None:
         durable = self.durable
@@ -178,9 +221,13 @@ class SubscriptionRunner:
             ack_wait=self.ack_wait,
             filter_subject=self.filter,
         )
+        former = await self._started_as(stream, config)
         # created, or updated to this ack_wait (one made with an older one keeps it otherwise);
         # every replica does the same, and all of them pull from the one durable consumer
         await self.js.add_consumer(stream, config)
+        if former is not None:
+            with contextlib.suppress(NotFoundError):  # another replica was first
+                await self.js.delete_consumer(stream, former)
         psub = await self.js.pull_subscribe(self.filter, durable=durable, stream=stream)
         self.consuming.set()
         log.info("subscription_started", consumer=durable)
