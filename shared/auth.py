@@ -28,7 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from pydantic import BaseModel, ConfigDict
 
-from shared.errors import AccessRevoked, Forbidden, Unauthenticated, Unavailable
+from shared.errors import AccessRevoked, Forbidden, NotFound, Unauthenticated, Unavailable
 
 log = structlog.get_logger()
 
@@ -79,6 +79,25 @@ def require(allowed: bool, why: str) -> None:
     """Refuse (403, nothing appended) unless the caller's role and place allow it."""
     if not allowed:
         raise Forbidden(why)
+
+
+def of_another_county(principal: Principal, county_id: str | None) -> bool:
+    """The caller's post is held at a county (an auditor's, a county administrator's) and the
+    record is not of it (X1)."""
+    return principal.role in (Role.AUDITOR, Role.COUNTY_ADMIN) and principal.org != county_id
+
+
+def require_seen(
+    principal: Principal, allowed: bool, county_id: str | None, why: str, missing: NotFound
+) -> None:
+    """As `require`, for a record read by its id: a caller of another county is answered
+    `missing`, the very answer an id that does not exist gets (404, the same body), so that
+    whether the record exists there is not learnt from the answer; others 403 `why`."""
+    if allowed:
+        return
+    if of_another_county(principal, county_id):
+        raise missing
+    raise Forbidden(why)
 
 
 # The roles held at a place, as every service checks them.

@@ -33,7 +33,7 @@ import structlog
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo, DeliverPolicy
 from nats.js.errors import NotFoundError
 
 from shared.envelope import EventEnvelope, canonical_json
@@ -97,11 +97,20 @@ class Subscription:
     handler: Handler | None = None
     event_type: str = "*"  # e.g. "SatisfactionVerdictReached"
     aggregate: str = "*"
+    # the event types kept (inbox, projection, policy); any other is acknowledged and its
+    # position advanced, never stored: a service keeps no more of another's events than it
+    # reads (A7). None: every type. The consumer still receives every event, so a complete
+    # one keeps its gap-free order per township (one filter subject per type would not).
+    keep: frozenset[str] | None = None
 
     @property
     def complete(self) -> bool:
         """Every event of the source, so a partition's sequence has no gaps."""
         return self.event_type == "*" and self.aggregate == "*"
+
+    def keeps(self, envelope: EventEnvelope) -> bool:
+        """Whether the event is kept, or dropped before it is stored."""
+        return self.keep is None or envelope.type in self.keep
 
 
 class SubscriptionRunner:
@@ -154,9 +163,52 @@ class SubscriptionRunner:
 
     @property
     def durable(self) -> str:
-        """The durable consumer's name, shared by every replica of the service."""
+        """The durable consumer's name, shared by every replica of the service, and unique in
+        the service: its source is in it (the review service's consumers of the pledge and
+        identity streams were both `review-any-any`, one lag metric and one lease for two).
+        It also names the runner's lease and its lag metric."""
+        durable = (
+            f"{self.sub.consumer}-{self.sub.source}-{self.sub.aggregate}-{self.sub.event_type}"
+        )
+        return durable.replace("*", "any")
+
+    @property
+    def former_durable(self) -> str:
+        """The name the same consumer had before its source was in it (`_started_as`)."""
         durable = f"{self.sub.consumer}-{self.sub.aggregate}-{self.sub.event_type}"
         return durable.replace("*", "any")
+
+    async def _started_as(self, stream: str, config: ConsumerConfig) -> str | None:
+        """Where the durable consumer starts; the consumer of the former name to delete, if
+        there is one (`former_durable`, on the stream, with the same filter: a deployment
+        that ran the version before the rename, or a deletion a crash cut short).
+
+        One that exists keeps the start it was made with (NATS refuses to change it). A new
+        one, where the former one exists, starts right after what that one had acknowledged:
+        the stream's history is not delivered again (what it had delivered and not
+        acknowledged comes again, and is skipped as consumed). Otherwise from the start."""
+        try:
+            former: ConsumerInfo | None = await self.js.consumer_info(stream, self.former_durable)
+        except NotFoundError:
+            former = None
+        if former is not None and former.config.filter_subject != self.filter:
+            former = None  # not this consumer's
+        try:
+            info = await self.js.consumer_info(stream, self.durable)
+        except NotFoundError:
+            if former is not None:
+                config.deliver_policy = DeliverPolicy.BY_START_SEQUENCE
+                config.opt_start_seq = (former.ack_floor.stream_seq if former.ack_floor else 0) + 1
+                log.info(
+                    "subscription_renamed",
+                    consumer=self.durable,
+                    former=self.former_durable,
+                    start=config.opt_start_seq,
+                )
+        else:
+            config.deliver_policy = info.config.deliver_policy
+            config.opt_start_seq = info.config.opt_start_seq
+        return self.former_durable if former is not None else None
 
     async def _consume(self) -> None:
         durable = self.durable
@@ -169,9 +221,13 @@ class SubscriptionRunner:
             ack_wait=self.ack_wait,
             filter_subject=self.filter,
         )
+        former = await self._started_as(stream, config)
         # created, or updated to this ack_wait (one made with an older one keeps it otherwise);
         # every replica does the same, and all of them pull from the one durable consumer
         await self.js.add_consumer(stream, config)
+        if former is not None:
+            with contextlib.suppress(NotFoundError):  # another replica was first
+                await self.js.delete_consumer(stream, former)
         psub = await self.js.pull_subscribe(self.filter, durable=durable, stream=stream)
         self.consuming.set()
         log.info("subscription_started", consumer=durable)
@@ -346,7 +402,7 @@ class SubscriptionRunner:
 
     async def _apply_all(self, envelopes: list[EventEnvelope]) -> list[bool]:
         """What `_apply_in` does for each, with a statement or two for the whole batch where
-        it needs several per message; whether each took effect (False: a duplicate)."""
+        it needs several per message; whether each was new (False: a duplicate)."""
         async with self.pool.acquire() as conn, conn.transaction():
             fresh = await self._claim_all(conn, envelopes)
             latest: dict[str, int] = {}
@@ -361,16 +417,19 @@ class SubscriptionRunner:
                 [(self.sub.consumer, self.sub.source, p, n) for p, n in sorted(latest.items())],
             )
             for envelope, new in zip(envelopes, fresh, strict=True):
-                if new:
+                if new and self.sub.keeps(envelope):
                     await self._effects(conn, envelope)
             return fresh
 
     async def _claim_all(
         self, conn: asyncpg.Connection, envelopes: list[EventEnvelope]
     ) -> list[bool]:
-        """Which of the batch are new, their inbox rows inserted; OutOfOrder on a gap."""
+        """Which of the batch are new, the inbox rows of those kept inserted; OutOfOrder on a
+        gap. An incomplete subscription's dropped events count as duplicates (nothing of
+        them is kept to tell them apart)."""
         if not self.sub.complete:  # the inbox alone knows: claimed by inserting them
-            claimed = await keep_all_in_inbox(conn, self.sub.source, envelopes)
+            kept = [e for e in envelopes if self.sub.keeps(e)]
+            claimed = await keep_all_in_inbox(conn, self.sub.source, kept)
             fresh = []
             for envelope in envelopes:  # the first of a message delivered twice in the batch
                 key = str(uuid.UUID(envelope.id))  # as PostgreSQL writes it
@@ -392,7 +451,7 @@ class SubscriptionRunner:
                 raise OutOfOrder  # `handle` logs and defers it
             fresh.append(envelope.sequence == last + 1)
             consumed[envelope.partition] = max(last, envelope.sequence)
-        new = [e for e, f in zip(envelopes, fresh, strict=True) if f]
+        new = [e for e, f in zip(envelopes, fresh, strict=True) if f and self.sub.keeps(e)]
         if len(await keep_all_in_inbox(conn, self.sub.source, new)) != len(new):
             raise AssertionError("an unconsumed event was already in the inbox")
         return fresh
@@ -401,6 +460,8 @@ class SubscriptionRunner:
         if not self.sub.complete:  # gaps are normal: only the inbox knows what was applied
             # claimed by inserting it: a concurrent delivery of the same event waits on the
             # unique id, then finds it taken (a SELECT would let both through)
+            if not self.sub.keeps(envelope):
+                return False  # dropped: nothing stored, so nothing to apply
             if not await keep_in_inbox(conn, self.sub.source, envelope):
                 return False
         else:
@@ -412,6 +473,9 @@ class SubscriptionRunner:
                     "subscription_gap_waiting", **self._named(envelope), consumed=consumed
                 )
                 raise OutOfOrder
+            if not self.sub.keeps(envelope):  # dropped: only its position moves on
+                await self._remember(conn, envelope)
+                return True
             await keep_in_inbox(conn, self.sub.source, envelope)
         # the position before any projection: a rebuild's swap holds this upsert back, and
         # with it the rest of the transaction (an inbox row inserted above stays uncommitted

@@ -14,7 +14,7 @@ import json
 import pickle
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, tzinfo
@@ -182,6 +182,17 @@ class UnitOfWork:
         if settle:
             await self.settle()
         return stored
+
+    async def lock_partitions(self, partitions: Iterable[str]) -> None:
+        """Before many batches over several partitions (a roster import): their head rows
+        locked now, in one order, until the transaction ends (the store's `lock_partitions`),
+        so that two such transactions over the same partitions never deadlock: the second
+        waits for the first. A store in memory has no locks to order."""
+        lock = getattr(self.store, "lock_partitions", None)
+        if lock is None or self.database is None:
+            return
+        self.batches = self.batches or BatchState(self.database)
+        await lock(partitions, conn=self.database, state=self.batches)
 
     async def _append_staged(self, requests: list[AppendRequest]) -> list[EventEnvelope]:
         batch = getattr(self.store, "append_batch", None)

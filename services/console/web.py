@@ -68,6 +68,7 @@ MENUS: dict[str, list[tuple[str, str]]] = {
         ("/journal", "纪实"),
         ("/my/rounds", "评议投票"),
         ("/my/grades", "我的评价"),
+        ("/selections", "评选表彰"),
     ],
     "branch_secretary": [
         ("/", "待办"),

@@ -4,7 +4,7 @@ of the caller and the records; each area's own rules are in its `access.py`."""
 from __future__ import annotations
 
 from shared.auth import Principal, Role, auditor_of, county_admin, township_office
-from shared.errors import Forbidden
+from shared.errors import Forbidden, NotFound
 
 
 def branch_secretary(principal: Principal, branch_id: str) -> bool:
@@ -37,17 +37,15 @@ def erases_in(principal: Principal, county_id: str, township_id: str) -> bool:
     return county_admin(principal, county_id)
 
 
-OTHER_COUNTY = "这是其他县的评议：只能审计本县的评议和测评。"
-
-
 def auditors_only(principal: Principal) -> None:
     """E3: the auditor's check of a round or a satisfaction check is for auditors..."""
     if principal.role is not Role.AUDITOR:
         raise Forbidden("此内容只供审计员查看：请切换到审计员身份。")
 
 
-def audits(principal: Principal, county_id: str | None) -> None:
-    """...of the county the township holding it is in (X1)."""
+def audits(principal: Principal, county_id: str | None, missing: NotFound) -> None:
+    """...of the county the township holding it is in (X1): another county's is answered as
+    one that does not exist (`missing`), so an auditor does not learn that it exists."""
     auditors_only(principal)
     if not auditor_of(principal, county_id):
-        raise Forbidden(OTHER_COUNTY)
+        raise missing

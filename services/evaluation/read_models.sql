@@ -215,7 +215,8 @@ CREATE TABLE selection_objections (
     summary      text    NOT NULL,
     answer       text,
     upheld       boolean,
-    in_person    boolean NOT NULL  -- recorded by the office for someone who came in person
+    in_person    boolean NOT NULL, -- recorded by the office for someone who came in person
+    township_id  text              -- the township filing a county selection's objection
 );
 CREATE TABLE commendations (
     selection_id text PRIMARY KEY,
@@ -226,15 +227,16 @@ CREATE TABLE commendations (
     awardees     jsonb   NOT NULL,
     level        text    NOT NULL  -- township, county or branch (S1)
 );
--- invitations to vote (issue 17): per rater, how many they were given and how many of those
--- were sent by SMS; never a code (only its hash is kept, beside the log:
--- migrations/0001_invitations_urn.sql)
+-- invitations to vote (issue 17): per rater, how many they were given, how many of those
+-- were sent by SMS and how many of those texts the provider refused; never a code (only its
+-- hash is kept, beside the log: migrations/0001_invitations_urn.sql)
 CREATE TABLE invitations_issued (
-    scope_id text    NOT NULL,
-    rater_id text    NOT NULL,
-    scope    text    NOT NULL,
-    issued   integer NOT NULL,
-    by_sms   integer NOT NULL,
+    scope_id    text    NOT NULL,
+    rater_id    text    NOT NULL,
+    scope       text    NOT NULL,
+    issued      integer NOT NULL,
+    by_sms      integer NOT NULL,
+    sms_refused integer NOT NULL DEFAULT 0,
     PRIMARY KEY (scope_id, rater_id)
 );
 -- erasures of a member of the public's personal data (A7): who erased whose, and when (the

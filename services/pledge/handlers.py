@@ -277,6 +277,13 @@ async def confirm_roster(
         return record.view()
     if record.state == "invalid":
         raise InvalidState("文件中有出错的行，整份文件都没有导入：请改正出错的行后重新上传。")
+    # the scope's townships locked first, in one order: another import of the same
+    # townships (its own file, confirmed at the same time) waits here for this one's end,
+    # then plans on what it wrote (answered `stale` if that changed its basis), instead of
+    # each holding some townships and waiting for the other's (a deadlock)
+    await uow.lock_partitions(
+        await q.roster_townships(uow.conn, kind=kind, scope_id=record.scope_id)
+    )
     scope, county_id = await _roster_scope(uow, kind, record.scope_id)
     _authorise_roster(who, kind, record.scope_id, county_id)
     data = await imports.file_of(uow.conn, import_id)
@@ -318,6 +325,9 @@ async def execute_roster(uow: UnitOfWork, plan: Plan, progress: Progress | None 
         return members[key]
 
     before = len(uow.appended)
+    # every township the plan appends to locked first, in one order (confirm_roster has
+    # locked its scope's already): see `UnitOfWork.lock_partitions`
+    await uow.lock_partitions(plan.townships())
     branch_ids, member_ids = new_ids("b", BULK_ID_BYTES), new_ids("m", BULK_ID_BYTES)
     with collector_paused():  # tens of thousands of objects, all alive until the end
         for done, change in enumerate(plan.changes, start=1):

@@ -46,10 +46,15 @@ async def county(conn: asyncpg.Connection, *, county_id: str) -> dict[str, Any]:
     }
 
 
+def no_township(township_id: str) -> NotFound:
+    """The answer for a township that does not exist (or that the caller may not know of)."""
+    return NotFound(f"没有找到乡镇 {township_id}：请核对后再试。")
+
+
 async def township(conn: asyncpg.Connection, *, township_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM townships WHERE township_id = $1", township_id)
     if row is None:
-        raise NotFound(f"没有找到乡镇 {township_id}：请核对后再试。")
+        raise no_township(township_id)
     branches = await conn.fetch(
         "SELECT branch_id, name, kind, village, active FROM branches WHERE township_id = $1"
         " ORDER BY name",
@@ -317,6 +322,13 @@ async def quarterly_push_report(
 
 
 # --- roster imports (issue 19) ------------------------------------------------------------
+
+
+async def roster_townships(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> list[str]:
+    """The townships a roster import of this scope plans on (`roster`'s), ids only."""
+    column = "township_id" if kind == "township" else "county_id"
+    rows = await conn.fetch(f"SELECT township_id FROM townships WHERE {column} = $1", scope_id)
+    return [row["township_id"] for row in rows]
 
 
 async def roster(conn: asyncpg.Connection, *, kind: str, scope_id: str) -> dict[str, Any]:

@@ -77,13 +77,18 @@ async def review_ledger(
     }
 
 
+def no_review(review_id: str) -> NotFound:
+    """The answer for a review that does not exist (or that the caller may not know of)."""
+    return NotFound(f"没有找到点评 {review_id}：请核对后再试。")
+
+
 async def review(conn: asyncpg.Connection, *, review_id: str) -> dict[str, Any]:
     """A review's current version and every version before it (corrections, A1)."""
     original = await conn.fetchval(
         "SELECT original_review_id FROM reviews WHERE review_id = $1", review_id
     )
     if original is None:
-        raise NotFound(f"没有找到点评 {review_id}：请核对后再试。")
+        raise no_review(review_id)
     versions = [
         _review(r)
         for r in await conn.fetch(
@@ -398,11 +403,19 @@ async def subject(
     return found
 
 
+def no_member(member_id: str) -> NotFound:
+    return NotFound(f"没有找到党员 {member_id}：请核对后再试。")
+
+
+def no_branch(branch_id: str) -> NotFound:
+    return NotFound(f"本服务的名册副本中还没有支部 {branch_id}：如刚刚新建，请稍后再试。")
+
+
 async def member(reads: Copies, member_id: str) -> Subject:
     """A member named in the path: unknown is not found (404)."""
     found = await reads.find_subject(SubjectKind.MEMBER, member_id)
     if found is None:
-        raise NotFound(f"没有找到党员 {member_id}：请核对后再试。")
+        raise no_member(member_id)
     return found
 
 
@@ -410,7 +423,7 @@ async def branch(reads: Copies, branch_id: str) -> Subject:
     """A branch named in the path: unknown is not found (404)."""
     found = await reads.find_subject(SubjectKind.BRANCH, branch_id)
     if found is None:
-        raise NotFound(f"本服务的名册副本中还没有支部 {branch_id}：如刚刚新建，请稍后再试。")
+        raise no_branch(branch_id)
     return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -92,6 +92,14 @@ BATCH_COLUMNS = (
     "prev_hash",
     "hash",
 )
+
+
+async def _lock_heads(conn: asyncpg.Connection, state: BatchState, partitions: list[str]) -> None:
+    """The head rows of `partitions` (sorted: one lock order, no deadlock) locked until the
+    transaction ends, and where they stand kept in `state`."""
+    for partition in partitions:
+        row = await conn.fetchrow(LOCK_HEAD, partition)
+        state.heads[partition] = (row["sequence"], row["hash"])
 
 
 def decode_row(row: asyncpg.Record) -> EventEnvelope:
@@ -281,9 +289,7 @@ class PostgresEventStore:
         if continued:
             rows = await conn.fetch(VERSIONS, continued)
             versions.update({r["stream_id"]: r["version"] for r in rows})
-        for partition in partitions:  # one lock order: no deadlock
-            row = await conn.fetchrow(LOCK_HEAD, partition)
-            heads[partition] = (row["sequence"], row["hash"])
+        await _lock_heads(conn, state, partitions)
         records: list[tuple[Any, ...]] = []
         stored: list[EventEnvelope] = []
         chunk: list[EventEnvelope] = []
@@ -328,6 +334,23 @@ class PostgresEventStore:
         if records:
             await self._send(state, records, chunk, then)
         return stored
+
+    async def lock_partitions(
+        self, partitions: Iterable[str], *, conn: asyncpg.Connection, state: BatchState
+    ) -> None:
+        """Lock these partitions' head rows now, for the rest of the caller's transaction, in
+        one order (sorted), before its bulk appends. A batch locks the partitions it is the
+        first to touch, in order, but a transaction of many batches touching townships in the
+        order of its input (a roster file) would take them in that order: two such, over the
+        same townships in opposite orders, each held one and waited for the other's (a
+        deadlock). Locked up front, the second waits for the first to end, then goes on."""
+        wanted = sorted(set(partitions) - state.heads.keys())
+        if not wanted:
+            return
+        for partition in wanted:
+            await self._ensure_head(partition)
+        await state.settle()  # the connection's turn: what is in flight first
+        await _lock_heads(conn, state, wanted)
 
     async def _send(
         self,

@@ -165,7 +165,7 @@ async def test_listening_to_all_it_may_while_ballots_are_fetched_hears_no_ballot
             count = await evaluation.runtime.pool.fetchval("SELECT count(*) FROM events")
 
             async def fetched_and_acknowledged() -> bool:
-                info = await js.consumer_info(stream, "notification-any-any")
+                info = await js.consumer_info(stream, "notification-evaluation-any-any")
                 return bool(info.ack_floor.stream_seq == count and info.num_pending == 0)
 
             await eventually(fetched_and_acknowledged, timeout=30)

@@ -28,13 +28,13 @@ async def test_messages_a_dead_runner_held_take_effect_in_order(servers: Servers
 
     # the runner's durable consumer, as a process that fetched two messages and was killed
     config = ConsumerConfig(
-        durable_name="tester-any-any",
+        durable_name=runner.durable,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
         ack_wait=2,
         filter_subject=runner.filter,
     )
-    dead = await js.pull_subscribe(runner.filter, durable="tester-any-any", config=config)
+    dead = await js.pull_subscribe(runner.filter, durable=runner.durable, config=config)
     assert len(await dead.fetch(2, timeout=5)) == 2  # never acknowledged
 
     async def effect(conn: asyncpg.Connection, envelope: EventEnvelope) -> None:
@@ -89,11 +89,13 @@ async def test_slow_live_work_is_not_handed_to_another_replica(servers: Servers)
         await eventually(applied, timeout=20)
 
         async def settled() -> bool:
-            info = await source.js.consumer_info(source.subjects.stream("source"), "tester-any-any")
+            info = await source.js.consumer_info(
+                source.subjects.stream("source"), replicas[0].durable
+            )
             return info.num_ack_pending == 0
 
         await eventually(settled)
-        info = await source.js.consumer_info(source.subjects.stream("source"), "tester-any-any")
+        info = await source.js.consumer_info(source.subjects.stream("source"), replicas[0].durable)
         assert info.num_redelivered == 0
         assert info.delivered.consumer_seq == 1
         assert calls == [envelope.id]

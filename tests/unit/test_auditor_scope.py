@@ -1,6 +1,8 @@
 """X1 for auditors (issue 21): an auditor's post is held at a county, and every route that
 lets an auditor read (or erase, or sign) serves the county's own auditor and refuses, with a
-403 problem and nothing appended, an auditor of another county and a token naming none.
+403 problem and nothing appended, an auditor of another county and a token naming none; a
+record read by its id is answered to them as one that does not exist (404, the very answer
+a missing id gets), so that they do not learn that it exists.
 
 One small county (`minqin`) on the five services, real PostgreSQL and NATS; "gulang" is the
 other county, whose auditor holds a genuine token but no place here."""
@@ -174,22 +176,61 @@ ROUTES: dict[str, Call] = {
     "notification channels": get("notification", "/v1/channels", county_id="{d.county}"),
     "notification deliveries": get("notification", "/v1/deliveries", county_id="{d.county}"),
 }
-# not even their existence is told
-HIDDEN = {"pledge unpublished pledge": 404, "review superseded version's file": 404}
+# a record read by its id, and the same route for an id that does not exist: not even
+# their existence is told (404, the same answer)
+MISSING: dict[str, Call] = {
+    "evaluation round audit": get("evaluation", "/v1/rounds/r-00000000/audit"),
+    "evaluation check audit": get("evaluation", "/v1/satisfaction-checks/c-00000000/audit"),
+    "pledge roster": get("pledge", "/v1/members", township_id="t-00000000"),
+    "pledge drafting report": get(
+        "pledge", "/v1/townships/t-00000000/drafting-report", year="2027"
+    ),
+    "pledge unpublished pledge": get("pledge", "/v1/pledges/p-00000000"),
+    "review journal": get("review", "/v1/members/m-00000000/journal"),
+    "review branch journals": get("review", "/v1/branches/b-00000000/journals", month=MONTH),
+    "review versions": get("review", "/v1/reviews/rv-00000000"),
+    "review superseded version's file": get("review", "/v1/files/" + "0" * 64),
+    "identity posts": get("identity", "/v1/people/p-00000000/posts"),
+    "identity committee": get("identity", "/v1/townships/t-00000000/committee"),
+}
+HIDDEN = dict.fromkeys(MISSING, 404)
+# refused to a token naming no county before the record is looked up: 403 whether or not
+# it exists, so nothing is told either
+UP_FRONT = {"review versions"}
 
 
 @pytest.mark.parametrize("route", list(ROUTES))
 async def test_an_auditor_reads_only_their_own_county(county: County, route: str) -> None:
     call = ROUTES[route]
     before = await county.events()
-    for stranger in (county.auditor("gulang"), county.auditor(None)):
+    for stranger, expected in (
+        (county.auditor("gulang"), HIDDEN.get(route, 403)),
+        (county.auditor(None), 403 if route in UP_FRONT else HIDDEN.get(route, 403)),
+    ):
         refused = await call(county, stranger)
-        assert refused.status_code == HIDDEN.get(route, 403), refused.text
+        assert refused.status_code == expected, refused.text
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["detail"]  # a sentence, in Chinese, says why
     assert await county.events() == before  # nothing appended, nothing signed
     served = await call(county, county.auditor(county.d.county))
     assert served.status_code in (200, 201), served.text
+
+
+@pytest.mark.parametrize("route", list(MISSING))
+async def test_another_countys_record_is_answered_as_a_missing_one(
+    county: County, route: str
+) -> None:
+    """Issue: an auditor of another county learnt that a round exists (403) where an unknown
+    id is 404. Both answers are now the same but for the id they name."""
+    stranger = county.auditor("gulang")
+    theirs = await ROUTES[route](county, stranger)
+    missing = await MISSING[route](county, stranger)
+    assert (theirs.status_code, missing.status_code) == (404, 404), (theirs.text, missing.text)
+    a, b = theirs.json(), missing.json()
+    assert a.keys() == b.keys()
+    assert (a["type"], a["title"]) == (b["type"], b["title"])
+    mine = await MISSING[route](county, county.auditor(county.d.county))
+    assert mine.status_code == 404  # and to the county's own auditor the same
 
 
 async def test_the_unpublished_pledges_listed_are_the_auditors_county_only(

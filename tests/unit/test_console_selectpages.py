@@ -257,7 +257,8 @@ def test_the_committees_decisions_are_sent_as_chosen() -> None:
     ("role", "path", "refusal"),
     [
         ("member", "/reviews", "“领导点评”由乡镇党委、创先办和支部书记使用。"),
-        ("member", "/selections", "“评选表彰”由乡镇党委、创先办和支部书记使用。"),
+        # a member reads her township's and county's selections (test_console_selvis)
+        ("auditor", "/selections", "“评选表彰”由乡镇党委、创先办、支部书记和党员使用。"),
         ("branch_secretary", "/visits", "“联系点指导”由乡镇党委和创先办使用。"),
         ("county_admin", "/visits", "“联系点指导”由乡镇党委和创先办使用。"),
     ],

@@ -8,8 +8,11 @@ issues the commendation. The same steps at each level (issue 20 item 3): the cou
 administrator organises and decides the county's selection across townships, from the
 townships' winners of the year, and the townships' committees and offices object to its
 notice in their own name; a branch secretary organises and decides her branch's own
-selection of its members. The console offers each person the steps of their post; the
-service decides."""
+selection of its members. Who reads which: the county's administrator the county's own
+selections and, read only, every selection held in its townships (the record behind the
+county's candidates); a branch secretary and a member their township's and their county's,
+objecting to a county selection while its notice runs. The console offers each person the
+steps of their post; the service decides."""
 
 from __future__ import annotations
 
@@ -24,14 +27,14 @@ from services.console.calls import Refused
 from services.console.pages.directory import roll_found
 from services.console.pages.picker import SHOWN, Found, an_id, matching, offered, source, typed
 from services.console.pages.reviews import township_of
-from services.console.web import TOWNSHIP_POSTS, Desk, Signed, form_rows
+from services.console.web import Desk, Signed, form_rows
 
 router = APIRouter()
 CHINA = timezone(timedelta(hours=8))
 POSTS = ("township_committee", "township_office", "branch_secretary")
 COUNTY = "county_admin"
-REFUSAL = "“评选表彰”由乡镇党委、创先办和支部书记使用。县级评选由县管理员办理。"
-NOT_OURS = "只能办理本县的县级评选。"
+REFUSAL = "“评选表彰”由乡镇党委、创先办、支部书记和党员使用。县级评选由县管理员办理。"
+NOT_OURS = "只能查看本县的评选：县级评选和本县各乡镇的评选。"
 SOURCES = {
     "ratings": "评星定级",
     "evaluation": "群众评议",
@@ -43,6 +46,12 @@ NOMINATORS = {"branch": "支部推荐", "township": "创先办推荐", "county":
 
 
 async def _township(desk: Desk) -> str:
+    """The person's township: a township post's own, a branch secretary's or member's
+    branch's."""
+    if desk.session.role == "member":
+        branch_id = desk.org_of(("member",), REFUSAL)
+        branch = await desk.get("pledge", f"/v1/branches/{branch_id}")
+        return str(branch["township_id"])
     return await township_of(desk, POSTS, REFUSAL)
 
 
@@ -55,12 +64,11 @@ async def _holder(desk: Desk) -> str:
     return await _township(desk)
 
 
-async def county_of(desk: Desk) -> str | None:
-    """The county of a township post's township, whose county selections its office
-    nominates the township's winners to (none for other posts)."""
-    if desk.session.role not in TOWNSHIP_POSTS:
-        return None
-    township = await desk.get("pledge", f"/v1/townships/{desk.session.org}")
+async def county_of_township(desk: Desk, township_id: str) -> str:
+    """The county of a township: of a person's township, whose county selections its office
+    nominates its winners to and its committee and office, its branch secretaries and
+    members read and object to; of a selection's township, for the county's administrator."""
+    township = await desk.get("pledge", f"/v1/townships/{township_id}")
     return str(township["county_id"])
 
 
@@ -77,44 +85,60 @@ PageNumber = Annotated[int, Query(ge=1, le=1000)]
 
 
 @router.get("/selections")
-async def selections(desk: Signed, page: PageNumber = 1, county_page: PageNumber = 1) -> Response:
-    return await _selections(desk, page, county_page)
+async def selections(
+    desk: Signed,
+    page: PageNumber = 1,
+    county_page: PageNumber = 1,
+    town_page: PageNumber = 1,
+) -> Response:
+    return await _selections(desk, page, county_page, town_page)
 
 
-async def _listed(desk: Desk, holder: str, page: int) -> dict[str, Any]:
-    """One page of the selections held by a township (or a county), and its page count."""
+async def _listed(desk: Desk, page: int, **where: str) -> dict[str, Any]:
+    """One page of the selections the service lists by `where` (held by a township or a
+    county; held in a county's townships), and its page count."""
     found: dict[str, Any] = await desk.get(
-        "evaluation", "/v1/selections", township_id=holder, limit=PAGE, offset=(page - 1) * PAGE
+        "evaluation", "/v1/selections", **where, limit=PAGE, offset=(page - 1) * PAGE
     )
     return found | {"pages": max(1, -(-found["total"] // PAGE))}
+
+
+NONE_LISTED: dict[str, Any] = {"rows": [], "total": 0, "pages": 1}
 
 
 async def _selections(
     desk: Desk,
     page: int = 1,
     county_page: int = 1,
+    town_page: int = 1,
     *,
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
 ) -> Response:
-    """The person's selections, and a township post's its county's too, each list paged by
-    its own parameter (`page`, `county_page`)."""
-    listed = await _listed(desk, await _holder(desk), page)
-    county_id = await county_of(desk)
-    above: dict[str, Any] = {"rows": [], "total": 0, "pages": 1}
-    if county_id is not None:  # the county's selections the township's winners go up to
-        above = await _listed(desk, county_id, county_page)
+    """The person's selections; a township's or branch's post's county's too; the county
+    administrator's townships' selections (read only): each list paged by its own parameter
+    (`page`, `county_page`, `town_page`)."""
+    holder = await _holder(desk)
+    listed = await _listed(desk, page, township_id=holder)
+    above, below = NONE_LISTED, NONE_LISTED
+    if desk.session.role == COUNTY:  # the record behind the county's candidates
+        below = await _listed(desk, town_page, county_id=holder, level="township")
+    else:  # the county's selections the township's winners go up to
+        county_id = await county_of_township(desk, holder)
+        above = await _listed(desk, county_page, township_id=county_id)
     return desk.form_page(
         "selections.html",
         refused,
         filled or {"year": str(datetime.now(CHINA).year), "notice_days": "7"},
         selections=listed,
         county_selections=above["rows"],
+        township_selections=below,
         opens=opens(desk),
         page=page,
         pages=listed["pages"],
         county_page=county_page,
         county_pages=above["pages"],
+        town_page=town_page,
     )
 
 
@@ -310,20 +334,26 @@ def on_notice(selection: dict[str, Any]) -> list[tuple[str, str]]:
 
 async def readable(desk: Desk, selection_id: str) -> dict[str, Any]:
     """The selection, if it is of the person's place: the county's administrator the
-    county's own selections; the others their township's (every level held in it), and the
-    township's committee and office their county's too."""
+    county's own selections and those held in its townships (read only: the page offers
+    the steps of the selection's own organiser and body); the others their township's
+    (every level held in it), and their county's too."""
     path = f"/v1/selections/{selection_id}"
     if desk.session.role == COUNTY:
         county_id = desk.org_of((COUNTY,), REFUSAL)
         found: dict[str, Any] = await desk.get("evaluation", path)
-        if (found["level"], found["organisation_id"]) != ("county", county_id):
+        if found["level"] == "county":
+            ours = found["organisation_id"] == county_id
+        else:
+            ours = await county_of_township(desk, found["township_id"]) == county_id
+        if not ours:
             raise Refused(403, NOT_OURS)
         return found
     township_id = await _township(desk)
     found = await desk.get("evaluation", path)
     if found["township_id"] == township_id:
         return found
-    if found["level"] == "county" and found["organisation_id"] == await county_of(desk):
+    county_id = await county_of_township(desk, township_id)
+    if (found["level"], found["organisation_id"]) == ("county", county_id):
         return found
     raise Refused(403, "只能办理本乡镇的评选。")
 

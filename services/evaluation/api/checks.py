@@ -92,7 +92,7 @@ async def audit_check(check_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3 for a check, as for a round: ballots against distinct registered raters."""
     auditors_only(who)  # an auditor first: whether the check exists is not said to others
     township_id = (await q.check(conn, check_id=check_id))["township_id"]
-    audits(who, await county_of(conn, township_id))
+    audits(who, await county_of(conn, township_id), q.no_check(check_id))
     return await q.check_audit(conn, check_id=check_id)
 
 

@@ -223,5 +223,5 @@ async def audit_round(round_id: PathId, who: SignedIn, conn: Reader) -> Any:
     """E3: the auditor checks ballots against distinct registered raters, with no link."""
     auditors_only(who)  # an auditor first: whether the round exists is not said to others
     township_id = (await q.round_row(conn, round_id=round_id))["township_id"]
-    audits(who, await county_of(conn, township_id))
+    audits(who, await county_of(conn, township_id), q.no_round(round_id))
     return await q.round_audit(conn, round_id=round_id)

@@ -11,6 +11,7 @@ from services.evaluation.schemas import Accepted
 from services.evaluation.selection import commands as c
 from services.evaluation.selection import handlers as h
 from services.evaluation.selection import queries as q
+from services.evaluation.selection.events import Level
 from services.evaluation.selection.schemas import (
     CommendationView,
     RecomputationView,
@@ -38,9 +39,13 @@ async def list_selections(
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: QueryOffset = 0,
+    county_id: QueryId | None = None,
+    level: Level | None = None,
 ) -> Any:
-    """Public (三公开): the selections of a township (each level held in it) or of the
-    organisation holding them, newest year first, to find one's selection by."""
+    """Public (三公开): the selections of a township (each level held in it), of the
+    organisation holding them, or held in a county's townships (`county_id`: the record
+    behind the county's candidates, not the county's own), of one `level` if given, newest
+    year first, to find one's selection by."""
     return await q.selections(
         conn,
         township_id=township_id,
@@ -48,6 +53,8 @@ async def list_selections(
         year=year,
         limit=limit,
         offset=offset,
+        county_id=county_id,
+        level=level,
     )
 
 

@@ -59,7 +59,8 @@ def _gateway(request: Request) -> SmsGateway | None:
 async def _send(request: Request, answer: dict[str, Any]) -> None:
     """Each slip marked for SMS to its phone; one the channel refuses is marked `sms_failed`
     (its code is still in the answer, to hand over), never an error that would lose the
-    answer's other codes, committed already."""
+    answer's other codes, committed already. The refusals, rater id -> the provider's code,
+    in `answer["refused"]` (for `_record_refused`)."""
     gateway = _gateway(request)
     if gateway is None:
         return
@@ -75,10 +76,31 @@ async def _send(request: Request, answer: dict[str, Any]) -> None:
             except SmsError as error:  # shared/sms.py logged it, the phone masked
                 log.warning("invitation_sms_failed", scope_id=answer["id"], reason=error.code)
                 slip["by_sms"], slip["sms_failed"] = False, True
+                answer.setdefault("refused", {})[slip["rater_id"]] = error.code
 
     await asyncio.gather(
         *(one(s) for s in answer["invitations"] if s.get("by_sms") and s.get("phone"))
     )
+
+
+async def _record_refused(
+    request: Request, who: Any, scope: Scope, scope_id: str, answer: dict[str, Any]
+) -> None:
+    """The texts the provider refused, appended (`InvitationTextRefused`) so that turnout
+    counts only those it accepted. A failure here is logged, never raised: the answer holds
+    codes committed already, shown once."""
+    refused: dict[str, str] = answer.get("refused") or {}
+    if not refused:
+        return
+    try:
+        await run(
+            request,
+            who,
+            None,
+            lambda uow: h.record_refused_texts(uow, scope, scope_id, refused, who),
+        )
+    except Exception as error:
+        log.error("invitation_sms_refusal_not_recorded", scope_id=scope_id, error=repr(error))
 
 
 def _shown(request: Request, answer: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +121,7 @@ async def _issue(
         request, who, None, lambda uow: h.issue_invitations(uow, scope, scope_id, cmd, who, sms)
     )
     await _send(request, answer)
+    await _record_refused(request, who, scope, scope_id, answer)
     return answer
 
 
@@ -160,6 +183,7 @@ for _path, _scope in SCOPES.items():
                 withheld=InvalidState(h.REISSUED, rater_id=rater_id),
             )
             await _send(request, answer)
+            await _record_refused(request, who, scope, scope_id, answer)
             return _shown(request, answer)
 
         @router.get(

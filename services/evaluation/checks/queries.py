@@ -13,10 +13,15 @@ from services.evaluation.voting import queries as voting_queries
 from shared.errors import NotFound
 
 
+def no_check(check_id: str) -> NotFound:
+    """The answer for a check that does not exist (or that the caller may not know of)."""
+    return NotFound("没有找到该满意度测评：请核对后再试。", check_id=check_id)
+
+
 async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM checks WHERE check_id = $1", check_id)
     if row is None:
-        raise NotFound("没有找到该满意度测评：请核对后再试。", check_id=check_id)
+        raise no_check(check_id)
     registered = await conn.fetchval(
         "SELECT count(*) FROM check_raters WHERE check_id = $1", check_id
     )

@@ -15,10 +15,15 @@ from shared import zh
 from shared.errors import NotFound
 
 
+def no_round(round_id: str) -> NotFound:
+    """The answer for a round that does not exist (or that the caller may not know of)."""
+    return NotFound("没有找到该评议：请核对后再试。", round_id=round_id)
+
+
 async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
     row = await conn.fetchrow("SELECT * FROM rounds WHERE round_id = $1", round_id)
     if row is None:
-        raise NotFound("没有找到该评议：请核对后再试。", round_id=round_id)
+        raise no_round(round_id)
     out = dict(row)
     out["content"] = json.loads(out["content"])
     out["scale"] = json.loads(out["scale"])

@@ -198,6 +198,11 @@ class ObjectionFiled(DomainEvent):
     subject_id: str
     summary: str
     in_person: bool = False  # recorded by the office for someone who came in person
+    # the township in whose name a county selection's objection was filed: the objecting
+    # committee's or office's own, or the township of the branch secretary or member filing
+    # it. None: recorded in person, an objection to a township's or branch's selection, or
+    # filed before objections named their township (read as they were)
+    township_id: str | None = None
 
 
 class ObjectionAnswered(DomainEvent):

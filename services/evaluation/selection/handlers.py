@@ -250,7 +250,12 @@ async def file_objection(
     objection_id = new_id("o")
     # the office records objections from people who come in person (S3)
     in_person = access.runs(who, selection)
-    selection.file_objection(objection_id, cmd.subject_id, cmd.summary, uow.today(), in_person)
+    # a county selection's objection names the township filing it (its committee or office,
+    # or the township of the branch secretary or member)
+    named = home if selection.level is Level.COUNTY and not in_person else None
+    selection.file_objection(
+        objection_id, cmd.subject_id, cmd.summary, uow.today(), in_person, named
+    )
     await uow.save(selection)
     return accepted(selection_id, uow, objection_id=objection_id)
 

@@ -315,9 +315,10 @@ async def selection(conn: asyncpg.Connection, *, selection_id: str) -> dict[str,
         for s in stages
     ]
     objections = await conn.fetch(
-        "SELECT objection_id, subject_id, summary, answer, upheld, in_person"
-        " FROM selection_objections"
-        " WHERE selection_id = $1 ORDER BY objection_id",
+        "SELECT o.objection_id, o.subject_id, o.summary, o.answer, o.upheld, o.in_person,"
+        " o.township_id, t.name AS township_name FROM selection_objections o"
+        " LEFT JOIN dir_townships t USING (township_id)"
+        " WHERE o.selection_id = $1 ORDER BY o.objection_id",
         selection_id,
     )
     out["objections"] = [dict(o) for o in objections]
@@ -332,23 +333,25 @@ async def selections(
     year: int | None,
     limit: int,
     offset: int,
+    county_id: str | None = None,
+    level: str | None = None,
 ) -> dict[str, Any]:
-    """The selections of a township (every level it holds or is in) or an organisation, newest
-    year first; public like each selection (三公开)."""
+    """The selections of a township (every level it holds or is in), an organisation, or the
+    townships of a county (`county_id`: those held in its townships, not the county's own),
+    of a level if given, newest year first; public like each selection (三公开)."""
     where = (
         "($1::text IS NULL OR township_id = $1) AND ($2::text IS NULL OR organisation_id = $2)"
-        " AND ($3::int IS NULL OR year = $3)"
+        " AND ($3::int IS NULL OR year = $3) AND ($4::text IS NULL OR township_id IN"
+        " (SELECT township_id FROM dir_townships WHERE county_id = $4))"
+        " AND ($5::text IS NULL OR level = $5)"
     )
-    total = await conn.fetchval(
-        f"SELECT count(*) FROM selections WHERE {where}", township_id, organisation_id, year
-    )
+    args = (township_id, organisation_id, year, county_id, level)
+    total = await conn.fetchval(f"SELECT count(*) FROM selections WHERE {where}", *args)
     rows = await conn.fetch(
         "SELECT selection_id, level, organisation_id, township_id, year, title, subject_kind,"
         " commendation_on, stages_scored, posted_on, notice_until, issued_on"
-        f" FROM selections WHERE {where} ORDER BY year DESC, selection_id LIMIT $4 OFFSET $5",
-        township_id,
-        organisation_id,
-        year,
+        f" FROM selections WHERE {where} ORDER BY year DESC, selection_id LIMIT $6 OFFSET $7",
+        *args,
         limit,
         offset,
     )

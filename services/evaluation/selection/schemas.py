@@ -34,6 +34,10 @@ class ObjectionView(View):
     answer: str | None
     upheld: bool | None
     in_person: bool  # recorded by the office for someone who came in person
+    # the township that filed a county selection's objection, and its name (this service's
+    # copy of the directory); None when recorded in person or filed before it was named
+    township_id: str | None = None
+    township_name: str | None = None
 
 
 class SelectionView(View):

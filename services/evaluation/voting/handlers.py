@@ -179,6 +179,20 @@ async def reissue_invitation(
     }
 
 
+async def record_refused_texts(
+    uow: UnitOfWork, scope: Scope, scope_id: str, refused: dict[str, str], who: Principal
+) -> dict[str, Any]:
+    """After the texts were tried (the invitations committed before): those the provider
+    refused, rater id -> its error code, so turnout counts only texts it accepted."""
+    target = await _target(uow, scope, scope_id)
+    require(access.invites(who, target), "只有登记评议人的组织者可以发放邀请码。")
+    invitations = await _invitations(uow, scope_id, target.township_id)
+    for rater_id, reason in refused.items():
+        invitations.text_refused(scope, scope_id, rater_id, reason)
+    await uow.save(invitations)
+    return {"id": scope_id, "events": [e.type for e in uow.appended]}
+
+
 # --- a code, checked ---------------------------------------------------------------------------
 
 

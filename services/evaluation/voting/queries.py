@@ -240,7 +240,10 @@ async def turnout(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> dic
     )
     invited = await conn.fetchrow(
         "SELECT count(*) AS invited, coalesce(sum(issued - 1), 0)::int AS reissued,"
-        " count(*) FILTER (WHERE by_sms > 0) AS by_sms"
+        # a text counts once the provider accepted it; a rater all of whose texts it refused
+        # is counted apart
+        " count(*) FILTER (WHERE by_sms > sms_refused) AS by_sms,"
+        " count(*) FILTER (WHERE sms_refused > 0 AND sms_refused >= by_sms) AS sms_refused"
         " FROM invitations_issued WHERE scope_id = $1",
         scope_id,
     )

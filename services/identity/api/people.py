@@ -15,7 +15,7 @@ from services.identity import handlers as h
 from services.identity import queries as q
 from services.identity.api.deps import keys_loaded, public_base, secrets_of, templates
 from services.identity.schemas import Accepted, ActivationIssued, PeoplePage, PersonView, PostsOn
-from shared.auth import require
+from shared.auth import require, require_seen
 from shared.errors import NotFound
 from shared.http import AsOf, IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 from shared.text import Line
@@ -61,11 +61,15 @@ async def by_login(asked: c.FindByLogin, conn: Reader, who: SignedIn) -> Any:
 
 async def _visible(conn: Any, who: Any, person_id: str) -> dict[str, Any]:
     person = await q.person(conn, person_id)
+    missing = NotFound("没有找到该人员：请核对后再试。", person_id=person_id)
     if person is None:
-        raise NotFound("没有找到该人员：请核对后再试。", person_id=person_id)
-    require(
+        raise missing
+    require_seen(  # another county's person: as if there were none (X1)
+        who,
         access.may_see_posts(who, person_id, person["county_id"]),
+        person["county_id"],
         "本人可查看自己的岗位；县管理员和审计员可查看所有人的岗位。",
+        missing,
     )
     return person
 

@@ -90,6 +90,13 @@ class Plan:
     errors: list[RowError]
     rows: int
 
+    def townships(self) -> set[str]:
+        """The townships the plan's changes are in or move to."""
+        named = {c.township_id for c in self.changes}
+        return named | {
+            c.data["to_township_id"] for c in self.changes if "to_township_id" in c.data
+        }
+
     def summary(self) -> dict[str, int]:
         counts = Counter(c.event for c in self.changes)
         return {

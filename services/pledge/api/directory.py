@@ -18,7 +18,7 @@ from services.pledge.schemas import (
     MemberView,
     TownshipView,
 )
-from shared.auth import require
+from shared.auth import require_seen
 from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 from shared.text import Line
 
@@ -162,9 +162,12 @@ async def list_members(
     """D2: a township's members, paged, found by name: for those who keep or oversee the
     township's directory."""
     town = await q.township(conn, township_id=township_id)
-    require(
+    require_seen(  # another county's township: as if there were none (X1)
+        who,
         oversees_township(who, township_id, town["county_id"]),
+        town["county_id"],
         "乡镇名册只供该乡镇创先办、党委、县里和审计员查看。",
+        q.no_township(township_id),
     )
     return await q.members(
         conn,

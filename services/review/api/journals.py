@@ -13,7 +13,7 @@ from services.review import queries as q
 from services.review.api.deps import PathMonth
 from services.review.commands import MONTH_PATTERN
 from services.review.schemas import Accepted, BranchJournals, JournalView
-from shared.auth import require
+from shared.auth import require_seen
 from shared.http import IdempotencyDep, PathId, Reader, SignedIn, run
 
 router = APIRouter(prefix="/v1/members/{member_id}/journal", tags=["journal"])
@@ -84,7 +84,13 @@ async def get_journal(
 ) -> Any:
     """The member, their branch secretary, the township and auditors read a journal."""
     member = await q.member(q.copies(conn), member_id)
-    require(access.sees_journal(who, member), "这不是您的纪实：只能查看自己的纪实。")
+    require_seen(  # another county's member: as if there were none (X1)
+        who,
+        access.sees_journal(who, member),
+        member.county_id,
+        "这不是您的纪实：只能查看自己的纪实。",
+        q.no_member(member_id),
+    )
     return await q.journal(conn, member_id=member_id, month=month)
 
 
@@ -98,5 +104,11 @@ async def get_branch_journals(
     """The month's journal of every member of the branch, for whom may read each of them
     (the branch's secretary, the township, the county administrator, auditors)."""
     branch = await q.branch(q.copies(conn), branch_id)
-    require(access.sees_journal(who, branch), "这不是您所在或所管支部的纪实，无权查看。")
+    require_seen(
+        who,
+        access.sees_journal(who, branch),
+        branch.county_id,
+        "这不是您所在或所管支部的纪实，无权查看。",
+        q.no_branch(branch_id),
+    )
     return await q.branch_journals(conn, branch_id=branch_id, month=month)

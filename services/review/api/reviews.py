@@ -22,7 +22,7 @@ from services.review.schemas import (
     ReviewWithHistory,
 )
 from shared import zh
-from shared.auth import require
+from shared.auth import require, require_seen
 from shared.directory import counties_of
 from shared.http import (
     AsOf,
@@ -154,9 +154,12 @@ async def get_review(review_id: PathId, conn: Reader, who: SignedIn) -> Any:
     require(sees_history(who, who.org, {who.org}), "点评的修改记录只供审计员和工作人员查看。")
     found = await q.review(conn, review_id=review_id)
     counties = await counties_of(conn, found["township_id"])
-    require(
+    require_seen(  # another county's review: as if there were none (X1)
+        who,
         sees_history(who, found["township_id"], counties),
+        next(iter(counties)),
         "这是其他乡镇（或其他县）的点评修改记录：只能查看本乡镇、本县的。",
+        q.no_review(review_id),
     )
     return found
 

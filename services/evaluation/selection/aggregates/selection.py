@@ -292,7 +292,13 @@ class Selection(Aggregate):
         )
 
     def file_objection(
-        self, objection_id: str, subject_id: str, summary: str, today: date, in_person: bool = False
+        self,
+        objection_id: str,
+        subject_id: str,
+        summary: str,
+        today: date,
+        in_person: bool = False,
+        township_id: str | None = None,
     ) -> None:
         if self.notice_until is None or today > self.notice_until or self.issued:
             raise InvalidState("异议须在公示期内提出（S3）：公示期外不能再提。")
@@ -307,6 +313,7 @@ class Selection(Aggregate):
                 subject_id=subject_id,
                 summary=summary,
                 in_person=in_person,
+                township_id=township_id,
             )
         )
 

@@ -161,12 +161,13 @@ async def notice_posted(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> 
 
 async def objection_filed(conn: asyncpg.Connection, e: EventEnvelope, d: Data) -> None:
     await conn.execute(
-        "INSERT INTO selection_objections VALUES ($1, $2, $3, $4, NULL, NULL, $5)",
+        "INSERT INTO selection_objections VALUES ($1, $2, $3, $4, NULL, NULL, $5, $6)",
         d["selection_id"],
         d["objection_id"],
         d["subject_id"],
         d["summary"],
         d.get("in_person", False),
+        d.get("township_id"),  # none in objections filed before they named it
     )
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from services.evaluation.voting.events import InvitationIssued, InvitationReissued, Scope
+from services.evaluation.voting.events import (
+    InvitationIssued,
+    InvitationReissued,
+    InvitationTextRefused,
+    Scope,
+)
 from shared.aggregate import Aggregate
 from shared.errors import InvalidInput, InvalidState
 from shared.events import DomainEvent
@@ -59,6 +64,14 @@ class Invitations(Aggregate):
             raise InvalidState(f"评议人 {rater_id} 还没有邀请码可以补发：请先发放邀请码。")
         self._record(
             InvitationReissued(scope=scope, scope_id=scope_id, rater_id=rater_id, by_sms=by_sms)
+        )
+
+    def text_refused(self, scope: Scope, scope_id: str, rater_id: str, reason: str) -> None:
+        """The provider refused the text of the rater's latest invitation."""
+        if rater_id not in self.issued:
+            raise InvalidState(f"评议人 {rater_id} 还没有邀请码：没有短信可记为发送失败。")
+        self._record(
+            InvitationTextRefused(scope=scope, scope_id=scope_id, rater_id=rater_id, reason=reason)
         )
 
     def apply(self, event: DomainEvent) -> None:

@@ -6,5 +6,6 @@ from shared.projections import Projection, Table
 TABLE: Table = {
     "InvitationIssued": invitations.invitation_issued,
     "InvitationReissued": invitations.invitation_issued,
+    "InvitationTextRefused": invitations.text_refused,
 }
 PROJECTION = Projection("evaluation", TABLE)

@@ -1,5 +1,6 @@
-"""Projects the invitations' events (issue 17): how many invitations each rater was given, and
-how many of them went by SMS, for turnout (counts only; the codes are never in an event)."""
+"""Projects the invitations' events (issue 17): how many invitations each rater was given,
+how many of them went by SMS and how many of those texts the provider refused, for turnout
+(counts only; the codes are never in an event)."""
 
 from __future__ import annotations
 
@@ -19,4 +20,13 @@ async def invitation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[
         d["rater_id"],
         d["scope"],
         1 if d.get("by_sms") else 0,
+    )
+
+
+async def text_refused(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
+    await conn.execute(
+        "UPDATE invitations_issued SET sms_refused = sms_refused + 1"
+        " WHERE scope_id = $1 AND rater_id = $2",
+        d["scope_id"],
+        d["rater_id"],
     )
