@@ -13,7 +13,8 @@ body { font-family: "Noto Serif CJK SC", "Songti SC", serif; margin: 2rem; }
 .letter, .card { page-break-after: always; border: 1px solid #a00; padding: 1.5rem; }
 .card { max-width: 148mm; }
 h1 { color: #a00; text-align: center; } td, th { border: 1px solid #999; padding: .3rem; }
-table { border-collapse: collapse; width: 100%; }
+table { border-collapse: collapse; width: 100%; } td, th { overflow-wrap: anywhere; }
+@media (max-width: 600px) { body { margin: .5rem; } .letter, .card { padding: .75rem; } }
 @media print { body { margin: 0; } .letter { size: A4; } .card { size: A5; } }
 """
 
@@ -36,6 +37,7 @@ def pledge_letter_html(
     letter_no = escape(pledge["letter_no"] or "(未公开)")
     return (
         f"<!doctype html><html lang='zh-Hans'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{kind} {who}</title><style>{STYLE}</style></head><body>"
         f"<section class='letter'><h1>{kind}</h1><p>编号 {letter_no}</p>"
         f"<p>{escape(branch['name'])} · {who} · {pledge['year']}年 · 围绕「{standard}」</p>"
