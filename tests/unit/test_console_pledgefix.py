@@ -74,7 +74,8 @@ async def test_the_secretary_starts_and_proposes_on_her_members_behalf(
             assert 'data-label="状态">未起草<' in row
             assert 'action="/branch/pledges"' in row
         assert 'aria-label="代李秀英起草"' in row_of(page, "李秀英")
-        assert 'aria-label="起草支部承诺"' in row_of(page, "红沙梁村党支部")
+        assert ">起草支部承诺</button>" in row_of(page, "红沙梁村党支部")
+        assert ">起草本人承诺</button>" in row_of(page, "张建国")  # the secretary's own
 
         # a member's pledge started on her behalf: a double submit drafts once, recorded so
         year = this_year()
@@ -95,7 +96,7 @@ async def test_the_secretary_starts_and_proposes_on_her_members_behalf(
         theirs = row_of(page, "李秀英")
         assert 'data-label="状态">起草中<' in theirs
         assert f'<a href="/pledges/p{year}-{d.member}">代为填写</a>' in theirs
-        assert "代为起草" in row_of(page, "张建国")  # her own member's pledge not yet
+        assert ">起草本人承诺</button>" in row_of(page, "张建国")  # her own not yet
         again = await secretary.post("/branch/pledges", data=form(csrf, member_id=d.member))
         assert again.status_code == 409  # already drafted: said on the page, nothing added
         assert "已经存在" in again.text
@@ -236,3 +237,5 @@ async def test_refusals_beside_their_item_and_field_with_what_was_typed(
         assert "@media print { .back { display: none; } }" in text
         assert f"编号 {branch_pid}<" in text
         assert f"2027-{branch_pid}" not in text
+        assert "<p>红沙梁村党支部 · 2027年" in text  # the branch's own pledge: named once
+        assert "红沙梁村党支部（红沙梁村党支部）" not in text

@@ -113,7 +113,8 @@ async def letter(pledge_id: str, desk: Signed) -> Response:
     """The printable pledge letter, as the pledge service renders it."""
     letter: bytes = await desk.get("pledge", f"/v1/pledges/{pledge_id}/letter")
     back = (  # back to the console, not printed
-        "<style>@media print { .back { display: none; } } .back { margin: 0 0 1rem; }</style>"
+        "<style>@media print { .back { display: none; } } .back { margin: 0 0 1rem; }"
+        " .back a { display: inline-block; padding: .5rem 0; font-size: 1.1rem; }</style>"
         f'<p class="back"><a href="/pledges/{quote(pledge_id)}">返回承诺</a></p>'
     )
     html = letter.decode().replace("<body>", f"<body>{back}", 1)
