@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from services.pledge.events import BranchKind, Evidence, OpinionChannel
 from shared.events import ID_PATTERN, Command, Part
@@ -17,6 +17,20 @@ Name = Annotated[Line, Field(min_length=1, max_length=100)]
 Text = Annotated[Lines, Field(min_length=1, max_length=4000)]
 Note = Annotated[Lines, Field(min_length=1, max_length=2000)]
 Year = Annotated[int, Field(ge=2000, le=2100)]
+
+
+def _some_items(value: object) -> object:
+    """A proposal of no item, said as the pledger reads it (not "too short")."""
+    if isinstance(value, list) and not value:
+        raise ValueError("至少填写一项承诺事项：请填写第1项的名称、内容、目标和时限。")
+    return value
+
+
+def _percent(value: object) -> object:
+    """A percentage out of range, said with its range (not "does not fit")."""
+    if isinstance(value, int) and not isinstance(value, bool) and not 0 <= value <= 100:
+        raise ValueError(f"完成百分比须在 0 到 100 之间（填的是 {value}）：请填写 0–100 的整数。")
+    return value
 
 
 class EstablishCounty(Command):
@@ -107,7 +121,9 @@ class ProposedItem(Part):
 
 class ProposePledge(Command):
     basis: Annotated[Lines, Field(min_length=2, max_length=1000)]
-    items: Annotated[list[ProposedItem], Field(min_length=1, max_length=30)]
+    items: Annotated[
+        list[ProposedItem], BeforeValidator(_some_items), Field(min_length=1, max_length=30)
+    ]
 
 
 class ReviewItem(Command):
@@ -135,7 +151,7 @@ class ReportedEvidence(Part):
 
 class ReportProgress(Command):
     summary: Text
-    percent: Annotated[int, Field(ge=0, le=100)]
+    percent: Annotated[int, BeforeValidator(_percent), Field(ge=0, le=100)]
     evidence: Annotated[tuple[ReportedEvidence, ...], Field(max_length=20)] = ()
     files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 

@@ -4,8 +4,10 @@ branch secretary follows the branch's, the township reviews item by item."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
@@ -67,8 +69,7 @@ async def start_pledge(desk: Signed) -> Response:
     member = await desk.get("pledge", f"/v1/members/{desk.session.person}")
     body = {"year": this_year(), "branch_id": member["branch_id"], "member_id": member["member_id"]}
     accepted = await desk.post("pledge", "/v1/pledges", body, form.get("key", ""))
-    pledge_id = accepted.get("id") or accepted.get("pledge_id") or ""
-    return desk.redirect(f"/pledges/{pledge_id}" if pledge_id else "/pledge")
+    return desk.redirect(f"/pledges/{accepted['id']}")
 
 
 @router.get("/pledges/{pledge_id}")
@@ -82,7 +83,10 @@ async def _pledge_page(
     *,
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
+    sent: str = "",
 ) -> Response:
+    """The pledge; after a refusal, the form `sent` (an item's progress, the reviews, the
+    proposal …) shown again with what was typed and the reasons beside its fields."""
     pledge = await desk.get("pledge", f"/v1/pledges/{pledge_id}")
     names = await categories(desk, pledge["branch_id"])
     return desk.form_page(
@@ -100,13 +104,20 @@ async def _pledge_page(
         secretary=desk.session.role == "branch_secretary"
         and desk.session.org == pledge["branch_id"],
         channels=CHANNELS,
+        sent=sent,
     )
 
 
 @router.get("/pledges/{pledge_id}/letter")
 async def letter(pledge_id: str, desk: Signed) -> Response:
     """The printable pledge letter, as the pledge service renders it."""
-    html = await desk.get("pledge", f"/v1/pledges/{pledge_id}/letter")
+    letter: bytes = await desk.get("pledge", f"/v1/pledges/{pledge_id}/letter")
+    back = (  # back to the console, not printed
+        "<style>@media print { .back { display: none; } } .back { margin: 0 0 1rem; }"
+        " .back a { display: inline-block; padding: .5rem 0; font-size: 1.1rem; }</style>"
+        f'<p class="back"><a href="/pledges/{quote(pledge_id)}">返回承诺</a></p>'
+    )
+    html = letter.decode().replace("<body>", f"<body>{back}", 1)
     # the pledge service's printable letter carries its own print stylesheet, inline
     letter_csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'"
     return HTMLResponse(
@@ -125,36 +136,117 @@ async def propose(pledge_id: str, desk: Signed) -> Response:
     return desk.redirect(f"/pledges/{pledge_id}")
 
 
-@router.post("/pledges/{pledge_id}/items/{item_id}/review")
-async def review_item(pledge_id: str, item_id: str, desk: Signed) -> Response:
+@router.post("/pledges/{pledge_id}/reviews")
+async def review_items(pledge_id: str, desk: Signed) -> Response:
+    """P5: the items the reviewer decided, each sent as its own review (its own key, derived
+    from the form's: a resubmitted form appends each once); a refused one is said beside its
+    item, and every item's choices are kept."""
     form = await desk.form()
-    body = {
-        "shows_advanced_standard": form.get("shows_advanced_standard") == "yes",
-        "matches_wishes": form.get("matches_wishes") == "yes",
-        "feasible": form.get("feasible") == "yes",
-        "decision": form.get("decision", ""),
-        "guidance": form.get("guidance") or None,
-    }
-    path = f"/v1/pledges/{pledge_id}/items/{item_id}/review"
-    try:
-        await desk.post("pledge", path, body, form.get("key", ""))
-    except Refused as refused:
-        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+    decided = {k: v for k, v in form_groups(form, "reviews").items() if any(v.values())}
+    if not decided:
+        return await _pledge_page(
+            desk, pledge_id, refused=nothing_decided(form), filled=form, sent="reviews"
+        )
+    refusals: dict[str, Refused] = {}
+    for item_id, chosen in decided.items():
+        body = {
+            "shows_advanced_standard": chosen.get("shows_advanced_standard") == "yes",
+            "matches_wishes": chosen.get("matches_wishes") == "yes",
+            "feasible": chosen.get("feasible") == "yes",
+            "decision": chosen.get("decision", ""),
+            "guidance": chosen.get("guidance") or None,
+        }
+        path = f"/v1/pledges/{pledge_id}/items/{item_id}/review"
+        try:
+            await desk.post("pledge", path, body, f"{form.get('key', '')}-{item_id}")
+        except Refused as refused:
+            refusals[item_id] = refused
+    if refusals:
+        return await _pledge_page(
+            desk, pledge_id, refused=per_item(refusals), filled=form, sent="reviews"
+        )
     return desk.redirect(f"/pledges/{pledge_id}")
+
+
+def nothing_decided(form: dict[str, str]) -> Refused:
+    """A review form sent with no item decided: said at the first item."""
+    first = next((k.split(".")[1] for k in form if k.startswith("reviews.")), "")
+    return Refused(
+        422,
+        "请至少为一项选择“通过”或“退回修改”后再提交。",
+        fields={f"reviews.{first}.decision": "请选择“通过”或“退回修改”。"},
+    )
+
+
+def per_item(refusals: dict[str, Refused]) -> Refused:
+    """The refusals of several items' reviews as one, each reason named by its item's field
+    (`reviews.<item>.<field>`), a refusal of no field beside its item."""
+    fields: dict[str, str] = {}
+    for item_id, refused in refusals.items():
+        named = {f"reviews.{item_id}.{k}": v for k, v in refused.fields.items()}
+        fields.update(named or {f"reviews.{item_id}": refused.message})
+    message = (
+        next(iter(refusals.values())).message
+        if len(refusals) == 1
+        else f"有 {len(refusals)} 项审核意见未能提交：请按各项下的提示修改后再提交。"
+    )
+    return Refused(max(r.status for r in refusals.values()), message, fields=fields)
 
 
 @router.get("/branch")
 async def branch_pledges(desk: Signed) -> Response:
-    """A secretary's branch: its pledge and its members', with where each stands."""
-    branch_id = desk.org_of(
-        ("branch_secretary",), "“支部承诺”由支部书记使用；请切换到支部书记身份。"
-    )
+    return await _branch_page(desk)
+
+
+async def _branch_page(desk: Desk, refused: Refused | None = None) -> Response:
+    """A secretary's branch: its own pledge and every member's, with where each stands
+    (未起草 too), and the button to start one: the branch's, or a member's on her behalf."""
+    branch_id = secretary_branch(desk)
     year = this_year()
     branch, pledges = await asyncio.gather(
         desk.get("pledge", f"/v1/branches/{branch_id}"),
         desk.get("pledge", "/v1/pledges", branch_id=branch_id, year=year, limit=500),
     )
-    return desk.page("branch.html", branch=branch, year=year, pledges=pledges["rows"])
+    return desk.form_page(
+        "branch.html",
+        refused,
+        None,
+        branch=branch,
+        year=year,
+        rows=pledgers(branch, pledges["rows"]),
+    )
+
+
+def secretary_branch(desk: Desk) -> str:
+    return desk.org_of(("branch_secretary",), "“支部承诺”由支部书记使用；请切换到支部书记身份。")
+
+
+def pledgers(branch: dict[str, Any], pledges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who pledges in the branch this year, each with their pledge (None: not drafted): the
+    branch itself, its members in the roll, and a member who left after drafting."""
+    found: dict[str | None, dict[str, Any]] = {p["member_id"]: p for p in pledges}
+
+    def row(member_id: str | None, name: str) -> dict[str, Any]:
+        return {"member_id": member_id, "name": name, "pledge": found.pop(member_id, None)}
+
+    rows = [row(None, branch["name"])]  # the branch's own, under no member
+    rows += [row(m["member_id"], m["name"]) for m in branch["members"] if m["active"]]
+    rows += [row(k, p["pledger_name"]) for k, p in list(found.items())]  # left after drafting
+    return rows
+
+
+@router.post("/branch/pledges")
+async def start_for(desk: Signed) -> Response:
+    """The secretary starts the branch's pledge, or a member's on her behalf (the pledge
+    service records the secretary as the one who entered it)."""
+    branch_id = secretary_branch(desk)
+    form = await desk.form()
+    body = {"year": this_year(), "branch_id": branch_id, "member_id": form.get("member_id") or None}
+    try:
+        accepted = await desk.post("pledge", "/v1/pledges", body, form.get("key", ""))
+    except Refused as refused:
+        return await _branch_page(desk, refused)
+    return desk.redirect(f"/pledges/{accepted['id']}")
 
 
 @router.get("/review")
@@ -217,10 +309,11 @@ async def publish(pledge_id: str, desk: Signed) -> Response:
 async def report_progress(pledge_id: str, item_id: str, desk: Signed) -> Response:
     """P8: how far an item of a published pledge has got."""
     form = await desk.form()
-    percent = form.get("percent", "")
+    percent = form.get("percent", "").strip()
     body: dict[str, Any] = {
         "summary": form.get("summary", ""),
-        "percent": int(percent) if percent.isdigit() else percent,
+        # a whole number as a number (the service says its range), anything else as typed
+        "percent": int(percent) if re.fullmatch(r"-?\d{1,9}", percent) else percent,
     }
     path = f"/v1/pledges/{pledge_id}/items/{item_id}/progress"
     try:
@@ -228,5 +321,5 @@ async def report_progress(pledge_id: str, item_id: str, desk: Signed) -> Respons
         body["files"] = await desk.evidence("pledge")
         await desk.post("pledge", path, body, form.get("key", ""))
     except Refused as refused:
-        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form, sent=item_id)
     return desk.redirect(f"/pledges/{pledge_id}")

@@ -340,7 +340,7 @@ class Pledge(Aggregate):
         self._record(
             PledgePublished(
                 pledge_id=self.pledge_id,
-                letter_no=f"{self.year}-{self.pledge_id}",
+                letter_no=self.pledge_id,  # its year once: p2027-m-…
                 item_ids=tuple(self.items),
                 open_reasons=tuple(first.open_reasons()),
             )

@@ -13,7 +13,8 @@ body { font-family: "Noto Serif CJK SC", "Songti SC", serif; margin: 2rem; }
 .letter, .card { page-break-after: always; border: 1px solid #a00; padding: 1.5rem; }
 .card { max-width: 148mm; }
 h1 { color: #a00; text-align: center; } td, th { border: 1px solid #999; padding: .3rem; }
-table { border-collapse: collapse; width: 100%; }
+table { border-collapse: collapse; width: 100%; } td, th { overflow-wrap: anywhere; }
+@media (max-width: 600px) { body { margin: .5rem; } .letter, .card { padding: .75rem; } }
 @media print { body { margin: 0; } .letter { size: A4; } .card { size: A5; } }
 """
 
@@ -34,13 +35,16 @@ def pledge_letter_html(
         f"{rows}</table>"
     )
     letter_no = escape(pledge["letter_no"] or "(未公开)")
+    # a member's pledge names her branch beside her; a branch's own names it once
+    of = "" if pledge["pledger_kind"] == "branch" else escape(branch["name"])
     return (
         f"<!doctype html><html lang='zh-Hans'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{kind} {who}</title><style>{STYLE}</style></head><body>"
         f"<section class='letter'><h1>{kind}</h1><p>编号 {letter_no}</p>"
-        f"<p>{escape(branch['name'])} · {who} · {pledge['year']}年 · 围绕「{standard}」</p>"
+        f"<p>{of + ' · ' if of else ''}{who} · {pledge['year']}年 · 围绕「{standard}」</p>"
         f"<p>依据: {escape(pledge['basis'] or '')}</p>{items}"
         f"<p>承诺人: {who}　　日期: {zh.day(pledge['published_at'], tz)}</p></section>"
-        f"<section class='card'><h1>承诺卡</h1><p>{who}（{escape(branch['name'])}）</p>"
+        f"<section class='card'><h1>承诺卡</h1><p>{who}{f'（{of}）' if of else ''}</p>"
         f"{items}<p>接受群众监督</p></section></body></html>"
     )
