@@ -45,7 +45,10 @@ class Refused(Exception):
     fields: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, answer: httpx.Response) -> Refused:
+    def of(cls, answer: httpx.Response, sent: Any = None) -> Refused:
+        """The refusal of `answer`; `sent` is the JSON body the request carried: a field the
+        service could not read and the person left empty (a select not chosen, a box not
+        filled) is asked for, not called malformed."""
         try:
             body = answer.json()
         except ValueError:
@@ -59,9 +62,14 @@ class Refused(Exception):
         for error in errors:
             if error.get("field"):
                 reason = str(error.get("reason", ""))
-                fields[_field_name(str(error["field"]))] = (
-                    reason if zh.chinese(reason) else zh.fix(str(error.get("code", "")))
-                )
+                name = _field_name(str(error["field"]))
+                general_reason = not zh.chinese(reason) or reason in GENERAL
+                if general_reason and _left_empty(sent, name):
+                    fields[name] = EMPTY  # not "格式不对" for a select left unchosen
+                elif zh.chinese(reason):
+                    fields[name] = reason
+                else:
+                    fields[name] = zh.fix(str(error.get("code", "")))
         general = KINDS.get(kind) or KINDS.get(
             {401: "unauthenticated", 403: "forbidden", 404: "not-found", 409: "conflict"}.get(
                 answer.status_code, "internal-error" if answer.status_code >= 500 else ""
@@ -77,6 +85,23 @@ class Refused(Exception):
         else:
             message = detail  # the service's own sentence: what is wrong and what to do
         return cls(answer.status_code, message, detail, fields)
+
+
+EMPTY = "请填写或选择此项。"
+GENERAL = frozenset(zh.FIXES.values())  # a reason by the error's code, not the validator's words
+
+
+def _left_empty(sent: Any, name: str) -> bool:
+    """Whether the body's value at a field's path (`items.0.title`) was left empty."""
+    value = sent
+    for part in name.split("."):
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return False
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _field_name(path: str) -> str:
@@ -140,7 +165,7 @@ class Services:
         except httpx.HTTPError as e:
             raise Refused(503, "服务暂时无法访问，请稍后再试。", str(type(e).__name__)) from e
         if answer.status_code >= 400:
-            raise Refused.of(answer)
+            raise Refused.of(answer, body)
         if raw:
             return answer
         if answer.headers.get("content-type", "").startswith("application/json"):

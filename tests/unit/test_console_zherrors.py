@@ -313,3 +313,21 @@ def test_an_english_detail_of_an_older_service_falls_back_to_the_sentence_by_kin
     assert refused.message == "该操作与当前状态不符，请刷新页面后再试。"
     assert refused.fields == {"closes_on": "填写的内容不符合要求。"}
     assert refused.detail == "the round is closed"
+
+
+async def test_a_field_left_empty_is_asked_for_not_called_malformed(
+    service: httpx.AsyncClient,
+) -> None:
+    """A select not chosen posts "", which a service's id pattern refuses as "格式不对": the
+    person left it empty, so the console asks for it; the validator's own words still win."""
+    sent = {"title": "一行", "due_on": ""}
+    answer = await service.post("/drafts", json=sent)
+    assert {e["field"]: e["reason"] for e in answer.json()["errors"]} == {
+        "due_on": "日期格式不对，例如 2027-03-15。"
+    }
+    assert Refused.of(answer, sent).fields == {"due_on": "请填写或选择此项。"}
+    assert Refused.of(answer).fields == {"due_on": "日期格式不对，例如 2027-03-15。"}
+    typed = {"title": "一行", "due_on": "明天"}
+    assert Refused.of(await service.post("/drafts", json=typed), typed).fields == {
+        "due_on": "日期格式不对，例如 2027-03-15。"
+    }
