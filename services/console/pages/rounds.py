@@ -422,7 +422,9 @@ async def reissue_invitation(round_id: str, rater_id: str, desk: Signed) -> Resp
 @router.post("/rounds/{round_id}/invitation-sheet")
 async def invitation_sheet(round_id: str, desk: Signed) -> Response:
     await the_round(desk, round_id)
-    return await print_sheet(desk, "rounds", round_id, f"/rounds/{round_id}")
+    came_from = (await desk.form()).get("from")  # the list of rounds, or the round's page
+    back = "/rounds" if came_from == "rounds" else f"/rounds/{round_id}"
+    return await print_sheet(desk, "rounds", round_id, back)
 
 
 # --- a stack of paper ballots ---------------------------------------------------------------
