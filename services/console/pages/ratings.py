@@ -1,7 +1,8 @@
 """Periodic ratings (E6): the township committee publishes the bimonthly ratings of its
 branches (issue 20.4; the office prepares and reads them), a branch secretary the monthly
 ratings of the branch's members. Each is entered in a grid (one row a branch or member, its
-grade and score) or from the ratings workbook, previewed and confirmed (issue 19)."""
+grade and score; a row begun but not finished said beside it; the rows confirmed before they
+are published for good) or from the ratings workbook, previewed and confirmed (issue 19)."""
 
 from __future__ import annotations
 

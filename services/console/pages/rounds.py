@@ -1,10 +1,12 @@
 """Mass evaluation rounds (E1–E5) as the organiser runs them and the others read them: the
 township office opens a round for its branches, a branch secretary one for the branch's
-members (E2); the organiser registers raters one by one or from the rater workbook (issue
-19; personal data sealed by the service, A7), prints the invitation slips (issue 17: an A4
-sheet of cut-out slips, each code shown once), follows turnout, enters a stack of paper
-ballots as a grid (rows the ballots, columns the subjects) with its sign-in sheet or from
-the stack workbook, closes the round and reads its results (printable, Excel). The township
+members (E2); the organiser registers raters: members chosen from the branch's or the
+township's roster (by their ids), others one by one or from the rater workbook (issue 19;
+personal data sealed by the service, A7), prints the invitation slips (issue 17: an A4
+sheet of cut-out slips in the same tab, each code shown once), follows turnout, enters a
+stack of paper ballots as a grid (rows the ballots, columns the subjects; a card a ballot on
+a phone) with its sign-in sheet or from the stack workbook, closes the round after a
+confirmation and reads its results (printable, Excel). The township
 committee reads its township's rounds; an auditor checks a round's ballots against its
 raters (E3)."""
 
