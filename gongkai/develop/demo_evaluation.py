@@ -1,8 +1,9 @@
 """The demo county's evaluation (E1–E6), loaded through the evaluation service's HTTP API
 after the pledge demo (gongkai/develop/demo.py): per township, an open round on its branches
 (the township's members registered as raters, the public ones imported from the rater
-workbook) with web and paper ballots (turnout to look at), a closed round on one branch's members
-(published results), the township's bimonthly rating of branches and each branch's monthly
+workbook) with web ballots (invited, each voting with their code) and paper ballots (turnout
+to look at), a closed round on one branch's members (invited, voting with their codes;
+published results), the township's bimonthly rating of branches and each branch's monthly
 rating of members; the township's annual selection of members with the first branch's
 nominations in and its first stage scored for the committee to decide (S1–S2); and a
 satisfaction check on one of the first branch's items, reported done and verified, with the
@@ -114,14 +115,11 @@ def _branch_round(
     counts["raters"] += len(raters)
     subjects = [b["branch_id"] for b in copy["branches"]]
     public = [r["rater_id"] for r in raters if r["rater_kind"] == "public"]
-    for index, rater_id in enumerate(public[:3]):  # on the web
-        grades = {s: WEB_GRADES[(index + i) % len(WEB_GRADES)] for i, s in enumerate(subjects)}
-        api.post(
-            f"/v1/rounds/{round_id}/ballots",
-            {"grades": grades},
-            api.auth("rater", round_id, rater_id),
-        )
-        counts["ballots"] += 1
+    on_the_web = {  # invited, and voting from a phone with their codes
+        rater_id: {s: WEB_GRADES[(index + i) % len(WEB_GRADES)] for i, s in enumerate(subjects)}
+        for index, rater_id in enumerate(public[:3])
+    }
+    counts["ballots"] += _voted_with_codes(api, f"/v1/rounds/{round_id}", on_the_web, office)
     stack = public[3:5]  # on paper at the village meeting, entered by the office
     api.post(
         f"/v1/rounds/{round_id}/paper-ballots",
@@ -161,15 +159,28 @@ def _member_round(
     ]
     counts["raters"] += len(rater_ids)
     subjects = [m["member_id"] for m in branch["members"]]
-    for index, member in enumerate(rater_ids):
-        grades = {s: APPRAISAL[(index + i) % len(APPRAISAL)] for i, s in enumerate(subjects)}
-        api.post(
-            f"/v1/rounds/{round_id}/ballots",
-            {"grades": grades},
-            api.auth("member", branch["branch_id"], member),
-        )
-        counts["ballots"] += 1
+    ballots = {
+        member: {s: APPRAISAL[(index + i) % len(APPRAISAL)] for i, s in enumerate(subjects)}
+        for index, member in enumerate(rater_ids)
+    }
+    counts["ballots"] += _voted_with_codes(api, f"/v1/rounds/{round_id}", ballots, secretary)
     api.post(f"/v1/rounds/{round_id}/closure", None, secretary)
+
+
+def _voted_with_codes(
+    api: DemoApi, target: str, ballots: dict[str, dict[str, str]], organiser: dict[str, str]
+) -> int:
+    """Web ballots as people cast them (issue 17): the organiser invites these raters (the
+    codes in the answer), each votes on the public voting page with their code; a round's
+    or check's turnout then counts no web vote without an invitation. How many voted."""
+    issued = api.post(f"{target}/invitations", {"rater_ids": list(ballots)}, organiser)
+    for slip in issued["invitations"]:
+        form = {"code": slip["code"], "scope_id": target.rsplit("/", 1)[-1]}
+        form |= {f"grade.{s}": grade for s, grade in ballots[slip["rater_id"]].items()}
+        response = api.http.post("/vote/ballot", data=form)
+        if response.status_code >= 400 or "已提交" not in response.text:
+            raise RuntimeError(f"the demo's vote in {target}: {response.status_code}")
+    return len(issued["invitations"])
 
 
 def _ratings(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, int]) -> None:
@@ -265,12 +276,10 @@ def _check(api: DemoApi, pledge: DemoApi, copy: dict[str, Any], counts: dict[str
     rater_ids = api.post(f"/v1/satisfaction-checks/{check_id}/raters", {"raters": served}, office)[
         "rater_ids"
     ]
-    for rater_id, grade in zip(rater_ids[:2], ("satisfied", "mostly_satisfied"), strict=True):
-        api.post(
-            f"/v1/satisfaction-checks/{check_id}/ballots",
-            {"grade": grade},
-            api.auth("rater", check_id, rater_id),
-        )
+    web = dict(
+        zip(rater_ids[:2], ({"item": "satisfied"}, {"item": "mostly_satisfied"}), strict=True)
+    )
+    _voted_with_codes(api, f"/v1/satisfaction-checks/{check_id}", web, office)
     api.post(  # one on paper, entered by the office
         f"/v1/satisfaction-checks/{check_id}/ballots",
         {"grade": "satisfied", "rater_id": rater_ids[2], "channel": "paper"},

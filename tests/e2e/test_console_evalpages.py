@@ -108,12 +108,9 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             await page.goto(round_url)
             await page.set_viewport_size(DESKTOP["viewport"])
 
-            async with page.context.expect_page() as opened:
-                await page.get_by_role("button", name="打印邀请码").click()
-            sheet = await opened.value
-            await sheet.wait_for_load_state()
-            assert len(re.findall(CODE, await sheet.locator("body").inner_text())) == 3
-            await sheet.close()
+            await page.get_by_role("button", name="打印邀请码").click()  # in the same tab
+            assert len(re.findall(CODE, await page.locator("body").inner_text())) == 3
+            await page.locator("#back a").click()
 
             # --- a stack of two paper ballots in the grid -----------------------------------
             await page.get_by_role("link", name="录入一叠纸质选票").click()
@@ -171,7 +168,8 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             assert await page.locator("#turnout td").nth(2).inner_text() == "3"
 
             # --- closed: the results, on the page and in Excel -----------------------------
-            await page.get_by_role("button", name="结束评议并公布结果").click()
+            await page.get_by_role("link", name="结束评议并公布结果").click()
+            await page.get_by_role("button", name="确认结束并公布结果").click()
             table = await page.locator("#results").inner_text()
             assert "红沙梁村党支部" in table
             assert "东湖村党支部" in table
@@ -272,7 +270,8 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         assert f'id="err-score.{d.branch}"'.replace(".", "-", 1) in refused.text
         assert ok(await e.get(f"/v1/ratings?township_id={d.township}")) == []
         grid[f"score.{d.branch}"] = "96"
-        assert (await console.post("/ratings", period="2027-B1", **grid)).status_code == 303
+        confirmed = await console.post("/ratings", period="2027-B1", confirmed="yes", **grid)
+        assert confirmed.status_code == 303
         [rating] = ok(await e.get(f"/v1/ratings?township_id={d.township}"))
         assert rating["results"][0]["score"] == 96
         console.as_("township_office", d.township)

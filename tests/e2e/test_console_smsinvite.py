@@ -111,17 +111,13 @@ async def test_the_office_invites_by_sms_and_erases_and_the_auditor_sees_it(
 
             # --- invitations printed, and sent by SMS to the one with a phone ---------------
             await page.get_by_label("同时短信发送链接（登记了手机号的评议人）").check()
-            async with page.context.expect_page() as opened:
-                await page.get_by_role("button", name="打印邀请码").click()
-            sheet = await opened.value
-            await sheet.wait_for_load_state()
-            summary = await sheet.locator("#sms").inner_text()
+            await page.get_by_role("button", name="打印邀请码").click()  # in the same tab
+            summary = await page.locator("#sms").inner_text()
             assert "短信发送投票链接 1 人" in summary
             assert "没有登记手机号 1 人" in summary
-            printed = CODE.findall(await sheet.locator(".sheet").inner_text())
+            printed = CODE.findall(await page.locator(".sheet").inner_text())
             assert len(printed) == 2
-            assert await sheet.get_by_text("投票链接已短信发送").count() == 1
-            await sheet.close()
+            assert await page.get_by_text("投票链接已短信发送").count() == 1
             [sent] = provider.accepted
             assert (sent.phone, sent.template, sent.sign_name) == (
                 PHONE_NUMBER,
@@ -132,7 +128,7 @@ async def test_the_office_invites_by_sms_and_erases_and_the_auditor_sees_it(
             first = code_of(sent.params["link"])
             assert sent.params["link"].startswith(f"{str(evaluation.base_url).rstrip('/')}/vote#")
             assert first in printed
-            await page.reload()
+            await page.locator("#back a").click()  # back to the check
             turnout = await page.locator("#sms-turnout").inner_text()
             assert "短信发送投票链接 1 人" in turnout
             assert "没有登记手机号 1 人" in turnout

@@ -121,7 +121,7 @@ async def upload_raters(check_id: str, desk: Signed) -> Response:
 @router.post("/checks/{check_id}/invitation-sheet")
 async def invitation_sheet(check_id: str, desk: Signed) -> Response:
     await the_check(desk, check_id)
-    return await print_sheet(desk, "satisfaction-checks", check_id)
+    return await print_sheet(desk, "satisfaction-checks", check_id, f"/checks/{check_id}")
 
 
 @router.post("/checks/{check_id}/invitations/{rater_id}/reissue")

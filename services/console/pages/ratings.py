@@ -1,7 +1,8 @@
 """Periodic ratings (E6): the township committee publishes the bimonthly ratings of its
 branches (issue 20.4; the office prepares and reads them), a branch secretary the monthly
 ratings of the branch's members. Each is entered in a grid (one row a branch or member, its
-grade and score) or from the ratings workbook, previewed and confirmed (issue 19)."""
+grade and score; a row begun but not finished said beside it; the rows confirmed before they
+are published for good) or from the ratings workbook, previewed and confirmed (issue 19)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.console.calls import Refused
+from services.console.calls import KINDS, Refused
 from services.console.pages.imports import send_upload
 from services.console.pages.pledges import CHINA
 from services.console.web import Desk, Signed
@@ -100,19 +101,69 @@ async def _ratings_page(
     )
 
 
+SCORES = (0.0, 100.0)  # a rating's score, as the service takes it (said beside the row first)
+SCORE_HINTS = {
+    "blank": "请填写得分（必填，0–100 的数字）。",
+    "number": "得分须为 0–100 的数字，例如 85 或 92.5。",
+    "grade": "请选择等次（必填）。",
+}
+
+
+def grid_rows(
+    form: dict[str, str], mine: dict[str, Any]
+) -> tuple[list[int], list[Any], dict[str, str]]:
+    """The grid's rows filled in part or whole: their places among the subjects, each one's
+    result ({subject_id, grade, score}), and what is missing in a row begun (a grade without
+    a score, a score that is no number, a score without a grade) beside its cell."""
+    rows: list[int] = []
+    results: list[Any] = []
+    hints: dict[str, str] = {}
+    for index, (subject_id, _) in enumerate(mine["subjects"]):
+        grade = form.get(f"grade.{subject_id}", "")
+        score = form.get(f"score.{subject_id}", "").strip()
+        if not grade and not score:
+            continue
+        rows.append(index)
+        number = _number(score)
+        results.append({"subject_id": subject_id, "grade": grade, "score": number})
+        if not score:
+            hints[f"score.{subject_id}"] = SCORE_HINTS["blank"]
+        elif isinstance(number, str) or not SCORES[0] <= number <= SCORES[1]:
+            hints[f"score.{subject_id}"] = SCORE_HINTS["number"]
+        if not grade:
+            hints[f"grade.{subject_id}"] = SCORE_HINTS["grade"]
+    return rows, results, hints
+
+
 @router.post("/ratings")
 async def publish(desk: Signed) -> Response:
-    """A period's ratings from the grid: every row filled is sent; the service names a
-    wrong one (`results.<n>.score`), shown beside its row."""
+    """A period's ratings from the grid, in two steps: the grid's rows (a row begun but not
+    finished refused beside its cells at once), then their confirmation (发布 is for good:
+    public, once a period), which sends them; the service names a wrong one
+    (`results.<n>.score`), shown beside its row, with everything typed kept."""
     form = await desk.form()
     mine = await rating_desk(desk)
-    rows: list[int] = []
-    results = []
-    for index, (subject_id, _) in enumerate(mine["subjects"]):
-        grade, score = form.get(f"grade.{subject_id}", ""), form.get(f"score.{subject_id}", "")
-        if grade or score.strip():
-            rows.append(index)
-            results.append({"subject_id": subject_id, "grade": grade, "score": _number(score)})
+    rows, results, hints = grid_rows(form, mine)
+    if hints:
+        return await _ratings_page(desk, Refused(422, KINDS["invalid-input"], fields=hints), form)
+    if not results:
+        refused = Refused(
+            422, KINDS["invalid-input"], fields={"results": "请至少为一个填写等次和得分。"}
+        )
+        return await _ratings_page(desk, refused, form)
+    if form.get("confirmed") != "yes":
+        if form.get("confirmed") == "edit":  # back from the confirmation to the grid
+            return await _ratings_page(desk, None, form)
+        names = dict(mine["subjects"])
+        shown = [{**r, "name": names[r["subject_id"]]} for r in results]
+        return desk.page(
+            "ratings_confirm.html",
+            mine=mine,
+            rows=shown,
+            form=form,
+            grades=RATING_GRADES,
+            period_label=zh.period,
+        )
     body = {
         "level": mine["level"],
         mine["org_key"]: desk.session.org,
@@ -127,7 +178,8 @@ async def publish(desk: Signed) -> Response:
             parts = name.split(".")
             if parts[0] == "results" and len(parts) == 3 and parts[1].isdigit():
                 subject_id = mine["subjects"][rows[int(parts[1])]][0]
-                renamed[f"{parts[2]}.{subject_id}"] = hint
+                said = SCORE_HINTS["number"] if parts[2] == "score" else hint
+                renamed[f"{parts[2]}.{subject_id}"] = said
             elif parts[0] == "results":
                 renamed["results"] = "请至少为一个填写等次和得分。"
             else:

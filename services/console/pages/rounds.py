@@ -1,26 +1,27 @@
 """Mass evaluation rounds (E1–E5) as the organiser runs them and the others read them: the
 township office opens a round for its branches, a branch secretary one for the branch's
-members (E2); the organiser registers raters one by one or from the rater workbook (issue
-19; personal data sealed by the service, A7), prints the invitation slips (issue 17: an A4
-sheet of cut-out slips, each code shown once), follows turnout, enters a stack of paper
-ballots as a grid (rows the ballots, columns the subjects) with its sign-in sheet or from
-the stack workbook, closes the round and reads its results (printable, Excel). The township
+members (E2); the organiser registers raters: members chosen from the branch's or the
+township's roster (by their ids), others one by one or from the rater workbook (issue 19;
+personal data sealed by the service, A7), prints the invitation slips (issue 17: an A4
+sheet of cut-out slips in the same tab, each code shown once), follows turnout, enters a
+stack of paper ballots as a grid (rows the ballots, columns the subjects; a card a ballot on
+a phone) with its sign-in sheet or from the stack workbook, closes the round after a
+confirmation and reads its results (printable, Excel). The township
 committee reads its township's rounds; an auditor checks a round's ballots against its
 raters (E3)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.picker import Found, find, matching, source, typed
 from services.console.pages.pledges import CHINA, this_year
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared import zh
@@ -151,8 +152,13 @@ async def open_round(desk: Signed) -> Response:
 
 
 @router.get("/rounds/{round_id}")
-async def a_round(round_id: str, desk: Signed, offset: Annotated[int, Query(ge=0)] = 0) -> Response:
-    return await _round_page(desk, round_id, offset=offset)
+async def a_round(
+    round_id: str,
+    desk: Signed,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    q: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    return await _round_page(desk, round_id, offset=offset, q=q)
 
 
 async def member_names(
@@ -171,31 +177,36 @@ async def member_names(
     return names
 
 
-@source("branch-members")
-async def branch_members_found(desk: Desk, q: str, params: Mapping[str, str]) -> Found:
-    """The active members of the secretary's own branch whose name holds `q`."""
-    branch_id = desk.org_of(("branch_secretary",), "只能查找本支部的党员。")
-    branch = await desk.get("pledge", f"/v1/branches/{branch_id}")
-    return matching([(m["member_id"], m["name"]) for m in branch["members"] if m["active"]], q)
+MEMBER_KIND = {"branch": "branch_member", "township": "township_member"}  # by organiser
+ROSTER_SHOWN = 50  # the township's members offered at once (found by name beyond that)
 
 
-async def member_raters(desk: Desk, found: dict[str, Any], filled: dict[str, str] | None) -> Found:
-    """Whom the organiser registers as a member rater, found by name: the township office in
-    the township's roll, a branch secretary in her branch; a refused form's choice kept."""
-    q = typed(desk, "member_id")
-    chosen = (filled or {}).get("member_id", "").strip()
-    kept = None
-    if chosen:
-        try:
-            member = await desk.get("pledge", f"/v1/members/{chosen}")
-        except Refused:  # not a member: the service's reason is beside the field
-            pass
-        else:
-            if member["township_id"] == found["township_id"]:
-                kept = (chosen, member["name"])
-    if desk.session.role == "branch_secretary":
-        return await find(desk, "branch-members", q, kept)
-    return await find(desk, "members", q, kept, township=found["township_id"])
+async def members_to_choose(
+    desk: Desk, found: dict[str, Any], raters: list[dict[str, Any]], q: str
+) -> dict[str, Any]:
+    """The members the organiser may register as raters, not registered yet: a secretary's
+    branch's (from the service's directory copy, which decides who may rate), or the
+    township's found by part of a name (the office keeps the roster; the first
+    `ROSTER_SHOWN`). {members: [{member_id, name, where}], more: whether some are not shown}."""
+    registered = {r["member_id"] for r in raters if r.get("member_id")}
+    if found["organiser_kind"] == "branch":
+        copy = await desk.get("evaluation", f"/v1/directory/townships/{found['township_id']}")
+        ours = [b for b in copy["branches"] if b["branch_id"] == found["organiser_id"]]
+        listed = [{**m, "where": ""} for b in ours for m in b["members"]]
+        more = False
+    else:
+        found_by = {"name": q.strip()} if q.strip() else {}
+        roster = await desk.get(
+            "pledge",
+            "/v1/members",
+            township_id=found["township_id"],
+            limit=ROSTER_SHOWN,
+            **found_by,
+        )
+        listed = [{**m, "where": m.get("branch", "")} for m in roster["rows"] if m["active"]]
+        more = roster["total"] > len(roster["rows"])
+    chosen = [m for m in listed if m["member_id"] not in registered]
+    return {"members": chosen, "more": more, "q": q.strip()}
 
 
 async def _round_page(
@@ -203,6 +214,7 @@ async def _round_page(
     round_id: str,
     *,
     offset: int = 0,
+    q: str = "",
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
 ) -> Response:
@@ -219,6 +231,9 @@ async def _round_page(
     raters: list[dict[str, Any]] = more[0]["raters"] if more else []
     past = [i for i in more[1] if i["scope_id"] == round_id] if more else []
     shown = raters[offset : offset + PAGE]
+    choosing = None
+    if organiser and found["status"] == "open":
+        choosing = await members_to_choose(desk, found, raters, q)
     return desk.page(
         "round.html",
         refused.status if refused else 200,
@@ -235,15 +250,35 @@ async def _round_page(
         page_size=PAGE,
         imports=past,
         kinds=RATER_KINDS,
+        typed_kinds={k: v for k, v in RATER_KINDS.items() if k not in MEMBER_KIND.values()},
+        choosing=choosing,
         channels=CHANNELS,
         refused=refused,
         filled=filled or {},
-        **(
-            {"member_raters": await member_raters(desk, found, filled)}
-            if organiser and found["status"] == "open"
-            else {}
-        ),
     )
+
+
+@router.post("/rounds/{round_id}/members")
+async def register_members(round_id: str, desk: Signed) -> Response:
+    """Members chosen from the branch's or the township's roster, registered as raters by
+    their member ids (they find the round among their own, 评议投票)."""
+    form = await desk.form()
+    found = await the_round(desk, round_id)
+    kind = MEMBER_KIND[found["organiser_kind"]]
+    chosen = [k.removeprefix("member.") for k in form if k.startswith("member.")]
+    back = f"/rounds/{round_id}" + (f"?q={quote(form['q'])}" if form.get("q") else "")
+    if not chosen:
+        none = {"members": "请至少勾选一名党员。"}
+        refused = Refused(422, "请勾选要登记的党员。", fields=none)
+        return await _round_page(desk, round_id, q=form.get("q", ""), refused=refused)
+    body = {"raters": [{"kind": kind, "member_id": m} for m in chosen]}
+    try:
+        await desk.post("evaluation", f"/v1/rounds/{round_id}/raters", body, form.get("key", ""))
+    except Refused as refused:
+        why = next(iter(refused.fields.values()), refused.detail or refused.message)
+        refused.fields = {"members": why}
+        return await _round_page(desk, round_id, q=form.get("q", ""), refused=refused, filled=form)
+    return desk.redirect(back)
 
 
 @router.post("/rounds/{round_id}/raters")
@@ -285,13 +320,16 @@ async def upload(round_id: str, what: Literal["raters", "ballots"], desk: Signed
         return await _round_page(desk, round_id, refused=refused, filled=form)
 
 
-async def invite(desk: Desk, path: str, raw: bool = False, keyed: bool = False) -> Any:
+async def invite(
+    desk: Desk, path: str, raw: bool = False, keyed: bool = False, back: str | None = None
+) -> Any:
     """An invitation route of the (CSRF-checked) form. Issuing takes no idempotency key (a
     repeated request issues nothing new; a lost answer is made good by reissuing); a reissue
     (`keyed`) takes the form's, so a double click replaces the code and sends its SMS once
     (the repeat is refused: the service keeps no code to answer it again). With the form's
     `by_sms`, the links also go by SMS to the raters with a phone (where the county has an
-    SMS channel: the service says so in its turnout, `sms`)."""
+    SMS channel: the service says so in its turnout, `sms`); `back`: the page a printed
+    sheet links back to."""
     form = await desk.form()
     body = {"by_sms": True} if form.get("by_sms") else {}
     return await desk.console.services.call(
@@ -301,6 +339,7 @@ async def invite(desk: Desk, path: str, raw: bool = False, keyed: bool = False) 
         token=desk.token,
         body=body,
         raw=raw,
+        params={"back": back},
         idempotency_key=form.get("key") if keyed else None,
         # the codes are in this answer only: it waits for the messages (SMS_WAIT_SECONDS)
         wait_seconds=SMS_WAIT_SECONDS if body else None,
@@ -354,10 +393,12 @@ async def erase_rater(round_id: str, rater_id: str, desk: Signed) -> Response:
     return await erase(desk, f"/v1/rounds/{round_id}/raters", rater_id, f"/rounds/{round_id}")
 
 
-async def print_sheet(desk: Desk, target: str, target_id: str) -> Response:
+async def print_sheet(desk: Desk, target: str, target_id: str, back: str) -> Response:
     """Invitations for every registered rater not invited yet, as the sheet to print; the
-    codes are in this page only (the service keeps their hashes), so print it now."""
-    answer = await invite(desk, f"/v1/{target}/{target_id}/invitation-sheet", raw=True)
+    codes are in this page only (the service keeps their hashes), so print it now. Opened
+    in the same tab (a new one is easily lost on a phone), with a way `back` not printed."""
+    path = f"/v1/{target}/{target_id}/invitation-sheet"
+    answer = await invite(desk, path, raw=True, back=back)
     headers = {
         k: v
         for k, v in answer.headers.items()
@@ -383,7 +424,9 @@ async def reissue_invitation(round_id: str, rater_id: str, desk: Signed) -> Resp
 @router.post("/rounds/{round_id}/invitation-sheet")
 async def invitation_sheet(round_id: str, desk: Signed) -> Response:
     await the_round(desk, round_id)
-    return await print_sheet(desk, "rounds", round_id)
+    came_from = (await desk.form()).get("from")  # the list of rounds, or the round's page
+    back = "/rounds" if came_from == "rounds" else f"/rounds/{round_id}"
+    return await print_sheet(desk, "rounds", round_id, back)
 
 
 # --- a stack of paper ballots ---------------------------------------------------------------
@@ -414,12 +457,14 @@ async def _grid_page(
     if not organises(desk, found):
         raise Refused(403, "纸质选票由评议的组织者录入。")
     raters = (await desk.get("evaluation", f"/v1/rounds/{round_id}/raters"))["raters"]
+    waiting = [r for r in raters if not r["voted"]]
     return desk.page(
         "paper.html",
         refused.status if refused else 200,
         round=found,
         grades=grades_of(found),
-        waiting=[r for r in raters if not r["voted"]],
+        waiting=waiting,
+        member_names=await member_names(desk, found, waiting),
         rows=range(rows),
         kinds=RATER_KINDS,
         refused=refused,
@@ -490,13 +535,31 @@ async def enter_paper(round_id: str, desk: Signed) -> Response:
     return desk.redirect(f"/rounds/{round_id}")
 
 
+@router.get("/rounds/{round_id}/closure")
+async def closing(round_id: str, desk: Signed) -> Response:
+    return await _closing_page(desk, round_id)
+
+
+async def _closing_page(desk: Desk, round_id: str, refused: Refused | None = None) -> Response:
+    """The confirmation before a round is closed for good (no ballot after it, the results
+    published): its turnout, who has not voted yet, and what closing does."""
+    found = await the_round(desk, round_id)
+    if not organises(desk, found):
+        raise Refused(403, "评议由组织者结束。")
+    if found["status"] != "open":
+        return desk.redirect(f"/rounds/{round_id}/results")
+    turnout = await desk.get("evaluation", f"/v1/rounds/{round_id}/turnout")
+    return desk.form_page("round_closure.html", refused, None, round=found, turnout=turnout)
+
+
 @router.post("/rounds/{round_id}/closure")
 async def close(round_id: str, desk: Signed) -> Response:
+    """Closed from its confirmation page: the round takes no ballot after it (E3)."""
     form = await desk.form()
     try:
         await desk.post("evaluation", f"/v1/rounds/{round_id}/closure", {}, form.get("key", ""))
     except Refused as refused:
-        return await _round_page(desk, round_id, refused=refused, filled=form)
+        return await _closing_page(desk, round_id, refused)
     return desk.redirect(f"/rounds/{round_id}/results")
 
 

@@ -11,11 +11,11 @@ is made good by reissuing)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.evaluation.documents.voting import (
@@ -125,6 +125,11 @@ async def _issue(
     return answer
 
 
+# a path on the same site (never another host: no scheme, no `//`)
+BackLink = Annotated[
+    str | None, Query(max_length=200, pattern=r"^/([A-Za-z0-9_.-][A-Za-z0-9/_.?=&%-]*)?$")
+]
+
 for _path, _scope in SCOPES.items():
     _what = "round" if _scope is Scope.ROUND else "satisfaction check"
     _op = "Round" if _scope is Scope.ROUND else "Check"
@@ -149,12 +154,18 @@ for _path, _scope in SCOPES.items():
             operation_id=f"print{op}InvitationSheet",
         )
         async def sheet(
-            scope_id: PathId, cmd: c.IssueInvitations, request: Request, who: SignedIn
+            scope_id: PathId,
+            cmd: c.IssueInvitations,
+            request: Request,
+            who: SignedIn,
+            back: BackLink = None,
         ) -> HTMLResponse:
             """As `issue…Invitations`, answered as an A4 sheet of cut-out slips to print
-            (township, round, code, QR code, how to vote; a named rater's masked name)."""
+            (township, round, code, QR code, how to vote; a named rater's masked name).
+            `back`: a path on the caller's own site the sheet links back to (返回, not
+            printed), where the organiser came from (the console's round or check)."""
             answer = await _issue(request, who, scope, scope_id, cmd)
-            html = slips_sheet(answer["view"], answer["invitations"], _base_url(request))
+            html = slips_sheet(answer["view"], answer["invitations"], _base_url(request), back=back)
             return HTMLResponse(html, headers=SHEET_HEADERS)
 
         @router.post(

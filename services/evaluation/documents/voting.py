@@ -21,6 +21,8 @@ from typing import Any
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from shared import zh
+
 TEMPLATES = Environment(
     loader=PackageLoader("services.evaluation", "templates"),
     autoescape=select_autoescape(["html"]),
@@ -98,9 +100,12 @@ def vote_link(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/vote#{code}"
 
 
-def slips_sheet(view: dict[str, Any], slips: list[dict[str, Any]], base_url: str) -> str:
+def slips_sheet(
+    view: dict[str, Any], slips: list[dict[str, Any]], base_url: str, back: str | None = None
+) -> str:
     """The A4 sheet of cut-out slips: named raters' (masked name) first, then the anonymous
-    ones in an order drawn at random, so a slip's place says nothing of whom it was made for."""
+    ones in an order drawn at random, so a slip's place says nothing of whom it was made for.
+    `back`: the page to return to (a 返回 link on screen, not printed)."""
     named = [s for s in slips if s.get("name")]
     anonymous = [s for s in slips if not s.get("name")]
     secrets.SystemRandom().shuffle(anonymous)
@@ -109,7 +114,12 @@ def slips_sheet(view: dict[str, Any], slips: list[dict[str, Any]], base_url: str
         for s in [*named, *anonymous]
     ]
     return TEMPLATES.get_template("slips.html").render(
-        view=view, slips=shown, base=base_url.rstrip("/"), sms=sms_summary(slips)
+        view=view,
+        slips=shown,
+        base=base_url.rstrip("/"),
+        sms=sms_summary(slips),
+        back=back,
+        closes_on=zh.day(view.get("closes_on")),
     )
 
 

@@ -51,6 +51,10 @@ RATERS_FOR = {
     ),
 }
 
+# the raters who are members in the directory (a typed name is no member: registered by their
+# member id, they find the round among their own and vote as themselves)
+MEMBER_RATERS = {RaterKind.TOWNSHIP_MEMBER: "乡镇党员", RaterKind.BRANCH_MEMBER: "本支部党员"}
+
 
 def check_grades(scale: Scale, grades: dict[str, str], allowed: set[str], where: str) -> None:
     names = {g.grade for g in scale.grades}
@@ -135,6 +139,12 @@ class Round(Aggregate):
                 raise InvalidInput(
                     f"这类评议人不评议{zh.label(self.subject_kind.value)}（E2）：请换一类评议人。",
                     field=f"raters.{index}.kind",
+                )
+            if rater.kind in MEMBER_RATERS and rater.member_id is None:
+                raise InvalidInput(
+                    f"{MEMBER_RATERS[rater.kind]}评议人须从名册中选择（党员编号）：只有姓名的"
+                    "评议人不是名册上的党员，本人的评议投票里也看不到这次评议。",
+                    field=f"raters.{index}.member_id",
                 )
             if rater.rater_id in self.raters:
                 raise InvalidState(f"评议人 {rater.rater_id} 已登记在本轮评议中，无需重复登记。")
