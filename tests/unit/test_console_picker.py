@@ -4,8 +4,9 @@ transport) against the real pledge and review services: a branch of 60 members s
 name with the select and its note ("未找到" when none), and the page itself does with
 `?find_…=` (the search without JavaScript); the chosen person is appointed under the field's
 usual name; another township's roll, a member and a malformed address are refused in Chinese.
-The office finds a responsible leader of the township committee, and the county administrator
-the new township head among the county's people, the same way.
+The office finds a responsible leader of the township committee and a member served by a
+satisfaction check in the township's roll, and the county administrator the new township head
+among the county's people, the same way.
 The browser story: tests/e2e/test_console_picker.py."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import httpx
 
 from services.console.pages.picker import SHOWN
+from tests.e2e.evaluation_helpers import check_of_a_finished_item
 from tests.e2e.helpers import Directory, ok
 from tests.unit.test_console_countypages import shown
 from tests.unit.test_console_leaders import LEADER_NAME, Township, town  # noqa: F401 (a fixture)
@@ -167,3 +169,40 @@ async def test_the_leader_and_the_township_head_are_found_by_name(
     select = plain.split('id="person_id"')[1].split("</select>")[0]
     assert sorted(options(select)) == [f"候选人{n}" for n in range(20, 25)]
     assert (await office.get(url + "&q=刘")).status_code == 403  # the county's people
+
+
+async def test_the_office_registers_a_member_served_found_by_name(
+    county: County,  # noqa: F811 (the fixture)
+) -> None:
+    d = county.d
+    _, check_id = await check_of_a_finished_item(county.pledge, county.evaluation, d, "修水渠")
+    office, csrf = county.office()
+    page = shown(await office.get(f"/checks/{check_id}"))
+    select = page.split('id="member_id"')[1].split("</select>")[0]
+    assert '<option value="">不是党员</option>' in select
+    assert "张建国（红沙梁村党支部）" in options(select)  # the roll's first, at most 20
+    assert len(options(select)) <= SHOWN
+    assert "党员编号" not in page  # no number to type
+    address = re.search(r'data-pick="(/pick/members[^"]+)"', page)
+    assert address is not None
+    url = address.group(1).replace("&amp;", "&")
+    assert options(shown(await office.get(url + "&q=秀英"))) == ["李秀英（红沙梁村党支部）"]
+    plain = shown(await office.get(f"/checks/{check_id}", params={"find_member_id": "秀英"}))
+    assert options(plain.split('id="member_id"')[1].split("</select>")[0]) == [
+        "李秀英（红沙梁村党支部）"
+    ]
+
+    body = {"csrf": csrf, "key": key(), "member_id": d.member, "phone": "123"}
+    refused = await office.post(f"/checks/{check_id}/raters", data=body)
+    assert refused.status_code == 422  # a bad phone: the chosen member stays chosen
+    kept = refused.text.split('id="member_id"')[1].split("</select>")[0]
+    assert f'<option value="{d.member}" selected>李秀英（红沙梁村党支部）</option>' in kept
+    body = {"csrf": csrf, "key": key(), "member_id": d.member}
+    sent = await office.post(f"/checks/{check_id}/raters", data=body)
+    assert sent.status_code == 303, sent.text
+    raters = ok(
+        await county.evaluation.client.get(
+            f"/v1/satisfaction-checks/{check_id}/raters", headers=d.office
+        )
+    )
+    assert [r["member_id"] for r in raters["raters"]] == [d.member]

@@ -32,6 +32,7 @@ class County:
     settings: ConsoleSettings
     d: Directory
     servers: Servers
+    pledge: RunningService
 
     def office(self) -> tuple[httpx.AsyncClient, str]:
         return signed_in_as(
@@ -54,7 +55,7 @@ async def county(
             evaluation_url=str(evaluation.client.base_url),
             notification_url="http://127.0.0.1:9",
         )
-        yield County(evaluation, settings, d, servers)
+        yield County(evaluation, settings, d, servers, pledge)
 
 
 async def test_a_double_click_on_reissue_replaces_the_code_once(county: County) -> None:

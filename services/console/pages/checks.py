@@ -15,6 +15,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.imports import send_upload
+from services.console.pages.picker import Found, find, typed
 from services.console.pages.rounds import (
     PAGE,
     PERSONAL,
@@ -72,6 +73,7 @@ async def _check_page(
         desk.get("evaluation", f"/v1/satisfaction-checks/{check_id}/invitations"),
         desk.get("evaluation", "/v1/imports"),
     )
+    members = await members_served(desk, found, filled) if found["status"] == "open" else None
     return desk.page(
         "check.html",
         refused.status if refused else 200,
@@ -83,9 +85,26 @@ async def _check_page(
         imports=[i for i in mine if i["scope_id"] == check_id],
         grades=CHECK_GRADES,
         states=CHECK_STATES,
+        members=members,
         refused=refused,
         filled=filled or {},
     )
+
+
+async def members_served(desk: Desk, found: dict[str, Any], filled: dict[str, str] | None) -> Found:
+    """A member of the township served by the item, found by name in the township's roll
+    (not a number typed in); a refused form's choice kept."""
+    chosen = (filled or {}).get("member_id", "").strip()
+    kept = None
+    if chosen:
+        try:
+            member = await desk.get("pledge", f"/v1/members/{chosen}")
+        except Refused:  # not a member: the service's reason is beside the field
+            pass
+        else:
+            kept = (chosen, f"{member['name']}（{member.get('branch', '')}）")
+    q = typed(desk, "member_id")
+    return await find(desk, "members", q, kept, township=found["township_id"])
 
 
 def _body(form: dict[str, str], what: str) -> dict[str, Any]:
