@@ -102,7 +102,7 @@ async def members_served(desk: Desk, found: dict[str, Any], filled: dict[str, st
         except Refused:  # not a member: the service's reason is beside the field
             pass
         else:
-            kept = (chosen, f"{member['name']}（{member.get('branch', '')}）")
+            kept = (chosen, member["name"])
     q = typed(desk, "member_id")
     return await find(desk, "members", q, kept, township=found["township_id"])
 
