@@ -64,7 +64,7 @@ async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_jo
             assert await name.get_attribute("aria-invalid") == "true"
             assert (
                 await office.locator("#err-member-name").inner_text()
-                == "内容太短或项目太少，请补充完整。"
+                == "请填写或选择此项。"  # left empty: asked for
             )
             assert await office.locator("#member-duties").input_value() == "主持支部全面工作"
             roll = {"township_id": d.township}
