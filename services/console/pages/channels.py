@@ -82,7 +82,7 @@ async def _channels(
     listed = await desk.get(
         "notification", "/v1/channels", county_id=county_id, township_id=township_id
     )
-    county = await desk.get("pledge", f"/v1/counties/{county_id}")
+    county = await desk.county(county_id)
     names = {t["township_id"]: t["name"] for t in county["townships"]}
     return desk.form_page(
         "channels.html",
