@@ -113,7 +113,7 @@ async def test_an_auditor_before_the_county_reads_empty_pages(county: County) ->
     auditor, csrf = county.desk("auditor", d.county)
     chosen = await auditor.post("/as-of", data=form(csrf, as_of="2020-01-01", back="/county"))
     assert chosen.status_code == 303, chosen.text
-    for path in ("/county", "/rounds", "/channels"):
+    for path in ("/county", "/rounds", "/channels", "/deliveries", "/audit", "/audit/checks"):
         answer = await auditor.get(path)
         assert answer.status_code == 200, (path, answer.text)
         assert "还没有这条记录" not in answer.text
