@@ -7,6 +7,7 @@ of those whose round it was. Nothing about pledges, reviews or scores is decided
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import date
 
 import asyncpg
 
@@ -113,20 +114,34 @@ async def round_closed(conn: asyncpg.Connection, uow: UnitOfWork, e: EventEnvelo
     branches' round closed, a secretary once the branch's members' did)."""
     township_id = k.RoundResultsPublished.model_validate(e.data).township_id
     today = e.time.astimezone(uow.local_timezone).date()
+    unread = await queries.unread_notices(conn, township_id, "evaluation_round-")
+    still: dict[str, set[str] | None] = {}  # each deadline's recipients still missing a round
+    for n in unread:
+        if n["deadline_id"] not in still:
+            still[n["deadline_id"]] = await still_missing(
+                conn, n["county_id"], n["deadline_id"], township_id, today
+            )
     settled = []
-    for n in await queries.unread_notices(conn, township_id, "evaluation_round-"):
-        year = int(n["deadline_id"].removeprefix("evaluation_round-")[:4])
-        calendar = await queries.deadlines(conn, n["county_id"], year)
-        deadline = next((d for d in calendar if d.deadline_id == n["deadline_id"]), None)
-        if deadline is None:
-            continue
-        missing = await queries.unfinished(conn, deadline, township_id, today)
-        still = {r for r, _ in missing}
-        if n["kind"] == NoticeKind.OVERDUE and n["recipient"] == office(township_id) and still:
+    for n in unread:
+        missing = still[n["deadline_id"]]
+        if missing is None or n["recipient"] in missing:
+            continue  # a deadline no longer on the calendar, or the round still to hold
+        if n["kind"] == NoticeKind.OVERDUE and n["recipient"] == office(township_id) and missing:
             continue  # the overdue notice the office is sent for every branch still missing
-        if n["recipient"] not in still:
-            settled.append((n["stream_id"], n["notice_id"]))
+        settled.append((n["stream_id"], n["notice_id"]))
     await settle_notices(uow, settled)
+
+
+async def still_missing(
+    conn: asyncpg.Connection, county_id: str, deadline_id: str, township_id: str, today: date
+) -> set[str] | None:
+    """Who is still to do a deadline of the county's calendar in the township (None: the
+    calendar no longer has it)."""
+    calendar = await queries.deadlines(conn, county_id, int(deadline_id.split("-")[1][:4]))
+    deadline = next((d for d in calendar if d.deadline_id == deadline_id), None)
+    if deadline is None:
+        return None
+    return {r for r, _ in await queries.unfinished(conn, deadline, township_id, today)}
 
 
 Reaction = Callable[[asyncpg.Connection, UnitOfWork, EventEnvelope], Awaitable[None]]

@@ -52,7 +52,8 @@ async def test_the_offices_whole_menu_is_in_sight_on_a_desktop(
             for n in range(len(labels)):
                 box = await links.nth(n).bounding_box()
                 assert box is not None
-                assert box["x"] >= 0 and box["x"] + box["width"] <= width, (width, labels[n])
+                assert box["x"] >= 0, (width, labels[n])
+                assert box["x"] + box["width"] <= width, (width, labels[n])
             wide = await page.evaluate("document.documentElement.scrollWidth")
             assert wide <= width
             menu = await page.evaluate(
