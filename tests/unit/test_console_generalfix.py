@@ -15,6 +15,7 @@ from datetime import date
 from importlib import resources
 
 import httpx
+import pytest
 
 from services.console.web import TEMPLATES
 from services.evaluation.rounds.events import RoundResultsPublished, SubjectKind, SubjectResult
@@ -48,6 +49,21 @@ def test_a_failed_sms_says_who_sets_the_account() -> None:
     assert said.startswith("未配置短信服务账号")
     assert "系统运维人员" in said
     assert "请县管理员配置" not in said  # no page of the county administrator's does
+
+
+async def test_the_channels_page_says_whether_sms_is_set_up_and_by_whom(
+    county: County, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin, _ = county.desk("county_admin", county.directory.county)
+    page = shown(await admin.get("/channels"))
+    assert "短信服务：未开通。短信服务账号由系统运维人员在通知服务的部署配置中设置" in page
+    monkeypatch.setenv("GONGKAI_SMS_PROVIDER", "aliyun")  # as the operators would set it
+    monkeypatch.setenv("GONGKAI_SMS_ACCESS_KEY_ID", "LTAI-test")
+    monkeypatch.setenv("GONGKAI_SMS_ACCESS_KEY_SECRET", "never-shown")
+    page = shown(await admin.get("/channels"))
+    assert "短信服务：已开通。" in page
+    assert "never-shown" not in page
+    assert "LTAI-test" not in page
 
 
 async def test_the_account_page_names_the_branch_of_each_post(county: County) -> None:

@@ -89,6 +89,7 @@ async def _channels(
         refused,
         filled,
         channels=listed["channels"],
+        sms_account=listed.get("sms_account", False),
         places=[(township_id, names.get(township_id, township_id))]
         if township_id
         else [("", f"{county['name']}（全县）"), *names.items()],
