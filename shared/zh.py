@@ -187,7 +187,12 @@ def fix(code: str, message: str = "") -> str:
 # why a delivery failed, as a clerk reads it: the delivery loop records the technical outcome
 # (an HTTP status, "SmsError: <code>: …", "<Exception>: …"); the known ones, in Chinese
 FAILURES = {
-    "NoAccount": "未配置短信服务账号：请县管理员配置短信服务后重新推送。",
+    # the SMS account (a cloud provider's AccessKey, approved signature and templates) is the
+    # installation's, set where it is deployed (docs/operations.md, GONGKAI_SMS_*), not on a page
+    "NoAccount": (
+        "未配置短信服务账号：短信服务账号由系统运维人员在通知服务的部署配置中设置"
+        "（见运维手册“短信”一节），请联系运维人员开通短信后重新推送。"
+    ),
     "NoPhone": "收件人没有登记手机号：请在账号页登记后重新推送。",
     "Network": "连不上短信服务：网络恢复后重新推送。",
     "the channel was retired": "推送渠道已停用：请改用其他渠道。",

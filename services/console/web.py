@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -22,6 +23,16 @@ from services.console.session import SESSION_COOKIE, Sealer, Session, same_token
 from services.console.settings import ConsoleSettings
 from services.console.signin import Identity, needs_refresh
 from shared import zh
+
+
+def local_moment(value: datetime | str | None) -> str:
+    """An instant (a service's ISO text or a datetime) as the county reads it; '' for none."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return zh.moment(value, COUNTY_TIME)
+
 
 TEMPLATES = Environment(
     loader=PackageLoader("services.console", "templates"),
@@ -55,7 +66,12 @@ STATUSES = {
 }
 TEMPLATES.filters["role"] = lambda code: ROLES.get(str(code), str(code))
 TEMPLATES.filters["zh"] = zh.label  # codes a person reads (grades, channels …), in Chinese
-TEMPLATES.filters["day"] = zh.day  # dates the Chinese way: 2027年3月15日
+# every date and time a page shows is the county's (China Standard Time, Asia/Shanghai: no
+# daylight saving since 1991); the services keep instants in UTC, so a report made at 00:50 on
+# 8 December is shown on the 8th, not the 7th: `day` for the date, `moment` with its time
+COUNTY_TIME = timezone(timedelta(hours=8), "Asia/Shanghai")
+TEMPLATES.filters["day"] = lambda value: zh.day(value, COUNTY_TIME)  # 2027年3月15日
+TEMPLATES.filters["moment"] = local_moment  # 2027年3月15日 14:05
 TEMPLATES.filters["failure"] = zh.failure  # a delivery's last failure, in Chinese
 TEMPLATES.filters["period"] = zh.period  # 2027Q1 → 2027年第一季度
 TEMPLATES.filters["status"] = lambda code: STATUSES.get(str(code), str(code))
@@ -244,6 +260,20 @@ class Desk:
                 day = zh.day(self.session.as_of)
                 refused.message = f"{day}还没有这条记录（正在查看过去某日的记录）。"
             raise
+
+    async def county(self, county_id: str) -> dict[str, Any]:
+        """The county's record (its townships, calendars, categories). For an auditor looking
+        back to a day before the county was recorded, the county as it was then: nothing
+        yet (`before`: that day, for the page to say so), so a list reads empty, not 404."""
+        try:
+            found: dict[str, Any] = await self.get("pledge", f"/v1/counties/{county_id}")
+        except Refused as refused:
+            if refused.status != 404 or self.as_of is None:
+                raise
+            before = zh.day(self.session.as_of)
+            empty: dict[str, Any] = {"townships": [], "calendars": {}, "categories": {}}
+            return {"county_id": county_id, "name": "本县", "before": before, **empty}
+        return found
 
     async def post(self, service: str, path: str, body: dict[str, Any], key: str) -> Any:
         return await self.console.services.post(service, path, token=self.token, body=body, key=key)

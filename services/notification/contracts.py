@@ -26,6 +26,7 @@ class PledgeCalendarSet(Consumed):
 
 class PledgeReturned(Consumed):
     pledge_id: str
+    returned_item_ids: tuple[str, ...] = ()  # the items to revise, named in the drafter's 待办
 
 
 class PledgeApproved(Consumed):

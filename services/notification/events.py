@@ -30,6 +30,7 @@ class DeadlineKind(StrEnum):
 class NoticeKind(StrEnum):
     REMINDER = "reminder"
     OVERDUE = "overdue"
+    RETURNED = "returned"  # a pledge's items returned for revision, to its drafter (P4)
 
 
 class ChannelKind(StrEnum):

@@ -308,6 +308,14 @@ async def issue_notices(
             )
 
 
+async def settle_notices(uow: UnitOfWork, settled: list[tuple[str, str]]) -> None:
+    """Notices (stream, notice) whose work is done, no longer waiting in anyone's 待办."""
+    for stream, notice_id in settled:
+        notices = await uow.get(DeadlineNotices, stream, "该提醒")
+        notices.settle(notice_id)
+        await uow.save(notices)
+
+
 async def record_attempt(
     uow: UnitOfWork, delivery_id: str, seen: int, outcome: int | str, permanent: bool = False
 ) -> None:

@@ -790,6 +790,47 @@ async def unfinished(
     return [] if done else [(office(township_id), deadline.title)]
 
 
+# --- what the policies read of what happened elsewhere (policies.py) ----------------------
+
+
+async def returned_to(
+    conn: asyncpg.Connection, pledge_id: str, item_ids: tuple[str, ...]
+) -> dict[str, Any] | None:
+    """Whom a pledge returned for revision goes back to (P4): a member's pledge to the
+    member, a branch's to its secretary; where, its year, and the returned items' titles.
+    None when nobody is there to tell (a branch without a secretary: the office reviews)."""
+    row = await conn.fetchrow(
+        "SELECT p.county_id, p.township_id, p.year, COALESCE(p.member_id, b.secretary_id)"
+        " AS recipient FROM board_pledges p LEFT JOIN dir_branches b USING (branch_id)"
+        " WHERE p.pledge_id = $1",
+        pledge_id,
+    )
+    if row is None or row["recipient"] is None:
+        return None
+    titles = await conn.fetch(
+        "SELECT title FROM board_items WHERE pledge_id = $1 AND item_id = ANY($2::text[])"
+        " ORDER BY position",
+        pledge_id,
+        list(item_ids),
+    )
+    return {**dict(row), "titles": [t["title"] for t in titles]}
+
+
+async def unread_notices(
+    conn: asyncpg.Connection, township_id: str, deadline_prefix: str
+) -> list[dict[str, Any]]:
+    """The township's notices not yet read whose deadline's id starts with `deadline_prefix`
+    ("evaluation_round-", "returned-<pledge>-")."""
+    rows = await conn.fetch(
+        "SELECT notice_id, stream_id, county_id, deadline_id, kind, recipient FROM notices"
+        " WHERE township_id = $1 AND read_at IS NULL AND starts_with(deadline_id, $2)"
+        " ORDER BY notice_id",
+        township_id,
+        deadline_prefix,
+    )
+    return [dict(r) for r in rows]
+
+
 # --- the port the command handlers and the policy read through (and keep a channel's secret
 # through), on the command's transaction: `uow.port(queries.records)`; in memory in the
 # handler tests (tests/support/notification.py)

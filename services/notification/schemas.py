@@ -80,6 +80,9 @@ class Channel(BaseModel):
 
 class Channels(BaseModel):
     channels: list[Channel]
+    # whether this installation has an SMS account (GONGKAI_SMS_*, set by its operators): an
+    # `sms` channel's deliveries fail until it has one
+    sms_account: bool = False
 
 
 class Delivery(BaseModel):

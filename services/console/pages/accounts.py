@@ -8,6 +8,7 @@ service, never shown again)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
@@ -142,6 +143,7 @@ async def _person(
     places = {county_id: f"{county['name']}（县级）"} | {
         t["township_id"]: t["name"] for t in county["townships"]
     }
+    named = places | await branches_named(desk, posts["posts"], places)
     return desk.form_page(
         "person.html",
         refused,
@@ -149,6 +151,7 @@ async def _person(
         person=found,
         posts=posts["posts"],
         places=places,
+        named=named,
         roles=[(r, ROLES[r]) for r in GRANTED],
     )
 
@@ -169,6 +172,25 @@ async def activation(person_id: str, desk: Signed) -> Response:
     return desk.page(
         "activation.html", issued=issued, activate=f"{desk.console.settings.identity_url}/activate"
     )
+
+
+async def branches_named(
+    desk: Desk, posts: list[dict[str, Any]], townships: dict[str, str]
+) -> dict[str, str]:
+    """The branches the person's posts are held in (a member's, a secretary's), each named
+    with its township: 城关镇 · 东街村党支部; one the directory does not hold keeps its id."""
+    wanted = {p["org"] for p in posts if p.get("org") and p["org"] not in townships}
+    branches = await asyncio.gather(
+        *(desk.get("pledge", f"/v1/branches/{org}") for org in wanted), return_exceptions=True
+    )
+    for failed in branches:
+        if isinstance(failed, BaseException) and not isinstance(failed, Refused):
+            raise failed
+    return {
+        b["branch_id"]: f"{townships.get(b['township_id'], '')} · {b['name']}".lstrip(" ·")
+        for b in branches
+        if isinstance(b, dict)
+    }
 
 
 def _post(f: dict[str, str], default_reason: str) -> dict[str, str]:

@@ -43,12 +43,7 @@ async def townships(desk: Desk) -> list[dict[str, Any]]:
     county was recorded)."""
     if not desk.session.org:
         return []
-    try:
-        county = await desk.get("pledge", f"/v1/counties/{desk.session.org}")
-    except Refused as refused:
-        if refused.status == 404 and desk.as_of:
-            return []
-        raise
+    county = await desk.county(desk.session.org)
     listed: list[dict[str, Any]] = county["townships"]
     return listed
 

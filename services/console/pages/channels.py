@@ -82,13 +82,14 @@ async def _channels(
     listed = await desk.get(
         "notification", "/v1/channels", county_id=county_id, township_id=township_id
     )
-    county = await desk.get("pledge", f"/v1/counties/{county_id}")
+    county = await desk.county(county_id)
     names = {t["township_id"]: t["name"] for t in county["townships"]}
     return desk.form_page(
         "channels.html",
         refused,
         filled,
         channels=listed["channels"],
+        sms_account=listed.get("sms_account", False),
         places=[(township_id, names.get(township_id, township_id))]
         if township_id
         else [("", f"{county['name']}（全县）"), *names.items()],

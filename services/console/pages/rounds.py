@@ -95,7 +95,7 @@ async def rounds(
     desk: Signed, township_id: Annotated[str | None, Query(max_length=64)] = None
 ) -> Response:
     if desk.session.role == "auditor" and not township_id and desk.session.org:
-        county = await desk.get("pledge", f"/v1/counties/{desk.session.org}")
+        county = await desk.county(desk.session.org)
         return desk.page("rounds.html", rounds=[], turnouts={}, county=county)
     return await _rounds_page(desk, township_id)
 

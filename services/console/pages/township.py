@@ -40,7 +40,7 @@ async def county(desk: Signed) -> Response:
         return desk.page(
             "message.html", title="全县", message="您的身份未关联到县，请联系县管理员。"
         )
-    found = await desk.get("pledge", f"/v1/counties/{desk.session.org}")
+    found = await desk.county(desk.session.org)
     return desk.page("county.html", county=found)
 
 

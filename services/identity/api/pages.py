@@ -121,8 +121,9 @@ async def _hats(request: Request, carried: str, person_id: str) -> Response:
             request, "error.html", {"message": "您目前没有可用的职务, 请联系乡镇办公室。"}, 403
         )
     params = _carried(request, carried)
-    if params is None:
-        return page(request, "done.html", {"posts": posts})
+    if params is None:  # signed in here, not for an application: a way on to the console
+        console = provider_of(request).settings.console_url
+        return page(request, "done.html", {"posts": posts, "console": console})
     if len(posts) == 1:
         return await _issue(request, params, person_id, posts[0]["role"], posts[0]["org"])
     return page(request, "hats.html", {"request_token": carried, "posts": posts})
@@ -240,8 +241,13 @@ async def new_password(
 
 
 @router.get("/activate", response_class=HTMLResponse)
-async def activation_form(request: Request) -> Response:
-    return page(request, "activate.html", {"request_token": ""})
+async def activation_form(
+    request: Request, request_token: Annotated[str, Query(max_length=4096)] = ""
+) -> Response:
+    """The activation form; from an application's sign-in (`request_token`, the signed
+    request), activating goes on to that application as signing in does."""
+    carried = request_token if _carried(request, request_token) is not None else ""
+    return page(request, "activate.html", {"request_token": carried})
 
 
 @router.post("/activate", response_class=HTMLResponse)

@@ -57,6 +57,13 @@ class IdentitySettings(BaseSettings):
         )
 
     @property
+    def console_url(self) -> str | None:
+        """Where people reach the console: its first registered redirect URI without the
+        `/callback` the console answers sign-in on (its public_url); None when it names none."""
+        first = next((u.strip() for u in self.identity_console_redirect_uris.split(",")), "")
+        return first.removesuffix("/callback") + "/" if first.endswith("/callback") else None
+
+    @property
     def redirect_uris(self) -> frozenset[str]:
         return frozenset(
             u.strip() for u in self.identity_console_redirect_uris.split(",") if u.strip()

@@ -16,6 +16,8 @@ from shared.events import DomainEvent
 
 Recipient = tuple[str, str]  # (address, what is missing)
 
+SETTLED_BY = "service:notification"  # the reader of a notice settled by what happened
+
 NAMED = 10  # a notice names this many of what its recipient is missing, then counts the rest
 
 
@@ -45,6 +47,11 @@ def notice_text(deadline: Deadline, kind: NoticeKind, missing: str) -> tuple[str
         return (
             f"【提醒】{deadline.title}",
             f"{missing}: 请于{zh.day(deadline.due_on)}前完成{deadline.title}。",
+        )
+    if kind is NoticeKind.RETURNED:
+        return (
+            f"【退回修改】{deadline.title}",
+            f"{missing}被退回修改：请按审核意见修改后，于{zh.day(deadline.due_on)}前重新提交。",
         )
     return (
         f"【逾期】{deadline.title}",
@@ -86,6 +93,11 @@ class DeadlineNotices(Aggregate):
             )
         )
         return True
+
+    def settle(self, notice_id: str) -> None:
+        """A notice whose work is done (the round it chased closed, the returned pledge
+        resubmitted): marked read by this service, so it no longer waits in 待办."""
+        self.mark_read(notice_id, SETTLED_BY)
 
     def mark_read(self, notice_id: str, reader: str) -> None:
         if notice_id not in self.read:

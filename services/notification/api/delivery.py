@@ -13,6 +13,7 @@ from services.notification import queries as q
 from services.notification.schemas import Accepted, ChannelAccepted, Channels, Deliveries
 from shared.auth import Role, auditor_of, county_admin, require
 from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
+from shared.sms import SmsSettings
 
 router = APIRouter(prefix="/v1", tags=["delivery"])
 
@@ -46,7 +47,8 @@ async def list_channels(
         office or county_admin(who, county_id) or auditor_of(who, county_id),
         "推送渠道由县管理员和审计员查看，乡镇创先办可查看本乡镇的推送渠道。",
     )
-    return {"channels": await q.channels(conn, county_id, township_id)}  # never the secrets
+    listed = await q.channels(conn, county_id, township_id)  # never the secrets
+    return {"channels": listed, "sms_account": SmsSettings().sms_provider is not None}
 
 
 @router.get("/deliveries", response_model=Deliveries, operation_id="listDeliveries")
