@@ -1,0 +1,200 @@
+"""Steps of the seed's year in the console, as each person takes them in a real browser: the
+stories of tests/e2e/test_console*.py call them one part each, and the walk through a whole
+year (tests/e2e/test_console_year.py) calls them in the year's order on one world."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+from PIL import Image
+from playwright.async_api import Page
+
+from tests.e2e.helpers import Directory, ok
+from tests.support.browser import horizontal_overflow
+
+
+async def status_of(page: Page) -> str:
+    return await page.locator("#status").inner_text()
+
+
+async def draft_on_a_phone(member: Page) -> str:
+    """The member, signed in on her phone, starts her pledge from 我的承诺 and proposes one
+    item (a title too short first: refused beside the field in Chinese, nothing appended,
+    what she typed kept); the pledge's address."""
+    await member.get_by_role("link", name="我的承诺").click()
+    assert await horizontal_overflow(member) == 0
+    await member.get_by_role("button", name="开始起草").click()
+    assert await status_of(member) == "起草中"
+
+    await member.get_by_label("承诺依据（征求意见情况等）").fill("走访群众10户，收集意见5条")
+    first = member.locator("fieldset").filter(has_text="第1项")
+    await first.get_by_label("事项名称").fill("帮")  # too short: the service refuses
+    await first.get_by_label("具体内容").fill("带动十户推广滴灌, 上门指导")
+    await first.get_by_label("可衡量的目标").fill("推广滴灌300亩")
+    await first.get_by_label("完成时限").fill("2027-10-31")
+    await member.get_by_role("button", name="提交审核").click()
+    assert "填写的内容有误" in await member.get_by_role("alert").inner_text()
+    title = member.locator("#items\\.0\\.title")
+    assert await title.get_attribute("aria-invalid") == "true"
+    assert (
+        await member.locator("#err-items-0-title").inner_text()
+        == "内容太短或项目太少，请补充完整。"
+    )
+    assert await status_of(member) == "起草中"  # nothing appended
+    assert await first.get_by_label("可衡量的目标").input_value() == "推广滴灌300亩"
+
+    await title.fill("带动十户发展节水农业")
+    await member.get_by_role("button", name="提交审核").click()
+    assert await status_of(member) == "审核中"
+    assert await horizontal_overflow(member) == 0
+    return member.url
+
+
+async def review_the_pledge_of(head: Page, name: str, decision: str, guidance: str) -> None:
+    """A township head (or committee member) opens 承诺审核, the pledge of `name`, and
+    reviews its pending item against the three criteria: 通过 or 退回修改, with guidance."""
+    await head.get_by_role("link", name="承诺审核").click()
+    await head.get_by_role("link", name=name).click()
+    await head.get_by_label("体现先进性").check()
+    await head.get_by_label("符合群众意愿").check()
+    await head.get_by_label("切实可行").check()
+    await head.get_by_label(decision).check()
+    await head.get_by_label("指导意见").fill(guidance)
+    await head.get_by_role("button", name="提交审核意见").click()
+
+
+async def publish_as_secretary(secretary: Page, pledge_url: str) -> None:
+    """The branch secretary, in the secretary's hat, finds the approved pledge under 支部承诺
+    and publishes it."""
+    await secretary.get_by_role("link", name="支部承诺").click()
+    assert "已审定" in await secretary.locator("main").inner_text()
+    await secretary.goto(pledge_url)
+    await secretary.get_by_role("button", name="公开承诺").click()
+    assert await status_of(secretary) == "已公开"
+
+
+async def report_progress(
+    member: Page, pledge_url: str, photo: Path, summary: str, percent: int
+) -> None:
+    """The member reports her published item's progress with a photo from her phone."""
+    await member.goto(pledge_url)
+    assert await status_of(member) == "已公开"
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(photo, "JPEG")
+    await member.get_by_label("进展情况").fill(summary)
+    await member.get_by_label("完成百分比").fill(str(percent))
+    await member.get_by_label("照片或扫描件（可拍照）").set_input_files(str(photo))
+    await member.get_by_role("button", name="报告进展").click()
+    assert f"进度：{percent}%" in await member.locator("main").inner_text()
+
+
+async def enter_a_paper_journal(secretary: Page, name: str, day: str, work: str, duty: str) -> None:
+    """The branch secretary, on 党员纪实, enters a line of the member's paper journal on the
+    member's behalf (recorded as entered by the secretary)."""
+    await secretary.get_by_role("link", name=name).click()
+    await secretary.get_by_label("日期", exact=True).fill(day)
+    await secretary.get_by_label("工作内容").fill(work)
+    await secretary.get_by_label("履职情况").fill(duty)
+    await secretary.get_by_role("button", name="保存", exact=True).click()
+    assert "支部书记代录" in await secretary.locator("main").inner_text()
+    assert await horizontal_overflow(secretary) == 0
+
+
+async def follow_up(office: Page, ledger_url: str, title: str, scan: Path, note: str) -> None:
+    """The township office, from its ledger, follows an item up with a scanned letter."""
+    await office.goto(ledger_url)
+    await office.get_by_role("link", name=f"跟进：{title}").click()
+    Image.new("RGB", (80, 60), (255, 255, 255)).save(scan, "PNG")
+    await office.get_by_label("跟进情况").fill(note)
+    await office.get_by_label("佐证材料（照片或扫描件，可多选）").set_input_files(str(scan))
+    await office.get_by_role("button", name="记录跟进").click()
+    assert scan.name in await office.locator("#activity").inner_text()
+
+
+async def confirm(office: Page, what: str, basis: str) -> None:
+    """The office confirms an item reported done: 问题已解决 or 落实已核实, with its basis."""
+    form = office.locator("form", has=office.get_by_role("button", name=f"确认{what}"))
+    await form.get_by_label("确认依据").fill(basis)
+    await form.get_by_role("button", name=f"确认{what}").click()
+
+
+DIMENSIONS = ("重点工作", "班子建设", "基层组织建设", "党风廉政", "为民办实事", "承诺践诺")
+
+
+async def main_text(page: Page) -> str:
+    return await page.locator("main").inner_text()
+
+
+async def review_every_dimension(
+    head: Page, review: httpx.AsyncClient, d: Directory, held_on: str | None = None
+) -> None:
+    """The township head reviews the branch from 领导点评 with every dimension (the last one
+    forgotten first: refused beside it, nothing recorded), on `held_on` when given."""
+    await head.get_by_role("link", name="领导点评").click()
+    await head.get_by_role("link", name="红沙梁村党支部").click()
+    await head.get_by_role("link", name="点评", exact=True).first.click()
+    assert "点评支部：红沙梁村党支部" in await main_text(head)
+    if held_on is not None:
+        await head.get_by_label("点评日期").fill(held_on)
+    for dimension in DIMENSIONS[:-1]:  # the last one forgotten
+        part = head.locator("fieldset").filter(has_text=dimension)
+        await part.get_by_label("等次").select_option(label="优秀")
+        await part.get_by_label("评语").fill(f"{dimension}扎实")
+    await head.get_by_label("主要成绩").fill("节水灌溉推广到全村")
+    await head.get_by_label("存在不足").fill("年轻党员发展偏少")
+    await head.get_by_label("努力方向").fill("培养后备力量")
+    await head.get_by_role("button", name="保存点评").click()
+    assert "填写的内容有误" in await head.get_by_role("alert").inner_text()
+    grade = head.locator("#assessments\\.pledge_fulfilment\\.grade")
+    assert await grade.get_attribute("aria-invalid") == "true"
+    assert (
+        "请从列表中选择"
+        in await head.locator("#err-assessments-pledge_fulfilment-grade").inner_text()
+    )
+    assert await head.get_by_label("主要成绩").input_value() == "节水灌溉推广到全村"
+    assert (
+        ok(await review.get("/v1/reviews", params={"branch_id": d.branch}))["total"] == 0
+    )  # nothing recorded
+    last = head.locator("fieldset").filter(has_text=DIMENSIONS[-1])
+    await last.get_by_label("等次").select_option(label="合格")
+    await last.get_by_label("评语").fill("承诺事项按期推进")
+    await head.get_by_role("button", name="保存点评").click()
+    ledger = await head.locator("#review-ledger").inner_text()
+    assert "点评台账（1 条）" in ledger
+    assert "承诺践诺：合格" in ledger
+    assert "重点工作：优秀" in ledger
+    [recorded] = ok(await review.get("/v1/reviews", params={"branch_id": d.branch}))["rows"]
+    assert len(recorded["assessments"]) == len(DIMENSIONS)
+
+
+async def guidance_visit(
+    head: Page, review: httpx.AsyncClient, d: Directory, photo: Path, visited_on: str | None = None
+) -> None:
+    """The township head records a guidance visit to the branch with a photo, on
+    `visited_on` when given."""
+    Image.new("RGB", (64, 48), (40, 120, 200)).save(photo, "JPEG")
+    await head.get_by_role("link", name="联系点指导").click()
+    if visited_on is not None:
+        await head.get_by_label("日期", exact=True).fill(visited_on)
+    await head.get_by_label("指导情况").fill("查看滴灌示范田，听取支部汇报")
+    await head.get_by_label("指导意见（可不填）").fill("带动周边农户")
+    await head.get_by_label("现场照片（可拍照）").set_input_files(str(photo))
+    await head.get_by_role("button", name="保存指导记录").click()
+    visits = await head.locator("#visits").inner_text()
+    assert "查看滴灌示范田" in visits
+    assert "照片 1 张" in visits
+    [visit] = ok(await review.get("/v1/visits", params={"branch_id": d.branch}))["rows"]
+    assert [f["media_type"] for f in visit["files"]] == ["image/jpeg"]
+
+
+async def publish_ratings(page: Page, period: str, rows: list[tuple[str, str, str]]) -> None:
+    """From 评星定级, the grid of a period (as the page names it): each row's 等次 and 得分 by
+    its subject's name, published."""
+    await page.get_by_role("link", name="评星定级").click()
+    grid = page.locator("form", has=page.get_by_role("button", name="发布评定"))
+    await grid.get_by_label("期间").select_option(label=period)
+    for name, grade, score in rows:
+        await grid.get_by_label(f"{name} 等次").select_option(label=grade)
+        await grid.get_by_label(f"{name} 得分").fill(score)
+    await grid.get_by_role("button", name="发布评定").click()
+    assert period in await page.locator("#published").inner_text()

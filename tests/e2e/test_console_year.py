@@ -1,0 +1,231 @@
+"""The seed's year as one walk in the console (issue 18's "Tests and measures"): one world (the
+identity, pledge, review, evaluation and notification services), one clock the test moves
+from January to July, each step taken in real Chromium by the person who takes it in the
+seed, on a 360 px phone or at the office desktop, with the step functions the stories of each
+part use (tests/e2e/console_stories.py and the stories' own modules).
+
+January: the member drafts on her phone, the township head returns her item with guidance,
+she revises it, the head approves it, the secretary publishes it and prints the pledge letter;
+the secretary enters the member's paper journal and grades the month's presentation. February:
+the secretary's monthly member rating; the committee's bimonthly branch rating. March: the
+head's quarterly review of the branch and a guidance visit; the member's progress; the office
+follows the branch's item up and confirms it solved and verified. June and July: the office's
+half-year public round (raters, printed invitations, a vote on /vote with a code, a stack of
+paper ballots as the grid, close, results) and the township's selection to the July 1
+commendation. At each month's end the outcome is read back (the records, events appended
+once) and the 待办 of the person responsible, ticked by the notification service's clock.
+
+The year is the console's own (it dates its pages by the wall clock), its months the services'
+clock's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.async_api import Page
+
+from services.evaluation.app import DEFINITION as EVALUATION
+from services.notification.app import DEFINITION as NOTIFICATION
+from services.review.app import DEFINITION as REVIEW
+from tests.e2e.console_helpers import (
+    HEAD,
+    console_serving,
+    console_settings,
+    office_clerk,
+    sign_in,
+    township_copied,
+    township_head,
+    world_for_console,
+)
+from tests.e2e.console_stories import (
+    confirm,
+    draft_on_a_phone,
+    enter_a_paper_journal,
+    follow_up,
+    guidance_visit,
+    publish_as_secretary,
+    publish_ratings,
+    report_progress,
+    review_every_dimension,
+    review_the_pledge_of,
+    status_of,
+)
+from tests.e2e.helpers import eventually, ok
+from tests.e2e.notification_helpers import directory_on_board
+from tests.e2e.review_helpers import publish_branch_pledge
+from tests.support import Servers
+from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
+
+CHINA = timezone(timedelta(hours=8))
+YEAR = datetime.now(CHINA).year
+
+
+def on(month: int, day: int) -> datetime:
+    """10:00 in China on the day of the year walked."""
+    return datetime(YEAR, month, day, 10, 0, tzinfo=CHINA).astimezone(UTC)
+
+
+def day(month: int, day: int) -> str:
+    return date(YEAR, month, day).isoformat()
+
+
+async def todo_count(page: Page, console_url: str) -> int:
+    """The unread count the person's 待办 shows."""
+    await page.goto(console_url)
+    heading = await page.locator("h2").first.inner_text()
+    assert heading.startswith("待办（未读 "), heading
+    return int(heading.removeprefix("待办（未读 ").removesuffix("）"))
+
+
+async def notices(world: Any, headers: dict[str, str], deadline: str) -> list[tuple[str, str]]:
+    """The person's notices for one deadline: kind, and whom or what each names."""
+    board = world.services["notification"].client
+    inbox = ok(await board.get("/v1/inbox", params={"limit": 200}, headers=headers))
+    return [(n["kind"], n["body"]) for n in inbox["notices"] if n["deadline_id"] == deadline]
+
+
+@pytest.mark.usefixtures("manual_passes")
+async def test_the_seeds_year_in_the_console(
+    browser: Browser, servers: Servers, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    beside = (REVIEW, EVALUATION, NOTIFICATION)
+    async with world_for_console(servers, monkeypatch, tmp_path, beside=beside, start=on(1, 4)) as (
+        world,
+        console_url,
+    ):
+        d, clock = world.directory, world.identity.clock
+        pledge, review = world.pledge, world.services["review"]
+        worker = world.services["notification"].runtime.components["worker"]
+        await township_head(world)
+        clerk = await office_clerk(world)
+
+        async def head_copied() -> bool:
+            branch = await review.client.get(f"/v1/directory/branches/{d.branch}")
+            return branch.status_code == 200 and branch.json()["head_id"] == HEAD
+
+        await eventually(head_copied)
+        await township_copied(world, d.member)
+        await directory_on_board(world.services["notification"], d)
+        async with console_serving(console_settings(world, console_url, tmp_path)):
+            member = await browser.page(PHONE)
+            await sign_in(member, world, d.member, "13800002222", console_url)
+            secretary = await browser.page(PHONE)
+            await sign_in(secretary, world, d.secretary, "13800004444", console_url)
+            await secretary.get_by_role("button", name="支部书记").click()
+            head = await browser.page(DESKTOP)
+            await sign_in(head, world, HEAD, "13800003333", console_url)
+            office = await browser.page(DESKTOP)
+            await sign_in(office, world, clerk, "13800005555", console_url)
+
+            # === January: drafting to publication ==========================================
+            clock.set(on(1, 5))
+            pledge_url = await draft_on_a_phone(member)
+            pledge_id = pledge_url.rsplit("/", 1)[1]
+            await review_the_pledge_of(head, "李秀英", "退回修改", "目标写明带动的户数")
+            assert await status_of(head) == "已退回修改"
+            clock.set(on(1, 8))
+            await member.goto(pledge_url)
+            assert "目标写明带动的户数" in await member.locator("main").inner_text()
+            await member.get_by_label("可衡量的目标").fill("带动10户推广滴灌300亩")
+            await member.get_by_label("修改说明").fill("按指导意见写明带动户数")
+            await member.get_by_role("button", name="修改后重新提交").click()
+            assert await status_of(member) == "审核中"
+            assert await horizontal_overflow(member) == 0
+            clock.set(on(1, 12))
+            await review_the_pledge_of(head, "李秀英", "通过", "注意带动困难户")
+            assert await status_of(head) == "已审定"
+            await publish_as_secretary(secretary, pledge_url)
+            await secretary.get_by_role("link", name="打印承诺书").click()
+            letter = await secretary.locator("body").inner_text()
+            assert "带动10户推广滴灌300亩" in letter
+            assert "李秀英" in letter
+            published = ok(await pledge.client.get(f"/v1/pledges/{pledge_id}"))
+            assert published["status"] == "published"
+            [item] = published["items"]
+            assert item["target"] == "带动10户推广滴灌300亩"
+            # the branch's own pledge, published beside hers (its drafting is the member's
+            # story told for the branch; the office follows its item up in March)
+            branch_pledge = await publish_branch_pledge(pledge, d, YEAR)
+
+            # the month's journals: her paper journal entered, the presentation graded
+            clock.set(on(1, 27))
+            assert await worker.tick() > 0
+            journal_meeting = f"journal_meeting-{YEAR}-01"
+            assert [k for k, _ in await notices(world, d.branch_secretary, journal_meeting)] == [
+                "reminder"
+            ]
+            await secretary.goto(f"{console_url}/branch/journals?month={YEAR}-01")
+            assert await horizontal_overflow(secretary) == 0
+            await enter_a_paper_journal(
+                secretary, "李秀英", day(1, 20), "入户宣传滴灌补贴政策", "走访农户5户"
+            )
+            await secretary.get_by_label("讲评日期").fill(day(1, 27))
+            await secretary.get_by_label("等次").select_option(label="优秀")
+            await secretary.get_by_label("讲评意见").fill("记实具体，带动作用明显")
+            await secretary.get_by_role("button", name="保存讲评").click()
+            assert "月度讲评：优秀" in await secretary.locator("#presentation").inner_text()
+            before = await todo_count(secretary, console_url)
+            assert before > 0
+
+            # === February: the month's end read back; the ratings ============================
+            clock.set(on(2, 1))
+            await worker.tick()
+            overdue = await notices(world, d.branch_secretary, journal_meeting)
+            [(kind, body)] = [n for n in overdue if n[0] == "overdue"]
+            assert "张建国" in body  # her own journal is the township's to present
+            assert "李秀英" not in body  # presented and graded
+            assert await todo_count(secretary, console_url) == before + 1
+            await secretary.get_by_role("button", name="知道了").first.click()
+            assert await todo_count(secretary, console_url) == before
+
+            clock.set(on(2, 3))
+            rows = [("张建国", "优秀", "95"), ("李秀英", "优秀", "92")]
+            await publish_ratings(secretary, f"{YEAR}年1月", rows)
+            assert await horizontal_overflow(secretary) == 0
+            evaluation = world.services["evaluation"].client
+            [monthly] = ok(await evaluation.get(f"/v1/ratings?branch_id={d.branch}"))
+            assert (monthly["period"], len(monthly["results"])) == (f"{YEAR}-01", 2)
+            clock.set(on(2, 6))
+            await worker.tick()
+            rated = await notices(world, d.branch_secretary, f"member_rating-{YEAR}-01")
+            assert "overdue" not in [k for k, _ in rated]
+
+            clock.set(on(3, 2))
+            rows = [("红沙梁村党支部", "优秀", "96")]
+            await publish_ratings(head, f"{YEAR}年1–2月", rows)
+            township = ok(await evaluation.get(f"/v1/ratings?township_id={d.township}"))
+            [bimonthly] = [r for r in township if r["level"] == "township_rates_branches"]
+            assert bimonthly["period"] == f"{YEAR}-B1"
+            assert bimonthly["results"][0]["score"] == 96
+
+            # === March: the quarter's review and a guidance visit; progress, follow-up =========
+            clock.set(on(3, 20))
+            await review_every_dimension(head, review.client, d, held_on=day(3, 20))
+            await guidance_visit(head, review.client, d, tmp_path / "visit.jpg", day(3, 20))
+            await report_progress(
+                member, pledge_url, tmp_path / "progress.jpg", "已完成滴灌带铺设120亩", 40
+            )
+            branch_item = ok(await pledge.client.get(f"/v1/pledges/{branch_pledge}"))["items"][0]
+            done = {"summary": "支渠改造完成, 已通水"}
+            path = f"/v1/pledges/{branch_pledge}/items/{branch_item['item_id']}/done"
+            ok(await pledge.client.post(path, json=done, headers=d.branch_secretary))
+            ledger = f"{console_url}/township?year={YEAR}"
+            await follow_up(office, ledger, "改造支渠3公里", tmp_path / "letter.png", "现场查看")
+            await confirm(office, "问题已解决", "群众反映灌溉用水问题已解决")
+            await confirm(office, "落实已核实", "入户核实，通水到户")
+            confirmed = await office.locator("#confirmed").inner_text()
+            assert "✔ 问题已解决" in confirmed
+            seen = ok(await pledge.client.get(f"/v1/pledges/{branch_pledge}"))["items"][0]
+            assert seen["problem_solved"]
+            assert seen["implementation_verified"]
+            clock.set(on(3, 25))
+            await worker.tick()
+            quarter = f"quarterly_review-{YEAR}Q1"
+            head_headers = d.as_("township_committee", d.township, HEAD)
+            [(kind, body)] = await notices(world, head_headers, quarter)
+            assert kind == "reminder"
+            assert "张建国" in body  # the leadership team's secretary is not reviewed yet
+            assert "红沙梁村党支部" not in body  # the branch was
