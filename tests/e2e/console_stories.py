@@ -4,12 +4,16 @@ year (tests/e2e/test_console_year.py) calls them in the year's order on one worl
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
+from openpyxl import load_workbook
 from PIL import Image
-from playwright.async_api import Page
+from playwright.async_api import Locator, Page
 
+from shared.clock import FixedClock
 from tests.e2e.helpers import Directory, ok
 from tests.support.browser import horizontal_overflow
 
@@ -198,3 +202,150 @@ async def publish_ratings(page: Page, period: str, rows: list[tuple[str, str, st
         await grid.get_by_label(f"{name} 得分").fill(score)
     await grid.get_by_role("button", name="发布评定").click()
     assert period in await page.locator("#published").inner_text()
+
+
+CHINA = timezone(timedelta(hours=8))
+CODE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
+
+
+async def state_of(page: Page) -> str:
+    return await page.locator("#state").inner_text()
+
+
+async def open_round(page: Page, title: str, half: str, opens_on: str) -> str:
+    """The township office opens a round of mass evaluation from 评议 (half: 上半年 or
+    下半年); the round's address."""
+    await page.get_by_role("link", name="评议", exact=True).click()
+    await page.get_by_label("评议名称").fill(title)
+    await page.get_by_label(half).check()
+    await page.get_by_label("开始日期").fill(opens_on)
+    await page.get_by_role("button", name="开展评议").click()
+    assert await page.locator("h2").first.inner_text() == title
+    return page.url
+
+
+async def import_raters(page: Page, folder: Path, count: int) -> None:
+    """The round's raters from its template, filled with `count` of the public (群众代表0…,
+    phone 1390000000n), previewed and imported; back on the round, their phones masked."""
+    async with page.expect_download() as downloading:
+        await page.get_by_role("link", name="下载评议人模板").click()
+    template = folder / "raters.xlsx"
+    await (await downloading.value).save_as(template)
+    book = load_workbook(template)
+    for n in range(count):
+        book["评议人"].append([f"群众代表{n}", f"1390000000{n}", "", "群众", "", ""])
+    book.save(folder / "filled.xlsx")
+    await page.get_by_label("评议人名单（.xlsx，或 CSV）").set_input_files(
+        str(folder / "filled.xlsx")
+    )
+    await page.get_by_role("button", name="上传并预览").click()
+    assert await state_of(page) == "预览：尚未导入"
+    assert "登记评议人" in await page.locator("main").inner_text()
+    await page.get_by_role("button", name="确认导入").click()
+    assert await state_of(page) == "已导入"
+    await page.get_by_role("link", name="返回评议").click()
+    raters = await page.locator("#raters").inner_text()
+    assert "139****0001" in raters  # masked (A7)
+    assert "13900000001" not in raters
+
+
+async def print_invitations(page: Page, count: int) -> list[str]:
+    """The round's invitation slips printed from its page, the sheet in the same tab, then
+    its way back to the round: the codes on the sheet."""
+    await page.get_by_role("button", name="打印邀请码").click()  # in the same tab
+    codes = re.findall(CODE, await page.locator("body").inner_text())
+    assert len(codes) == count
+    await page.locator("#back a").click()
+    return codes
+
+
+async def fill_a_paper_stack(
+    page: Page, size: int, signed: int, cells: dict[tuple[int, str], str]
+) -> Locator:
+    """From the round's page, the grid for a stack of `size` paper ballots: the first
+    `signed` of the sign-in sheet ticked, each (ballot number, subject) cell given its grade
+    (not yet entered); the sign-in sheet's boxes."""
+    await page.get_by_role("link", name="录入一叠纸质选票").click()
+    await page.get_by_label("这一叠共几张").fill(str(size))
+    await page.get_by_role("button", name="调整行数").click()
+    signers = page.locator("#signed input[type=checkbox]")
+    assert await signers.count() == size
+    for n in range(signed):
+        await signers.nth(n).check()
+    for (ballot, subject), grade in cells.items():
+        await page.get_by_label(f"第{ballot}张 {subject}").select_option(label=grade)
+    return signers
+
+
+async def stage_of(page: Page) -> str:
+    return await page.locator("#stage").inner_text()
+
+
+async def open_selection(page: Page, title: str, *, members: bool = True, year: int = 2027) -> str:
+    """Opens the year's (2027's) selection from the selections' page, with a five days'
+    notice and the formula of one stage and one place; the selection's address."""
+    await (
+        page.get_by_role("link", name="评选表彰")
+        .or_(page.get_by_role("link", name="评选推荐"))
+        .click()
+    )
+    await page.get_by_label("评选名称").fill(title)
+    await page.get_by_label("年度").fill(str(year))
+    if members:
+        await page.get_by_label("评选对象").select_option(label="优秀党员")
+    await page.get_by_label("公示天数").fill("5")
+    await page.get_by_role("button", name="开始评选").click()
+    assert await stage_of(page) == "待确定评选办法"
+    await page.get_by_label("各轮入围名额（多轮用逗号分隔）").fill("1")
+    await page.get_by_role("button", name="保存评选办法").click()
+    assert await stage_of(page) == "推荐中"
+    return page.url
+
+
+async def nominate(page: Page, who: str, reason: str) -> None:
+    await page.get_by_label("推荐", exact=True).select_option(label=who)
+    await page.get_by_label("推荐理由").fill(reason)
+    await page.get_by_role("button", name="提交推荐").click()
+
+
+async def decide(page: Page, stage: int, name: str, advanced: bool, reason: str) -> None:
+    """The deciding body's choice for one candidate and its reason."""
+    part = page.locator(f"#stage-{stage}")
+    await (
+        part.locator("fieldset")
+        .filter(has_text=name)
+        .get_by_label("入围" if advanced else "不入围", exact=True)
+        .check()
+    )
+    await part.get_by_label(f"{name}：理由").fill(reason)
+
+
+async def township_commends(
+    office: Page, head: Page, clock: FixedClock, notice_over: datetime
+) -> str:
+    """The township selects its excellent members, from the office's opening to the
+    committee's commendation: the office nominates 张建国 and scores, the committee decides
+    with its reason, the office posts the notice, the committee's commendation is refused
+    until the notice is over (the services' clock then moved to `notice_over`) and issued;
+    the selection's address."""
+    year = notice_over.astimezone(CHINA).year
+    township_url = await open_selection(office, f"{year}年度优秀共产党员", year=year)
+    await nominate(office, "张建国（红沙梁村党支部）", "带领全村完成节水改造")
+    await office.get_by_role("button", name="计算第1轮得分").click()
+    await head.goto(township_url)
+    await decide(head, 1, "张建国", True, "镇党委研究认为带领节水改造成效突出")
+    await head.get_by_role("button", name="提交镇党委决定").click()
+    await office.goto(township_url)
+    await office.get_by_role("button", name="发布公示").click()
+    await head.goto(township_url)
+    await head.get_by_role("button", name="发布表彰决定").click()  # notice not over
+    assert "公示期结束后才能表彰" in await head.get_by_role("alert").inner_text()
+    clock.set(notice_over)
+    await head.goto(township_url)  # not a reload: it would post the refused form again
+    await head.get_by_role("button", name="发布表彰决定").click()
+    assert await stage_of(head) == "已表彰"
+    day = notice_over.astimezone(CHINA)
+    issued = f"已于 {day.year}年{day.month}月{day.day}日 发布表彰决定"
+    assert issued in await head.locator("#notice").inner_text()
+    assert await office.get_by_role("button", name="发布表彰决定").count() == 0
+    return township_url

@@ -44,18 +44,24 @@ from tests.e2e.console_stories import (
     confirm,
     draft_on_a_phone,
     enter_a_paper_journal,
+    fill_a_paper_stack,
     follow_up,
     guidance_visit,
+    import_raters,
+    open_round,
+    print_invitations,
     publish_as_secretary,
     publish_ratings,
     report_progress,
     review_every_dimension,
     review_the_pledge_of,
     status_of,
+    township_commends,
 )
 from tests.e2e.helpers import eventually, ok
 from tests.e2e.notification_helpers import directory_on_board
 from tests.e2e.review_helpers import publish_branch_pledge
+from tests.e2e.test_evaluation_voting import vote_on_a_phone
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 
@@ -229,3 +235,53 @@ async def test_the_seeds_year_in_the_console(
             assert kind == "reminder"
             assert "张建国" in body  # the leadership team's secretary is not reviewed yet
             assert "红沙梁村党支部" not in body  # the branch was
+
+            # === June: the half-year public round opens; the township's selection ============
+            clock.set(on(6, 20))
+            title = f"{YEAR}年上半年群众评议"
+            round_url = await open_round(office, title, "上半年", day(6, 20))
+            round_id = round_url.rsplit("/", 1)[1]
+            await import_raters(office, tmp_path, 3)
+            codes = await print_invitations(office, 3)
+            # one of the public votes from the printed slip's code on a phone
+            vote = f"{str(evaluation.base_url).rstrip('/')}/vote#{codes[0]}"
+            await vote_on_a_phone(await browser.page(PHONE), vote, "满意")
+            # the other two hand in paper: the stack entered at the office desktop
+            await office.goto(round_url)
+            cells = {(1, "红沙梁村党支部"): "满意", (2, "红沙梁村党支部"): "基本满意"}
+            await fill_a_paper_stack(office, 2, 2, cells)
+            await office.get_by_role("button", name="录入这一叠选票").click()
+            assert office.url == round_url
+            assert ok(await evaluation.get(f"/v1/rounds/{round_id}/turnout"))["voted"] == 3
+
+            clock.set(on(6, 22))
+            await worker.tick()
+            selection = f"selection-{YEAR}"
+            assert [k for k, _ in await notices(world, d.office, selection)] == ["reminder"]
+            await township_commends(office, head, clock, on(7, 1))
+            awarded = ok(await evaluation.get("/v1/commendations", params={"county_id": d.county}))
+            [(level, awardees)] = [(c["level"], c["awardees"]) for c in awarded]
+            assert level == "township"
+            assert [a["subject_id"] for a in awardees] == [d.secretary]
+
+            # === July: the round closed before July 10, its results; the half-year read back ===
+            clock.set(on(7, 5))
+            await office.goto(round_url)
+            await office.get_by_role("button", name="结束评议并公布结果").click()
+            assert "红沙梁村党支部" in await office.locator("#results").inner_text()
+            [result] = ok(await evaluation.get(f"/v1/rounds/{round_id}/results"))["results"]
+            assert result["counts"] == {"satisfied": 2, "mostly_satisfied": 1, "dissatisfied": 0}
+            clock.set(on(7, 11))
+            await worker.tick()
+            assert [k for k, _ in await notices(world, d.office, selection)] == ["reminder"]
+            half = f"evaluation_round-{YEAR}H1"
+            # the branches' round is held; the members' round is the branch's to hold (E2):
+            # its secretary is told it is late, the office how many are
+            late = dict(await notices(world, d.branch_secretary, half))
+            assert late["overdue"].startswith("红沙梁村党支部"), late
+            counted = dict(await notices(world, d.office, half))
+            assert counted["overdue"].startswith("1个对象未完成"), counted
+            unread = ok(
+                await world.services["notification"].client.get("/v1/inbox", headers=d.office)
+            )["unread"]
+            assert await todo_count(office, console_url) == unread
