@@ -22,6 +22,29 @@ async def status_of(page: Page) -> str:
     return await page.locator("#status").inner_text()
 
 
+async def fill_a_proposal(
+    page: Page, basis: str, title: str, description: str, target: str, due: str
+) -> Locator:
+    """The pledge's proposal form with its basis and its first item (not yet submitted);
+    the first item's fieldset."""
+    await page.get_by_label("承诺依据（征求意见情况等）").fill(basis)
+    first = page.locator("fieldset").filter(has_text="第1项")
+    await first.get_by_label("事项名称").fill(title)
+    await first.get_by_label("具体内容").fill(description)
+    await first.get_by_label("可衡量的目标").fill(target)
+    await first.get_by_label("完成时限").fill(due)
+    return first
+
+
+async def record_an_opinion(page: Page, channel: str, day: str, summary: str) -> None:
+    """An opinion solicited for the pledge being drafted, with the channel it came by."""
+    await page.get_by_label("方式").select_option(label=channel)
+    await page.get_by_label("日期", exact=True).fill(day)
+    await page.get_by_label("意见摘要").fill(summary)
+    await page.get_by_role("button", name="记录意见").click()
+    assert f"{channel}：{summary}" in await page.locator("main").inner_text()
+
+
 async def draft_on_a_phone(member: Page) -> str:
     """The member, signed in on her phone, starts her pledge from 我的承诺 and proposes one
     item (a title too short first: refused beside the field in Chinese, nothing appended,
@@ -31,12 +54,14 @@ async def draft_on_a_phone(member: Page) -> str:
     await member.get_by_role("button", name="开始起草").click()
     assert await status_of(member) == "起草中"
 
-    await member.get_by_label("承诺依据（征求意见情况等）").fill("走访群众10户，收集意见5条")
-    first = member.locator("fieldset").filter(has_text="第1项")
-    await first.get_by_label("事项名称").fill("帮")  # too short: the service refuses
-    await first.get_by_label("具体内容").fill("带动十户推广滴灌, 上门指导")
-    await first.get_by_label("可衡量的目标").fill("推广滴灌300亩")
-    await first.get_by_label("完成时限").fill("2027-10-31")
+    first = await fill_a_proposal(
+        member,
+        "走访群众10户，收集意见5条",
+        "帮",  # too short: the service refuses
+        "带动十户推广滴灌, 上门指导",
+        "推广滴灌300亩",
+        "2027-10-31",
+    )
     await member.get_by_role("button", name="提交审核").click()
     assert "填写的内容有误" in await member.get_by_role("alert").inner_text()
     title = member.locator("#items\\.0\\.title")

@@ -106,12 +106,12 @@ def correction_body(kind: str, held_on: str, **extra: Any) -> dict[str, Any]:
     return body
 
 
-async def publish_branch_pledge(pledge: RunningService, d: Any, year: int = 2027) -> str:
-    """The branch's pledge of the year (2027) with two items, approved and published."""
+async def publish_branch_pledge(pledge: RunningService, d: Any) -> str:
+    """The branch's 2027 pledge with two items, approved and published."""
     c = pledge.client
     pledge_id = ok(
         await c.post(
-            "/v1/pledges", json={"year": year, "branch_id": d.branch}, headers=d.branch_secretary
+            "/v1/pledges", json={"year": 2027, "branch_id": d.branch}, headers=d.branch_secretary
         ),
         201,
     )["id"]

@@ -4,19 +4,28 @@ from January to July, each step taken in real Chromium by the person who takes i
 seed, on a 360 px phone or at the office desktop, with the step functions the stories of each
 part use (tests/e2e/console_stories.py and the stories' own modules).
 
-January: the member drafts on her phone, the township head returns her item with guidance,
-she revises it, the head approves it, the secretary publishes it and prints the pledge letter;
-the secretary enters the member's paper journal and grades the month's presentation. February:
-the secretary's monthly member rating; the committee's bimonthly branch rating. March: the
-head's quarterly review of the branch and a guidance visit; the member's progress; the office
-follows the branch's item up and confirms it solved and verified. June and July: the office's
-half-year public round (raters, printed invitations, a vote on /vote with a code, a stack of
-paper ballots as the grid, close, results) and the township's selection to the July 1
-commendation. At each month's end the outcome is read back (the records, events appended
-once) and the 待办 of the person responsible, ticked by the notification service's clock.
+January: the secretary solicits opinions and proposes the branch's pledge on her phone, the
+township head approves it, she publishes it; the member drafts hers on her phone (a refused
+field first), the head returns it with guidance, she revises it, the head approves it, the
+secretary publishes it and prints the pledge letter; the secretary enters the member's paper
+journal and grades the month's presentation, her 待办 reminding her of the meeting first.
+February: the month's end read back (the overdue notice names only the member not presented;
+知道了 takes one off the 待办 count); the secretary's monthly member rating (no overdue
+notice follows); the committee's bimonthly branch rating. March: the drafting reminder goes
+to the secretary for her own pledge only, the member's 待办 is empty; the head's quarterly
+review of the branch (a dimension left out refused first) and a guidance visit; the member's
+progress with a photo; the office follows the branch's item up with a scan and confirms it
+solved and verified; the head's quarterly reminder names only whom he has not reviewed.
+June and July: the office's half-year public round (raters from the template, printed
+invitations, a vote on /vote with a printed code on a phone, a stack of paper ballots as the
+grid, closed before July 10, results), the township's selection (nomination, score, the
+committee's decision and reason, notice, the commendation refused before the notice ends and
+issued on July 1), the office reminded of the selection once and never told it is late; the
+members' round not held, the secretary is told it is late and the office how many are. Each
+notice is issued once (a second pass the same day issues none).
 
 The year is the console's own (it dates its pages by the wall clock), its months the services'
-clock's."""
+clock's: the world starts on January 4 of this year."""
 
 from __future__ import annotations
 
@@ -45,6 +54,7 @@ from tests.e2e.console_stories import (
     draft_on_a_phone,
     enter_a_paper_journal,
     fill_a_paper_stack,
+    fill_a_proposal,
     follow_up,
     guidance_visit,
     import_raters,
@@ -52,6 +62,7 @@ from tests.e2e.console_stories import (
     print_invitations,
     publish_as_secretary,
     publish_ratings,
+    record_an_opinion,
     report_progress,
     review_every_dimension,
     review_the_pledge_of,
@@ -60,7 +71,6 @@ from tests.e2e.console_stories import (
 )
 from tests.e2e.helpers import eventually, ok
 from tests.e2e.notification_helpers import directory_on_board
-from tests.e2e.review_helpers import publish_branch_pledge
 from tests.e2e.test_evaluation_voting import vote_on_a_phone
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
@@ -79,8 +89,9 @@ def day(month: int, day: int) -> str:
 
 
 async def todo_count(page: Page, console_url: str) -> int:
-    """The unread count the person's 待办 shows."""
+    """The unread count the person's 待办 shows (the page fits the screen)."""
     await page.goto(console_url)
+    assert await horizontal_overflow(page) == 0
     heading = await page.locator("h2").first.inner_text()
     assert heading.startswith("待办（未读 "), heading
     return int(heading.removeprefix("待办（未读 ").removesuffix("）"))
@@ -130,6 +141,32 @@ async def test_the_seeds_year_in_the_console(
             clock.set(on(1, 5))
             pledge_url = await draft_on_a_phone(member)
             pledge_id = pledge_url.rsplit("/", 1)[1]
+            # the branch's own pledge: started (the console has no button for it), the
+            # secretary solicits opinions and proposes it on her phone
+            started = {"year": YEAR, "branch_id": d.branch}
+            branch_pledge = ok(
+                await pledge.client.post("/v1/pledges", json=started, headers=d.branch_secretary),
+                201,
+            )["id"]
+            await secretary.get_by_role("link", name="支部承诺").click()
+            await secretary.get_by_role("link", name="红沙梁村党支部").click()
+            await record_an_opinion(secretary, "座谈会", day(1, 5), "群众盼支渠早日防渗")
+            await fill_a_proposal(
+                secretary,
+                "召开座谈会征求意见，群众盼支渠防渗",
+                "改造支渠3公里",
+                "对村东支渠进行防渗改造",
+                "改造支渠3公里",
+                day(10, 31),
+            )
+            await secretary.get_by_role("button", name="提交审核").click()
+            assert await status_of(secretary) == "审核中"
+            assert await horizontal_overflow(secretary) == 0
+            branch_url = secretary.url
+            await review_the_pledge_of(head, "红沙梁村党支部", "通过", "按期完成防渗")
+            assert await status_of(head) == "已审定"
+            await publish_as_secretary(secretary, branch_url)
+
             await review_the_pledge_of(head, "李秀英", "退回修改", "目标写明带动的户数")
             assert await status_of(head) == "已退回修改"
             clock.set(on(1, 8))
@@ -152,9 +189,6 @@ async def test_the_seeds_year_in_the_console(
             assert published["status"] == "published"
             [item] = published["items"]
             assert item["target"] == "带动10户推广滴灌300亩"
-            # the branch's own pledge, published beside hers (its drafting is the member's
-            # story told for the branch; the office follows its item up in March)
-            branch_pledge = await publish_branch_pledge(pledge, d, YEAR)
 
             # the month's journals: her paper journal entered, the presentation graded
             clock.set(on(1, 27))
@@ -207,7 +241,20 @@ async def test_the_seeds_year_in_the_console(
             assert bimonthly["period"] == f"{YEAR}-B1"
             assert bimonthly["results"][0]["score"] == 96
 
-            # === March: the quarter's review and a guidance visit; progress, follow-up =========
+            # === March: drafting closes; the quarter's review and a guidance visit; progress,
+            # follow-up
+            clock.set(on(3, 10))
+            await worker.tick()
+            drafting = f"drafting-{YEAR}"
+            [(kind, body)] = await notices(world, d.branch_secretary, drafting)
+            assert kind == "reminder"
+            assert body.startswith("张建国")  # her own member's pledge is not drafted yet;
+            assert "李秀英" not in body  # the member's and the branch's are published
+            assert "红沙梁村党支部" not in body
+            assert await worker.tick() == 0  # each notice once
+            await member.goto(console_url)  # the member drafted in January: nothing to do
+            assert "目前没有待办事项。" in await member.locator("main").inner_text()
+            assert await horizontal_overflow(member) == 0
             clock.set(on(3, 20))
             await review_every_dimension(head, review.client, d, held_on=day(3, 20))
             await guidance_visit(head, review.client, d, tmp_path / "visit.jpg", day(3, 20))
@@ -273,6 +320,7 @@ async def test_the_seeds_year_in_the_console(
             assert result["counts"] == {"satisfied": 2, "mostly_satisfied": 1, "dissatisfied": 0}
             clock.set(on(7, 11))
             await worker.tick()
+            assert await worker.tick() == 0
             assert [k for k, _ in await notices(world, d.office, selection)] == ["reminder"]
             half = f"evaluation_round-{YEAR}H1"
             # the branches' round is held; the members' round is the branch's to hold (E2):
