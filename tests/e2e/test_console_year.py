@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.async_api import Page
@@ -70,6 +69,7 @@ from tests.e2e.console_stories import (
     township_commends,
 )
 from tests.e2e.helpers import eventually, ok
+from tests.e2e.identity_helpers import SignInWorld
 from tests.e2e.notification_helpers import directory_on_board
 from tests.e2e.test_evaluation_voting import vote_on_a_phone
 from tests.support import Servers
@@ -97,7 +97,9 @@ async def todo_count(page: Page, console_url: str) -> int:
     return int(heading.removeprefix("待办（未读 ").removesuffix("）"))
 
 
-async def notices(world: Any, headers: dict[str, str], deadline: str) -> list[tuple[str, str]]:
+async def notices(
+    world: SignInWorld, headers: dict[str, str], deadline: str
+) -> list[tuple[str, str]]:
     """The person's notices for one deadline: kind, and whom or what each names."""
     board = world.services["notification"].client
     inbox = ok(await board.get("/v1/inbox", params={"limit": 200}, headers=headers))
@@ -141,8 +143,8 @@ async def test_the_seeds_year_in_the_console(
             clock.set(on(1, 5))
             pledge_url = await draft_on_a_phone(member)
             pledge_id = pledge_url.rsplit("/", 1)[1]
-            # the branch's own pledge: started (the console has no button for it), the
-            # secretary solicits opinions and proposes it on her phone
+            # the branch's own pledge: started through the API (the console has no button for
+            # it yet), the secretary solicits opinions and proposes it on her phone
             started = {"year": YEAR, "branch_id": d.branch}
             branch_pledge = ok(
                 await pledge.client.post("/v1/pledges", json=started, headers=d.branch_secretary),
@@ -261,6 +263,7 @@ async def test_the_seeds_year_in_the_console(
             await report_progress(
                 member, pledge_url, tmp_path / "progress.jpg", "已完成滴灌带铺设120亩", 40
             )
+            # the secretary reports the branch's item done (the console has no 报告完成 yet)
             branch_item = ok(await pledge.client.get(f"/v1/pledges/{branch_pledge}"))["items"][0]
             done = {"summary": "支渠改造完成, 已通水"}
             path = f"/v1/pledges/{branch_pledge}/items/{branch_item['item_id']}/done"
