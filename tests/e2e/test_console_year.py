@@ -4,8 +4,9 @@ from January to July, each step taken in real Chromium by the person who takes i
 seed, on a 360 px phone or at the office desktop, with the step functions the stories of each
 part use (tests/e2e/console_stories.py and the stories' own modules).
 
-January: the secretary solicits opinions and proposes the branch's pledge on her phone, the
-township head approves it, she publishes it; the member drafts hers on her phone (a refused
+January: on her phone the secretary starts the branch's pledge from 支部承诺 (two of three
+not drafted), solicits opinions and proposes it, the township head approves it, she publishes
+it; the member drafts hers on her phone (a refused
 field first), the head returns it with guidance, she revises it, the head approves it, the
 secretary publishes it and prints the pledge letter; the secretary enters the member's paper
 journal and grades the month's presentation, her 待办 reminding her of the meeting first.
@@ -143,15 +144,13 @@ async def test_the_seeds_year_in_the_console(
             clock.set(on(1, 5))
             pledge_url = await draft_on_a_phone(member)
             pledge_id = pledge_url.rsplit("/", 1)[1]
-            # the branch's own pledge: started through the API (the console has no button for
-            # it yet), the secretary solicits opinions and proposes it on her phone
-            started = {"year": YEAR, "branch_id": d.branch}
-            branch_pledge = ok(
-                await pledge.client.post("/v1/pledges", json=started, headers=d.branch_secretary),
-                201,
-            )["id"]
+            # the branch's own pledge: the secretary starts it on her phone, solicits opinions
+            # and proposes it
             await secretary.get_by_role("link", name="支部承诺").click()
-            await secretary.get_by_role("link", name="红沙梁村党支部").click()
+            assert "未起草 2 个（共 3 个）" in await secretary.locator("#not-drafted").inner_text()
+            await secretary.get_by_role("button", name="起草支部承诺").click()
+            assert await status_of(secretary) == "起草中"
+            branch_pledge = secretary.url.rsplit("/", 1)[1]
             await record_an_opinion(secretary, "座谈会", day(1, 5), "群众盼支渠早日防渗")
             await fill_a_proposal(
                 secretary,
