@@ -4,10 +4,10 @@ from January to July, each step taken in real Chromium by the person who takes i
 seed, on a 360 px phone or at the office desktop, with the step functions the stories of each
 part use (tests/e2e/console_stories.py and the stories' own modules).
 
-January: on her phone the secretary starts the branch's pledge from 支部承诺 (two of three
-not drafted), solicits opinions and proposes it, the township head approves it, she publishes
-it; the member drafts hers on her phone (a refused
-field first), the head returns it with guidance, she revises it, the head approves it, the
+January: the member drafts her pledge on her phone (a refused field first); the secretary,
+on hers, starts the branch's pledge from 支部承诺 (two of its three pledgers not drafted),
+solicits opinions and proposes it, the township head approves it and she publishes it; the
+head returns the member's item with guidance, she revises it, the head approves it, the
 secretary publishes it and prints the pledge letter; the secretary enters the member's paper
 journal and grades the month's presentation, her 待办 reminding her of the meeting first.
 February: the month's end read back (the overdue notice names only the member not presented;
