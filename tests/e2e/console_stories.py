@@ -216,7 +216,7 @@ async def guidance_visit(
 
 async def publish_ratings(page: Page, period: str, rows: list[tuple[str, str, str]]) -> None:
     """From 评星定级, the grid of a period (as the page names it): each row's 等次 and 得分 by
-    its subject's name, published."""
+    its subject's name, published once confirmed."""
     await page.get_by_role("link", name="评星定级").click()
     grid = page.locator("form", has=page.get_by_role("button", name="发布评定"))
     await grid.get_by_label("期间").select_option(label=period)
@@ -224,6 +224,8 @@ async def publish_ratings(page: Page, period: str, rows: list[tuple[str, str, st
         await grid.get_by_label(f"{name} 等次").select_option(label=grade)
         await grid.get_by_label(f"{name} 得分").fill(score)
     await grid.get_by_role("button", name="发布评定").click()
+    assert period in await page.locator("h2").first.inner_text()  # published for good: asked
+    await page.get_by_role("button", name="确认发布").click()
     assert period in await page.locator("#published").inner_text()
 
 

@@ -316,7 +316,8 @@ async def test_the_seeds_year_in_the_console(
             # === July: the round closed before July 10, its results; the half-year read back ===
             clock.set(on(7, 5))
             await office.goto(round_url)
-            await office.get_by_role("button", name="结束评议并公布结果").click()
+            await office.get_by_role("link", name="结束评议并公布结果").click()
+            await office.get_by_role("button", name="确认结束并公布结果").click()
             assert "红沙梁村党支部" in await office.locator("#results").inner_text()
             [result] = ok(await evaluation.get(f"/v1/rounds/{round_id}/results"))["results"]
             assert result["counts"] == {"satisfied": 2, "mostly_satisfied": 1, "dissatisfied": 0}
