@@ -46,6 +46,7 @@ LONGEST_FIRST = (
     "tests/faults/test_broker_and_database.py",  # 42
     "tests/e2e/test_evaluation_rebuild.py",  # 41
     "tests/faults/test_supervised_up.py",  # 37
+    "tests/e2e/test_console_year.py",  # 30-37, one test (quieter machine, added later)
     "tests/e2e/test_console_evalpages.py",  # 30
     "tests/faults/test_deliveries.py",  # 29
     "tests/e2e/test_subscribing_system.py",  # 29

@@ -31,8 +31,13 @@ async def serving(app: FastAPI, port: int) -> AsyncIterator[httpx.AsyncClient]:
         if task.done():
             task.result()  # start-up failed: raise its error
         await asyncio.sleep(0.02)
+    # an idle connection is dropped before uvicorn's keep-alive (5 s) closes it: a request
+    # sent on it just as the server closes it fails with "Server disconnected"
+    limits = httpx.Limits(keepalive_expiry=4.0)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}", timeout=30, limits=limits
+        ) as client:
             yield client
     finally:
         server.should_exit = True

@@ -9,6 +9,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -87,12 +88,19 @@ async def world_for_console(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     beside: tuple[ServiceDefinition, ...] = (),
+    start: datetime | None = None,
 ) -> AsyncIterator[tuple[SignInWorld, str]]:
     """Identity beside pledge (and `beside`) for a console on a free port: the world and the
-    console's address, its sign-in's redirect registered with the identity service."""
+    console's address, its sign-in's redirect registered with the identity service; the
+    services' clock from `start` when given."""
     console_url = f"http://127.0.0.1:{free_port()}"
     async with identity_beside_pledge(
-        servers, monkeypatch, tmp_path, redirect=f"{console_url}/callback", beside=beside
+        servers,
+        monkeypatch,
+        tmp_path,
+        redirect=f"{console_url}/callback",
+        beside=beside,
+        start=start,
     ) as world:
         yield world, console_url
 

@@ -133,16 +133,18 @@ async def identity_beside_pledge(
     beside: tuple[ServiceDefinition, ...] = (),
     identity_port: int | None = None,
     issuer: str | None = None,
+    start: datetime | None = None,
 ) -> AsyncIterator[SignInWorld]:
     """Identity, then the pledge service verifying with the key identity signs with (the
     stack points every service at identity's JWKS; in one process a blocking JWKS fetch
     would wait on the very loop that serves it), one NATS subject root, one clock. Identity
     on `identity_port` when given (a county's provider must know its callback beforehand),
     naming itself `issuer` when given (its public address behind a proxy; the officials'
-    tokens are then identity's own)."""
+    tokens are then identity's own). The services' clock from `start` when given (a walk
+    through a year), else now."""
     monkeypatch.setenv("GONGKAI_IDENTITY_ARGON2_PROFILE", "cheapest")
     monkeypatch.setenv("GONGKAI_IDENTITY_CONSOLE_REDIRECT_URIS", redirect)
-    clock = FixedClock(datetime.now(UTC))
+    clock = FixedClock(start or datetime.now(UTC))
     root = f"t{secrets.token_hex(4)}"
     port: dict[str, object] = {} if identity_port is None else {"port": identity_port}
     named = {} if issuer is None else {"jwt_issuer": issuer}

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from PIL import Image
-from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from tests.e2e.console_helpers import (
@@ -26,13 +24,16 @@ from tests.e2e.console_helpers import (
     township_head,
     world_for_console,
 )
+from tests.e2e.console_stories import (
+    draft_on_a_phone,
+    publish_as_secretary,
+    report_progress,
+    review_the_pledge_of,
+    status_of,
+)
 from tests.e2e.helpers import ok
 from tests.support import Servers
-from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
-
-
-async def status_of(page: Page) -> str:
-    return await page.locator("#status").inner_text()
+from tests.support.browser import DESKTOP, PHONE, Browser
 
 
 async def test_a_pledge_from_draft_to_publication_in_the_console(
@@ -47,35 +48,7 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
             await sign_in(member, world, d.member, "13800002222")
             await member.goto(console_url)
             await member.get_by_role("link", name="登录").click()
-            await member.get_by_role("link", name="我的承诺").click()
-            assert await horizontal_overflow(member) == 0
-            await member.get_by_role("button", name="开始起草").click()
-            assert await status_of(member) == "起草中"
-
-            await member.get_by_label("承诺依据（征求意见情况等）").fill(
-                "走访群众10户，收集意见5条"
-            )
-            first = member.locator("fieldset").filter(has_text="第1项")
-            await first.get_by_label("事项名称").fill("帮")  # too short: the service refuses
-            await first.get_by_label("具体内容").fill("带动十户推广滴灌, 上门指导")
-            await first.get_by_label("可衡量的目标").fill("推广滴灌300亩")
-            await first.get_by_label("完成时限").fill("2027-10-31")
-            await member.get_by_role("button", name="提交审核").click()
-            assert "填写的内容有误" in await member.get_by_role("alert").inner_text()
-            title = member.locator("#items\\.0\\.title")
-            assert await title.get_attribute("aria-invalid") == "true"
-            assert (
-                await member.locator("#err-items-0-title").inner_text()
-                == "内容太短或项目太少，请补充完整。"
-            )
-            assert await status_of(member) == "起草中"  # nothing appended
-            assert await first.get_by_label("可衡量的目标").input_value() == "推广滴灌300亩"
-
-            await title.fill("带动十户发展节水农业")
-            await member.get_by_role("button", name="提交审核").click()
-            assert await status_of(member) == "审核中"
-            assert await horizontal_overflow(member) == 0
-            pledge_url = member.url
+            pledge_url = await draft_on_a_phone(member)
 
             await member.goto(f"{console_url}/review")  # not her post's page
             assert "乡镇党委和创先办使用" in await member.locator("main").inner_text()
@@ -83,14 +56,7 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
             # --- the township head, at the office desktop -----------------------------------
             head = await browser.page(DESKTOP)
             await sign_in(head, world, HEAD, "13800003333", console_url)
-            await head.get_by_role("link", name="承诺审核").click()
-            await head.get_by_role("link", name="李秀英").click()
-            await head.get_by_label("体现先进性").check()
-            await head.get_by_label("符合群众意愿").check()
-            await head.get_by_label("切实可行").check()
-            await head.get_by_label("通过").check()
-            await head.get_by_label("指导意见").fill("注意带动困难户")
-            await head.get_by_role("button", name="提交审核意见").click()
+            await review_the_pledge_of(head, "李秀英", "通过", "注意带动困难户")
             assert await status_of(head) == "已审定"
             assert "注意带动困难户" in await head.locator("main").inner_text()
 
@@ -99,24 +65,14 @@ async def test_a_pledge_from_draft_to_publication_in_the_console(
             await sign_in(secretary, world, d.secretary, "13800004444", console_url)
             assert "选择身份" in await secretary.locator("h2").inner_text()
             await secretary.get_by_role("button", name="支部书记").click()
-            await secretary.get_by_role("link", name="支部承诺").click()
-            assert "已审定" in await secretary.locator("main").inner_text()
-            await secretary.goto(pledge_url)
-            await secretary.get_by_role("button", name="公开承诺").click()
-            assert await status_of(secretary) == "已公开"
+            await publish_as_secretary(secretary, pledge_url)
             await secretary.goto(f"{console_url}/pledge")  # a member's page, not this hat's
             assert "请切换到党员身份" in await secretary.locator("main").inner_text()
 
             # the member sees her pledge published and reports progress with a phone photo
-            await member.goto(pledge_url)
-            assert await status_of(member) == "已公开"
-            photo = tmp_path / "progress.jpg"
-            Image.new("RGB", (64, 48), (200, 120, 40)).save(photo, "JPEG")
-            await member.get_by_label("进展情况").fill("已完成滴灌带铺设120亩")
-            await member.get_by_label("完成百分比").fill("40")
-            await member.get_by_label("照片或扫描件（可拍照）").set_input_files(str(photo))
-            await member.get_by_role("button", name="报告进展").click()
-            assert "进度：40%" in await member.locator("main").inner_text()
+            await report_progress(
+                member, pledge_url, tmp_path / "progress.jpg", "已完成滴灌带铺设120亩", 40
+            )
             pledge_id = pledge_url.rsplit("/", 1)[1]
             seen = ok(await world.pledge.client.get(f"/v1/pledges/{pledge_id}"))
             [reported] = [a for a in seen["activity"] if a["kind"] == "progress"]

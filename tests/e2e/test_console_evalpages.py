@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from shared.workbook import XLSX_TYPE
@@ -29,6 +28,14 @@ from tests.e2e.console_helpers import (
     township_copied,
     world_for_console,
 )
+from tests.e2e.console_stories import (
+    CODE,
+    fill_a_paper_stack,
+    import_raters,
+    open_round,
+    print_invitations,
+    state_of,
+)
 from tests.e2e.evaluation_helpers import (
     directory_copied,
     pledge_and_evaluation,
@@ -37,12 +44,6 @@ from tests.e2e.evaluation_helpers import (
 from tests.e2e.helpers import Directory, eventually, ok
 from tests.support import Servers
 from tests.support.browser import DESKTOP, Browser, horizontal_overflow
-
-CODE = r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}"
-
-
-async def state_of(page: Page) -> str:
-    return await page.locator("#state").inner_text()
 
 
 async def test_a_round_with_raters_and_paper_ballots_from_the_console(
@@ -68,36 +69,13 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             # --- the office opens the round ------------------------------------------------
             page = await browser.page(DESKTOP)
             await sign_in(page, world, clerk, "13800005555", console_url)
-            await page.get_by_role("link", name="评议", exact=True).click()
-            await page.get_by_label("评议名称").fill("群众评议支部")
-            await page.get_by_label("上半年" if today.month <= 6 else "下半年").check()
-            await page.get_by_label("开始日期").fill(today.isoformat())
-            await page.get_by_role("button", name="开展评议").click()
-            assert await page.locator("h2").first.inner_text() == "群众评议支部"
-            round_id = page.url.rsplit("/", 1)[1]
-            round_url = page.url
+            round_url = await open_round(
+                page, "群众评议支部", "上半年" if today.month <= 6 else "下半年", today.isoformat()
+            )
+            round_id = round_url.rsplit("/", 1)[1]
 
             # --- its raters from the filled template ----------------------------------------
-            async with page.expect_download() as downloading:
-                await page.get_by_role("link", name="下载评议人模板").click()
-            template = tmp_path / "raters.xlsx"
-            await (await downloading.value).save_as(template)
-            book = load_workbook(template)
-            for n in range(3):
-                book["评议人"].append([f"群众代表{n}", f"1390000000{n}", "", "群众", "", ""])
-            book.save(tmp_path / "filled.xlsx")
-            await page.get_by_label("评议人名单（.xlsx，或 CSV）").set_input_files(
-                str(tmp_path / "filled.xlsx")
-            )
-            await page.get_by_role("button", name="上传并预览").click()
-            assert await state_of(page) == "预览：尚未导入"
-            assert "登记评议人" in await page.locator("main").inner_text()
-            await page.get_by_role("button", name="确认导入").click()
-            assert await state_of(page) == "已导入"
-            await page.get_by_role("link", name="返回评议").click()
-            raters = await page.locator("#raters").inner_text()
-            assert "139****0001" in raters  # masked (A7)
-            assert "13900000001" not in raters
+            await import_raters(page, tmp_path, 3)
 
             # the round's page on a 360 px phone: nothing wider than the screen
             await page.set_viewport_size({"width": 360, "height": 740})
@@ -108,21 +86,15 @@ async def test_a_round_with_raters_and_paper_ballots_from_the_console(
             await page.goto(round_url)
             await page.set_viewport_size(DESKTOP["viewport"])
 
-            await page.get_by_role("button", name="打印邀请码").click()  # in the same tab
-            assert len(re.findall(CODE, await page.locator("body").inner_text())) == 3
-            await page.locator("#back a").click()
+            await print_invitations(page, 3)
 
             # --- a stack of two paper ballots in the grid -----------------------------------
-            await page.get_by_role("link", name="录入一叠纸质选票").click()
-            await page.get_by_label("这一叠共几张").fill("3")
-            await page.get_by_role("button", name="调整行数").click()
-            signers = page.locator("#signed input[type=checkbox]")
-            assert await signers.count() == 3
-            await signers.nth(0).check()
-            await signers.nth(1).check()
-            await page.get_by_label("第1张 红沙梁村党支部").select_option(label="满意")
-            await page.get_by_label("第1张 东湖村党支部").select_option(label="满意")
-            await page.get_by_label("第2张 东湖村党支部").select_option(label="不满意")
+            cells = {
+                (1, "红沙梁村党支部"): "满意",
+                (1, "东湖村党支部"): "满意",
+                (2, "东湖村党支部"): "不满意",
+            }
+            signers = await fill_a_paper_stack(page, 3, 2, cells)
             await page.get_by_role("button", name="录入这一叠选票").click()  # a cell left empty
             assert "填写的内容有误" in await page.get_by_role("alert").inner_text()
             cell = page.get_by_label("第2张 红沙梁村党支部")

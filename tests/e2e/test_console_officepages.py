@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from PIL import Image
 
 from services.review.app import DEFINITION as REVIEW
 from tests.e2e.console_helpers import (
@@ -21,6 +20,7 @@ from tests.e2e.console_helpers import (
     sign_in,
     world_for_console,
 )
+from tests.e2e.console_stories import confirm, enter_a_paper_journal, follow_up
 from tests.e2e.helpers import ok
 from tests.e2e.review_helpers import publish_branch_pledge, synced
 from tests.support import Servers
@@ -84,17 +84,14 @@ async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_jo
             await office.set_viewport_size(DESKTOP["viewport"])
 
             # --- the ledger: a follow-up with a scanned letter, the problem confirmed solved -
-            await office.goto(f"{console_url}/township?year=2027")
-            await office.get_by_role("link", name="跟进：改造支渠3公里").click()
-            scan = tmp_path / "letter.png"
-            Image.new("RGB", (80, 60), (255, 255, 255)).save(scan, "PNG")
-            await office.get_by_label("跟进情况").fill("到现场查看, 支渠已通水")
-            await office.get_by_label("佐证材料（照片或扫描件，可多选）").set_input_files(str(scan))
-            await office.get_by_role("button", name="记录跟进").click()
-            assert "letter.png" in await office.locator("#activity").inner_text()
-            solved = office.locator("form", has=office.get_by_role("button", name="确认问题已解决"))
-            await solved.get_by_label("确认依据").fill("群众反映灌溉用水问题已解决")
-            await solved.get_by_role("button", name="确认问题已解决").click()
+            await follow_up(
+                office,
+                f"{console_url}/township?year=2027",
+                "改造支渠3公里",
+                tmp_path / "letter.png",
+                "到现场查看, 支渠已通水",
+            )
+            await confirm(office, "问题已解决", "群众反映灌溉用水问题已解决")
             assert "✔ 问题已解决" in await office.locator("#confirmed").inner_text()
             seen = ok(await pledge.client.get(f"/v1/pledges/{pledge_id}"))
             assert seen["items"][0]["problem_solved"]
@@ -106,14 +103,10 @@ async def test_the_office_keeps_the_roll_and_the_ledger_the_secretary_a_paper_jo
             await secretary.get_by_role("button", name="支部书记").click()
             await secretary.get_by_role("link", name="党员纪实").click()
             assert await horizontal_overflow(secretary) == 0
-            await secretary.get_by_role("link", name="李秀英").click()
             today = datetime.now(UTC).astimezone(timezone(timedelta(hours=8))).date()
-            await secretary.get_by_label("日期", exact=True).fill(str(today))
-            await secretary.get_by_label("工作内容").fill("入户宣传滴灌补贴政策")
-            await secretary.get_by_label("履职情况").fill("走访农户5户, 登记需求3户")
-            await secretary.get_by_role("button", name="保存", exact=True).click()
-            assert "支部书记代录" in await secretary.locator("main").inner_text()
-            assert await horizontal_overflow(secretary) == 0
+            await enter_a_paper_journal(
+                secretary, "李秀英", str(today), "入户宣传滴灌补贴政策", "走访农户5户, 登记需求3户"
+            )
             journal = ok(
                 await review.client.get(
                     f"/v1/members/{d.member}/journal", headers=d.branch_secretary

@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from tests.e2e.console_helpers import (
@@ -31,6 +30,13 @@ from tests.e2e.console_helpers import (
     township_head,
     world_for_console,
 )
+from tests.e2e.console_stories import (
+    decide,
+    nominate,
+    open_selection,
+    stage_of,
+    township_commends,
+)
 from tests.e2e.helpers import event_count, ok
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
@@ -39,49 +45,6 @@ from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 def at(day: str) -> datetime:
     """10:00 in China on the day."""
     return datetime.fromisoformat(f"{day}T02:00:00+00:00").astimezone(UTC)
-
-
-async def stage_of(page: Page) -> str:
-    return await page.locator("#stage").inner_text()
-
-
-async def open_selection(page: Page, title: str, *, members: bool = True) -> str:
-    """Opens the year's selection from the selections' page, with a five days' notice and
-    the formula of one stage and one place; the selection's address."""
-    await (
-        page.get_by_role("link", name="评选表彰")
-        .or_(page.get_by_role("link", name="评选推荐"))
-        .click()
-    )
-    await page.get_by_label("评选名称").fill(title)
-    await page.get_by_label("年度").fill("2027")
-    if members:
-        await page.get_by_label("评选对象").select_option(label="优秀党员")
-    await page.get_by_label("公示天数").fill("5")
-    await page.get_by_role("button", name="开始评选").click()
-    assert await stage_of(page) == "待确定评选办法"
-    await page.get_by_label("各轮入围名额（多轮用逗号分隔）").fill("1")
-    await page.get_by_role("button", name="保存评选办法").click()
-    assert await stage_of(page) == "推荐中"
-    return page.url
-
-
-async def nominate(page: Page, who: str, reason: str) -> None:
-    await page.get_by_label("推荐", exact=True).select_option(label=who)
-    await page.get_by_label("推荐理由").fill(reason)
-    await page.get_by_role("button", name="提交推荐").click()
-
-
-async def decide(page: Page, stage: int, name: str, advanced: bool, reason: str) -> None:
-    """The deciding body's choice for one candidate and its reason."""
-    part = page.locator(f"#stage-{stage}")
-    await (
-        part.locator("fieldset")
-        .filter(has_text=name)
-        .get_by_label("入围" if advanced else "不入围", exact=True)
-        .check()
-    )
-    await part.get_by_label(f"{name}：理由").fill(reason)
 
 
 async def test_county_and_branch_selections_and_the_commendation_in_the_console(
@@ -122,23 +85,7 @@ async def test_county_and_branch_selections_and_the_commendation_in_the_console(
             clock.set(at("2027-06-22"))
 
             # --- the township selects its members; the committee issues the commendation --
-            township_url = await open_selection(office, "2027年度优秀共产党员")
-            await nominate(office, "张建国（红沙梁村党支部）", "带领全村完成节水改造")
-            await office.get_by_role("button", name="计算第1轮得分").click()
-            await head.goto(township_url)
-            await decide(head, 1, "张建国", True, "镇党委研究认为带领节水改造成效突出")
-            await head.get_by_role("button", name="提交镇党委决定").click()
-            await office.goto(township_url)
-            await office.get_by_role("button", name="发布公示").click()
-            await head.goto(township_url)
-            await head.get_by_role("button", name="发布表彰决定").click()  # notice not over
-            assert "公示期结束后才能表彰" in await head.get_by_role("alert").inner_text()
-            clock.set(at("2027-07-01"))
-            await head.goto(township_url)  # not a reload: it would post the refused form again
-            await head.get_by_role("button", name="发布表彰决定").click()
-            assert await stage_of(head) == "已表彰"
-            assert "已于 2027年7月1日 发布表彰决定" in await head.locator("#notice").inner_text()
-            assert await office.get_by_role("button", name="发布表彰决定").count() == 0
+            township_url = await township_commends(office, head, clock, at("2027-07-01"))
 
             # --- the county selects from the townships' winners ------------------------------
             menu = await county.get_by_role("navigation", name="主菜单").inner_text()

@@ -11,8 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PIL import Image
-from playwright.async_api import Page
 
 from services.evaluation.app import DEFINITION as EVALUATION
 from services.review.app import DEFINITION as REVIEW
@@ -26,15 +24,10 @@ from tests.e2e.console_helpers import (
     township_head,
     world_for_console,
 )
+from tests.e2e.console_stories import guidance_visit, main_text, review_every_dimension
 from tests.e2e.helpers import eventually, ok
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
-
-DIMENSIONS = ("重点工作", "班子建设", "基层组织建设", "党风廉政", "为民办实事", "承诺践诺")
-
-
-async def main_text(page: Page) -> str:
-    return await page.locator("main").inner_text()
 
 
 async def test_reviews_visits_and_the_selection_in_the_console(
@@ -59,53 +52,10 @@ async def test_reviews_visits_and_the_selection_in_the_console(
             # --- the head reviews the branch, every dimension --------------------------------
             head = await browser.page(DESKTOP)
             await sign_in(head, world, HEAD, "13800003333", console_url)
-            await head.get_by_role("link", name="领导点评").click()
-            await head.get_by_role("link", name="红沙梁村党支部").click()
-            await head.get_by_role("link", name="点评", exact=True).first.click()
-            assert "点评支部：红沙梁村党支部" in await main_text(head)
-            for dimension in DIMENSIONS[:-1]:  # the last one forgotten
-                part = head.locator("fieldset").filter(has_text=dimension)
-                await part.get_by_label("等次").select_option(label="优秀")
-                await part.get_by_label("评语").fill(f"{dimension}扎实")
-            await head.get_by_label("主要成绩").fill("节水灌溉推广到全村")
-            await head.get_by_label("存在不足").fill("年轻党员发展偏少")
-            await head.get_by_label("努力方向").fill("培养后备力量")
-            await head.get_by_role("button", name="保存点评").click()
-            assert "填写的内容有误" in await head.get_by_role("alert").inner_text()
-            grade = head.locator("#assessments\\.pledge_fulfilment\\.grade")
-            assert await grade.get_attribute("aria-invalid") == "true"
-            assert (
-                "请填写或选择此项"  # left unchosen: asked for
-                in await head.locator("#err-assessments-pledge_fulfilment-grade").inner_text()
-            )
-            assert await head.get_by_label("主要成绩").input_value() == "节水灌溉推广到全村"
-            assert (
-                ok(await review.get("/v1/reviews", params={"branch_id": d.branch}))["total"] == 0
-            )  # nothing recorded
-            last = head.locator("fieldset").filter(has_text=DIMENSIONS[-1])
-            await last.get_by_label("等次").select_option(label="合格")
-            await last.get_by_label("评语").fill("承诺事项按期推进")
-            await head.get_by_role("button", name="保存点评").click()
-            ledger = await head.locator("#review-ledger").inner_text()
-            assert "点评台账（1 条）" in ledger
-            assert "承诺践诺：合格" in ledger
-            assert "重点工作：优秀" in ledger
-            [recorded] = ok(await review.get("/v1/reviews", params={"branch_id": d.branch}))["rows"]
-            assert len(recorded["assessments"]) == len(DIMENSIONS)
+            await review_every_dimension(head, review, d)
 
             # --- a guidance visit with a photo ------------------------------------------------
-            photo = tmp_path / "visit.jpg"
-            Image.new("RGB", (64, 48), (40, 120, 200)).save(photo, "JPEG")
-            await head.get_by_role("link", name="联系点指导").click()
-            await head.get_by_label("指导情况").fill("查看滴灌示范田，听取支部汇报")
-            await head.get_by_label("指导意见（可不填）").fill("带动周边农户")
-            await head.get_by_label("现场照片（可拍照）").set_input_files(str(photo))
-            await head.get_by_role("button", name="保存指导记录").click()
-            visits = await head.locator("#visits").inner_text()
-            assert "查看滴灌示范田" in visits
-            assert "照片 1 张" in visits
-            [visit] = ok(await review.get("/v1/visits", params={"branch_id": d.branch}))["rows"]
-            assert [f["media_type"] for f in visit["files"]] == ["image/jpeg"]
+            await guidance_visit(head, review, d, tmp_path / "visit.jpg")
 
             # --- the office opens the selection ----------------------------------------------
             office = await browser.page(DESKTOP)
