@@ -21,8 +21,9 @@ from tests.e2e.console_helpers import (
     township_copied,
     world_for_console,
 )
+from tests.e2e.console_stories import stage_of
 from tests.e2e.helpers import event_count, ok
-from tests.e2e.test_console_selectlevels import at, stage_of
+from tests.e2e.test_console_selectlevels import at
 from tests.support import Servers
 from tests.support.browser import DESKTOP, PHONE, Browser, horizontal_overflow
 from tests.unit.test_console_objleaders import county_selection_on_notice
