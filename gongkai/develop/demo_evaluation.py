@@ -4,10 +4,11 @@ after the pledge demo (gongkai/develop/demo.py): per township, an open round on 
 workbook) with web ballots (invited, each voting with their code) and paper ballots (turnout
 to look at), a closed round on one branch's members (invited, voting with their codes;
 published results), the township's bimonthly rating of branches and each branch's monthly
-rating of members; the township's annual selection of members with the first branch's
-nominations in and its first stage scored for the committee to decide (S1–S2); and a
-satisfaction check on one of the first branch's items, reported done and verified, with the
-people it served registered and a few of them answered (E3a)."""
+rating of members, each of the last period that has ended; the township's annual selection
+of members with the first branch's nominations in and its first stage scored for the
+committee to decide (S1–S2); and a satisfaction check on one of the first branch's items,
+reported done and verified, with the people it served registered and a few of them answered
+(E3a)."""
 
 from __future__ import annotations
 
@@ -183,14 +184,25 @@ def _voted_with_codes(
     return len(issued["invitations"])
 
 
+def ended(today: date) -> tuple[str, str]:
+    """The last month and the last two months that have ended by `today` ("2026-11",
+    "2026-B5" on 2026-12-08): what the demo's branches and township have rated. A selection
+    counts a rating when the period it covers ends within its window (S2), so a rating of
+    the month still running would be no evidence for the demo's selection."""
+    month = today.replace(day=1) - timedelta(days=1)
+    bimonth = date(today.year, today.month - (today.month + 1) % 2, 1) - timedelta(days=1)
+    return f"{month:%Y-%m}", f"{bimonth.year}-B{bimonth.month // 2}"
+
+
 def _ratings(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, int]) -> None:
     township = copy["township_id"]
+    month, bimonth = ended(today)
     api.post(
         "/v1/ratings",
         {
             "level": "township_rates_branches",
             "township_id": township,
-            "period": f"{today.year}-B{(today.month + 1) // 2}",
+            "period": bimonth,
             "results": [
                 {"subject_id": b["branch_id"], "grade": grade, "score": SCORES[grade]}
                 for b, grade in zip(copy["branches"], APPRAISAL * 3, strict=False)
@@ -205,7 +217,7 @@ def _ratings(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str, 
             {
                 "level": "branch_rates_members",
                 "branch_id": branch["branch_id"],
-                "period": f"{today:%Y-%m}",
+                "period": month,
                 "results": [
                     {"subject_id": m["member_id"], "grade": grade, "score": SCORES[grade]}
                     for m, grade in zip(branch["members"], APPRAISAL[1:] * 5, strict=False)
@@ -237,8 +249,8 @@ def _selection(api: DemoApi, copy: dict[str, Any], today: date, counts: dict[str
     counts["selections"] += 1
     formula: dict[str, Any] = {"weights": {"ratings": 0.4, "evaluation": 0.4, "reviews": 0.2}}
     formula |= {"when_missing": "reweight", "quotas": [2]}
-    # the year to today: the demo's records are all of today (the default window, the
-    # twelve months before the opening, would hold none of them)
+    # the year to today: the demo's records are made today (the default window, the twelve
+    # months before the opening, would hold none of them); its ratings are of last month
     formula |= {"window_starts_on": str(today - timedelta(days=364)), "window_ends_on": str(today)}
     api.post(f"/v1/selections/{selection_id}/formula", formula, office)
     secretary = api.auth("branch_secretary", branch["branch_id"], branch["secretary_id"])
