@@ -3,14 +3,17 @@ process, through ASGI) against the real pledge service: the member reports her o
 with a photo, after a tick that it cannot be undone; an empty summary or no tick is refused
 beside its field with nothing appended; a double submit reports once; the item then reads
 已完成 with what follows (the township's confirmations, the satisfaction check). The branch
-secretary reports a member's item on her behalf (recorded so) and the branch's own; another
-member is offered no form and refused."""
+secretary reports a member's item on her behalf (recorded so, and said on the office's
+follow-up page) and the branch's own; another member is offered no form and refused. The
+reminder calendar's months: the next deadline's open, and a refused row's."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from services.console.calls import Refused
+from services.console.pages.setup import by_month
 from tests.e2e.helpers import Directory, event_count, item, ok
 from tests.e2e.review_helpers import publish_branch_pledge
 from tests.support import RunningService, Servers
@@ -149,6 +152,11 @@ async def test_the_secretary_reports_on_the_members_behalf(
         assert (reported["entered_by"], reported["files"]) == (d.secretary, [])
         page = shown(await secretary.get(path))
         assert "报告，支部书记代为报告）：" + summary in page
+        # the office's follow-up page of the item says so too, and offers its confirmations
+        office, _ = signed_in_as(settings, servers, "township_office", d.township, "o", "赵")
+        followed = shown(await office.get(f"/township/items/{pid}/{first}"))
+        assert "（支部书记代为报告）" in followed
+        assert f"/township/items/{pid}/{first}/problem-solved" in followed
 
         # the branch's own pledge: hers to report, not on anyone's behalf
         branch_item = ok(await pledge.client.get(f"/v1/pledges/{branch_pid}"))["items"][0]
@@ -163,3 +171,25 @@ async def test_the_secretary_reports_on_the_members_behalf(
         assert answer.status_code == 303, answer.text
         branch_done: dict[str, Any] = (await recorded(pledge, "ItemReportedDone"))[-1]
         assert (branch_done["pledge_id"], branch_done["entered_by"]) == (branch_pid, None)
+
+
+def test_the_calendar_by_month_opens_the_next_and_a_refused_one() -> None:
+    """A month at a time: each deadline keeps its place in the whole form; the month of the
+    next deadline is open, and one holding a refused row; `every` opens them all."""
+    deadlines = [
+        {"due_on": "2020-03-15", "title": "拟定"},
+        {"due_on": "2020-03-31", "title": "公开"},
+        {"due_on": "2099-06-30", "title": "纪实"},
+        {"due_on": "2099-07-10", "title": "评议"},
+    ]
+    months = by_month(deadlines, None)
+    assert [(m["month"], m["open"], m["next"]) for m in months] == [
+        ("2020-03", False, False),
+        ("2099-06", True, True),
+        ("2099-07", False, False),
+    ]
+    assert [n for n, _ in months[0]["rows"]] == [0, 1]
+    assert [n for n, _ in months[2]["rows"]] == [3]
+    refused = Refused(422, "日期不对", fields={"deadlines.1.due_on": "日期格式不对"})
+    assert [m["open"] for m in by_month(deadlines, refused)] == [True, True, False]
+    assert [m["open"] for m in by_month(deadlines, None, every=True)] == [True, True, True]
