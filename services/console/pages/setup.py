@@ -168,9 +168,11 @@ OWNED = ("drafting", "publication", "evaluation_round")
 
 @router.get("/reminders")
 async def reminders(
-    desk: Signed, year: Annotated[int | None, Query(ge=2000, le=2100)] = None, all: bool = False
+    desk: Signed,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    every: Annotated[bool, Query(alias="all")] = False,  # 全部展开: every month open
 ) -> Response:
-    return await _reminders(desk, year or this_year(), every=all)
+    return await _reminders(desk, year or this_year(), every=every)
 
 
 async def _reminders(
