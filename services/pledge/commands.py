@@ -166,6 +166,7 @@ class RecordFollowUp(RecordNote):
 
 class ReportDone(Command):
     summary: Text
+    files: Attachments = ()  # uploaded first (POST /v1/files), by their hashes
 
 
 class PushQuarter(Command):

@@ -319,7 +319,9 @@ class FollowUpRecorded(DomainEvent):
 
 
 class ItemReportedDone(DomainEvent):
-    """The pledger reports the item done; the evaluation service runs its satisfaction check."""
+    """The pledger reports the item done; the evaluation service runs its satisfaction check.
+    `files`: the evidence attached (as a progress report's); `entered_by`: the branch
+    secretary who reported a member's item on the member's behalf (absent before both)."""
 
     aggregate_type = "pledge"
     pledge_id: str
@@ -328,6 +330,8 @@ class ItemReportedDone(DomainEvent):
     title: str
     summary: str
     open_reasons: OpenReasons = None  # the item's, after this event
+    files: tuple[FileRef, ...] = ()
+    entered_by: str | None = None  # the secretary, on the member's behalf
 
 
 class ProblemSolvedConfirmed(DomainEvent):

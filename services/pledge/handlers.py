@@ -548,8 +548,11 @@ async def report_done(
     uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReportDone, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "只有承诺人本人可以报告事项完成。")
-    pledge.report_done(item_id, cmd.summary)
+    entered_by = _writer(
+        who, _pledger(pledge), "只有承诺人本人（或支部书记代党员）可以报告事项完成。"
+    )
+    files = await attached(uow, cmd.files, who)
+    pledge.report_done(item_id, cmd.summary, files, entered_by)
     await uow.save(pledge)
     return accepted(pledge_id, uow)
 

@@ -15,8 +15,9 @@ February: the month's end read back (the overdue notice names only the member no
 notice follows); the committee's bimonthly branch rating. March: the drafting reminder goes
 to the secretary for her own pledge only, the member's 待办 is empty; the head's quarterly
 review of the branch (a dimension left out refused first) and a guidance visit; the member's
-progress with a photo; the office follows the branch's item up with a scan and confirms it
-solved and verified; the head's quarterly reminder names only whom he has not reviewed.
+progress with a photo; the secretary reports the branch's item done on her phone; the office
+follows it up with a scan and confirms it solved and verified; the head's quarterly reminder
+names only whom he has not reviewed.
 June and July: the office's half-year public round (raters from the template, printed
 invitations, a vote on /vote with a printed code on a phone, a stack of paper ballots as the
 grid, closed before July 10, results), the township's selection (nomination, score, the
@@ -262,11 +263,17 @@ async def test_the_seeds_year_in_the_console(
             await report_progress(
                 member, pledge_url, tmp_path / "progress.jpg", "已完成滴灌带铺设120亩", 40
             )
-            # the secretary reports the branch's item done (the console has no 报告完成 yet)
-            branch_item = ok(await pledge.client.get(f"/v1/pledges/{branch_pledge}"))["items"][0]
-            done = {"summary": "支渠改造完成, 已通水"}
-            path = f"/v1/pledges/{branch_pledge}/items/{branch_item['item_id']}/done"
-            ok(await pledge.client.post(path, json=done, headers=d.branch_secretary))
+            # the secretary reports the branch's item done on her phone (a tick: no undoing it)
+            await secretary.goto(branch_url)
+            channel = secretary.locator("ol > li").filter(has_text="改造支渠3公里")
+            await channel.get_by_text("报告此项已完成").click()
+            await channel.get_by_label("完成情况").fill("支渠改造完成, 已通水")
+            await channel.get_by_role("checkbox").check()
+            await channel.get_by_role("button", name="报告完成").click()
+            reported = await secretary.locator(".done-state").inner_text()
+            assert "支渠改造完成, 已通水" in reported
+            assert "问题已解决：等待乡镇核实" in reported
+            assert await horizontal_overflow(secretary) == 0
             ledger = f"{console_url}/township?year={YEAR}"
             await follow_up(office, ledger, "改造支渠3公里", tmp_path / "letter.png", "现场查看")
             await confirm(office, "问题已解决", "群众反映灌溉用水问题已解决")

@@ -89,6 +89,8 @@ async def _pledge_page(
     proposal …) shown again with what was typed and the reasons beside its fields."""
     pledge = await desk.get("pledge", f"/v1/pledges/{pledge_id}")
     names = await categories(desk, pledge["branch_id"])
+    own = desk.session.role == "member" and desk.session.person == pledge["member_id"]
+    secretary = desk.session.role == "branch_secretary" and desk.session.org == pledge["branch_id"]
     return desk.form_page(
         "pledge.html",
         refused,
@@ -99,10 +101,10 @@ async def _pledge_page(
         reviewer=desk.session.role in ("township_committee", "township_office"),
         # who writes this pledge: the member, or the branch's secretary (the branch's own, and
         # a member's entered from paper on the member's behalf, issue 20.6)
-        pledger=(desk.session.role == "member" and desk.session.person == pledge["member_id"])
-        or (desk.session.role == "branch_secretary" and desk.session.org == pledge["branch_id"]),
-        secretary=desk.session.role == "branch_secretary"
-        and desk.session.org == pledge["branch_id"],
+        pledger=own or secretary,
+        # the pledger herself (progress is hers alone; done the secretary may report for her)
+        speaks=own or (secretary and pledge["member_id"] is None),
+        secretary=secretary,
         channels=CHANNELS,
         sent=sent,
     )
@@ -315,11 +317,37 @@ async def report_progress(pledge_id: str, item_id: str, desk: Signed) -> Respons
         # a whole number as a number (the service says its range), anything else as typed
         "percent": int(percent) if re.fullmatch(r"-?\d{1,9}", percent) else percent,
     }
-    path = f"/v1/pledges/{pledge_id}/items/{item_id}/progress"
+    return await _item_report(desk, pledge_id, f"{item_id}/progress", body, form, sent=item_id)
+
+
+@router.post("/pledges/{pledge_id}/items/{item_id}/done")
+async def report_done(pledge_id: str, item_id: str, desk: Signed) -> Response:
+    """P10: the item reported done, by its pledger (or the branch secretary on a member's
+    behalf, recorded so); the township's confirmations and the satisfaction check follow.
+    It cannot be taken back, so the form asks for a tick first."""
+    form = await desk.form()
+    sent = f"done-{item_id}"
+    if form.get("confirmed") != "yes":
+        unconfirmed = Refused(
+            422,
+            "报告完成后无法撤销：请确认后再提交。",
+            fields={"confirmed": "请勾选确认：报告完成后无法撤销。"},
+        )
+        return await _pledge_page(desk, pledge_id, refused=unconfirmed, filled=form, sent=sent)
+    body = {"summary": form.get("summary", "")}
+    return await _item_report(desk, pledge_id, f"{item_id}/done", body, form, sent)
+
+
+async def _item_report(
+    desk: Desk, pledge_id: str, report: str, body: dict[str, Any], form: dict[str, str], sent: str
+) -> Response:
+    """A report on an item of a published pledge (`<item>/progress`, `<item>/done`) with the
+    form's evidence: a refusal shown beside the sent form's fields, what was typed kept."""
+    path = f"/v1/pledges/{pledge_id}/items/{report}"
     try:
         # a photo from the phone's camera (or a scanned letter): stored first, then attached
         body["files"] = await desk.evidence("pledge")
         await desk.post("pledge", path, body, form.get("key", ""))
     except Refused as refused:
-        return await _pledge_page(desk, pledge_id, refused=refused, filled=form, sent=item_id)
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form, sent=sent)
     return desk.redirect(f"/pledges/{pledge_id}")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
@@ -18,7 +19,7 @@ from services.console.calls import Refused
 from services.console.pages.accounts import county_of, submit
 from services.console.pages.picker import ID, Found, find, matching, source, typed
 from services.console.pages.pledges import this_year
-from services.console.web import Desk, Signed, form_rows
+from services.console.web import COUNTY_TIME, Desk, Signed, form_rows
 
 router = APIRouter()
 PATHS = {"township": "townships", "calendar": "calendars", "categories": "categories"}
@@ -167,13 +168,19 @@ OWNED = ("drafting", "publication", "evaluation_round")
 
 @router.get("/reminders")
 async def reminders(
-    desk: Signed, year: Annotated[int | None, Query(ge=2000, le=2100)] = None
+    desk: Signed,
+    year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    every: Annotated[bool, Query(alias="all")] = False,  # 全部展开: every month open
 ) -> Response:
-    return await _reminders(desk, year or this_year())
+    return await _reminders(desk, year or this_year(), every=every)
 
 
 async def _reminders(
-    desk: Desk, year: int, refused: Refused | None = None, filled: dict[str, str] | None = None
+    desk: Desk,
+    year: int,
+    refused: Refused | None = None,
+    filled: dict[str, str] | None = None,
+    every: bool = False,
 ) -> Response:
     county_id = county_of(desk)
     calendar = await desk.get("notification", f"/v1/counties/{county_id}/calendars/{year}")
@@ -182,9 +189,32 @@ async def _reminders(
         refused,
         filled,
         year=year,
-        deadlines=calendar["deadlines"],
+        months=by_month(calendar["deadlines"], refused, every),
         owned=OWNED,
+        every=every,
     )
+
+
+def by_month(
+    deadlines: list[dict[str, Any]], refused: Refused | None, every: bool = False
+) -> list[dict[str, Any]]:
+    """The year's deadlines by the month they fall due in (a phone shows one month at a time):
+    each month's rows with their place in the form (`deadlines.<n>.…`, the whole calendar is
+    sent at once), open if it holds the next deadline or a refused row (or `every`)."""
+    today = datetime.now(COUNTY_TIME).date().isoformat()
+    upcoming = next((d["due_on"][:7] for d in deadlines if d["due_on"] >= today), None)
+    fields = refused.fields if refused else {}
+    wrong = {k.split(".")[1] for k in fields if k.startswith("deadlines.")}
+    months: dict[str, dict[str, Any]] = {}
+    for n, d in enumerate(deadlines):
+        month = d["due_on"][:7]
+        found = months.setdefault(
+            month,
+            {"month": month, "rows": [], "next": month == upcoming, "open": every},
+        )
+        found["rows"].append((n, d))
+        found["open"] = found["open"] or found["next"] or str(n) in wrong
+    return list(months.values())
 
 
 def deadlines_of(form: dict[str, str]) -> list[dict[str, str]]:

@@ -392,7 +392,13 @@ class Pledge(Aggregate):
         )
         return follow_up_id
 
-    def report_done(self, item_id: str, summary: str) -> None:
+    def report_done(
+        self,
+        item_id: str,
+        summary: str,
+        files: tuple[FileRef, ...] = (),
+        entered_by: str | None = None,
+    ) -> None:
         item = self._open_item(item_id)
         if item.done_reported and item.verdict is None and not item.not_rated:
             raise InvalidState(f"事项 {item_id} 正在等待满意度测评结果：请等测评结束。")
@@ -405,6 +411,8 @@ class Pledge(Aggregate):
                 title=item.proposal.title,
                 summary=summary,
                 open_reasons=item.open_after(done_reported=True, verdict=None, not_rated=False),
+                files=files,
+                entered_by=entered_by,
             )
         )
 

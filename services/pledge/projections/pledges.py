@@ -225,6 +225,7 @@ async def follow_up(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any
 
 async def done(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _activity(conn, e, d, "done_reported", d["summary"])
+    await _files(conn, e, d)
     await conn.execute(
         "UPDATE items SET done_reported = true, verdict = NULL, satisfaction_rate = NULL,"
         " progress_percent = 100 WHERE item_id = $1",  # done is 100%, as the board says
