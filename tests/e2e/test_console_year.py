@@ -255,7 +255,10 @@ async def test_the_seeds_year_in_the_console(
             assert "红沙梁村党支部" not in body
             assert await worker.tick() == 0  # each notice once
             await member.goto(console_url)  # the member drafted in January: nothing to do
-            assert "目前没有待办事项。" in await member.locator("main").inner_text()
+            todo = await member.locator("main").inner_text()
+            assert "待办（未读 0）" in todo  # January's 退回修改, settled by her resubmission,
+            assert "去修改承诺" not in todo  # is read, and leads nowhere
+            assert await member.locator("main .badge").count() == 0
             assert await horizontal_overflow(member) == 0
             clock.set(on(3, 20))
             await review_every_dimension(head, review.client, d, held_on=day(3, 20))
