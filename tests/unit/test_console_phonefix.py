@@ -8,11 +8,13 @@ member raters asked for by id, a few at a time."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
+from gongkai.develop.demo_evaluation import ballot_forms
 from services.console.pages import rounds
 from services.console.settings import ConsoleSettings
 from services.evaluation.app import DEFINITION as EVALUATION
@@ -59,11 +61,11 @@ async def county(
             admin = servers.auth("county_admin", d.county)
 
             async def known() -> bool:  # the directory reached identity and notification
-                people = await services["identity"].client.get(
-                    f"/v1/people/{d.member}/posts", headers=admin
+                answers = await asyncio.gather(
+                    services["identity"].client.get(f"/v1/people/{d.member}/posts", headers=admin),
+                    services["notification"].client.get(f"/branches/{d.branch}"),
                 )
-                board = await services["notification"].client.get(f"/branches/{d.branch}")
-                return people.status_code == 200 and board.status_code == 200
+                return all(a.status_code == 200 for a in answers)
 
             await eventually(known)
             settings = ConsoleSettings(
@@ -203,3 +205,14 @@ async def _copied(county: County, member_id: str) -> bool:
         "SELECT count(*) FROM dir_members WHERE member_id = $1", member_id
     )
     return bool(found)
+
+
+def test_the_generated_votes_are_invited_ones() -> None:
+    """The demo's and the history's web ballots (gongkai/develop): each invitation's code on
+    the voting page's form, with its own rater's grades and the round it is for."""
+    issued = {"invitations": [{"rater_id": "rt-2", "code": "B"}, {"rater_id": "rt-1", "code": "A"}]}
+    ballots = {"rt-1": {"b-1": "satisfied"}, "rt-2": {"b-1": "dissatisfied"}}
+    assert ballot_forms("/v1/rounds/r-1", issued, ballots) == [
+        {"code": "B", "scope_id": "r-1", "grade.b-1": "dissatisfied"},
+        {"code": "A", "scope_id": "r-1", "grade.b-1": "satisfied"},
+    ]
