@@ -172,6 +172,12 @@ async def test_member_raters_named_by_their_ids(
     too_many = "&".join(f"member_id=m-{i}" for i in range(MEMBERS_BY_ID + 1))
     refused = await pledge.get(f"/v1/members?township_id={d.township}&{too_many}", headers=d.office)
     assert_refused("too many ids", refused, 0, {422}, "member_id")
+    for bad in ("%27%20OR%201%3D1%20--", "%00"):  # an id in the query is an id
+        refused = await pledge.get(
+            f"/v1/members?township_id={d.township}&member_id={d.member}&member_id={bad}",
+            headers=d.office,
+        )
+        assert_refused(f"id {bad}", refused, 0, {422}, "member_id.1")
     # the same access as the roster's: not another township's office
     other = await pledge.get(
         f"/v1/members?township_id={d.township}&{ids}", headers=elsewhere_office
