@@ -175,13 +175,29 @@ def _voted_with_codes(
     codes in the answer), each votes on the public voting page with their code; a round's
     or check's turnout then counts no web vote without an invitation. How many voted."""
     issued = api.post(f"{target}/invitations", {"rater_ids": list(ballots)}, organiser)
-    for slip in issued["invitations"]:
-        form = {"code": slip["code"], "scope_id": target.rsplit("/", 1)[-1]}
-        form |= {f"grade.{s}": grade for s, grade in ballots[slip["rater_id"]].items()}
-        response = api.http.post("/vote/ballot", data=form)
-        if response.status_code >= 400 or "已提交" not in response.text:
-            raise RuntimeError(f"the demo's vote in {target}: {response.status_code}")
-    return len(issued["invitations"])
+    forms = ballot_forms(target, issued, ballots)
+    for form in forms:
+        vote_taken(target, api.http.post("/vote/ballot", data=form))
+    return len(forms)
+
+
+def ballot_forms(
+    target: str, issued: dict[str, Any], ballots: dict[str, dict[str, str]]
+) -> list[dict[str, str]]:
+    """The public voting page's form for each invitation `issued` (the answer to
+    `{target}/invitations`): its code, the round or check, and that rater's grades."""
+    scope_id = target.rsplit("/", 1)[-1]
+    return [
+        {"code": slip["code"], "scope_id": scope_id}
+        | {f"grade.{s}": grade for s, grade in ballots[slip["rater_id"]].items()}
+        for slip in issued["invitations"]
+    ]
+
+
+def vote_taken(target: str, response: httpx.Response) -> None:
+    """A vote on the voting page went in (it says 已提交), or the generated data stops."""
+    if response.status_code >= 400 or "已提交" not in response.text:
+        raise RuntimeError(f"a generated vote in {target}: {response.status_code}")
 
 
 def ended(today: date) -> tuple[str, str]:

@@ -252,11 +252,11 @@ def commands_expected(scale: Scale) -> int:
     directory = 1 + 2 * townships + 2 * branches + members
     items = 2 * branches + members  # a branch pledges two items, a member one
     pledge = 4 * pledgers + branches + pledgers + 3 * items // 2
-    checks = (1 + len(SERVED)) * items // 2 + townships
+    checks = (2 + len(SERVED)) * items // 2 + townships  # registered, invited, answered
     review = 4 * (townships + branches + members) + 12 * 2 * members
     ratings = 12 * branches + 6 * townships
     calendars = 2
-    rounds = 2 * townships * (4 + team + PUBLIC_RATERS - 2) + 2 * branches * 3 + 2 * members
+    rounds = 2 * townships * (5 + team + PUBLIC_RATERS - 2) + 2 * branches * 4 + 2 * members
     selection = townships * (6 + team) + 6 + townships
     per_year = pledge + checks + review + ratings + calendars + rounds + selection
     return directory + scale.years * per_year

@@ -1,6 +1,7 @@
 """The evaluation service's part of a generated history (E1–E6, S1–S3): the county's calendar
 each January; monthly and bimonthly ratings; each half year a public round on every
-township's branches (web and paper ballots, not everyone turns out) and a round on every
+township's branches (web ballots invited and cast with their codes, as the demo's; paper
+ballots; not everyone turns out) and a round on every
 branch's members, closed and published; and in June each township's selection of excellent
 members over the twelve months before it opens (last year's second round, this year's
 first), from nomination through stages the township committee decides with its reasons to the
@@ -15,7 +16,13 @@ from datetime import date
 from typing import Any
 
 from gongkai.develop.demo import COUNTY
-from gongkai.develop.demo_evaluation import APPRAISAL, SCORES, WEB_GRADES
+from gongkai.develop.demo_evaluation import (
+    APPRAISAL,
+    SCORES,
+    WEB_GRADES,
+    ballot_forms,
+    vote_taken,
+)
 from gongkai.develop.history_calls import Branch, Caller, Township
 from gongkai.develop.history_pledge import person_name
 
@@ -116,17 +123,29 @@ class EvaluationHistory(Caller):
         raters = (await self.post(f"{path}/raters", {"raters": entries}, office))["rater_ids"]
         subjects = [b.branch_id for b in township.branches]
 
-        def ballot() -> dict[str, Any]:
-            return {"grades": {s: rng.choice(WEB_GRADES) for s in subjects}}
+        def grades() -> dict[str, str]:
+            return {s: rng.choice(WEB_GRADES) for s in subjects}
 
-        for (b, _), rater_id in zip(team, raters, strict=False):
-            await self.post(f"{path}/ballots", ballot(), self.auth("member", b.branch_id, rater_id))
         public = raters[len(team) :]
-        for rater_id in public[:-2]:  # on the web; the last two: one on paper, one stays away
-            await self.post(f"{path}/ballots", ballot(), self.auth("rater", round_id, rater_id))
-        paper = {"channel": "paper", "participants": public[-2:-1], "ballots": [ballot()["grades"]]}
+        # on the web, invited: the team and the public but the last two (one on paper, one
+        # stays away)
+        await self.voted_with_codes(
+            path, {rater_id: grades() for rater_id in raters[: len(team)] + public[:-2]}, office
+        )
+        paper = {"channel": "paper", "participants": public[-2:-1], "ballots": [grades()]}
         await self.post(f"{path}/paper-ballots", paper, office)
         return round_id, office
+
+    async def voted_with_codes(
+        self, target: str, ballots: dict[str, dict[str, str]], organiser: dict[str, str]
+    ) -> None:
+        """Web ballots as the demo casts them (demo_evaluation's `ballot_forms`): the
+        organiser invites the raters, each votes on the public voting page with their code,
+        so a round's or check's turnout counts every web vote."""
+        issued = await self.post(f"{target}/invitations", {"rater_ids": list(ballots)}, organiser)
+        for form in ballot_forms(target, issued, ballots):
+            vote_taken(target, await self.http.post("/vote/ballot", data=form))
+            self.advance()
 
     async def _branch_round(
         self, year: int, half: int, day: date, b: Branch, rng: random.Random
@@ -143,10 +162,8 @@ class EvaluationHistory(Caller):
         entries = [{"kind": "branch_member", "member_id": m.member_id} for m in b.members]
         path = f"/v1/rounds/{round_id}"
         raters = (await self.post(f"{path}/raters", {"raters": entries}, secretary))["rater_ids"]
-        for rater_id in raters:
-            grades = {m.member_id: rng.choice(APPRAISAL) for m in b.members}
-            voter = self.auth("member", b.branch_id, rater_id)
-            await self.post(f"{path}/ballots", {"grades": grades}, voter)
+        ballots = {r: {m.member_id: rng.choice(APPRAISAL) for m in b.members} for r in raters}
+        await self.voted_with_codes(path, ballots, secretary)
         return round_id, secretary
 
     async def selections(self, year: int, county: list[Township]) -> list[str]:
@@ -258,9 +275,8 @@ class EvaluationHistory(Caller):
                 check = f"/v1/satisfaction-checks/{check_of[item]}"
                 people = {"raters": [{"name": person_name(rng)} for _ in SERVED]}
                 raters = (await self.post(f"{check}/raters", people, office))["rater_ids"]
-                for rater_id, grade in zip(raters, SERVED, strict=True):
-                    voter = self.auth("rater", check_of[item], rater_id)
-                    await self.post(f"{check}/ballots", {"grade": grade}, voter)
+                answers = zip(raters, SERVED, strict=True)
+                await self.voted_with_codes(check, {r: {"item": g} for r, g in answers}, office)
 
     async def checks_closed(self, county: list[Township]) -> None:
         """Their window over, each township closes its checks: the verdicts go to the pledge

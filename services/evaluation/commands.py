@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from shared.events import ID_PATTERN, Part
+from shared.phone import Phone
+from shared.phone import valid_phone as valid_phone  # the rule, where its tests import it
 from shared.text import Line
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -19,17 +21,6 @@ Year = Annotated[int, Field(ge=2000, le=2100)]
 GradeName = Annotated[str, Field(pattern=r"^[a-z][a-z_]{0,39}$")]
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"  # GB 11643: the check character for sum(weights * digits) mod 11
-
-
-def valid_phone(value: str) -> str:
-    """A mainland mobile number (the SMS an invitation goes by needs one): 11 digits, 1 then 3
-    to 9; spaces and hyphens are dropped, a leading +86 or 0086 too. The one rule for every
-    phone the service takes: raters, the people a check served, their workbooks."""
-    digits = value.replace(" ", "").replace("-", "")
-    found = re.fullmatch(r"(?:\+86|0086)?(1[3-9]\d{9})", digits)
-    if found is None:
-        raise ValueError("手机号须为 11 位手机号码（1 开头，第二位 3–9），例如 13912345678")
-    return found.group(1)
 
 
 def valid_id_number(value: str) -> str:
@@ -50,7 +41,7 @@ class PersonalData(Part):
 
     member_id: Id | None = None  # a member in the directory; None: someone outside it
     name: Name | None = None
-    phone: Annotated[str, AfterValidator(valid_phone)] | None = None
+    phone: Phone | None = None  # the one rule for every phone (shared/phone.py)
     id_number: Annotated[str, AfterValidator(valid_id_number)] | None = None
 
     def personal(self) -> dict[str, str]:

@@ -3,18 +3,34 @@ command's body on their way to the table beside the log, never in an event."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from shared.auth import Role
 from shared.events import ID_PATTERN, Command
+from shared.phone import mobile
 from shared.text import Line
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-# a mainland mobile number (11 digits from 1) or a resident ID number (17 digits and a check)
-LOGIN_PATTERN = r"^(1\d{10}|\d{17}[\dXx])$"
-LoginName = Annotated[str, Field(pattern=LOGIN_PATTERN)]
+ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+
+
+def valid_login_name(value: str) -> str:
+    """A mainland mobile number, as every service takes a phone (shared/phone.py: its 11
+    digits, however written), or a resident ID number (17 digits and a check character)."""
+    if ID_NUMBER.fullmatch(value):
+        return value.upper()
+    number = mobile(value)
+    if number is None:
+        raise ValueError(
+            "登录名须为 11 位手机号码（1 开头，第二位 3–9）或 18 位身份证号，例如 13912345678"
+        )
+    return number
+
+
+LoginName = Annotated[str, AfterValidator(valid_login_name)]
 Name = Annotated[Line, Field(min_length=1, max_length=100)]
 Reason = Annotated[Line, Field(min_length=1, max_length=200)]
 

@@ -26,6 +26,7 @@ from services.identity.oidc.provider import SYSTEM
 from services.identity.oidc.store import Credential, credentials
 from shared.auth import Principal, Role, require
 from shared.errors import InvalidInput, InvalidState, NotFound
+from shared.phone import mobile
 from shared.unit_of_work import UnitOfWork, accepted, new_id
 
 
@@ -259,8 +260,7 @@ def upstream_login_names(phone: str | None, id_number: str | None) -> list[tuple
     +86), an ID number; each with the attribute it came from."""
     names = []
     if phone:
-        digits = phone.replace(" ", "").replace("-", "")
-        names.append(("phone", digits.removeprefix("+86").removeprefix("0086")))
+        names.append(("phone", mobile(phone) or phone))
     if id_number:
         names.append(("id_number", id_number.strip()))
     return names

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import Field
 
 from services.notification.events import ChannelKind, DeadlineKind
 from shared.events import ID_PATTERN, Command, Part
+from shared.phone import Phone
 from shared.text import Line, Lines
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
@@ -73,15 +73,7 @@ class RegisterChannel(Command):
         return [t for t in self.release_types if t not in DELIVERABLE]
 
 
-def valid_phone(value: str) -> str:
-    """7 to 20 digits, an optional leading +; spaces and hyphens are dropped."""
-    digits = value.replace(" ", "").replace("-", "")
-    if not re.fullmatch(r"\+?\d{7,20}", digits):
-        raise ValueError("手机号或电话须为 7 到 20 位数字（可含空格、短横线和开头的 +）")
-    return digits
-
-
 class RegisterPhone(Command):
     """N5: the phone a person's notices go to by SMS; kept only sealed (A7)."""
 
-    phone: Annotated[str, Field(max_length=30), AfterValidator(valid_phone)]
+    phone: Phone  # a mainland mobile number, as every service takes one (shared/phone.py)

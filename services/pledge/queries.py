@@ -88,19 +88,21 @@ async def members(
     name: str | None,
     limit: int,
     offset: int,
+    member_ids: list[str] | None = None,
 ) -> dict[str, Any]:
     """D2: a township's members, by branch and name, those still active first; `name` is
-    found anywhere in the member's name."""
+    found anywhere in the member's name; `member_ids`: only those (of this township)."""
     where = (
         "m.township_id = $1 AND ($2::text IS NULL OR m.branch_id = $2)"
         " AND ($3::text IS NULL OR strpos(m.name, $3) > 0)"
+        " AND ($4::text[] IS NULL OR m.member_id = ANY($4::text[]))"
     )
-    args = (township_id, branch_id, name)
+    args = (township_id, branch_id, name, member_ids)
     total = await conn.fetchval(f"SELECT count(*) FROM members m WHERE {where}", *args)
     rows = await conn.fetch(
         f"SELECT m.*, b.name AS branch FROM members m JOIN branches b USING (branch_id)"
         f" WHERE {where} ORDER BY m.active DESC, b.name, m.leadership_team DESC, m.name,"
-        " m.member_id LIMIT $4 OFFSET $5",
+        " m.member_id LIMIT $5 OFFSET $6",
         *args,
         limit,
         offset,

@@ -20,6 +20,7 @@ from tests.support import Servers, rebuilt_as_live
 from tests.support.sms_provider import SIGN_NAME, SmsProvider
 
 PHONE = "13812340000"
+OUT_OF_SERVICE = "13900001234"  # a mainland number the provider refuses for good
 
 
 @pytest.fixture
@@ -41,6 +42,7 @@ async def test_an_overdue_notice_reaches_the_person_by_sms(
         admin = d.as_("county_admin", d.county)
         await directory_on_board(notification, d)
 
+        provider.out_of_service.add(OUT_OF_SERVICE)
         sms = {"county_id": d.county, "kind": "sms", "name": "短信", "target": SIGN_NAME}
         ok(
             await board.post(
@@ -54,7 +56,7 @@ async def test_an_overdue_notice_reaches_the_person_by_sms(
         ok(await board.post(phone, json={"phone": PHONE}, headers=d.office))
         ok(
             await board.post(
-                f"/v1/people/{d.member}/phone", json={"phone": "12345678"}, headers=d.office
+                f"/v1/people/{d.member}/phone", json={"phone": OUT_OF_SERVICE}, headers=d.office
             )
         )
 
@@ -91,7 +93,7 @@ async def test_an_overdue_notice_reaches_the_person_by_sms(
         [dead] = await deliveries("dead")  # given up at once, not after the back-off
         assert dead["attempts"] == 1
         assert "isv.MOBILE_NUMBER_ILLEGAL" in dead["last_error"]
-        assert "12345678" not in dead["last_error"]
+        assert OUT_OF_SERVICE not in dead["last_error"]
 
         # removed: the key is destroyed, and the sealed phone in the log reads as erased
         ok(await board.post(f"{phone}/removal", headers=admin))

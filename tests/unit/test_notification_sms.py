@@ -72,7 +72,7 @@ async def test_who_registers_a_persons_phone(role: str) -> None:
 async def test_a_phone_of_someone_the_directory_does_not_hold_is_not_registered() -> None:
     memory, _ = world()
     await refused(memory, lambda uow: h.register_phone(uow, "m9", PHONE, ADMIN), NotFound)
-    with pytest.raises(ValueError, match="7 到 20 位数字"):
+    with pytest.raises(ValueError, match="11 位手机号"):
         c.RegisterPhone(phone="138-abc")
 
 

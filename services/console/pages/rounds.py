@@ -165,16 +165,24 @@ async def member_names(
     desk: Desk, found: dict[str, Any], shown: list[dict[str, Any]]
 ) -> dict[str, str]:
     """The names of the member raters shown: the round's member subjects', and, for the
-    township office (who keeps the roster), the township's members' (the raters of a round of
-    branches are its members, whom the round itself does not name)."""
+    township office (who keeps the roster), those members' from the township's roster, asked
+    for by their ids (the raters of a round of branches are its members, whom the round
+    itself does not name; a large township's roster is more than one page)."""
     names = {s["subject_id"]: s["subject_name"] for s in found["subjects"]}
     unnamed = {r["member_id"] for r in shown if r.get("member_id") and not r.get("name")}
-    if unnamed - names.keys() and desk.session.role == "township_office":
+    if desk.session.role != "township_office":
+        return names
+    asked = sorted(unnamed - names.keys())
+    for start in range(0, len(asked), MEMBERS_ASKED):
+        ids = asked[start : start + MEMBERS_ASKED]
         roster = await desk.get(
-            "pledge", "/v1/members", township_id=found["township_id"], limit=500
+            "pledge", "/v1/members", township_id=found["township_id"], member_id=ids, limit=len(ids)
         )
         names |= {m["member_id"]: m["name"] for m in roster["rows"]}
     return names
+
+
+MEMBERS_ASKED = 100  # member ids asked of the pledge service at once (its MEMBERS_BY_ID)
 
 
 MEMBER_KIND = {"branch": "branch_member", "township": "township_member"}  # by organiser

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 
 from services.pledge import commands as c
 from services.pledge import handlers as h
@@ -19,10 +20,16 @@ from services.pledge.schemas import (
     TownshipView,
 )
 from shared.auth import require_seen
+from shared.events import ID_PATTERN
 from shared.http import IdempotencyDep, PathId, QueryId, QueryOffset, Reader, SignedIn, run
 from shared.text import Line
 
 router = APIRouter(prefix="/v1", tags=["directory"])
+MEMBERS_BY_ID = 100  # the most members asked for by their ids at once (`member_id=` repeated)
+MemberIds = Annotated[
+    list[Annotated[str, Field(pattern=ID_PATTERN)]] | None,
+    Query(min_length=1, max_length=MEMBERS_BY_ID),
+]
 
 
 @router.post("/counties", status_code=201, response_model=Accepted, operation_id="establishCounty")
@@ -156,11 +163,14 @@ async def list_members(
     township_id: QueryId,
     branch_id: QueryId | None = None,
     name: Annotated[Line | None, Query(min_length=1, max_length=64)] = None,
+    member_id: MemberIds = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: QueryOffset = 0,
 ) -> Any:
-    """D2: a township's members, paged, found by name: for those who keep or oversee the
-    township's directory."""
+    """D2: a township's members, paged, found by name, or exactly those of the ids given
+    (`member_id=` repeated, up to `MEMBERS_BY_ID`: the members a page names, wherever they
+    are in the roster; an id of another township's member is not found): for those who keep
+    or oversee the township's directory."""
     town = await q.township(conn, township_id=township_id)
     require_seen(  # another county's township: as if there were none (X1)
         who,
@@ -174,6 +184,7 @@ async def list_members(
         township_id=township_id,
         branch_id=branch_id,
         name=name,
+        member_ids=member_id,
         limit=limit,
         offset=offset,
     )
