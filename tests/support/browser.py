@@ -80,7 +80,9 @@ async def browser_for(chromium_binary: str) -> AsyncIterator[Browser]:
 
 
 async def horizontal_overflow(page: Page) -> int:
-    """How many CSS pixels the page is wider than its viewport (0 on a page that fits)."""
+    """How many CSS pixels the page is wider than its viewport (0 on a page that fits), once
+    the page a click led to has loaded (asked mid-navigation, there is no document yet)."""
+    await page.wait_for_load_state()
     width: int = await page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
