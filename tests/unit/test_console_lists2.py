@@ -221,7 +221,7 @@ async def test_the_review_ledger_page_by_page(
         assert "点评台账（2 条）" in first
         assert next_link(first) == f"?township_id={d.township}&amp;page=2"
         second = shown(await office.get("/reviews?page=2"))
-        # the ledger in its order (by quarter), a quarter a page here
-        assert "2026年12月20日" in first
-        assert "2027年1月4日" not in first
-        assert "2027年1月4日" in second
+        # the latest quarter first, a quarter a page here
+        assert "2027年1月4日" in first
+        assert "2026年12月20日" not in first
+        assert "2026年12月20日" in second
