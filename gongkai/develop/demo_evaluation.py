@@ -56,7 +56,7 @@ def _wait_for_copy(api: DemoApi, township: dict[str, Any], timeout: float = 60) 
 def evaluation_demo_loaded(evaluation_url: str) -> bool:
     """Whether the evaluation demo is already there (it publishes ratings)."""
     response = httpx.get(f"{evaluation_url}/v1/ratings", timeout=30)
-    return response.status_code == 200 and bool(response.json())
+    return response.status_code == 200 and bool(response.json()["rows"])
 
 
 def load_evaluation_demo(

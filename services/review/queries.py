@@ -48,8 +48,10 @@ async def review_ledger(
     include_superseded: bool,
     limit: int | None,
     offset: int,
+    newest_first: bool = False,
 ) -> dict[str, Any]:
-    """R4: the review ledger, current versions unless superseded ones are asked for."""
+    """R4: the review ledger, current versions unless superseded ones are asked for, by
+    quarter (the latest quarter first if asked: a page of a ledger that grows with years)."""
     args = (
         township_id,
         branch_id,
@@ -63,8 +65,9 @@ async def review_ledger(
     total = await conn.fetchval(f"SELECT count(*) FROM reviews {LEDGER_WHERE}", *args)
     rows = await conn.fetch(
         f"SELECT * FROM reviews {LEDGER_WHERE}"
-        " ORDER BY quarter, township_id, branch_id, subject_kind, subject_name, held_on,"
-        " recorded_at, sequence, review_id LIMIT $9 OFFSET $10",
+        f" ORDER BY quarter {'DESC' if newest_first else ''}, township_id, branch_id,"
+        " subject_kind, subject_name, held_on, recorded_at, sequence, review_id"
+        " LIMIT $9 OFFSET $10",
         *args,
         limit,
         offset,

@@ -258,9 +258,11 @@ def test_demo_generates_a_county_with_years_of_history(tmp_path: Path) -> None:
                 ).json()
                 assert coverage["complete"], coverage
                 assert coverage["members"] == {"total": 6, "reviewed": 6}
-            ratings = httpx.get(f"{evaluation}/v1/ratings", params={"township_id": township})
+            ratings = httpx.get(
+                f"{evaluation}/v1/ratings", params={"township_id": township, "limit": 500}
+            )
             periods = sorted(
-                r["period"] for r in ratings.json() if r["period"].startswith(f"{last}-")
+                r["period"] for r in ratings.json()["rows"] if r["period"].startswith(f"{last}-")
             )
             assert periods == sorted(
                 [f"{last}-B{b}" for b in range(1, 7)]

@@ -240,11 +240,11 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         refused = await console.post("/ratings", period="2027-B1", **grid)
         assert refused.status_code == 422
         assert f'id="err-score.{d.branch}"'.replace(".", "-", 1) in refused.text
-        assert ok(await e.get(f"/v1/ratings?township_id={d.township}")) == []
+        assert ok(await e.get(f"/v1/ratings?township_id={d.township}"))["rows"] == []
         grid[f"score.{d.branch}"] = "96"
         confirmed = await console.post("/ratings", period="2027-B1", confirmed="yes", **grid)
         assert confirmed.status_code == 303
-        [rating] = ok(await e.get(f"/v1/ratings?township_id={d.township}"))
+        [rating] = ok(await e.get(f"/v1/ratings?township_id={d.township}"))["rows"]
         assert rating["results"][0]["score"] == 96
         console.as_("township_office", d.township)
         page = (await console.http.get("/ratings")).text
@@ -257,7 +257,7 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         late = await console.post("/rounds", **opening, closes_on="2027-12-31")  # after E4's
         assert late.status_code == 422
         assert '<p class="field-error" id="err-closes_on">评议须在全县评议日历' in late.text
-        assert not ok(await e.get(f"/v1/rounds?township_id={d.township}"))
+        assert not ok(await e.get(f"/v1/rounds?township_id={d.township}"))["rows"]
         made = await console.post("/rounds", **opening)
         assert made.status_code == 303
         page = (await console.http.get(made.headers["location"])).text
@@ -290,7 +290,7 @@ async def test_checks_ratings_and_a_branch_round_in_the_console(
         page = (await console.http.get(confirmed.headers["location"])).text
         assert '<strong id="state">已导入</strong>' in page
         assert '<a href="/ratings">返回评星定级</a>' in page
-        [monthly] = ok(await e.get(f"/v1/ratings?branch_id={d.branch}"))
+        [monthly] = ok(await e.get(f"/v1/ratings?branch_id={d.branch}"))["rows"]
         assert (monthly["period"], len(monthly["results"])) == ("2027-02", 2)
         assert "2027年2月" in (await console.http.get("/ratings")).text
 

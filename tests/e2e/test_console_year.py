@@ -228,7 +228,7 @@ async def test_the_seeds_year_in_the_console(
             await publish_ratings(secretary, f"{YEAR}年1月", rows)
             assert await horizontal_overflow(secretary) == 0
             evaluation = world.services["evaluation"].client
-            [monthly] = ok(await evaluation.get(f"/v1/ratings?branch_id={d.branch}"))
+            [monthly] = ok(await evaluation.get(f"/v1/ratings?branch_id={d.branch}"))["rows"]
             assert (monthly["period"], len(monthly["results"])) == (f"{YEAR}-01", 2)
             clock.set(on(2, 6))
             await worker.tick()
@@ -238,7 +238,7 @@ async def test_the_seeds_year_in_the_console(
             clock.set(on(3, 2))
             rows = [("红沙梁村党支部", "优秀", "96")]
             await publish_ratings(head, f"{YEAR}年1–2月", rows)
-            township = ok(await evaluation.get(f"/v1/ratings?township_id={d.township}"))
+            township = ok(await evaluation.get(f"/v1/ratings?township_id={d.township}"))["rows"]
             [bimonthly] = [r for r in township if r["level"] == "township_rates_branches"]
             assert bimonthly["period"] == f"{YEAR}-B1"
             assert bimonthly["results"][0]["score"] == 96

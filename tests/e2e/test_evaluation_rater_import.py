@@ -135,5 +135,5 @@ async def test_a_rounds_raters_go_in_from_a_workbook(servers: Servers) -> None:
         assert ok(await e.post(confirm, headers=d.branch_secretary))["appended"] == 1
         assert ok(await e.post(confirm, headers=d.branch_secretary))["appended"] == 1
         assert await event_count(evaluation) == before + 1
-        published = ok(await e.get("/v1/ratings", params={"branch_id": d.branch}))
+        published = ok(await e.get("/v1/ratings", params={"branch_id": d.branch}))["rows"]
         assert len(published) == 1

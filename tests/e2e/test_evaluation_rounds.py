@@ -278,9 +278,9 @@ async def test_periodic_ratings_on_their_cadence(servers: Servers) -> None:
         ok(await e.post("/v1/ratings", json=members, headers=d.branch_secretary), 201)
         again = await e.post("/v1/ratings", json=members, headers=d.branch_secretary)
         assert again.status_code == 409, again.text
-        published = ok(await e.get(f"/v1/ratings?township_id={d.township}"))
+        published = ok(await e.get(f"/v1/ratings?township_id={d.township}"))["rows"]
         assert [(r["period"], r["level"], r["branch_id"]) for r in published] == [
-            ("2027-02", "branch_rates_members", d.branch),
             ("2027-B1", "township_rates_branches", None),
+            ("2027-02", "branch_rates_members", d.branch),
         ]
-        assert published[0]["results"][0]["subject_name"] == "李秀英"
+        assert published[1]["results"][0]["subject_name"] == "李秀英"

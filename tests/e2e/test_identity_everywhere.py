@@ -129,5 +129,5 @@ async def test_a_clerks_token_acts_on_every_service_and_is_refused_by_all_once_r
         # and it opens no round any more
         again_opened = await evaluation.post("/v1/rounds", json=opening, headers=bearer)
         assert again_opened.status_code == 401
-        rounds = ok(await evaluation.get("/v1/rounds", params={"township_id": d.township}))
+        rounds = ok(await evaluation.get("/v1/rounds", params={"township_id": d.township}))["rows"]
         assert [r["round_id"] for r in rounds] == [round_id]

@@ -225,8 +225,10 @@ def test_only_the_office_is_offered_to_print_invitations(role: str, offered: int
         path="/rounds",
         csrf="c",
         new_key=lambda: "k",
-        rounds=rounds,
+        rounds={"rows": rounds, "total": 1},
         turnouts=turnout,
+        page=1,
+        pages=1,
     )
     assert "评议人 3 人" in html
     assert html.count("打印邀请码") == offered

@@ -44,7 +44,10 @@ def round_page(role: str = "township_office", sms: bool = True, by_sms: int = 0)
         organiser=True,
         turnout=TURNOUT,
         invitations=invitations | {"sms": sms, "by_sms": by_sms},
-        raters=[{"member_id": None, "voted": False, "erased": False} | r for r in RATERS],
+        raters=[
+            {"member_id": None, "voted": False, "erased": False, "invited": True} | r
+            for r in RATERS
+        ],
         member_names={},
         raters_total=len(RATERS),
         no_phone=without_phone(RATERS),

@@ -55,7 +55,13 @@ async def my_grades(
     year = year or datetime.now(CHINA).year
     journal, branch_ratings, reviews = await asyncio.gather(  # one wait, not four
         desk.get("review", f"/v1/members/{member_id}/journal"),
-        desk.get("evaluation", "/v1/ratings", branch_id=desk.session.org),  # a member's post
+        desk.get(  # a member's post: the branch's monthly ratings (12 a year)
+            "evaluation",
+            "/v1/ratings",
+            branch_id=desk.session.org,
+            level="branch_rates_members",
+            limit=500,
+        ),
         desk.get(
             "review",
             "/v1/reviews",
@@ -67,7 +73,7 @@ async def my_grades(
     )
     presentations = [p for p in journal["presentations"] if p["month"].startswith(f"{year}-")]
     ratings = []
-    for rating in branch_ratings:
+    for rating in reversed(branch_ratings["rows"]):  # the year's months in order
         mine = graded_in(rating, member_id)
         if mine is not None and rating["period"].startswith(str(year)):
             ratings.append({"period": rating["period"], **mine})

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import Refused
@@ -251,9 +251,14 @@ async def start_for(desk: Signed) -> Response:
     return desk.redirect(f"/pledges/{accepted['id']}")
 
 
+REVIEW_PAGE = 50  # pledges waiting for review per page
+
+
 @router.get("/review")
-async def township_review(desk: Signed) -> Response:
-    """The township's pledges waiting for review, for the committee and the office."""
+async def township_review(
+    desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1
+) -> Response:
+    """The township's pledges waiting for review, for the committee and the office, paged."""
     township_id = desk.org_of(TOWNSHIP_POSTS, "“承诺审核”由乡镇党委和创先办使用。")
     year = this_year()
     township, waiting = await asyncio.gather(
@@ -264,10 +269,18 @@ async def township_review(desk: Signed) -> Response:
             township_id=township_id,
             year=year,
             status="under_review",
-            limit=500,
+            limit=REVIEW_PAGE,
+            offset=(page - 1) * REVIEW_PAGE,
         ),
     )
-    return desk.page("review.html", township=township, year=year, pledges=waiting["rows"])
+    return desk.page(
+        "review.html",
+        township=township,
+        year=year,
+        pledges=waiting,
+        page=page,
+        pages=max(1, -(-waiting["total"] // REVIEW_PAGE)),
+    )
 
 
 @router.post("/pledges/{pledge_id}/opinions")

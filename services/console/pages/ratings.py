@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from services.console.calls import KINDS, Refused
@@ -25,7 +25,8 @@ RATING_GRADES = {
     code: zh.label(code)
     for code in ("excellent", "qualified", "basically_qualified", "unqualified")
 }
-SHOWN = 12  # past ratings shown
+PAGE = 12  # published ratings per page, the latest period first
+SHOWN = 12  # one's past imports shown
 
 
 async def rating_desk(desk: Desk) -> dict[str, Any]:
@@ -75,24 +76,34 @@ def recent(per_year: int, code: Callable[[int, int], str], current: int) -> list
 
 
 @router.get("/ratings")
-async def ratings(desk: Signed) -> Response:
-    return await _ratings_page(desk)
+async def ratings(desk: Signed, page: Annotated[int, Query(ge=1, le=10_000)] = 1) -> Response:
+    return await _ratings_page(desk, page=page)
 
 
 async def _ratings_page(
-    desk: Desk, refused: Refused | None = None, filled: dict[str, str] | None = None
+    desk: Desk,
+    refused: Refused | None = None,
+    filled: dict[str, str] | None = None,
+    page: int = 1,
 ) -> Response:
     mine = await rating_desk(desk)
-    published = await desk.get("evaluation", "/v1/ratings", **{mine["org_key"]: desk.session.org})
-    published = [r for r in published if r["level"] == mine["level"]]
-    published.sort(key=lambda r: r["period"], reverse=True)
+    published = await desk.get(
+        "evaluation",
+        "/v1/ratings",
+        **{mine["org_key"]: desk.session.org},
+        level=mine["level"],
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+    )
     mine_imports = await desk.get("evaluation", "/v1/imports")  # scoped "<org>/<period>"
     past = [i for i in mine_imports if i["scope_id"].startswith(f"{desk.session.org}/")]
     return desk.page(
         "ratings.html",
         refused.status if refused else 200,
         mine=mine,
-        published=published[:SHOWN],
+        published=published,
+        page=page,
+        pages=max(1, -(-published["total"] // PAGE)),
         imports=past[:SHOWN],
         grades=RATING_GRADES,
         period_label=zh.period,
@@ -221,8 +232,7 @@ async def upload(desk: Signed) -> Response:
 @router.get("/ratings/{rating_id}")
 async def a_rating(rating_id: str, desk: Signed) -> Response:
     mine = await rating_desk(desk)
-    listed = await desk.get("evaluation", "/v1/ratings", **{mine["org_key"]: desk.session.org})
-    found = next((r for r in listed if r["rating_id"] == rating_id), None)
-    if found is None:
+    found = await desk.get("evaluation", f"/v1/ratings/{rating_id}")
+    if found[mine["org_key"]] != desk.session.org or found["level"] != mine["level"]:
         raise Refused(404, "没有找到该评定，或您无权查看。")
     return desk.page("rating.html", rating=found, grades=RATING_GRADES, period_label=zh.period)

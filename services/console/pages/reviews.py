@@ -69,7 +69,12 @@ def subjects(desk: Desk, branch: dict[str, Any]) -> list[dict[str, Any]]:
 
 async def ledger(desk: Desk, page: int, **scope: str) -> dict[str, Any]:
     found: dict[str, Any] = await desk.get(
-        "review", "/v1/reviews", limit=PAGE, offset=(page - 1) * PAGE, **scope
+        "review",
+        "/v1/reviews",
+        limit=PAGE,
+        offset=(page - 1) * PAGE,
+        newest_first=True,  # the latest quarter on the first page
+        **scope,
     )
     return found
 

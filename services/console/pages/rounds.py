@@ -13,7 +13,7 @@ raters (E3)."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.console.calls import CODES, Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.pledges import CHINA, this_year
+from services.console.pages.pledges import CHINA
 from services.console.web import TOWNSHIP_POSTS, Desk, Signed
 from shared import zh
 from shared.workbook import xlsx_download
@@ -90,14 +90,30 @@ def fields_under(refused: Refused, prefix: str) -> Refused:
     return refused
 
 
+PageNumber = Annotated[int, Query(ge=1, le=10_000)]
+ROUNDS_PAGE = 20  # rounds per page of the list, the latest half-year first
+CLOSES_BY = ((1, 5), (7, 10))  # E4's default closing days: last year's second half, the first
+
+
+def round_due(today: date) -> tuple[int, int]:
+    """(year, half) of the round an organiser most likely opens on `today` (the county's
+    day): the one the default calendar (E4) closes next, the second half of last year until
+    January 5, the first half until July 10, then the second."""
+    if (today.month, today.day) <= CLOSES_BY[0]:
+        return today.year - 1, 2
+    return today.year, 1 if (today.month, today.day) <= CLOSES_BY[1] else 2
+
+
 @router.get("/rounds")
 async def rounds(
-    desk: Signed, township_id: Annotated[str | None, Query(max_length=64)] = None
+    desk: Signed,
+    township_id: Annotated[str | None, Query(max_length=64)] = None,
+    page: PageNumber = 1,
 ) -> Response:
     if desk.session.role == "auditor" and not township_id and desk.session.org:
         county = await desk.county(desk.session.org)
-        return desk.page("rounds.html", rounds=[], turnouts={}, county=county)
-    return await _rounds_page(desk, township_id)
+        return desk.page("rounds.html", rounds={"rows": [], "total": 0}, turnouts={}, county=county)
+    return await _rounds_page(desk, township_id, page=page)
 
 
 async def _rounds_page(
@@ -105,22 +121,33 @@ async def _rounds_page(
     asked: str | None = None,
     refused: Refused | None = None,
     filled: dict[str, str] | None = None,
+    page: int = 1,
 ) -> Response:
     township_id, branch_id = await where_of(desk, asked)
-    listed = await desk.get("evaluation", "/v1/rounds", township_id=township_id)
-    if branch_id is not None:
-        listed = [r for r in listed if r["organiser_id"] == branch_id]
-    open_ids = [r["round_id"] for r in listed if r["status"] == "open"]
+    mine = {"organiser_id": branch_id} if branch_id else {}
+    listed = await desk.get(
+        "evaluation",
+        "/v1/rounds",
+        township_id=township_id,
+        limit=ROUNDS_PAGE,
+        offset=(page - 1) * ROUNDS_PAGE,
+        **mine,
+    )
+    open_ids = [r["round_id"] for r in listed["rows"] if r["status"] == "open"]
     invitations = [desk.get("evaluation", f"/v1/rounds/{i}/invitations") for i in open_ids]
     turnouts = dict(zip(open_ids, await asyncio.gather(*invitations), strict=True))
+    year, half = round_due(datetime.now(CHINA).date())
     return desk.page(
         "rounds.html",
         refused.status if refused else 200,
         rounds=listed,
         turnouts=turnouts,
+        page=page,
+        pages=max(1, -(-listed["total"] // ROUNDS_PAGE)),
+        query=f"township_id={township_id}" if asked else "",
         opener=desk.session.role in ORGANISERS,
         refused=refused,
-        filled={"year": str(this_year())} | (filled or {}),
+        filled={"year": str(year), "half": str(half)} | (filled or {}),
     )
 
 

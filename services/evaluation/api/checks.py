@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 
 from services.evaluation import queries as directory
 from services.evaluation.access import auditors_only, audits
@@ -21,11 +21,21 @@ from services.evaluation.checks.schemas import (
 from services.evaluation.ratings import commands as rc
 from services.evaluation.ratings import handlers as rh
 from services.evaluation.ratings import queries as rq
-from services.evaluation.ratings.schemas import RatingView
+from services.evaluation.ratings.events import RatingLevel
+from services.evaluation.ratings.schemas import RatingPage, RatingView
 from services.evaluation.schemas import Accepted, TownshipCopy
 from shared.directory import county_of
 from shared.errors import Forbidden
-from shared.http import IdempotencyDep, PathId, PathYear, QueryId, Reader, SignedIn, run
+from shared.http import (
+    IdempotencyDep,
+    PathId,
+    PathYear,
+    QueryId,
+    QueryOffset,
+    Reader,
+    SignedIn,
+    run,
+)
 
 router = APIRouter(prefix="/v1", tags=["satisfaction checks and ratings"])
 
@@ -160,15 +170,32 @@ async def publish_rating(
     return await run(request, who, idem, lambda uow: rh.publish_rating(uow, cmd, who))
 
 
-@router.get("/ratings", response_model=list[RatingView], operation_id="listRatings")
+@router.get("/ratings", response_model=RatingPage, operation_id="listRatings")
 async def list_ratings(
     conn: Reader,
     township_id: QueryId | None = None,
     branch_id: QueryId | None = None,
     period: QueryId | None = None,
+    level: RatingLevel | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: QueryOffset = 0,
 ) -> Any:
-    """Published ratings are public (N1, N2)."""
-    return await rq.ratings(conn, township_id=township_id, branch_id=branch_id, period=period)
+    """Published ratings are public (N1, N2): a page of them, the latest period first."""
+    return await rq.ratings(
+        conn,
+        township_id=township_id,
+        branch_id=branch_id,
+        period=period,
+        level=level,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/ratings/{rating_id}", response_model=RatingView, operation_id="getRating")
+async def get_rating(rating_id: PathId, conn: Reader) -> Any:
+    """One published rating (public, N1, N2)."""
+    return await rq.rating(conn, rating_id=rating_id)
 
 
 @router.get(

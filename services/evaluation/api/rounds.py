@@ -19,7 +19,7 @@ from services.evaluation.rounds.schemas import (
     MemberRound,
     RatersView,
     ResultsView,
-    RoundSummary,
+    RoundPage,
     RoundView,
     TurnoutView,
 )
@@ -31,6 +31,7 @@ from shared.http import (
     PathId,
     PathYear,
     QueryId,
+    QueryOffset,
     QueryYear,
     Reader,
     SignedIn,
@@ -73,12 +74,25 @@ async def open_round(
     return await run(request, who, idem, lambda uow: h.open_round(uow, cmd, who))
 
 
-@router.get("/rounds", response_model=list[RoundSummary], operation_id="listRounds")
+@router.get("/rounds", response_model=RoundPage, operation_id="listRounds")
 async def list_rounds(
-    conn: Reader, township_id: QueryId | None = None, year: QueryYear | None = None
+    conn: Reader,
+    township_id: QueryId | None = None,
+    year: QueryYear | None = None,
+    organiser_id: QueryId | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: QueryOffset = 0,
 ) -> Any:
-    """Rounds of a township (or all), newest first; who rated whom is never listed."""
-    return await q.rounds(conn, township_id=township_id, year=year)
+    """Rounds of a township (or all; of one organiser, a township or a branch, if given), a
+    page of them, the latest half-year first; who rated whom is never listed."""
+    return await q.rounds(
+        conn,
+        township_id=township_id,
+        year=year,
+        organiser_id=organiser_id,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(

@@ -32,11 +32,14 @@ async def check(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
 
 
 async def check_raters(conn: asyncpg.Connection, *, check_id: str) -> dict[str, Any]:
-    """The people an item served, registered for its check, with their personal data opened
-    and masked as it is read (A7): for the township office only, whom the route checks."""
+    """The people an item served, registered for its check (whether an invitation was
+    issued to them), with their personal data opened and masked as it is read (A7): for the
+    township office only, whom the route checks."""
     rows = await conn.fetch(
-        "SELECT rater_id, member_id, voted, channel, personal, erased"
-        " FROM check_raters WHERE check_id = $1 ORDER BY rater_id",
+        "SELECT r.rater_id, r.member_id, r.voted, r.channel, (i.issued IS NOT NULL) AS invited,"
+        " r.personal, r.erased FROM check_raters r"
+        " LEFT JOIN invitations_issued i ON i.scope_id = r.check_id AND i.rater_id = r.rater_id"
+        " WHERE r.check_id = $1 ORDER BY r.rater_id",
         check_id,
     )
     return {"check_id": check_id, "raters": await with_personal(conn, rows)}

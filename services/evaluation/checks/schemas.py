@@ -41,6 +41,7 @@ class CheckRaterView(PersonalView):
     rater_id: str
     member_id: str | None
     voted: bool
+    invited: bool  # an invitation (code) was issued to them
     channel: str | None
 
 

@@ -23,3 +23,10 @@ class RatingView(View):
     level: str
     published_on: date
     results: list[RatedView]
+
+
+class RatingPage(View):
+    total: int
+    limit: int
+    offset: int
+    rows: list[RatingView]

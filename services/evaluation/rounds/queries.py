@@ -39,18 +39,31 @@ async def round_row(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any
 
 
 async def rounds(
-    conn: asyncpg.Connection, *, township_id: str | None, year: int | None
-) -> list[dict[str, Any]]:
-    """Rounds of a township (or all), newest first: what an organiser picks one from."""
+    conn: asyncpg.Connection,
+    *,
+    township_id: str | None,
+    year: int | None,
+    organiser_id: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Rounds of a township (or all; of one organiser if given), a page of them, the latest
+    half-year first: what an organiser picks one from."""
+    where = (
+        "($1::text IS NULL OR township_id = $1) AND ($2::int IS NULL OR year = $2)"
+        " AND ($3::text IS NULL OR organiser_id = $3)"
+    )
+    args = (township_id, year, organiser_id)
+    total = await conn.fetchval(f"SELECT count(*) FROM rounds WHERE {where}", *args)
     rows = await conn.fetch(
         "SELECT round_id, township_id, organiser_kind, organiser_id, title, year, half,"
-        " opens_on, closes_on, status, closed_on FROM rounds"
-        " WHERE ($1::text IS NULL OR township_id = $1) AND ($2::int IS NULL OR year = $2)"
-        " ORDER BY opens_on DESC, round_id LIMIT 500",
-        township_id,
-        year,
+        f" opens_on, closes_on, status, closed_on FROM rounds WHERE {where}"
+        " ORDER BY year DESC, half DESC, opens_on DESC, round_id LIMIT $4 OFFSET $5",
+        *args,
+        limit,
+        offset,
     )
-    return [dict(r) for r in rows]
+    return {"total": total, "limit": limit, "offset": offset, "rows": [dict(r) for r in rows]}
 
 
 async def member_rounds(
@@ -105,12 +118,15 @@ async def turnout(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
 
 
 async def raters(conn: asyncpg.Connection, *, round_id: str) -> dict[str, Any]:
-    """Who is registered (and has voted), with public raters' personal data opened and
-    masked as it is read (A7): for the round's organiser only, whom the route checks."""
+    """Who is registered (whether an invitation was issued to them, whether they voted), with
+    public raters' personal data opened and masked as it is read (A7): for the round's
+    organiser only, whom the route checks."""
     await round_row(conn, round_id=round_id)
     rows = await conn.fetch(
-        "SELECT rater_id, rater_kind, organisation_id, member_id, voted, personal, erased"
-        " FROM round_raters WHERE round_id = $1 ORDER BY rater_id",
+        "SELECT r.rater_id, r.rater_kind, r.organisation_id, r.member_id, r.voted,"
+        " (i.issued IS NOT NULL) AS invited, r.personal, r.erased FROM round_raters r"
+        " LEFT JOIN invitations_issued i ON i.scope_id = r.round_id AND i.rater_id = r.rater_id"
+        " WHERE r.round_id = $1 ORDER BY r.rater_id",
         round_id,
     )
     return {"round_id": round_id, "raters": await with_personal(conn, rows)}

@@ -57,6 +57,13 @@ class RoundSummary(View):
     closed_on: date | None
 
 
+class RoundPage(View):
+    total: int
+    limit: int
+    offset: int
+    rows: list[RoundSummary]
+
+
 class MemberRound(RoundSummary):
     """A round a member rates in: invited (a code was issued to them), voted."""
 
@@ -93,6 +100,7 @@ class RaterView(PersonalView):
     organisation_id: str
     member_id: str | None
     voted: bool
+    invited: bool  # an invitation (code) was issued to them
 
 
 class RatersView(View):

@@ -86,9 +86,11 @@ async def get_ledger(
     include_superseded: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: QueryOffset = 0,
+    newest_first: bool = False,
 ) -> Any:
-    """R4: the review ledger per township, branch or member; review activity is public (R5,
-    N1), like the pledge ledger; superseded versions are not."""
+    """R4: the review ledger per township, branch or member, by quarter (`newest_first`: the
+    latest quarter first); review activity is public (R5, N1), like the pledge ledger;
+    superseded versions are not."""
     require(
         not include_superseded
         or sees_history(who, township_id, await counties_of(conn, township_id)),
@@ -106,6 +108,7 @@ async def get_ledger(
         include_superseded=include_superseded,
         limit=limit,
         offset=offset,
+        newest_first=newest_first,
     )
 
 
