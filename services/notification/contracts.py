@@ -49,6 +49,7 @@ class PledgeDrafted(Consumed):
     township_id: str
     county_id: str
     standard: str
+    entered_by: str | None = None  # the secretary who entered a member's pledge for her
 
 
 class ProposedItem(Consumed):
@@ -63,6 +64,7 @@ class ProposedItem(Consumed):
 class PledgeProposed(Consumed):
     pledge_id: str
     items: tuple[ProposedItem, ...]
+    entered_by: str | None = None  # the secretary, entered on the member's behalf
 
 
 class PledgeResubmitted(PledgeProposed):

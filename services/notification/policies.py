@@ -66,7 +66,8 @@ def subscriptions(executor: CommandExecutor) -> list[Subscription]:
 
 async def pledge_returned(conn: asyncpg.Connection, uow: UnitOfWork, e: EventEnvelope) -> None:
     """P4: the drafter (the member, or the branch's secretary) is told which items came back,
-    to revise before the county's drafting deadline."""
+    to revise before the county's drafting deadline; a member's pledge the branch secretary
+    entered on her behalf (she may have no phone) is told to that secretary too."""
     returned = k.PledgeReturned.model_validate(e.data)
     to = await queries.returned_to(conn, returned.pledge_id, returned.returned_item_ids)
     if to is None:
@@ -93,7 +94,12 @@ async def pledge_returned(conn: asyncpg.Connection, uow: UnitOfWork, e: EventEnv
         township_id=to["township_id"],
         deadline=deadline,
         kind=NoticeKind.RETURNED,
-        recipients=[(to["recipient"], items)],
+        recipients=[(to["recipient"], items)]
+        + (
+            [(to["entered_by"], f"{to['pledger_name']}的承诺（您代为录入）中{items}")]
+            if to["entered_by"] not in (None, to["recipient"])
+            else []
+        ),
     )
 
 

@@ -797,11 +797,14 @@ async def returned_to(
     conn: asyncpg.Connection, pledge_id: str, item_ids: tuple[str, ...]
 ) -> dict[str, Any] | None:
     """Whom a pledge returned for revision goes back to (P4): a member's pledge to the
-    member, a branch's to its secretary; where, its year, and the returned items' titles.
-    None when nobody is there to tell (a branch without a secretary: the office reviews)."""
+    member, a branch's to its secretary; where, its year, the returned items' titles, the
+    pledger's name, and the secretary who entered it on the member's behalf (`entered_by`,
+    or None). None when nobody is there to tell (a branch without a secretary: the office
+    reviews)."""
     row = await conn.fetchrow(
         "SELECT p.county_id, p.township_id, p.year, COALESCE(p.member_id, b.secretary_id)"
-        " AS recipient FROM board_pledges p LEFT JOIN dir_branches b USING (branch_id)"
+        " AS recipient, p.pledger_name, p.entered_by"
+        " FROM board_pledges p LEFT JOIN dir_branches b USING (branch_id)"
         " WHERE p.pledge_id = $1",
         pledge_id,
     )

@@ -33,7 +33,10 @@ CREATE TABLE board_pledges (
     status       text    NOT NULL,  -- drafting, proposed, returned, approved, published
     letter_no    text,
     published_at timestamptz,
-    drafted_late boolean NOT NULL DEFAULT false  -- P6: approved after the drafting deadline
+    drafted_late boolean NOT NULL DEFAULT false,  -- P6: approved after the drafting deadline
+    -- not on the board: the branch secretary who entered the pledge's last draft or
+    -- submission on the member's behalf (told too when it is returned, P4)
+    entered_by   text
 );
 CREATE INDEX board_pledges_branch ON board_pledges (branch_id, year);
 CREATE TABLE board_items (

@@ -232,6 +232,9 @@ class OpinionRecorded(DomainEvent):
     channel: OpinionChannel
     gathered_on: date
     summary: str
+    # the branch secretary who entered it on the member's behalf (the member has no phone);
+    # None: the pledger themself (and every opinion written before the field)
+    entered_by: str | None = None
 
 
 class PledgeProposed(DomainEvent):

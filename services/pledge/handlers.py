@@ -451,8 +451,12 @@ async def record_opinion(
     uow: UnitOfWork, pledge_id: str, cmd: c.RecordOpinion, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    require(access.speaks_for(who, _pledger(pledge)), "只有承诺人本人可以记录征求到的意见。")
-    opinion_id = pledge.record_opinion(cmd.channel, cmd.gathered_on, cmd.summary)
+    entered_by = _writer(
+        who,
+        _pledger(pledge),
+        "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以记录征求到的意见。",
+    )
+    opinion_id = pledge.record_opinion(cmd.channel, cmd.gathered_on, cmd.summary, entered_by)
     await uow.save(pledge)
     return accepted(pledge_id, uow, opinion_id=opinion_id)
 

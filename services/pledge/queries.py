@@ -140,6 +140,10 @@ async def pledge(conn: asyncpg.Connection, *, row: asyncpg.Record) -> dict[str, 
         " guidance, at FROM item_reviews WHERE pledge_id = $1 ORDER BY at, item_id",
         pledge_id,
     )
+    revisions = await conn.fetch(
+        "SELECT round, note, item_ids, at FROM revisions WHERE pledge_id = $1 ORDER BY round",
+        pledge_id,
+    )
     activity = await conn.fetch(
         "SELECT item_id, kind, summary, detail, at FROM item_activity WHERE pledge_id = $1"
         " ORDER BY at",
@@ -155,6 +159,8 @@ async def pledge(conn: asyncpg.Connection, *, row: asyncpg.Record) -> dict[str, 
         "items": [_item(i) for i in items],
         "opinions": [dict(o) for o in opinions],
         "reviews": [dict(r) for r in reviews],
+        "revisions": [{**dict(r), "item_ids": json.loads(r["item_ids"])} for r in revisions],
+        "entered_on_behalf": row["entered_by"] is not None,
         "activity": [{**dict(a), "detail": json.loads(a["detail"])} for a in activity],
         "quarterly_pushes": [dict(p) for p in pushes],
     }

@@ -73,6 +73,9 @@ CREATE TABLE pledges (
     published_at timestamptz,
     approved_on  date,                -- local date of the approval (P6)
     drafted_late boolean NOT NULL DEFAULT false,  -- approved after the drafting deadline
+    -- the branch secretary who last entered a member's pledge (or part of it: the draft, an
+    -- opinion, the proposal, a revision) on the member's behalf; null: the pledger's own
+    entered_by   text,
     updated_at   timestamptz NOT NULL
 );
 CREATE INDEX pledges_township ON pledges (township_id, year);
@@ -122,6 +125,14 @@ CREATE TABLE item_reviews (
     guidance  text,
     reviewer  text    NOT NULL,
     at        timestamptz NOT NULL
+);
+CREATE TABLE revisions (       -- P5: each resubmission's note and the items it revised
+    pledge_id text        NOT NULL,
+    round     integer     NOT NULL,
+    note      text        NOT NULL,
+    item_ids  jsonb       NOT NULL,
+    at        timestamptz NOT NULL,
+    PRIMARY KEY (pledge_id, round)
 );
 CREATE TABLE item_activity (   -- progress, follow-ups, done reports, confirmations, verdicts
     event_id  uuid PRIMARY KEY,

@@ -95,6 +95,16 @@ class ItemView(BaseModel):
     open_reasons: list[str]
 
 
+class RevisionView(BaseModel):
+    """A returned pledge resubmitted: its round, the pledger's note (修改说明), the items
+    it revised."""
+
+    round: int
+    note: str
+    item_ids: list[str]
+    at: datetime
+
+
 class PledgeView(BaseModel):
     pledge_id: str
     year: int
@@ -111,7 +121,10 @@ class PledgeView(BaseModel):
     published_at: datetime | None
     items: list[ItemView]
     opinions: list[dict[str, Any]]
-    reviews: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]  # every round's, in order (P5)
+    revisions: list[RevisionView] = []  # each resubmission's note, in order (P5)
+    # a member's pledge entered (in part) by the branch secretary on the member's behalf
+    entered_on_behalf: bool = False
     activity: list[dict[str, Any]]
     quarterly_pushes: list[dict[str, Any]]
 

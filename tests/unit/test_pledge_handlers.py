@@ -704,3 +704,29 @@ async def verdict_event(pledge_id: str, item_id: str, township_id: str) -> Event
         )
     )
     return envelope
+
+
+async def test_the_secretary_records_the_opinions_gathered_on_the_members_behalf() -> None:
+    """Issue 18: a member with no phone; the branch's secretary records the opinions she
+    gathered, recorded as entered on her behalf (the secretary the actor); another branch's
+    secretary may not; the member's own opinion is hers (None), and an opinion written
+    before the field reads as the pledger's own."""
+    w = await world()
+    m = w.memory
+    sec = w.secretary
+    personal = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
+    pledge_id = (await h.draft_pledge(m.as_(sec), personal, sec))["id"]
+    opinion = c.RecordOpinion(channel="talk", gathered_on="2027-06-01", summary="群众盼修渠")
+    result = await h.record_opinion(m.as_(sec), pledge_id, opinion, sec)
+    assert result["events"] == ["OpinionRecorded"]
+    assert m.events[-1].actor == sec.subject
+    assert last(m)["entered_by"] == sec.subject
+    for stranger in (who(Role.BRANCH_SECRETARY, w.b2), w.office(), w.committee()):
+        error = await refused(
+            m, Forbidden, lambda s=stranger: h.record_opinion(m.as_(s), pledge_id, opinion, s)
+        )
+        assert "代为录入" in str(error)
+    await h.record_opinion(m.as_(w.member), pledge_id, opinion, w.member)
+    assert last(m)["entered_by"] is None
+    old = {k: v for k, v in last(m).items() if k != "entered_by"}
+    assert REGISTRY.decode("OpinionRecorded", 1, old).entered_by is None  # type: ignore[attr-defined]

@@ -96,6 +96,7 @@ async def _pledge_page(
         refused,
         filled,
         pledge=pledge,
+        earlier=earlier_rounds(pledge),
         categories=names,
         rows=range(max(ITEM_ROWS, len(proposed_items(filled or {})))),
         reviewer=desk.session.role in ("township_committee", "township_office"),
@@ -108,6 +109,27 @@ async def _pledge_page(
         channels=CHANNELS,
         sent=sent,
     )
+
+
+def earlier_rounds(pledge: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """P5: each item's earlier rounds, in order: the reviews before the one it stands at now
+    (decision and guidance) and the pledger's revision notes (修改说明) of the rounds that
+    revised it, from the pledge service's read of the pledge; an item reviewed once has
+    none."""
+    steps: dict[str, list[tuple[int, int, dict[str, Any]]]] = {}
+    for review in pledge["reviews"]:
+        steps.setdefault(review["item_id"], []).append((review["round"], 1, review))
+    for revision in pledge.get("revisions", []):
+        for item_id in revision["item_ids"]:
+            steps.setdefault(item_id, []).append((revision["round"], 0, revision))
+    earlier = {}
+    for item_id, found in steps.items():
+        found.sort(key=lambda step: step[:2])
+        if found[-1][1] == 1:  # its latest review is the one shown as the item's now
+            found.pop()
+        if found:
+            earlier[item_id] = [step for _, _, step in found]
+    return earlier
 
 
 @router.get("/pledges/{pledge_id}/letter")
@@ -291,7 +313,7 @@ async def record_opinion(pledge_id: str, desk: Signed) -> Response:
     try:
         await desk.post("pledge", f"/v1/pledges/{pledge_id}/opinions", body, form.get("key", ""))
     except Refused as refused:
-        return await _pledge_page(desk, pledge_id, refused=refused, filled=form)
+        return await _pledge_page(desk, pledge_id, refused=refused, filled=form, sent="opinion")
     return desk.redirect(f"/pledges/{pledge_id}")
 
 
@@ -311,8 +333,12 @@ async def resubmit(pledge_id: str, desk: Signed) -> Response:
 
 @router.post("/pledges/{pledge_id}/publication")
 async def publish(pledge_id: str, desk: Signed) -> Response:
-    """P7: the approved pledge goes on the public board."""
+    """P7: the approved pledge goes on the public board, for good: first a confirmation
+    naming its items (no JavaScript), whose 确认公开 sends it with the form's key."""
     form = await desk.form()
+    if form.get("confirmed") != "yes":
+        pledge = await desk.get("pledge", f"/v1/pledges/{pledge_id}")
+        return desk.page("pledge_publish.html", pledge=pledge, key=form.get("key", ""))
     try:
         await desk.post("pledge", f"/v1/pledges/{pledge_id}/publication", {}, form.get("key", ""))
     except Refused as refused:

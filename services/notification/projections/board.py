@@ -79,8 +79,8 @@ async def pledge_drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str
     p = k.PledgeDrafted.model_validate(d)
     await conn.execute(
         "INSERT INTO board_pledges (pledge_id, year, pledger_kind, branch_id, member_id,"
-        " pledger_name, township_id, county_id, standard, status)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting') ON CONFLICT DO NOTHING",
+        " pledger_name, township_id, county_id, standard, status, entered_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting', $10) ON CONFLICT DO NOTHING",
         p.pledge_id,
         p.year,
         p.pledger_kind,
@@ -90,6 +90,7 @@ async def pledge_drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str
         p.township_id,
         p.county_id,
         p.standard,
+        p.entered_by,
     )
 
 
@@ -120,7 +121,16 @@ async def _upsert_items(
 async def pledge_proposed(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.PledgeProposed.model_validate(d)
     await _status(conn, p.pledge_id, "proposed")
+    await _entered_by(conn, p)
     await _upsert_items(conn, p.pledge_id, p.items)
+
+
+async def _entered_by(conn: asyncpg.Connection, p: k.PledgeProposed) -> None:
+    """Who entered the submission: the secretary on the member's behalf, or (None) the
+    pledger."""
+    await conn.execute(
+        "UPDATE board_pledges SET entered_by = $2 WHERE pledge_id = $1", p.pledge_id, p.entered_by
+    )
 
 
 async def _status(conn: asyncpg.Connection, pledge_id: str, status: str) -> None:
@@ -138,6 +148,7 @@ async def pledge_returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[st
 async def pledge_resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     p = k.PledgeResubmitted.model_validate(d)
     await _status(conn, p.pledge_id, "proposed")
+    await _entered_by(conn, p)
     await _upsert_items(conn, p.pledge_id, p.items)
 
 

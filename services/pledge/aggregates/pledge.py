@@ -182,7 +182,13 @@ class Pledge(Aggregate):
                 status_now=self.status.value,
             )
 
-    def record_opinion(self, channel: OpinionChannel, gathered_on: date, summary: str) -> str:
+    def record_opinion(
+        self,
+        channel: OpinionChannel,
+        gathered_on: date,
+        summary: str,
+        entered_by: str | None = None,
+    ) -> str:
         self._require(PledgeStatus.DRAFTING, PledgeStatus.RETURNED)
         opinion_id = self._next_id("o")
         self._record(
@@ -192,6 +198,7 @@ class Pledge(Aggregate):
                 channel=channel,
                 gathered_on=gathered_on,
                 summary=summary,
+                entered_by=entered_by,
             )
         )
         return opinion_id

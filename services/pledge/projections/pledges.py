@@ -40,19 +40,23 @@ async def _open_reasons(conn: asyncpg.Connection, item_id: str, recorded: OpenRe
 async def _touch(
     conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any], status: str | None = None
 ) -> None:
+    """The pledge changed at the event's time (to `status`); entered on the member's behalf
+    when the event says so (`entered_by`), which a later event of the pledger's own keeps."""
     await conn.execute(
-        "UPDATE pledges SET updated_at = $2, status = coalesce($3, status) WHERE pledge_id = $1",
+        "UPDATE pledges SET updated_at = $2, status = coalesce($3, status),"
+        " entered_by = coalesce($4, entered_by) WHERE pledge_id = $1",
         d["pledge_id"],
         e.time,
         status,
+        d.get("entered_by"),
     )
 
 
 async def drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
         "INSERT INTO pledges (pledge_id, year, pledger_kind, pledger_name, branch_id, member_id,"
-        " township_id, county_id, standard, status, round, drafted_at, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting', 0, $10, $10)",
+        " township_id, county_id, standard, status, round, drafted_at, updated_at, entered_by)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'drafting', 0, $10, $10, $11)",
         d["pledge_id"],
         d["year"],
         d["pledger_kind"],
@@ -63,6 +67,7 @@ async def drafted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any])
         d["county_id"],
         d["standard"],
         e.time,
+        d.get("entered_by"),
     )
 
 
@@ -148,6 +153,14 @@ async def returned(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]
 
 async def resubmitted(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await _upsert_items(conn, d)
+    await conn.execute(
+        "INSERT INTO revisions VALUES ($1, $2, $3, $4, $5)",
+        d["pledge_id"],
+        d["round"],
+        d["note"],
+        json.dumps([i["item_id"] for i in d["items"]]),
+        e.time,
+    )
     await conn.execute(
         "UPDATE pledges SET round = $2 WHERE pledge_id = $1", d["pledge_id"], d["round"]
     )
