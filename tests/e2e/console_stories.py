@@ -30,6 +30,7 @@ async def fill_a_proposal(
     await page.get_by_label("承诺依据（征求意见情况等）").fill(basis)
     first = page.locator("fieldset").filter(has_text="第1项")
     await first.get_by_label("事项名称").fill(title)
+    await first.get_by_label("类别").select_option(index=1)  # the first after 请选择
     await first.get_by_label("具体内容").fill(description)
     await first.get_by_label("可衡量的目标").fill(target)
     await first.get_by_label("完成时限").fill(due)
@@ -95,11 +96,12 @@ async def review_the_pledge_of(head: Page, name: str, decision: str, guidance: s
 
 async def publish_as_secretary(secretary: Page, pledge_url: str) -> None:
     """The branch secretary, in the secretary's hat, finds the approved pledge under 支部承诺
-    and publishes it."""
+    and publishes it, after a confirmation (for good)."""
     await secretary.get_by_role("link", name="支部承诺").click()
     assert "已审定" in await secretary.locator("main").inner_text()
     await secretary.goto(pledge_url)
     await secretary.get_by_role("button", name="公开承诺").click()
+    await secretary.get_by_role("button", name="确认公开").click()
     assert await status_of(secretary) == "已公开"
 
 
