@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from services.console.pages.pledges import this_year
+from services.console.calls import Refused
+from services.console.pages.pledges import CHANNELS, this_year
+from services.console.session import Session
+from services.console.web import TEMPLATES
 from tests.e2e.helpers import eventually, item, ok
 from tests.e2e.notification_helpers import CRITERIA
 from tests.unit.test_console_countypages import County, county, form, shown
@@ -159,3 +162,50 @@ async def test_a_members_pledge_entered_on_her_behalf_from_opinions_to_publicati
     page = shown(await secretary.get(path))
     assert "已公开" in page
     assert "李秀英的纸质承诺由您代为录入" in page
+
+
+def test_a_refusal_of_no_field_is_said_beside_the_opinion_form() -> None:
+    """A refusal of the opinion that names no field (who may, the pledge's state) is said at
+    the form's button, not only at the top of a long page; the other forms' fields are not
+    marked."""
+    me = Session("", None, 0.0, None, "m-1", "张建国", "branch_secretary", "b-1")
+    pledge = {
+        "pledge_id": "p2026-m-2",
+        "year": 2026,
+        "pledger_name": "李秀英",
+        "member_id": "m-2",
+        "status": "drafting",
+        "basis": None,
+        "items": [],
+        "opinions": [],
+        "entered_on_behalf": True,
+    }
+    refused = Refused(
+        403, "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以记录征求到的意见。"
+    )
+    html = TEMPLATES.get_template("pledge.html").render(
+        me=me,
+        menu=[],
+        path="/",
+        here="/",
+        csrf="c",
+        todo_count=0,
+        new_key=lambda: "k",
+        refused=refused,
+        filled={"summary": "群众盼修渠"},
+        pledge=pledge,
+        earlier={},
+        categories=["节水增收先锋"],
+        rows=range(1),
+        reviewer=False,
+        pledger=True,
+        secretary=True,
+        channels=CHANNELS,
+        sent="opinion",
+    )
+    form = html[html.index('action="/pledges/p2026-m-2/opinions"') :]
+    form = form[: form.index("</form>")]
+    assert f'<p class="field-error" id="err-opinion">{refused.message}</p>' in form
+    assert 'aria-describedby="err-opinion">记录意见</button>' in form
+    assert "群众盼修渠</textarea>" in form  # what was typed kept
+    assert 'id="basis" name="basis">' in html  # the proposal's fields untouched
