@@ -717,7 +717,8 @@ def _cases() -> Iterator[Case]:
     yield malformed(r, "empty summary", "summary", body=with_(summary=""))
     yield unauthenticated(r)
     yield forbidden(r, "another member on a member's pledge", lambda w: w.secretary_as_member)
-    yield forbidden(r, "the branch secretary on a member's pledge", lambda w: w.secretary)
+    # the member's own secretary may record them from paper (on her behalf); not another's
+    yield forbidden(r, "another branch's secretary", lambda w: w.other_secretary)
     yield forbidden(r, "township committee", lambda w: w.committee)
 
     r = "/v1/pledges/{pledge_id}/proposal"

@@ -122,6 +122,7 @@ async def test_a_public_rater_is_sealed_shown_masked_and_erased(servers: Servers
             "id_number": "110105********002X",
             "erased": False,
             "unreadable": False,
+            "invited": False,  # no invitation issued yet
         }
         assert (view[bob]["name"], view[bob]["phone"]) == ("李四", None)
         assert (view[carol]["name"], view[carol]["erased"]) == (None, False)
