@@ -106,9 +106,7 @@ async def pledge_returned(conn: asyncpg.Connection, uow: UnitOfWork, e: EventEnv
 async def pledge_resubmitted(conn: asyncpg.Connection, uow: UnitOfWork, e: EventEnvelope) -> None:
     """A returned pledge proposed again: its returned notices are done."""
     pledge_id = k.PledgeResubmitted.model_validate(e.data).pledge_id
-    township = await conn.fetchval(
-        "SELECT township_id FROM board_pledges WHERE pledge_id = $1", pledge_id
-    )
+    township = await queries.pledge_township(conn, pledge_id)
     if township is not None:
         unread = await queries.unread_notices(conn, township, f"returned-{pledge_id}-")
         await settle_notices(uow, [(n["stream_id"], n["notice_id"]) for n in unread])

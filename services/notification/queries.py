@@ -819,6 +819,14 @@ async def returned_to(
     return {**dict(row), "titles": [t["title"] for t in titles]}
 
 
+async def pledge_township(conn: asyncpg.Connection, pledge_id: str) -> str | None:
+    """The township of a pledge on the board (None: not known here)."""
+    township: str | None = await conn.fetchval(
+        "SELECT township_id FROM board_pledges WHERE pledge_id = $1", pledge_id
+    )
+    return township
+
+
 async def unread_notices(
     conn: asyncpg.Connection, township_id: str, deadline_prefix: str
 ) -> list[dict[str, Any]]:

@@ -49,16 +49,19 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
         stderr=subprocess.STDOUT,
         text=True,
     )
+    failure: Exception | None = None
     try:
-        deadline = time.monotonic() + 90
-        for _, default in [*SERVICES.values(), FRONTS["console"]]:  # every part is up
-            while time.monotonic() < deadline:
+        deadline = time.monotonic() + 120
+        for part, default in [*SERVICES.values(), FRONTS["console"]]:  # every part is up
+            url = f"http://127.0.0.1:{default + port - 8101}/readyz"
+            while True:
                 try:
-                    url = f"http://127.0.0.1:{default + port - 8101}/readyz"
                     if httpx.get(url, timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
-                    time.sleep(0.3)
+                    pass
+                assert time.monotonic() < deadline, f"{part} not ready at {url} in 120 s"
+                time.sleep(0.3)
         token = subprocess.run(
             [
                 *GONGKAI,
@@ -91,9 +94,18 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
         to_identity = httpx.get(f"http://127.0.0.1:{port - 1}/signin", timeout=5)
         assert to_identity.status_code == 303
         assert to_identity.headers["location"].startswith(f"http://127.0.0.1:{port + 4}/authorize?")
+    except Exception as e:  # said with what the stack said (failed once in CI: refused)
+        failure = e
     finally:
         up.send_signal(signal.SIGINT)
         output, _ = up.communicate(timeout=60)
+    if failure is not None:
+        logs = "".join(
+            f"--- {log.name}:\n{log.read_text(errors='replace')[-3000:]}\n"
+            for log in sorted((tmp_path / "logs").glob("*.log"))
+        )
+        said = f"{failure!r}\n--- gongkai up said:\n{output[-4000:]}\n{logs}"
+        raise AssertionError(said) from failure
     assert up.returncode == 0, output
     assert "Gongkai is running" in output
     assert f"The console (每个人的工作台): http://127.0.0.1:{port - 1}" in output
