@@ -202,9 +202,12 @@ def test_up_runs_the_stack_on_external_servers_and_stops_on_ctrl_c(
 
 
 def free_port_run(count: int) -> int:
-    """A first port whose next `count - 1` neighbours are free too."""
+    """A first port whose next `count - 1` neighbours are free too, below the range the
+    kernel hands out for outgoing connections (`free_port`)."""
     while True:
         first = free_port()
+        if first + count > 32000:
+            continue
         sockets = []
         try:
             for port in range(first, first + count):
