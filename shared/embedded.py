@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import random
 import secrets
 import shutil
 import signal
@@ -26,7 +25,7 @@ def free_port() -> int:
     up: what binding port 0 gives): a server started on it a moment later does not find it
     taken by some client's connection (seen once in CI, a service that never listened)."""
     for _ in range(50):
-        port = random.randrange(20000, 32000)
+        port = 20000 + secrets.randbelow(12000)  # not `random`: tests seed it alike
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
