@@ -10,6 +10,7 @@ resubmitted form appends once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +34,8 @@ KINDS = {
 }
 # what to fix in a field, by the validation error's code (pydantic's error types)
 CODES = zh.FIXES
+# a `.` or `..` segment (plain or %-encoded) in a service path the console builds
+DOT_SEGMENT = re.compile(r"(^|/)(\.|%2e){1,2}(/|$|\?)", re.IGNORECASE)
 
 
 @dataclass
@@ -147,6 +150,8 @@ class Services:
     ) -> Any:
         """The JSON answer (or bytes, or with `raw` the response itself); a problem raises
         `Refused`."""
+        if DOT_SEGMENT.search(path):  # a form's value put in a path may not climb out of it
+            raise Refused(404, KINDS["not-found"])
         headers = {"Authorization": f"Bearer {token}"}
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key

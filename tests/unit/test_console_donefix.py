@@ -78,8 +78,15 @@ async def test_the_member_reports_her_item_done_once(servers: Servers, tmp_path:
         assert '<details class="no-print done-form" open>' in html
         assert await event_count(pledge) == before
 
-        # ticked, with a photo, sent twice: reported once, the photo attached
+        # a program sent as the photo: the service's reason beside the files' field
         sent = form(csrf, summary=summary, confirmed="yes")
+        program = {"photo": ("现场.exe", b"MZ\x90\x00" + b"\x00" * 64, "image/jpeg")}
+        bad = await member.post(f"{path}/items/{first}/done", data=sent, files=program)
+        assert bad.status_code == 422, bad.text
+        assert f'<p class="field-error" id="err-done-{first}-files">' in bad.text
+        assert await event_count(pledge) == before
+
+        # ticked, with a photo, sent twice: reported once, the photo attached
         for _ in range(2):
             answer = await member.post(
                 f"{path}/items/{first}/done",

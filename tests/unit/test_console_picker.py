@@ -196,6 +196,9 @@ async def test_the_office_registers_a_member_served_found_by_name(
         "李秀英（红沙梁村党支部）"
     ]
 
+    # a value that would climb out of the service's path (../imports): refused, not a 500
+    climbing = {"csrf": csrf, "key": key(), "member_id": "../imports", "phone": "123"}
+    assert (await office.post(f"/checks/{check_id}/raters", data=climbing)).status_code == 422
     body = {"csrf": csrf, "key": key(), "member_id": d.member, "phone": "123"}
     refused = await office.post(f"/checks/{check_id}/raters", data=body)
     assert refused.status_code == 422  # a bad phone: the chosen member stays chosen

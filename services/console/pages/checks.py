@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.imports import send_upload
-from services.console.pages.picker import Found, find, typed
+from services.console.pages.picker import ID, Found, find, typed
 from services.console.pages.rounds import (
     PAGE,
     PERSONAL,
@@ -96,7 +96,7 @@ async def members_served(desk: Desk, found: dict[str, Any], filled: dict[str, st
     (not a number typed in); a refused form's choice kept."""
     chosen = (filled or {}).get("member_id", "").strip()
     kept = None
-    if chosen:
+    if ID.match(chosen):  # a form's value, put in a path: an id or nothing
         try:
             member = await desk.get("pledge", f"/v1/members/{chosen}")
         except Refused:  # not a member: the service's reason is beside the field

@@ -182,7 +182,8 @@ async def review_items(pledge_id: str, desk: Signed) -> Response:
         }
         path = f"/v1/pledges/{pledge_id}/items/{item_id}/review"
         try:
-            await desk.post("pledge", path, body, f"{form.get('key', '')}-{item_id}")
+            key = form.get("key", "")  # each item its own key, made from the form's
+            await desk.post("pledge", path, body, f"{key}-{item_id}" if key else "")
         except Refused as refused:
             refusals[item_id] = refused
     if refusals:
@@ -388,5 +389,8 @@ async def _item_report(
         body["files"] = await desk.evidence("pledge")
         await desk.post("pledge", path, body, form.get("key", ""))
     except Refused as refused:
+        for name in ("photo", "file"):  # an upload refused (calls.py, the service's field)
+            if name in refused.fields:
+                refused.fields.setdefault("files", refused.fields.pop(name))
         return await _pledge_page(desk, pledge_id, refused=refused, filled=form, sent=sent)
     return desk.redirect(f"/pledges/{pledge_id}")

@@ -25,7 +25,7 @@ from fastapi.responses import Response
 
 from services.console.calls import Refused
 from services.console.pages.directory import roll_found
-from services.console.pages.picker import SHOWN, Found, an_id, matching, offered, source, typed
+from services.console.pages.picker import ID, SHOWN, Found, an_id, matching, offered, source, typed
 from services.console.pages.reviews import township_of
 from services.console.web import Desk, Signed, form_rows
 
@@ -317,6 +317,8 @@ async def of_the_roll(
     """The township's member `member_id` whom the office chose (its roll is found by name, so
     a refused form's choice may be past the first), named; none if not of the township."""
     if desk.session.role != "township_office" or selection["subject_kind"] != "member":
+        return []
+    if not ID.match(member_id):  # a form's value, put in a path: an id or nothing
         return []
     try:
         member = await desk.get("pledge", f"/v1/members/{member_id}")
