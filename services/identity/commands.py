@@ -10,16 +10,17 @@ from pydantic import AfterValidator, Field
 
 from shared.auth import Role
 from shared.events import ID_PATTERN, Command
-from shared.phone import mobile
+from shared.phone import mobile, plain
 from shared.text import Line
 
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
-ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+ID_NUMBER = re.compile(r"[0-9]{17}[0-9Xx]")
 
 
 def valid_login_name(value: str) -> str:
     """A mainland mobile number, as every service takes a phone (shared/phone.py: its 11
     digits, however written), or a resident ID number (17 digits and a check character)."""
+    value = plain(value)  # full-width digits as ASCII, the spaces around dropped
     if ID_NUMBER.fullmatch(value):
         return value.upper()
     number = mobile(value)

@@ -430,7 +430,8 @@ def _writer(who: Principal, pledger: Pledger, why: str) -> str | None:
     if access.speaks_for(who, pledger):
         return None
     require(access.enters_for(who, pledger), why)
-    return who.subject
+    # her own pledge written with the secretary's hat: hers, on nobody's behalf
+    return None if who.subject == pledger.member_id else who.subject
 
 
 async def _pledge(uow: UnitOfWork, pledge_id: str) -> Pledge:

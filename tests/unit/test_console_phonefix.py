@@ -97,6 +97,14 @@ def test_one_rule_for_a_phone() -> None:
         b"pepper", "62010219900307001X"
     )
     assert login_hash(b"pepper", NOT_A_MOBILE) != login_hash(b"pepper", DIGITS)
+    # full-width digits (a Chinese input method's) are the same number, kept in ASCII
+    assert valid_phone("１３９１２３４５６７８") == DIGITS
+    assert valid_login_name("６２０１０２１９９００３０７００１ｘ ") == "62010219900307001X"
+    assert login_hash(b"pepper", "１３９ １２３４ ５６７８") == login_hash(b"pepper", DIGITS)
+    assert login_hash(b"pepper", "６２０１０２１９９００３０７００１x") == login_hash(
+        b"pepper", "62010219900307001X"
+    )
+    assert mobile("13٩12345678") is None  # other scripts' digits are no mobile number
 
 
 async def test_a_phone_one_service_refuses_every_service_refuses(county: County) -> None:

@@ -730,3 +730,20 @@ async def test_the_secretary_records_the_opinions_gathered_on_the_members_behalf
     assert last(m)["entered_by"] is None
     old = {k: v for k, v in last(m).items() if k != "entered_by"}
     assert REGISTRY.decode("OpinionRecorded", 1, old).entered_by is None  # type: ignore[attr-defined]
+
+
+async def test_the_secretarys_own_pledge_written_with_her_secretary_hat_is_her_own() -> None:
+    """A branch secretary drafting, recording opinions for and proposing her own member
+    pledge while wearing the secretary's hat writes as the pledger: not 代为录入 (entered_by
+    stays None), where a member's she enters is recorded so."""
+    w = await world()
+    m, sec = w.memory, w.secretary
+    own = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.s)
+    pledge_id = (await h.draft_pledge(m.as_(sec), own, sec))["id"]
+    assert last(m)["entered_by"] is None
+    opinion = c.RecordOpinion(channel="talk", gathered_on="2027-06-01", summary="群众盼修渠")
+    await h.record_opinion(m.as_(sec), pledge_id, opinion, sec)
+    assert last(m)["entered_by"] is None
+    members = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
+    await h.draft_pledge(m.as_(sec), members, sec)
+    assert last(m)["entered_by"] == sec.subject  # hers to enter, on the member's behalf

@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from argon2.profiles import CHEAPEST, RFC_9106_LOW_MEMORY
 
-from shared.phone import mobile
+from shared.phone import mobile, plain
 
 PROFILES = {"rfc9106": RFC_9106_LOW_MEMORY, "cheapest": CHEAPEST}
 # activation codes: no 0/O, 1/I/L, so a printed code reads back unambiguously
@@ -54,7 +54,7 @@ def login_hash(pepper: bytes, login_name: str) -> str:
     """The login name as the credential table keeps it: a keyed hash (HMAC-SHA256 under a
     key that never leaves the database), so the table holds no phone or ID number. A mobile
     number is its 11 digits however it is typed (with spaces, +86), as the office issued it."""
-    key = mobile(login_name) or login_name.strip().upper()
+    key = mobile(login_name) or plain(login_name).upper()  # an ID number in ASCII too
     return hmac.new(pepper, key.encode(), sha256).hexdigest()
 
 
