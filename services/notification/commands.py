@@ -31,7 +31,10 @@ RELEASE_TYPES = (
     "commendation",
     "bulletin",
 )
-NOTICE_TYPES = ("reminder", "overdue")
+NOTICE_TYPES = ("reminder", "overdue", "returned")
+# a notice only its recipient may read (a returned pledge names its items before they are
+# public): an SMS channel's to the person, never a group's robot, e-mail list or webhook
+PERSONAL_ONLY = ("returned",)
 DELIVERABLE = RELEASE_TYPES + NOTICE_TYPES
 
 

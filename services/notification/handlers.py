@@ -28,7 +28,7 @@ from services.notification.aggregates import (
     notice_text,
     owned_dates,
 )
-from services.notification.commands import NOTICE_TYPES
+from services.notification.commands import NOTICE_TYPES, PERSONAL_ONLY
 from services.notification.events import ChannelKind, Deadline, NoticeKind, Sealed
 from shared.auth import Principal, Role, county_admin, require
 from shared.errors import InvalidInput, InvalidState, NotFound
@@ -121,9 +121,14 @@ async def register_channel(
             )
         if not set(cmd.release_types) <= set(NOTICE_TYPES):
             raise InvalidInput(
-                "短信渠道只推送发给个人的提醒和逾期通知：请只选择“提醒”和“逾期”。",
+                "短信渠道只推送发给个人的通知：请只选择“到期提醒”“逾期通知”和“退回修改”。",
                 field="release_types",
             )
+    elif set(cmd.release_types) & set(PERSONAL_ONLY):
+        raise InvalidInput(
+            "“退回修改”的通知只发给本人，只能由短信渠道推送：请取消选择。",
+            field="release_types",
+        )
     elif cmd.kind is not ChannelKind.EMAIL and not cmd.target.startswith(("http://", "https://")):
         raise InvalidInput("机器人或 Webhook 渠道须填写 http(s) 开头的网址。", field="target")
     await _require_county(uow, cmd.county_id)

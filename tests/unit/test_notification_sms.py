@@ -102,6 +102,31 @@ async def test_a_notice_goes_by_sms_only_to_a_recipient_with_a_phone() -> None:
     assert memory.types(before + 1) == ["NoticeIssued"]  # the mail channel takes reminders
 
 
+async def test_a_returned_pledge_goes_by_sms_to_its_drafter_and_never_to_a_group() -> None:
+    """A returned pledge's notice names its items before they are public: an SMS channel
+    carries it to the drafter's own phone; a robot, mail list or webhook may not take it."""
+    memory, _ = world()
+    for kind in (ChannelKind.EMAIL, ChannelKind.WECOM, ChannelKind.WEBHOOK):
+        group = channel(kind, types=("reminder", "returned"))
+        error = await refused(
+            memory, lambda uow, g=group: h.register_channel(uow, g, ADMIN), InvalidInput
+        )
+        assert named(error) == ["release_types"]
+    mail = await register(memory, channel(types=("reminder",)))
+    types = ("reminder", "overdue", "returned")
+    sms = await register(memory, channel(ChannelKind.SMS, target="民勤县委组织部", types=types))
+    await h.register_phone(memory.as_(ADMIN), "s1", PHONE, ADMIN)
+    returned = [("s1", "“修渠”"), ("m1", "“修渠”")]  # m1 has no phone
+    await h.issue_notices(memory.unit(), "c1", "t1", DEADLINE, NoticeKind.RETURNED, returned)
+    scheduled = [
+        (e.data["content"]["recipient"], e.data["channel_id"])
+        for e in memory.events
+        if e.type == "DeliveryScheduled"
+    ]
+    assert scheduled == [("s1", sms)]  # not the mail list taking reminders
+    assert mail != sms
+
+
 async def test_a_permanent_error_is_given_up_at_once_and_a_passing_one_retried() -> None:
     memory, _ = world()
     await register(memory, SMS)

@@ -24,7 +24,7 @@ KINDS = {
     "wecom": "企业微信群机器人",
     "dingtalk": "钉钉群机器人",
     "email": "电子邮件",
-    "sms": "短信（提醒和逾期通知发到本人手机）",
+    "sms": "短信（提醒、逾期和退回修改的通知发到本人手机）",
     "webhook": "Webhook（其他系统）",
 }
 # what a channel may carry (the notification service's DELIVERABLE), as a person reads it
@@ -46,6 +46,7 @@ TYPES = {
     "selection_notice": "评选公示",
     "reminder": "到期提醒",
     "overdue": "逾期通知",
+    "returned": "退回修改（仅短信，发给本人）",
 }
 
 

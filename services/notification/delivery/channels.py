@@ -45,7 +45,7 @@ class DeliveryFailed(Exception):
 
 def text_of(release_type: str, subject: str, content: dict[str, Any]) -> str:
     """A short, readable Chinese text of what is delivered."""
-    if release_type in ("reminder", "overdue"):
+    if release_type in ("reminder", "overdue", "returned"):
         return str(content["body"])
     if release_type == "pledge_published":
         lines = [f"承诺书编号：{content.get('letter_no')}"]
