@@ -6,6 +6,7 @@ Plain async functions; the unit of work is their only dependency. Routing tables
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -408,7 +409,8 @@ async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> d
         branch.township_id,
         branch.county_id,
     )
-    entered_by = _writer(
+    entered_by = await _writer(
+        uow,
         who,
         pledger,
         "支部的承诺由支部书记起草；党员的承诺由党员本人起草，或由支部书记按党员的纸质承诺代为录入。",
@@ -424,11 +426,16 @@ async def draft_pledge(uow: UnitOfWork, cmd: c.DraftPledge, who: Principal) -> d
     return accepted(pledge.pledge_id, uow)
 
 
-def _writer(who: Principal, pledger: Pledger, why: str) -> str | None:
-    """Who writes the pledge: the pledger (None), or the branch secretary entering a member's
-    pledge from paper on the member's behalf (the secretary's id, recorded in the event)."""
+async def _writer(uow: UnitOfWork, who: Principal, pledger: Pledger, why: str) -> str | None:
+    """Who writes the pledge: the pledger (None), or the secretary of the member's branch
+    now (a member who moved is entered for by her new branch's, no longer her old one's)
+    entering a member's pledge from paper on her behalf (the secretary's id, recorded)."""
     if access.speaks_for(who, pledger):
         return None
+    if pledger.kind is PledgerKind.MEMBER and pledger.member_id is not None:
+        now = await uow.load(Member, f"member-{pledger.member_id}")
+        if now is not None:
+            pledger = dataclasses.replace(pledger, branch_id=now.branch_id)
     require(access.enters_for(who, pledger), why)
     # her own pledge written with the secretary's hat: hers, on nobody's behalf
     return None if who.subject == pledger.member_id else who.subject
@@ -452,7 +459,8 @@ async def record_opinion(
     uow: UnitOfWork, pledge_id: str, cmd: c.RecordOpinion, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    entered_by = _writer(
+    entered_by = await _writer(
+        uow,
         who,
         _pledger(pledge),
         "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以记录征求到的意见。",
@@ -466,8 +474,11 @@ async def propose(
     uow: UnitOfWork, pledge_id: str, cmd: c.ProposePledge, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    entered_by = _writer(
-        who, _pledger(pledge), "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以提交审核。"
+    entered_by = await _writer(
+        uow,
+        who,
+        _pledger(pledge),
+        "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以提交审核。",
     )
     categories = await _categories(uow, pledge)
     item_ids = pledge.propose(cmd.basis, cmd.items, categories, uow.today(), entered_by)
@@ -503,8 +514,11 @@ async def resubmit(
     uow: UnitOfWork, pledge_id: str, cmd: c.ResubmitPledge, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    entered_by = _writer(
-        who, _pledger(pledge), "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以重新提交。"
+    entered_by = await _writer(
+        uow,
+        who,
+        _pledger(pledge),
+        "只有承诺人本人（或支部书记按党员的纸质承诺代为录入）可以重新提交。",
     )
     categories = await _categories(uow, pledge)
     pledge.resubmit(cmd.items, cmd.note, categories, uow.today(), entered_by)
@@ -553,8 +567,8 @@ async def report_done(
     uow: UnitOfWork, pledge_id: str, item_id: str, cmd: c.ReportDone, who: Principal
 ) -> dict[str, Any]:
     pledge = await _pledge(uow, pledge_id)
-    entered_by = _writer(
-        who, _pledger(pledge), "只有承诺人本人（或支部书记代党员）可以报告事项完成。"
+    entered_by = await _writer(
+        uow, who, _pledger(pledge), "只有承诺人本人（或支部书记代党员）可以报告事项完成。"
     )
     files = await attached(uow, cmd.files, who)
     pledge.report_done(item_id, cmd.summary, files, entered_by)

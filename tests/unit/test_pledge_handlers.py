@@ -747,3 +747,19 @@ async def test_the_secretarys_own_pledge_written_with_her_secretary_hat_is_her_o
     members = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
     await h.draft_pledge(m.as_(sec), members, sec)
     assert last(m)["entered_by"] == sec.subject  # hers to enter, on the member's behalf
+
+
+async def test_a_member_who_moved_is_entered_for_by_her_new_branchs_secretary() -> None:
+    """A member's pledge entered on her behalf: after she transfers to another branch, her
+    old branch's secretary may no longer write it, her new branch's may (recorded so)."""
+    w = await world()
+    m, old = w.memory, w.secretary
+    personal = c.DraftPledge(year=2027, branch_id=w.b, member_id=w.m)
+    pledge_id = (await h.draft_pledge(m.as_(old), personal, old))["id"]
+    await h.move_branch(m.as_(ADMIN), w.b2, c.MoveBranch(township_id=w.t), ADMIN)
+    await h.transfer_member(m.as_(w.office()), w.m, c.TransferMember(branch_id=w.b2), w.office())
+    opinion = c.RecordOpinion(channel="talk", gathered_on="2027-06-01", summary="群众盼修渠")
+    await refused(m, Forbidden, lambda: h.record_opinion(m.as_(old), pledge_id, opinion, old))
+    new = who(Role.BRANCH_SECRETARY, w.b2, "s-new")
+    await h.record_opinion(m.as_(new), pledge_id, opinion, new)
+    assert last(m)["entered_by"] == "s-new"
