@@ -237,6 +237,9 @@ CREATE TABLE invitations_issued (
     issued      integer NOT NULL,
     by_sms      integer NOT NULL,
     sms_refused integer NOT NULL DEFAULT 0,
+    -- the rater's latest invitation (a reissue voids the code before): sent by SMS and its
+    -- text accepted ('sent') or refused ('refused'), or on paper only (null)
+    last_sms    text,
     PRIMARY KEY (scope_id, rater_id)
 );
 -- erasures of a member of the public's personal data (A7): who erased whose, and when (the

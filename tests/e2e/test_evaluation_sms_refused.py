@@ -60,3 +60,15 @@ async def test_a_text_the_provider_refused_is_not_counted_as_sent(
         ok(await e.post(again, json={"by_sms": True}, headers=d.office), 201)
         turnout = ok(await e.get(path))
         assert (turnout["by_sms"], turnout["sms_refused"]) == (2, 0)
+
+        # the other's reissued by SMS and refused this time: her valid code went nowhere, so
+        # she is counted as refused, not as reached by the text the reissue voided
+        provider.fail_next = ["isv.MOBILE_NUMBER_ILLEGAL"]
+        ok(
+            await e.post(
+                f"{path}/{sent[0]['rater_id']}/reissue", json={"by_sms": True}, headers=d.office
+            ),
+            201,
+        )
+        turnout = ok(await e.get(path))
+        assert (turnout["by_sms"], turnout["sms_refused"]) == (1, 1)

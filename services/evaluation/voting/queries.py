@@ -240,10 +240,10 @@ async def turnout(conn: asyncpg.Connection, *, scope: str, scope_id: str) -> dic
     )
     invited = await conn.fetchrow(
         "SELECT count(*) AS invited, coalesce(sum(issued - 1), 0)::int AS reissued,"
-        # a text counts once the provider accepted it; a rater all of whose texts it refused
-        # is counted apart
-        " count(*) FILTER (WHERE by_sms > sms_refused) AS by_sms,"
-        " count(*) FILTER (WHERE sms_refused > 0 AND sms_refused >= by_sms) AS sms_refused"
+        # by the rater's latest invitation (a reissue voids the code before): its text
+        # accepted by the provider, or refused (counted apart)
+        " count(*) FILTER (WHERE last_sms = 'sent') AS by_sms,"
+        " count(*) FILTER (WHERE last_sms = 'refused') AS sms_refused"
         " FROM invitations_issued WHERE scope_id = $1",
         scope_id,
     )

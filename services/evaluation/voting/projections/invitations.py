@@ -13,9 +13,11 @@ from shared.envelope import EventEnvelope
 
 async def invitation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "INSERT INTO invitations_issued (scope_id, rater_id, scope, issued, by_sms)"
-        " VALUES ($1, $2, $3, 1, $4) ON CONFLICT (scope_id, rater_id) DO UPDATE SET"
-        " issued = invitations_issued.issued + 1, by_sms = invitations_issued.by_sms + $4",
+        "INSERT INTO invitations_issued (scope_id, rater_id, scope, issued, by_sms, last_sms)"
+        " VALUES ($1, $2, $3, 1, $4, CASE WHEN $4 = 1 THEN 'sent' END)"
+        " ON CONFLICT (scope_id, rater_id) DO UPDATE SET"
+        " issued = invitations_issued.issued + 1, by_sms = invitations_issued.by_sms + $4,"
+        " last_sms = EXCLUDED.last_sms",
         d["scope_id"],
         d["rater_id"],
         d["scope"],
@@ -25,7 +27,7 @@ async def invitation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[
 
 async def text_refused(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "UPDATE invitations_issued SET sms_refused = sms_refused + 1"
+        "UPDATE invitations_issued SET sms_refused = sms_refused + 1, last_sms = 'refused'"
         " WHERE scope_id = $1 AND rater_id = $2",
         d["scope_id"],
         d["rater_id"],
