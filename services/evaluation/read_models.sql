@@ -227,16 +227,14 @@ CREATE TABLE commendations (
     awardees     jsonb   NOT NULL,
     level        text    NOT NULL  -- township, county or branch (S1)
 );
--- invitations to vote (issue 17): per rater, how many they were given, how many of those
--- were sent by SMS and how many of those texts the provider refused; never a code (only its
--- hash is kept, beside the log: migrations/0001_invitations_urn.sql)
+-- invitations to vote (issue 17): per rater, how many they were given and how the latest
+-- went; never a code (only its hash is kept, beside the log:
+-- migrations/0001_invitations_urn.sql)
 CREATE TABLE invitations_issued (
     scope_id    text    NOT NULL,
     rater_id    text    NOT NULL,
     scope       text    NOT NULL,
     issued      integer NOT NULL,
-    by_sms      integer NOT NULL,
-    sms_refused integer NOT NULL DEFAULT 0,
     -- the rater's latest invitation (a reissue voids the code before): sent by SMS and its
     -- text accepted ('sent') or refused ('refused'), or on paper only (null)
     last_sms    text,

@@ -28,6 +28,6 @@ class InvitationTurnout(View):
     reissued: int  # invitations replaced
     voted: int
     in_urn: int  # ballots waiting in the urn for their batch
-    by_sms: int  # raters an invitation was sent to by SMS, the provider accepting the text
-    sms_refused: int = 0  # raters whose every text the provider refused (code on paper only)
+    by_sms: int  # raters whose latest invitation went by a text the provider accepted
+    sms_refused: int = 0  # raters whose latest invitation's text it refused (code on paper)
     sms: bool  # the county has an SMS channel: invitations can go by SMS (`by_sms`)
