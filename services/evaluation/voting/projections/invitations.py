@@ -25,8 +25,7 @@ async def invitation_issued(conn: asyncpg.Connection, e: EventEnvelope, d: dict[
 
 async def text_refused(conn: asyncpg.Connection, e: EventEnvelope, d: dict[str, Any]) -> None:
     await conn.execute(
-        "UPDATE invitations_issued SET last_sms = 'refused'"
-        " WHERE scope_id = $1 AND rater_id = $2",
+        "UPDATE invitations_issued SET last_sms = 'refused' WHERE scope_id = $1 AND rater_id = $2",
         d["scope_id"],
         d["rater_id"],
     )
